@@ -1,0 +1,185 @@
+// Package config loads profiled's configuration file and applies the
+// environment and flag overrides of the run contract (flag > env > file >
+// built-in default). The schema section is kept as a YAML node and handed
+// to package schema, which re-reads it on every reload.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Server  Server    `yaml:"server"`
+	Store   Store     `yaml:"store"`
+	Log     Log       `yaml:"log"`
+	Admin   Admin     `yaml:"admin"`
+	Genesys Genesys   `yaml:"genesys"`
+	EGain   EGain     `yaml:"egain"`
+	Schema  yaml.Node `yaml:"schema"`
+
+	File string `yaml:"-"` // the file it was read from
+}
+
+// Server configures the HTTP listener.
+type Server struct {
+	Addr              string        `yaml:"addr"`
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+}
+
+// Store configures the bbolt data file.
+type Store struct {
+	Path        string        `yaml:"path"`
+	OpenTimeout time.Duration `yaml:"open_timeout"`
+}
+
+// Log configures zerolog.
+type Log struct {
+	Level string `yaml:"level"`
+}
+
+// Admin protects /admin/... endpoints.
+type Admin struct {
+	Token string `yaml:"token"`
+}
+
+// Genesys configures the Genesys-style profile API.
+type Genesys struct {
+	BasePath            string   `yaml:"base_path"`
+	UnauthorizedStrings []string `yaml:"unauthorized_strings"`
+}
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Addr:              ":8080",
+			MaxBodyBytes:      1 << 20,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+		},
+		Store: Store{Path: "data/profiles.db", OpenTimeout: 2 * time.Second},
+		Log:   Log{Level: "info"},
+		EGain: defaultEGain(),
+	}
+}
+
+// Load reads path over the defaults. Unknown keys are errors: a typo in a
+// config file must not be silently ignored.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // empty file: all defaults
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.File = path
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &cfg, nil
+}
+
+// ApplyEnv applies the PROFILED_* environment overrides.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("PROFILED_ADDR"); v != "" {
+		c.Server.Addr = v
+	}
+	if v := getenv("PROFILED_DATA"); v != "" {
+		c.Store.Path = v
+	}
+}
+
+func (c *Config) validate() error {
+	var problems []error
+	if c.Server.MaxBodyBytes <= 0 {
+		problems = append(problems, fmt.Errorf("server.max_body_bytes must be positive"))
+	}
+	if c.Store.Path == "" {
+		problems = append(problems, fmt.Errorf("store.path must be set"))
+	}
+	if c.Store.OpenTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("store.open_timeout must be positive"))
+	}
+	problems = append(problems, c.EGain.validate()...)
+	return errors.Join(problems...)
+}
+
+// Unauthorized returns the configured unauthorized strings (spec §7).
+func (c *Config) Unauthorized() schema.Unauthorized {
+	if len(c.Genesys.UnauthorizedStrings) > 0 {
+		return schema.NewUnauthorized(c.Genesys.UnauthorizedStrings)
+	}
+	return schema.NewUnauthorized(schema.DefaultUnauthorizedStrings)
+}
+
+// SchemaSource returns a schema.Source that re-reads the config file (or the
+// schema file it names) on every call, which is what a reload needs.
+func SchemaSource(path string) schema.Source {
+	return func() (schema.Document, schema.Problems) {
+		cfg, err := Load(path)
+		if err != nil {
+			return schema.Document{}, schema.Problems{{File: path, Message: err.Error()}}
+		}
+		return cfg.SchemaDocument()
+	}
+}
+
+// SchemaDocument decodes the schema section, following `schema: {file: X}`
+// (relative to the config file) when it names a separate file.
+func (c *Config) SchemaDocument() (schema.Document, schema.Problems) {
+	node, file := &c.Schema, c.File
+	if node.Kind == 0 {
+		return schema.Document{File: file}, schema.Problems{{File: file, Message: "no schema section: a profile schema is required"}}
+	}
+	if name, ok := fileReference(node); ok {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(filepath.Dir(c.File), name)
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return schema.Document{File: name}, schema.Problems{{File: name, Message: err.Error()}}
+		}
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return schema.Document{File: name}, schema.Problems{{File: name, Message: err.Error()}}
+		}
+		if len(root.Content) == 0 {
+			return schema.Document{File: name}, schema.Problems{{File: name, Message: "empty schema file"}}
+		}
+		node, file = root.Content[0], name
+	}
+	return schema.DecodeYAML(node, file)
+}
+
+// fileReference reports whether the schema node is just `{file: name}`.
+func fileReference(n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 || n.Content[0].Value != "file" {
+		return "", false
+	}
+	return n.Content[1].Value, true
+}

@@ -1,0 +1,149 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// EGain configures the eGain Interaction API v12 facade.
+type EGain struct {
+	// Disabled leaves the facade unmounted, for deployments whose profile
+	// schema lacks what the mapping needs.
+	Disabled            bool          `yaml:"disabled"`
+	SessionIdleTimeout  time.Duration `yaml:"session_idle_timeout"`
+	MaxSessionsPerUser  int           `yaml:"max_sessions_per_user"`
+	Departmentalization bool          `yaml:"departmentalization"`
+	DefaultDepartment   string        `yaml:"default_department"`
+	Users               []EGainUser   `yaml:"users"`
+	// CustomAttributes lists the custom attribute names clients may send, per
+	// level of the customer representation.
+	CustomAttributes EGainCustomAttributes `yaml:"custom_attributes"`
+	// LoginThrottle bounds password guessing per user and per address.
+	LoginThrottle LoginThrottle `yaml:"login_throttle"`
+	// Mapping names the profile schema elements eGain customers are stored in.
+	Mapping EGainMapping `yaml:"mapping"`
+}
+
+// EGainMapping declares how an eGain customer maps onto a profile. The
+// facade checks every name against the live schema when it starts.
+type EGainMapping struct {
+	FirstName   string `yaml:"first_name"`    // core string attribute: contact person 1's firstName
+	LastName    string `yaml:"last_name"`     // core string attribute: contact person 1's lastName
+	DateOfBirth string `yaml:"date_of_birth"` // core date attribute: contact person 1's dateOfBirth
+	Email       string `yaml:"email"`         // multi-valued core string attribute: every e-mail contact point
+	// Phone: one record of a multi-valued extension per phone contact point.
+	Phone EGainRecordMapping `yaml:"phone"`
+	// CustomAttributes: one record per customer-level custom attribute.
+	CustomAttributes EGainRecordMapping `yaml:"custom_attributes"`
+	// Document: a single-valued extension whose string attribute holds the
+	// whole eGain customer as JSON.
+	Document EGainRecordMapping `yaml:"document"`
+	Keys     EGainKeys          `yaml:"keys"`
+}
+
+// EGainRecordMapping names an extension and the attributes of it in use.
+type EGainRecordMapping struct {
+	Extension string `yaml:"extension"`
+	Number    string `yaml:"number,omitempty"`    // phone: the phone number attribute
+	Name      string `yaml:"name,omitempty"`      // custom attributes: the name attribute
+	Value     string `yaml:"value,omitempty"`     // custom attributes: the value attribute
+	Attribute string `yaml:"attribute,omitempty"` // document: the JSON attribute
+}
+
+// EGainKeys are the identification keys eGain search reads.
+type EGainKeys struct {
+	Email    string   `yaml:"email"`    // over the e-mail attribute
+	Phone    []string `yaml:"phone"`    // any of them matching a phone number
+	Custom   string   `yaml:"custom"`   // over the custom attribute extension [name, value]
+	Activity string   `yaml:"activity"` // over activities [type, isRead, isSecure, mode, sentDate]
+}
+
+// EGainUser is an agent account of the facade.
+type EGainUser struct {
+	Name               string   `yaml:"name"`
+	PasswordHash       string   `yaml:"password_hash"` // bcrypt
+	Permissions        []string `yaml:"permissions"`   // view_agent_console, create_customer, edit_customer
+	HomeDepartment     string   `yaml:"home_department"`
+	ForeignDepartments []string `yaml:"foreign_departments"`
+}
+
+// EGainCustomAttributes are the configured custom attribute names.
+type EGainCustomAttributes struct {
+	Customer      []string `yaml:"customer"`
+	ContactPerson []string `yaml:"contact_person"`
+	ContactPoint  []string `yaml:"contact_point"`
+}
+
+// LoginThrottle: after MaxFailures failed logins within Window, further
+// attempts for that user or address get 429 until the window passes.
+type LoginThrottle struct {
+	MaxFailures int           `yaml:"max_failures"`
+	Window      time.Duration `yaml:"window"`
+}
+
+// EGain permissions.
+const (
+	PermViewAgentConsole = "view_agent_console"
+	PermCreateCustomer   = "create_customer"
+	PermEditCustomer     = "edit_customer"
+)
+
+// DemoPasswordHash is the bcrypt hash of "demo", shipped for the demo user.
+// The server warns at start while any user has it.
+const DemoPasswordHash = "$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG"
+
+func defaultEGain() EGain {
+	return EGain{
+		SessionIdleTimeout: 30 * time.Minute,
+		MaxSessionsPerUser: 5,
+		DefaultDepartment:  "Service",
+		LoginThrottle:      LoginThrottle{MaxFailures: 5, Window: time.Minute},
+		Mapping:            DefaultEGainMapping(),
+	}
+}
+
+// DefaultEGainMapping matches the default schema of config.yaml.
+func DefaultEGainMapping() EGainMapping {
+	return EGainMapping{
+		FirstName:        "FirstName",
+		LastName:         "LastName",
+		DateOfBirth:      "DOB",
+		Email:            "EmailAddress",
+		Phone:            EGainRecordMapping{Extension: "Phone", Number: "PhoneNumber"},
+		CustomAttributes: EGainRecordMapping{Extension: "CustomAttribute", Name: "name", Value: "value"},
+		Document:         EGainRecordMapping{Extension: "EgainCustomer", Attribute: "document"},
+		Keys:             EGainKeys{Email: "email", Phone: []string{"phone", "phone_number"}, Custom: "custom", Activity: "email_activity"},
+	}
+}
+
+func (e *EGain) validate() []error {
+	var problems []error
+	if e.SessionIdleTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("egain.session_idle_timeout must be positive"))
+	}
+	if e.MaxSessionsPerUser <= 0 {
+		problems = append(problems, fmt.Errorf("egain.max_sessions_per_user must be positive"))
+	}
+	seen := map[string]bool{}
+	for i, u := range e.Users {
+		name := strings.ToLower(u.Name)
+		switch {
+		case u.Name == "":
+			problems = append(problems, fmt.Errorf("egain.users[%d]: name is required", i))
+		case seen[name]:
+			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q is defined twice", i, u.Name))
+		case !strings.HasPrefix(u.PasswordHash, "$2"):
+			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q: password_hash must be a bcrypt hash", i, u.Name))
+		}
+		seen[name] = true
+		for _, p := range u.Permissions {
+			switch p {
+			case PermViewAgentConsole, PermCreateCustomer, PermEditCustomer:
+			default:
+				problems = append(problems, fmt.Errorf("egain.users[%d]: user %q: unknown permission %q", i, u.Name, p))
+			}
+		}
+	}
+	return problems
+}

@@ -1,0 +1,206 @@
+package schema
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Limits that keep one write bounded whatever the schema says.
+const (
+	MaxValuesPerAttribute = 100  // values of one multi-valued core attribute
+	MaxRecordsPerWrite    = 1000 // records of one multi-valued extension in one body
+	MaxCustomerIDLength   = 16
+)
+
+// customerIDPattern keeps ids safe in URLs, logs and store keys.
+const customerIDPattern = `^[A-Za-z0-9_.-]+$`
+
+// Compiled is an immutable, validated and compiled schema. It is what
+// requests use; reloads replace it whole.
+type Compiled struct {
+	Def      *Definition
+	Hash     string    // sha256 of the definition, hex
+	LoadedAt time.Time // when it was built
+
+	unauthorized Unauthorized
+	attributes   map[string]*Attribute // lower-cased core attribute names
+	extensions   map[string]*Extension // lower-cased extension names
+	keys         map[string]*IdentificationKey
+
+	profile       *jsonschema.Schema            // a whole profile body
+	extensionBody *jsonschema.Schema            // a body of extensions only
+	records       map[string]*jsonschema.Schema // one complete record, by lower-cased extension
+	patches       map[string]*jsonschema.Schema // one partial record, by lower-cased extension
+}
+
+// Compile builds the JSON Schemas for def. def must come from Build.
+func Compile(def *Definition, unauthorized Unauthorized, now time.Time) (*Compiled, error) {
+	c := &Compiled{
+		Def:          def,
+		LoadedAt:     now,
+		unauthorized: unauthorized,
+		attributes:   map[string]*Attribute{},
+		extensions:   map[string]*Extension{},
+		keys:         map[string]*IdentificationKey{},
+		records:      map[string]*jsonschema.Schema{},
+		patches:      map[string]*jsonschema.Schema{},
+	}
+	for i := range def.Profile {
+		c.attributes[strings.ToLower(def.Profile[i].Name)] = &def.Profile[i]
+	}
+	for i := range def.Extensions {
+		c.extensions[strings.ToLower(def.Extensions[i].Name)] = &def.Extensions[i]
+	}
+	for i := range def.Keys {
+		c.keys[strings.ToLower(def.Keys[i].Name)] = &def.Keys[i]
+	}
+	sum, err := hashDefinition(def)
+	if err != nil {
+		return nil, err
+	}
+	c.Hash = sum
+
+	profileProps := map[string]any{"customer_id": customerIDSchema()}
+	extensionProps := map[string]any{"customer_id": customerIDSchema()}
+	var required []string
+	for i := range def.Profile {
+		a := &def.Profile[i]
+		profileProps[a.Name] = coreAttributeSchema(a)
+		if a.Mandatory {
+			required = append(required, a.Name)
+		}
+	}
+	for i := range def.Extensions {
+		e := &def.Extensions[i]
+		record := recordSchema(e, true)
+		var body any = record
+		if e.Kind == MultiValued {
+			body = map[string]any{"type": "array", "items": record, "maxItems": MaxRecordsPerWrite}
+		}
+		profileProps[e.Name] = body
+		extensionProps[e.Name] = body
+		lower := strings.ToLower(e.Name)
+		if c.records[lower], err = compileOne("record/"+lower, record); err != nil {
+			return nil, err
+		}
+		if c.patches[lower], err = compileOne("patch/"+lower, recordSchema(e, false)); err != nil {
+			return nil, err
+		}
+	}
+	if c.profile, err = compileOne("profile", objectSchema(profileProps, required)); err != nil {
+		return nil, err
+	}
+	if c.extensionBody, err = compileOne("extensions", objectSchema(extensionProps, nil)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func hashDefinition(def *Definition) (string, error) {
+	type withOrigins struct {
+		Def     *Definition
+		Origins []Origin
+	}
+	var origins []Origin
+	for _, e := range def.Extensions {
+		origins = append(origins, e.Origin)
+	}
+	for _, k := range def.Keys {
+		origins = append(origins, k.Origin)
+	}
+	data, err := json.Marshal(withOrigins{def, origins})
+	if err != nil {
+		return "", fmt.Errorf("hash schema: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func customerIDSchema() map[string]any {
+	return map[string]any{"type": "string", "minLength": 1, "maxLength": MaxCustomerIDLength, "pattern": customerIDPattern}
+}
+
+func coreAttributeSchema(a *Attribute) map[string]any {
+	one := jsonSchemaFor(a)
+	if !a.MultiValued {
+		return one
+	}
+	// A multi-valued attribute is an array (first value primary); a lone
+	// value is accepted as an array of one.
+	return anyOf(map[string]any{"type": "array", "items": one, "minItems": 1, "maxItems": MaxValuesPerAttribute}, one)
+}
+
+func recordSchema(e *Extension, complete bool) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for i := range e.Attributes {
+		a := &e.Attributes[i]
+		props[a.Name] = jsonSchemaFor(a)
+		if complete && a.Mandatory {
+			required = append(required, a.Name)
+		}
+	}
+	return objectSchema(props, required)
+}
+
+func objectSchema(props map[string]any, required []string) map[string]any {
+	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+// compileOne compiles one generated schema with a fresh compiler: a live
+// compiler is never mutated, so reloads cannot race with validation.
+func compileOne(name string, doc map[string]any) (*jsonschema.Schema, error) {
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s schema: %w", name, err)
+	}
+	url := "mem:///" + name + ".json"
+	compiler := jsonschema.NewCompiler()
+	compiler.Draft = jsonschema.Draft2020
+	compiler.AssertFormat = true
+	compiler.Formats = map[string]func(any) bool{formatDate: isDate, formatDatetime: isDatetime}
+	if err := compiler.AddResource(url, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("load %s schema: %w", name, err)
+	}
+	s, err := compiler.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s schema: %w", name, err)
+	}
+	return s, nil
+}
+
+// Attribute returns the core attribute named name, case-insensitively.
+func (c *Compiled) Attribute(name string) (*Attribute, bool) {
+	a, ok := c.attributes[strings.ToLower(name)]
+	return a, ok
+}
+
+// Extension returns the extension named name, case-insensitively.
+func (c *Compiled) Extension(name string) (*Extension, bool) {
+	e, ok := c.extensions[strings.ToLower(name)]
+	return e, ok
+}
+
+// Key returns the identification key named name, case-insensitively.
+func (c *Compiled) Key(name string) (*IdentificationKey, bool) {
+	k, ok := c.keys[strings.ToLower(name)]
+	return k, ok
+}
+
+// Keys returns the identification keys in definition order, which is the
+// order key inference walks them (spec §3.5).
+func (c *Compiled) Keys() []IdentificationKey { return c.Def.Keys }
+
+// Unauthorized returns the keyword set the schema was built with.
+func (c *Compiled) Unauthorized() Unauthorized { return c.unauthorized }

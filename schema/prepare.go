@@ -1,0 +1,424 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+// Record is one extension record: attribute name to stored value.
+type Record = map[string]any
+
+// Doc is a validated, normalised write: names are canonical (as the schema
+// spells them), values are in stored form, defaults applied.
+type Doc struct {
+	CustomerID string              // "" when the body carried none
+	Attributes map[string]any      // core attributes; multi-valued ones as []any
+	Extensions map[string][]Record // extensions present in the body, by canonical name
+}
+
+// Error codes of schema validation. They are part of the API: clients switch on them.
+const (
+	CodeInvalidBody      = "INVALID_BODY"
+	CodeUnknownAttribute = "UNKNOWN_ATTRIBUTE"
+	CodeUnknownExtension = "UNKNOWN_EXTENSION"
+	CodeInvalidType      = "INVALID_TYPE"
+	CodeInvalidValue     = "INVALID_VALUE"
+	CodeTooLong          = "VALUE_TOO_LONG"
+	CodeMissingMandatory = "MISSING_MANDATORY_ATTRIBUTE"
+	CodeUnauthorized     = "UNAUTHORIZED_STRING"
+	CodeInvalidID        = "INVALID_CUSTOMER_ID"
+	CodeInvalidSchema    = "INVALID_SCHEMA"
+)
+
+// PrepareProfile validates a whole profile body (create and replace).
+func (c *Compiled) PrepareProfile(body map[string]any) (*Doc, error) {
+	return c.prepare(body, true)
+}
+
+// PrepareExtensions validates a body holding only extensions (insert records).
+func (c *Compiled) PrepareExtensions(body map[string]any) (*Doc, error) {
+	return c.prepare(body, false)
+}
+
+func (c *Compiled) prepare(body map[string]any, withCore bool) (*Doc, error) {
+	canon := make(map[string]any, len(body))
+	for name, v := range body {
+		if v == nil {
+			continue // null means "no value", as if the key were absent
+		}
+		canonical, value, err := c.canonicalMember(name, v, withCore)
+		if err != nil {
+			return nil, err
+		}
+		v = value
+		if _, dup := canon[canonical]; dup {
+			return nil, errs.Invalid(CodeInvalidBody, name, "%q is given twice (names are case-insensitive)", canonical)
+		}
+		canon[canonical] = v
+	}
+	if err := c.checkUnauthorized("", canon); err != nil {
+		return nil, err
+	}
+	validator := c.profile
+	if !withCore {
+		validator = c.extensionBody
+	}
+	if err := validator.Validate(canon); err != nil {
+		return nil, c.validationError(err)
+	}
+	return c.normalizeDoc(canon)
+}
+
+// canonicalMember resolves one top-level body member to its schema name and
+// canonical value.
+func (c *Compiled) canonicalMember(name string, v any, withCore bool) (string, any, error) {
+	if strings.EqualFold(name, "customer_id") {
+		return "customer_id", v, nil
+	}
+	if a, ok := c.Attribute(name); ok {
+		if !withCore {
+			return "", nil, errs.Invalid(CodeUnknownExtension, name, "%q is a core attribute, not an extension: this request takes extensions only", name)
+		}
+		return a.Name, v, nil
+	}
+	if e, ok := c.Extension(name); ok {
+		rec, err := c.canonicalExtension(e, v)
+		return e.Name, rec, err
+	}
+	return "", nil, errs.Invalid(CodeUnknownAttribute, name, "%q is neither an attribute of the profile schema nor an extension", name)
+}
+
+// canonicalExtension renames record attributes to their schema spelling,
+// applies defaults, and shapes the value: single-valued extensions take one
+// object, multi-valued ones an array (a lone object is taken as one record).
+func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		rec, err := c.canonicalRecord(e, x, true)
+		if err != nil || e.Kind == SingleValued {
+			return rec, err
+		}
+		return []any{rec}, nil
+	case []any:
+		if e.Kind == SingleValued && len(x) > 1 {
+			return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q is single-valued: give one record, not %d", e.Name, len(x))
+		}
+		out := make([]any, len(x))
+		for i, item := range x {
+			m, ok := item.(map[string]any)
+			if !ok {
+				return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q: record %d is not a JSON object", e.Name, i+1)
+			}
+			rec, err := c.canonicalRecord(e, m, true)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = rec
+		}
+		if e.Kind == SingleValued {
+			if len(out) == 0 {
+				return nil, nil
+			}
+			return out[0], nil
+		}
+		return out, nil
+	}
+	return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q must be a JSON object or an array of objects", e.Name)
+}
+
+// canonicalRecord renames attributes, drops the record-envelope fields of
+// spec §2.3 (customer_id, name) when they are not attributes, and applies
+// defaults when complete is set.
+func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete bool) (Record, error) {
+	out := make(Record, len(in))
+	for name, v := range in {
+		a, ok := e.Attribute(name)
+		if !ok {
+			if strings.EqualFold(name, "customer_id") || strings.EqualFold(name, "name") {
+				continue
+			}
+			return nil, errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
+		}
+		if v == nil {
+			continue
+		}
+		if _, dup := out[a.Name]; dup {
+			return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
+		}
+		out[a.Name] = v
+	}
+	if complete {
+		for i := range e.Attributes {
+			a := &e.Attributes[i]
+			if _, set := out[a.Name]; !set && a.Default != nil {
+				out[a.Name] = a.Default
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkUnauthorized refuses any string value that is a reserved keyword.
+func (c *Compiled) checkUnauthorized(path string, v any) error {
+	switch x := v.(type) {
+	case string:
+		if c.unauthorized.Contains(x) {
+			return errs.Invalid(CodeUnauthorized, path, "bad parameter '%s' reason: '%s' keyword is not authorized.", path, x)
+		}
+	case []any:
+		for _, item := range x {
+			if err := c.checkUnauthorized(path, item); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, item := range x {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if err := c.checkUnauthorized(p, item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Compiled) normalizeDoc(canon map[string]any) (*Doc, error) {
+	doc := &Doc{Attributes: map[string]any{}, Extensions: map[string][]Record{}}
+	for name, v := range canon {
+		if name == "customer_id" {
+			doc.CustomerID = v.(string)
+			continue
+		}
+		if a, ok := c.Attribute(name); ok {
+			nv, err := normalizeAttribute(a, v)
+			if err != nil {
+				return nil, errs.Invalid(CodeInvalidValue, name, "attribute %q: %v", name, err)
+			}
+			doc.Attributes[a.Name] = nv
+			continue
+		}
+		e, _ := c.Extension(name)
+		var records []Record
+		switch x := v.(type) {
+		case Record:
+			records = []Record{x}
+		case []any:
+			records = make([]Record, len(x))
+			for i, r := range x {
+				records[i] = r.(Record)
+			}
+		}
+		for _, r := range records {
+			if err := normalizeRecord(e, r); err != nil {
+				return nil, err
+			}
+		}
+		doc.Extensions[e.Name] = records
+	}
+	return doc, nil
+}
+
+func normalizeAttribute(a *Attribute, v any) (any, error) {
+	if !a.MultiValued {
+		return normalize(a.Type, v)
+	}
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	out := make([]any, len(list))
+	for i, item := range list {
+		nv, err := normalize(a.Type, item)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = nv
+	}
+	return out, nil
+}
+
+func normalizeRecord(e *Extension, r Record) error {
+	for name, v := range r {
+		a, _ := e.Attribute(name)
+		nv, err := normalize(a.Type, v)
+		if err != nil {
+			return errs.Invalid(CodeInvalidValue, e.Name+"."+name, "%s.%s: %v", e.Name, name, err)
+		}
+		r[name] = nv
+	}
+	return nil
+}
+
+// PrepareRecordPatch validates part of one record (update by unique): only
+// the attributes given are checked, and no defaults are applied.
+func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, error) {
+	e, ok := c.Extension(ext)
+	if !ok {
+		return nil, errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
+	}
+	rec, err := c.canonicalRecord(e, body, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkUnauthorized(e.Name, rec); err != nil {
+		return nil, err
+	}
+	if err := c.patches[strings.ToLower(e.Name)].Validate(map[string]any(rec)); err != nil {
+		return nil, c.validationError(err)
+	}
+	return rec, normalizeRecord(e, rec)
+}
+
+// CheckRecord validates one complete record in stored form, such as a record
+// after a patch was applied to it.
+func (c *Compiled) CheckRecord(ext string, rec Record) error {
+	e, ok := c.Extension(ext)
+	if !ok {
+		return errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
+	}
+	if err := c.records[strings.ToLower(e.Name)].Validate(map[string]any(rec)); err != nil {
+		return c.validationError(err)
+	}
+	return nil
+}
+
+// QueryValue normalises a value given in a query (identify, search) for an
+// attribute of the profile (source "") or of an extension, into index text.
+func (c *Compiled) QueryValue(source, attr, raw string) (string, error) {
+	var a *Attribute
+	var ok bool
+	if source == "" {
+		a, ok = c.Attribute(attr)
+	} else if e, found := c.Extension(source); found {
+		a, ok = e.Attribute(attr)
+	}
+	if !ok {
+		return "", errs.Invalid(CodeUnknownAttribute, attr, "%q is not a known attribute", attr)
+	}
+	v, err := normalize(a.Type, raw)
+	if err != nil {
+		return "", errs.Invalid(CodeInvalidValue, attr, "%s: %v", attr, err)
+	}
+	return IndexText(v), nil
+}
+
+// validationError turns a JSON Schema failure into one clear client error
+// naming the attribute at fault.
+func (c *Compiled) validationError(err error) error {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("validate: %w", err)
+	}
+	leaf := deepestCause(ve)
+	field := strings.ReplaceAll(strings.TrimPrefix(leaf.InstanceLocation, "/"), "/", ".")
+	kw := leaf.KeywordLocation
+	if field == "customer_id" {
+		return errs.Invalid(CodeInvalidID, field, "customer_id must be 1 to %d letters, digits, '_', '-' or '.'", MaxCustomerIDLength)
+	}
+	switch {
+	case strings.HasSuffix(kw, "/required"):
+		names := quotedNames(leaf.Message)
+		for i, n := range names {
+			names[i] = strings.TrimPrefix(field+"."+n, ".")
+		}
+		return errs.Invalid(CodeMissingMandatory, strings.Join(names, ","), "mandatory attribute missing: %s", strings.Join(names, ", "))
+	case strings.HasSuffix(kw, "/maxLength"):
+		return errs.Invalid(CodeTooLong, field, "attribute %q is too long: %s", field, leaf.Message)
+	case strings.HasSuffix(kw, "/maxItems"), strings.HasSuffix(kw, "/minItems"):
+		return errs.Invalid(CodeInvalidValue, field, "attribute %q: %s", field, leaf.Message)
+	case strings.HasSuffix(kw, "/format"):
+		value, _, _ := strings.Cut(leaf.Message, " is not valid")
+		return errs.Invalid(CodeInvalidValue, field, "attribute %q must be %s, not %s", field, c.expectedType(field), value)
+	case strings.HasSuffix(kw, "/additionalProperties"):
+		return errs.Invalid(CodeUnknownAttribute, field, "%s", leaf.Message)
+	}
+	if t := c.expectedType(field); t != "" {
+		return errs.Invalid(CodeInvalidType, field, "attribute %q must be %s", field, t)
+	}
+	return errs.Invalid(CodeInvalidType, field, "attribute %q: %s", field, leaf.Message)
+}
+
+// deepestCause follows the first cause chain; for anyOf failures it stops at
+// the anyOf so the message speaks of the attribute type, not one alternative.
+func deepestCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
+	for len(ve.Causes) > 0 {
+		if strings.HasSuffix(ve.KeywordLocation, "/anyOf") {
+			return ve
+		}
+		causes := ve.Causes
+		sort.SliceStable(causes, func(i, j int) bool {
+			return len(causes[i].InstanceLocation) > len(causes[j].InstanceLocation)
+		})
+		ve = causes[0]
+	}
+	return ve
+}
+
+// expectedType describes the type wanted at a dotted instance path such as
+// "DOB", "EmailAddress.1" or "Phone.0.PhoneType".
+func (c *Compiled) expectedType(field string) string {
+	parts := strings.Split(field, ".")
+	if a, ok := c.Attribute(parts[0]); ok {
+		return typeDescription(a.Type)
+	}
+	if e, ok := c.Extension(parts[0]); ok {
+		last := parts[len(parts)-1]
+		if a, ok := e.Attribute(last); ok {
+			return typeDescription(a.Type)
+		}
+		if e.Kind == MultiValued && len(parts) == 1 {
+			return "an array of records"
+		}
+		return "a record (JSON object)"
+	}
+	return ""
+}
+
+func typeDescription(t Type) string {
+	switch t {
+	case TypeBoolean:
+		return "a boolean"
+	case TypeString:
+		return "a string"
+	case TypeInteger:
+		return "a 32-bit integer"
+	case TypeLong:
+		return "a 64-bit integer"
+	case TypeDouble:
+		return "a number"
+	case TypeCurrency:
+		return "an amount (number with at most 4 decimals)"
+	case TypeDate:
+		return "a date (yyyy-MM-dd)"
+	case TypeDatetime:
+		return "a date-time (yyyy-MM-ddTHH:mm:ss.SSSZ)"
+	}
+	return string(t)
+}
+
+// quotedNames extracts the 'quoted' names of a jsonschema message such as
+// "missing properties: 'FirstName', 'LastName'".
+func quotedNames(msg string) []string {
+	var names []string
+	for {
+		start := strings.IndexByte(msg, '\'')
+		if start < 0 {
+			return names
+		}
+		end := strings.IndexByte(msg[start+1:], '\'')
+		if end < 0 {
+			return names
+		}
+		names = append(names, msg[start+1:start+1+end])
+		msg = msg[start+end+2:]
+	}
+}

@@ -1,0 +1,148 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DecodeYAML decodes a schema document from a YAML node (the `schema:`
+// section of config.yaml, or the root of a schema file). Problems carry the
+// file name and line.
+func DecodeYAML(n *yaml.Node, file string) (Document, Problems) {
+	doc := Document{File: file}
+	if n == nil {
+		return doc, nil
+	}
+	if err := n.Decode(&doc); err != nil {
+		return doc, Problems{{File: file, Line: n.Line, Message: err.Error()}}
+	}
+	doc.File = file
+	return doc, nil
+}
+
+// Source yields the base schema document; the registry calls it at start and
+// on every reload, so it re-reads the config files each time.
+type Source func() (Document, Problems)
+
+// OverlayStore persists the schema created through the metadata API.
+type OverlayStore interface {
+	SchemaOverlay() ([]byte, error)
+}
+
+// Registry holds the live compiled schema. Readers call Current, which is a
+// single atomic load; writers (reload, metadata API) build a fresh Compiled
+// and swap it in, so requests in flight finish on the schema they started with.
+type Registry struct {
+	source       Source
+	unauthorized Unauthorized
+	now          func() time.Time
+
+	mu      sync.Mutex // serialises writers
+	overlay Document   // guarded by mu
+	current atomic.Pointer[Compiled]
+}
+
+// NewRegistry loads the base schema and the persisted overlay and compiles
+// them; any problem refuses the start.
+func NewRegistry(source Source, overlayStore OverlayStore, unauthorized Unauthorized) (*Registry, error) {
+	r := &Registry{source: source, unauthorized: unauthorized, now: time.Now}
+	data, err := overlayStore.SchemaOverlay()
+	if err != nil {
+		return nil, fmt.Errorf("read schema overlay: %w", err)
+	}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &r.overlay); err != nil {
+			return nil, fmt.Errorf("decode schema overlay stored by the metadata API: %w", err)
+		}
+	}
+	c, err := r.build(r.overlay)
+	if err != nil {
+		return nil, err
+	}
+	r.current.Store(c)
+	return r, nil
+}
+
+// Current returns the live schema.
+func (r *Registry) Current() *Compiled { return r.current.Load() }
+
+// Check builds and compiles the base schema with the overlay without
+// swapping it in: what `profiled check-config` and reload validation run.
+func (r *Registry) Check() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := r.build(r.overlay)
+	return err
+}
+
+// Reload re-reads the base schema and swaps in the result. On any problem
+// the old schema stays live and the problems are returned.
+func (r *Registry) Reload() (*Compiled, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.build(r.overlay)
+	if err != nil {
+		return nil, err
+	}
+	r.current.Store(c)
+	return c, nil
+}
+
+// Change applies edit to a copy of the overlay, compiles the result, lets
+// persist store the new overlay (with whatever data change goes with it, in
+// one transaction), and only then swaps the schema in.
+func (r *Registry) Change(edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := cloneDocument(r.overlay)
+	if err := edit(&next); err != nil {
+		return nil, err
+	}
+	c, err := r.build(next)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(next)
+	if err != nil {
+		return nil, fmt.Errorf("encode schema overlay: %w", err)
+	}
+	if err := persist(data, c); err != nil {
+		return nil, err
+	}
+	r.overlay = next
+	r.current.Store(c)
+	return c, nil
+}
+
+func (r *Registry) build(overlay Document) (*Compiled, error) {
+	base, problems := r.source()
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	def, problems := Build(base, overlay, r.unauthorized)
+	if len(problems) > 0 {
+		// Definitions from the file have lines; the overlay's do not.
+		for i := range problems {
+			if problems[i].Line > 0 {
+				problems[i].File = base.File
+			} else {
+				problems[i].File = "schema created through the metadata API"
+			}
+		}
+		return nil, problems
+	}
+	return Compile(def, r.unauthorized, r.now())
+}
+
+func cloneDocument(d Document) Document {
+	return Document{
+		Profile:    append([]AttributeDoc(nil), d.Profile...),
+		Extensions: append([]ExtensionDoc(nil), d.Extensions...),
+		Keys:       append([]KeyDoc(nil), d.Keys...),
+	}
+}

@@ -1,0 +1,198 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Canonical layouts. Dates and datetimes are stored in one form so that the
+// identification indexes compare like with like and sort by time.
+const (
+	DateLayout     = "2006-01-02"
+	DatetimeLayout = "2006-01-02T15:04:05.000Z"
+)
+
+// jsonSchemaFor returns the JSON Schema fragment that validates one value of
+// type a.Type. Numbers may also come as numeric strings (spec §10 Q7).
+func jsonSchemaFor(a *Attribute) map[string]any {
+	switch a.Type {
+	case TypeBoolean:
+		return anyOf(map[string]any{"type": "boolean"},
+			map[string]any{"type": "string", "pattern": "^(?i:true|false)$"})
+	case TypeString:
+		s := map[string]any{"type": "string"}
+		if a.Length > 0 {
+			s["maxLength"] = a.Length
+		}
+		return s
+	case TypeInteger, TypeLong:
+		lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+		if a.Type == TypeLong {
+			lo, hi = math.MinInt64, math.MaxInt64
+		}
+		digits := "{1,19}"
+		if a.Length > 0 && a.Length < 19 {
+			limit := int64(math.Pow10(a.Length)) - 1
+			lo, hi = max(lo, -limit), min(hi, limit)
+			digits = fmt.Sprintf("{1,%d}", a.Length)
+		}
+		return anyOf(map[string]any{"type": "integer", "minimum": lo, "maximum": hi},
+			map[string]any{"type": "string", "pattern": "^-?[0-9]" + digits + "$"})
+	case TypeDouble:
+		return anyOf(map[string]any{"type": "number"},
+			map[string]any{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`})
+	case TypeCurrency:
+		return anyOf(map[string]any{"type": "number"},
+			map[string]any{"type": "string", "pattern": `^-?[0-9]{1,15}(\.[0-9]{1,4})?$`})
+	case TypeDate:
+		return map[string]any{"type": "string", "format": formatDate}
+	case TypeDatetime:
+		return map[string]any{"type": "string", "format": formatDatetime}
+	}
+	panic("schema: unknown type " + string(a.Type))
+}
+
+func anyOf(alternatives ...map[string]any) map[string]any {
+	list := make([]any, len(alternatives))
+	for i, a := range alternatives {
+		list[i] = a
+	}
+	return map[string]any{"anyOf": list}
+}
+
+// Custom JSON Schema formats registered on every compiler.
+const (
+	formatDate     = "ucs-date"
+	formatDatetime = "ucs-datetime"
+)
+
+func isDate(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return true // format only constrains strings
+	}
+	_, err := parseDate(s)
+	return err == nil
+}
+
+func isDatetime(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return true
+	}
+	_, err := parseDatetime(s)
+	return err == nil
+}
+
+// parseDate accepts yyyy-MM-dd and, because eGain sends dates of birth as
+// midnight datetimes, an ISO 8601 datetime (its UTC date is kept).
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(DateLayout, s); err == nil {
+		return t, nil
+	}
+	return parseDatetime(s)
+}
+
+// parseDatetime accepts ISO 8601 with an offset or Z, with or without
+// fractional seconds, and a bare date (midnight UTC).
+func parseDatetime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(DateLayout, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not an ISO 8601 date-time (yyyy-MM-ddTHH:mm:ss.SSSZ)", s)
+}
+
+// normalize converts a value that passed JSON Schema validation to its stored
+// form: booleans as bool, numbers as json.Number in canonical text, dates and
+// datetimes in the canonical layouts, strings unchanged.
+func normalize(t Type, v any) (any, error) {
+	switch t {
+	case TypeBoolean:
+		switch b := v.(type) {
+		case bool:
+			return b, nil
+		case string:
+			return strings.EqualFold(b, "true"), nil
+		}
+	case TypeString:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case TypeInteger, TypeLong:
+		bits := 32
+		if t == TypeLong {
+			bits = 64
+		}
+		n, err := strconv.ParseInt(numberText(v), 10, bits)
+		if err != nil {
+			return nil, fmt.Errorf("%v is not a %d-bit integer", v, bits)
+		}
+		return json.Number(strconv.FormatInt(n, 10)), nil
+	case TypeDouble:
+		f, err := strconv.ParseFloat(numberText(v), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("%v is not a finite number", v)
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+	case TypeCurrency:
+		text := numberText(v)
+		if _, err := strconv.ParseFloat(text, 64); err != nil {
+			return nil, fmt.Errorf("%v is not an amount", v)
+		}
+		return json.Number(text), nil
+	case TypeDate:
+		if s, ok := v.(string); ok {
+			d, err := parseDate(s)
+			if err != nil {
+				return nil, err
+			}
+			return d.UTC().Format(DateLayout), nil
+		}
+	case TypeDatetime:
+		if s, ok := v.(string); ok {
+			d, err := parseDatetime(s)
+			if err != nil {
+				return nil, err
+			}
+			return d.Format(DatetimeLayout), nil
+		}
+	}
+	return nil, fmt.Errorf("%v is not a %s", v, t)
+}
+
+func numberText(v any) string {
+	switch n := v.(type) {
+	case json.Number:
+		return n.String()
+	case string:
+		return strings.TrimSpace(n)
+	case float64:
+		return strconv.FormatFloat(n, 'g', -1, 64)
+	case int:
+		return strconv.Itoa(n)
+	case int64:
+		return strconv.FormatInt(n, 10)
+	}
+	return fmt.Sprint(v)
+}
+
+// IndexText renders a stored value as the text identification indexes hold.
+// Matching is case-insensitive (e-mail addresses and names are looked up the
+// way people type them), so text is lower-cased.
+func IndexText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strings.ToLower(x)
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		return numberText(v)
+	}
+}
