@@ -1,0 +1,160 @@
+// Package extensions implements the rules for profile extension records:
+// per-customer uniqueness of a multi-valued extension's `unique` attributes,
+// insert-or-replace of records, update and delete "by unique", and the
+// record side of merging two profiles (spec §4 and §3.6).
+package extensions
+
+import (
+	"strings"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Error codes of record rules.
+const (
+	CodeDuplicateUnique = "DUPLICATE_UNIQUE_VALUES"
+	CodeNoUniqueKey     = "EXTENSION_HAS_NO_UNIQUE_KEY"
+	CodeMissingUnique   = "MISSING_UNIQUE_ATTRIBUTE"
+	CodeRecordNotFound  = "RECORD_NOT_FOUND"
+)
+
+// uniqueKey is the identity of a record within one customer: the index text
+// of its unique attributes. ok is false when the extension has none.
+func uniqueKey(e *schema.Extension, rec schema.Record) (key string, ok bool) {
+	if len(e.Unique) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for _, name := range e.Unique {
+		if v, set := rec[name]; set {
+			b.WriteString(schema.IndexText(v))
+		}
+		b.WriteByte(0)
+	}
+	return b.String(), true
+}
+
+// CheckUnique refuses a record set in which two records share their unique
+// values (spec §10 Q6: 400 within one request).
+func CheckUnique(e *schema.Extension, records []schema.Record) error {
+	if len(e.Unique) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(records))
+	for _, r := range records {
+		k, _ := uniqueKey(e, r)
+		if seen[k] {
+			return errs.Invalid(CodeDuplicateUnique, e.Name, "two records of %q have the same %s", e.Name, strings.Join(e.Unique, "+"))
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// Upsert inserts incoming records into existing ones: a single-valued
+// extension's record is replaced; a multi-valued extension's records replace
+// the existing record with the same unique values and are appended otherwise.
+func Upsert(e *schema.Extension, existing, incoming []schema.Record) ([]schema.Record, error) {
+	if err := CheckUnique(e, incoming); err != nil {
+		return nil, err
+	}
+	if e.Kind == schema.SingleValued {
+		return incoming, nil
+	}
+	out := append([]schema.Record(nil), existing...)
+	for _, rec := range incoming {
+		if i := find(e, out, rec); i >= 0 {
+			out[i] = rec
+		} else {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// find returns the index of the record with rec's unique values, or -1.
+func find(e *schema.Extension, records []schema.Record, rec schema.Record) int {
+	key, ok := uniqueKey(e, rec)
+	if !ok {
+		return -1
+	}
+	for i, r := range records {
+		if k, _ := uniqueKey(e, r); k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// selectByUnique finds the record a by-unique request addresses. Every
+// unique attribute must be given.
+func selectByUnique(e *schema.Extension, records []schema.Record, selector schema.Record) (int, error) {
+	if len(e.Unique) == 0 {
+		return -1, errs.Invalid(CodeNoUniqueKey, e.Name, "extension %q declares no unique attributes, so its records cannot be addressed by unique", e.Name)
+	}
+	for _, name := range e.Unique {
+		if _, set := selector[name]; !set {
+			return -1, errs.Invalid(CodeMissingUnique, e.Name+"."+name, "unique attribute %q of %q is required to select the record", name, e.Name)
+		}
+	}
+	i := find(e, records, selector)
+	if i < 0 {
+		return -1, errs.NotFound(CodeRecordNotFound, "no record of %q has those unique values", e.Name)
+	}
+	return i, nil
+}
+
+// UpdateByUnique applies patch to the record selected by its unique values
+// (which are not changed) and returns the new record set and the new record.
+func UpdateByUnique(e *schema.Extension, records []schema.Record, patch schema.Record) ([]schema.Record, schema.Record, error) {
+	i, err := selectByUnique(e, records, patch)
+	if err != nil {
+		return nil, nil, err
+	}
+	updated := make(schema.Record, len(records[i])+len(patch))
+	for k, v := range records[i] {
+		updated[k] = v
+	}
+	for k, v := range patch {
+		updated[k] = v
+	}
+	out := append([]schema.Record(nil), records...)
+	out[i] = updated
+	return out, updated, nil
+}
+
+// DeleteByUnique removes the record selected by its unique values; other
+// attributes in selector are tolerated (the vendor sample sends the whole record).
+func DeleteByUnique(e *schema.Extension, records []schema.Record, selector schema.Record) ([]schema.Record, error) {
+	i, err := selectByUnique(e, records, selector)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]schema.Record(nil), records[:i]...)
+	return append(out, records[i+1:]...), nil
+}
+
+// Merge combines the records of a merge source into the destination's
+// (spec §3.6): single-valued extensions and records with equal unique values
+// keep the destination's unless preferSource; other records are copied over.
+func Merge(e *schema.Extension, dest, src []schema.Record, preferSource bool) []schema.Record {
+	if e.Kind == schema.SingleValued {
+		if len(dest) == 0 || (preferSource && len(src) > 0) {
+			return src
+		}
+		return dest
+	}
+	out := append([]schema.Record(nil), dest...)
+	for _, rec := range src {
+		i := find(e, out, rec)
+		switch {
+		case i >= 0 && preferSource:
+			out[i] = rec
+		case i >= 0:
+		default:
+			out = append(out, rec)
+		}
+	}
+	return out
+}

@@ -1,0 +1,346 @@
+// Package api is the Genesys UCS / Context Services style HTTP API over the
+// profile domain: JSON in and out, errors as {"message","exception","code"}.
+//
+// Routes (relative to / and to genesys.base_path when set):
+//
+//	POST   /profiles                                        create a profile (201)
+//	GET    /profiles?attr=v&ext.attr=v&id_key=&...          identify customers (200, [] when none)
+//	GET    /profiles/:id?extensions=a,b                     read a profile (200, ETag)
+//	PUT    /profiles/:id                                    replace a profile (200; If-Match → 412)
+//	DELETE /profiles/:id                                    delete a profile (200)
+//	POST   /profiles/:id/extensions                         insert extension records (200)
+//	PUT    /profiles/:id/extensions/:ext/by/unique          update one record (204)
+//	PUT    /profiles/:id/extensions/:ext/delete/by/unique   delete one record (204)
+//	PUT    /profiles/:id/merge/:source                      merge source into id (204)
+//	GET    /metadata/profiles                               core attribute schema
+//	GET    /metadata/profiles/extensions                    extension schemas
+//	POST   /metadata/profiles/extensions                    create an extension schema (201)
+//	GET    /metadata/profiles/extensions/:name              one extension schema
+//	DELETE /metadata/profiles/extensions/:name              drop it and its records (204)
+//	GET    /metadata/identification-keys                    identification keys
+//	POST   /metadata/identification-keys                    create a key (201)
+//	GET    /metadata/identification-keys/:key               one key
+//	DELETE /metadata/identification-keys/:key               drop it and its index (204)
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+)
+
+// Handler serves the Genesys-style API.
+type Handler struct {
+	profiles *profile.Service
+}
+
+// NewHandler returns the API over a profile service.
+func NewHandler(profiles *profile.Service) *Handler {
+	return &Handler{profiles: profiles}
+}
+
+// Register mounts every route on g.
+func (h *Handler) Register(g *echo.Group) {
+	g.POST("/profiles", h.create)
+	g.GET("/profiles", h.identify)
+	g.GET("/profiles/:id", h.get)
+	g.PUT("/profiles/:id", h.replace)
+	g.DELETE("/profiles/:id", h.delete)
+	g.POST("/profiles/:id/extensions", h.insertRecords)
+	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord)
+	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord)
+	g.PUT("/profiles/:id/merge/:source", h.merge)
+	g.GET("/metadata/profiles", h.profileSchema)
+	g.GET("/metadata/profiles/extensions", h.listExtensions)
+	g.POST("/metadata/profiles/extensions", h.createExtension)
+	g.GET("/metadata/profiles/extensions/:name", h.getExtension)
+	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension)
+	g.GET("/metadata/identification-keys", h.listKeys)
+	g.POST("/metadata/identification-keys", h.createKey)
+	g.GET("/metadata/identification-keys/:key", h.getKey)
+	g.DELETE("/metadata/identification-keys/:key", h.deleteKey)
+}
+
+// Error codes of request parsing.
+const (
+	CodeMalformedJSON = "MALFORMED_JSON"
+	CodeInvalidUTF8   = "INVALID_UTF8"
+	CodeBadParameter  = "BAD_PARAMETER"
+	CodeInvalidTenant = "INVALID_TENANT"
+	CodeBodyTooLarge  = "BODY_TOO_LARGE"
+)
+
+// TenantHeader isolates tenants (spec §8).
+const TenantHeader = "X-Genesys-TenantId"
+
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Tenant reads and checks the tenant header; "" is the default tenant.
+func Tenant(r *http.Request) (string, error) {
+	t := r.Header.Get(TenantHeader)
+	if t == "" {
+		return "", nil
+	}
+	if !tenantPattern.MatchString(t) {
+		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s must be 1 to 64 letters, digits, '_' or '-'", TenantHeader)
+	}
+	return t, nil
+}
+
+// readObject reads the request body as one JSON object. Numbers stay
+// json.Number so integers are never rounded through float64.
+func readObject(c echo.Context) (map[string]any, error) {
+	data, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		var he *echo.HTTPError
+		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
+			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than the configured limit")
+		}
+		return nil, errs.Invalid(CodeMalformedJSON, "", "cannot read the request body")
+	}
+	if !utf8.Valid(data) {
+		return nil, errs.Invalid(CodeInvalidUTF8, "", "request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, errs.Invalid(CodeMalformedJSON, "", "request body is not valid JSON: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errs.Invalid(CodeMalformedJSON, "", "request body has data after the JSON object")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errs.Invalid(CodeMalformedJSON, "", "request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+func jsonProblem(err error) string {
+	if err == io.EOF {
+		return "the body is empty"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func (h *Handler) create(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	body, err := readObject(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.profiles.Create(c.Request().Context(), tenant, body, profile.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/profiles/"+url.PathEscape(p.ID))
+	c.Response().Header().Set("ETag", etag(p.Rev))
+	return c.JSON(http.StatusCreated, map[string]string{"customer_id": p.ID})
+}
+
+func (h *Handler) get(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	q, err := singleValues(c.QueryParams(), "extensions")
+	if err != nil {
+		return err
+	}
+	p, err := h.profiles.Get(c.Request().Context(), tenant, c.Param("id"), splitList(q["extensions"]))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(p.Rev))
+	return writeJSON(c, http.StatusOK, appendProfile(nil, h.profiles.Schema(), p, true))
+}
+
+func (h *Handler) replace(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	ifMatch, err := ifMatchRevision(c.Request())
+	if err != nil {
+		return err
+	}
+	body, err := readObject(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.profiles.Replace(c.Request().Context(), tenant, c.Param("id"), body, ifMatch)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(p.Rev))
+	return c.JSON(http.StatusOK, map[string]string{"customer_id": p.ID})
+}
+
+func (h *Handler) delete(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if err := h.profiles.Delete(c.Request().Context(), tenant, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"customer_id": id})
+}
+
+func (h *Handler) insertRecords(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	body, err := readObject(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.profiles.InsertRecords(c.Request().Context(), tenant, c.Param("id"), body)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(p.Rev))
+	return c.JSON(http.StatusOK, map[string]string{"customer_id": p.ID})
+}
+
+func (h *Handler) updateRecord(c echo.Context) error {
+	return h.recordByUnique(c, h.profiles.UpdateRecordByUnique)
+}
+
+func (h *Handler) deleteRecord(c echo.Context) error {
+	return h.recordByUnique(c, h.profiles.DeleteRecordByUnique)
+}
+
+type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any) error
+
+func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	body, err := readObject(c)
+	if err != nil {
+		return err
+	}
+	if err := op(c.Request().Context(), tenant, c.Param("id"), c.Param("ext"), body); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// mergeBody accepts the merge fields of both vendor families (spec §3.6).
+type mergeBody struct {
+	AgentID               string `json:"agent_id"`
+	ForceMerge            bool   `json:"force_merge"`
+	Reason                string `json:"reason"`
+	Description           string `json:"description"`
+	KeepUniqFromSrc       bool   `json:"keep_uniq_from_src"`
+	KeepActiveServiceOnly bool   `json:"keep_active_service_only"`
+}
+
+func (h *Handler) merge(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	var body mergeBody
+	if c.Request().ContentLength != 0 {
+		if err := decodeStrict(c, &body, CodeMalformedJSON); err != nil {
+			return err
+		}
+	}
+	opts := profile.MergeOptions{PreferSource: body.ForceMerge || body.KeepUniqFromSrc}
+	if _, err := h.profiles.Merge(c.Request().Context(), tenant, c.Param("id"), c.Param("source"), opts); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// decodeStrict reads a JSON body into a struct, refusing unknown fields;
+// problems are reported with code.
+func decodeStrict(c echo.Context, v any, code string) error {
+	obj, err := readObject(c)
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(obj)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return errs.Invalid(code, "", "request body: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
+
+// ifMatchRevision reads If-Match; absent or "*" means no precondition.
+func ifMatchRevision(r *http.Request) (uint64, error) {
+	tag := r.Header.Get("If-Match")
+	if tag == "" || tag == "*" {
+		return 0, nil
+	}
+	rev, ok := profile.ParseRevision(tag)
+	if !ok {
+		return 0, errs.Invalid(CodeBadParameter, "If-Match", "If-Match must be an ETag returned by this API")
+	}
+	return rev, nil
+}
+
+// singleValues checks that only the named parameters are present, each at most once.
+func singleValues(q url.Values, allowed ...string) (map[string]string, error) {
+	out := make(map[string]string, len(q))
+	for name, values := range q {
+		known := false
+		for _, a := range allowed {
+			known = known || a == name
+		}
+		if !known {
+			return nil, errs.Invalid(CodeBadParameter, name, "unknown query parameter %q", name)
+		}
+		if len(values) > 1 {
+			return nil, errs.Invalid(CodeBadParameter, name, "query parameter %q is given more than once", name)
+		}
+		out[name] = values[0]
+	}
+	return out, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func writeJSON(c echo.Context, status int, body []byte) error {
+	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}

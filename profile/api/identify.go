@@ -1,0 +1,87 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+)
+
+// maxIdentifyFilters bounds attribute filters in one identify request.
+const maxIdentifyFilters = 32
+
+// identify answers GET /profiles?... (spec §3.5). Every query parameter that
+// is not one of the reserved names below is an attribute filter.
+func (h *Handler) identify(c echo.Context) error {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return err
+	}
+	q, err := parseIdentify(c)
+	if err != nil {
+		return err
+	}
+	result, err := h.profiles.Identify(c.Request().Context(), tenant, q)
+	if err != nil {
+		return err
+	}
+	if result.Truncated {
+		c.Response().Header().Set("X-Result-Truncated", "true")
+	}
+	sc := h.profiles.Schema()
+	b := make([]byte, 0, 64*len(result.Profiles)+2)
+	b = append(b, '[')
+	for i, p := range result.Profiles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendProfile(b, sc, p, q.IncludeProfile)
+	}
+	b = append(b, ']')
+	return writeJSON(c, http.StatusOK, b)
+}
+
+func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
+	var q profile.IdentifyQuery
+	params := c.QueryParams()
+	for name, values := range params {
+		if len(values) > 1 {
+			return q, errs.Invalid(CodeBadParameter, name, "query parameter %q is given more than once", name)
+		}
+		v := values[0]
+		switch strings.ToLower(name) {
+		case "id_key":
+			q.Key = v
+		case "include_profile":
+			switch strings.ToLower(v) {
+			case "yes", "true":
+				q.IncludeProfile = true
+			case "no", "false", "":
+			default:
+				return q, errs.Invalid(CodeBadParameter, name, "include_profile must be yes or no")
+			}
+		case "extensions":
+			q.Extensions = splitList(v)
+		case "include_extensions":
+			switch strings.ToLower(v) {
+			case "always", "":
+			case "unique":
+				q.OnlyIfUnique = true
+			default:
+				return q, errs.Invalid(CodeBadParameter, name, "include_extensions must be always or unique")
+			}
+		default:
+			if v == "" {
+				return q, errs.Invalid(CodeBadParameter, name, "identify parameter %q has no value", name)
+			}
+			if len(q.Filters) == maxIdentifyFilters {
+				return q, errs.Invalid(CodeBadParameter, name, "at most %d attribute filters are allowed", maxIdentifyFilters)
+			}
+			q.Filters = append(q.Filters, profile.ParseFilter(name, v))
+		}
+	}
+	return q, nil
+}

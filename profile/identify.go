@@ -1,0 +1,294 @@
+package profile
+
+import (
+	"context"
+	"strings"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Error codes of identification.
+const (
+	CodeNoIdentificationKey = "NO_IDENTIFICATION_KEY"
+	CodeUnknownKey          = "UNKNOWN_IDENTIFICATION_KEY"
+	CodeUnknownAttribute    = schema.CodeUnknownAttribute
+)
+
+// MaxIdentifyResults bounds one identify answer; Identification.Truncated
+// tells when more customers matched.
+const MaxIdentifyResults = 1000
+
+// Filter is one attribute=value condition of an identify request: Source ""
+// for a core attribute, else the extension ("Phone.PhoneNumber=...").
+type Filter struct {
+	Source, Attribute, Value string
+}
+
+// ParseFilter reads a query name such as "EmailAddress" or "Phone.PhoneNumber".
+func ParseFilter(name, value string) Filter {
+	if src, attr, dotted := strings.Cut(name, "."); dotted {
+		return Filter{Source: src, Attribute: attr, Value: value}
+	}
+	return Filter{Attribute: name, Value: value}
+}
+
+// IdentifyQuery is an identify request (spec §3.5).
+type IdentifyQuery struct {
+	Filters        []Filter
+	Key            string   // id_key; "" infers the key
+	IncludeProfile bool     // include_profile=yes
+	Extensions     []string // extensions to return per customer
+	OnlyIfUnique   bool     // include_extensions=unique
+}
+
+// Identification is the answer to an identify request.
+type Identification struct {
+	Profiles  []*Profile // only ID set unless IncludeProfile
+	Truncated bool       // more than MaxIdentifyResults matched
+}
+
+// resolvedFilter is a Filter bound to the schema, its value in index text.
+type resolvedFilter struct {
+	source, attribute string // canonical names
+	text              string
+}
+
+// Identify finds customers through the index of one identification key:
+// the prefix of key attributes supplied selects index entries, and only
+// the matching customers are read to check any remaining filters.
+func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) (*Identification, error) {
+	c := s.schema.Current()
+	filters, err := resolveFilters(c, q.Filters)
+	if err != nil {
+		return nil, err
+	}
+	key, prefix, err := chooseKey(c, q.Key, filters)
+	if err != nil {
+		return nil, err
+	}
+	exts, err := extensionNames(c, q.Extensions)
+	if err != nil {
+		return nil, err
+	}
+	rest := remainingFilters(key, len(prefix), filters)
+	result := &Identification{}
+	err = s.store.View(ctx, tenant, func(tx Tx) error {
+		var ids []string
+		seen := map[string]bool{}
+		var scanErr error
+		err := tx.ScanIndex(key.Name, prefix, func(id string) bool {
+			if seen[id] {
+				return true
+			}
+			seen[id] = true
+			ok, err := matchesAll(tx, id, rest)
+			if err != nil {
+				scanErr = err
+				return false
+			}
+			if ok {
+				if len(ids) == MaxIdentifyResults {
+					result.Truncated = true
+					return false
+				}
+				ids = append(ids, id)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if scanErr != nil {
+			return scanErr
+		}
+		withExts := exts
+		if q.OnlyIfUnique && len(ids) != 1 {
+			withExts = nil
+		}
+		for _, id := range ids {
+			p := &Profile{ID: id}
+			if q.IncludeProfile || len(withExts) > 0 {
+				if p, err = loadProfile(tx, id, withExts); err != nil {
+					return err
+				}
+			}
+			result.Profiles = append(result.Profiles, p)
+		}
+		return nil
+	})
+	return result, err
+}
+
+func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, error) {
+	if len(filters) == 0 {
+		return nil, errs.Invalid(CodeNoIdentificationKey, "", "identify needs at least one attribute=value parameter")
+	}
+	out := make([]resolvedFilter, 0, len(filters))
+	for _, f := range filters {
+		var rf resolvedFilter
+		if f.Source == "" {
+			a, ok := c.Attribute(f.Attribute)
+			if !ok {
+				return nil, errs.Invalid(CodeUnknownAttribute, f.Attribute, "%q is not an attribute of the profile schema", f.Attribute)
+			}
+			rf.attribute = a.Name
+		} else {
+			e, ok := c.Extension(f.Source)
+			if !ok {
+				return nil, errs.Invalid(CodeUnknownExtension, f.Source, "extension %q is not defined", f.Source)
+			}
+			a, ok := e.Attribute(f.Attribute)
+			if !ok {
+				return nil, errs.Invalid(CodeUnknownAttribute, f.Source+"."+f.Attribute, "%q is not an attribute of extension %q", f.Attribute, e.Name)
+			}
+			rf.source, rf.attribute = e.Name, a.Name
+		}
+		text, err := c.QueryValue(rf.source, rf.attribute, f.Value)
+		if err != nil {
+			return nil, err
+		}
+		rf.text = text
+		out = append(out, rf)
+	}
+	return out, nil
+}
+
+// chooseKey picks the identification key and the index prefix (spec §3.5):
+// the named key, or the first key whose attributes are all supplied, or the
+// key with the longest run of supplied attributes from its left (ties: the
+// earlier key).
+func chooseKey(c *schema.Compiled, name string, filters []resolvedFilter) (*schema.IdentificationKey, []string, error) {
+	if name != "" {
+		k, ok := c.Key(name)
+		if !ok {
+			return nil, nil, errs.Invalid(CodeUnknownKey, "id_key", "identification key %q is not defined", name)
+		}
+		prefix := supplied(k, filters)
+		if len(prefix) == 0 {
+			return nil, nil, errs.Invalid(CodeNoIdentificationKey, "id_key", "identification key %q needs a value for %s", k.Name, qualified(k, k.Attributes[0]))
+		}
+		return k, prefix, nil
+	}
+	var best *schema.IdentificationKey
+	var bestPrefix []string
+	for i := range c.Keys() {
+		k := &c.Keys()[i]
+		prefix := supplied(k, filters)
+		if len(prefix) == len(k.Attributes) {
+			return k, prefix, nil
+		}
+		if len(prefix) > len(bestPrefix) {
+			best, bestPrefix = k, prefix
+		}
+	}
+	if best == nil {
+		return nil, nil, errs.Invalid(CodeNoIdentificationKey, "", "no identification key covers the given attributes")
+	}
+	return best, bestPrefix, nil
+}
+
+// supplied returns the index texts of k's attributes given consecutively
+// from the left.
+func supplied(k *schema.IdentificationKey, filters []resolvedFilter) []string {
+	var prefix []string
+	for _, attr := range k.Attributes {
+		f, ok := findFilter(filters, k.Source, attr)
+		if !ok {
+			break
+		}
+		prefix = append(prefix, f.text)
+	}
+	return prefix
+}
+
+func findFilter(filters []resolvedFilter, source, attr string) (resolvedFilter, bool) {
+	for _, f := range filters {
+		if f.source == source && f.attribute == attr {
+			return f, true
+		}
+	}
+	return resolvedFilter{}, false
+}
+
+func qualified(k *schema.IdentificationKey, attr string) string {
+	if k.Source == "" {
+		return attr
+	}
+	return k.Source + "." + attr
+}
+
+// remainingFilters are the filters the index prefix does not already check.
+func remainingFilters(k *schema.IdentificationKey, used int, filters []resolvedFilter) []resolvedFilter {
+	var rest []resolvedFilter
+	for _, f := range filters {
+		covered := false
+		for _, attr := range k.Attributes[:used] {
+			if f.source == k.Source && f.attribute == attr {
+				covered = true
+			}
+		}
+		if !covered {
+			rest = append(rest, f)
+		}
+	}
+	return rest
+}
+
+// matchesAll checks the remaining filters against one candidate customer.
+// Filters on the same extension must hold in one record.
+func matchesAll(tx Tx, id string, rest []resolvedFilter) (bool, error) {
+	if len(rest) == 0 {
+		return true, nil
+	}
+	var p *Profile
+	bySource := map[string][]resolvedFilter{}
+	for _, f := range rest {
+		bySource[f.source] = append(bySource[f.source], f)
+	}
+	for source, fs := range bySource {
+		if source == "" {
+			if p == nil {
+				var err error
+				if p, err = tx.Profile(id); err != nil || p == nil {
+					return false, err
+				}
+			}
+			if !rowMatches(p.Attributes, fs) {
+				return false, nil
+			}
+			continue
+		}
+		recs, err := tx.Records(source, id)
+		if err != nil {
+			return false, err
+		}
+		found := false
+		for _, r := range recs {
+			if rowMatches(r, fs) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func rowMatches(row map[string]any, fs []resolvedFilter) bool {
+	for _, f := range fs {
+		hit := false
+		for _, v := range valuesOf(row[f.attribute]) {
+			if v == f.text {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	return true
+}

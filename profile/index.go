@@ -1,0 +1,178 @@
+package profile
+
+import (
+	"strings"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Error codes of identification.
+const (
+	CodeUniqueKeyViolation = "UNIQUE_KEY_VIOLATION"
+	CodeTooManyIndexValues = "TOO_MANY_INDEX_VALUES"
+)
+
+// maxEntriesPerKey bounds the index entries one profile may create for one
+// key (multi-valued attributes multiply).
+const maxEntriesPerKey = 1000
+
+// indexed is what identification indexes are computed from: core
+// attributes and the records of extensions that are key sources.
+type indexed struct {
+	attributes map[string]any
+	records    map[string][]schema.Record // by canonical extension name
+}
+
+// keySources lists the extensions some identification key is built on.
+func keySources(c *schema.Compiled) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range c.Keys() {
+		if k.Source != "" && !seen[k.Source] {
+			seen[k.Source] = true
+			out = append(out, k.Source)
+		}
+	}
+	return out
+}
+
+// loadIndexed reads what the indexes of profile p are computed from.
+func loadIndexed(tx Tx, c *schema.Compiled, p *Profile) (indexed, error) {
+	in := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
+	for _, ext := range keySources(c) {
+		recs, err := tx.Records(ext, p.ID)
+		if err != nil {
+			return in, err
+		}
+		in.records[ext] = recs
+	}
+	return in, nil
+}
+
+// keyEntries returns the index entries of key k for in: one tuple of index
+// texts per combination of values (multi-valued attributes and multi-valued
+// extension records yield several). A tuple whose components are all empty
+// is not indexed.
+func keyEntries(k *schema.IdentificationKey, in indexed) ([][]string, error) {
+	var rows []map[string]any
+	if k.Source == "" {
+		rows = []map[string]any{in.attributes}
+	} else {
+		for _, r := range in.records[k.Source] {
+			rows = append(rows, r)
+		}
+	}
+	var out [][]string
+	for _, row := range rows {
+		tuples := [][]string{{}}
+		for _, name := range k.Attributes {
+			values := valuesOf(row[name])
+			next := make([][]string, 0, len(tuples)*len(values))
+			for _, t := range tuples {
+				for _, v := range values {
+					next = append(next, append(append([]string(nil), t...), v))
+				}
+			}
+			if len(next) > maxEntriesPerKey {
+				return nil, errs.Invalid(CodeTooManyIndexValues, k.Name, "identification key %q would need more than %d index entries for this profile", k.Name, maxEntriesPerKey)
+			}
+			tuples = next
+		}
+		for _, t := range tuples {
+			if strings.Join(t, "") != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// valuesOf returns the index texts of an attribute value: "" when absent
+// (so shorter prefixes still find the profile), every value of a list.
+func valuesOf(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return []string{""}
+	case []any:
+		if len(x) == 0 {
+			return []string{""}
+		}
+		out := make([]string, len(x))
+		for i, item := range x {
+			out[i] = schema.IndexText(item)
+		}
+		return out
+	default:
+		return []string{schema.IndexText(x)}
+	}
+}
+
+func entryID(t []string) string { return strings.Join(t, "\x00") }
+
+// syncIndexes moves profile id's index entries from what before yields to
+// what after yields, touching only entries that change, and enforces keys
+// marked unique.
+func syncIndexes(tx Tx, c *schema.Compiled, id string, before, after *indexed) error {
+	for i := range c.Keys() {
+		k := &c.Keys()[i]
+		var old, new [][]string
+		var err error
+		if before != nil {
+			if old, err = keyEntries(k, *before); err != nil {
+				return err
+			}
+		}
+		if after != nil {
+			if new, err = keyEntries(k, *after); err != nil {
+				return err
+			}
+		}
+		keep := map[string]bool{}
+		for _, t := range new {
+			keep[entryID(t)] = true
+		}
+		had := map[string]bool{}
+		for _, t := range old {
+			had[entryID(t)] = true
+			if !keep[entryID(t)] {
+				if err := tx.RemoveIndexEntry(k.Name, t, id); err != nil {
+					return err
+				}
+			}
+		}
+		for _, t := range new {
+			if had[entryID(t)] {
+				continue
+			}
+			if k.Unique {
+				if err := checkUniqueEntry(tx, k, t, id); err != nil {
+					return err
+				}
+			}
+			if err := tx.AddIndexEntry(k.Name, t, id); err != nil {
+				return err
+			}
+			had[entryID(t)] = true
+		}
+	}
+	return nil
+}
+
+func checkUniqueEntry(tx Tx, k *schema.IdentificationKey, t []string, id string) error {
+	var other string
+	err := tx.ScanIndex(k.Name, t, func(found string) bool {
+		if found != id {
+			other = found
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if other != "" {
+		return errs.Conflict(CodeUniqueKeyViolation, "identification key %q is unique and customer %s already has these values", k.Name, other)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+// Package profile is the customer-profile domain of profiled: profiles with
+// schema-validated core attributes and extension records, identification
+// by keys through secondary indexes, merge, and schema administration. It
+// declares the Store it needs; package store implements it on bbolt. The
+// HTTP APIs (profile/api for Genesys, egain for eGain) are thin adapters
+// over Service.
+package profile
+
+import (
+	"context"
+	"time"
+
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Profile is one customer profile.
+type Profile struct {
+	ID         string                     // customer_id, at most 16 characters
+	Num        uint64                     // stable numeric id (the eGain customer id)
+	Created    time.Time                  // creation time, UTC
+	Updated    time.Time                  // last change, UTC
+	Rev        uint64                     // bumped on every change; the ETag
+	Attributes map[string]any             // core attributes by schema name; multi-valued as []any
+	Extensions map[string][]schema.Record // extension records, only those a read asked for
+}
+
+// Store persists profiles, their extension records and index entries.
+// Tenants are isolated: a Tx sees only its tenant's data.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, tenant string, fn func(Tx) error) error
+	// Update runs fn in a write transaction. Concurrent updates may share one
+	// commit, and fn may run more than once, so it must only read from tx
+	// and assign its results, never act outside it. If fn fails nothing
+	// it did is kept.
+	Update(ctx context.Context, tenant string, fn func(Tx) error) error
+	// UpdateSchema stores the schema overlay and runs fn for every tenant,
+	// all in one transaction (index builds, extension drops).
+	UpdateSchema(ctx context.Context, overlay []byte, fn func(tenant string, tx Tx) error) error
+	// SchemaOverlay returns the stored overlay, nil when none.
+	SchemaOverlay() ([]byte, error)
+}
+
+// Tx is a transaction over one tenant's data.
+type Tx interface {
+	// Profile returns the profile (without extensions) or nil if absent.
+	Profile(id string) (*Profile, error)
+	// IDByNum returns the customer_id of a numeric id, "" if absent.
+	IDByNum(num uint64) (string, error)
+	// NextNum allocates a numeric id, unique across tenants.
+	NextNum() (uint64, error)
+	// PutProfile creates or replaces the profile's core data.
+	PutProfile(p *Profile) error
+	// DeleteProfile removes the profile's core data (records and index
+	// entries are removed by the caller).
+	DeleteProfile(p *Profile) error
+	// Records returns the records of one extension of a profile.
+	Records(ext, id string) ([]schema.Record, error)
+	// PutRecords replaces them; an empty set deletes them.
+	PutRecords(ext, id string, records []schema.Record) error
+
+	// AddIndexEntry and RemoveIndexEntry maintain identification key
+	// indexes: values are index texts, in key attribute order.
+	AddIndexEntry(key string, values []string, id string) error
+	RemoveIndexEntry(key string, values []string, id string) error
+	// ScanIndex calls fn for every customer whose entry of key starts with
+	// prefix, in index order, until fn returns false.
+	ScanIndex(key string, prefix []string, fn func(id string) bool) error
+	// ScanIndexRange is ScanIndex where the component after prefix lies in
+	// [from, to] (either bound may be "" for open).
+	ScanIndexRange(key string, prefix []string, from, to string, fn func(id string) bool) error
+	// ScanCreated calls fn for customers created in [from, to] (zero bound: open), oldest first.
+	ScanCreated(from, to time.Time, fn func(id string) bool) error
+
+	// ForEachProfile visits every profile of the tenant (schema changes only).
+	ForEachProfile(fn func(p *Profile) error) error
+	// DropExtension deletes every record of an extension.
+	DropExtension(ext string) error
+	// DropIndex deletes every entry of an identification key.
+	DropIndex(key string) error
+}

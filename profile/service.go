@@ -1,0 +1,531 @@
+package profile
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/extensions"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Error codes of profile operations.
+const (
+	CodeProfileNotFound    = "PROFILE_NOT_FOUND"
+	CodeProfileExists      = "PROFILE_EXISTS"
+	CodeIDMismatch         = "CUSTOMER_ID_MISMATCH"
+	CodeRevisionMismatch   = "REVISION_MISMATCH"
+	CodeSingleValued       = "EXTENSION_IS_SINGLE_VALUED"
+	CodeMergeSelf          = "MERGE_WITH_SELF"
+	CodeUnknownExtension   = schema.CodeUnknownExtension
+	CodeNoExtensionsInBody = "NO_EXTENSIONS"
+)
+
+// Service is the profile domain: every API goes through it.
+type Service struct {
+	store  Store
+	schema *schema.Registry
+	Now    func() time.Time // the clock; tests may fix it
+}
+
+// NewService returns a Service over store, validating with the registry's live schema.
+func NewService(store Store, registry *schema.Registry) *Service {
+	return &Service{store: store, schema: registry, Now: time.Now}
+}
+
+// Schema returns the live compiled schema.
+func (s *Service) Schema() *schema.Compiled { return s.schema.Current() }
+
+// CreateOptions tunes Create for the facades.
+type CreateOptions struct {
+	// UniqueKeys are identification keys that must not already match another
+	// customer for this profile, though the schema does not mark them
+	// unique (eGain: an e-mail address belongs to one contact point).
+	UniqueKeys []string
+}
+
+// Create validates body (a whole profile) and stores it with its extension
+// records and index entries in one transaction.
+func (s *Service) Create(ctx context.Context, tenant string, body map[string]any, opts CreateOptions) (*Profile, error) {
+	c := s.schema.Current()
+	doc, err := c.PrepareProfile(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRecordSets(c, doc.Extensions); err != nil {
+		return nil, err
+	}
+	var created *Profile
+	err = s.store.Update(ctx, tenant, func(tx Tx) error {
+		id := doc.CustomerID
+		if id == "" {
+			if id, err = newID(tx); err != nil {
+				return err
+			}
+		} else if old, err := tx.Profile(id); err != nil {
+			return err
+		} else if old != nil {
+			return errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
+		}
+		num, err := tx.NextNum()
+		if err != nil {
+			return err
+		}
+		now := s.Now().UTC()
+		p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: 1, Attributes: doc.Attributes}
+		if err := tx.PutProfile(p); err != nil {
+			return err
+		}
+		after := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
+		for ext, recs := range doc.Extensions {
+			if err := tx.PutRecords(ext, id, recs); err != nil {
+				return err
+			}
+			after.records[ext] = recs
+		}
+		if err := syncIndexes(tx, c, id, nil, &after); err != nil {
+			return err
+		}
+		if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
+			return err
+		}
+		p.Extensions = doc.Extensions
+		created = p
+		return nil
+	})
+	return created, err
+}
+
+// checkExtraUnique enforces CreateOptions.UniqueKeys.
+func checkExtraUnique(tx Tx, c *schema.Compiled, keys []string, in *indexed, id string) error {
+	for _, name := range keys {
+		k, ok := c.Key(name)
+		if !ok {
+			continue
+		}
+		entries, err := keyEntries(k, *in)
+		if err != nil {
+			return err
+		}
+		for _, t := range entries {
+			if err := checkUniqueEntry(tx, k, t, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkRecordSets enforces per-customer uniqueness within each record set.
+func checkRecordSets(c *schema.Compiled, sets map[string][]schema.Record) error {
+	for ext, recs := range sets {
+		e, _ := c.Extension(ext)
+		if err := extensions.CheckUnique(e, recs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idAlphabet gives ids like the vendor's samples (0004Va58A92T0017).
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newID draws a random 16-character id not yet used in tx.
+func newID(tx Tx) (string, error) {
+	for {
+		var b [schema.MaxCustomerIDLength]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		for i := range b {
+			b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+		}
+		id := string(b[:])
+		p, err := tx.Profile(id)
+		if err != nil || p == nil {
+			return id, err
+		}
+	}
+}
+
+// Get returns a profile with the records of the named extensions.
+func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*Profile, error) {
+	c := s.schema.Current()
+	names, err := extensionNames(c, exts)
+	if err != nil {
+		return nil, err
+	}
+	var p *Profile
+	err = s.store.View(ctx, tenant, func(tx Tx) error {
+		p, err = loadProfile(tx, id, names)
+		return err
+	})
+	return p, err
+}
+
+// GetByNum is Get by numeric id.
+func (s *Service) GetByNum(ctx context.Context, tenant string, num uint64, exts []string) (*Profile, error) {
+	c := s.schema.Current()
+	names, err := extensionNames(c, exts)
+	if err != nil {
+		return nil, err
+	}
+	var p *Profile
+	err = s.store.View(ctx, tenant, func(tx Tx) error {
+		id, err := tx.IDByNum(num)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return errs.NotFound(CodeProfileNotFound, "customer %d not found", num)
+		}
+		p, err = loadProfile(tx, id, names)
+		return err
+	})
+	return p, err
+}
+
+// extensionNames resolves requested extension names (case-insensitive).
+func extensionNames(c *schema.Compiled, exts []string) ([]string, error) {
+	out := make([]string, 0, len(exts))
+	for _, name := range exts {
+		e, ok := c.Extension(name)
+		if !ok {
+			return nil, errs.Invalid(CodeUnknownExtension, name, "extension %q is not defined", name)
+		}
+		if !slices.Contains(out, e.Name) {
+			out = append(out, e.Name)
+		}
+	}
+	return out, nil
+}
+
+func loadProfile(tx Tx, id string, exts []string) (*Profile, error) {
+	p, err := mustProfile(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadExtensions(tx, p, exts); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func loadExtensions(tx Tx, p *Profile, exts []string) error {
+	if len(exts) == 0 {
+		return nil
+	}
+	p.Extensions = make(map[string][]schema.Record, len(exts))
+	for _, ext := range exts {
+		recs, err := tx.Records(ext, p.ID)
+		if err != nil {
+			return err
+		}
+		p.Extensions[ext] = recs
+	}
+	return nil
+}
+
+func mustProfile(tx Tx, id string) (*Profile, error) {
+	p, err := tx.Profile(id)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errs.NotFound(CodeProfileNotFound, "customer %q not found", id)
+	}
+	return p, nil
+}
+
+// checkRevision enforces an If-Match precondition; ifMatch 0 means none.
+func checkRevision(p *Profile, ifMatch uint64) error {
+	if ifMatch != 0 && p.Rev != ifMatch {
+		return errs.E(errs.KindPreconditionFailed, CodeRevisionMismatch,
+			"customer %q has changed: revision is %d, not %d", p.ID, p.Rev, ifMatch)
+	}
+	return nil
+}
+
+// Replace implements PUT /profiles/{id} (spec §3.3): core attributes are
+// replaced wholesale; each extension present in body has its whole record
+// set replaced; absent extensions are untouched. ifMatch 0: last writer wins.
+func (s *Service) Replace(ctx context.Context, tenant, id string, body map[string]any, ifMatch uint64) (*Profile, error) {
+	c := s.schema.Current()
+	doc, err := c.PrepareProfile(body)
+	if err != nil {
+		return nil, err
+	}
+	if doc.CustomerID != "" && doc.CustomerID != id {
+		return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
+	}
+	if err := checkRecordSets(c, doc.Extensions); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, tenant, id, ifMatch, func(tx Tx, p *Profile, in *indexed) error {
+		p.Attributes = doc.Attributes
+		in.attributes = doc.Attributes
+		for ext, recs := range doc.Extensions {
+			if err := tx.PutRecords(ext, id, recs); err != nil {
+				return err
+			}
+			in.records[ext] = recs
+		}
+		return nil
+	})
+}
+
+// change runs edit on profile id inside a write transaction, then bumps
+// its revision and re-syncs its index entries. edit updates p and in (the
+// indexed view) to the new state; it writes records itself.
+func (s *Service) change(ctx context.Context, tenant, id string, ifMatch uint64, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
+	c := s.schema.Current()
+	var changed *Profile
+	err := s.store.Update(ctx, tenant, func(tx Tx) error {
+		p, err := mustProfile(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkRevision(p, ifMatch); err != nil {
+			return err
+		}
+		before, err := loadIndexed(tx, c, p)
+		if err != nil {
+			return err
+		}
+		after := indexed{attributes: p.Attributes, records: make(map[string][]schema.Record, len(before.records))}
+		for k, v := range before.records {
+			after.records[k] = v
+		}
+		if err := edit(tx, p, &after); err != nil {
+			return err
+		}
+		p.Rev++
+		p.Updated = s.Now().UTC()
+		if err := tx.PutProfile(p); err != nil {
+			return err
+		}
+		if err := syncIndexes(tx, c, id, &before, &after); err != nil {
+			return err
+		}
+		changed = p
+		return nil
+	})
+	return changed, err
+}
+
+// Delete removes a profile, all its records and its index entries.
+func (s *Service) Delete(ctx context.Context, tenant, id string) error {
+	c := s.schema.Current()
+	return s.store.Update(ctx, tenant, func(tx Tx) error {
+		p, err := mustProfile(tx, id)
+		if err != nil {
+			return err
+		}
+		before, err := loadIndexed(tx, c, p)
+		if err != nil {
+			return err
+		}
+		if err := syncIndexes(tx, c, id, &before, nil); err != nil {
+			return err
+		}
+		return tx.DeleteProfile(p)
+	})
+}
+
+// InsertRecords implements POST /profiles/{id}/extensions (spec §4.1 and
+// §10 Q6): single-valued records are replaced, multi-valued records
+// replace the record with the same unique values or are appended.
+func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map[string]any) (*Profile, error) {
+	c := s.schema.Current()
+	doc, err := c.PrepareExtensions(body)
+	if err != nil {
+		return nil, err
+	}
+	if doc.CustomerID != "" && doc.CustomerID != id {
+		return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
+	}
+	if len(doc.Extensions) == 0 {
+		return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
+	}
+	return s.change(ctx, tenant, id, 0, func(tx Tx, p *Profile, in *indexed) error {
+		for ext, incoming := range doc.Extensions {
+			e, _ := c.Extension(ext)
+			existing, err := tx.Records(ext, id)
+			if err != nil {
+				return err
+			}
+			merged, err := extensions.Upsert(e, existing, incoming)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutRecords(ext, id, merged); err != nil {
+				return err
+			}
+			in.records[ext] = merged
+		}
+		return nil
+	})
+}
+
+// UpdateRecordByUnique implements PUT .../extensions/{ext}/by/unique.
+func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error {
+	return s.editRecords(ctx, tenant, id, ext, body, func(c *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
+		out, updated, err := extensions.UpdateByUnique(e, recs, rec)
+		if err != nil {
+			return nil, err
+		}
+		return out, c.CheckRecord(e.Name, updated)
+	})
+}
+
+// DeleteRecordByUnique implements PUT .../extensions/{ext}/delete/by/unique.
+func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error {
+	return s.editRecords(ctx, tenant, id, ext, body, func(_ *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
+		return extensions.DeleteByUnique(e, recs, rec)
+	})
+}
+
+func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body map[string]any,
+	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) error {
+	c := s.schema.Current()
+	e, ok := c.Extension(ext)
+	if !ok {
+		return errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
+	}
+	if e.Kind != schema.MultiValued {
+		return errs.Invalid(CodeSingleValued, e.Name, "extension %q is single-valued: replace its record with POST /profiles/{id}/extensions", e.Name)
+	}
+	rec, err := c.PrepareRecordPatch(e.Name, body)
+	if err != nil {
+		return err
+	}
+	_, err = s.change(ctx, tenant, id, 0, func(tx Tx, p *Profile, in *indexed) error {
+		recs, err := tx.Records(e.Name, id)
+		if err != nil {
+			return err
+		}
+		out, err := apply(c, e, recs, rec)
+		if err != nil {
+			return err
+		}
+		in.records[e.Name] = out
+		return tx.PutRecords(e.Name, id, out)
+	})
+	return err
+}
+
+// MergeOptions are the merge body fields of both vendor families (spec §3.6).
+type MergeOptions struct {
+	PreferSource bool // force_merge (UCS) or keep_uniq_from_src (CS 8.5)
+}
+
+// Merge moves source's data into dest and deletes source (spec §3.6): core
+// attributes missing in dest are taken from source, multi-valued ones are
+// united without duplicates (case-sensitive); extension records merge by
+// the rules of extensions.Merge.
+func (s *Service) Merge(ctx context.Context, tenant, destID, srcID string, opts MergeOptions) (*Profile, error) {
+	if destID == srcID {
+		return nil, errs.Invalid(CodeMergeSelf, "", "cannot merge customer %q into itself", destID)
+	}
+	c := s.schema.Current()
+	var merged *Profile
+	err := s.store.Update(ctx, tenant, func(tx Tx) error {
+		dest, err := mustProfile(tx, destID)
+		if err != nil {
+			return err
+		}
+		src, err := mustProfile(tx, srcID)
+		if err != nil {
+			return err
+		}
+		destBefore, err := loadIndexed(tx, c, dest)
+		if err != nil {
+			return err
+		}
+		srcBefore, err := loadIndexed(tx, c, src)
+		if err != nil {
+			return err
+		}
+		// Drop the source's entries first so its values can move to dest
+		// without tripping unique keys.
+		if err := syncIndexes(tx, c, srcID, &srcBefore, nil); err != nil {
+			return err
+		}
+		after := indexed{attributes: mergeAttributes(c, dest.Attributes, src.Attributes), records: map[string][]schema.Record{}}
+		for i := range c.Def.Extensions {
+			e := &c.Def.Extensions[i]
+			d, err := tx.Records(e.Name, destID)
+			if err != nil {
+				return err
+			}
+			sr, err := tx.Records(e.Name, srcID)
+			if err != nil {
+				return err
+			}
+			out := extensions.Merge(e, d, sr, opts.PreferSource)
+			if err := tx.PutRecords(e.Name, destID, out); err != nil {
+				return err
+			}
+			after.records[e.Name] = out
+		}
+		if err := tx.DeleteProfile(src); err != nil {
+			return err
+		}
+		dest.Attributes = after.attributes
+		dest.Rev++
+		dest.Updated = s.Now().UTC()
+		if err := tx.PutProfile(dest); err != nil {
+			return err
+		}
+		if err := syncIndexes(tx, c, destID, &destBefore, &after); err != nil {
+			return err
+		}
+		merged = dest
+		return nil
+	})
+	return merged, err
+}
+
+func mergeAttributes(c *schema.Compiled, dest, src map[string]any) map[string]any {
+	out := make(map[string]any, len(dest)+len(src))
+	for k, v := range dest {
+		out[k] = v
+	}
+	for k, v := range src {
+		a, _ := c.Attribute(k)
+		cur, set := out[k]
+		switch {
+		case !set:
+			out[k] = v
+		case a != nil && a.MultiValued:
+			list := append([]any(nil), asList(cur)...)
+			for _, item := range asList(v) {
+				if !slices.Contains(list, item) {
+					list = append(list, item)
+				}
+			}
+			out[k] = list
+		}
+	}
+	return out
+}
+
+// asList reads a multi-valued attribute, tolerating a scalar stored before
+// the schema made it multi-valued.
+func asList(v any) []any {
+	if list, ok := v.([]any); ok {
+		return list
+	}
+	return []any{v}
+}
+
+// ParseRevision reads an ETag / If-Match value ("3" or W/"3" or "\"3\"").
+func ParseRevision(tag string) (uint64, bool) {
+	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+	n, err := strconv.ParseUint(strings.Trim(tag, `"`), 10, 64)
+	return n, err == nil && n > 0
+}
