@@ -1,0 +1,384 @@
+// Package store persists profiles in an embedded bbolt file and implements
+// profile.Store. Writes go through a group committer that runs concurrent
+// updates in one transaction with one fsync; reads are bbolt read
+// transactions that never wait for writers. The package also offers the
+// hot backup, consistency check, readiness and metrics hooks the ops
+// package uses, and the session table of the eGain facade.
+//
+// Layout of the file (nested buckets indented, keys → values):
+//
+//	meta
+//	  schema_overlay → the schema overlay document
+//	  seq            (bucket; its NextSequence allocates numeric ids, unique across tenants)
+//	tenants
+//	  "t:"+tenant    (bucket per tenant, created on its first write; the default tenant is "")
+//	    profiles     customer_id → v1 profile core (id, num, created, updated, rev, attributes)
+//	    nums         8-byte big-endian num → customer_id
+//	    created      8-byte big-endian unix nanos (sign bit flipped) + customer_id → empty
+//	    ext
+//	      <ext>      (bucket per lower-cased extension name) customer_id → v1 []schema.Record
+//	    idx
+//	      <key>      (bucket per lower-cased key name) index entry (see indexEntry) → empty
+//	sessions         session id → opaque session data
+//
+// v1 values are a version byte (1) and JSON decoded with UseNumber, so the
+// stored value types are exactly the schema layer's: string, bool,
+// json.Number, []any.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketSeq      = []byte("seq")
+	bucketTenants  = []byte("tenants")
+	bucketSessions = []byte("sessions")
+	keyOverlay     = []byte("schema_overlay")
+
+	bucketProfiles = []byte("profiles")
+	bucketNums     = []byte("nums")
+	bucketCreated  = []byte("created")
+	bucketExt      = []byte("ext")
+	bucketIdx      = []byte("idx")
+)
+
+// CodeUnavailable is the error code of writes the store cannot make now (a
+// failed commit, a closed store); the APIs answer them with 503.
+const CodeUnavailable = "STORE_UNAVAILABLE"
+
+// defaultOpenTimeout applies when Options leave OpenTimeout zero: bbolt
+// would otherwise wait forever for a file another process holds.
+const defaultOpenTimeout = 2 * time.Second
+
+// Options configure Open.
+type Options struct {
+	// OpenTimeout bounds the wait for the file lock, so a second process
+	// on the same file fails fast instead of hanging.
+	OpenTimeout time.Duration
+}
+
+// DB is the bbolt-backed profile store. It is safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+
+	// mu guards closed and the sends on queue, so Close never closes the
+	// queue under a sender.
+	mu      sync.RWMutex
+	closed  bool
+	queue   chan *call
+	stopped chan struct{} // closed when the committer has exited
+
+	commits, batchedCalls, indexVisited, profileReads atomic.Uint64
+
+	// failCommit, when set, is called before each commit and makes it fail
+	// with its error: the test hook for disk faults. Set it only while no
+	// Update is in flight.
+	failCommit func() error
+}
+
+var _ profile.Store = (*DB)(nil)
+
+// Open opens or creates the data file at path, creating its directory,
+// and starts the committer.
+func Open(path string, opts Options) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	timeout := opts.OpenTimeout
+	if timeout <= 0 {
+		timeout = defaultOpenTimeout
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      timeout,
+		FreelistType: bolt.FreelistMapType, // O(1) page allocation in a large file
+		// NoSync stays false: an acknowledged write is on disk.
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: data file %s is in use by another profiled process (bbolt lock not acquired within %s): %w", path, timeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketSessions} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSeq)
+		return err
+	})
+	if err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("store: initialising %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, queue: make(chan *call, maxBatch), stopped: make(chan struct{})}
+	go db.commitLoop()
+	return db, nil
+}
+
+// Close stops accepting writes (later ones fail as unavailable), commits
+// those already queued, and closes the file once open reads are done.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	close(db.queue)
+	db.mu.Unlock()
+	<-db.stopped
+	return db.bolt.Close()
+}
+
+func unavailable(msg string, err error) error {
+	return &errs.Error{Kind: errs.KindUnavailable, Code: CodeUnavailable, Message: msg, Err: err}
+}
+
+var errClosed = unavailable("the profile store is closed", nil)
+
+// view runs a bbolt read transaction, reporting a closed store as
+// unavailable.
+func (db *DB) view(fn func(*bolt.Tx) error) error {
+	err := db.bolt.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return errClosed
+	}
+	return err
+}
+
+// View runs fn in a read-only transaction over tenant's data.
+func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.view(func(btx *bolt.Tx) error { return fn(db.newTx(btx, tenant)) })
+}
+
+// Update runs fn in a write transaction over tenant's data, possibly
+// sharing the transaction and its commit with concurrent updates.
+func (db *DB) Update(ctx context.Context, tenant string, fn func(profile.Tx) error) error {
+	return db.update(ctx, func(btx *bolt.Tx) error { return fn(db.newTx(btx, tenant)) })
+}
+
+// UpdateSchema stores overlay (an empty one removes it) and runs fn for
+// every tenant that has data, in one transaction.
+func (db *DB) UpdateSchema(ctx context.Context, overlay []byte, fn func(tenant string, tx profile.Tx) error) error {
+	return db.update(ctx, func(btx *bolt.Tx) error {
+		meta := btx.Bucket(bucketMeta)
+		var err error
+		if len(overlay) == 0 {
+			err = meta.Delete(keyOverlay)
+		} else {
+			err = meta.Put(keyOverlay, overlay)
+		}
+		if err != nil {
+			return err
+		}
+		// Names first: fn changes the tenant buckets being iterated.
+		var tenants []string
+		err = btx.Bucket(bucketTenants).ForEachBucket(func(k []byte) error {
+			tenants = append(tenants, string(bytes.TrimPrefix(k, tenantPrefix)))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, t := range tenants {
+			if err := fn(t, db.newTx(btx, t)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SchemaOverlay returns the stored schema overlay, nil when none.
+func (db *DB) SchemaOverlay() ([]byte, error) {
+	var overlay []byte
+	err := db.view(func(btx *bolt.Tx) error {
+		overlay = bytes.Clone(btx.Bucket(bucketMeta).Get(keyOverlay))
+		return nil
+	})
+	return overlay, err
+}
+
+// Snapshot calls fn with the size of a consistent copy of the whole file
+// and a function writing exactly that copy, both from one read
+// transaction, so it is a hot backup while writes carry on (see
+// ops.Snapshotter). Commits that must grow the file wait until fn returns.
+func (db *DB) Snapshot(fn func(size int64, writeTo func(io.Writer) (int64, error)) error) error {
+	return db.view(func(btx *bolt.Tx) error { return fn(btx.Size(), btx.WriteTo) })
+}
+
+// CheckFile opens the data file at path read-only and verifies bbolt's
+// consistency and that it holds a profile store: for backups and offline
+// checks. A file a running server holds fails with a lock timeout.
+func CheckFile(path string) error {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: defaultOpenTimeout})
+	if err != nil {
+		return fmt.Errorf("store: checking %s: %w", path, err)
+	}
+	defer bdb.Close()
+	err = bdb.View(func(btx *bolt.Tx) error {
+		var problems []error
+		for err := range btx.Check() {
+			problems = append(problems, err)
+		}
+		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketSessions} {
+			if btx.Bucket(name) == nil {
+				problems = append(problems, fmt.Errorf("bucket %q missing: not a profiled data file", name))
+			}
+		}
+		return errors.Join(problems...)
+	})
+	if err != nil {
+		return fmt.Errorf("store: checking %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadOverlay reads the stored schema overlay from the data file at path,
+// opened read-only, for offline checks (check-config). No file or no
+// overlay is an empty document; a file a running server holds fails after
+// timeout.
+func ReadOverlay(path string, timeout time.Duration) (schema.Document, error) {
+	var doc schema.Document
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return doc, nil
+	}
+	if timeout <= 0 {
+		timeout = defaultOpenTimeout
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return doc, fmt.Errorf("store: reading the schema overlay from %s: %w", path, err)
+	}
+	defer bdb.Close()
+	err = bdb.View(func(btx *bolt.Tx) error {
+		if meta := btx.Bucket(bucketMeta); meta != nil {
+			if v := meta.Get(keyOverlay); v != nil {
+				return json.Unmarshal(v, &doc)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return schema.Document{}, fmt.Errorf("store: reading the schema overlay from %s: %w", path, err)
+	}
+	return doc, nil
+}
+
+// Ping reports whether the store is open and a read transaction works: the
+// readiness check.
+func (db *DB) Ping() error {
+	return db.view(func(btx *bolt.Tx) error {
+		if btx.Bucket(bucketTenants) == nil {
+			return errors.New("store: tenants bucket missing")
+		}
+		return nil
+	})
+}
+
+// ProfileCount counts the profiles of all tenants. It walks the profile
+// buckets' pages, not their values: cheap enough for a metrics scrape.
+func (db *DB) ProfileCount() (int, error) {
+	n := 0
+	err := db.view(func(btx *bolt.Tx) error {
+		tenants := btx.Bucket(bucketTenants)
+		return tenants.ForEachBucket(func(k []byte) error {
+			if b := tenants.Bucket(k).Bucket(bucketProfiles); b != nil {
+				n += b.Stats().KeyN
+			}
+			return nil
+		})
+	})
+	return n, err
+}
+
+// Size is the data file's size on disk in bytes, 0 if it cannot be read.
+func (db *DB) Size() int64 {
+	fi, err := os.Stat(db.bolt.Path())
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// Stats are cumulative counters since Open, for metrics and tests.
+type Stats struct {
+	Commits             uint64     // write transactions committed (one fsync each)
+	BatchedCalls        uint64     // write calls committed; BatchedCalls/Commits is calls per fsync
+	IndexEntriesVisited uint64     // index entries ScanIndex and ScanIndexRange visited
+	ProfileReads        uint64     // profiles decoded by Profile and ForEachProfile
+	Bolt                bolt.Stats // bbolt's own transaction and freelist statistics
+	Size                int64      // file size in bytes
+}
+
+// Stats returns the current counters.
+func (db *DB) Stats() Stats {
+	return Stats{
+		Commits:             db.commits.Load(),
+		BatchedCalls:        db.batchedCalls.Load(),
+		IndexEntriesVisited: db.indexVisited.Load(),
+		ProfileReads:        db.profileReads.Load(),
+		Bolt:                db.bolt.Stats(),
+		Size:                db.Size(),
+	}
+}
+
+// PutSession stores an eGain session's data under id, replacing any.
+// Sessions are not per tenant.
+func (db *DB) PutSession(id string, data []byte) error {
+	return db.update(context.Background(), func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketSessions).Put([]byte(id), data)
+	})
+}
+
+// GetSession returns a session's data, nil if absent.
+func (db *DB) GetSession(id string) ([]byte, error) {
+	var data []byte
+	err := db.view(func(btx *bolt.Tx) error {
+		data = bytes.Clone(btx.Bucket(bucketSessions).Get([]byte(id)))
+		return nil
+	})
+	return data, err
+}
+
+// DeleteSession removes a session; an absent one is no error.
+func (db *DB) DeleteSession(id string) error {
+	return db.update(context.Background(), func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketSessions).Delete([]byte(id))
+	})
+}
+
+// ForEachSession calls fn for every session in id order until fn fails.
+// fn runs inside a read transaction and must not write to the store: a
+// commit that has to grow the file would wait for this read to end.
+func (db *DB) ForEachSession(fn func(id string, data []byte) error) error {
+	return db.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			return fn(string(k), bytes.Clone(v))
+		})
+	})
+}

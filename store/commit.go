@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxBatch bounds the calls one commit carries, so a rolled-back batch
+// re-runs a bounded amount of work; it is also the queue's capacity.
+const maxBatch = 256
+
+// call is one queued write.
+type call struct {
+	ctx  context.Context
+	fn   func(*bolt.Tx) error
+	done chan error // buffered, so the committer never blocks on a caller
+}
+
+// update queues fn for the committer and waits for its outcome. Once
+// queued the call is always answered, so a caller never has to guess
+// whether its write was committed.
+func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case db.queue <- c:
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+	db.mu.RUnlock()
+	return <-c.done
+}
+
+// commitLoop is the single writer. It takes the first waiting call and
+// every call queued behind it, so an idle store commits at once and a busy
+// one shares each fsync among many writes, without any timer.
+func (db *DB) commitLoop() {
+	defer close(db.stopped)
+	batch := make([]*call, 0, maxBatch)
+	for first := range db.queue {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case c, ok := <-db.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		db.runBatch(batch)
+		clear(batch) // drop references to finished calls
+	}
+}
+
+// runBatch runs calls in one transaction and commits once. A call that
+// fails is answered with its error and the rest re-run without it on a
+// fresh transaction, in the same order, so they see the state they saw
+// before and none of the failed call's writes.
+func (db *DB) runBatch(calls []*call) {
+	for {
+		calls = slices.DeleteFunc(calls, func(c *call) bool {
+			if err := c.ctx.Err(); err != nil {
+				c.done <- err
+				return true
+			}
+			return false
+		})
+		if len(calls) == 0 {
+			return
+		}
+		btx, err := db.bolt.Begin(true)
+		if err != nil {
+			answer(calls, unavailable("the profile store cannot write right now", err))
+			return
+		}
+		failed := -1
+		for i, c := range calls {
+			if err := run(c, btx); err != nil {
+				failed = i
+				c.done <- err
+				break
+			}
+		}
+		if failed >= 0 {
+			_ = btx.Rollback()
+			calls = slices.Delete(calls, failed, failed+1)
+			continue
+		}
+		if err := db.commit(btx); err != nil {
+			// The service recovers by itself once the fault clears: the
+			// committer carries on with the next batch.
+			answer(calls, unavailable("the profile store cannot write right now", err))
+			return
+		}
+		db.commits.Add(1)
+		db.batchedCalls.Add(uint64(len(calls)))
+		answer(calls, nil)
+		return
+	}
+}
+
+func (db *DB) commit(btx *bolt.Tx) error {
+	if db.failCommit != nil {
+		if err := db.failCommit(); err != nil {
+			_ = btx.Rollback()
+			return err
+		}
+	}
+	return btx.Commit()
+}
+
+// run calls c.fn, turning a panic into an internal error for its caller
+// alone: the committer and the other calls of the batch carry on.
+func run(c *call, btx *bolt.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: update panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return c.fn(btx)
+}
+
+func answer(calls []*call, err error) {
+	for _, c := range calls {
+		c.done <- err
+	}
+}

@@ -1,0 +1,307 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+var tenantPrefix = []byte("t:")
+
+// tx is a profile.Tx over one tenant's bucket. Reads of buckets that do not
+// exist yet see nothing; writes create them.
+type tx struct {
+	db     *DB
+	btx    *bolt.Tx
+	tenant []byte // the tenant bucket's name
+}
+
+func (db *DB) newTx(btx *bolt.Tx, tenant string) *tx {
+	return &tx{db: db, btx: btx, tenant: append(bytes.Clone(tenantPrefix), tenant...)}
+}
+
+// bucket returns the tenant's bucket at path (e.g. "ext", "<name>"), nil if
+// it does not exist.
+func (t *tx) bucket(path ...[]byte) *bolt.Bucket {
+	b := t.btx.Bucket(bucketTenants).Bucket(t.tenant)
+	for _, name := range path {
+		if b == nil {
+			return nil
+		}
+		b = b.Bucket(name)
+	}
+	return b
+}
+
+// writeBucket is bucket, creating what is missing.
+func (t *tx) writeBucket(path ...[]byte) (*bolt.Bucket, error) {
+	b, err := t.btx.Bucket(bucketTenants).CreateBucketIfNotExists(t.tenant)
+	for _, name := range path {
+		if err != nil {
+			return nil, err
+		}
+		b, err = b.CreateBucketIfNotExists(name)
+	}
+	return b, err
+}
+
+// get is Bucket.Get where a missing bucket holds nothing.
+func get(b *bolt.Bucket, key []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return b.Get(key)
+}
+
+// Extension and key names are case-insensitive in the schema.
+func lower(name string) []byte { return []byte(strings.ToLower(name)) }
+
+func (t *tx) Profile(id string) (*profile.Profile, error) {
+	v := get(t.bucket(bucketProfiles), []byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	t.db.profileReads.Add(1)
+	return decodeProfile(v)
+}
+
+func (t *tx) IDByNum(num uint64) (string, error) {
+	return string(get(t.bucket(bucketNums), numKey(num))), nil
+}
+
+func (t *tx) NextNum() (uint64, error) {
+	return t.btx.Bucket(bucketMeta).Bucket(bucketSeq).NextSequence()
+}
+
+func (t *tx) PutProfile(p *profile.Profile) error {
+	old, err := t.Profile(p.ID)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if err := t.unlinkProfile(old, old.Num != p.Num, !old.Created.Equal(p.Created)); err != nil {
+			return err
+		}
+	}
+	v, err := encodeProfile(p)
+	if err != nil {
+		return err
+	}
+	profiles, err := t.writeBucket(bucketProfiles)
+	if err != nil {
+		return err
+	}
+	if err := profiles.Put([]byte(p.ID), v); err != nil {
+		return err
+	}
+	if p.Num != 0 { // 0 is "no numeric id": sequences start at 1
+		nums, err := t.writeBucket(bucketNums)
+		if err != nil {
+			return err
+		}
+		if err := nums.Put(numKey(p.Num), []byte(p.ID)); err != nil {
+			return err
+		}
+	}
+	created, err := t.writeBucket(bucketCreated)
+	if err != nil {
+		return err
+	}
+	return created.Put(createdKey(p.Created, p.ID), []byte{})
+}
+
+// unlinkProfile removes the nums and created entries of a stored profile.
+func (t *tx) unlinkProfile(p *profile.Profile, num, created bool) error {
+	if b := t.bucket(bucketNums); num && b != nil && string(b.Get(numKey(p.Num))) == p.ID {
+		if err := b.Delete(numKey(p.Num)); err != nil {
+			return err
+		}
+	}
+	if b := t.bucket(bucketCreated); created && b != nil {
+		return b.Delete(createdKey(p.Created, p.ID))
+	}
+	return nil
+}
+
+// DeleteProfile removes the profile, its nums and created entries and its
+// records in every extension; index entries stay the caller's job, as only
+// it knows the keys' index texts.
+func (t *tx) DeleteProfile(p *profile.Profile) error {
+	stored, err := t.Profile(p.ID)
+	if err != nil {
+		return err
+	}
+	if stored != nil {
+		if err := t.unlinkProfile(stored, true, true); err != nil {
+			return err
+		}
+		if err := t.bucket(bucketProfiles).Delete([]byte(p.ID)); err != nil {
+			return err
+		}
+	}
+	ext := t.bucket(bucketExt)
+	if ext == nil {
+		return nil
+	}
+	return ext.ForEachBucket(func(name []byte) error {
+		return ext.Bucket(name).Delete([]byte(p.ID))
+	})
+}
+
+func (t *tx) Records(ext, id string) ([]schema.Record, error) {
+	v := get(t.bucket(bucketExt, lower(ext)), []byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	return decodeRecords(v)
+}
+
+func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
+	if len(records) == 0 {
+		if b := t.bucket(bucketExt, lower(ext)); b != nil {
+			return b.Delete([]byte(id))
+		}
+		return nil
+	}
+	v, err := encodeRecords(records)
+	if err != nil {
+		return err
+	}
+	b, err := t.writeBucket(bucketExt, lower(ext))
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), v)
+}
+
+func (t *tx) AddIndexEntry(key string, values []string, id string) error {
+	b, err := t.writeBucket(bucketIdx, lower(key))
+	if err != nil {
+		return err
+	}
+	return b.Put(indexEntry(values, id), []byte{})
+}
+
+func (t *tx) RemoveIndexEntry(key string, values []string, id string) error {
+	if b := t.bucket(bucketIdx, lower(key)); b != nil {
+		return b.Delete(indexEntry(values, id))
+	}
+	return nil
+}
+
+func (t *tx) ScanIndex(key string, prefix []string, fn func(id string) bool) error {
+	return t.scanIndex(key, indexPrefix(prefix), nil, nil, fn)
+}
+
+func (t *tx) ScanIndexRange(key string, prefix []string, from, to string, fn func(id string) bool) error {
+	p := indexPrefix(prefix)
+	start := appendEscaped(bytes.Clone(p), from)
+	var end []byte
+	if to != "" {
+		end = append(appendEscaped(bytes.Clone(p), to), 0, term)
+	}
+	return t.scanIndex(key, p, start, end, fn)
+}
+
+// scanIndex visits the entries with prefix p from seek on; with end set it
+// stops after the entries whose next component is end's (end is p, that
+// component, and its terminator). Entries sort as their components do, so
+// an entry belongs to the range while its first len(end) bytes are <= end.
+func (t *tx) scanIndex(key string, p, seek, end []byte, fn func(id string) bool) error {
+	b := t.bucket(bucketIdx, lower(key))
+	if b == nil {
+		return nil
+	}
+	if seek == nil {
+		seek = p
+	}
+	visited := uint64(0)
+	defer func() { t.db.indexVisited.Add(visited) }()
+	c := b.Cursor()
+	for k, _ := c.Seek(seek); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		if end != nil && bytes.Compare(k[:min(len(k), len(end))], end) > 0 {
+			return nil
+		}
+		visited++
+		if !fn(entryID(k)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
+	b := t.bucket(bucketCreated)
+	if b == nil {
+		return nil
+	}
+	var seek, end []byte
+	if !from.IsZero() {
+		seek = createdKey(from, "")
+	}
+	if !to.IsZero() {
+		end = createdKey(to, "")
+	}
+	c := b.Cursor()
+	k, _ := c.First()
+	if seek != nil {
+		k, _ = c.Seek(seek)
+	}
+	for ; k != nil; k, _ = c.Next() {
+		if end != nil && bytes.Compare(k[:8], end) > 0 {
+			return nil
+		}
+		if !fn(string(k[8:])) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// ForEachProfile re-seeks after each fn, so fn may put or delete profiles
+// without upsetting the iteration (a bbolt cursor is not stable under
+// writes to its bucket).
+func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
+	b := t.bucket(bucketProfiles)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; {
+		p, err := decodeProfile(v)
+		if err != nil {
+			return err
+		}
+		t.db.profileReads.Add(1)
+		key := bytes.Clone(k)
+		if err := fn(p); err != nil {
+			return err
+		}
+		if k, v = c.Seek(key); bytes.Equal(k, key) {
+			k, v = c.Next()
+		}
+	}
+	return nil
+}
+
+func (t *tx) DropExtension(ext string) error { return t.dropNested(bucketExt, ext) }
+
+func (t *tx) DropIndex(key string) error { return t.dropNested(bucketIdx, key) }
+
+func (t *tx) dropNested(group []byte, name string) error {
+	b := t.bucket(group)
+	if b == nil {
+		return nil
+	}
+	if err := b.DeleteBucket(lower(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	return nil
+}
