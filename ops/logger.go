@@ -1,0 +1,150 @@
+package ops
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+// Unmatched is the route recorded for requests that matched no route, so
+// that scanners probing random paths add no log or metric cardinality.
+const Unmatched = "unmatched"
+
+// handlerErrKey is where runHandled keeps a handler's error for the
+// middleware further out.
+const handlerErrKey = "ops.handler_error"
+
+// runHandled calls next and, when it fails, renders the error through Echo's
+// HTTPErrorHandler at once, so the status the client gets is known to the
+// calling middleware. The error is kept in the context because the request
+// log wants its message even when Metrics sits between them; the caller
+// returns nil so the error handler runs only once.
+func runHandled(c echo.Context, next echo.HandlerFunc) {
+	if err := next(c); err != nil {
+		c.Set(handlerErrKey, err)
+		c.Error(err)
+	}
+}
+
+func handlerError(c echo.Context) error {
+	err, _ := c.Get(handlerErrKey).(error)
+	return err
+}
+
+// routeOf returns the route template Echo matched (e.g. /profiles/:id), never
+// the raw path, which would carry profile ids.
+func routeOf(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return Unmatched
+}
+
+// APIOf returns a classifier for the api log field and metric label. It maps
+// a request path to "genesys", "egain", "ops" or "other"; genesysBase is the
+// optional genesys.base_path prefix ("" when none). Any classifier passed to
+// RequestLogger or Metrics must likewise return a small fixed set of values.
+func APIOf(genesysBase string) func(path string) string {
+	genesysBase = strings.TrimSuffix(genesysBase, "/")
+	return func(path string) string {
+		if genesysBase != "" {
+			if rest, ok := strings.CutPrefix(path, genesysBase); ok && strings.HasPrefix(rest, "/") {
+				path = rest
+			}
+		}
+		switch {
+		case underPrefix(path, "/profiles"), underPrefix(path, "/metadata"):
+			return "genesys"
+		case underPrefix(path, "/ws/v12"), underPrefix(path, "/system/ws/v12"):
+			return "egain"
+		case underPrefix(path, "/livez"), underPrefix(path, "/readyz"), underPrefix(path, "/metrics"),
+			underPrefix(path, "/admin"), underPrefix(path, "/docs"):
+			return "ops"
+		}
+		return "other"
+	}
+}
+
+// underPrefix reports whether path is prefix or lies below it, so that
+// /profilesX is not taken for /profiles.
+func underPrefix(path, prefix string) bool {
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (rest == "" || rest[0] == '/')
+}
+
+// RequestLogger is middleware that writes exactly one JSON line per request
+// once it has completed, with request_id, method, route (template or
+// "unmatched"), status, latency_ms, bytes_in, bytes_out, api (apiOf of the
+// path), tenant (X-Genesys-TenantId, when sent) and remote_ip.
+//
+// It deliberately logs no raw path, query string, body or credential header
+// (Authorization, X-egain-session): paths carry profile ids and queries carry
+// search terms, both customer data. 5xx responses log at error level with the
+// handler's error; for an *errs.Error the stable code is logged on any status.
+//
+// remote_ip is c.RealIP(): set e.IPExtractor (echo.ExtractIPDirect() unless a
+// trusted proxy is in front) so that clients cannot forge it.
+func RequestLogger(logger zerolog.Logger, apiOf func(path string) string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			req := c.Request()
+			body := &countingReader{r: req.Body}
+			if req.Body != nil {
+				req.Body = body
+			}
+
+			runHandled(c, next)
+
+			res := c.Response()
+			err := handlerError(c)
+			ev := logger.Info()
+			if res.Status >= http.StatusInternalServerError {
+				ev = logger.Error().Err(err) // Err(nil) adds nothing
+			}
+			var e *errs.Error
+			if errors.As(err, &e) && e.Code != "" {
+				ev = ev.Str("code", e.Code)
+			}
+			bytesIn := req.ContentLength
+			if bytesIn < 0 { // chunked: count what the handler read
+				bytesIn = body.n
+			}
+			if tenant := req.Header.Get("X-Genesys-TenantId"); tenant != "" {
+				ev = ev.Str("tenant", tenant)
+			}
+			ev.Str("request_id", RequestIDFrom(c)).
+				Str("method", req.Method).
+				Str("route", routeOf(c)).
+				Int("status", res.Status).
+				Float64("latency_ms", float64(time.Since(start))/float64(time.Millisecond)).
+				Int64("bytes_in", bytesIn).
+				Int64("bytes_out", res.Size).
+				Str("api", apiOf(req.URL.Path)).
+				Str("remote_ip", c.RealIP()).
+				Msg("request")
+			return nil
+		}
+	}
+}
+
+// countingReader counts the request body bytes a handler reads.
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	return n, err
+}
+
+func (cr *countingReader) Close() error { return cr.r.Close() }
