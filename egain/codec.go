@@ -1,0 +1,164 @@
+package egain
+
+import (
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+// Format is a wire format of the facade.
+type Format uint8
+
+const (
+	FormatXML Format = iota // the default when the client does not say (spec §10 Q14)
+	FormatJSON
+)
+
+// ContentType is the media type sent with a body in f.
+func (f Format) ContentType() string {
+	if f == FormatJSON {
+		return "application/json"
+	}
+	return "application/xml"
+}
+
+// DecodeCustomer decodes one customer body in format f.
+func DecodeCustomer(f Format, r io.Reader, lim Limits) (*Customer, error) {
+	if f == FormatJSON {
+		return DecodeCustomerJSON(r, lim)
+	}
+	return DecodeCustomerXML(r, lim)
+}
+
+// EncodeCustomers writes a customers collection in format f.
+func EncodeCustomers(f Format, w io.Writer, selfHref string, customers []Customer) error {
+	if f == FormatJSON {
+		return EncodeCustomersJSON(w, selfHref, customers)
+	}
+	return EncodeCustomersXML(w, selfHref, customers)
+}
+
+// DecodeCustomerXML decodes a <customer> body. Elements are matched by
+// namespace URI, so any prefixes (or a default namespace) work; an element
+// the schema does not know, or one in the wrong namespace, is refused.
+func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
+	lim = lim.orDefault()
+	data, err := readBody(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	root, err := parseXMLTree(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if root.name != "customer" || root.space != NSCustomer {
+		return nil, unknownElement(root.name, "root element must be customer in namespace %q", NSCustomer)
+	}
+	var c Customer
+	if err := (binder{xml: true}).bindStruct(root, reflect.ValueOf(&c).Elem(), NSCustomer, ""); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// DecodeCustomerJSON decodes a bare customer object. Unknown or duplicate
+// properties are refused; numbers and booleans are taken as their text
+// because sloppy clients send "dependents": 4 for eGain's "4".
+func DecodeCustomerJSON(r io.Reader, lim Limits) (*Customer, error) {
+	lim = lim.orDefault()
+	data, err := readBody(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	root, err := parseJSONTree(data, lim, "")
+	if err != nil {
+		return nil, err
+	}
+	var c Customer
+	if err := (binder{}).bindStruct(root, reflect.ValueOf(&c).Elem(), "", ""); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// DecodeLogin decodes a login body in format f.
+func DecodeLogin(f Format, r io.Reader, lim Limits) (*Login, error) {
+	if f == FormatJSON {
+		return DecodeLoginJSON(r, lim)
+	}
+	return DecodeLoginXML(r, lim)
+}
+
+// DecodeLoginXML decodes <login><userName/><password/></login>. The v12
+// namespace is inferred (spec §2.1), so an un-namespaced login is accepted
+// too; the children must share the root's namespace.
+func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
+	lim = lim.orDefault()
+	data, err := readBody(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	root, err := parseXMLTree(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if root.name != "login" || (root.space != NSPlatform && root.space != "") {
+		return nil, unknownElement(root.name, "root element must be login in namespace %q", NSPlatform)
+	}
+	return bindLogin(root, binder{xml: true})
+}
+
+// DecodeLoginJSON decodes {"userName": "..", "password": ".."}.
+func DecodeLoginJSON(r io.Reader, lim Limits) (*Login, error) {
+	lim = lim.orDefault()
+	data, err := readBody(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	root, err := parseJSONTree(data, lim, "")
+	if err != nil {
+		return nil, err
+	}
+	return bindLogin(root, binder{})
+}
+
+// bindLogin matches names case-insensitively: the v12 table says
+// "username", examples and clients say "userName" (spec §10 Q1).
+func bindLogin(root *node, b binder) (*Login, error) {
+	if err := b.checkContainer(root, ""); err != nil {
+		return nil, err
+	}
+	if len(root.attrs) > 0 {
+		return nil, unknownElement("@"+root.attrs[0].Name.Local, "unknown attribute %q on login", root.attrs[0].Name.Local)
+	}
+	var user, pass *string
+	for _, k := range root.kids {
+		var dst **string
+		switch {
+		case strings.EqualFold(k.name, "userName"):
+			dst = &user
+		case strings.EqualFold(k.name, "password"):
+			dst = &pass
+		}
+		if dst == nil || (b.xml && k.space != root.space) {
+			return nil, unknownElement(k.name, "unknown element %q", k.name)
+		}
+		if *dst != nil {
+			return nil, errs.Invalid(CodeDuplicateElement, k.name, "element %q appears more than once", k.name)
+		}
+		s, err := b.scalar(k, k.name)
+		if err != nil {
+			return nil, err
+		}
+		*dst = &s
+	}
+	if user == nil || *user == "" {
+		return nil, errs.Invalid(CodeMissingElement, "userName", "userName is required")
+	}
+	if pass == nil || *pass == "" {
+		return nil, errs.Invalid(CodeMissingElement, "password", "password is required")
+	}
+	return &Login{UserName: *user, Password: *pass}, nil
+}

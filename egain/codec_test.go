@@ -1,0 +1,492 @@
+package egain
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+const examplesDir = "../testdata/examples"
+
+var exampleNames = []string{"egain-create-minimal", "egain-create-full"}
+
+func readExample(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(examplesDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func decodeXML(t *testing.T, body string) *Customer {
+	t.Helper()
+	c, err := DecodeCustomerXML(strings.NewReader(body), Limits{})
+	if err != nil {
+		t.Fatalf("DecodeCustomerXML: %v", err)
+	}
+	return c
+}
+
+// wantCode asserts err is a KindInvalid *errs.Error with the given code.
+func wantCode(t *testing.T, err error, code string) *errs.Error {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil {
+		t.Fatalf("got error %v, want *errs.Error with code %s", err, code)
+	}
+	if got, want := e.Code, code; got != want {
+		t.Fatalf("got code %s (%v), want %s", got, err, want)
+	}
+	return e
+}
+
+func TestDecodeExamplesXMLEqualsJSON(t *testing.T) {
+	for _, name := range exampleNames {
+		t.Run(name, func(t *testing.T) {
+			x, err := DecodeCustomerXML(bytes.NewReader(readExample(t, name+".xml")), Limits{})
+			if err != nil {
+				t.Fatalf("xml: %v", err)
+			}
+			j, err := DecodeCustomerJSON(bytes.NewReader(readExample(t, name+".json")), Limits{})
+			if err != nil {
+				t.Fatalf("json: %v", err)
+			}
+			if !reflect.DeepEqual(x, j) {
+				t.Errorf("XML and JSON decode differently:\nxml:  %+v\njson: %+v", x, j)
+			}
+		})
+	}
+}
+
+func TestDecodeFullExampleValues(t *testing.T) {
+	c, err := DecodeCustomerXML(bytes.NewReader(readExample(t, "egain-create-full.xml")), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.ContactPersons[0]
+	tests := []struct {
+		name      string
+		got, want string
+	}{
+		{"department", str(c.Department.Name), "Service"},
+		{"type", str(c.Type.Value), "individual"},
+		{"level", str(c.Level.Value), "Premium"},
+		{"custom attribute", str(c.CustomAttributes[0].AttribValues[0].Value), "English"},
+		{"identification", str(p.Identification.Value), "AE0000005"},
+		{"contactOrder", str(p.ContactOrder), "1984"},
+		{"phone", str(p.ContactPoints[0].Type.Phone.PhoneNo), "234 3456"},
+		{"availability", str(p.ContactPoints[0].Type.Phone.Availability.Times.Value), "mornings"},
+		{"postal", str(p.ContactPoints[1].Type.Postal.Address1), "345"},
+		{"email", str(p.ContactPoints[2].Type.Email.EmailAddress), "john.russel@customer.com"},
+		{"point custom attribute", str(p.ContactPoints[2].CustomAttributes[0].AttribValues[0].Value), "3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+// decodeCollection reads back what EncodeCustomers wrote, using the same
+// tree and binder as the request decoders.
+func decodeCollection(t *testing.T, f Format, body []byte) []Customer {
+	t.Helper()
+	var (
+		root *node
+		err  error
+	)
+	if f == FormatJSON {
+		root, err = parseJSONTree(body, DefaultLimits, "")
+	} else {
+		root, err = parseXMLTree(body, DefaultLimits)
+	}
+	if err != nil {
+		t.Fatalf("parse %s: %v", body, err)
+	}
+	b := binder{xml: f == FormatXML}
+	var out []Customer
+	for _, k := range root.kids {
+		if k.name != "customer" {
+			continue
+		}
+		elems := []*node{k}
+		if k.shape == shapeArray {
+			elems = k.kids
+		}
+		for _, e := range elems {
+			var c Customer
+			if err := b.bindStruct(e, reflect.ValueOf(&c).Elem(), NSCustomer, ""); err != nil {
+				t.Fatalf("bind: %v", err)
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestRoundTrip(t *testing.T) {
+	formats := []struct {
+		name   string
+		format Format
+		ext    string
+	}{{"xml", FormatXML, ".xml"}, {"json", FormatJSON, ".json"}}
+	for _, name := range exampleNames {
+		for _, f := range formats {
+			t.Run(name+"/"+f.name, func(t *testing.T) {
+				sent, err := DecodeCustomer(f.format, bytes.NewReader(readExample(t, name+f.ext)), Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := EncodeCustomers(f.format, &buf, "/system/ws/v12/interaction/customer/7", []Customer{*sent}); err != nil {
+					t.Fatal(err)
+				}
+				got := decodeCollection(t, f.format, buf.Bytes())
+				if len(got) != 1 {
+					t.Fatalf("got %d customers, want 1", len(got))
+				}
+				if want := *sent; !reflect.DeepEqual(got[0], want) {
+					t.Errorf("round trip changed the customer:\ngot  %+v\nwant %+v", got[0], want)
+				}
+			})
+		}
+	}
+}
+
+func TestEncodeCollectionShape(t *testing.T) {
+	c := Customer{ID: Str("1012"), CustomerName: Str("Acme & Co"), Type: &CustomerType{Value: Str("corporate"), DisplayValue: Str("Corporate")},
+		LastModified: &LastModified{Date: Str("2016-04-01T02:06:42.000Z")}}
+	tests := []struct {
+		name   string
+		format Format
+		want   []string
+	}{
+		{"xml", FormatXML, []string{
+			`<customers xmlns="` + NSCustomer + `" xmlns:ns1="` + NSContactPerson + `"`,
+			`<link rel="self" href="/system/ws/v12/interaction/customer?phone=1&amp;$pagesize=2"></link>`,
+			`<customer id="1012"><link rel="self" href="/system/ws/v12/interaction/customer/1012"></link>`,
+			`<cases><ns5:link rel="case" href="/system/ws/v12/interaction/case?customer=1012"></ns5:link></cases>`,
+			`<customerName>Acme &amp; Co</customerName>`,
+			`<type><value>corporate</value><displayValue>Corporate</displayValue></type>`,
+			`<lastModified date="2016-04-01T02:06:42.000Z"></lastModified>`,
+		}},
+		{"json", FormatJSON, []string{
+			`{"link":{"rel":"self","href":"/system/ws/v12/interaction/customer?phone=1&$pagesize=2"},"customer":[{"id":"1012",`,
+			`"cases":{"link":{"rel":"case","href":"/system/ws/v12/interaction/case?customer=1012"}}`,
+			`"customerName":"Acme & Co"`,
+			`"lastModified":{"date":"2016-04-01T02:06:42.000Z"}`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := EncodeCustomers(tt.format, &buf, "/system/ws/v12/interaction/customer?phone=1&$pagesize=2", []Customer{c}); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.String()
+			for _, want := range tt.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("output lacks %s\ngot %s", want, got)
+				}
+			}
+		})
+	}
+}
+
+func TestEncodeJSONEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	c := Customer{CustomerName: Str("a\"b\\c\n\x01\u2028<>")}
+	if err := EncodeCustomersJSON(&buf, "/", []Customer{c}); err != nil {
+		t.Fatal(err)
+	}
+	got := decodeCollection(t, FormatJSON, buf.Bytes())
+	if want := *c.CustomerName; str(got[0].CustomerName) != want {
+		t.Errorf("got %q, want %q", str(got[0].CustomerName), want)
+	}
+}
+
+// The vendor example body rewritten with other prefix layouts must decode to
+// the same customer: only namespace URIs matter.
+func TestDecodeXMLPrefixVariants(t *testing.T) {
+	want := decodeXML(t, string(readExample(t, "egain-create-full.xml")))
+	full := string(readExample(t, "egain-create-full.xml"))
+	// Every customer element gets an explicit "c:" prefix.
+	allPrefixed := strings.Replace(prefixUnqualified(full, "c"), `xmlns="`+NSCustomer+`"`, `xmlns:c="`+NSCustomer+`"`, 1)
+	// The contact-person namespace becomes the default one.
+	swapped := strings.ReplaceAll(prefixUnqualified(full, "cu"), "ns1:", "")
+	swapped = strings.NewReplacer(
+		`xmlns="`+NSCustomer+`"`, `xmlns:cu="`+NSCustomer+`"`,
+		`xmlns:ns1="`+NSContactPerson+`"`, `xmlns="`+NSContactPerson+`"`,
+	).Replace(swapped)
+	redeclared := strings.NewReplacer(
+		"<ns1:contactPerson>", `<x:contactPerson xmlns:x="`+NSContactPerson+`">`,
+		"</ns1:contactPerson>", "</x:contactPerson>",
+	).Replace(full)
+	tests := []struct{ name, body string }{
+		{"all prefixed", allPrefixed},
+		{"default namespace is contactperson", swapped},
+		{"renamed prefixes", strings.NewReplacer("ns1", "p", "ns3", "common", "ns4", "pt").Replace(full)},
+		{"redeclared on child", redeclared},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeCustomerXML(strings.NewReader(tt.body), Limits{})
+			if err != nil {
+				t.Fatalf("decode: %v\n%s", err, tt.body)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// prefixUnqualified gives every unprefixed element tag the prefix p.
+func prefixUnqualified(body, p string) string {
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		b.WriteByte(body[i])
+		if body[i] != '<' || i+1 >= len(body) {
+			continue
+		}
+		rest := body[i+1:]
+		slash := ""
+		if strings.HasPrefix(rest, "/") {
+			slash, rest = "/", rest[1:]
+		}
+		end := strings.IndexAny(rest, " >/")
+		if end < 0 || strings.HasPrefix(rest, "?") || strings.Contains(rest[:end], ":") {
+			continue
+		}
+		b.WriteString(slash + p + ":")
+		i += len(slash)
+	}
+	return b.String()
+}
+
+func TestDecodeXMLRejects(t *testing.T) {
+	const head = `<customer xmlns="` + NSCustomer + `" xmlns:co="` + NSCommon + `" xmlns:cp="` + NSContactPerson + `">`
+	tests := []struct {
+		name, body, code, field string
+	}{
+		{"doctype", `<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY x "boom">]>` + head + `<pin>&x;</pin></customer>`, CodeMalformedBody, ""},
+		{"external entity", `<!DOCTYPE customer SYSTEM "file:///etc/passwd">` + head + `</customer>`, CodeMalformedBody, ""},
+		{"undeclared entity", head + `<pin>&x;</pin></customer>`, CodeMalformedBody, ""},
+		{"unknown element", head + `<nickname>x</nickname></customer>`, CodeUnknownElement, "nickname"},
+		{"unknown nested element", head + `<contactPersons><cp:contactPerson><cp:nick>x</cp:nick></cp:contactPerson></contactPersons></customer>`, CodeUnknownElement, "contactPersons.contactPerson[0].nick"},
+		{"wrong namespace", head + `<level><value>Premium</value></level></customer>`, CodeUnknownElement, "level.value"},
+		{"person in customer namespace", head + `<contactPersons><contactPerson/></contactPersons></customer>`, CodeUnknownElement, "contactPersons.contactPerson"},
+		{"unknown attribute", `<customer xmlns="` + NSCustomer + `" foo="1"></customer>`, CodeUnknownElement, "@foo"},
+		{"attribute on scalar", head + `<pin x="1">1</pin></customer>`, CodeUnknownElement, "pin.@x"},
+		{"child in scalar", head + `<pin><co:value>1</co:value></pin></customer>`, CodeUnknownElement, "pin.value"},
+		{"text in object", head + `<level>Premium</level></customer>`, CodeInvalidValue, "level"},
+		{"duplicate attribute", `<customer xmlns="` + NSCustomer + `" id="1" id="2"></customer>`, CodeDuplicateElement, "@id"},
+		{"duplicate scalar", head + `<pin>1</pin><pin>2</pin></customer>`, CodeDuplicateElement, "pin"},
+		{"wrong root", `<client xmlns="` + NSCustomer + `"/>`, CodeUnknownElement, "client"},
+		{"root without namespace", `<customer/>`, CodeUnknownElement, "customer"},
+		{"not well-formed", head + `<pin>1</pn></customer>`, CodeMalformedBody, ""},
+		{"two roots", head + `</customer>` + head + `</customer>`, CodeMalformedBody, ""},
+		{"empty", "  ", CodeMalformedBody, ""},
+		{"invalid UTF-8", head + "<pin>\xff\xfe</pin></customer>", CodeMalformedBody, ""},
+		{"latin-1 declaration", `<?xml version="1.0" encoding="ISO-8859-1"?>` + head + `</customer>`, CodeMalformedBody, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeCustomerXML(strings.NewReader(tt.body), Limits{})
+			e := wantCode(t, err, tt.code)
+			if got, want := e.Field, tt.field; got != want {
+				t.Errorf("got field %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestDecodeLimits(t *testing.T) {
+	deepXML := `<customer xmlns="` + NSCustomer + `">` + strings.Repeat("<type>", 40) + strings.Repeat("</type>", 40) + `</customer>`
+	manyXML := `<customer xmlns="` + NSCustomer + `"><customAttributes>` + strings.Repeat(`<x/>`, 200) + `</customAttributes></customer>`
+	deepJSON := strings.Repeat(`{"type":`, 40) + `{}` + strings.Repeat(`}`, 40)
+	manyJSON := `{"customAttributes":{"customAttribute":[` + strings.Repeat(`{},`, 200) + `{}]}}`
+	small := Limits{MaxDepth: 32, MaxElements: 100}
+	tests := []struct {
+		name   string
+		format Format
+		body   string
+		lim    Limits
+		kind   errs.Kind
+		code   string
+	}{
+		{"xml depth", FormatXML, deepXML, Limits{}, errs.KindInvalid, CodeLimitExceeded},
+		{"xml element count", FormatXML, manyXML, small, errs.KindInvalid, CodeLimitExceeded},
+		{"json depth", FormatJSON, deepJSON, Limits{}, errs.KindInvalid, CodeLimitExceeded},
+		{"json value count", FormatJSON, manyJSON, small, errs.KindInvalid, CodeLimitExceeded},
+		{"xml bytes", FormatXML, deepXML, Limits{MaxBytes: 64}, errs.KindTooLarge, CodeBodyTooLarge},
+		{"json bytes", FormatJSON, manyJSON, Limits{MaxBytes: 64}, errs.KindTooLarge, CodeBodyTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeCustomer(tt.format, strings.NewReader(tt.body), tt.lim)
+			e := wantCode(t, err, tt.code)
+			if got, want := e.Kind, tt.kind; got != want {
+				t.Errorf("got kind %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestDecodeJSONRejects(t *testing.T) {
+	tests := []struct {
+		name, body, code, field string
+	}{
+		{"unknown property", `{"nickname":"x"}`, CodeUnknownElement, "nickname"},
+		{"unknown nested property", `{"contactPersons":{"contactPerson":[{"firstName":"a","nick":"b"}]}}`, CodeUnknownElement, "contactPersons.contactPerson[0].nick"},
+		{"unknown list item", `{"contactPersons":{"person":[]}}`, CodeUnknownElement, "contactPersons.person"},
+		{"scalar for object", `{"type":"individual"}`, CodeInvalidValue, "type"},
+		{"object for scalar", `{"pin":{"value":"1"}}`, CodeInvalidValue, "pin"},
+		{"array for scalar", `{"pin":["1"]}`, CodeInvalidValue, "pin"},
+		{"array for object", `{"department":[{"name":"x"}]}`, CodeInvalidValue, "department"},
+		{"scalar list item", `{"contactPersons":{"contactPerson":["a"]}}`, CodeInvalidValue, "contactPersons.contactPerson[0]"},
+		{"duplicate property", `{"pin":"1","pin":"2"}`, CodeDuplicateElement, "pin"},
+		{"root not object", `["a"]`, CodeInvalidValue, ""},
+		{"malformed", `{"pin":`, CodeMalformedBody, ""},
+		{"trailing data", `{} {}`, CodeMalformedBody, ""},
+		{"invalid UTF-8", "{\"pin\":\"\xff\"}", CodeMalformedBody, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeCustomerJSON(strings.NewReader(tt.body), Limits{})
+			e := wantCode(t, err, tt.code)
+			if got, want := e.Field, tt.field; got != want {
+				t.Errorf("got field %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestDecodeJSONSloppyScalars(t *testing.T) {
+	body := `{"id": 1000, "pin": 121, "contactPersons": {"contactPerson": {"firstName": "A", "isSmoker": true, "dependents": 4.0, "lastName": null}}}`
+	c, err := DecodeCustomerJSON(strings.NewReader(body), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.ContactPersons[0]
+	tests := []struct {
+		name string
+		got  *string
+		want string
+	}{
+		{"number id", c.ID, "1000"},
+		{"number pin", c.Pin, "121"},
+		{"boolean", p.IsSmoker, "true"},
+		{"number as written", p.Dependents, "4.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got == nil || *tt.got != tt.want {
+				t.Errorf("got %v, want %q", tt.got, tt.want)
+			}
+		})
+	}
+	t.Run("null is absent", func(t *testing.T) {
+		if p.LastName != nil {
+			t.Errorf("got %q, want nil", *p.LastName)
+		}
+	})
+}
+
+func TestEmptyElementIsPresent(t *testing.T) {
+	tests := []struct {
+		name   string
+		format Format
+		body   string
+	}{
+		{"xml", FormatXML, `<customer xmlns="` + NSCustomer + `" id="5"><entitlements></entitlements><level/></customer>`},
+		{"json", FormatJSON, `{"id":"5","entitlements":"","level":{}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := DecodeCustomer(tt.format, strings.NewReader(tt.body), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Entitlements == nil || *c.Entitlements != "" {
+				t.Errorf("got entitlements %v, want present and empty", c.Entitlements)
+			}
+			if c.Level == nil || c.Level.Value != nil {
+				t.Errorf("got level %+v, want present without value", c.Level)
+			}
+			if c.Pin != nil {
+				t.Errorf("got pin %q, want absent", *c.Pin)
+			}
+		})
+	}
+}
+
+func TestDecodeLogin(t *testing.T) {
+	tests := []struct {
+		name   string
+		format Format
+		body   string
+		want   Login
+		code   string
+	}{
+		{"xml", FormatXML, `<login xmlns="` + NSPlatform + `"><userName>agent1</userName><password>secret</password></login>`, Login{"agent1", "secret"}, ""},
+		{"xml lower-case username", FormatXML, `<p:login xmlns:p="` + NSPlatform + `"><p:username>agent1</p:username><p:password>s</p:password></p:login>`, Login{"agent1", "s"}, ""},
+		{"xml without namespace", FormatXML, `<login><USERNAME>a</USERNAME><password>s</password></login>`, Login{"a", "s"}, ""},
+		{"json", FormatJSON, `{"userName":"agent1","password":"secret"}`, Login{"agent1", "secret"}, ""},
+		{"json username", FormatJSON, `{"username":"agent1","password":"secret"}`, Login{"agent1", "secret"}, ""},
+		{"xml child in other namespace", FormatXML, `<login xmlns="` + NSPlatform + `"><userName xmlns="x">a</userName><password>s</password></login>`, Login{}, CodeUnknownElement},
+		{"xml wrong root", FormatXML, `<logon xmlns="` + NSPlatform + `"/>`, Login{}, CodeUnknownElement},
+		{"missing password", FormatJSON, `{"userName":"a"}`, Login{}, CodeMissingElement},
+		{"empty user", FormatXML, `<login xmlns="` + NSPlatform + `"><userName/><password>s</password></login>`, Login{}, CodeMissingElement},
+		{"duplicate in two cases", FormatJSON, `{"userName":"a","username":"b","password":"s"}`, Login{}, CodeDuplicateElement},
+		{"unknown property", FormatJSON, `{"userName":"a","password":"s","domain":"x"}`, Login{}, CodeUnknownElement},
+		{"object password", FormatJSON, `{"userName":"a","password":{}}`, Login{}, CodeInvalidValue},
+		{"doctype", FormatXML, `<!DOCTYPE login><login/>`, Login{}, CodeMalformedBody},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeLogin(tt.format, strings.NewReader(tt.body), Limits{})
+			if tt.code != "" {
+				wantCode(t, err, tt.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got != tt.want {
+				t.Errorf("got %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	ws := WSError{Status: 401, Code: "401-101", DeveloperMessage: "Invalid or expired 'X-egain-session' header provided. New login is required."}
+	tests := []struct {
+		name   string
+		format Format
+		want   string
+	}{
+		{"xml", FormatXML, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><error xmlns="` + NSCommon + `"><code>401-101</code><developerMessage>Invalid or expired &#39;X-egain-session&#39; header provided. New login is required.</developerMessage></error>`},
+		{"json", FormatJSON, `{"code":"401-101","developerMessage":"Invalid or expired 'X-egain-session' header provided. New login is required."}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteError(&buf, tt.format, ws); err != nil {
+				t.Fatal(err)
+			}
+			if got := buf.String(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,277 @@
+package egain
+
+// Routes, each under /ws/v12 and /system/ws/v12:
+//
+//	POST   /authentication/user/login[?forceLogin=yes]  open a session (204, X-egain-session)
+//	DELETE /authentication/user/logout                  close it (204)
+//	POST   /interaction/customer                        create a customer (201, Location)
+//	PUT    /interaction/customer                        edit a customer, id in the body (204)
+//	GET    /interaction/customer?criteria               search (200, or 204 when nothing matches)
+//	GET    /interaction/customer/:ids                   read 1..75 customers (200, 404 when none exists)
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+)
+
+// Header names of the facade.
+const (
+	SessionHeader = "X-egain-session"
+	TenantHeader  = "X-Genesys-TenantId" // the same tenant header as the Genesys API
+)
+
+// Route prefixes: the documented one and the /system context root every
+// emitted href uses (spec §1).
+var prefixes = []string{"/ws/v12", "/system/ws/v12"}
+
+// Facade serves the eGain customer API over the profile service.
+type Facade struct {
+	profiles  *profile.Service
+	sessions  *sessions
+	throttle  *throttle
+	users     map[string]*user // by lower-cased name
+	dummyHash []byte           // compared for unknown users so timing reveals nothing
+	cfg       config.EGain
+	mapper    mapper
+	validate  Options
+	log       zerolog.Logger
+}
+
+// user is a configured agent.
+type user struct {
+	name        string
+	hash        []byte
+	permissions []string
+	departments []string // home and foreign; "*" is every department
+}
+
+func (u *user) can(permission string) bool { return slices.Contains(u.permissions, permission) }
+
+func (u *user) inDepartment(name string) bool {
+	return slices.Contains(u.departments, "*") || slices.ContainsFunc(u.departments, func(d string) bool { return strings.EqualFold(d, name) })
+}
+
+// NewFacade checks cfg (the mapping against the live schema, users) and
+// loads the stored sessions.
+func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.EGain, log zerolog.Logger) (*Facade, error) {
+	if cfg.SessionIdleTimeout <= 0 || cfg.MaxSessionsPerUser <= 0 {
+		return nil, errors.New("egain: session_idle_timeout and max_sessions_per_user must be positive")
+	}
+	if err := checkMapping(cfg.Mapping, profiles.Schema()); err != nil {
+		return nil, err
+	}
+	f := &Facade{
+		profiles: profiles,
+		throttle: newThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window),
+		users:    map[string]*user{},
+		cfg:      cfg,
+		mapper:   mapper{EGainMapping: cfg.Mapping, defaultDepartment: cfg.DefaultDepartment},
+		validate: Options{
+			Departmentalization: cfg.Departmentalization,
+			CustomAttributes: CustomAttributeNames{
+				Customer:      cfg.CustomAttributes.Customer,
+				ContactPerson: cfg.CustomAttributes.ContactPerson,
+				ContactPoint:  cfg.CustomAttributes.ContactPoint,
+			},
+		},
+		log: log,
+	}
+	cost := bcrypt.DefaultCost
+	for i, u := range cfg.Users {
+		c, err := bcrypt.Cost([]byte(u.PasswordHash))
+		if err != nil {
+			return nil, fmt.Errorf("egain: user %q: password_hash: %w", u.Name, err)
+		}
+		if i == 0 {
+			cost = c
+		}
+		f.users[strings.ToLower(u.Name)] = &user{
+			name: u.Name, hash: []byte(u.PasswordHash), permissions: u.Permissions,
+			departments: append([]string{u.HomeDepartment}, u.ForeignDepartments...),
+		}
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("no user has this password"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("egain: %w", err)
+	}
+	f.dummyHash = dummy
+	if f.sessions, err = newSessions(sessionStore, cfg.SessionIdleTimeout, cfg.MaxSessionsPerUser); err != nil {
+		return nil, fmt.Errorf("egain: loading sessions: %w", err)
+	}
+	return f, nil
+}
+
+// Register mounts every route under both prefixes.
+func (f *Facade) Register(e *echo.Echo) {
+	for _, p := range prefixes {
+		e.POST(p+"/authentication/user/login", f.login)
+		e.DELETE(p+"/authentication/user/logout", f.logout)
+		e.POST(p+"/interaction/customer", f.create)
+		e.PUT(p+"/interaction/customer", f.edit)
+		e.GET(p+"/interaction/customer", f.search)
+		e.GET(p+"/interaction/customer/:ids", f.getByIDs)
+	}
+}
+
+// OpenSessions is the number of live sessions, for a metric.
+func (f *Facade) OpenSessions() int { return f.sessions.count() }
+
+// IsFacadePath reports whether path belongs to the facade, whose errors
+// must be WSError bodies.
+func IsFacadePath(path string) bool {
+	for _, p := range prefixes {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// formatKey holds the negotiated response format in the echo context.
+const formatKey = "egain.format"
+
+// RenderError writes err as a WSError in the negotiated format (XML when
+// the failure is the Accept header itself). Echo's own errors (no route,
+// method not allowed, body too large) are mapped by status. It does not
+// log: the server's error handler logs internal errors.
+func RenderError(c echo.Context, err error) {
+	if c.Response().Committed {
+		return
+	}
+	format, ok := c.Get(formatKey).(Format)
+	if !ok {
+		format, _ = ResponseFormat(c.Request().Header.Get(echo.HeaderAccept))
+	}
+	ws := describe(err)
+	c.Response().Header().Set(echo.HeaderContentType, format.ContentType())
+	c.Response().WriteHeader(ws.Status)
+	if c.Request().Method != http.MethodHead {
+		_ = WriteError(c.Response(), format, ws) // the client is gone if this fails
+	}
+}
+
+// describe maps err to its WSError, including Echo's HTTP errors.
+func describe(err error) WSError {
+	var he *echo.HTTPError
+	if errs.As(err) == nil && errors.As(err, &he) && he.Code < http.StatusInternalServerError {
+		msg, ok := he.Message.(string)
+		if !ok {
+			msg = http.StatusText(he.Code)
+		}
+		return WSError{Status: he.Code, Code: fmt.Sprintf("%d-101", he.Code), DeveloperMessage: msg}
+	}
+	return ToWSError(err)
+}
+
+// request is an authenticated call.
+type request struct {
+	format  Format
+	user    *user
+	session string
+	tenant  string
+}
+
+// negotiate checks Accept and Accept-Language (406) and remembers the
+// response format for RenderError.
+func negotiate(c echo.Context) (Format, error) {
+	h := c.Request().Header
+	format, err := ResponseFormat(h.Get(echo.HeaderAccept))
+	if err != nil {
+		return format, err
+	}
+	c.Set(formatKey, format)
+	if _, err := NegotiateLanguage(h.Get("Accept-Language")); err != nil {
+		return format, err
+	}
+	return format, nil
+}
+
+// authenticate runs the checks of every customer call in the documented
+// order: 406, 401, 403, then the tenant header (400).
+func (f *Facade) authenticate(c echo.Context, permission string) (*request, error) {
+	format, err := negotiate(c)
+	if err != nil {
+		return nil, err
+	}
+	id := c.Request().Header.Get(SessionHeader)
+	name, err := f.sessions.touch(id)
+	if err != nil {
+		return nil, err
+	}
+	u := f.users[strings.ToLower(name)]
+	if u == nil { // removed from the config since the login
+		return nil, invalidSession()
+	}
+	if !u.can(permission) {
+		return nil, errs.E(errs.KindForbidden, CodeForbidden, "user %q lacks the %s permission", u.name, permission)
+	}
+	tenant, err := tenantOf(c.Request())
+	if err != nil {
+		return nil, err
+	}
+	return &request{format: format, user: u, session: id, tenant: tenant}, nil
+}
+
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// tenantOf reads the tenant header exactly as the Genesys API does: absent
+// is the default tenant "".
+func tenantOf(r *http.Request) (string, error) {
+	t := r.Header.Get(TenantHeader)
+	if t != "" && !tenantPattern.MatchString(t) {
+		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s must be 1 to 64 letters, digits, '_' or '-'", TenantHeader)
+	}
+	return t, nil
+}
+
+// mayAccess applies departmentalization: with it off every customer is
+// accessible.
+func (f *Facade) mayAccess(r *request, c *Customer) bool {
+	return !f.cfg.Departmentalization || r.user.inDepartment(val(c.Department, func(d *Department) *string { return d.Name }))
+}
+
+func departmentDenied(c *Customer) *errs.Error {
+	return errs.E(errs.KindForbidden, CodeForbidden, "no access to department %q", val(c.Department, func(d *Department) *string { return d.Name }))
+}
+
+// requestBody reads the request body, turning the server's body limit into
+// 413 rather than a malformed body.
+func requestBody(c echo.Context) (io.Reader, error) {
+	data, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		var he *echo.HTTPError
+		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
+			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is too large")
+		}
+		return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body could not be read", Err: err}
+	}
+	return bytes.NewReader(data), nil
+}
+
+// requestFormat reads the body's format from Content-Type (415).
+func requestFormat(c echo.Context) (Format, error) {
+	return RequestFormat(c.Request().Header.Get(echo.HeaderContentType))
+}
+
+// noContent answers a successful call without a body.
+func noContent(c echo.Context, format Format, session string, status int) error {
+	h := c.Response().Header()
+	h.Set(SessionHeader, session)
+	h.Set(echo.HeaderContentType, format.ContentType())
+	return c.NoContent(status)
+}

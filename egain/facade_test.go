@@ -1,0 +1,525 @@
+package egain
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/config"
+)
+
+// subset reports the first element of sent missing or different in got:
+// elements match by namespace and name, the k-th occurrence against the
+// k-th occurrence (JSON arrays too), attributes and text by value.
+func subset(path string, sent, got *node) string {
+	for _, a := range sent.attrs {
+		if !slices.ContainsFunc(got.attrs, func(b xml.Attr) bool { return b.Name == a.Name && b.Value == a.Value }) {
+			return fmt.Sprintf("%s/@%s=%q", path, a.Name.Local, a.Value)
+		}
+	}
+	if len(sent.kids) == 0 && sent.shape != shapeArray {
+		if s, g := strings.TrimSpace(string(sent.text)), strings.TrimSpace(string(got.text)); s != g {
+			return fmt.Sprintf("%s = %q, got %q", path, s, g)
+		}
+		return ""
+	}
+	seen := map[string]int{}
+	for _, k := range sent.kids {
+		id := k.space + " " + k.name
+		n := seen[id]
+		seen[id]++
+		var match *node
+		for _, g := range got.kids {
+			if g.space+" "+g.name == id {
+				if n == 0 {
+					match = g
+					break
+				}
+				n--
+			}
+		}
+		at := fmt.Sprintf("%s/%s[%d]", path, k.name, seen[id]-1)
+		if match == nil {
+			return at + " missing"
+		}
+		if diff := subset(at, k, match); diff != "" {
+			return diff
+		}
+	}
+	return ""
+}
+
+// firstCustomer returns the first customer of a collection body.
+func firstCustomer(t *testing.T, format Format, body []byte) *node {
+	t.Helper()
+	var root *node
+	var err error
+	if format == FormatJSON {
+		root, err = parseJSONTree(body, DefaultLimits, "")
+	} else {
+		root, err = parseXMLTree(body, DefaultLimits)
+	}
+	if err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	for _, k := range root.kids {
+		if k.name == "customer" {
+			if k.shape == shapeArray {
+				return k.kids[0]
+			}
+			return k
+		}
+	}
+	t.Fatalf("no customer in %s", body)
+	return nil
+}
+
+func TestCreateExamples(t *testing.T) {
+	h := newHarness(t)
+	session := h.login("agent")
+	for _, name := range exampleNames {
+		for _, format := range []Format{FormatJSON, FormatXML} {
+			ext := map[Format]string{FormatJSON: ".json", FormatXML: ".xml"}[format]
+			t.Run(name+ext, func(t *testing.T) {
+				body := readExample(t, name+ext)
+				tenant := strings.TrimPrefix(name, "egain-create-") + ext[1:] // the full examples share an e-mail address
+				res := h.do("POST", "/ws/v12/interaction/customer", string(body),
+					"Content-Type", format.ContentType(), "Accept", format.ContentType(), "Accept-Language", "en-US",
+					SessionHeader, session, TenantHeader, tenant).want(t, http.StatusCreated)
+				m := locationPattern.FindStringSubmatch(res.Header.Get("Location"))
+				if m == nil || res.Header.Get(SessionHeader) != session || res.Header.Get("Content-Type") != format.ContentType() || res.Body != "" {
+					t.Fatalf("headers %v, body %q", res.Header, res.Body)
+				}
+				got := h.do("GET", "/system/ws/v12/interaction/customer/"+m[1]+"?$attribute=all", "",
+					"Accept", format.ContentType(), SessionHeader, session, TenantHeader, tenant).want(t, http.StatusOK)
+				var sent *node
+				var err error
+				if format == FormatJSON {
+					sent, err = parseJSONTree(body, DefaultLimits, "")
+				} else {
+					sent, err = parseXMLTree(body, DefaultLimits)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := subset("customer", sent, firstCustomer(t, format, []byte(got.Body))); diff != "" {
+					t.Errorf("element sent but not returned: %s\n%s", diff, got.Body)
+				}
+			})
+		}
+	}
+}
+
+func TestGenesysInterop(t *testing.T) {
+	h := newHarness(t)
+	session := h.login("agent")
+	t.Run("EGainCustomerSeenByGenesys", func(t *testing.T) {
+		num := h.create(session, string(readExample(t, "egain-create-full.json")))
+		id := h.customerID("", num)
+		var got map[string]any
+		if err := json.Unmarshal([]byte(h.do("GET", "/profiles/"+id, "").want(t, http.StatusOK).Body), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["FirstName"] != "John" || got["LastName"] != "Tierney" || got["DOB"] != "1965-12-09" ||
+			fmt.Sprint(got["EmailAddress"]) != "[john.russel@customer.com]" {
+			t.Errorf("Genesys profile = %v", got)
+		}
+		found := h.do("GET", "/profiles?EmailAddress=john.russel@customer.com", "").want(t, http.StatusOK)
+		if !strings.Contains(found.Body, `"`+id+`"`) {
+			t.Errorf("identify = %s, want %s", found.Body, id)
+		}
+	})
+	t.Run("GenesysProfileSeenByEGain", func(t *testing.T) {
+		res := h.do("POST", "/profiles", string(readExample(t, "genesys-create-profile.json")), "Content-Type", "application/json").want(t, http.StatusCreated)
+		var created struct {
+			CustomerID string `json:"customer_id"`
+		}
+		if err := json.Unmarshal([]byte(res.Body), &created); err != nil {
+			t.Fatal(err)
+		}
+		var num string
+		for _, q := range []string{"email=bruce.banner@marvelous.com", "phone=6543210", "email=B.Banner@hulk.dom"} {
+			list := ids(t, h.do("GET", "/ws/v12/interaction/customer?"+q, "", SessionHeader, session, "Accept", "application/json"))
+			if len(list) != 1 {
+				t.Fatalf("%s found %v, want one customer", q, list)
+			}
+			num = list[0]
+		}
+		c := h.getJSON(session, num).Customer[0]
+		persons := c.ContactPersons.ContactPerson
+		if len(persons) != 1 || persons[0].FirstName != "Bruce" || persons[0].LastName != "Banner" || persons[0].DateOfBirth != "1962-05-10T00:00:00.000Z" {
+			t.Fatalf("persons = %+v", persons)
+		}
+		var emails, phones []string
+		for _, p := range persons[0].ContactPoints.ContactPoint {
+			switch {
+			case p.Type.Email != nil:
+				emails = append(emails, p.Type.Email.EmailAddress)
+			case p.Type.Phone != nil:
+				phones = append(phones, p.Type.Phone.PhoneNo)
+			}
+		}
+		if fmt.Sprint(emails) != "[bruce.banner@marvelous.com b.banner@hulk.dom]" || fmt.Sprint(phones) != "[3145926535 6543210 951357456]" {
+			t.Errorf("emails %v, phones %v", emails, phones)
+		}
+		if c.CustomerName != "Bruce Banner" || h.customerID("", num) != created.CustomerID {
+			t.Errorf("customerName %q, customer_id %s", c.CustomerName, created.CustomerID)
+		}
+	})
+}
+
+func TestSearch(t *testing.T) {
+	h := newHarness(t)
+	s := h.login("agent")
+	a := h.create(s, individual("Ann", "Zed", "ann@x.com", "555", "loyaltyId", "L1"))
+	b := h.create(s, individual("Bob", "Young", "bob@x.com", "555", "loyaltyId", "L2"))
+	c := h.create(s, individual("Cid", "Xavier", "dean.paul@x.com", "555", "loyaltyId", "L1"))
+	d := h.create(s, `{"type":{"value":"group","group":{"type":{"value":"Association"}}},"customerName":"Acme"}`)
+	h.do("POST", "/profiles", `{"FirstName":"Eve","EmailAddress":["eve@x.com"],"Activity":[{"ActivityId":"a1","type":"email","isRead":false,"isSecure":true,"mode":"outbound","sentDate":"2024-03-05T10:00:00.000Z"}]}`,
+		"Content-Type", "application/json").want(t, http.StatusCreated)
+	e := ids(t, h.do("GET", "/ws/v12/interaction/customer?email=eve@x.com", "", SessionHeader, s, "Accept", "application/json"))
+
+	found := []struct {
+		name, query string
+		want        []string
+	}{
+		{"Email", "email=ann@x.com", []string{a}},
+		{"EmailExactOnly", "email=paul@x.com", nil},
+		{"Phone", "phone=555", []string{a, b, c}},
+		{"PhonePartial", "phone=55", nil},
+		{"Custom", "custom.loyaltyId=L1", []string{a, c}},
+		{"AND", "phone=555&custom.loyaltyId=L2", []string{b}},
+		{"ANDNoMatch", "email=ann@x.com&custom.loyaltyId=L2", nil},
+		{"Created", "created=[2000-01-01T00:00:00.000Z,]", []string{a, b, c, d, e[0]}},
+		{"CreatedFuture", "created=[2999-01-01,]", nil},
+		{"Activity", `activity={"type":"email","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"[2024-03-01T00:00:00.000Z,2024-03-10T00:00:00.000Z]"}`, e},
+		{"ActivityOutside", `activity={"type":"email","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"[2024-03-06T00:00:00.000Z,2024-03-10T00:00:00.000Z]"}`, nil},
+		{"Page2", "phone=555&$pagesize=2&$pagenum=2", []string{c}},
+		{"PageEmpty", "phone=555&$pagesize=2&$pagenum=3", nil},
+		{"Range", "phone=555&$rangestart=2&$rangesize=2", []string{b, c}},
+		{"SortDesc", "phone=555&$sort=id&$order=desc", []string{c, b, a}},
+		{"SortName", "phone=555&$sort=customerName", []string{a, b, c}},
+		{"SortCustomDesc", "phone=555&$sort=custom.loyaltyId&$order=desc", []string{b, a, c}},
+		{"SortType", "created=[2000-01-01,]&$sort=type", []string{d, a, b, c, e[0]}},
+	}
+	for _, tc := range found {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.do("GET", "/ws/v12/interaction/customer?"+queryEscape(tc.query), "", SessionHeader, s, "Accept", "application/json")
+			if got := ids(t, res); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			if res.Status == http.StatusNoContent && res.Body != "" {
+				t.Errorf("204 with body %q", res.Body)
+			}
+		})
+	}
+	t.Run("SelfLink", func(t *testing.T) {
+		res := h.do("GET", "/ws/v12/interaction/customer?email=ann%40x.com", "", SessionHeader, s).want(t, http.StatusOK)
+		if !strings.Contains(res.Body, `<link rel="self" href="/system/ws/v12/interaction/customer?email=ann%40x.com"></link>`) ||
+			res.Header.Get(SessionHeader) != s {
+			t.Errorf("body %s", res.Body)
+		}
+	})
+
+	bad := []struct{ name, query, code string }{
+		{"NoCriterion", "$pagesize=2", "400-104"},
+		{"UnknownParameter", "phone=555&foo=1", "400-102"},
+		{"UnknownCommonParameter", "phone=555&$lang=en", "400-102"},
+		{"OrderWithoutSort", "phone=555&$order=asc", "400-103"},
+		{"PagingAndRange", "phone=555&$pagesize=2&$rangestart=1", "400-103"},
+		{"PageSizeTooLarge", "phone=555&$pagesize=76", "400-103"},
+		{"PageSizeZero", "phone=555&$pagesize=0", "400-103"},
+		{"RangeSizeTooLarge", "phone=555&$rangesize=100", "400-103"},
+		{"BadRangeSyntax", "created=2020-01-01,2020-02-01", "400-103"},
+		{"EmptyRange", "created=[,]", "400-103"},
+		{"UnknownSort", "phone=555&$sort=firstName", "400-103"},
+		{"UnknownAttribute", "phone=555&$attribute=shoeSize", "400-103"},
+		{"UnconfiguredCustom", "custom.shoeSize=4", "400-103"},
+		{"ActivityOver14Days", `activity={"type":"email","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"[2024-03-01T00:00:00.000Z,2024-03-16T00:00:00.000Z]"}`, "400-103"},
+		{"ActivityWrongMode", `activity={"type":"email","isRead":"false","isSecure":"true","mode":"inbound","sentDate":"[2024-03-01T00:00:00.000Z,2024-03-02T00:00:00.000Z]"}`, "400-103"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			h.do("GET", "/ws/v12/interaction/customer?"+queryEscape(tc.query), "", SessionHeader, s, "Accept", "application/json").
+				wantError(t, http.StatusBadRequest, tc.code, FormatJSON)
+		})
+	}
+	t.Run("GetByIDs", func(t *testing.T) {
+		res := h.do("GET", "/ws/v12/interaction/customer/"+c+",999999,"+a+"?$sort=id", "", SessionHeader, s, "Accept", "application/json")
+		if got := ids(t, res); !slices.Equal(got, []string{a, c}) {
+			t.Errorf("got %v", got)
+		}
+		h.do("GET", "/ws/v12/interaction/customer/999999", "", SessionHeader, s).wantError(t, http.StatusNotFound, "404-101", FormatXML)
+		h.do("GET", "/ws/v12/interaction/customer/"+a+"?$pagesize=2", "", SessionHeader, s).wantError(t, http.StatusBadRequest, "400-102", FormatXML)
+		h.do("GET", "/ws/v12/interaction/customer/abc", "", SessionHeader, s).wantError(t, http.StatusBadRequest, "400-103", FormatXML)
+	})
+}
+
+// queryEscape escapes each value of a raw a=b&c=d query.
+func queryEscape(q string) string {
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		k, v, _ := strings.Cut(p, "=")
+		parts[i] = url.QueryEscape(k) + "=" + url.QueryEscape(v)
+	}
+	return strings.Join(parts, "&")
+}
+
+func TestSessions(t *testing.T) {
+	h := newHarness(t)
+	search := func(session string) response {
+		return h.do("GET", "/ws/v12/interaction/customer?email=a@b.c", "", SessionHeader, session)
+	}
+	t.Run("Missing", func(t *testing.T) {
+		h.do("GET", "/ws/v12/interaction/customer?email=a@b.c", "").wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+	})
+	t.Run("Unknown", func(t *testing.T) {
+		id, _ := newSessionID()
+		search(id).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+		search("garbage").wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+	})
+	t.Run("Expired", func(t *testing.T) {
+		s := h.login("agent")
+		search(s).want(t, http.StatusNoContent)
+		h.clock.Advance(h.cfg.SessionIdleTimeout - time.Second)
+		search(s).want(t, http.StatusNoContent) // use keeps it alive
+		h.clock.Advance(h.cfg.SessionIdleTimeout + time.Second)
+		search(s).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+	})
+	t.Run("Logout", func(t *testing.T) {
+		s := h.login("agent")
+		res := h.do("DELETE", "/ws/v12/authentication/user/logout", "", SessionHeader, s).want(t, http.StatusNoContent)
+		if res.Header.Get(SessionHeader) != s {
+			t.Errorf("logout echoed %q", res.Header.Get(SessionHeader))
+		}
+		search(s).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+		h.do("DELETE", "/system/ws/v12/authentication/user/logout", "", SessionHeader, s).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+	})
+	t.Run("MaxSessions", func(t *testing.T) {
+		var open []string
+		for range h.cfg.MaxSessionsPerUser {
+			open = append(open, h.login("admin"))
+		}
+		h.do("POST", "/ws/v12/authentication/user/login", `<login xmlns="`+NSPlatform+`"><userName>admin</userName><password>secret</password></login>`,
+			"Content-Type", "application/xml").wantError(t, http.StatusUnauthorized, "401-102", FormatXML)
+		res := h.do("POST", "/ws/v12/authentication/user/login?forceLogin=yes", `{"userName":"admin","password":"secret"}`,
+			"Content-Type", "application/json", "Accept", "application/json").want(t, http.StatusNoContent)
+		search(open[0]).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+		search(open[1]).want(t, http.StatusNoContent)
+		search(res.Header.Get(SessionHeader)).want(t, http.StatusNoContent)
+	})
+	t.Run("SurvivesRestart", func(t *testing.T) {
+		s := h.login("agent")
+		before := h.f.OpenSessions()
+		h.restart()
+		search(s).want(t, http.StatusNoContent)
+		if after := h.f.OpenSessions(); after != before {
+			t.Errorf("OpenSessions = %d after restart, want %d", after, before)
+		}
+	})
+	t.Run("WrongPassword", func(t *testing.T) {
+		h.do("POST", "/ws/v12/authentication/user/login", `{"userName":"agent","password":"nope"}`,
+			"Content-Type", "application/json", "Accept", "application/json").wantError(t, http.StatusUnauthorized, "401-103", FormatJSON)
+		h.do("POST", "/ws/v12/authentication/user/login", `{"userName":"agent"}`,
+			"Content-Type", "application/json").wantError(t, http.StatusBadRequest, "400-104", FormatXML)
+	})
+}
+
+func TestLoginThrottle(t *testing.T) {
+	h := newHarness(t)
+	login := func(name, password string) response {
+		return h.do("POST", "/ws/v12/authentication/user/login", `{"userName":"`+name+`","password":"`+password+`"}`, "Content-Type", "application/json")
+	}
+	for range h.cfg.LoginThrottle.MaxFailures {
+		login("agent", "wrong").want(t, http.StatusUnauthorized)
+	}
+	res := login("agent", testPassword)
+	res.wantError(t, http.StatusTooManyRequests, "429-101", FormatXML)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	login("nobody", testPassword).want(t, http.StatusTooManyRequests) // the address is blocked too
+	h.clock.Advance(h.cfg.LoginThrottle.Window)
+	login("agent", testPassword).want(t, http.StatusNoContent)
+}
+
+func TestAccessErrors(t *testing.T) {
+	h := newHarness(t)
+	viewer, agent := h.login("viewer"), h.login("agent")
+	cases := []struct {
+		name, method, path, body string
+		hdr                      []string
+		status                   int
+		code                     string
+		format                   Format
+	}{
+		{"SearchWithoutPermission", "GET", "/ws/v12/interaction/customer?email=a@b.c", "", []string{SessionHeader, viewer}, 403, "403-101", FormatXML},
+		{"GetWithoutPermission", "GET", "/ws/v12/interaction/customer/1", "", []string{SessionHeader, viewer, "Accept", "application/json"}, 403, "403-101", FormatJSON},
+		{"CreateWithoutPermission", "POST", "/ws/v12/interaction/customer", individual("A", "B", "", ""), []string{SessionHeader, viewer, "Content-Type", "application/json"}, 403, "403-101", FormatXML},
+		{"EditWithoutPermission", "PUT", "/ws/v12/interaction/customer", `{"id":"1"}`, []string{SessionHeader, viewer, "Content-Type", "application/json"}, 403, "403-101", FormatXML},
+		{"BadLanguage", "GET", "/ws/v12/interaction/customer?email=a@b.c", "", []string{SessionHeader, agent, "Accept-Language", "xx-YY", "Accept", "application/json"}, 406, "406-101", FormatJSON},
+		{"BadLanguageOnLogout", "DELETE", "/ws/v12/authentication/user/logout", "", []string{SessionHeader, agent, "Accept-Language", "tlh"}, 406, "406-101", FormatXML},
+		{"BadAccept", "GET", "/ws/v12/interaction/customer?email=a@b.c", "", []string{SessionHeader, agent, "Accept", "text/plain"}, 406, "406-102", FormatXML},
+		{"BadContentType", "POST", "/ws/v12/interaction/customer", "x", []string{SessionHeader, agent, "Content-Type", "text/plain"}, 415, "415-101", FormatXML},
+		{"BadTenant", "GET", "/ws/v12/interaction/customer/1", "", []string{SessionHeader, agent, TenantHeader, "no spaces"}, 400, "400-109", FormatXML},
+		{"NoRoute", "GET", "/system/ws/v12/interaction/nothing", "", []string{"Accept", "application/json"}, 404, "404-101", FormatJSON},
+		{"MethodNotAllowed", "PATCH", "/ws/v12/interaction/customer", "", nil, 405, "405-101", FormatXML},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h.do(tc.method, tc.path, tc.body, tc.hdr...).wantError(t, tc.status, tc.code, tc.format)
+		})
+	}
+}
+
+func TestInvalidBodies(t *testing.T) {
+	h := newHarness(t)
+	s := h.login("agent")
+	h.create(s, individual("Taken", "Address", "taken@x.com", ""))
+	long := strings.Repeat("x", 125)
+	full := string(readExample(t, "egain-create-full.json"))
+	cases := []struct {
+		name, body, code string
+		format           Format
+	}{
+		{"MalformedJSON", `{"type":`, "400-101", FormatJSON},
+		{"MalformedXML", `<customer xmlns="` + NSCustomer + `"><type>`, "400-101", FormatXML},
+		{"UnknownJSONElement", `{"type":{"value":"individual"},"shoeSize":"9"}`, "400-106", FormatJSON},
+		{"UnknownXMLElement", `<customer xmlns="` + NSCustomer + `"><shoeSize>9</shoeSize></customer>`, "400-106", FormatXML},
+		{"Salutation", strings.Replace(full, `"Mr."`, `"Dr."`, 1), "400-103", FormatJSON},
+		{"Gender", strings.Replace(full, `"male"`, `"other"`, 1), "400-103", FormatJSON},
+		{"Suffix", strings.Replace(full, `"jr."`, `"iv"`, 1), "400-103", FormatJSON},
+		{"PhoneType", strings.Replace(full, `"home"`, `"cell"`, 1), "400-103", FormatJSON},
+		{"FirstNameTooLong", individual(long, "B", "", ""), "400-105", FormatJSON},
+		{"BadEmail", individual("A", "B", "not-an-address", ""), "400-103", FormatJSON},
+		{"DuplicateEmail", individual("A", "B", "Taken@x.com", ""), "400-107", FormatJSON},
+		{"MissingFirstName", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"lastName":"B"}]}}`, "400-104", FormatJSON},
+		{"UnknownCustomAttribute", individual("A", "B", "", "", "shoeSize", "9"), "400-103", FormatJSON},
+	}
+	before := h.profileCount()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ct := FormatJSON.ContentType()
+			if strings.HasPrefix(tc.body, "<") {
+				ct = FormatXML.ContentType()
+			}
+			h.do("POST", "/ws/v12/interaction/customer", tc.body, SessionHeader, s, "Content-Type", ct, "Accept", tc.format.ContentType()).
+				wantError(t, http.StatusBadRequest, tc.code, tc.format)
+		})
+	}
+	if after := h.profileCount(); after != before {
+		t.Errorf("profiles: %d before, %d after refused creates", before, after)
+	}
+}
+
+func TestEdit(t *testing.T) {
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Ann", "Old", "ann@x.com", "111"))
+	other := h.create(s, individual("Bob", "Other", "bob@x.com", "222"))
+	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+	otherPoint := h.getJSON(s, other).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint[0].ID
+	put := func(body string) response {
+		return h.do("PUT", "/ws/v12/interaction/customer", body, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	}
+
+	res := put(`{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+`","lastName":"New","contactPoints":{"contactPoint":[`+
+		`{"type":{"value":"phone","phone":{"type":{"value":"mobile"},"phoneNo":"333"}}},`+
+		`{"id":"`+person.ContactPoints.ContactPoint[0].ID+`","priority":{"value":"high"}}]}}]}}`).want(t, http.StatusNoContent)
+	if res.Header.Get(SessionHeader) != s {
+		t.Errorf("session not echoed")
+	}
+	id := h.customerID("", num)
+	var got struct {
+		LastName     string
+		EmailAddress []string
+		Phone        []struct{ PhoneNumber string }
+	}
+	if err := json.Unmarshal([]byte(h.do("GET", "/profiles/"+id+"?extensions=Phone", "").want(t, http.StatusOK).Body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.LastName != "New" || fmt.Sprint(got.Phone) != "[{111} {333}]" || fmt.Sprint(got.EmailAddress) != "[ann@x.com]" {
+		t.Errorf("Genesys sees %+v", got)
+	}
+	t.Run("GenesysChangeSeenByEGain", func(t *testing.T) {
+		h.do("PUT", "/profiles/"+id, `{"FirstName":"Anna","LastName":"New","EmailAddress":["anna@x.com"]}`, "Content-Type", "application/json").want(t, http.StatusOK)
+		p := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+		points := p.ContactPoints.ContactPoint
+		if p.FirstName != "Anna" || len(points) != 3 || points[2].Type.Email == nil || points[2].Type.Email.EmailAddress != "anna@x.com" {
+			t.Errorf("eGain sees %+v", p)
+		}
+		if points[0].ID != person.ContactPoints.ContactPoint[1].ID { // the phone kept its id
+			t.Errorf("phone id %s, want %s", points[0].ID, person.ContactPoints.ContactPoint[1].ID)
+		}
+	})
+	t.Run("PointOfAnotherCustomer", func(t *testing.T) {
+		put(`{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+`","contactPoints":{"contactPoint":[{"id":"`+otherPoint+`","priority":{"value":"low"}}]}}]}}`).
+			wantError(t, http.StatusBadRequest, "400-108", FormatJSON)
+	})
+	t.Run("DuplicateEmail", func(t *testing.T) {
+		put(`{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"bob@x.com"}}}]}}]}}`).
+			wantError(t, http.StatusBadRequest, "400-107", FormatJSON)
+	})
+	t.Run("UnknownCustomer", func(t *testing.T) {
+		put(`{"id":"987654","level":{"value":"Gold"}}`).wantError(t, http.StatusNotFound, "404-101", FormatJSON)
+	})
+	t.Run("MissingID", func(t *testing.T) {
+		put(`{"level":{"value":"Gold"}}`).wantError(t, http.StatusBadRequest, "400-104", FormatJSON)
+	})
+}
+
+func TestDepartmentalization(t *testing.T) {
+	h := newHarness(t, func(c *config.EGain) { c.Departmentalization = true })
+	agent, admin := h.login("agent"), h.login("admin")
+	withDept := func(dept, email string) string {
+		return `{"department":{"name":"` + dept + `"},` + strings.TrimPrefix(individual("A", "B", email, ""), "{")
+	}
+	post := func(session, body string) response {
+		return h.do("POST", "/ws/v12/interaction/customer", body, SessionHeader, session, "Content-Type", "application/json")
+	}
+	post(agent, individual("A", "B", "none@x.com", "")).wantError(t, http.StatusBadRequest, "400-104", FormatXML)
+	post(agent, withDept("Marketing", "m@x.com")).wantError(t, http.StatusForbidden, "403-101", FormatXML)
+	service := h.create(agent, withDept("Service", "s@x.com"))
+	sales := h.create(agent, withDept("Sales", "sales@x.com"))
+	marketing := h.create(admin, withDept("Marketing", "m@x.com"))
+
+	search := func(session string) []string {
+		return ids(t, h.do("GET", "/ws/v12/interaction/customer?created=[2000-01-01,]", "", SessionHeader, session, "Accept", "application/json"))
+	}
+	if got := search(agent); !slices.Equal(got, []string{service, sales}) {
+		t.Errorf("agent finds %v", got)
+	}
+	if got := search(admin); !slices.Equal(got, []string{service, sales, marketing}) {
+		t.Errorf("admin finds %v", got)
+	}
+	h.do("GET", "/ws/v12/interaction/customer?email=m@x.com", "", SessionHeader, agent).want(t, http.StatusNoContent)
+	h.do("GET", "/ws/v12/interaction/customer/"+marketing, "", SessionHeader, agent).wantError(t, http.StatusForbidden, "403-101", FormatXML)
+}
+
+func TestTenantIsolation(t *testing.T) {
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("T", "Seven", "t@seven.com", ""), TenantHeader, "7")
+	get := func(tenant ...string) response {
+		hdr := append([]string{SessionHeader, s}, tenant...)
+		return h.do("GET", "/ws/v12/interaction/customer/"+num, "", hdr...)
+	}
+	search := func(tenant ...string) response {
+		hdr := append([]string{SessionHeader, s}, tenant...)
+		return h.do("GET", "/ws/v12/interaction/customer?email=t@seven.com", "", hdr...)
+	}
+	get(TenantHeader, "7").want(t, http.StatusOK)
+	search(TenantHeader, "7").want(t, http.StatusOK)
+	for _, other := range [][]string{nil, {TenantHeader, "8"}} {
+		get(other...).wantError(t, http.StatusNotFound, "404-101", FormatXML)
+		search(other...).want(t, http.StatusNoContent)
+	}
+	h.do("GET", "/profiles/"+h.customerID("7", num), "").want(t, http.StatusNotFound)
+	h.do("GET", "/profiles/"+h.customerID("7", num), "", TenantHeader, "7").want(t, http.StatusOK)
+}

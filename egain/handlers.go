@@ -1,0 +1,360 @@
+package egain
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+)
+
+// maxEditAttempts bounds the optimistic-concurrency retries of an edit.
+const maxEditAttempts = 4
+
+func (f *Facade) login(c echo.Context) error {
+	format, err := negotiate(c)
+	if err != nil {
+		return err
+	}
+	force, err := forceLogin(c)
+	if err != nil {
+		return err
+	}
+	in, err := f.decodeLogin(c)
+	if err != nil {
+		return err
+	}
+	userKey, addrKey := "user:"+strings.ToLower(in.UserName), "addr:"+clientIP(c)
+	if wait := f.throttle.retryAfter(userKey, addrKey); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		f.log.Warn().Str("user", in.UserName).Str("addr", clientIP(c)).Msg("egain login throttled")
+		return errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins; retry later")
+	}
+	u := f.users[strings.ToLower(in.UserName)]
+	hash := f.dummyHash
+	if u != nil {
+		hash = u.hash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(in.Password)) != nil || u == nil {
+		f.throttle.fail(userKey, addrKey)
+		return errs.E(errs.KindUnauthorized, CodeBadCredentials, "user name or password is wrong")
+	}
+	f.throttle.reset(userKey)
+	id, err := f.sessions.open(u.name, force)
+	if err != nil {
+		return err
+	}
+	f.log.Info().Str("user", u.name).Bool("force", force).Msg("egain login")
+	return noContent(c, format, id, http.StatusNoContent)
+}
+
+func (f *Facade) decodeLogin(c echo.Context) (*Login, error) {
+	in, err := requestFormat(c)
+	if err != nil {
+		return nil, err
+	}
+	body, err := requestBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeLogin(in, body, Limits{})
+}
+
+// forceLogin reads the login query: only forceLogin=yes is allowed.
+func forceLogin(c echo.Context) (bool, error) {
+	vals, names, err := singleValues(c.QueryParams())
+	if err != nil {
+		return false, err
+	}
+	for _, name := range names {
+		if name != "forceLogin" {
+			return false, unknownParam(name)
+		}
+		if vals[name] != "yes" {
+			return false, badParam(name, "forceLogin only takes the value yes")
+		}
+	}
+	return len(names) > 0, nil
+}
+
+// clientIP is the peer address, or what the server's configured
+// IPExtractor says; forwarding headers are not trusted by default, so a
+// client cannot dodge the login throttle by inventing them.
+func clientIP(c echo.Context) string {
+	if x := c.Echo().IPExtractor; x != nil {
+		return x(c.Request())
+	}
+	return echo.ExtractIPDirect()(c.Request())
+}
+
+func (f *Facade) logout(c echo.Context) error {
+	format, err := negotiate(c)
+	if err != nil {
+		return err
+	}
+	id := c.Request().Header.Get(SessionHeader)
+	if err := f.sessions.close(id); err != nil {
+		return err
+	}
+	return noContent(c, format, id, http.StatusNoContent)
+}
+
+func (f *Facade) decodeCustomer(c echo.Context) (*Customer, error) {
+	in, err := requestFormat(c)
+	if err != nil {
+		return nil, err
+	}
+	body, err := requestBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeCustomer(in, body, Limits{})
+}
+
+func (f *Facade) create(c echo.Context) error {
+	r, err := f.authenticate(c, config.PermCreateCustomer)
+	if err != nil {
+		return err
+	}
+	cust, err := f.decodeCustomer(c)
+	if err != nil {
+		return err
+	}
+	if err := ValidateForCreate(cust, f.validate); err != nil {
+		return err
+	}
+	if cust.Department == nil || str(cust.Department.Name) == "" {
+		cust.Department = &Department{Name: Str(f.cfg.DefaultDepartment)}
+	}
+	if !f.mayAccess(r, cust) {
+		return departmentDenied(cust)
+	}
+	for i := range cust.ContactPersons { // ids are the server's to give
+		cust.ContactPersons[i].ID = nil
+		cust.ContactPersons[i].ContactPoints = withoutIDs(cust.ContactPersons[i].ContactPoints)
+	}
+	allocateIDs(cust)
+	ctx := c.Request().Context()
+	if err := f.checkEmailsFree(ctx, r.tenant, cust, ""); err != nil {
+		return err
+	}
+	body, err := f.mapper.profileBody(cust, nil)
+	if err != nil {
+		return err
+	}
+	// The unique key closes the race between the check above and the write.
+	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, BasePath+"/interaction/customer/"+strconv.FormatUint(p.Num, 10))
+	return noContent(c, r.format, r.session, http.StatusCreated)
+}
+
+// checkEmailsFree refuses an e-mail address that a customer other than
+// self (a customer_id, "" on create) already has (spec §3.3).
+func (f *Facade) checkEmailsFree(ctx context.Context, tenant string, c *Customer, self string) error {
+	emails, err := emailAddresses(c)
+	if err != nil {
+		return err
+	}
+	for _, e := range emails {
+		ids, err := f.profiles.Lookup(ctx, tenant, f.mapper.Keys.Email, []string{e.(string)}, 2)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if id != self {
+				return duplicateEmail(e.(string))
+			}
+		}
+	}
+	return nil
+}
+
+func (f *Facade) edit(c echo.Context) error {
+	r, err := f.authenticate(c, config.PermEditCustomer)
+	if err != nil {
+		return err
+	}
+	body, err := f.decodeCustomer(c)
+	if err != nil {
+		return err
+	}
+	// A first pass checks the id and everything that does not depend on the
+	// stored type; the type-specific rules run once the customer is read.
+	if err := ValidateForEdit(body, f.validate); err != nil {
+		return err
+	}
+	num, err := strconv.ParseUint(*body.ID, 10, 64)
+	if err != nil {
+		return errs.Invalid(CodeInvalidValue, "id", "id is out of range")
+	}
+	for range maxEditAttempts {
+		if err = f.editOnce(c.Request().Context(), r, num, *body); !errs.Is(err, errs.KindPreconditionFailed) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return noContent(c, r.format, r.session, http.StatusNoContent)
+}
+
+// editOnce applies body onto the stored customer num and writes it if the
+// profile has not changed since it was read (412 otherwise).
+func (f *Facade) editOnce(ctx context.Context, r *request, num uint64, body Customer) error {
+	p, err := f.profiles.GetByNum(ctx, r.tenant, num, f.mapper.extensions())
+	if err != nil {
+		return err
+	}
+	cur, err := f.mapper.customerOf(p)
+	if err != nil {
+		return err
+	}
+	if !f.mayAccess(r, &cur) {
+		return departmentDenied(&cur)
+	}
+	opts := f.validate
+	opts.StoredType = typeOf(&cur)
+	if err := ValidateForEdit(&body, opts); err != nil {
+		return err
+	}
+	if err := applyEdit(&cur, body, num); err != nil {
+		return err
+	}
+	if !f.mayAccess(r, &cur) { // the edit moved it to another department
+		return departmentDenied(&cur)
+	}
+	if err := f.checkEmailsFree(ctx, r.tenant, &cur, p.ID); err != nil {
+		return err
+	}
+	write, err := f.mapper.profileBody(&cur, p)
+	if err != nil {
+		return err
+	}
+	_, err = f.profiles.Replace(ctx, r.tenant, p.ID, write, p.Rev)
+	return err
+}
+
+func (f *Facade) getByIDs(c echo.Context) error {
+	r, err := f.authenticate(c, config.PermViewAgentConsole)
+	if err != nil {
+		return err
+	}
+	q, err := ParseGetByIDs(c.Param("ids"), c.QueryParams(), f.cfg.CustomAttributes.Customer)
+	if err != nil {
+		return err
+	}
+	nums := make([]uint64, len(q.IDs))
+	for i, id := range q.IDs {
+		nums[i], _ = strconv.ParseUint(id, 10, 64) // ParseGetByIDs checked them
+	}
+	ctx := c.Request().Context()
+	ids, err := f.profiles.IDsByNum(ctx, r.tenant, nums)
+	if err != nil {
+		return err
+	}
+	items, err := f.load(ctx, r.tenant, ids)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return errs.NotFound(CodeNotFound, "no customer with id %s exists", strings.Join(q.IDs, ","))
+	}
+	for _, it := range items {
+		if !f.mayAccess(r, &it.customer) {
+			return departmentDenied(&it.customer)
+		}
+	}
+	if q.Sort != "" {
+		sortItems(items, q.Sort, q.Desc)
+	}
+	return f.writeCustomers(c, r, items, q.Attributes)
+}
+
+func (f *Facade) search(c echo.Context) error {
+	r, err := f.authenticate(c, config.PermViewAgentConsole)
+	if err != nil {
+		return err
+	}
+	q, err := ParseSearchQuery(c.QueryParams(), f.cfg.CustomAttributes.Customer)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ids, err := f.match(ctx, r.tenant, q)
+	if err != nil {
+		return err
+	}
+	items, err := f.load(ctx, r.tenant, ids)
+	if err != nil {
+		return err
+	}
+	visible := items[:0]
+	for _, it := range items {
+		if f.mayAccess(r, &it.customer) {
+			visible = append(visible, it)
+		}
+	}
+	sortItems(visible, q.Sort, q.Desc)
+	page := window(visible, q.Page)
+	if len(page) == 0 {
+		return noContent(c, r.format, r.session, http.StatusNoContent)
+	}
+	return f.writeCustomers(c, r, page, q.Attributes)
+}
+
+// item is a customer with the profile it was read from.
+type item struct {
+	profile  *profile.Profile
+	customer Customer
+}
+
+// load reads profiles ids as published customers.
+func (f *Facade) load(ctx context.Context, tenant string, ids []string) ([]item, error) {
+	ps, err := f.profiles.GetMany(ctx, tenant, ids, f.mapper.extensions())
+	if err != nil {
+		return nil, err
+	}
+	items := make([]item, len(ps))
+	for i, p := range ps {
+		c, err := f.mapper.customerOf(p)
+		if err != nil {
+			return nil, err
+		}
+		publish(&c, p)
+		items[i] = item{profile: p, customer: c}
+	}
+	return items, nil
+}
+
+func (f *Facade) writeCustomers(c echo.Context, r *request, items []item, a Attributes) error {
+	out := make([]Customer, len(items))
+	for i, it := range items {
+		out[i] = it.customer.Project(a)
+	}
+	var buf bytes.Buffer
+	if err := EncodeCustomers(r.format, &buf, selfHref(c.Request()), out); err != nil {
+		return err
+	}
+	c.Response().Header().Set(SessionHeader, r.session)
+	return c.Blob(http.StatusOK, r.format.ContentType(), buf.Bytes())
+}
+
+// selfHref echoes the request URL under the /system context root.
+func selfHref(r *http.Request) string {
+	href := "/system" + strings.TrimPrefix(r.URL.Path, "/system")
+	if r.URL.RawQuery != "" {
+		href += "?" + r.URL.RawQuery
+	}
+	return href
+}

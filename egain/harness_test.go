@@ -1,0 +1,344 @@
+package egain
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/api"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store"
+)
+
+const testPassword = "secret"
+
+// testHash is a cheap bcrypt hash of testPassword, shared by test users.
+var testHash = sync.OnceValue(func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+})
+
+// fakeClock drives session expiry and the login throttle.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond) // strictly increasing, so "oldest" is well defined
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// harness is a real server: bbolt store in a temp dir, both APIs on one Echo.
+type harness struct {
+	t      *testing.T
+	all    *config.Config
+	cfg    config.EGain
+	dbPath string
+	db     *store.DB
+	svc    *profile.Service
+	f      *Facade
+	srv    *httptest.Server
+	clock  *fakeClock
+}
+
+// testEGainConfig is config.yaml's egain section with test users: agent
+// may do everything, viewer nothing.
+func testEGainConfig(t *testing.T) (*config.Config, config.EGain) {
+	t.Helper()
+	cfg, err := config.Load("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eg := cfg.EGain
+	eg.Users = []config.EGainUser{
+		{Name: "agent", PasswordHash: testHash(), HomeDepartment: "Service", ForeignDepartments: []string{"Sales"},
+			Permissions: []string{config.PermViewAgentConsole, config.PermCreateCustomer, config.PermEditCustomer}},
+		{Name: "viewer", PasswordHash: testHash(), HomeDepartment: "Service"},
+		{Name: "admin", PasswordHash: testHash(), HomeDepartment: "Service", ForeignDepartments: []string{"*"},
+			Permissions: []string{config.PermViewAgentConsole, config.PermCreateCustomer, config.PermEditCustomer}},
+	}
+	eg.LoginThrottle = config.LoginThrottle{MaxFailures: 3, Window: time.Minute}
+	return cfg, eg
+}
+
+func newHarness(t *testing.T, adjust ...func(*config.EGain)) *harness {
+	t.Helper()
+	all, eg := testEGainConfig(t)
+	for _, a := range adjust {
+		a(&eg)
+	}
+	h := &harness{t: t, all: all, cfg: eg, dbPath: filepath.Join(t.TempDir(), "profiles.db"), clock: &fakeClock{t: time.Now()}}
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) start() {
+	t := h.t
+	t.Helper()
+	db, err := store.Open(h.dbPath, store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := schema.NewRegistry(config.SchemaSource("../config.yaml"), db, h.all.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db, h.svc = db, profile.NewService(db, registry)
+	h.f, err = NewFacade(h.svc, db, h.cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.f.sessions.now, h.f.throttle.now = h.clock.Now, h.clock.Now
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if IsFacadePath(c.Request().URL.Path) {
+			RenderError(c, err)
+			return
+		}
+		_ = api.WriteError(c, err)
+	}
+	h.f.Register(e)
+	api.NewHandler(h.svc).Register(e.Group(""))
+	h.srv = httptest.NewServer(e)
+}
+
+func (h *harness) stop() {
+	if h.srv == nil {
+		return
+	}
+	h.srv.Close()
+	if err := h.db.Close(); err != nil {
+		h.t.Error(err)
+	}
+	h.srv = nil
+}
+
+// restart closes the server and store and opens them again on the same file.
+func (h *harness) restart() {
+	h.stop()
+	h.start()
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// do sends a request; hdr holds header name/value pairs.
+func (h *harness) do(method, path, body string, hdr ...string) response {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
+}
+
+func (r response) want(t *testing.T, status int) response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// wantError checks a WSError answer: status, code, and a body in format.
+func (r response) wantError(t *testing.T, status int, code string, format Format) {
+	t.Helper()
+	r.want(t, status)
+	if got := r.Header.Get("Content-Type"); !strings.HasPrefix(got, format.ContentType()) {
+		t.Errorf("Content-Type = %q, want %s", got, format.ContentType())
+	}
+	var got string
+	if format == FormatJSON {
+		var e struct{ Code, DeveloperMessage string }
+		if err := json.Unmarshal([]byte(r.Body), &e); err != nil || e.DeveloperMessage == "" {
+			t.Fatalf("not a JSON WSError (%v): %s", err, r.Body)
+		}
+		got = e.Code
+	} else {
+		m := regexp.MustCompile(`^<\?xml[^>]*\?><error xmlns="` + regexp.QuoteMeta(NSCommon) + `"><code>([^<]*)</code><developerMessage>[^<]+</developerMessage></error>$`).FindStringSubmatch(r.Body)
+		if m == nil {
+			t.Fatalf("not an XML WSError: %s", r.Body)
+		}
+		got = m[1]
+	}
+	if got != code {
+		t.Errorf("code = %s, want %s (%s)", got, code, r.Body)
+	}
+}
+
+func (h *harness) login(name string) string {
+	h.t.Helper()
+	res := h.do("POST", "/ws/v12/authentication/user/login", `{"userName":"`+name+`","password":"`+testPassword+`"}`,
+		"Content-Type", "application/json").want(h.t, http.StatusNoContent)
+	id := res.Header.Get(SessionHeader)
+	if !wellFormedID(id) {
+		h.t.Fatalf("session id %q is not GUID-like", id)
+	}
+	return id
+}
+
+var locationPattern = regexp.MustCompile(`^/system/ws/v12/interaction/customer/([0-9]+)$`)
+
+// create posts a customer and returns its eGain id.
+func (h *harness) create(session, body string, hdr ...string) string {
+	h.t.Helper()
+	ct := "application/json"
+	if strings.HasPrefix(strings.TrimSpace(body), "<") {
+		ct = "application/xml"
+	}
+	hdr = append([]string{"Content-Type", ct, SessionHeader, session}, hdr...)
+	res := h.do("POST", "/ws/v12/interaction/customer", body, hdr...).want(h.t, http.StatusCreated)
+	m := locationPattern.FindStringSubmatch(res.Header.Get("Location"))
+	if m == nil {
+		h.t.Fatalf("Location = %q", res.Header.Get("Location"))
+	}
+	if got := res.Header.Get(SessionHeader); got != session {
+		h.t.Errorf("%s = %q, want the session %q", SessionHeader, got, session)
+	}
+	return m[1]
+}
+
+// customerID maps an eGain id to the Genesys customer_id.
+func (h *harness) customerID(tenant, num string) string {
+	h.t.Helper()
+	n, _ := strconv.ParseUint(num, 10, 64)
+	ids, err := h.svc.IDsByNum(h.t.Context(), tenant, []uint64{n})
+	if err != nil || len(ids) != 1 {
+		h.t.Fatalf("IDsByNum(%s) = %v, %v", num, ids, err)
+	}
+	return ids[0]
+}
+
+func (h *harness) profileCount() int {
+	h.t.Helper()
+	n, err := h.db.ProfileCount()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// jsonCustomers decodes a JSON collection loosely, for assertions.
+type jsonCustomers struct {
+	Customer []jsonCustomer `json:"customer"`
+}
+
+type jsonCustomer struct {
+	ID             string `json:"id"`
+	CustomerName   string `json:"customerName"`
+	ContactPersons struct {
+		ContactPerson []struct {
+			ID            string `json:"id"`
+			FirstName     string `json:"firstName"`
+			LastName      string `json:"lastName"`
+			DateOfBirth   string `json:"dateOfBirth"`
+			ContactPoints struct {
+				ContactPoint []struct {
+					ID   string `json:"id"`
+					Type struct {
+						Value string `json:"value"`
+						Email *struct {
+							EmailAddress string `json:"emailAddress"`
+						} `json:"email"`
+						Phone *struct {
+							PhoneNo string `json:"phoneNo"`
+						} `json:"phone"`
+					} `json:"type"`
+				} `json:"contactPoint"`
+			} `json:"contactPoints"`
+		} `json:"contactPerson"`
+	} `json:"contactPersons"`
+}
+
+// getJSON reads customers by eGain ids as JSON.
+func (h *harness) getJSON(session, ids string, hdr ...string) jsonCustomers {
+	h.t.Helper()
+	hdr = append([]string{SessionHeader, session, "Accept", "application/json"}, hdr...)
+	res := h.do("GET", "/ws/v12/interaction/customer/"+ids+"?$attribute=all", "", hdr...).want(h.t, http.StatusOK)
+	var out jsonCustomers
+	if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
+		h.t.Fatalf("%v: %s", err, res.Body)
+	}
+	return out
+}
+
+// ids lists the customer ids of a JSON search answer (none for 204).
+func ids(t *testing.T, r response) []string {
+	t.Helper()
+	if r.Status == http.StatusNoContent {
+		return nil
+	}
+	r.want(t, http.StatusOK)
+	var out jsonCustomers
+	if err := json.Unmarshal([]byte(r.Body), &out); err != nil {
+		t.Fatalf("%v: %s", err, r.Body)
+	}
+	var list []string
+	for _, c := range out.Customer {
+		list = append(list, c.ID)
+	}
+	return list
+}
+
+// individual is a JSON create body for one person with optional points.
+func individual(first, last, email, phone string, custom ...string) string {
+	var points []string
+	if email != "" {
+		points = append(points, `{"type":{"value":"email","email":{"emailAddress":"`+email+`"}}}`)
+	}
+	if phone != "" {
+		points = append(points, `{"type":{"value":"phone","phone":{"type":{"value":"office"},"phoneNo":"`+phone+`"}}}`)
+	}
+	var attrs []string
+	for i := 0; i+1 < len(custom); i += 2 {
+		attrs = append(attrs, `{"attribName":"`+custom[i]+`","attribValues":{"attribValue":[{"value":"`+custom[i+1]+`"}]}}`)
+	}
+	body := `{"type":{"value":"individual"},`
+	if len(attrs) > 0 {
+		body += `"customAttributes":{"customAttribute":[` + strings.Join(attrs, ",") + `]},`
+	}
+	return body + `"contactPersons":{"contactPerson":[{"firstName":"` + first + `","lastName":"` + last +
+		`","contactPoints":{"contactPoint":[` + strings.Join(points, ",") + `]}}]}}`
+}

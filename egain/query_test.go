@@ -1,0 +1,255 @@
+package egain
+
+import (
+	"net/url"
+	"reflect"
+	"testing"
+	"time"
+)
+
+var customNames = []string{"loyaltyId"}
+
+func activity(sent string) string {
+	return `{"type":"email","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"` + sent + `"}`
+}
+
+func mustQuery(t *testing.T, raw string) url.Values {
+	t.Helper()
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestParseSearchQuery(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2015, 12, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name  string
+		query string
+		want  *SearchQuery
+		code  string
+		field string
+	}{
+		{"phone", "phone=5550100", &SearchQuery{Phone: "5550100", Page: Page{0, 25}}, "", ""},
+		{"email and custom", "email=a@b.com&custom.loyaltyId=A17", &SearchQuery{Email: "a@b.com", Custom: map[string]string{"loyaltyId": "A17"}, Page: Page{0, 25}}, "", ""},
+		{"paging", "phone=1&$pagenum=3&$pagesize=10", &SearchQuery{Phone: "1", Page: Page{20, 10}}, "", ""},
+		{"range", "phone=1&$rangestart=5&$rangesize=2", &SearchQuery{Phone: "1", Page: Page{4, 2}}, "", ""},
+		{"sort and order", "phone=1&$sort=custom.loyaltyId&$order=desc", &SearchQuery{Phone: "1", Page: Page{0, 25}, Sort: "custom.loyaltyId", Desc: true}, "", ""},
+		{"attributes", "phone=1&$attribute=level,custom.loyaltyId", &SearchQuery{Phone: "1", Page: Page{0, 25}, Attributes: Attributes{Names: []string{"level", "custom.loyaltyId"}}}, "", ""},
+		{"attribute all", "phone=1&$attribute=all", &SearchQuery{Phone: "1", Page: Page{0, 25}, Attributes: Attributes{All: true}}, "", ""},
+		{"created range", "created=" + url.QueryEscape("[2015-12-23T08:39:16.000Z,2015-12-28]"), &SearchQuery{
+			Created: &TimeRange{time.Date(2015, 12, 23, 8, 39, 16, 0, time.UTC), day(29).Add(-time.Nanosecond)}, Page: Page{0, 25}}, "", ""},
+		{"created open end", "created=" + url.QueryEscape("[2015-12-23,]"), &SearchQuery{Created: &TimeRange{From: day(23)}, Page: Page{0, 25}}, "", ""},
+		{"activity", "activity=" + url.QueryEscape(activity("[2015-12-01T00:00:00.000Z,2015-12-15T00:00:00.000Z]")), &SearchQuery{
+			Activity: &ActivityCriterion{Type: "email", Mode: "outbound", IsSecure: true, SentDate: TimeRange{day(1), day(15)}}, Page: Page{0, 25}}, "", ""},
+		{"activity with JSON booleans", "activity=" + url.QueryEscape(`{"type":"email","isRead":false,"isSecure":true,"mode":"outbound","sentDate":"[2015-12-01,2015-12-14]"}`), &SearchQuery{
+			Activity: &ActivityCriterion{Type: "email", Mode: "outbound", IsSecure: true, SentDate: TimeRange{day(1), day(15).Add(-time.Nanosecond)}}, Page: Page{0, 25}}, "", ""},
+
+		{"no criterion", "$pagesize=5", nil, CodeMissingCriterion, ""},
+		{"empty query", "", nil, CodeMissingCriterion, ""},
+		{"unknown parameter", "phone=1&name=x", nil, CodeUnknownParameter, "name"},
+		{"unknown $ parameter", "phone=1&$lang=en", nil, CodeUnknownParameter, "$lang"},
+		{"repeated parameter", "phone=1&phone=2", nil, CodeRepeatedParameter, "phone"},
+		{"empty criterion", "phone=", nil, CodeInvalidParameter, "phone"},
+		{"unconfigured custom attribute", "custom.shoe=42", nil, CodeInvalidParameter, "custom.shoe"},
+		{"order without sort", "phone=1&$order=asc", nil, CodeInvalidParameter, "$order"},
+		{"bad order", "phone=1&$sort=id&$order=up", nil, CodeInvalidParameter, "$order"},
+		{"bad sort", "phone=1&$sort=pin", nil, CodeInvalidParameter, "$sort"},
+		{"sort list", "phone=1&$sort=id,type", nil, CodeInvalidParameter, "$sort"},
+		{"bad attribute", "phone=1&$attribute=level,secret", nil, CodeInvalidParameter, "$attribute"},
+		{"paging mixed with range", "phone=1&$pagenum=1&$rangesize=5", nil, CodeInvalidParameter, "$rangestart"},
+		{"page size zero", "phone=1&$pagesize=0", nil, CodeInvalidParameter, "$pagesize"},
+		{"page size too big", "phone=1&$pagesize=76", nil, CodeInvalidParameter, "$pagesize"},
+		{"range size too big", "phone=1&$rangesize=100", nil, CodeInvalidParameter, "$rangesize"},
+		{"page number zero", "phone=1&$pagenum=0", nil, CodeInvalidParameter, "$pagenum"},
+		{"signed page number", "phone=1&$pagenum=%2B2", nil, CodeInvalidParameter, "$pagenum"},
+		{"non-numeric range start", "phone=1&$rangestart=a", nil, CodeInvalidParameter, "$rangestart"},
+		{"range without brackets", "created=2015-12-01,2015-12-02", nil, CodeInvalidParameter, "created"},
+		{"range without comma", "created=" + url.QueryEscape("[2015-12-01]"), nil, CodeInvalidParameter, "created"},
+		{"range with three bounds", "created=" + url.QueryEscape("[2015-12-01,2015-12-02,2015-12-03]"), nil, CodeInvalidParameter, "created"},
+		{"range both empty", "created=" + url.QueryEscape("[,]"), nil, CodeInvalidParameter, "created"},
+		{"range bad date", "created=" + url.QueryEscape("[2015-13-01,]"), nil, CodeInvalidParameter, "created"},
+		{"range reversed", "created=" + url.QueryEscape("[2015-12-02,2015-12-01]"), nil, CodeInvalidParameter, "created"},
+		{"activity over 14 days", "activity=" + url.QueryEscape(activity("[2015-12-01T00:00:00.000Z,2015-12-15T00:00:00.001Z]")), nil, CodeInvalidParameter, "activity.sentDate"},
+		{"activity date-only over 14 days", "activity=" + url.QueryEscape(activity("[2015-12-01,2015-12-15]")), nil, CodeInvalidParameter, "activity.sentDate"},
+		{"activity open range", "activity=" + url.QueryEscape(activity("[2015-12-01,]")), nil, CodeInvalidParameter, "activity.sentDate"},
+		{"activity missing sentDate", "activity=" + url.QueryEscape(`{"type":"email","isRead":"false","isSecure":"true","mode":"outbound"}`), nil, CodeInvalidParameter, "activity.sentDate"},
+		{"activity wrong type", "activity=" + url.QueryEscape(`{"type":"chat","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"[2015-12-01,2015-12-02]"}`), nil, CodeInvalidParameter, "activity.type"},
+		{"activity wrong isRead", "activity=" + url.QueryEscape(`{"type":"email","isRead":"true","isSecure":"true","mode":"outbound","sentDate":"[2015-12-01,2015-12-02]"}`), nil, CodeInvalidParameter, "activity.isRead"},
+		{"activity wrong isSecure", "activity=" + url.QueryEscape(`{"type":"email","isRead":"false","isSecure":false,"mode":"outbound","sentDate":"[2015-12-01,2015-12-02]"}`), nil, CodeInvalidParameter, "activity.isSecure"},
+		{"activity wrong mode", "activity=" + url.QueryEscape(`{"type":"email","isRead":"false","isSecure":"true","mode":"inbound","sentDate":"[2015-12-01,2015-12-02]"}`), nil, CodeInvalidParameter, "activity.mode"},
+		{"activity unknown property", "activity=" + url.QueryEscape(`{"type":"email","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"[2015-12-01,2015-12-02]","queue":"1"}`), nil, CodeInvalidParameter, "activity.queue"},
+		{"activity not JSON", "activity=email", nil, CodeInvalidParameter, "activity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseSearchQuery(mustQuery(t, tt.query), customNames)
+			if tt.code != "" {
+				e := wantCode(t, err, tt.code)
+				if e.Field != tt.field {
+					t.Errorf("got field %q, want %q", e.Field, tt.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTimeRangeContains(t *testing.T) {
+	r := TimeRange{From: time.Date(2015, 12, 1, 0, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name string
+		t    time.Time
+		want bool
+	}{
+		{"start is inclusive", r.From, true},
+		{"open end", r.From.AddDate(10, 0, 0), true},
+		{"before", r.From.Add(-time.Millisecond), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.Contains(tt.t); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseGetByIDs(t *testing.T) {
+	many := "1"
+	for i := 2; i <= 76; i++ {
+		many += ",1"
+	}
+	tests := []struct {
+		name, ids, query string
+		want             *GetQuery
+		code, field      string
+	}{
+		{"one id", "1012", "", &GetQuery{IDs: []string{"1012"}}, "", ""},
+		{"several ids, deduplicated", "1012,0007,1012", "$sort=id&$order=desc&$attribute=all", &GetQuery{IDs: []string{"1012", "7"}, Sort: "id", Desc: true, Attributes: Attributes{All: true}}, "", ""},
+		{"non-numeric id", "1012,abc", "", nil, CodeInvalidValue, "IDs"},
+		{"zero id", "0", "", nil, CodeInvalidValue, "IDs"},
+		{"empty id", "1,,2", "", nil, CodeInvalidValue, "IDs"},
+		{"too many ids", many, "", nil, CodeLimitExceeded, "IDs"},
+		{"paging unsupported", "1", "$pagesize=5", nil, CodeUnknownParameter, "$pagesize"},
+		{"range unsupported", "1", "$rangestart=5", nil, CodeUnknownParameter, "$rangestart"},
+		{"criterion unsupported", "1", "phone=1", nil, CodeUnknownParameter, "phone"},
+		{"order without sort", "1", "$order=asc", nil, CodeInvalidParameter, "$order"},
+		{"bad attribute", "1", "$attribute=foo", nil, CodeInvalidParameter, "$attribute"},
+		{"repeated", "1", "$sort=id&$sort=type", nil, CodeRepeatedParameter, "$sort"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseGetByIDs(tt.ids, mustQuery(t, tt.query), customNames)
+			if tt.code != "" {
+				e := wantCode(t, err, tt.code)
+				if e.Field != tt.field {
+					t.Errorf("got field %q, want %q", e.Field, tt.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNegotiateLanguage(t *testing.T) {
+	tests := []struct {
+		header, want string
+		ok           bool
+	}{
+		{"", "en-US", true},
+		{"fr-FR", "fr-FR", true},
+		{"FR-ca", "fr-CA", true},
+		{"xx-YY, de-DE;q=0.5", "de-DE", true},
+		{"ja-JP;q=0.2, ko-KR;q=0.9", "ko-KR", true},
+		{"*", "en-US", true},
+		{"pt", "pt-BR", true},
+		{"xx-YY", "", false},
+		{"de-DE;q=0", "", false},
+		{"de-DE;q=abc", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			got, err := NegotiateLanguage(tt.header)
+			if !tt.ok {
+				wantCode(t, err, CodeUnsupportedLanguage)
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %q, %v, want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestResponseFormat(t *testing.T) {
+	tests := []struct {
+		accept string
+		want   Format
+		ok     bool
+	}{
+		{"", FormatXML, true},
+		{"*/*", FormatXML, true},
+		{"application/json", FormatJSON, true},
+		{"application/xml", FormatXML, true},
+		{"text/xml; charset=utf-8", FormatXML, true},
+		{"Application/JSON", FormatJSON, true},
+		{"application/xml;q=0.5, application/json", FormatJSON, true},
+		{"text/html, application/json;q=0.1", FormatJSON, true},
+		{"text/html", FormatXML, false},
+		{"application/json;q=0", FormatXML, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			got, err := ResponseFormat(tt.accept)
+			if !tt.ok {
+				wantCode(t, err, CodeNotAcceptable)
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %v, %v, want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestFormat(t *testing.T) {
+	tests := []struct {
+		contentType string
+		want        Format
+		ok          bool
+	}{
+		{"application/json", FormatJSON, true},
+		{"application/json; charset=UTF-8", FormatJSON, true},
+		{"application/xml", FormatXML, true},
+		{"text/xml", FormatXML, true},
+		{"", FormatXML, false},
+		{"text/plain", FormatXML, false},
+		{"application/xml; charset=iso-8859-1", FormatXML, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contentType, func(t *testing.T) {
+			got, err := RequestFormat(tt.contentType)
+			if !tt.ok {
+				wantCode(t, err, CodeUnsupportedMediaType)
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %v, %v, want %v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,276 @@
+package egain
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+// Limits bound what a request body may cost to decode. Zero fields take the
+// DefaultLimits value.
+type Limits struct {
+	MaxBytes    int64 // body size; over it the error is errs.KindTooLarge
+	MaxDepth    int   // element (XML) or object/array (JSON) nesting
+	MaxElements int   // elements (XML) or values (JSON) in the whole body
+}
+
+// DefaultLimits are generous for a customer (the full vendor example has
+// depth 9 and about 130 elements) yet cheap to reject.
+var DefaultLimits = Limits{MaxBytes: 1 << 20, MaxDepth: 32, MaxElements: 10000}
+
+func (l Limits) orDefault() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = DefaultLimits.MaxElements
+	}
+	return l
+}
+
+// shape records how a node looked on the wire; binding rules differ per shape.
+type shape uint8
+
+const (
+	shapeElement shape = iota // an XML element
+	shapeObject               // a JSON object
+	shapeArray                // a JSON array; kids are its elements, named like it
+	shapeScalar               // a JSON string, number or boolean
+	shapeNull                 // JSON null
+)
+
+// node is the format-neutral parse tree both decoders produce and one binder
+// consumes, so XML and JSON share every structural rule.
+type node struct {
+	space, name string
+	shape       shape
+	attrs       []xml.Attr // XML only, namespace declarations removed
+	kids        []*node
+	text        []byte // XML character data, or a JSON scalar's text
+}
+
+func malformed(format string, args ...any) *errs.Error {
+	return errs.E(errs.KindInvalid, CodeMalformedBody, format, args...)
+}
+
+func limitExceeded(field, format string, args ...any) *errs.Error {
+	return errs.Invalid(CodeLimitExceeded, field, format, args...)
+}
+
+// readBody reads the whole body under lim.MaxBytes. Bodies are small, and
+// holding them lets the UTF-8 check run before any parser sees the bytes
+// (encoding/json would otherwise silently replace bad bytes with U+FFFD).
+func readBody(r io.Reader, lim Limits) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is too large")
+		}
+		return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body could not be read", Err: err}
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than %d bytes", lim.MaxBytes)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, malformed("request body is empty")
+	}
+	if !utf8.Valid(data) {
+		return nil, malformed("request body is not valid UTF-8")
+	}
+	return data, nil
+}
+
+// parseXMLTree parses one XML document into a node tree, resolving
+// namespaces and refusing DTDs (and with them every entity trick).
+func parseXMLTree(data []byte, lim Limits) (*node, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true // unknown entities and mismatched tags are errors; CharsetReader nil refuses non-UTF-8 encodings
+	var (
+		root  *node
+		stack []*node
+		count int
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed XML", Err: err}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if root != nil && len(stack) == 0 {
+				return nil, malformed("XML body has more than one root element")
+			}
+			if count++; count > lim.MaxElements {
+				return nil, limitExceeded(t.Name.Local, "XML body has more than %d elements", lim.MaxElements)
+			}
+			if len(stack) >= lim.MaxDepth {
+				return nil, limitExceeded(t.Name.Local, "XML body is nested deeper than %d levels", lim.MaxDepth)
+			}
+			n := &node{space: t.Name.Space, name: t.Name.Local, attrs: plainAttrs(t.Attr)}
+			if len(stack) == 0 {
+				root = n
+			} else {
+				parent := stack[len(stack)-1]
+				parent.kids = append(parent.kids, n)
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) == 0 {
+				if len(bytes.TrimSpace(t)) != 0 {
+					return nil, malformed("XML body has text outside the root element")
+				}
+				continue
+			}
+			top := stack[len(stack)-1]
+			top.text = append(top.text, t...)
+		case xml.Directive:
+			return nil, malformed("DOCTYPE and ENTITY declarations are not allowed")
+		}
+	}
+	if root == nil {
+		return nil, malformed("XML body has no root element")
+	}
+	return root, nil
+}
+
+// plainAttrs drops namespace declarations, which Token has already applied.
+func plainAttrs(attrs []xml.Attr) []xml.Attr {
+	var out []xml.Attr
+	for _, a := range attrs {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// jsonParser builds a node tree from json.Decoder tokens, which lets it see
+// duplicate keys and enforce the limits that json.Unmarshal cannot.
+type jsonParser struct {
+	dec   *json.Decoder
+	lim   Limits
+	count int
+}
+
+func parseJSONTree(data []byte, lim Limits, rootName string) (*node, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep numbers as written: "0121"-style values arrive as strings anyway
+	p := &jsonParser{dec: dec, lim: lim}
+	tok, err := p.token()
+	if err != nil {
+		return nil, err
+	}
+	root, err := p.value(tok, rootName, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed("JSON body has data after the top-level value")
+	}
+	return root, nil
+}
+
+func (p *jsonParser) token() (json.Token, error) {
+	tok, err := p.dec.Token()
+	if err != nil {
+		return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed JSON", Err: err}
+	}
+	return tok, nil
+}
+
+func (p *jsonParser) value(tok json.Token, name, path string, depth int) (*node, error) {
+	if p.count++; p.count > p.lim.MaxElements {
+		return nil, limitExceeded(path, "JSON body has more than %d values", p.lim.MaxElements)
+	}
+	n := &node{name: name}
+	switch t := tok.(type) {
+	case json.Delim:
+		if depth > p.lim.MaxDepth {
+			return nil, limitExceeded(path, "JSON body is nested deeper than %d levels", p.lim.MaxDepth)
+		}
+		if t == '{' {
+			return n, p.object(n, path, depth)
+		}
+		return n, p.array(n, path, depth) // Token never yields a closing delimiter here
+	case string:
+		n.shape, n.text = shapeScalar, []byte(t)
+	case json.Number:
+		n.shape, n.text = shapeScalar, []byte(t.String())
+	case bool:
+		n.shape, n.text = shapeScalar, []byte(strconv.FormatBool(t))
+	default: // nil
+		n.shape = shapeNull
+	}
+	return n, nil
+}
+
+func (p *jsonParser) object(n *node, path string, depth int) error {
+	n.shape = shapeObject
+	seen := map[string]bool{}
+	for p.dec.More() {
+		tok, err := p.token()
+		if err != nil {
+			return err
+		}
+		key := tok.(string) // the decoder only yields string keys inside an object
+		kidPath := joinPath(path, key)
+		if seen[key] {
+			return errs.Invalid(CodeDuplicateElement, kidPath, "property %q appears more than once", kidPath)
+		}
+		seen[key] = true
+		if tok, err = p.token(); err != nil {
+			return err
+		}
+		kid, err := p.value(tok, key, kidPath, depth+1)
+		if err != nil {
+			return err
+		}
+		n.kids = append(n.kids, kid)
+	}
+	_, err := p.token()
+	return err
+}
+
+func (p *jsonParser) array(n *node, path string, depth int) error {
+	n.shape = shapeArray
+	for i := 0; p.dec.More(); i++ {
+		tok, err := p.token()
+		if err != nil {
+			return err
+		}
+		kid, err := p.value(tok, n.name, indexPath(path, i), depth+1)
+		if err != nil {
+			return err
+		}
+		n.kids = append(n.kids, kid)
+	}
+	_, err := p.token()
+	return err
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
