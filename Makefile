@@ -1,0 +1,38 @@
+# profiled — see README.md. Every target works on a fresh machine with Go.
+GO       ?= go
+BIN      := bin/profiled
+PKGS     := ./...
+FUZZTIME ?= 20s
+
+.PHONY: run build test vet bench fuzz image clean
+
+run: build ## start the service on ./config.yaml, data under ./data/, port 8080
+	./$(BIN) serve -config config.yaml
+
+build: ## build bin/profiled
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+
+test: ## every test: unit, HTTP, store, fuzz seeds, example bodies
+	$(GO) vet $(PKGS)
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+bench: build ## benchmark harness and micro-benchmarks; prints tables, never fails
+	-$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./schema ./store ./profile/... 2>&1 | tee bench-micro.txt
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for target in $$($(GO) test -list 'Fuzz.*' $(PKGS) 2>/dev/null | grep '^Fuzz'); do \
+		pkg=$$(grep -rl "func $$target(" --include='*_test.go' . | head -1 | xargs dirname); \
+		echo "== $$pkg $$target"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+image: ## static binary and a FROM scratch image
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN) .
+	docker build -t profiled:latest .
+
+clean:
+	rm -rf bin data

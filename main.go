@@ -1,0 +1,209 @@
+// Command profiled is the customer-profile service: a Genesys UCS-style
+// profile API and an eGain Interaction API v12 customer facade over one
+// bbolt store. See README.md and docs/ for the run contract.
+//
+//	profiled [serve] [-config FILE] [-addr HOST:PORT] [-data FILE]
+//	profiled check-config [-config FILE]
+//	profiled backup -out FILE [-config FILE] [-data FILE]
+//	profiled healthcheck [-config FILE] [-addr HOST:PORT]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/ops"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/server"
+	"github.com/contactcenter/profiled/store"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("profiled "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", envOr("PROFILED_CONFIG", "config.yaml"), "config file (env PROFILED_CONFIG)")
+	addr := fs.String("addr", "", "listen address, overrides server.addr (env PROFILED_ADDR)")
+	data := fs.String("data", "", "bbolt data file, overrides store.path (env PROFILED_DATA)")
+	out := fs.String("out", "", "backup: file to write")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*configPath, *addr, *data)
+	if err != nil {
+		fmt.Fprintln(stderr, "profiled:", err)
+		return 1
+	}
+	switch cmd {
+	case "serve":
+		err = serve(cfg, stderr)
+	case "check-config":
+		err = checkConfig(cfg, stdout)
+	case "backup":
+		err = backup(cfg, *out, stdout)
+	case "healthcheck":
+		err = healthcheck(cfg)
+	default:
+		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck)\n", cmd)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "profiled:", err)
+		return 1
+	}
+	return 0
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// loadConfig applies the contract's precedence: flag > env > file > default.
+func loadConfig(path, addr, data string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ApplyEnv(os.Getenv)
+	if addr != "" {
+		cfg.Server.Addr = addr
+	}
+	if data != "" {
+		cfg.Store.Path = data
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.Log.Level)
+	if err != nil || cfg.Log.Level == "" {
+		level = zerolog.InfoLevel
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// serve runs the service until SIGTERM or SIGINT; SIGHUP reloads the schema.
+func serve(cfg *config.Config, logOut io.Writer) error {
+	log := newLogger(cfg, logOut)
+	app, err := server.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	app.WarnInsecureDefaults()
+	srv, err := ops.ListenAndServe(ops.ServerConfig{
+		Addr:              cfg.Server.Addr,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
+	}, app.Echo)
+	if err != nil {
+		return err
+	}
+	log.Info().Str("addr", srv.Addr()).Str("data", cfg.Store.Path).Msg("profiled listening")
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+	for {
+		select {
+		case <-srv.Done():
+			return srv.Err()
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				_ = app.Reload() // logged by Reload; the old schema stays live on failure
+				continue
+			}
+			log.Info().Str("signal", sig.String()).Msg("shutting down")
+			if err := srv.Shutdown(cfg.Server.ShutdownTimeout); err != nil {
+				log.Error().Err(err).Msg("shutdown timed out; in-flight requests were cut")
+			}
+			return nil
+		}
+	}
+}
+
+// checkConfig loads config and schema exactly as serve would (including the
+// overlay stored by the metadata API when the data file is readable) and
+// prints every problem.
+func checkConfig(cfg *config.Config, stdout io.Writer) error {
+	doc, problems := cfg.SchemaDocument()
+	if len(problems) == 0 {
+		overlay := schema.Document{}
+		if o, err := store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout); err == nil {
+			overlay = o
+		} else {
+			fmt.Fprintf(stdout, "note: stored schema overlay not checked: %v\n", err)
+		}
+		var def *schema.Definition
+		def, problems = schema.Build(doc, overlay, cfg.Unauthorized())
+		for i := range problems {
+			if problems[i].Line > 0 {
+				problems[i].File = doc.File
+			}
+		}
+		if len(problems) == 0 {
+			if _, err := schema.Compile(def, cfg.Unauthorized(), time.Now()); err != nil {
+				problems = schema.Problems{{File: doc.File, Message: err.Error()}}
+			}
+		}
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p.String())
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s) in %s", len(problems), cfg.File)
+	}
+	fmt.Fprintf(stdout, "%s: OK\n", cfg.File)
+	return nil
+}
+
+// backup writes a consistent copy of the data file (the service may be
+// stopped; a running service holds the lock, so use GET /admin/backup then).
+func backup(cfg *config.Config, out string, stdout io.Writer) error {
+	if out == "" {
+		return fmt.Errorf("backup needs -out FILE")
+	}
+	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := ops.BackupToFile(db, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d bytes to %s\n", n, out)
+	return nil
+}
+
+// healthcheck is the Docker HEALTHCHECK (the image has no shell or curl).
+func healthcheck(cfg *config.Config) error {
+	url, err := ops.HealthcheckURL(cfg.Server.Addr)
+	if err != nil {
+		return err
+	}
+	return ops.Healthcheck(url, 3*time.Second)
+}

@@ -1,0 +1,680 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCreateProfile_VendorExample(t *testing.T) {
+	ts := mustStart(t)
+	body := exampleProfile(t)
+	res := ts.do("POST", "/profiles", body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("status = %d, want 201: %s", res.Status, res.Body)
+	}
+	var created map[string]string
+	res.JSON(t, &created)
+	id := created["customer_id"]
+	if id == "" || len(id) > 16 {
+		t.Fatalf("customer_id = %q, want 1..16 chars", id)
+	}
+	if got, want := res.Header.Get("Location"), "/profiles/"+id; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+
+	t.Run("GetCoreAttributes", func(t *testing.T) {
+		var got map[string]any
+		ts.do("GET", "/profiles/"+id, nil).JSON(t, &got)
+		want := map[string]any{
+			"customer_id":  id,
+			"FirstName":    "Bruce",
+			"LastName":     "Banner",
+			"DOB":          "1962-05-10",
+			"EmailAddress": []any{"bruce.banner@marvelous.com", "b.banner@hulk.dom"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	})
+	t.Run("GetWithPhoneExtension", func(t *testing.T) {
+		var got struct{ Phone []map[string]any }
+		ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+		var sent struct{ Phone []map[string]any }
+		if err := json.Unmarshal([]byte(body), &sent); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Phone) != 3 {
+			t.Fatalf("got %d Phone records, want 3: %v", len(got.Phone), got.Phone)
+		}
+		for i := range sent.Phone {
+			for k, v := range sent.Phone[i] {
+				if fmt.Sprint(got.Phone[i][k]) != fmt.Sprint(v) {
+					t.Errorf("Phone[%d].%s = %v, want %v", i, k, got.Phone[i][k], v)
+				}
+			}
+		}
+	})
+	t.Run("TrailingSlash", func(t *testing.T) {
+		// The vendor sample posts to /profiles/.
+		res := ts.do("POST", "/profiles/", `{"FirstName":"Slash"}`)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("status = %d: %s", res.Status, res.Body)
+		}
+	})
+}
+
+func TestIdentify_VendorExample(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	ts.mustCreate(`{"FirstName":"Betty","LastName":"Ross","EmailAddress":["betty@ross.dom"],"Phone":[{"PhoneNumber":"1111"}]}`)
+
+	queries := []string{
+		"EmailAddress=b.banner@hulk.dom",
+		"EmailAddress=bruce.banner@marvelous.com",
+		"Phone.PhoneNumber=6543210",
+		"LastName=Banner&FirstName=Bruce",
+		"EmailAddress=B.Banner@Hulk.dom", // identification ignores case
+	}
+	for _, q := range queries {
+		for _, include := range []string{"", "&include_profile=yes"} {
+			t.Run(q+include, func(t *testing.T) {
+				res := ts.do("GET", "/profiles?"+q+include, nil)
+				if res.Status != http.StatusOK {
+					t.Fatalf("status %d: %s", res.Status, res.Body)
+				}
+				var got []map[string]any
+				res.JSON(t, &got)
+				if len(got) != 1 || got[0]["customer_id"] != id {
+					t.Fatalf("got %v, want only %s", got, id)
+				}
+				_, hasName := got[0]["FirstName"]
+				if hasName != (include != "") {
+					t.Errorf("FirstName present = %v, want %v", hasName, include != "")
+				}
+			})
+		}
+	}
+	t.Run("NoMatchIsEmptyArray", func(t *testing.T) {
+		res := ts.do("GET", "/profiles?EmailAddress=nobody@nowhere.dom", nil)
+		if res.Status != http.StatusOK || strings.TrimSpace(string(res.Body)) != "[]" {
+			t.Fatalf("got %d %s, want 200 []", res.Status, res.Body)
+		}
+	})
+	t.Run("ExtensionsAlways", func(t *testing.T) {
+		var got []map[string]any
+		ts.do("GET", "/profiles?Phone.PhoneNumber=6543210&extensions=Phone", nil).JSON(t, &got)
+		if len(got) != 1 || len(got[0]["Phone"].([]any)) != 3 {
+			t.Fatalf("got %v, want one customer with 3 phones", got)
+		}
+	})
+	t.Run("ExplicitKey", func(t *testing.T) {
+		var got []map[string]any
+		ts.do("GET", "/profiles?LastName=Banner&id_key=name", nil).JSON(t, &got)
+		if len(got) != 1 || got[0]["customer_id"] != id {
+			t.Fatalf("got %v, want %s by the name key's prefix", got, id)
+		}
+	})
+	t.Run("ExtraFilterMustHold", func(t *testing.T) {
+		var got []map[string]any
+		ts.do("GET", "/profiles?EmailAddress=b.banner@hulk.dom&FirstName=Betty", nil).JSON(t, &got)
+		if len(got) != 0 {
+			t.Fatalf("got %v, want none: FirstName does not match", got)
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		for _, tc := range []struct{ query, code string }{
+			{"", "NO_IDENTIFICATION_KEY"},
+			{"Title=Dr", "NO_IDENTIFICATION_KEY"},
+			{"Nope=1", "UNKNOWN_ATTRIBUTE"},
+			{"Nope.PhoneNumber=1", "UNKNOWN_EXTENSION"},
+			{"EmailAddress=a&id_key=nokey", "UNKNOWN_IDENTIFICATION_KEY"},
+			{"EmailAddress=a&include_profile=maybe", "BAD_PARAMETER"},
+			{"EmailAddress=a&EmailAddress=b", "BAD_PARAMETER"},
+			{"EmailAddress=", "BAD_PARAMETER"},
+			{"EmailAddress=a&extensions=Nope", "UNKNOWN_EXTENSION"},
+		} {
+			t.Run(tc.query, func(t *testing.T) {
+				wantError(t, ts.do("GET", "/profiles?"+tc.query, nil), http.StatusBadRequest, tc.code)
+			})
+		}
+	})
+}
+
+// TestIdentify_ReadsOnlyIndexEntries shows identify never scans: among many
+// profiles, finding one visits one index entry and no other profile.
+func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
+	ts := mustStart(t)
+	for i := 0; i < 300; i++ {
+		ts.mustCreate(fmt.Sprintf(`{"LastName":"L%d","EmailAddress":["u%d@x.dom"],"Phone":[{"PhoneNumber":"%d"}]}`, i, i, 5550000+i))
+	}
+	for _, q := range []string{"EmailAddress=u150@x.dom", "Phone.PhoneNumber=5550150"} {
+		before := ts.App.Store.Stats()
+		var got []map[string]any
+		ts.do("GET", "/profiles?"+q, nil).JSON(t, &got)
+		after := ts.App.Store.Stats()
+		if len(got) != 1 {
+			t.Fatalf("%s: got %d customers, want 1", q, len(got))
+		}
+		if visited := after.IndexEntriesVisited - before.IndexEntriesVisited; visited != 1 {
+			t.Errorf("%s: visited %d index entries, want 1", q, visited)
+		}
+		if reads := after.ProfileReads - before.ProfileReads; reads != 0 {
+			t.Errorf("%s: read %d profiles, want 0 without include_profile", q, reads)
+		}
+	}
+}
+
+func TestGetProfile(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	t.Run("ETag", func(t *testing.T) {
+		res := ts.do("GET", "/profiles/"+id, nil)
+		if res.Header.Get("ETag") != `"1"` {
+			t.Errorf("ETag = %q, want \"1\"", res.Header.Get("ETag"))
+		}
+	})
+	t.Run("ExtensionNamesIgnoreCase", func(t *testing.T) {
+		var got map[string]any
+		ts.do("GET", "/profiles/"+id+"?extensions=phone", nil).JSON(t, &got)
+		if len(got["Phone"].([]any)) != 3 {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		wantError(t, ts.do("GET", "/profiles/nosuchcustomer", nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	})
+	t.Run("ErrUnknownExtension", func(t *testing.T) {
+		wantError(t, ts.do("GET", "/profiles/"+id+"?extensions=Nope", nil), http.StatusBadRequest, "UNKNOWN_EXTENSION")
+	})
+	t.Run("ErrUnknownParameter", func(t *testing.T) {
+		wantError(t, ts.do("GET", "/profiles/"+id+"?expand=all", nil), http.StatusBadRequest, "BAD_PARAMETER")
+	})
+}
+
+func TestCreateProfile_ClientID(t *testing.T) {
+	ts := mustStart(t)
+	t.Run("OK", func(t *testing.T) {
+		if id := ts.mustCreate(`{"customer_id":"0004Va58A92T0017","FirstName":"A"}`); id != "0004Va58A92T0017" {
+			t.Fatalf("id = %q", id)
+		}
+	})
+	t.Run("ErrTaken", func(t *testing.T) {
+		wantError(t, ts.do("POST", "/profiles", `{"customer_id":"0004Va58A92T0017","FirstName":"B"}`), http.StatusConflict, "PROFILE_EXISTS")
+	})
+	t.Run("ErrTooLong", func(t *testing.T) {
+		wantError(t, ts.do("POST", "/profiles", `{"customer_id":"01234567890123456","FirstName":"B"}`), http.StatusBadRequest, "INVALID_CUSTOMER_ID")
+	})
+	t.Run("ErrPathTraversal", func(t *testing.T) {
+		wantError(t, ts.do("POST", "/profiles", `{"customer_id":"../../etc","FirstName":"B"}`), http.StatusBadRequest, "INVALID_CUSTOMER_ID")
+	})
+	if n := ts.profileCount(); n != 1 {
+		t.Errorf("profiles stored = %d, want 1", n)
+	}
+}
+
+// TestBadInput covers each class of bad input: the status, the error body,
+// and that nothing was stored.
+func TestBadInput(t *testing.T) {
+	cfg := writeConfig(t, `
+  profile:
+    - {name: FirstName, type: string, length: 10, mandatory: "true"}
+    - {name: LastName, type: string}
+    - {name: DOB, type: date}
+    - {name: Age, type: integer}
+    - {name: EmailAddress, type: string, multi_valued: true}
+  extensions:
+    - name: Phone
+      type: multi-valued
+      unique: [PhoneNumber]
+      attributes:
+        - {name: PhoneNumber, type: string, mandatory: true}
+        - {name: PhoneType, type: integer, default: 0}
+  identification_keys:
+    - {name: email, attributes: [EmailAddress]}
+`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	big := `{"FirstName":"A","LastName":"` + strings.Repeat("x", 2<<20) + `"}`
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"MalformedJSON", `{"FirstName":`, 400, "MALFORMED_JSON"},
+		{"NotAnObject", `["FirstName"]`, 400, "MALFORMED_JSON"},
+		{"TrailingData", `{"FirstName":"A"} {}`, 400, "MALFORMED_JSON"},
+		{"EmptyBody", ``, 400, "MALFORMED_JSON"},
+		{"InvalidUTF8", "{\"FirstName\":\"\xff\xfe\"}", 400, "INVALID_UTF8"},
+		{"UnknownAttribute", `{"FirstName":"A","Shoe":"42"}`, 400, "UNKNOWN_ATTRIBUTE"},
+		{"UnknownExtensionAttribute", `{"FirstName":"A","Phone":[{"PhoneNumber":"1","Color":"red"}]}`, 400, "UNKNOWN_ATTRIBUTE"},
+		{"WrongType", `{"FirstName":5}`, 400, "INVALID_TYPE"},
+		{"WrongTypeInteger", `{"FirstName":"A","Age":"old"}`, 400, "INVALID_TYPE"},
+		{"WrongTypeMultiValued", `{"FirstName":"A","EmailAddress":[{"a":1}]}`, 400, "INVALID_TYPE"},
+		{"ExtensionNotArray", `{"FirstName":"A","Phone":"555"}`, 400, "INVALID_TYPE"},
+		{"BadDate", `{"FirstName":"A","DOB":"1962-13-45"}`, 400, "INVALID_VALUE"},
+		{"BadDateFormat", `{"FirstName":"A","DOB":"10/05/1962"}`, 400, "INVALID_VALUE"},
+		{"OverLength", `{"FirstName":"Bartholomew-the-third"}`, 400, "VALUE_TOO_LONG"},
+		{"MissingMandatory", `{"LastName":"Banner"}`, 400, "MISSING_MANDATORY_ATTRIBUTE"},
+		{"MissingMandatoryInRecord", `{"FirstName":"A","Phone":[{"PhoneType":1}]}`, 400, "MISSING_MANDATORY_ATTRIBUTE"},
+		{"UnauthorizedString", `{"FirstName":"Select"}`, 400, "UNAUTHORIZED_STRING"},
+		{"UnauthorizedStringInRecord", `{"FirstName":"A","Phone":[{"PhoneNumber":"NULL"}]}`, 400, "UNAUTHORIZED_STRING"},
+		{"DuplicateUniqueValues", `{"FirstName":"A","Phone":[{"PhoneNumber":"1"},{"PhoneNumber":"1"}]}`, 400, "DUPLICATE_UNIQUE_VALUES"},
+		{"DuplicateNameByCase", `{"FirstName":"A","firstname":"B"}`, 400, "INVALID_BODY"},
+		{"Oversize", big, 413, "BODY_TOO_LARGE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, ts.do("POST", "/profiles", tc.body), tc.status, tc.code)
+			if n := ts.profileCount(); n != 0 {
+				t.Fatalf("profiles stored = %d, want 0", n)
+			}
+		})
+	}
+	t.Run("UnauthorizedIsWholeValue", func(t *testing.T) {
+		ts.mustCreate(`{"FirstName":"Selection"}`)
+	})
+}
+
+func TestReplaceProfile(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	t.Run("OK", func(t *testing.T) {
+		res := ts.do("PUT", "/profiles/"+id, `{"customer_id":"`+id+`","FirstName":"Robert","EmailAddress":["rb@x.dom"]}`)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		var got map[string]any
+		ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+		if got["FirstName"] != "Robert" || got["LastName"] != nil {
+			t.Errorf("core attributes not replaced wholesale: %v", got)
+		}
+		if len(got["Phone"].([]any)) != 3 {
+			t.Errorf("absent extension must stay untouched: %v", got["Phone"])
+		}
+		// The index follows: the old address no longer identifies, the new one does.
+		var found []map[string]any
+		ts.do("GET", "/profiles?EmailAddress=b.banner@hulk.dom", nil).JSON(t, &found)
+		if len(found) != 0 {
+			t.Errorf("old e-mail still identifies: %v", found)
+		}
+		ts.do("GET", "/profiles?EmailAddress=rb@x.dom", nil).JSON(t, &found)
+		if len(found) != 1 {
+			t.Errorf("new e-mail does not identify: %v", found)
+		}
+	})
+	t.Run("ReplacesPresentExtension", func(t *testing.T) {
+		ts.do("PUT", "/profiles/"+id, `{"FirstName":"Robert","Phone":[{"PhoneNumber":"42"}]}`)
+		var got struct{ Phone []map[string]any }
+		ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+		if len(got.Phone) != 1 || got.Phone[0]["PhoneNumber"] != "42" {
+			t.Fatalf("Phone = %v, want the one new record", got.Phone)
+		}
+		var found []map[string]any
+		ts.do("GET", "/profiles?Phone.PhoneNumber=6543210", nil).JSON(t, &found)
+		if len(found) != 0 {
+			t.Errorf("removed phone still identifies: %v", found)
+		}
+	})
+	t.Run("IfMatch", func(t *testing.T) {
+		etag := ts.do("GET", "/profiles/"+id, nil).Header.Get("ETag")
+		if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"A"}`, "If-Match", etag); res.Status != http.StatusOK {
+			t.Fatalf("matching If-Match: %d %s", res.Status, res.Body)
+		}
+		wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"B"}`, "If-Match", etag), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+		var got map[string]any
+		ts.do("GET", "/profiles/"+id, nil).JSON(t, &got)
+		if got["FirstName"] != "A" {
+			t.Errorf("a refused PUT changed the profile: %v", got)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		wantError(t, ts.do("PUT", "/profiles/nosuch", `{"FirstName":"A"}`), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	})
+	t.Run("ErrIDMismatch", func(t *testing.T) {
+		wantError(t, ts.do("PUT", "/profiles/"+id, `{"customer_id":"other","FirstName":"A"}`), http.StatusBadRequest, "CUSTOMER_ID_MISMATCH")
+	})
+	t.Run("ErrInvalidLeavesProfile", func(t *testing.T) {
+		wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"A","DOB":"yesterday"}`), http.StatusBadRequest, "INVALID_VALUE")
+		var got map[string]any
+		ts.do("GET", "/profiles/"+id, nil).JSON(t, &got)
+		if got["FirstName"] != "A" || got["DOB"] != nil {
+			t.Errorf("profile changed by a refused PUT: %v", got)
+		}
+	})
+}
+
+func TestDeleteProfile(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	if res := ts.do("DELETE", "/profiles/"+id, nil); res.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("GET", "/profiles/"+id, nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	var found []map[string]any
+	ts.do("GET", "/profiles?Phone.PhoneNumber=6543210", nil).JSON(t, &found)
+	if len(found) != 0 {
+		t.Errorf("deleted profile still identified: %v", found)
+	}
+	t.Run("ErrNotFound", func(t *testing.T) {
+		wantError(t, ts.do("DELETE", "/profiles/"+id, nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	})
+	t.Run("ReuseID", func(t *testing.T) {
+		// Nothing of the deleted profile lingers: its records are gone too.
+		ts.mustCreate(`{"customer_id":"` + id + `","FirstName":"New"}`)
+		var got map[string]any
+		ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+		if len(got["Phone"].([]any)) != 0 {
+			t.Errorf("records of the deleted profile came back: %v", got)
+		}
+	})
+}
+
+func TestExtensionRecords(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	phones := func() []map[string]any {
+		var got struct{ Phone []map[string]any }
+		ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+		return got.Phone
+	}
+	t.Run("InsertUpsertsByUnique", func(t *testing.T) {
+		res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"6543210","description":"new text"},{"PhoneNumber":"777"}]}`)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		got := phones()
+		if len(got) != 4 {
+			t.Fatalf("got %d records, want 4 (one replaced, one appended): %v", len(got), got)
+		}
+		if got[1]["description"] != "new text" {
+			t.Errorf("record with the same unique value not replaced: %v", got[1])
+		}
+	})
+	t.Run("UpdateByUnique", func(t *testing.T) {
+		res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"777","description":"updated"}`)
+		if res.Status != http.StatusNoContent {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		got := phones()
+		if got[3]["description"] != "updated" || got[3]["PhoneNumber"] != "777" {
+			t.Errorf("record not updated: %v", got[3])
+		}
+	})
+	t.Run("DeleteByUnique", func(t *testing.T) {
+		// The vendor sample sends the whole record; extra fields are tolerated.
+		res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/delete/by/unique", `{"PhoneNumber":"777","description":"updated","PhoneType":0}`)
+		if res.Status != http.StatusNoContent {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		if got := phones(); len(got) != 3 {
+			t.Errorf("got %d records, want 3", len(got))
+		}
+		var found []map[string]any
+		ts.do("GET", "/profiles?Phone.PhoneNumber=777", nil).JSON(t, &found)
+		if len(found) != 0 {
+			t.Errorf("deleted record still identifies: %v", found)
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, method, path, body string
+			status                   int
+			code                     string
+		}{
+			{"InsertUnknownProfile", "POST", "/profiles/nosuch/extensions", `{"Phone":[{"PhoneNumber":"1"}]}`, 404, "PROFILE_NOT_FOUND"},
+			{"InsertUnknownExtension", "POST", "/profiles/" + id + "/extensions", `{"Shoes":[{"size":1}]}`, 400, "UNKNOWN_ATTRIBUTE"},
+			{"InsertCoreAttribute", "POST", "/profiles/" + id + "/extensions", `{"FirstName":"X"}`, 400, "UNKNOWN_EXTENSION"},
+			{"InsertNothing", "POST", "/profiles/" + id + "/extensions", `{}`, 400, "NO_EXTENSIONS"},
+			{"InsertDuplicates", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"9"},{"PhoneNumber":"9"}]}`, 400, "DUPLICATE_UNIQUE_VALUES"},
+			{"UpdateNoSuchRecord", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"000","description":"x"}`, 404, "RECORD_NOT_FOUND"},
+			{"UpdateWithoutUnique", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"description":"x"}`, 400, "MISSING_UNIQUE_ATTRIBUTE"},
+			{"UpdateBadType", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","PhoneType":"x"}`, 400, "INVALID_TYPE"},
+			{"UpdateUnknownExtension", "PUT", "/profiles/" + id + "/extensions/Nope/by/unique", `{"a":"1"}`, 404, "UNKNOWN_EXTENSION"},
+			{"UpdateUnknownProfile", "PUT", "/profiles/nosuch/extensions/Phone/by/unique", `{"PhoneNumber":"1"}`, 404, "PROFILE_NOT_FOUND"},
+			{"DeleteNoSuchRecord", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"000"}`, 404, "RECORD_NOT_FOUND"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := phones()
+				wantError(t, ts.do(tc.method, tc.path, tc.body), tc.status, tc.code)
+				if after := phones(); !reflect.DeepEqual(before, after) {
+					t.Errorf("records changed by a refused request: %v → %v", before, after)
+				}
+			})
+		}
+	})
+}
+
+func TestMergeProfiles(t *testing.T) {
+	ts := mustStart(t)
+	dest := ts.mustCreate(`{"FirstName":"Bruce","EmailAddress":["a@x.dom"],"Phone":[{"PhoneNumber":"1","description":"dest"}]}`)
+	src := ts.mustCreate(`{"FirstName":"Hulk","LastName":"Banner","EmailAddress":["a@x.dom","b@x.dom"],"Phone":[{"PhoneNumber":"1","description":"src"},{"PhoneNumber":"2"}]}`)
+	t.Run("OK", func(t *testing.T) {
+		if res := ts.do("PUT", "/profiles/"+dest+"/merge/"+src, `{}`); res.Status != http.StatusNoContent {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		var got struct {
+			FirstName, LastName string
+			EmailAddress        []string
+			Phone               []map[string]any
+		}
+		ts.do("GET", "/profiles/"+dest+"?extensions=Phone", nil).JSON(t, &got)
+		if got.FirstName != "Bruce" || got.LastName != "Banner" {
+			t.Errorf("core attributes: %+v", got)
+		}
+		if !reflect.DeepEqual(got.EmailAddress, []string{"a@x.dom", "b@x.dom"}) {
+			t.Errorf("EmailAddress = %v, want united without duplicates", got.EmailAddress)
+		}
+		if len(got.Phone) != 2 || got.Phone[0]["description"] != "dest" {
+			t.Errorf("Phone = %v, want dest's record kept and src's other record copied", got.Phone)
+		}
+		wantError(t, ts.do("GET", "/profiles/"+src, nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+		var found []map[string]any
+		ts.do("GET", "/profiles?EmailAddress=b@x.dom", nil).JSON(t, &found)
+		if len(found) != 1 || found[0]["customer_id"] != dest {
+			t.Errorf("merged address identifies %v, want %s", found, dest)
+		}
+	})
+	t.Run("ErrSourceGone", func(t *testing.T) {
+		wantError(t, ts.do("PUT", "/profiles/"+dest+"/merge/"+src, `{}`), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	})
+	t.Run("ErrSelf", func(t *testing.T) {
+		wantError(t, ts.do("PUT", "/profiles/"+dest+"/merge/"+dest, `{}`), http.StatusBadRequest, "MERGE_WITH_SELF")
+	})
+	t.Run("ErrUnknownField", func(t *testing.T) {
+		other := ts.mustCreate(`{"FirstName":"X"}`)
+		wantError(t, ts.do("PUT", "/profiles/"+dest+"/merge/"+other, `{"forcemerge":true}`), http.StatusBadRequest, "MALFORMED_JSON")
+	})
+}
+
+func TestRestart_KeepsEverything(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Address","type":"single-valued","attributes":[{"name":"City","type":"string"}]}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create extension: %d %s", res.Status, res.Body)
+	}
+	res = ts.do("POST", "/metadata/identification-keys", `{"name":"city","source":"Address","attributes":["City"]}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create key: %d %s", res.Status, res.Body)
+	}
+	ts.do("POST", "/profiles/"+id+"/extensions", `{"Address":{"City":"Dayton"}}`)
+
+	ts = ts.restart()
+	var got map[string]any
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone,Address", nil).JSON(t, &got)
+	if got["FirstName"] != "Bruce" || len(got["Phone"].([]any)) != 3 || got["Address"].(map[string]any)["City"] != "Dayton" {
+		t.Fatalf("after restart: %v", got)
+	}
+	for _, q := range []string{"EmailAddress=b.banner@hulk.dom", "Phone.PhoneNumber=6543210", "Address.City=Dayton"} {
+		var found []map[string]any
+		ts.do("GET", "/profiles?"+q, nil).JSON(t, &found)
+		if len(found) != 1 {
+			t.Errorf("after restart %s found %v", q, found)
+		}
+	}
+}
+
+func TestTenantIsolation(t *testing.T) {
+	ts := mustStart(t)
+	const tenant = "X-Genesys-TenantId"
+	id := ts.mustCreate(exampleProfile(t), tenant, "101")
+	other := ts.mustCreate(`{"FirstName":"Other"}`, tenant, "202")
+	for _, as := range [][]string{{tenant, "202"}, {}} {
+		name := "NoHeader"
+		if len(as) > 0 {
+			name = "OtherTenant"
+		}
+		t.Run(name, func(t *testing.T) {
+			wantError(t, ts.do("GET", "/profiles/"+id, nil, as...), 404, "PROFILE_NOT_FOUND")
+			wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"X"}`, as...), 404, "PROFILE_NOT_FOUND")
+			wantError(t, ts.do("DELETE", "/profiles/"+id, nil, as...), 404, "PROFILE_NOT_FOUND")
+			wantError(t, ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"5"}]}`, as...), 404, "PROFILE_NOT_FOUND")
+			wantError(t, ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"6543210"}`, as...), 404, "PROFILE_NOT_FOUND")
+			wantError(t, ts.do("PUT", "/profiles/"+id+"/extensions/Phone/delete/by/unique", `{"PhoneNumber":"6543210"}`, as...), 404, "PROFILE_NOT_FOUND")
+			wantError(t, ts.do("PUT", "/profiles/"+other+"/merge/"+id, `{}`, as...), 404, "PROFILE_NOT_FOUND")
+			var found []map[string]any
+			ts.do("GET", "/profiles?EmailAddress=b.banner@hulk.dom", nil, as...).JSON(t, &found)
+			if len(found) != 0 {
+				t.Errorf("identify crossed tenants: %v", found)
+			}
+		})
+	}
+	var got map[string]any
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil, tenant, "101").JSON(t, &got)
+	if got["FirstName"] != "Bruce" || len(got["Phone"].([]any)) != 3 {
+		t.Errorf("owner tenant's profile changed: %v", got)
+	}
+	t.Run("ErrBadTenant", func(t *testing.T) {
+		wantError(t, ts.do("GET", "/profiles/"+id, nil, tenant, "../../x"), 400, "INVALID_TENANT")
+	})
+}
+
+func TestMetadata(t *testing.T) {
+	ts := mustStart(t)
+	t.Run("ProfileSchema", func(t *testing.T) {
+		var got []map[string]any
+		ts.do("GET", "/metadata/profiles", nil).JSON(t, &got)
+		if len(got) == 0 || got[0]["name"] != "FirstName" || got[0]["mandatory"] != "false" {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run("Extensions", func(t *testing.T) {
+		var list []map[string]any
+		ts.do("GET", "/metadata/profiles/extensions", nil).JSON(t, &list)
+		if len(list) < 2 || list[0]["name"] != "Phone" || list[0]["type"] != "multi-valued" {
+			t.Fatalf("list = %v", list)
+		}
+		res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"multi-valued","attributes":[{"name":"Program","type":"string","mandatory":"true"},{"name":"Points","type":"integer","default":0,"length":"6"}],"unique":["Program"]}`)
+		if res.Status != http.StatusCreated || res.Header.Get("Location") != "/metadata/profiles/extensions/Loyalty" {
+			t.Fatalf("create: %d %v %s", res.Status, res.Header, res.Body)
+		}
+		var one map[string]any
+		ts.do("GET", "/metadata/profiles/extensions/loyalty", nil).JSON(t, &one)
+		if one["name"] != "Loyalty" {
+			t.Fatalf("get: %v", one)
+		}
+		id := ts.mustCreate(`{"FirstName":"L","Loyalty":[{"Program":"gold"}]}`)
+		var p map[string]any
+		ts.do("GET", "/profiles/"+id+"?extensions=Loyalty", nil).JSON(t, &p)
+		if rec := p["Loyalty"].([]any)[0].(map[string]any); rec["Points"] != json.Number("0") {
+			t.Errorf("default not applied: %v", rec)
+		}
+		if res := ts.do("DELETE", "/metadata/profiles/extensions/Loyalty", nil); res.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", res.Status, res.Body)
+		}
+		wantError(t, ts.do("GET", "/metadata/profiles/extensions/Loyalty", nil), 404, "EXTENSION_NOT_FOUND")
+		wantError(t, ts.do("GET", "/profiles/"+id+"?extensions=Loyalty", nil), 400, "UNKNOWN_EXTENSION")
+	})
+	t.Run("ExtensionErrors", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, method, path, body string
+			status                   int
+			code                     string
+		}{
+			{"Duplicate", "POST", "/metadata/profiles/extensions", `{"name":"phone","type":"multi-valued"}`, 400, "EXTENSION_EXISTS"},
+			{"BadName", "POST", "/metadata/profiles/extensions", `{"name":"1abc","type":"multi-valued"}`, 400, "INVALID_SCHEMA"},
+			{"LongName", "POST", "/metadata/profiles/extensions", `{"name":"` + strings.Repeat("a", 27) + `","type":"multi-valued"}`, 400, "INVALID_SCHEMA"},
+			{"ReservedName", "POST", "/metadata/profiles/extensions", `{"name":"Select","type":"multi-valued"}`, 400, "INVALID_SCHEMA"},
+			{"BadType", "POST", "/metadata/profiles/extensions", `{"name":"X","type":"many"}`, 400, "INVALID_SCHEMA"},
+			{"BadAttributeType", "POST", "/metadata/profiles/extensions", `{"name":"X","type":"single-valued","attributes":[{"name":"a","type":"text"}]}`, 400, "INVALID_SCHEMA"},
+			{"UnknownField", "POST", "/metadata/profiles/extensions", `{"name":"X","type":"single-valued","colour":"red"}`, 400, "INVALID_SCHEMA"},
+			{"ClashesWithAttribute", "POST", "/metadata/profiles/extensions", `{"name":"FirstName","type":"single-valued"}`, 400, "INVALID_SCHEMA"},
+			{"GetUnknown", "GET", "/metadata/profiles/extensions/Nope", ``, 404, "EXTENSION_NOT_FOUND"},
+			{"DeleteUnknown", "DELETE", "/metadata/profiles/extensions/Nope", ``, 404, "EXTENSION_NOT_FOUND"},
+			{"DeleteFromConfig", "DELETE", "/metadata/profiles/extensions/Phone", ``, 403, "DEFINED_IN_CONFIG"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var body any
+				if tc.body != "" {
+					body = tc.body
+				}
+				wantError(t, ts.do(tc.method, tc.path, body), tc.status, tc.code)
+			})
+		}
+	})
+	t.Run("Keys", func(t *testing.T) {
+		id := ts.mustCreate(`{"FirstName":"Key","Title":"Dr"}`)
+		res := ts.do("POST", "/metadata/identification-keys", `{"name":"title","attributes":["Title"]}`)
+		if res.Status != http.StatusCreated || res.Header.Get("Location") != "/metadata/identification-keys/title" {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+		var found []map[string]any
+		ts.do("GET", "/profiles?Title=Dr", nil).JSON(t, &found)
+		if len(found) != 1 || found[0]["customer_id"] != id {
+			t.Fatalf("existing profile not indexed by the new key: %v", found)
+		}
+		var keys []map[string]any
+		ts.do("GET", "/metadata/identification-keys", nil).JSON(t, &keys)
+		var phone map[string]any
+		ts.do("GET", "/metadata/identification-keys/PHONE", nil).JSON(t, &phone)
+		if fmt.Sprint(phone["attributes"]) != "[Phone.PhoneNumber]" {
+			t.Errorf("extension key attributes = %v, want ext.attr form", phone["attributes"])
+		}
+		if res := ts.do("DELETE", "/metadata/identification-keys/title", nil); res.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", res.Status, res.Body)
+		}
+		wantError(t, ts.do("GET", "/profiles?Title=Dr", nil), 400, "NO_IDENTIFICATION_KEY")
+	})
+	t.Run("KeyErrors", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, method, path, body string
+			status                   int
+			code                     string
+		}{
+			{"Duplicate", "POST", "/metadata/identification-keys", `{"name":"EMAIL","attributes":["EmailAddress"]}`, 400, "IDENTIFICATION_KEY_EXISTS"},
+			{"UnknownAttribute", "POST", "/metadata/identification-keys", `{"name":"k","attributes":["Shoe"]}`, 400, "INVALID_SCHEMA"},
+			{"MixedSources", "POST", "/metadata/identification-keys", `{"name":"k","attributes":["FirstName","Phone.PhoneNumber"]}`, 400, "INVALID_SCHEMA"},
+			{"NoAttributes", "POST", "/metadata/identification-keys", `{"name":"k","attributes":[]}`, 400, "INVALID_SCHEMA"},
+			{"GetUnknown", "GET", "/metadata/identification-keys/nope", ``, 404, "IDENTIFICATION_KEY_NOT_FOUND"},
+			{"DeleteUnknown", "DELETE", "/metadata/identification-keys/nope", ``, 404, "IDENTIFICATION_KEY_NOT_FOUND"},
+			{"DeleteFromConfig", "DELETE", "/metadata/identification-keys/email", ``, 403, "DEFINED_IN_CONFIG"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var body any
+				if tc.body != "" {
+					body = tc.body
+				}
+				wantError(t, ts.do(tc.method, tc.path, body), tc.status, tc.code)
+			})
+		}
+	})
+	t.Run("UniqueKeyConflict", func(t *testing.T) {
+		ts.mustCreate(`{"FirstName":"U1","Title":"Same"}`)
+		ts.mustCreate(`{"FirstName":"U2","Title":"Same"}`)
+		wantError(t, ts.do("POST", "/metadata/identification-keys", `{"name":"utitle","attributes":["Title"],"unique":true}`), 409, "UNIQUE_KEY_VIOLATION")
+		wantError(t, ts.do("GET", "/metadata/identification-keys/utitle", nil), 404, "IDENTIFICATION_KEY_NOT_FOUND")
+	})
+	t.Run("ExtensionInUse", func(t *testing.T) {
+		ts.do("POST", "/metadata/profiles/extensions", `{"name":"Card","type":"multi-valued","attributes":[{"name":"CardNo","type":"string"}]}`)
+		ts.do("POST", "/metadata/identification-keys", `{"name":"card","attributes":["Card.CardNo"]}`)
+		wantError(t, ts.do("DELETE", "/metadata/profiles/extensions/Card", nil), 409, "EXTENSION_IN_USE")
+	})
+}
+
+func TestUnknownRoute(t *testing.T) {
+	ts := mustStart(t)
+	wantError(t, ts.do("GET", "/nothing/here", nil), 404, "NOT_FOUND")
+	wantError(t, ts.do("PATCH", "/profiles/x", `{}`), 405, "METHOD_NOT_ALLOWED")
+}

@@ -1,0 +1,178 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/server"
+)
+
+// testServer is a real profiled on a real bbolt file in t.TempDir(),
+// served by httptest.
+type testServer struct {
+	tb     testing.TB
+	App    *server.App
+	HTTP   *httptest.Server
+	config string // the config file used
+	data   string // the bbolt file
+}
+
+// mustStart starts profiled with the repository's default config.yaml.
+func mustStart(tb testing.TB) *testServer {
+	tb.Helper()
+	return mustStartWith(tb, "../config.yaml", filepath.Join(tb.TempDir(), "profiles.db"))
+}
+
+// mustStartWith starts profiled with configPath and data file dataPath.
+func mustStartWith(tb testing.TB, configPath, dataPath string) *testServer {
+	tb.Helper()
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Store.Path = dataPath
+	app, err := server.New(cfg, zerolog.New(io.Discard))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts := &testServer{tb: tb, App: app, HTTP: httptest.NewServer(app.Echo), config: configPath, data: dataPath}
+	tb.Cleanup(ts.stop)
+	return ts
+}
+
+func (ts *testServer) stop() {
+	if ts.HTTP != nil {
+		ts.HTTP.Close()
+		ts.App.Close()
+		ts.HTTP = nil
+	}
+}
+
+// restart closes the store and opens the same file again.
+func (ts *testServer) restart() *testServer {
+	ts.tb.Helper()
+	ts.stop()
+	return mustStartWith(ts.tb, ts.config, ts.data)
+}
+
+// writeConfig writes a config file whose schema section is schemaYAML; the
+// eGain facade is off because its mapping needs the default schema.
+func writeConfig(tb testing.TB, schemaYAML string) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("egain: {disabled: true}\nschema:\n"+schemaYAML), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r response) JSON(tb testing.TB, v any) {
+	tb.Helper()
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		tb.Fatalf("decode %q: %v", r.Body, err)
+	}
+}
+
+// do sends a request; body may be nil, a string or []byte. headers are
+// name, value pairs.
+func (ts *testServer) do(method, path string, body any, headers ...string) response {
+	ts.tb.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, ts.HTTP.URL+path, rd)
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: data}
+}
+
+// mustCreate posts body and returns the new customer_id.
+func (ts *testServer) mustCreate(body string, headers ...string) string {
+	ts.tb.Helper()
+	res := ts.do("POST", "/profiles", body, headers...)
+	if res.Status != http.StatusCreated {
+		ts.tb.Fatalf("create: status %d: %s", res.Status, res.Body)
+	}
+	var out map[string]string
+	res.JSON(ts.tb, &out)
+	return out["customer_id"]
+}
+
+// profileCount is the number of stored profiles, all tenants.
+func (ts *testServer) profileCount() int {
+	ts.tb.Helper()
+	n, err := ts.App.Store.ProfileCount()
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	return n
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// exampleProfile is the Genesys example body, unchanged.
+func exampleProfile(tb testing.TB) string {
+	return string(mustRead(tb, "../testdata/examples/genesys-create-profile.json"))
+}
+
+// wantError checks status and the Genesys error body.
+func wantError(tb testing.TB, res response, status int, code string) {
+	tb.Helper()
+	if res.Status != status {
+		tb.Fatalf("status = %d, want %d; body %s", res.Status, status, res.Body)
+	}
+	var body struct{ Message, Exception, Code string }
+	res.JSON(tb, &body)
+	if body.Message == "" || body.Exception == "" {
+		tb.Fatalf("error body lacks message or exception: %s", res.Body)
+	}
+	if body.Code != code {
+		tb.Fatalf("code = %q, want %q; body %s", body.Code, code, res.Body)
+	}
+}

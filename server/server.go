@@ -1,0 +1,275 @@
+// Package server assembles profiled: it opens the store, loads the schema,
+// builds the profile service and mounts both HTTP APIs and the operational
+// endpoints on one Echo instance. main only parses flags and calls it.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/docs"
+	"github.com/contactcenter/profiled/egain"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/ops"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/api"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store"
+)
+
+// App is a running profiled: its store, schema, domain and HTTP handler.
+type App struct {
+	Config   *config.Config
+	Log      zerolog.Logger
+	Store    *store.DB
+	Schema   *schema.Registry
+	Profiles *profile.Service
+	Echo     *echo.Echo
+	Metrics  *ops.Metrics
+	EGain    *egain.Facade
+
+	schemaLoaded *prometheus.GaugeVec
+}
+
+// New opens the store named by cfg and builds the whole application. The
+// caller must Close it.
+func New(cfg *config.Config, log zerolog.Logger) (*App, error) {
+	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+	if err != nil {
+		return nil, err
+	}
+	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load schema: %w", err)
+	}
+	a := &App{
+		Config:   cfg,
+		Log:      log,
+		Store:    db,
+		Schema:   registry,
+		Profiles: profile.NewService(db, registry),
+		Metrics:  ops.NewMetrics(),
+	}
+	if !cfg.EGain.Disabled {
+		if a.EGain, err = egain.NewFacade(a.Profiles, db, cfg.EGain, log); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
+		}
+	}
+	if err := a.registerMetrics(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Echo = a.routes()
+	a.noteSchema(registry.Current())
+	return a, nil
+}
+
+// Close closes the store; call it after the HTTP server has stopped.
+func (a *App) Close() error { return a.Store.Close() }
+
+// routes builds the Echo instance with every endpoint of the contract.
+func (a *App) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For for the admin guard
+	e.HTTPErrorHandler = a.handleError
+	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
+	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
+	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes))
+
+	e.GET("/livez", ops.Livez)
+	e.GET("/readyz", ops.Readyz(a.ready))
+	e.GET("/metrics", a.Metrics.Handler())
+	e.GET("/docs/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
+	})
+
+	admin := e.Group("/admin", ops.AdminGuard(a.Config.Admin.Token))
+	admin.GET("/backup", ops.BackupHandler(a.Store))
+	admin.POST("/reload", a.reloadHandler)
+	admin.GET("/schema", a.schemaHandler)
+
+	if a.EGain != nil {
+		a.EGain.Register(e)
+	}
+	genesys := api.NewHandler(a.Profiles)
+	genesys.Register(e.Group(""))
+	if base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/"); base != "" {
+		genesys.Register(e.Group(base))
+	}
+	return e
+}
+
+// ready reports whether the store answers and a schema is live.
+func (a *App) ready() error {
+	if a.Schema.Current() == nil {
+		return errors.New("no schema compiled")
+	}
+	return a.Store.Ping()
+}
+
+// handleError renders errors in the format of the API the request was for
+// and logs internal ones (the client only sees "internal error").
+func (a *App) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := api.Describe(err)
+	if status >= 500 && errs.KindOf(err) != errs.KindUnavailable {
+		a.Log.Error().Err(err).Str("request_id", ops.RequestIDFrom(c)).Str("route", c.Path()).Msg("request failed")
+	}
+	if egain.IsFacadePath(c.Request().URL.Path) {
+		egain.RenderError(c, err)
+		return
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	c.JSON(status, body)
+}
+
+// recoverer turns a handler panic into a 500 and a log line; the process
+// and other requests are unaffected.
+func recoverer(log zerolog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					log.Error().Interface("panic", r).Str("request_id", ops.RequestIDFrom(c)).Msg("handler panicked")
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			return next(c)
+		}
+	}
+}
+
+// bodyLimit caps request bodies: a declared length over the limit is refused
+// at once, and reading past the limit fails (413 either way).
+func bodyLimit(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return errs.E(errs.KindTooLarge, api.CodeBodyTooLarge, "request body is larger than %d bytes", limit)
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			return next(c)
+		}
+	}
+}
+
+// noteSchema records the live schema version for metrics and logs.
+func (a *App) noteSchema(c *schema.Compiled) {
+	a.schemaLoaded.Reset()
+	a.schemaLoaded.WithLabelValues(c.Hash).Set(float64(c.LoadedAt.Unix()))
+	a.Log.Info().Str("schema_hash", c.Hash).Int("extensions", len(c.Def.Extensions)).
+		Int("identification_keys", len(c.Def.Keys)).Msg("schema live")
+}
+
+func (a *App) registerMetrics() error {
+	a.schemaLoaded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "profiled_schema_loaded_timestamp_seconds",
+		Help: "When the live schema was loaded, labelled by its hash.",
+	}, []string{"hash"})
+	if err := a.Metrics.RegisterGaugeFunc("profiled_profiles", "Stored profiles, all tenants.", func() float64 {
+		n, _ := a.Store.ProfileCount()
+		return float64(n)
+	}); err != nil {
+		return err
+	}
+	if a.EGain != nil {
+		if err := a.Metrics.RegisterGaugeFunc("profiled_egain_sessions_open", "eGain sessions open.", func() float64 {
+			return float64(a.EGain.OpenSessions())
+		}); err != nil {
+			return err
+		}
+	}
+	if err := a.Metrics.Register(a.schemaLoaded); err != nil {
+		return err
+	}
+	return a.Metrics.Register(ops.NewStoreCollector(a.storeStats))
+}
+
+// Reload re-reads the schema config and swaps it in; on failure the old
+// schema stays live.
+func (a *App) Reload() error {
+	c, err := a.Schema.Reload()
+	if err != nil {
+		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
+		return err
+	}
+	a.noteSchema(c)
+	return nil
+}
+
+func (a *App) reloadHandler(c echo.Context) error {
+	if err := a.Reload(); err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]any{"message": "schema reload refused: " + err.Error(), "code": "SCHEMA_RELOAD_REFUSED", "problems": problemList(err)})
+	}
+	return a.schemaHandler(c)
+}
+
+func (a *App) schemaHandler(c echo.Context) error {
+	s := a.Schema.Current()
+	return c.JSON(http.StatusOK, map[string]any{
+		"hash":      s.Hash,
+		"loaded_at": s.LoadedAt.UTC().Format(time.RFC3339Nano),
+		"schema":    s.Def,
+	})
+}
+
+func problemList(err error) []string {
+	var problems schema.Problems
+	if errors.As(err, &problems) {
+		out := make([]string, len(problems))
+		for i, p := range problems {
+			out[i] = p.String()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// WarnInsecureDefaults logs a warning for each shipped default that must
+// not reach production.
+func (a *App) WarnInsecureDefaults() {
+	for _, u := range a.Config.EGain.Users {
+		if u.PasswordHash == config.DemoPasswordHash {
+			a.Log.Warn().Str("user", u.Name).Msg("eGain user has the shipped demo password; replace its password_hash (see README)")
+		}
+	}
+}
+
+// storeStats adapts the store's counters for the metrics collector.
+func (a *App) storeStats() ops.StoreStats {
+	s := a.Store.Stats()
+	return ops.StoreStats{
+		Commits:             s.Commits,
+		BatchedCalls:        s.BatchedCalls,
+		IndexEntriesVisited: s.IndexEntriesVisited,
+		ProfileReads:        s.ProfileReads,
+		SizeBytes:           s.Size,
+		ReadTx:              uint64(s.Bolt.TxN),
+		OpenReadTx:          uint64(s.Bolt.OpenTxN),
+		FreePages:           uint64(s.Bolt.FreePageN),
+		PendingPages:        uint64(s.Bolt.PendingPageN),
+		PageWrites:          uint64(s.Bolt.TxStats.GetWrite()),
+		WriteSeconds:        s.Bolt.TxStats.GetWriteTime().Seconds(),
+	}
+}
