@@ -51,8 +51,8 @@ type Tx interface {
 	NextNum() (uint64, error)
 	// PutProfile creates or replaces the profile's core data.
 	PutProfile(p *Profile) error
-	// DeleteProfile removes the profile's core data (records and index
-	// entries are removed by the caller).
+	// DeleteProfile removes the profile's core data and all its extension
+	// records (index entries are removed by the caller).
 	DeleteProfile(p *Profile) error
 	// Records returns the records of one extension of a profile.
 	Records(ext, id string) ([]schema.Record, error)

@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,52 +53,100 @@ type CreateOptions struct {
 // records and index entries in one transaction.
 func (s *Service) Create(ctx context.Context, tenant string, body map[string]any, opts CreateOptions) (*Profile, error) {
 	c := s.schema.Current()
-	doc, err := c.PrepareProfile(body)
+	doc, err := prepareCreate(c, body)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkRecordSets(c, doc.Extensions); err != nil {
 		return nil, err
 	}
 	var created *Profile
 	err = s.store.Update(ctx, tenant, func(tx Tx) error {
-		id := doc.CustomerID
-		if id == "" {
-			if id, err = newID(tx); err != nil {
-				return err
-			}
-		} else if old, err := tx.Profile(id); err != nil {
-			return err
-		} else if old != nil {
-			return errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
-		}
-		num, err := tx.NextNum()
-		if err != nil {
-			return err
-		}
-		now := s.Now().UTC()
-		p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: 1, Attributes: doc.Attributes}
-		if err := tx.PutProfile(p); err != nil {
-			return err
-		}
-		after := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
-		for ext, recs := range doc.Extensions {
-			if err := tx.PutRecords(ext, id, recs); err != nil {
-				return err
-			}
-			after.records[ext] = recs
-		}
-		if err := syncIndexes(tx, c, id, nil, &after); err != nil {
-			return err
-		}
-		if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
-			return err
-		}
-		p.Extensions = doc.Extensions
-		created = p
-		return nil
+		created, err = s.insert(tx, c, doc, opts)
+		return err
 	})
 	return created, err
+}
+
+// LineError is a bulk-load problem: which body (1-based) and why.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// CreateMany validates every body first and then stores them all in one
+// transaction: the bulk path of `profiled import`. Any invalid body, or a
+// conflict while storing, fails the whole batch with a *LineError naming
+// the body (firstLine is the line number of bodies[0]).
+func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, firstLine int) (int, error) {
+	c := s.schema.Current()
+	docs := make([]*schema.Doc, len(bodies))
+	for i, body := range bodies {
+		doc, err := prepareCreate(c, body)
+		if err != nil {
+			return 0, &LineError{Line: firstLine + i, Err: err}
+		}
+		docs[i] = doc
+	}
+	err := s.store.Update(ctx, tenant, func(tx Tx) error {
+		for i, doc := range docs {
+			if _, err := s.insert(tx, c, doc, CreateOptions{}); err != nil {
+				return &LineError{Line: firstLine + i, Err: err}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(docs), nil
+}
+
+func prepareCreate(c *schema.Compiled, body map[string]any) (*schema.Doc, error) {
+	doc, err := c.PrepareProfile(body)
+	if err != nil {
+		return nil, err
+	}
+	return doc, checkRecordSets(c, doc.Extensions)
+}
+
+// insert stores a new profile from a prepared document inside tx.
+func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts CreateOptions) (*Profile, error) {
+	id := doc.CustomerID
+	if id == "" {
+		var err error
+		if id, err = newID(tx); err != nil {
+			return nil, err
+		}
+	} else if old, err := tx.Profile(id); err != nil {
+		return nil, err
+	} else if old != nil {
+		return nil, errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
+	}
+	num, err := tx.NextNum()
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: 1, Attributes: doc.Attributes}
+	if err := tx.PutProfile(p); err != nil {
+		return nil, err
+	}
+	after := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
+	for ext, recs := range doc.Extensions {
+		if err := tx.PutRecords(ext, id, recs); err != nil {
+			return nil, err
+		}
+		after.records[ext] = recs
+	}
+	if err := syncIndexes(tx, c, id, nil, &after); err != nil {
+		return nil, err
+	}
+	if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
+		return nil, err
+	}
+	p.Extensions = doc.Extensions
+	return p, nil
 }
 
 // checkExtraUnique enforces CreateOptions.UniqueKeys.
