@@ -9,8 +9,6 @@
 # Layout of the image:
 #   /profiled                   the binary (ENTRYPOINT)
 #   /etc/profiled/config.yaml   default config; docker-compose.yml mounts ./config.yaml over it
-#   /docs/openapi.yaml          served at GET /docs/openapi.yaml; WORKDIR is /, so the
-#                               server's relative docs/ directory resolves here
 #   /data                       bbolt data directory, owned by 65532, a volume
 #
 # scratch has no shell, so there is no RUN: /data is created by copying an
@@ -20,7 +18,6 @@ FROM scratch
 
 COPY bin/profiled /profiled
 COPY config.yaml /etc/profiled/config.yaml
-COPY docs/openapi.yaml /docs/openapi.yaml
 # An empty named volume mounted on /data is seeded from this directory,
 # ownership included, so the non-root user can create the data file.
 COPY --chown=65532:65532 ops/docker/data /data

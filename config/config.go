@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -61,8 +62,68 @@ type Admin struct {
 
 // Genesys configures the Genesys-style profile API.
 type Genesys struct {
-	BasePath            string   `yaml:"base_path"`
-	UnauthorizedStrings []string `yaml:"unauthorized_strings"`
+	BasePath            string      `yaml:"base_path"`
+	UnauthorizedStrings []string    `yaml:"unauthorized_strings"`
+	Auth                GenesysAuth `yaml:"auth"`
+}
+
+// GenesysAuth protects the Genesys-style API. UCS itself has none, so it is
+// off by default (the server logs a warning); on, every request needs an
+// API key or basic-auth credentials whose role allows the call.
+type GenesysAuth struct {
+	Enabled bool            `yaml:"enabled"`
+	APIKeys []GenesysAPIKey `yaml:"api_keys"`
+	Users   []GenesysUser   `yaml:"users"`
+}
+
+// GenesysAPIKey is a client key, stored as the hex SHA-256 of the key so the
+// config file holds no usable secret.
+type GenesysAPIKey struct {
+	Name      string `yaml:"name"`
+	KeySHA256 string `yaml:"key_sha256"`
+	Role      string `yaml:"role"`
+}
+
+// GenesysUser is a basic-auth account with a bcrypt password hash.
+type GenesysUser struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"`
+	Role         string `yaml:"role"`
+}
+
+// Roles of the Genesys-style API, mirroring Genesys: administrators change
+// schemas and write everything, agents read and write profiles, supervisors read.
+const (
+	RoleAdministrator = "administrator"
+	RoleSupervisor    = "supervisor"
+	RoleAgent         = "agent"
+)
+
+func (g *GenesysAuth) validate() []error {
+	var problems []error
+	checkRole := func(what, name, role string) {
+		switch role {
+		case RoleAdministrator, RoleSupervisor, RoleAgent:
+		default:
+			problems = append(problems, fmt.Errorf("genesys.auth: %s %q: role %q must be administrator, supervisor or agent", what, name, role))
+		}
+	}
+	for _, k := range g.APIKeys {
+		if len(k.KeySHA256) != 64 || strings.Trim(strings.ToLower(k.KeySHA256), "0123456789abcdef") != "" {
+			problems = append(problems, fmt.Errorf("genesys.auth: api key %q: key_sha256 must be 64 hex digits (sha256sum of the key)", k.Name))
+		}
+		checkRole("api key", k.Name, k.Role)
+	}
+	for _, u := range g.Users {
+		if !strings.HasPrefix(u.PasswordHash, "$2") {
+			problems = append(problems, fmt.Errorf("genesys.auth: user %q: password_hash must be a bcrypt hash", u.Name))
+		}
+		checkRole("user", u.Name, u.Role)
+	}
+	if g.Enabled && len(g.APIKeys) == 0 && len(g.Users) == 0 {
+		problems = append(problems, fmt.Errorf("genesys.auth.enabled is true but no api_keys or users are configured"))
+	}
+	return problems
 }
 
 // Default returns the built-in configuration.
@@ -112,6 +173,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("PROFILED_DATA"); v != "" {
 		c.Store.Path = v
 	}
+	if v := getenv("PROFILED_ADMIN_TOKEN"); v != "" { // keeps the secret out of the file
+		c.Admin.Token = v
+	}
 }
 
 func (c *Config) validate() error {
@@ -126,6 +190,7 @@ func (c *Config) validate() error {
 		problems = append(problems, fmt.Errorf("store.open_timeout must be positive"))
 	}
 	problems = append(problems, c.EGain.validate()...)
+	problems = append(problems, c.Genesys.Auth.validate()...)
 	return errors.Join(problems...)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // Header names of the facade.
@@ -114,6 +115,10 @@ func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.
 	}
 	return f, nil
 }
+
+// CheckSchema reports whether schema c still has everything the mapping
+// needs; the server refuses schema reloads that fail it.
+func (f *Facade) CheckSchema(c *schema.Compiled) error { return checkMapping(f.cfg.Mapping, c) }
 
 // Register mounts every route under both prefixes.
 func (f *Facade) Register(e *echo.Echo) {

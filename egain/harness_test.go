@@ -125,7 +125,7 @@ func (h *harness) start() {
 		_ = api.WriteError(c, err)
 	}
 	h.f.Register(e)
-	api.NewHandler(h.svc).Register(e.Group(""))
+	api.NewHandler(h.svc, config.GenesysAuth{}).Register(e.Group(""))
 	h.srv = httptest.NewServer(e)
 }
 

@@ -39,6 +39,8 @@ type Store interface {
 	UpdateSchema(ctx context.Context, overlay []byte, fn func(tenant string, tx Tx) error) error
 	// SchemaOverlay returns the stored overlay, nil when none.
 	SchemaOverlay() ([]byte, error)
+	// Tenants lists the tenants that have data ("" is the default tenant).
+	Tenants() ([]string, error)
 }
 
 // Tx is a transaction over one tenant's data.
@@ -72,6 +74,9 @@ type Tx interface {
 	// ScanCreated calls fn for customers created in [from, to] (zero bound: open), oldest first.
 	ScanCreated(from, to time.Time, fn func(id string) bool) error
 
+	// ProfilesAfter returns up to limit profiles with ids after after, in id
+	// order: long scans page through it in short transactions.
+	ProfilesAfter(after string, limit int) ([]*Profile, error)
 	// ForEachProfile visits every profile of the tenant (schema changes only).
 	ForEachProfile(fn func(p *Profile) error) error
 	// DropExtension deletes every record of an extension.

@@ -42,8 +42,9 @@ type Registry struct {
 	unauthorized Unauthorized
 	now          func() time.Time
 
-	mu      sync.Mutex // serialises writers
-	overlay Document   // guarded by mu
+	mu      sync.Mutex              // serialises writers
+	overlay Document                // guarded by mu
+	guards  []func(*Compiled) error // guarded by mu
 	current atomic.Pointer[Compiled]
 }
 
@@ -66,6 +67,15 @@ func NewRegistry(source Source, overlayStore OverlayStore, unauthorized Unauthor
 	}
 	r.current.Store(c)
 	return r, nil
+}
+
+// AddGuard makes every later reload or change also pass guard, so a
+// component that depends on parts of the schema (the eGain mapping) can
+// refuse a schema that would break it.
+func (r *Registry) AddGuard(guard func(*Compiled) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.guards = append(r.guards, guard)
 }
 
 // Current returns the live schema.
@@ -136,7 +146,16 @@ func (r *Registry) build(overlay Document) (*Compiled, error) {
 		}
 		return nil, problems
 	}
-	return Compile(def, r.unauthorized, r.now())
+	c, err := Compile(def, r.unauthorized, r.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, guard := range r.guards {
+		if err := guard(c); err != nil {
+			return nil, Problems{{File: base.File, Message: err.Error()}}
+		}
+	}
+	return c, nil
 }
 
 func cloneDocument(d Document) Document {

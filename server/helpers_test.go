@@ -176,3 +176,18 @@ func wantError(tb testing.TB, res response, status int, code string) {
 		tb.Fatalf("code = %q, want %q; body %s", body.Code, code, res.Body)
 	}
 }
+
+// configWith writes a copy of the default config.yaml with old replaced by
+// new (old must occur), for tests that change one setting.
+func configWith(tb testing.TB, old, new string) string {
+	tb.Helper()
+	base := string(mustRead(tb, "../config.yaml"))
+	if !strings.Contains(base, old) {
+		tb.Fatalf("config.yaml does not contain %q", old)
+	}
+	path := filepath.Join(tb.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(base, old, new, 1)), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}

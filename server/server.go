@@ -4,10 +4,12 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,7 +39,11 @@ type App struct {
 	Metrics  *ops.Metrics
 	EGain    *egain.Facade
 
-	schemaLoaded *prometheus.GaugeVec
+	schemaLoaded  *prometheus.GaugeVec
+	nonconforming prometheus.Gauge
+
+	conformanceMu sync.Mutex
+	conformance   *profile.Conformance // of the live schema, once checked
 }
 
 // New opens the store named by cfg and builds the whole application. The
@@ -65,6 +71,7 @@ func New(cfg *config.Config, log zerolog.Logger) (*App, error) {
 			db.Close()
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
+		registry.AddGuard(a.EGain.CheckSchema)
 	}
 	if err := a.registerMetrics(); err != nil {
 		db.Close()
@@ -103,7 +110,7 @@ func (a *App) routes() *echo.Echo {
 	if a.EGain != nil {
 		a.EGain.Register(e)
 	}
-	genesys := api.NewHandler(a.Profiles)
+	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth)
 	genesys.Register(e.Group(""))
 	if base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/"); base != "" {
 		genesys.Register(e.Group(base))
@@ -200,6 +207,13 @@ func (a *App) registerMetrics() error {
 			return err
 		}
 	}
+	a.nonconforming = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "profiled_schema_nonconforming_profiles",
+		Help: "Stored profiles that do not conform to the live schema (checked after each reload).",
+	})
+	if err := a.Metrics.Register(a.nonconforming); err != nil {
+		return err
+	}
 	if err := a.Metrics.Register(a.schemaLoaded); err != nil {
 		return err
 	}
@@ -207,7 +221,8 @@ func (a *App) registerMetrics() error {
 }
 
 // Reload re-reads the schema config and swaps it in; on failure the old
-// schema stays live.
+// schema stays live. Stored profiles are then checked against the new
+// schema in the background: they are counted, never dropped.
 func (a *App) Reload() error {
 	c, err := a.Schema.Reload()
 	if err != nil {
@@ -215,22 +230,58 @@ func (a *App) Reload() error {
 		return err
 	}
 	a.noteSchema(c)
+	go a.checkConformance(c)
 	return nil
+}
+
+// checkConformance counts stored profiles that do not fit schema c.
+func (a *App) checkConformance(c *schema.Compiled) {
+	result, err := a.Profiles.CheckConformance(context.Background(), c)
+	if err != nil {
+		a.Log.Error().Err(err).Msg("conformance check failed")
+		return
+	}
+	a.conformanceMu.Lock()
+	defer a.conformanceMu.Unlock()
+	if a.Schema.Current().Hash != c.Hash {
+		return // a newer reload won; its own check will report
+	}
+	a.conformance = &result
+	a.nonconforming.Set(float64(result.Nonconforming))
+	ev := a.Log.Info()
+	if result.Nonconforming > 0 {
+		ev = a.Log.Warn()
+	}
+	ev.Str("schema_hash", c.Hash).Int("checked", result.Checked).Int("nonconforming", result.Nonconforming).
+		Strs("examples", result.Examples).Msg("stored profiles checked against the schema; nothing was dropped")
 }
 
 func (a *App) reloadHandler(c echo.Context) error {
 	if err := a.Reload(); err != nil {
-		return c.JSON(http.StatusBadRequest, map[string]any{"message": "schema reload refused: " + err.Error(), "code": "SCHEMA_RELOAD_REFUSED", "problems": problemList(err)})
+		return c.JSON(http.StatusBadRequest, map[string]any{
+			"message":  "schema reload refused, the previous schema stays live: " + err.Error(),
+			"code":     "SCHEMA_RELOAD_REFUSED",
+			"problems": problemList(err),
+		})
 	}
 	return a.schemaHandler(c)
 }
 
+// schemaHandler shows the live schema, its version and, once checked after
+// a reload, how many stored profiles do not conform to it.
 func (a *App) schemaHandler(c echo.Context) error {
 	s := a.Schema.Current()
+	a.conformanceMu.Lock()
+	conformance := a.conformance
+	a.conformanceMu.Unlock()
+	if conformance != nil && conformance.SchemaHash != s.Hash {
+		conformance = nil
+	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"hash":      s.Hash,
-		"loaded_at": s.LoadedAt.UTC().Format(time.RFC3339Nano),
-		"schema":    s.Def,
+		"hash":        s.Hash,
+		"loaded_at":   s.LoadedAt.UTC().Format(time.RFC3339Nano),
+		"schema":      s.Def,
+		"conformance": conformance,
 	})
 }
 
@@ -249,6 +300,9 @@ func problemList(err error) []string {
 // WarnInsecureDefaults logs a warning for each shipped default that must
 // not reach production.
 func (a *App) WarnInsecureDefaults() {
+	if !a.Config.Genesys.Auth.Enabled {
+		a.Log.Warn().Msg("the Genesys-style API accepts unauthenticated calls, as UCS does; set genesys.auth to require API keys or basic auth")
+	}
 	for _, u := range a.Config.EGain.Users {
 		if u.PasswordHash == config.DemoPasswordHash {
 			a.Log.Warn().Str("user", u.Name).Msg("eGain user has the shipped demo password; replace its password_hash (see README)")

@@ -213,6 +213,18 @@ func (db *DB) UpdateSchema(ctx context.Context, overlay []byte, fn func(tenant s
 	})
 }
 
+// Tenants lists the tenants that have data ("" is the default tenant).
+func (db *DB) Tenants() ([]string, error) {
+	var tenants []string
+	err := db.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketTenants).ForEachBucket(func(k []byte) error {
+			tenants = append(tenants, string(bytes.TrimPrefix(k, tenantPrefix)))
+			return nil
+		})
+	})
+	return tenants, err
+}
+
 // SchemaOverlay returns the stored schema overlay, nil when none.
 func (db *DB) SchemaOverlay() ([]byte, error) {
 	var overlay []byte

@@ -305,3 +305,27 @@ func (t *tx) dropNested(group []byte, name string) error {
 	}
 	return nil
 }
+
+// ProfilesAfter returns up to limit profiles whose ids sort after after, in
+// id order, so long scans can run as many short read transactions.
+func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) {
+	b := t.bucket(bucketProfiles)
+	if b == nil {
+		return nil, nil
+	}
+	var out []*profile.Profile
+	c := b.Cursor()
+	k, v := c.Seek([]byte(after))
+	if k != nil && string(k) == after {
+		k, v = c.Next()
+	}
+	for ; k != nil && len(out) < limit; k, v = c.Next() {
+		p, err := decodeProfile(v)
+		if err != nil {
+			return nil, err
+		}
+		t.db.profileReads.Add(1)
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -38,6 +38,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
 )
@@ -45,33 +46,35 @@ import (
 // Handler serves the Genesys-style API.
 type Handler struct {
 	profiles *profile.Service
+	auth     *authenticator
 }
 
-// NewHandler returns the API over a profile service.
-func NewHandler(profiles *profile.Service) *Handler {
-	return &Handler{profiles: profiles}
+// NewHandler returns the API over a profile service; auth says who may call it.
+func NewHandler(profiles *profile.Service, auth config.GenesysAuth) *Handler {
+	return &Handler{profiles: profiles, auth: newAuthenticator(auth)}
 }
 
-// Register mounts every route on g.
+// Register mounts every route on g, each guarded by the access it needs.
 func (h *Handler) Register(g *echo.Group) {
-	g.POST("/profiles", h.create)
-	g.GET("/profiles", h.identify)
-	g.GET("/profiles/:id", h.get)
-	g.PUT("/profiles/:id", h.replace)
-	g.DELETE("/profiles/:id", h.delete)
-	g.POST("/profiles/:id/extensions", h.insertRecords)
-	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord)
-	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord)
-	g.PUT("/profiles/:id/merge/:source", h.merge)
-	g.GET("/metadata/profiles", h.profileSchema)
-	g.GET("/metadata/profiles/extensions", h.listExtensions)
-	g.POST("/metadata/profiles/extensions", h.createExtension)
-	g.GET("/metadata/profiles/extensions/:name", h.getExtension)
-	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension)
-	g.GET("/metadata/identification-keys", h.listKeys)
-	g.POST("/metadata/identification-keys", h.createKey)
-	g.GET("/metadata/identification-keys/:key", h.getKey)
-	g.DELETE("/metadata/identification-keys/:key", h.deleteKey)
+	read, write, schema := h.auth.require(accessRead), h.auth.require(accessWrite), h.auth.require(accessSchema)
+	g.POST("/profiles", h.create, write)
+	g.GET("/profiles", h.identify, read)
+	g.GET("/profiles/:id", h.get, read)
+	g.PUT("/profiles/:id", h.replace, write)
+	g.DELETE("/profiles/:id", h.delete, write)
+	g.POST("/profiles/:id/extensions", h.insertRecords, write)
+	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write)
+	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write)
+	g.PUT("/profiles/:id/merge/:source", h.merge, write)
+	g.GET("/metadata/profiles", h.profileSchema, read)
+	g.GET("/metadata/profiles/extensions", h.listExtensions, read)
+	g.POST("/metadata/profiles/extensions", h.createExtension, schema)
+	g.GET("/metadata/profiles/extensions/:name", h.getExtension, read)
+	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension, schema)
+	g.GET("/metadata/identification-keys", h.listKeys, read)
+	g.POST("/metadata/identification-keys", h.createKey, schema)
+	g.GET("/metadata/identification-keys/:key", h.getKey, read)
+	g.DELETE("/metadata/identification-keys/:key", h.deleteKey, schema)
 }
 
 // Error codes of request parsing.

@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestGenesysAuth(t *testing.T) {
+	keyHash := func(key string) string {
+		sum := sha256.Sum256([]byte(key))
+		return hex.EncodeToString(sum[:])
+	}
+	pw, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configWith(t, `  base_path: ""`, `  base_path: ""
+  auth:
+    enabled: true
+    api_keys:
+      - {name: routing, key_sha256: "`+keyHash("agent-key")+`", role: agent}
+      - {name: wallboard, key_sha256: "`+keyHash("super-key")+`", role: supervisor}
+    users:
+      - {name: ops, password_hash: "`+string(pw)+`", role: administrator}`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	agent := []string{"X-API-Key", "agent-key"}
+	supervisor := []string{"Authorization", "Bearer super-key"}
+
+	t.Run("ErrNoCredentials", func(t *testing.T) {
+		res := ts.do("GET", "/profiles?EmailAddress=a@b.c", nil)
+		wantError(t, res, http.StatusUnauthorized, "UNAUTHENTICATED")
+		if res.Header.Get("WWW-Authenticate") == "" {
+			t.Error("401 without WWW-Authenticate")
+		}
+	})
+	t.Run("ErrWrongKey", func(t *testing.T) {
+		wantError(t, ts.do("POST", "/profiles", `{"FirstName":"A"}`, "X-API-Key", "guess"), http.StatusUnauthorized, "UNAUTHENTICATED")
+	})
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", ts.HTTP.URL+"/metadata/profiles", nil)
+		req.SetBasicAuth("ops", "wrong")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", res.StatusCode)
+		}
+	})
+	var id string
+	t.Run("AgentWritesProfiles", func(t *testing.T) {
+		id = ts.mustCreate(`{"FirstName":"A","EmailAddress":["a@b.c"]}`, agent...)
+		if res := ts.do("GET", "/profiles/"+id, nil, agent...); res.Status != http.StatusOK {
+			t.Fatalf("agent read: %d", res.Status)
+		}
+	})
+	t.Run("ErrAgentChangesSchema", func(t *testing.T) {
+		wantError(t, ts.do("POST", "/metadata/identification-keys", `{"name":"t","attributes":["Title"]}`, agent...), http.StatusForbidden, "ROLE_FORBIDDEN")
+	})
+	t.Run("SupervisorReads", func(t *testing.T) {
+		if res := ts.do("GET", "/profiles?EmailAddress=a@b.c", nil, supervisor...); res.Status != http.StatusOK {
+			t.Fatalf("supervisor identify: %d %s", res.Status, res.Body)
+		}
+	})
+	t.Run("ErrSupervisorWrites", func(t *testing.T) {
+		wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"B"}`, supervisor...), http.StatusForbidden, "ROLE_FORBIDDEN")
+		wantError(t, ts.do("DELETE", "/profiles/"+id, nil, supervisor...), http.StatusForbidden, "ROLE_FORBIDDEN")
+	})
+	t.Run("AdministratorChangesSchema", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", ts.HTTP.URL+"/metadata/identification-keys", strings.NewReader(`{"name":"t","attributes":["Title"]}`))
+		req.SetBasicAuth("ops", "s3cret")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("administrator: status %d, want 201", res.StatusCode)
+		}
+	})
+	t.Run("OpsEndpointsStayOpen", func(t *testing.T) {
+		if res := ts.do("GET", "/readyz", nil); res.Status != http.StatusOK {
+			t.Fatalf("readyz: %d", res.Status)
+		}
+	})
+}

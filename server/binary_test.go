@@ -1,0 +1,224 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real profiled binary, as operators do.
+
+// buildProfiled compiles the binary into a temp dir (the go build cache
+// makes repeated builds cheap).
+func buildProfiled(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "profiled")
+	out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// process is a started profiled.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+	done chan struct{} // closed when the process has exited
+}
+
+// startProfiled starts bin serve with args and waits until /readyz answers 200.
+func startProfiled(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{addr: freeAddr(t), logs: &bytes.Buffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", p.addr}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get("http://" + p.addr + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("profiled did not become ready; log:\n%s", p.logs)
+	return nil
+}
+
+// wait returns the exit code, failing the test after timeout.
+func (p *process) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(timeout):
+		t.Fatalf("profiled did not exit within %v; log:\n%s", timeout, p.logs)
+		return -1
+	}
+}
+
+func TestBinary_GracefulShutdown(t *testing.T) {
+	bin := buildProfiled(t)
+	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
+
+	// A slow client: headers and half the body now, the rest after SIGTERM.
+	body := `{"FirstName":"Slow","EmailAddress":["slow@x.dom"]}`
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /profiles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request cut: %v; log:\n%s", err, p.logs)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Errorf("in-flight request got %d, want 201", res.StatusCode)
+	}
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d, want 0; log:\n%s", code, p.logs)
+	}
+}
+
+func TestBinary_SIGHUPReloadsSchema(t *testing.T) {
+	bin := buildProfiled(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	base := mustRead(t, "../config.yaml")
+	if err := os.WriteFile(cfg, base, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProfiled(t, bin, "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"))
+	post := func() int {
+		res, err := http.Post("http://"+p.addr+"/profiles", "application/json", strings.NewReader(`{"Nickname":"Hulk"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := post(); got != http.StatusBadRequest {
+		t.Fatalf("before reload: %d, want 400", got)
+	}
+	withNickname := strings.Replace(string(base), "  profile:\n", "  profile:\n    - {name: Nickname, type: string}\n", 1)
+	if err := os.WriteFile(cfg, []byte(withNickname), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for post() != http.StatusCreated {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload the schema; log:\n%s", p.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBinary_RefusesSecondInstanceAndBusyPort(t *testing.T) {
+	bin := buildProfiled(t)
+	data := filepath.Join(t.TempDir(), "p.db")
+	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", data)
+
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		err := cmd.Run()
+		if time.Since(start) > 10*time.Second {
+			t.Errorf("%v took %v: must fail fast", args, time.Since(start))
+		}
+		if err == nil {
+			return 0, out.String()
+		}
+		return cmd.ProcessState.ExitCode(), out.String()
+	}
+	code, out := run("serve", "-config", "../config.yaml", "-data", data, "-addr", freeAddr(t))
+	if code != 1 || !strings.Contains(out, "in use by another profiled process") {
+		t.Errorf("second instance on the same file: exit %d, output %s", code, out)
+	}
+	code, out = run("serve", "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "other.db"), "-addr", p.addr)
+	if code != 1 || !strings.Contains(out, "address already in use") {
+		t.Errorf("busy port: exit %d, output %s", code, out)
+	}
+}
+
+func TestBinary_CheckConfig(t *testing.T) {
+	bin := buildProfiled(t)
+	t.Run("OK", func(t *testing.T) {
+		out, err := exec.Command(bin, "check-config", "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db")).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "OK") {
+			t.Fatalf("check-config of the default config: %v\n%s", err, out)
+		}
+	})
+	t.Run("Problems", func(t *testing.T) {
+		cfg := configWith(t, "    - {name: Title,        type: string, length: 64}\n",
+			"    - {name: Title,        type: strang, length: 64}\n    - {name: 9lives, type: string}\n")
+		cmd := exec.Command(bin, "check-config", "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"))
+		out, err := cmd.CombinedOutput()
+		if err == nil || cmd.ProcessState.ExitCode() != 1 {
+			t.Fatalf("check-config of a bad schema exited 0:\n%s", out)
+		}
+		for _, want := range []string{cfg + ":", `"Title"`, `unknown type "strang"`, `"9lives"`} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("ServeRefusesInvalidSchema", func(t *testing.T) {
+		cfg := configWith(t, "type: multi-valued\n      unique: [PhoneNumber]", "type: several\n      unique: [PhoneNumber]")
+		cmd := exec.Command(bin, "serve", "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"), "-addr", freeAddr(t))
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), cfg) || !strings.Contains(string(out), `"Phone"`) {
+			t.Fatalf("serve with an invalid schema: %v\n%s", err, out)
+		}
+	})
+}

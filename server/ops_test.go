@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/store"
+)
+
+// schemaHash reads the live schema hash from /admin/schema.
+func (ts *testServer) schemaHash() string {
+	ts.tb.Helper()
+	var s struct{ Hash string }
+	ts.do("GET", "/admin/schema", nil).JSON(ts.tb, &s)
+	return s.Hash
+}
+
+func TestReload(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	schemaA := string(mustRead(t, "../config.yaml"))
+	const titleLine = "    - {name: Title,        type: string, length: 64}\n"
+	schemaB := strings.Replace(schemaA, titleLine, titleLine+"    - {name: Nickname, type: string, length: 32}\n", 1)
+	invalid := strings.Replace(schemaB, "type: string, length: 32}", "type: text, length: 32}", 1)
+	withoutTitle := strings.Replace(schemaB, titleLine, "", 1)
+	writeFile := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(schemaA)
+	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	id := ts.mustCreate(`{"FirstName":"Before","Title":"Dr"}`)
+	wantError(t, ts.do("POST", "/profiles", `{"Nickname":"Hulk"}`), 400, "UNKNOWN_ATTRIBUTE")
+	hashA := ts.schemaHash()
+
+	t.Run("NewAttribute", func(t *testing.T) {
+		writeFile(schemaB)
+		if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+			t.Fatalf("reload: %d %s", res.Status, res.Body)
+		}
+		ts.mustCreate(`{"Nickname":"Hulk"}`)
+		if ts.schemaHash() == hashA {
+			t.Error("schema hash did not change")
+		}
+	})
+	t.Run("InvalidRefused", func(t *testing.T) {
+		hashB := ts.schemaHash()
+		writeFile(invalid)
+		res := ts.do("POST", "/admin/reload", nil)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `unknown type \"text\"`) || !strings.Contains(string(res.Body), "Nickname") {
+			t.Fatalf("reload of an invalid schema: %d %s", res.Status, res.Body)
+		}
+		if got := ts.schemaHash(); got != hashB {
+			t.Errorf("schema changed to %s after a refused reload", got)
+		}
+		ts.mustCreate(`{"Nickname":"Still"}`)
+		if res := ts.do("GET", "/readyz", nil); res.Status != http.StatusOK {
+			t.Errorf("readyz = %d after a refused reload", res.Status)
+		}
+		var p map[string]any
+		ts.do("GET", "/profiles/"+id, nil).JSON(t, &p)
+		if p["FirstName"] != "Before" {
+			t.Errorf("profile lost: %v", p)
+		}
+	})
+	t.Run("NonconformingCountedNotDropped", func(t *testing.T) {
+		writeFile(withoutTitle)
+		if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+			t.Fatalf("reload: %d %s", res.Status, res.Body)
+		}
+		var got struct {
+			Conformance *struct{ Checked, Nonconforming int }
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for got.Conformance == nil && time.Now().Before(deadline) {
+			ts.do("GET", "/admin/schema", nil).JSON(t, &got)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got.Conformance == nil || got.Conformance.Checked != 3 || got.Conformance.Nonconforming != 1 {
+			t.Fatalf("conformance = %+v, want 3 checked, 1 nonconforming", got.Conformance)
+		}
+		var p map[string]any
+		ts.do("GET", "/profiles/"+id, nil).JSON(t, &p)
+		if p["FirstName"] != "Before" {
+			t.Errorf("nonconforming profile not readable: %v", p)
+		}
+	})
+	t.Run("ReloadBreakingEGainRefused", func(t *testing.T) {
+		writeFile(strings.Replace(schemaA, "    - {name: EmailAddress, type: string, length: 256, multi_valued: true}\n", "", 1))
+		res := ts.do("POST", "/admin/reload", nil)
+		if res.Status != http.StatusBadRequest {
+			t.Fatalf("a schema without EmailAddress breaks the eGain mapping, yet reload answered %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+func TestMetrics_RouteTemplates(t *testing.T) {
+	ts := mustStart(t)
+	for i := 0; i < 5; i++ {
+		ts.do("GET", fmt.Sprintf("/profiles/id%d", i), nil)
+		ts.do("GET", fmt.Sprintf("/no/such/path/%d", i), nil)
+	}
+	res := ts.do("GET", "/metrics", nil)
+	text := string(res.Body)
+	routes := map[string]bool{}
+	for _, m := range regexp.MustCompile(`profiled_http_requests_total\{[^}]*route="([^"]*)"`).FindAllStringSubmatch(text, -1) {
+		routes[m[1]] = true
+	}
+	if !routes["/profiles/:id"] || !routes["unmatched"] {
+		t.Fatalf("routes = %v, want /profiles/:id and unmatched", routes)
+	}
+	for r := range routes {
+		if strings.Contains(r, "id0") || strings.Contains(r, "/no/such") {
+			t.Errorf("raw path %q became a label", r)
+		}
+	}
+	for _, want := range []string{"profiled_profiles ", "profiled_store_size_bytes ", "profiled_store_commits_total ", "profiled_schema_loaded_timestamp_seconds{hash=", "profiled_egain_sessions_open ", "go_memstats_heap_alloc_bytes "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestBackup_WhileWriting(t *testing.T) {
+	ts := mustStart(t)
+	var acked []string
+	for i := 0; i < 50; i++ {
+		acked = append(acked, ts.mustCreate(fmt.Sprintf(`{"FirstName":"Before%d","EmailAddress":["b%d@x.dom"]}`, i, i)))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ts.do("POST", "/profiles", fmt.Sprintf(`{"FirstName":"During%d_%d"}`, w, i))
+			}
+		}(w)
+	}
+	res := ts.do("GET", "/admin/backup", nil)
+	close(stop)
+	wg.Wait()
+	if res.Status != http.StatusOK {
+		t.Fatalf("backup: %d %s", res.Status, res.Body)
+	}
+	if cl := res.Header.Get("Content-Length"); cl != fmt.Sprint(len(res.Body)) {
+		t.Errorf("Content-Length %s, body %d bytes", cl, len(res.Body))
+	}
+	copyPath := filepath.Join(t.TempDir(), "backup.db")
+	if err := os.WriteFile(copyPath, res.Body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CheckFile(copyPath); err != nil {
+		t.Fatalf("backup is not a consistent store: %v", err)
+	}
+	restored := mustStartWith(t, "../config.yaml", copyPath)
+	for i, id := range acked {
+		var p map[string]any
+		res := restored.do("GET", "/profiles/"+id, nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("profile %s acknowledged before the backup is missing: %d", id, res.Status)
+		}
+		res.JSON(t, &p)
+		if p["FirstName"] != fmt.Sprintf("Before%d", i) {
+			t.Errorf("profile %s = %v", id, p)
+		}
+	}
+	var found []map[string]any
+	restored.do("GET", "/profiles?EmailAddress=b7@x.dom", nil).JSON(t, &found)
+	if len(found) != 1 {
+		t.Errorf("identify on the restored copy: %v", found)
+	}
+}
+
+func TestAdminGuard_Token(t *testing.T) {
+	cfg := configWith(t, `  token: ""`, `  token: "let-me-in"`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	if res := ts.do("GET", "/admin/schema", nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("without token: %d, want 401", res.Status)
+	}
+	if res := ts.do("POST", "/admin/reload", nil, "Authorization", "Bearer nope"); res.Status != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d, want 401", res.Status)
+	}
+	res := ts.do("GET", "/admin/schema", nil, "Authorization", "Bearer let-me-in")
+	var s map[string]any
+	if res.Status != http.StatusOK {
+		t.Fatalf("right token: %d", res.Status)
+	}
+	res.JSON(t, &s)
+	if s["hash"] == "" {
+		t.Errorf("schema: %v", s)
+	}
+}
+
+func TestDocsServed(t *testing.T) {
+	ts := mustStart(t)
+	res := ts.do("GET", "/docs/openapi.yaml", nil)
+	want := mustRead(t, "../docs/openapi.yaml")
+	if res.Status != http.StatusOK || string(res.Body) != string(want) {
+		t.Fatalf("GET /docs/openapi.yaml: %d, %d bytes, want the file's %d", res.Status, len(res.Body), len(want))
+	}
+}
+
