@@ -162,9 +162,9 @@ func (b *builder) key(d KeyDoc, def *Definition, origin Origin) (IdentificationK
 		return IdentificationKey{}, false
 	}
 	k := IdentificationKey{Name: d.Name, Unique: d.Unique.Value, Origin: origin}
-	source := strings.TrimSpace(d.Source)
-	if strings.EqualFold(source, "profile") {
-		source = ""
+	declared := strings.TrimSpace(d.Source)
+	if strings.EqualFold(declared, "profile") {
+		declared = ""
 	}
 	if len(d.Attributes) == 0 {
 		b.fail(d.Line, d.Name, "identification key needs at least one attribute")
@@ -173,20 +173,19 @@ func (b *builder) key(d KeyDoc, def *Definition, origin Origin) (IdentificationK
 	// Listed keys show extension attributes as ext.attr; accept that form and
 	// take the source from it, but never a mix of sources (spec §2.6).
 	var attrs []string
-	for _, raw := range d.Attributes {
+	var source string
+	for i, raw := range d.Attributes {
 		src, name, dotted := strings.Cut(raw, ".")
 		if !dotted {
-			src, name = source, raw
-		}
-		if dotted && source != "" && !strings.EqualFold(src, source) {
-			b.fail(d.Line, d.Name, "attribute %q is not from source %q: a key uses one source only", raw, source)
+			src, name = declared, raw
+		} else if declared != "" && !strings.EqualFold(src, declared) {
+			b.fail(d.Line, d.Name, "attribute %q is not from the key's source %q", raw, declared)
 			return k, false
 		}
-		if source == "" && dotted {
+		if i == 0 {
 			source = src
-		}
-		if !strings.EqualFold(src, source) {
-			b.fail(d.Line, d.Name, "attributes mix the profile and extension %q: a key uses one source only", source)
+		} else if !strings.EqualFold(src, source) {
+			b.fail(d.Line, d.Name, "attributes mix sources %q and %q: a key uses the profile or one extension, never both", sourceLabel(source), sourceLabel(src))
 			return k, false
 		}
 		attrs = append(attrs, name)

@@ -1,0 +1,100 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/config"
+)
+
+func write(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad_DefaultConfigFile(t *testing.T) {
+	cfg, err := config.Load("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Addr != ":8080" || cfg.Store.Path != "data/profiles.db" || cfg.EGain.Departmentalization {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if len(cfg.EGain.Users) != 1 || cfg.EGain.Users[0].Name != "demo" || cfg.EGain.Users[0].PasswordHash != config.DemoPasswordHash {
+		t.Errorf("demo user: %+v", cfg.EGain.Users)
+	}
+	if _, problems := cfg.SchemaDocument(); len(problems) > 0 {
+		t.Errorf("schema: %v", problems)
+	}
+}
+
+func TestLoad_EmptyFileIsAllDefaults(t *testing.T) {
+	cfg, err := config.Load(write(t, "c.yaml", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.ShutdownTimeout != 20*time.Second || cfg.Server.MaxBodyBytes != 1<<20 {
+		t.Errorf("got %+v", cfg.Server)
+	}
+	if _, problems := cfg.SchemaDocument(); len(problems) != 1 || !strings.Contains(problems[0].Message, "no schema section") {
+		t.Errorf("problems = %v", problems)
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	for _, tc := range []struct{ name, content, want string }{
+		{"UnknownKey", "server:\n  adress: :80\n", "field adress not found"},
+		{"BadDuration", "server:\n  read_timeout: soon\n", "line 2: cannot unmarshal"},
+		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
+		{"UserWithoutBcrypt", "egain:\n  users: [{name: a, password_hash: secret}]\n", "must be a bcrypt hash"},
+		{"UnknownPermission", "egain:\n  users: [{name: a, password_hash: \"$2a$10$x\", permissions: [fly]}]\n", `unknown permission "fly"`},
+		{"AuthWithoutCredentials", "genesys:\n  auth: {enabled: true}\n", "no api_keys or users"},
+		{"AuthBadKeyHash", "genesys:\n  auth: {api_keys: [{name: k, key_sha256: abc, role: agent}]}\n", "64 hex digits"},
+		{"AuthBadRole", "genesys:\n  auth: {users: [{name: u, password_hash: \"$2a$10$x\", role: boss}]}\n", `role "boss"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(write(t, "c.yaml", tc.content))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	cfg := config.Default()
+	env := map[string]string{"PROFILED_ADDR": "127.0.0.1:9", "PROFILED_DATA": "/tmp/x.db", "PROFILED_ADMIN_TOKEN": "t"}
+	cfg.ApplyEnv(func(k string) string { return env[k] })
+	if cfg.Server.Addr != "127.0.0.1:9" || cfg.Store.Path != "/tmp/x.db" || cfg.Admin.Token != "t" {
+		t.Errorf("got %+v %+v %+v", cfg.Server.Addr, cfg.Store.Path, cfg.Admin.Token)
+	}
+}
+
+func TestSchemaDocument_SeparateFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), []byte("profile:\n  - {name: A, type: string}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte("schema: {file: schema.yaml}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, problems := cfg.SchemaDocument()
+	if len(problems) > 0 || len(doc.Profile) != 1 || doc.File != filepath.Join(dir, "schema.yaml") {
+		t.Fatalf("doc = %+v, problems = %v", doc, problems)
+	}
+	if doc.Profile[0].Line != 2 {
+		t.Errorf("line = %d, want 2 (lines are those of the schema file)", doc.Profile[0].Line)
+	}
+}

@@ -1,0 +1,86 @@
+package extensions_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/extensions"
+	"github.com/contactcenter/profiled/schema"
+)
+
+var phone = &schema.Extension{Name: "Phone", Kind: schema.MultiValued, Unique: []string{"Number"},
+	Attributes: []schema.Attribute{{Name: "Number", Type: schema.TypeString}, {Name: "Note", Type: schema.TypeString}}}
+
+func rec(number, note string) schema.Record { return schema.Record{"Number": number, "Note": note} }
+
+func TestUpsert(t *testing.T) {
+	got, err := extensions.Upsert(phone, []schema.Record{rec("1", "a"), rec("2", "b")}, []schema.Record{rec("2", "B"), rec("3", "c")})
+	want := []schema.Record{rec("1", "a"), rec("2", "B"), rec("3", "c")}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, %v; want %v", got, err, want)
+	}
+	if _, err := extensions.Upsert(phone, nil, []schema.Record{rec("1", "x"), rec("1", "y")}); errs.KindOf(err) != errs.KindInvalid {
+		t.Fatalf("duplicates within one request: %v", err)
+	}
+	single := &schema.Extension{Name: "Address", Kind: schema.SingleValued}
+	if got, _ := extensions.Upsert(single, []schema.Record{{"City": "A"}}, []schema.Record{{"City": "B"}}); got[0]["City"] != "B" {
+		t.Fatalf("single-valued record not replaced: %v", got)
+	}
+}
+
+func TestUniqueMatchingIgnoresCase(t *testing.T) {
+	got, _ := extensions.Upsert(phone, []schema.Record{{"Number": "ABC"}}, []schema.Record{{"Number": "abc", "Note": "n"}})
+	if len(got) != 1 {
+		t.Fatalf("got %v, want the record replaced", got)
+	}
+}
+
+func TestUpdateByUnique(t *testing.T) {
+	recs := []schema.Record{rec("1", "a"), rec("2", "b")}
+	out, updated, err := extensions.UpdateByUnique(phone, recs, schema.Record{"Number": "2", "Note": "new"})
+	if err != nil || updated["Note"] != "new" || out[1]["Note"] != "new" || recs[1]["Note"] != "b" {
+		t.Fatalf("out %v, updated %v, err %v (the input must not change)", out, updated, err)
+	}
+	for name, tc := range map[string]struct {
+		ext   *schema.Extension
+		patch schema.Record
+		code  string
+	}{
+		"NoSuchRecord":  {phone, schema.Record{"Number": "9"}, extensions.CodeRecordNotFound},
+		"MissingUnique": {phone, schema.Record{"Note": "x"}, extensions.CodeMissingUnique},
+		"NoUniqueKey":   {&schema.Extension{Name: "Log", Kind: schema.MultiValued}, schema.Record{"a": "1"}, extensions.CodeNoUniqueKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := extensions.UpdateByUnique(tc.ext, recs, tc.patch)
+			if e := errs.As(err); e == nil || e.Code != tc.code {
+				t.Fatalf("err = %v, want %s", err, tc.code)
+			}
+		})
+	}
+}
+
+func TestDeleteByUnique(t *testing.T) {
+	out, err := extensions.DeleteByUnique(phone, []schema.Record{rec("1", "a"), rec("2", "b")}, rec("1", "ignored"))
+	if err != nil || len(out) != 1 || out[0]["Number"] != "2" {
+		t.Fatalf("out %v, err %v", out, err)
+	}
+	if _, err := extensions.DeleteByUnique(phone, out, rec("1", "")); errs.KindOf(err) != errs.KindNotFound {
+		t.Fatalf("deleting a missing record: %v", err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	dest := []schema.Record{rec("1", "dest")}
+	src := []schema.Record{rec("1", "src"), rec("2", "src")}
+	if got := extensions.Merge(phone, dest, src, false); len(got) != 2 || got[0]["Note"] != "dest" {
+		t.Errorf("keep destination: %v", got)
+	}
+	if got := extensions.Merge(phone, dest, src, true); len(got) != 2 || got[0]["Note"] != "src" {
+		t.Errorf("prefer source: %v", got)
+	}
+	single := &schema.Extension{Name: "Address", Kind: schema.SingleValued}
+	if got := extensions.Merge(single, nil, []schema.Record{{"City": "S"}}, false); got[0]["City"] != "S" {
+		t.Errorf("empty destination takes the source: %v", got)
+	}
+}

@@ -1,0 +1,223 @@
+package schema_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
+)
+
+var unauthorized = schema.NewUnauthorized(schema.DefaultUnauthorizedStrings)
+
+// mustCompile builds and compiles a schema document written in YAML.
+func mustCompile(t *testing.T, doc string) *schema.Compiled {
+	t.Helper()
+	d, problems := decode(t, doc)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	def, problems := schema.Build(d, schema.Document{}, unauthorized)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	c, err := schema.Compile(def, unauthorized, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func decode(t *testing.T, doc string) (schema.Document, schema.Problems) {
+	t.Helper()
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
+		t.Fatal(err)
+	}
+	return schema.DecodeYAML(root.Content[0], "test.yaml")
+}
+
+func body(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestBuild_Problems(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		want      []string // substrings of the problems, in order
+	}{
+		{"UnknownType", "profile:\n  - {name: A, type: text}\n", []string{`test.yaml:2: "A": unknown type "text"`}},
+		{"BadName", "profile:\n  - {name: 1A, type: string}\n", []string{`"1A": attribute name must start with a letter`}},
+		{"LongName", "profile:\n  - {name: " + strings.Repeat("a", 27) + ", type: string}\n", []string{"at most 26 characters"}},
+		{"ReservedName", "profile:\n  - {name: Select, type: string}\n", []string{`"Select": attribute name is a reserved keyword`}},
+		{"DuplicateIgnoringCase", "profile:\n  - {name: A, type: string}\n  - {name: a, type: string}\n", []string{`test.yaml:3: "a": attribute defined twice`}},
+		{"BadDefault", "profile:\n  - {name: N, type: integer, default: many}\n", []string{`"N": default`}},
+		{"UnknownField", "profile:\n  - {name: A, type: string, colour: red}\n", []string{`unknown field "colour"`}},
+		{"ExtensionType", "extensions:\n  - {name: E, type: many}\n", []string{`"E": extension type "many"`}},
+		{"UniqueNotAttribute", "extensions:\n  - {name: E, type: multi-valued, unique: [x], attributes: [{name: a, type: string}]}\n", []string{`unique names "x"`}},
+		{"MultiValuedInExtension", "extensions:\n  - {name: E, type: multi-valued, attributes: [{name: a, type: string, multi_valued: true}]}\n", []string{"only core profile attributes"}},
+		{"ExtensionClashesWithAttribute", "profile:\n  - {name: Phone, type: string}\nextensions:\n  - {name: phone, type: multi-valued}\n", []string{`"phone": extension name is already used`}},
+		{"KeyUnknownSource", "profile:\n  - {name: A, type: string}\nidentification_keys:\n  - {name: k, source: Nope, attributes: [a]}\n", []string{`source "Nope" is not an extension`}},
+		{"KeyUnknownAttribute", "profile:\n  - {name: A, type: string}\nidentification_keys:\n  - {name: k, attributes: [B]}\n", []string{`attribute "B" is not defined in the profile`}},
+		{"KeyMixedSources", "profile:\n  - {name: A, type: string}\nextensions:\n  - {name: E, type: multi-valued, attributes: [{name: b, type: string}]}\nidentification_keys:\n  - {name: k, attributes: [A, E.b]}\n", []string{"never both"}},
+		{"KeyDuplicate", "profile:\n  - {name: A, type: string}\nidentification_keys:\n  - {name: k, attributes: [A]}\n  - {name: K, attributes: [A]}\n", []string{`"K": identification key is already defined`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, problems := decode(t, tc.doc)
+			if len(problems) == 0 {
+				var def *schema.Definition
+				def, problems = schema.Build(d, schema.Document{}, unauthorized)
+				_ = def
+				for i := range problems {
+					if problems[i].Line > 0 {
+						problems[i].File = d.File
+					}
+				}
+			}
+			got := problems.Error()
+			for _, want := range tc.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("problems %q lack %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestBuild_OverlayConflictIsReported(t *testing.T) {
+	base, _ := decode(t, "extensions:\n  - {name: Address, type: single-valued}\n")
+	overlay := schema.Document{Extensions: []schema.ExtensionDoc{{Name: "address", Type: "single-valued"}}}
+	_, problems := schema.Build(base, overlay, unauthorized)
+	if len(problems) != 1 || !strings.Contains(problems.Error(), "config and by the metadata API") {
+		t.Fatalf("problems = %v", problems)
+	}
+}
+
+func TestDocument_LooseScalars(t *testing.T) {
+	// The vendor samples write mandatory and length as strings (spec §10 Q7).
+	var ext schema.ExtensionDoc
+	err := schema.DecodeDocumentJSON([]byte(`{"name":"Phone","type":"multi-valued","attributes":[{"name":"PhoneType","type":"integer","default":0,"mandatory":"true"},{"name":"PhoneNumber","type":"integer","length":"15"}]}`), &ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ext.Attributes[0].Mandatory.Value || ext.Attributes[1].Length.Value != 15 {
+		t.Fatalf("got %+v", ext.Attributes)
+	}
+	if err := schema.DecodeDocumentJSON([]byte(`{"name":"X","type":"single-valued","attributes":[{"name":"a","type":"string","mandatory":"perhaps"}]}`), &ext); err == nil {
+		t.Fatal("mandatory \"perhaps\" accepted")
+	}
+}
+
+func TestPrepareProfile_Normalises(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: FirstName, type: string}
+  - {name: DOB, type: date}
+  - {name: Seen, type: datetime}
+  - {name: Age, type: integer}
+  - {name: Score, type: double}
+  - {name: VIP, type: boolean}
+  - {name: Balance, type: currency}
+  - {name: Email, type: string, multi_valued: true}
+extensions:
+  - name: Phone
+    type: multi-valued
+    attributes:
+      - {name: Num, type: string, mandatory: true}
+      - {name: Kind, type: integer, default: 3}
+`)
+	doc, err := c.PrepareProfile(body(t, `{"firstname":"Ann","DOB":"1965-12-09T00:00:00.000Z","Seen":"2020-01-02T03:04:05+01:00",
+		"Age":"42","Score":1.50,"VIP":"TRUE","Balance":"12.34","Email":"a@b.c","phone":{"num":"1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"FirstName": "Ann", "DOB": "1965-12-09", "Seen": "2020-01-02T02:04:05.000Z", "Age": json.Number("42"),
+		"Score": json.Number("1.5"), "VIP": true, "Balance": json.Number("12.34"), "Email": []any{"a@b.c"},
+	}
+	for k, v := range want {
+		if got := doc.Attributes[k]; !equal(got, v) {
+			t.Errorf("%s = %#v, want %#v", k, got, v)
+		}
+	}
+	recs := doc.Extensions["Phone"]
+	if len(recs) != 1 || recs[0]["Num"] != "1" || recs[0]["Kind"] != json.Number("3") {
+		t.Errorf("Phone = %v, want one record with the default Kind", recs)
+	}
+}
+
+func equal(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func TestPrepareProfile_Errors(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: Name, type: string, length: 5, mandatory: true}
+  - {name: Age, type: integer, length: 3}
+  - {name: Big, type: long}
+  - {name: Seen, type: datetime}
+extensions:
+  - {name: Tag, type: single-valued, attributes: [{name: v, type: boolean}]}
+`)
+	for _, tc := range []struct{ body, code, field string }{
+		{`{"Age":1}`, schema.CodeMissingMandatory, "Name"},
+		{`{"Name":"Toolong"}`, schema.CodeTooLong, "Name"},
+		{`{"Name":"A","Age":1000}`, schema.CodeInvalidType, "Age"},
+		{`{"Name":"A","Age":"12a"}`, schema.CodeInvalidType, "Age"},
+		{`{"Name":"A","Big":"99999999999999999999"}`, schema.CodeInvalidType, "Big"},
+		{`{"Name":"A","Seen":"2020-02-30T00:00:00Z"}`, schema.CodeInvalidValue, "Seen"},
+		{`{"Name":"A","Tag":[{"v":true},{"v":false}]}`, schema.CodeInvalidType, "Tag"},
+		{`{"Name":"A","Tag":{"v":"maybe"}}`, schema.CodeInvalidType, "Tag.v"},
+		{`{"Name":"A","Tag":{"w":1}}`, schema.CodeUnknownAttribute, "Tag.w"},
+		{`{"Name":"Where"}`, schema.CodeUnauthorized, "Name"},
+		{`{"Name":"A","customer_id":"a/b"}`, schema.CodeInvalidID, "customer_id"},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			_, err := c.PrepareProfile(body(t, tc.body))
+			e := errs.As(err)
+			if e == nil || e.Kind != errs.KindInvalid || e.Code != tc.code || e.Field != tc.field {
+				t.Fatalf("err = %#v, want %s on %s", err, tc.code, tc.field)
+			}
+		})
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	u := schema.NewUnauthorized([]string{"select", "varchar2"})
+	for s, want := range map[string]bool{"select": true, "SeLeCt": true, "selection": false, "VARCHAR2": true, "": false} {
+		if got := u.Contains(s); got != want {
+			t.Errorf("Contains(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestQueryValue(t *testing.T) {
+	c := mustCompile(t, "profile:\n  - {name: Email, type: string}\n  - {name: N, type: integer}\n  - {name: D, type: datetime}\n")
+	for _, tc := range []struct{ attr, raw, want string }{
+		{"Email", "A@B.c", "a@b.c"},
+		{"N", "007", "7"},
+		{"D", "2009-12-18T19:30:00+01:00", "2009-12-18t18:30:00.000z"},
+	} {
+		got, err := c.QueryValue("", tc.attr, tc.raw)
+		if err != nil || got != tc.want {
+			t.Errorf("QueryValue(%s, %q) = %q, %v; want %q", tc.attr, tc.raw, got, err, tc.want)
+		}
+	}
+	if _, err := c.QueryValue("", "N", "seven"); errs.KindOf(err) != errs.KindInvalid {
+		t.Errorf("a non-integer query value: %v", err)
+	}
+}
