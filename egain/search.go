@@ -3,7 +3,6 @@ package egain
 import (
 	"cmp"
 	"context"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,10 +34,7 @@ func (f *Facade) match(ctx context.Context, tenant string, q *SearchQuery) ([]st
 	}
 	if r := q.Created; r != nil {
 		lookups = append(lookups, func() ([]string, error) {
-			if !r.From.IsZero() && r.From.After(maxCreated) {
-				return nil, nil
-			}
-			return f.profiles.CreatedBetween(ctx, tenant, clampCreated(r.From), clampCreated(r.To), 0)
+			return f.profiles.CreatedBetween(ctx, tenant, r.From, r.To, 0)
 		})
 	}
 	var result []string
@@ -61,26 +57,6 @@ func (f *Facade) match(ctx context.Context, tenant string, q *SearchQuery) ([]st
 		}
 	}
 	return result, nil
-}
-
-// The creation index keys on Unix nanoseconds, which only span these years.
-var (
-	minCreated = time.Unix(0, math.MinInt64)
-	maxCreated = time.Unix(0, math.MaxInt64)
-)
-
-// clampCreated brings a range bound into what the creation index can
-// represent; zero (open) stays zero.
-func clampCreated(t time.Time) time.Time {
-	switch {
-	case t.IsZero():
-		return t
-	case t.Before(minCreated):
-		return minCreated
-	case t.After(maxCreated):
-		return maxCreated
-	}
-	return t
 }
 
 // phoneMatches is the union of every phone key's matches.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/contactcenter/profiled/profile"
@@ -119,8 +120,25 @@ func entryID(k []byte) string {
 // createdKey orders by creation time: unix nanoseconds, big-endian, with
 // the sign bit flipped so that times before 1970 sort first too.
 func createdKey(t time.Time, id string) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(t.UnixNano())^1<<63)
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(unixNanos(t))^1<<63)
 	return append(k, id...)
+}
+
+// Nanoseconds since 1970 span the years 1678 to 2262; range bounds outside
+// that (a search for created=[2999-01-01,]) are clamped, not wrapped.
+var (
+	minNanos = time.Unix(0, math.MinInt64)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
+
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 func numKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }

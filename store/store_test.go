@@ -603,3 +603,24 @@ func TestReadOverlay(t *testing.T) {
 		t.Errorf("ReadOverlay = %+v, %v", doc, err)
 	}
 }
+
+func TestScanCreated_BoundsOutsideNanosecondRange(t *testing.T) {
+	db, _ := openTest(t)
+	mustUpdate(t, db, "", func(tx profile.Tx) error {
+		return tx.PutProfile(&profile.Profile{ID: "a", Num: 1, Created: t0, Updated: t0, Rev: 1})
+	})
+	far := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+	early := time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		from, to time.Time
+		want     int
+	}{{far, time.Time{}, 0}, {early, far, 1}, {time.Time{}, early, 0}} {
+		var got int
+		mustView(t, db, "", func(tx profile.Tx) error {
+			return tx.ScanCreated(tc.from, tc.to, func(string) bool { got++; return true })
+		})
+		if got != tc.want {
+			t.Errorf("ScanCreated(%v, %v) found %d, want %d", tc.from, tc.to, got, tc.want)
+		}
+	}
+}
