@@ -241,7 +241,8 @@ func (f *Facade) editOnce(ctx context.Context, r *request, num uint64, body Cust
 	if err != nil {
 		return err
 	}
-	_, err = f.profiles.Replace(ctx, r.tenant, p.ID, write, p.Rev)
+	// The unique key closes the race between the check above and the write.
+	_, err = f.profiles.Replace(ctx, r.tenant, p.ID, write, profile.ReplaceOptions{IfMatch: p.Rev, UniqueKeys: []string{f.mapper.Keys.Email}})
 	return err
 }
 

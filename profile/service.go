@@ -299,10 +299,16 @@ func checkRevision(p *Profile, ifMatch uint64) error {
 	return nil
 }
 
+// ReplaceOptions tune Replace.
+type ReplaceOptions struct {
+	IfMatch    uint64   // the revision the caller read; 0: last writer wins
+	UniqueKeys []string // as CreateOptions.UniqueKeys
+}
+
 // Replace implements PUT /profiles/{id} (spec §3.3): core attributes are
 // replaced wholesale; each extension present in body has its whole record
-// set replaced; absent extensions are untouched. ifMatch 0: last writer wins.
-func (s *Service) Replace(ctx context.Context, tenant, id string, body map[string]any, ifMatch uint64) (*Profile, error) {
+// set replaced; absent extensions are untouched.
+func (s *Service) Replace(ctx context.Context, tenant, id string, body map[string]any, opts ReplaceOptions) (*Profile, error) {
 	c := s.schema.Current()
 	doc, err := c.PrepareProfile(body)
 	if err != nil {
@@ -314,7 +320,7 @@ func (s *Service) Replace(ctx context.Context, tenant, id string, body map[strin
 	if err := checkRecordSets(c, doc.Extensions); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, tenant, id, ifMatch, func(tx Tx, p *Profile, in *indexed) error {
+	return s.change(ctx, tenant, id, opts, func(tx Tx, p *Profile, in *indexed) error {
 		p.Attributes = doc.Attributes
 		in.attributes = doc.Attributes
 		for ext, recs := range doc.Extensions {
@@ -330,7 +336,7 @@ func (s *Service) Replace(ctx context.Context, tenant, id string, body map[strin
 // change runs edit on profile id inside a write transaction, then bumps
 // its revision and re-syncs its index entries. edit updates p and in (the
 // indexed view) to the new state; it writes records itself.
-func (s *Service) change(ctx context.Context, tenant, id string, ifMatch uint64, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
+func (s *Service) change(ctx context.Context, tenant, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
 	c := s.schema.Current()
 	var changed *Profile
 	err := s.store.Update(ctx, tenant, func(tx Tx) error {
@@ -338,7 +344,7 @@ func (s *Service) change(ctx context.Context, tenant, id string, ifMatch uint64,
 		if err != nil {
 			return err
 		}
-		if err := checkRevision(p, ifMatch); err != nil {
+		if err := checkRevision(p, opts.IfMatch); err != nil {
 			return err
 		}
 		before, err := loadIndexed(tx, c, p)
@@ -358,6 +364,9 @@ func (s *Service) change(ctx context.Context, tenant, id string, ifMatch uint64,
 			return err
 		}
 		if err := syncIndexes(tx, c, id, &before, &after); err != nil {
+			return err
+		}
+		if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
 			return err
 		}
 		changed = p
@@ -400,7 +409,7 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 	if len(doc.Extensions) == 0 {
 		return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
 	}
-	return s.change(ctx, tenant, id, 0, func(tx Tx, p *Profile, in *indexed) error {
+	return s.change(ctx, tenant, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
 		for ext, incoming := range doc.Extensions {
 			e, _ := c.Extension(ext)
 			existing, err := tx.Records(ext, id)
@@ -452,7 +461,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body 
 	if err != nil {
 		return err
 	}
-	_, err = s.change(ctx, tenant, id, 0, func(tx Tx, p *Profile, in *indexed) error {
+	_, err = s.change(ctx, tenant, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
 		recs, err := tx.Records(e.Name, id)
 		if err != nil {
 			return err

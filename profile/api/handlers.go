@@ -189,7 +189,7 @@ func (h *Handler) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.profiles.Replace(c.Request().Context(), tenant, c.Param("id"), body, ifMatch)
+	p, err := h.profiles.Replace(c.Request().Context(), tenant, c.Param("id"), body, profile.ReplaceOptions{IfMatch: ifMatch})
 	if err != nil {
 		return err
 	}
