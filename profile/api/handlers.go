@@ -134,6 +134,16 @@ func readObject(c echo.Context) (map[string]any, error) {
 	return obj, nil
 }
 
+// tenantAndBody reads what every write needs: the tenant and the JSON body.
+func tenantAndBody(c echo.Context) (string, map[string]any, error) {
+	tenant, err := Tenant(c.Request())
+	if err != nil {
+		return "", nil, err
+	}
+	body, err := readObject(c)
+	return tenant, body, err
+}
+
 func jsonProblem(err error) string {
 	if err == io.EOF {
 		return "the body is empty"
@@ -142,11 +152,7 @@ func jsonProblem(err error) string {
 }
 
 func (h *Handler) create(c echo.Context) error {
-	tenant, err := Tenant(c.Request())
-	if err != nil {
-		return err
-	}
-	body, err := readObject(c)
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
@@ -177,15 +183,11 @@ func (h *Handler) get(c echo.Context) error {
 }
 
 func (h *Handler) replace(c echo.Context) error {
-	tenant, err := Tenant(c.Request())
-	if err != nil {
-		return err
-	}
 	ifMatch, err := ifMatchRevision(c.Request())
 	if err != nil {
 		return err
 	}
-	body, err := readObject(c)
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
@@ -210,11 +212,7 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 func (h *Handler) insertRecords(c echo.Context) error {
-	tenant, err := Tenant(c.Request())
-	if err != nil {
-		return err
-	}
-	body, err := readObject(c)
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
@@ -237,11 +235,7 @@ func (h *Handler) deleteRecord(c echo.Context) error {
 type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any) error
 
 func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
-	tenant, err := Tenant(c.Request())
-	if err != nil {
-		return err
-	}
-	body, err := readObject(c)
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
