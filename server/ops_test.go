@@ -215,4 +215,3 @@ func TestDocsServed(t *testing.T) {
 		t.Fatalf("GET /docs/openapi.yaml: %d, %d bytes, want the file's %d", res.Status, len(res.Body), len(want))
 	}
 }
-
