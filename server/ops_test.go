@@ -206,12 +206,3 @@ func TestAdminGuard_Token(t *testing.T) {
 		t.Errorf("schema: %v", s)
 	}
 }
-
-func TestDocsServed(t *testing.T) {
-	ts := mustStart(t)
-	res := ts.do("GET", "/docs/openapi.yaml", nil)
-	want := mustRead(t, "../docs/openapi.yaml")
-	if res.Status != http.StatusOK || string(res.Body) != string(want) {
-		t.Fatalf("GET /docs/openapi.yaml: %d, %d bytes, want the file's %d", res.Status, len(res.Body), len(want))
-	}
-}
