@@ -20,8 +20,12 @@ test: ## every test: unit, HTTP, store, fuzz seeds, example bodies
 vet:
 	$(GO) vet $(PKGS)
 
-bench: build ## benchmark harness and micro-benchmarks; prints tables, never fails
-	-$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./schema ./store ./profile/... 2>&1 | tee bench-micro.txt
+BENCH_SIZES ?= 10000,1000000
+BENCH_FLAGS ?=
+bench: ## build, micro-benchmarks, then the end-to-end harness (docs/performance.md); prints tables, never fails
+	-$(MAKE) --no-print-directory build
+	-$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./schema ./store ./profile/... ./importer
+	-$(GO) run ./cmd/bench -bin $(BIN) -config config.yaml -sizes $(BENCH_SIZES) -out docs/performance.md $(BENCH_FLAGS)
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for target in $$($(GO) test -list 'Fuzz.*' $(PKGS) 2>/dev/null | grep '^Fuzz'); do \

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// bench holds what the measurements of one run share.
+type bench struct {
+	o         options
+	dir       string // temporary: data files, NDJSON, server logs
+	log       io.Writer
+	client    *http.Client
+	seq       *seqCounter
+	genesys   *template
+	egainBody []byte
+	rep       *report
+}
+
+// all runs both ceilings and then each data set size. A failing size is
+// reported and the next one still runs, so one problem does not cost the
+// whole run.
+func (b *bench) all(ctx context.Context) error {
+	if err := b.httpCeiling(ctx); err != nil {
+		return fmt.Errorf("HTTP ceiling: %w", err)
+	}
+	if err := b.storageCeiling(ctx); err != nil {
+		return fmt.Errorf("storage ceiling: %w", err)
+	}
+	var errs []error
+	for _, size := range b.o.sizes {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := b.dataset(ctx, size); err != nil {
+			errs = append(errs, fmt.Errorf("data set of %d: %w", size, err))
+			b.rep.problems = append(b.rep.problems, fmt.Sprintf("data set of %d profiles: %v", size, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// httpCeiling measures the bare Echo server: the POST rate with the
+// Genesys create workload and the GET rate with get by id.
+func (b *bench) httpCeiling(ctx context.Context) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	p, err := startProcess(self, []string{"-bare", addr}, addr, filepath.Join(b.dir, "bare.log"), nil)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	defer b.client.CloseIdleConnections()
+	ws := workloads(b.genesys, b.egainBody, func() string { return "bare" })
+	b.rep.ceilingPOST = map[int]result{}
+	b.rep.ceilingGET = map[int]result{}
+	for _, w := range []workload{ws[0], ws[1]} {
+		for _, c := range b.o.clients {
+			cr, err := b.measure(ctx, p.base, w, 1, c, false)
+			if err != nil {
+				return err
+			}
+			r := cr.result
+			if w.write {
+				b.rep.ceilingPOST[c] = r
+			} else {
+				b.rep.ceilingGET[c] = r
+			}
+			logf(b.log, "ceiling HTTP %-4s clients=%-3d %8.0f req/s  p50 %-8s p99 %s", map[bool]string{true: "POST", false: "GET"}[w.write], c, r.rate(), r.percentile(.5), r.percentile(.99))
+		}
+	}
+	return nil
+}
+
+// dataset imports size profiles into a fresh data file, starts profiled
+// on it, runs every workload and records start time, file size and heap.
+func (b *bench) dataset(ctx context.Context, size int) error {
+	run := sizeRun{size: size}
+	defer func() { b.rep.sizes = append(b.rep.sizes, run) }()
+	sub := filepath.Join(b.dir, fmt.Sprint(size))
+	if err := os.MkdirAll(sub, 0o750); err != nil {
+		return err
+	}
+	data := filepath.Join(sub, "profiles.db")
+	ndjson := filepath.Join(sub, "profiles.ndjson")
+
+	logf(b.log, "data set %d: writing NDJSON", size)
+	if err := writeDataset(ndjson, b.genesys, size); err != nil {
+		return err
+	}
+	settle()
+	logf(b.log, "data set %d: profiled import -batch %d", size, b.o.batch)
+	took, err := importDataset(b.o.bin, b.o.config, data, ndjson, b.o.batch, filepath.Join(sub, "import.log"))
+	os.Remove(ndjson) // up to a GB for 1M profiles; the data file is what counts
+	if err != nil {
+		return err
+	}
+	run.importTime = took
+	logf(b.log, "data set %d: imported in %s (%.0f profiles/s)", size, took.Round(time.Millisecond), float64(size)/took.Seconds())
+	settle()
+
+	p, err := b.startServer(data, filepath.Join(sub, "server.log"))
+	if err != nil {
+		return err
+	}
+	run.readyAfterImport = p.ready
+	logf(b.log, "data set %d: server ready in %s", size, p.ready.Round(time.Microsecond))
+	err = b.workloads(ctx, p.base, &run)
+	if m, merr := metrics(ctx, b.client, p.base); merr == nil {
+		run.heapAlloc, run.heapInuse, run.rss = m["go_memstats_heap_alloc_bytes"], m["go_memstats_heap_inuse_bytes"], m["process_resident_memory_bytes"]
+	} else {
+		err = errors.Join(err, merr)
+	}
+	b.client.CloseIdleConnections()
+	if serr := p.stop(); serr != nil {
+		return errors.Join(err, serr)
+	}
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(data); err == nil {
+		run.fileSize = fi.Size()
+	}
+	// A second start, on the file as the run left it: the restart an
+	// operator sees, with the page cache warm.
+	if p, err = b.startServer(data, filepath.Join(sub, "restart.log")); err != nil {
+		return err
+	}
+	run.readyRestart = p.ready
+	logf(b.log, "data set %d: restarted, ready in %s", size, p.ready.Round(time.Microsecond))
+	return p.stop()
+}
+
+func (b *bench) startServer(data, logPath string) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return startProcess(b.o.bin, []string{"serve", "-config", b.o.config, "-addr", addr, "-data", data}, addr, logPath, nil)
+}
+
+// workloads runs reads first, so they see exactly size profiles, then
+// the creates, measuring creates per fsync from the store's counters.
+func (b *bench) workloads(ctx context.Context, base string, run *sizeRun) error {
+	session, err := login(ctx, b.client, base)
+	if err != nil {
+		return err
+	}
+	ws := workloads(b.genesys, b.egainBody, func() string { return session })
+	ordered := make([]workload, 0, len(ws))
+	for _, w := range ws {
+		if !w.write {
+			ordered = append(ordered, w)
+		}
+	}
+	for _, w := range ws {
+		if w.write {
+			ordered = append(ordered, w)
+		}
+	}
+	for _, w := range ordered {
+		for _, c := range b.o.clients {
+			cr, err := b.measure(ctx, base, w, run.size, c, true)
+			if err != nil {
+				return err
+			}
+			run.cells = append(run.cells, cr)
+			logf(b.log, "size %-7d %-20s clients=%-3d %8.0f req/s  p50 %-8s p99 %-8s%s", run.size, w.name, c, cr.rate(),
+				cr.percentile(.5), cr.percentile(.99), perFsyncNote(cr))
+		}
+	}
+	return nil
+}
+
+func perFsyncNote(c cellResult) string {
+	if !c.write {
+		return ""
+	}
+	return fmt.Sprintf(" %.1f creates/fsync", c.perFsync)
+}
+
+// measure warms the server up with the workload, then measures one cell.
+// With counters it reads the store's commit counters around the measured
+// part (profiled only: the bare server has no /metrics).
+func (b *bench) measure(ctx context.Context, base string, w workload, size, clients int, counters bool) (cellResult, error) {
+	cr := cellResult{workload: w.name, write: w.write, clients: clients}
+	next := w.build(base, uint64(size))
+	if b.o.warmup > 0 {
+		runLoad(ctx, b.client, load{clients: clients, duration: b.o.warmup, maxRequests: b.o.maxRequests, expect: w.expect}, b.seq, next)
+	}
+	var before map[string]float64
+	if counters {
+		var err error
+		if before, err = metrics(ctx, b.client, base); err != nil {
+			return cr, err
+		}
+	}
+	cr.result = runLoad(ctx, b.client, load{clients: clients, duration: b.o.duration, maxRequests: b.o.maxRequests, expect: w.expect}, b.seq, next)
+	if err := ctx.Err(); err != nil {
+		return cr, err
+	}
+	if counters {
+		after, err := metrics(ctx, b.client, base)
+		if err != nil {
+			return cr, err
+		}
+		if commits := after["profiled_store_commits_total"] - before["profiled_store_commits_total"]; commits > 0 {
+			cr.perFsync = (after["profiled_store_writes_total"] - before["profiled_store_writes_total"]) / commits
+		}
+	}
+	if cr.ok == 0 {
+		return cr, fmt.Errorf("%s with %d clients: no request succeeded: %s", w.name, clients, cr.firstError)
+	}
+	return cr, nil
+}
+
+// settle flushes dirty pages to disk. After writing a GB of NDJSON or of
+// imported data the kernel writes it back for seconds, and meanwhile
+// fsyncs slow down and plain writes (profiled's request log) get
+// throttled: without this the first cells after an import measure the
+// writeback, not the server.
+func settle() { syscall.Sync() }
+
+// probeSize imports a few profiles shaped like the data sets into a
+// scratch file and measures how many bytes one occupies there.
+func (b *bench) probeSize() (int, error) {
+	const n = 1000
+	sub := filepath.Join(b.dir, "probe")
+	if err := os.MkdirAll(sub, 0o750); err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(sub)
+	ndjson, data := filepath.Join(sub, "profiles.ndjson"), filepath.Join(sub, "profiles.db")
+	if err := writeDataset(ndjson, b.genesys, n); err != nil {
+		return 0, err
+	}
+	if _, err := importDataset(b.o.bin, b.o.config, data, ndjson, b.o.batch, filepath.Join(sub, "import.log")); err != nil {
+		return 0, err
+	}
+	size, _, err := encodedSize(data)
+	return size, err
+}
+
+// storageCeiling runs bbolt alone with records of the size a profile
+// occupies in profiled's file.
+func (b *bench) storageCeiling(ctx context.Context) error {
+	var err error
+	if b.rep.recordSize, err = b.probeSize(); err != nil {
+		return fmt.Errorf("measuring the encoded profile size: %w", err)
+	}
+	settle()
+	b.rep.storage = map[int]storageResult{}
+	for _, c := range b.o.clients {
+		r, err := storageCeiling(ctx, b.dir, c, b.rep.recordSize, b.o.duration/2)
+		if err != nil {
+			return err
+		}
+		b.rep.storage[c] = r
+		logf(b.log, "ceiling bbolt clients=%-3d %8.0f writes/s  p50 %-8s p99 %-8s %.1f writes/fsync (MaxBatchDelay %s)",
+			c, r.rate(), r.percentile(.5), r.percentile(.99), r.perCommit, r.delay)
+	}
+	return nil
+}

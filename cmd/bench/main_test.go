@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for the harness binary when the
+// HTTP ceiling re-executes itself with -bare.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "-bare" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestGenesysTemplateMakesUniqueValidBodies(t *testing.T) {
+	example, err := readExample("../../testdata/examples", "genesys-create-profile.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := newGenesysTemplate(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		CustomerID   string   `json:"customer_id"`
+		EmailAddress []string `json:"EmailAddress"`
+		Phone        []struct{ PhoneNumber string }
+	}
+	line := tpl.renderWithID(nil, 42)
+	if err := json.Unmarshal(line, &body); err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	if body.CustomerID != customerID(42) || len(body.CustomerID) > 16 {
+		t.Errorf("customer_id %q", body.CustomerID)
+	}
+	if strings.Join(body.EmailAddress, ",") != primaryEmail(42)+","+otherEmail(42) {
+		t.Errorf("emails %v", body.EmailAddress)
+	}
+	if len(body.Phone) != 3 || body.Phone[0].PhoneNumber != phone(42, 1) || body.Phone[2].PhoneNumber != phone(42, 3) {
+		t.Errorf("phones %+v", body.Phone)
+	}
+	if bytes.Equal(tpl.render(nil, 1), tpl.render(nil, 2)) {
+		t.Error("bodies of different profiles are equal")
+	}
+}
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(`# HELP go_memstats_heap_alloc_bytes x
+# TYPE go_memstats_heap_alloc_bytes gauge
+go_memstats_heap_alloc_bytes 4.194304e+06
+profiled_http_requests_total{api="genesys",route="/profiles"} 7
+profiled_store_commits_total 12
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["go_memstats_heap_alloc_bytes"] != 4194304 || m["profiled_store_commits_total"] != 12 || len(m) != 2 {
+		t.Errorf("parsed %v", m)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var xs []time.Duration
+	for i := 1; i <= 100; i++ {
+		xs = append(xs, time.Duration(i))
+	}
+	if p := percentile(xs, .5); p != 50 {
+		t.Errorf("p50 %d", p)
+	}
+	if p := percentile(xs, .99); p != 99 {
+		t.Errorf("p99 %d", p)
+	}
+	if p := percentile(nil, .5); p != 0 {
+		t.Errorf("empty p50 %d", p)
+	}
+}
+
+func TestWriteReportKeepsHandWrittenProse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "performance.md")
+	prose := "# Performance\n\nHow it is measured.\n\n"
+	old := prose + beginMarker + "\nold table\n" + endMarker + "\n\n## Analysis\n\nBy hand.\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &report{machine: describeMachine(), opts: options{sizes: []int{10}, clients: []int{1}}}
+	if err := writeReport(path, r); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	text := string(data)
+	if !strings.HasPrefix(text, prose) || !strings.HasSuffix(text, "## Analysis\n\nBy hand.\n") || strings.Contains(text, "old table") {
+		t.Errorf("rewritten file:\n%s", text)
+	}
+}
+
+// TestHarnessEndToEnd runs the whole harness on tiny data sets and short
+// cells against a freshly built profiled.
+func TestHarnessEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds profiled and runs servers")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "profiled")
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "performance.md")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-bin", bin, "-config", "../../config.yaml", "-examples", "../../testdata/examples",
+		"-sizes", "200,400", "-clients", "1,4", "-duration", "300ms", "-warmup", "50ms", "-out", out}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### Ceilings", "### Workloads on 400 profiles", "egain search e-mail", "### Targets", "start to ready on the 400 file"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("report lacks %q:\n%s", want, data)
+		}
+	}
+	if bytes.Contains(data, []byte("| 0 | 0 |")) {
+		t.Errorf("a cell measured nothing:\n%s", data)
+	}
+}

@@ -1,0 +1,181 @@
+// Package importer is the bulk load path of `profiled import`: it reads
+// NDJSON profiles (one JSON object per line, exactly the body POST
+// /profiles accepts) and stores them through profile.Service.CreateMany in
+// batches, one transaction and one fsync per batch.
+//
+// A batch is all or nothing: the first invalid line (malformed JSON,
+// schema violation, conflict) fails its whole batch, nothing of that batch
+// is stored, and the import stops with an error naming the line. Earlier
+// batches stay committed; Result.Lines says how far the file got, so an
+// operator can fix the line and import the rest.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/api"
+)
+
+// DefaultBatch is the batch size when Options leave it zero: large enough
+// that the fsync is a small share of a batch, small enough that a failing
+// batch re-does little and memory stays flat.
+const DefaultBatch = 2000
+
+// MaxLineBytes bounds one line, like the server's default body limit.
+const MaxLineBytes = 1 << 20
+
+// Options tune Import.
+type Options struct {
+	Tenant   string // "" is the default tenant; checked like X-Genesys-TenantId
+	Batch    int    // profiles per transaction; DefaultBatch when 0
+	MaxLine  int    // longest accepted line in bytes; MaxLineBytes when 0
+	Progress func(Result)
+}
+
+// Result is how far an import got.
+type Result struct {
+	Profiles int // profiles committed
+	Lines    int // lines read and committed, blank ones included
+	Batches  int // transactions committed
+}
+
+// Creator is the part of profile.Service an import needs.
+type Creator interface {
+	CreateMany(ctx context.Context, tenant string, bodies []map[string]any, firstLine int) (int, error)
+}
+
+var _ Creator = (*profile.Service)(nil)
+
+// Import reads NDJSON from r and creates every profile in batches. Blank
+// lines are skipped (they still count for line numbers). On failure the
+// error is a *profile.LineError naming the 1-based line, and Result counts
+// what was committed before the failing batch.
+func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result, error) {
+	if err := checkTenant(opts.Tenant); err != nil {
+		return Result{}, err
+	}
+	batchSize := opts.Batch
+	if batchSize <= 0 {
+		batchSize = DefaultBatch
+	}
+	maxLine := opts.MaxLine
+	if maxLine <= 0 {
+		maxLine = MaxLineBytes
+	}
+	sc := bufio.NewScanner(r)
+	// The limit is the larger of max and the buffer's capacity, so the
+	// first buffer must not exceed it; +1 leaves room for the newline.
+	sc.Buffer(make([]byte, 0, min(64<<10, maxLine+1)), maxLine+1)
+
+	var (
+		res    Result
+		bodies = make([]map[string]any, 0, batchSize)
+		lines  = make([]int, 0, batchSize) // line number of each body
+		line   int
+	)
+	flush := func() error {
+		if len(bodies) == 0 {
+			return nil
+		}
+		if err := createBatch(ctx, svc, opts.Tenant, bodies, lines); err != nil {
+			return err
+		}
+		res.Profiles += len(bodies)
+		res.Lines = line
+		res.Batches++
+		if opts.Progress != nil {
+			opts.Progress(res)
+		}
+		clear(bodies) // let the committed maps go
+		bodies, lines = bodies[:0], lines[:0]
+		return nil
+	}
+	for sc.Scan() {
+		line++
+		data := sc.Bytes()
+		if len(bytes.TrimSpace(data)) == 0 {
+			continue
+		}
+		body, err := decodeLine(data)
+		if err != nil {
+			return res, &profile.LineError{Line: line, Err: err}
+		}
+		bodies = append(bodies, body)
+		lines = append(lines, line)
+		if len(bodies) == batchSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return res, &profile.LineError{Line: line + 1, Err: fmt.Errorf("line is longer than %d bytes", maxLine)}
+		}
+		return res, fmt.Errorf("reading input after line %d: %w", line, err)
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	res.Lines = line
+	return res, nil
+}
+
+// createBatch stores one batch. CreateMany numbers bodies from firstLine
+// on; blank lines make the real numbers sparse, so a LineError is mapped
+// back through lines.
+func createBatch(ctx context.Context, svc Creator, tenant string, bodies []map[string]any, lines []int) error {
+	_, err := svc.CreateMany(ctx, tenant, bodies, 0)
+	var le *profile.LineError
+	if errors.As(err, &le) && le.Line >= 0 && le.Line < len(lines) {
+		return &profile.LineError{Line: lines[le.Line], Err: le.Err}
+	}
+	if err != nil {
+		return fmt.Errorf("lines %d-%d: %w", lines[0], lines[len(lines)-1], err)
+	}
+	return nil
+}
+
+// decodeLine reads one line as the API reads a request body: valid UTF-8,
+// exactly one JSON object, numbers kept as json.Number.
+func decodeLine(data []byte) (map[string]any, error) {
+	if !utf8.Valid(data) {
+		return nil, errors.New("not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not a JSON object")
+	}
+	return obj, nil
+}
+
+// checkTenant applies the API's tenant rule (api.Tenant), so an import
+// cannot create a tenant the HTTP API could never address.
+func checkTenant(tenant string) error {
+	if tenant == "" {
+		return nil
+	}
+	h := http.Header{}
+	h.Set(api.TenantHeader, tenant)
+	_, err := api.Tenant(&http.Request{Header: h})
+	return err
+}

@@ -1,0 +1,161 @@
+package importer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/importer"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store"
+)
+
+// newService builds the service exactly as server.New does, over a real
+// store in a temporary directory and the shipped config.yaml.
+func newService(t testing.TB) *profile.Service {
+	t.Helper()
+	cfg, err := config.Load("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return profile.NewService(db, registry)
+}
+
+// line is a valid profile body with a known customer_id.
+func line(id string) string {
+	return fmt.Sprintf(`{"customer_id":%q,"FirstName":"Bruce","LastName":"Banner","DOB":"1962-05-10",`+
+		`"EmailAddress":["%s@example.com"],"Phone":[{"PhoneType":0,"PhoneNumber":"%s-1"}]}`, id, id, id)
+}
+
+func ndjson(lines ...string) *strings.Reader {
+	return strings.NewReader(strings.Join(lines, "\n") + "\n")
+}
+
+// stored reports which of ids exist in tenant.
+func stored(t *testing.T, svc *profile.Service, tenant string, ids ...string) []string {
+	t.Helper()
+	var found []string
+	for _, id := range ids {
+		_, err := svc.Get(context.Background(), tenant, id, nil)
+		switch {
+		case err == nil:
+			found = append(found, id)
+		case errs.KindOf(err) != errs.KindNotFound:
+			t.Fatalf("get %s: %v", id, err)
+		}
+	}
+	return found
+}
+
+func TestImportCreatesEveryProfileInBatches(t *testing.T) {
+	svc := newService(t)
+	in := ndjson(line("a1"), "", line("a2"), "   ", line("a3"), line("a4"), line("a5"))
+	res, err := importer.Import(context.Background(), svc, in, importer.Options{Batch: 2, Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (importer.Result{Profiles: 5, Lines: 7, Batches: 3}); res != want {
+		t.Errorf("result %+v, want %+v", res, want)
+	}
+	if got := stored(t, svc, "acme", "a1", "a2", "a3", "a4", "a5"); len(got) != 5 {
+		t.Errorf("stored %v, want all five", got)
+	}
+	if got := stored(t, svc, "", "a1"); len(got) != 0 {
+		t.Errorf("default tenant sees %v: tenants are not isolated", got)
+	}
+	p, err := svc.Get(context.Background(), "acme", "a2", []string{"Phone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := p.Extensions["Phone"]; len(recs) != 1 || recs[0]["PhoneNumber"] != "a2-1" {
+		t.Errorf("a2's Phone records are %v", recs)
+	}
+}
+
+func TestImportRejectsBadLineAndNothingOfItsBatch(t *testing.T) {
+	tests := []struct {
+		name     string
+		bad      string
+		wantLine int
+		wantText string
+	}{
+		{"schema violation", `{"customer_id":"b6","DOB":"not a date"}`, 6, "DOB"},
+		{"unknown attribute", `{"customer_id":"b6","Shoe":"42"}`, 6, "Shoe"},
+		{"malformed JSON", `{"customer_id":"b6",`, 6, "JSON"},
+		{"not an object", `["b6"]`, 6, "object"},
+		{"two objects", `{"customer_id":"b6"} {}`, 6, "after"},
+		{"duplicate customer_id", line("b4"), 6, "b4"},
+		{"invalid UTF-8", "{\"FirstName\":\"\xff\"}", 6, "UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newService(t)
+			// Batch 3: lines 1-3 commit; lines 4, 5 and the bad line 6 are
+			// one batch, so neither 4 nor 5 may be stored.
+			in := ndjson(line("b1"), line("b2"), line("b3"), line("b4"), line("b5"), tt.bad, line("b7"))
+			res, err := importer.Import(context.Background(), svc, in, importer.Options{Batch: 3})
+			var le *profile.LineError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %v (%T), want a *profile.LineError", err, err)
+			}
+			if le.Line != tt.wantLine || !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q at line %d, want line %d mentioning %q", err, le.Line, tt.wantLine, tt.wantText)
+			}
+			if want := (importer.Result{Profiles: 3, Lines: 3, Batches: 1}); res != want {
+				t.Errorf("result %+v, want %+v", res, want)
+			}
+			got := stored(t, svc, "", "b1", "b2", "b3", "b4", "b5", "b7")
+			if strings.Join(got, ",") != "b1,b2,b3" {
+				t.Errorf("stored %v, want exactly the first batch b1,b2,b3", got)
+			}
+		})
+	}
+}
+
+func TestImportNamesTheLineAfterBlankLines(t *testing.T) {
+	svc := newService(t)
+	// The conflict is found inside CreateMany's transaction; the blank
+	// lines must not shift the line it reports.
+	in := ndjson("", line("c1"), "", "", line("c1"))
+	_, err := importer.Import(context.Background(), svc, in, importer.Options{})
+	var le *profile.LineError
+	if !errors.As(err, &le) || le.Line != 5 {
+		t.Fatalf("error %v, want line 5", err)
+	}
+	if got := stored(t, svc, "", "c1"); len(got) != 0 {
+		t.Errorf("stored %v from a failed batch", got)
+	}
+}
+
+func TestImportRefusesTooLongLine(t *testing.T) {
+	svc := newService(t)
+	long := fmt.Sprintf(`{"FirstName":%q}`, strings.Repeat("x", 400))
+	_, err := importer.Import(context.Background(), svc, ndjson(line("d1"), long), importer.Options{MaxLine: 300})
+	var le *profile.LineError
+	if !errors.As(err, &le) || le.Line != 2 {
+		t.Fatalf("error %v, want line 2", err)
+	}
+}
+
+func TestImportRefusesBadTenant(t *testing.T) {
+	svc := newService(t)
+	if _, err := importer.Import(context.Background(), svc, ndjson(line("e1")), importer.Options{Tenant: "no spaces"}); err == nil {
+		t.Fatal("tenant with a space accepted")
+	}
+}
