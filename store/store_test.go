@@ -624,3 +624,21 @@ func TestScanCreated_BoundsOutsideNanosecondRange(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileCount(t *testing.T) {
+	db, _ := openTest(t)
+	put := func(tenant, id string) {
+		mustUpdate(t, db, tenant, func(tx profile.Tx) error {
+			return tx.PutProfile(&profile.Profile{ID: id, Created: t0, Updated: t0, Rev: 1})
+		})
+	}
+	put("", "a")
+	put("", "b")
+	put("", "a") // a replace is not a new profile
+	put("t1", "a")
+	mustUpdate(t, db, "", func(tx profile.Tx) error { return tx.DeleteProfile(&profile.Profile{ID: "b"}) })
+	mustUpdate(t, db, "", func(tx profile.Tx) error { return tx.DeleteProfile(&profile.Profile{ID: "gone"}) })
+	if n, err := db.ProfileCount(); err != nil || n != 2 {
+		t.Fatalf("ProfileCount = %d, %v; want 2", n, err)
+	}
+}

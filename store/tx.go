@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"time"
@@ -52,6 +53,23 @@ func (t *tx) writeBucket(path ...[]byte) (*bolt.Bucket, error) {
 	return b, err
 }
 
+// keyCount holds the tenant's number of profiles, kept with every create
+// and delete so that counting (a metric scraped often) reads one key
+// instead of walking every page of the profiles bucket.
+var keyCount = []byte("profile_count")
+
+func (t *tx) addToCount(delta int64) error {
+	b, err := t.writeBucket()
+	if err != nil {
+		return err
+	}
+	n := int64(0)
+	if v := b.Get(keyCount); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	return b.Put(keyCount, binary.BigEndian.AppendUint64(nil, uint64(n+delta)))
+}
+
 // get is Bucket.Get where a missing bucket holds nothing.
 func get(b *bolt.Bucket, key []byte) []byte {
 	if b == nil {
@@ -89,6 +107,8 @@ func (t *tx) PutProfile(p *profile.Profile) error {
 		if err := t.unlinkProfile(old, old.Num != p.Num, !old.Created.Equal(p.Created)); err != nil {
 			return err
 		}
+	} else if err := t.addToCount(1); err != nil {
+		return err
 	}
 	v, err := encodeProfile(p)
 	if err != nil {
@@ -143,6 +163,9 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 			return err
 		}
 		if err := t.bucket(bucketProfiles).Delete([]byte(p.ID)); err != nil {
+			return err
+		}
+		if err := t.addToCount(-1); err != nil {
 			return err
 		}
 	}
