@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/diode"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/importer"
@@ -114,7 +115,15 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 
 // serve runs the service until SIGTERM or SIGINT; SIGHUP reloads the schema.
 func serve(cfg *config.Config, logOut io.Writer) error {
-	log := newLogger(cfg, logOut)
+	// Log lines go through a lock-free ring buffer drained by its own
+	// goroutine, so a slow log device never stalls requests; if it falls
+	// 10000 lines behind, lines are dropped and the drop is counted.
+	// (struct{ io.Writer } hides Close: closing the diode must not close stderr.)
+	async := diode.NewWriter(struct{ io.Writer }{logOut}, 10000, 10*time.Millisecond, func(dropped int) {
+		fmt.Fprintf(logOut, `{"level":"warn","message":"log writer fell behind; %d lines dropped"}`+"\n", dropped)
+	})
+	defer async.Close()
+	log := newLogger(cfg, async)
 	app, err := server.New(cfg, log)
 	if err != nil {
 		return err
