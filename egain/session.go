@@ -223,10 +223,13 @@ func (s *sessions) touch(id string) (string, error) {
 	}
 	snapshot := *sess
 	s.mu.Unlock()
-	if persist {
-		if err := s.put(id, &snapshot); err != nil {
-			return "", err
-		}
+	// Persisting last_seen is best effort: the session is valid in memory,
+	// so a read must not fail because the store cannot write right now; the
+	// next use tries again.
+	if persist && s.put(id, &snapshot) != nil {
+		s.mu.Lock()
+		sess.persisted = time.Time{}
+		s.mu.Unlock()
 	}
 	return sess.User, nil
 }

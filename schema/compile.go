@@ -19,8 +19,9 @@ const (
 	MaxCustomerIDLength   = 16
 )
 
-// customerIDPattern keeps ids safe in URLs, logs and store keys.
-const customerIDPattern = `^[A-Za-z0-9_.-]+$`
+// customerIDPattern keeps ids safe in URLs, logs and store keys. No dots:
+// "." and ".." are path dot segments that clients and proxies rewrite.
+const customerIDPattern = `^[A-Za-z0-9_-]+$`
 
 // Compiled is an immutable, validated and compiled schema. It is what
 // requests use; reloads replace it whole.

@@ -322,7 +322,7 @@ func (c *Compiled) validationError(err error) error {
 	field := strings.ReplaceAll(strings.TrimPrefix(leaf.InstanceLocation, "/"), "/", ".")
 	kw := leaf.KeywordLocation
 	if field == "customer_id" {
-		return errs.Invalid(CodeInvalidID, field, "customer_id must be 1 to %d letters, digits, '_', '-' or '.'", MaxCustomerIDLength)
+		return errs.Invalid(CodeInvalidID, field, "customer_id must be 1 to %d letters, digits, '_' or '-'", MaxCustomerIDLength)
 	}
 	switch {
 	case strings.HasSuffix(kw, "/required"):

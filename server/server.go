@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -93,7 +94,7 @@ func (a *App) routes() *echo.Echo {
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes))
+	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck)
 
 	e.GET("/livez", ops.Livez)
 	e.GET("/readyz", ops.Readyz(a.ready))
@@ -178,6 +179,20 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 			return next(c)
 		}
+	}
+}
+
+// queryCheck refuses a query string net/url cannot parse (bad escapes,
+// more than 10000 parameters): Echo would silently read it as empty, and
+// a request whose parameters were dropped must not succeed as if it had none.
+func queryCheck(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if raw := c.Request().URL.RawQuery; raw != "" {
+			if _, err := url.ParseQuery(raw); err != nil {
+				return errs.Invalid(api.CodeBadParameter, "", "the query string cannot be parsed: %v", err)
+			}
+		}
+		return next(c)
 	}
 }
 

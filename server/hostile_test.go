@@ -1,0 +1,692 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/contactcenter/profiled/ops"
+)
+
+// eGain helpers, shared by the tests of this package.
+
+const (
+	egSession = "X-egain-session"
+	egTenant  = "X-Genesys-TenantId"
+)
+
+// egLogin logs the shipped demo user in and returns the session id.
+func egLogin(tb testing.TB, ts *testServer) string {
+	tb.Helper()
+	res := ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"demo","password":"demo"}`)
+	if res.Status != http.StatusNoContent || res.Header.Get(egSession) == "" {
+		tb.Fatalf("login: %d %v %s", res.Status, res.Header, res.Body)
+	}
+	return res.Header.Get(egSession)
+}
+
+var egLocation = regexp.MustCompile(`^/system/ws/v12/interaction/customer/([0-9]+)$`)
+
+// egCreate posts an eGain customer (JSON or XML by its first byte) and
+// returns its eGain id.
+func egCreate(tb testing.TB, ts *testServer, session, body, tenant string) string {
+	tb.Helper()
+	ct := "application/json"
+	if strings.HasPrefix(strings.TrimSpace(body), "<") {
+		ct = "application/xml"
+	}
+	hdr := []string{"Content-Type", ct, egSession, session}
+	if tenant != "" {
+		hdr = append(hdr, egTenant, tenant)
+	}
+	res := ts.do("POST", "/ws/v12/interaction/customer", body, hdr...)
+	m := egLocation.FindStringSubmatch(res.Header.Get("Location"))
+	if res.Status != http.StatusCreated || m == nil {
+		tb.Fatalf("eGain create: %d %v %s", res.Status, res.Header, res.Body)
+	}
+	return m[1]
+}
+
+// egIndividual is an eGain JSON create body for one person.
+func egIndividual(first, last, email, phone string) string {
+	var points []string
+	if email != "" {
+		points = append(points, `{"type":{"value":"email","email":{"emailAddress":"`+email+`"}}}`)
+	}
+	if phone != "" {
+		points = append(points, `{"type":{"value":"phone","phone":{"type":{"value":"office"},"phoneNo":"`+phone+`"}}}`)
+	}
+	return `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"` + first + `","lastName":"` + last +
+		`","contactPoints":{"contactPoint":[` + strings.Join(points, ",") + `]}}]}}`
+}
+
+// wantWSError checks status and an eGain WSError body in the format asked
+// for ("application/json" or "application/xml").
+func wantWSError(tb testing.TB, res response, status int, code, format string) {
+	tb.Helper()
+	if res.Status != status {
+		tb.Fatalf("status = %d, want %d; body %s", res.Status, status, res.Body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, format) {
+		tb.Errorf("Content-Type = %q, want %s", ct, format)
+	}
+	var body struct {
+		XMLName          xml.Name
+		Code             string `json:"code" xml:"code"`
+		DeveloperMessage string `json:"developerMessage" xml:"developerMessage"`
+	}
+	var err error
+	if format == "application/json" {
+		err = json.Unmarshal(res.Body, &body)
+	} else {
+		err = xml.Unmarshal(res.Body, &body)
+		if err == nil && body.XMLName.Local != "error" {
+			err = fmt.Errorf("root element %q, want error", body.XMLName.Local)
+		}
+	}
+	if err != nil || body.DeveloperMessage == "" {
+		tb.Fatalf("not a WSError in %s (%v): %s", format, err, res.Body)
+	}
+	if body.Code != code {
+		tb.Errorf("code = %q, want %q; body %s", body.Code, code, res.Body)
+	}
+}
+
+// realServer serves ts's handler through ops.ListenAndServe, the server
+// main uses, with the default config's limits and a short
+// ReadHeaderTimeout, and points ts.do at it. It returns the address.
+func realServer(t *testing.T, ts *testServer, readHeaderTimeout time.Duration) string {
+	t.Helper()
+	cfg := ts.App.Config.Server
+	srv, err := ops.ListenAndServe(ops.ServerConfig{
+		Addr:              "127.0.0.1:0",
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       5 * time.Second,
+		WriteTimeout:      5 * time.Second,
+		IdleTimeout:       5 * time.Second,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}, ts.App.Echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(2 * time.Second) })
+	// ts.do only reads HTTP.URL; the httptest server stays up for cleanup.
+	orig := ts.HTTP
+	ts.HTTP = &httptest.Server{URL: "http://" + srv.Addr()}
+	t.Cleanup(func() { ts.HTTP = orig }) // runs before the shutdown above and ts.stop
+	return srv.Addr()
+}
+
+// stillServes checks that the process is unaffected: a normal create and
+// read succeed.
+func stillServes(tb testing.TB, ts *testServer) {
+	tb.Helper()
+	id := ts.mustCreate(`{"FirstName":"After"}`)
+	if res := ts.do("GET", "/profiles/"+id, nil); res.Status != http.StatusOK {
+		tb.Fatalf("a normal request after hostile input: %d %s", res.Status, res.Body)
+	}
+}
+
+// chunked hides the length of body, so it is sent without Content-Length
+// and only the reading limit can stop it.
+type chunked struct{ io.Reader }
+
+// doReader is ts.do for streamed bodies.
+func (ts *testServer) doReader(method, path string, body io.Reader, headers ...string) response {
+	ts.tb.Helper()
+	req, err := http.NewRequest(method, ts.HTTP.URL+path, body)
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: data}
+}
+
+func TestHostile_BodySize(t *testing.T) {
+	ts := mustStart(t)
+	realServer(t, ts, 2*time.Second)
+	id := ts.mustCreate(exampleProfile(t))
+	session := egLogin(t, ts)
+	limit := int(ts.App.Config.Server.MaxBodyBytes)
+	bigJSON := `{"FirstName":"A","LastName":"` + strings.Repeat("x", limit) + `"}`
+	bigXML := `<customer xmlns="http://bindings.egain.com/ws/model/v12/gen/interaction/customer"><type><value>` + strings.Repeat("x", limit) + `</value></type></customer>`
+	count := ts.profileCount()
+	for _, stream := range []bool{false, true} {
+		mode := "ContentLength"
+		if stream {
+			mode = "Chunked"
+		}
+		body := func(s string) io.Reader {
+			if stream {
+				return chunked{strings.NewReader(s)}
+			}
+			return strings.NewReader(s)
+		}
+		t.Run(mode, func(t *testing.T) {
+			for _, tc := range []struct{ name, method, path string }{
+				{"Create", "POST", "/profiles"},
+				{"Replace", "PUT", "/profiles/" + id},
+				{"InsertRecords", "POST", "/profiles/" + id + "/extensions"},
+				{"UpdateRecord", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique"},
+				{"Merge", "PUT", "/profiles/" + id + "/merge/" + id},
+				{"CreateExtension", "POST", "/metadata/profiles/extensions"},
+			} {
+				t.Run("Genesys"+tc.name, func(t *testing.T) {
+					wantError(t, ts.doReader(tc.method, tc.path, body(bigJSON)), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE")
+				})
+			}
+			for _, tc := range []struct{ name, method, path, body, ct, accept string }{
+				{"CreateJSON", "POST", "/ws/v12/interaction/customer", bigJSON, "application/json", "application/json"},
+				{"CreateXML", "POST", "/ws/v12/interaction/customer", bigXML, "application/xml", "application/xml"},
+				{"Edit", "PUT", "/system/ws/v12/interaction/customer", bigJSON, "application/json", "application/xml"},
+				{"Login", "POST", "/ws/v12/authentication/user/login", bigJSON, "application/json", "application/json"},
+			} {
+				t.Run("EGain"+tc.name, func(t *testing.T) {
+					res := ts.doReader(tc.method, tc.path, body(tc.body), "Content-Type", tc.ct, "Accept", tc.accept, egSession, session)
+					wantWSError(t, res, http.StatusRequestEntityTooLarge, "413-101", tc.accept)
+				})
+			}
+		})
+	}
+	if n := ts.profileCount(); n != count {
+		t.Errorf("profiles = %d, want %d", n, count)
+	}
+	stillServes(t, ts)
+}
+
+// deep nests open around inner, closing with close.
+func deep(n int, open, inner, close string) string {
+	return strings.Repeat(open, n) + inner + strings.Repeat(close, n)
+}
+
+func TestHostile_Structure(t *testing.T) {
+	ts := mustStart(t)
+	realServer(t, ts, 2*time.Second)
+	session := egLogin(t, ts)
+	const ns = `xmlns="http://bindings.egain.com/ws/model/v12/gen/interaction/customer"`
+	laughs := `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+		`<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>` +
+		`<customer ` + ns + `><type><value>&lol4;</value></type></customer>`
+	external := `<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><customer ` + ns + `><type><value>&xxe;</value></type></customer>`
+	undeclared := `<customer ` + ns + `><type><value>&xxe;</value></type></customer>`
+	manyXML := `<customer ` + ns + `><type><value>individual</value></type>` + strings.Repeat(`<customerName>x</customerName>`, 10001) + `</customer>`
+	manyJSON := `{"type":{"value":"individual"},"customerName":[` + strings.Repeat(`"x",`, 10001) + `"x"]}`
+	count := ts.profileCount()
+
+	t.Run("EGain", func(t *testing.T) {
+		for _, tc := range []struct{ name, body, code string }{
+			{"BillionLaughs", laughs, "400-101"},
+			{"ExternalEntity", external, "400-101"},
+			{"UndeclaredEntity", undeclared, "400-101"},
+			{"ProcessingInstructionOnly", `<?xml version="1.0"?>`, "400-101"},
+			{"DeepXML", `<customer ` + ns + `>` + deep(100, "<a>", "x", "</a>") + `</customer>`, "400-105"},
+			{"VeryDeepXML", `<customer ` + ns + `>` + deep(100000, "<a>", "", "</a>") + `</customer>`, "400-105"},
+			{"ManyXMLElements", manyXML, "400-105"},
+			{"DeepJSON", deep(100, `{"a":`, "1", "}"), "400-105"},
+			{"VeryDeepJSONArrays", `{"type":` + deep(200000, "[", "", "]") + `}`, "400-105"},
+			{"ManyJSONValues", manyJSON, "400-105"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ct, accept := "application/json", "application/json"
+				if strings.HasPrefix(tc.body, "<") {
+					ct, accept = "application/xml", "application/xml"
+				}
+				start := time.Now()
+				res := ts.do("POST", "/ws/v12/interaction/customer", tc.body, "Content-Type", ct, "Accept", accept, egSession, session)
+				wantWSError(t, res, http.StatusBadRequest, tc.code, accept)
+				if strings.Contains(string(res.Body), "root:") {
+					t.Errorf("an entity was expanded: %s", res.Body)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("took %s to refuse", d)
+				}
+			})
+		}
+	})
+	t.Run("Genesys", func(t *testing.T) {
+		for _, tc := range []struct{ name, body, code string }{
+			// encoding/json stops at 10000 levels.
+			{"VeryDeepArray", `{"FirstName":` + deep(100000, "[", "", "]") + `}`, "MALFORMED_JSON"},
+			{"VeryDeepObject", deep(100000, `{"a":`, "1", "}"), "MALFORMED_JSON"},
+			// Under the decoder's bound, the schema refuses the shape.
+			{"DeepCoreValue", `{"FirstName":` + deep(5000, "[", "", "]") + `}`, "INVALID_TYPE"},
+			{"DeepMultiValue", `{"EmailAddress":` + deep(5000, "[", `"a@b.c"`, "]") + `}`, "INVALID_TYPE"},
+			{"DeepRecord", `{"Phone":[{"PhoneNumber":"1","description":` + deep(5000, `{"a":`, "1", "}") + `}]}`, "INVALID_TYPE"},
+			{"DeepExtension", `{"Phone":` + deep(5000, "[", "", "]") + `}`, "INVALID_TYPE"},
+			{"ManyRecords", `{"Phone":[` + strings.TrimSuffix(strings.Repeat(`{"PhoneNumber":"1"},`, 20000), ",") + `]}`, "INVALID_VALUE"}, // maxItems
+			{"ManyUnknownMembers", `{` + strings.TrimSuffix(strings.Repeat(`"x":1,`, 50000), ",") + `}`, "UNKNOWN_ATTRIBUTE"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				start := time.Now()
+				wantError(t, ts.do("POST", "/profiles", tc.body), http.StatusBadRequest, tc.code)
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("took %s to refuse", d)
+				}
+			})
+		}
+	})
+	if n := ts.profileCount(); n != count {
+		t.Errorf("profiles = %d, want %d", n, count)
+	}
+	stillServes(t, ts)
+}
+
+func TestHostile_InvalidUTF8(t *testing.T) {
+	ts := mustStart(t)
+	realServer(t, ts, 2*time.Second)
+	id := ts.mustCreate(exampleProfile(t))
+	session := egLogin(t, ts)
+	before := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
+	const bad = "\xff\xfe\xc3\x28"
+	t.Run("GenesysBodies", func(t *testing.T) {
+		for _, tc := range []struct{ name, method, path, body string }{
+			{"Create", "POST", "/profiles", `{"FirstName":"` + bad + `"}`},
+			{"CreateInName", "POST", "/profiles", `{"First` + bad + `":"A"}`},
+			{"Replace", "PUT", "/profiles/" + id, `{"FirstName":"` + bad + `"}`},
+			{"InsertRecords", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"` + bad + `"}]}`},
+			{"UpdateRecord", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","description":"` + bad + `"}`},
+			{"CreateExtension", "POST", "/metadata/profiles/extensions", `{"name":"X` + bad + `","type":"multi-valued"}`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, ts.do(tc.method, tc.path, tc.body), http.StatusBadRequest, "INVALID_UTF8")
+			})
+		}
+	})
+	t.Run("GenesysQueries", func(t *testing.T) {
+		for _, tc := range []struct{ name, path, code string }{
+			{"IdentifyName", "/profiles?Email%FFAddress=a", "UNKNOWN_ATTRIBUTE"},
+			{"IdentifyExtensionName", "/profiles?Ph%FFone.PhoneNumber=a", "UNKNOWN_EXTENSION"},
+			{"IdentifyKey", "/profiles?EmailAddress=a&id_key=e%FF", "UNKNOWN_IDENTIFICATION_KEY"},
+			{"GetExtensions", "/profiles/" + id + "?extensions=Ph%FFone", "UNKNOWN_EXTENSION"},
+			{"Tenant", "/profiles/" + id, "INVALID_TENANT"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := ts.do("GET", tc.path, nil, egTenant, "t"+bad)
+				if tc.name != "Tenant" {
+					res = ts.do("GET", tc.path, nil)
+				}
+				wantError(t, res, http.StatusBadRequest, tc.code)
+				if !utf8.Valid(res.Body) {
+					t.Errorf("error body is not UTF-8: %q", res.Body)
+				}
+			})
+		}
+		t.Run("IdentifyValueMatchesNothing", func(t *testing.T) {
+			// Stored values are valid UTF-8, so such a value can only find no one.
+			for _, q := range []string{"EmailAddress=%FF%FE", "Phone.PhoneNumber=65%FF43210", "LastName=Banner&FirstName=Br%FFuce"} {
+				res := ts.do("GET", "/profiles?"+q, nil)
+				if res.Status != http.StatusOK || string(res.Body) != "[]" {
+					t.Errorf("%s: got %d %s, want 200 []", q, res.Status, res.Body)
+				}
+			}
+		})
+	})
+	t.Run("EGain", func(t *testing.T) {
+		for _, tc := range []struct{ name, method, path, body, ct, code string }{
+			{"CreateJSON", "POST", "/ws/v12/interaction/customer", egIndividual("A"+bad, "B", "", ""), "application/json", "400-101"},
+			{"CreateXML", "POST", "/ws/v12/interaction/customer", `<customer xmlns="http://bindings.egain.com/ws/model/v12/gen/interaction/customer"><type><value>` + bad + `</value></type></customer>`, "application/xml", "400-101"},
+			{"Edit", "PUT", "/ws/v12/interaction/customer", `{"id":"1","level":{"value":"` + bad + `"}}`, "application/json", "400-101"},
+			{"Login", "POST", "/ws/v12/authentication/user/login", `{"userName":"demo` + bad + `","password":"demo"}`, "application/json", "400-101"},
+			{"SearchName", "GET", "/ws/v12/interaction/customer?em%FFail=a@b.c", "", "", "400-102"},
+			{"Tenant", "GET", "/ws/v12/interaction/customer?email=a@b.c", "", "", "400-109"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				hdr := []string{"Accept", "application/json", egSession, session}
+				if tc.ct != "" {
+					hdr = append(hdr, "Content-Type", tc.ct)
+				}
+				if tc.name == "Tenant" {
+					hdr = append(hdr, egTenant, "t"+bad)
+				}
+				var body any
+				if tc.body != "" {
+					body = tc.body
+				}
+				res := ts.do(tc.method, tc.path, body, hdr...)
+				wantWSError(t, res, http.StatusBadRequest, tc.code, "application/json")
+				if !utf8.Valid(res.Body) {
+					t.Errorf("error body is not UTF-8: %q", res.Body)
+				}
+			})
+		}
+		t.Run("SearchValueMatchesNothing", func(t *testing.T) {
+			res := ts.do("GET", "/ws/v12/interaction/customer?email=a%FF@b.c", nil, egSession, session)
+			if res.Status != http.StatusNoContent {
+				t.Errorf("got %d %s, want 204", res.Status, res.Body)
+			}
+		})
+	})
+	if after := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !bytes.Equal(before.Body, after.Body) {
+		t.Errorf("profile changed:\n%s\n%s", before.Body, after.Body)
+	}
+	stillServes(t, ts)
+}
+
+func TestHostile_QueryStrings(t *testing.T) {
+	ts := mustStart(t)
+	realServer(t, ts, 2*time.Second)
+	id := ts.mustCreate(exampleProfile(t))
+	session := egLogin(t, ts)
+	limit := ts.App.Config.Server.MaxHeaderBytes
+	many := func(n int, format string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(format, i)
+		}
+		return strings.Join(parts, "&")
+	}
+	t.Run("OverHeaderLimit", func(t *testing.T) {
+		// net/http refuses it before any handler runs.
+		for _, path := range []string{"/profiles?EmailAddress=", "/ws/v12/interaction/customer?email="} {
+			res := ts.do("GET", path+strings.Repeat("x", limit+8192), nil, egSession, session)
+			if res.Status != http.StatusRequestHeaderFieldsTooLarge {
+				t.Errorf("%s: status %d, want 431", path, res.Status)
+			}
+		}
+	})
+	justUnder := limit - 2048
+	t.Run("GenesysJustUnderLimit", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, path string
+			status     int
+			code       string
+		}{
+			{"UnknownParameter", "/profiles?x" + strings.Repeat("x", justUnder) + "=1", 400, "UNKNOWN_ATTRIBUTE"},
+			{"GetParameter", "/profiles/" + id + "?extensions=" + strings.Repeat("x", justUnder), 400, "UNKNOWN_EXTENSION"},
+			{"LongID", "/profiles/" + strings.Repeat("x", justUnder), 404, "PROFILE_NOT_FOUND"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, ts.do("GET", tc.path, nil), tc.status, tc.code)
+			})
+		}
+		t.Run("LongValueFindsNothing", func(t *testing.T) {
+			// A value longer than the attribute can hold matches no one.
+			res := ts.do("GET", "/profiles?EmailAddress="+strings.Repeat("x", justUnder), nil)
+			if res.Status != http.StatusOK || string(res.Body) != "[]" {
+				t.Fatalf("got %d %s, want 200 []", res.Status, res.Body)
+			}
+		})
+	})
+	t.Run("EGainJustUnderLimit", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, path string
+			status     int
+			code       string
+		}{
+			{"UnknownParameter", "/ws/v12/interaction/customer?x" + strings.Repeat("x", justUnder) + "=1", 400, "400-102"},
+			{"LongIDs", "/ws/v12/interaction/customer/" + strings.Repeat("1", justUnder), 400, "400-103"},
+			{"ManyIDs", "/ws/v12/interaction/customer/" + strings.TrimSuffix(strings.Repeat("1,", justUnder/2), ","), 400, "400-105"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				wantWSError(t, ts.do("GET", tc.path, nil, egSession, session, "Accept", "application/json"), tc.status, tc.code, "application/json")
+			})
+		}
+		t.Run("LongEmailFindsNothing", func(t *testing.T) {
+			res := ts.do("GET", "/ws/v12/interaction/customer?email="+strings.Repeat("x", justUnder), nil, egSession, session)
+			if res.Status != http.StatusNoContent && res.Status != http.StatusBadRequest {
+				t.Fatalf("got %d %s, want 204 or 400", res.Status, res.Body)
+			}
+		})
+	})
+	t.Run("ThousandsOfParameters", func(t *testing.T) {
+		// Up to 10000 parameters reach the handlers; beyond that net/url
+		// refuses the query and so does the server, before any handler.
+		for _, tc := range []struct {
+			name, query string
+			code        string // Genesys identify
+			egCode      string // eGain search
+		}{
+			{"DistinctNames", many(3000, "p%d=1"), "BAD_PARAMETER", "400-102"},
+			{"DistinctFilters", many(3000, "EmailAddress%d=1"), "BAD_PARAMETER", "400-102"},
+			{"RepeatedName", many(2500, "EmailAddress=a%d@b.c"), "BAD_PARAMETER", "400-102"},
+			{"OverNetURLLimit", many(10500, "a%d"), "BAD_PARAMETER", "400-103"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if len(tc.query) > limit {
+					t.Fatalf("query of %d bytes is over the header limit", len(tc.query))
+				}
+				start := time.Now()
+				wantError(t, ts.do("GET", "/profiles?"+tc.query, nil), http.StatusBadRequest, tc.code)
+				res := ts.do("GET", "/ws/v12/interaction/customer?"+tc.query, nil, egSession, session, "Accept", "application/json")
+				wantWSError(t, res, http.StatusBadRequest, tc.egCode, "application/json")
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("took %s", d)
+				}
+			})
+		}
+		t.Run("GetOverNetURLLimit", func(t *testing.T) {
+			// A read takes only "extensions"; unparsed parameters must not pass as none.
+			res := ts.do("GET", "/profiles/"+id+"?"+many(10500, "a%d"), nil)
+			wantError(t, res, http.StatusBadRequest, "BAD_PARAMETER")
+		})
+	})
+	stillServes(t, ts)
+}
+
+func TestHostile_IDs(t *testing.T) {
+	ts := mustStart(t)
+	realServer(t, ts, 2*time.Second)
+	id := ts.mustCreate(exampleProfile(t))
+	session := egLogin(t, ts)
+	before := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
+	count := ts.profileCount()
+	ids := []struct{ name, raw string }{
+		{"EncodedTraversal", "..%2F..%2Fetc"},
+		{"EncodedTraversalPasswd", "..%2F..%2F..%2Fetc%2Fpasswd"},
+		{"DotDot", ".."},
+		{"NUL", "%00"},
+		{"NULInside", "a%00b"},
+		{"Backslash", "..%5C..%5Cwindows"},
+		{"Newline", "a%0D%0ASet-Cookie:%20x=1"},
+		{"VeryLong", strings.Repeat("a", 8000)},
+		{"Unicode", url.PathEscape("ÿ客户😀")},
+		{"UnicodeLookalike", url.PathEscape(id[:len(id)-1] + "\u0430")},
+		{"Percent", "%25"},
+		{"Space", "a%20b"},
+	}
+	t.Run("Genesys", func(t *testing.T) {
+		for _, tc := range ids {
+			t.Run(tc.name, func(t *testing.T) {
+				for _, op := range []struct{ method, path, body string }{
+					{"GET", "/profiles/" + tc.raw, ""},
+					{"PUT", "/profiles/" + tc.raw, `{"FirstName":"X"}`},
+					{"DELETE", "/profiles/" + tc.raw, ""},
+					{"POST", "/profiles/" + tc.raw + "/extensions", `{"Phone":[{"PhoneNumber":"9"}]}`},
+					{"PUT", "/profiles/" + tc.raw + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210"}`},
+					{"PUT", "/profiles/" + id + "/merge/" + tc.raw, `{}`},
+					{"PUT", "/profiles/" + tc.raw + "/merge/" + id, `{}`},
+				} {
+					var body any
+					if op.body != "" {
+						body = op.body
+					}
+					res := ts.do(op.method, op.path, body)
+					// Ids are store keys, never file names: no such profile, whatever the bytes.
+					wantError(t, res, http.StatusNotFound, "PROFILE_NOT_FOUND")
+				}
+			})
+		}
+	})
+	t.Run("GenesysCreateWithHostileID", func(t *testing.T) {
+		for _, tc := range ids {
+			raw, _ := url.PathUnescape(tc.raw)
+			body, _ := json.Marshal(map[string]string{"customer_id": raw, "FirstName": "X"})
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, ts.do("POST", "/profiles", body), http.StatusBadRequest, "INVALID_CUSTOMER_ID")
+			})
+		}
+	})
+	t.Run("EGain", func(t *testing.T) {
+		for _, tc := range ids {
+			t.Run(tc.name, func(t *testing.T) {
+				res := ts.do("GET", "/ws/v12/interaction/customer/"+tc.raw, nil, egSession, session, "Accept", "application/json")
+				wantWSError(t, res, http.StatusBadRequest, "400-103", "application/json")
+				body := `{"id":"` + strings.NewReplacer(`"`, ``, `\`, ``).Replace(tc.raw) + `","level":{"value":"Gold"}}`
+				res = ts.do("PUT", "/ws/v12/interaction/customer", body, egSession, session, "Accept", "application/json")
+				wantWSError(t, res, http.StatusBadRequest, "400-103", "application/json")
+			})
+		}
+	})
+	if after := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !bytes.Equal(before.Body, after.Body) {
+		t.Errorf("profile changed:\n%s\n%s", before.Body, after.Body)
+	}
+	if n := ts.profileCount(); n != count {
+		t.Errorf("profiles = %d, want %d", n, count)
+	}
+	stillServes(t, ts)
+}
+
+// TestHostile_SlowClient: a client that never finishes its header is cut
+// off after ReadHeaderTimeout and does not keep the server from serving.
+func TestHostile_SlowClient(t *testing.T) {
+	ts := mustStart(t)
+	const timeout = 300 * time.Millisecond
+	addr := realServer(t, ts, timeout)
+	for _, partial := range []string{
+		"",
+		"GET /profiles?EmailAddress=a HTTP/1.1\r\n",
+		"POST /profiles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
+	} {
+		t.Run(fmt.Sprintf("%dBytes", len(partial)), func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			start := time.Now()
+			if _, err := io.WriteString(conn, partial); err != nil {
+				t.Fatal(err)
+			}
+			// Keep trickling a header byte now and then, as a slowloris would.
+			stop := make(chan struct{})
+			defer close(stop)
+			if partial != "" {
+				go func() {
+					for {
+						select {
+						case <-stop:
+							return
+						case <-time.After(50 * time.Millisecond):
+							if _, err := io.WriteString(conn, "X"); err != nil {
+								return
+							}
+						}
+					}
+				}()
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := bufio.NewReader(conn).Read(make([]byte, 1024))
+			elapsed := time.Since(start)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("connection still open after %s", elapsed)
+			}
+			if elapsed < timeout/2 || elapsed > timeout+2*time.Second {
+				t.Errorf("closed after %s (read %d bytes, %v), want about %s", elapsed, n, err, timeout)
+			}
+		})
+	}
+	stillServes(t, ts)
+}
+
+// TestHostile_EGainTenantIsolation covers every eGain customer endpoint
+// across tenants (the egain package tests get and e-mail search): edit,
+// get of several ids, each search criterion, and that e-mail uniqueness is
+// per tenant.
+func TestHostile_EGainTenantIsolation(t *testing.T) {
+	ts := mustStart(t)
+	s := egLogin(t, ts)
+	mine := egCreate(t, ts, s, egIndividual("Tess", "Seven", "t@seven.dom", "5557777"), "7")
+	readMine := func() string {
+		res := ts.do("GET", "/ws/v12/interaction/customer/"+mine+"?$attribute=all", nil, egSession, s, egTenant, "7", "Accept", "application/json")
+		if res.Status != http.StatusOK {
+			t.Fatalf("owner's get: %d %s", res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	before := readMine()
+	for _, other := range []string{"", "8"} {
+		name := "Tenant8"
+		if other == "" {
+			name = "NoTenant"
+		}
+		// Another tenant has a customer of its own, so searches have something to find.
+		theirs := egCreate(t, ts, s, egIndividual("Olga", "Other"+other, "o"+other+"@other.dom", "5558888"), other)
+		hdr := []string{egSession, s, "Accept", "application/json"}
+		if other != "" {
+			hdr = append(hdr, egTenant, other)
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, p := range []string{"/ws/v12/interaction/customer/", "/system/ws/v12/interaction/customer/"} {
+				wantWSError(t, ts.do("GET", p+mine, nil, hdr...), http.StatusNotFound, "404-101", "application/json")
+			}
+			// Several ids: only the caller's own customer comes back.
+			res := ts.do("GET", "/ws/v12/interaction/customer/"+mine+","+theirs, nil, hdr...)
+			if res.Status != http.StatusOK || strings.Contains(string(res.Body), "Seven") || !strings.Contains(string(res.Body), "Olga") {
+				t.Errorf("get of both ids: %d %s", res.Status, res.Body)
+			}
+			for _, q := range []string{"email=t@seven.dom", "phone=5557777", "email=T@Seven.dom"} {
+				if res := ts.do("GET", "/ws/v12/interaction/customer?"+q, nil, hdr...); res.Status != http.StatusNoContent {
+					t.Errorf("search %s: %d %s", q, res.Status, res.Body)
+				}
+			}
+			res = ts.do("GET", "/ws/v12/interaction/customer?created=[2000-01-01,]", nil, hdr...)
+			if res.Status != http.StatusOK || strings.Contains(string(res.Body), "Seven") {
+				t.Errorf("search by creation time crossed tenants: %d %s", res.Status, res.Body)
+			}
+			edit := `{"id":"` + mine + `","level":{"value":"Gold"}}`
+			res = ts.do("PUT", "/ws/v12/interaction/customer", edit, append(hdr, "Content-Type", "application/json")...)
+			wantWSError(t, res, http.StatusNotFound, "404-101", "application/json")
+			// The same e-mail address is free in another tenant.
+			egCreate(t, ts, s, egIndividual("Twin", "Seven", "t@seven.dom", ""), other)
+		})
+	}
+	if after := readMine(); after != before {
+		t.Errorf("the owner's customer changed:\n%s\n%s", before, after)
+	}
+	// Genesys ids of the other tenants never reach tenant 7 either.
+	var found []map[string]any
+	ts.do("GET", "/profiles?EmailAddress=t@seven.dom", nil, egTenant, "7").JSON(t, &found)
+	if len(found) != 1 {
+		t.Errorf("tenant 7 identifies %v, want its one customer", found)
+	}
+}
+
+// TestHostile_DotSegmentIDs: "." and ".." are dot segments in a URL path.
+// Clients and proxies that normalise paths (RFC 3986 §5.2.4: curl, browsers,
+// nginx) turn PUT /profiles/{dest}/merge/.. into PUT /profiles/{dest}, a
+// replace that wipes dest's core attributes, and cannot address such a
+// profile at all. The id pattern ("safe in URLs") must refuse them.
+func TestHostile_DotSegmentIDs(t *testing.T) {
+	ts := mustStart(t)
+	for _, id := range []string{".", ".."} {
+		t.Run(id, func(t *testing.T) {
+			res := ts.do("POST", "/profiles", `{"customer_id":"`+id+`","FirstName":"Dot"}`)
+			wantError(t, res, http.StatusBadRequest, "INVALID_CUSTOMER_ID")
+		})
+	}
+}
