@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/rs/zerolog/diode"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/egain"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/profile"
@@ -168,26 +170,19 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 // overlay stored by the metadata API when the data file is readable) and
 // prints every problem.
 func checkConfig(cfg *config.Config, stdout io.Writer) error {
-	doc, problems := cfg.SchemaDocument()
-	if len(problems) == 0 {
-		overlay := schema.Document{}
-		if o, err := store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout); err == nil {
-			overlay = o
-		} else {
-			fmt.Fprintf(stdout, "note: stored schema overlay not checked: %v\n", err)
+	overlay, err := store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout)
+	if err != nil {
+		fmt.Fprintf(stdout, "note: schema stored by the metadata API not checked: %v\n", err)
+	}
+	compiled, err := cfg.LoadSchema(overlay)
+	if err == nil && !cfg.EGain.Disabled {
+		if err = egain.CheckMapping(cfg.EGain.Mapping, compiled); err != nil {
+			err = schema.Problems{{File: cfg.File, Message: err.Error()}}
 		}
-		var def *schema.Definition
-		def, problems = schema.Build(doc, overlay, cfg.Unauthorized())
-		for i := range problems {
-			if problems[i].Line > 0 {
-				problems[i].File = doc.File
-			}
-		}
-		if len(problems) == 0 {
-			if _, err := schema.Compile(def, cfg.Unauthorized(), time.Now()); err != nil {
-				problems = schema.Problems{{File: doc.File, Message: err.Error()}}
-			}
-		}
+	}
+	var problems schema.Problems
+	if err != nil && !errors.As(err, &problems) {
+		problems = schema.Problems{{File: cfg.File, Message: err.Error()}}
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())

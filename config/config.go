@@ -214,6 +214,16 @@ func SchemaSource(path string) schema.Source {
 	}
 }
 
+// LoadSchema reads the schema section and compiles it with overlay (the
+// schema stored by the metadata API), as the server does at start.
+func (c *Config) LoadSchema(overlay schema.Document) (*schema.Compiled, error) {
+	doc, problems := c.SchemaDocument()
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return schema.Load(doc, overlay, c.Unauthorized(), time.Now())
+}
+
 // SchemaDocument decodes the schema section, following `schema: {file: X}`
 // (relative to the config file) when it names a separate file.
 func (c *Config) SchemaDocument() (schema.Document, schema.Problems) {

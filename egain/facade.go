@@ -72,7 +72,7 @@ func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.
 	if cfg.SessionIdleTimeout <= 0 || cfg.MaxSessionsPerUser <= 0 {
 		return nil, errors.New("egain: session_idle_timeout and max_sessions_per_user must be positive")
 	}
-	if err := checkMapping(cfg.Mapping, profiles.Schema()); err != nil {
+	if err := CheckMapping(cfg.Mapping, profiles.Schema()); err != nil {
 		return nil, err
 	}
 	f := &Facade{
@@ -118,7 +118,7 @@ func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.
 
 // CheckSchema reports whether schema c still has everything the mapping
 // needs; the server refuses schema reloads that fail it.
-func (f *Facade) CheckSchema(c *schema.Compiled) error { return checkMapping(f.cfg.Mapping, c) }
+func (f *Facade) CheckSchema(c *schema.Compiled) error { return CheckMapping(f.cfg.Mapping, c) }
 
 // Register mounts every route under both prefixes.
 func (f *Facade) Register(e *echo.Echo) {

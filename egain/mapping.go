@@ -36,7 +36,7 @@ type mapper struct {
 }
 
 // checkMapping refuses a mapping that does not fit schema c.
-func checkMapping(m config.EGainMapping, c *schema.Compiled) error {
+func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	core := func(what, name string, t schema.Type, multi bool) {

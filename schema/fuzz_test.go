@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
@@ -20,15 +19,7 @@ func defaultSchema(tb testing.TB) *schema.Compiled {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	doc, problems := config.SchemaSource("../config.yaml")()
-	if len(problems) > 0 {
-		tb.Fatal(problems)
-	}
-	def, problems := schema.Build(doc, schema.Document{}, cfg.Unauthorized())
-	if len(problems) > 0 {
-		tb.Fatal(problems)
-	}
-	c, err := schema.Compile(def, cfg.Unauthorized(), time.Now())
+	c, err := cfg.LoadSchema(schema.Document{})
 	if err != nil {
 		tb.Fatal(err)
 	}

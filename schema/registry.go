@@ -134,7 +134,23 @@ func (r *Registry) build(overlay Document) (*Compiled, error) {
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	def, problems := Build(base, overlay, r.unauthorized)
+	c, err := Load(base, overlay, r.unauthorized, r.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, guard := range r.guards {
+		if err := guard(c); err != nil {
+			return nil, Problems{{File: base.File, Message: err.Error()}}
+		}
+	}
+	return c, nil
+}
+
+// Load builds base (from a file) with overlay (from the metadata API) and
+// compiles the result: what a start, a reload and check-config all run.
+// Problems name the file and line where they were written.
+func Load(base, overlay Document, unauthorized Unauthorized, now time.Time) (*Compiled, error) {
+	def, problems := Build(base, overlay, unauthorized)
 	if len(problems) > 0 {
 		// Definitions from the file have lines; the overlay's do not.
 		for i := range problems {
@@ -146,14 +162,9 @@ func (r *Registry) build(overlay Document) (*Compiled, error) {
 		}
 		return nil, problems
 	}
-	c, err := Compile(def, r.unauthorized, r.now())
+	c, err := Compile(def, unauthorized, now)
 	if err != nil {
-		return nil, err
-	}
-	for _, guard := range r.guards {
-		if err := guard(c); err != nil {
-			return nil, Problems{{File: base.File, Message: err.Error()}}
-		}
+		return nil, Problems{{File: base.File, Message: err.Error()}}
 	}
 	return c, nil
 }

@@ -64,13 +64,15 @@ func startProfiled(t *testing.T, bin string, args ...string) *process {
 		p.cmd.Wait()
 		close(p.done)
 	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-	})
-	deadline := time.Now().Add(10 * time.Second)
+	t.Cleanup(p.kill)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if res, err := http.Get("http://" + p.addr + "/readyz"); err == nil {
+		select {
+		case <-p.done:
+			t.Fatalf("profiled exited at start:\n%s", p.logs)
+		default:
+		}
+		if res, err := http.Get(p.base() + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return p
@@ -80,6 +82,14 @@ func startProfiled(t *testing.T, bin string, args ...string) *process {
 	}
 	t.Fatalf("profiled did not become ready; log:\n%s", p.logs)
 	return nil
+}
+
+func (p *process) base() string { return "http://" + p.addr }
+
+// kill sends SIGKILL and waits until the process is gone.
+func (p *process) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
 }
 
 // wait returns the exit code, failing the test after timeout.
@@ -211,6 +221,14 @@ func TestBinary_CheckConfig(t *testing.T) {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
+		}
+	})
+	t.Run("SchemaBreakingEGainMapping", func(t *testing.T) {
+		cfg := configWith(t, "    - {name: EmailAddress, type: string, length: 256, multi_valued: true}\n", "")
+		cmd := exec.Command(bin, "check-config", "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"))
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "EmailAddress") {
+			t.Fatalf("check-config of a schema the eGain mapping cannot use: %v\n%s", err, out)
 		}
 	})
 	t.Run("ServeRefusesInvalidSchema", func(t *testing.T) {

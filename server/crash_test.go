@@ -7,15 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,73 +45,6 @@ type crashProfile struct {
 	extraAcked []bool
 
 	verified, present bool // checked after a restart; found in the store then
-}
-
-// crashProc is a profiled process.
-type crashProc struct {
-	cmd  *exec.Cmd
-	base string // http://127.0.0.1:port
-	log  *bytes.Buffer
-	done chan struct{}
-}
-
-func crashBuild(t *testing.T) string {
-	t.Helper()
-	exe := filepath.Join(t.TempDir(), "profiled")
-	cmd := exec.Command("go", "build", "-o", exe, ".")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return exe
-}
-
-func crashFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// crashStart starts the binary on data and waits until it is ready.
-func crashStart(t *testing.T, exe, data string) *crashProc {
-	t.Helper()
-	addr := crashFreeAddr(t)
-	p := &crashProc{base: "http://" + addr, log: &bytes.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(exe, "serve", "-config", "../config.yaml", "-addr", addr, "-data", data)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.kill() })
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-p.done:
-			t.Fatalf("profiled exited at start:\n%s", p.log)
-		default:
-		}
-		if res, err := http.Get(p.base + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("profiled not ready after 15s:\n%s", p.log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *crashProc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
 }
 
 // crashClient sends requests to a profiled process.
@@ -407,13 +337,13 @@ func TestCrash_SIGKILLUnderLoad(t *testing.T) {
 	if err := dec.Decode(&example); err != nil {
 		t.Fatal(err)
 	}
-	exe := crashBuild(t)
+	exe := buildProfiled(t)
 	data := filepath.Join(t.TempDir(), "profiles.db")
 	var all []*crashProfile
 	totalAcked, totalAttempted := 0, 0
 	for round := range crashRounds {
-		proc := crashStart(t, exe, data)
-		c := newCrashClient(proc.base)
+		proc := startProfiled(t, exe, "-config", "../config.yaml", "-data", data)
+		c := newCrashClient(proc.base())
 		if round > 0 {
 			crashVerify(t, c, all, false) // the last round's writes
 		}
@@ -437,11 +367,11 @@ func TestCrash_SIGKILLUnderLoad(t *testing.T) {
 			t.Fatalf("round %d: bbolt check after SIGKILL: %v", round, err)
 		}
 		if t.Failed() {
-			t.Fatalf("round %d: process log:\n%s", round, proc.log)
+			t.Fatalf("round %d: process log:\n%s", round, proc.logs)
 		}
 	}
-	proc := crashStart(t, exe, data)
-	c := newCrashClient(proc.base)
+	proc := startProfiled(t, exe, "-config", "../config.yaml", "-data", data)
+	c := newCrashClient(proc.base())
 	totalAcked = crashVerify(t, c, all, true) // every round's writes, after all the restarts
 	for _, p := range all {
 		totalAttempted += len(p.names) + len(p.extra) // the create, each PUT, each records insert

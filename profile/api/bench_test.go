@@ -29,15 +29,7 @@ func compiledDefault(tb testing.TB) *schema.Compiled {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	doc, problems := cfg.SchemaDocument()
-	if len(problems) > 0 {
-		tb.Fatal(problems)
-	}
-	def, problems := schema.Build(doc, schema.Document{}, cfg.Unauthorized())
-	if len(problems) > 0 {
-		tb.Fatal(problems)
-	}
-	c, err := schema.Compile(def, cfg.Unauthorized(), time.Now())
+	c, err := cfg.LoadSchema(schema.Document{})
 	if err != nil {
 		tb.Fatal(err)
 	}
