@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/contactcenter/profiled/store"
 )
 
 // These tests run the real profiled binary, as operators do.
@@ -239,4 +241,35 @@ func TestBinary_CheckConfig(t *testing.T) {
 			t.Fatalf("serve with an invalid schema: %v\n%s", err, out)
 		}
 	})
+}
+
+func TestBinary_OfflineBackupAndRestore(t *testing.T) {
+	bin := buildProfiled(t)
+	data := filepath.Join(t.TempDir(), "p.db")
+	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", data)
+	res, err := http.Post(p.base()+"/profiles", "application/json", strings.NewReader(`{"customer_id":"offline1","FirstName":"Kept"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	backupPath := filepath.Join(t.TempDir(), "copy.db")
+	if out, err := exec.Command(bin, "backup", "-config", "../config.yaml", "-data", data, "-out", backupPath).CombinedOutput(); err != nil {
+		t.Fatalf("profiled backup: %v\n%s", err, out)
+	}
+	if err := store.CheckFile(backupPath); err != nil {
+		t.Fatalf("backup is not a consistent store: %v", err)
+	}
+	restored := startProfiled(t, bin, "-config", "../config.yaml", "-data", backupPath)
+	res, err = http.Get(restored.base() + "/profiles/offline1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("profile on the restored copy: %d", res.StatusCode)
+	}
 }
