@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,20 +113,19 @@ func prepareCreate(c *schema.Compiled, body map[string]any) (*schema.Doc, error)
 
 // insert stores a new profile from a prepared document inside tx.
 func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts CreateOptions) (*Profile, error) {
+	num, err := tx.NextNum()
+	if err != nil {
+		return nil, err
+	}
 	id := doc.CustomerID
 	if id == "" {
-		var err error
-		if id, err = newID(tx); err != nil {
+		if id, err = newID(tx, num); err != nil {
 			return nil, err
 		}
 	} else if old, err := tx.Profile(id); err != nil {
 		return nil, err
 	} else if old != nil {
 		return nil, errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
-	}
-	num, err := tx.NextNum()
-	if err != nil {
-		return nil, err
 	}
 	now := s.Now().UTC()
 	p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: 1, Attributes: doc.Attributes}
@@ -183,18 +183,29 @@ func checkRecordSets(c *schema.Compiled, sets map[string][]schema.Record) error 
 // idAlphabet gives ids like the vendor's samples (0004Va58A92T0017).
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// newID draws a random 16-character id not yet used in tx.
-func newID(tx Tx) (string, error) {
+// idSequenceWidth characters of a generated id carry the numeric id, so
+// generated ids sort by creation and new profiles append to the store's
+// B+trees instead of dirtying random pages; the rest are random, so an id
+// cannot be guessed from the count.
+const idSequenceWidth = 9
+
+// newID makes a 16-character id for the profile with numeric id num.
+func newID(tx Tx, num uint64) (string, error) {
+	var b [schema.MaxCustomerIDLength]byte
+	for i := idSequenceWidth - 1; i >= 0; i-- {
+		b[i] = idAlphabet[num%uint64(len(idAlphabet))]
+		num /= uint64(len(idAlphabet))
+	}
 	for {
-		var b [schema.MaxCustomerIDLength]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return "", err
-		}
-		for i := range b {
-			b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+		for i := idSequenceWidth; i < len(b); i++ {
+			n, err := rand.Int(rand.Reader, big.NewInt(int64(len(idAlphabet))))
+			if err != nil {
+				return "", err
+			}
+			b[i] = idAlphabet[n.Int64()]
 		}
 		id := string(b[:])
-		p, err := tx.Profile(id)
+		p, err := tx.Profile(id) // a client may have chosen it
 		if err != nil || p == nil {
 			return id, err
 		}
