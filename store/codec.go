@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -27,8 +29,33 @@ type storedProfile struct {
 	Attributes map[string]any `json:"attrs,omitempty"`
 }
 
+// encodeProfile writes the storedProfile JSON by hand: it runs inside the
+// single write transaction, where reflection would cost every writer.
 func encodeProfile(p *profile.Profile) ([]byte, error) {
-	return encode(storedProfile{p.ID, p.Num, p.Created, p.Updated, p.Rev, p.Attributes})
+	b := make([]byte, 0, 128+32*len(p.Attributes))
+	b = append(b, codecV1)
+	b = append(b, `{"id":`...)
+	b = jsonw.AppendString(b, p.ID)
+	b = append(b, `,"num":`...)
+	b = strconv.AppendUint(b, p.Num, 10)
+	b = append(b, `,"created":`...)
+	b = appendTime(b, p.Created)
+	b = append(b, `,"updated":`...)
+	b = appendTime(b, p.Updated)
+	b = append(b, `,"rev":`...)
+	b = strconv.AppendUint(b, p.Rev, 10)
+	if len(p.Attributes) > 0 {
+		b = append(b, `,"attrs":`...)
+		b = jsonw.AppendObject(b, p.Attributes)
+	}
+	return append(b, '}'), nil
+}
+
+// appendTime writes t as time.Time's MarshalJSON does.
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 func decodeProfile(v []byte) (*profile.Profile, error) {
@@ -39,7 +66,17 @@ func decodeProfile(v []byte) (*profile.Profile, error) {
 	return &profile.Profile{ID: s.ID, Num: s.Num, Created: s.Created, Updated: s.Updated, Rev: s.Rev, Attributes: s.Attributes}, nil
 }
 
-func encodeRecords(records []schema.Record) ([]byte, error) { return encode(records) }
+func encodeRecords(records []schema.Record) ([]byte, error) {
+	b := make([]byte, 0, 1+128*len(records))
+	b = append(b, codecV1, '[')
+	for i, r := range records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.AppendObject(b, r)
+	}
+	return append(b, ']'), nil
+}
 
 func decodeRecords(v []byte) ([]schema.Record, error) {
 	var records []schema.Record
@@ -47,15 +84,6 @@ func decodeRecords(v []byte) ([]schema.Record, error) {
 		return nil, fmt.Errorf("store: decoding records: %w", err)
 	}
 	return records, nil
-}
-
-func encode(x any) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte(codecV1)
-	if err := json.NewEncoder(&buf).Encode(x); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // decode reads a v1 value. UseNumber keeps numbers as the json.Number the
