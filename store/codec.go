@@ -18,18 +18,14 @@ import (
 // be introduced and both read side by side.
 const codecV1 = 1
 
-// storedProfile is the v1 form of a profile's core data. Extensions are
-// stored apart, per extension, so reading the core never decodes them.
-type storedProfile struct {
-	ID         string         `json:"id"`
-	Num        uint64         `json:"num"`
-	Created    time.Time      `json:"created"` // RFC 3339 with nanoseconds
-	Updated    time.Time      `json:"updated"`
-	Rev        uint64         `json:"rev"`
-	Attributes map[string]any `json:"attrs,omitempty"`
-}
+// A profile's core data is stored (v1) as the JSON object
+//
+//	{"id":…, "num":…, "created":RFC 3339 nanos, "updated":…, "rev":…, "attrs":{…}}
+//
+// Extensions are stored apart, per extension, as a JSON array of records,
+// so reading the core never decodes them.
 
-// encodeProfile writes the storedProfile JSON by hand: it runs inside the
+// encodeProfile writes that JSON by hand: it runs inside the
 // single write transaction, where reflection would cost every writer.
 func encodeProfile(p *profile.Profile) ([]byte, error) {
 	b := make([]byte, 0, 128+32*len(p.Attributes))
@@ -59,11 +55,35 @@ func appendTime(b []byte, t time.Time) []byte {
 }
 
 func decodeProfile(v []byte) (*profile.Profile, error) {
-	var s storedProfile
-	if err := decode(v, &s); err != nil {
+	m, err := decodeAs[map[string]any](v)
+	if err != nil {
 		return nil, fmt.Errorf("store: decoding profile: %w", err)
 	}
-	return &profile.Profile{ID: s.ID, Num: s.Num, Created: s.Created, Updated: s.Updated, Rev: s.Rev, Attributes: s.Attributes}, nil
+	p := &profile.Profile{}
+	p.ID, _ = m["id"].(string)
+	attrs, _ := m["attrs"].(map[string]any)
+	p.Attributes = attrs
+	if p.Num, err = uintField(m, "num"); err == nil {
+		if p.Rev, err = uintField(m, "rev"); err == nil {
+			if p.Created, err = timeField(m, "created"); err == nil {
+				p.Updated, err = timeField(m, "updated")
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: decoding profile %q: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+func uintField(m map[string]any, name string) (uint64, error) {
+	n, _ := m[name].(json.Number)
+	return strconv.ParseUint(string(n), 10, 64)
+}
+
+func timeField(m map[string]any, name string) (time.Time, error) {
+	s, _ := m[name].(string)
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 func encodeRecords(records []schema.Record) ([]byte, error) {
@@ -79,23 +99,38 @@ func encodeRecords(records []schema.Record) ([]byte, error) {
 }
 
 func decodeRecords(v []byte) ([]schema.Record, error) {
-	var records []schema.Record
-	if err := decode(v, &records); err != nil {
+	list, err := decodeAs[[]any](v)
+	if err != nil {
 		return nil, fmt.Errorf("store: decoding records: %w", err)
+	}
+	records := make([]schema.Record, len(list))
+	for i, item := range list {
+		r, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("store: decoding records: item %d is not an object", i)
+		}
+		records[i] = r
 	}
 	return records, nil
 }
 
-// decode reads a v1 value. UseNumber keeps numbers as the json.Number the
-// schema layer stores; everything else (string, bool, []any) round-trips
-// through JSON as it is.
-func decode(v []byte, x any) error {
+// decodeAs reads a v1 value of JSON type T. jsonw.Parse keeps numbers as
+// the json.Number the schema layer stores, and reads without reflection:
+// decoding was most of the cost of a profile read.
+func decodeAs[T any](v []byte) (T, error) {
+	var zero T
 	if len(v) == 0 || v[0] != codecV1 {
-		return fmt.Errorf("unknown encoding version")
+		return zero, fmt.Errorf("unknown encoding version")
 	}
-	d := json.NewDecoder(bytes.NewReader(v[1:]))
-	d.UseNumber()
-	return d.Decode(x)
+	x, err := jsonw.Parse(v[1:])
+	if err != nil {
+		return zero, err
+	}
+	t, ok := x.(T)
+	if !ok {
+		return zero, fmt.Errorf("stored value is a %T", x)
+	}
+	return t, nil
 }
 
 // Index entries are keys built from the index texts of an identification

@@ -1,7 +1,11 @@
 package jsonw
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
 	"testing"
 )
 
@@ -49,6 +53,39 @@ func FuzzAppendString(f *testing.F) {
 		json.Unmarshal(want, &wantS)
 		if got != wantS {
 			t.Fatalf("AppendString(%q) decodes to %q, encoding/json to %q", s, got, wantS)
+		}
+	})
+}
+
+// FuzzParse checks Parse against encoding/json with UseNumber: the same
+// verdict on validity and the same value.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"a","num":3,"attrs":{"EmailAddress":["x@y.z"],"DOB":"1962-05-10"}}`,
+		`[{"PhoneNumber":"6543210","PhoneType":2,"prefix":"+33","ok":true,"no":null}]`,
+		`"esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00 \ud800"`, `-0.5e-3`, `01`, `1.`, `{"a":1,}`, `[1 2]`, "\"\xff\"", ` true `, `nul`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := Parse(data)
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want any
+		werr := dec.Decode(&want)
+		if werr == nil && dec.More() {
+			werr = errors.New("trailing data")
+		}
+		if werr == nil {
+			if _, terr := dec.Token(); terr != io.EOF {
+				werr = errors.New("trailing data")
+			}
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("Parse(%q) error %v, encoding/json %v", data, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("Parse(%q) = %#v, encoding/json %#v", data, got, want)
 		}
 	})
 }

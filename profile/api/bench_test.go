@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,12 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
-	"github.com/contactcenter/profiled/store"
 )
 
 // compiledDefault compiles the schema of the repository's config.yaml.
@@ -81,25 +76,8 @@ func BenchmarkAppendProfile(b *testing.B) {
 // the server side of the harness's create cell without the network.
 // calls/commit is how many creates share one fsync.
 func BenchmarkCreateParallel(b *testing.B) {
-	cfg, err := config.Load("../../config.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(b.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := echo.New()
-	NewHandler(profile.NewService(db, registry), config.GenesysAuth{}).Register(e.Group(""))
-	example, err := os.ReadFile("../../testdata/examples/genesys-create-profile.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, db := newTestAPI(b)
+	example := exampleBody(b)
 	var next atomic.Uint64
 	body := func() []byte {
 		n := strconv.FormatUint(next.Add(1), 10)
@@ -125,4 +103,23 @@ func BenchmarkCreateParallel(b *testing.B) {
 	})
 	s := db.Stats()
 	b.ReportMetric(float64(s.BatchedCalls-before.BatchedCalls)/float64(max(1, s.Commits-before.Commits)), "calls/commit")
+}
+
+// BenchmarkGetProfile reads the example profile with its Phone records, as
+// routing strategies do on every interaction.
+func BenchmarkGetProfile(b *testing.B) {
+	e, _ := newTestAPI(b)
+	id := mustCreate(b, e, exampleBody(b))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/profiles/"+id+"?extensions=Phone", nil))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
 }

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store"
+)
+
+// newTestAPI serves the Genesys API over a real store in a temp dir with the
+// repository's config.yaml.
+func newTestAPI(tb testing.TB) (*echo.Echo, *store.DB) {
+	tb.Helper()
+	cfg, err := config.Load("../../config.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(tb.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
+	NewHandler(profile.NewService(db, registry), cfg.Genesys.Auth).Register(e.Group(""))
+	return e, db
+}
+
+// exampleBody is the vendor's example profile.
+func exampleBody(tb testing.TB) []byte {
+	tb.Helper()
+	data, err := os.ReadFile("../../testdata/examples/genesys-create-profile.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// mustCreate posts body and returns the new customer_id.
+func mustCreate(tb testing.TB, e *echo.Echo, body []byte) string {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/profiles", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	e.ServeHTTP(rec, req)
+	var created struct {
+		CustomerID string `json:"customer_id"`
+	}
+	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &created) != nil {
+		tb.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	return created.CustomerID
+}
