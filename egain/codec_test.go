@@ -490,3 +490,33 @@ func TestWriteError(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeBOM: .NET and Windows clients start UTF-8 bodies with a BOM.
+func TestDecodeBOM(t *testing.T) {
+	const bom = "\ufeff"
+	tests := []struct {
+		name   string
+		format Format
+		body   string
+		login  bool
+	}{
+		{"XML with declaration", FormatXML, string(readExample(t, "egain-create-full.xml")), false},
+		{"XML without declaration", FormatXML, string(readExample(t, "egain-create-minimal.xml")), false},
+		{"JSON", FormatJSON, string(readExample(t, "egain-create-minimal.json")), false},
+		{"login XML", FormatXML, `<login xmlns="` + NSPlatform + `"><userName>a</userName><password>b</password></login>`, true},
+		{"login JSON", FormatJSON, `{"userName":"a","password":"b"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.login {
+				_, err = DecodeLogin(tt.format, strings.NewReader(bom+tt.body), Limits{})
+			} else {
+				_, err = DecodeCustomer(tt.format, strings.NewReader(bom+tt.body), Limits{})
+			}
+			if err != nil {
+				t.Errorf("with a BOM: %v", err)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -50,6 +51,7 @@ type Facade struct {
 	mapper    mapper
 	validate  Options
 	log       zerolog.Logger
+	editLocks [64]sync.Mutex // see lockCustomer
 }
 
 // user is a configured agent.

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -522,4 +524,100 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	h.do("GET", "/profiles/"+h.customerID("7", num), "").want(t, http.StatusNotFound)
 	h.do("GET", "/profiles/"+h.customerID("7", num), "", TenantHeader, "7").want(t, http.StatusOK)
+}
+
+func TestConcurrentWrites(t *testing.T) {
+	h := newHarness(t)
+	s := h.login("agent")
+	busy := h.create(s, individual("Ann", "Busy", "busy@x.com", ""))
+	busyPerson := h.getJSON(s, busy).Customer[0].ContactPersons.ContactPerson[0].ID
+	const n = 12
+	var others, otherPersons []string
+	for i := range n {
+		num := h.create(s, individual("Other", strconv.Itoa(i), "", ""))
+		others = append(others, num)
+		otherPersons = append(otherPersons, h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ID)
+	}
+	addPoint := func(num, person, point string) string {
+		return `{"id":"` + num + `","contactPersons":{"contactPerson":[{"id":"` + person + `","contactPoints":{"contactPoint":[` + point + `]}}]}}`
+	}
+	tests := []struct {
+		name    string
+		method  string
+		body    func(i int) string
+		success int    // how many succeed
+		code    string // what the others answer
+	}{
+		{"EditsOfOneCustomerAllLand", "PUT", func(i int) string {
+			return addPoint(busy, busyPerson, `{"type":{"value":"phone","phone":{"type":{"value":"office"},"phoneNo":"9`+strconv.Itoa(i)+`"}}}`)
+		}, n, ""},
+		{"CreatesWithOneAddress", "POST", func(int) string { return individual("R", "Ace", "race@x.com", "") }, 1, "400-107"},
+		{"EditsAddingOneAddress", "PUT", func(i int) string {
+			return addPoint(others[i], otherPersons[i], `{"type":{"value":"email","email":{"emailAddress":"edit.race@x.com"}}}`)
+		}, 1, "400-107"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := make([]response, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					res[i] = h.do(tc.method, "/ws/v12/interaction/customer", tc.body(i), SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+				})
+			}
+			wg.Wait()
+			ok := 0
+			for _, r := range res {
+				if r.Status < 300 {
+					ok++
+					continue
+				}
+				r.wantError(t, http.StatusBadRequest, tc.code, FormatJSON)
+				if strings.Contains(r.Body, "identification key") || strings.Contains(r.Body, "revision") {
+					t.Errorf("store internals leak: %s", r.Body)
+				}
+			}
+			if ok != tc.success {
+				t.Errorf("%d succeeded, want %d", ok, tc.success)
+			}
+		})
+	}
+	if points := h.getJSON(s, busy).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint; len(points) != n+1 {
+		t.Errorf("busy customer has %d points, want %d (an edit was lost)", len(points), n+1)
+	}
+}
+
+func TestSharedPhoneNumber(t *testing.T) {
+	h := newHarness(t)
+	s := h.login("agent")
+	phone := func(typ string) string {
+		return `{"type":{"value":"phone","phone":{"type":{"value":"` + typ + `"},"phoneNo":"777"}}}`
+	}
+	num := h.create(s, `{"type":{"value":"group","group":{"type":{"value":"Association"}}},"customerName":"Switchboard","contactPersons":{"contactPerson":[`+
+		`{"firstName":"A","contactPoints":{"contactPoint":[`+phone("office")+`,`+phone("fax")+`]}},`+
+		`{"firstName":"B","contactPoints":{"contactPoint":[`+phone("office")+`]}}]}}`)
+	var points []string
+	for _, p := range h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson {
+		for _, pt := range p.ContactPoints.ContactPoint {
+			if pt.Type.Phone == nil || pt.Type.Phone.PhoneNo != "777" {
+				t.Errorf("point %+v", pt)
+			}
+			points = append(points, pt.ID)
+		}
+	}
+	if len(points) != 3 {
+		t.Fatalf("points %v, want 3 sharing the number", points)
+	}
+	if got := ids(t, h.do("GET", "/ws/v12/interaction/customer?phone=777", "", SessionHeader, s, "Accept", "application/json")); !slices.Equal(got, []string{num}) {
+		t.Errorf("search found %v", got)
+	}
+	var profile struct {
+		Phone []struct{ PhoneNumber string }
+	}
+	if err := json.Unmarshal([]byte(h.do("GET", "/profiles/"+h.customerID("", num)+"?extensions=Phone", "").want(t, http.StatusOK).Body), &profile); err != nil {
+		t.Fatal(err)
+	}
+	if len(profile.Phone) != 1 {
+		t.Errorf("Genesys Phone records %+v, want the number once", profile.Phone)
+	}
 }

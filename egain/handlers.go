@@ -153,7 +153,7 @@ func (f *Facade) create(c echo.Context) error {
 	// The unique key closes the race between the check above and the write.
 	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}})
 	if err != nil {
-		return err
+		return emailTaken(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, BasePath+"/interaction/customer/"+strconv.FormatUint(p.Num, 10))
 	return noContent(c, r.format, r.session, http.StatusCreated)
@@ -198,15 +198,40 @@ func (f *Facade) edit(c echo.Context) error {
 	if err != nil {
 		return errs.Invalid(CodeInvalidValue, "id", "id is out of range")
 	}
+	unlock := f.lockCustomer(num)
+	defer unlock()
 	for range maxEditAttempts {
 		if err = f.editOnce(c.Request().Context(), r, num, *body); !errs.Is(err, errs.KindPreconditionFailed) {
 			break
 		}
 	}
+	if errs.Is(err, errs.KindPreconditionFailed) { // its message names the Genesys customer_id
+		return errs.E(errs.KindUnavailable, CodeUnavailable, "customer %d kept changing during the edit; retry", num)
+	}
 	if err != nil {
 		return err
 	}
 	return noContent(c, r.format, r.session, http.StatusNoContent)
+}
+
+// lockCustomer serialises the edits of customer num within this process, so
+// concurrent eGain edits queue instead of exhausting their revision retries;
+// the retry on 412 is left for writers elsewhere (the Genesys API, another
+// replica). Customers share a fixed set of mutexes; a collision only queues.
+func (f *Facade) lockCustomer(num uint64) (unlock func()) {
+	m := &f.editLocks[num%uint64(len(f.editLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// emailTaken turns the store's unique-key refusal (a create or edit that
+// lost the race against the e-mail check) into the e-mail error clients
+// expect; the store's message would name the other customer's Genesys id.
+func emailTaken(err error) error {
+	if e := errs.As(err); e != nil && e.Code == profile.CodeUniqueKeyViolation {
+		return errs.Invalid(CodeDuplicateEmail, "emailAddress", "an e-mail address of this customer already belongs to a contact point")
+	}
+	return err
 }
 
 // editOnce applies body onto the stored customer num and writes it if the
@@ -243,7 +268,7 @@ func (f *Facade) editOnce(ctx context.Context, r *request, num uint64, body Cust
 	}
 	// The unique key closes the race between the check above and the write.
 	_, err = f.profiles.Replace(ctx, r.tenant, p.ID, write, profile.ReplaceOptions{IfMatch: p.Rev, UniqueKeys: []string{f.mapper.Keys.Email}})
-	return err
+	return emailTaken(err)
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {

@@ -29,7 +29,7 @@ const idSpan = 1_000_000
 // timeLayout is how the facade writes instants (spec §1).
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
-// mapper converts between profiles and eGain customers (see CHOICES.md).
+// mapper converts between profiles and eGain customers (see docs/egain.md).
 type mapper struct {
 	config.EGainMapping
 	defaultDepartment string
@@ -184,9 +184,10 @@ func pointValue(p *ContactPoint) string {
 }
 
 // overlayPoints makes the points of kind match values, the profile's list:
-// the first point holding a value keeps its place (and id, priority, custom
-// attributes); other points of the kind are dropped; a value no point holds
-// becomes a new point of the first contact person.
+// a point holding one of the values keeps its place (and id, priority,
+// custom attributes), even when another point holds the same value (two
+// persons sharing an office phone); other points of the kind are dropped; a
+// value no point holds becomes a new point of the first contact person.
 func overlayPoints(c *Customer, kind string, values []string, norm func(string) string, newPoint func(string) ContactPoint) {
 	want := map[string]bool{}
 	for _, v := range values {
@@ -199,7 +200,7 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 		for _, pt := range person.ContactPoints {
 			if pointKind(&pt) == kind {
 				v := norm(pointValue(&pt))
-				if !want[v] || have[v] {
+				if !want[v] {
 					continue
 				}
 				have[v] = true
@@ -381,16 +382,19 @@ func duplicateEmail(addr string) *errs.Error {
 	return errs.Invalid(CodeDuplicateEmail, "emailAddress", "e-mail address %q already belongs to a contact point", addr)
 }
 
-// phoneRecords builds one record per phone point, starting from the stored
-// record with the same number so its other attributes survive.
+// phoneRecords builds one record per phone number (the extension allows a
+// number once per customer, eGain on several points), starting from the
+// stored record with the same number so its other attributes survive.
 func (m mapper) phoneRecords(c *Customer, base []schema.Record) []any {
 	out := []any{}
+	seen := map[string]bool{}
 	for _, person := range c.ContactPersons {
 		for _, pt := range person.ContactPoints {
-			if pointKind(&pt) != kindPhone {
+			number := pointValue(&pt)
+			if pointKind(&pt) != kindPhone || seen[number] {
 				continue
 			}
-			number := pointValue(&pt)
+			seen[number] = true
 			rec := map[string]any{}
 			for _, b := range base {
 				if str(recordString(b, m.Phone.Number)) == number {

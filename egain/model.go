@@ -3,7 +3,7 @@
 // codecs, the validation rules of create and edit, query-parameter parsing,
 // content negotiation and the WSError catalogue (pure), plus sessions, the
 // mapping of customers onto profiles and the HTTP handlers (facade.go).
-// The choices the facade makes are recorded in CHOICES.md.
+// The choices the facade makes are recorded in docs/egain.md.
 //
 // Optional scalars are *string so that an absent element (nil) and an element
 // sent empty (pointer to "") stay distinguishable: on edit the latter clears

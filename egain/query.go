@@ -345,8 +345,11 @@ func positive(vals map[string]string, name string, def, max int) (int, error) {
 }
 
 // parseRange reads "[start,end]" (spec §7): inclusive ISO-8601 bounds, one
-// of which may be empty. A date-only end covers that whole day.
+// of which may be empty. A date-only end covers that whole day. A space
+// stands for '+': an offset like +05:30 sent unencoded arrives decoded as
+// a space, and a date-time has no other use for one.
 func parseRange(name, v string) (TimeRange, error) {
+	v = strings.ReplaceAll(v, " ", "+")
 	inner, ok := strings.CutPrefix(v, "[")
 	if ok {
 		inner, ok = strings.CutSuffix(inner, "]")
@@ -424,7 +427,8 @@ var SupportedLanguages = []string{"en-US", "es-ES", "fr-FR", "it-IT", "de-DE", "
 
 // NegotiateLanguage picks the supported language the Accept-Language header
 // prefers, ignoring case. An empty header, or "*", gets the default; a bare
-// language ("fr") gets its first supported region. Nothing acceptable → 406.
+// language ("fr") or an unsupported region of a supported language ("en-GB")
+// gets the language's first supported region. Nothing acceptable → 406.
 func NegotiateLanguage(header string) (string, error) {
 	if strings.TrimSpace(header) == "" {
 		return SupportedLanguages[0], nil
@@ -454,8 +458,9 @@ func matchLanguage(tag string) string {
 			return l
 		}
 	}
+	want, _, _ := strings.Cut(tag, "-")
 	for _, l := range SupportedLanguages {
-		if primary, _, _ := strings.Cut(l, "-"); strings.EqualFold(primary, tag) {
+		if primary, _, _ := strings.Cut(l, "-"); strings.EqualFold(primary, want) {
 			return l
 		}
 	}

@@ -41,6 +41,7 @@ func TestParseSearchQuery(t *testing.T) {
 		{"created range", "created=" + url.QueryEscape("[2015-12-23T08:39:16.000Z,2015-12-28]"), &SearchQuery{
 			Created: &TimeRange{time.Date(2015, 12, 23, 8, 39, 16, 0, time.UTC), day(29).Add(-time.Nanosecond)}, Page: Page{0, 25}}, "", ""},
 		{"created open end", "created=" + url.QueryEscape("[2015-12-23,]"), &SearchQuery{Created: &TimeRange{From: day(23)}, Page: Page{0, 25}}, "", ""},
+		{"created offset with unencoded plus", "created=[2015-12-23T05:30:00+05:30,]", &SearchQuery{Created: &TimeRange{From: time.Date(2015, 12, 23, 5, 30, 0, 0, time.FixedZone("", 5*3600+1800))}, Page: Page{0, 25}}, "", ""},
 		{"activity", "activity=" + url.QueryEscape(activity("[2015-12-01T00:00:00.000Z,2015-12-15T00:00:00.000Z]")), &SearchQuery{
 			Activity: &ActivityCriterion{Type: "email", Mode: "outbound", IsSecure: true, SentDate: TimeRange{day(1), day(15)}}, Page: Page{0, 25}}, "", ""},
 		{"activity with JSON booleans", "activity=" + url.QueryEscape(`{"type":"email","isRead":false,"isSecure":true,"mode":"outbound","sentDate":"[2015-12-01,2015-12-14]"}`), &SearchQuery{
@@ -177,6 +178,8 @@ func TestNegotiateLanguage(t *testing.T) {
 		{"ja-JP;q=0.2, ko-KR;q=0.9", "ko-KR", true},
 		{"*", "en-US", true},
 		{"pt", "pt-BR", true},
+		{"en-GB", "en-US", true},
+		{"pt-AO;q=0.8, sv", "sv-SE", true},
 		{"xx-YY", "", false},
 		{"de-DE;q=0", "", false},
 		{"de-DE;q=abc", "", false},

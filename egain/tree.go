@@ -67,9 +67,15 @@ func limitExceeded(field, format string, args ...any) *errs.Error {
 	return errs.Invalid(CodeLimitExceeded, field, format, args...)
 }
 
-// readBody reads the whole body under lim.MaxBytes. Bodies are small, and
-// holding them lets the UTF-8 check run before any parser sees the bytes
-// (encoding/json would otherwise silently replace bad bytes with U+FFFD).
+// utf8BOM is the byte order mark some clients (.NET's default UTF-8
+// encoder, Windows tools) put before UTF-8 bodies; XML and Java JSON
+// parsers skip it, encoding/xml and encoding/json do not.
+var utf8BOM = []byte("\ufeff")
+
+// readBody reads the whole body under lim.MaxBytes, without a leading BOM.
+// Bodies are small, and holding them lets the UTF-8 check run before any
+// parser sees the bytes (encoding/json would otherwise silently replace bad
+// bytes with U+FFFD).
 func readBody(r io.Reader, lim Limits) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
@@ -81,6 +87,7 @@ func readBody(r io.Reader, lim Limits) ([]byte, error) {
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than %d bytes", lim.MaxBytes)
 	}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, malformed("request body is empty")
 	}
