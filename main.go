@@ -251,10 +251,14 @@ func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.
 	if err != nil {
 		return fmt.Errorf("load schema: %w", err)
 	}
+	profiles := profile.NewService(db, registry)
+	if err := profiles.SyncSchema(context.Background()); err != nil {
+		return err
+	}
 	start := time.Now()
 	const reportEvery = 100_000 // a progress line every so many profiles
 	next := reportEvery
-	res, err := importer.Import(context.Background(), profile.NewService(db, registry), src, importer.Options{
+	res, err := importer.Import(context.Background(), profiles, src, importer.Options{
 		Tenant: tenant,
 		Batch:  batch,
 		Progress: func(r importer.Result) {

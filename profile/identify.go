@@ -109,7 +109,9 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 		for _, id := range ids {
 			p := &Profile{ID: id}
 			if q.IncludeProfile || len(withExts) > 0 {
-				if p, err = loadProfile(tx, id, withExts); err != nil {
+				if p, err = loadProfile(tx, id, withExts); errs.Is(err, errs.KindNotFound) {
+					continue // an index entry without its profile must not fail the whole answer
+				} else if err != nil {
 					return err
 				}
 			}

@@ -2,6 +2,8 @@ package profile
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/contactcenter/profiled/errs"
@@ -18,18 +20,159 @@ const (
 	CodeKeyNotFound       = "IDENTIFICATION_KEY_NOT_FOUND"
 )
 
+// Every schema change — a reload of the config, or a metadata API call —
+// goes through changeSchema. It holds the schema lock exclusively, so no
+// write is in flight under the old schema, and in one transaction stores
+// the overlay, brings every identification index in line with the new
+// schema and applies the change's own data edits; only then is the new
+// schema swapped in.
+
+// ReloadSchema re-reads the schema config and applies it. On any problem
+// the live schema and the data stay as they were.
+func (s *Service) ReloadSchema(ctx context.Context) (*schema.Compiled, error) {
+	return s.changeSchema(ctx, func(*schema.Document) error { return nil }, nil)
+}
+
+// SyncSchema rebuilds the indexes of keys that changed while the service
+// was down (the config was edited); call it once at start. With an
+// unchanged schema it reads one value and does nothing, so start-up stays fast.
+func (s *Service) SyncSchema(ctx context.Context) error {
+	stored, err := s.storedManifest()
+	if err != nil {
+		return err
+	}
+	if manifestEqual(stored, manifestOf(s.Schema())) {
+		return nil
+	}
+	_, err = s.ReloadSchema(ctx)
+	return err
+}
+
+// changeSchema applies edit to the metadata overlay, then stores it with
+// dataEdit (run for every tenant) and the index changes, in one transaction.
+func (s *Service) changeSchema(ctx context.Context, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	old, err := s.storedManifest()
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.schema.Change(edit, func(overlay []byte, next *schema.Compiled) error {
+		want := manifestOf(next)
+		data, err := json.Marshal(want)
+		if err != nil {
+			return err
+		}
+		return s.store.UpdateSchema(ctx, overlay, data, func(tenant string, tx Tx) error {
+			if dataEdit != nil {
+				if err := dataEdit(tenant, tx); err != nil {
+					return err
+				}
+			}
+			return syncIndexesToSchema(tx, next, old, want)
+		})
+	})
+	return c, err
+}
+
+// A manifest records, per identification key (lower-cased name), what its
+// index was built from, so a changed key is rebuilt and a removed one dropped.
+type manifest map[string]string
+
+func manifestOf(c *schema.Compiled) manifest {
+	m := manifest{}
+	for _, k := range c.Keys() {
+		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique)
+	}
+	return m
+}
+
+func manifestEqual(a, b manifest) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Service) storedManifest() (manifest, error) {
+	data, err := s.store.IndexManifest()
+	if err != nil || len(data) == 0 {
+		return manifest{}, err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("decode the stored index manifest: %w", err)
+	}
+	return m, nil
+}
+
+// syncIndexesToSchema drops the indexes of keys that are gone or changed
+// and builds those of keys that are new or changed, for one tenant.
+func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
+	for name, fingerprint := range old {
+		if want[name] != fingerprint {
+			if err := tx.DropIndex(name); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range c.Keys() {
+		k := &c.Keys()[i]
+		name := strings.ToLower(k.Name)
+		if old[name] == want[name] {
+			continue
+		}
+		if err := tx.DropIndex(name); err != nil { // entries left by an older key of that name
+			return err
+		}
+		if err := buildIndex(tx, c, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildIndex indexes every profile of the tenant for key k.
+func buildIndex(tx Tx, c *schema.Compiled, k *schema.IdentificationKey) error {
+	return tx.ForEachProfile(func(p *Profile) error {
+		in, err := loadIndexed(tx, c, p)
+		if err != nil {
+			return err
+		}
+		entries, err := keyEntries(k, in)
+		if err != nil {
+			return err
+		}
+		for _, t := range entries {
+			if k.Unique {
+				if err := checkUniqueEntry(tx, k, t, p.ID); err != nil {
+					return err
+				}
+			}
+			if err := tx.AddIndexEntry(k.Name, t, p.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // CreateExtension adds an extension schema through the metadata API; it is
-// persisted in the store and overlays the config schema.
+// persisted in the store and overlays the config schema. Records left by an
+// earlier extension of the same name are dropped: a new schema starts empty.
 func (s *Service) CreateExtension(ctx context.Context, doc schema.ExtensionDoc) (*schema.Extension, error) {
 	if _, exists := s.Schema().Extension(doc.Name); exists {
 		return nil, errs.Invalid(CodeExtensionExists, doc.Name, "extension %q already exists", doc.Name)
 	}
-	c, err := s.schema.Change(func(o *schema.Document) error {
+	c, err := s.changeSchema(ctx, func(o *schema.Document) error {
 		o.Extensions = append(o.Extensions, doc)
 		return nil
-	}, func(overlay []byte, _ *schema.Compiled) error {
-		return s.store.UpdateSchema(ctx, overlay, func(string, Tx) error { return nil })
-	})
+	}, func(_ string, tx Tx) error { return tx.DropExtension(doc.Name) })
 	if err != nil {
 		return nil, schemaError(err)
 	}
@@ -51,50 +194,23 @@ func (s *Service) DeleteExtension(ctx context.Context, name string) error {
 			return errs.Conflict(CodeExtensionInUse, "extension %q is used by identification key %q; delete the key first", e.Name, k.Name)
 		}
 	}
-	_, err := s.schema.Change(func(o *schema.Document) error {
+	_, err := s.changeSchema(ctx, func(o *schema.Document) error {
 		o.Extensions = removeNamed(o.Extensions, e.Name, func(d schema.ExtensionDoc) string { return d.Name })
 		return nil
-	}, func(overlay []byte, _ *schema.Compiled) error {
-		return s.store.UpdateSchema(ctx, overlay, func(_ string, tx Tx) error { return tx.DropExtension(e.Name) })
-	})
+	}, func(_ string, tx Tx) error { return tx.DropExtension(e.Name) })
 	return schemaError(err)
 }
 
-// CreateKey adds an identification key and indexes every existing profile
-// for it, in the same transaction that persists it.
+// CreateKey adds an identification key; every existing profile is indexed
+// for it in the same transaction that persists it.
 func (s *Service) CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.IdentificationKey, error) {
 	if _, exists := s.Schema().Key(doc.Name); exists {
 		return nil, errs.Invalid(CodeKeyExists, doc.Name, "identification key %q already exists", doc.Name)
 	}
-	c, err := s.schema.Change(func(o *schema.Document) error {
+	c, err := s.changeSchema(ctx, func(o *schema.Document) error {
 		o.Keys = append(o.Keys, doc)
 		return nil
-	}, func(overlay []byte, next *schema.Compiled) error {
-		k, _ := next.Key(doc.Name)
-		return s.store.UpdateSchema(ctx, overlay, func(_ string, tx Tx) error {
-			return tx.ForEachProfile(func(p *Profile) error {
-				in, err := loadIndexed(tx, next, p)
-				if err != nil {
-					return err
-				}
-				entries, err := keyEntries(k, in)
-				if err != nil {
-					return err
-				}
-				for _, t := range entries {
-					if k.Unique {
-						if err := checkUniqueEntry(tx, k, t, p.ID); err != nil {
-							return err
-						}
-					}
-					if err := tx.AddIndexEntry(k.Name, t, p.ID); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		})
-	})
+	}, nil)
 	if err != nil {
 		return nil, schemaError(err)
 	}
@@ -111,12 +227,10 @@ func (s *Service) DeleteKey(ctx context.Context, name string) error {
 	if k.Origin == schema.OriginConfig {
 		return errs.E(errs.KindForbidden, CodeDefinedInConfig, "identification key %q is defined in the config file; remove it there and reload", k.Name)
 	}
-	_, err := s.schema.Change(func(o *schema.Document) error {
+	_, err := s.changeSchema(ctx, func(o *schema.Document) error {
 		o.Keys = removeNamed(o.Keys, k.Name, func(d schema.KeyDoc) string { return d.Name })
 		return nil
-	}, func(overlay []byte, _ *schema.Compiled) error {
-		return s.store.UpdateSchema(ctx, overlay, func(_ string, tx Tx) error { return tx.DropIndex(k.Name) })
-	})
+	}, nil)
 	return schemaError(err)
 }
 

@@ -34,11 +34,13 @@ type Store interface {
 	// and assign its results, never act outside it. If fn fails nothing
 	// it did is kept.
 	Update(ctx context.Context, tenant string, fn func(Tx) error) error
-	// UpdateSchema stores the schema overlay and runs fn for every tenant,
-	// all in one transaction (index builds, extension drops).
-	UpdateSchema(ctx context.Context, overlay []byte, fn func(tenant string, tx Tx) error) error
+	// UpdateSchema stores the schema overlay and the index manifest and runs
+	// fn for every tenant, all in one transaction (index builds, drops).
+	UpdateSchema(ctx context.Context, overlay, manifest []byte, fn func(tenant string, tx Tx) error) error
 	// SchemaOverlay returns the stored overlay, nil when none.
 	SchemaOverlay() ([]byte, error)
+	// IndexManifest returns the stored index manifest, nil when none.
+	IndexManifest() ([]byte, error)
 	// Tenants lists the tenants that have data ("" is the default tenant).
 	Tenants() ([]string, error)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
@@ -32,6 +33,12 @@ type Service struct {
 	store  Store
 	schema *schema.Registry
 	Now    func() time.Time // the clock; tests may fix it
+
+	// schemaMu is held shared by every write from the moment it reads the
+	// schema until its commit, and exclusively by schema changes: no write
+	// commits under a schema other than the one it was validated and indexed
+	// with, and an index build never misses a write.
+	schemaMu sync.RWMutex
 }
 
 // NewService returns a Service over store, validating with the registry's live schema.
@@ -53,6 +60,8 @@ type CreateOptions struct {
 // Create validates body (a whole profile) and stores it with its extension
 // records and index entries in one transaction.
 func (s *Service) Create(ctx context.Context, tenant string, body map[string]any, opts CreateOptions) (*Profile, error) {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	doc, err := prepareCreate(c, body)
 	if err != nil {
@@ -80,6 +89,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 // conflict while storing, fails the whole batch with a *LineError naming
 // the body (firstLine is the line number of bodies[0]).
 func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, firstLine int) (int, error) {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	docs := make([]*schema.Doc, len(bodies))
 	for i, body := range bodies {
@@ -320,6 +331,8 @@ type ReplaceOptions struct {
 // replaced wholesale; each extension present in body has its whole record
 // set replaced; absent extensions are untouched.
 func (s *Service) Replace(ctx context.Context, tenant, id string, body map[string]any, opts ReplaceOptions) (*Profile, error) {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	doc, err := c.PrepareProfile(body)
 	if err != nil {
@@ -388,6 +401,8 @@ func (s *Service) change(ctx context.Context, tenant, id string, opts ReplaceOpt
 
 // Delete removes a profile, all its records and its index entries.
 func (s *Service) Delete(ctx context.Context, tenant, id string) error {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	return s.store.Update(ctx, tenant, func(tx Tx) error {
 		p, err := mustProfile(tx, id)
@@ -409,6 +424,8 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 // §10 Q6): single-valued records are replaced, multi-valued records
 // replace the record with the same unique values or are appended.
 func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map[string]any) (*Profile, error) {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	doc, err := c.PrepareExtensions(body)
 	if err != nil {
@@ -460,6 +477,8 @@ func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext stri
 
 func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body map[string]any,
 	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) error {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	e, ok := c.Extension(ext)
 	if !ok {
@@ -497,6 +516,8 @@ type MergeOptions struct {
 // united without duplicates (case-sensitive); extension records merge by
 // the rules of extensions.Merge.
 func (s *Service) Merge(ctx context.Context, tenant, destID, srcID string, opts MergeOptions) (*Profile, error) {
+	s.schemaMu.RLock()
+	defer s.schemaMu.RUnlock()
 	if destID == srcID {
 		return nil, errs.Invalid(CodeMergeSelf, "", "cannot merge customer %q into itself", destID)
 	}

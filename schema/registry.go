@@ -81,28 +81,6 @@ func (r *Registry) AddGuard(guard func(*Compiled) error) {
 // Current returns the live schema.
 func (r *Registry) Current() *Compiled { return r.current.Load() }
 
-// Check builds and compiles the base schema with the overlay without
-// swapping it in: what `profiled check-config` and reload validation run.
-func (r *Registry) Check() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, err := r.build(r.overlay)
-	return err
-}
-
-// Reload re-reads the base schema and swaps in the result. On any problem
-// the old schema stays live and the problems are returned.
-func (r *Registry) Reload() (*Compiled, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.build(r.overlay)
-	if err != nil {
-		return nil, err
-	}
-	r.current.Store(c)
-	return c, nil
-}
-
 // Change applies edit to a copy of the overlay, compiles the result, lets
 // persist store the new overlay (with whatever data change goes with it, in
 // one transaction), and only then swaps the schema in.

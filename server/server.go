@@ -67,6 +67,10 @@ func New(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		Profiles: profile.NewService(db, registry),
 		Metrics:  ops.NewMetrics(),
 	}
+	if err := a.Profiles.SyncSchema(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bring indexes in line with the schema: %w", err)
+	}
 	if !cfg.EGain.Disabled {
 		if a.EGain, err = egain.NewFacade(a.Profiles, db, cfg.EGain, log); err != nil {
 			db.Close()
@@ -239,7 +243,7 @@ func (a *App) registerMetrics() error {
 // schema stays live. Stored profiles are then checked against the new
 // schema in the background: they are counted, never dropped.
 func (a *App) Reload() error {
-	c, err := a.Schema.Reload()
+	c, err := a.Profiles.ReloadSchema(context.Background())
 	if err != nil {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
 		return err

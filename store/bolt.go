@@ -54,6 +54,7 @@ var (
 	bucketTenants  = []byte("tenants")
 	bucketSessions = []byte("sessions")
 	keyOverlay     = []byte("schema_overlay")
+	keyManifest    = []byte("index_manifest")
 
 	bucketProfiles = []byte("profiles")
 	bucketNums     = []byte("nums")
@@ -182,23 +183,25 @@ func (db *DB) Update(ctx context.Context, tenant string, fn func(profile.Tx) err
 	return db.update(ctx, func(btx *bolt.Tx) error { return fn(db.newTx(btx, tenant)) })
 }
 
-// UpdateSchema stores overlay (an empty one removes it) and runs fn for
-// every tenant that has data, in one transaction.
-func (db *DB) UpdateSchema(ctx context.Context, overlay []byte, fn func(tenant string, tx profile.Tx) error) error {
+// UpdateSchema stores overlay and manifest (an empty one removes it) and
+// runs fn for every tenant that has data, in one transaction.
+func (db *DB) UpdateSchema(ctx context.Context, overlay, manifest []byte, fn func(tenant string, tx profile.Tx) error) error {
 	return db.update(ctx, func(btx *bolt.Tx) error {
 		meta := btx.Bucket(bucketMeta)
-		var err error
-		if len(overlay) == 0 {
-			err = meta.Delete(keyOverlay)
-		} else {
-			err = meta.Put(keyOverlay, overlay)
-		}
-		if err != nil {
-			return err
+		for key, value := range map[string][]byte{string(keyOverlay): overlay, string(keyManifest): manifest} {
+			var err error
+			if len(value) == 0 {
+				err = meta.Delete([]byte(key))
+			} else {
+				err = meta.Put([]byte(key), value)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		// Names first: fn changes the tenant buckets being iterated.
 		var tenants []string
-		err = btx.Bucket(bucketTenants).ForEachBucket(func(k []byte) error {
+		err := btx.Bucket(bucketTenants).ForEachBucket(func(k []byte) error {
 			tenants = append(tenants, string(bytes.TrimPrefix(k, tenantPrefix)))
 			return nil
 		})
@@ -227,13 +230,18 @@ func (db *DB) Tenants() ([]string, error) {
 }
 
 // SchemaOverlay returns the stored schema overlay, nil when none.
-func (db *DB) SchemaOverlay() ([]byte, error) {
-	var overlay []byte
+func (db *DB) SchemaOverlay() ([]byte, error) { return db.metaValue(keyOverlay) }
+
+// IndexManifest returns the stored index manifest, nil when none.
+func (db *DB) IndexManifest() ([]byte, error) { return db.metaValue(keyManifest) }
+
+func (db *DB) metaValue(key []byte) ([]byte, error) {
+	var v []byte
 	err := db.view(func(btx *bolt.Tx) error {
-		overlay = bytes.Clone(btx.Bucket(bucketMeta).Get(keyOverlay))
+		v = bytes.Clone(btx.Bucket(bucketMeta).Get(key))
 		return nil
 	})
-	return overlay, err
+	return v, err
 }
 
 // Snapshot calls fn with the size of a consistent copy of the whole file

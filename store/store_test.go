@@ -346,7 +346,7 @@ func TestUpdateSchema(t *testing.T) {
 
 	overlay := []byte(`{"extensions":[]}`)
 	var tenants []string
-	err := db.UpdateSchema(t.Context(), overlay, func(tenant string, tx profile.Tx) error {
+	err := db.UpdateSchema(t.Context(), overlay, nil, func(tenant string, tx profile.Tx) error {
 		tenants = append(tenants, tenant)
 		if err := tx.DropIndex("PHONE"); err != nil {
 			return err
@@ -377,13 +377,13 @@ func TestUpdateSchema(t *testing.T) {
 
 	// A failing fn keeps nothing, not even the overlay.
 	boom := errors.New("boom")
-	if err := db.UpdateSchema(t.Context(), []byte("new"), func(string, profile.Tx) error { return boom }); !errors.Is(err, boom) {
+	if err := db.UpdateSchema(t.Context(), []byte("new"), nil, func(string, profile.Tx) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("UpdateSchema = %v", err)
 	}
 	if o, _ := db.SchemaOverlay(); !bytes.Equal(o, overlay) {
 		t.Errorf("overlay after failure = %q", o)
 	}
-	if err := db.UpdateSchema(t.Context(), nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := db.UpdateSchema(t.Context(), nil, nil, func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if o, _ := db.SchemaOverlay(); o != nil {
@@ -404,7 +404,7 @@ func TestReopen(t *testing.T) {
 		}
 		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1")
 	})
-	if err := db.UpdateSchema(t.Context(), []byte("overlay"), func(string, profile.Tx) error { return nil }); err != nil {
+	if err := db.UpdateSchema(t.Context(), []byte("overlay"), nil, func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.PutSession("s1", []byte("data")); err != nil {
@@ -590,7 +590,7 @@ func TestReadOverlay(t *testing.T) {
 		t.Errorf("ReadOverlay of no file = %+v, %v", doc, err)
 	}
 	db, path := openTest(t)
-	err := db.UpdateSchema(t.Context(), []byte(`{"extensions":[{"name":"orders","type":"list"}]}`), func(string, profile.Tx) error { return nil })
+	err := db.UpdateSchema(t.Context(), []byte(`{"extensions":[{"name":"orders","type":"list"}]}`), nil, func(string, profile.Tx) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,142 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// identifyIDs returns the customer ids identify finds for query.
+func (ts *testServer) identifyIDs(query string) []string {
+	ts.tb.Helper()
+	res := ts.do("GET", "/profiles?"+query, nil)
+	if res.Status != http.StatusOK {
+		ts.tb.Fatalf("identify %s: %d %s", query, res.Status, res.Body)
+	}
+	var found []map[string]any
+	res.JSON(ts.tb, &found)
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i], _ = f["customer_id"].(string)
+	}
+	return ids
+}
+
+// TestSchemaChange_RacingWrites: a key created while writes are in flight
+// indexes every write, whichever schema it started under.
+func TestSchemaChange_RacingWrites(t *testing.T) {
+	ts := mustStart(t)
+	const n = 100
+	for i := 0; i < n; i++ {
+		ts.mustCreate(fmt.Sprintf(`{"customer_id":"r%d","LastName":"v0"}`, i))
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ts.do("PUT", fmt.Sprintf("/profiles/r%d", i), `{"LastName":"v1"}`)
+		}(i)
+	}
+	res := ts.do("POST", "/metadata/identification-keys", `{"name":"ln","attributes":["LastName"]}`)
+	wg.Wait()
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create key: %d %s", res.Status, res.Body)
+	}
+	if got := ts.identifyIDs("LastName=v0&id_key=ln"); len(got) != 0 {
+		t.Errorf("stale entries: LastName=v0 finds %v", got)
+	}
+	if got := ts.identifyIDs("LastName=v1&id_key=ln"); len(got) != n {
+		t.Errorf("LastName=v1 finds %d customers, want %d", len(got), n)
+	}
+}
+
+// TestReload_KeepsIndexesInLineWithKeys: a reload builds the index of a new
+// key, drops the index of a removed key, and a key re-created under the
+// same name starts from a fresh index.
+func TestReload_KeepsIndexesInLineWithKeys(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	base := string(mustRead(t, "../config.yaml"))
+	const nameKey = "    - {name: name,         attributes: [LastName, FirstName]}\n"
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	bruce := ts.mustCreate(`{"FirstName":"Bruce","LastName":"Banner"}`)
+	reload := func(content string) {
+		t.Helper()
+		write(content)
+		if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+			t.Fatalf("reload: %d %s", res.Status, res.Body)
+		}
+	}
+
+	t.Run("NewKeyIndexesExistingProfiles", func(t *testing.T) {
+		reload(strings.Replace(base, nameKey, nameKey+"    - {name: byfirst, attributes: [FirstName]}\n", 1))
+		if got := ts.identifyIDs("FirstName=Bruce&id_key=byfirst"); len(got) != 1 || got[0] != bruce {
+			t.Fatalf("byfirst finds %v, want [%s]", got, bruce)
+		}
+	})
+	t.Run("RemovedKeyThenRecreatedDifferently", func(t *testing.T) {
+		reload(strings.Replace(base, nameKey, "", 1))
+		res := ts.do("POST", "/metadata/identification-keys", `{"name":"name","attributes":["FirstName"]}`)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create key: %d %s", res.Status, res.Body)
+		}
+		if got := ts.identifyIDs("FirstName=banner&id_key=name"); len(got) != 0 {
+			t.Errorf("a stale entry of the old key matches: %v", got)
+		}
+		if got := ts.identifyIDs("FirstName=bruce&id_key=name"); len(got) != 1 {
+			t.Errorf("the new key does not find Bruce: %v", got)
+		}
+	})
+	t.Run("DeletedProfileNeverIdentified", func(t *testing.T) {
+		ts.do("DELETE", "/profiles/"+bruce, nil)
+		if got := ts.identifyIDs("FirstName=bruce&id_key=name&include_profile=yes"); len(got) != 0 {
+			t.Errorf("deleted profile identified: %v", got)
+		}
+	})
+}
+
+
+// TestRecreatedExtensionStartsEmpty: an extension removed from config keeps
+// its data (a reload deletes nothing), but one created anew through the API
+// under that name does not inherit the old records.
+func TestRecreatedExtensionStartsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	base := string(mustRead(t, "../config.yaml"))
+	const extra = "    - {name: Extra, type: multi-valued, attributes: [{name: a, type: string}]}\n"
+	withExtra := strings.Replace(base, "  extensions:\n", "  extensions:\n"+extra, 1)
+	if err := os.WriteFile(cfgPath, []byte(withExtra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	id := ts.mustCreate(`{"FirstName":"Z","Extra":[{"a":"secret-old"}]}`)
+	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", res.Status, res.Body)
+	}
+	res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Extra","type":"multi-valued","attributes":[{"name":"c","type":"integer"}]}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create extension: %d %s", res.Status, res.Body)
+	}
+	var got map[string]any
+	ts.do("GET", "/profiles/"+id+"?extensions=Extra", nil).JSON(t, &got)
+	if recs := got["Extra"].([]any); len(recs) != 0 {
+		t.Errorf("old records reappeared: %v", recs)
+	}
+}
