@@ -5,6 +5,7 @@
 package extensions
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/contactcenter/profiled/errs"
@@ -117,7 +118,9 @@ func UpdateByUnique(e *schema.Extension, records []schema.Record, patch schema.R
 		updated[k] = v
 	}
 	for k, v := range patch {
-		updated[k] = v
+		if !slices.Contains(e.Unique, k) { // unique values select the record; they are not changed
+			updated[k] = v
+		}
 	}
 	out := append([]schema.Record(nil), records...)
 	out[i] = updated
@@ -155,6 +158,23 @@ func Merge(e *schema.Extension, dest, src []schema.Record, preferSource bool) []
 		default:
 			out = append(out, rec)
 		}
+	}
+	return out
+}
+
+// Declared returns records with only the attributes e declares: stored
+// records may hold attributes a schema reload removed, and those must not
+// make an update of the record invalid.
+func Declared(e *schema.Extension, records []schema.Record) []schema.Record {
+	out := make([]schema.Record, len(records))
+	for i, r := range records {
+		kept := make(schema.Record, len(r))
+		for name, v := range r {
+			if _, ok := e.Attribute(name); ok {
+				kept[name] = v
+			}
+		}
+		out[i] = kept
 	}
 	return out
 }

@@ -84,3 +84,17 @@ func TestMerge(t *testing.T) {
 		t.Errorf("empty destination takes the source: %v", got)
 	}
 }
+
+func TestUpdateByUnique_KeepsUniqueValues(t *testing.T) {
+	_, updated, err := extensions.UpdateByUnique(phone, []schema.Record{rec("ABC", "a")}, schema.Record{"Number": "abc", "Note": "b"})
+	if err != nil || updated["Number"] != "ABC" || updated["Note"] != "b" {
+		t.Fatalf("updated %v, %v; the unique value selects the record and is not changed", updated, err)
+	}
+}
+
+func TestDeclared(t *testing.T) {
+	got := extensions.Declared(phone, []schema.Record{{"Number": "1", "Gone": "x"}})
+	if len(got[0]) != 1 || got[0]["Number"] != "1" {
+		t.Fatalf("got %v, want only declared attributes", got)
+	}
+}

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/contactcenter/profiled/errs"
@@ -13,6 +14,7 @@ const (
 	CodeNoIdentificationKey = "NO_IDENTIFICATION_KEY"
 	CodeUnknownKey          = "UNKNOWN_IDENTIFICATION_KEY"
 	CodeUnknownAttribute    = schema.CodeUnknownAttribute
+	CodeBadFilter           = "BAD_PARAMETER"
 )
 
 // MaxIdentifyResults bounds one identify answer; Identification.Truncated
@@ -127,6 +129,7 @@ func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, err
 		return nil, errs.Invalid(CodeNoIdentificationKey, "", "identify needs at least one attribute=value parameter")
 	}
 	out := make([]resolvedFilter, 0, len(filters))
+	seen := map[[2]string]bool{}
 	for _, f := range filters {
 		var rf resolvedFilter
 		if f.Source == "" {
@@ -146,6 +149,10 @@ func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, err
 			}
 			rf.source, rf.attribute = e.Name, a.Name
 		}
+		if seen[[2]string{rf.source, rf.attribute}] {
+			return nil, errs.Invalid(CodeBadFilter, qualifiedName(rf), "%s is given more than once (names are case-insensitive)", qualifiedName(rf))
+		}
+		seen[[2]string{rf.source, rf.attribute}] = true
 		text, err := c.QueryValue(rf.source, rf.attribute, f.Value)
 		if err != nil {
 			return nil, err
@@ -213,6 +220,13 @@ func findFilter(filters []resolvedFilter, source, attr string) (resolvedFilter, 
 	return resolvedFilter{}, false
 }
 
+func qualifiedName(f resolvedFilter) string {
+	if f.source == "" {
+		return f.attribute
+	}
+	return f.source + "." + f.attribute
+}
+
 func qualified(k *schema.IdentificationKey, attr string) string {
 	if k.Source == "" {
 		return attr
@@ -221,17 +235,26 @@ func qualified(k *schema.IdentificationKey, attr string) string {
 }
 
 // remainingFilters are the filters the index prefix does not already check.
+// Filters on one multi-valued extension must hold in the same record, so
+// when any filter on the key's extension is left, the prefix's filters are
+// checked again with it, record by record.
 func remainingFilters(k *schema.IdentificationKey, used int, filters []resolvedFilter) []resolvedFilter {
+	covered := func(f resolvedFilter) bool {
+		return f.source == k.Source && slices.Contains(k.Attributes[:used], f.attribute)
+	}
 	var rest []resolvedFilter
+	sameSourceLeft := false
 	for _, f := range filters {
-		covered := false
-		for _, attr := range k.Attributes[:used] {
-			if f.source == k.Source && f.attribute == attr {
-				covered = true
-			}
-		}
-		if !covered {
+		if !covered(f) {
 			rest = append(rest, f)
+			sameSourceLeft = sameSourceLeft || (k.Source != "" && f.source == k.Source)
+		}
+	}
+	if sameSourceLeft {
+		for _, f := range filters {
+			if covered(f) {
+				rest = append(rest, f)
+			}
 		}
 	}
 	return rest

@@ -496,7 +496,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body 
 		if err != nil {
 			return err
 		}
-		out, err := apply(c, e, recs, rec)
+		out, err := apply(c, e, extensions.Declared(e, recs), rec)
 		if err != nil {
 			return err
 		}

@@ -678,3 +678,19 @@ func TestUnknownRoute(t *testing.T) {
 	wantError(t, ts.do("GET", "/nothing/here", nil), 404, "NOT_FOUND")
 	wantError(t, ts.do("PATCH", "/profiles/x", `{}`), 405, "METHOD_NOT_ALLOWED")
 }
+
+func TestIdentify_FiltersOnOneExtensionMatchOneRecord(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"X","Phone":[{"PhoneNumber":"111","PhoneType":0},{"PhoneNumber":"222","PhoneType":2}]}`)
+	if got := ts.identifyIDs("Phone.PhoneNumber=111&Phone.PhoneType=2"); len(got) != 0 {
+		t.Errorf("filters matched across two records: %v", got)
+	}
+	if got := ts.identifyIDs("Phone.PhoneNumber=222&Phone.PhoneType=2"); len(got) != 1 || got[0] != id {
+		t.Errorf("filters on one record: %v, want [%s]", got, id)
+	}
+	t.Run("ErrSameFilterTwiceInOtherCase", func(t *testing.T) {
+		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&EMAILADDRESS=b@x.com", nil), 400, "BAD_PARAMETER")
+		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&ID_KEY=email&id_key=name", nil), 400, "BAD_PARAMETER")
+		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&id_key=", nil), 400, "BAD_PARAMETER")
+	})
+}

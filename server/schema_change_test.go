@@ -109,7 +109,6 @@ func TestReload_KeepsIndexesInLineWithKeys(t *testing.T) {
 	})
 }
 
-
 // TestRecreatedExtensionStartsEmpty: an extension removed from config keeps
 // its data (a reload deletes nothing), but one created anew through the API
 // under that name does not inherit the old records.
@@ -138,5 +137,35 @@ func TestRecreatedExtensionStartsEmpty(t *testing.T) {
 	ts.do("GET", "/profiles/"+id+"?extensions=Extra", nil).JSON(t, &got)
 	if recs := got["Extra"].([]any); len(recs) != 0 {
 		t.Errorf("old records reappeared: %v", recs)
+	}
+}
+
+// TestReload_RemovedRecordAttribute: after a reload removes a record
+// attribute, reads no longer show it and read-modify-write still works.
+func TestReload_RemovedRecordAttribute(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	base := string(mustRead(t, "../config.yaml"))
+	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	id := ts.mustCreate(exampleProfile(t))
+	without := strings.Replace(base, "        - {name: description,        type: string, length: 256}\n", "", 1)
+	if err := os.WriteFile(cfgPath, []byte(without), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", res.Status, res.Body)
+	}
+	read := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
+	if strings.Contains(string(read.Body), "description") {
+		t.Fatalf("a removed attribute is still shown: %s", read.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id, read.Body); res.Status != http.StatusOK {
+		t.Errorf("writing back what was read: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","prefix":"+1"}`); res.Status != http.StatusNoContent {
+		t.Errorf("update by unique: %d %s", res.Status, res.Body)
 	}
 }

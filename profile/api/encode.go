@@ -1,8 +1,6 @@
 package api
 
 import (
-	"sort"
-
 	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
@@ -60,8 +58,9 @@ func appendMember(b []byte, name string, v any) []byte {
 	return jsonw.AppendValue(b, v)
 }
 
-// appendRecord writes a record's attributes in schema order, then any the
-// schema no longer declares (data outlives schema changes), sorted.
+// appendRecord writes a record's attributes in schema order. Attributes
+// the schema no longer declares are not shown, as for core attributes: a
+// client that reads, modifies and writes back must not send them.
 func appendRecord(b []byte, e *schema.Extension, r schema.Record) []byte {
 	b = append(b, '{')
 	n := 0
@@ -74,24 +73,6 @@ func appendRecord(b []byte, e *schema.Extension, r schema.Record) []byte {
 			b = jsonw.AppendString(b, name)
 			b = append(b, ':')
 			b = jsonw.AppendValue(b, v)
-			n++
-		}
-	}
-	if n < len(r) {
-		var extra []string
-		for name := range r {
-			if _, ok := e.Attribute(name); !ok {
-				extra = append(extra, name)
-			}
-		}
-		sort.Strings(extra)
-		for _, name := range extra {
-			if n > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.AppendString(b, name)
-			b = append(b, ':')
-			b = jsonw.AppendValue(b, r[name])
 			n++
 		}
 	}

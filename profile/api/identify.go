@@ -47,13 +47,22 @@ func (h *Handler) identify(c echo.Context) error {
 func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 	var q profile.IdentifyQuery
 	params := c.QueryParams()
+	reserved := map[string]bool{}
 	for name, values := range params {
-		if len(values) > 1 {
+		lower := strings.ToLower(name)
+		if len(values) > 1 || reserved[lower] {
 			return q, errs.Invalid(CodeBadParameter, name, "query parameter %q is given more than once", name)
 		}
 		v := values[0]
-		switch strings.ToLower(name) {
+		switch lower {
+		case "id_key", "include_profile", "extensions", "include_extensions":
+			reserved[lower] = true
+		}
+		switch lower {
 		case "id_key":
+			if v == "" {
+				return q, errs.Invalid(CodeBadParameter, name, "id_key has no value")
+			}
 			q.Key = v
 		case "include_profile":
 			switch strings.ToLower(v) {
