@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -152,7 +153,9 @@ func (b *builder) extension(d ExtensionDoc, origin Origin) (Extension, bool) {
 			b.fail(d.Line, d.Name, "unique names %q, which is not an attribute of the extension", u)
 			continue
 		}
-		e.Unique = append(e.Unique, a.Name)
+		if !slices.Contains(e.Unique, a.Name) {
+			e.Unique = append(e.Unique, a.Name)
+		}
 	}
 	return e, len(b.problems) == before
 }
@@ -163,7 +166,8 @@ func (b *builder) key(d KeyDoc, def *Definition, origin Origin) (IdentificationK
 	}
 	k := IdentificationKey{Name: d.Name, Unique: d.Unique.Value, Origin: origin}
 	declared := strings.TrimSpace(d.Source)
-	if strings.EqualFold(declared, "profile") {
+	declaredProfile := strings.EqualFold(declared, "profile")
+	if declaredProfile {
 		declared = ""
 	}
 	if len(d.Attributes) == 0 {
@@ -178,8 +182,8 @@ func (b *builder) key(d KeyDoc, def *Definition, origin Origin) (IdentificationK
 		src, name, dotted := strings.Cut(raw, ".")
 		if !dotted {
 			src, name = declared, raw
-		} else if declared != "" && !strings.EqualFold(src, declared) {
-			b.fail(d.Line, d.Name, "attribute %q is not from the key's source %q", raw, declared)
+		} else if (declared != "" || declaredProfile) && !strings.EqualFold(src, declared) {
+			b.fail(d.Line, d.Name, "attribute %q is not from the key's source, %s", raw, sourceLabel(declared))
 			return k, false
 		}
 		if i == 0 {

@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,6 +49,7 @@ func (c *Compiled) PrepareExtensions(body map[string]any) (*Doc, error) {
 
 func (c *Compiled) prepare(body map[string]any, withCore bool) (*Doc, error) {
 	canon := make(map[string]any, len(body))
+	var cleared []string // single-valued extensions given as [] : remove the record
 	for name, v := range body {
 		if v == nil {
 			continue // null means "no value", as if the key were absent
@@ -56,11 +58,17 @@ func (c *Compiled) prepare(body map[string]any, withCore bool) (*Doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		v = value
-		if _, dup := canon[canonical]; dup {
+		if _, dup := canon[canonical]; dup || slices.Contains(cleared, canonical) {
 			return nil, errs.Invalid(CodeInvalidBody, name, "%q is given twice (names are case-insensitive)", canonical)
 		}
-		canon[canonical] = v
+		switch {
+		case value == nil:
+			cleared = append(cleared, canonical)
+		case isEmptyList(value) && c.isCoreAttribute(canonical):
+			// An empty list is no value, like null.
+		default:
+			canon[canonical] = value
+		}
 	}
 	if err := c.checkUnauthorized("", canon); err != nil {
 		return nil, err
@@ -72,7 +80,24 @@ func (c *Compiled) prepare(body map[string]any, withCore bool) (*Doc, error) {
 	if err := validator.Validate(canon); err != nil {
 		return nil, c.validationError(err)
 	}
-	return c.normalizeDoc(canon)
+	doc, err := c.normalizeDoc(canon)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range cleared {
+		doc.Extensions[name] = []Record{}
+	}
+	return doc, nil
+}
+
+func isEmptyList(v any) bool {
+	l, ok := v.([]any)
+	return ok && len(l) == 0
+}
+
+func (c *Compiled) isCoreAttribute(name string) bool {
+	_, ok := c.Attribute(name)
+	return ok
 }
 
 // canonicalMember resolves one top-level body member to its schema name and

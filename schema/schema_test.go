@@ -71,6 +71,7 @@ func TestBuild_Problems(t *testing.T) {
 		{"KeyUnknownSource", "profile:\n  - {name: A, type: string}\nidentification_keys:\n  - {name: k, source: Nope, attributes: [a]}\n", []string{`source "Nope" is not an extension`}},
 		{"KeyUnknownAttribute", "profile:\n  - {name: A, type: string}\nidentification_keys:\n  - {name: k, attributes: [B]}\n", []string{`attribute "B" is not defined in the profile`}},
 		{"KeyMixedSources", "profile:\n  - {name: A, type: string}\nextensions:\n  - {name: E, type: multi-valued, attributes: [{name: b, type: string}]}\nidentification_keys:\n  - {name: k, attributes: [A, E.b]}\n", []string{"never both"}},
+		{"KeyProfileSourceWithExtensionAttribute", "profile:\n  - {name: A, type: string}\nextensions:\n  - {name: E, type: multi-valued, attributes: [{name: b, type: string}]}\nidentification_keys:\n  - {name: k, source: profile, attributes: [E.b]}\n", []string{`is not from the key's source`}},
 		{"KeyDuplicate", "profile:\n  - {name: A, type: string}\nidentification_keys:\n  - {name: k, attributes: [A]}\n  - {name: K, attributes: [A]}\n", []string{`"K": identification key is already defined`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,5 +220,55 @@ func TestQueryValue(t *testing.T) {
 	}
 	if _, err := c.QueryValue("", "N", "seven"); errs.KindOf(err) != errs.KindInvalid {
 		t.Errorf("a non-integer query value: %v", err)
+	}
+}
+
+func TestNormalise_CanonicalValues(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: DOB, type: date}
+  - {name: N, type: integer}
+  - {name: Bal, type: currency}
+  - {name: Emails, type: string, multi_valued: true}
+extensions:
+  - {name: Addr, type: single-valued, attributes: [{name: City, type: string}]}
+`)
+	for _, tc := range []struct {
+		body, attr string
+		want       any
+	}{
+		{`{"DOB":"1962-05-10T00:00:00+14:00"}`, "DOB", "1962-05-10"},
+		{`{"DOB":"1962-05-10T23:30:00-05:00"}`, "DOB", "1962-05-10"},
+		{`{"N":1.0}`, "N", json.Number("1")},
+		{`{"N":1e3}`, "N", json.Number("1000")},
+		{`{"N":"-2147483648"}`, "N", json.Number("-2147483648")},
+		{`{"Bal":1.50}`, "Bal", json.Number("1.5")},
+		{`{"Bal":"-0"}`, "Bal", json.Number("0")},
+		{`{"Bal":1e3}`, "Bal", json.Number("1000")},
+		{`{"Bal":100}`, "Bal", json.Number("100")},
+	} {
+		doc, err := c.PrepareProfile(body(t, tc.body))
+		if err != nil {
+			t.Errorf("%s: %v", tc.body, err)
+			continue
+		}
+		if got := doc.Attributes[tc.attr]; !equal(got, tc.want) {
+			t.Errorf("%s: %s = %#v, want %#v", tc.body, tc.attr, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`} {
+		if _, err := c.PrepareProfile(body(t, bad)); errs.KindOf(err) != errs.KindInvalid {
+			t.Errorf("%s accepted: %v", bad, err)
+		}
+	}
+	doc, err := c.PrepareProfile(body(t, `{"Emails":[],"Addr":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, set := doc.Attributes["Emails"]; set {
+		t.Errorf("an empty list is no value: %v", doc.Attributes)
+	}
+	if recs, set := doc.Extensions["Addr"]; !set || len(recs) != 0 {
+		t.Errorf("[] for a single-valued extension removes its record: %v", doc.Extensions)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -89,12 +90,17 @@ func isDatetime(v any) bool {
 }
 
 // parseDate accepts yyyy-MM-dd and, because eGain sends dates of birth as
-// midnight datetimes, an ISO 8601 datetime (its UTC date is kept).
+// midnight datetimes, an ISO 8601 datetime, whose calendar date is kept as
+// written (in its own offset: 1962-05-10T00:00:00+14:00 is May 10).
 func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(DateLayout, s); err == nil {
 		return t, nil
 	}
-	return parseDatetime(s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", s)
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
 // parseDatetime accepts ISO 8601 with an offset or Z, with or without
@@ -126,15 +132,16 @@ func normalize(t Type, v any) (any, error) {
 			return s, nil
 		}
 	case TypeInteger, TypeLong:
-		bits := 32
+		bits, lo, hi := 32, int64(math.MinInt32), int64(math.MaxInt32)
 		if t == TypeLong {
-			bits = 64
+			bits, lo, hi = 64, math.MinInt64, math.MaxInt64
 		}
-		n, err := strconv.ParseInt(numberText(v), 10, bits)
-		if err != nil {
+		// Integral numbers written as 1.0 or 1e3 are integers too.
+		r, ok := new(big.Rat).SetString(numberText(v))
+		if !ok || !r.IsInt() || !r.Num().IsInt64() || r.Num().Int64() < lo || r.Num().Int64() > hi {
 			return nil, fmt.Errorf("%v is not a %d-bit integer", v, bits)
 		}
-		return json.Number(strconv.FormatInt(n, 10)), nil
+		return json.Number(strconv.FormatInt(r.Num().Int64(), 10)), nil
 	case TypeDouble:
 		f, err := strconv.ParseFloat(numberText(v), 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
@@ -142,11 +149,15 @@ func normalize(t Type, v any) (any, error) {
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
 	case TypeCurrency:
-		text := numberText(v)
-		if _, err := strconv.ParseFloat(text, 64); err != nil {
-			return nil, fmt.Errorf("%v is not an amount", v)
+		// Amounts are exact decimals with at most 4 places, stored in one
+		// form (1.50 and 1.5 are one amount, -0 is 0) so they compare and
+		// index alike.
+		r, ok := new(big.Rat).SetString(numberText(v))
+		if !ok || !new(big.Rat).Mul(r, big.NewRat(10000, 1)).IsInt() {
+			return nil, fmt.Errorf("%v is not an amount with at most 4 decimals", v)
 		}
-		return json.Number(text), nil
+		text := strings.TrimRight(r.FloatString(4), "0")
+		return json.Number(strings.TrimSuffix(text, ".")), nil
 	case TypeDate:
 		if s, ok := v.(string); ok {
 			d, err := parseDate(s)
