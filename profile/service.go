@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -611,11 +609,4 @@ func asList(v any) []any {
 		return list
 	}
 	return []any{v}
-}
-
-// ParseRevision reads an ETag / If-Match value ("3" or W/"3" or "\"3\"").
-func ParseRevision(tag string) (uint64, bool) {
-	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-	n, err := strconv.ParseUint(strings.Trim(tag, `"`), 10, 64)
-	return n, err == nil && n > 0
 }

@@ -323,6 +323,9 @@ func TestReplaceProfile(t *testing.T) {
 			t.Fatalf("matching If-Match: %d %s", res.Status, res.Body)
 		}
 		wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"B"}`, "If-Match", etag), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+		current := ts.do("GET", "/profiles/"+id, nil).Header.Get("ETag")
+		wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"B"}`, "If-Match", "W/"+current), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+		wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"B"}`, "If-Match", "abc"), http.StatusBadRequest, "BAD_PARAMETER")
 		var got map[string]any
 		ts.do("GET", "/profiles/"+id, nil).JSON(t, &got)
 		if got["FirstName"] != "A" {
@@ -486,7 +489,38 @@ func TestMergeProfiles(t *testing.T) {
 		other := ts.mustCreate(`{"FirstName":"X"}`)
 		wantError(t, ts.do("PUT", "/profiles/"+dest+"/merge/"+other, `{"forcemerge":true}`), http.StatusBadRequest, "MALFORMED_JSON")
 	})
+	t.Run("LooseBody", func(t *testing.T) {
+		other := ts.mustCreate(`{"FirstName":"Y","Phone":[{"PhoneNumber":"1","description":"other"}]}`)
+		if res := ts.do("PUT", "/profiles/"+dest+"/merge/"+other, `{"agent_id":1234,"force_merge":"true","reason":"dup"}`); res.Status != http.StatusNoContent {
+			t.Fatalf("merge with a loosely typed body: %d %s", res.Status, res.Body)
+		}
+		var got struct{ Phone []map[string]any }
+		ts.do("GET", "/profiles/"+dest+"?extensions=Phone", nil).JSON(t, &got)
+		if got.Phone[0]["description"] != "other" {
+			t.Errorf("force_merge \"true\" did not take the source's record: %v", got.Phone)
+		}
+	})
 }
+
+func TestBasePath(t *testing.T) {
+	cfg := configWith(t, `  base_path: ""`, `  base_path: "/genesys/1/cs"`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	res := ts.do("POST", "/genesys/1/cs/profiles", `{"FirstName":"Prefixed"}`)
+	if res.Status != http.StatusCreated || !strings.HasPrefix(res.Header.Get("Location"), "/genesys/1/cs/profiles/") {
+		t.Fatalf("create under the base path: %d, Location %q", res.Status, res.Header.Get("Location"))
+	}
+	if got := ts.do("GET", res.Header.Get("Location"), nil); got.Status != http.StatusOK {
+		t.Errorf("following Location: %d", got.Status)
+	}
+	res = ts.do("POST", "/genesys/1/cs/metadata/identification-keys", `{"name":"title","attributes":["Title"]}`)
+	if res.Header.Get("Location") != "/genesys/1/cs/metadata/identification-keys/title" {
+		t.Errorf("key Location %q", res.Header.Get("Location"))
+	}
+	if got := ts.do("GET", "/profiles/"+strings.TrimPrefix(ts.do("POST", "/profiles", `{"FirstName":"Root"}`).Header.Get("Location"), "/profiles/"), nil); got.Status != http.StatusOK {
+		t.Errorf("the root mount still serves: %d", got.Status)
+	}
+}
+
 
 func TestRestart_KeepsEverything(t *testing.T) {
 	ts := mustStart(t)
@@ -548,6 +582,17 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	t.Run("ErrBadTenant", func(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles/"+id, nil, tenant, "../../x"), 400, "INVALID_TENANT")
+		req, _ := http.NewRequest("GET", ts.HTTP.URL+"/profiles/"+id, nil)
+		req.Header.Add(tenant, "101")
+		req.Header.Add(tenant, "202")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("two tenant headers: %d, want 400", res.StatusCode)
+		}
 	})
 }
 

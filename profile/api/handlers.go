@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -41,6 +42,7 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // Handler serves the Genesys-style API.
@@ -93,6 +95,10 @@ var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Tenant reads and checks the tenant header; "" is the default tenant.
 func Tenant(r *http.Request) (string, error) {
+	values := r.Header.Values(TenantHeader)
+	if len(values) > 1 {
+		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s is given more than once", TenantHeader)
+	}
 	t := r.Header.Get(TenantHeader)
 	if t == "" {
 		return "", nil
@@ -160,7 +166,7 @@ func (h *Handler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/profiles/"+url.PathEscape(p.ID))
+	c.Response().Header().Set(echo.HeaderLocation, childLocation(c, p.ID))
 	c.Response().Header().Set("ETag", etag(p.Rev))
 	return c.JSON(http.StatusCreated, map[string]string{"customer_id": p.ID})
 }
@@ -245,14 +251,15 @@ func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// mergeBody accepts the merge fields of both vendor families (spec §3.6).
+// mergeBody accepts the merge fields of both vendor families (spec §3.6),
+// as loosely typed as the rest of the API; only the flags matter here.
 type mergeBody struct {
-	AgentID               string `json:"agent_id"`
-	ForceMerge            bool   `json:"force_merge"`
-	Reason                string `json:"reason"`
-	Description           string `json:"description"`
-	KeepUniqFromSrc       bool   `json:"keep_uniq_from_src"`
-	KeepActiveServiceOnly bool   `json:"keep_active_service_only"`
+	AgentID               json.RawMessage  `json:"agent_id"`
+	ForceMerge            schema.LooseBool `json:"force_merge"`
+	Reason                json.RawMessage  `json:"reason"`
+	Description           json.RawMessage  `json:"description"`
+	KeepUniqFromSrc       schema.LooseBool `json:"keep_uniq_from_src"`
+	KeepActiveServiceOnly schema.LooseBool `json:"keep_active_service_only"`
 }
 
 func (h *Handler) merge(c echo.Context) error {
@@ -266,7 +273,7 @@ func (h *Handler) merge(c echo.Context) error {
 			return err
 		}
 	}
-	opts := profile.MergeOptions{PreferSource: body.ForceMerge || body.KeepUniqFromSrc}
+	opts := profile.MergeOptions{PreferSource: body.ForceMerge.Value || body.KeepUniqFromSrc.Value}
 	if _, err := h.profiles.Merge(c.Request().Context(), tenant, c.Param("id"), c.Param("source"), opts); err != nil {
 		return err
 	}
@@ -290,17 +297,31 @@ func decodeStrict(c echo.Context, v any, code string) error {
 	return nil
 }
 
+// childLocation is the Location of a resource created under the request's
+// path, so it carries genesys.base_path when the request came through it.
+func childLocation(c echo.Context, name string) string {
+	return c.Request().URL.Path + "/" + url.PathEscape(name)
+}
+
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
 
-// ifMatchRevision reads If-Match; absent or "*" means no precondition.
+// neverMatches is a revision no profile reaches.
+const neverMatches = math.MaxUint64
+
+// ifMatchRevision reads If-Match: absent or "*" is no precondition. Tags
+// compare strongly (RFC 9110 §13.1.1), so a weak tag never matches and is
+// answered 412 like a stale one. A bare revision (3) is accepted too.
 func ifMatchRevision(r *http.Request) (uint64, error) {
-	tag := r.Header.Get("If-Match")
+	tag := strings.TrimSpace(r.Header.Get("If-Match"))
 	if tag == "" || tag == "*" {
 		return 0, nil
 	}
-	rev, ok := profile.ParseRevision(tag)
-	if !ok {
-		return 0, errs.Invalid(CodeBadParameter, "If-Match", "If-Match must be an ETag returned by this API")
+	if strings.HasPrefix(tag, "W/") {
+		return neverMatches, nil
+	}
+	rev, err := strconv.ParseUint(strings.Trim(tag, `"`), 10, 64)
+	if err != nil || rev == 0 {
+		return 0, errs.Invalid(CodeBadParameter, "If-Match", "If-Match must be one ETag returned by this API")
 	}
 	return rev, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -100,7 +99,7 @@ func (h *Handler) createExtension(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/metadata/profiles/extensions/"+url.PathEscape(e.Name))
+	c.Response().Header().Set(echo.HeaderLocation, childLocation(c, e.Name))
 	return c.JSON(http.StatusCreated, map[string]string{"name": e.Name})
 }
 
@@ -137,7 +136,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/metadata/identification-keys/"+url.PathEscape(k.Name))
+	c.Response().Header().Set(echo.HeaderLocation, childLocation(c, k.Name))
 	return c.JSON(http.StatusCreated, map[string]string{"name": k.Name})
 }
 
