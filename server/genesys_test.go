@@ -521,7 +521,6 @@ func TestBasePath(t *testing.T) {
 	}
 }
 
-
 func TestRestart_KeepsEverything(t *testing.T) {
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
