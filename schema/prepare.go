@@ -319,6 +319,10 @@ func (c *Compiled) CheckRecord(ext string, rec Record) error {
 // QueryValue normalises a value given in a query (identify, search) for an
 // attribute of the profile (source "") or of an extension, into index text.
 func (c *Compiled) QueryValue(source, attr, raw string) (string, error) {
+	field := attr
+	if source != "" {
+		field = source + "." + attr
+	}
 	var a *Attribute
 	var ok bool
 	if source == "" {
@@ -327,11 +331,11 @@ func (c *Compiled) QueryValue(source, attr, raw string) (string, error) {
 		a, ok = e.Attribute(attr)
 	}
 	if !ok {
-		return "", errs.Invalid(CodeUnknownAttribute, attr, "%q is not a known attribute", attr)
+		return "", errs.Invalid(CodeUnknownAttribute, field, "%q is not a known attribute", field)
 	}
 	v, err := normalize(a.Type, raw)
 	if err != nil {
-		return "", errs.Invalid(CodeInvalidValue, attr, "%s: %v", attr, err)
+		return "", errs.Invalid(CodeInvalidValue, field, "%s: %v", field, err)
 	}
 	return IndexText(v), nil
 }
