@@ -28,10 +28,12 @@ bench: ## build, micro-benchmarks, then the end-to-end harness (docs/performance
 	-$(GO) run ./cmd/bench -bin $(BIN) -config config.yaml -sizes $(BENCH_SIZES) -out docs/performance.md $(BENCH_FLAGS)
 
 fuzz: ## run every fuzz target for FUZZTIME each
-	@for target in $$($(GO) test -list 'Fuzz.*' $(PKGS) 2>/dev/null | grep '^Fuzz'); do \
-		pkg=$$(grep -rl "func $$target(" --include='*_test.go' . | head -1 | xargs dirname); \
-		echo "== $$pkg $$target"; \
-		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		targets=$$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); \
+		for target in $$targets; do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
 	done
 
 image: ## static binary and a FROM scratch image
