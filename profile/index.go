@@ -55,13 +55,9 @@ func loadIndexed(tx Tx, c *schema.Compiled, p *Profile) (indexed, error) {
 // extension records yield several). A tuple whose components are all empty
 // is not indexed.
 func keyEntries(k *schema.IdentificationKey, in indexed) ([][]string, error) {
-	var rows []map[string]any
+	rows := in.records[k.Source]
 	if k.Source == "" {
-		rows = []map[string]any{in.attributes}
-	} else {
-		for _, r := range in.records[k.Source] {
-			rows = append(rows, r)
-		}
+		rows = []schema.Record{in.attributes}
 	}
 	var out [][]string
 	for _, row := range rows {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -90,6 +89,6 @@ func TestCompose_Stack(t *testing.T) {
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		t.Fatal(fmt.Sprintf("profile lost across a container restart: %d", res.StatusCode))
+		t.Fatalf("profile lost across a container restart: %d", res.StatusCode)
 	}
 }

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// diskFault is what the injected commit fault returns; its text must never
+// errDiskFault is what the injected commit fault returns; its text must never
 // reach a client.
-var diskFault = errors.New("write /var/lib/profiled/profiles.db: input/output error")
+var errDiskFault = errors.New("write /var/lib/profiled/profiles.db: input/output error")
 
 func (ts *testServer) injectCommitFault(f func() error) {
 	ts.tb.Helper()
@@ -87,7 +87,7 @@ func TestStoreFault(t *testing.T) {
 		{"EditSystemPrefix", "PUT", "/system/ws/v12/interaction/customer", `{"id":"` + num + `","level":{"value":"Gold"}}`, "application/xml"},
 	}
 
-	ts.injectCommitFault(func() error { return diskFault })
+	ts.injectCommitFault(func() error { return errDiskFault })
 	t.Run("Fault", func(t *testing.T) {
 		for _, w := range genesysWrites {
 			t.Run("Genesys"+w.name, func(t *testing.T) {
@@ -223,7 +223,7 @@ func TestStoreFault_UnderLoad(t *testing.T) {
 		case <-done:
 		default:
 			if on {
-				ts.injectCommitFault(func() error { return diskFault })
+				ts.injectCommitFault(func() error { return errDiskFault })
 			} else {
 				ts.injectCommitFault(nil)
 			}
