@@ -52,6 +52,9 @@ type Facade struct {
 	validate  Options
 	log       zerolog.Logger
 	editLocks [64]sync.Mutex // see lockCustomer
+	// lookupLimit caps each search lookup (profile.MaxIdentifyResults;
+	// tests lower it).
+	lookupLimit int
 }
 
 // user is a configured agent.
@@ -91,7 +94,8 @@ func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.
 				ContactPoint:  cfg.CustomAttributes.ContactPoint,
 			},
 		},
-		log: log,
+		log:         log,
+		lookupLimit: profile.MaxIdentifyResults,
 	}
 	cost := bcrypt.DefaultCost
 	for i, u := range cfg.Users {

@@ -289,7 +289,7 @@ func (f *Facade) getByIDs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := f.load(ctx, r.tenant, ids)
+	items, err := f.load(ctx, r.tenant, ids, nil)
 	if err != nil {
 		return err
 	}
@@ -317,11 +317,15 @@ func (f *Facade) search(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	ids, err := f.match(ctx, r.tenant, q)
+	cand, err := f.match(ctx, r.tenant, q)
 	if err != nil {
 		return err
 	}
-	items, err := f.load(ctx, r.tenant, ids)
+	matches, exts, err := filter(f.profiles.Schema(), cand.check)
+	if err != nil {
+		return err
+	}
+	items, err := f.load(ctx, r.tenant, cand.ids, matches, exts...)
 	if err != nil {
 		return err
 	}
@@ -330,6 +334,9 @@ func (f *Facade) search(c echo.Context) error {
 		if f.mayAccess(r, &it.customer) {
 			visible = append(visible, it)
 		}
+	}
+	if err := cand.checkWindow(q.Page, len(visible)); err != nil {
+		return err
 	}
 	sortItems(visible, q.Sort, q.Desc)
 	page := window(visible, q.Page)
@@ -345,20 +352,28 @@ type item struct {
 	customer Customer
 }
 
-// load reads profiles ids as published customers.
-func (f *Facade) load(ctx context.Context, tenant string, ids []string) ([]item, error) {
-	ps, err := f.profiles.GetMany(ctx, tenant, ids, f.mapper.extensions())
+// load reads profiles ids as published customers, skipping those keep (if
+// not nil) refuses; exts are extensions keep reads on top of those the
+// mapping needs.
+func (f *Facade) load(ctx context.Context, tenant string, ids []string, keep func(*profile.Profile) bool, exts ...string) ([]item, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ps, err := f.profiles.GetMany(ctx, tenant, ids, append(f.mapper.extensions(), exts...))
 	if err != nil {
 		return nil, err
 	}
-	items := make([]item, len(ps))
-	for i, p := range ps {
+	items := make([]item, 0, len(ps))
+	for _, p := range ps {
+		if keep != nil && !keep(p) {
+			continue
+		}
 		c, err := f.mapper.customerOf(p)
 		if err != nil {
 			return nil, err
 		}
 		publish(&c, p)
-		items[i] = item{profile: p, customer: c}
+		items = append(items, item{profile: p, customer: c})
 	}
 	return items, nil
 }

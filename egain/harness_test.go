@@ -65,6 +65,9 @@ type harness struct {
 	f      *Facade
 	srv    *httptest.Server
 	clock  *fakeClock
+	// lookupLimit, when set, replaces the facade's search lookup limit
+	// (applied on start, before the server runs).
+	lookupLimit int
 }
 
 // testEGainConfig is config.yaml's egain section with test users: agent
@@ -116,6 +119,9 @@ func (h *harness) start() {
 		t.Fatal(err)
 	}
 	h.f.sessions.now, h.f.throttle.now = h.clock.Now, h.clock.Now
+	if h.lookupLimit > 0 {
+		h.f.lookupLimit = h.lookupLimit
+	}
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		if IsFacadePath(c.Request().URL.Path) {

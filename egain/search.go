@@ -7,73 +7,331 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 )
 
-// match runs each search criterion on its identification index (no
-// scans) and intersects the customer id sets (criteria are ANDed), keeping
-// the order of the first.
-func (f *Facade) match(ctx context.Context, tenant string, q *SearchQuery) ([]string, error) {
-	var lookups []func() ([]string, error)
-	lookup := func(key string, values ...string) func() ([]string, error) {
-		return func() ([]string, error) { return f.profiles.Lookup(ctx, tenant, key, values, 0) }
-	}
-	if q.Email != "" {
-		lookups = append(lookups, lookup(f.mapper.Keys.Email, q.Email))
-	}
-	if q.Phone != "" {
-		lookups = append(lookups, func() ([]string, error) { return f.phoneMatches(ctx, tenant, q.Phone) })
-	}
-	for _, name := range sortedKeys(q.Custom) {
-		lookups = append(lookups, lookup(f.mapper.Keys.Custom, name, q.Custom[name]))
-	}
-	if a := q.Activity; a != nil {
-		lookups = append(lookups, func() ([]string, error) {
-			fixed := []string{a.Type, strconv.FormatBool(a.IsRead), strconv.FormatBool(a.IsSecure), a.Mode}
-			return f.profiles.LookupRange(ctx, tenant, f.mapper.Keys.Activity, fixed, bound(a.SentDate.From), bound(a.SentDate.To), 0)
-		})
-	}
-	if r := q.Created; r != nil {
-		lookups = append(lookups, func() ([]string, error) {
-			return f.profiles.CreatedBetween(ctx, tenant, r.From, r.To, 0)
-		})
-	}
-	var result []string
-	for i, run := range lookups {
-		ids, err := run()
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			result = ids
-		} else {
-			in := make(map[string]bool, len(ids))
-			for _, id := range ids {
-				in[id] = true
-			}
-			result = slices.DeleteFunc(result, func(id string) bool { return !in[id] })
-		}
-		if len(result) == 0 {
-			return nil, nil
-		}
-	}
-	return result, nil
+// A search runs every criterion on its identification index, never a scan.
+// Each lookup stops at f.lookupLimit ids; one that returned fewer is
+// complete. The complete id lists are intersected (criteria are ANDed) and
+// the criteria whose lookup was cut off are then tested on those candidates
+// only, against the profile data their index is built from, so the answer
+// is exact. When every lookup was cut off, the candidates are the first
+// criterion's ids and the answer is bounded: every customer returned
+// matches, but matching customers beyond those ids are not reachable (see
+// checkWindow and docs/egain.md).
+
+// criterion is one search criterion: its index lookup, and the same test on
+// a loaded profile for when the lookup was cut off.
+type criterion struct {
+	name string // the query parameter, for messages
+	// lookup returns at most limit ids; complete is false when it stopped
+	// at the limit.
+	lookup func(ctx context.Context, tenant string, limit int) (ids []string, complete bool, err error)
+	// test prepares the profile test for schema c; exts are the extensions
+	// it reads, to be loaded with the candidates.
+	test func(c *schema.Compiled) (match func(*profile.Profile) bool, exts []string, err error)
 }
 
-// phoneMatches is the union of every phone key's matches.
-func (f *Facade) phoneMatches(ctx context.Context, tenant, phone string) ([]string, error) {
-	var out []string
-	for _, key := range f.mapper.Keys.Phone {
-		ids, err := f.profiles.Lookup(ctx, tenant, key, []string{phone}, 0)
+// candidates is what match found: the customers to load, the criteria
+// still to test on them, and whether the answer is bounded (every lookup
+// was cut off, so matching customers may lie beyond ids).
+type candidates struct {
+	ids     []string
+	check   []criterion
+	bounded bool
+	limit   int    // the lookup limit
+	by      string // bounded: the criterion whose ids are the candidates
+}
+
+// match runs the lookups of q's criteria and intersects the complete ones.
+func (f *Facade) match(ctx context.Context, tenant string, q *SearchQuery) (candidates, error) {
+	limit := f.lookupLimit
+	if limit <= 0 {
+		limit = profile.MaxIdentifyResults
+	}
+	var (
+		ids      []string
+		have     bool // some lookup was complete: ids is exact for it
+		cut      []criterion
+		firstCut []string
+	)
+	for _, c := range f.criteria(q) {
+		list, complete, err := c.lookup(ctx, tenant, limit)
 		if err != nil {
-			return nil, err
+			return candidates{}, err
 		}
-		for _, id := range ids {
-			if !slices.Contains(out, id) {
-				out = append(out, id)
+		switch {
+		case !complete:
+			if len(cut) == 0 {
+				firstCut = list
+			}
+			cut = append(cut, c)
+		case !have:
+			ids, have = list, true
+		default:
+			in := make(map[string]bool, len(list))
+			for _, id := range list {
+				in[id] = true
+			}
+			ids = slices.DeleteFunc(ids, func(id string) bool { return !in[id] })
+		}
+		if have && len(ids) == 0 {
+			return candidates{}, nil
+		}
+	}
+	if have {
+		return candidates{ids: ids, check: cut}, nil
+	}
+	// Every lookup was cut off: the first one's ids hold only matches of
+	// its criterion; the others are tested on them.
+	return candidates{ids: firstCut, check: cut[1:], bounded: true, limit: limit, by: cut[0].name}, nil
+}
+
+// criteria lists q's criteria in a fixed order: email, phone, custom.<name>
+// by name, activity, created.
+func (f *Facade) criteria(q *SearchQuery) []criterion {
+	var out []criterion
+	keys := f.mapper.Keys
+	if q.Email != "" {
+		out = append(out, f.keyCriterion("email", keys.Email, []string{q.Email}, nil))
+	}
+	if q.Phone != "" {
+		var anyOf []criterion
+		for _, key := range keys.Phone {
+			anyOf = append(anyOf, f.keyCriterion("phone", key, []string{q.Phone}, nil))
+		}
+		out = append(out, union("phone", anyOf))
+	}
+	for _, name := range sortedKeys(q.Custom) {
+		out = append(out, f.keyCriterion("custom."+name, keys.Custom, []string{name, q.Custom[name]}, nil))
+	}
+	if a := q.Activity; a != nil {
+		fixed := []string{a.Type, strconv.FormatBool(a.IsRead), strconv.FormatBool(a.IsSecure), a.Mode}
+		out = append(out, f.keyCriterion("activity", keys.Activity, fixed, &[2]string{bound(a.SentDate.From), bound(a.SentDate.To)}))
+	}
+	if r := q.Created; r != nil {
+		out = append(out, criterion{
+			name: "created",
+			lookup: func(ctx context.Context, tenant string, limit int) ([]string, bool, error) {
+				ids, err := f.profiles.CreatedBetween(ctx, tenant, r.From, r.To, limit)
+				return ids, len(ids) < limit, err
+			},
+			test: func(*schema.Compiled) (func(*profile.Profile) bool, []string, error) {
+				// The creation index clamps bounds to the years 1678-2262,
+				// where every stored creation time lies, so the unclamped
+				// range selects the same customers.
+				return func(p *profile.Profile) bool { return r.Contains(p.Created) }, nil, nil
+			},
+		})
+	}
+	return out
+}
+
+// keyCriterion looks up identification key `key`: entries starting with
+// values (raw query values) and, with bounds, continuing with a value in
+// [bounds[0], bounds[1]] ("" is open). Its profile test reads the same
+// attributes or extension records the index is built from, normalised the
+// same way, so it agrees with the lookup.
+func (f *Facade) keyCriterion(name, key string, values []string, bounds *[2]string) criterion {
+	return criterion{
+		name: name,
+		lookup: func(ctx context.Context, tenant string, limit int) ([]string, bool, error) {
+			var ids []string
+			var err error
+			if bounds == nil {
+				ids, err = f.profiles.Lookup(ctx, tenant, key, values, limit)
+			} else {
+				ids, err = f.profiles.LookupRange(ctx, tenant, key, values, bounds[0], bounds[1], limit)
+			}
+			return ids, len(ids) < limit, err
+		},
+		test: func(c *schema.Compiled) (func(*profile.Profile) bool, []string, error) {
+			return keyTest(c, key, values, bounds)
+		},
+	}
+}
+
+// keyTest is the profile side of Lookup / LookupRange (package profile,
+// keyEntries): a profile matches when one row (the core attributes, or one
+// record of the key's source extension) has, for each leading key
+// attribute, a value whose index text is the query value's, and with bounds
+// a value of the next attribute whose index text lies in the range.
+func keyTest(c *schema.Compiled, key string, values []string, bounds *[2]string) (func(*profile.Profile) bool, []string, error) {
+	k, ok := c.Key(key)
+	width := len(values)
+	if bounds != nil {
+		width++
+	}
+	if !ok || width == 0 || width > len(k.Attributes) {
+		return nil, nil, errs.E(errs.KindInternal, CodeInternal, "egain: identification key %q does not fit the search", key)
+	}
+	want := make([]string, len(values))
+	for i, v := range values {
+		text, err := c.QueryValue(k.Source, k.Attributes[i], v)
+		if err != nil {
+			return nil, nil, err
+		}
+		want[i] = text
+	}
+	var from, to string
+	if bounds != nil {
+		attr := k.Attributes[len(values)]
+		var err error
+		if bounds[0] != "" {
+			if from, err = c.QueryValue(k.Source, attr, bounds[0]); err != nil {
+				return nil, nil, err
+			}
+		}
+		if bounds[1] != "" {
+			if to, err = c.QueryValue(k.Source, attr, bounds[1]); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
-	return out, nil
+	var source string
+	var exts []string
+	if k.Source != "" {
+		e, ok := c.Extension(k.Source)
+		if !ok {
+			return nil, nil, errs.E(errs.KindInternal, CodeInternal, "egain: identification key %q: extension %q is not defined", key, k.Source)
+		}
+		source, exts = e.Name, []string{e.Name}
+	}
+	row := func(r map[string]any) bool {
+		for i, w := range want {
+			if !slices.Contains(indexTexts(rowValue(r, k.Attributes[i])), w) {
+				return false
+			}
+		}
+		if bounds == nil {
+			return true
+		}
+		return slices.ContainsFunc(indexTexts(rowValue(r, k.Attributes[len(want)])), func(v string) bool {
+			return v >= from && (to == "" || v <= to)
+		})
+	}
+	return func(p *profile.Profile) bool {
+		if source == "" {
+			return row(p.Attributes)
+		}
+		return slices.ContainsFunc(p.Extensions[source], func(r schema.Record) bool { return row(r) })
+	}, exts, nil
+}
+
+// rowValue reads attribute name of a row (names as the schema spells them;
+// stored data is canonical, the fallback ignores case).
+func rowValue(r map[string]any, name string) any {
+	if v, ok := r[name]; ok {
+		return v
+	}
+	for k, v := range r {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
+}
+
+// indexTexts are the index texts of a stored value, as package profile
+// computes them: "" when absent, every value of a list.
+func indexTexts(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return []string{""}
+	case []any:
+		if len(x) == 0 {
+			return []string{""}
+		}
+		out := make([]string, len(x))
+		for i, item := range x {
+			out[i] = schema.IndexText(item)
+		}
+		return out
+	}
+	return []string{schema.IndexText(v)}
+}
+
+// union is the criterion matched by any of several lookups (phone: one per
+// phone key); it is complete when every lookup is.
+func union(name string, anyOf []criterion) criterion {
+	return criterion{
+		name: name,
+		lookup: func(ctx context.Context, tenant string, limit int) ([]string, bool, error) {
+			var out []string
+			seen := map[string]bool{}
+			complete := true
+			for _, c := range anyOf {
+				ids, ok, err := c.lookup(ctx, tenant, limit)
+				if err != nil {
+					return nil, false, err
+				}
+				complete = complete && ok
+				for _, id := range ids {
+					if !seen[id] {
+						seen[id] = true
+						out = append(out, id)
+					}
+				}
+			}
+			return out, complete, nil
+		},
+		test: func(s *schema.Compiled) (func(*profile.Profile) bool, []string, error) {
+			var tests []func(*profile.Profile) bool
+			var exts []string
+			for _, c := range anyOf {
+				t, e, err := c.test(s)
+				if err != nil {
+					return nil, nil, err
+				}
+				tests = append(tests, t)
+				exts = append(exts, e...)
+			}
+			return func(p *profile.Profile) bool {
+				return slices.ContainsFunc(tests, func(t func(*profile.Profile) bool) bool { return t(p) })
+			}, exts, nil
+		},
+	}
+}
+
+// filter prepares the tests of criteria: match reports whether a loaded
+// profile passes them all, exts are the extensions they read.
+func filter(c *schema.Compiled, criteria []criterion) (match func(*profile.Profile) bool, exts []string, err error) {
+	var tests []func(*profile.Profile) bool
+	for _, cr := range criteria {
+		t, e, err := cr.test(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		tests = append(tests, t)
+		exts = append(exts, e...)
+	}
+	return func(p *profile.Profile) bool {
+		for _, t := range tests {
+			if !t(p) {
+				return false
+			}
+		}
+		return true
+	}, exts, nil
+}
+
+// checkWindow refuses a page of a bounded answer that starts at or beyond
+// its n results: matching customers may lie past them, so neither 204 nor
+// an empty page would be true. A page that starts within them is served,
+// cut at n.
+func (c candidates) checkWindow(p Page, n int) error {
+	if !c.bounded || p.Offset < n {
+		return nil
+	}
+	if n == 0 {
+		return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered: at least %d customers match %s, "+
+			"and none of the first %d of them is a result; add or narrow criteria", c.limit, c.by, c.limit)
+	}
+	return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered in full: at least %d customers match %s, "+
+		"so only results 1 to %d can be returned and the requested window starts at result %d; add or narrow criteria", c.limit, c.by, n, p.Offset+1)
 }
 
 func sortedKeys(m map[string]string) []string {
