@@ -133,9 +133,9 @@ func coreAttributeSchema(a *Attribute) map[string]any {
 	if !a.MultiValued {
 		return one
 	}
-	// A multi-valued attribute is an array (first value primary); a lone
-	// value is accepted as an array of one.
-	return anyOf(map[string]any{"type": "array", "items": one, "minItems": 1, "maxItems": MaxValuesPerAttribute}, one)
+	// A multi-valued attribute is an array, first value primary (a lone
+	// value was wrapped into an array of one before validation).
+	return map[string]any{"type": "array", "items": one, "maxItems": MaxValuesPerAttribute}
 }
 
 func recordSchema(e *Extension, complete bool) map[string]any {

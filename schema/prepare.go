@@ -110,13 +110,30 @@ func (c *Compiled) canonicalMember(name string, v any, withCore bool) (string, a
 		if !withCore {
 			return "", nil, errs.Invalid(CodeUnknownExtension, name, "%q is a core attribute, not an extension: this request takes extensions only", name)
 		}
-		return a.Name, v, nil
+		return a.Name, coerceAttribute(a, v), nil
 	}
 	if e, ok := c.Extension(name); ok {
 		rec, err := c.canonicalExtension(e, v)
 		return e.Name, rec, err
 	}
 	return "", nil, errs.Invalid(CodeUnknownAttribute, name, "%q is neither an attribute of the profile schema nor an extension", name)
+}
+
+// coerceAttribute coerces a core attribute's value; a lone value of a
+// multi-valued attribute becomes an array of one.
+func coerceAttribute(a *Attribute, v any) any {
+	if !a.MultiValued {
+		return coerce(a.Type, v)
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return []any{coerce(a.Type, v)}
+	}
+	out := make([]any, len(list))
+	for i, item := range list {
+		out[i] = coerce(a.Type, item)
+	}
+	return out
 }
 
 // canonicalExtension renames record attributes to their schema spelling,
@@ -176,7 +193,7 @@ func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete boo
 		if _, dup := out[a.Name]; dup {
 			return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
 		}
-		out[a.Name] = v
+		out[a.Name] = coerce(a.Type, v)
 	}
 	if complete {
 		for i := range e.Attributes {
@@ -376,13 +393,10 @@ func (c *Compiled) validationError(err error) error {
 	return errs.Invalid(CodeInvalidType, field, "attribute %q: %s", field, leaf.Message)
 }
 
-// deepestCause follows the first cause chain; for anyOf failures it stops at
-// the anyOf so the message speaks of the attribute type, not one alternative.
+// deepestCause follows the cause chain to the innermost failure, the one
+// that names the attribute at fault.
 func deepestCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	for len(ve.Causes) > 0 {
-		if strings.HasSuffix(ve.KeywordLocation, "/anyOf") {
-			return ve
-		}
 		causes := ve.Causes
 		sort.SliceStable(causes, func(i, j int) bool {
 			return len(causes[i].InstanceLocation) > len(causes[j].InstanceLocation)

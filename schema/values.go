@@ -18,12 +18,12 @@ const (
 )
 
 // jsonSchemaFor returns the JSON Schema fragment that validates one value of
-// type a.Type. Numbers may also come as numeric strings (spec §10 Q7).
+// type a.Type. Loose forms (numeric strings, "true") are coerced before
+// validation (see coerce), so each type is one plain schema.
 func jsonSchemaFor(a *Attribute) map[string]any {
 	switch a.Type {
 	case TypeBoolean:
-		return anyOf(map[string]any{"type": "boolean"},
-			map[string]any{"type": "string", "pattern": "^(?i:true|false)$"})
+		return map[string]any{"type": "boolean"}
 	case TypeString:
 		s := map[string]any{"type": "string"}
 		if a.Length > 0 {
@@ -35,20 +35,13 @@ func jsonSchemaFor(a *Attribute) map[string]any {
 		if a.Type == TypeLong {
 			lo, hi = math.MinInt64, math.MaxInt64
 		}
-		digits := "{1,19}"
-		if a.Length > 0 && a.Length < 19 {
+		if a.Length > 0 && a.Length < 19 { // length counts digits
 			limit := int64(math.Pow10(a.Length)) - 1
 			lo, hi = max(lo, -limit), min(hi, limit)
-			digits = fmt.Sprintf("{1,%d}", a.Length)
 		}
-		return anyOf(map[string]any{"type": "integer", "minimum": lo, "maximum": hi},
-			map[string]any{"type": "string", "pattern": "^-?[0-9]" + digits + "$"})
-	case TypeDouble:
-		return anyOf(map[string]any{"type": "number"},
-			map[string]any{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`})
-	case TypeCurrency:
-		return anyOf(map[string]any{"type": "number"},
-			map[string]any{"type": "string", "pattern": `^-?[0-9]{1,15}(\.[0-9]{1,4})?$`})
+		return map[string]any{"type": "integer", "minimum": lo, "maximum": hi}
+	case TypeDouble, TypeCurrency:
+		return map[string]any{"type": "number"}
 	case TypeDate:
 		return map[string]any{"type": "string", "format": formatDate}
 	case TypeDatetime:
@@ -57,12 +50,18 @@ func jsonSchemaFor(a *Attribute) map[string]any {
 	panic("schema: unknown type " + string(a.Type))
 }
 
-func anyOf(alternatives ...map[string]any) map[string]any {
-	list := make([]any, len(alternatives))
-	for i, a := range alternatives {
-		list[i] = a
+// coerce turns the loose forms clients send (spec §10 Q7: "42" for an
+// integer, "true" for a boolean) into the JSON type the schema declares,
+// before JSON Schema validation. A value that does not fit is left as it is
+// for JSON Schema to report.
+func coerce(t Type, v any) any {
+	if _, isString := v.(string); !isString || t == TypeString || t == TypeDate || t == TypeDatetime {
+		return v
 	}
-	return map[string]any{"anyOf": list}
+	if nv, err := normalize(t, v); err == nil {
+		return nv
+	}
+	return v
 }
 
 // Custom JSON Schema formats registered on every compiler.
@@ -125,7 +124,9 @@ func normalize(t Type, v any) (any, error) {
 		case bool:
 			return b, nil
 		case string:
-			return strings.EqualFold(b, "true"), nil
+			if strings.EqualFold(b, "true") || strings.EqualFold(b, "false") {
+				return strings.EqualFold(b, "true"), nil
+			}
 		}
 	case TypeString:
 		if s, ok := v.(string); ok {
