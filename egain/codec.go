@@ -1,11 +1,15 @@
 package egain
 
 import (
+	"encoding/json"
 	"io"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/jsonw"
 )
 
 // Format is a wire format of the facade.
@@ -81,6 +85,54 @@ func DecodeCustomerJSON(r io.Reader, lim Limits) (*Customer, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// decodeStoredCustomer decodes a customer document the facade stored itself
+// (documentJSON). It is read on every search and get, so it skips the
+// token-by-token parser that guards client bodies (no duplicates or limits
+// to police in our own output) and binds a tree built from jsonw.Parse.
+func decodeStoredCustomer(doc string) (*Customer, error) {
+	v, err := jsonw.Parse([]byte(doc))
+	if err != nil {
+		return nil, err
+	}
+	var c Customer
+	if err := (binder{}).bindStruct(nodeOf("", v), reflect.ValueOf(&c).Elem(), "", ""); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// nodeOf builds the parse tree of a decoded JSON value (object members in
+// name order; binding does not depend on order).
+func nodeOf(name string, v any) *node {
+	n := &node{name: name}
+	switch x := v.(type) {
+	case map[string]any:
+		n.shape = shapeObject
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			n.kids = append(n.kids, nodeOf(k, x[k]))
+		}
+	case []any:
+		n.shape = shapeArray
+		for _, item := range x {
+			n.kids = append(n.kids, nodeOf(name, item))
+		}
+	case string:
+		n.shape, n.text = shapeScalar, []byte(x)
+	case json.Number:
+		n.shape, n.text = shapeScalar, []byte(x)
+	case bool:
+		n.shape, n.text = shapeScalar, []byte(strconv.FormatBool(x))
+	default:
+		n.shape = shapeNull
+	}
+	return n
 }
 
 // DecodeLogin decodes a login body in format f.

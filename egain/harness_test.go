@@ -56,7 +56,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // harness is a real server: bbolt store in a temp dir, both APIs on one Echo.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	all    *config.Config
 	cfg    config.EGain
 	dbPath string
@@ -72,7 +72,7 @@ type harness struct {
 
 // testEGainConfig is config.yaml's egain section with test users: agent
 // may do everything, viewer nothing.
-func testEGainConfig(t *testing.T) (*config.Config, config.EGain) {
+func testEGainConfig(t testing.TB) (*config.Config, config.EGain) {
 	t.Helper()
 	cfg, err := config.Load("../config.yaml")
 	if err != nil {
@@ -90,7 +90,7 @@ func testEGainConfig(t *testing.T) (*config.Config, config.EGain) {
 	return cfg, eg
 }
 
-func newHarness(t *testing.T, adjust ...func(*config.EGain)) *harness {
+func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	t.Helper()
 	all, eg := testEGainConfig(t)
 	for _, a := range adjust {
@@ -180,7 +180,7 @@ func (h *harness) do(method, path, body string, hdr ...string) response {
 	return response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
 }
 
-func (r response) want(t *testing.T, status int) response {
+func (r response) want(t testing.TB, status int) response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status = %d, want %d; body: %s", r.Status, status, r.Body)

@@ -154,7 +154,7 @@ func (m mapper) document(p *profile.Profile) (Customer, error) {
 	if doc == nil {
 		return Customer{Type: &CustomerType{Value: Str(TypeIndividual)}}, nil
 	}
-	c, err := DecodeCustomerJSON(strings.NewReader(*doc), Limits{})
+	c, err := decodeStoredCustomer(*doc)
 	if err != nil {
 		return Customer{}, fmt.Errorf("egain: customer %s: stored document: %w", p.ID, err)
 	}
