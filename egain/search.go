@@ -202,14 +202,14 @@ func keyTest(c *schema.Compiled, key string, values []string, bounds *[2]string)
 	}
 	row := func(r map[string]any) bool {
 		for i, w := range want {
-			if !slices.Contains(indexTexts(rowValue(r, k.Attributes[i])), w) {
+			if !slices.Contains(schema.IndexTexts(rowValue(r, k.Attributes[i])), w) {
 				return false
 			}
 		}
 		if bounds == nil {
 			return true
 		}
-		return slices.ContainsFunc(indexTexts(rowValue(r, k.Attributes[len(want)])), func(v string) bool {
+		return slices.ContainsFunc(schema.IndexTexts(rowValue(r, k.Attributes[len(want)])), func(v string) bool {
 			return v >= from && (to == "" || v <= to)
 		})
 	}
@@ -233,25 +233,6 @@ func rowValue(r map[string]any, name string) any {
 		}
 	}
 	return nil
-}
-
-// indexTexts are the index texts of a stored value, as package profile
-// computes them: "" when absent, every value of a list.
-func indexTexts(v any) []string {
-	switch x := v.(type) {
-	case nil:
-		return []string{""}
-	case []any:
-		if len(x) == 0 {
-			return []string{""}
-		}
-		out := make([]string, len(x))
-		for i, item := range x {
-			out[i] = schema.IndexText(item)
-		}
-		return out
-	}
-	return []string{schema.IndexText(v)}
 }
 
 // union is the criterion matched by any of several lookups (phone: one per

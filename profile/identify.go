@@ -305,7 +305,7 @@ func matchesAll(tx Tx, id string, rest []resolvedFilter) (bool, error) {
 func rowMatches(row map[string]any, fs []resolvedFilter) bool {
 	for _, f := range fs {
 		hit := false
-		for _, v := range valuesOf(row[f.attribute]) {
+		for _, v := range schema.IndexTexts(row[f.attribute]) {
 			if v == f.text {
 				hit = true
 				break

@@ -63,7 +63,7 @@ func keyEntries(k *schema.IdentificationKey, in indexed) ([][]string, error) {
 	for _, row := range rows {
 		tuples := [][]string{{}}
 		for _, name := range k.Attributes {
-			values := valuesOf(row[name])
+			values := schema.IndexTexts(row[name])
 			next := make([][]string, 0, len(tuples)*len(values))
 			for _, t := range tuples {
 				for _, v := range values {
@@ -82,26 +82,6 @@ func keyEntries(k *schema.IdentificationKey, in indexed) ([][]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// valuesOf returns the index texts of an attribute value: "" when absent
-// (so shorter prefixes still find the profile), every value of a list.
-func valuesOf(v any) []string {
-	switch x := v.(type) {
-	case nil:
-		return []string{""}
-	case []any:
-		if len(x) == 0 {
-			return []string{""}
-		}
-		out := make([]string, len(x))
-		for i, item := range x {
-			out[i] = schema.IndexText(item)
-		}
-		return out
-	default:
-		return []string{schema.IndexText(x)}
-	}
 }
 
 func entryID(t []string) string { return strings.Join(t, "\x00") }

@@ -208,3 +208,24 @@ func IndexText(v any) string {
 		return numberText(v)
 	}
 }
+
+// IndexTexts returns the index texts of a stored attribute value: "" when
+// absent (so a key's shorter prefixes still find the profile), one per value
+// of a multi-valued attribute.
+func IndexTexts(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return []string{""}
+	case []any:
+		if len(x) == 0 {
+			return []string{""}
+		}
+		out := make([]string, len(x))
+		for i, item := range x {
+			out[i] = IndexText(item)
+		}
+		return out
+	default:
+		return []string{IndexText(x)}
+	}
+}
