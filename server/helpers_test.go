@@ -92,7 +92,8 @@ func (r response) JSON(tb testing.TB, v any) {
 	}
 }
 
-// do sends a request; body may be nil, a string or []byte. headers are
+// do sends a request; body may be nil, a string, []byte or an io.Reader
+// (streamed without a length when it is not a bytes or strings reader). headers are
 // name, value pairs.
 func (ts *testServer) do(method, path string, body any, headers ...string) response {
 	ts.tb.Helper()
@@ -102,6 +103,8 @@ func (ts *testServer) do(method, path string, body any, headers ...string) respo
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	}
 	req, err := http.NewRequest(method, ts.HTTP.URL+path, rd)
 	if err != nil {

@@ -146,26 +146,6 @@ func stillServes(tb testing.TB, ts *testServer) {
 // and only the reading limit can stop it.
 type chunked struct{ io.Reader }
 
-// doReader is ts.do for streamed bodies.
-func (ts *testServer) doReader(method, path string, body io.Reader, headers ...string) response {
-	ts.tb.Helper()
-	req, err := http.NewRequest(method, ts.HTTP.URL+path, body)
-	if err != nil {
-		ts.tb.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ts.tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: data}
-}
-
 func TestHostile_BodySize(t *testing.T) {
 	ts := mustStart(t)
 	realServer(t, ts, 2*time.Second)
@@ -196,7 +176,7 @@ func TestHostile_BodySize(t *testing.T) {
 				{"CreateExtension", "POST", "/metadata/profiles/extensions"},
 			} {
 				t.Run("Genesys"+tc.name, func(t *testing.T) {
-					wantError(t, ts.doReader(tc.method, tc.path, body(bigJSON)), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE")
+					wantError(t, ts.do(tc.method, tc.path, body(bigJSON)), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE")
 				})
 			}
 			for _, tc := range []struct{ name, method, path, body, ct, accept string }{
@@ -206,7 +186,7 @@ func TestHostile_BodySize(t *testing.T) {
 				{"Login", "POST", "/ws/v12/authentication/user/login", bigJSON, "application/json", "application/json"},
 			} {
 				t.Run("EGain"+tc.name, func(t *testing.T) {
-					res := ts.doReader(tc.method, tc.path, body(tc.body), "Content-Type", tc.ct, "Accept", tc.accept, egSession, session)
+					res := ts.do(tc.method, tc.path, body(tc.body), "Content-Type", tc.ct, "Accept", tc.accept, egSession, session)
 					wantWSError(t, res, http.StatusRequestEntityTooLarge, "413-101", tc.accept)
 				})
 			}
