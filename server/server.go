@@ -49,14 +49,18 @@ type App struct {
 
 // New opens the store named by cfg and builds the whole application. The
 // caller must Close it.
-func New(cfg *config.Config, log zerolog.Logger) (*App, error) {
+func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("load schema: %w", err)
 	}
 	a := &App{
@@ -68,18 +72,15 @@ func New(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		Metrics:  ops.NewMetrics(),
 	}
 	if err := a.Profiles.SyncSchema(context.Background()); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("bring indexes in line with the schema: %w", err)
 	}
 	if !cfg.EGain.Disabled {
 		if a.EGain, err = egain.NewFacade(a.Profiles, db, cfg.EGain, log); err != nil {
-			db.Close()
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
 		registry.AddGuard(a.EGain.CheckSchema)
 	}
 	if err := a.registerMetrics(); err != nil {
-		db.Close()
 		return nil, err
 	}
 	a.Echo = a.routes()
