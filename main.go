@@ -7,9 +7,12 @@
 //	profiled backup -out FILE [-config FILE] [-data FILE]
 //	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
 //	profiled healthcheck [-config FILE] [-addr HOST:PORT]
+//	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
+//	profiled hash-password < password   (bcrypt hash for config users)
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -18,11 +21,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/diode"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/egain"
@@ -35,14 +40,21 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run dispatches a subcommand and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "hash-password" { // needs no config
+		if err := hashPassword(stdin, stdout); err != nil {
+			fmt.Fprintln(stderr, "profiled:", err)
+			return 1
+		}
+		return 0
 	}
 	fs := flag.NewFlagSet("profiled "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -73,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "import":
 		err = importProfiles(cfg, *in, *tenant, *batch, stdout)
 	default:
-		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck, import)\n", cmd)
+		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck, import, hash-password)\n", cmd)
 		return 2
 	}
 	if err != nil {
@@ -277,4 +289,23 @@ func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.
 	}
 	fmt.Fprintf(stdout, "imported %d profiles from %s in %d batches in %s\n", res.Profiles, name, res.Batches, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// hashPassword prints the bcrypt hash of the password read from stdin (its
+// first line), for egain.users and genesys.auth.users in config.yaml.
+func hashPassword(stdin io.Reader, stdout io.Writer) error {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if password == "" {
+		return errors.New("hash-password reads the password from standard input; it was empty")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, string(hash))
+	return err
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -34,7 +36,7 @@ func TestImportSubcommand(t *testing.T) {
 `)
 	importFile := func(in string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		code := run([]string{"import", "-config", "config.yaml", "-data", data, "-in", in, "-batch", "2"}, &stdout, &stderr)
+		code := run([]string{"import", "-config", "config.yaml", "-data", data, "-in", in, "-batch", "2"}, nil, &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
 
@@ -57,5 +59,19 @@ func TestImportSubcommand(t *testing.T) {
 	defer db.Close()
 	if n, err := db.ProfileCount(); err != nil || n != 5 {
 		t.Errorf("%d profiles stored (%v), want the good file's 3 and the bad file's first batch of 2", n, err)
+	}
+}
+
+func TestHashPasswordSubcommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"hash-password"}, strings.NewReader("s3cret\n"), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	hash := strings.TrimSpace(stdout.String())
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("s3cret")); err != nil {
+		t.Fatalf("%q is not a bcrypt hash of the password: %v", hash, err)
+	}
+	if code := run([]string{"hash-password"}, strings.NewReader(""), &stdout, &stderr); code != 1 {
+		t.Errorf("an empty password: exit %d, want 1", code)
 	}
 }
