@@ -129,6 +129,12 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 
 // serve runs the service until SIGTERM or SIGINT; SIGHUP reloads the schema.
 func serve(cfg *config.Config, logOut io.Writer) error {
+	// Signals are taken over first: a SIGTERM that arrives while the store
+	// opens, or just after /readyz first answers, must still shut down
+	// gracefully instead of killing the process.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
 	// Log lines go through a lock-free ring buffer drained by its own
 	// goroutine, so a slow log device never stalls requests; if it falls
 	// 10000 lines behind, lines are dropped and the drop is counted.
@@ -156,10 +162,6 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 		return err
 	}
 	log.Info().Str("addr", srv.Addr()).Str("data", cfg.Store.Path).Msg("profiled listening")
-
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(signals)
 	for {
 		select {
 		case <-srv.Done():
