@@ -273,3 +273,16 @@ func TestBinary_OfflineBackupAndRestore(t *testing.T) {
 		t.Fatalf("profile on the restored copy: %d", res.StatusCode)
 	}
 }
+
+// TestBinary_SIGTERMRightAfterReady: an orchestrator may stop the service
+// the moment it is ready; that must still be a graceful exit 0.
+func TestBinary_SIGTERMRightAfterReady(t *testing.T) {
+	bin := buildProfiled(t)
+	for round := 0; round < 3; round++ {
+		p := startProfiled(t, bin, "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if code := p.wait(t, 10*time.Second); code != 0 {
+			t.Fatalf("round %d: exit %d, want 0; log:\n%s", round, code, p.logs)
+		}
+	}
+}
