@@ -2,7 +2,7 @@
 #
 # It is built FROM scratch, with no base image to pull, so it builds without
 # registry access. The binary is built outside the image: `make image` runs
-#   CGO_ENABLED=0 go build -trimpath -o bin/profiled .
+#   CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/profiled .
 # and then `docker build -t profiled:latest .` (CGO off gives a static binary,
 # which scratch needs: there is no libc in it).
 #

@@ -7,7 +7,6 @@
 //	profiled backup -out FILE [-config FILE] [-data FILE]
 //	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
 //	profiled healthcheck [-config FILE] [-addr HOST:PORT]
-//	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
 //	profiled hash-password < password   (bcrypt hash for config users)
 package main
 
@@ -66,7 +65,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tenant := fs.String("tenant", "", "import: tenant to import into (as X-Genesys-TenantId); default tenant when empty")
 	batch := fs.Int("batch", importer.DefaultBatch, "import: profiles per transaction (one fsync each)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return 1
 	}
 	cfg, err := loadConfig(*configPath, *addr, *data)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
 	"github.com/contactcenter/profiled/schema"
@@ -115,8 +116,8 @@ func (g *GenesysAuth) validate() []error {
 		checkRole("api key", k.Name, k.Role)
 	}
 	for _, u := range g.Users {
-		if !strings.HasPrefix(u.PasswordHash, "$2") {
-			problems = append(problems, fmt.Errorf("genesys.auth: user %q: password_hash must be a bcrypt hash", u.Name))
+		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
+			problems = append(problems, fmt.Errorf("genesys.auth: user %q: password_hash must be a bcrypt hash (profiled hash-password makes one): %v", u.Name, err))
 		}
 		checkRole("user", u.Name, u.Role)
 	}

@@ -54,6 +54,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"BadDuration", "server:\n  read_timeout: soon\n", "line 2: cannot unmarshal"},
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
 		{"UserWithoutBcrypt", "egain:\n  users: [{name: a, password_hash: secret}]\n", "must be a bcrypt hash"},
+		{"UserWithMalformedBcrypt", "egain:\n  users: [{name: a, password_hash: \"$2a$10$bogus\"}]\n", "must be a bcrypt hash"},
 		{"UnknownPermission", "egain:\n  users: [{name: a, password_hash: \"$2a$10$x\", permissions: [fly]}]\n", `unknown permission "fly"`},
 		{"AuthWithoutCredentials", "genesys:\n  auth: {enabled: true}\n", "no api_keys or users"},
 		{"AuthBadKeyHash", "genesys:\n  auth: {api_keys: [{name: k, key_sha256: abc, role: agent}]}\n", "64 hex digits"},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // EGain configures the eGain Interaction API v12 facade.
@@ -133,8 +135,8 @@ func (e *EGain) validate() []error {
 			problems = append(problems, fmt.Errorf("egain.users[%d]: name is required", i))
 		case seen[name]:
 			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q is defined twice", i, u.Name))
-		case !strings.HasPrefix(u.PasswordHash, "$2"):
-			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q: password_hash must be a bcrypt hash", i, u.Name))
+		case !isBcrypt(u.PasswordHash):
+			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q: password_hash must be a bcrypt hash (profiled hash-password makes one)", i, u.Name))
 		}
 		seen[name] = true
 		for _, p := range u.Permissions {
@@ -146,4 +148,11 @@ func (e *EGain) validate() []error {
 		}
 	}
 	return problems
+}
+
+// isBcrypt reports whether hash is a well-formed bcrypt hash, as the
+// facade will need it: check-config must refuse what serve would.
+func isBcrypt(hash string) bool {
+	_, err := bcrypt.Cost([]byte(hash))
+	return err == nil
 }

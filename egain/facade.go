@@ -242,6 +242,9 @@ var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // tenantOf reads the tenant header exactly as the Genesys API does: absent
 // is the default tenant "".
 func tenantOf(r *http.Request) (string, error) {
+	if len(r.Header.Values(TenantHeader)) > 1 {
+		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s is given more than once", TenantHeader)
+	}
 	t := r.Header.Get(TenantHeader)
 	if t != "" && !tenantPattern.MatchString(t) {
 		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s must be 1 to 64 letters, digits, '_' or '-'", TenantHeader)

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
 )
 
 // subset reports the first element of sent missing or different in got:
@@ -619,5 +621,14 @@ func TestSharedPhoneNumber(t *testing.T) {
 	}
 	if len(profile.Phone) != 1 {
 		t.Errorf("Genesys Phone records %+v, want the number once", profile.Phone)
+	}
+}
+
+func TestTenantHeaderGivenTwice(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/ws/v12/interaction/customer/1", nil)
+	r.Header.Add(TenantHeader, "7")
+	r.Header.Add(TenantHeader, "8")
+	if _, err := tenantOf(r); errs.KindOf(err) != errs.KindInvalid {
+		t.Fatalf("two tenant headers: %v, want an invalid-request error", err)
 	}
 }

@@ -39,9 +39,10 @@ const (
 
 // authenticator checks API keys and basic-auth users of the Genesys API.
 type authenticator struct {
-	enabled bool
-	keys    []apiKey
-	users   map[string]config.GenesysUser
+	enabled   bool
+	keys      []apiKey
+	users     map[string]config.GenesysUser
+	dummyHash []byte
 }
 
 type apiKey struct {
@@ -49,12 +50,20 @@ type apiKey struct {
 	role   string
 }
 
-// dummyHash is compared against when the user name is unknown, so a
-// response time does not tell which user names exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.MinCost)
-
 func newAuthenticator(cfg config.GenesysAuth) *authenticator {
 	a := &authenticator{enabled: cfg.Enabled, users: map[string]config.GenesysUser{}}
+	// An unknown user name is checked against a dummy hash of the same cost
+	// as the configured users', so a response time does not tell which
+	// names exist.
+	cost := bcrypt.DefaultCost
+	if !cfg.Enabled {
+		cost = bcrypt.MinCost // never compared
+	} else if len(cfg.Users) > 0 {
+		if c, err := bcrypt.Cost([]byte(cfg.Users[0].PasswordHash)); err == nil {
+			cost = c
+		}
+	}
+	a.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), cost)
 	for _, k := range cfg.APIKeys {
 		var d [sha256.Size]byte
 		if raw, err := hex.DecodeString(k.KeySHA256); err == nil && len(raw) == sha256.Size {
@@ -85,7 +94,7 @@ func (a *authenticator) role(r *http.Request) string {
 		return ""
 	}
 	u, known := a.users[name]
-	hash := dummyHash
+	hash := a.dummyHash
 	if known {
 		hash = []byte(u.PasswordHash)
 	}
