@@ -299,6 +299,17 @@ func loadExtensions(tx Tx, p *Profile, exts []string) error {
 	return nil
 }
 
+// loadForChange reads a profile that is about to change, with what its
+// index entries are computed from, so the change can move them.
+func loadForChange(tx Tx, c *schema.Compiled, id string) (*Profile, indexed, error) {
+	p, err := mustProfile(tx, id)
+	if err != nil {
+		return nil, indexed{}, err
+	}
+	in, err := loadIndexed(tx, c, p)
+	return p, in, err
+}
+
 func mustProfile(tx Tx, id string) (*Profile, error) {
 	p, err := tx.Profile(id)
 	if err != nil {
@@ -362,15 +373,11 @@ func (s *Service) change(ctx context.Context, tenant, id string, opts ReplaceOpt
 	c := s.schema.Current()
 	var changed *Profile
 	err := s.store.Update(ctx, tenant, func(tx Tx) error {
-		p, err := mustProfile(tx, id)
+		p, before, err := loadForChange(tx, c, id)
 		if err != nil {
 			return err
 		}
 		if err := checkRevision(p, opts.IfMatch); err != nil {
-			return err
-		}
-		before, err := loadIndexed(tx, c, p)
-		if err != nil {
 			return err
 		}
 		after := indexed{attributes: p.Attributes, records: make(map[string][]schema.Record, len(before.records))}
@@ -403,11 +410,7 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 	defer s.schemaMu.RUnlock()
 	c := s.schema.Current()
 	return s.store.Update(ctx, tenant, func(tx Tx) error {
-		p, err := mustProfile(tx, id)
-		if err != nil {
-			return err
-		}
-		before, err := loadIndexed(tx, c, p)
+		p, before, err := loadForChange(tx, c, id)
 		if err != nil {
 			return err
 		}
@@ -522,19 +525,11 @@ func (s *Service) Merge(ctx context.Context, tenant, destID, srcID string, opts 
 	c := s.schema.Current()
 	var merged *Profile
 	err := s.store.Update(ctx, tenant, func(tx Tx) error {
-		dest, err := mustProfile(tx, destID)
+		dest, destBefore, err := loadForChange(tx, c, destID)
 		if err != nil {
 			return err
 		}
-		src, err := mustProfile(tx, srcID)
-		if err != nil {
-			return err
-		}
-		destBefore, err := loadIndexed(tx, c, dest)
-		if err != nil {
-			return err
-		}
-		srcBefore, err := loadIndexed(tx, c, src)
+		src, srcBefore, err := loadForChange(tx, c, srcID)
 		if err != nil {
 			return err
 		}
