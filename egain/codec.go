@@ -44,16 +44,24 @@ func EncodeCustomers(f Format, w io.Writer, selfHref string, customers []Custome
 	return EncodeCustomersXML(w, selfHref, customers)
 }
 
-// DecodeCustomerXML decodes a <customer> body. Elements are matched by
-// namespace URI, so any prefixes (or a default namespace) work; an element
-// the schema does not know, or one in the wrong namespace, is refused.
-func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
+// readTree reads a body within lim and parses it in format f.
+func readTree(r io.Reader, lim Limits, f Format) (*node, error) {
 	lim = lim.orDefault()
 	data, err := readBody(r, lim)
 	if err != nil {
 		return nil, err
 	}
-	root, err := parseXMLTree(data, lim)
+	if f == FormatJSON {
+		return parseJSONTree(data, lim, "")
+	}
+	return parseXMLTree(data, lim)
+}
+
+// DecodeCustomerXML decodes a <customer> body. Elements are matched by
+// namespace URI, so any prefixes (or a default namespace) work; an element
+// the schema does not know, or one in the wrong namespace, is refused.
+func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
+	root, err := readTree(r, lim, FormatXML)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +79,7 @@ func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
 // properties are refused; numbers and booleans are taken as their text
 // because sloppy clients send "dependents": 4 for eGain's "4".
 func DecodeCustomerJSON(r io.Reader, lim Limits) (*Customer, error) {
-	lim = lim.orDefault()
-	data, err := readBody(r, lim)
-	if err != nil {
-		return nil, err
-	}
-	root, err := parseJSONTree(data, lim, "")
+	root, err := readTree(r, lim, FormatJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -147,12 +150,7 @@ func DecodeLogin(f Format, r io.Reader, lim Limits) (*Login, error) {
 // namespace is inferred (spec §2.1), so an un-namespaced login is accepted
 // too; the children must share the root's namespace.
 func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
-	lim = lim.orDefault()
-	data, err := readBody(r, lim)
-	if err != nil {
-		return nil, err
-	}
-	root, err := parseXMLTree(data, lim)
+	root, err := readTree(r, lim, FormatXML)
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +162,7 @@ func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
 
 // DecodeLoginJSON decodes {"userName": "..", "password": ".."}.
 func DecodeLoginJSON(r io.Reader, lim Limits) (*Login, error) {
-	lim = lim.orDefault()
-	data, err := readBody(r, lim)
-	if err != nil {
-		return nil, err
-	}
-	root, err := parseJSONTree(data, lim, "")
+	root, err := readTree(r, lim, FormatJSON)
 	if err != nil {
 		return nil, err
 	}

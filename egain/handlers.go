@@ -3,6 +3,7 @@ package egain
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -28,7 +29,7 @@ func (f *Facade) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := f.decodeLogin(c)
+	in, err := decodeRequest(c, DecodeLogin)
 	if err != nil {
 		return err
 	}
@@ -54,18 +55,6 @@ func (f *Facade) login(c echo.Context) error {
 	}
 	f.log.Info().Str("user", u.name).Bool("force", force).Msg("egain login")
 	return noContent(c, format, id, http.StatusNoContent)
-}
-
-func (f *Facade) decodeLogin(c echo.Context) (*Login, error) {
-	in, err := requestFormat(c)
-	if err != nil {
-		return nil, err
-	}
-	body, err := requestBody(c)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeLogin(in, body, Limits{})
 }
 
 // forceLogin reads the login query: only forceLogin=yes is allowed.
@@ -107,24 +96,12 @@ func (f *Facade) logout(c echo.Context) error {
 	return noContent(c, format, id, http.StatusNoContent)
 }
 
-func (f *Facade) decodeCustomer(c echo.Context) (*Customer, error) {
-	in, err := requestFormat(c)
-	if err != nil {
-		return nil, err
-	}
-	body, err := requestBody(c)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeCustomer(in, body, Limits{})
-}
-
 func (f *Facade) create(c echo.Context) error {
 	r, err := f.authenticate(c, config.PermCreateCustomer)
 	if err != nil {
 		return err
 	}
-	cust, err := f.decodeCustomer(c)
+	cust, err := decodeRequest(c, DecodeCustomer)
 	if err != nil {
 		return err
 	}
@@ -185,7 +162,7 @@ func (f *Facade) edit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := f.decodeCustomer(c)
+	body, err := decodeRequest(c, DecodeCustomer)
 	if err != nil {
 		return err
 	}
@@ -398,4 +375,18 @@ func selfHref(r *http.Request) string {
 		href += "?" + r.URL.RawQuery
 	}
 	return href
+}
+
+// decodeRequest decodes the request body with decode, in the format its
+// Content-Type names.
+func decodeRequest[T any](c echo.Context, decode func(Format, io.Reader, Limits) (*T, error)) (*T, error) {
+	in, err := requestFormat(c)
+	if err != nil {
+		return nil, err
+	}
+	body, err := requestBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return decode(in, body, Limits{})
 }
