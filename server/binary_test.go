@@ -275,7 +275,9 @@ func TestBinary_OfflineBackupAndRestore(t *testing.T) {
 }
 
 // TestBinary_SIGTERMRightAfterReady: an orchestrator may stop the service
-// the moment it is ready; that must still be a graceful exit 0.
+// the moment it is ready; that must still be a graceful exit 0. (The race it
+// guards against, signals taken over only after listening, showed up under
+// load in the bench harness; here it is caught only when the timing hits.)
 func TestBinary_SIGTERMRightAfterReady(t *testing.T) {
 	bin := buildProfiled(t)
 	for round := 0; round < 3; round++ {

@@ -670,3 +670,16 @@ func TestHostile_DotSegmentIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryCheck_BadEscapes: a query net/url cannot parse is refused before
+// any handler, in each API's own error format, instead of being read as empty.
+func TestQueryCheck_BadEscapes(t *testing.T) {
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Esc"}`)
+	wantError(t, ts.do("GET", "/profiles/"+id+"?extensions=%zz", nil), http.StatusBadRequest, "BAD_PARAMETER")
+	wantError(t, ts.do("GET", "/profiles?EmailAddress=%zz", nil), http.StatusBadRequest, "BAD_PARAMETER")
+	res := ts.do("GET", "/ws/v12/interaction/customer?email=%zz", nil, "Accept", "application/json")
+	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `"code":"400-`) {
+		t.Errorf("eGain search with a bad escape: %d %s, want a 400 WSError", res.Status, res.Body)
+	}
+}
