@@ -18,7 +18,7 @@
 //	    ext
 //	      <ext>      (bucket per lower-cased extension name) customer_id → v1 []schema.Record
 //	    idx
-//	      <key>      (bucket per lower-cased key name) index entry (see indexEntry) → empty
+//	      <key>      (bucket per lower-cased key name) index entry (see IndexEntry) → empty
 //	sessions         session id → opaque session data
 //
 // v1 values are a version byte (1) and JSON decoded with UseNumber, so the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/codec"
 )
 
 var tenantPrefix = []byte("t:")
@@ -87,7 +89,7 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 		return nil, nil
 	}
 	t.db.profileReads.Add(1)
-	return decodeProfile(v)
+	return codec.DecodeProfile(v)
 }
 
 func (t *tx) IDByNum(num uint64) (string, error) {
@@ -110,7 +112,7 @@ func (t *tx) PutProfile(p *profile.Profile) error {
 	} else if err := t.addToCount(1); err != nil {
 		return err
 	}
-	v, err := encodeProfile(p)
+	v, err := codec.EncodeProfile(p)
 	if err != nil {
 		return err
 	}
@@ -183,7 +185,7 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return decodeRecords(v)
+	return codec.DecodeRecords(v)
 }
 
 func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
@@ -193,7 +195,7 @@ func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 		}
 		return nil
 	}
-	v, err := encodeRecords(records)
+	v, err := codec.EncodeRecords(records)
 	if err != nil {
 		return err
 	}
@@ -209,26 +211,26 @@ func (t *tx) AddIndexEntry(key string, values []string, id string) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(indexEntry(values, id), []byte{})
+	return b.Put(codec.IndexEntry(values, id), []byte{})
 }
 
 func (t *tx) RemoveIndexEntry(key string, values []string, id string) error {
 	if b := t.bucket(bucketIdx, lower(key)); b != nil {
-		return b.Delete(indexEntry(values, id))
+		return b.Delete(codec.IndexEntry(values, id))
 	}
 	return nil
 }
 
 func (t *tx) ScanIndex(key string, prefix []string, fn func(id string) bool) error {
-	return t.scanIndex(key, indexPrefix(prefix), nil, nil, fn)
+	return t.scanIndex(key, codec.IndexPrefix(prefix), nil, nil, fn)
 }
 
 func (t *tx) ScanIndexRange(key string, prefix []string, from, to string, fn func(id string) bool) error {
-	p := indexPrefix(prefix)
-	start := appendEscaped(bytes.Clone(p), from)
+	p := codec.IndexPrefix(prefix)
+	start := codec.AppendEscaped(bytes.Clone(p), from)
 	var end []byte
 	if to != "" {
-		end = append(appendEscaped(bytes.Clone(p), to), 0, term)
+		end = codec.IndexPrefix(append(slices.Clone(prefix), to))
 	}
 	return t.scanIndex(key, p, start, end, fn)
 }
@@ -253,7 +255,7 @@ func (t *tx) scanIndex(key string, p, seek, end []byte, fn func(id string) bool)
 			return nil
 		}
 		visited++
-		if !fn(entryID(k)) {
+		if !fn(codec.EntryID(k)) {
 			return nil
 		}
 	}
@@ -298,7 +300,7 @@ func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
 	}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; {
-		p, err := decodeProfile(v)
+		p, err := codec.DecodeProfile(v)
 		if err != nil {
 			return err
 		}
@@ -343,7 +345,7 @@ func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) 
 		k, v = c.Next()
 	}
 	for ; k != nil && len(out) < limit; k, v = c.Next() {
-		p, err := decodeProfile(v)
+		p, err := codec.DecodeProfile(v)
 		if err != nil {
 			return nil, err
 		}
@@ -352,3 +354,12 @@ func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) 
 	}
 	return out, nil
 }
+
+// createdKey orders by creation time: unix nanoseconds, big-endian, with
+// the sign bit flipped so that times before 1970 sort first too.
+func createdKey(t time.Time, id string) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(codec.UnixNanos(t))^1<<63)
+	return append(k, id...)
+}
+
+func numKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }

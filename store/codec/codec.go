@@ -1,8 +1,9 @@
-package store
+// Package codec is the stored form of profiles, record sets and index entries,
+// shared by every store engine so data copies between them byte for byte.
+package codec
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -25,9 +26,9 @@ const codecV1 = 1
 // Extensions are stored apart, per extension, as a JSON array of records,
 // so reading the core never decodes them.
 
-// encodeProfile writes that JSON by hand: it runs inside the
+// EncodeProfile writes that JSON by hand: it runs inside the
 // single write transaction, where reflection would cost every writer.
-func encodeProfile(p *profile.Profile) ([]byte, error) {
+func EncodeProfile(p *profile.Profile) ([]byte, error) {
 	b := make([]byte, 0, 128+32*len(p.Attributes))
 	b = append(b, codecV1)
 	b = append(b, `{"id":`...)
@@ -54,7 +55,7 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, '"')
 }
 
-func decodeProfile(v []byte) (*profile.Profile, error) {
+func DecodeProfile(v []byte) (*profile.Profile, error) {
 	m, err := decodeAs[map[string]any](v)
 	if err != nil {
 		return nil, fmt.Errorf("store: decoding profile: %w", err)
@@ -86,7 +87,7 @@ func timeField(m map[string]any, name string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-func encodeRecords(records []schema.Record) ([]byte, error) {
+func EncodeRecords(records []schema.Record) ([]byte, error) {
 	b := make([]byte, 0, 1+128*len(records))
 	b = append(b, codecV1, '[')
 	for i, r := range records {
@@ -98,7 +99,7 @@ func encodeRecords(records []schema.Record) ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-func decodeRecords(v []byte) ([]schema.Record, error) {
+func DecodeRecords(v []byte) ([]schema.Record, error) {
 	list, err := decodeAs[[]any](v)
 	if err != nil {
 		return nil, fmt.Errorf("store: decoding records: %w", err)
@@ -148,7 +149,7 @@ const (
 	term = 0x01
 )
 
-func appendEscaped(dst []byte, s string) []byte {
+func AppendEscaped(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		dst = append(dst, s[i])
 		if s[i] == 0 {
@@ -158,33 +159,26 @@ func appendEscaped(dst []byte, s string) []byte {
 	return dst
 }
 
-// indexPrefix encodes whole components: the prefix every entry that starts
+// IndexPrefix encodes whole components: the prefix every entry that starts
 // with them shares.
-func indexPrefix(values []string) []byte {
+func IndexPrefix(values []string) []byte {
 	var k []byte
 	for _, v := range values {
-		k = append(appendEscaped(k, v), 0, term)
+		k = append(AppendEscaped(k, v), 0, term)
 	}
 	return k
 }
 
-func indexEntry(values []string, id string) []byte {
-	return appendEscaped(indexPrefix(values), id)
+func IndexEntry(values []string, id string) []byte {
+	return AppendEscaped(IndexPrefix(values), id)
 }
 
-// entryID decodes the customer_id from the tail of an index entry.
-func entryID(k []byte) string {
+// EntryID decodes the customer_id from the tail of an index entry.
+func EntryID(k []byte) string {
 	if i := bytes.LastIndex(k, []byte{0, term}); i >= 0 {
 		k = k[i+2:]
 	}
 	return string(bytes.ReplaceAll(k, []byte{0, esc}, []byte{0}))
-}
-
-// createdKey orders by creation time: unix nanoseconds, big-endian, with
-// the sign bit flipped so that times before 1970 sort first too.
-func createdKey(t time.Time, id string) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(unixNanos(t))^1<<63)
-	return append(k, id...)
 }
 
 // Nanoseconds since 1970 span the years 1678 to 2262; range bounds outside
@@ -194,7 +188,7 @@ var (
 	maxNanos = time.Unix(0, math.MaxInt64)
 )
 
-func unixNanos(t time.Time) int64 {
+func UnixNanos(t time.Time) int64 {
 	switch {
 	case t.Before(minNanos):
 		return math.MinInt64
@@ -203,5 +197,3 @@ func unixNanos(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
-
-func numKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
