@@ -260,7 +260,7 @@ func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.
 		return err
 	}
 	defer db.Close()
-	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		return fmt.Errorf("load schema: %w", err)
 	}

@@ -1,6 +1,7 @@
 package egain
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,7 +21,6 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/api"
-	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -109,7 +109,7 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registry, err := schema.NewRegistry(config.SchemaSource("../config.yaml"), db, h.all.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource("../config.yaml"), h.all.Unauthorized())
 	if err != nil {
 		t.Fatal(err)
 	}

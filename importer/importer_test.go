@@ -13,7 +13,6 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -30,7 +29,7 @@ func newService(t testing.TB) *profile.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		t.Fatal(err)
 	}

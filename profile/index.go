@@ -126,7 +126,7 @@ func syncIndexes(tx Tx, c *schema.Compiled, id string, before, after *indexed) e
 					return err
 				}
 			}
-			if err := tx.AddIndexEntry(k.Name, t, id); err != nil {
+			if err := tx.AddIndexEntry(k.Name, t, id, k.Unique); err != nil {
 				return err
 			}
 			had[entryID(t)] = true
@@ -135,7 +135,13 @@ func syncIndexes(tx Tx, c *schema.Compiled, id string, before, after *indexed) e
 	return nil
 }
 
+// checkUniqueEntry fails when another customer has entry t of key k. The
+// values are locked first, so two writers (in any process) cannot both
+// find them free.
 func checkUniqueEntry(tx Tx, k *schema.IdentificationKey, t []string, id string) error {
+	if err := tx.LockIndexValues(k.Name, t); err != nil {
+		return err
+	}
 	var other string
 	err := tx.ScanIndex(k.Name, t, func(found string) bool {
 		if found != id {

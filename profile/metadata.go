@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -37,7 +38,7 @@ func (s *Service) ReloadSchema(ctx context.Context) (*schema.Compiled, error) {
 // was down (the config was edited); call it once at start. With an
 // unchanged schema it reads one value and does nothing, so start-up stays fast.
 func (s *Service) SyncSchema(ctx context.Context) error {
-	stored, err := s.storedManifest()
+	stored, err := s.storedManifest(ctx)
 	if err != nil {
 		return err
 	}
@@ -49,30 +50,46 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 }
 
 // changeSchema applies edit to the metadata overlay, then stores it with
-// dataEdit (run for every tenant) and the index changes, in one transaction.
+// dataEdit (run for every tenant) and the index changes, in one
+// transaction. It starts from the stored schema, so a change made by
+// another process is never overwritten; when one lands in between, the
+// change is made again on top of it.
 func (s *Service) changeSchema(ctx context.Context, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
-	old, err := s.storedManifest()
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.schema.Change(edit, func(overlay []byte, next *schema.Compiled) error {
-		want := manifestOf(next)
-		data, err := json.Marshal(want)
+	for attempt := 1; ; attempt++ {
+		state, err := s.store.SchemaState(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return s.store.UpdateSchema(ctx, overlay, data, func(tenant string, tx Tx) error {
-			if dataEdit != nil {
-				if err := dataEdit(tenant, tx); err != nil {
-					return err
-				}
+		if state.Version != s.Schema().Version {
+			if _, err := s.schema.Refresh(state.Overlay, state.Version, nil); err != nil {
+				return nil, err
 			}
-			return syncIndexesToSchema(tx, next, old, want)
+		}
+		old, err := decodeManifest(state.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.schema.Change(edit, func(overlay []byte, next *schema.Compiled) error {
+			want := manifestOf(next)
+			data, err := json.Marshal(want)
+			if err != nil {
+				return err
+			}
+			return s.store.UpdateSchema(ctx, state.Version, overlay, data, func(tenant string, tx Tx) error {
+				if dataEdit != nil {
+					if err := dataEdit(tenant, tx); err != nil {
+						return err
+					}
+				}
+				return syncIndexesToSchema(tx, next, old, want)
+			})
 		})
-	})
-	return c, err
+		if !errors.Is(err, ErrSchemaMoved) || attempt == followAttempts {
+			return c, err
+		}
+	}
 }
 
 // A manifest records, per identification key (lower-cased name), what its
@@ -99,10 +116,17 @@ func manifestEqual(a, b manifest) bool {
 	return true
 }
 
-func (s *Service) storedManifest() (manifest, error) {
-	data, err := s.store.IndexManifest()
-	if err != nil || len(data) == 0 {
-		return manifest{}, err
+func (s *Service) storedManifest(ctx context.Context) (manifest, error) {
+	state, err := s.store.SchemaState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return decodeManifest(state.Manifest)
+}
+
+func decodeManifest(data []byte) (manifest, error) {
+	if len(data) == 0 {
+		return manifest{}, nil
 	}
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -154,7 +178,7 @@ func buildIndex(tx Tx, c *schema.Compiled, k *schema.IdentificationKey) error {
 					return err
 				}
 			}
-			if err := tx.AddIndexEntry(k.Name, t, p.ID); err != nil {
+			if err := tx.AddIndexEntry(k.Name, t, p.ID, k.Unique); err != nil {
 				return err
 			}
 		}

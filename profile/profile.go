@@ -8,6 +8,7 @@ package profile
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/contactcenter/profiled/schema"
@@ -25,29 +26,49 @@ type Profile struct {
 }
 
 // Store persists profiles, their extension records and index entries.
-// Tenants are isolated: a Tx sees only its tenant's data.
+// Tenants are isolated: a Tx sees only its tenant's data. A store may be
+// shared by several processes (replicas); everything below holds across them.
 type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, tenant string, fn func(Tx) error) error
 	// Update runs fn in a write transaction. Concurrent updates may share one
-	// commit, and fn may run more than once, so it must only read from tx
-	// and assign its results, never act outside it. If fn fails nothing
-	// it did is kept.
+	// commit, and fn may run more than once (a store retries conflicts), so it
+	// must only read from tx and assign its results, never act outside it.
+	// If fn fails nothing it did is kept.
 	Update(ctx context.Context, tenant string, fn func(Tx) error) error
-	// UpdateSchema stores the schema overlay and the index manifest and runs
-	// fn for every tenant, all in one transaction (index builds, drops).
-	UpdateSchema(ctx context.Context, overlay, manifest []byte, fn func(tenant string, tx Tx) error) error
-	// SchemaOverlay returns the stored overlay, nil when none.
-	SchemaOverlay() ([]byte, error)
-	// IndexManifest returns the stored index manifest, nil when none.
-	IndexManifest() ([]byte, error)
+	// SchemaState returns the stored schema overlay, index manifest and
+	// schema version.
+	SchemaState(ctx context.Context) (SchemaState, error)
+	// UpdateSchema stores the schema overlay and the index manifest, moves
+	// the schema version from base to base+1 and runs fn for every tenant,
+	// all in one transaction that excludes every write of every process. It
+	// fails with ErrSchemaMoved when the stored version is not base.
+	UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx Tx) error) error
 	// Tenants lists the tenants that have data ("" is the default tenant).
 	Tenants() ([]string, error)
 }
 
+// SchemaState is what a store keeps of the schema: the overlay written by
+// the metadata API, the manifest of the identification indexes, and a
+// version bumped by every schema change.
+type SchemaState struct {
+	Overlay  []byte
+	Manifest []byte
+	Version  uint64
+}
+
+// ErrSchemaMoved is UpdateSchema's answer when another process changed the
+// stored schema since the caller read it.
+var ErrSchemaMoved = errors.New("the stored schema changed concurrently")
+
 // Tx is a transaction over one tenant's data.
 type Tx interface {
+	// SchemaVersion is the stored schema version this transaction runs
+	// under; a write compares it with the version its schema was built from.
+	SchemaVersion() (uint64, error)
 	// Profile returns the profile (without extensions) or nil if absent.
+	// In a write transaction it also keeps other writers off the profile
+	// until the transaction ends.
 	Profile(id string) (*Profile, error)
 	// IDByNum returns the customer_id of a numeric id, "" if absent.
 	IDByNum(num uint64) (string, error)
@@ -64,9 +85,15 @@ type Tx interface {
 	PutRecords(ext, id string, records []schema.Record) error
 
 	// AddIndexEntry and RemoveIndexEntry maintain identification key
-	// indexes: values are index texts, in key attribute order.
-	AddIndexEntry(key string, values []string, id string) error
+	// indexes: values are index texts, in key attribute order. An entry of
+	// a unique key is refused by the store (CodeUniqueKeyViolation) when
+	// another customer has the same values.
+	AddIndexEntry(key string, values []string, id string, unique bool) error
 	RemoveIndexEntry(key string, values []string, id string) error
+	// LockIndexValues keeps every other writer, in every process, from
+	// checking or claiming values of key until this transaction ends: a
+	// uniqueness check that reads the index holds it first.
+	LockIndexValues(key string, values []string) error
 	// ScanIndex calls fn for every customer whose entry of key starts with
 	// prefix, in index order, until fn returns false.
 	ScanIndex(key string, prefix []string, fn func(id string) bool) error

@@ -58,19 +58,18 @@ type CreateOptions struct {
 // Create validates body (a whole profile) and stores it with its extension
 // records and index entries in one transaction.
 func (s *Service) Create(ctx context.Context, tenant string, body map[string]any, opts CreateOptions) (*Profile, error) {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
-	c := s.schema.Current()
-	doc, err := prepareCreate(c, body)
-	if err != nil {
-		return nil, err
-	}
-	var created *Profile
-	err = s.store.Update(ctx, tenant, func(tx Tx) error {
-		created, err = s.insert(tx, c, doc, opts)
-		return err
+	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+		doc, err := prepareCreate(c, body)
+		if err != nil {
+			return nil, err
+		}
+		var created *Profile
+		err = s.write(ctx, tenant, c, func(tx Tx) error {
+			created, err = s.insert(tx, c, doc, opts)
+			return err
+		})
+		return created, err
 	})
-	return created, err
 }
 
 // LineError is a bulk-load problem: which body (1-based) and why.
@@ -87,29 +86,28 @@ func (e *LineError) Unwrap() error { return e.Err }
 // conflict while storing, fails the whole batch with a *LineError naming
 // the body (firstLine is the line number of bodies[0]).
 func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, firstLine int) (int, error) {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
-	c := s.schema.Current()
-	docs := make([]*schema.Doc, len(bodies))
-	for i, body := range bodies {
-		doc, err := prepareCreate(c, body)
-		if err != nil {
-			return 0, &LineError{Line: firstLine + i, Err: err}
-		}
-		docs[i] = doc
-	}
-	err := s.store.Update(ctx, tenant, func(tx Tx) error {
-		for i, doc := range docs {
-			if _, err := s.insert(tx, c, doc, CreateOptions{}); err != nil {
-				return &LineError{Line: firstLine + i, Err: err}
+	return withSchema(ctx, s, func(c *schema.Compiled) (int, error) {
+		docs := make([]*schema.Doc, len(bodies))
+		for i, body := range bodies {
+			doc, err := prepareCreate(c, body)
+			if err != nil {
+				return 0, &LineError{Line: firstLine + i, Err: err}
 			}
+			docs[i] = doc
 		}
-		return nil
+		err := s.write(ctx, tenant, c, func(tx Tx) error {
+			for i, doc := range docs {
+				if _, err := s.insert(tx, c, doc, CreateOptions{}); err != nil {
+					return &LineError{Line: firstLine + i, Err: err}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		return len(docs), nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return len(docs), nil
 }
 
 func prepareCreate(c *schema.Compiled, body map[string]any) (*schema.Doc, error) {
@@ -340,39 +338,37 @@ type ReplaceOptions struct {
 // replaced wholesale; each extension present in body has its whole record
 // set replaced; absent extensions are untouched.
 func (s *Service) Replace(ctx context.Context, tenant, id string, body map[string]any, opts ReplaceOptions) (*Profile, error) {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
-	c := s.schema.Current()
-	doc, err := c.PrepareProfile(body)
-	if err != nil {
-		return nil, err
-	}
-	if doc.CustomerID != "" && doc.CustomerID != id {
-		return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
-	}
-	if err := checkRecordSets(c, doc.Extensions); err != nil {
-		return nil, err
-	}
-	return s.change(ctx, tenant, id, opts, func(tx Tx, p *Profile, in *indexed) error {
-		p.Attributes = doc.Attributes
-		in.attributes = doc.Attributes
-		for ext, recs := range doc.Extensions {
-			if err := tx.PutRecords(ext, id, recs); err != nil {
-				return err
-			}
-			in.records[ext] = recs
+	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+		doc, err := c.PrepareProfile(body)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		if doc.CustomerID != "" && doc.CustomerID != id {
+			return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
+		}
+		if err := checkRecordSets(c, doc.Extensions); err != nil {
+			return nil, err
+		}
+		return s.change(ctx, tenant, c, id, opts, func(tx Tx, p *Profile, in *indexed) error {
+			p.Attributes = doc.Attributes
+			in.attributes = doc.Attributes
+			for ext, recs := range doc.Extensions {
+				if err := tx.PutRecords(ext, id, recs); err != nil {
+					return err
+				}
+				in.records[ext] = recs
+			}
+			return nil
+		})
 	})
 }
 
-// change runs edit on profile id inside a write transaction, then bumps
-// its revision and re-syncs its index entries. edit updates p and in (the
-// indexed view) to the new state; it writes records itself.
-func (s *Service) change(ctx context.Context, tenant, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
-	c := s.schema.Current()
+// change runs edit on profile id inside a write transaction under schema
+// c, then bumps its revision and re-syncs its index entries. edit updates p
+// and in (the indexed view) to the new state; it writes records itself.
+func (s *Service) change(ctx context.Context, tenant string, c *schema.Compiled, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
 	var changed *Profile
-	err := s.store.Update(ctx, tenant, func(tx Tx) error {
+	err := s.write(ctx, tenant, c, func(tx Tx) error {
 		p, before, err := loadForChange(tx, c, id)
 		if err != nil {
 			return err
@@ -406,55 +402,54 @@ func (s *Service) change(ctx context.Context, tenant, id string, opts ReplaceOpt
 
 // Delete removes a profile, all its records and its index entries.
 func (s *Service) Delete(ctx context.Context, tenant, id string) error {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
-	c := s.schema.Current()
-	return s.store.Update(ctx, tenant, func(tx Tx) error {
-		p, before, err := loadForChange(tx, c, id)
-		if err != nil {
-			return err
-		}
-		if err := syncIndexes(tx, c, id, &before, nil); err != nil {
-			return err
-		}
-		return tx.DeleteProfile(p)
+	_, err := withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
+		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error {
+			p, before, err := loadForChange(tx, c, id)
+			if err != nil {
+				return err
+			}
+			if err := syncIndexes(tx, c, id, &before, nil); err != nil {
+				return err
+			}
+			return tx.DeleteProfile(p)
+		})
 	})
+	return err
 }
 
 // InsertRecords implements POST /profiles/{id}/extensions (spec §4.1 and
 // §10 Q6): single-valued records are replaced, multi-valued records
 // replace the record with the same unique values or are appended.
 func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map[string]any) (*Profile, error) {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
-	c := s.schema.Current()
-	doc, err := c.PrepareExtensions(body)
-	if err != nil {
-		return nil, err
-	}
-	if doc.CustomerID != "" && doc.CustomerID != id {
-		return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
-	}
-	if len(doc.Extensions) == 0 {
-		return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
-	}
-	return s.change(ctx, tenant, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
-		for ext, incoming := range doc.Extensions {
-			e, _ := c.Extension(ext)
-			existing, err := tx.Records(ext, id)
-			if err != nil {
-				return err
-			}
-			merged, err := extensions.Upsert(e, existing, incoming)
-			if err != nil {
-				return err
-			}
-			if err := tx.PutRecords(ext, id, merged); err != nil {
-				return err
-			}
-			in.records[ext] = merged
+	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+		doc, err := c.PrepareExtensions(body)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		if doc.CustomerID != "" && doc.CustomerID != id {
+			return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
+		}
+		if len(doc.Extensions) == 0 {
+			return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
+		}
+		return s.change(ctx, tenant, c, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
+			for ext, incoming := range doc.Extensions {
+				e, _ := c.Extension(ext)
+				existing, err := tx.Records(ext, id)
+				if err != nil {
+					return err
+				}
+				merged, err := extensions.Upsert(e, existing, incoming)
+				if err != nil {
+					return err
+				}
+				if err := tx.PutRecords(ext, id, merged); err != nil {
+					return err
+				}
+				in.records[ext] = merged
+			}
+			return nil
+		})
 	})
 }
 
@@ -478,31 +473,30 @@ func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext stri
 
 func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body map[string]any,
 	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) error {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
-	c := s.schema.Current()
-	e, ok := c.Extension(ext)
-	if !ok {
-		return errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
-	}
-	if e.Kind != schema.MultiValued {
-		return errs.Invalid(CodeSingleValued, e.Name, "extension %q is single-valued: replace its record with POST /profiles/{id}/extensions", e.Name)
-	}
-	rec, err := c.PrepareRecordPatch(e.Name, body)
-	if err != nil {
-		return err
-	}
-	_, err = s.change(ctx, tenant, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
-		recs, err := tx.Records(e.Name, id)
-		if err != nil {
-			return err
+	_, err := withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+		e, ok := c.Extension(ext)
+		if !ok {
+			return nil, errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
 		}
-		out, err := apply(c, e, extensions.Declared(e, recs), rec)
-		if err != nil {
-			return err
+		if e.Kind != schema.MultiValued {
+			return nil, errs.Invalid(CodeSingleValued, e.Name, "extension %q is single-valued: replace its record with POST /profiles/{id}/extensions", e.Name)
 		}
-		in.records[e.Name] = out
-		return tx.PutRecords(e.Name, id, out)
+		rec, err := c.PrepareRecordPatch(e.Name, body)
+		if err != nil {
+			return nil, err
+		}
+		return s.change(ctx, tenant, c, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
+			recs, err := tx.Records(e.Name, id)
+			if err != nil {
+				return err
+			}
+			out, err := apply(c, e, extensions.Declared(e, recs), rec)
+			if err != nil {
+				return err
+			}
+			in.records[e.Name] = out
+			return tx.PutRecords(e.Name, id, out)
+		})
 	})
 	return err
 }
@@ -517,14 +511,17 @@ type MergeOptions struct {
 // united without duplicates (case-sensitive); extension records merge by
 // the rules of extensions.Merge.
 func (s *Service) Merge(ctx context.Context, tenant, destID, srcID string, opts MergeOptions) (*Profile, error) {
-	s.schemaMu.RLock()
-	defer s.schemaMu.RUnlock()
 	if destID == srcID {
 		return nil, errs.Invalid(CodeMergeSelf, "", "cannot merge customer %q into itself", destID)
 	}
-	c := s.schema.Current()
+	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+		return s.merge(ctx, tenant, c, destID, srcID, opts)
+	})
+}
+
+func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, destID, srcID string, opts MergeOptions) (*Profile, error) {
 	var merged *Profile
-	err := s.store.Update(ctx, tenant, func(tx Tx) error {
+	err := s.write(ctx, tenant, c, func(tx Tx) error {
 		dest, destBefore, err := loadForChange(tx, c, destID)
 		if err != nil {
 			return err

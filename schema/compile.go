@@ -29,6 +29,10 @@ type Compiled struct {
 	Def      *Definition
 	Hash     string    // sha256 of the definition, hex
 	LoadedAt time.Time // when it was built
+	// Version is the store's schema version this was built from: writes
+	// compare it with the stored one, so that no process writes under a
+	// schema another process has already changed.
+	Version uint64
 
 	unauthorized Unauthorized
 	attributes   map[string]*Attribute // lower-cased core attribute names

@@ -29,11 +29,6 @@ func DecodeYAML(n *yaml.Node, file string) (Document, Problems) {
 // on every reload, so it re-reads the config files each time.
 type Source func() (Document, Problems)
 
-// OverlayStore persists the schema created through the metadata API.
-type OverlayStore interface {
-	SchemaOverlay() ([]byte, error)
-}
-
 // Registry holds the live compiled schema. Readers call Current, which is a
 // single atomic load; writers (reload, metadata API) build a fresh Compiled
 // and swap it in, so requests in flight finish on the schema they started with.
@@ -48,25 +43,43 @@ type Registry struct {
 	current atomic.Pointer[Compiled]
 }
 
-// NewRegistry loads the base schema and the persisted overlay and compiles
-// them; any problem refuses the start.
-func NewRegistry(source Source, overlayStore OverlayStore, unauthorized Unauthorized) (*Registry, error) {
+// NewRegistry compiles the base schema with overlay, the stored schema
+// overlay (JSON; empty for none) at store version version; any problem
+// refuses the start.
+func NewRegistry(source Source, overlay []byte, version uint64, unauthorized Unauthorized) (*Registry, error) {
 	r := &Registry{source: source, unauthorized: unauthorized, now: time.Now}
-	data, err := overlayStore.SchemaOverlay()
-	if err != nil {
-		return nil, fmt.Errorf("read schema overlay: %w", err)
+	if _, err := r.Refresh(overlay, version, nil); err != nil {
+		return nil, err
 	}
-	if len(data) > 0 {
-		if err := json.Unmarshal(data, &r.overlay); err != nil {
+	return r, nil
+}
+
+// Refresh compiles the base schema (re-read from its source) with overlay
+// as stored at version and, if accept (when given) agrees, swaps it in: how
+// a process follows a schema change that another process made. On a
+// problem nothing changes.
+func (r *Registry) Refresh(overlay []byte, version uint64, accept func(*Compiled) error) (*Compiled, error) {
+	var doc Document
+	if len(overlay) > 0 {
+		if err := json.Unmarshal(overlay, &doc); err != nil {
 			return nil, fmt.Errorf("decode schema overlay stored by the metadata API: %w", err)
 		}
 	}
-	c, err := r.build(r.overlay)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.build(doc)
 	if err != nil {
 		return nil, err
 	}
+	c.Version = version
+	if accept != nil {
+		if err := accept(c); err != nil {
+			return nil, err
+		}
+	}
+	r.overlay = doc
 	r.current.Store(c)
-	return r, nil
+	return c, nil
 }
 
 // AddGuard makes every later reload or change also pass guard, so a
@@ -83,7 +96,8 @@ func (r *Registry) Current() *Compiled { return r.current.Load() }
 
 // Change applies edit to a copy of the overlay, compiles the result, lets
 // persist store the new overlay (with whatever data change goes with it, in
-// one transaction), and only then swaps the schema in.
+// one transaction, as the version after the live one), and only then swaps
+// the schema in.
 func (r *Registry) Change(edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -95,6 +109,7 @@ func (r *Registry) Change(edit func(overlay *Document) error, persist func(overl
 	if err != nil {
 		return nil, err
 	}
+	c.Version = r.Current().Version + 1
 	data, err := json.Marshal(next)
 	if err != nil {
 		return nil, fmt.Errorf("encode schema overlay: %w", err)

@@ -59,7 +59,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 			db.Close()
 		}
 	}()
-	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		return nil, fmt.Errorf("load schema: %w", err)
 	}

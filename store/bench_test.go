@@ -28,7 +28,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 				if err := tx.PutProfile(newProfile(id, num, t0)); err != nil {
 					return err
 				}
-				return tx.AddIndexEntry("email", []string{id + "@example.com"}, id)
+				return tx.AddIndexEntry("email", []string{id + "@example.com"}, id, false)
 			})
 			if err != nil {
 				b.Error(err)
@@ -49,7 +49,7 @@ func BenchmarkScanIndex(b *testing.B) {
 			for start := 0; start < n; start += 10_000 {
 				mustUpdate(b, db, "", func(tx profile.Tx) error {
 					for i := start; i < start+10_000; i++ {
-						if err := tx.AddIndexEntry("email", []string{fmt.Sprintf("user%d@example.com", i)}, fmt.Sprintf("c%d", i)); err != nil {
+						if err := tx.AddIndexEntry("email", []string{fmt.Sprintf("user%d@example.com", i)}, fmt.Sprintf("c%d", i), false); err != nil {
 							return err
 						}
 					}

@@ -55,6 +55,7 @@ var (
 	bucketSessions = []byte("sessions")
 	keyOverlay     = []byte("schema_overlay")
 	keyManifest    = []byte("index_manifest")
+	keyVersion     = []byte("schema_version")
 
 	bucketProfiles = []byte("profiles")
 	bucketNums     = []byte("nums")
@@ -183,11 +184,18 @@ func (db *DB) Update(ctx context.Context, tenant string, fn func(profile.Tx) err
 	return db.update(ctx, func(btx *bolt.Tx) error { return fn(db.newTx(btx, tenant)) })
 }
 
-// UpdateSchema stores overlay and manifest (an empty one removes it) and
-// runs fn for every tenant that has data, in one transaction.
-func (db *DB) UpdateSchema(ctx context.Context, overlay, manifest []byte, fn func(tenant string, tx profile.Tx) error) error {
+// UpdateSchema stores overlay and manifest (an empty one removes it),
+// moves the schema version from base to base+1 and runs fn for every tenant
+// that has data, in one transaction.
+func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx profile.Tx) error) error {
 	return db.update(ctx, func(btx *bolt.Tx) error {
 		meta := btx.Bucket(bucketMeta)
+		if schemaVersion(meta) != base {
+			return profile.ErrSchemaMoved
+		}
+		if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, base+1)); err != nil {
+			return err
+		}
 		for key, value := range map[string][]byte{string(keyOverlay): overlay, string(keyManifest): manifest} {
 			var err error
 			if len(value) == 0 {
@@ -217,6 +225,15 @@ func (db *DB) UpdateSchema(ctx context.Context, overlay, manifest []byte, fn fun
 	})
 }
 
+// schemaVersion reads the stored schema version; files written before
+// versions existed are at 0.
+func schemaVersion(meta *bolt.Bucket) uint64 {
+	if v := meta.Get(keyVersion); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
 // Tenants lists the tenants that have data ("" is the default tenant).
 func (db *DB) Tenants() ([]string, error) {
 	var tenants []string
@@ -229,19 +246,19 @@ func (db *DB) Tenants() ([]string, error) {
 	return tenants, err
 }
 
-// SchemaOverlay returns the stored schema overlay, nil when none.
-func (db *DB) SchemaOverlay() ([]byte, error) { return db.metaValue(keyOverlay) }
-
-// IndexManifest returns the stored index manifest, nil when none.
-func (db *DB) IndexManifest() ([]byte, error) { return db.metaValue(keyManifest) }
-
-func (db *DB) metaValue(key []byte) ([]byte, error) {
-	var v []byte
+// SchemaState returns the stored schema overlay, index manifest and version.
+func (db *DB) SchemaState(ctx context.Context) (profile.SchemaState, error) {
+	var st profile.SchemaState
 	err := db.view(func(btx *bolt.Tx) error {
-		v = bytes.Clone(btx.Bucket(bucketMeta).Get(key))
+		meta := btx.Bucket(bucketMeta)
+		st = profile.SchemaState{
+			Overlay:  bytes.Clone(meta.Get(keyOverlay)),
+			Manifest: bytes.Clone(meta.Get(keyManifest)),
+			Version:  schemaVersion(meta),
+		}
 		return nil
 	})
-	return v, err
+	return st, err
 }
 
 // Snapshot calls fn with the size of a consistent copy of the whole file

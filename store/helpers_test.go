@@ -87,3 +87,8 @@ func waitQueued(t *testing.T, db *DB, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func schemaOverlay(db *DB) ([]byte, error) {
+	st, err := db.SchemaState(context.Background())
+	return st.Overlay, err
+}

@@ -125,7 +125,7 @@ func TestScanIndex(t *testing.T) {
 	}
 	mustUpdate(t, db, "", func(tx profile.Tx) error {
 		for _, e := range entries {
-			if err := tx.AddIndexEntry("Phone", e.values, e.id); err != nil {
+			if err := tx.AddIndexEntry("Phone", e.values, e.id, false); err != nil {
 				return err
 			}
 		}
@@ -165,14 +165,14 @@ func TestScanIndexRange(t *testing.T) {
 	db, _ := openTest(t)
 	mustUpdate(t, db, "", func(tx profile.Tx) error {
 		for i := 1; i <= 5; i++ {
-			if err := tx.AddIndexEntry("dob", []string{"x", fmt.Sprintf("2020-01-0%d", i)}, fmt.Sprintf("d%d", i)); err != nil {
+			if err := tx.AddIndexEntry("dob", []string{"x", fmt.Sprintf("2020-01-0%d", i)}, fmt.Sprintf("d%d", i), false); err != nil {
 				return err
 			}
 		}
-		if err := tx.AddIndexEntry("dob", []string{"x", "2020-01-03x"}, "d3x"); err != nil {
+		if err := tx.AddIndexEntry("dob", []string{"x", "2020-01-03x"}, "d3x", false); err != nil {
 			return err
 		}
-		return tx.AddIndexEntry("dob", []string{"y", "2020-01-03"}, "y3")
+		return tx.AddIndexEntry("dob", []string{"y", "2020-01-03"}, "y3", false)
 	})
 	mustView(t, db, "", func(tx profile.Tx) error {
 		for _, c := range []struct {
@@ -247,7 +247,7 @@ func TestTenantIsolation(t *testing.T) {
 		if err := tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}}); err != nil {
 			return err
 		}
-		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1")
+		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1", false)
 	})
 	for _, tenant := range []string{"b", ""} {
 		mustView(t, db, tenant, func(tx profile.Tx) error {
@@ -334,19 +334,19 @@ func TestUpdateSchema(t *testing.T) {
 	db, _ := openTest(t)
 	for _, tenant := range []string{"a", ""} {
 		mustUpdate(t, db, tenant, func(tx profile.Tx) error {
-			if err := tx.AddIndexEntry("phone", []string{"1"}, "c1"); err != nil {
+			if err := tx.AddIndexEntry("phone", []string{"1"}, "c1", false); err != nil {
 				return err
 			}
 			return tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}})
 		})
 	}
-	if o, err := db.SchemaOverlay(); o != nil || err != nil {
+	if o, err := schemaOverlay(db); o != nil || err != nil {
 		t.Fatalf("initial overlay = %q, %v", o, err)
 	}
 
 	overlay := []byte(`{"extensions":[]}`)
 	var tenants []string
-	err := db.UpdateSchema(t.Context(), overlay, nil, func(tenant string, tx profile.Tx) error {
+	err := db.UpdateSchema(t.Context(), 0, overlay, nil, func(tenant string, tx profile.Tx) error {
 		tenants = append(tenants, tenant)
 		if err := tx.DropIndex("PHONE"); err != nil {
 			return err
@@ -362,7 +362,7 @@ func TestUpdateSchema(t *testing.T) {
 	if !slices.Equal(tenants, []string{"", "a"}) {
 		t.Errorf("fn ran for tenants %q", tenants)
 	}
-	if o, _ := db.SchemaOverlay(); !bytes.Equal(o, overlay) {
+	if o, _ := schemaOverlay(db); !bytes.Equal(o, overlay) {
 		t.Errorf("overlay = %q", o)
 	}
 	mustView(t, db, "a", func(tx profile.Tx) error {
@@ -377,16 +377,22 @@ func TestUpdateSchema(t *testing.T) {
 
 	// A failing fn keeps nothing, not even the overlay.
 	boom := errors.New("boom")
-	if err := db.UpdateSchema(t.Context(), []byte("new"), nil, func(string, profile.Tx) error { return boom }); !errors.Is(err, boom) {
+	if err := db.UpdateSchema(t.Context(), 1, []byte("new"), nil, func(string, profile.Tx) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("UpdateSchema = %v", err)
 	}
-	if o, _ := db.SchemaOverlay(); !bytes.Equal(o, overlay) {
+	if o, _ := schemaOverlay(db); !bytes.Equal(o, overlay) {
 		t.Errorf("overlay after failure = %q", o)
 	}
-	if err := db.UpdateSchema(t.Context(), nil, nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := db.UpdateSchema(t.Context(), 0, nil, nil, func(string, profile.Tx) error { return nil }); !errors.Is(err, profile.ErrSchemaMoved) {
+		t.Errorf("UpdateSchema from an old version = %v, want ErrSchemaMoved", err)
+	}
+	if err := db.UpdateSchema(t.Context(), 1, nil, nil, func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if o, _ := db.SchemaOverlay(); o != nil {
+	if st, _ := db.SchemaState(t.Context()); st.Version != 2 {
+		t.Errorf("schema version after two changes = %d", st.Version)
+	}
+	if o, _ := schemaOverlay(db); o != nil {
 		t.Errorf("removed overlay = %q", o)
 	}
 }
@@ -402,9 +408,9 @@ func TestReopen(t *testing.T) {
 		if err := tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}}); err != nil {
 			return err
 		}
-		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1")
+		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1", false)
 	})
-	if err := db.UpdateSchema(t.Context(), []byte("overlay"), nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := db.UpdateSchema(t.Context(), 0, []byte("overlay"), nil, func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.PutSession("s1", []byte("data")); err != nil {
@@ -437,7 +443,7 @@ func TestReopen(t *testing.T) {
 		}
 		return nil
 	})
-	if o, _ := db.SchemaOverlay(); string(o) != "overlay" {
+	if o, _ := schemaOverlay(db); string(o) != "overlay" {
 		t.Errorf("overlay after reopen = %q", o)
 	}
 	if s, _ := db.GetSession("s1"); string(s) != "data" {
@@ -554,7 +560,7 @@ func TestPingCountAndStats(t *testing.T) {
 				if err := tx.PutProfile(newProfile(id, 0, t0)); err != nil {
 					return err
 				}
-				if err := tx.AddIndexEntry("email", []string{id + "@x"}, id); err != nil {
+				if err := tx.AddIndexEntry("email", []string{id + "@x"}, id, false); err != nil {
 					return err
 				}
 			}
@@ -590,7 +596,7 @@ func TestReadOverlay(t *testing.T) {
 		t.Errorf("ReadOverlay of no file = %+v, %v", doc, err)
 	}
 	db, path := openTest(t)
-	err := db.UpdateSchema(t.Context(), []byte(`{"extensions":[{"name":"orders","type":"list"}]}`), nil, func(string, profile.Tx) error { return nil })
+	err := db.UpdateSchema(t.Context(), 0, []byte(`{"extensions":[{"name":"orders","type":"list"}]}`), nil, func(string, profile.Tx) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

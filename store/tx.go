@@ -206,13 +206,23 @@ func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 	return b.Put([]byte(id), v)
 }
 
-func (t *tx) AddIndexEntry(key string, values []string, id string) error {
+func (t *tx) SchemaVersion() (uint64, error) {
+	return schemaVersion(t.btx.Bucket(bucketMeta)), nil
+}
+
+// AddIndexEntry needs no database-side uniqueness here: one process owns
+// the file and its writes are serialised, so the service's check suffices.
+func (t *tx) AddIndexEntry(key string, values []string, id string, _ bool) error {
 	b, err := t.writeBucket(bucketIdx, lower(key))
 	if err != nil {
 		return err
 	}
 	return b.Put(codec.IndexEntry(values, id), []byte{})
 }
+
+// LockIndexValues has nothing to do: bbolt write transactions are
+// serialised, so no other writer runs until this one ends.
+func (t *tx) LockIndexValues(string, []string) error { return nil }
 
 func (t *tx) RemoveIndexEntry(key string, values []string, id string) error {
 	if b := t.bucket(bucketIdx, lower(key)); b != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -31,7 +31,7 @@ func newTestAPI(tb testing.TB) (*echo.Echo, *store.DB) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	registry, err := schema.NewRegistry(config.SchemaSource(cfg.File), db, cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,107 @@
+package profile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Several processes may share one store (replicas over PostgreSQL). Each
+// compiles the schema from its own config file and the overlay stored by
+// the metadata API; the store keeps a schema version that every schema
+// change bumps. A write commits only if the version its schema was built
+// from is still the stored one, so no process writes under a schema another
+// process has replaced: it catches up first (FollowSchema) and runs the
+// write again. A schema change excludes every write of every process while
+// it rebuilds indexes (Store.UpdateSchema).
+
+// CodeSchemaOutOfSync answers writes on a process whose config cannot
+// follow the schema stored by another process.
+const CodeSchemaOutOfSync = "SCHEMA_OUT_OF_SYNC"
+
+// errSchemaStale is what a write's transaction returns when the stored
+// schema version moved past the one the write was validated with.
+var errSchemaStale = errors.New("the stored schema is newer than the live one")
+
+// followAttempts bounds how often one write catches up with schema changes
+// made elsewhere before it gives up.
+const followAttempts = 3
+
+// LoadRegistry compiles the schema of source with the overlay stored in store.
+func LoadRegistry(ctx context.Context, store Store, source schema.Source, unauthorized schema.Unauthorized) (*schema.Registry, error) {
+	state, err := store.SchemaState(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the stored schema: %w", err)
+	}
+	return schema.NewRegistry(source, state.Overlay, state.Version, unauthorized)
+}
+
+// withSchema runs op under the live schema, held against local schema
+// changes. When op's write finds that another process changed the stored
+// schema, the live one catches up and op runs again.
+func withSchema[T any](ctx context.Context, s *Service, op func(c *schema.Compiled) (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		s.schemaMu.RLock()
+		out, err := op(s.schema.Current())
+		s.schemaMu.RUnlock()
+		if !errors.Is(err, errSchemaStale) {
+			return out, err
+		}
+		_, ferr := s.FollowSchema(ctx)
+		if ferr != nil || attempt == followAttempts {
+			if ferr == nil {
+				ferr = errors.New("the schema kept changing")
+			}
+			return out, &errs.Error{Kind: errs.KindUnavailable, Code: CodeSchemaOutOfSync,
+				Message: "the schema was changed by another replica and this one cannot follow yet; retry", Err: ferr}
+		}
+	}
+}
+
+// write runs fn in a write transaction for schema c, refusing to commit
+// (errSchemaStale) when the stored schema is no longer the one c was built
+// from.
+func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, fn func(Tx) error) error {
+	return s.store.Update(ctx, tenant, func(tx Tx) error {
+		v, err := tx.SchemaVersion()
+		if err != nil {
+			return err
+		}
+		if v != c.Version {
+			return errSchemaStale
+		}
+		return fn(tx)
+	})
+}
+
+// FollowSchema brings the live schema up to the stored one after another
+// process changed it: the stored overlay is compiled with this process's
+// config. It returns the new schema, or nil when the live one is current.
+// A config whose identification keys differ from the indexes in the store
+// is refused (the schema stays, and writes answer CodeSchemaOutOfSync):
+// the indexes follow the process that changed the schema last, so this
+// process's config must be brought in line (see docs/scale-out.md).
+func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	state, err := s.store.SchemaState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if state.Version == s.Schema().Version {
+		return nil, nil
+	}
+	stored, err := decodeManifest(state.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	return s.schema.Refresh(state.Overlay, state.Version, func(c *schema.Compiled) error {
+		if !manifestEqual(stored, manifestOf(c)) {
+			return fmt.Errorf("the identification keys of this replica's config differ from those the store is indexed for (schema version %d); give every replica the same config and reload", state.Version)
+		}
+		return nil
+	})
+}
