@@ -1,0 +1,257 @@
+// Package pgtest gives tests a real PostgreSQL to talk to.
+//
+// URL hands each test a brand-new, empty database on a shared server and
+// drops it when the test ends, so tests that use it can run in parallel,
+// across packages and test binaries, without seeing each other's tables.
+// The server is the one named by PROFILED_TEST_POSTGRES (default
+// DefaultAdminURL); .ci/run starts it in CI.
+//
+// StartCluster runs a private, throwaway server for tests that stop, kill or
+// restart the database, which must never happen to the shared one.
+//
+// When PostgreSQL is missing, tests that need it are skipped on a developer's
+// machine and fail when CI=true, so a broken CI setup cannot pass by
+// skipping every database test.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const (
+	// EnvAdminURL names the variable that points at the shared test server.
+	EnvAdminURL = "PROFILED_TEST_POSTGRES"
+	// DefaultAdminURL is used when EnvAdminURL is unset: Debian's main
+	// cluster as .ci/run sets it up (trust auth on 127.0.0.1, database test).
+	DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+	// dbPrefix starts every database name URL makes; nothing else may use it,
+	// because stale ones are dropped (see reapStaleDatabases).
+	dbPrefix = "profiled_t_"
+	// staleAfter is when a test database left behind by a killed test
+	// binary (its cleanup never ran) is old enough to be dropped by the next
+	// run: far longer than any test binary lives.
+	staleAfter = 6 * time.Hour
+	// connectTimeout bounds each connection attempt, so an absent server
+	// costs a test run 2 s once, not a timeout per test.
+	connectTimeout = 2 * time.Second
+)
+
+var (
+	probeOnce sync.Once
+	probedURL string // AdminURL() when first probed
+	probeErr  error
+	reaped    int // stale databases the probe dropped
+	reapLog   sync.Once
+	dbCounter atomic.Uint64
+)
+
+// AdminURL returns the URL of the shared server's admin database: the value
+// of PROFILED_TEST_POSTGRES, or DefaultAdminURL.
+func AdminURL() string {
+	if u := os.Getenv(EnvAdminURL); u != "" {
+		return u
+	}
+	return DefaultAdminURL
+}
+
+// Available reports whether the shared server can be reached, returning its
+// admin URL either way. Both are worked out once per process, so 100 tests
+// wait for an absent server's connect timeout once.
+func Available() (string, error) {
+	probeOnce.Do(func() {
+		probedURL = AdminURL()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*connectTimeout)
+		defer cancel()
+		conn, err := adminConnect(ctx, probedURL)
+		if err != nil {
+			probeErr = err
+			return
+		}
+		reaped = reapStaleDatabases(ctx, conn)
+		idleAdmin <- conn
+	})
+	return probedURL, probeErr
+}
+
+// URL returns the URL of a new, empty database on the shared server, made
+// for this test alone and dropped (its connections terminated first) when
+// the test and its Cleanup functions registered later have finished. The
+// URL carries the same user and parameters as the admin URL.
+//
+// If the server cannot be reached, URL skips the test, or fails it when the
+// environment has CI=true.
+func URL(tb testing.TB) string {
+	tb.Helper()
+	admin, err := Available()
+	if err != nil {
+		unavailable(tb, "PostgreSQL not reachable at %s: %v; set %s or start it (pg_ctlcluster 15 main start)",
+			redact(admin), err, EnvAdminURL)
+	}
+	reapLog.Do(func() {
+		if reaped > 0 {
+			tb.Logf("pgtest: dropped %d stale test databases left by killed test runs", reaped)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		tb.Fatalf("pgtest: %s must be a postgres:// URL, got %q", EnvAdminURL, redact(admin))
+	}
+
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	// The creation time is in the name so a later run can tell a database
+	// leaked by a killed test binary from one still in use; pid, counter and
+	// random bytes keep names apart across parallel tests and binaries.
+	name := fmt.Sprintf("%s%s_%d_%d_%s", dbPrefix,
+		strconv.FormatInt(time.Now().Unix(), 36), os.Getpid(), dbCounter.Add(1), hex.EncodeToString(rnd[:]))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// template0 is never connected to, so CREATE DATABASE cannot fail with
+	// "source database is being accessed by other users", and it holds no
+	// objects anyone added to template1; it is as fast (~70-130 ms here).
+	// The default WAL_LOG strategy is kept: FILE_COPY was twice as slow,
+	// and its checkpoints would slow every other test's writes.
+	if err := adminExec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+		tb.Fatalf("pgtest: create database %s on %s: %v", name, redact(admin), err)
+	}
+	tb.Cleanup(func() {
+		if err := dropDatabase(admin, name); err != nil {
+			tb.Errorf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+
+	u.Path = "/" + name
+	u.RawPath = ""
+	return u.String()
+}
+
+// dropDatabase drops name, terminating its sessions. It retries when a
+// session reconnected while the drop ran (SQLSTATE 55006, object in use).
+func dropDatabase(admin, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		var pgErr *pgconn.PgError
+		if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "55006" {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return err
+}
+
+// reapStaleDatabases drops a bounded number of databases that earlier runs
+// made and never dropped (a test binary killed by -timeout runs no
+// Cleanup). Best effort: errors are ignored.
+func reapStaleDatabases(ctx context.Context, conn *pgx.Conn) int {
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'profiled\_t\_%'`)
+	if err != nil {
+		return 0
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, name := range names {
+		ts, _, ok := strings.Cut(strings.TrimPrefix(name, dbPrefix), "_")
+		sec, err := strconv.ParseInt(ts, 36, 64)
+		if !ok || err != nil || time.Since(time.Unix(sec, 0)) < staleAfter {
+			continue
+		}
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err == nil {
+			n++
+		}
+		if n == 20 { // the rest go next time; keep the first test quick
+			break
+		}
+	}
+	return n
+}
+
+func adminConnect(ctx context.Context, admin string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(admin)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnectTimeout = connectTimeout
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// idleAdmin keeps a few admin connections between calls: connecting costs
+// ~20 ms, a fifth of making a database.
+var idleAdmin = make(chan *pgx.Conn, 2)
+
+// adminExec runs one statement on an admin connection (CREATE and DROP
+// DATABASE cannot run in a transaction, so nothing else is needed). A
+// cached connection that turns out dead (the server restarted) is replaced
+// once.
+func adminExec(ctx context.Context, admin, sql string) error {
+	for {
+		var conn *pgx.Conn
+		cached := false
+		select {
+		case conn = <-idleAdmin:
+			cached = true
+		default:
+			var err error
+			if conn, err = adminConnect(ctx, admin); err != nil {
+				return err
+			}
+		}
+		_, err := conn.Exec(ctx, sql)
+		var pgErr *pgconn.PgError
+		if err != nil && !errors.As(err, &pgErr) {
+			// The connection itself failed.
+			conn.Close(context.Background())
+			if cached && ctx.Err() == nil {
+				continue
+			}
+			return err
+		}
+		select {
+		case idleAdmin <- conn:
+		default:
+			conn.Close(context.Background())
+		}
+		return err
+	}
+}
+
+// unavailable skips the test, or fails it under CI=true where PostgreSQL is
+// part of the setup and its absence is a CI bug, not a reason to skip.
+func unavailable(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("pgtest (CI=true, so not skipping): "+format, args...)
+	}
+	tb.Skipf(format, args...)
+}
+
+// redact hides a password in a URL meant for a message.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
