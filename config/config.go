@@ -45,10 +45,22 @@ type Server struct {
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 }
 
-// Store configures the bbolt data file.
+// Store selects and configures the store: a PostgreSQL database when URL
+// is a postgres:// or postgresql:// URL (replicas share it), otherwise the
+// bbolt data file at Path.
 type Store struct {
-	Path        string        `yaml:"path"`
-	OpenTimeout time.Duration `yaml:"open_timeout"`
+	URL              string        `yaml:"url"`
+	Path             string        `yaml:"path"`
+	OpenTimeout      time.Duration `yaml:"open_timeout"`
+	MaxConns         int32         `yaml:"max_conns"`         // PostgreSQL connection pool size
+	StatementTimeout time.Duration `yaml:"statement_timeout"` // PostgreSQL: bound on every statement
+	SchemaPoll       time.Duration `yaml:"schema_poll"`       // PostgreSQL: re-check of the stored schema, should a notification be lost
+}
+
+// IsPostgres reports whether the store is a PostgreSQL database.
+func (s Store) IsPostgres() bool {
+	u := strings.ToLower(s.URL)
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
 // Log configures zerolog.
@@ -140,7 +152,8 @@ func Default() Config {
 			ShutdownTimeout:   20 * time.Second,
 			MaxHeaderBytes:    64 << 10,
 		},
-		Store: Store{Path: "data/profiles.db", OpenTimeout: 2 * time.Second},
+		Store: Store{Path: "data/profiles.db", OpenTimeout: 2 * time.Second,
+			MaxConns: 16, StatementTimeout: 5 * time.Second, SchemaPoll: 5 * time.Second},
 		Log:   Log{Level: "info"},
 		EGain: defaultEGain(),
 	}
@@ -174,6 +187,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("PROFILED_DATA"); v != "" {
 		c.Store.Path = v
 	}
+	if v := getenv("PROFILED_STORE"); v != "" {
+		c.Store.URL = v
+	}
 	if v := getenv("PROFILED_ADMIN_TOKEN"); v != "" { // keeps the secret out of the file
 		c.Admin.Token = v
 	}
@@ -189,6 +205,12 @@ func (c *Config) validate() error {
 	}
 	if c.Store.OpenTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("store.open_timeout must be positive"))
+	}
+	if c.Store.URL != "" && !c.Store.IsPostgres() {
+		problems = append(problems, fmt.Errorf("store.url must be a postgres:// or postgresql:// URL (leave it empty for the bbolt file of store.path)"))
+	}
+	if c.Store.MaxConns <= 0 || c.Store.StatementTimeout <= 0 || c.Store.SchemaPoll <= 0 {
+		problems = append(problems, fmt.Errorf("store.max_conns, store.statement_timeout and store.schema_poll must be positive"))
 	}
 	problems = append(problems, c.EGain.validate()...)
 	problems = append(problems, c.Genesys.Auth.validate()...)

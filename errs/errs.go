@@ -25,6 +25,7 @@ const (
 	KindUnavailable                    // the store cannot serve the request right now
 	KindPreconditionFailed             // an If-Match precondition does not hold
 	KindTooManyRequests                // the caller is throttled
+	KindNotImplemented                 // the operation does not exist on this configuration (e.g. this store engine)
 )
 
 var kindNames = [...]string{
@@ -38,6 +39,7 @@ var kindNames = [...]string{
 	KindUnavailable:        "unavailable",
 	KindPreconditionFailed: "precondition_failed",
 	KindTooManyRequests:    "too_many_requests",
+	KindNotImplemented:     "not_implemented",
 }
 
 func (k Kind) String() string {

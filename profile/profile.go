@@ -113,3 +113,8 @@ type Tx interface {
 	// DropIndex deletes every entry of an identification key.
 	DropIndex(key string) error
 }
+
+// CodeStoreUnavailable is the error code of store operations that cannot
+// run now (a failed commit, a closed store, an unreachable database); the
+// APIs answer it with 503 and show no internal detail.
+const CodeStoreUnavailable = "STORE_UNAVAILABLE"

@@ -25,6 +25,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindUnavailable:        http.StatusServiceUnavailable,
 	errs.KindPreconditionFailed: http.StatusPreconditionFailed,
 	errs.KindTooManyRequests:    http.StatusTooManyRequests,
+	errs.KindNotImplemented:     http.StatusNotImplemented,
 	errs.KindInternal:           http.StatusInternalServerError,
 }
 

@@ -1,0 +1,492 @@
+// Package postgres implements profile.Store, session.Store and
+// session.FailureLog on PostgreSQL with pgx, so that any number of
+// profiled processes (replicas) can share one database. Tables are created
+// by the versioned migrations embedded in the binary (goose), applied at
+// start under an advisory lock so that replicas starting together migrate
+// once. Stored values use the shared codec (store/codec), byte for byte
+// what the bbolt store holds.
+//
+// Concurrency: write transactions run at READ COMMITTED. A write holds the
+// schema lock shared and a schema change holds it exclusively (advisory
+// locks), so no write commits while indexes are rebuilt; a profile read in
+// a write transaction locks its row (SELECT ... FOR UPDATE), so changes to
+// one customer queue instead of overwriting each other; unique identification
+// keys are unique indexes; uniqueness checks lock the values they check.
+// Serialization failures and deadlocks are retried a bounded number of
+// times, then answered as unavailable.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configure Open.
+type Options struct {
+	// MaxConns bounds the connection pool (default 16).
+	MaxConns int32
+	// StatementTimeout bounds every statement on the server (default 5s),
+	// so a stuck query answers unavailable instead of holding a request.
+	StatementTimeout time.Duration
+}
+
+const (
+	defaultMaxConns         = 16
+	defaultStatementTimeout = 5 * time.Second
+	// maxAttempts bounds how often a write that hit a serialization failure
+	// or a deadlock runs again before it is answered unavailable.
+	maxAttempts = 5
+	// countShards spreads each tenant's profile count over rows.
+	countShards = 16
+	// schemaNotifyChannel carries "the schema changed" to every replica.
+	schemaNotifyChannel = "profiled_schema"
+)
+
+// Advisory lock keys. The two-key form (namespace, key) does not overlap
+// the one-key form used for index values.
+const (
+	lockSpaceSchema  = 1 // (1, 0): writes shared, schema changes exclusive
+	lockSpaceSession = 2 // (2, hash of user name): one login at a time per user
+	lockSpaceMigrate = 3 // (3, 0), session-level: one replica migrates at a time
+)
+
+// DB is the PostgreSQL store. It is safe for concurrent use.
+type DB struct {
+	pool *pgxpool.Pool
+
+	commits, retries, profileReads, indexVisited atomic.Uint64
+}
+
+var _ profile.Store = (*DB)(nil)
+
+// IsURL reports whether s names a PostgreSQL database (postgres:// or
+// postgresql://) rather than a bbolt file.
+func IsURL(s string) bool {
+	for _, scheme := range []string{"postgres://", "postgresql://"} {
+		if len(s) >= len(scheme) && equalFold(s[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Open connects to the database at url, applies the embedded migrations
+// (once across replicas) and refuses a database migrated by a newer
+// profiled.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: PostgreSQL URL: %w", err)
+	}
+	cfg.MaxConns = opts.MaxConns
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = defaultMaxConns
+	}
+	timeout := opts.StatementTimeout
+	if timeout <= 0 {
+		timeout = defaultStatementTimeout
+	}
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	cfg.ConnConfig.RuntimeParams["application_name"] = "profiled"
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &DB{pool: pool}, nil
+}
+
+// migrate applies pending migrations while holding an advisory lock, so
+// that of replicas starting together one migrates and the others wait for
+// it, then find nothing to do. (goose's own session locker polls once a
+// second at best; a blocking pg_advisory_lock wakes the waiters at once.)
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: PostgreSQL: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
+		return fmt.Errorf("store: waiting for the migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate)
+
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer sqlDB.Close()
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, dir, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("store: applying migrations to PostgreSQL: %w", err)
+	}
+	current, err := provider.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("store: reading the migration version: %w", err)
+	}
+	sources := provider.ListSources()
+	known := sources[len(sources)-1].Version
+	if current > known {
+		return fmt.Errorf("store: the database is at migration version %d, newer than this profiled knows (%d): run a newer profiled, or restore a database of version %d or older", current, known, known)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database answers: the readiness check.
+func (db *DB) Ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := db.pool.Ping(ctx); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only snapshot of tenant's data.
+func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error) error {
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return mapError(err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(&tx{db: db, ctx: ctx, pg: ptx, tenant: tenant}); err != nil {
+		return err
+	}
+	return mapError(ptx.Commit(ctx))
+}
+
+// Update runs fn in a write transaction over tenant's data, again after a
+// serialization failure or deadlock (at most maxAttempts times).
+func (db *DB) Update(ctx context.Context, tenant string, fn func(profile.Tx) error) error {
+	return db.retry(ctx, func() error {
+		return db.update(ctx, tenant, lockShared, fn)
+	})
+}
+
+type schemaLockMode int
+
+const (
+	lockShared schemaLockMode = iota
+	lockExclusive
+)
+
+func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn func(profile.Tx) error) error {
+	ptx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	t := &tx{db: db, ctx: ctx, pg: ptx, tenant: tenant, write: true, existing: map[string]bool{}}
+	lockFn := "pg_advisory_xact_lock_shared"
+	if mode == lockExclusive {
+		lockFn = "pg_advisory_xact_lock"
+	}
+	// Two statements in one round trip: the version is read after the lock
+	// is granted, so it is the version of the last schema change.
+	b := &pgx.Batch{}
+	b.Queue("SELECT "+lockFn+"($1, 0)", lockSpaceSchema)
+	b.Queue("SELECT version FROM schema_state").QueryRow(func(row pgx.Row) error {
+		var v int64
+		err := row.Scan(&v)
+		t.version = uint64(v)
+		return err
+	})
+	if err := ptx.SendBatch(ctx, b).Close(); err != nil {
+		return mapError(err)
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return mapError(err)
+	}
+	db.commits.Add(1)
+	return nil
+}
+
+// retry runs attempt until it succeeds, fails for a reason other than a
+// serialization failure or deadlock, or maxAttempts ran.
+func (db *DB) retry(ctx context.Context, attempt func() error) error {
+	for i := 1; ; i++ {
+		err := attempt()
+		if !retryable(err) {
+			return err
+		}
+		if i == maxAttempts {
+			return unavailable(err)
+		}
+		db.retries.Add(1)
+		// A short random pause lets the transaction that won go first.
+		select {
+		case <-time.After(time.Duration(rand.IntN(i*5)+1) * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// unavailable wraps an error of the database or the network: the APIs
+// answer 503 STORE_UNAVAILABLE and show none of its text.
+func unavailable(err error) error {
+	return &errs.Error{Kind: errs.KindUnavailable, Code: profile.CodeStoreUnavailable,
+		Message: "the profile store is unavailable; retry later", Err: err}
+}
+
+// mapError turns what pgx returns into the domain's errors: conflicts on
+// the constraints that carry meaning, unavailable for everything that says
+// the database or the connection cannot serve now. Retryable conflicts
+// pass through for retry to see.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errs.As(err) != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505" && pgErr.ConstraintName == "profiles_pkey":
+			return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeProfileExists, Message: "this customer_id is already used", Err: err}
+		case retryable(err):
+			return err
+		case len(pgErr.Code) == 2+3 && (pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" || pgErr.Code[:2] == "57" || pgErr.Code[:2] == "58"):
+			// connection exceptions, insufficient resources, operator
+			// intervention (shutdown, statement timeout), system errors
+			return unavailable(err)
+		}
+		return fmt.Errorf("store: %w", err)
+	}
+	// Everything else pgx returns is about the connection: refused, reset,
+	// closed mid-query, timed out.
+	return unavailable(err)
+}
+
+// SchemaState returns the stored schema overlay, index manifest and version.
+func (db *DB) SchemaState(ctx context.Context) (profile.SchemaState, error) {
+	var st profile.SchemaState
+	var v int64
+	err := db.pool.QueryRow(ctx, "SELECT version, overlay, manifest FROM schema_state").Scan(&v, &st.Overlay, &st.Manifest)
+	st.Version = uint64(v)
+	return st, mapError(err)
+}
+
+// UpdateSchema stores overlay and manifest, moves the version from base to
+// base+1 and runs fn for every tenant, holding the schema lock exclusively:
+// every write of every replica waits. Replicas are notified on commit.
+func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx profile.Tx) error) error {
+	return db.retry(ctx, func() error {
+		return db.update(ctx, "", lockExclusive, func(ptx profile.Tx) error {
+			t := ptx.(*tx)
+			if t.version != base {
+				return profile.ErrSchemaMoved
+			}
+			_, err := t.pg.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3",
+				int64(base+1), nilIfEmpty(overlay), nilIfEmpty(manifest))
+			if err != nil {
+				return mapError(err)
+			}
+			tenants, err := db.tenants(ctx, t.pg)
+			if err != nil {
+				return err
+			}
+			for _, tenant := range tenants {
+				if err := fn(tenant, &tx{db: db, ctx: ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: base + 1}); err != nil {
+					return err
+				}
+			}
+			_, err = t.pg.Exec(ctx, "SELECT pg_notify($1, $2)", schemaNotifyChannel, strconv.FormatUint(base+1, 10))
+			return mapError(err)
+		})
+	})
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// Tenants lists the tenants that have data ("" is the default tenant).
+func (db *DB) Tenants() ([]string, error) {
+	return db.tenants(context.Background(), db.pool)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func (db *DB) tenants(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.Query(ctx, "SELECT DISTINCT tenant FROM profile_counts ORDER BY tenant")
+	if err != nil {
+		return nil, mapError(err)
+	}
+	tenants, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return tenants, mapError(err)
+}
+
+// ProfileCount counts the profiles of all tenants from the counter rows
+// every create and delete keeps.
+func (db *DB) ProfileCount() (int, error) {
+	var n int64
+	err := db.pool.QueryRow(context.Background(), "SELECT coalesce(sum(n), 0) FROM profile_counts").Scan(&n)
+	return int(n), mapError(err)
+}
+
+// Stats are cumulative counters since Open and the pool's figures, for
+// metrics and tests.
+type Stats struct {
+	Commits             uint64 // write transactions committed
+	Retries             uint64 // writes run again after a serialization failure or deadlock
+	ProfileReads        uint64
+	IndexEntriesVisited uint64
+	Pool                *pgxpool.Stat
+}
+
+// Stats returns the current counters.
+func (db *DB) Stats() Stats {
+	return Stats{
+		Commits:             db.commits.Load(),
+		Retries:             db.retries.Load(),
+		ProfileReads:        db.profileReads.Load(),
+		IndexEntriesVisited: db.indexVisited.Load(),
+		Pool:                db.pool.Stat(),
+	}
+}
+
+// WatchSchema calls changed whenever another process may have changed the
+// stored schema: on every notification, and every poll interval as well,
+// so that a notification lost while the connection was down still heals.
+// It returns when ctx ends.
+func (db *DB) WatchSchema(ctx context.Context, poll time.Duration, changed func()) {
+	for ctx.Err() == nil {
+		db.listen(ctx, poll, changed)
+		select { // the connection failed: wait a little, then listen again
+		case <-ctx.Done():
+		case <-time.After(poll):
+			changed()
+		}
+	}
+}
+
+// listen holds one connection listening on the schema channel until it
+// fails or ctx ends.
+func (db *DB) listen(ctx context.Context, poll time.Duration, changed func()) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+schemaNotifyChannel); err != nil {
+		return
+	}
+	defer func() {
+		// The connection returns to the pool: stop listening on it (or
+		// drop it if it cannot even do that).
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *"); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	changed() // whatever happened while not listening
+	for {
+		wait, cancel := context.WithTimeout(ctx, poll)
+		_, err := conn.Conn().WaitForNotification(wait)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil, errors.Is(err, context.DeadlineExceeded):
+			changed()
+		default:
+			return
+		}
+	}
+}
+
+// ReadOverlay reads the stored schema overlay for offline checks
+// (check-config) without migrating or changing anything: a database that
+// profiled has not initialised yet has no overlay.
+func ReadOverlay(ctx context.Context, url string) (schema.Document, error) {
+	var doc schema.Document
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return doc, fmt.Errorf("store: reading the schema overlay: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var data []byte
+	err = conn.QueryRow(ctx, "SELECT overlay FROM schema_state").Scan(&data)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), errors.As(err, &pgErr) && pgErr.Code == "42P01": // no table yet
+		return doc, nil
+	case err != nil:
+		return doc, fmt.Errorf("store: reading the schema overlay: %w", err)
+	}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return doc, fmt.Errorf("store: decoding the stored schema overlay: %w", err)
+		}
+	}
+	return doc, nil
+}

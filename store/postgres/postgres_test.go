@@ -1,0 +1,247 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/profile"
+)
+
+func openTest(tb testing.TB) (*DB, string) {
+	tb.Helper()
+	url := pgtest.URL(tb)
+	db, err := Open(context.Background(), url, Options{MaxConns: 32})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, url
+}
+
+func TestOpen_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	var wg sync.WaitGroup
+	errsCh := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			db, err := Open(t.Context(), url, Options{})
+			if err == nil {
+				err = db.Ping()
+				db.Close()
+			}
+			errsCh <- err
+		})
+	}
+	wg.Wait()
+	close(errsCh)
+	for err := range errsCh {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var applied int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(mustSources(t)); applied != want {
+		t.Errorf("%d migration rows after 4 concurrent starts, want %d", applied, want)
+	}
+}
+
+func mustSources(t *testing.T) []string {
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestOpen_RefusesNewerDatabase(t *testing.T) {
+	db, url := openTest(t)
+	db.Close()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), url, Options{})
+	known := fmt.Sprint(len(mustSources(t)))
+	if err == nil || !strings.Contains(err.Error(), "99") || !strings.Contains(err.Error(), "("+known+")") {
+		t.Fatalf("Open on a newer database = %v, want a refusal naming versions 99 and %s", err, known)
+	}
+}
+
+// race runs n concurrent updates and sorts their outcomes by error code.
+func race(t *testing.T, db *DB, n int, fn func(i int, tx profile.Tx) error) map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := db.Update(context.Background(), "", func(tx profile.Tx) error { return fn(i, tx) })
+			code := "ok"
+			if err != nil {
+				code = "other: " + err.Error()
+				if e := errs.As(err); e != nil {
+					code = e.Code
+				}
+			}
+			mu.Lock()
+			outcomes[code]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return outcomes
+}
+
+func TestUniqueKeyRace_OneWinner(t *testing.T) {
+	db, _ := openTest(t)
+	got := race(t, db, 20, func(i int, tx profile.Tx) error {
+		return tx.AddIndexEntry("Email", []string{"ann@x"}, fmt.Sprintf("c%d", i), true)
+	})
+	if got["ok"] != 1 || got[profile.CodeUniqueKeyViolation] != 19 {
+		t.Errorf("outcomes = %v, want 1 ok and 19 %s", got, profile.CodeUniqueKeyViolation)
+	}
+	// Entries of a key that is not unique may share values.
+	got = race(t, db, 5, func(i int, tx profile.Tx) error {
+		return tx.AddIndexEntry("name", []string{"Ann"}, fmt.Sprintf("c%d", i), false)
+	})
+	if got["ok"] != 5 {
+		t.Errorf("non-unique outcomes = %v", got)
+	}
+}
+
+func TestCreateRace_SameIDNeverOverwrites(t *testing.T) {
+	db, _ := openTest(t)
+	now := time.Now()
+	got := race(t, db, 10, func(i int, tx profile.Tx) error {
+		if p, err := tx.Profile("c1"); err != nil || p != nil { // committed by a faster one: what the service answers
+			return errs.Conflict(profile.CodeProfileExists, "exists (%v)", err)
+		}
+		return tx.PutProfile(&profile.Profile{ID: "c1", Num: uint64(i + 1), Created: now, Updated: now, Rev: 1, Attributes: map[string]any{"n": fmt.Sprint(i)}})
+	})
+	if got["ok"] != 1 || got[profile.CodeProfileExists] != 9 {
+		t.Errorf("outcomes = %v, want 1 ok and 9 %s", got, profile.CodeProfileExists)
+	}
+	if n, _ := db.ProfileCount(); n != 1 {
+		t.Errorf("count = %d", n)
+	}
+}
+
+// A uniqueness check that locks the values first sees what the previous
+// holder committed: of concurrent check-then-add writers exactly one adds.
+func TestLockIndexValues_SerialisesChecks(t *testing.T) {
+	db, _ := openTest(t)
+	taken := errors.New("taken")
+	got := race(t, db, 10, func(i int, tx profile.Tx) error {
+		if err := tx.LockIndexValues("email", []string{"bob@x"}); err != nil {
+			return err
+		}
+		found := false
+		if err := tx.ScanIndex("email", []string{"bob@x"}, func(string) bool { found = true; return false }); err != nil {
+			return err
+		}
+		if found {
+			return errs.Conflict("TAKEN", "%v", taken)
+		}
+		return tx.AddIndexEntry("email", []string{"bob@x"}, fmt.Sprintf("c%d", i), false)
+	})
+	if got["ok"] != 1 || got["TAKEN"] != 9 {
+		t.Errorf("outcomes = %v, want 1 ok and 9 TAKEN", got)
+	}
+}
+
+// Writers of one profile queue on its row: no increment is lost.
+func TestProfileRowLock_NoLostUpdate(t *testing.T) {
+	db, _ := openTest(t)
+	now := time.Now()
+	err := db.Update(t.Context(), "", func(tx profile.Tx) error {
+		return tx.PutProfile(&profile.Profile{ID: "c1", Num: 1, Created: now, Updated: now, Rev: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := race(t, db, 20, func(_ int, tx profile.Tx) error {
+		p, err := tx.Profile("c1")
+		if err != nil {
+			return err
+		}
+		p.Rev++
+		return tx.PutProfile(p)
+	})
+	if got["ok"] != 20 {
+		t.Fatalf("outcomes = %v", got)
+	}
+	_ = db.View(t.Context(), "", func(tx profile.Tx) error {
+		p, err := tx.Profile("c1")
+		if err != nil || p.Rev != 21 {
+			t.Errorf("rev after 20 increments = %v, %v; want 21", p, err)
+		}
+		return nil
+	})
+}
+
+func TestSchemaVersion_WritesSeeTheLatestChange(t *testing.T) {
+	db, _ := openTest(t)
+	if err := db.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, func(string, profile.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateSchema(t.Context(), 0, nil, nil, func(string, profile.Tx) error { return nil }); !errors.Is(err, profile.ErrSchemaMoved) {
+		t.Errorf("UpdateSchema from an old base = %v", err)
+	}
+	err := db.Update(t.Context(), "", func(tx profile.Tx) error {
+		v, err := tx.SchemaVersion()
+		if v != 1 {
+			t.Errorf("write sees schema version %d, want 1", v)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWatchSchema_NotifiesOtherProcesses(t *testing.T) {
+	a, url := openTest(t)
+	b, err := Open(t.Context(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	calls := make(chan struct{}, 16)
+	go b.WatchSchema(ctx, time.Hour, func() { calls <- struct{}{} })
+	<-calls // the first call, made once listening
+	if err := a.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, func(string, profile.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-calls:
+	case <-time.After(time.Second):
+		t.Fatal("no notification within 1 s of a schema change on another connection")
+	}
+}

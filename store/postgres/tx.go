@@ -1,0 +1,340 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/codec"
+)
+
+// tx is a profile.Tx over one tenant's rows.
+type tx struct {
+	db      *DB
+	ctx     context.Context
+	pg      pgx.Tx
+	tenant  string
+	write   bool
+	version uint64 // the schema version read under the schema lock (writes)
+	// existing holds the ids whose rows this write transaction read (and
+	// locked): PutProfile updates those and inserts the others, so a
+	// create never overwrites a profile another replica created meanwhile.
+	existing map[string]bool
+}
+
+// scanPage is how many index entries or ids one round trip fetches; scans
+// stop early far more often than they run long.
+const scanPage = 256
+
+func lower(name string) string { return strings.ToLower(name) }
+
+func (t *tx) SchemaVersion() (uint64, error) {
+	if !t.write {
+		var v int64
+		err := t.pg.QueryRow(t.ctx, "SELECT version FROM schema_state").Scan(&v)
+		return uint64(v), mapError(err)
+	}
+	return t.version, nil
+}
+
+func (t *tx) Profile(id string) (*profile.Profile, error) {
+	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
+	if t.write {
+		q += " FOR UPDATE"
+	}
+	var doc []byte
+	err := t.pg.QueryRow(t.ctx, q, t.tenant, id).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	t.db.profileReads.Add(1)
+	if t.write {
+		t.existing[id] = true
+	}
+	return codec.DecodeProfile(doc)
+}
+
+func (t *tx) IDByNum(num uint64) (string, error) {
+	var id string
+	err := t.pg.QueryRow(t.ctx, "SELECT id FROM profiles WHERE tenant = $1 AND num = $2", t.tenant, int64(num)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return id, mapError(err)
+}
+
+func (t *tx) NextNum() (uint64, error) {
+	var n int64
+	err := t.pg.QueryRow(t.ctx, "SELECT nextval('profile_num')").Scan(&n)
+	return uint64(n), mapError(err)
+}
+
+func (t *tx) PutProfile(p *profile.Profile) error {
+	doc, err := codec.EncodeProfile(p)
+	if err != nil {
+		return err
+	}
+	created := codec.UnixNanos(p.Created)
+	if t.existing[p.ID] {
+		_, err = t.pg.Exec(t.ctx, "UPDATE profiles SET num = $3, created_ns = $4, doc = $5 WHERE tenant = $1 AND id = $2",
+			t.tenant, p.ID, int64(p.Num), created, doc)
+		return mapError(err)
+	}
+	// A create: an id taken meanwhile fails on the primary key
+	// (PROFILE_EXISTS), never overwrites.
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO profiles (tenant, id, num, created_ns, doc) VALUES ($1, $2, $3, $4, $5)",
+		t.tenant, p.ID, int64(p.Num), created, doc)
+	queueCount(b, t.tenant, 1)
+	if err := t.pg.SendBatch(t.ctx, b).Close(); err != nil {
+		return mapError(err)
+	}
+	t.existing[p.ID] = true
+	return nil
+}
+
+// queueCount adds delta to one of the tenant's count rows, chosen at random
+// so that concurrent creates rarely wait for each other.
+func queueCount(b *pgx.Batch, tenant string, delta int) {
+	b.Queue(`INSERT INTO profile_counts (tenant, shard, n) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant, shard) DO UPDATE SET n = profile_counts.n + EXCLUDED.n`,
+		tenant, int16(rand.IntN(countShards)), int64(delta))
+}
+
+func (t *tx) DeleteProfile(p *profile.Profile) error {
+	b := &pgx.Batch{}
+	b.Queue("DELETE FROM records WHERE tenant = $1 AND id = $2", t.tenant, p.ID)
+	b.Queue("DELETE FROM profiles WHERE tenant = $1 AND id = $2", t.tenant, p.ID)
+	queueCount(b, t.tenant, -1)
+	delete(t.existing, p.ID)
+	return mapError(t.pg.SendBatch(t.ctx, b).Close())
+}
+
+func (t *tx) Records(ext, id string) ([]schema.Record, error) {
+	var doc []byte
+	err := t.pg.QueryRow(t.ctx, "SELECT doc FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return codec.DecodeRecords(doc)
+}
+
+func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
+	if len(records) == 0 {
+		_, err := t.pg.Exec(t.ctx, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)
+		return mapError(err)
+	}
+	doc, err := codec.EncodeRecords(records)
+	if err != nil {
+		return err
+	}
+	_, err = t.pg.Exec(t.ctx, `INSERT INTO records (tenant, ext, id, doc) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant, ext, id) DO UPDATE SET doc = EXCLUDED.doc`, t.tenant, lower(ext), id, doc)
+	return mapError(err)
+}
+
+func (t *tx) AddIndexEntry(key string, values []string, id string, unique bool) error {
+	_, err := t.pg.Exec(t.ctx, `INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (tenant, key, entry) DO NOTHING`,
+		t.tenant, lower(key), codec.IndexEntry(values, id), codec.IndexPrefix(values), id, unique)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "index_entries_unique" {
+		return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeUniqueKeyViolation,
+			Message: "identification key \"" + key + "\" is unique and another customer already has these values", Err: err}
+	}
+	return mapError(err)
+}
+
+func (t *tx) RemoveIndexEntry(key string, values []string, id string) error {
+	_, err := t.pg.Exec(t.ctx, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2 AND entry = $3",
+		t.tenant, lower(key), codec.IndexEntry(values, id))
+	return mapError(err)
+}
+
+// LockIndexValues takes a transaction-scoped advisory lock on a hash of
+// tenant, key and values (a collision only makes two checks queue).
+// READ COMMITTED reads after it see what the previous holder committed.
+func (t *tx) LockIndexValues(key string, values []string) error {
+	h := fnv.New64a()
+	h.Write([]byte(t.tenant))
+	h.Write([]byte{0})
+	h.Write([]byte(lower(key)))
+	h.Write([]byte{0})
+	h.Write(codec.IndexPrefix(values))
+	_, err := t.pg.Exec(t.ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64()))
+	return mapError(err)
+}
+
+func (t *tx) ScanIndex(key string, prefix []string, fn func(id string) bool) error {
+	p := codec.IndexPrefix(prefix)
+	return t.scanIndex(key, p, successor(p), fn)
+}
+
+func (t *tx) ScanIndexRange(key string, prefix []string, from, to string, fn func(id string) bool) error {
+	p := codec.IndexPrefix(prefix)
+	start := codec.AppendEscaped(slices.Clone(p), from)
+	end := successor(p)
+	if to != "" {
+		end = successor(codec.IndexPrefix(append(slices.Clone(prefix), to)))
+	}
+	return t.scanIndex(key, start, end, fn)
+}
+
+// successor is the least byte string above every string starting with p
+// (nil, no bound, for an empty p). Encoded prefixes end in the terminator
+// byte 01, so raising the last byte is enough.
+func successor(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	s := slices.Clone(p)
+	s[len(s)-1]++
+	return s
+}
+
+// scanIndex visits entries in [from, end) (end nil: open) in byte order,
+// a page per round trip.
+func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) error {
+	after, inclusive := from, true
+	for {
+		op := ">"
+		if inclusive {
+			op = ">="
+		}
+		q := "SELECT entry FROM index_entries WHERE tenant = $1 AND key = $2 AND entry " + op + " $3"
+		args := []any{t.tenant, lower(key), after}
+		if end != nil {
+			q += " AND entry < $4"
+			args = append(args, end)
+		}
+		q += " ORDER BY entry LIMIT " + strconv.Itoa(scanPage)
+		rows, err := t.pg.Query(t.ctx, q, args...)
+		if err != nil {
+			return mapError(err)
+		}
+		entries, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
+			return mapError(err)
+		}
+		for _, e := range entries {
+			t.db.indexVisited.Add(1)
+			if !fn(codec.EntryID(e)) {
+				return nil
+			}
+		}
+		if len(entries) < scanPage {
+			return nil
+		}
+		after, inclusive = entries[len(entries)-1], false
+	}
+}
+
+func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
+	lo, hi := int64(-1<<63), int64(1<<63-1)
+	if !from.IsZero() {
+		lo = codec.UnixNanos(from)
+	}
+	if !to.IsZero() {
+		hi = codec.UnixNanos(to)
+	}
+	afterNs, afterID := lo, ""
+	for {
+		rows, err := t.pg.Query(t.ctx, `SELECT created_ns, id FROM profiles
+			WHERE tenant = $1 AND (created_ns, id) > ($2, $3) AND created_ns <= $4
+			ORDER BY created_ns, id LIMIT `+strconv.Itoa(scanPage), t.tenant, afterNs, afterID, hi)
+		if err != nil {
+			return mapError(err)
+		}
+		type row struct {
+			ns int64
+			id string
+		}
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.ns, &x.id)
+		})
+		if err != nil {
+			return mapError(err)
+		}
+		for _, r := range page {
+			if !fn(r.id) {
+				return nil
+			}
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		afterNs, afterID = page[len(page)-1].ns, page[len(page)-1].id
+	}
+}
+
+func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) {
+	rows, err := t.pg.Query(t.ctx, "SELECT doc FROM profiles WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3", t.tenant, after, limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out := make([]*profile.Profile, 0, len(docs))
+	for _, doc := range docs {
+		p, err := codec.DecodeProfile(doc)
+		if err != nil {
+			return nil, err
+		}
+		t.db.profileReads.Add(1)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// ForEachProfile pages through the profiles, so fn may write meanwhile.
+func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
+	after := ""
+	for {
+		page, err := t.ProfilesAfter(after, scanPage)
+		if err != nil {
+			return err
+		}
+		for _, p := range page {
+			if t.write {
+				t.existing[p.ID] = true
+			}
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func (t *tx) DropExtension(ext string) error {
+	_, err := t.pg.Exec(t.ctx, "DELETE FROM records WHERE tenant = $1 AND ext = $2", t.tenant, lower(ext))
+	return mapError(err)
+}
+
+func (t *tx) DropIndex(key string) error {
+	_, err := t.pg.Exec(t.ctx, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2", t.tenant, lower(key))
+	return mapError(err)
+}
