@@ -26,6 +26,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -72,17 +73,23 @@ func (u *user) inDepartment(name string) bool {
 }
 
 // NewFacade checks cfg (the mapping against the live schema, users) and
-// loads the stored sessions.
-func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.EGain, log zerolog.Logger) (*Facade, error) {
+// deletes the expired sessions of sessionStore. Sessions live in
+// sessionStore only, so facades over one store (replicas) share them;
+// failures is where the login throttle counts failed logins (nil: this
+// process's memory, right when no other process shares sessionStore).
+func NewFacade(profiles *profile.Service, sessionStore session.Store, failures session.FailureLog, cfg config.EGain, log zerolog.Logger) (*Facade, error) {
 	if cfg.SessionIdleTimeout <= 0 || cfg.MaxSessionsPerUser <= 0 {
 		return nil, errors.New("egain: session_idle_timeout and max_sessions_per_user must be positive")
 	}
 	if err := CheckMapping(cfg.Mapping, profiles.Schema()); err != nil {
 		return nil, err
 	}
+	if failures == nil {
+		failures = session.NewMemoryFailures()
+	}
 	f := &Facade{
 		profiles: profiles,
-		throttle: newThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window),
+		throttle: newThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window, failures),
 		users:    map[string]*user{},
 		cfg:      cfg,
 		mapper:   mapper{EGainMapping: cfg.Mapping, defaultDepartment: cfg.DefaultDepartment},
@@ -117,7 +124,7 @@ func NewFacade(profiles *profile.Service, sessionStore SessionStore, cfg config.
 	}
 	f.dummyHash = dummy
 	if f.sessions, err = newSessions(sessionStore, cfg.SessionIdleTimeout, cfg.MaxSessionsPerUser); err != nil {
-		return nil, fmt.Errorf("egain: loading sessions: %w", err)
+		return nil, fmt.Errorf("egain: deleting expired sessions: %w", err)
 	}
 	return f, nil
 }
@@ -138,7 +145,8 @@ func (f *Facade) Register(e *echo.Echo) {
 	}
 }
 
-// OpenSessions is the number of live sessions, for a metric.
+// OpenSessions is the number of live sessions in the store (those of every
+// process sharing it), for a metric; 0 when the store cannot say.
 func (f *Facade) OpenSessions() int { return f.sessions.count() }
 
 // IsFacadePath reports whether path belongs to the facade, whose errors

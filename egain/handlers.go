@@ -34,7 +34,11 @@ func (f *Facade) login(c echo.Context) error {
 		return err
 	}
 	userKey, addrKey := "user:"+strings.ToLower(in.UserName), "addr:"+clientIP(c)
-	if wait := f.throttle.retryAfter(userKey, addrKey); wait > 0 {
+	wait, err := f.throttle.retryAfter(userKey, addrKey)
+	if err != nil { // not blocked: see throttle for why
+		f.log.Error().Err(err).Msg("egain login throttle cannot read failed logins; not throttling")
+	}
+	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		f.log.Warn().Str("user", in.UserName).Str("addr", clientIP(c)).Msg("egain login throttled")
 		return errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins; retry later")
@@ -45,10 +49,17 @@ func (f *Facade) login(c echo.Context) error {
 		hash = u.hash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(in.Password)) != nil || u == nil {
-		f.throttle.fail(userKey, addrKey)
+		if err := f.throttle.fail(userKey, addrKey); err != nil {
+			// A failure the throttle cannot count is not answered 401, which
+			// would differ from a right password's failure to open a session.
+			return err
+		}
 		return errs.E(errs.KindUnauthorized, CodeBadCredentials, "user name or password is wrong")
 	}
-	f.throttle.reset(userKey)
+	if err := f.throttle.reset(userKey); err != nil {
+		// The login stands; the user's failures leave the window by themselves.
+		f.log.Error().Err(err).Msg("egain login throttle cannot clear failed logins")
+	}
 	id, err := f.sessions.open(u.name, force)
 	if err != nil {
 		return err

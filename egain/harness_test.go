@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/api"
 	"github.com/contactcenter/profiled/store"
@@ -65,6 +66,9 @@ type harness struct {
 	f      *Facade
 	srv    *httptest.Server
 	clock  *fakeClock
+	// failures, when set before start, is the facade's failure log
+	// (nil: NewFacade's own, in memory).
+	failures session.FailureLog
 	// lookupLimit, when set, replaces the facade's search lookup limit
 	// (applied on start, before the server runs).
 	lookupLimit int
@@ -114,7 +118,7 @@ func (h *harness) start() {
 		t.Fatal(err)
 	}
 	h.db, h.svc = db, profile.NewService(db, registry)
-	h.f, err = NewFacade(h.svc, db, h.cfg, zerolog.Nop())
+	h.f, err = NewFacade(h.svc, db, h.failures, h.cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +137,31 @@ func (h *harness) start() {
 	h.f.Register(e)
 	api.NewHandler(h.svc, config.GenesysAuth{}).Register(e.Group(""))
 	h.srv = httptest.NewServer(e)
+}
+
+// replica starts a second facade and server over h's store, with its own
+// schema registry and profile service, as another replica sharing the
+// store would run: they share nothing in memory but h.failures (and the
+// clock). It stops before h.
+func (h *harness) replica() *harness {
+	t := h.t
+	t.Helper()
+	registry, err := profile.LoadRegistry(context.Background(), h.db, config.SchemaSource("../config.yaml"), h.all.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &harness{t: t, all: h.all, cfg: h.cfg, dbPath: h.dbPath, db: h.db, clock: h.clock, failures: h.failures}
+	r.svc = profile.NewService(h.db, registry)
+	if r.f, err = NewFacade(r.svc, h.db, h.failures, h.cfg, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	r.f.sessions.now, r.f.throttle.now = h.clock.Now, h.clock.Now
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { RenderError(c, err) }
+	r.f.Register(e)
+	r.srv = httptest.NewServer(e)
+	t.Cleanup(r.srv.Close) // runs before h.stop, registered earlier
+	return r
 }
 
 func (h *harness) stop() {

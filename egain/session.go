@@ -3,97 +3,51 @@ package egain
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"slices"
-	"sync"
+	"errors"
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/session"
 )
-
-// SessionStore persists sessions so they survive a restart and can be
-// shared by replicas; *store.DB implements it.
-type SessionStore interface {
-	PutSession(id string, data []byte) error
-	GetSession(id string) ([]byte, error) // nil, nil when absent
-	DeleteSession(id string) error
-	ForEachSession(fn func(id string, data []byte) error) error
-}
 
 // maxPersistInterval bounds how stale the stored last_seen of a live
 // session may get; see sessions.persistEvery.
 const maxPersistInterval = time.Minute
 
-// session is one login. Its JSON form is what the store holds.
-type session struct {
-	User     string    `json:"user"`
-	Created  time.Time `json:"created"`
-	LastSeen time.Time `json:"last_seen"`
-
-	persisted time.Time // LastSeen as last written to the store
-}
-
-// sessions keeps live sessions in memory over a SessionStore. Reads never
-// write: last_seen reaches the store at most every persistEvery, so a
-// session may look up to that much older after a restart.
+// sessions applies the session rules (idle timeout, sessions per user) over
+// a session.Store, which is the only place sessions live: this process
+// keeps none in memory, so every process sharing the store (replicas over
+// one PostgreSQL database) sees a login, a logout or a forced login at
+// once, and a restart loses nothing. Each use of a session reads the store;
+// last_seen is written only when the stored one is persistEvery old, so a
+// session may expire up to persistEvery earlier than its last use suggests.
 type sessions struct {
-	store        SessionStore
+	store        session.Store
 	idle         time.Duration
 	maxPerUser   int
 	persistEvery time.Duration
 	now          func() time.Time
-
-	mu   sync.Mutex
-	byID map[string]*session
 }
 
-func newSessions(store SessionStore, idle time.Duration, maxPerUser int) (*sessions, error) {
+// newSessions deletes the sessions that expired while no process was
+// running (or that no process touched); the rest stay valid.
+func newSessions(store session.Store, idle time.Duration, maxPerUser int) (*sessions, error) {
 	s := &sessions{
 		store: store, idle: idle, maxPerUser: maxPerUser,
 		persistEvery: min(maxPersistInterval, idle/4),
 		now:          time.Now,
-		byID:         map[string]*session{},
 	}
-	var expired []string
-	err := store.ForEachSession(func(id string, data []byte) error {
-		sess, ok := decodeSession(data)
-		if ok && !s.expired(sess) {
-			s.byID[id] = sess
-		} else {
-			expired = append(expired, id)
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := store.DeleteSessionsBefore(s.now().Add(-idle)); err != nil {
 		return nil, err
-	}
-	for _, id := range expired {
-		if err := store.DeleteSession(id); err != nil {
-			return nil, err
-		}
 	}
 	return s, nil
 }
 
-func decodeSession(data []byte) (*session, bool) {
-	var sess session
-	if json.Unmarshal(data, &sess) != nil || sess.User == "" {
-		return nil, false
-	}
-	sess.persisted = sess.LastSeen
-	return &sess, true
-}
-
-func (s *sessions) expired(sess *session) bool {
-	return s.now().Sub(sess.LastSeen) > s.idle
-}
-
-func (s *sessions) put(id string, sess *session) error {
-	data, err := json.Marshal(sess)
-	if err != nil {
-		return err
-	}
-	return s.store.PutSession(id, data)
+// expired reports whether a session last seen at lastSeen has been idle
+// too long at now. Stores apply the same rule through
+// session.Limit.ExpiredBefore and CountSessions' since (now - idle).
+func (s *sessions) expired(lastSeen, now time.Time) bool {
+	return now.Sub(lastSeen) > s.idle
 }
 
 func invalidSession() *errs.Error {
@@ -133,157 +87,80 @@ func wellFormedID(id string) bool {
 }
 
 // open starts a session for user. At the per-user limit it fails unless
-// force, which ends the user's oldest session first.
+// force, which ends the user's oldest sessions (by creation) first. The
+// store applies the limit atomically, so concurrent logins on any replicas
+// never pass it together.
 func (s *sessions) open(user string, force bool) (string, error) {
 	id, err := newSessionID()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	sess := &session{User: user, Created: now, LastSeen: now, persisted: now}
-	s.mu.Lock()
-	evicted := s.sweepLocked()
-	mine := s.userSessionsLocked(user)
-	if len(mine) >= s.maxPerUser && !force {
-		s.mu.Unlock()
+	_, err = s.store.OpenSession(
+		session.Record{ID: id, User: user, Created: now, LastSeen: now},
+		session.Limit{Max: s.maxPerUser, Force: force, ExpiredBefore: now.Add(-s.idle)},
+	)
+	if errors.Is(err, session.ErrLimit) {
 		return "", errs.E(errs.KindUnauthorized, CodeTooManySessions, "user %q already has %d open sessions; log out or log in with forceLogin=yes", user, s.maxPerUser)
 	}
-	for len(mine) >= s.maxPerUser {
-		delete(s.byID, mine[0])
-		evicted = append(evicted, mine[0])
-		mine = mine[1:]
-	}
-	s.byID[id] = sess
-	s.mu.Unlock()
-	for _, old := range evicted {
-		if err := s.store.DeleteSession(old); err != nil {
-			return "", err
-		}
-	}
-	if err := s.put(id, sess); err != nil {
-		s.drop(id)
+	if err != nil {
 		return "", err
 	}
 	return id, nil
 }
 
-// userSessionsLocked returns user's session ids, oldest first.
-func (s *sessions) userSessionsLocked(user string) []string {
-	var ids []string
-	for id, sess := range s.byID {
-		if sess.User == user {
-			ids = append(ids, id)
-		}
-	}
-	slices.SortFunc(ids, func(a, b string) int { return s.byID[a].Created.Compare(s.byID[b].Created) })
-	return ids
-}
-
-// sweepLocked forgets expired sessions and returns their ids for deletion
-// from the store.
-func (s *sessions) sweepLocked() []string {
-	var gone []string
-	for id, sess := range s.byID {
-		if s.expired(sess) {
-			delete(s.byID, id)
-			gone = append(gone, id)
-		}
-	}
-	return gone
-}
-
-func (s *sessions) drop(id string) {
-	s.mu.Lock()
-	delete(s.byID, id)
-	s.mu.Unlock()
-}
-
-// touch validates session id and marks it used; it returns the user. A
-// session this process does not know is looked up in the store (after a
-// restart, or opened by another replica).
-func (s *sessions) touch(id string) (string, error) {
+// lookup returns the live session id names: a malformed id costs no store
+// read; an absent or expired one is invalidSession (an expired one is
+// deleted on the way, best effort: it is invalid whether or not that
+// delete succeeds, and the next start deletes it otherwise).
+func (s *sessions) lookup(id string) (session.Record, time.Time, error) {
 	if !wellFormedID(id) {
-		return "", invalidSession()
+		return session.Record{}, time.Time{}, invalidSession()
 	}
-	sess, err := s.lookup(id)
+	rec, ok, err := s.store.GetSession(id)
+	if err != nil {
+		return session.Record{}, time.Time{}, err
+	}
+	if !ok {
+		return session.Record{}, time.Time{}, invalidSession()
+	}
+	now := s.now()
+	if s.expired(rec.LastSeen, now) {
+		_ = s.store.DeleteSession(id)
+		return session.Record{}, time.Time{}, invalidSession()
+	}
+	return rec, now, nil
+}
+
+// touch validates session id and marks it used; it returns the user.
+func (s *sessions) touch(id string) (string, error) {
+	rec, now, err := s.lookup(id)
 	if err != nil {
 		return "", err
 	}
-	now := s.now()
-	s.mu.Lock()
-	if s.expired(sess) || s.byID[id] != sess {
-		delete(s.byID, id)
-		s.mu.Unlock()
-		return "", s.forget(id)
+	// Persisting last_seen is best effort: the session is valid, so a read
+	// must not fail because the store cannot write right now; the next use
+	// tries again, as the stored last_seen is still old.
+	if now.Sub(rec.LastSeen) >= s.persistEvery {
+		_ = s.store.TouchSession(id, now)
 	}
-	sess.LastSeen = now
-	persist := now.Sub(sess.persisted) >= s.persistEvery
-	if persist {
-		sess.persisted = now
-	}
-	snapshot := *sess
-	s.mu.Unlock()
-	// Persisting last_seen is best effort: the session is valid in memory,
-	// so a read must not fail because the store cannot write right now; the
-	// next use tries again.
-	if persist && s.put(id, &snapshot) != nil {
-		s.mu.Lock()
-		sess.persisted = time.Time{}
-		s.mu.Unlock()
-	}
-	return sess.User, nil
+	return rec.User, nil
 }
 
-// forget deletes an expired session from the store and reports it invalid.
-func (s *sessions) forget(id string) error {
-	if err := s.store.DeleteSession(id); err != nil {
-		return err
-	}
-	return invalidSession()
-}
-
-func (s *sessions) lookup(id string) (*session, error) {
-	s.mu.Lock()
-	sess, ok := s.byID[id]
-	s.mu.Unlock()
-	if ok {
-		return sess, nil
-	}
-	data, err := s.store.GetSession(id)
-	if err != nil {
-		return nil, err
-	}
-	sess, ok = decodeSession(data)
-	if !ok {
-		return nil, invalidSession()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, raced := s.byID[id]; raced {
-		return cur, nil
-	}
-	s.byID[id] = sess
-	return sess, nil
-}
-
-// close ends session id (logout).
+// close ends session id (logout); an invalid one is invalidSession.
 func (s *sessions) close(id string) error {
-	if _, err := s.touch(id); err != nil {
+	if _, _, err := s.lookup(id); err != nil {
 		return err
 	}
-	s.drop(id)
 	return s.store.DeleteSession(id)
 }
 
-// count returns the number of live sessions this process knows.
+// count returns the number of live sessions in the store (every
+// process's), 0 when the store cannot say: it feeds a gauge.
 func (s *sessions) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, sess := range s.byID {
-		if !s.expired(sess) {
-			n++
-		}
+	n, err := s.store.CountSessions(s.now().Add(-s.idle))
+	if err != nil {
+		return 0
 	}
 	return n
 }

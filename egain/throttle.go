@@ -1,86 +1,83 @@
 package egain
 
 import (
-	"sync"
+	"errors"
 	"time"
-)
 
-// throttleSweepAt is the number of tracked keys above which a failure also
-// drops keys whose failures have all left the window, bounding memory when
-// an attacker cycles user names or addresses.
-const throttleSweepAt = 4096
+	"github.com/contactcenter/profiled/internal/session"
+)
 
 // throttle counts failed logins per key (a user name or a client address)
 // in a sliding window. A key with max failures in the window is blocked
 // until the oldest of them leaves it, so it recovers by itself.
+//
+// The failures live in a session.FailureLog: in this process's memory for
+// the bbolt store, which one process holds, or in the shared store, so
+// that replicas count one set of failures and a guesser cannot spread
+// attempts over them.
+//
+// When the log cannot be read (a shared store that is down), a key counts
+// as not blocked. Failing closed would lock every user out for as long as
+// the store is down, on top of the outage; failing open costs nothing then,
+// because a login whose password is right still needs the store to open its
+// session and fails there. So that the answers do not become an oracle
+// while the store is down (401 for a wrong password, 503 for a right one),
+// the login handler answers a wrong password with the log's error rather
+// than 401 when its failure cannot be recorded. What stays open is
+// a store whose failure log cannot be read while it can still open
+// sessions: logins are then not throttled, and the errors are logged.
 type throttle struct {
 	max    int // 0 disables throttling
 	window time.Duration
 	now    func() time.Time
-
-	mu    sync.Mutex
-	fails map[string][]time.Time
+	log    session.FailureLog
 }
 
-func newThrottle(maxFailures int, window time.Duration) *throttle {
-	return &throttle{max: maxFailures, window: window, now: time.Now, fails: map[string][]time.Time{}}
+func newThrottle(maxFailures int, window time.Duration, log session.FailureLog) *throttle {
+	return &throttle{max: maxFailures, window: window, now: time.Now, log: log}
 }
 
-// recent returns key's failures inside the window; callers hold mu.
-func (t *throttle) recent(key string, now time.Time) []time.Time {
-	ts := t.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= t.window {
-		i++
-	}
-	return ts[i:]
-}
+// since is the start of the window at now: a failure counts while it is
+// less than window old.
+func (t *throttle) since(now time.Time) time.Time { return now.Add(-t.window + time.Nanosecond) }
 
 // retryAfter returns how long the first blocked key stays blocked, 0 when
-// none is.
-func (t *throttle) retryAfter(keys ...string) time.Duration {
+// none is. A key whose failures cannot be read counts as not blocked (see
+// throttle); the error is returned for the caller to log.
+func (t *throttle) retryAfter(keys ...string) (time.Duration, error) {
 	if t.max <= 0 {
-		return 0
+		return 0, nil
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	now := t.now()
 	var wait time.Duration
+	var errs []error
 	for _, k := range keys {
-		if ts := t.recent(k, now); len(ts) >= t.max {
-			wait = max(wait, t.window-now.Sub(ts[len(ts)-t.max]))
+		ts, err := t.log.RecentFailures(k, t.since(now), t.max)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(ts) >= t.max { // newest first: the last is the oldest that blocks
+			wait = max(wait, t.window-now.Sub(ts[t.max-1]))
 		}
 	}
-	return wait
+	return wait, errors.Join(errs...)
 }
 
-// fail records a failed attempt under every key.
-func (t *throttle) fail(keys ...string) {
+// fail records a failed attempt under every key; failures that left the
+// window may be forgotten.
+func (t *throttle) fail(keys ...string) error {
 	if t.max <= 0 {
-		return
+		return nil
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	now := t.now()
-	if len(t.fails) > throttleSweepAt {
-		for k := range t.fails {
-			if len(t.recent(k, now)) == 0 {
-				delete(t.fails, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		ts := t.recent(k, now)
-		if len(ts) >= t.max { // keep only what decides blocking
-			ts = ts[len(ts)-t.max+1:]
-		}
-		t.fails[k] = append(append([]time.Time(nil), ts...), now)
-	}
+	return t.log.AddFailure(keys, now, t.since(now))
 }
 
 // reset forgets key's failures (after a successful login).
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	delete(t.fails, key)
-	t.mu.Unlock()
+func (t *throttle) reset(key string) error {
+	if t.max <= 0 {
+		return nil
+	}
+	return t.log.ClearFailures(key)
 }

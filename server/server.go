@@ -75,7 +75,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 		return nil, fmt.Errorf("bring indexes in line with the schema: %w", err)
 	}
 	if !cfg.EGain.Disabled {
-		if a.EGain, err = egain.NewFacade(a.Profiles, db, cfg.EGain, log); err != nil {
+		if a.EGain, err = egain.NewFacade(a.Profiles, db, nil, cfg.EGain, log); err != nil {
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
 		registry.AddGuard(a.EGain.CheckSchema)

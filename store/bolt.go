@@ -3,7 +3,7 @@
 // updates in one transaction with one fsync; reads are bbolt read
 // transactions that never wait for writers. The package also offers the
 // hot backup, consistency check, readiness and metrics hooks the ops
-// package uses, and the session table of the eGain facade.
+// package uses, and the eGain session table (session.Store).
 //
 // Layout of the file (nested buckets indented, keys → values):
 //
@@ -19,7 +19,7 @@
 //	      <ext>      (bucket per lower-cased extension name) customer_id → v1 []schema.Record
 //	    idx
 //	      <key>      (bucket per lower-cased key name) index entry (see IndexEntry) → empty
-//	sessions         session id → opaque session data
+//	sessions         session id → JSON {"user","created","last_seen"} (session.go)
 //
 // v1 values are a version byte (1) and JSON decoded with UseNumber, so the
 // stored value types are exactly the schema layer's: string, bool,
@@ -383,40 +383,4 @@ func (db *DB) Stats() Stats {
 		Bolt:                db.bolt.Stats(),
 		Size:                db.Size(),
 	}
-}
-
-// PutSession stores an eGain session's data under id, replacing any.
-// Sessions are not per tenant.
-func (db *DB) PutSession(id string, data []byte) error {
-	return db.update(context.Background(), func(btx *bolt.Tx) error {
-		return btx.Bucket(bucketSessions).Put([]byte(id), data)
-	})
-}
-
-// GetSession returns a session's data, nil if absent.
-func (db *DB) GetSession(id string) ([]byte, error) {
-	var data []byte
-	err := db.view(func(btx *bolt.Tx) error {
-		data = bytes.Clone(btx.Bucket(bucketSessions).Get([]byte(id)))
-		return nil
-	})
-	return data, err
-}
-
-// DeleteSession removes a session; an absent one is no error.
-func (db *DB) DeleteSession(id string) error {
-	return db.update(context.Background(), func(btx *bolt.Tx) error {
-		return btx.Bucket(bucketSessions).Delete([]byte(id))
-	})
-}
-
-// ForEachSession calls fn for every session in id order until fn fails.
-// fn runs inside a read transaction and must not write to the store: a
-// commit that has to grow the file would wait for this read to end.
-func (db *DB) ForEachSession(fn func(id string, data []byte) error) error {
-	return db.view(func(btx *bolt.Tx) error {
-		return btx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-			return fn(string(k), bytes.Clone(v))
-		})
-	})
 }

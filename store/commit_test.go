@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 )
 
@@ -171,8 +172,8 @@ func TestCommitFault(t *testing.T) {
 	if e := errs.As(err); e == nil || e.Kind != errs.KindUnavailable || e.Code != CodeUnavailable {
 		t.Fatalf("Update during a fault = %v", err)
 	}
-	if err := db.PutSession("s", []byte("x")); errs.KindOf(err) != errs.KindUnavailable {
-		t.Errorf("PutSession during a fault = %v", err)
+	if _, err := db.OpenSession(session.Record{ID: "s", User: "ann", Created: t0, LastSeen: t0}, session.Limit{Max: 1}); errs.KindOf(err) != errs.KindUnavailable {
+		t.Errorf("OpenSession during a fault = %v", err)
 	}
 
 	db.failCommit = nil

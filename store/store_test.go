@@ -11,11 +11,15 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -413,7 +417,8 @@ func TestReopen(t *testing.T) {
 	if err := db.UpdateSchema(t.Context(), 0, []byte("overlay"), nil, func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutSession("s1", []byte("data")); err != nil {
+	sess := session.Record{ID: "s1", User: "ann", Created: t0, LastSeen: t0.Add(time.Second)}
+	if _, err := db.OpenSession(sess, session.Limit{Max: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -446,8 +451,8 @@ func TestReopen(t *testing.T) {
 	if o, _ := schemaOverlay(db); string(o) != "overlay" {
 		t.Errorf("overlay after reopen = %q", o)
 	}
-	if s, _ := db.GetSession("s1"); string(s) != "data" {
-		t.Errorf("session after reopen = %q", s)
+	if got, ok, err := db.GetSession("s1"); !ok || err != nil || !sameSession(got, sess) {
+		t.Errorf("session after reopen = %+v, %t, %v", got, ok, err)
 	}
 }
 
@@ -516,35 +521,188 @@ func TestSnapshot(t *testing.T) {
 	}
 }
 
+// sameSession compares records by instant, as a JSON round trip keeps it.
+func sameSession(a, b session.Record) bool {
+	return a.ID == b.ID && a.User == b.User && a.Created.Equal(b.Created) && a.LastSeen.Equal(b.LastSeen)
+}
+
 func TestSessions(t *testing.T) {
 	db, _ := openTest(t)
-	for _, id := range []string{"s2", "s1", "s3"} {
-		if err := db.PutSession(id, []byte("v-"+id)); err != nil {
-			t.Fatal(err)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	open := func(id, user string, created int, limit session.Limit) ([]string, error) {
+		t.Helper()
+		return db.OpenSession(session.Record{ID: id, User: user, Created: at(created), LastSeen: at(created)}, limit)
+	}
+	live := session.Limit{Max: 2, ExpiredBefore: at(0)}
+
+	// Up to Max per user; other users do not count.
+	for i, id := range []string{"a1", "a2"} {
+		if ended, err := open(id, "ann", 10+i, live); err != nil || len(ended) != 0 {
+			t.Fatalf("open %s = %q, %v", id, ended, err)
 		}
 	}
-	if err := db.PutSession("s1", []byte("new")); err != nil {
+	if _, err := open("b1", "bob", 10, live); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteSession("s3"); err != nil {
+	// At Max without force: ErrLimit, and nothing is stored.
+	if ended, err := open("a3", "ann", 20, live); !errors.Is(err, session.ErrLimit) || ended != nil {
+		t.Fatalf("third session without force = %q, %v; want ErrLimit", ended, err)
+	}
+	if _, ok, _ := db.GetSession("a3"); ok {
+		t.Error("a refused session was stored")
+	}
+	// With force the oldest by creation ends.
+	force := live
+	force.Force = true
+	if ended, err := open("a3", "ann", 20, force); err != nil || !slices.Equal(ended, []string{"a1"}) {
+		t.Fatalf("forced third session = %q, %v; want a1 ended", ended, err)
+	}
+	if _, ok, _ := db.GetSession("a1"); ok {
+		t.Error("a1 survived a forced login")
+	}
+	// An id in use is refused.
+	if _, err := open("b1", "bob", 21, live); err == nil || errors.Is(err, session.ErrLimit) {
+		t.Errorf("reused id = %v", err)
+	}
+
+	// Get, Touch (forward only; absent is no error and creates nothing).
+	if got, ok, err := db.GetSession("a2"); !ok || err != nil || !sameSession(got, session.Record{ID: "a2", User: "ann", Created: at(11), LastSeen: at(11)}) {
+		t.Errorf("GetSession(a2) = %+v, %t, %v", got, ok, err)
+	}
+	if err := db.TouchSession("a2", at(30)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchSession("a2", at(25)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := db.GetSession("a2"); !got.LastSeen.Equal(at(30)) || !got.Created.Equal(at(11)) {
+		t.Errorf("after touches a2 = %+v; want last seen 30 s, created 11 s", got)
+	}
+	if err := db.TouchSession("absent", at(30)); err != nil {
+		t.Errorf("TouchSession(absent) = %v", err)
+	}
+	if _, ok, err := db.GetSession("absent"); ok || err != nil {
+		t.Errorf("GetSession(absent) = %t, %v", ok, err)
+	}
+
+	// Expired sessions are deleted by the user's next login and not counted:
+	// a3 (last seen 20 s) is expired at 25 s, a2 (30 s) is not.
+	expiring := session.Limit{Max: 2, ExpiredBefore: at(25)}
+	if ended, err := open("a4", "ann", 40, expiring); err != nil || !slices.Equal(ended, []string{"a3"}) {
+		t.Fatalf("open with a3 expired = %q, %v; want a3 deleted", ended, err)
+	}
+	if _, ok, _ := db.GetSession("a3"); ok {
+		t.Error("expired a3 is still stored")
+	}
+	if ended, err := open("a5", "ann", 41, expiring); !errors.Is(err, session.ErrLimit) {
+		t.Errorf("a5 with a2 and a4 live = %q, %v; want ErrLimit", ended, err)
+	}
+
+	// Count and DeleteBefore: a2 at 30 s, a4 at 40 s, b1 at 10 s.
+	for _, tc := range []struct {
+		since int
+		want  int
+	}{{0, 3}, {10, 3}, {11, 2}, {40, 1}, {41, 0}} {
+		if n, err := db.CountSessions(at(tc.since)); n != tc.want || err != nil {
+			t.Errorf("CountSessions(%d s) = %d, %v; want %d", tc.since, n, err, tc.want)
+		}
+	}
+	if n, err := db.DeleteSessionsBefore(at(30)); n != 1 || err != nil {
+		t.Errorf("DeleteSessionsBefore(30 s) = %d, %v; want b1 only", n, err)
+	}
+	if _, ok, _ := db.GetSession("b1"); ok {
+		t.Error("b1 survived DeleteSessionsBefore")
+	}
+	if err := db.DeleteSession("a2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.DeleteSession("absent"); err != nil {
+		t.Errorf("DeleteSession(absent) = %v", err)
+	}
+	if n, _ := db.CountSessions(time.Time{}); n != 1 {
+		t.Errorf("%d sessions left, want a4 only", n)
+	}
+}
+
+// TestSessionsStoredFormat: files written before session.Store keep their
+// sessions; a value that is not a session record counts as absent and is
+// cleaned up at the next DeleteSessionsBefore.
+func TestSessionsStoredFormat(t *testing.T) {
+	db, _ := openTest(t)
+	legacy := `{"user":"ann","created":"2026-01-02T15:04:05.123456789Z","last_seen":"2026-01-02T15:05:00Z"}`
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		b := btx.Bucket(bucketSessions)
+		if err := b.Put([]byte("old"), []byte(legacy)); err != nil {
+			return err
+		}
+		return b.Put([]byte("junk"), []byte("not json"))
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := db.GetSession("s1"); string(s) != "new" || err != nil {
-		t.Errorf("s1 = %q, %v", s, err)
+	want := session.Record{ID: "old", User: "ann", Created: t0, LastSeen: time.Date(2026, 1, 2, 15, 5, 0, 0, time.UTC)}
+	if got, ok, err := db.GetSession("old"); !ok || err != nil || !sameSession(got, want) {
+		t.Errorf("legacy session = %+v, %t, %v", got, ok, err)
 	}
-	if s, err := db.GetSession("s3"); s != nil || err != nil {
-		t.Errorf("deleted s3 = %q, %v", s, err)
+	if _, ok, err := db.GetSession("junk"); ok || err != nil {
+		t.Errorf("junk value = %t, %v; want absent", ok, err)
 	}
-	var seen []string
-	err := db.ForEachSession(func(id string, data []byte) error {
-		seen = append(seen, id+"="+string(data))
+	if n, _ := db.CountSessions(time.Time{}); n != 1 {
+		t.Errorf("CountSessions = %d, want the legacy session only", n)
+	}
+	// What OpenSession writes is that same format.
+	if _, err := db.OpenSession(session.Record{ID: "new", User: "bob", Created: t0, LastSeen: t0}, session.Limit{Max: 1}); err != nil {
+		t.Fatal(err)
+	}
+	err = db.bolt.View(func(btx *bolt.Tx) error {
+		var v map[string]any
+		if err := json.Unmarshal(btx.Bucket(bucketSessions).Get([]byte("new")), &v); err != nil {
+			return err
+		}
+		if len(v) != 3 || v["user"] != "bob" || v["created"] != "2026-01-02T15:04:05.123456789Z" || v["last_seen"] != v["created"] {
+			t.Errorf("stored value = %v", v)
+		}
 		return nil
 	})
-	if err != nil || !slices.Equal(seen, []string{"s1=new", "s2=v-s2"}) {
-		t.Errorf("sessions = %q, %v", seen, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.DeleteSessionsBefore(t0); n != 1 || err != nil {
+		t.Errorf("DeleteSessionsBefore = %d, %v; want the junk value removed", n, err)
+	}
+	if n, _ := db.CountSessions(time.Time{}); n != 2 {
+		t.Errorf("CountSessions = %d after cleanup, want 2", n)
+	}
+}
+
+// TestOpenSessionConcurrent: logins racing for one user never pass the
+// limit together, whether or not the committer batches them.
+func TestOpenSessionConcurrent(t *testing.T) {
+	db, _ := openTest(t)
+	const max, tries = 3, 40
+	var wg sync.WaitGroup
+	var opened, refused atomic.Int32
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := db.OpenSession(session.Record{ID: fmt.Sprintf("s%02d", i), User: "ann", Created: t0, LastSeen: t0}, session.Limit{Max: max})
+			switch {
+			case err == nil:
+				opened.Add(1)
+			case errors.Is(err, session.ErrLimit):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if opened.Load() != max || refused.Load() != tries-max {
+		t.Errorf("opened %d, refused %d; want %d and %d", opened.Load(), refused.Load(), max, tries-max)
+	}
+	if n, _ := db.CountSessions(time.Time{}); n != max {
+		t.Errorf("%d sessions stored, want %d", n, max)
 	}
 }
 
