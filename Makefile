@@ -12,10 +12,14 @@ run: build ## start the service on ./config.yaml, data under ./data/, port 8080
 build: ## build bin/profiled
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
 
-test: ## every test: unit, HTTP, store, fuzz seeds, example bodies
+# The HTTP suites of both APIs run twice: on bbolt (with everything else),
+# then on PostgreSQL (PROFILED_TEST_POSTGRES names the server; without one
+# reachable the PostgreSQL tests skip, saying so, except under CI=true).
+test: ## every test: unit, HTTP, store, fuzz seeds, example bodies; HTTP suites on both stores
 	$(GO) vet $(PKGS)
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) test -count=1 -timeout 15m $(PKGS)
+	PROFILED_TEST_STORE=postgres $(GO) test -count=1 -timeout 15m ./server/ ./egain/
 
 vet:
 	$(GO) vet $(PKGS)

@@ -2,7 +2,7 @@
 // profile API and an eGain Interaction API v12 customer facade over one
 // bbolt store. See README.md and docs/ for the run contract.
 //
-//	profiled [serve] [-config FILE] [-addr HOST:PORT] [-data FILE]
+//	profiled [serve] [-config FILE] [-addr HOST:PORT] [-data FILE] [-store URL]
 //	profiled check-config [-config FILE]
 //	profiled backup -out FILE [-config FILE] [-data FILE]
 //	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -36,6 +37,7 @@ import (
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/postgres"
 )
 
 func main() {
@@ -60,6 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", envOr("PROFILED_CONFIG", "config.yaml"), "config file (env PROFILED_CONFIG)")
 	addr := fs.String("addr", "", "listen address, overrides server.addr (env PROFILED_ADDR)")
 	data := fs.String("data", "", "bbolt data file, overrides store.path (env PROFILED_DATA)")
+	storeURL := fs.String("store", "", "PostgreSQL URL (postgres://...), overrides store.url; replicas share it and -data is ignored (env PROFILED_STORE)")
 	out := fs.String("out", "", "backup: file to write")
 	in := fs.String("in", "", "import: NDJSON file of profiles, one JSON object per line (- for stdin)")
 	tenant := fs.String("tenant", "", "import: tenant to import into (as X-Genesys-TenantId); default tenant when empty")
@@ -67,7 +70,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
-	cfg, err := loadConfig(*configPath, *addr, *data)
+	cfg, err := loadConfig(*configPath, *addr, *data, *storeURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "profiled:", err)
 		return 1
@@ -102,7 +105,7 @@ func envOr(name, fallback string) string {
 }
 
 // loadConfig applies the contract's precedence: flag > env > file > default.
-func loadConfig(path, addr, data string) (*config.Config, error) {
+func loadConfig(path, addr, data, storeURL string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
@@ -113,6 +116,12 @@ func loadConfig(path, addr, data string) (*config.Config, error) {
 	}
 	if data != "" {
 		cfg.Store.Path = data
+	}
+	if storeURL != "" {
+		cfg.Store.URL = storeURL
+	}
+	if cfg.Store.URL != "" && !cfg.Store.IsPostgres() {
+		return nil, fmt.Errorf("-store / PROFILED_STORE / store.url must be a postgres:// or postgresql:// URL, not %q", redactURL(cfg.Store.URL))
 	}
 	return cfg, nil
 }
@@ -160,7 +169,13 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info().Str("addr", srv.Addr()).Str("data", cfg.Store.Path).Msg("profiled listening")
+	ev := log.Info().Str("addr", srv.Addr())
+	if cfg.Store.IsPostgres() {
+		ev = ev.Str("store", redactURL(cfg.Store.URL))
+	} else {
+		ev = ev.Str("data", cfg.Store.Path)
+	}
+	ev.Msg("profiled listening")
 	for {
 		select {
 		case <-srv.Done():
@@ -183,7 +198,13 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 // overlay stored by the metadata API when the data file is readable) and
 // prints every problem.
 func checkConfig(cfg *config.Config, stdout io.Writer) error {
-	overlay, err := store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout)
+	var overlay schema.Document
+	var err error
+	if cfg.Store.IsPostgres() {
+		overlay, err = postgres.ReadOverlay(context.Background(), cfg.Store.URL)
+	} else {
+		overlay, err = store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout)
+	}
 	if err != nil {
 		fmt.Fprintf(stdout, "note: schema stored by the metadata API not checked: %v\n", err)
 	}
@@ -213,6 +234,9 @@ func backup(cfg *config.Config, out string, stdout io.Writer) error {
 	if out == "" {
 		return fmt.Errorf("backup needs -out FILE")
 	}
+	if cfg.Store.IsPostgres() {
+		return errors.New("backup copies a bbolt data file; back up a PostgreSQL store with pg_dump (docs/deploy.md)")
+	}
 	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
 	if err != nil {
 		return err
@@ -235,8 +259,9 @@ func healthcheck(cfg *config.Config) error {
 	return ops.Healthcheck(url, 3*time.Second)
 }
 
-// importProfiles bulk-loads NDJSON profiles into the data file (the server
-// must be stopped: it holds the file lock). Every line is validated like a
+// importProfiles bulk-loads NDJSON profiles into the store (for a bbolt
+// file the server must be stopped: it holds the file lock; a PostgreSQL
+// store takes imports while replicas serve). Every line is validated like a
 // POST /profiles body; each batch is one transaction, so a bad line leaves
 // nothing of its batch behind.
 func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.Writer) error {
@@ -255,7 +280,7 @@ func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.
 		defer f.Close()
 		src = f
 	}
-	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+	db, err := server.OpenBackend(cfg)
 	if err != nil {
 		return err
 	}
@@ -309,4 +334,13 @@ func hashPassword(stdin io.Reader, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, string(hash))
 	return err
+}
+
+// redactURL hides a password in a store URL before it is printed or logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }

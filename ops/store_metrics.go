@@ -16,6 +16,20 @@ type StoreStats struct {
 	PendingPages        uint64  // pages freed but held by open readers
 	PageWrites          uint64  // pages written by write transactions
 	WriteSeconds        float64 // time spent writing pages
+	Retries             uint64  // writes run again after a conflict (PostgreSQL)
+
+	// Pool is set for a PostgreSQL store; the file and page figures above
+	// are then not reported.
+	Pool *PoolStats
+}
+
+// PoolStats are a PostgreSQL connection pool's figures.
+type PoolStats struct {
+	MaxConns, TotalConns, AcquiredConns, IdleConns uint64
+	Acquires                                       uint64  // connections handed out
+	EmptyAcquires                                  uint64  // of those, ones that had to wait for or open a connection
+	AcquireSeconds                                 float64 // total time spent acquiring
+	CanceledAcquire                                uint64  // acquires given up (request cancelled or timed out)
 }
 
 // storeCollector turns the store's cumulative statistics into metrics at
@@ -29,13 +43,25 @@ type storeMetric struct {
 	desc  *prometheus.Desc
 	kind  prometheus.ValueType
 	value func(s *StoreStats) float64
+	pool  bool // a pool figure (PostgreSQL); the others with "file" are bbolt's
+	file  bool
 }
 
 // NewStoreCollector returns a collector for the store's statistics; register
 // it with Metrics.Register.
 func NewStoreCollector(stats func() StoreStats) prometheus.Collector {
 	metric := func(name, help string, kind prometheus.ValueType, value func(s *StoreStats) float64) storeMetric {
-		return storeMetric{prometheus.NewDesc("profiled_store_"+name, help, nil, nil), kind, value}
+		return storeMetric{desc: prometheus.NewDesc("profiled_store_"+name, help, nil, nil), kind: kind, value: value}
+	}
+	fileMetric := func(name, help string, kind prometheus.ValueType, value func(s *StoreStats) float64) storeMetric {
+		m := metric(name, help, kind, value)
+		m.file = true
+		return m
+	}
+	poolMetric := func(name, help string, kind prometheus.ValueType, value func(p *PoolStats) float64) storeMetric {
+		m := metric("pool_"+name, help, kind, func(s *StoreStats) float64 { return value(s.Pool) })
+		m.pool = true
+		return m
 	}
 	return &storeCollector{stats: stats, metrics: []storeMetric{
 		metric("commits_total", "Write transactions committed (one fsync each).", prometheus.CounterValue,
@@ -46,20 +72,38 @@ func NewStoreCollector(stats func() StoreStats) prometheus.Collector {
 			func(s *StoreStats) float64 { return float64(s.IndexEntriesVisited) }),
 		metric("profile_reads_total", "Profiles read.", prometheus.CounterValue,
 			func(s *StoreStats) float64 { return float64(s.ProfileReads) }),
-		metric("size_bytes", "Size of the data file.", prometheus.GaugeValue,
+		fileMetric("size_bytes", "Size of the data file.", prometheus.GaugeValue,
 			func(s *StoreStats) float64 { return float64(s.SizeBytes) }),
-		metric("read_tx_total", "Read transactions started.", prometheus.CounterValue,
+		fileMetric("read_tx_total", "Read transactions started.", prometheus.CounterValue,
 			func(s *StoreStats) float64 { return float64(s.ReadTx) }),
-		metric("open_read_tx", "Read transactions currently open.", prometheus.GaugeValue,
+		fileMetric("open_read_tx", "Read transactions currently open.", prometheus.GaugeValue,
 			func(s *StoreStats) float64 { return float64(s.OpenReadTx) }),
-		metric("free_pages", "Pages on the freelist.", prometheus.GaugeValue,
+		fileMetric("free_pages", "Pages on the freelist.", prometheus.GaugeValue,
 			func(s *StoreStats) float64 { return float64(s.FreePages) }),
-		metric("pending_pages", "Pages freed but still held by open read transactions.", prometheus.GaugeValue,
+		fileMetric("pending_pages", "Pages freed but still held by open read transactions.", prometheus.GaugeValue,
 			func(s *StoreStats) float64 { return float64(s.PendingPages) }),
-		metric("page_writes_total", "Pages written to disk by write transactions.", prometheus.CounterValue,
+		fileMetric("page_writes_total", "Pages written to disk by write transactions.", prometheus.CounterValue,
 			func(s *StoreStats) float64 { return float64(s.PageWrites) }),
-		metric("write_seconds_total", "Time spent writing pages to disk.", prometheus.CounterValue,
+		fileMetric("write_seconds_total", "Time spent writing pages to disk.", prometheus.CounterValue,
 			func(s *StoreStats) float64 { return s.WriteSeconds }),
+		metric("retries_total", "Writes run again after a serialization failure or deadlock.", prometheus.CounterValue,
+			func(s *StoreStats) float64 { return float64(s.Retries) }),
+		poolMetric("max_conns", "Connection pool size.", prometheus.GaugeValue,
+			func(p *PoolStats) float64 { return float64(p.MaxConns) }),
+		poolMetric("total_conns", "Connections open.", prometheus.GaugeValue,
+			func(p *PoolStats) float64 { return float64(p.TotalConns) }),
+		poolMetric("acquired_conns", "Connections in use.", prometheus.GaugeValue,
+			func(p *PoolStats) float64 { return float64(p.AcquiredConns) }),
+		poolMetric("idle_conns", "Connections idle.", prometheus.GaugeValue,
+			func(p *PoolStats) float64 { return float64(p.IdleConns) }),
+		poolMetric("acquires_total", "Connections handed out.", prometheus.CounterValue,
+			func(p *PoolStats) float64 { return float64(p.Acquires) }),
+		poolMetric("empty_acquires_total", "Acquires that waited for a connection or opened one.", prometheus.CounterValue,
+			func(p *PoolStats) float64 { return float64(p.EmptyAcquires) }),
+		poolMetric("acquire_seconds_total", "Time spent acquiring connections.", prometheus.CounterValue,
+			func(p *PoolStats) float64 { return p.AcquireSeconds }),
+		poolMetric("canceled_acquires_total", "Acquires given up.", prometheus.CounterValue,
+			func(p *PoolStats) float64 { return float64(p.CanceledAcquire) }),
 	}}
 }
 
@@ -72,6 +116,9 @@ func (sc *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (sc *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	s := sc.stats()
 	for _, m := range sc.metrics {
+		if (m.pool && s.Pool == nil) || (m.file && s.Pool != nil) {
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&s))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,19 +21,44 @@ import (
 
 // These tests run the real profiled binary, as operators do.
 
-// buildProfiled compiles the binary into a temp dir (the go build cache
-// makes repeated builds cheap).
+// buildProfiled returns the profiled binary, compiled once for the whole
+// package (TestMain removes it).
 func buildProfiled(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "profiled")
-	out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput()
+	if onPostgres() {
+		t.Skip("the binary tests run in the default pass; the binary on PostgreSQL is covered by TestReplicas_* there")
+	}
+	bin, err := profiledBinary()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
+}
+
+var binaryDir string // made by the first build, removed by TestMain
+
+var profiledBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "profiled-test-bin-")
+	if err != nil {
+		return "", err
+	}
+	binaryDir = dir
+	bin := filepath.Join(dir, "profiled")
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
+	os.Exit(code)
 }
 
 func freeAddr(t *testing.T) string {

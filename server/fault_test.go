@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/contactcenter/profiled/store"
 )
 
 // errDiskFault is what the injected commit fault returns; its text must never
@@ -16,7 +18,7 @@ var errDiskFault = errors.New("write /var/lib/profiled/profiles.db: input/output
 
 func (ts *testServer) injectCommitFault(f func() error) {
 	ts.tb.Helper()
-	if err := ts.App.Store.InjectCommitFault(f); err != nil {
+	if err := ts.App.Store.(*store.DB).InjectCommitFault(f); err != nil {
 		ts.tb.Fatal(err)
 	}
 }
@@ -33,6 +35,7 @@ func wantNoLeak(tb testing.TB, res response) {
 // 503 with its API's error body, reads keep answering 200, nothing of the
 // refused writes is stored, and writes succeed again once the fault clears.
 func TestStoreFault(t *testing.T) {
+	boltOnly(t, "injects bbolt commit faults; TestPostgresFault stops a real database")
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	other := ts.mustCreate(`{"FirstName":"Other","EmailAddress":["other@x.dom"]}`)
@@ -187,6 +190,7 @@ func TestStoreFault(t *testing.T) {
 // running: every create answered 201 is stored with its index entries,
 // every create answered 503 left nothing, and no answer is anything else.
 func TestStoreFault_UnderLoad(t *testing.T) {
+	boltOnly(t, "injects bbolt commit faults; TestPostgresFault stops a real database")
 	ts := mustStart(t)
 	const writers, perWriter = 6, 40
 	type outcome struct {

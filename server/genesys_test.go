@@ -152,17 +152,17 @@ func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
 		ts.mustCreate(fmt.Sprintf(`{"LastName":"L%d","EmailAddress":["u%d@x.dom"],"Phone":[{"PhoneNumber":"%d"}]}`, i, i, 5550000+i))
 	}
 	for _, q := range []string{"EmailAddress=u150@x.dom", "Phone.PhoneNumber=5550150"} {
-		before := ts.App.Store.Stats()
+		visitedBefore, readsBefore := ts.readStats()
 		var got []map[string]any
 		ts.do("GET", "/profiles?"+q, nil).JSON(t, &got)
-		after := ts.App.Store.Stats()
+		visitedAfter, readsAfter := ts.readStats()
 		if len(got) != 1 {
 			t.Fatalf("%s: got %d customers, want 1", q, len(got))
 		}
-		if visited := after.IndexEntriesVisited - before.IndexEntriesVisited; visited != 1 {
+		if visited := visitedAfter - visitedBefore; visited != 1 {
 			t.Errorf("%s: visited %d index entries, want 1", q, visited)
 		}
-		if reads := after.ProfileReads - before.ProfileReads; reads != 0 {
+		if reads := readsAfter - readsBefore; reads != 0 {
 			t.Errorf("%s: read %d profiles, want 0 without include_profile", q, reads)
 		}
 	}

@@ -14,17 +14,38 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/server"
+	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/postgres"
 )
 
-// testServer is a real profiled on a real bbolt file in t.TempDir(),
-// served by httptest.
+// testBackend is the store engine the HTTP tests run on: the bbolt file
+// by default, a fresh PostgreSQL database per server with
+// PROFILED_TEST_STORE=postgres. make test runs the suites both ways.
+var testBackend = os.Getenv("PROFILED_TEST_STORE")
+
+func onPostgres() bool { return testBackend == "postgres" }
+
+// boltOnly skips a test that is about the bbolt file itself when the suite
+// runs on PostgreSQL (which has its own tests for the same concern).
+func boltOnly(tb testing.TB, why string) {
+	tb.Helper()
+	if onPostgres() {
+		tb.Skip("bbolt only: " + why)
+	}
+}
+
+// testServer is a real profiled on a real store (a bbolt file in
+// t.TempDir(), or a PostgreSQL database of its own), served by httptest.
 type testServer struct {
-	tb     testing.TB
-	App    *server.App
-	HTTP   *httptest.Server
-	config string // the config file used
-	data   string // the bbolt file
+	tb       testing.TB
+	URL      string // where requests go
+	App      *server.App
+	HTTP     *httptest.Server
+	config   string // the config file used
+	data     string // the bbolt file
+	storeURL string // the PostgreSQL database, when on PostgreSQL
 }
 
 // mustStart starts profiled with the repository's default config.yaml.
@@ -33,21 +54,54 @@ func mustStart(tb testing.TB) *testServer {
 	return mustStartWith(tb, "../config.yaml", filepath.Join(tb.TempDir(), "profiles.db"))
 }
 
-// mustStartWith starts profiled with configPath and data file dataPath.
+// mustStartWith starts profiled with configPath on data file dataPath, or
+// on a new PostgreSQL database when the suite runs there.
 func mustStartWith(tb testing.TB, configPath, dataPath string) *testServer {
+	tb.Helper()
+	url := ""
+	if onPostgres() {
+		url = pgtest.URL(tb)
+	}
+	return startOn(tb, configPath, dataPath, url)
+}
+
+func startOn(tb testing.TB, configPath, dataPath, storeURL string) *testServer {
 	tb.Helper()
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg.Store.Path = dataPath
+	cfg.Store.URL = storeURL
 	app, err := server.New(cfg, zerolog.New(io.Discard))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := &testServer{tb: tb, App: app, HTTP: httptest.NewServer(app.Echo), config: configPath, data: dataPath}
+	ts := &testServer{tb: tb, App: app, HTTP: httptest.NewServer(app.Echo), config: configPath, data: dataPath, storeURL: storeURL}
+	ts.URL = ts.HTTP.URL
 	tb.Cleanup(ts.stop)
 	return ts
+}
+
+// readStats returns the store's counts of index entries visited and
+// profiles read, whichever the engine.
+func (ts *testServer) readStats() (indexVisited, profileReads uint64) {
+	switch db := ts.App.Store.(type) {
+	case *store.DB:
+		s := db.Stats()
+		return s.IndexEntriesVisited, s.ProfileReads
+	case *postgres.DB:
+		s := db.Stats()
+		return s.IndexEntriesVisited, s.ProfileReads
+	}
+	ts.tb.Fatalf("unknown store %T", ts.App.Store)
+	return 0, 0
+}
+
+// clientOf is a testServer that only sends requests, to a profiled
+// started elsewhere (a binary) at base.
+func clientOf(tb testing.TB, base string) *testServer {
+	return &testServer{tb: tb, URL: base}
 }
 
 func (ts *testServer) stop() {
@@ -58,11 +112,11 @@ func (ts *testServer) stop() {
 	}
 }
 
-// restart closes the store and opens the same file again.
+// restart closes the store and opens the same one again.
 func (ts *testServer) restart() *testServer {
 	ts.tb.Helper()
 	ts.stop()
-	return mustStartWith(ts.tb, ts.config, ts.data)
+	return startOn(ts.tb, ts.config, ts.data, ts.storeURL)
 }
 
 // writeConfig writes a config file whose schema section is schemaYAML; the
@@ -106,7 +160,7 @@ func (ts *testServer) do(method, path string, body any, headers ...string) respo
 	case io.Reader:
 		rd = b
 	}
-	req, err := http.NewRequest(method, ts.HTTP.URL+path, rd)
+	req, err := http.NewRequest(method, ts.URL+path, rd)
 	if err != nil {
 		ts.tb.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -125,10 +124,10 @@ func realServer(t *testing.T, ts *testServer, readHeaderTimeout time.Duration) s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Shutdown(2 * time.Second) })
-	// ts.do only reads HTTP.URL; the httptest server stays up for cleanup.
-	orig := ts.HTTP
-	ts.HTTP = &httptest.Server{URL: "http://" + srv.Addr()}
-	t.Cleanup(func() { ts.HTTP = orig }) // runs before the shutdown above and ts.stop
+	// ts.do sends to ts.URL; the httptest server stays up for cleanup.
+	orig := ts.URL
+	ts.URL = "http://" + srv.Addr()
+	t.Cleanup(func() { ts.URL = orig }) // runs before the shutdown above and ts.stop
 	return srv.Addr()
 }
 

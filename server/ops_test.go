@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -123,14 +124,23 @@ func TestMetrics_RouteTemplates(t *testing.T) {
 			t.Errorf("raw path %q became a label", r)
 		}
 	}
-	for _, want := range []string{"profiled_profiles ", "profiled_store_size_bytes ", "profiled_store_commits_total ", "profiled_schema_loaded_timestamp_seconds{hash=", "profiled_egain_sessions_open ", "go_memstats_heap_alloc_bytes "} {
+	want := []string{"profiled_profiles ", "profiled_store_commits_total ", "profiled_schema_loaded_timestamp_seconds{hash=", "profiled_egain_sessions_open ", "go_memstats_heap_alloc_bytes "}
+	engine, absent := "profiled_store_size_bytes ", "profiled_store_pool_acquired_conns "
+	if onPostgres() {
+		engine, absent = absent, engine
+	}
+	for _, want := range append(want, engine) {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	if strings.Contains(text, absent) {
+		t.Errorf("metrics report %q, a figure of the other store engine", absent)
+	}
 }
 
 func TestBackup_WhileWriting(t *testing.T) {
+	boltOnly(t, "copies the bbolt file; TestBackup_PostgresPointsToPgDump covers PostgreSQL")
 	ts := mustStart(t)
 	var acked []string
 	for i := 0; i < 50; i++ {
@@ -204,5 +214,18 @@ func TestAdminGuard_Token(t *testing.T) {
 	res.JSON(t, &s)
 	if s["hash"] == "" {
 		t.Errorf("schema: %v", s)
+	}
+}
+
+// TestBackup_PostgresPointsToPgDump: a PostgreSQL store is backed up with
+// its own tools; /admin/backup says so with 501 instead of a partial copy.
+func TestBackup_PostgresPointsToPgDump(t *testing.T) {
+	ts := startOn(t, "../config.yaml", filepath.Join(t.TempDir(), "unused.db"), pgtest.URL(t))
+	res := ts.do("GET", "/admin/backup", nil)
+	if res.Status != http.StatusNotImplemented || !strings.Contains(string(res.Body), "pg_dump") || !strings.Contains(string(res.Body), `"code":"BACKUP_NOT_SUPPORTED"`) {
+		t.Errorf("GET /admin/backup on PostgreSQL = %d %s, want 501 pointing to pg_dump", res.Status, res.Body)
+	}
+	if _, err := os.Stat(ts.data); !os.IsNotExist(err) {
+		t.Errorf("a PostgreSQL server created the bbolt file %s (%v)", ts.data, err)
 	}
 }

@@ -22,18 +22,30 @@ import (
 	"github.com/contactcenter/profiled/docs"
 	"github.com/contactcenter/profiled/egain"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/api"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/postgres"
 )
+
+// Backend is what the application needs of a store engine: bbolt
+// (*store.DB) or PostgreSQL (*postgres.DB).
+type Backend interface {
+	profile.Store
+	session.Store
+	Ping() error
+	ProfileCount() (int, error)
+	Close() error
+}
 
 // App is a running profiled: its store, schema, domain and HTTP handler.
 type App struct {
 	Config   *config.Config
 	Log      zerolog.Logger
-	Store    *store.DB
+	Store    Backend
 	Schema   *schema.Registry
 	Profiles *profile.Service
 	Echo     *echo.Echo
@@ -45,12 +57,25 @@ type App struct {
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
+
+	stopWatch func() // ends the schema watch of a shared store and waits for it
+}
+
+// OpenBackend opens the store cfg names: the PostgreSQL database of
+// store.url, or else the bbolt file of store.path.
+func OpenBackend(cfg *config.Config) (Backend, error) {
+	if cfg.Store.IsPostgres() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: cfg.Store.MaxConns, StatementTimeout: cfg.Store.StatementTimeout})
+	}
+	return store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
 }
 
 // New opens the store named by cfg and builds the whole application. The
 // caller must Close it.
 func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
-	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+	db, err := OpenBackend(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +100,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 		return nil, fmt.Errorf("bring indexes in line with the schema: %w", err)
 	}
 	if !cfg.EGain.Disabled {
-		if a.EGain, err = egain.NewFacade(a.Profiles, db, nil, cfg.EGain, log); err != nil {
+		if a.EGain, err = egain.NewFacade(a.Profiles, db, failureLog(db), cfg.EGain, log); err != nil {
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
 		registry.AddGuard(a.EGain.CheckSchema)
@@ -85,11 +110,55 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	}
 	a.Echo = a.routes()
 	a.noteSchema(registry.Current())
+	a.watchSchema()
 	return a, nil
 }
 
 // Close closes the store; call it after the HTTP server has stopped.
-func (a *App) Close() error { return a.Store.Close() }
+func (a *App) Close() error {
+	if a.stopWatch != nil {
+		a.stopWatch()
+	}
+	return a.Store.Close()
+}
+
+// failureLog is where failed eGain logins are counted: in the shared
+// store, so the throttle holds across replicas; nil (in memory) for a
+// store only this process uses.
+func failureLog(db Backend) session.FailureLog {
+	if log, shared := db.(*postgres.DB); shared {
+		return log
+	}
+	return nil
+}
+
+// watchSchema follows schema changes other replicas make, on a store that
+// several processes share.
+func (a *App) watchSchema() {
+	db, shared := a.Store.(*postgres.DB)
+	if !shared {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.WatchSchema(ctx, a.Config.Store.SchemaPoll, func() { a.followSchema(ctx) })
+	}()
+	a.stopWatch = func() { cancel(); <-done }
+}
+
+// followSchema catches up with a schema change another replica stored.
+func (a *App) followSchema(ctx context.Context) {
+	c, err := a.Profiles.FollowSchema(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.Log.Error().Err(err).Msg("cannot follow the schema stored by another replica; writes answer 503 until this replica's config matches")
+	case c != nil:
+		a.Log.Info().Uint64("schema_version", c.Version).Msg("followed a schema change made by another replica")
+		a.noteSchema(c)
+	}
+}
 
 // routes builds the Echo instance with every endpoint of the contract.
 func (a *App) routes() *echo.Echo {
@@ -109,7 +178,14 @@ func (a *App) routes() *echo.Echo {
 	})
 
 	admin := e.Group("/admin", ops.AdminGuard(a.Config.Admin.Token))
-	admin.GET("/backup", ops.BackupHandler(a.Store))
+	if snap, ok := a.Store.(ops.Snapshotter); ok {
+		admin.GET("/backup", ops.BackupHandler(snap))
+	} else {
+		admin.GET("/backup", func(echo.Context) error {
+			return errs.E(errs.KindNotImplemented, "BACKUP_NOT_SUPPORTED",
+				"this store is a PostgreSQL database: back it up with pg_dump (see docs/deploy.md)")
+		})
+	}
 	admin.POST("/reload", a.reloadHandler)
 	admin.GET("/schema", a.schemaHandler)
 
@@ -205,7 +281,7 @@ func queryCheck(next echo.HandlerFunc) echo.HandlerFunc {
 func (a *App) noteSchema(c *schema.Compiled) {
 	a.schemaLoaded.Reset()
 	a.schemaLoaded.WithLabelValues(c.Hash).Set(float64(c.LoadedAt.Unix()))
-	a.Log.Info().Str("schema_hash", c.Hash).Int("extensions", len(c.Def.Extensions)).
+	a.Log.Info().Str("schema_hash", c.Hash).Uint64("schema_version", c.Version).Int("extensions", len(c.Def.Extensions)).
 		Int("identification_keys", len(c.Def.Keys)).Msg("schema live")
 }
 
@@ -332,18 +408,41 @@ func (a *App) WarnInsecureDefaults() {
 
 // storeStats adapts the store's counters for the metrics collector.
 func (a *App) storeStats() ops.StoreStats {
-	s := a.Store.Stats()
-	return ops.StoreStats{
-		Commits:             s.Commits,
-		BatchedCalls:        s.BatchedCalls,
-		IndexEntriesVisited: s.IndexEntriesVisited,
-		ProfileReads:        s.ProfileReads,
-		SizeBytes:           s.Size,
-		ReadTx:              uint64(s.Bolt.TxN),
-		OpenReadTx:          uint64(s.Bolt.OpenTxN),
-		FreePages:           uint64(s.Bolt.FreePageN),
-		PendingPages:        uint64(s.Bolt.PendingPageN),
-		PageWrites:          uint64(s.Bolt.TxStats.GetWrite()),
-		WriteSeconds:        s.Bolt.TxStats.GetWriteTime().Seconds(),
+	switch db := a.Store.(type) {
+	case *store.DB:
+		s := db.Stats()
+		return ops.StoreStats{
+			Commits:             s.Commits,
+			BatchedCalls:        s.BatchedCalls,
+			IndexEntriesVisited: s.IndexEntriesVisited,
+			ProfileReads:        s.ProfileReads,
+			SizeBytes:           s.Size,
+			ReadTx:              uint64(s.Bolt.TxN),
+			OpenReadTx:          uint64(s.Bolt.OpenTxN),
+			FreePages:           uint64(s.Bolt.FreePageN),
+			PendingPages:        uint64(s.Bolt.PendingPageN),
+			PageWrites:          uint64(s.Bolt.TxStats.GetWrite()),
+			WriteSeconds:        s.Bolt.TxStats.GetWriteTime().Seconds(),
+		}
+	case *postgres.DB:
+		s := db.Stats()
+		return ops.StoreStats{
+			Commits:             s.Commits,
+			BatchedCalls:        s.Commits,
+			Retries:             s.Retries,
+			IndexEntriesVisited: s.IndexEntriesVisited,
+			ProfileReads:        s.ProfileReads,
+			Pool: &ops.PoolStats{
+				MaxConns:        uint64(s.Pool.MaxConns()),
+				TotalConns:      uint64(s.Pool.TotalConns()),
+				AcquiredConns:   uint64(s.Pool.AcquiredConns()),
+				IdleConns:       uint64(s.Pool.IdleConns()),
+				Acquires:        uint64(s.Pool.AcquireCount()),
+				EmptyAcquires:   uint64(s.Pool.EmptyAcquireCount()),
+				AcquireSeconds:  s.Pool.AcquireDuration().Seconds(),
+				CanceledAcquire: uint64(s.Pool.CanceledAcquireCount()),
+			},
+		}
 	}
+	return ops.StoreStats{}
 }

@@ -66,7 +66,7 @@ var (
 
 // CodeUnavailable is the error code of writes the store cannot make now (a
 // failed commit, a closed store); the APIs answer them with 503.
-const CodeUnavailable = "STORE_UNAVAILABLE"
+const CodeUnavailable = profile.CodeStoreUnavailable
 
 // defaultOpenTimeout applies when Options leave OpenTimeout zero: bbolt
 // would otherwise wait forever for a file another process holds.

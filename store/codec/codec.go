@@ -197,3 +197,12 @@ func UnixNanos(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// EntryValues is the part of an index entry before the customer_id: the
+// encoded values, as IndexPrefix gives them.
+func EntryValues(entry []byte) []byte {
+	if i := bytes.LastIndex(entry, []byte{0, term}); i >= 0 {
+		return entry[:i+2]
+	}
+	return nil
+}

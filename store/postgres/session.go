@@ -110,7 +110,7 @@ func (db *DB) DeleteSessionsBefore(t time.Time) (int, error) {
 func (db *DB) AddFailure(keys []string, at, forgetBefore time.Time) error {
 	b := &pgx.Batch{}
 	for _, k := range keys {
-		b.Queue("INSERT INTO login_failures (key, at_ns) VALUES ($1, $2)", k, at.UnixNano())
+		b.Queue("INSERT INTO login_failures (key, at_ns) VALUES ($1, $2)", []byte(k), at.UnixNano())
 	}
 	b.Queue("DELETE FROM login_failures WHERE at_ns < $1", forgetBefore.UnixNano())
 	return mapError(db.pool.SendBatch(context.Background(), b).Close())
@@ -118,7 +118,7 @@ func (db *DB) AddFailure(keys []string, at, forgetBefore time.Time) error {
 
 func (db *DB) RecentFailures(key string, since time.Time, limit int) ([]time.Time, error) {
 	rows, err := db.pool.Query(context.Background(),
-		"SELECT at_ns FROM login_failures WHERE key = $1 AND at_ns >= $2 ORDER BY at_ns DESC LIMIT $3", key, since.UnixNano(), limit)
+		"SELECT at_ns FROM login_failures WHERE key = $1 AND at_ns >= $2 ORDER BY at_ns DESC LIMIT $3", []byte(key), since.UnixNano(), limit)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -134,6 +134,6 @@ func (db *DB) RecentFailures(key string, since time.Time, limit int) ([]time.Tim
 }
 
 func (db *DB) ClearFailures(key string) error {
-	_, err := db.pool.Exec(context.Background(), "DELETE FROM login_failures WHERE key = $1", key)
+	_, err := db.pool.Exec(context.Background(), "DELETE FROM login_failures WHERE key = $1", []byte(key))
 	return mapError(err)
 }

@@ -48,7 +48,14 @@ func (t *tx) SchemaVersion() (uint64, error) {
 	return t.version, nil
 }
 
+// PostgreSQL text cannot hold NUL: an id with one names no stored profile
+// (ids are checked before they are created).
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
 func (t *tx) Profile(id string) (*profile.Profile, error) {
+	if hasNUL(id) {
+		return nil, nil
+	}
 	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
 	if t.write {
 		q += " FOR UPDATE"
@@ -125,6 +132,9 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 }
 
 func (t *tx) Records(ext, id string) ([]schema.Record, error) {
+	if hasNUL(id) {
+		return nil, nil
+	}
 	var doc []byte
 	err := t.pg.QueryRow(t.ctx, "SELECT doc FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -68,8 +68,9 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions (user_name, created_ns);
 CREATE INDEX sessions_last_seen ON sessions (last_seen_ns);
 
+-- key is bytea: it holds a user name as a client sent it, any bytes.
 CREATE TABLE login_failures (
-    key   text COLLATE "C" NOT NULL,
+    key   bytea NOT NULL,
     at_ns bigint NOT NULL
 );
 CREATE INDEX login_failures_key ON login_failures (key, at_ns);

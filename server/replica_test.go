@@ -1,0 +1,262 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/internal/pgtest"
+)
+
+// These tests run several profiled binaries on one PostgreSQL database, as
+// replicas behind a load balancer would.
+
+// replicaConfig is the default config with the e-mail identification key
+// unique, so replicas racing for an address meet the database's index.
+func replicaConfig(t *testing.T) string {
+	t.Helper()
+	data := string(mustRead(t, "../config.yaml"))
+	const plain = "{name: email,        attributes: [EmailAddress]}"
+	if !strings.Contains(data, plain) {
+		t.Fatalf("config.yaml no longer declares %q", plain)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(data, plain, "{name: email, attributes: [EmailAddress], unique: true}", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startReplicas starts n profiled binaries on one new database.
+func startReplicas(t *testing.T, n int) ([]*process, string) {
+	t.Helper()
+	bin := buildProfiled(t)
+	url, cfg := pgtest.URL(t), replicaConfig(t)
+	replicas := make([]*process, n)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { replicas[i] = startProfiled(t, bin, "-config", cfg, "-store", url) })
+	}
+	wg.Wait()
+	return replicas, url
+}
+
+func TestReplicas_SessionsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	r, _ := startReplicas(t, 2)
+	a, b := clientOf(t, r[0].base()), clientOf(t, r[1].base())
+	search := func(ts *testServer, session string) int {
+		return ts.do("GET", "/ws/v12/interaction/customer?email=nobody@x.dom", nil, egSession, session, "Accept", "application/json").Status
+	}
+
+	// A session opened on A works on B.
+	first := egLogin(t, a)
+	if got := search(b, first); got != http.StatusNoContent {
+		t.Fatalf("session from A used on B: %d, want 204", got)
+	}
+	// The user's limit (5) holds across replicas: four more on A, then
+	// B refuses a sixth without forceLogin.
+	sessions := []string{first}
+	for range 4 {
+		sessions = append(sessions, egLogin(t, a))
+	}
+	if res := b.do("POST", "/ws/v12/authentication/user/login", `{"userName":"demo","password":"demo"}`); res.Status != http.StatusUnauthorized {
+		t.Fatalf("sixth login on B: %d %s, want 401", res.Status, res.Body)
+	}
+	// forceLogin on B ends the oldest session, opened on A, at once.
+	res := b.do("POST", "/ws/v12/authentication/user/login?forceLogin=yes", `{"userName":"demo","password":"demo"}`)
+	if res.Status != http.StatusNoContent {
+		t.Fatalf("forced login on B: %d %s", res.Status, res.Body)
+	}
+	if got := search(a, first); got != http.StatusUnauthorized {
+		t.Errorf("A's oldest session after forceLogin on B: %d, want 401", got)
+	}
+	if got := search(a, sessions[1]); got != http.StatusNoContent {
+		t.Errorf("A's second session after forceLogin on B: %d, want 204", got)
+	}
+	// Logout on B ends a session at once on A.
+	if res := b.do("DELETE", "/ws/v12/authentication/user/logout", nil, egSession, sessions[2]); res.Status != http.StatusNoContent {
+		t.Fatalf("logout on B: %d %s", res.Status, res.Body)
+	}
+	if got := search(a, sessions[2]); got != http.StatusUnauthorized {
+		t.Errorf("session logged out on B, used on A: %d, want 401", got)
+	}
+}
+
+func TestReplicas_LoginThrottleCountsEveryReplica(t *testing.T) {
+	t.Parallel()
+	r, _ := startReplicas(t, 2)
+	// config.yaml allows 5 failures a minute; spread them over both.
+	for i := range 5 {
+		ts := clientOf(t, r[i%2].base())
+		if res := ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"demo","password":"wrong"}`); res.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d %s", i, res.Status, res.Body)
+		}
+	}
+	for _, p := range r {
+		res := clientOf(t, p.base()).do("POST", "/ws/v12/authentication/user/login", `{"userName":"demo","password":"demo"}`)
+		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+			t.Errorf("login after 5 failures spread over replicas: %d %s, want 429 with Retry-After", res.Status, res.Body)
+		}
+	}
+}
+
+func TestReplicas_MetadataChangeLiveEverywhereWithinASecond(t *testing.T) {
+	t.Parallel()
+	r, _ := startReplicas(t, 3)
+	a := clientOf(t, r[0].base())
+	id := a.mustCreate(`{"FirstName":"Meta","EmailAddress":["meta@x.dom"]}`)
+	res := a.do("POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
+	if res.Status != http.StatusOK && res.Status != http.StatusCreated {
+		t.Fatalf("create extension on A: %d %s", res.Status, res.Body)
+	}
+	created := time.Now()
+	for _, p := range r[1:] {
+		ts := clientOf(t, p.base())
+		for {
+			res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Loyalty":{"tier":"gold"}}`)
+			if res.Status < 300 {
+				break
+			}
+			if time.Since(created) > time.Second {
+				t.Fatalf("replica %s: the extension created on A is not writable after 1 s: %d %s", p.addr, res.Status, res.Body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	t.Logf("the extension was writable on every replica %v after it was created", time.Since(created).Round(time.Millisecond))
+	var got map[string]any
+	clientOf(t, r[2].base()).do("GET", "/profiles/"+id+"?extensions=Loyalty", nil).JSON(t, &got)
+	if fmt.Sprint(got["Loyalty"]) != "map[tier:gold]" {
+		t.Errorf("record written on B, C read on C: %v", got["Loyalty"])
+	}
+}
+
+// TestReplicas_ConcurrentCreatesOneWinnerPerEmail: 200 creates through
+// both APIs and three replicas for 20 addresses leave 20 profiles and 180
+// conflicts.
+func TestReplicas_ConcurrentCreatesOneWinnerPerEmail(t *testing.T) {
+	t.Parallel()
+	r, _ := startReplicas(t, 3)
+	sessions := make([]string, len(r))
+	for i, p := range r {
+		sessions[i] = egLogin(t, clientOf(t, p.base()))
+	}
+	var created, conflicts, other atomic.Int32
+	var unexpected sync.Map
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			replica := i % len(r)
+			ts := clientOf(t, r[replica].base())
+			email := fmt.Sprintf("race%d@x.dom", i%20)
+			var res response
+			if i%2 == 0 {
+				res = ts.do("POST", "/profiles", fmt.Sprintf(`{"FirstName":"R%d","EmailAddress":[%q]}`, i, email))
+			} else {
+				res = ts.do("POST", "/ws/v12/interaction/customer", egIndividual("R", fmt.Sprint(i), email, ""),
+					egSession, sessions[replica], "Accept", "application/json")
+			}
+			switch {
+			case res.Status == http.StatusCreated:
+				created.Add(1)
+			case res.Status == http.StatusConflict, res.Status == http.StatusBadRequest && strings.Contains(string(res.Body), "400-107"):
+				conflicts.Add(1)
+			default:
+				other.Add(1)
+				unexpected.Store(res.Status, string(res.Body))
+			}
+		})
+	}
+	wg.Wait()
+	unexpected.Range(func(k, v any) bool { t.Errorf("unexpected answer %v: %v", k, v); return true })
+	if created.Load() != 20 || conflicts.Load() != 180 || other.Load() != 0 {
+		t.Fatalf("created %d, conflicts %d, other %d; want 20, 180, 0", created.Load(), conflicts.Load(), other.Load())
+	}
+	a := clientOf(t, r[0].base())
+	for e := range 20 {
+		var ids []map[string]any
+		a.do("GET", fmt.Sprintf("/profiles?EmailAddress=race%d@x.dom", e), nil).JSON(t, &ids)
+		if len(ids) != 1 {
+			t.Errorf("race%d@x.dom identifies %d customers, want 1", e, len(ids))
+		}
+	}
+}
+
+// TestReplicas_SIGKILLUnderLoad kills one replica while all take writes:
+// every acknowledged write is stored, and the others keep answering.
+func TestReplicas_SIGKILLUnderLoad(t *testing.T) {
+	t.Parallel()
+	r, _ := startReplicas(t, 3)
+	const writers = 6
+	var mu sync.Mutex
+	var acked []string
+	failedOnSurvivors := 0
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			p := r[w%len(r)]
+			client := &http.Client{Timeout: 5 * time.Second}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := fmt.Sprintf(`{"FirstName":"W%d","EmailAddress":["w%d-%d@kill.dom"]}`, w, w, i)
+				res, err := client.Post(p.base()+"/profiles", "application/json", strings.NewReader(body))
+				if err != nil {
+					if p != r[0] {
+						mu.Lock()
+						failedOnSurvivors++
+						mu.Unlock()
+					}
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				var out struct {
+					ID string `json:"customer_id"`
+				}
+				decoded := json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				switch {
+				case res.StatusCode == http.StatusCreated && decoded == nil:
+					mu.Lock()
+					acked = append(acked, out.ID)
+					mu.Unlock()
+				case p != r[0]:
+					mu.Lock()
+					failedOnSurvivors++
+					mu.Unlock()
+					t.Logf("a survivor answered %d", res.StatusCode)
+				}
+			}
+		})
+	}
+	time.Sleep(700 * time.Millisecond)
+	r[0].kill()
+	time.Sleep(700 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if failedOnSurvivors > 0 {
+		t.Errorf("the surviving replicas failed %d writes", failedOnSurvivors)
+	}
+	if len(acked) < 20 {
+		t.Fatalf("only %d writes acknowledged; the load did not run", len(acked))
+	}
+	b := clientOf(t, r[1].base())
+	for _, id := range acked {
+		if res := b.do("GET", "/profiles/"+id, nil); res.Status != http.StatusOK {
+			t.Errorf("acknowledged %s: GET on a survivor = %d", id, res.Status)
+		}
+	}
+	t.Logf("%d acknowledged writes, all stored", len(acked))
+}

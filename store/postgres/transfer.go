@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactcenter/profiled/store/codec"
+	"github.com/contactcenter/profiled/store/transfer"
+)
+
+var (
+	_ transfer.Source = (*DB)(nil)
+	_ transfer.Target = (*DB)(nil)
+)
+
+// ExportHeader returns the schema state and the next numeric id.
+func (db *DB) ExportHeader(ctx context.Context) (transfer.Header, error) {
+	var h transfer.Header
+	st, err := db.SchemaState(ctx)
+	if err != nil {
+		return h, err
+	}
+	h.Schema = st
+	var last int64
+	var called bool
+	if err := db.pool.QueryRow(ctx, "SELECT last_value, is_called FROM profile_num").Scan(&last, &called); err != nil {
+		return h, mapError(err)
+	}
+	h.NextNum = uint64(last)
+	if called {
+		h.NextNum++
+	}
+	return h, nil
+}
+
+// Export streams every row from one snapshot.
+func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return mapError(err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	queries := []struct {
+		sql  string
+		item func(pgx.Rows) (transfer.Item, error)
+	}{
+		{"SELECT tenant, id, doc FROM profiles ORDER BY tenant, id", func(r pgx.Rows) (transfer.Item, error) {
+			it := transfer.Item{Kind: transfer.KindProfile}
+			return it, r.Scan(&it.Tenant, &it.ID, &it.Value)
+		}},
+		{"SELECT tenant, ext, id, doc FROM records ORDER BY tenant, ext, id", func(r pgx.Rows) (transfer.Item, error) {
+			it := transfer.Item{Kind: transfer.KindRecords}
+			return it, r.Scan(&it.Tenant, &it.Name, &it.ID, &it.Value)
+		}},
+		{"SELECT tenant, key, id, entry, uniq FROM index_entries ORDER BY tenant, key, entry", func(r pgx.Rows) (transfer.Item, error) {
+			it := transfer.Item{Kind: transfer.KindIndex}
+			return it, r.Scan(&it.Tenant, &it.Name, &it.ID, &it.Value, &it.Unique)
+		}},
+		{"SELECT id, user_name, created_ns, last_seen_ns FROM sessions ORDER BY id", func(r pgx.Rows) (transfer.Item, error) {
+			it := transfer.Item{Kind: transfer.KindSession}
+			var created, seen int64
+			err := r.Scan(&it.ID, &it.User, &created, &seen)
+			it.Created, it.LastSeen = time.Unix(0, created), time.Unix(0, seen)
+			return it, err
+		}},
+	}
+	for _, q := range queries {
+		rows, err := ptx.Query(ctx, q.sql)
+		if err != nil {
+			return mapError(err)
+		}
+		for rows.Next() {
+			it, err := q.item(rows)
+			if err == nil {
+				err = fn(it)
+			}
+			if err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return mapError(err)
+		}
+	}
+	return mapError(ptx.Commit(ctx))
+}
+
+// Empty reports whether the database holds no profile, session or schema.
+func (db *DB) Empty(ctx context.Context) (bool, error) {
+	var any bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM profiles) OR EXISTS (SELECT 1 FROM sessions)
+		OR EXISTS (SELECT 1 FROM schema_state WHERE version > 0 OR overlay IS NOT NULL)`).Scan(&any)
+	return !any, mapError(err)
+}
+
+// Import stores a batch with COPY, in one transaction.
+func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
+	var profiles, records, entries, sessions [][]any
+	counts := map[string]int{}
+	for _, it := range items {
+		switch it.Kind {
+		case transfer.KindProfile:
+			p, err := codec.DecodeProfile(it.Value)
+			if err != nil {
+				return err
+			}
+			profiles = append(profiles, []any{it.Tenant, it.ID, int64(p.Num), codec.UnixNanos(p.Created), it.Value})
+			counts[it.Tenant]++
+		case transfer.KindRecords:
+			records = append(records, []any{it.Tenant, it.Name, it.ID, it.Value})
+		case transfer.KindIndex:
+			entries = append(entries, []any{it.Tenant, it.Name, it.Value, codec.EntryValues(it.Value), it.ID, it.Unique})
+		case transfer.KindSession:
+			sessions = append(sessions, []any{it.ID, it.User, it.Created.UnixNano(), it.LastSeen.UnixNano()})
+		}
+	}
+	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
+		for _, c := range []struct {
+			table   string
+			columns []string
+			rows    [][]any
+		}{
+			{"profiles", []string{"tenant", "id", "num", "created_ns", "doc"}, profiles},
+			{"records", []string{"tenant", "ext", "id", "doc"}, records},
+			{"index_entries", []string{"tenant", "key", "entry", "vals", "id", "uniq"}, entries},
+			{"sessions", []string{"id", "user_name", "created_ns", "last_seen_ns"}, sessions},
+		} {
+			if len(c.rows) == 0 {
+				continue
+			}
+			if _, err := ptx.CopyFrom(ctx, pgx.Identifier{c.table}, c.columns, pgx.CopyFromRows(c.rows)); err != nil {
+				return err
+			}
+		}
+		b := &pgx.Batch{}
+		for tenant, n := range counts {
+			queueCount(b, tenant, n)
+		}
+		return ptx.SendBatch(ctx, b).Close()
+	}))
+}
+
+// ImportHeader stores the schema state and moves the id sequence past
+// every imported numeric id.
+func (db *DB) ImportHeader(ctx context.Context, h transfer.Header) error {
+	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
+		if _, err := ptx.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3",
+			int64(h.Schema.Version), nilIfEmpty(h.Schema.Overlay), nilIfEmpty(h.Schema.Manifest)); err != nil {
+			return err
+		}
+		_, err := ptx.Exec(ctx, `SELECT setval('profile_num', greatest($1::bigint - 1, (SELECT coalesce(max(num), 0) FROM profiles), 1),
+			$1::bigint > 1 OR EXISTS (SELECT 1 FROM profiles))`, int64(h.NextNum))
+		return err
+	}))
+}
