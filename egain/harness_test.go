@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,10 +20,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/api"
 	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/postgres"
 )
 
 const testPassword = "secret"
@@ -57,15 +60,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // harness is a real server: bbolt store in a temp dir, both APIs on one Echo.
 type harness struct {
-	t      testing.TB
-	all    *config.Config
-	cfg    config.EGain
-	dbPath string
-	db     *store.DB
-	svc    *profile.Service
-	f      *Facade
-	srv    *httptest.Server
-	clock  *fakeClock
+	t        testing.TB
+	all      *config.Config
+	cfg      config.EGain
+	dbPath   string
+	storeURL string // the PostgreSQL database when the suite runs there
+	db       testStore
+	svc      *profile.Service
+	f        *Facade
+	srv      *httptest.Server
+	clock    *fakeClock
 	// failures, when set before start, is the facade's failure log
 	// (nil: NewFacade's own, in memory).
 	failures session.FailureLog
@@ -94,6 +98,16 @@ func testEGainConfig(t testing.TB) (*config.Config, config.EGain) {
 	return cfg, eg
 }
 
+// testStore is what the harness needs of a store engine: the suite runs
+// on the bbolt file by default and on a PostgreSQL database of its own with
+// PROFILED_TEST_STORE=postgres (make test runs both).
+type testStore interface {
+	profile.Store
+	session.Store
+	ProfileCount() (int, error)
+	Close() error
+}
+
 func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	t.Helper()
 	all, eg := testEGainConfig(t)
@@ -101,6 +115,9 @@ func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 		a(&eg)
 	}
 	h := &harness{t: t, all: all, cfg: eg, dbPath: filepath.Join(t.TempDir(), "profiles.db"), clock: &fakeClock{t: time.Now()}}
+	if os.Getenv("PROFILED_TEST_STORE") == "postgres" {
+		h.storeURL = pgtest.URL(t)
+	}
 	h.start()
 	t.Cleanup(h.stop)
 	return h
@@ -109,7 +126,13 @@ func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 func (h *harness) start() {
 	t := h.t
 	t.Helper()
-	db, err := store.Open(h.dbPath, store.Options{OpenTimeout: time.Second})
+	var db testStore
+	var err error
+	if h.storeURL != "" {
+		db, err = postgres.Open(context.Background(), h.storeURL, postgres.Options{})
+	} else {
+		db, err = store.Open(h.dbPath, store.Options{OpenTimeout: time.Second})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +173,7 @@ func (h *harness) replica() *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &harness{t: t, all: h.all, cfg: h.cfg, dbPath: h.dbPath, db: h.db, clock: h.clock, failures: h.failures}
+	r := &harness{t: t, all: h.all, cfg: h.cfg, dbPath: h.dbPath, storeURL: h.storeURL, db: h.db, clock: h.clock, failures: h.failures}
 	r.svc = profile.NewService(h.db, registry)
 	if r.f, err = NewFacade(r.svc, h.db, h.failures, h.cfg, zerolog.Nop()); err != nil {
 		t.Fatal(err)
