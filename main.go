@@ -7,6 +7,7 @@
 //	profiled backup -out FILE [-config FILE] [-data FILE]
 //	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
 //	profiled healthcheck [-config FILE] [-addr HOST:PORT]
+//	profiled copy-store -from FILE_OR_URL -to FILE_OR_URL
 //	profiled hash-password < password   (bcrypt hash for config users)
 package main
 
@@ -17,10 +18,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +41,7 @@ import (
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/transfer"
 )
 
 func main() {
@@ -67,6 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	in := fs.String("in", "", "import: NDJSON file of profiles, one JSON object per line (- for stdin)")
 	tenant := fs.String("tenant", "", "import: tenant to import into (as X-Genesys-TenantId); default tenant when empty")
 	batch := fs.Int("batch", importer.DefaultBatch, "import: profiles per transaction (one fsync each)")
+	from := fs.String("from", "", "copy-store: the store to copy, a bbolt file or a postgres:// URL")
+	to := fs.String("to", "", "copy-store: the empty store to fill, a bbolt file or a postgres:// URL")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -86,8 +92,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = healthcheck(cfg)
 	case "import":
 		err = importProfiles(cfg, *in, *tenant, *batch, stdout)
+	case "copy-store":
+		err = copyStore(*from, *to, stdout)
 	default:
-		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck, import, hash-password)\n", cmd)
+		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck, import, copy-store, hash-password)\n", cmd)
 		return 2
 	}
 	if err != nil {
@@ -343,4 +351,79 @@ func redactURL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// copyStore copies every tenant's data, the numeric ids, the sessions and
+// the stored schema from one store into another, empty one (bbolt file ↔
+// PostgreSQL), then compares what both hold. Stop the servers of a bbolt
+// file first (they hold its lock); stop writes to a PostgreSQL source.
+func copyStore(from, to string, stdout io.Writer) error {
+	if from == "" || to == "" {
+		return errors.New("copy-store needs -from FILE_OR_URL and -to FILE_OR_URL")
+	}
+	if from == to {
+		return errors.New("copy-store: -from and -to name the same store")
+	}
+	if !postgres.IsURL(from) {
+		if _, err := os.Stat(from); err != nil {
+			return fmt.Errorf("copy-store: no source data file: %w", err)
+		}
+	}
+	ctx := context.Background()
+	src, err := openTransferStore(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := openTransferStore(ctx, to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	start, last := time.Now(), time.Now()
+	counts, err := transfer.Copy(ctx, src, dst, func(c transfer.Counts) {
+		if time.Since(last) >= 2*time.Second {
+			last = time.Now()
+			fmt.Fprintf(stdout, "copied %d items (%d profiles) in %s\n", c.Total(), profileTotal(c), time.Since(start).Round(time.Second))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("copy-store: %w (copied before it: %d items; the target is partly filled: empty it before a new try)", err, counts.Total())
+	}
+	verified, err := transfer.Verify(ctx, src, dst)
+	if err != nil {
+		return fmt.Errorf("copy-store: the copy differs from the source:\n%w", err)
+	}
+	for _, tenant := range slices.Sorted(maps.Keys(verified.Profiles)) {
+		name := tenant
+		if name == "" {
+			name = "(default tenant)"
+		}
+		fmt.Fprintf(stdout, "tenant %s: %d profiles\n", name, verified.Profiles[tenant])
+	}
+	fmt.Fprintf(stdout, "copied %d profiles, %d record sets, %d index entries, %d sessions and the schema in %s; counts match\n",
+		profileTotal(verified), verified.Records, verified.IndexEntries, verified.Sessions, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func profileTotal(c transfer.Counts) int {
+	n := 0
+	for _, p := range c.Profiles {
+		n += p
+	}
+	return n
+}
+
+// transferStore is a store copy-store reads or fills.
+type transferStore interface {
+	transfer.Source
+	transfer.Target
+	Close() error
+}
+
+func openTransferStore(ctx context.Context, where string) (transferStore, error) {
+	if postgres.IsURL(where) {
+		return postgres.Open(ctx, where, postgres.Options{})
+	}
+	return store.Open(where, store.Options{})
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/server"
+	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/transfer"
+)
+
+// serveOn starts the application on the store at where (a file or a URL).
+func serveOn(t *testing.T, where string) (*server.App, *httptest.Server) {
+	t.Helper()
+	cfg, err := config.Load("config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(where, "postgres") {
+		cfg.Store.URL = where
+	} else {
+		cfg.Store.Path = where
+	}
+	app, err := server.New(cfg, zerolog.New(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, httptest.NewServer(app.Echo)
+}
+
+func send(t *testing.T, base, method, path, body string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res, string(data)
+}
+
+// dump reads everything a bbolt file holds, in a stable order.
+func dump(t *testing.T, path string) (transfer.Header, []transfer.Item) {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := db.ExportHeader(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []transfer.Item
+	if err := db.Export(context.Background(), func(it transfer.Item) error { items = append(items, it); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(items, func(a, b transfer.Item) int {
+		return strings.Compare(a.Tenant+"\x00"+a.Name+"\x00"+a.ID+"\x00"+string(a.Value), b.Tenant+"\x00"+b.Name+"\x00"+b.ID+"\x00"+string(b.Value))
+	})
+	return h, items
+}
+
+// TestCopyStore_RoundTrip copies a bbolt file written through both APIs to
+// PostgreSQL and back: every profile, record, index entry, numeric id,
+// session and the stored schema arrive unchanged, the PostgreSQL copy
+// serves them, and a non-empty target is refused.
+func TestCopyStore_RoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	original, back := filepath.Join(dir, "original.db"), filepath.Join(dir, "back.db")
+	pgURL := pgtest.URL(t)
+
+	app, srv := serveOn(t, original)
+	res, _ := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
+	if res.StatusCode >= 300 {
+		t.Fatalf("create extension: %d", res.StatusCode)
+	}
+	var ids []string
+	for _, c := range []struct{ body, tenant string }{
+		{`{"FirstName":"Bruce","EmailAddress":["b@x.dom"],"Phone":[{"PhoneNumber":"555"}],"Loyalty":{"tier":"gold"}}`, ""},
+		{`{"customer_id":"chosen_id-1","LastName":"Ross"}`, ""},
+		{`{"FirstName":"Acme","EmailAddress":["a@acme.dom"]}`, "acme"},
+	} {
+		res, body := send(t, srv.URL, "POST", "/profiles", c.body, "X-Genesys-TenantId", c.tenant)
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.StatusCode, body)
+		}
+		ids = append(ids, strings.Split(body, `"`)[3])
+	}
+	res, body := send(t, srv.URL, "POST", "/ws/v12/authentication/user/login", `{"userName":"demo","password":"demo"}`)
+	session := res.Header.Get("X-egain-session")
+	if session == "" {
+		t.Fatalf("login: %d %s", res.StatusCode, body)
+	}
+	res, body = send(t, srv.URL, "POST", "/ws/v12/interaction/customer",
+		`{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Eg","lastName":"Ain","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"eg@x.dom"}}}]}}]}}`,
+		"X-egain-session", session)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("eGain create: %d %s", res.StatusCode, body)
+	}
+	egainPath := strings.TrimPrefix(res.Header.Get("Location"), "/system")
+	_, before := send(t, srv.URL, "GET", "/profiles/"+ids[0]+"?extensions=Phone,Loyalty", "")
+	srv.Close()
+	app.Close()
+
+	copyStore := func(from, to string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"copy-store", "-from", from, "-to", to}, nil, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, stdout, stderr := copyStore(original, pgURL); code != 0 || !strings.Contains(stdout, "counts match") || !strings.Contains(stdout, "tenant acme: 1 profiles") {
+		t.Fatalf("copy to PostgreSQL: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := copyStore(original, pgURL); code != 1 || !strings.Contains(stderr, "not empty") {
+		t.Fatalf("copy into a non-empty store: exit %d, %s; want 1 and a refusal", code, stderr)
+	}
+	if code, _, stderr := copyStore(filepath.Join(dir, "missing.db"), back); code != 1 || !strings.Contains(stderr, "no source data file") {
+		t.Fatalf("copy from a missing file: exit %d, %s", code, stderr)
+	}
+	if code, stdout, stderr := copyStore(pgURL, back); code != 0 || !strings.Contains(stdout, "counts match") {
+		t.Fatalf("copy back to bbolt: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	h1, items1 := dump(t, original)
+	h2, items2 := dump(t, back)
+	if !reflect.DeepEqual(h1, h2) {
+		t.Errorf("header after the round trip = %+v, want %+v", h2, h1)
+	}
+	if len(items1) < 10 || !reflect.DeepEqual(items1, items2) {
+		t.Errorf("round trip changed the data: %d items before, %d after", len(items1), len(items2))
+	}
+
+	// The PostgreSQL copy serves everything, and hands out new ids only.
+	app, srv = serveOn(t, pgURL)
+	defer func() { srv.Close(); app.Close() }()
+	if _, after := send(t, srv.URL, "GET", "/profiles/"+ids[0]+"?extensions=Phone,Loyalty", ""); after != before {
+		t.Errorf("profile on PostgreSQL = %s, want %s", after, before)
+	}
+	if res, body := send(t, srv.URL, "GET", "/profiles?EmailAddress=a@acme.dom", "", "X-Genesys-TenantId", "acme"); !strings.Contains(body, ids[2]) {
+		t.Errorf("identify in tenant acme on PostgreSQL: %d %s", res.StatusCode, body)
+	}
+	if res, body := send(t, srv.URL, "GET", egainPath, "", "X-egain-session", session, "Accept", "application/json"); res.StatusCode != http.StatusOK {
+		t.Errorf("eGain customer with the copied session on PostgreSQL: %d %s", res.StatusCode, body)
+	}
+	res, _ = send(t, srv.URL, "POST", "/ws/v12/interaction/customer",
+		`{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"New","lastName":"One"}]}}`, "X-egain-session", session)
+	num := func(path string) int { n, _ := strconv.Atoi(path[strings.LastIndexByte(path, '/')+1:]); return n }
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusCreated || num(loc) <= num(egainPath) {
+		t.Errorf("new eGain customer after the copy: %d at %q, want a number after %q", res.StatusCode, loc, egainPath)
+	}
+}

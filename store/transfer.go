@@ -1,0 +1,204 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/contactcenter/profiled/internal/session"
+	"github.com/contactcenter/profiled/store/codec"
+	"github.com/contactcenter/profiled/store/transfer"
+)
+
+var (
+	_ transfer.Source = (*DB)(nil)
+	_ transfer.Target = (*DB)(nil)
+)
+
+// ExportHeader returns the schema state and the next numeric id.
+func (db *DB) ExportHeader(ctx context.Context) (transfer.Header, error) {
+	var h transfer.Header
+	st, err := db.SchemaState(ctx)
+	if err != nil {
+		return h, err
+	}
+	h.Schema = st
+	err = db.view(func(btx *bolt.Tx) error {
+		h.NextNum = btx.Bucket(bucketMeta).Bucket(bucketSeq).Sequence() + 1
+		return nil
+	})
+	return h, err
+}
+
+// Export walks the whole file in one read transaction. Index entries carry
+// no uniqueness of their own here; the flag comes from the manifest.
+func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
+	st, err := db.SchemaState(ctx)
+	if err != nil {
+		return err
+	}
+	unique := uniqueKeys(st.Manifest)
+	return db.view(func(btx *bolt.Tx) error {
+		err := btx.Bucket(bucketTenants).ForEachBucket(func(name []byte) error {
+			tb := btx.Bucket(bucketTenants).Bucket(name)
+			tenant := string(bytes.TrimPrefix(name, tenantPrefix))
+			if b := tb.Bucket(bucketProfiles); b != nil {
+				err := b.ForEach(func(k, v []byte) error {
+					return fn(transfer.Item{Kind: transfer.KindProfile, Tenant: tenant, ID: string(k), Value: bytes.Clone(v)})
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if err := forEachNested(tb.Bucket(bucketExt), func(ext string, k, v []byte) error {
+				return fn(transfer.Item{Kind: transfer.KindRecords, Tenant: tenant, Name: ext, ID: string(k), Value: bytes.Clone(v)})
+			}); err != nil {
+				return err
+			}
+			return forEachNested(tb.Bucket(bucketIdx), func(key string, k, _ []byte) error {
+				return fn(transfer.Item{Kind: transfer.KindIndex, Tenant: tenant, Name: key, ID: codec.EntryID(k),
+					Value: bytes.Clone(k), Unique: unique[key]})
+			})
+		})
+		if err != nil {
+			return err
+		}
+		return btx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			rec, ok := decodeSession(k, v)
+			if !ok {
+				return nil // not a session (see decodeSession)
+			}
+			return fn(transfer.Item{Kind: transfer.KindSession, ID: rec.ID, User: rec.User, Created: rec.Created, LastSeen: rec.LastSeen})
+		})
+	})
+}
+
+// forEachNested visits every key of every bucket nested in group (b may
+// be nil).
+func forEachNested(group *bolt.Bucket, fn func(name string, k, v []byte) error) error {
+	if group == nil {
+		return nil
+	}
+	return group.ForEachBucket(func(name []byte) error {
+		return group.Bucket(name).ForEach(func(k, v []byte) error { return fn(string(name), k, v) })
+	})
+}
+
+// uniqueKeys reads which identification keys the manifest marks unique.
+func uniqueKeys(manifest []byte) map[string]bool {
+	out := map[string]bool{}
+	var m map[string]string
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return out
+	}
+	for key, fingerprint := range m {
+		out[key] = bytes.HasSuffix([]byte(fingerprint), []byte("|unique=true"))
+	}
+	return out
+}
+
+// Empty reports whether the file holds no profile, session or schema.
+func (db *DB) Empty(ctx context.Context) (bool, error) {
+	st, err := db.SchemaState(ctx)
+	if err != nil {
+		return false, err
+	}
+	if st.Version > 0 || len(st.Overlay) > 0 {
+		return false, nil
+	}
+	n, err := db.ProfileCount()
+	if err != nil || n > 0 {
+		return false, err
+	}
+	empty := true
+	err = db.view(func(btx *bolt.Tx) error {
+		k, _ := btx.Bucket(bucketSessions).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	return empty, err
+}
+
+// Import stores a batch in one transaction, with every derived key a
+// profile has (numeric id, creation time, count).
+func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
+	return db.update(ctx, func(btx *bolt.Tx) error {
+		for _, it := range items {
+			if it.Kind == transfer.KindSession {
+				v, err := encodeSession(session.Record{ID: it.ID, User: it.User, Created: it.Created, LastSeen: it.LastSeen})
+				if err != nil {
+					return err
+				}
+				if err := btx.Bucket(bucketSessions).Put([]byte(it.ID), v); err != nil {
+					return err
+				}
+				continue
+			}
+			t := db.newTx(btx, it.Tenant)
+			var err error
+			switch it.Kind {
+			case transfer.KindProfile:
+				err = t.importProfile(it.ID, it.Value)
+			case transfer.KindRecords:
+				err = t.put(it.Value, []byte(it.ID), bucketExt, lower(it.Name))
+			case transfer.KindIndex:
+				err = t.put([]byte{}, it.Value, bucketIdx, lower(it.Name))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (t *tx) importProfile(id string, v []byte) error {
+	p, err := codec.DecodeProfile(v)
+	if err != nil {
+		return err
+	}
+	if err := t.put(v, []byte(id), bucketProfiles); err != nil {
+		return err
+	}
+	if err := t.put([]byte(id), numKey(p.Num), bucketNums); err != nil {
+		return err
+	}
+	if err := t.put([]byte{}, createdKey(p.Created, id), bucketCreated); err != nil {
+		return err
+	}
+	return t.addToCount(1)
+}
+
+// put stores key → v in the tenant's bucket at path, creating it.
+func (t *tx) put(v, key []byte, path ...[]byte) error {
+	b, err := t.writeBucket(path...)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, v)
+}
+
+// ImportHeader stores the schema state and moves the id sequence to h.
+func (db *DB) ImportHeader(ctx context.Context, h transfer.Header) error {
+	return db.update(ctx, func(btx *bolt.Tx) error {
+		meta := btx.Bucket(bucketMeta)
+		for key, value := range map[string][]byte{string(keyOverlay): h.Schema.Overlay, string(keyManifest): h.Schema.Manifest} {
+			if len(value) > 0 {
+				if err := meta.Put([]byte(key), value); err != nil {
+					return err
+				}
+			}
+		}
+		if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, h.Schema.Version)); err != nil {
+			return err
+		}
+		seq := meta.Bucket(bucketSeq)
+		if h.NextNum > 0 && h.NextNum-1 > seq.Sequence() {
+			return seq.SetSequence(h.NextNum - 1)
+		}
+		return nil
+	})
+}
