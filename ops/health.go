@@ -18,17 +18,22 @@ func Livez(c echo.Context) error {
 }
 
 // Readyz answers GET /readyz: 200 {"status":"ready"} when check returns nil,
-// else 503 {"status":"unavailable","reason":...}. check should confirm that
-// the store is open and the schema compiled; it runs on every probe.
-func Readyz(check func() error) echo.HandlerFunc {
+// else 503 {"status":"unavailable","reason":...}; the fields of info (the
+// live schema's hash and version, so ops can see that replicas agree) are
+// added to both. check should confirm that the store answers and the schema
+// is compiled; it runs on every probe.
+func Readyz(check func() error, info func() map[string]string) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		body, status := map[string]string{"status": "ready"}, http.StatusOK
 		if err := check(); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{
-				"status": "unavailable",
-				"reason": err.Error(),
-			})
+			body, status = map[string]string{"status": "unavailable", "reason": err.Error()}, http.StatusServiceUnavailable
 		}
-		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+		if info != nil {
+			for k, v := range info() {
+				body[k] = v
+			}
+		}
+		return c.JSON(status, body)
 	}
 }
 

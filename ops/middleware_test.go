@@ -191,7 +191,7 @@ func TestHealth(t *testing.T) {
 	var notReady error = errors.New("store closed")
 	e := echo.New()
 	e.GET("/livez", ops.Livez)
-	e.GET("/readyz", ops.Readyz(func() error { return notReady }))
+	e.GET("/readyz", ops.Readyz(func() error { return notReady }, nil))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 

@@ -137,6 +137,20 @@ func TestReplicas_MetadataChangeLiveEverywhereWithinASecond(t *testing.T) {
 	if fmt.Sprint(got["Loyalty"]) != "map[tier:gold]" {
 		t.Errorf("record written on B, C read on C: %v", got["Loyalty"])
 	}
+
+	// ETag / If-Match mean the same on every replica: a version read on A
+	// updates on B once; the same stale version on C is refused.
+	etag := a.do("GET", "/profiles/"+id, nil).Header.Get("ETag")
+	b, c := clientOf(t, r[1].base()), clientOf(t, r[2].base())
+	if res := b.do("PUT", "/profiles/"+id, `{"FirstName":"FromB"}`, "If-Match", etag); res.Status != http.StatusOK && res.Status != http.StatusNoContent {
+		t.Fatalf("PUT on B with A's ETag: %d %s", res.Status, res.Body)
+	}
+	if res := c.do("PUT", "/profiles/"+id, `{"FirstName":"FromC"}`, "If-Match", etag); res.Status != http.StatusPreconditionFailed {
+		t.Errorf("PUT on C with the stale ETag: %d %s, want 412", res.Status, res.Body)
+	}
+	if newTag := c.do("GET", "/profiles/"+id, nil).Header.Get("ETag"); newTag == etag || newTag == "" {
+		t.Errorf("ETag on C after B's change = %q, was %q", newTag, etag)
+	}
 }
 
 // TestReplicas_ConcurrentCreatesOneWinnerPerEmail: 200 creates through

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -171,7 +172,7 @@ func (a *App) routes() *echo.Echo {
 	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck)
 
 	e.GET("/livez", ops.Livez)
-	e.GET("/readyz", ops.Readyz(a.ready))
+	e.GET("/readyz", ops.Readyz(a.ready, a.schemaInfo))
 	e.GET("/metrics", a.Metrics.Handler())
 	e.GET("/docs/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
@@ -206,6 +207,16 @@ func (a *App) ready() error {
 		return errors.New("no schema compiled")
 	}
 	return a.Store.Ping()
+}
+
+// schemaInfo names the live schema in /readyz: replicas whose hashes
+// differ run different configs.
+func (a *App) schemaInfo() map[string]string {
+	c := a.Schema.Current()
+	if c == nil {
+		return nil
+	}
+	return map[string]string{"schema_hash": c.Hash, "schema_version": strconv.FormatUint(c.Version, 10)}
 }
 
 // handleError renders errors in the format of the API the request was for
