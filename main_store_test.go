@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -168,5 +169,40 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 	num := func(path string) int { n, _ := strconv.Atoi(path[strings.LastIndexByte(path, '/')+1:]); return n }
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusCreated || num(loc) <= num(egainPath) {
 		t.Errorf("new eGain customer after the copy: %d at %q, want a number after %q", res.StatusCode, loc, egainPath)
+	}
+}
+
+// TestCheckConfig_ReadsThePostgresOverlay: check-config with -store checks
+// the candidate config against the schema stored in the database, so a
+// config that the replicas would refuse is never reported OK.
+func TestCheckConfig_ReadsThePostgresOverlay(t *testing.T) {
+	pgURL := pgtest.URL(t)
+	check := func(cfg string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"check-config", "-config", cfg, "-store", pgURL}, nil, &stdout, &stderr)
+		return code, stdout.String() + stderr.String()
+	}
+	if code, out := check("config.yaml"); code != 0 || strings.Contains(out, "note:") {
+		t.Fatalf("check-config on a new database: exit %d\n%s", code, out)
+	}
+	app, srv := serveOn(t, pgURL)
+	res, _ := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
+	srv.Close()
+	app.Close()
+	if res.StatusCode >= 300 {
+		t.Fatalf("create extension: %d", res.StatusCode)
+	}
+	data, err := os.ReadFile("config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clash := filepath.Join(t.TempDir(), "config.yaml")
+	const anchor = "  extensions:\n"
+	edited := strings.Replace(string(data), anchor, anchor+"    - {name: Loyalty, type: single-valued, attributes: [{name: tier, type: string}]}\n", 1)
+	if err := os.WriteFile(clash, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := check(clash); code != 1 || !strings.Contains(out, "Loyalty") {
+		t.Errorf("check-config with a config that defines the stored extension again: exit %d\n%s", code, out)
 	}
 }
