@@ -85,6 +85,7 @@ func firstCustomer(t *testing.T, format Format, body []byte) *node {
 }
 
 func TestCreateExamples(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	session := h.login("agent")
 	for _, name := range exampleNames {
@@ -121,6 +122,7 @@ func TestCreateExamples(t *testing.T) {
 }
 
 func TestGenesysInterop(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	session := h.login("agent")
 	t.Run("EGainCustomerSeenByGenesys", func(t *testing.T) {
@@ -179,6 +181,7 @@ func TestGenesysInterop(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	a := h.create(s, individual("Ann", "Zed", "ann@x.com", "555", "loyaltyId", "L1"))
@@ -276,6 +279,7 @@ func queryEscape(q string) string {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	search := func(session string) response {
 		return h.do("GET", "/ws/v12/interaction/customer?email=a@b.c", "", SessionHeader, session)
@@ -336,6 +340,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	login := func(name, password string) response {
 		return h.do("POST", "/ws/v12/authentication/user/login", `{"userName":"`+name+`","password":"`+password+`"}`, "Content-Type", "application/json")
@@ -354,6 +359,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestAccessErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	viewer, agent := h.login("viewer"), h.login("agent")
 	cases := []struct {
@@ -383,6 +389,7 @@ func TestAccessErrors(t *testing.T) {
 }
 
 func TestInvalidBodies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	h.create(s, individual("Taken", "Address", "taken@x.com", ""))
@@ -423,6 +430,7 @@ func TestInvalidBodies(t *testing.T) {
 }
 
 func TestEdit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	num := h.create(s, individual("Ann", "Old", "ann@x.com", "111"))
@@ -479,6 +487,7 @@ func TestEdit(t *testing.T) {
 }
 
 func TestDepartmentalization(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.EGain) { c.Departmentalization = true })
 	agent, admin := h.login("agent"), h.login("admin")
 	withDept := func(dept, email string) string {
@@ -507,6 +516,7 @@ func TestDepartmentalization(t *testing.T) {
 }
 
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	num := h.create(s, individual("T", "Seven", "t@seven.com", ""), TenantHeader, "7")
@@ -529,6 +539,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	busy := h.create(s, individual("Ann", "Busy", "busy@x.com", ""))
@@ -590,6 +601,7 @@ func TestConcurrentWrites(t *testing.T) {
 }
 
 func TestSharedPhoneNumber(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	phone := func(typ string) string {
@@ -625,6 +637,7 @@ func TestSharedPhoneNumber(t *testing.T) {
 }
 
 func TestTenantHeaderGivenTwice(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest(http.MethodGet, "/ws/v12/interaction/customer/1", nil)
 	r.Header.Add(TenantHeader, "7")
 	r.Header.Add(TenantHeader, "8")

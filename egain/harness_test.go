@@ -26,6 +26,7 @@ import (
 	"github.com/contactcenter/profiled/profile/api"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 const testPassword = "secret"
@@ -116,7 +117,7 @@ func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	}
 	h := &harness{t: t, all: all, cfg: eg, dbPath: filepath.Join(t.TempDir(), "profiles.db"), clock: &fakeClock{t: time.Now()}}
 	if os.Getenv("PROFILED_TEST_STORE") == "postgres" {
-		h.storeURL = pgtest.URL(t)
+		h.storeURL = postgrestest.URL(t)
 	}
 	h.start()
 	t.Cleanup(h.stop)
@@ -399,4 +400,10 @@ func individual(first, last, email, phone string, custom ...string) string {
 	}
 	return body + `"contactPersons":{"contactPerson":[{"firstName":"` + first + `","lastName":"` + last +
 		`","contactPoints":{"contactPoint":[` + strings.Join(points, ",") + `]}}]}}`
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
 }

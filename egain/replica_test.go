@@ -17,6 +17,7 @@ func replicaSearch(h *harness, s string) response {
 }
 
 func TestReplicasShareSessions(t *testing.T) {
+	t.Parallel()
 	a := newHarness(t)
 	b := a.replica()
 
@@ -50,6 +51,7 @@ func TestReplicasShareSessions(t *testing.T) {
 }
 
 func TestReplicasShareSessionLimit(t *testing.T) {
+	t.Parallel()
 	a := newHarness(t)
 	b := a.replica()
 	login := func(h *harness, query string) response {
@@ -75,6 +77,7 @@ func TestReplicasShareSessionLimit(t *testing.T) {
 }
 
 func TestReplicasShareLoginThrottle(t *testing.T) {
+	t.Parallel()
 	a := newHarness(t)
 	a.failures = session.NewMemoryFailures() // what a shared store's failure log is to both
 	a.restart()
@@ -122,6 +125,7 @@ func TestReplicasShareLoginThrottle(t *testing.T) {
 // Without a shared failure log each facade counts its own failures, as
 // the bbolt deployment (one process) wants.
 func TestFacadesWithOwnFailureLogs(t *testing.T) {
+	t.Parallel()
 	a := newHarness(t)
 	b := a.replica()
 	login := func(h *harness, password string) response {
@@ -149,6 +153,7 @@ func (downLog) ClearFailures(string) error { return errDown }
 // right password logs in while sessions can be opened), and a wrong
 // password it cannot record answers the store's error, not 401.
 func TestThrottleLogDown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.failures = downLog{}
 	h.restart()

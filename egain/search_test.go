@@ -23,6 +23,7 @@ func byNum(list []string) []string {
 // TestSearchBeyondLookupLimit: a criterion matching more customers than
 // one lookup returns no longer hides customers that match every criterion.
 func TestSearchBeyondLookupLimit(t *testing.T) {
+	t.Parallel()
 	const limit = 5
 	h := newHarness(t)
 	h.lookupLimit = limit
@@ -180,6 +181,7 @@ func TestSearchBeyondLookupLimit(t *testing.T) {
 }
 
 func TestCheckWindow(t *testing.T) {
+	t.Parallel()
 	c := candidates{bounded: true, limit: 1000, by: "created"}
 	if err := c.checkWindow(Page{Offset: 0, Limit: 25}, 0); err == nil || !strings.Contains(err.Error(), "none of the first 1000") {
 		t.Errorf("empty bounded answer: %v", err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -58,6 +59,7 @@ func TestMain(m *testing.M) {
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)
 	}
+	pgtest.DropTemplates()
 	os.Exit(code)
 }
 

@@ -14,10 +14,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/config"
-	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // testBackend is the store engine the HTTP tests run on: the bbolt file
@@ -60,7 +60,7 @@ func mustStartWith(tb testing.TB, configPath, dataPath string) *testServer {
 	tb.Helper()
 	url := ""
 	if onPostgres() {
-		url = pgtest.URL(tb)
+		url = postgrestest.URL(tb)
 	}
 	return startOn(tb, configPath, dataPath, url)
 }

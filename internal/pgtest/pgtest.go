@@ -98,6 +98,92 @@ func Available() (string, error) {
 // environment has CI=true.
 func URL(tb testing.TB) string {
 	tb.Helper()
+	return newDatabase(tb, "template0")
+}
+
+// templates are the databases TemplateURL prepared, by key.
+var (
+	templatesMu sync.Mutex
+	templates   = map[string]*template{}
+)
+
+type template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// TemplateURL is URL, except that the new database is a copy of a template
+// that prepare fills once per process and key (for example, by applying
+// the store's migrations): each test then saves that work. prepare gets the
+// template's URL and must close every connection it opened. DropTemplates
+// removes the templates; call it from TestMain (templates a killed run
+// leaves behind are dropped like stale test databases).
+func TemplateURL(tb testing.TB, key string, prepare func(url string) error) string {
+	tb.Helper()
+	admin, err := Available()
+	if err != nil {
+		unavailable(tb, "PostgreSQL not reachable at %s: %v; set %s or start it (pg_ctlcluster 15 main start)",
+			redact(admin), err, EnvAdminURL)
+	}
+	templatesMu.Lock()
+	tpl, ok := templates[key]
+	if !ok {
+		tpl = &template{}
+		templates[key] = tpl
+	}
+	templatesMu.Unlock()
+	tpl.once.Do(func() {
+		name := databaseName()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if tpl.err = adminExec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); tpl.err != nil {
+			return
+		}
+		tpl.name = name
+		tpl.err = prepare(databaseURL(admin, name))
+	})
+	if tpl.err != nil {
+		tb.Fatalf("pgtest: preparing template %q: %v", key, tpl.err)
+	}
+	return newDatabase(tb, tpl.name)
+}
+
+// DropTemplates drops every template TemplateURL made in this process.
+func DropTemplates() {
+	templatesMu.Lock()
+	defer templatesMu.Unlock()
+	for key, tpl := range templates {
+		if tpl.name != "" {
+			_ = dropDatabase(probedURL, tpl.name)
+		}
+		delete(templates, key)
+	}
+}
+
+// databaseName makes a name no other test, binary or run uses. The
+// creation time is in it so a later run can tell a database leaked by a
+// killed test binary from one still in use; pid, counter and random bytes
+// keep names apart across parallel tests and binaries.
+func databaseName() string {
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	return fmt.Sprintf("%s%s_%d_%d_%s", dbPrefix,
+		strconv.FormatInt(time.Now().Unix(), 36), os.Getpid(), dbCounter.Add(1), hex.EncodeToString(rnd[:]))
+}
+
+// databaseURL is admin with its database replaced by name.
+func databaseURL(admin, name string) string {
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	u.RawPath = ""
+	return u.String()
+}
+
+// newDatabase creates a database copied from template for this test and
+// drops it at cleanup.
+func newDatabase(tb testing.TB, template string) string {
+	tb.Helper()
 	admin, err := Available()
 	if err != nil {
 		unavailable(tb, "PostgreSQL not reachable at %s: %v; set %s or start it (pg_ctlcluster 15 main start)",
@@ -112,15 +198,7 @@ func URL(tb testing.TB) string {
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		tb.Fatalf("pgtest: %s must be a postgres:// URL, got %q", EnvAdminURL, redact(admin))
 	}
-
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
-	// The creation time is in the name so a later run can tell a database
-	// leaked by a killed test binary from one still in use; pid, counter and
-	// random bytes keep names apart across parallel tests and binaries.
-	name := fmt.Sprintf("%s%s_%d_%d_%s", dbPrefix,
-		strconv.FormatInt(time.Now().Unix(), 36), os.Getpid(), dbCounter.Add(1), hex.EncodeToString(rnd[:]))
-
+	name := databaseName()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// template0 is never connected to, so CREATE DATABASE cannot fail with
@@ -128,7 +206,15 @@ func URL(tb testing.TB) string {
 	// objects anyone added to template1; it is as fast (~70-130 ms here).
 	// The default WAL_LOG strategy is kept: FILE_COPY was twice as slow,
 	// and its checkpoints would slow every other test's writes.
-	if err := adminExec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+	create := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize() + " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	err = adminExec(ctx, admin, create)
+	for attempt := 0; attempt < 20 && isInUse(err); attempt++ {
+		// A template's last session may still be ending after prepare
+		// closed it.
+		time.Sleep(50 * time.Millisecond)
+		err = adminExec(ctx, admin, create)
+	}
+	if err != nil {
 		tb.Fatalf("pgtest: create database %s on %s: %v", name, redact(admin), err)
 	}
 	tb.Cleanup(func() {
@@ -136,10 +222,7 @@ func URL(tb testing.TB) string {
 			tb.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
-
-	u.Path = "/" + name
-	u.RawPath = ""
-	return u.String()
+	return databaseURL(admin, name)
 }
 
 // dropDatabase drops name, terminating its sessions. It retries when a
@@ -150,13 +233,18 @@ func dropDatabase(admin, name string) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		err = adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-		var pgErr *pgconn.PgError
-		if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "55006" {
+		if !isInUse(err) {
 			return err
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	return err
+}
+
+// isInUse reports SQLSTATE 55006: the database is being accessed by other users.
+func isInUse(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55006"
 }
 
 // reapStaleDatabases drops a bounded number of databases that earlier runs
