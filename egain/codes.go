@@ -35,7 +35,6 @@ const (
 	CodeUnsupportedMediaType   = "UNSUPPORTED_MEDIA_TYPE"
 	CodeThrottled              = "THROTTLED"
 	CodeInternal               = "INTERNAL"
-	CodeUnavailable            = "UNAVAILABLE"
 )
 
 // WSError is the eGain error body plus the HTTP status it is sent with.
@@ -85,7 +84,6 @@ var wsCatalogue = map[kindCode]wsCode{
 	{errs.KindInvalid, CodeUnsupportedMediaType}:   {http.StatusUnsupportedMediaType, "415-101"},
 	{errs.KindTooManyRequests, CodeThrottled}:      {http.StatusTooManyRequests, "429-101"},
 	{errs.KindInternal, CodeInternal}:              {http.StatusInternalServerError, "500-101"},
-	{errs.KindUnavailable, CodeUnavailable}:        {http.StatusServiceUnavailable, "503-101"},
 }
 
 // kindDefaults covers errors raised elsewhere (domain, store) whose code is

@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -52,7 +51,6 @@ type Facade struct {
 	mapper    mapper
 	validate  Options
 	log       zerolog.Logger
-	editLocks [64]sync.Mutex // see lockCustomer
 	// lookupLimit caps each search lookup (profile.MaxIdentifyResults;
 	// tests lower it).
 	lookupLimit int

@@ -17,9 +17,6 @@ import (
 	"github.com/contactcenter/profiled/profile"
 )
 
-// maxEditAttempts bounds the optimistic-concurrency retries of an edit.
-const maxEditAttempts = 4
-
 func (f *Facade) login(c echo.Context) error {
 	format, err := negotiate(c)
 	if err != nil {
@@ -131,41 +128,18 @@ func (f *Facade) create(c echo.Context) error {
 	}
 	allocateIDs(cust)
 	ctx := c.Request().Context()
-	if err := f.checkEmailsFree(ctx, r.tenant, cust, ""); err != nil {
-		return err
-	}
 	body, err := f.mapper.profileBody(cust, nil)
 	if err != nil {
 		return err
 	}
-	// The unique key closes the race between the check above and the write.
+	// The e-mail key is checked unique inside the write: two creates with
+	// one address, on any replicas, cannot both pass.
 	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}})
 	if err != nil {
 		return emailTaken(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, BasePath+"/interaction/customer/"+strconv.FormatUint(p.Num, 10))
 	return noContent(c, r.format, r.session, http.StatusCreated)
-}
-
-// checkEmailsFree refuses an e-mail address that a customer other than
-// self (a customer_id, "" on create) already has (spec §3.3).
-func (f *Facade) checkEmailsFree(ctx context.Context, tenant string, c *Customer, self string) error {
-	emails, err := emailAddresses(c)
-	if err != nil {
-		return err
-	}
-	for _, e := range emails {
-		ids, err := f.profiles.Lookup(ctx, tenant, f.mapper.Keys.Email, []string{e.(string)}, 2)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if id != self {
-				return duplicateEmail(e.(string))
-			}
-		}
-	}
-	return nil
 }
 
 func (f *Facade) edit(c echo.Context) error {
@@ -186,35 +160,18 @@ func (f *Facade) edit(c echo.Context) error {
 	if err != nil {
 		return errs.Invalid(CodeInvalidValue, "id", "id is out of range")
 	}
-	unlock := f.lockCustomer(num)
-	defer unlock()
-	for range maxEditAttempts {
-		if err = f.editOnce(c.Request().Context(), r, num, *body); !errs.Is(err, errs.KindPreconditionFailed) {
-			break
-		}
-	}
-	if errs.Is(err, errs.KindPreconditionFailed) { // its message names the Genesys customer_id
-		return errs.E(errs.KindUnavailable, CodeUnavailable, "customer %d kept changing during the edit; retry", num)
-	}
+	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapper.extensions(), func(p *profile.Profile) (map[string]any, error) {
+		return f.applyEdit(r, num, *body, p)
+	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}})
 	if err != nil {
-		return err
+		return emailTaken(err)
 	}
 	return noContent(c, r.format, r.session, http.StatusNoContent)
 }
 
-// lockCustomer serialises the edits of customer num within this process, so
-// concurrent eGain edits queue instead of exhausting their revision retries;
-// the retry on 412 is left for writers elsewhere (the Genesys API, another
-// replica). Customers share a fixed set of mutexes; a collision only queues.
-func (f *Facade) lockCustomer(num uint64) (unlock func()) {
-	m := &f.editLocks[num%uint64(len(f.editLocks))]
-	m.Lock()
-	return m.Unlock
-}
-
-// emailTaken turns the store's unique-key refusal (a create or edit that
-// lost the race against the e-mail check) into the e-mail error clients
-// expect; the store's message would name the other customer's Genesys id.
+// emailTaken turns the store's unique-key refusal into the e-mail error
+// clients expect (400-107); the store's message would name the other
+// customer's Genesys id.
 func emailTaken(err error) error {
 	if e := errs.As(err); e != nil && e.Code == profile.CodeUniqueKeyViolation {
 		return errs.Invalid(CodeDuplicateEmail, "emailAddress", "an e-mail address of this customer already belongs to a contact point")
@@ -222,41 +179,29 @@ func emailTaken(err error) error {
 	return err
 }
 
-// editOnce applies body onto the stored customer num and writes it if the
-// profile has not changed since it was read (412 otherwise).
-func (f *Facade) editOnce(ctx context.Context, r *request, num uint64, body Customer) error {
-	p, err := f.profiles.GetByNum(ctx, r.tenant, num, f.mapper.extensions())
-	if err != nil {
-		return err
-	}
+// applyEdit applies body onto the stored customer num (profile p) and
+// returns the profile body to store. It runs inside the edit's
+// transaction, so it only computes.
+func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Profile) (map[string]any, error) {
 	cur, err := f.mapper.customerOf(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !f.mayAccess(r, &cur) {
-		return departmentDenied(&cur)
+		return nil, departmentDenied(&cur)
 	}
 	opts := f.validate
 	opts.StoredType = typeOf(&cur)
 	if err := ValidateForEdit(&body, opts); err != nil {
-		return err
+		return nil, err
 	}
 	if err := applyEdit(&cur, body, num); err != nil {
-		return err
+		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
-		return departmentDenied(&cur)
+		return nil, departmentDenied(&cur)
 	}
-	if err := f.checkEmailsFree(ctx, r.tenant, &cur, p.ID); err != nil {
-		return err
-	}
-	write, err := f.mapper.profileBody(&cur, p)
-	if err != nil {
-		return err
-	}
-	// The unique key closes the race between the check above and the write.
-	_, err = f.profiles.Replace(ctx, r.tenant, p.ID, write, profile.ReplaceOptions{IfMatch: p.Rev, UniqueKeys: []string{f.mapper.Keys.Email}})
-	return emailTaken(err)
+	return f.mapper.profileBody(&cur, p)
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {

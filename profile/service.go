@@ -349,55 +349,111 @@ func (s *Service) Replace(ctx context.Context, tenant, id string, body map[strin
 		if err := checkRecordSets(c, doc.Extensions); err != nil {
 			return nil, err
 		}
-		return s.change(ctx, tenant, c, id, opts, func(tx Tx, p *Profile, in *indexed) error {
-			p.Attributes = doc.Attributes
-			in.attributes = doc.Attributes
-			for ext, recs := range doc.Extensions {
-				if err := tx.PutRecords(ext, id, recs); err != nil {
-					return err
-				}
-				in.records[ext] = recs
-			}
-			return nil
-		})
+		return s.change(ctx, tenant, c, id, opts, replaceWith(doc))
 	})
 }
 
 // change runs edit on profile id inside a write transaction under schema
-// c, then bumps its revision and re-syncs its index entries. edit updates p
-// and in (the indexed view) to the new state; it writes records itself.
+// c; see changeIn.
 func (s *Service) change(ctx context.Context, tenant string, c *schema.Compiled, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
 	var changed *Profile
 	err := s.write(ctx, tenant, c, func(tx Tx) error {
-		p, before, err := loadForChange(tx, c, id)
-		if err != nil {
-			return err
-		}
-		if err := checkRevision(p, opts.IfMatch); err != nil {
-			return err
-		}
-		after := indexed{attributes: p.Attributes, records: make(map[string][]schema.Record, len(before.records))}
-		for k, v := range before.records {
-			after.records[k] = v
-		}
-		if err := edit(tx, p, &after); err != nil {
-			return err
-		}
-		p.Rev++
-		p.Updated = s.Now().UTC()
-		if err := tx.PutProfile(p); err != nil {
-			return err
-		}
-		if err := syncIndexes(tx, c, id, &before, &after); err != nil {
-			return err
-		}
-		if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
-			return err
-		}
-		changed = p
-		return nil
+		var err error
+		changed, err = s.changeIn(tx, c, id, opts, edit)
+		return err
 	})
 	return changed, err
+}
+
+// changeIn runs edit on profile id in tx, then bumps its revision and
+// re-syncs its index entries. edit updates p and in (the indexed view) to
+// the new state; it writes records itself.
+func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
+	p, before, err := loadForChange(tx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRevision(p, opts.IfMatch); err != nil {
+		return nil, err
+	}
+	after := indexed{attributes: p.Attributes, records: make(map[string][]schema.Record, len(before.records))}
+	for k, v := range before.records {
+		after.records[k] = v
+	}
+	if err := edit(tx, p, &after); err != nil {
+		return nil, err
+	}
+	p.Rev++
+	p.Updated = s.Now().UTC()
+	if err := tx.PutProfile(p); err != nil {
+		return nil, err
+	}
+	if err := syncIndexes(tx, c, id, &before, &after); err != nil {
+		return nil, err
+	}
+	if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// EditByNum reads the profile with numeric id num, with the records of
+// exts, lets edit turn it into a whole new profile body (as Replace takes)
+// and stores that, all in one transaction: concurrent edits of one
+// customer, in this process or another, queue instead of overwriting each
+// other. edit may run more than once (see Store.Update) and must not act
+// outside its result.
+func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts []string, edit func(p *Profile) (map[string]any, error), opts ReplaceOptions) (*Profile, error) {
+	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+		names, err := extensionNames(c, exts)
+		if err != nil {
+			return nil, err
+		}
+		var changed *Profile
+		err = s.write(ctx, tenant, c, func(tx Tx) error {
+			id, err := tx.IDByNum(num)
+			if err != nil {
+				return err
+			}
+			if id == "" {
+				return errs.NotFound(CodeProfileNotFound, "customer %d not found", num)
+			}
+			p, err := loadProfile(tx, id, names)
+			if err != nil {
+				return err
+			}
+			body, err := edit(p)
+			if err != nil {
+				return err
+			}
+			doc, err := c.PrepareProfile(body)
+			if err != nil {
+				return err
+			}
+			if err := checkRecordSets(c, doc.Extensions); err != nil {
+				return err
+			}
+			changed, err = s.changeIn(tx, c, id, opts, replaceWith(doc))
+			return err
+		})
+		return changed, err
+	})
+}
+
+// replaceWith is the edit of Replace: core attributes replaced wholesale,
+// the record set of each extension in doc replaced.
+func replaceWith(doc *schema.Doc) func(tx Tx, p *Profile, in *indexed) error {
+	return func(tx Tx, p *Profile, in *indexed) error {
+		p.Attributes = doc.Attributes
+		in.attributes = doc.Attributes
+		for ext, recs := range doc.Extensions {
+			if err := tx.PutRecords(ext, p.ID, recs); err != nil {
+				return err
+			}
+			in.records[ext] = recs
+		}
+		return nil
+	}
 }
 
 // Delete removes a profile, all its records and its index entries.
