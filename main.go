@@ -45,6 +45,8 @@ import (
 )
 
 func main() {
+	// zerolog's time format is process-wide: set once, before any logger.
+	zerolog.TimeFieldFormat = time.RFC3339Nano
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -139,7 +141,6 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	if err != nil || cfg.Log.Level == "" {
 		level = zerolog.InfoLevel
 	}
-	zerolog.TimeFieldFormat = time.RFC3339Nano
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 

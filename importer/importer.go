@@ -51,14 +51,14 @@ type Result struct {
 
 // Creator is the part of profile.Service an import needs.
 type Creator interface {
-	CreateMany(ctx context.Context, tenant string, bodies []map[string]any, firstLine int) (int, error)
+	CreateMany(ctx context.Context, tenant string, bodies []map[string]any) (int, error)
 }
 
 var _ Creator = (*profile.Service)(nil)
 
 // Import reads NDJSON from r and creates every profile in batches. Blank
 // lines are skipped (they still count for line numbers). On failure the
-// error is a *profile.LineError naming the 1-based line, and Result counts
+// error is a *LineError naming the line (numbered from 1), and Result counts
 // what was committed before the failing batch.
 func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result, error) {
 	if err := checkTenant(opts.Tenant); err != nil {
@@ -108,7 +108,7 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 		}
 		body, err := decodeLine(data)
 		if err != nil {
-			return res, &profile.LineError{Line: line, Err: err}
+			return res, &LineError{Line: line, Err: err}
 		}
 		bodies = append(bodies, body)
 		lines = append(lines, line)
@@ -120,7 +120,7 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return res, &profile.LineError{Line: line + 1, Err: fmt.Errorf("line is longer than %d bytes", maxLine)}
+			return res, &LineError{Line: line + 1, Err: fmt.Errorf("line is longer than %d bytes", maxLine)}
 		}
 		return res, fmt.Errorf("reading input after line %d: %w", line, err)
 	}
@@ -131,14 +131,13 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 	return res, nil
 }
 
-// createBatch stores one batch. CreateMany numbers bodies from firstLine
-// on; blank lines make the real numbers sparse, so a LineError is mapped
-// back through lines.
+// createBatch stores one batch; lines[i] is the line of bodies[i] (blank
+// lines make them sparse), so a failing body is reported by its line.
 func createBatch(ctx context.Context, svc Creator, tenant string, bodies []map[string]any, lines []int) error {
-	_, err := svc.CreateMany(ctx, tenant, bodies, 0)
-	var le *profile.LineError
-	if errors.As(err, &le) && le.Line >= 0 && le.Line < len(lines) {
-		return &profile.LineError{Line: lines[le.Line], Err: le.Err}
+	_, err := svc.CreateMany(ctx, tenant, bodies)
+	var be *profile.BodyError
+	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(lines) {
+		return &LineError{Line: lines[be.Index], Err: be.Err}
 	}
 	if err != nil {
 		return fmt.Errorf("lines %d-%d: %w", lines[0], lines[len(lines)-1], err)
@@ -179,3 +178,13 @@ func checkTenant(tenant string) error {
 	_, err := api.Tenant(&http.Request{Header: h})
 	return err
 }
+
+// LineError is an import problem: which line of the input (numbered from
+// 1) and why.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }

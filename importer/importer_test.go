@@ -109,9 +109,9 @@ func TestImportRejectsBadLineAndNothingOfItsBatch(t *testing.T) {
 			// one batch, so neither 4 nor 5 may be stored.
 			in := ndjson(line("b1"), line("b2"), line("b3"), line("b4"), line("b5"), tt.bad, line("b7"))
 			res, err := importer.Import(context.Background(), svc, in, importer.Options{Batch: 3})
-			var le *profile.LineError
+			var le *importer.LineError
 			if !errors.As(err, &le) {
-				t.Fatalf("error %v (%T), want a *profile.LineError", err, err)
+				t.Fatalf("error %v (%T), want an *importer.LineError", err, err)
 			}
 			if le.Line != tt.wantLine || !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("error %q at line %d, want line %d mentioning %q", err, le.Line, tt.wantLine, tt.wantText)
@@ -133,7 +133,7 @@ func TestImportNamesTheLineAfterBlankLines(t *testing.T) {
 	// lines must not shift the line it reports.
 	in := ndjson("", line("c1"), "", "", line("c1"))
 	_, err := importer.Import(context.Background(), svc, in, importer.Options{})
-	var le *profile.LineError
+	var le *importer.LineError
 	if !errors.As(err, &le) || le.Line != 5 {
 		t.Fatalf("error %v, want line 5", err)
 	}
@@ -146,7 +146,7 @@ func TestImportRefusesTooLongLine(t *testing.T) {
 	svc := newService(t)
 	long := fmt.Sprintf(`{"FirstName":%q}`, strings.Repeat("x", 400))
 	_, err := importer.Import(context.Background(), svc, ndjson(line("d1"), long), importer.Options{MaxLine: 300})
-	var le *profile.LineError
+	var le *importer.LineError
 	if !errors.As(err, &le) || le.Line != 2 {
 		t.Fatalf("error %v, want line 2", err)
 	}

@@ -1,10 +1,12 @@
 // Package ops holds the operational HTTP plumbing: request ids, request
 // logging, metrics, health and backup endpoints.
 //
-// The intended middleware order, outermost first, is
+// The middleware order, outermost first, is the one the server uses:
 //
-//	e.Use(ops.RequestID, ops.RequestLogger(logger, apiOf), metrics.Middleware(apiOf), middleware.Recover())
+//	e.Use(ops.RequestID, ops.RequestLogger(logger, apiOf), metrics.Middleware(apiOf), recoverer, bodyLimit, queryCheck)
 //
+// (the last three are the server's own), so that a panic or a refused body
+// is still logged and counted with the status the client got.
 // RequestLogger and Metrics.Middleware both render a handler's error through
 // Echo's HTTPErrorHandler themselves (see runHandled), so they record the
 // status the client really got. A custom HTTPErrorHandler must therefore do

@@ -2,8 +2,8 @@ package ops
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// StoreStats is what the store reports for metrics, in plain numbers so that
-// no storage engine type leaks outside package store.
+// StoreStats is what a store engine reports for metrics, in plain numbers,
+// so that ops depends on no engine's types (the server fills it in).
 type StoreStats struct {
 	Commits             uint64  // write transactions committed (one fsync each)
 	BatchedCalls        uint64  // writes committed; BatchedCalls/Commits is writes per fsync

@@ -72,33 +72,34 @@ func (s *Service) Create(ctx context.Context, tenant string, body map[string]any
 	})
 }
 
-// LineError is a bulk-load problem: which body (1-based) and why.
-type LineError struct {
-	Line int
-	Err  error
+// BodyError is a bulk-load problem: which body of the batch (its index in
+// the slice given to CreateMany) and why.
+type BodyError struct {
+	Index int
+	Err   error
 }
 
-func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e *LineError) Unwrap() error { return e.Err }
+func (e *BodyError) Error() string { return fmt.Sprintf("body %d of the batch: %v", e.Index, e.Err) }
+func (e *BodyError) Unwrap() error { return e.Err }
 
 // CreateMany validates every body first and then stores them all in one
 // transaction: the bulk path of `profiled import`. Any invalid body, or a
-// conflict while storing, fails the whole batch with a *LineError naming
-// the body (firstLine is the line number of bodies[0]).
-func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, firstLine int) (int, error) {
+// conflict while storing, fails the whole batch with a *BodyError naming
+// the body.
+func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any) (int, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (int, error) {
 		docs := make([]*schema.Doc, len(bodies))
 		for i, body := range bodies {
 			doc, err := prepareCreate(c, body)
 			if err != nil {
-				return 0, &LineError{Line: firstLine + i, Err: err}
+				return 0, &BodyError{Index: i, Err: err}
 			}
 			docs[i] = doc
 		}
 		err := s.write(ctx, tenant, c, func(tx Tx) error {
 			for i, doc := range docs {
 				if _, err := s.insert(tx, c, doc, CreateOptions{}); err != nil {
-					return &LineError{Line: firstLine + i, Err: err}
+					return &BodyError{Index: i, Err: err}
 				}
 			}
 			return nil
@@ -272,7 +273,7 @@ func extensionNames(c *schema.Compiled, exts []string) ([]string, error) {
 }
 
 func loadProfile(tx Tx, id string, exts []string) (*Profile, error) {
-	p, err := mustProfile(tx, id)
+	p, err := profileOrNotFound(tx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func loadExtensions(tx Tx, p *Profile, exts []string) error {
 // loadForChange reads a profile that is about to change, with what its
 // index entries are computed from, so the change can move them.
 func loadForChange(tx Tx, c *schema.Compiled, id string) (*Profile, indexed, error) {
-	p, err := mustProfile(tx, id)
+	p, err := profileOrNotFound(tx, id)
 	if err != nil {
 		return nil, indexed{}, err
 	}
@@ -308,7 +309,8 @@ func loadForChange(tx Tx, c *schema.Compiled, id string) (*Profile, indexed, err
 	return p, in, err
 }
 
-func mustProfile(tx Tx, id string) (*Profile, error) {
+// profileOrNotFound reads profile id, a PROFILE_NOT_FOUND error when absent.
+func profileOrNotFound(tx Tx, id string) (*Profile, error) {
 	p, err := tx.Profile(id)
 	if err != nil {
 		return nil, err

@@ -60,6 +60,12 @@ type App struct {
 	conformance   *profile.Conformance // of the live schema, once checked
 
 	stopWatch func() // ends the schema watch of a shared store and waits for it
+
+	// background work (conformance checks after reloads) stops with bg and
+	// is waited for on Close, so it never runs on a closed store.
+	bg       context.Context
+	stopBg   context.CancelFunc
+	bgActive sync.WaitGroup
 }
 
 // OpenBackend opens the store cfg names: the PostgreSQL database of
@@ -89,7 +95,10 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load schema: %w", err)
 	}
+	bg, stopBg := context.WithCancel(context.Background())
 	a := &App{
+		bg:       bg,
+		stopBg:   stopBg,
 		Config:   cfg,
 		Log:      log,
 		Store:    db,
@@ -120,6 +129,8 @@ func (a *App) Close() error {
 	if a.stopWatch != nil {
 		a.stopWatch()
 	}
+	a.stopBg()
+	a.bgActive.Wait()
 	return a.Store.Close()
 }
 
@@ -337,15 +348,17 @@ func (a *App) Reload() error {
 		return err
 	}
 	a.noteSchema(c)
-	go a.checkConformance(c)
+	a.bgActive.Go(func() { a.checkConformance(c) })
 	return nil
 }
 
 // checkConformance counts stored profiles that do not fit schema c.
 func (a *App) checkConformance(c *schema.Compiled) {
-	result, err := a.Profiles.CheckConformance(context.Background(), c)
+	result, err := a.Profiles.CheckConformance(a.bg, c)
 	if err != nil {
-		a.Log.Error().Err(err).Msg("conformance check failed")
+		if a.bg.Err() == nil {
+			a.Log.Error().Err(err).Msg("conformance check failed")
+		}
 		return
 	}
 	a.conformanceMu.Lock()
