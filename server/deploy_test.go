@@ -10,7 +10,8 @@ import (
 )
 
 // TestCompose_Config validates docker-compose.yml with Debian's
-// docker-compose (.ci/run installs it).
+// docker-compose (.ci/run installs it): as `docker-compose up -d` reads it,
+// and with the "postgres" profile (the database and two replicas) enabled.
 func TestCompose_Config(t *testing.T) {
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -18,10 +19,13 @@ func TestCompose_Config(t *testing.T) {
 		}
 		t.Skip("docker-compose is not installed (apt-get install docker-compose); compose file not validated")
 	}
-	cmd := exec.Command("docker-compose", "-f", "docker-compose.yml", "config", "-q")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
+	for _, profile := range [][]string{nil, {"--profile", "postgres"}} {
+		args := append(append([]string{"-f", "docker-compose.yml"}, profile...), "config", "-q")
+		cmd := exec.Command("docker-compose", args...)
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }
 
