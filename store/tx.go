@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
@@ -210,14 +211,40 @@ func (t *tx) SchemaVersion() (uint64, error) {
 	return schemaVersion(t.btx.Bucket(bucketMeta)), nil
 }
 
-// AddIndexEntry needs no database-side uniqueness here: one process owns
-// the file and its writes are serialised, so the service's check suffices.
-func (t *tx) AddIndexEntry(key string, values []string, id string, _ bool) error {
+// AddIndexEntry refuses an entry of a unique key whose values another
+// customer has, as profile.Tx promises. The service checks first, and
+// bbolt writes are serialised, so this is the store's own guarantee
+// rather than the one that usually answers.
+func (t *tx) AddIndexEntry(key string, values []string, id string, unique bool) error {
+	if unique {
+		if t.otherHolder(key, values, id) {
+			return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeUniqueKeyViolation,
+				Message: "identification key \"" + key + "\" is unique and another customer already has these values"}
+		}
+	}
 	b, err := t.writeBucket(bucketIdx, lower(key))
 	if err != nil {
 		return err
 	}
 	return b.Put(codec.IndexEntry(values, id), []byte{})
+}
+
+// otherHolder reports whether a customer other than id has an entry of key
+// with exactly these values (not merely starting with them).
+func (t *tx) otherHolder(key string, values []string, id string) bool {
+	b := t.bucket(bucketIdx, lower(key))
+	if b == nil {
+		return false
+	}
+	p := codec.IndexPrefix(values)
+	c := b.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		// The rest is the id alone when it holds no terminator (00 01).
+		if !bytes.Contains(k[len(p):], []byte{0, 1}) && codec.EntryID(k) != id {
+			return true
+		}
+	}
+	return false
 }
 
 // LockIndexValues has nothing to do: bbolt write transactions are
