@@ -74,7 +74,9 @@ type Tx interface {
 	IDByNum(num uint64) (string, error)
 	// NextNum allocates a numeric id, unique across tenants.
 	NextNum() (uint64, error)
-	// PutProfile creates or replaces the profile's core data.
+	// PutProfile replaces the profile's core data if this transaction read
+	// it with Profile, and otherwise creates it: a create never overwrites a
+	// profile another writer stored meanwhile (CodeProfileExists).
 	PutProfile(p *Profile) error
 	// DeleteProfile removes the profile's core data and all its extension
 	// records (index entries are removed by the caller).

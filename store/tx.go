@@ -25,6 +25,16 @@ type tx struct {
 	db     *DB
 	btx    *bolt.Tx
 	tenant []byte // the tenant bucket's name
+	// read holds what this transaction read with Profile (or wrote) of the
+	// profiles it may replace: PutProfile and DeleteProfile move their
+	// derived keys from it instead of decoding the stored profile again.
+	read map[string]linked
+}
+
+// linked is what a stored profile's derived keys (nums, created) are made of.
+type linked struct {
+	num     uint64
+	created time.Time
 }
 
 func (db *DB) newTx(btx *bolt.Tx, tenant string) *tx {
@@ -90,7 +100,18 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 		return nil, nil
 	}
 	t.db.profileReads.Add(1)
-	return codec.DecodeProfile(v)
+	p, err := codec.DecodeProfile(v)
+	if err == nil {
+		t.remember(p)
+	}
+	return p, err
+}
+
+func (t *tx) remember(p *profile.Profile) {
+	if t.read == nil {
+		t.read = map[string]linked{}
+	}
+	t.read[p.ID] = linked{num: p.Num, created: p.Created}
 }
 
 func (t *tx) IDByNum(num uint64) (string, error) {
@@ -102,17 +123,16 @@ func (t *tx) NextNum() (uint64, error) {
 }
 
 func (t *tx) PutProfile(p *profile.Profile) error {
-	old, err := t.Profile(p.ID)
-	if err != nil {
-		return err
-	}
-	if old != nil {
-		if err := t.unlinkProfile(old, old.Num != p.Num, !old.Created.Equal(p.Created)); err != nil {
+	if old, ok := t.read[p.ID]; ok {
+		if err := t.unlinkProfile(p.ID, old, old.num != p.Num, !old.created.Equal(p.Created)); err != nil {
 			return err
 		}
+	} else if get(t.bucket(bucketProfiles), []byte(p.ID)) != nil {
+		return errs.Conflict(profile.CodeProfileExists, "customer_id %q is already used", p.ID)
 	} else if err := t.addToCount(1); err != nil {
 		return err
 	}
+	t.remember(p)
 	v, err := codec.EncodeProfile(p)
 	if err != nil {
 		return err
@@ -140,15 +160,15 @@ func (t *tx) PutProfile(p *profile.Profile) error {
 	return created.Put(createdKey(p.Created, p.ID), []byte{})
 }
 
-// unlinkProfile removes the nums and created entries of a stored profile.
-func (t *tx) unlinkProfile(p *profile.Profile, num, created bool) error {
-	if b := t.bucket(bucketNums); num && b != nil && string(b.Get(numKey(p.Num))) == p.ID {
-		if err := b.Delete(numKey(p.Num)); err != nil {
+// unlinkProfile removes the nums and created entries of stored profile id.
+func (t *tx) unlinkProfile(id string, old linked, num, created bool) error {
+	if b := t.bucket(bucketNums); num && b != nil && string(b.Get(numKey(old.num))) == id {
+		if err := b.Delete(numKey(old.num)); err != nil {
 			return err
 		}
 	}
 	if b := t.bucket(bucketCreated); created && b != nil {
-		return b.Delete(createdKey(p.Created, p.ID))
+		return b.Delete(createdKey(old.created, id))
 	}
 	return nil
 }
@@ -157,12 +177,17 @@ func (t *tx) unlinkProfile(p *profile.Profile, num, created bool) error {
 // records in every extension; index entries stay the caller's job, as only
 // it knows the keys' index texts.
 func (t *tx) DeleteProfile(p *profile.Profile) error {
-	stored, err := t.Profile(p.ID)
-	if err != nil {
-		return err
+	old, ok := t.read[p.ID]
+	if !ok {
+		stored, err := t.Profile(p.ID)
+		if err != nil {
+			return err
+		}
+		old, ok = t.read[p.ID], stored != nil
 	}
-	if stored != nil {
-		if err := t.unlinkProfile(stored, true, true); err != nil {
+	if ok {
+		delete(t.read, p.ID)
+		if err := t.unlinkProfile(p.ID, old, true, true); err != nil {
 			return err
 		}
 		if err := t.bucket(bucketProfiles).Delete([]byte(p.ID)); err != nil {
@@ -342,6 +367,7 @@ func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
 			return err
 		}
 		t.db.profileReads.Add(1)
+		t.remember(p)
 		key := bytes.Clone(k)
 		if err := fn(p); err != nil {
 			return err

@@ -224,7 +224,9 @@ const (
 )
 
 func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn func(profile.Tx) error) error {
-	ptx, err := db.pool.Begin(ctx)
+	// READ COMMITTED whatever the server's default: the locking below is
+	// designed for it (each statement sees what committed before it).
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return mapError(err)
 	}
@@ -308,6 +310,8 @@ func mapError(err error) error {
 			return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeProfileExists, Message: "this customer_id is already used", Err: err}
 		case retryable(err):
 			return err
+		case pgErr.Code == "25006": // read-only transaction: a failover left us on a standby
+			return unavailable(err)
 		case len(pgErr.Code) == 2+3 && (pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" || pgErr.Code[:2] == "57" || pgErr.Code[:2] == "58"):
 			// connection exceptions, insufficient resources, operator
 			// intervention (shutdown, statement timeout), system errors
@@ -428,28 +432,22 @@ func (db *DB) WatchSchema(ctx context.Context, poll time.Duration, changed func(
 	}
 }
 
-// listen holds one connection listening on the schema channel until it
-// fails or ctx ends.
+// listen holds a connection of its own (not one of the pool's, which are
+// all for requests) listening on the schema channel until it fails or ctx
+// ends.
 func (db *DB) listen(ctx context.Context, poll time.Duration, changed func()) {
-	conn, err := db.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
 	if err != nil {
 		return
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+schemaNotifyChannel); err != nil {
 		return
 	}
-	defer func() {
-		// The connection returns to the pool: stop listening on it (or
-		// drop it if it cannot even do that).
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *"); err != nil {
-			conn.Conn().Close(context.WithoutCancel(ctx))
-		}
-	}()
 	changed() // whatever happened while not listening
 	for {
 		wait, cancel := context.WithTimeout(ctx, poll)
-		_, err := conn.Conn().WaitForNotification(wait)
+		_, err := conn.WaitForNotification(wait)
 		cancel()
 		switch {
 		case ctx.Err() != nil:

@@ -125,8 +125,11 @@ func queueCount(b *pgx.Batch, tenant string, delta int) {
 func (t *tx) DeleteProfile(p *profile.Profile) error {
 	b := &pgx.Batch{}
 	b.Queue("DELETE FROM records WHERE tenant = $1 AND id = $2", t.tenant, p.ID)
-	b.Queue("DELETE FROM profiles WHERE tenant = $1 AND id = $2", t.tenant, p.ID)
-	queueCount(b, t.tenant, -1)
+	// The count moves only if a profile was there to delete.
+	b.Queue(`WITH gone AS (DELETE FROM profiles WHERE tenant = $1 AND id = $2 RETURNING 1)
+		INSERT INTO profile_counts (tenant, shard, n) SELECT $1, $3, -1 FROM gone
+		ON CONFLICT (tenant, shard) DO UPDATE SET n = profile_counts.n + EXCLUDED.n`,
+		t.tenant, p.ID, int16(rand.IntN(countShards)))
 	delete(t.existing, p.ID)
 	return mapError(t.pg.SendBatch(t.ctx, b).Close())
 }
@@ -222,6 +225,9 @@ func successor(p []byte) []byte {
 // scanIndex visits entries in [from, end) (end nil: open) in byte order,
 // a page per round trip.
 func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) error {
+	if from == nil {
+		from = []byte{} // nil would be sent as NULL, which no entry is >=
+	}
 	after, inclusive := from, true
 	for {
 		op := ">"

@@ -24,7 +24,7 @@ CREATE TABLE profiles (
     doc        bytea  NOT NULL,
     PRIMARY KEY (tenant, id)
 );
-CREATE UNIQUE INDEX profiles_num ON profiles (num);
+CREATE UNIQUE INDEX profiles_num ON profiles (num) WHERE num > 0; -- 0: no numeric id
 CREATE INDEX profiles_created ON profiles (tenant, created_ns, id);
 
 CREATE TABLE records (
