@@ -78,6 +78,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
+	if cmd == "copy-store" { // stores named by flags; no config needed
+		if err := copyStore(*from, *to, stdout); err != nil {
+			fmt.Fprintln(stderr, "profiled:", err)
+			return 1
+		}
+		return 0
+	}
 	cfg, err := loadConfig(*configPath, *addr, *data, *storeURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "profiled:", err)
@@ -94,8 +101,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = healthcheck(cfg)
 	case "import":
 		err = importProfiles(cfg, *in, *tenant, *batch, stdout)
-	case "copy-store":
-		err = copyStore(*from, *to, stdout)
 	default:
 		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck, import, copy-store, hash-password)\n", cmd)
 		return 2
@@ -388,6 +393,9 @@ func copyStore(from, to string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "copied %d items (%d profiles) in %s\n", c.Total(), profileTotal(c), time.Since(start).Round(time.Second))
 		}
 	})
+	if errors.Is(err, transfer.ErrTargetNotEmpty) {
+		return fmt.Errorf("copy-store: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("copy-store: %w (copied before it: %d items; the target is partly filled: empty it before a new try)", err, counts.Total())
 	}

@@ -127,7 +127,8 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 
 	copyStore := func(from, to string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		code := run([]string{"copy-store", "-from", from, "-to", to}, nil, &stdout, &stderr)
+		// No -config: copy-store needs none (run from a directory without one).
+		code := run([]string{"copy-store", "-config", filepath.Join(dir, "absent.yaml"), "-from", from, "-to", to}, nil, &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
 	if code, stdout, stderr := copyStore(original, pgURL); code != 0 || !strings.Contains(stdout, "counts match") || !strings.Contains(stdout, "tenant acme: 1 profiles") {
