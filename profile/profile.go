@@ -61,7 +61,11 @@ type SchemaState struct {
 // stored schema since the caller read it.
 var ErrSchemaMoved = errors.New("the stored schema changed concurrently")
 
-// Tx is a transaction over one tenant's data.
+// Tx is a transaction over one tenant's data. A store may defer its
+// writes until the next read or the commit (PostgreSQL sends them in one
+// round trip), so a write's refusal (a taken customer_id or unique value)
+// may come from a later call or from Update itself; either way the
+// transaction fails whole.
 type Tx interface {
 	// SchemaVersion is the stored schema version this transaction runs
 	// under; a write compares it with the version its schema was built from.

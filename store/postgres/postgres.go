@@ -223,22 +223,28 @@ const (
 	lockExclusive
 )
 
-func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn func(profile.Tx) error) error {
-	// READ COMMITTED whatever the server's default: the locking below is
-	// designed for it (each statement sees what committed before it).
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn func(profile.Tx) error) (err error) {
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return mapError(err)
 	}
-	defer ptx.Rollback(context.WithoutCancel(ctx))
-	t := &tx{db: db, ctx: ctx, pg: ptx, tenant: tenant, write: true, existing: map[string]bool{}}
+	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, write: true, existing: map[string]bool{}}
+	// BEGIN, the schema lock and the version in one round trip. READ
+	// COMMITTED whatever the server's default: the locking is designed for
+	// it (each statement sees what committed before it), and the version,
+	// read by its own statement after the lock is granted, is the version of
+	// the last schema change.
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 	lockFn := "pg_advisory_xact_lock_shared"
 	if mode == lockExclusive {
 		lockFn = "pg_advisory_xact_lock"
+		// A schema change may rebuild indexes over every profile: its
+		// statements are not bound by statement_timeout (writers waiting
+		// for it are, and answer 503 meanwhile).
+		b.Queue("SET LOCAL statement_timeout = 0")
 	}
-	// Two statements in one round trip: the version is read after the lock
-	// is granted, so it is the version of the last schema change.
-	b := &pgx.Batch{}
 	b.Queue("SELECT "+lockFn+"($1, 0)", lockSpaceSchema)
 	b.Queue("SELECT version FROM schema_state").QueryRow(func(row pgx.Row) error {
 		var v int64
@@ -246,13 +252,21 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		t.version = uint64(v)
 		return err
 	})
-	if err := ptx.SendBatch(ctx, b).Close(); err != nil {
+	defer func() {
+		if err != nil {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return mapError(err)
 	}
 	if err := fn(t); err != nil {
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 		return mapError(err)
 	}
 	db.commits.Add(1)
@@ -353,7 +367,11 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 				return err
 			}
 			for _, tenant := range tenants {
-				if err := fn(tenant, &tx{db: db, ctx: ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: base + 1}); err != nil {
+				tt := &tx{db: db, ctx: ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: base + 1}
+				if err := fn(tenant, tt); err != nil {
+					return err
+				}
+				if err := tt.flush(); err != nil {
 					return err
 				}
 			}

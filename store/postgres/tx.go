@@ -19,11 +19,27 @@ import (
 	"github.com/contactcenter/profiled/store/codec"
 )
 
-// tx is a profile.Tx over one tenant's rows.
+// conn is what a tx runs statements on: a pooled connection inside a
+// transaction begun by hand (writes) or a pgx.Tx (reads).
+type conn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// tx is a profile.Tx over one tenant's rows. Writes are not sent one by
+// one: they queue and go to the server in one round trip (a pipeline)
+// before the next read and before the commit, so a create costs a handful
+// of round trips instead of one per row. A queued write's error (a taken
+// customer_id or unique value) surfaces at that flush, still inside the
+// transaction, which then fails whole.
 type tx struct {
 	db      *DB
 	ctx     context.Context
-	pg      pgx.Tx
+	pg      conn
+	pending pgx.Batch
+	onError []func(error) error // how each pending statement's error reads
 	tenant  string
 	write   bool
 	version uint64 // the schema version read under the schema lock (writes)
@@ -31,6 +47,32 @@ type tx struct {
 	// locked): PutProfile updates those and inserts the others, so a
 	// create never overwrites a profile another replica created meanwhile.
 	existing map[string]bool
+}
+
+// queue adds a write to the pipeline; mapErr reads its error (nil: mapError).
+func (t *tx) queue(mapErr func(error) error, sql string, args ...any) {
+	if mapErr == nil {
+		mapErr = mapError
+	}
+	t.pending.Queue(sql, args...)
+	t.onError = append(t.onError, mapErr)
+}
+
+// flush sends the queued writes in one round trip.
+func (t *tx) flush() error {
+	if t.pending.Len() == 0 {
+		return nil
+	}
+	batch, onError := t.pending, t.onError // the results read batch as they come
+	t.pending, t.onError = pgx.Batch{}, nil
+	br := t.pg.SendBatch(t.ctx, &batch)
+	for _, mapErr := range onError {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return mapErr(err)
+		}
+	}
+	return mapError(br.Close())
 }
 
 // scanPage is how many index entries or ids one round trip fetches; scans
@@ -56,6 +98,9 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 	if hasNUL(id) {
 		return nil, nil
 	}
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
 	if t.write {
 		q += " FOR UPDATE"
@@ -76,6 +121,9 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 }
 
 func (t *tx) IDByNum(num uint64) (string, error) {
+	if err := t.flush(); err != nil {
+		return "", err
+	}
 	var id string
 	err := t.pg.QueryRow(t.ctx, "SELECT id FROM profiles WHERE tenant = $1 AND num = $2", t.tenant, int64(num)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -97,19 +145,16 @@ func (t *tx) PutProfile(p *profile.Profile) error {
 	}
 	created := codec.UnixNanos(p.Created)
 	if t.existing[p.ID] {
-		_, err = t.pg.Exec(t.ctx, "UPDATE profiles SET num = $3, created_ns = $4, doc = $5 WHERE tenant = $1 AND id = $2",
+		t.queue(nil, "UPDATE profiles SET num = $3, created_ns = $4, doc = $5 WHERE tenant = $1 AND id = $2",
 			t.tenant, p.ID, int64(p.Num), created, doc)
-		return mapError(err)
+		return nil
 	}
 	// A create: an id taken meanwhile fails on the primary key
 	// (PROFILE_EXISTS), never overwrites.
-	b := &pgx.Batch{}
-	b.Queue("INSERT INTO profiles (tenant, id, num, created_ns, doc) VALUES ($1, $2, $3, $4, $5)",
+	t.queue(nil, "INSERT INTO profiles (tenant, id, num, created_ns, doc) VALUES ($1, $2, $3, $4, $5)",
 		t.tenant, p.ID, int64(p.Num), created, doc)
-	queueCount(b, t.tenant, 1)
-	if err := t.pg.SendBatch(t.ctx, b).Close(); err != nil {
-		return mapError(err)
-	}
+	queueCount(&t.pending, t.tenant, 1)
+	t.onError = append(t.onError, mapError)
 	t.existing[p.ID] = true
 	return nil
 }
@@ -123,20 +168,22 @@ func queueCount(b *pgx.Batch, tenant string, delta int) {
 }
 
 func (t *tx) DeleteProfile(p *profile.Profile) error {
-	b := &pgx.Batch{}
-	b.Queue("DELETE FROM records WHERE tenant = $1 AND id = $2", t.tenant, p.ID)
+	t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND id = $2", t.tenant, p.ID)
 	// The count moves only if a profile was there to delete.
-	b.Queue(`WITH gone AS (DELETE FROM profiles WHERE tenant = $1 AND id = $2 RETURNING 1)
+	t.queue(nil, `WITH gone AS (DELETE FROM profiles WHERE tenant = $1 AND id = $2 RETURNING 1)
 		INSERT INTO profile_counts (tenant, shard, n) SELECT $1, $3, -1 FROM gone
 		ON CONFLICT (tenant, shard) DO UPDATE SET n = profile_counts.n + EXCLUDED.n`,
 		t.tenant, p.ID, int16(rand.IntN(countShards)))
 	delete(t.existing, p.ID)
-	return mapError(t.pg.SendBatch(t.ctx, b).Close())
+	return nil
 }
 
 func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	if hasNUL(id) {
 		return nil, nil
+	}
+	if err := t.flush(); err != nil {
+		return nil, err
 	}
 	var doc []byte
 	err := t.pg.QueryRow(t.ctx, "SELECT doc FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id).Scan(&doc)
@@ -151,34 +198,36 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 
 func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 	if len(records) == 0 {
-		_, err := t.pg.Exec(t.ctx, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)
-		return mapError(err)
+		t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)
+		return nil
 	}
 	doc, err := codec.EncodeRecords(records)
 	if err != nil {
 		return err
 	}
-	_, err = t.pg.Exec(t.ctx, `INSERT INTO records (tenant, ext, id, doc) VALUES ($1, $2, $3, $4)
+	t.queue(nil, `INSERT INTO records (tenant, ext, id, doc) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (tenant, ext, id) DO UPDATE SET doc = EXCLUDED.doc`, t.tenant, lower(ext), id, doc)
-	return mapError(err)
+	return nil
 }
 
 func (t *tx) AddIndexEntry(key string, values []string, id string, unique bool) error {
-	_, err := t.pg.Exec(t.ctx, `INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ($1, $2, $3, $4, $5, $6)
+	t.queue(func(err error) error {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "index_entries_unique" {
+			return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeUniqueKeyViolation,
+				Message: "identification key \"" + key + "\" is unique and another customer already has these values", Err: err}
+		}
+		return mapError(err)
+	}, `INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (tenant, key, entry) DO NOTHING`,
 		t.tenant, lower(key), codec.IndexEntry(values, id), codec.IndexPrefix(values), id, unique)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "index_entries_unique" {
-		return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeUniqueKeyViolation,
-			Message: "identification key \"" + key + "\" is unique and another customer already has these values", Err: err}
-	}
-	return mapError(err)
+	return nil
 }
 
 func (t *tx) RemoveIndexEntry(key string, values []string, id string) error {
-	_, err := t.pg.Exec(t.ctx, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2 AND entry = $3",
+	t.queue(nil, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2 AND entry = $3",
 		t.tenant, lower(key), codec.IndexEntry(values, id))
-	return mapError(err)
+	return nil
 }
 
 // LockIndexValues takes a transaction-scoped advisory lock on a hash of
@@ -191,8 +240,8 @@ func (t *tx) LockIndexValues(key string, values []string) error {
 	h.Write([]byte(lower(key)))
 	h.Write([]byte{0})
 	h.Write(codec.IndexPrefix(values))
-	_, err := t.pg.Exec(t.ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64()))
-	return mapError(err)
+	t.queue(nil, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64()))
+	return nil
 }
 
 func (t *tx) ScanIndex(key string, prefix []string, fn func(id string) bool) error {
@@ -225,6 +274,9 @@ func successor(p []byte) []byte {
 // scanIndex visits entries in [from, end) (end nil: open) in byte order,
 // a page per round trip.
 func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if from == nil {
 		from = []byte{} // nil would be sent as NULL, which no entry is >=
 	}
@@ -263,6 +315,9 @@ func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) er
 }
 
 func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	lo, hi := int64(-1<<63), int64(1<<63-1)
 	if !from.IsZero() {
 		lo = codec.UnixNanos(from)
@@ -302,6 +357,9 @@ func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
 }
 
 func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	rows, err := t.pg.Query(t.ctx, "SELECT doc FROM profiles WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3", t.tenant, after, limit)
 	if err != nil {
 		return nil, mapError(err)
@@ -346,11 +404,11 @@ func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
 }
 
 func (t *tx) DropExtension(ext string) error {
-	_, err := t.pg.Exec(t.ctx, "DELETE FROM records WHERE tenant = $1 AND ext = $2", t.tenant, lower(ext))
-	return mapError(err)
+	t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2", t.tenant, lower(ext))
+	return nil
 }
 
 func (t *tx) DropIndex(key string) error {
-	_, err := t.pg.Exec(t.ctx, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2", t.tenant, lower(key))
-	return mapError(err)
+	t.queue(nil, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2", t.tenant, lower(key))
+	return nil
 }
