@@ -196,16 +196,27 @@ func (db *DB) Ping() error {
 }
 
 // View runs fn in a read-only snapshot of tenant's data.
-func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error) error {
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+// View runs fn in a read-only snapshot of tenant's data. BEGIN goes to
+// the server with the first read, in one round trip.
+func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error) (err error) {
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return mapError(err)
 	}
-	defer ptx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{db: db, ctx: ctx, pg: ptx, tenant: tenant}); err != nil {
+	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant}
+	t.queue(nil, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	if err = fn(t); err != nil {
+		if t.pending.Len() == 0 { // BEGIN was sent
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
 		return err
 	}
-	return mapError(ptx.Commit(ctx))
+	if t.pending.Len() > 0 { // no read was made: no transaction was begun
+		return nil
+	}
+	_, err = conn.Exec(ctx, "COMMIT")
+	return mapError(err)
 }
 
 // Update runs fn in a write transaction over tenant's data, again after a
@@ -263,11 +274,9 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	if err := fn(t); err != nil {
 		return err
 	}
+	t.queue(nil, "COMMIT") // with the last queued writes, in one round trip
 	if err := t.flush(); err != nil {
 		return err
-	}
-	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
-		return mapError(err)
 	}
 	db.commits.Add(1)
 	return nil

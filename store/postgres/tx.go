@@ -54,25 +54,48 @@ func (t *tx) queue(mapErr func(error) error, sql string, args ...any) {
 	if mapErr == nil {
 		mapErr = mapError
 	}
-	t.pending.Queue(sql, args...)
-	t.onError = append(t.onError, mapErr)
+	t.pending.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return mapErr(err)
+		}
+		return nil
+	}
 }
 
-// flush sends the queued writes in one round trip.
+// flush sends what is queued in one round trip. After a failed statement
+// the server skips the rest, and the transaction can only roll back.
 func (t *tx) flush() error {
 	if t.pending.Len() == 0 {
 		return nil
 	}
-	batch, onError := t.pending, t.onError // the results read batch as they come
-	t.pending, t.onError = pgx.Batch{}, nil
-	br := t.pg.SendBatch(t.ctx, &batch)
-	for _, mapErr := range onError {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return mapErr(err)
+	batch := t.pending // the results read it as they come
+	t.pending = pgx.Batch{}
+	return mapError(t.pg.SendBatch(t.ctx, &batch).Close())
+}
+
+// query runs a read, in the same round trip as whatever is queued before
+// it, and calls each for every row.
+func (t *tx) query(each func(pgx.Rows) error, sql string, args ...any) error {
+	t.pending.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return mapError(err)
 		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return mapError(rows.Err())
 	}
-	return mapError(br.Close())
+	return t.flush()
+}
+
+// queryValue reads one row's columns into dest; found is false without a row.
+func (t *tx) queryValue(dest []any, sql string, args ...any) (found bool, err error) {
+	err = t.query(func(r pgx.Rows) error { found = true; return r.Scan(dest...) }, sql, args...)
+	return found, err
 }
 
 // scanPage is how many index entries or ids one round trip fetches; scans
@@ -84,8 +107,8 @@ func lower(name string) string { return strings.ToLower(name) }
 func (t *tx) SchemaVersion() (uint64, error) {
 	if !t.write {
 		var v int64
-		err := t.pg.QueryRow(t.ctx, "SELECT version FROM schema_state").Scan(&v)
-		return uint64(v), mapError(err)
+		_, err := t.queryValue([]any{&v}, "SELECT version FROM schema_state")
+		return uint64(v), err
 	}
 	return t.version, nil
 }
@@ -98,20 +121,14 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 	if hasNUL(id) {
 		return nil, nil
 	}
-	if err := t.flush(); err != nil {
-		return nil, err
-	}
 	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
 	if t.write {
 		q += " FOR UPDATE"
 	}
 	var doc []byte
-	err := t.pg.QueryRow(t.ctx, q, t.tenant, id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, mapError(err)
+	found, err := t.queryValue([]any{&doc}, q, t.tenant, id)
+	if err != nil || !found {
+		return nil, err
 	}
 	t.db.profileReads.Add(1)
 	if t.write {
@@ -121,21 +138,15 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 }
 
 func (t *tx) IDByNum(num uint64) (string, error) {
-	if err := t.flush(); err != nil {
-		return "", err
-	}
 	var id string
-	err := t.pg.QueryRow(t.ctx, "SELECT id FROM profiles WHERE tenant = $1 AND num = $2", t.tenant, int64(num)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return id, mapError(err)
+	_, err := t.queryValue([]any{&id}, "SELECT id FROM profiles WHERE tenant = $1 AND num = $2", t.tenant, int64(num))
+	return id, err
 }
 
 func (t *tx) NextNum() (uint64, error) {
 	var n int64
-	err := t.pg.QueryRow(t.ctx, "SELECT nextval('profile_num')").Scan(&n)
-	return uint64(n), mapError(err)
+	_, err := t.queryValue([]any{&n}, "SELECT nextval('profile_num')")
+	return uint64(n), err
 }
 
 func (t *tx) PutProfile(p *profile.Profile) error {
@@ -182,16 +193,10 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	if hasNUL(id) {
 		return nil, nil
 	}
-	if err := t.flush(); err != nil {
-		return nil, err
-	}
 	var doc []byte
-	err := t.pg.QueryRow(t.ctx, "SELECT doc FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, mapError(err)
+	found, err := t.queryValue([]any{&doc}, "SELECT doc FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)
+	if err != nil || !found {
+		return nil, err
 	}
 	return codec.DecodeRecords(doc)
 }
@@ -274,9 +279,6 @@ func successor(p []byte) []byte {
 // scanIndex visits entries in [from, end) (end nil: open) in byte order,
 // a page per round trip.
 func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) error {
-	if err := t.flush(); err != nil {
-		return err
-	}
 	if from == nil {
 		from = []byte{} // nil would be sent as NULL, which no entry is >=
 	}
@@ -293,13 +295,15 @@ func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) er
 			args = append(args, end)
 		}
 		q += " ORDER BY entry LIMIT " + strconv.Itoa(scanPage)
-		rows, err := t.pg.Query(t.ctx, q, args...)
+		var entries [][]byte
+		err := t.query(func(r pgx.Rows) error {
+			var e []byte
+			err := r.Scan(&e)
+			entries = append(entries, e)
+			return err
+		}, q, args...)
 		if err != nil {
-			return mapError(err)
-		}
-		entries, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return mapError(err)
+			return err
 		}
 		for _, e := range entries {
 			t.db.indexVisited.Add(1)
@@ -315,9 +319,6 @@ func (t *tx) scanIndex(key string, from, end []byte, fn func(id string) bool) er
 }
 
 func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
-	if err := t.flush(); err != nil {
-		return err
-	}
 	lo, hi := int64(-1<<63), int64(1<<63-1)
 	if !from.IsZero() {
 		lo = codec.UnixNanos(from)
@@ -327,22 +328,21 @@ func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
 	}
 	afterNs, afterID := lo, ""
 	for {
-		rows, err := t.pg.Query(t.ctx, `SELECT created_ns, id FROM profiles
-			WHERE tenant = $1 AND (created_ns, id) > ($2, $3) AND created_ns <= $4
-			ORDER BY created_ns, id LIMIT `+strconv.Itoa(scanPage), t.tenant, afterNs, afterID, hi)
-		if err != nil {
-			return mapError(err)
-		}
 		type row struct {
 			ns int64
 			id string
 		}
-		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var page []row
+		err := t.query(func(r pgx.Rows) error {
 			var x row
-			return x, r.Scan(&x.ns, &x.id)
-		})
+			err := r.Scan(&x.ns, &x.id)
+			page = append(page, x)
+			return err
+		}, `SELECT created_ns, id FROM profiles
+			WHERE tenant = $1 AND (created_ns, id) > ($2, $3) AND created_ns <= $4
+			ORDER BY created_ns, id LIMIT `+strconv.Itoa(scanPage), t.tenant, afterNs, afterID, hi)
 		if err != nil {
-			return mapError(err)
+			return err
 		}
 		for _, r := range page {
 			if !fn(r.id) {
@@ -357,27 +357,21 @@ func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
 }
 
 func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) {
-	if err := t.flush(); err != nil {
-		return nil, err
-	}
-	rows, err := t.pg.Query(t.ctx, "SELECT doc FROM profiles WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3", t.tenant, after, limit)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, mapError(err)
-	}
-	out := make([]*profile.Profile, 0, len(docs))
-	for _, doc := range docs {
+	var out []*profile.Profile
+	err := t.query(func(r pgx.Rows) error {
+		var doc []byte
+		if err := r.Scan(&doc); err != nil {
+			return err
+		}
 		p, err := codec.DecodeProfile(doc)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		t.db.profileReads.Add(1)
 		out = append(out, p)
-	}
-	return out, nil
+		return nil
+	}, "SELECT doc FROM profiles WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3", t.tenant, after, limit)
+	return out, err
 }
 
 // ForEachProfile pages through the profiles, so fn may write meanwhile.
