@@ -49,6 +49,9 @@ type Options struct {
 	// StatementTimeout bounds every statement on the server (default 5s),
 	// so a stuck query answers unavailable instead of holding a request.
 	StatementTimeout time.Duration
+	// Tracer, when set, sees every statement and batch (tests count round
+	// trips with it).
+	Tracer pgx.QueryTracer
 }
 
 const (
@@ -125,6 +128,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "profiled"
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
@@ -132,7 +138,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := migrate(ctx, cfg.ConnConfig); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -143,18 +149,21 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // that of replicas starting together one migrates and the others wait for
 // it, then find nothing to do. (goose's own session locker polls once a
 // second at best; a blocking pg_advisory_lock wakes the waiters at once.)
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pool.Acquire(ctx)
+//
+// It uses connections of its own, not the pool's, so it works whatever the
+// pool's size.
+func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
 		return fmt.Errorf("store: waiting for the migration lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate)
 
-	sqlDB := stdlib.OpenDBFromPool(pool)
+	sqlDB := stdlib.OpenDB(*cfg.Copy())
 	defer sqlDB.Close()
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
