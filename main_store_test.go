@@ -69,7 +69,7 @@ func dump(t *testing.T, path string) (transfer.Header, []transfer.Item) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	h, err := db.ExportHeader(context.Background())
+	h, err := transfer.ReadHeader(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

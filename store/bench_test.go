@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/store/storetest"
 )
 
 // BenchmarkUpdateParallel creates profiles from about 64 concurrent clients
@@ -25,7 +26,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 				if err != nil {
 					return err
 				}
-				if err := tx.PutProfile(newProfile(id, num, t0)); err != nil {
+				if err := tx.PutProfile(storetest.NewProfile(id, num, t0)); err != nil {
 					return err
 				}
 				return tx.AddIndexEntry("email", []string{id + "@example.com"}, id, false)
@@ -47,7 +48,7 @@ func BenchmarkScanIndex(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			db, _ := openTest(b)
 			for start := 0; start < n; start += 10_000 {
-				mustUpdate(b, db, "", func(tx profile.Tx) error {
+				storetest.MustUpdate(b, db, "", func(tx profile.Tx) error {
 					for i := start; i < start+10_000; i++ {
 						if err := tx.AddIndexEntry("email", []string{fmt.Sprintf("user%d@example.com", i)}, fmt.Sprintf("c%d", i), false); err != nil {
 							return err

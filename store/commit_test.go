@@ -14,6 +14,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/store/storetest"
 )
 
 func TestGroupCommit(t *testing.T) {
@@ -25,7 +26,7 @@ func TestGroupCommit(t *testing.T) {
 	for i := range calls {
 		wg.Go(func() {
 			results[i] = db.Update(t.Context(), "", func(tx profile.Tx) error {
-				return tx.PutProfile(newProfile(fmt.Sprintf("c%02d", i), 0, t0))
+				return tx.PutProfile(storetest.NewProfile(fmt.Sprintf("c%02d", i), 0, t0))
 			})
 		})
 	}
@@ -62,7 +63,7 @@ func TestFailingCallInBatch(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if err := tx.PutProfile(newProfile(fmt.Sprintf("c%d", i), num, t0)); err != nil {
+				if err := tx.PutProfile(storetest.NewProfile(fmt.Sprintf("c%d", i), num, t0)); err != nil {
 					return err
 				}
 				if i == 4 {
@@ -85,7 +86,7 @@ func TestFailingCallInBatch(t *testing.T) {
 		}
 	}
 	var nums []uint64
-	mustView(t, db, "", func(tx profile.Tx) error {
+	storetest.MustView(t, db, "", func(tx profile.Tx) error {
 		if p, _ := tx.Profile("c4"); p != nil {
 			t.Error("the failed call's profile was committed")
 		}
@@ -109,13 +110,13 @@ func TestPanicInUpdate(t *testing.T) {
 	panicked, good := make(chan error, 1), make(chan error, 1)
 	go func() {
 		panicked <- db.Update(t.Context(), "", func(tx profile.Tx) error {
-			_ = tx.PutProfile(newProfile("bad", 0, t0))
+			_ = tx.PutProfile(storetest.NewProfile("bad", 0, t0))
 			panic("oops")
 		})
 	}()
 	waitQueued(t, db, 1)
 	go func() {
-		good <- db.Update(t.Context(), "", func(tx profile.Tx) error { return tx.PutProfile(newProfile("good", 0, t0)) })
+		good <- db.Update(t.Context(), "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("good", 0, t0)) })
 	}()
 	waitQueued(t, db, 2)
 	release()
@@ -127,8 +128,8 @@ func TestPanicInUpdate(t *testing.T) {
 	if err := <-good; err != nil {
 		t.Errorf("update batched with a panic = %v", err)
 	}
-	mustUpdate(t, db, "", func(tx profile.Tx) error { return tx.PutProfile(newProfile("after", 0, t0)) })
-	mustView(t, db, "", func(tx profile.Tx) error {
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("after", 0, t0)) })
+	storetest.MustView(t, db, "", func(tx profile.Tx) error {
 		for id, want := range map[string]bool{"bad": false, "good": true, "after": true} {
 			if p, _ := tx.Profile(id); (p != nil) != want {
 				t.Errorf("profile %s present = %v", id, p != nil)
@@ -168,7 +169,7 @@ func TestContextDoneBeforeRun(t *testing.T) {
 func TestCommitFault(t *testing.T) {
 	db, _ := openTest(t)
 	db.failCommit = func() error { return errors.New("input/output error") }
-	err := db.Update(t.Context(), "", func(tx profile.Tx) error { return tx.PutProfile(newProfile("lost", 0, t0)) })
+	err := db.Update(t.Context(), "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("lost", 0, t0)) })
 	if e := errs.As(err); e == nil || e.Kind != errs.KindUnavailable || e.Code != CodeUnavailable {
 		t.Fatalf("Update during a fault = %v", err)
 	}
@@ -177,8 +178,8 @@ func TestCommitFault(t *testing.T) {
 	}
 
 	db.failCommit = nil
-	mustUpdate(t, db, "", func(tx profile.Tx) error { return tx.PutProfile(newProfile("kept", 0, t0)) })
-	mustView(t, db, "", func(tx profile.Tx) error {
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("kept", 0, t0)) })
+	storetest.MustView(t, db, "", func(tx profile.Tx) error {
 		if p, _ := tx.Profile("lost"); p != nil {
 			t.Error("a failed commit's profile is readable")
 		}
@@ -199,7 +200,7 @@ func TestCloseDrains(t *testing.T) {
 	for i := range calls {
 		wg.Go(func() {
 			results[i] = db.Update(context.Background(), "", func(tx profile.Tx) error {
-				return tx.PutProfile(newProfile(fmt.Sprintf("c%d", i), 0, t0))
+				return tx.PutProfile(storetest.NewProfile(fmt.Sprintf("c%d", i), 0, t0))
 			})
 		})
 	}
@@ -226,7 +227,7 @@ func TestCloseDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	mustView(t, db, "", func(tx profile.Tx) error {
+	storetest.MustView(t, db, "", func(tx profile.Tx) error {
 		for i, err := range results {
 			p, _ := tx.Profile(fmt.Sprintf("c%d", i))
 			switch {

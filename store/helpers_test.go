@@ -23,35 +23,6 @@ func openTest(tb testing.TB) (*DB, string) {
 	return db, path
 }
 
-func mustUpdate(tb testing.TB, db *DB, tenant string, fn func(profile.Tx) error) {
-	tb.Helper()
-	if err := db.Update(context.Background(), tenant, fn); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func mustView(tb testing.TB, db *DB, tenant string, fn func(profile.Tx) error) {
-	tb.Helper()
-	if err := db.View(context.Background(), tenant, fn); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func newProfile(id string, num uint64, created time.Time) *profile.Profile {
-	return &profile.Profile{ID: id, Num: num, Created: created, Updated: created, Rev: 1,
-		Attributes: map[string]any{"name": id}}
-}
-
-// scan collects the ids a scan reports.
-func scan(tb testing.TB, run func(fn func(id string) bool) error) []string {
-	tb.Helper()
-	ids := []string{}
-	if err := run(func(id string) bool { ids = append(ids, id); return true }); err != nil {
-		tb.Fatal(err)
-	}
-	return ids
-}
-
 // holdCommitter occupies the committer with a call that blocks until the
 // returned release is called, so the test can queue calls that then form
 // one batch.

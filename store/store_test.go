@@ -34,9 +34,9 @@ func TestConformance(t *testing.T) {
 func TestReopen(t *testing.T) {
 	db, path := openTest(t)
 	var num uint64
-	mustUpdate(t, db, "t1", func(tx profile.Tx) error {
+	storetest.MustUpdate(t, db, "t1", func(tx profile.Tx) error {
 		num, _ = tx.NextNum()
-		if err := tx.PutProfile(newProfile("c1", num, t0)); err != nil {
+		if err := tx.PutProfile(storetest.NewProfile("c1", num, t0)); err != nil {
 			return err
 		}
 		if err := tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}}); err != nil {
@@ -60,7 +60,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	mustUpdate(t, db, "t1", func(tx profile.Tx) error {
+	storetest.MustUpdate(t, db, "t1", func(tx profile.Tx) error {
 		if p, _ := tx.Profile("c1"); p == nil || p.Num != num {
 			t.Errorf("profile after reopen = %+v", p)
 		}
@@ -70,7 +70,7 @@ func TestReopen(t *testing.T) {
 		if recs, _ := tx.Records("orders", "c1"); len(recs) != 1 {
 			t.Errorf("records after reopen = %v", recs)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"ann@x"}, fn) }); len(ids) != 1 {
+		if ids := storetest.Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"ann@x"}, fn) }); len(ids) != 1 {
 			t.Errorf("index after reopen = %q", ids)
 		}
 		if n, _ := tx.NextNum(); n <= num {
@@ -105,9 +105,9 @@ func TestSecondOpenFailsFast(t *testing.T) {
 
 func TestSnapshot(t *testing.T) {
 	db, _ := openTest(t)
-	mustUpdate(t, db, "a", func(tx profile.Tx) error {
+	storetest.MustUpdate(t, db, "a", func(tx profile.Tx) error {
 		for i := range 200 {
-			if err := tx.PutProfile(newProfile(fmt.Sprintf("c%d", i), uint64(i+1), t0)); err != nil {
+			if err := tx.PutProfile(storetest.NewProfile(fmt.Sprintf("c%d", i), uint64(i+1), t0)); err != nil {
 				return err
 			}
 		}
@@ -130,7 +130,7 @@ func TestSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Writes after the snapshot are not in it.
-	mustUpdate(t, db, "a", func(tx profile.Tx) error { return tx.PutProfile(newProfile("later", 0, t0)) })
+	storetest.MustUpdate(t, db, "a", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("later", 0, t0)) })
 
 	if err := CheckFile(backup); err != nil {
 		t.Fatal(err)
@@ -212,10 +212,10 @@ func TestSessionsStoredFormat(t *testing.T) {
 func TestStats(t *testing.T) {
 	db, _ := openTest(t)
 	for _, tenant := range []string{"", "a", "b"} {
-		mustUpdate(t, db, tenant, func(tx profile.Tx) error {
+		storetest.MustUpdate(t, db, tenant, func(tx profile.Tx) error {
 			for i := range 400 {
 				id := fmt.Sprintf("c%d", i)
-				if err := tx.PutProfile(newProfile(id, 0, t0)); err != nil {
+				if err := tx.PutProfile(storetest.NewProfile(id, 0, t0)); err != nil {
 					return err
 				}
 				if err := tx.AddIndexEntry("email", []string{id + "@x"}, id, false); err != nil {
@@ -227,8 +227,8 @@ func TestStats(t *testing.T) {
 	}
 	// Identifying by a key visits its index entries only, no profile.
 	before := db.Stats()
-	mustView(t, db, "a", func(tx profile.Tx) error {
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"c7@x"}, fn) }); !slices.Equal(ids, []string{"c7"}) {
+	storetest.MustView(t, db, "a", func(tx profile.Tx) error {
+		if ids := storetest.Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"c7@x"}, fn) }); !slices.Equal(ids, []string{"c7"}) {
 			t.Errorf("identify found %q", ids)
 		}
 		return nil

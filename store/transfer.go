@@ -18,19 +18,14 @@ var (
 	_ transfer.Target = (*DB)(nil)
 )
 
-// ExportHeader returns the schema state and the next numeric id.
-func (db *DB) ExportHeader(ctx context.Context) (transfer.Header, error) {
-	var h transfer.Header
-	st, err := db.SchemaState(ctx)
-	if err != nil {
-		return h, err
-	}
-	h.Schema = st
-	err = db.view(func(btx *bolt.Tx) error {
-		h.NextNum = btx.Bucket(bucketMeta).Bucket(bucketSeq).Sequence() + 1
+// NextNumber is the next numeric id the sequence would hand out.
+func (db *DB) NextNumber(ctx context.Context) (uint64, error) {
+	var next uint64
+	err := db.view(func(btx *bolt.Tx) error {
+		next = btx.Bucket(bucketMeta).Bucket(bucketSeq).Sequence() + 1
 		return nil
 	})
-	return h, err
+	return next, err
 }
 
 // Export walks the whole file in one read transaction. Index entries carry

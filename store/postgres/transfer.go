@@ -15,24 +15,17 @@ var (
 	_ transfer.Target = (*DB)(nil)
 )
 
-// ExportHeader returns the schema state and the next numeric id.
-func (db *DB) ExportHeader(ctx context.Context) (transfer.Header, error) {
-	var h transfer.Header
-	st, err := db.SchemaState(ctx)
-	if err != nil {
-		return h, err
-	}
-	h.Schema = st
+// NextNumber is the next numeric id the sequence would hand out.
+func (db *DB) NextNumber(ctx context.Context) (uint64, error) {
 	var last int64
 	var called bool
 	if err := db.pool.QueryRow(ctx, "SELECT last_value, is_called FROM profile_num").Scan(&last, &called); err != nil {
-		return h, mapError(err)
+		return 0, mapError(err)
 	}
-	h.NextNum = uint64(last)
 	if called {
-		h.NextNum++
+		last++
 	}
-	return h, nil
+	return uint64(last), nil
 }
 
 // Export streams every row from one snapshot.

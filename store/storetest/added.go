@@ -22,14 +22,14 @@ import (
 func create(t *testing.T, s Store, tenant string, created time.Time, ids ...string) map[string]uint64 {
 	t.Helper()
 	nums := map[string]uint64{}
-	mustUpdate(t, s, tenant, func(tx profile.Tx) error {
+	MustUpdate(t, s, tenant, func(tx profile.Tx) error {
 		clear(nums) // fn may run again
 		for _, id := range ids {
 			num, err := tx.NextNum()
 			if err != nil {
 				return err
 			}
-			if err := tx.PutProfile(newProfile(id, num, created)); err != nil {
+			if err := tx.PutProfile(NewProfile(id, num, created)); err != nil {
 				return err
 			}
 			nums[id] = num
@@ -60,7 +60,7 @@ func testCustomerIDRoundTrip(t *testing.T, s Store) {
 		t.Fatalf("%q is not 16 characters, the longest customer_id", ids[0])
 	}
 	nums := create(t, s, "", t0, ids...)
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, id := range ids {
 			if err := tx.PutRecords("orders", id, []schema.Record{{"id": "o-" + id}}); err != nil {
 				return err
@@ -72,7 +72,7 @@ func testCustomerIDRoundTrip(t *testing.T, s Store) {
 		return nil
 	})
 	sorted := []string{"-_", "Ab_9-xY_z-012345", "_-"} // byte order
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		for _, id := range ids {
 			if p, err := tx.Profile(id); err != nil || p == nil || p.ID != id || p.Num != nums[id] {
 				t.Errorf("Profile(%q) = %+v, %v", id, p, err)
@@ -83,11 +83,11 @@ func testCustomerIDRoundTrip(t *testing.T, s Store) {
 			if recs, err := tx.Records("orders", id); err != nil || len(recs) != 1 || recs[0]["id"] != "o-"+id {
 				t.Errorf("Records(orders, %q) = %v, %v", id, recs, err)
 			}
-			if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{id + "@x"}, fn) }); !slices.Equal(got, []string{id}) {
+			if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{id + "@x"}, fn) }); !slices.Equal(got, []string{id}) {
 				t.Errorf("ScanIndex(%q) = %q, want %q", id+"@x", got, id)
 			}
 		}
-		if got := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(t0, t0, fn) }); !slices.Equal(got, sorted) {
+		if got := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(t0, t0, fn) }); !slices.Equal(got, sorted) {
 			t.Errorf("ScanCreated = %q, want %q", got, sorted)
 		}
 		if page, err := tx.ProfilesAfter("", 10); err != nil || !slices.Equal(profileIDs(page), sorted) {
@@ -100,7 +100,7 @@ func testCustomerIDRoundTrip(t *testing.T, s Store) {
 func testIDByNum(t *testing.T, s Store) {
 	nums := create(t, s, "", t0, "c1", "c2", "c3")
 	other := create(t, s, "t", t0, "c1")
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		for id, num := range nums {
 			if got, err := tx.IDByNum(num); got != id || err != nil {
 				t.Errorf("IDByNum(%d) = %q, %v; want %q", num, got, err, id)
@@ -113,14 +113,14 @@ func testIDByNum(t *testing.T, s Store) {
 		}
 		return nil
 	})
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		p, err := tx.Profile("c2")
 		if err != nil || p == nil {
 			return fmt.Errorf("c2 = %v, %v", p, err)
 		}
 		return tx.DeleteProfile(p)
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if got, err := tx.IDByNum(nums["c2"]); got != "" || err != nil {
 			t.Errorf("IDByNum of deleted c2 = %q, %v", got, err)
 		}
@@ -135,7 +135,7 @@ func testNextNumStrictlyIncreasing(t *testing.T, s Store) {
 	var seq []uint64
 	for i, tenant := range []string{"", "a", "", "b", "a"} {
 		var got []uint64
-		mustUpdate(t, s, tenant, func(tx profile.Tx) error {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
 			got = got[:0] // fn may run again
 			for range i%2 + 1 {
 				n, err := tx.NextNum()
@@ -177,7 +177,7 @@ func testNextNumStrictlyIncreasing(t *testing.T, s Store) {
 		})
 	}
 	wg.Wait()
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		n, err := tx.NextNum()
 		for m := range seen {
 			if n <= m {
@@ -190,7 +190,7 @@ func testNextNumStrictlyIncreasing(t *testing.T, s Store) {
 
 func testDeleteProfile(t *testing.T, s Store) {
 	nums := create(t, s, "", t0, "c1", "c2")
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, id := range []string{"c1", "c2"} {
 			for _, ext := range []string{"Orders", "notes"} {
 				if err := tx.PutRecords(ext, id, []schema.Record{{"id": ext + "-" + id}}); err != nil {
@@ -203,14 +203,14 @@ func testDeleteProfile(t *testing.T, s Store) {
 	if n := profileCount(t, s); n != 2 {
 		t.Fatalf("ProfileCount = %d, want 2", n)
 	}
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		p, err := tx.Profile("c1")
 		if err != nil || p == nil {
 			return fmt.Errorf("c1 = %v, %v", p, err)
 		}
 		return tx.DeleteProfile(p)
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if p, err := tx.Profile("c1"); p != nil || err != nil {
 			t.Errorf("deleted c1 = %+v, %v", p, err)
 		}
@@ -225,7 +225,7 @@ func testDeleteProfile(t *testing.T, s Store) {
 		if id, _ := tx.IDByNum(nums["c1"]); id != "" {
 			t.Errorf("deleted num maps to %q", id)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c2"}) {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c2"}) {
 			t.Errorf("ScanCreated after delete = %q", ids)
 		}
 		if page, err := tx.ProfilesAfter("", 10); err != nil || !slices.Equal(profileIDs(page), []string{"c2"}) {
@@ -238,7 +238,7 @@ func testDeleteProfile(t *testing.T, s Store) {
 	}
 	// The id can be used again, and its old records do not come back.
 	create(t, s, "", t0, "c1")
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if recs, err := tx.Records("orders", "c1"); recs != nil || err != nil {
 			t.Errorf("records of the re-created c1 = %v, %v", recs, err)
 		}
@@ -252,7 +252,7 @@ func testDeleteProfile(t *testing.T, s Store) {
 func testProfilesAfter(t *testing.T, s Store) {
 	nums := create(t, s, "", t0, "b", "a-1", "Z", "a", "_x", "0", "a_", "c")
 	create(t, s, "other", t0, "a0", "d")
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		var got [][]string
 		for after := ""; ; {
 			page, err := tx.ProfilesAfter(after, 3)
@@ -293,7 +293,7 @@ func testProfilesAfter(t *testing.T, s Store) {
 		}
 		return nil
 	})
-	mustView(t, s, "empty", func(tx profile.Tx) error {
+	MustView(t, s, "empty", func(tx profile.Tx) error {
 		if page, err := tx.ProfilesAfter("", 10); len(page) != 0 || err != nil {
 			t.Errorf("ProfilesAfter of a tenant without profiles = %q, %v", profileIDs(page), err)
 		}
@@ -303,7 +303,7 @@ func testProfilesAfter(t *testing.T, s Store) {
 
 func testFailingUpdateKeepsNothing(t *testing.T, s Store) {
 	nums := create(t, s, "", t0, "c1")
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		if err := tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}}); err != nil {
 			return err
 		}
@@ -329,7 +329,7 @@ func testFailingUpdateKeepsNothing(t *testing.T, s Store) {
 		if num2, err = tx.NextNum(); err != nil {
 			return err
 		}
-		if err := tx.PutProfile(newProfile("c2", num2, t0.Add(time.Minute))); err != nil {
+		if err := tx.PutProfile(NewProfile("c2", num2, t0.Add(time.Minute))); err != nil {
 			return err
 		}
 		if err := tx.PutRecords("orders", "c2", []schema.Record{{"id": "o2"}}); err != nil {
@@ -368,13 +368,13 @@ func testFailingUpdateKeepsNothing(t *testing.T, s Store) {
 		if err != nil {
 			return err
 		}
-		if err := tx.PutProfile(newProfile("n1", num, t0)); err != nil {
+		if err := tx.PutProfile(NewProfile("n1", num, t0)); err != nil {
 			return err
 		}
 		return tx.AddIndexEntry("email", []string{"ann@x"}, "n1", true)
 	})
 
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if p, err := tx.Profile("c2"); p != nil || err != nil {
 			t.Errorf("c2 of a failed update = %+v, %v", p, err)
 		}
@@ -384,13 +384,13 @@ func testFailingUpdateKeepsNothing(t *testing.T, s Store) {
 		if recs, _ := tx.Records("orders", "c2"); recs != nil {
 			t.Errorf("records of a failed update = %v", recs)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"bob@x"}, fn) }); len(ids) != 0 {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"bob@x"}, fn) }); len(ids) != 0 {
 			t.Errorf("unique entry of a failed update = %q", ids)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("name", []string{"bob"}, fn) }); len(ids) != 0 {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("name", []string{"bob"}, fn) }); len(ids) != 0 {
 			t.Errorf("entry of a failed update = %q", ids)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c1"}) {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c1"}) {
 			t.Errorf("ScanCreated = %q, want c1 only", ids)
 		}
 		p, err := tx.Profile("c1")
@@ -400,12 +400,12 @@ func testFailingUpdateKeepsNothing(t *testing.T, s Store) {
 		if recs, _ := tx.Records("orders", "c1"); len(recs) != 1 {
 			t.Errorf("c1's records after a failed update = %v", recs)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"ann@x"}, fn) }); !slices.Equal(ids, []string{"c1"}) {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"ann@x"}, fn) }); !slices.Equal(ids, []string{"c1"}) {
 			t.Errorf("c1's entry after a failed update = %q", ids)
 		}
 		return nil
 	})
-	mustView(t, s, "new", func(tx profile.Tx) error {
+	MustView(t, s, "new", func(tx profile.Tx) error {
 		if p, err := tx.Profile("n1"); p != nil || err != nil {
 			t.Errorf("profile of a failed first write = %+v, %v", p, err)
 		}
@@ -434,7 +434,7 @@ func testScanIndexBytesRoundTrip(t *testing.T, s Store) {
 		{"日本", "jp"},
 		{"\xff", "ff"},
 	}
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, i := range []int{4, 0, 8, 2, 6, 1, 7, 3, 5} {
 			if err := tx.AddIndexEntry("k", []string{entries[i].value}, entries[i].id, true); err != nil {
 				return err
@@ -446,11 +446,11 @@ func testScanIndexBytesRoundTrip(t *testing.T, s Store) {
 		}
 		return tx.AddIndexEntry("pair", []string{"a", "\x00b"}, "p2", false)
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		var all []string
 		for _, e := range entries {
 			all = append(all, e.id)
-			if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("k", []string{e.value}, fn) }); !slices.Equal(got, []string{e.id}) {
+			if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("k", []string{e.value}, fn) }); !slices.Equal(got, []string{e.id}) {
 				t.Errorf("ScanIndex(%q) = %q, want %q", e.value, got, e.id)
 			}
 		}
@@ -466,7 +466,7 @@ func testScanIndexBytesRoundTrip(t *testing.T, s Store) {
 			{"pair", []string{"a"}, "\x00", "\x00b", []string{"p2"}},
 			{"pair", []string{"a\x00"}, "b", "b", []string{"p1"}},
 		} {
-			if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange(c.key, c.prefix, c.from, c.to, fn) }); !slices.Equal(got, c.want) {
+			if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange(c.key, c.prefix, c.from, c.to, fn) }); !slices.Equal(got, c.want) {
 				t.Errorf("ScanIndexRange(%s, %q, %q, %q) = %q, want %q", c.key, c.prefix, c.from, c.to, got, c.want)
 			}
 		}
@@ -480,16 +480,16 @@ func testScanIndexBytesRoundTrip(t *testing.T, s Store) {
 			{[]string{"a", "\x00b"}, []string{"p2"}},
 			{[]string{"a", "\x00"}, []string{}},
 		} {
-			if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("pair", c.prefix, fn) }); !slices.Equal(got, c.want) {
+			if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("pair", c.prefix, fn) }); !slices.Equal(got, c.want) {
 				t.Errorf("ScanIndex(pair, %q) = %q, want %q", c.prefix, got, c.want)
 			}
 		}
 		return nil
 	})
 	// They are removed by the same bytes, and only those.
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.RemoveIndexEntry("k", []string{"a\x00b"}, "a0b") })
-	mustView(t, s, "", func(tx profile.Tx) error {
-		if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("k", nil, "a", "a\x00\xffb", fn) }); !slices.Equal(got, []string{"a", "a0", "a0ffb"}) {
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.RemoveIndexEntry("k", []string{"a\x00b"}, "a0b") })
+	MustView(t, s, "", func(tx profile.Tx) error {
+		if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("k", nil, "a", "a\x00\xffb", fn) }); !slices.Equal(got, []string{"a", "a0", "a0ffb"}) {
 			t.Errorf("after removing a\\x00b: %q", got)
 		}
 		return nil
@@ -497,7 +497,7 @@ func testScanIndexBytesRoundTrip(t *testing.T, s Store) {
 }
 
 func testScanIndexRangeOpenBounds(t *testing.T, s Store) {
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, e := range []struct{ value, id string }{{"2020-01-02", "d2"}, {"1999-12-31", "old"}, {"2020-01-01", "d1"}} {
 			if err := tx.AddIndexEntry("dob", []string{e.value}, e.id, false); err != nil {
 				return err
@@ -505,10 +505,10 @@ func testScanIndexRangeOpenBounds(t *testing.T, s Store) {
 		}
 		return tx.AddIndexEntry("dobx", []string{"2020-01-01"}, "other-key", false)
 	})
-	mustUpdate(t, s, "t", func(tx profile.Tx) error {
+	MustUpdate(t, s, "t", func(tx profile.Tx) error {
 		return tx.AddIndexEntry("dob", []string{"2020-01-01"}, "other-tenant", false)
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		for _, c := range []struct {
 			from, to string
 			want     []string
@@ -517,7 +517,7 @@ func testScanIndexRangeOpenBounds(t *testing.T, s Store) {
 			{"", "2020-01-01", []string{"old", "d1"}},
 			{"2020-01-01", "", []string{"d1", "d2"}},
 		} {
-			if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("DOB", nil, c.from, c.to, fn) }); !slices.Equal(got, c.want) {
+			if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("DOB", nil, c.from, c.to, fn) }); !slices.Equal(got, c.want) {
 				t.Errorf("ScanIndexRange(dob, [], %q, %q) = %q, want %q", c.from, c.to, got, c.want)
 			}
 		}
@@ -525,7 +525,7 @@ func testScanIndexRangeOpenBounds(t *testing.T, s Store) {
 		if err := tx.ScanIndexRange("dob", nil, "", "", func(string) bool { n++; return false }); err != nil || n != 1 {
 			t.Errorf("open range scan stopped after %d, %v", n, err)
 		}
-		if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("nokey", nil, "", "", fn) }); len(got) != 0 {
+		if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("nokey", nil, "", "", fn) }); len(got) != 0 {
 			t.Errorf("missing index scanned %q", got)
 		}
 		return nil
@@ -534,14 +534,14 @@ func testScanIndexRangeOpenBounds(t *testing.T, s Store) {
 
 func testUniqueIndexEntry(t *testing.T, s Store) {
 	create(t, s, "", t0, "c1")
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		if err := tx.AddIndexEntry("Email", []string{"ann@x"}, "c1", true); err != nil {
 			return err
 		}
 		return tx.AddIndexEntry("name_dob", []string{"ann", "2000"}, "c1", true)
 	})
 	// The holder may add its entry again.
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("email", []string{"ann@x"}, "c1", true) })
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("email", []string{"ann@x"}, "c1", true) })
 
 	// Another customer's entry with those values is refused, and its
 	// transaction keeps nothing.
@@ -559,7 +559,7 @@ func testUniqueIndexEntry(t *testing.T, s Store) {
 			if num, err = tx.NextNum(); err != nil {
 				return err
 			}
-			if err := tx.PutProfile(newProfile("c2", num, t0)); err != nil {
+			if err := tx.PutProfile(NewProfile("c2", num, t0)); err != nil {
 				return err
 			}
 			if err := tx.PutRecords("orders", "c2", []schema.Record{{"id": "o2"}}); err != nil {
@@ -579,7 +579,7 @@ func testUniqueIndexEntry(t *testing.T, s Store) {
 		if !uniqueViolation(err) {
 			t.Errorf("Update = %v, want a conflict %s", err, profile.CodeUniqueKeyViolation)
 		}
-		mustView(t, s, "", func(tx profile.Tx) error {
+		MustView(t, s, "", func(tx profile.Tx) error {
 			if p, _ := tx.Profile("c2"); p != nil {
 				t.Errorf("profile of the refused transaction: %+v", p)
 			}
@@ -589,10 +589,10 @@ func testUniqueIndexEntry(t *testing.T, s Store) {
 			if recs, _ := tx.Records("orders", "c2"); recs != nil {
 				t.Errorf("records of the refused transaction: %v", recs)
 			}
-			if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", []string{"2"}, fn) }); len(ids) != 0 {
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", []string{"2"}, fn) }); len(ids) != 0 {
 				t.Errorf("index entry of the refused transaction: %q", ids)
 			}
-			if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex(c.key, c.values, fn) }); !slices.Equal(ids, []string{"c1"}) {
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex(c.key, c.values, fn) }); !slices.Equal(ids, []string{"c1"}) {
 				t.Errorf("ScanIndex(%s, %q) = %q, want the holder c1 only", c.key, c.values, ids)
 			}
 			return nil
@@ -603,7 +603,7 @@ func testUniqueIndexEntry(t *testing.T, s Store) {
 	}
 
 	// Other values are free, however close; and tenants do not share keys.
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, e := range []struct {
 			key    string
 			values []string
@@ -621,20 +621,20 @@ func testUniqueIndexEntry(t *testing.T, s Store) {
 		}
 		return nil
 	})
-	mustUpdate(t, s, "t", func(tx profile.Tx) error { return tx.AddIndexEntry("email", []string{"ann@x"}, "c2", true) })
+	MustUpdate(t, s, "t", func(tx profile.Tx) error { return tx.AddIndexEntry("email", []string{"ann@x"}, "c2", true) })
 }
 
 func testNonUniqueIndexEntry(t *testing.T, s Store) {
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		if err := tx.AddIndexEntry("name", []string{"Ann"}, "c2", false); err != nil {
 			return err
 		}
 		return tx.AddIndexEntry("name", []string{"Ann"}, "c3", false)
 	})
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("Name", []string{"Ann"}, "c1", false) })
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("name", []string{"Ann"}, "c1", false) }) // again
-	mustView(t, s, "", func(tx profile.Tx) error {
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("name", []string{"Ann"}, fn) }); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("Name", []string{"Ann"}, "c1", false) })
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("name", []string{"Ann"}, "c1", false) }) // again
+	MustView(t, s, "", func(tx profile.Tx) error {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("name", []string{"Ann"}, fn) }); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
 			t.Errorf("ScanIndex(name, Ann) = %q, want c1, c2, c3", ids)
 		}
 		return nil
@@ -649,12 +649,12 @@ func testRemoveIndexEntry(t *testing.T, s Store) {
 	}
 	remove := func(key, value, id string) {
 		t.Helper()
-		mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.RemoveIndexEntry(key, []string{value}, id) })
+		MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.RemoveIndexEntry(key, []string{value}, id) })
 	}
 	expect := func(key, value string, want ...string) {
 		t.Helper()
-		mustView(t, s, "", func(tx profile.Tx) error {
-			if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex(key, []string{value}, fn) }); !slices.Equal(ids, append([]string{}, want...)) {
+		MustView(t, s, "", func(tx profile.Tx) error {
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex(key, []string{value}, fn) }); !slices.Equal(ids, append([]string{}, want...)) {
 				t.Errorf("ScanIndex(%s, %q) = %q, want %q", key, value, ids, want)
 			}
 			return nil
@@ -694,7 +694,7 @@ func testRemoveIndexEntry(t *testing.T, s Store) {
 	expect("name", "Ann", "c1", "c2")
 
 	// Removed and added again in one transaction.
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		if err := tx.RemoveIndexEntry("email", []string{"ann@x"}, "c1"); err != nil {
 			return err
 		}
@@ -727,9 +727,9 @@ func testSchemaVersion(t *testing.T, s Store) {
 			}
 			return nil
 		}
-		mustUpdate(t, s, "", check)
-		mustView(t, s, "", check)
-		mustUpdate(t, s, "other", check)
+		MustUpdate(t, s, "", check)
+		MustView(t, s, "", check)
+		MustUpdate(t, s, "other", check)
 	}
 	if st, err := s.SchemaState(context.Background()); st.Overlay != nil || st.Manifest != nil || err != nil {
 		t.Errorf("initial schema state = %+v, %v", st, err)
@@ -757,7 +757,7 @@ func testSchemaVersion(t *testing.T, s Store) {
 func testDropExtensionAndIndex(t *testing.T, s Store) {
 	for _, tenant := range []string{"", "b"} {
 		create(t, s, tenant, t0, "c1", "c2")
-		mustUpdate(t, s, tenant, func(tx profile.Tx) error {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
 			for _, id := range []string{"c1", "c2"} {
 				for _, ext := range []string{"orders", "Orders2", "ord", "notes"} {
 					if err := tx.PutRecords(ext, id, []schema.Record{{"id": ext}}); err != nil {
@@ -773,7 +773,7 @@ func testDropExtensionAndIndex(t *testing.T, s Store) {
 			return nil
 		})
 	}
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, err := range []error{
 			tx.DropExtension("ORDERS"), tx.DropIndex("Phone"),
 			tx.DropExtension("never-made"), tx.DropIndex("never-built"),
@@ -785,7 +785,7 @@ func testDropExtensionAndIndex(t *testing.T, s Store) {
 		return nil
 	})
 	for _, tenant := range []string{"", "b"} {
-		mustView(t, s, tenant, func(tx profile.Tx) error {
+		MustView(t, s, tenant, func(tx profile.Tx) error {
 			for _, id := range []string{"c1", "c2"} {
 				for _, ext := range []string{"orders", "orders2", "ORD", "notes"} {
 					want := 1
@@ -801,7 +801,7 @@ func testDropExtensionAndIndex(t *testing.T, s Store) {
 					if key == "PHONE" && tenant == "" {
 						want = []string{}
 					}
-					if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex(key, []string{"v-" + id}, fn) }); !slices.Equal(ids, want) {
+					if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex(key, []string{"v-" + id}, fn) }); !slices.Equal(ids, want) {
 						t.Errorf("tenant %q: ScanIndex(%s, v-%s) = %q, want %q", tenant, key, id, ids, want)
 					}
 				}

@@ -20,7 +20,7 @@ func testScanIndex(t *testing.T, s Store) {
 		{[]string{"a", "b"}, "p4"},
 		{[]string{"gone", "x"}, "p6"},
 	}
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for _, e := range entries {
 			if err := tx.AddIndexEntry("Phone", e.values, e.id, false); err != nil {
 				return err
@@ -28,7 +28,7 @@ func testScanIndex(t *testing.T, s Store) {
 		}
 		return tx.RemoveIndexEntry("PHONE", []string{"gone", "x"}, "p6")
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		for _, c := range []struct {
 			prefix []string
 			want   []string
@@ -42,7 +42,7 @@ func testScanIndex(t *testing.T, s Store) {
 			{[]string{"a", "bc", "z"}, []string{}},
 			{[]string{"gone"}, []string{}},
 		} {
-			got := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", c.prefix, fn) })
+			got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", c.prefix, fn) })
 			if !slices.Equal(got, c.want) {
 				t.Errorf("ScanIndex(%q) = %q, want %q", c.prefix, got, c.want)
 			}
@@ -51,7 +51,7 @@ func testScanIndex(t *testing.T, s Store) {
 		if err := tx.ScanIndex("phone", nil, func(string) bool { n++; return false }); err != nil || n != 1 {
 			t.Errorf("scan stopped after %d, %v", n, err)
 		}
-		if got := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("nokey", nil, fn) }); len(got) != 0 {
+		if got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("nokey", nil, fn) }); len(got) != 0 {
 			t.Errorf("missing index scanned %q", got)
 		}
 		return nil
@@ -59,7 +59,7 @@ func testScanIndex(t *testing.T, s Store) {
 }
 
 func testScanIndexRange(t *testing.T, s Store) {
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for i := 1; i <= 5; i++ {
 			if err := tx.AddIndexEntry("dob", []string{"x", fmt.Sprintf("2020-01-0%d", i)}, fmt.Sprintf("d%d", i), false); err != nil {
 				return err
@@ -70,7 +70,7 @@ func testScanIndexRange(t *testing.T, s Store) {
 		}
 		return tx.AddIndexEntry("dob", []string{"y", "2020-01-03"}, "y3", false)
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		for _, c := range []struct {
 			prefix   []string
 			from, to string
@@ -88,7 +88,7 @@ func testScanIndexRange(t *testing.T, s Store) {
 			{nil, "y", "y", []string{"y3"}},
 			{nil, "", "x", []string{"d1", "d2", "d3", "d3x", "d4", "d5"}},
 		} {
-			got := scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("DOB", c.prefix, c.from, c.to, fn) })
+			got := Scan(t, func(fn func(string) bool) error { return tx.ScanIndexRange("DOB", c.prefix, c.from, c.to, fn) })
 			if !slices.Equal(got, c.want) {
 				t.Errorf("ScanIndexRange(%q, %q, %q) = %q, want %q", c.prefix, c.from, c.to, got, c.want)
 			}

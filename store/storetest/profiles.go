@@ -18,7 +18,7 @@ func testProfileLifecycle(t *testing.T, s Store) {
 		"name": "Ann", "vip": true, "score": json.Number("12.50"), "phones": []any{"+331", "+332"},
 	}}
 	orders := []schema.Record{{"id": "o1", "amount": json.Number("3")}}
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		num, err := tx.NextNum()
 		if err != nil {
 			return err
@@ -33,7 +33,7 @@ func testProfileLifecycle(t *testing.T, s Store) {
 		return tx.PutRecords("notes", "c1", []schema.Record{{"text": "hi"}})
 	})
 
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		got, err := tx.Profile("c1")
 		if err != nil {
 			return err
@@ -58,7 +58,7 @@ func testProfileLifecycle(t *testing.T, s Store) {
 	oldNum := p.Num
 	r := *p
 	r.Num, r.Created, r.Rev = 99, t0.Add(time.Hour), 4
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		// A replace reads the profile first (see the package comment).
 		if _, err := tx.Profile("c1"); err != nil {
 			return err
@@ -68,17 +68,17 @@ func testProfileLifecycle(t *testing.T, s Store) {
 		}
 		return tx.PutRecords("orders", "c1", nil)
 	})
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if id, _ := tx.IDByNum(oldNum); id != "" {
 			t.Errorf("old num still maps to %q", id)
 		}
 		if id, _ := tx.IDByNum(99); id != "c1" {
 			t.Errorf("new num maps to %q", id)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c1"}) {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c1"}) {
 			t.Errorf("created entries = %q", ids)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(t0, t0, fn) }); len(ids) != 0 {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(t0, t0, fn) }); len(ids) != 0 {
 			t.Errorf("old created entry left: %q", ids)
 		}
 		if recs, _ := tx.Records("orders", "c1"); recs != nil {
@@ -88,15 +88,15 @@ func testProfileLifecycle(t *testing.T, s Store) {
 	})
 
 	// Delete takes the profile, its num and created entries and records.
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.DeleteProfile(&r) })
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.DeleteProfile(&r) })
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if got, _ := tx.Profile("c1"); got != nil {
 			t.Errorf("deleted profile read: %+v", got)
 		}
 		if id, _ := tx.IDByNum(99); id != "" {
 			t.Errorf("deleted num maps to %q", id)
 		}
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); len(ids) != 0 {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); len(ids) != 0 {
 			t.Errorf("created entries left: %q", ids)
 		}
 		if recs, _ := tx.Records("notes", "c1"); recs != nil {
@@ -108,8 +108,8 @@ func testProfileLifecycle(t *testing.T, s Store) {
 
 func testScanCreated(t *testing.T, s Store) {
 	t1, t2 := t0.Add(time.Nanosecond), t0.Add(time.Hour)
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
-		for _, p := range []*profile.Profile{newProfile("late", 1, t2), newProfile("b", 2, t1), newProfile("a", 3, t1), newProfile("first", 4, t0), newProfile("y1960", 5, time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC))} {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		for _, p := range []*profile.Profile{NewProfile("late", 1, t2), NewProfile("b", 2, t1), NewProfile("a", 3, t1), NewProfile("first", 4, t0), NewProfile("y1960", 5, time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC))} {
 			if err := tx.PutProfile(p); err != nil {
 				return err
 			}
@@ -117,7 +117,7 @@ func testScanCreated(t *testing.T, s Store) {
 		return nil
 	})
 	var zero time.Time
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		for _, c := range []struct {
 			from, to time.Time
 			want     []string
@@ -128,7 +128,7 @@ func testScanCreated(t *testing.T, s Store) {
 			{t0, t1, []string{"first", "a", "b"}},
 			{t2.Add(time.Nanosecond), zero, []string{}},
 		} {
-			got := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(c.from, c.to, fn) })
+			got := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(c.from, c.to, fn) })
 			if !slices.Equal(got, c.want) {
 				t.Errorf("ScanCreated(%v, %v) = %q, want %q", c.from, c.to, got, c.want)
 			}
@@ -138,7 +138,7 @@ func testScanCreated(t *testing.T, s Store) {
 }
 
 func testScanCreatedBoundsOutsideNanosecondRange(t *testing.T, s Store) {
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		return tx.PutProfile(&profile.Profile{ID: "a", Num: 1, Created: t0, Updated: t0, Rev: 1})
 	})
 	far := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -148,7 +148,7 @@ func testScanCreatedBoundsOutsideNanosecondRange(t *testing.T, s Store) {
 		want     int
 	}{{far, time.Time{}, 0}, {early, far, 1}, {time.Time{}, early, 0}} {
 		var got int
-		mustView(t, s, "", func(tx profile.Tx) error {
+		MustView(t, s, "", func(tx profile.Tx) error {
 			return tx.ScanCreated(tc.from, tc.to, func(string) bool { got++; return true })
 		})
 		if got != tc.want {
@@ -158,16 +158,16 @@ func testScanCreatedBoundsOutsideNanosecondRange(t *testing.T, s Store) {
 }
 
 func testForEachProfileWhileWriting(t *testing.T, s Store) {
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		for i := range 300 {
-			if err := tx.PutProfile(newProfile(fmt.Sprintf("c%03d", i), uint64(i+1), t0)); err != nil {
+			if err := tx.PutProfile(NewProfile(fmt.Sprintf("c%03d", i), uint64(i+1), t0)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	visits := map[string]int{}
-	mustUpdate(t, s, "", func(tx profile.Tx) error {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
 		clear(visits) // fn may run again
 		return tx.ForEachProfile(func(p *profile.Profile) error {
 			visits[p.ID]++
@@ -191,7 +191,7 @@ func testForEachProfileWhileWriting(t *testing.T, s Store) {
 	if err != nil || n != 270 {
 		t.Errorf("ProfileCount = %d, %v; want 270", n, err)
 	}
-	mustView(t, s, "", func(tx profile.Tx) error {
+	MustView(t, s, "", func(tx profile.Tx) error {
 		if p, _ := tx.Profile("c001"); p == nil || p.Rev != 2 {
 			t.Errorf("c001 = %+v", p)
 		}
@@ -201,7 +201,7 @@ func testForEachProfileWhileWriting(t *testing.T, s Store) {
 
 func testProfileCount(t *testing.T, s Store) {
 	put := func(tenant, id string, num uint64) {
-		mustUpdate(t, s, tenant, func(tx profile.Tx) error {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
 			if _, err := tx.Profile(id); err != nil { // a replace reads first
 				return err
 			}
@@ -212,11 +212,11 @@ func testProfileCount(t *testing.T, s Store) {
 	put("", "b", 2)
 	put("", "a", 1) // a replace is not a new profile
 	put("t1", "a", 3)
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.DeleteProfile(&profile.Profile{ID: "b"}) })
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.DeleteProfile(&profile.Profile{ID: "b"}) })
 	if n, err := s.ProfileCount(); err != nil || n != 2 {
 		t.Errorf("ProfileCount after deleting b = %d, %v; want 2", n, err)
 	}
-	mustUpdate(t, s, "", func(tx profile.Tx) error { return tx.DeleteProfile(&profile.Profile{ID: "gone"}) })
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.DeleteProfile(&profile.Profile{ID: "gone"}) })
 	if n, err := s.ProfileCount(); err != nil || n != 2 {
 		t.Fatalf("ProfileCount = %d, %v; want 2 (deleting an absent profile changes nothing)", n, err)
 	}
@@ -229,10 +229,10 @@ func testPingAndCount(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	for ti, tenant := range []string{"", "a", "b"} {
-		mustUpdate(t, s, tenant, func(tx profile.Tx) error {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
 			for i := range 400 {
 				id := fmt.Sprintf("c%d", i)
-				if err := tx.PutProfile(newProfile(id, uint64(ti*400+i+1), t0)); err != nil {
+				if err := tx.PutProfile(NewProfile(id, uint64(ti*400+i+1), t0)); err != nil {
 					return err
 				}
 				if err := tx.AddIndexEntry("email", []string{id + "@x"}, id, false); err != nil {
@@ -245,8 +245,8 @@ func testPingAndCount(t *testing.T, s Store) {
 	if n, err := s.ProfileCount(); n != 1200 || err != nil {
 		t.Errorf("ProfileCount = %d, %v", n, err)
 	}
-	mustView(t, s, "a", func(tx profile.Tx) error {
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"c7@x"}, fn) }); !slices.Equal(ids, []string{"c7"}) {
+	MustView(t, s, "a", func(tx profile.Tx) error {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"c7@x"}, fn) }); !slices.Equal(ids, []string{"c7"}) {
 			t.Errorf("identify found %q", ids)
 		}
 		return nil

@@ -13,12 +13,12 @@ import (
 
 func testTenantIsolation(t *testing.T, s Store) {
 	var num uint64
-	mustUpdate(t, s, "a", func(tx profile.Tx) error {
+	MustUpdate(t, s, "a", func(tx profile.Tx) error {
 		var err error
 		if num, err = tx.NextNum(); err != nil {
 			return err
 		}
-		if err := tx.PutProfile(newProfile("c1", num, t0)); err != nil {
+		if err := tx.PutProfile(NewProfile("c1", num, t0)); err != nil {
 			return err
 		}
 		if err := tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}}); err != nil {
@@ -27,7 +27,7 @@ func testTenantIsolation(t *testing.T, s Store) {
 		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1", false)
 	})
 	for _, tenant := range []string{"b", ""} {
-		mustView(t, s, tenant, func(tx profile.Tx) error {
+		MustView(t, s, tenant, func(tx profile.Tx) error {
 			if p, _ := tx.Profile("c1"); p != nil {
 				t.Errorf("tenant %q reads a's profile", tenant)
 			}
@@ -37,10 +37,10 @@ func testTenantIsolation(t *testing.T, s Store) {
 			if recs, _ := tx.Records("orders", "c1"); recs != nil {
 				t.Errorf("tenant %q reads a's records", tenant)
 			}
-			if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", nil, fn) }); len(ids) != 0 {
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", nil, fn) }); len(ids) != 0 {
 				t.Errorf("tenant %q scans a's index: %q", tenant, ids)
 			}
-			if ids := scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); len(ids) != 0 {
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); len(ids) != 0 {
 				t.Errorf("tenant %q scans a's creations: %q", tenant, ids)
 			}
 			return tx.ForEachProfile(func(p *profile.Profile) error {
@@ -49,15 +49,15 @@ func testTenantIsolation(t *testing.T, s Store) {
 			})
 		})
 	}
-	mustUpdate(t, s, "b", func(tx profile.Tx) error {
+	MustUpdate(t, s, "b", func(tx profile.Tx) error {
 		n, err := tx.NextNum()
 		if err == nil && n <= num {
 			t.Errorf("tenant b got num %d after a's %d", n, num)
 		}
 		return err
 	})
-	mustView(t, s, "a", func(tx profile.Tx) error {
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"ann@x"}, fn) }); !slices.Equal(ids, []string{"c1"}) {
+	MustView(t, s, "a", func(tx profile.Tx) error {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"ann@x"}, fn) }); !slices.Equal(ids, []string{"c1"}) {
 			t.Errorf("tenant a scans %q", ids)
 		}
 		return nil
@@ -66,10 +66,10 @@ func testTenantIsolation(t *testing.T, s Store) {
 
 func testUpdateSchema(t *testing.T, s Store) {
 	for i, tenant := range []string{"a", ""} {
-		mustUpdate(t, s, tenant, func(tx profile.Tx) error {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
 			// The profile makes the tenant one that has data on every
 			// engine (see testTenants).
-			if err := tx.PutProfile(newProfile("c1", uint64(i+1), t0)); err != nil {
+			if err := tx.PutProfile(NewProfile("c1", uint64(i+1), t0)); err != nil {
 				return err
 			}
 			if err := tx.AddIndexEntry("phone", []string{"1"}, "c1", false); err != nil {
@@ -103,8 +103,8 @@ func testUpdateSchema(t *testing.T, s Store) {
 	if o, _ := schemaOverlay(s); !bytes.Equal(o, overlay) {
 		t.Errorf("overlay = %q", o)
 	}
-	mustView(t, s, "a", func(tx profile.Tx) error {
-		if ids := scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", nil, fn) }); len(ids) != 0 {
+	MustView(t, s, "a", func(tx profile.Tx) error {
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", nil, fn) }); len(ids) != 0 {
 			t.Errorf("dropped index scans %q", ids)
 		}
 		if recs, _ := tx.Records("orders", "c1"); recs != nil {

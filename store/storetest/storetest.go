@@ -96,27 +96,30 @@ var tests = []struct {
 // t0 has nanoseconds, so that a store that rounds times is caught.
 var t0 = time.Date(2026, 1, 2, 15, 4, 5, 123456789, time.UTC)
 
-func mustUpdate(tb testing.TB, s Store, tenant string, fn func(profile.Tx) error) {
+// MustUpdate runs fn in an update of s, failing the test on error.
+func MustUpdate(tb testing.TB, s Store, tenant string, fn func(profile.Tx) error) {
 	tb.Helper()
 	if err := s.Update(context.Background(), tenant, fn); err != nil {
 		tb.Fatal(err)
 	}
 }
 
-func mustView(tb testing.TB, s Store, tenant string, fn func(profile.Tx) error) {
+// MustView runs fn in a view of s, failing the test on error.
+func MustView(tb testing.TB, s Store, tenant string, fn func(profile.Tx) error) {
 	tb.Helper()
 	if err := s.View(context.Background(), tenant, fn); err != nil {
 		tb.Fatal(err)
 	}
 }
 
-func newProfile(id string, num uint64, created time.Time) *profile.Profile {
+// NewProfile is a profile with one attribute, created at created.
+func NewProfile(id string, num uint64, created time.Time) *profile.Profile {
 	return &profile.Profile{ID: id, Num: num, Created: created, Updated: created, Rev: 1,
 		Attributes: map[string]any{"name": id}}
 }
 
-// scan collects the ids a scan reports.
-func scan(tb testing.TB, run func(fn func(id string) bool) error) []string {
+// Scan collects the ids a scan reports.
+func Scan(tb testing.TB, run func(fn func(id string) bool) error) []string {
 	tb.Helper()
 	ids := []string{}
 	if err := run(func(id string) bool { ids = append(ids, id); return true }); err != nil {

@@ -48,8 +48,10 @@ type Header struct {
 
 // Source is a store read whole.
 type Source interface {
-	// ExportHeader returns the schema state and numeric id sequence.
-	ExportHeader(ctx context.Context) (Header, error)
+	// SchemaState returns the stored schema (as profile.Store does).
+	SchemaState(ctx context.Context) (profile.SchemaState, error)
+	// NextNumber is the next numeric id the store would hand out.
+	NextNumber(ctx context.Context) (uint64, error)
 	// Export calls fn for every item, from one consistent view.
 	Export(ctx context.Context, fn func(Item) error) error
 }
@@ -63,6 +65,16 @@ type Target interface {
 	// ImportHeader stores the schema state and moves the numeric id
 	// sequence to at least h.NextNum; it runs last.
 	ImportHeader(ctx context.Context, h Header) error
+}
+
+// ReadHeader reads what src holds besides items.
+func ReadHeader(ctx context.Context, src Source) (Header, error) {
+	st, err := src.SchemaState(ctx)
+	if err != nil {
+		return Header{}, err
+	}
+	next, err := src.NextNumber(ctx)
+	return Header{Schema: st, NextNum: next}, err
 }
 
 // Counts are what a copy moved, per tenant for profiles.
@@ -112,7 +124,7 @@ func Copy(ctx context.Context, src Source, dst Target, progress func(Counts)) (C
 	if !empty {
 		return counts, ErrTargetNotEmpty
 	}
-	header, err := src.ExportHeader(ctx)
+	header, err := ReadHeader(ctx, src)
 	if err != nil {
 		return counts, err
 	}
