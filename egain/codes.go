@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 )
 
 // Symbolic error codes used in errs.Error.Code by this package. Clients see
@@ -23,7 +24,7 @@ const (
 	CodeUnknownElement         = "UNKNOWN_ELEMENT"
 	CodeDuplicateEmail         = "DUPLICATE_EMAIL"
 	CodeUnknownContactID       = "UNKNOWN_CONTACT_ID"
-	CodeInvalidTenant          = "INVALID_TENANT"
+	CodeInvalidTenant          = httpin.CodeInvalidTenant
 	CodeInvalidSession         = "INVALID_SESSION"
 	CodeTooManySessions        = "TOO_MANY_SESSIONS"
 	CodeBadCredentials         = "BAD_CREDENTIALS"
@@ -31,7 +32,7 @@ const (
 	CodeNotFound               = "NOT_FOUND"
 	CodeUnsupportedLanguage    = "UNSUPPORTED_LANGUAGE"
 	CodeNotAcceptable          = "NOT_ACCEPTABLE"
-	CodeBodyTooLarge           = "BODY_TOO_LARGE"
+	CodeBodyTooLarge           = httpin.CodeBodyTooLarge
 	CodeUnsupportedMediaType   = "UNSUPPORTED_MEDIA_TYPE"
 	CodeThrottled              = "THROTTLED"
 	CodeInternal               = "INTERNAL"

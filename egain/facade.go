@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -25,6 +24,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
@@ -33,7 +33,7 @@ import (
 // Header names of the facade.
 const (
 	SessionHeader = "X-egain-session"
-	TenantHeader  = "X-Genesys-TenantId" // the same tenant header as the Genesys API
+	TenantHeader  = httpin.TenantHeader // the same tenant header as the Genesys API
 )
 
 // Route prefixes: the documented one and the /system context root every
@@ -45,8 +45,8 @@ type Facade struct {
 	profiles  *profile.Service
 	sessions  *sessions
 	throttle  *throttle
-	users     map[string]*user // by lower-cased name
-	dummyHash []byte           // compared for unknown users so timing reveals nothing
+	users     map[string]*user  // by lower-cased name
+	passwords *httpin.Passwords // unknown users cost what known ones do
 	cfg       config.EGain
 	mapper    mapper
 	validate  Options
@@ -116,11 +116,11 @@ func NewFacade(profiles *profile.Service, sessionStore session.Store, failures s
 			departments: append([]string{u.HomeDepartment}, u.ForeignDepartments...),
 		}
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("no user has this password"), cost)
+	passwords, err := httpin.NewPasswords(cost)
 	if err != nil {
 		return nil, fmt.Errorf("egain: %w", err)
 	}
-	f.dummyHash = dummy
+	f.passwords = passwords
 	if f.sessions, err = newSessions(sessionStore, cfg.SessionIdleTimeout, cfg.MaxSessionsPerUser); err != nil {
 		return nil, fmt.Errorf("egain: deleting expired sessions: %w", err)
 	}
@@ -236,26 +236,11 @@ func (f *Facade) authenticate(c echo.Context, permission string) (*request, erro
 	if !u.can(permission) {
 		return nil, errs.E(errs.KindForbidden, CodeForbidden, "user %q lacks the %s permission", u.name, permission)
 	}
-	tenant, err := tenantOf(c.Request())
+	tenant, err := httpin.Tenant(c.Request().Header)
 	if err != nil {
 		return nil, err
 	}
 	return &request{format: format, user: u, session: id, tenant: tenant}, nil
-}
-
-var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// tenantOf reads the tenant header exactly as the Genesys API does: absent
-// is the default tenant "".
-func tenantOf(r *http.Request) (string, error) {
-	if len(r.Header.Values(TenantHeader)) > 1 {
-		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s is given more than once", TenantHeader)
-	}
-	t := r.Header.Get(TenantHeader)
-	if t != "" && !tenantPattern.MatchString(t) {
-		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s must be 1 to 64 letters, digits, '_' or '-'", TenantHeader)
-	}
-	return t, nil
 }
 
 // mayAccess applies departmentalization: with it off every customer is
@@ -271,13 +256,11 @@ func departmentDenied(c *Customer) *errs.Error {
 // requestBody reads the request body, turning the server's body limit into
 // 413 rather than a malformed body.
 func requestBody(c echo.Context) (io.Reader, error) {
-	data, err := io.ReadAll(c.Request().Body)
+	data, err := httpin.ReadBody(c.Request())
+	if errs.Is(err, errs.KindTooLarge) {
+		return nil, err
+	}
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		var he *echo.HTTPError
-		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
-			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is too large")
-		}
 		return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body could not be read", Err: err}
 	}
 	return bytes.NewReader(data), nil

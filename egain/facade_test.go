@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/config"
-	"github.com/contactcenter/profiled/errs"
 )
 
 // subset reports the first element of sent missing or different in got:
@@ -633,15 +631,5 @@ func TestSharedPhoneNumber(t *testing.T) {
 	}
 	if len(profile.Phone) != 1 {
 		t.Errorf("Genesys Phone records %+v, want the number once", profile.Phone)
-	}
-}
-
-func TestTenantHeaderGivenTwice(t *testing.T) {
-	t.Parallel()
-	r := httptest.NewRequest(http.MethodGet, "/ws/v12/interaction/customer/1", nil)
-	r.Header.Add(TenantHeader, "7")
-	r.Header.Add(TenantHeader, "8")
-	if _, err := tenantOf(r); errs.KindOf(err) != errs.KindInvalid {
-		t.Fatalf("two tenant headers: %v, want an invalid-request error", err)
 	}
 }

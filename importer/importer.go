@@ -14,16 +14,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
-	"unicode/utf8"
 
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/profile/api"
 )
 
 // DefaultBatch is the batch size when Options leave it zero: large enough
@@ -61,7 +57,7 @@ var _ Creator = (*profile.Service)(nil)
 // error is a *LineError naming the line (numbered from 1), and Result counts
 // what was committed before the failing batch.
 func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result, error) {
-	if err := checkTenant(opts.Tenant); err != nil {
+	if err := httpin.CheckTenant(opts.Tenant); err != nil {
 		return Result{}, err
 	}
 	batchSize := opts.Batch
@@ -145,38 +141,13 @@ func createBatch(ctx context.Context, svc Creator, tenant string, bodies []map[s
 	return nil
 }
 
-// decodeLine reads one line as the API reads a request body: valid UTF-8,
-// exactly one JSON object, numbers kept as json.Number.
+// decodeLine reads one line as the API reads a request body.
 func decodeLine(data []byte) (map[string]any, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON object")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("not a JSON object")
+	obj, err := httpin.DecodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("the line %w", err)
 	}
 	return obj, nil
-}
-
-// checkTenant applies the API's tenant rule (api.Tenant), so an import
-// cannot create a tenant the HTTP API could never address.
-func checkTenant(tenant string) error {
-	if tenant == "" {
-		return nil
-	}
-	h := http.Header{}
-	h.Set(api.TenantHeader, tenant)
-	_, err := api.Tenant(&http.Request{Header: h})
-	return err
 }
 
 // LineError is an import problem: which line of the input (numbered from

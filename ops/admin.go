@@ -6,8 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/labstack/echo/v4"
 )
 
@@ -32,7 +32,7 @@ func AdminGuard(token string) echo.MiddlewareFunc {
 				}
 				return next(c)
 			}
-			got := sha256.Sum256([]byte(bearer(c.Request().Header.Get(echo.HeaderAuthorization))))
+			got := sha256.Sum256([]byte(httpin.Bearer(c.Request().Header)))
 			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 				return adminError(c, http.StatusUnauthorized, "UNAUTHORIZED", "a valid admin bearer token is required")
@@ -40,15 +40,6 @@ func AdminGuard(token string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
-}
-
-// bearer returns the credentials of a Bearer Authorization header, or "".
-func bearer(header string) string {
-	scheme, cred, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(cred)
 }
 
 func loopback(remoteAddr string) bool {

@@ -5,13 +5,13 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 )
 
 // access is what a route needs from the caller's role.
@@ -42,7 +42,7 @@ type authenticator struct {
 	enabled   bool
 	keys      []apiKey
 	users     map[string]config.GenesysUser
-	dummyHash []byte
+	passwords *httpin.Passwords
 }
 
 type apiKey struct {
@@ -52,9 +52,7 @@ type apiKey struct {
 
 func newAuthenticator(cfg config.GenesysAuth) *authenticator {
 	a := &authenticator{enabled: cfg.Enabled, users: map[string]config.GenesysUser{}}
-	// An unknown user name is checked against a dummy hash of the same cost
-	// as the configured users', so a response time does not tell which
-	// names exist.
+	// Unknown user names cost what known ones do (httpin.Passwords).
 	cost := bcrypt.DefaultCost
 	if !cfg.Enabled {
 		cost = bcrypt.MinCost // never compared
@@ -63,7 +61,7 @@ func newAuthenticator(cfg config.GenesysAuth) *authenticator {
 			cost = c
 		}
 	}
-	a.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), cost)
+	a.passwords, _ = httpin.NewPasswords(cost) // cost comes from a valid hash or is a constant
 	for _, k := range cfg.APIKeys {
 		var d [sha256.Size]byte
 		if raw, err := hex.DecodeString(k.KeySHA256); err == nil && len(raw) == sha256.Size {
@@ -94,11 +92,11 @@ func (a *authenticator) role(r *http.Request) string {
 		return ""
 	}
 	u, known := a.users[name]
-	hash := a.dummyHash
+	var hash []byte
 	if known {
 		hash = []byte(u.PasswordHash)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+	if !a.passwords.Match(hash, password) {
 		return ""
 	}
 	return u.Role
@@ -109,11 +107,7 @@ func apiKeyOf(r *http.Request) string {
 	if k := r.Header.Get("X-API-Key"); k != "" {
 		return k
 	}
-	scheme, cred, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	if ok && strings.EqualFold(scheme, "Bearer") {
-		return strings.TrimSpace(cred)
-	}
-	return ""
+	return httpin.Bearer(r.Header)
 }
 
 // require is route middleware admitting callers whose role allows need.

@@ -28,19 +28,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -84,58 +82,32 @@ const (
 	CodeMalformedJSON = "MALFORMED_JSON"
 	CodeInvalidUTF8   = "INVALID_UTF8"
 	CodeBadParameter  = "BAD_PARAMETER"
-	CodeInvalidTenant = "INVALID_TENANT"
-	CodeBodyTooLarge  = "BODY_TOO_LARGE"
+	CodeInvalidTenant = httpin.CodeInvalidTenant
+	CodeBodyTooLarge  = httpin.CodeBodyTooLarge
 )
 
 // TenantHeader isolates tenants (spec §8).
-const TenantHeader = "X-Genesys-TenantId"
-
-var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+const TenantHeader = httpin.TenantHeader
 
 // Tenant reads and checks the tenant header; "" is the default tenant.
-func Tenant(r *http.Request) (string, error) {
-	values := r.Header.Values(TenantHeader)
-	if len(values) > 1 {
-		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s is given more than once", TenantHeader)
-	}
-	t := r.Header.Get(TenantHeader)
-	if t == "" {
-		return "", nil
-	}
-	if !tenantPattern.MatchString(t) {
-		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s must be 1 to 64 letters, digits, '_' or '-'", TenantHeader)
-	}
-	return t, nil
-}
+func Tenant(r *http.Request) (string, error) { return httpin.Tenant(r.Header) }
 
 // readObject reads the request body as one JSON object. Numbers stay
 // json.Number so integers are never rounded through float64.
 func readObject(c echo.Context) (map[string]any, error) {
-	data, err := io.ReadAll(c.Request().Body)
+	data, err := httpin.ReadBody(c.Request())
+	if errs.Is(err, errs.KindTooLarge) {
+		return nil, err
+	}
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		var he *echo.HTTPError
-		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
-			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than the configured limit")
-		}
 		return nil, errs.Invalid(CodeMalformedJSON, "", "cannot read the request body")
 	}
-	if !utf8.Valid(data) {
-		return nil, errs.Invalid(CodeInvalidUTF8, "", "request body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, errs.Invalid(CodeMalformedJSON, "", "request body is not valid JSON: %s", jsonProblem(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errs.Invalid(CodeMalformedJSON, "", "request body has data after the JSON object")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, errs.Invalid(CodeMalformedJSON, "", "request body must be a JSON object")
+	obj, err := httpin.DecodeObject(data)
+	switch {
+	case errors.Is(err, httpin.ErrNotUTF8):
+		return nil, errs.Invalid(CodeInvalidUTF8, "", "request body %v", err)
+	case err != nil:
+		return nil, errs.Invalid(CodeMalformedJSON, "", "request body %v", err)
 	}
 	return obj, nil
 }
@@ -148,13 +120,6 @@ func tenantAndBody(c echo.Context) (string, map[string]any, error) {
 	}
 	body, err := readObject(c)
 	return tenant, body, err
-}
-
-func jsonProblem(err error) string {
-	if err == io.EOF {
-		return "the body is empty"
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 func (h *Handler) create(c echo.Context) error {
@@ -292,7 +257,7 @@ func decodeStrict(c echo.Context, v any, code string) error {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return errs.Invalid(code, "", "request body: %s", jsonProblem(err))
+		return errs.Invalid(code, "", "request body: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
 }

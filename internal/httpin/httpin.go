@@ -1,0 +1,134 @@
+// Package httpin is the request plumbing both HTTP APIs (and the importer)
+// share, so that each rule is written once: the tenant header, the
+// size-limited body read with its 413, bearer credentials, and password
+// checks that take as long for an unknown user as for a known one.
+package httpin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+// Error codes both APIs answer with.
+const (
+	CodeInvalidTenant = "INVALID_TENANT"
+	CodeBodyTooLarge  = "BODY_TOO_LARGE"
+)
+
+// TenantHeader isolates tenants (Genesys spec §8); the eGain facade reads
+// the same header.
+const TenantHeader = "X-Genesys-TenantId"
+
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Tenant reads and checks the tenant header; absent is the default tenant "".
+func Tenant(h http.Header) (string, error) {
+	if len(h.Values(TenantHeader)) > 1 {
+		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s is given more than once", TenantHeader)
+	}
+	t := h.Get(TenantHeader)
+	return t, CheckTenant(t)
+}
+
+// CheckTenant applies the tenant rule to a name from elsewhere (an import),
+// so nothing creates a tenant the APIs could never address.
+func CheckTenant(t string) error {
+	if t != "" && !tenantPattern.MatchString(t) {
+		return errs.Invalid(CodeInvalidTenant, TenantHeader, "%s must be 1 to 64 letters, digits, '_' or '-'", TenantHeader)
+	}
+	return nil
+}
+
+// ReadBody reads the request body whole. A body over the server's limit
+// (http.MaxBytesReader, or Echo's body limit) is a KindTooLarge error (413);
+// any other failure is returned as it is, for the API to answer in its own
+// terms.
+func ReadBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		var he *echo.HTTPError
+		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
+			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than the configured limit")
+		}
+		return nil, err
+	}
+	return data, nil
+}
+
+// Bearer returns the credentials of an "Authorization: Bearer ..." header,
+// or "".
+func Bearer(h http.Header) string {
+	scheme, cred, ok := strings.Cut(h.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(cred)
+}
+
+// Passwords checks passwords against bcrypt hashes. An unknown user is
+// checked against a dummy hash of the same cost, so a response time does
+// not tell which user names exist.
+type Passwords struct{ dummy []byte }
+
+// NewPasswords makes the dummy hash at cost (that of the configured users).
+func NewPasswords(cost int) (*Passwords, error) {
+	dummy, err := bcrypt.GenerateFromPassword([]byte("no user has this password"), cost)
+	if err != nil {
+		return nil, err
+	}
+	return &Passwords{dummy: dummy}, nil
+}
+
+// Match reports whether password matches hash; a nil hash (unknown user)
+// never matches but costs the same.
+func (p *Passwords) Match(hash []byte, password string) bool {
+	known := hash != nil
+	if !known {
+		hash = p.dummy
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && known
+}
+
+// ErrNotUTF8 is DecodeObject's answer for bytes that are not UTF-8.
+var ErrNotUTF8 = errors.New("is not valid UTF-8")
+
+// DecodeObject reads data as exactly one JSON object, numbers kept as
+// json.Number so integers are never rounded through float64: a request
+// body, or a line of an import. Its errors complete a sentence whose subject
+// is the body or the line ("… is not valid JSON: …").
+func DecodeObject(data []byte) (map[string]any, error) {
+	if !utf8.Valid(data) {
+		return nil, ErrNotUTF8
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		problem := strings.TrimPrefix(err.Error(), "json: ")
+		if err == io.EOF {
+			problem = "it is empty"
+		}
+		return nil, fmt.Errorf("is not valid JSON: %s", problem)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("has data after the JSON object")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("must be a JSON object")
+	}
+	return obj, nil
+}

@@ -1,0 +1,106 @@
+package httpin
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/contactcenter/profiled/errs"
+)
+
+func TestTenant(t *testing.T) {
+	for _, c := range []struct {
+		values []string
+		want   string
+		ok     bool
+	}{
+		{nil, "", true},
+		{[]string{"acme_1-2"}, "acme_1-2", true},
+		{[]string{strings.Repeat("a", 64)}, strings.Repeat("a", 64), true},
+		{[]string{strings.Repeat("a", 65)}, "", false},
+		{[]string{"a b"}, "", false},
+		{[]string{"ä"}, "", false},
+		{[]string{"7", "8"}, "", false}, // given twice
+	} {
+		h := http.Header{}
+		for _, v := range c.values {
+			h.Add(TenantHeader, v)
+		}
+		got, err := Tenant(h)
+		if c.ok != (err == nil) || (c.ok && got != c.want) {
+			t.Errorf("Tenant(%q) = %q, %v", c.values, got, err)
+		}
+		if err != nil && (errs.KindOf(err) != errs.KindInvalid || errs.As(err).Code != CodeInvalidTenant) {
+			t.Errorf("Tenant(%q) error = %v, want invalid %s", c.values, err, CodeInvalidTenant)
+		}
+	}
+	if CheckTenant("") != nil || CheckTenant("ok") != nil || CheckTenant("not ok") == nil {
+		t.Error("CheckTenant does not apply the header's rule")
+	}
+}
+
+func TestReadBody_OverTheLimitIs413(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", 100)))
+	r.Body = http.MaxBytesReader(w, r.Body, 10)
+	if _, err := ReadBody(r); errs.KindOf(err) != errs.KindTooLarge || errs.As(err).Code != CodeBodyTooLarge {
+		t.Errorf("ReadBody over the limit = %v, want too large", err)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader("hello"))
+	if data, err := ReadBody(r); err != nil || string(data) != "hello" {
+		t.Errorf("ReadBody = %q, %v", data, err)
+	}
+}
+
+func TestBearer(t *testing.T) {
+	for header, want := range map[string]string{
+		"Bearer abc":   "abc",
+		"bearer  abc ": "abc",
+		"Basic abc":    "",
+		"Bearer":       "",
+		"":             "",
+	} {
+		h := http.Header{}
+		h.Set("Authorization", header)
+		if got := Bearer(h); got != want {
+			t.Errorf("Bearer(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestPasswords(t *testing.T) {
+	p, err := NewPasswords(bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte("right"), bcrypt.MinCost)
+	if !p.Match(hash, "right") || p.Match(hash, "wrong") {
+		t.Error("Match does not check the hash")
+	}
+	if p.Match(nil, "no user has this password") {
+		t.Error("an unknown user matched the dummy hash's password")
+	}
+}
+
+func TestDecodeObject(t *testing.T) {
+	obj, err := DecodeObject([]byte(`{"n":12345678901234567890,"s":"x"}`))
+	if err != nil || obj["n"].(json.Number).String() != "12345678901234567890" {
+		t.Fatalf("DecodeObject = %v, %v; want the number kept whole", obj, err)
+	}
+	for data, want := range map[string]string{
+		"":         "is not valid JSON: it is empty",
+		"{":        "is not valid JSON: unexpected EOF",
+		"{} {}":    "has data after the JSON object",
+		"[1]":      "must be a JSON object",
+		"\xff{}":   ErrNotUTF8.Error(),
+		`{"a":1}x`: "has data after the JSON object",
+	} {
+		if _, err := DecodeObject([]byte(data)); err == nil || err.Error() != want {
+			t.Errorf("DecodeObject(%q) = %v, want %q", data, err, want)
+		}
+	}
+}
