@@ -11,12 +11,14 @@ package egain
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -40,9 +42,23 @@ const (
 // emitted href uses (spec §1).
 var prefixes = []string{"/ws/v12", "/system/ws/v12"}
 
-// Facade serves the eGain customer API over the profile service.
+// Customers is what the facade needs of the profile domain
+// (*profile.Service): eGain customers are profiles found by numeric id,
+// identification keys and creation time.
+type Customers interface {
+	Schema() *schema.Compiled
+	Create(ctx context.Context, tenant string, body map[string]any, opts profile.CreateOptions) (*profile.Profile, error)
+	EditByNum(ctx context.Context, tenant string, num uint64, exts []string, edit func(p *profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error)
+	IDsByNum(ctx context.Context, tenant string, nums []uint64) ([]string, error)
+	GetMany(ctx context.Context, tenant string, ids []string, exts []string) ([]*profile.Profile, error)
+	Lookup(ctx context.Context, tenant, key string, values []string, limit int) ([]string, error)
+	LookupRange(ctx context.Context, tenant, key string, values []string, from, to string, limit int) ([]string, error)
+	CreatedBetween(ctx context.Context, tenant string, from, to time.Time, limit int) ([]string, error)
+}
+
+// Facade serves the eGain customer API over the profile domain.
 type Facade struct {
-	profiles  *profile.Service
+	profiles  Customers
 	sessions  *sessions
 	throttle  *throttle
 	users     map[string]*user  // by lower-cased name
@@ -75,7 +91,7 @@ func (u *user) inDepartment(name string) bool {
 // sessionStore only, so facades over one store (replicas) share them;
 // failures is where the login throttle counts failed logins (nil: this
 // process's memory, right when no other process shares sessionStore).
-func NewFacade(profiles *profile.Service, sessionStore session.Store, failures session.FailureLog, cfg config.EGain, log zerolog.Logger) (*Facade, error) {
+func NewFacade(profiles Customers, sessionStore session.Store, failures session.FailureLog, cfg config.EGain, log zerolog.Logger) (*Facade, error) {
 	if cfg.SessionIdleTimeout <= 0 || cfg.MaxSessionsPerUser <= 0 {
 		return nil, errors.New("egain: session_idle_timeout and max_sessions_per_user must be positive")
 	}

@@ -43,14 +43,34 @@ import (
 	"github.com/contactcenter/profiled/schema"
 )
 
+// Profiles is what the handlers need of the profile domain
+// (*profile.Service): the profile operations of spec §3–§4 and the schema
+// administration of §5.
+type Profiles interface {
+	Schema() *schema.Compiled
+	Create(ctx context.Context, tenant string, body map[string]any, opts profile.CreateOptions) (*profile.Profile, error)
+	Get(ctx context.Context, tenant, id string, exts []string) (*profile.Profile, error)
+	Identify(ctx context.Context, tenant string, q profile.IdentifyQuery) (*profile.Identification, error)
+	Replace(ctx context.Context, tenant, id string, body map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error)
+	Delete(ctx context.Context, tenant, id string) error
+	InsertRecords(ctx context.Context, tenant, id string, body map[string]any) (*profile.Profile, error)
+	UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error
+	DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error
+	Merge(ctx context.Context, tenant, destID, srcID string, opts profile.MergeOptions) (*profile.Profile, error)
+	CreateExtension(ctx context.Context, doc schema.ExtensionDoc) (*schema.Extension, error)
+	DeleteExtension(ctx context.Context, name string) error
+	CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.IdentificationKey, error)
+	DeleteKey(ctx context.Context, name string) error
+}
+
 // Handler serves the Genesys-style API.
 type Handler struct {
-	profiles *profile.Service
+	profiles Profiles
 	auth     *authenticator
 }
 
-// NewHandler returns the API over a profile service; auth says who may call it.
-func NewHandler(profiles *profile.Service, auth config.GenesysAuth) *Handler {
+// NewHandler returns the API over the profile domain; auth says who may call it.
+func NewHandler(profiles Profiles, auth config.GenesysAuth) *Handler {
 	return &Handler{profiles: profiles, auth: newAuthenticator(auth)}
 }
 

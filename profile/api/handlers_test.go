@@ -1,0 +1,163 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// fakeProfiles stands in for the profile domain: the embedded interface
+// panics on any call a test did not expect, and each test sets the one
+// function it needs. The handlers' own work — parameters, headers, status
+// codes, error bodies — is what these tests check; the domain has its own.
+type fakeProfiles struct {
+	Profiles
+	create  func(tenant string, body map[string]any) (*profile.Profile, error)
+	get     func(tenant, id string, exts []string) (*profile.Profile, error)
+	replace func(tenant, id string, opts profile.ReplaceOptions) (*profile.Profile, error)
+	delete  func(tenant, id string) error
+	merge   func(tenant, dest, src string, opts profile.MergeOptions) error
+}
+
+func (f *fakeProfiles) Schema() *schema.Compiled { return nil }
+
+func (f *fakeProfiles) Create(_ context.Context, tenant string, body map[string]any, _ profile.CreateOptions) (*profile.Profile, error) {
+	return f.create(tenant, body)
+}
+func (f *fakeProfiles) Get(_ context.Context, tenant, id string, exts []string) (*profile.Profile, error) {
+	return f.get(tenant, id, exts)
+}
+func (f *fakeProfiles) Replace(_ context.Context, tenant, id string, _ map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error) {
+	return f.replace(tenant, id, opts)
+}
+func (f *fakeProfiles) Delete(_ context.Context, tenant, id string) error { return f.delete(tenant, id) }
+func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts profile.MergeOptions) (*profile.Profile, error) {
+	return nil, f.merge(tenant, dest, src, opts)
+}
+
+// serveFake mounts the handlers over f, at / and under a base path.
+func serveFake(f *fakeProfiles) *echo.Echo {
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
+	h := NewHandler(f, config.GenesysAuth{})
+	h.Register(e.Group(""))
+	h.Register(e.Group("/genesys/1/cs"))
+	return e
+}
+
+func call(e *echo.Echo, method, path, body string, headers ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestHandler_CreateAnswers201WithLocationAndETag(t *testing.T) {
+	var gotTenant string
+	var gotBody map[string]any
+	e := serveFake(&fakeProfiles{create: func(tenant string, body map[string]any) (*profile.Profile, error) {
+		gotTenant, gotBody = tenant, body
+		return &profile.Profile{ID: "0000000001abcdef", Rev: 1}, nil
+	}})
+	rec := call(e, "POST", "/genesys/1/cs/profiles", `{"FirstName":"Ann","n":12345678901234567890}`, "X-Genesys-TenantId", "acme")
+	if rec.Code != http.StatusCreated || rec.Header().Get("Location") != "/genesys/1/cs/profiles/0000000001abcdef" || rec.Header().Get("ETag") != `"1"` {
+		t.Fatalf("create = %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if gotTenant != "acme" || gotBody["FirstName"] != "Ann" || gotBody["n"].(json.Number).String() != "12345678901234567890" {
+		t.Errorf("the domain got tenant %q and body %v", gotTenant, gotBody)
+	}
+}
+
+func TestHandler_BadInputNeverReachesTheDomain(t *testing.T) {
+	e := serveFake(&fakeProfiles{}) // any domain call panics
+	for _, c := range []struct {
+		name, method, path, body string
+		headers                  []string
+		status                   int
+		code                     string
+	}{
+		{"malformed JSON", "POST", "/profiles", `{"a":`, nil, 400, CodeMalformedJSON},
+		{"not an object", "POST", "/profiles", `[1]`, nil, 400, CodeMalformedJSON},
+		{"invalid UTF-8", "POST", "/profiles", "{\"a\":\"\xff\"}", nil, 400, CodeInvalidUTF8},
+		{"bad tenant", "GET", "/profiles/x", "", []string{"X-Genesys-TenantId", "a b"}, 400, CodeInvalidTenant},
+		{"bad If-Match", "PUT", "/profiles/x", `{}`, []string{"If-Match", `"abc"`}, 400, CodeBadParameter},
+		{"unknown merge field", "PUT", "/profiles/a/merge/b", `{"nope":true}`, nil, 400, CodeMalformedJSON},
+	} {
+		rec := call(e, c.method, c.path, c.body, c.headers...)
+		var body map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != c.status || body["code"] != c.code || body["exception"] == nil {
+			t.Errorf("%s: %d %s, want %d with code %s", c.name, rec.Code, rec.Body, c.status, c.code)
+		}
+	}
+}
+
+func TestHandler_DomainErrorsMapToStatuses(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		status int
+	}{
+		{errs.NotFound(profile.CodeProfileNotFound, "customer %q not found", "x"), 404},
+		{errs.Conflict(profile.CodeUniqueKeyViolation, "taken"), 409},
+		{errs.E(errs.KindPreconditionFailed, profile.CodeRevisionMismatch, "changed"), 412},
+		{errs.E(errs.KindUnavailable, profile.CodeStoreUnavailable, "down"), 503},
+		{context.DeadlineExceeded, 500},
+	} {
+		e := serveFake(&fakeProfiles{delete: func(string, string) error { return c.err }})
+		rec := call(e, "DELETE", "/profiles/x", "")
+		if rec.Code != c.status {
+			t.Errorf("domain error %v answered %d, want %d", c.err, rec.Code, c.status)
+		}
+		if c.status == 500 && strings.Contains(rec.Body.String(), "deadline") {
+			t.Errorf("an internal error leaks its text: %s", rec.Body)
+		}
+	}
+}
+
+func TestHandler_IfMatchAndETag(t *testing.T) {
+	var got profile.ReplaceOptions
+	e := serveFake(&fakeProfiles{replace: func(_, id string, opts profile.ReplaceOptions) (*profile.Profile, error) {
+		got = opts
+		return &profile.Profile{ID: id, Rev: 8}, nil
+	}})
+	for _, c := range []struct {
+		ifMatch string
+		want    uint64
+	}{{`"7"`, 7}, {"7", 7}, {"*", 0}, {"", 0}, {`W/"7"`, neverMatches}} {
+		rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, "If-Match", c.ifMatch)
+		if rec.Code != http.StatusOK || got.IfMatch != c.want || rec.Header().Get("ETag") != `"8"` {
+			t.Errorf("If-Match %q: %d, domain got IfMatch %d (want %d), ETag %q", c.ifMatch, rec.Code, got.IfMatch, c.want, rec.Header().Get("ETag"))
+		}
+	}
+}
+
+func TestHandler_MergeBodyFlags(t *testing.T) {
+	var got profile.MergeOptions
+	var dest, src string
+	e := serveFake(&fakeProfiles{merge: func(_, d, s string, opts profile.MergeOptions) error {
+		dest, src, got = d, s, opts
+		return nil
+	}})
+	for body, want := range map[string]bool{``: false, `{"force_merge":true}`: true, `{"keep_uniq_from_src":true}`: true, `{"force_merge":false}`: false} {
+		rec := call(e, "PUT", "/profiles/a/merge/b", body)
+		if rec.Code != http.StatusNoContent || dest != "a" || src != "b" || got.PreferSource != want {
+			t.Errorf("merge body %q: %d, domain got %s<-%s %+v", body, rec.Code, dest, src, got)
+		}
+	}
+}
