@@ -22,6 +22,7 @@ type bench struct {
 	genesys   *template
 	egainBody []byte
 	rep       *report
+	pgErrs    []error // problems of the PostgreSQL column
 }
 
 // all runs both ceilings and then each data set size. A failing size is
@@ -34,6 +35,12 @@ func (b *bench) all(ctx context.Context) error {
 	if err := b.storageCeiling(ctx); err != nil {
 		return fmt.Errorf("storage ceiling: %w", err)
 	}
+	b.pgSetup(ctx)
+	if b.pgEnabled() {
+		if err := b.pgCeiling(ctx); err != nil {
+			b.pgFailed(fmt.Errorf("PostgreSQL ceiling: %w", err))
+		}
+	}
 	var errs []error
 	for _, size := range b.o.sizes {
 		if err := ctx.Err(); err != nil {
@@ -44,7 +51,7 @@ func (b *bench) all(ctx context.Context) error {
 			b.rep.problems = append(b.rep.problems, fmt.Sprintf("data set of %d profiles: %v", size, err))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, b.pgErrs...)...)
 }
 
 // httpCeiling measures the bare Echo server: the POST rate with the
@@ -69,7 +76,7 @@ func (b *bench) httpCeiling(ctx context.Context) error {
 	b.rep.ceilingGET = map[int]result{}
 	for _, w := range []workload{ws[0], ws[1]} {
 		for _, c := range b.o.clients {
-			cr, err := b.measure(ctx, p.base, w, 1, c, false)
+			cr, err := b.measure(ctx, []string{p.base}, w, 1, c, nil, b.o.duration)
 			if err != nil {
 				return err
 			}
@@ -87,13 +94,60 @@ func (b *bench) httpCeiling(ctx context.Context) error {
 
 // dataset imports size profiles into a fresh data file, starts profiled
 // on it, runs every workload and records start time, file size and heap.
+// With PostgreSQL, the imported file is copied into a database of its own
+// before profiled first opens it (so both stores hold exactly the data
+// set), and the PostgreSQL cells run after the bbolt ones. A PostgreSQL
+// problem is reported and costs the PostgreSQL cells of this size only.
 func (b *bench) dataset(ctx context.Context, size int) error {
-	run := sizeRun{size: size}
-	defer func() { b.rep.sizes = append(b.rep.sizes, run) }()
 	sub := filepath.Join(b.dir, fmt.Sprint(size))
 	if err := os.MkdirAll(sub, 0o750); err != nil {
 		return err
 	}
+	var pgRun *pgSizeRun // set when the database holds the data set
+	err := b.boltDataset(ctx, size, sub, func(data string) {
+		if !b.pgEnabled() {
+			return
+		}
+		run := &pgSizeRun{size: size}
+		if err := b.pgLoad(ctx, run, data, sub); err != nil {
+			b.pgFailed(fmt.Errorf("data set of %d profiles: loading PostgreSQL: %w", size, err))
+			if run.db != "" && !b.o.keep {
+				dropDatabase(b.o.postgres, run.db)
+			}
+			return
+		}
+		pgRun = run
+	})
+	if pgRun == nil {
+		return err
+	}
+	if ctx.Err() != nil { // interrupted: no cells, but no database left behind either
+		if !b.o.keep {
+			dropDatabase(b.o.postgres, pgRun.db)
+		}
+		return err
+	}
+	perr := b.pgWorkloads(ctx, pgRun, sub)
+	b.rep.pg.sizes = append(b.rep.pg.sizes, *pgRun)
+	if perr != nil {
+		b.pgFailed(fmt.Errorf("data set of %d profiles on PostgreSQL: %w", size, perr))
+	}
+	return err
+}
+
+// pgFailed records a problem of the PostgreSQL column: reported with the
+// results and on the console, and the run goes on.
+func (b *bench) pgFailed(err error) {
+	b.rep.problems = append(b.rep.problems, err.Error())
+	b.pgErrs = append(b.pgErrs, err)
+	logf(b.log, "PostgreSQL: %v", err)
+}
+
+// boltDataset is the bbolt part of dataset; loaded runs on the imported
+// file before the server opens it.
+func (b *bench) boltDataset(ctx context.Context, size int, sub string, loaded func(data string)) error {
+	run := sizeRun{size: size}
+	defer func() { b.rep.sizes = append(b.rep.sizes, run) }()
 	data := filepath.Join(sub, "profiles.db")
 	ndjson := filepath.Join(sub, "profiles.ndjson")
 
@@ -111,6 +165,7 @@ func (b *bench) dataset(ctx context.Context, size int) error {
 	run.importTime = took
 	logf(b.log, "data set %d: imported in %s (%.0f profiles/s)", size, took.Round(time.Millisecond), float64(size)/took.Seconds())
 	settle()
+	loaded(data)
 
 	p, err := b.startServer(data, filepath.Join(sub, "server.log"))
 	if err != nil {
@@ -118,7 +173,7 @@ func (b *bench) dataset(ctx context.Context, size int) error {
 	}
 	run.readyAfterImport = p.ready
 	logf(b.log, "data set %d: server ready in %s", size, p.ready.Round(time.Microsecond))
-	err = b.workloads(ctx, p.base, &run)
+	err = b.workloads(ctx, p, &run)
 	if m, merr := metrics(ctx, b.client, p.base); merr == nil {
 		run.heapAlloc, run.heapInuse, run.rss = m["go_memstats_heap_alloc_bytes"], m["go_memstats_heap_inuse_bytes"], m["process_resident_memory_bytes"]
 	} else {
@@ -154,12 +209,34 @@ func (b *bench) startServer(data, logPath string) (*process, error) {
 
 // workloads runs reads first, so they see exactly size profiles, then
 // the creates, measuring creates per fsync from the store's counters.
-func (b *bench) workloads(ctx context.Context, base string, run *sizeRun) error {
-	session, err := login(ctx, b.client, base)
+func (b *bench) workloads(ctx context.Context, p *process, run *sizeRun) error {
+	session, err := login(ctx, b.client, p.base)
 	if err != nil {
 		return err
 	}
 	ws := workloads(b.genesys, b.egainBody, func() string { return session })
+	snapshot := func() (map[string]float64, error) {
+		m, err := metrics(ctx, b.client, p.base)
+		if err == nil {
+			addCPU(m, []*process{p}, nil)
+		}
+		return m, err
+	}
+	for _, w := range orderedWorkloads(ws) {
+		for _, c := range b.o.clients {
+			cr, err := b.measure(ctx, []string{p.base}, w, run.size, c, snapshot, b.o.duration)
+			if err != nil {
+				return err
+			}
+			run.cells = append(run.cells, cr)
+			b.logCell(fmt.Sprint(run.size), cr)
+		}
+	}
+	return nil
+}
+
+// orderedWorkloads puts the reads first, so they see exactly the data set.
+func orderedWorkloads(ws []workload) []workload {
 	ordered := make([]workload, 0, len(ws))
 	for _, w := range ws {
 		if !w.write {
@@ -171,54 +248,65 @@ func (b *bench) workloads(ctx context.Context, base string, run *sizeRun) error 
 			ordered = append(ordered, w)
 		}
 	}
-	for _, w := range ordered {
-		for _, c := range b.o.clients {
-			cr, err := b.measure(ctx, base, w, run.size, c, true)
-			if err != nil {
-				return err
-			}
-			run.cells = append(run.cells, cr)
-			logf(b.log, "size %-7d %-20s clients=%-3d %8.0f req/s  p50 %-8s p99 %-8s%s", run.size, w.name, c, cr.rate(),
-				cr.percentile(.5), cr.percentile(.99), perFsyncNote(cr))
-		}
-	}
-	return nil
+	return ordered
 }
 
-func perFsyncNote(c cellResult) string {
-	if !c.write {
-		return ""
+func (b *bench) logCell(size string, cr cellResult) {
+	replicas := ""
+	if cr.replicas > 1 {
+		replicas = fmt.Sprintf(" on %d replicas", cr.replicas)
 	}
-	return fmt.Sprintf(" %.1f creates/fsync", c.perFsync)
+	logf(b.log, "size %-10s %-20s clients=%-3d %8.0f req/s  p50 %-8s p99 %-8s%s%s", size, cr.workload, cr.clients, cr.rate(),
+		cr.percentile(.5), cr.percentile(.99), counterNote(cr), replicas)
 }
 
-// measure warms the server up with the workload, then measures one cell.
-// With counters it reads the store's commit counters around the measured
-// part (profiled only: the bare server has no /metrics).
-func (b *bench) measure(ctx context.Context, base string, w workload, size, clients int, counters bool) (cellResult, error) {
+func counterNote(c cellResult) string {
+	switch {
+	case c.replicas > 0 && c.write:
+		return fmt.Sprintf(" %.1f KiB WAL/create, %.0f retries, pool wait %s", c.walPerOp()/1024, c.delta["profiled_store_retries_total"], ms(c.poolWait()))
+	case c.replicas > 0:
+		return fmt.Sprintf(" pool wait %s", ms(c.poolWait()))
+	case c.write:
+		return fmt.Sprintf(" %.1f creates/fsync", c.perFsync)
+	}
+	return ""
+}
+
+// measure warms the servers at bases up with the workload, then measures
+// one cell, client i talking to bases[i % len(bases)]. With a snapshot it
+// reads counters around the measured part (profiled's /metrics; the bare
+// server has none) and keeps their deltas.
+func (b *bench) measure(ctx context.Context, bases []string, w workload, size, clients int, snapshot func() (map[string]float64, error), duration time.Duration) (cellResult, error) {
 	cr := cellResult{workload: w.name, write: w.write, clients: clients}
-	next := w.build(base, uint64(size))
+	next := make([]requestFunc, len(bases))
+	for i, base := range bases {
+		next[i] = w.build(base, uint64(size))
+	}
 	if b.o.warmup > 0 {
 		runLoad(ctx, b.client, load{clients: clients, duration: b.o.warmup, maxRequests: b.o.maxRequests, expect: w.expect}, b.seq, next)
 	}
 	var before map[string]float64
-	if counters {
+	if snapshot != nil {
 		var err error
-		if before, err = metrics(ctx, b.client, base); err != nil {
+		if before, err = snapshot(); err != nil {
 			return cr, err
 		}
 	}
-	cr.result = runLoad(ctx, b.client, load{clients: clients, duration: b.o.duration, maxRequests: b.o.maxRequests, expect: w.expect}, b.seq, next)
+	cr.result = runLoad(ctx, b.client, load{clients: clients, duration: duration, maxRequests: b.o.maxRequests, expect: w.expect}, b.seq, next)
 	if err := ctx.Err(); err != nil {
 		return cr, err
 	}
-	if counters {
-		after, err := metrics(ctx, b.client, base)
+	if snapshot != nil {
+		after, err := snapshot()
 		if err != nil {
 			return cr, err
 		}
-		if commits := after["profiled_store_commits_total"] - before["profiled_store_commits_total"]; commits > 0 {
-			cr.perFsync = (after["profiled_store_writes_total"] - before["profiled_store_writes_total"]) / commits
+		cr.delta = map[string]float64{}
+		for k, v := range after {
+			cr.delta[k] = v - before[k]
+		}
+		if commits := cr.delta["profiled_store_commits_total"]; commits > 0 {
+			cr.perFsync = cr.delta["profiled_store_writes_total"] / commits
 		}
 	}
 	if cr.ok == 0 {

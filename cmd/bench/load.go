@@ -80,10 +80,16 @@ func (s *seqCounter) next() uint64 { return s.n.Add(1) }
 
 // runLoad drives the cell and collects its latencies. Each client keeps
 // its own latency slice and random generator, so clients share nothing on
-// the hot path but two atomic counters.
-func runLoad(ctx context.Context, client *http.Client, l load, seq *seqCounter, next requestFunc) result {
-	ctx, cancel := context.WithTimeout(ctx, l.duration)
-	defer cancel()
+// the hot path but two atomic counters. Client i builds its requests with
+// next[i % len(next)]: one function per server when several replicas
+// share the clients.
+//
+// At the end of the cell the clients stop sending and wait for the
+// answers in flight: no request is cancelled. (profiled on PostgreSQL
+// closes the pool connection of a request cancelled mid-query, so
+// cancelling at every cell's end would make the next cell open new
+// connections while it is measured.) Only ctx (the run's) cancels.
+func runLoad(ctx context.Context, client *http.Client, l load, seq *seqCounter, next []requestFunc) result {
 	var (
 		sent     atomic.Int64
 		failed   atomic.Int64
@@ -93,16 +99,18 @@ func runLoad(ctx context.Context, client *http.Client, l load, seq *seqCounter, 
 		perConn  = make([][]time.Duration, l.clients)
 	)
 	start := time.Now()
+	end := start.Add(l.duration)
 	for c := range l.clients {
 		rng := rand.New(rand.NewPCG(uint64(c)+1, uint64(start.UnixNano())))
+		next := next[c%len(next)]
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 1024)
-			for ctx.Err() == nil && (l.maxRequests <= 0 || sent.Add(1) <= int64(l.maxRequests)) {
+			for ctx.Err() == nil && time.Now().Before(end) && (l.maxRequests <= 0 || sent.Add(1) <= int64(l.maxRequests)) {
 				d, err := do(ctx, client, next, rng, seq.next(), l.expect)
 				switch {
 				case err == nil:
 					lat = append(lat, d)
-				case ctx.Err() != nil: // cut off by the cell's end: not a failure
+				case ctx.Err() != nil: // the run was interrupted: not a failure
 				default:
 					failed.Add(1)
 					errOnce.Do(func() { firstErr = err.Error() })

@@ -8,7 +8,14 @@
 // them into docs/performance.md with the machine description and the
 // verdict on each target.
 //
-//	go run ./cmd/bench [-sizes 10000,1000000] [-clients 1,16,64] [-duration 3s] [-out docs/performance.md]
+// The PostgreSQL column runs the same workloads against profiled on
+// PostgreSQL (serve -store): per data set the harness creates a database
+// on the server named by -postgres, fills it from the imported bbolt file
+// with `profiled copy-store`, runs the creates a second time across two
+// replicas, and drops the database. A server that does not answer skips
+// the column, saying so.
+//
+//	go run ./cmd/bench [-sizes 10000,1000000] [-clients 1,16,64] [-duration 3s] [-postgres URL|off] [-out docs/performance.md]
 //
 // Missed targets are reported, not failures: the exit code is non-zero
 // only when the harness itself could not measure something.
@@ -34,6 +41,8 @@ type options struct {
 	duration, warmup           time.Duration
 	maxRequests, batch         int
 	keep                       bool
+	postgres                   string        // admin URL of the PostgreSQL column; "off" skips it
+	pgDuration                 time.Duration // measured time per PostgreSQL cell
 }
 
 func main() {
@@ -54,7 +63,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each cell")
 	fs.IntVar(&o.maxRequests, "max-requests", 200_000, "request bound per cell (0: time only)")
 	fs.IntVar(&o.batch, "batch", 2000, "profiles per import transaction")
-	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (data files, server logs)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (data files, server logs) and the PostgreSQL databases")
+	fs.StringVar(&o.postgres, "postgres", "",
+		"admin URL of a PostgreSQL server for the PostgreSQL column: the harness creates and drops a database per data set there; off skips the column, as does a server that does not answer (default $PROFILED_BENCH_POSTGRES, else "+defaultPostgres+")")
+	fs.DurationVar(&o.pgDuration, "postgres-duration", 2*time.Second, "measured time per PostgreSQL cell (0: as -duration)")
 	bare := fs.String("bare", "", "internal: serve the bare HTTP ceiling on this address")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -65,6 +77,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	}
+	if o.postgres == "" {
+		o.postgres = envOr("PROFILED_BENCH_POSTGRES", defaultPostgres)
+	}
+	if o.pgDuration <= 0 {
+		o.pgDuration = o.duration
 	}
 	var err error
 	if o.sizes, err = intList(*sizes); err != nil {
@@ -94,6 +112,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
 }
 
 func intList(s string) ([]int, error) {
@@ -141,8 +166,11 @@ func benchmark(ctx context.Context, o options, progress io.Writer) (*report, err
 	b := &bench{o: o, dir: dir, log: progress, genesys: genesys, egainBody: egainBody, seq: &seqCounter{},
 		client: newClient(maxOf(o.clients))}
 	b.rep = &report{machine: describeMachine(), opts: o, started: time.Now()}
+	b.rep.loadavg[0] = loadAverage()
+	b.rep.revision = binaryRevision(o.bin)
 	err = b.all(ctx)
 	b.rep.took = time.Since(b.rep.started)
+	b.rep.loadavg[1] = loadAverage()
 	return b.rep, err
 }
 

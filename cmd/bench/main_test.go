@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -115,7 +116,7 @@ func TestHarnessEndToEnd(t *testing.T) {
 	out := filepath.Join(dir, "performance.md")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-bin", bin, "-config", "../../config.yaml", "-examples", "../../testdata/examples",
-		"-sizes", "200,400", "-clients", "1,4", "-duration", "300ms", "-warmup", "50ms", "-out", out}, &stdout, &stderr)
+		"-sizes", "200,400", "-clients", "1,4", "-duration", "300ms", "-warmup", "50ms", "-postgres-duration", "300ms", "-out", out}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -123,12 +124,33 @@ func TestHarnessEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"### Ceilings", "### Workloads on 400 profiles", "egain search e-mail", "### Targets", "start to ready on the 400 file"} {
+	for _, want := range []string{"### Ceilings", "### Workloads on 400 profiles", "egain search e-mail", "### Targets", "start to ready on the 400 file", "### PostgreSQL"} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("report lacks %q:\n%s", want, data)
 		}
 	}
-	if bytes.Contains(data, []byte("| 0 | 0 |")) {
+	// The PostgreSQL column runs when the server of PROFILED_BENCH_POSTGRES
+	// (or the local default) answers, and says it was skipped otherwise.
+	if !bytes.Contains(data, []byte("The PostgreSQL column was skipped")) {
+		for _, want := range []string{"### Workloads on 400 profiles, PostgreSQL", "| genesys create | 2 | 4 |", "PostgreSQL `INSERT` alone", "### Targets on PostgreSQL"} {
+			if !bytes.Contains(data, []byte(want)) {
+				t.Errorf("report lacks %q:\n%s", want, data)
+			}
+		}
+		// and drops its databases.
+		admin := envOr("PROFILED_BENCH_POSTGRES", defaultPostgres)
+		if conn, err := pgConnect(context.Background(), admin); err == nil {
+			var left int
+			conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_database WHERE datname LIKE $1", pgDatabaseName("%")).Scan(&left)
+			conn.Close(context.Background())
+			if left != 0 {
+				t.Errorf("%d databases %s left behind", left, pgDatabaseName("*"))
+			}
+		}
+	} else {
+		t.Log("PostgreSQL not reachable: its column was skipped")
+	}
+	if bytes.Contains(data, []byte("| 0 | – |")) { // no request: rate 0, no p50
 		t.Errorf("a cell measured nothing:\n%s", data)
 	}
 }

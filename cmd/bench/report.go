@@ -16,7 +16,27 @@ type cellResult struct {
 	write    bool
 	clients  int
 	result
-	perFsync float64 // creates per commit (writes only)
+	perFsync float64            // creates per commit (writes only, bbolt)
+	replicas int                // PostgreSQL: profiled processes the clients were split over; 0 on bbolt
+	delta    map[string]float64 // counters over the measured part, summed over the servers
+}
+
+// walPerOp is the WAL PostgreSQL wrote per successful request.
+func (c cellResult) walPerOp() float64 {
+	if c.ok == 0 {
+		return 0
+	}
+	return c.delta[walBytes] / float64(c.ok)
+}
+
+// poolWait is the mean time a request of the cell waited for a connection
+// of profiled's PostgreSQL pool (per acquire).
+func (c cellResult) poolWait() time.Duration {
+	n := c.delta["profiled_store_pool_acquires_total"]
+	if n <= 0 {
+		return 0
+	}
+	return time.Duration(c.delta["profiled_store_pool_acquire_seconds_total"] / n * float64(time.Second))
 }
 
 // sizeRun is everything measured on one data set size.
@@ -31,6 +51,8 @@ type sizeRun struct {
 
 type report struct {
 	machine     machine
+	loadavg     [2]string // /proc/loadavg at the start and the end: others' work on the machine
+	revision    string    // the commit profiled was built from, when stamped
 	opts        options
 	started     time.Time
 	took        time.Duration
@@ -39,6 +61,7 @@ type report struct {
 	storage     map[int]storageResult
 	recordSize  int // bytes per profile in the data file
 	sizes       []sizeRun
+	pg          *pgReport // nil: the PostgreSQL column was not set up
 	problems    []string
 }
 
@@ -73,6 +96,19 @@ func describeMachine() machine {
 		m.os += ", kernel " + strings.TrimSpace(string(data))
 	}
 	return m
+}
+
+// loadAverage is the first three fields of /proc/loadavg, "" elsewhere.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 // Targets of the performance issue.
@@ -200,10 +236,21 @@ func (r *report) markdown() string {
 	var b bytes.Buffer
 	m := r.machine
 	fmt.Fprintf(&b, "Measured %s by `make bench` (`go run ./cmd/bench`), %s in all.\n\n", r.started.Format("2006-01-02 15:04 MST"), r.took.Round(time.Second))
-	fmt.Fprintf(&b, "Machine: %d CPUs (`nproc`), %s, %s memory, %s, %s. Server and load generator share these CPUs.\n\n",
+	fmt.Fprintf(&b, "Machine: %d CPUs (`nproc`), %s, %s memory, %s, %s. Server and load generator share these CPUs.",
 		m.cpus, m.cpu, m.memory, m.os, m.goVersion)
-	fmt.Fprintf(&b, "Run: data sets of %s profiles; %s clients; %s measured per cell after %s of warm-up, at most %d requests per cell; import batches of %d.\n\n",
+	if r.loadavg[0] != "" {
+		fmt.Fprintf(&b, " Load average (1, 5, 15 min) at the start: %s; at the end: %s.", r.loadavg[0], r.loadavg[1])
+	}
+	b.WriteString("\n\n")
+	fmt.Fprintf(&b, "Run: data sets of %s profiles; %s clients; %s measured per cell after %s of warm-up, at most %d requests per cell; import batches of %d.",
 		joinCounts(r.opts.sizes), joinInts(r.opts.clients), r.opts.duration, r.opts.warmup, r.opts.maxRequests, r.opts.batch)
+	if r.pg != nil && r.pg.skipped == "" {
+		fmt.Fprintf(&b, " PostgreSQL cells: %s measured.", r.opts.pgDuration)
+	}
+	if r.revision != "" {
+		fmt.Fprintf(&b, " profiled built from %s.", r.revision)
+	}
+	b.WriteString("\n\n")
 	if len(r.problems) > 0 {
 		b.WriteString("**Harness problems in this run:**\n\n")
 		for _, p := range r.problems {
@@ -216,7 +263,9 @@ func (r *report) markdown() string {
 	for i := range r.sizes {
 		r.workloadTable(&b, &r.sizes[i])
 	}
+	r.pgMarkdown(&b)
 	r.targetList(&b)
+	r.pgTargetList(&b)
 	return b.String()
 }
 
@@ -238,6 +287,7 @@ func (r *report) ceilingTable(b *bytes.Buffer) {
 				r.recordSize, c, x.rate(), ms(x.percentile(.5)), ms(x.percentile(.99)), x.perCommit, x.delay)
 		}
 	}
+	r.pgCeilingRows(b)
 	b.WriteString("\n")
 }
 
@@ -259,7 +309,7 @@ func (r *report) datasetTable(b *bytes.Buffer) {
 
 func (r *report) workloadTable(b *bytes.Buffer, s *sizeRun) {
 	fmt.Fprintf(b, "### Workloads on %s profiles\n\n", count(s.size))
-	b.WriteString("| workload | clients | req/s | p50 | p99 | p99/p50 | HTTP ceiling | of ceiling | creates/fsync | of bbolt | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| workload | clients | req/s | p50 | p99 | p99/p50 | HTTP ceiling | of ceiling | creates/fsync | of bbolt | CPU ms/request (profiled / load gen) | machine busy (others) | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range s.cells {
 		ceiling := r.ceilingFor(c)
 		kind := "GET"
@@ -275,15 +325,19 @@ func (r *report) workloadTable(b *bytes.Buffer, s *sizeRun) {
 		if p50 := c.percentile(.5); p50 > 0 {
 			tail = fmt.Sprintf("%.1f", float64(c.percentile(.99))/float64(p50))
 		}
-		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %s | %s | %s %.0f | %s | %s | %s | %d |\n", c.workload, c.clients, c.rate(),
-			ms(c.percentile(.5)), ms(c.percentile(.99)), tail, kind, ceiling, pct(c.rate(), ceiling), perFsync, ofBolt, c.failed)
+		cpu, busy := c.cpuColumns(false)
+		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %s | %s | %s %.0f | %s | %s | %s | %s | %s | %d |\n", c.workload, c.clients, c.rate(),
+			ms(c.percentile(.5)), ms(c.percentile(.99)), tail, kind, ceiling, pct(c.rate(), ceiling), perFsync, ofBolt, cpu, busy, c.failed)
 	}
 	b.WriteString("\n")
 }
 
 func (r *report) targetList(b *bytes.Buffer) {
 	b.WriteString("### Targets\n\n")
-	vs := r.verdicts()
+	writeVerdicts(b, r.verdicts())
+}
+
+func writeVerdicts(b *bytes.Buffer, vs []verdict) {
 	met := 0
 	for _, v := range vs {
 		if v.met && v.measured {
