@@ -108,6 +108,9 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 }
 
 func (t *tx) remember(p *profile.Profile) {
+	if !t.btx.Writable() {
+		return // a view replaces nothing
+	}
 	if t.read == nil {
 		t.read = map[string]linked{}
 	}

@@ -61,7 +61,7 @@ const (
 	// or a deadlock runs again before it is answered unavailable.
 	maxAttempts = 5
 	// countShards spreads each tenant's profile count over rows.
-	countShards = 16
+	countShards = 128
 	// schemaNotifyChannel carries "the schema changed" to every replica.
 	schemaNotifyChannel = "profiled_schema"
 )
@@ -213,6 +213,11 @@ func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error
 		return mapError(err)
 	}
 	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	// Once it has a connection, a request's statements are not cancelled
+	// when its client goes away (statement_timeout still bounds them): pgx
+	// can only cancel a running query by closing its connection, and
+	// clients that give up under load would then cost a reconnect each.
+	ctx = context.WithoutCancel(ctx)
 	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant}
 	t.queue(nil, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	if err = fn(t); err != nil {
@@ -249,6 +254,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		return mapError(err)
 	}
 	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	ctx = context.WithoutCancel(ctx) // see View
 	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, write: true, existing: map[string]bool{}}
 	// BEGIN, the schema lock and the version in one round trip. READ
 	// COMMITTED whatever the server's default: the locking is designed for

@@ -35,6 +35,10 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 		return mapError(err)
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
+	// Streaming a whole store takes as long as it takes: no statement timeout.
+	if _, err := ptx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+		return mapError(err)
+	}
 	queries := []struct {
 		sql  string
 		item func(pgx.Rows) (transfer.Item, error)
