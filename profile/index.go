@@ -40,12 +40,16 @@ func keySources(c *schema.Compiled) []string {
 // loadIndexed reads what the indexes of profile p are computed from.
 func loadIndexed(tx Tx, c *schema.Compiled, p *Profile) (indexed, error) {
 	in := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
-	for _, ext := range keySources(c) {
-		recs, err := tx.Records(ext, p.ID)
-		if err != nil {
-			return in, err
-		}
-		in.records[ext] = recs
+	sources := keySources(c)
+	if len(sources) == 0 {
+		return in, nil
+	}
+	sets, err := tx.RecordSets(p.ID, sources)
+	if err != nil {
+		return in, err
+	}
+	for _, ext := range sources {
+		in.records[ext] = sets[ext]
 	}
 	return in, nil
 }

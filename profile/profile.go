@@ -87,6 +87,10 @@ type Tx interface {
 	DeleteProfile(p *Profile) error
 	// Records returns the records of one extension of a profile.
 	Records(ext, id string) ([]schema.Record, error)
+	// RecordSets returns the records of several extensions of a profile
+	// at once (one round trip on a networked store), keyed by the names
+	// as given; an extension without records is absent.
+	RecordSets(id string, exts []string) (map[string][]schema.Record, error)
 	// PutRecords replaces them; an empty set deletes them.
 	PutRecords(ext, id string, records []schema.Record) error
 

@@ -287,13 +287,13 @@ func loadExtensions(tx Tx, p *Profile, exts []string) error {
 	if len(exts) == 0 {
 		return nil
 	}
+	sets, err := tx.RecordSets(p.ID, exts)
+	if err != nil {
+		return err
+	}
 	p.Extensions = make(map[string][]schema.Record, len(exts))
 	for _, ext := range exts {
-		recs, err := tx.Records(ext, p.ID)
-		if err != nil {
-			return err
-		}
-		p.Extensions[ext] = recs
+		p.Extensions[ext] = sets[ext]
 	}
 	return nil
 }

@@ -217,6 +217,21 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	return codec.DecodeRecords(v)
 }
 
+// RecordSets reads each extension in turn: bbolt reads cost no round trip.
+func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	out := make(map[string][]schema.Record, len(exts))
+	for _, ext := range exts {
+		recs, err := t.Records(ext, id)
+		if err != nil {
+			return nil, err
+		}
+		if recs != nil {
+			out[ext] = recs
+		}
+	}
+	return out, nil
+}
+
 func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 	if len(records) == 0 {
 		if b := t.bucket(bucketExt, lower(ext)); b != nil {

@@ -201,6 +201,31 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	return codec.DecodeRecords(doc)
 }
 
+// RecordSets reads the record sets of several extensions in one statement.
+func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	out := make(map[string][]schema.Record, len(exts))
+	if hasNUL(id) || len(exts) == 0 {
+		return out, nil
+	}
+	byLower := make(map[string]string, len(exts))
+	lowered := make([]string, 0, len(exts))
+	for _, ext := range exts {
+		byLower[lower(ext)] = ext
+		lowered = append(lowered, lower(ext))
+	}
+	err := t.query(func(r pgx.Rows) error {
+		var ext string
+		var doc []byte
+		if err := r.Scan(&ext, &doc); err != nil {
+			return err
+		}
+		recs, err := codec.DecodeRecords(doc)
+		out[byLower[ext]] = recs
+		return err
+	}, "SELECT ext, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3)", t.tenant, id, lowered)
+	return out, err
+}
+
 func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 	if len(records) == 0 {
 		t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)

@@ -252,3 +252,36 @@ func testPingAndCount(t *testing.T, s Store) {
 		return nil
 	})
 }
+
+func testRecordSets(t *testing.T, s Store) {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		for _, p := range []*profile.Profile{NewProfile("c1", 1, t0), NewProfile("c2", 2, t0)} {
+			if err := tx.PutProfile(p); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutRecords("Orders", "c1", []schema.Record{{"id": "o1"}, {"id": "o2"}}); err != nil {
+			return err
+		}
+		if err := tx.PutRecords("notes", "c1", []schema.Record{{"text": "hi"}}); err != nil {
+			return err
+		}
+		return tx.PutRecords("Orders", "c2", []schema.Record{{"id": "o3"}})
+	})
+	MustView(t, s, "", func(tx profile.Tx) error {
+		sets, err := tx.RecordSets("c1", []string{"orders", "Notes", "absent"})
+		if err != nil {
+			return err
+		}
+		if len(sets) != 2 || len(sets["orders"]) != 2 || sets["orders"][1]["id"] != "o2" || sets["Notes"][0]["text"] != "hi" {
+			t.Errorf("RecordSets(c1) = %v, want orders (2) and Notes (1) under the names asked for", sets)
+		}
+		if _, ok := sets["absent"]; ok {
+			t.Error("RecordSets reports an extension without records")
+		}
+		if sets, err := tx.RecordSets("nobody", []string{"orders"}); err != nil || len(sets) != 0 {
+			t.Errorf("RecordSets of an unknown customer = %v, %v", sets, err)
+		}
+		return nil
+	})
+}

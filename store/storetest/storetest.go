@@ -64,6 +64,7 @@ var tests = []struct {
 	{"IDByNum", testIDByNum},
 	{"NextNumStrictlyIncreasing", testNextNumStrictlyIncreasing},
 	{"DeleteProfile", testDeleteProfile},
+	{"RecordSets", testRecordSets},
 	{"ProfilesAfter", testProfilesAfter},
 	{"ForEachProfileWhileWriting", testForEachProfileWhileWriting},
 	{"ScanCreated", testScanCreated},
