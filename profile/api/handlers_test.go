@@ -40,7 +40,9 @@ func (f *fakeProfiles) Get(_ context.Context, tenant, id string, exts []string) 
 func (f *fakeProfiles) Replace(_ context.Context, tenant, id string, _ map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error) {
 	return f.replace(tenant, id, opts)
 }
-func (f *fakeProfiles) Delete(_ context.Context, tenant, id string) error { return f.delete(tenant, id) }
+func (f *fakeProfiles) Delete(_ context.Context, tenant, id string) error {
+	return f.delete(tenant, id)
+}
 func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts profile.MergeOptions) (*profile.Profile, error) {
 	return nil, f.merge(tenant, dest, src, opts)
 }

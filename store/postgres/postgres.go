@@ -253,7 +253,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	if err != nil {
 		return mapError(err)
 	}
-	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	defer conn.Release()             // a connection left inside a transaction is closed, not reused
 	ctx = context.WithoutCancel(ctx) // see View
 	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, write: true, existing: map[string]bool{}}
 	// BEGIN, the schema lock and the version in one round trip. READ
