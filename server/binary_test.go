@@ -159,6 +159,7 @@ func TestBinary_GracefulShutdown(t *testing.T) {
 		t.Fatalf("in-flight request cut: %v; log:\n%s", err, p.logs)
 	}
 	res.Body.Close()
+	conn.Close() // done with it: the server need not wait for it to go idle
 	if res.StatusCode != http.StatusCreated {
 		t.Errorf("in-flight request got %d, want 201", res.StatusCode)
 	}
