@@ -258,16 +258,23 @@ func (b *bench) pgCeiling(ctx context.Context) error {
 		}
 		return err
 	}
-	for _, c := range b.o.clients {
-		// The warm-up opens the connections, as the cells of profiled
-		// have theirs open when measured.
-		pgCell(ctx, pool, c, b.o.warmup, insert)
-		r := pgCell(ctx, pool, c, b.o.duration/2, insert)
-		if r.ok == 0 {
-			return fmt.Errorf("PostgreSQL INSERT ceiling: no write succeeded: %s", r.firstError)
+	// cells measures op at every client count into the map given. The warm-up opens
+	// the connections, as the cells of profiled have theirs open when
+	// measured.
+	cells := func(what string, op func(context.Context, *pgxpool.Pool) error, into map[int]result) error {
+		for _, c := range b.o.clients {
+			pgCell(ctx, pool, c, b.o.warmup, op)
+			r := pgCell(ctx, pool, c, b.o.duration/2, op)
+			if r.ok == 0 {
+				return fmt.Errorf("PostgreSQL %s ceiling: nothing succeeded: %s", what, r.firstError)
+			}
+			into[c] = r
+			logf(b.log, "ceiling PostgreSQL %-6s connections=%-3d %8.0f/s  p50 %-8s p99 %s", what, c, r.rate(), r.percentile(.5), r.percentile(.99))
 		}
-		pg.ceilingInsert[c] = r
-		logf(b.log, "ceiling PostgreSQL INSERT connections=%-3d %8.0f writes/s  p50 %-8s p99 %s", c, r.rate(), r.percentile(.5), r.percentile(.99))
+		return nil
+	}
+	if err := cells("INSERT", insert, pg.ceilingInsert); err != nil {
+		return err
 	}
 	n := written.Load()
 	if err := pgExec(ctx, dbURL, "VACUUM ANALYZE ceiling"); err != nil {
@@ -278,16 +285,7 @@ func (b *bench) pgCeiling(ctx context.Context) error {
 		var v []byte
 		return conn.QueryRow(ctx, "SELECT v FROM ceiling WHERE k = $1", k).Scan(&v)
 	}
-	for _, c := range b.o.clients {
-		pgCell(ctx, pool, c, b.o.warmup, read)
-		r := pgCell(ctx, pool, c, b.o.duration/2, read)
-		if r.ok == 0 {
-			return fmt.Errorf("PostgreSQL SELECT ceiling: no read succeeded: %s", r.firstError)
-		}
-		pg.ceilingSelect[c] = r
-		logf(b.log, "ceiling PostgreSQL SELECT connections=%-3d %8.0f reads/s   p50 %-8s p99 %s", c, r.rate(), r.percentile(.5), r.percentile(.99))
-	}
-	return nil
+	return cells("SELECT", read, pg.ceilingSelect)
 }
 
 func randN(n int64) int64 {
