@@ -92,6 +92,8 @@ type DB struct {
 
 	commits, batchedCalls, indexVisited, profileReads atomic.Uint64
 
+	sessions sessionCache // see store/session.go
+
 	// failCommit, when set, is called before each commit and makes it fail
 	// with its error: the test hook for disk faults. Set it only while no
 	// Update is in flight.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,6 +26,50 @@ import (
 // simply one update transaction per call.
 
 var _ session.Store = (*DB)(nil)
+
+// sessionCache keeps the sessions GetSession read, so that an eGain
+// request (which validates its session every time) costs no read
+// transaction: the file has one process, so nothing changes behind the
+// cache's back. Every session write drops what it touched after its commit;
+// gen keeps a read that raced with a write from caching what it read.
+type sessionCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]session.Record
+}
+
+func (c *sessionCache) get(id string) (session.Record, bool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec, ok := c.m[id]
+	return rec, ok, c.gen
+}
+
+// put caches rec unless a write came in since gen was read.
+func (c *sessionCache) put(rec session.Record, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]session.Record{}
+	}
+	c.m[rec.ID] = rec
+}
+
+// drop forgets ids (all sessions when none are named) after a write.
+func (c *sessionCache) drop(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if len(ids) == 0 {
+		clear(c.m)
+	}
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+}
 
 // storedSession is a session's value: exactly what earlier versions wrote
 // ({"user","created","last_seen"}), so existing files keep their sessions.
@@ -107,13 +152,16 @@ func (db *DB) OpenSession(rec session.Record, limit session.Limit) ([]string, er
 	if err != nil {
 		return nil, err
 	}
+	db.sessions.drop(append(ended, rec.ID)...)
 	return ended, nil
 }
 
 // GetSession returns the session, ok false when absent.
 func (db *DB) GetSession(id string) (session.Record, bool, error) {
-	var rec session.Record
-	var ok bool
+	rec, ok, gen := db.sessions.get(id)
+	if ok {
+		return rec, true, nil
+	}
 	err := db.view(func(btx *bolt.Tx) error {
 		rec, ok = decodeSession([]byte(id), btx.Bucket(bucketSessions).Get([]byte(id)))
 		return nil
@@ -121,12 +169,16 @@ func (db *DB) GetSession(id string) (session.Record, bool, error) {
 	if err != nil {
 		return session.Record{}, false, err
 	}
+	if ok {
+		db.sessions.put(rec, gen)
+	}
 	return rec, ok, nil
 }
 
 // TouchSession moves a session's LastSeen forward to lastSeen (never
 // back); an absent session is no error and is not created.
 func (db *DB) TouchSession(id string, lastSeen time.Time) error {
+	defer db.sessions.drop(id)
 	return db.update(context.Background(), func(btx *bolt.Tx) error {
 		b := btx.Bucket(bucketSessions)
 		rec, ok := decodeSession([]byte(id), b.Get([]byte(id)))
@@ -144,6 +196,7 @@ func (db *DB) TouchSession(id string, lastSeen time.Time) error {
 
 // DeleteSession removes a session; an absent one is no error.
 func (db *DB) DeleteSession(id string) error {
+	defer db.sessions.drop(id)
 	return db.update(context.Background(), func(btx *bolt.Tx) error {
 		return btx.Bucket(bucketSessions).Delete([]byte(id))
 	})
@@ -166,6 +219,7 @@ func (db *DB) CountSessions(since time.Time) (int, error) {
 // DeleteSessionsBefore removes every session last seen before t, and any
 // value that is not a session record. It returns how many it removed.
 func (db *DB) DeleteSessionsBefore(t time.Time) (int, error) {
+	defer db.sessions.drop()
 	var n int
 	err := db.update(context.Background(), func(btx *bolt.Tx) error {
 		b := btx.Bucket(bucketSessions)

@@ -120,6 +120,7 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 // Import stores a batch in one transaction, with every derived key a
 // profile has (numeric id, creation time, count).
 func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
+	defer db.sessions.drop()
 	return db.update(ctx, func(btx *bolt.Tx) error {
 		for _, it := range items {
 			if it.Kind == transfer.KindSession {

@@ -42,7 +42,12 @@ func testSessions(t *testing.T, s Store) {
 	if _, ok, _ := s.GetSession("a3"); ok {
 		t.Error("a refused session was stored")
 	}
-	// With force the oldest by creation ends.
+	// With force the oldest by creation ends. (Each session below is read
+	// before it ends, so a store that caches what it read is held to
+	// forgetting it.)
+	if _, ok, _ := s.GetSession("a1"); !ok {
+		t.Fatal("a1 is not stored")
+	}
 	force := live
 	force.Force = true
 	if ended, err := open("a3", "ann", 20, force); err != nil || !slices.Equal(ended, []string{"a1"}) {
@@ -78,6 +83,9 @@ func testSessions(t *testing.T, s Store) {
 
 	// Expired sessions are deleted by the user's next login and not counted:
 	// a3 (last seen 20 s) is expired at 25 s, a2 (30 s) is not.
+	if _, ok, _ := s.GetSession("a3"); !ok {
+		t.Fatal("a3 is not stored")
+	}
 	expiring := session.Limit{Max: 2, ExpiredBefore: at(25)}
 	if ended, err := open("a4", "ann", 40, expiring); err != nil || !slices.Equal(ended, []string{"a3"}) {
 		t.Fatalf("open with a3 expired = %q, %v; want a3 deleted", ended, err)
@@ -98,6 +106,9 @@ func testSessions(t *testing.T, s Store) {
 			t.Errorf("CountSessions(%d s) = %d, %v; want %d", tc.since, n, err, tc.want)
 		}
 	}
+	if _, ok, _ := s.GetSession("b1"); !ok {
+		t.Fatal("b1 is not stored")
+	}
 	if n, err := s.DeleteSessionsBefore(at(30)); n != 1 || err != nil {
 		t.Errorf("DeleteSessionsBefore(30 s) = %d, %v; want b1 only", n, err)
 	}
@@ -106,6 +117,9 @@ func testSessions(t *testing.T, s Store) {
 	}
 	if err := s.DeleteSession("a2"); err != nil {
 		t.Fatal(err)
+	}
+	if _, ok, _ := s.GetSession("a2"); ok {
+		t.Error("a2 survived DeleteSession")
 	}
 	if err := s.DeleteSession("absent"); err != nil {
 		t.Errorf("DeleteSession(absent) = %v", err)
