@@ -13,12 +13,13 @@ import (
 
 // Error codes of schema administration.
 const (
-	CodeExtensionExists   = "EXTENSION_EXISTS"
-	CodeKeyExists         = "IDENTIFICATION_KEY_EXISTS"
-	CodeExtensionInUse    = "EXTENSION_IN_USE"
-	CodeDefinedInConfig   = "DEFINED_IN_CONFIG"
-	CodeExtensionNotFound = "EXTENSION_NOT_FOUND"
-	CodeKeyNotFound       = "IDENTIFICATION_KEY_NOT_FOUND"
+	CodeSchemaChangedConcurrently = "SCHEMA_CHANGED_CONCURRENTLY"
+	CodeExtensionExists           = "EXTENSION_EXISTS"
+	CodeKeyExists                 = "IDENTIFICATION_KEY_EXISTS"
+	CodeExtensionInUse            = "EXTENSION_IN_USE"
+	CodeDefinedInConfig           = "DEFINED_IN_CONFIG"
+	CodeExtensionNotFound         = "EXTENSION_NOT_FOUND"
+	CodeKeyNotFound               = "IDENTIFICATION_KEY_NOT_FOUND"
 )
 
 // Every schema change — a reload of the config, or a metadata API call —
@@ -62,16 +63,11 @@ func (s *Service) changeSchema(ctx context.Context, edit func(*schema.Document) 
 		if err != nil {
 			return nil, err
 		}
-		if state.Version != s.Schema().Version {
-			if _, err := s.schema.Refresh(state.Overlay, state.Version, nil); err != nil {
-				return nil, err
-			}
-		}
 		old, err := decodeManifest(state.Manifest)
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.schema.Change(edit, func(overlay []byte, next *schema.Compiled) error {
+		c, err := s.schema.Change(state.Overlay, state.Version, edit, func(overlay []byte, next *schema.Compiled) error {
 			want := manifestOf(next)
 			data, err := json.Marshal(want)
 			if err != nil {
@@ -86,7 +82,10 @@ func (s *Service) changeSchema(ctx context.Context, edit func(*schema.Document) 
 				return syncIndexesToSchema(tx, next, old, want)
 			})
 		})
-		if !errors.Is(err, ErrSchemaMoved) || attempt == followAttempts {
+		if errors.Is(err, ErrSchemaMoved) && attempt == followAttempts {
+			return nil, errs.Conflict(CodeSchemaChangedConcurrently, "the schema was changed by another replica meanwhile; retry")
+		}
+		if !errors.Is(err, ErrSchemaMoved) {
 			return c, err
 		}
 	}

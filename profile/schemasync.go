@@ -85,6 +85,11 @@ func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, 
 // the indexes follow the process that changed the schema last, so this
 // process's config must be brought in line (see docs/scale-out.md).
 func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
+	// A look first, without the lock: the periodic check must not hold up
+	// writes when nothing changed (or while the store does not answer).
+	if state, err := s.store.SchemaState(ctx); err != nil || state.Version == s.Schema().Version {
+		return nil, err
+	}
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
 	state, err := s.store.SchemaState(ctx)

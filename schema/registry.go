@@ -94,14 +94,21 @@ func (r *Registry) AddGuard(guard func(*Compiled) error) {
 // Current returns the live schema.
 func (r *Registry) Current() *Compiled { return r.current.Load() }
 
-// Change applies edit to a copy of the overlay, compiles the result, lets
-// persist store the new overlay (with whatever data change goes with it, in
-// one transaction, as the version after the live one), and only then swaps
-// the schema in.
-func (r *Registry) Change(edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
+// Change applies edit to the overlay stored at version (JSON; empty for
+// none), compiles the result, lets persist store the new overlay (with
+// whatever data change goes with it, in one transaction, as version+1), and
+// only then swaps the schema in: a failure anywhere leaves the live schema
+// as it was.
+func (r *Registry) Change(stored []byte, version uint64, edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
+	var base Document
+	if len(stored) > 0 {
+		if err := json.Unmarshal(stored, &base); err != nil {
+			return nil, fmt.Errorf("decode schema overlay stored by the metadata API: %w", err)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	next := cloneDocument(r.overlay)
+	next := cloneDocument(base)
 	if err := edit(&next); err != nil {
 		return nil, err
 	}
@@ -109,7 +116,7 @@ func (r *Registry) Change(edit func(overlay *Document) error, persist func(overl
 	if err != nil {
 		return nil, err
 	}
-	c.Version = r.Current().Version + 1
+	c.Version = version + 1
 	data, err := json.Marshal(next)
 	if err != nil {
 		return nil, fmt.Errorf("encode schema overlay: %w", err)

@@ -479,6 +479,8 @@ func TestHostile_IDs(t *testing.T) {
 		{"DotDot", ".."},
 		{"NUL", "%00"},
 		{"NULInside", "a%00b"},
+		{"InvalidUTF8", "%FF"},
+		{"InvalidUTF8Inside", "ab%C3"},
 		{"Backslash", "..%5C..%5Cwindows"},
 		{"Newline", "a%0D%0ASet-Cookie:%20x=1"},
 		{"VeryLong", strings.Repeat("a", 8000)},

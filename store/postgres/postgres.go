@@ -289,7 +289,19 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	if err := fn(t); err != nil {
 		return err
 	}
-	t.queue(nil, "COMMIT") // with the last queued writes, in one round trip
+	// COMMIT goes with the last queued writes, in one round trip. The
+	// server answers COMMIT of a failed transaction with ROLLBACK and no
+	// error: that must not pass for a commit.
+	t.pending.Queue("COMMIT").Fn = func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err != nil {
+			return mapError(err)
+		}
+		if tag.String() != "COMMIT" {
+			return fmt.Errorf("store: the transaction was rolled back (%s)", tag)
+		}
+		return nil
+	}
 	if err := t.flush(); err != nil {
 		return err
 	}
@@ -338,8 +350,13 @@ func mapError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errs.As(err) != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	// A request's statements run without its cancellation (see View), so
+	// a deadline here is the connect timeout: the database did not answer.
+	if errs.As(err) != nil || errors.Is(err, context.Canceled) {
 		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -378,6 +395,7 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 	return db.retry(ctx, func() error {
 		return db.update(ctx, "", lockExclusive, func(ptx profile.Tx) error {
 			t := ptx.(*tx)
+			ctx := t.ctx // not cancelled by the client: a schema change completes or fails whole
 			if t.version != base {
 				return profile.ErrSchemaMoved
 			}

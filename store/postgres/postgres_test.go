@@ -245,3 +245,24 @@ func TestWatchSchema_NotifiesOtherProcesses(t *testing.T) {
 		t.Fatal("no notification within 1 s of a schema change on another connection")
 	}
 }
+
+// A write whose fn swallowed a failed statement and returned nil must not
+// be reported committed: the server rolled the transaction back.
+func TestUpdate_RolledBackIsNotCommitted(t *testing.T) {
+	db, _ := openTest(t)
+	now := time.Now()
+	err := db.Update(t.Context(), "", func(ptx profile.Tx) error {
+		if err := ptx.PutProfile(&profile.Profile{ID: "p1", Num: 1, Created: now, Updated: now, Rev: 1}); err != nil {
+			return err
+		}
+		_ = ptx.AddIndexEntry("k", []string{"v"}, "p1", false)
+		_ = ptx.(*tx).query(func(pgx.Rows) error { return nil }, "SELECT 1/0") // fails; the error is ignored
+		return nil
+	})
+	if err == nil {
+		t.Fatal("Update = nil after a failed statement, want an error")
+	}
+	if n, _ := db.ProfileCount(); n != 0 {
+		t.Errorf("%d profiles stored by a rolled-back transaction", n)
+	}
+}

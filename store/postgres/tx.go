@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -113,12 +114,14 @@ func (t *tx) SchemaVersion() (uint64, error) {
 	return t.version, nil
 }
 
-// PostgreSQL text cannot hold NUL: an id with one names no stored profile
-// (ids are checked before they are created).
-func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+// storable reports whether PostgreSQL text can hold id: not with a NUL
+// byte nor with invalid UTF-8. Such an id names no stored profile (ids are
+// checked before profiles are created), so a lookup answers "absent"
+// without asking the server, which would refuse the parameter.
+func storable(id string) bool { return strings.IndexByte(id, 0) < 0 && utf8.ValidString(id) }
 
 func (t *tx) Profile(id string) (*profile.Profile, error) {
-	if hasNUL(id) {
+	if !storable(id) {
 		return nil, nil
 	}
 	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
@@ -190,7 +193,7 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 }
 
 func (t *tx) Records(ext, id string) ([]schema.Record, error) {
-	if hasNUL(id) {
+	if !storable(id) {
 		return nil, nil
 	}
 	var doc []byte
@@ -204,7 +207,7 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 // RecordSets reads the record sets of several extensions in one statement.
 func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
 	out := make(map[string][]schema.Record, len(exts))
-	if hasNUL(id) || len(exts) == 0 {
+	if !storable(id) || len(exts) == 0 {
 		return out, nil
 	}
 	byLower := make(map[string]string, len(exts))
