@@ -38,7 +38,6 @@ type Registry struct {
 	now          func() time.Time
 
 	mu      sync.Mutex              // serialises writers
-	overlay Document                // guarded by mu
 	guards  []func(*Compiled) error // guarded by mu
 	current atomic.Pointer[Compiled]
 }
@@ -77,7 +76,6 @@ func (r *Registry) Refresh(overlay []byte, version uint64, accept func(*Compiled
 			return nil, err
 		}
 	}
-	r.overlay = doc
 	r.current.Store(c)
 	return c, nil
 }
@@ -108,7 +106,7 @@ func (r *Registry) Change(stored []byte, version uint64, edit func(overlay *Docu
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	next := cloneDocument(base)
+	next := base // freshly decoded: edit may change it in place
 	if err := edit(&next); err != nil {
 		return nil, err
 	}
@@ -124,7 +122,6 @@ func (r *Registry) Change(stored []byte, version uint64, edit func(overlay *Docu
 	if err := persist(data, c); err != nil {
 		return nil, err
 	}
-	r.overlay = next
 	r.current.Store(c)
 	return c, nil
 }
@@ -167,12 +164,4 @@ func Load(base, overlay Document, unauthorized Unauthorized, now time.Time) (*Co
 		return nil, Problems{{File: base.File, Message: err.Error()}}
 	}
 	return c, nil
-}
-
-func cloneDocument(d Document) Document {
-	return Document{
-		Profile:    append([]AttributeDoc(nil), d.Profile...),
-		Extensions: append([]ExtensionDoc(nil), d.Extensions...),
-		Keys:       append([]KeyDoc(nil), d.Keys...),
-	}
 }
