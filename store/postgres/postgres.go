@@ -14,6 +14,12 @@
 // keys are unique indexes; uniqueness checks lock the values they check.
 // Serialization failures and deadlocks are retried a bounded number of
 // times, then answered as unavailable.
+//
+// Round trips: a transaction's statements are pipelined (tx.queue, flush):
+// writes wait in a batch that goes to the server with the next read or
+// with COMMIT, and BEGIN travels with the first statement, so a request
+// costs one round trip per read that needs an earlier answer
+// (TestRoundTrips holds the counts docs/scale-out.md gives).
 package postgres
 
 import (
