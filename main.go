@@ -135,8 +135,8 @@ func loadConfig(path, addr, data, storeURL string) (*config.Config, error) {
 	if storeURL != "" {
 		cfg.Store.URL = storeURL
 	}
-	if cfg.Store.URL != "" && !cfg.Store.IsPostgres() {
-		return nil, fmt.Errorf("-store / PROFILED_STORE / store.url must be a postgres:// or postgresql:// URL, not %q", redactURL(cfg.Store.URL))
+	if err := cfg.Store.CheckURL(); err != nil { // the environment or a flag may have set it
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -370,7 +370,7 @@ func copyStore(from, to string, stdout io.Writer) error {
 	if from == to {
 		return errors.New("copy-store: -from and -to name the same store")
 	}
-	if !postgres.IsURL(from) {
+	if !config.IsPostgresURL(from) {
 		if _, err := os.Stat(from); err != nil {
 			return fmt.Errorf("copy-store: no source data file: %w", err)
 		}
@@ -431,7 +431,7 @@ type transferStore interface {
 }
 
 func openTransferStore(ctx context.Context, where string) (transferStore, error) {
-	if postgres.IsURL(where) {
+	if config.IsPostgresURL(where) {
 		return postgres.Open(ctx, where, postgres.Options{})
 	}
 	return store.Open(where, store.Options{})

@@ -207,3 +207,18 @@ func TestCheckConfig_ReadsThePostgresOverlay(t *testing.T) {
 		t.Errorf("check-config with a config that defines the stored extension again: exit %d\n%s", code, out)
 	}
 }
+
+// TestStoreFlag_RefusesWhatIsNotPostgres: -store (like PROFILED_STORE)
+// takes a PostgreSQL URL only, and the refusal does not echo a password.
+func TestStoreFlag_RefusesWhatIsNotPostgres(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "-store", "mysql://u:secret@db/x"},
+		{"check-config", "-store", "profiles.db"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, nil, &stdout, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), "postgres://") || strings.Contains(stderr.String(), "secret") {
+			t.Errorf("%q: exit %d, %s", args, code, stderr.String())
+		}
+	}
+}

@@ -57,10 +57,24 @@ type Store struct {
 	SchemaPoll       time.Duration `yaml:"schema_poll"`       // PostgreSQL: re-check of the stored schema, should a notification be lost
 }
 
-// IsPostgres reports whether the store is a PostgreSQL database.
-func (s Store) IsPostgres() bool {
-	u := strings.ToLower(s.URL)
+// IsPostgresURL reports whether s names a PostgreSQL database (postgres://
+// or postgresql://) rather than a bbolt file.
+func IsPostgresURL(s string) bool {
+	u := strings.ToLower(s)
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// IsPostgres reports whether the store is a PostgreSQL database.
+func (s Store) IsPostgres() bool { return IsPostgresURL(s.URL) }
+
+// CheckURL refuses a store URL that is set but names no PostgreSQL
+// database, wherever it came from (file, environment, flag). The URL is
+// not repeated: it may hold a password.
+func (s Store) CheckURL() error {
+	if s.URL != "" && !s.IsPostgres() {
+		return errors.New("store.url (-store, PROFILED_STORE) must be a postgres:// or postgresql:// URL; leave it empty for the bbolt file of store.path")
+	}
+	return nil
 }
 
 // Log configures zerolog.
@@ -206,8 +220,8 @@ func (c *Config) validate() error {
 	if c.Store.OpenTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("store.open_timeout must be positive"))
 	}
-	if c.Store.URL != "" && !c.Store.IsPostgres() {
-		problems = append(problems, fmt.Errorf("store.url must be a postgres:// or postgresql:// URL (leave it empty for the bbolt file of store.path)"))
+	if err := c.Store.CheckURL(); err != nil {
+		problems = append(problems, err)
 	}
 	if c.Store.MaxConns <= 0 || c.Store.StatementTimeout <= 0 || c.Store.SchemaPoll <= 0 {
 		problems = append(problems, fmt.Errorf("store.max_conns, store.statement_timeout and store.schema_poll must be positive"))

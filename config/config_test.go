@@ -58,6 +58,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"UnknownPermission", "egain:\n  users: [{name: a, password_hash: \"$2a$10$x\", permissions: [fly]}]\n", `unknown permission "fly"`},
 		{"AuthWithoutCredentials", "genesys:\n  auth: {enabled: true}\n", "no api_keys or users"},
 		{"AuthBadKeyHash", "genesys:\n  auth: {api_keys: [{name: k, key_sha256: abc, role: agent}]}\n", "64 hex digits"},
+		{"StoreURLNotPostgres", "store:\n  url: mysql://u:secret@db/x\n", "must be a postgres:// or postgresql:// URL"},
+		{"NonPositivePool", "store:\n  max_conns: 0\n", "store.max_conns"},
 		{"AuthBadRole", "genesys:\n  auth: {users: [{name: u, password_hash: \"$2a$10$x\", role: boss}]}\n", `role "boss"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,10 +73,11 @@ func TestLoad_Errors(t *testing.T) {
 
 func TestApplyEnv(t *testing.T) {
 	cfg := config.Default()
-	env := map[string]string{"PROFILED_ADDR": "127.0.0.1:9", "PROFILED_DATA": "/tmp/x.db", "PROFILED_ADMIN_TOKEN": "t"}
+	env := map[string]string{"PROFILED_ADDR": "127.0.0.1:9", "PROFILED_DATA": "/tmp/x.db", "PROFILED_ADMIN_TOKEN": "t",
+		"PROFILED_STORE": "postgresql://db/profiled"}
 	cfg.ApplyEnv(func(k string) string { return env[k] })
-	if cfg.Server.Addr != "127.0.0.1:9" || cfg.Store.Path != "/tmp/x.db" || cfg.Admin.Token != "t" {
-		t.Errorf("got %+v %+v %+v", cfg.Server.Addr, cfg.Store.Path, cfg.Admin.Token)
+	if cfg.Server.Addr != "127.0.0.1:9" || cfg.Store.Path != "/tmp/x.db" || cfg.Admin.Token != "t" || !cfg.Store.IsPostgres() {
+		t.Errorf("got %+v %+v %+v %+v", cfg.Server.Addr, cfg.Store.Path, cfg.Admin.Token, cfg.Store.URL)
 	}
 }
 

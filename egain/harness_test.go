@@ -27,6 +27,7 @@ import (
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
 	"github.com/contactcenter/profiled/store/postgres/postgrestest"
+	"github.com/contactcenter/profiled/store/storetest"
 )
 
 const testPassword = "secret"
@@ -61,12 +62,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // harness is a real server: bbolt store in a temp dir, both APIs on one Echo.
 type harness struct {
-	t        testing.TB
-	all      *config.Config
-	cfg      config.EGain
-	dbPath   string
-	storeURL string // the PostgreSQL database when the suite runs there
-	db       testStore
+	t      testing.TB
+	all    *config.Config
+	cfg    config.EGain
+	dbPath string
+	// storeURL is the PostgreSQL database when the suite runs there
+	// (PROFILED_TEST_STORE=postgres; make test runs both stores).
+	storeURL string
+	db       storetest.Store
 	svc      *profile.Service
 	f        *Facade
 	srv      *httptest.Server
@@ -99,16 +102,6 @@ func testEGainConfig(t testing.TB) (*config.Config, config.EGain) {
 	return cfg, eg
 }
 
-// testStore is what the harness needs of a store engine: the suite runs
-// on the bbolt file by default and on a PostgreSQL database of its own with
-// PROFILED_TEST_STORE=postgres (make test runs both).
-type testStore interface {
-	profile.Store
-	session.Store
-	ProfileCount() (int, error)
-	Close() error
-}
-
 func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	t.Helper()
 	all, eg := testEGainConfig(t)
@@ -127,7 +120,7 @@ func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 func (h *harness) start() {
 	t := h.t
 	t.Helper()
-	var db testStore
+	var db storetest.Store
 	var err error
 	if h.storeURL != "" {
 		db, err = postgres.Open(context.Background(), h.storeURL, postgres.Options{})

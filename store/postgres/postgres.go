@@ -89,33 +89,6 @@ type DB struct {
 
 var _ profile.Store = (*DB)(nil)
 
-// IsURL reports whether s names a PostgreSQL database (postgres:// or
-// postgresql://) rather than a bbolt file.
-func IsURL(s string) bool {
-	for _, scheme := range []string{"postgres://", "postgresql://"} {
-		if len(s) >= len(scheme) && equalFold(s[:len(scheme)], scheme) {
-			return true
-		}
-	}
-	return false
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
 // Open connects to the database at url, applies the embedded migrations
 // (once across replicas) and refuses a database migrated by a newer
 // profiled.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
@@ -264,5 +265,40 @@ func TestUpdate_RolledBackIsNotCommitted(t *testing.T) {
 	}
 	if n, _ := db.ProfileCount(); n != 0 {
 		t.Errorf("%d profiles stored by a rolled-back transaction", n)
+	}
+}
+
+// TestMapError: what says "the database cannot serve now" is 503 with no
+// database text; meaningful constraints are conflicts; retryable codes
+// pass through for the retry loop; a client's cancellation stays itself.
+func TestMapError(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		kind errs.Kind
+		code string
+	}{
+		{"connect timeout", &pgconn.ConnectError{}, errs.KindUnavailable, profile.CodeStoreUnavailable},
+		{"deadline", fmt.Errorf("failed to connect: %w", context.DeadlineExceeded), errs.KindUnavailable, profile.CodeStoreUnavailable},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, errs.KindUnavailable, profile.CodeStoreUnavailable},
+		{"statement timeout", &pgconn.PgError{Code: "57014"}, errs.KindUnavailable, profile.CodeStoreUnavailable},
+		{"read-only standby", &pgconn.PgError{Code: "25006"}, errs.KindUnavailable, profile.CodeStoreUnavailable},
+		{"connection lost", errors.New("unexpected EOF"), errs.KindUnavailable, profile.CodeStoreUnavailable},
+		{"id taken", &pgconn.PgError{Code: "23505", ConstraintName: "profiles_pkey"}, errs.KindConflict, profile.CodeProfileExists},
+		{"bad statement", &pgconn.PgError{Code: "42601"}, errs.KindInternal, ""},
+	} {
+		got := mapError(c.err)
+		if e := errs.As(got); errs.KindOf(got) != c.kind || (c.code != "" && (e == nil || e.Code != c.code)) {
+			t.Errorf("%s: mapError = %v (kind %v), want %v %s", c.name, got, errs.KindOf(got), c.kind, c.code)
+		}
+		if e := errs.As(got); e != nil && (strings.Contains(e.Message, "57") || strings.Contains(e.Message, "EOF")) {
+			t.Errorf("%s: the message shows database text: %q", c.name, e.Message)
+		}
+	}
+	if err := mapError(&pgconn.PgError{Code: "40001"}); !retryable(err) {
+		t.Errorf("a serialization failure is %v, want it left retryable", err)
+	}
+	if err := mapError(context.Canceled); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancellation is %v", err)
 	}
 }
