@@ -28,29 +28,37 @@ type EGain struct {
 }
 
 // EGainMapping declares how an eGain customer maps onto a profile. The
-// facade checks every name against the live schema when it starts.
+// facade checks every name against the live schema when it starts and on
+// every schema change (docs/egain.md has the attribute table).
 type EGainMapping struct {
 	FirstName   string `yaml:"first_name"`    // core string attribute: contact person 1's firstName
 	LastName    string `yaml:"last_name"`     // core string attribute: contact person 1's lastName
 	DateOfBirth string `yaml:"date_of_birth"` // core date attribute: contact person 1's dateOfBirth
 	Email       string `yaml:"email"`         // multi-valued core string attribute: every e-mail contact point
-	// Phone: one record of a multi-valued extension per phone contact point.
+	// Phone: one record of a multi-valued extension per phone number.
 	Phone EGainRecordMapping `yaml:"phone"`
-	// CustomAttributes: one record per customer-level custom attribute.
+	// CustomAttributes: one record per value of a customer-level custom attribute.
 	CustomAttributes EGainRecordMapping `yaml:"custom_attributes"`
-	// Document: a single-valued extension whose string attribute holds the
-	// whole eGain customer as JSON.
-	Document EGainRecordMapping `yaml:"document"`
-	Keys     EGainKeys          `yaml:"keys"`
+	// The extensions holding the rest of the customer, one attribute per
+	// field, named as in docs/egain.md.
+	Customer          string `yaml:"customer"`           // single-valued: customer-level fields
+	ContactPersons    string `yaml:"contact_persons"`    // multi-valued, unique [personId]
+	ContactPoints     string `yaml:"contact_points"`     // multi-valued, unique [pointId]
+	ContactAttributes string `yaml:"contact_attributes"` // multi-valued, unique [owner, name, value]
+	// LegacyDocument is the string attribute of Customer in which versions
+	// before 2026-12 kept the whole customer as JSON. A customer stored
+	// that way is read from it and written structured on its next eGain
+	// write; empty when no such data exists.
+	LegacyDocument string    `yaml:"legacy_document"`
+	Keys           EGainKeys `yaml:"keys"`
 }
 
 // EGainRecordMapping names an extension and the attributes of it in use.
 type EGainRecordMapping struct {
 	Extension string `yaml:"extension"`
-	Number    string `yaml:"number,omitempty"`    // phone: the phone number attribute
-	Name      string `yaml:"name,omitempty"`      // custom attributes: the name attribute
-	Value     string `yaml:"value,omitempty"`     // custom attributes: the value attribute
-	Attribute string `yaml:"attribute,omitempty"` // document: the JSON attribute
+	Number    string `yaml:"number,omitempty"` // phone: the phone number attribute
+	Name      string `yaml:"name,omitempty"`   // custom attributes: the name attribute
+	Value     string `yaml:"value,omitempty"`  // custom attributes: the value attribute
 }
 
 // EGainKeys are the identification keys eGain search reads.
@@ -108,14 +116,18 @@ func defaultEGain() EGain {
 // DefaultEGainMapping matches the default schema of config.yaml.
 func DefaultEGainMapping() EGainMapping {
 	return EGainMapping{
-		FirstName:        "FirstName",
-		LastName:         "LastName",
-		DateOfBirth:      "DOB",
-		Email:            "EmailAddress",
-		Phone:            EGainRecordMapping{Extension: "Phone", Number: "PhoneNumber"},
-		CustomAttributes: EGainRecordMapping{Extension: "CustomAttribute", Name: "name", Value: "value"},
-		Document:         EGainRecordMapping{Extension: "EgainCustomer", Attribute: "document"},
-		Keys:             EGainKeys{Email: "email", Phone: []string{"phone", "phone_number"}, Custom: "custom", Activity: "email_activity"},
+		FirstName:         "FirstName",
+		LastName:          "LastName",
+		DateOfBirth:       "DOB",
+		Email:             "EmailAddress",
+		Phone:             EGainRecordMapping{Extension: "Phone", Number: "PhoneNumber"},
+		CustomAttributes:  EGainRecordMapping{Extension: "CustomAttribute", Name: "name", Value: "value"},
+		Customer:          "EgainCustomer",
+		ContactPersons:    "ContactPerson",
+		ContactPoints:     "ContactPoint",
+		ContactAttributes: "ContactAttribute",
+		LegacyDocument:    "document",
+		Keys:              EGainKeys{Email: "email", Phone: []string{"phone", "phone_number"}, Custom: "custom", Activity: "email_activity"},
 	}
 }
 

@@ -168,3 +168,10 @@ func prune(v reflect.Value) bool {
 	}
 	return empty
 }
+
+func firstValue(a CustomAttribute) *string {
+	if len(a.AttribValues) == 0 {
+		return nil
+	}
+	return a.AttribValues[0].Value
+}

@@ -133,7 +133,7 @@ func (f *Facade) create(c echo.Context) error {
 	}
 	// The e-mail key is checked unique inside the write: two creates with
 	// one address, on any replicas, cannot both pass.
-	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}})
+	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
 		return emailTaken(err)
 	}
@@ -161,7 +161,7 @@ func (f *Facade) edit(c echo.Context) error {
 	}
 	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapper.extensions(), func(p *profile.Profile) (map[string]any, error) {
 		return f.applyEdit(r, num, *body, p)
-	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}})
+	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
 		return emailTaken(err)
 	}

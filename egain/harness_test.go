@@ -28,6 +28,7 @@ import (
 	"github.com/contactcenter/profiled/store/postgres"
 	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 	"github.com/contactcenter/profiled/store/storetest"
+	"github.com/contactcenter/profiled/store/transfer"
 )
 
 const testPassword = "secret"
@@ -104,6 +105,14 @@ func testEGainConfig(t testing.TB) (*config.Config, config.EGain) {
 
 func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	t.Helper()
+	h := unstartedHarness(t, adjust...)
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func unstartedHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
+	t.Helper()
 	all, eg := testEGainConfig(t)
 	for _, a := range adjust {
 		a(&eg)
@@ -111,6 +120,37 @@ func newHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	h := &harness{t: t, all: all, cfg: eg, dbPath: filepath.Join(t.TempDir(), "profiles.db"), clock: &fakeClock{t: time.Now()}}
 	if os.Getenv("PROFILED_TEST_STORE") == "postgres" {
 		h.storeURL = postgrestest.URL(t)
+	}
+	return h
+}
+
+// newHarnessFrom is newHarness over the data of the bbolt file seed: a copy
+// of the file, or its content copied into PostgreSQL when the suite runs
+// there.
+func newHarnessFrom(t testing.TB, seed string) *harness {
+	t.Helper()
+	h := unstartedHarness(t)
+	data, err := os.ReadFile(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.dbPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if h.storeURL != "" {
+		src, err := store.Open(h.dbPath, store.Options{OpenTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		dst, err := postgres.Open(t.Context(), h.storeURL, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dst.Close()
+		if _, err := transfer.Copy(t.Context(), src, dst, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	h.start()
 	t.Cleanup(h.stop)

@@ -35,7 +35,16 @@ type mapper struct {
 	defaultDepartment string
 }
 
-// checkMapping refuses a mapping that does not fit schema c.
+// Record attributes the mapper reads beside the model fields.
+const (
+	attrPersonID = "personId"
+	attrPointID  = "pointId"
+	attrOwner    = "owner"
+	attrName     = "name"
+	attrValue    = "value"
+)
+
+// CheckMapping refuses a mapping that does not fit schema c.
 func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -52,21 +61,34 @@ func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	core("last_name", m.LastName, schema.TypeString, false)
 	core("date_of_birth", m.DateOfBirth, schema.TypeDate, false)
 	core("email", m.Email, schema.TypeString, true)
-	ext := func(what string, r config.EGainRecordMapping, kind schema.ExtensionKind, attrs ...string) {
-		e, ok := c.Extension(r.Extension)
+	// ext checks that extension name has kind, the string attributes
+	// attrs and, when unique is not nil, exactly that unique key.
+	ext := func(what, name string, kind schema.ExtensionKind, unique []string, attrs ...string) {
+		e, ok := c.Extension(name)
 		if !ok || e.Kind != kind {
-			fail("mapping.%s.extension: %q must be a %s extension", what, r.Extension, kind)
+			fail("mapping.%s: %q must be a %s extension", what, name, kind)
 			return
 		}
-		for _, name := range attrs {
-			if a, ok := e.Attribute(name); !ok || a.Type != schema.TypeString {
-				fail("mapping.%s: %q must be a string attribute of extension %q", what, name, e.Name)
+		for _, a := range attrs {
+			if at, ok := e.Attribute(a); !ok || at.Type != schema.TypeString {
+				fail("mapping.%s: %q must be a string attribute of extension %q", what, a, e.Name)
 			}
 		}
+		if unique != nil && !sameNames(e.Unique, unique) {
+			fail("mapping.%s: extension %q must be unique on %v (it is on %v)", what, e.Name, unique, e.Unique)
+		}
 	}
-	ext("phone", m.Phone, schema.MultiValued, m.Phone.Number)
-	ext("custom_attributes", m.CustomAttributes, schema.MultiValued, m.CustomAttributes.Name, m.CustomAttributes.Value)
-	ext("document", m.Document, schema.SingleValued, m.Document.Attribute)
+	ext("phone.extension", m.Phone.Extension, schema.MultiValued, nil, m.Phone.Number)
+	ext("custom_attributes.extension", m.CustomAttributes.Extension, schema.MultiValued,
+		[]string{m.CustomAttributes.Name, m.CustomAttributes.Value}, m.CustomAttributes.Name, m.CustomAttributes.Value)
+	customerAttrs := customerFields.names()
+	if m.LegacyDocument != "" {
+		customerAttrs = append(customerAttrs, m.LegacyDocument)
+	}
+	ext("customer", m.Customer, schema.SingleValued, nil, customerAttrs...)
+	ext("contact_persons", m.ContactPersons, schema.MultiValued, []string{attrPersonID}, append(personFields.names(), attrPersonID)...)
+	ext("contact_points", m.ContactPoints, schema.MultiValued, []string{attrPointID}, append(pointFields.names(), attrPointID, attrPersonID)...)
+	ext("contact_attributes", m.ContactAttributes, schema.MultiValued, []string{attrOwner, attrName, attrValue}, attrOwner, attrName, attrValue)
 	key := func(what, name, source string, attrs ...string) {
 		k, ok := c.Key(name)
 		if !ok || !strings.EqualFold(k.Source, source) || !equalFold(k.Attributes, attrs) {
@@ -97,16 +119,25 @@ var activityKeyAttributes = []string{"type", "isRead", "isSecure", "mode", "sent
 
 func equalFold(a, b []string) bool { return slices.EqualFunc(a, b, strings.EqualFold) }
 
+// sameNames reports whether a and b hold the same names in any order.
+func sameNames(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(b, func(n string) bool {
+		return !slices.ContainsFunc(a, func(m string) bool { return strings.EqualFold(m, n) })
+	})
+}
+
 // extensions are the extensions every read of a customer needs.
 func (m mapper) extensions() []string {
-	return []string{m.Phone.Extension, m.CustomAttributes.Extension, m.Document.Extension}
+	return []string{m.Phone.Extension, m.CustomAttributes.Extension, m.Customer, m.ContactPersons, m.ContactPoints, m.ContactAttributes}
 }
 
 // customerOf reads profile p as an eGain customer with local (per-customer)
-// contact ids: the stored document overlaid with the mapped profile data,
-// which wins, so Genesys writes are seen.
+// contact ids: the stored records, with contact person 1's names and date
+// of birth taken from the core attributes and the e-mail and phone points
+// made to match the e-mail attribute and phone records, so Genesys writes
+// are seen.
 func (m mapper) customerOf(p *profile.Profile) (Customer, error) {
-	c, err := m.document(p)
+	c, err := m.stored(p)
 	if err != nil {
 		return c, err
 	}
@@ -135,7 +166,6 @@ func (m mapper) customerOf(p *profile.Profile) (Customer, error) {
 	overlayPoints(&c, kindPhone, phones, func(s string) string { return s }, func(v string) ContactPoint {
 		return ContactPoint{Type: &ContactPointType{Value: Str(kindPhone), Phone: &Phone{Type: &Value{Value: Str("home")}, PhoneNo: Str(v)}}}
 	})
-	c.CustomAttributes = m.overlayCustom(c.CustomAttributes, p.Extensions[m.CustomAttributes.Extension])
 	if c.Department == nil || str(c.Department.Name) == "" {
 		c.Department = &Department{Name: Str(m.defaultDepartment)}
 	}
@@ -143,22 +173,129 @@ func (m mapper) customerOf(p *profile.Profile) (Customer, error) {
 	return c, nil
 }
 
-// document decodes the stored eGain document, or starts an individual
-// customer for a profile written only through the Genesys API.
-func (m mapper) document(p *profile.Profile) (Customer, error) {
-	recs := p.Extensions[m.Document.Extension]
-	if len(recs) == 0 {
-		return Customer{Type: &CustomerType{Value: Str(TypeIndividual)}}, nil
+// stored builds the customer from its records, or from the JSON document
+// of a customer not written since before 2026-12. A profile written only
+// through the Genesys API is an individual customer.
+func (m mapper) stored(p *profile.Profile) (Customer, error) {
+	var rec schema.Record
+	if recs := p.Extensions[m.Customer]; len(recs) > 0 {
+		rec = recs[0]
 	}
-	doc := recordString(recs[0], m.Document.Attribute)
-	if doc == nil {
-		return Customer{Type: &CustomerType{Value: Str(TypeIndividual)}}, nil
+	custom := m.customerAttributes(p.Extensions[m.CustomAttributes.Extension])
+	if doc := recordString(rec, m.LegacyDocument); m.LegacyDocument != "" && doc != nil {
+		c, err := decodeStoredCustomer(*doc)
+		if err != nil {
+			return Customer{}, fmt.Errorf("egain: customer %s: stored document: %w", p.ID, err)
+		}
+		c.CustomAttributes = legacyCustom(c.CustomAttributes, custom)
+		return *c, nil
 	}
-	c, err := decodeStoredCustomer(*doc)
-	if err != nil {
-		return Customer{}, fmt.Errorf("egain: customer %s: stored document: %w", p.ID, err)
+	var c Customer
+	customerFields.fill(rec, reflect.ValueOf(&c).Elem())
+	if c.Type == nil {
+		c.Type = &CustomerType{Value: Str(TypeIndividual)}
 	}
-	return *c, nil
+	c.CustomAttributes = custom
+	owners := map[string]*[]CustomAttribute{}
+	for _, r := range p.Extensions[m.ContactPersons] {
+		var person ContactPerson
+		personFields.fill(r, reflect.ValueOf(&person).Elem())
+		person.ID = localIDOf(r, attrPersonID)
+		c.ContactPersons = append(c.ContactPersons, person)
+	}
+	for _, r := range p.Extensions[m.ContactPoints] {
+		var pt ContactPoint
+		pointFields.fill(r, reflect.ValueOf(&pt).Elem())
+		pt.ID = localIDOf(r, attrPointID)
+		owner := personOf(&c, str(localIDOf(r, attrPersonID)))
+		owner.ContactPoints = append(owner.ContactPoints, pt)
+	}
+	// Contact attributes attach by owner id once every person and point
+	// sits at its final address.
+	for i := range c.ContactPersons {
+		person := &c.ContactPersons[i]
+		if person.ID != nil {
+			owners[*person.ID] = &person.CustomAttributes
+		}
+		for j := range person.ContactPoints {
+			if pt := &person.ContactPoints[j]; pt.ID != nil {
+				owners[*pt.ID] = &pt.CustomAttributes
+			}
+		}
+	}
+	for _, r := range p.Extensions[m.ContactAttributes] {
+		if dst := owners[str(recordString(r, attrOwner))]; dst != nil {
+			*dst = appendValue(*dst, recordString(r, attrName), recordString(r, attrValue))
+		}
+	}
+	return c, nil
+}
+
+// legacyCustom merges a legacy document's customer-level custom attributes
+// into those of the records, which held only an attribute's first value
+// then: an attribute whose one value is still the document's first keeps
+// the document's further values.
+func legacyCustom(doc, records []CustomAttribute) []CustomAttribute {
+	for i, r := range records {
+		for _, d := range doc {
+			if len(r.AttribValues) == 1 && len(d.AttribValues) > 1 && str(d.AttribName) == str(r.AttribName) &&
+				str(d.AttribValues[0].Value) == str(r.AttribValues[0].Value) {
+				records[i].AttribValues = d.AttribValues
+			}
+		}
+	}
+	return records
+}
+
+// personOf is the contact person with local id, or the first person (made
+// when there is none) for a point written without a known person.
+func personOf(c *Customer, id string) *ContactPerson {
+	for i := range c.ContactPersons {
+		if str(c.ContactPersons[i].ID) == id {
+			return &c.ContactPersons[i]
+		}
+	}
+	if len(c.ContactPersons) == 0 {
+		c.ContactPersons = []ContactPerson{{}}
+	}
+	return &c.ContactPersons[0]
+}
+
+// localIDOf reads a record's person or point number; one that is not a
+// number the id scheme can carry (a Genesys client chose it) is treated as
+// absent and renumbered by allocateIDs.
+func localIDOf(r schema.Record, attr string) *string {
+	s := recordString(r, attr)
+	if n, err := strconv.ParseUint(str(s), 10, 64); err != nil || n == 0 || n >= idSpan {
+		return nil
+	}
+	return s
+}
+
+// customerAttributes groups the customer-level custom attribute records,
+// one per value, into attributes in the order first seen.
+func (m mapper) customerAttributes(recs []schema.Record) []CustomAttribute {
+	var out []CustomAttribute
+	for _, r := range recs {
+		out = appendValue(out, recordString(r, m.CustomAttributes.Name), recordString(r, m.CustomAttributes.Value))
+	}
+	return out
+}
+
+// appendValue adds value to the attribute called name (added when new).
+func appendValue(attrs []CustomAttribute, name, value *string) []CustomAttribute {
+	if name == nil {
+		return attrs
+	}
+	i := slices.IndexFunc(attrs, func(a CustomAttribute) bool { return str(a.AttribName) == *name })
+	if i < 0 {
+		attrs = append(attrs, CustomAttribute{AttribName: name})
+		i = len(attrs) - 1
+	}
+	if value != nil {
+		attrs[i].AttribValues = append(attrs[i].AttribValues, AttribValue{Value: value})
+	}
+	return attrs
 }
 
 func typeOf(c *Customer) string {
@@ -183,7 +320,8 @@ func pointValue(p *ContactPoint) string {
 	return ""
 }
 
-// overlayPoints makes the points of kind match values, the profile's list:
+// overlayPoints makes the points of kind match values, the profile's list
+// (what identification reads, so what a search finds is what a read shows):
 // a point holding one of the values keeps its place (and id, priority,
 // custom attributes), even when another point holds the same value (two
 // persons sharing an office phone); other points of the kind are dropped; a
@@ -215,37 +353,6 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 			c.ContactPersons[0].ContactPoints = append(c.ContactPersons[0].ContactPoints, newPoint(v))
 		}
 	}
-}
-
-// overlayCustom rebuilds the customer-level custom attributes from their
-// records, keeping the document's values of an attribute whose first value
-// the record still holds (a record stores only the first value).
-func (m mapper) overlayCustom(doc []CustomAttribute, recs []schema.Record) []CustomAttribute {
-	var out []CustomAttribute
-	for _, r := range recs {
-		name, value := recordString(r, m.CustomAttributes.Name), recordString(r, m.CustomAttributes.Value)
-		if name == nil {
-			continue
-		}
-		attr := CustomAttribute{AttribName: name}
-		if value != nil {
-			attr.AttribValues = []AttribValue{{Value: value}}
-		}
-		for _, d := range doc {
-			if str(d.AttribName) == *name && str(firstValue(d)) == str(value) {
-				attr.AttribValues = d.AttribValues
-			}
-		}
-		out = append(out, attr)
-	}
-	return out
-}
-
-func firstValue(a CustomAttribute) *string {
-	if len(a.AttribValues) == 0 {
-		return nil
-	}
-	return a.AttribValues[0].Value
 }
 
 // allocateIDs gives every contact person and point without an id the next
@@ -318,9 +425,11 @@ func publish(c *Customer, p *profile.Profile) {
 }
 
 // profileBody is the profile write for customer c (local ids): the mapped
-// fields plus the document. base, the stored profile on an edit, supplies
-// the core attributes and phone record fields eGain does not carry, so an
-// eGain write never erases what the Genesys API wrote.
+// core attributes and records of every mapped extension. base, the stored
+// profile on an edit, supplies the core attributes and phone record fields
+// eGain does not carry, so an eGain write never erases what the Genesys API
+// wrote. The customer record is written whole, which drops a legacy
+// document.
 func (m mapper) profileBody(c *Customer, base *profile.Profile) (map[string]any, error) {
 	body := map[string]any{}
 	var baseRecords map[string][]schema.Record
@@ -344,9 +453,66 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile) (map[string]any,
 		body[m.Email] = emails
 	}
 	body[m.Phone.Extension] = m.phoneRecords(c, baseRecords[m.Phone.Extension])
-	body[m.CustomAttributes.Extension] = m.customRecords(c)
-	body[m.Document.Extension] = map[string]any{m.Document.Attribute: documentJSON(c)}
+	customer := *c
+	customer.CustomAttributes, customer.ContactPersons = nil, nil
+	body[m.Customer] = customerFields.record(reflect.ValueOf(customer))
+	custom, persons, points, contactAttrs := []any{}, []any{}, []any{}, []any{}
+	custom = appendValueRecords(custom, c.CustomAttributes, func(name, value string) map[string]any {
+		rec := map[string]any{m.CustomAttributes.Name: name}
+		if value != "" {
+			rec[m.CustomAttributes.Value] = value
+		}
+		return rec
+	})
+	for _, person := range c.ContactPersons {
+		personID := str(person.ID)
+		rec := personFields.record(reflect.ValueOf(person))
+		rec[attrPersonID] = personID
+		persons = append(persons, rec)
+		contactAttrs = appendValueRecords(contactAttrs, person.CustomAttributes, ownedBy(personID))
+		for _, pt := range person.ContactPoints {
+			rec := pointFields.record(reflect.ValueOf(pt))
+			rec[attrPointID], rec[attrPersonID] = str(pt.ID), personID
+			points = append(points, rec)
+			contactAttrs = appendValueRecords(contactAttrs, pt.CustomAttributes, ownedBy(str(pt.ID)))
+		}
+	}
+	body[m.CustomAttributes.Extension] = custom
+	body[m.ContactPersons] = persons
+	body[m.ContactPoints] = points
+	body[m.ContactAttributes] = contactAttrs
 	return body, nil
+}
+
+// appendValueRecords appends one record per value of each custom attribute
+// (one without a value for an attribute that has none), dropping a value
+// repeated within an attribute: the records are unique on name and value.
+func appendValueRecords(out []any, attrs []CustomAttribute, record func(name, value string) map[string]any) []any {
+	for _, a := range attrs {
+		name := str(a.AttribName)
+		if len(a.AttribValues) == 0 {
+			out = append(out, record(name, ""))
+		}
+		seen := map[string]bool{}
+		for _, v := range a.AttribValues {
+			if !seen[str(v.Value)] {
+				seen[str(v.Value)] = true
+				out = append(out, record(name, str(v.Value)))
+			}
+		}
+	}
+	return out
+}
+
+// ownedBy makes contact attribute records of the person or point with local id.
+func ownedBy(id string) func(name, value string) map[string]any {
+	return func(name, value string) map[string]any {
+		rec := map[string]any{attrOwner: id, attrName: name}
+		if value != "" {
+			rec[attrValue] = value
+		}
+		return rec
+	}
 }
 
 func setAttr(body map[string]any, name string, v *string) {
@@ -406,34 +572,6 @@ func (m mapper) phoneRecords(c *Customer, base []schema.Record) []any {
 		}
 	}
 	return out
-}
-
-// customRecords stores each customer-level custom attribute's first value.
-func (m mapper) customRecords(c *Customer) []any {
-	out := []any{}
-	for _, a := range c.CustomAttributes {
-		rec := map[string]any{m.CustomAttributes.Name: str(a.AttribName)}
-		if v := firstValue(a); v != nil && *v != "" {
-			rec[m.CustomAttributes.Value] = *v
-		}
-		out = append(out, rec)
-	}
-	return out
-}
-
-// documentJSON is the stored form of c: everything but the output fields,
-// which are derived on every read.
-func documentJSON(c *Customer) string {
-	d := *c
-	d.ID, d.Link, d.Cases, d.Created, d.CreatedBy, d.LastModified = nil, nil, nil, nil, nil, nil
-	if d.Type != nil {
-		t := *d.Type
-		t.DisplayValue = nil
-		d.Type = &t
-	}
-	var e jsonEncoder
-	e.object(reflect.ValueOf(d))
-	return e.String()
 }
 
 func attrString(attrs map[string]any, name string) *string {

@@ -98,6 +98,6 @@ func conforms(tx Tx, c *schema.Compiled, p *Profile) (bool, error) {
 		}
 		body[e.Name] = list
 	}
-	_, err := c.PrepareProfile(body)
+	_, err := c.PrepareProfileAnyWords(body)
 	return err == nil, nil
 }

@@ -53,13 +53,16 @@ type CreateOptions struct {
 	// customer for this profile, though the schema does not mark them
 	// unique (eGain: an e-mail address belongs to one contact point).
 	UniqueKeys []string
+	// AnyWords lifts the Genesys API's unauthorized-strings rule (spec §7)
+	// for a facade whose clients know no such rule (eGain).
+	AnyWords bool
 }
 
 // Create validates body (a whole profile) and stores it with its extension
 // records and index entries in one transaction.
 func (s *Service) Create(ctx context.Context, tenant string, body map[string]any, opts CreateOptions) (*Profile, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
-		doc, err := prepareCreate(c, body)
+		doc, err := prepareCreate(c, body, opts.AnyWords)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +93,7 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[st
 	return withSchema(ctx, s, func(c *schema.Compiled) (int, error) {
 		docs := make([]*schema.Doc, len(bodies))
 		for i, body := range bodies {
-			doc, err := prepareCreate(c, body)
+			doc, err := prepareCreate(c, body, false)
 			if err != nil {
 				return 0, &BodyError{Index: i, Err: err}
 			}
@@ -111,8 +114,8 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[st
 	})
 }
 
-func prepareCreate(c *schema.Compiled, body map[string]any) (*schema.Doc, error) {
-	doc, err := c.PrepareProfile(body)
+func prepareCreate(c *schema.Compiled, body map[string]any, anyWords bool) (*schema.Doc, error) {
+	doc, err := prepareProfile(c, body, anyWords)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +337,14 @@ func checkRevision(p *Profile, ifMatch uint64) error {
 type ReplaceOptions struct {
 	IfMatch    uint64   // the revision the caller read; 0: last writer wins
 	UniqueKeys []string // as CreateOptions.UniqueKeys
+	AnyWords   bool     // as CreateOptions.AnyWords
+}
+
+func prepareProfile(c *schema.Compiled, body map[string]any, anyWords bool) (*schema.Doc, error) {
+	if anyWords {
+		return c.PrepareProfileAnyWords(body)
+	}
+	return c.PrepareProfile(body)
 }
 
 // Replace implements PUT /profiles/{id} (spec §3.3): core attributes are
@@ -341,7 +352,7 @@ type ReplaceOptions struct {
 // set replaced; absent extensions are untouched.
 func (s *Service) Replace(ctx context.Context, tenant, id string, body map[string]any, opts ReplaceOptions) (*Profile, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
-		doc, err := c.PrepareProfile(body)
+		doc, err := prepareProfile(c, body, opts.AnyWords)
 		if err != nil {
 			return nil, err
 		}
@@ -428,7 +439,7 @@ func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts
 			if err != nil {
 				return err
 			}
-			doc, err := c.PrepareProfile(body)
+			doc, err := prepareProfile(c, body, opts.AnyWords)
 			if err != nil {
 				return err
 			}

@@ -39,15 +39,24 @@ const (
 
 // PrepareProfile validates a whole profile body (create and replace).
 func (c *Compiled) PrepareProfile(body map[string]any) (*Doc, error) {
-	return c.prepare(body, true)
+	return c.prepare(body, true, true)
+}
+
+// PrepareProfileAnyWords is PrepareProfile without the unauthorized-strings
+// rule (§7). The rule is the Genesys API's: the eGain facade stores values
+// such as "Service" or "date" that eGain clients may send, and a stored
+// profile checked against a new schema was held to the rule of the API that
+// wrote it.
+func (c *Compiled) PrepareProfileAnyWords(body map[string]any) (*Doc, error) {
+	return c.prepare(body, true, false)
 }
 
 // PrepareExtensions validates a body holding only extensions (insert records).
 func (c *Compiled) PrepareExtensions(body map[string]any) (*Doc, error) {
-	return c.prepare(body, false)
+	return c.prepare(body, false, true)
 }
 
-func (c *Compiled) prepare(body map[string]any, withCore bool) (*Doc, error) {
+func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc, error) {
 	canon := make(map[string]any, len(body))
 	var cleared []string // single-valued extensions given as [] : remove the record
 	for name, v := range body {
@@ -70,8 +79,10 @@ func (c *Compiled) prepare(body map[string]any, withCore bool) (*Doc, error) {
 			canon[canonical] = value
 		}
 	}
-	if err := c.checkUnauthorized("", canon); err != nil {
-		return nil, err
+	if checkWords {
+		if err := c.checkUnauthorized("", canon); err != nil {
+			return nil, err
+		}
 	}
 	validator := c.profile
 	if !withCore {
