@@ -67,3 +67,15 @@ func pathOf(t reflect.Type, index []int) string {
 	}
 	return strings.Join(names, ".")
 }
+
+// TestMappingTableDocumented: docs/egain.md lists every record attribute.
+func TestMappingTableDocumented(t *testing.T) {
+	doc := string(mustRead(t, "../docs/egain.md"))
+	for ext, fs := range map[string]recordFields{"EgainCustomer": customerFields, "ContactPerson": personFields, "ContactPoint": pointFields} {
+		for _, name := range fs.names() {
+			if row := "| `" + ext + "` | `" + name + "` |"; !strings.Contains(doc, row) {
+				t.Errorf("docs/egain.md has no row %s", row)
+			}
+		}
+	}
+}
