@@ -18,8 +18,13 @@ build: ## build bin/profiled
 test: ## every test: unit, HTTP, store, fuzz seeds, example bodies; HTTP suites on both stores
 	$(GO) vet $(PKGS)
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) test -count=1 -timeout 15m $(PKGS)
-	PROFILED_TEST_STORE=postgres $(GO) test -count=1 -timeout 15m ./server/ ./egain/
+	@# The second run (HTTP suites on PostgreSQL) mostly waits on the
+	@# database, so it runs beside the first; go test prints each package's
+	@# output as one block, so the two do not interleave within a package.
+	@echo '$(GO) test -count=1 -timeout 15m $(PKGS) & PROFILED_TEST_STORE=postgres $(GO) test -count=1 -timeout 15m ./server/ ./egain/'
+	@$(GO) test -count=1 -timeout 15m $(PKGS) & all=$$!; \
+	PROFILED_TEST_STORE=postgres $(GO) test -count=1 -timeout 15m ./server/ ./egain/ | sed 's/^\(ok\|FAIL\|---\)/[postgres] \1/' & pg=$$!; \
+	wait $$all; a=$$?; wait $$pg; p=$$?; test $$a -eq 0 -a $$p -eq 0
 
 vet:
 	$(GO) vet $(PKGS)

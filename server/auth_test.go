@@ -11,6 +11,7 @@ import (
 )
 
 func TestGenesysAuth(t *testing.T) {
+	t.Parallel()
 	keyHash := func(key string) string {
 		sum := sha256.Sum256([]byte(key))
 		return hex.EncodeToString(sum[:])

@@ -135,6 +135,7 @@ func (p *process) wait(t *testing.T, timeout time.Duration) int {
 }
 
 func TestBinary_GracefulShutdown(t *testing.T) {
+	t.Parallel()
 	bin := buildProfiled(t)
 	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
 
@@ -169,6 +170,7 @@ func TestBinary_GracefulShutdown(t *testing.T) {
 }
 
 func TestBinary_SIGHUPReloadsSchema(t *testing.T) {
+	t.Parallel()
 	bin := buildProfiled(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	base := mustRead(t, "../config.yaml")
@@ -204,6 +206,7 @@ func TestBinary_SIGHUPReloadsSchema(t *testing.T) {
 }
 
 func TestBinary_RefusesSecondInstanceAndBusyPort(t *testing.T) {
+	t.Parallel()
 	bin := buildProfiled(t)
 	data := filepath.Join(t.TempDir(), "p.db")
 	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", data)
@@ -233,6 +236,7 @@ func TestBinary_RefusesSecondInstanceAndBusyPort(t *testing.T) {
 }
 
 func TestBinary_CheckConfig(t *testing.T) {
+	t.Parallel()
 	bin := buildProfiled(t)
 	t.Run("OK", func(t *testing.T) {
 		out, err := exec.Command(bin, "check-config", "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db")).CombinedOutput()
@@ -273,6 +277,7 @@ func TestBinary_CheckConfig(t *testing.T) {
 }
 
 func TestBinary_OfflineBackupAndRestore(t *testing.T) {
+	t.Parallel()
 	bin := buildProfiled(t)
 	data := filepath.Join(t.TempDir(), "p.db")
 	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", data)
@@ -308,6 +313,7 @@ func TestBinary_OfflineBackupAndRestore(t *testing.T) {
 // guards against, signals taken over only after listening, showed up under
 // load in the bench harness; here it is caught only when the timing hits.)
 func TestBinary_SIGTERMRightAfterReady(t *testing.T) {
+	t.Parallel()
 	bin := buildProfiled(t)
 	for round := 0; round < 3; round++ {
 		p := startProfiled(t, bin, "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ const (
 // crashLoad is how long round r runs before the kill; it varies so the
 // kill lands at different points of the commit cycle.
 func crashLoad(r int) time.Duration {
-	return 1200*time.Millisecond + time.Duration(r)*250*time.Millisecond
+	return 300*time.Millisecond + time.Duration(r)*170*time.Millisecond
 }
 
 // crashProfile is one profile a writer created (or tried to), with what it
@@ -167,7 +168,7 @@ func crashWriter(t *testing.T, c *crashClient, round, w int, example map[string]
 }
 
 // identifyIDs returns the customer ids identify finds for query.
-func (c *crashClient) identifyIDs(t *testing.T, query string) []string {
+func (c *crashClient) identifyIDs(t failer, query string) []string {
 	t.Helper()
 	status, body, err := c.do("GET", "/profiles?"+query, nil)
 	if err != nil || status != http.StatusOK {
@@ -200,7 +201,7 @@ func (s crashStored) phones() []string {
 	return out
 }
 
-func (c *crashClient) profile(t *testing.T, id string) crashStored {
+func (c *crashClient) profile(t failer, id string) crashStored {
 	t.Helper()
 	status, body, err := c.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
 	if err != nil || status != http.StatusOK {
@@ -218,77 +219,38 @@ func (c *crashClient) profile(t *testing.T, id string) crashStored {
 // there or not at all, and the store holds no profile that identify does
 // not reach. Profiles checked after an earlier restart are checked again
 // only when again is set. It returns the number of acknowledged writes
-// checked.
+// checked. Profiles are checked by several clients at once: the check is
+// most of the test's time.
 func crashVerify(t *testing.T, c *crashClient, all []*crashProfile, again bool) (acked int) {
 	t.Helper()
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next = make(chan *crashProfile)
+		f    = &goroutineFailer{failed: make(chan struct{})}
+	)
+	for range crashWriters {
+		wg.Go(func() {
+			for p := range next {
+				n := crashVerifyProfile(f, c, p, again)
+				mu.Lock()
+				acked += n
+				mu.Unlock()
+			}
+		})
+	}
+feed:
 	for _, p := range all {
-		if p.verified && !again {
-			continue
+		select {
+		case next <- p:
+		case <-f.failed:
+			break feed
 		}
-		wasVerified, wasPresent := p.verified, p.present
-		p.verified = true
-		// Every index entry of the profile must lead to the same one profile.
-		queries := []string{"EmailAddress=" + p.emails[0], "EmailAddress=" + p.emails[1]}
-		for _, ph := range p.phones {
-			queries = append(queries, "Phone.PhoneNumber="+ph)
-		}
-		var hits []string
-		for i, q := range queries {
-			got := c.identifyIDs(t, q)
-			if i == 0 {
-				hits = got
-			} else if !slices.Equal(got, hits) {
-				t.Fatalf("half-written profile: %s finds %v but %s finds %v", queries[0], hits, q, got)
-			}
-		}
-		switch {
-		case p.acked && !slices.Equal(hits, []string{p.id}):
-			t.Fatalf("acknowledged create %s (%s) lost: identify finds %v", p.id, p.emails[0], hits)
-		case len(hits) > 1:
-			t.Fatalf("%s identifies %d profiles: %v", p.emails[0], len(hits), hits)
-		}
-		if p.present = len(hits) == 1; wasVerified && p.present != wasPresent {
-			t.Fatalf("%s: present %v after one restart, %v after the next", p.emails[0], wasPresent, p.present)
-		}
-		if !p.present {
-			continue // an unacknowledged create that did not commit
-		}
-		id := hits[0]
-		s := c.profile(t, id)
-		if !slices.Equal(s.EmailAddress, p.emails[:]) {
-			t.Fatalf("%s found by %s has EmailAddress %v", id, p.emails[0], s.EmailAddress)
-		}
-		for _, ph := range p.phones {
-			if !slices.Contains(s.phones(), ph) {
-				t.Fatalf("%s found by its phone %s lacks that record: %v", id, ph, s.phones())
-			}
-		}
-		if !p.acked {
-			if s.FirstName != "Bruce" {
-				t.Fatalf("unacknowledged create %s has FirstName %q", id, s.FirstName)
-			}
-			continue
-		}
-		acked++ // the create
-		// The last acknowledged PUT is visible, or the one after it that was
-		// in flight at the kill and committed.
-		allowed := p.names[p.ackedNames-1 : min(p.ackedNames+1, len(p.names))]
-		if !slices.Contains(allowed, s.FirstName) {
-			t.Fatalf("%s: FirstName %q, want one of %v (acknowledged %d of %v)", id, s.FirstName, allowed, p.ackedNames, p.names)
-		}
-		acked += p.ackedNames - 1
-		for k, ph := range p.extra {
-			found := c.identifyIDs(t, "Phone.PhoneNumber="+ph)
-			stored := slices.Contains(s.phones(), ph)
-			switch {
-			case p.extraAcked[k] && (!stored || !slices.Equal(found, []string{id})):
-				t.Fatalf("acknowledged record %s of %s lost: stored %v, identify %v", ph, id, stored, found)
-			case stored != (len(found) == 1):
-				t.Fatalf("half-written record %s of %s: stored %v, identify %v", ph, id, stored, found)
-			case p.extraAcked[k]:
-				acked++
-			}
-		}
+	}
+	close(next)
+	wg.Wait()
+	if f.msg != "" {
+		t.Fatal(f.msg)
 	}
 	// No orphans: the store holds exactly the profiles identify reached.
 	present := 0
@@ -301,6 +263,106 @@ func crashVerify(t *testing.T, c *crashClient, all []*crashProfile, again bool) 
 		t.Fatalf("store holds %d profiles, identify reaches %d", n, present)
 	}
 	return acked
+}
+
+// crashVerifyProfile checks one profile (see crashVerify) and returns the
+// number of its acknowledged writes.
+func crashVerifyProfile(t failer, c *crashClient, p *crashProfile, again bool) (acked int) {
+	t.Helper()
+	if p.verified && !again {
+		return 0
+	}
+	wasVerified, wasPresent := p.verified, p.present
+	p.verified = true
+	// Every index entry of the profile must lead to the same one profile.
+	queries := []string{"EmailAddress=" + p.emails[0], "EmailAddress=" + p.emails[1]}
+	for _, ph := range p.phones {
+		queries = append(queries, "Phone.PhoneNumber="+ph)
+	}
+	var hits []string
+	for i, q := range queries {
+		got := c.identifyIDs(t, q)
+		if i == 0 {
+			hits = got
+		} else if !slices.Equal(got, hits) {
+			t.Fatalf("half-written profile: %s finds %v but %s finds %v", queries[0], hits, q, got)
+		}
+	}
+	switch {
+	case p.acked && !slices.Equal(hits, []string{p.id}):
+		t.Fatalf("acknowledged create %s (%s) lost: identify finds %v", p.id, p.emails[0], hits)
+	case len(hits) > 1:
+		t.Fatalf("%s identifies %d profiles: %v", p.emails[0], len(hits), hits)
+	}
+	if p.present = len(hits) == 1; wasVerified && p.present != wasPresent {
+		t.Fatalf("%s: present %v after one restart, %v after the next", p.emails[0], wasPresent, p.present)
+	}
+	if !p.present {
+		return 0 // an unacknowledged create that did not commit
+	}
+	id := hits[0]
+	s := c.profile(t, id)
+	if !slices.Equal(s.EmailAddress, p.emails[:]) {
+		t.Fatalf("%s found by %s has EmailAddress %v", id, p.emails[0], s.EmailAddress)
+	}
+	for _, ph := range p.phones {
+		if !slices.Contains(s.phones(), ph) {
+			t.Fatalf("%s found by its phone %s lacks that record: %v", id, ph, s.phones())
+		}
+	}
+	if !p.acked {
+		if s.FirstName != "Bruce" {
+			t.Fatalf("unacknowledged create %s has FirstName %q", id, s.FirstName)
+		}
+		return 0
+	}
+	acked++ // the create
+	// The last acknowledged PUT is visible, or the one after it that was
+	// in flight at the kill and committed.
+	allowed := p.names[p.ackedNames-1 : min(p.ackedNames+1, len(p.names))]
+	if !slices.Contains(allowed, s.FirstName) {
+		t.Fatalf("%s: FirstName %q, want one of %v (acknowledged %d of %v)", id, s.FirstName, allowed, p.ackedNames, p.names)
+	}
+	acked += p.ackedNames - 1
+	for k, ph := range p.extra {
+		found := c.identifyIDs(t, "Phone.PhoneNumber="+ph)
+		stored := slices.Contains(s.phones(), ph)
+		switch {
+		case p.extraAcked[k] && (!stored || !slices.Equal(found, []string{id})):
+			t.Fatalf("acknowledged record %s of %s lost: stored %v, identify %v", ph, id, stored, found)
+		case stored != (len(found) == 1):
+			t.Fatalf("half-written record %s of %s: stored %v, identify %v", ph, id, stored, found)
+		case p.extraAcked[k]:
+			acked++
+		}
+	}
+	return acked
+}
+
+// failer is the part of testing.T the checks use, so that they can run
+// on goroutines other than the test's.
+type failer interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// goroutineFailer records the first failure, closes failed and ends its
+// goroutine (the test's goroutine reports it): t.Fatalf may only be called
+// from the test's own goroutine.
+type goroutineFailer struct {
+	once   sync.Once
+	msg    string
+	failed chan struct{}
+}
+
+func (*goroutineFailer) Helper() {}
+
+func (f *goroutineFailer) Fatalf(format string, args ...any) {
+	f.once.Do(func() {
+		f.msg = fmt.Sprintf(format, args...)
+		close(f.failed)
+	})
+	runtime.Goexit()
 }
 
 func (c *crashClient) metric(t *testing.T, name string) int {
@@ -328,6 +390,7 @@ func (c *crashClient) metric(t *testing.T, name string) int {
 // consistency check and, after a restart on the same file, that every
 // acknowledged write is there in full and nothing is half written.
 func TestCrash_SIGKILLUnderLoad(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("crash test builds and kills the real binary; skipped with -short")
 	}

@@ -13,6 +13,7 @@ import (
 // docker-compose (.ci/run installs it): as `docker-compose up -d` reads it,
 // and with the "postgres" profile (the database and two replicas) enabled.
 func TestCompose_Config(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("docker-compose is not installed; .ci/run should have installed it")
@@ -33,6 +34,7 @@ func TestCompose_Config(t *testing.T) {
 // profile, restarts the container and reads the profile back. It needs a
 // Docker engine, which CI machines do not have.
 func TestCompose_Stack(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short")
 	}

@@ -10,6 +10,7 @@ import (
 // testdata/examples so the repository stands alone; they must stay byte for
 // byte the bodies in ../shared/examples, which CI places beside the clone.
 func TestExamplesMatchShared(t *testing.T) {
+	t.Parallel()
 	shared, err := filepath.Glob("../../shared/examples/*")
 	if err != nil || len(shared) == 0 {
 		if os.Getenv("CI") != "" {

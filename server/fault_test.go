@@ -35,6 +35,7 @@ func wantNoLeak(tb testing.TB, res response) {
 // 503 with its API's error body, reads keep answering 200, nothing of the
 // refused writes is stored, and writes succeed again once the fault clears.
 func TestStoreFault(t *testing.T) {
+	t.Parallel()
 	boltOnly(t, "injects bbolt commit faults; TestPostgresFault stops a real database")
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
@@ -190,6 +191,7 @@ func TestStoreFault(t *testing.T) {
 // running: every create answered 201 is stored with its index entries,
 // every create answered 503 left nothing, and no answer is anything else.
 func TestStoreFault_UnderLoad(t *testing.T) {
+	t.Parallel()
 	boltOnly(t, "injects bbolt commit faults; TestPostgresFault stops a real database")
 	ts := mustStart(t)
 	const writers, perWriter = 6, 40

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCreateProfile_VendorExample(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	body := exampleProfile(t)
 	res := ts.do("POST", "/profiles", body)
@@ -68,6 +69,7 @@ func TestCreateProfile_VendorExample(t *testing.T) {
 }
 
 func TestIdentify_VendorExample(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	ts.mustCreate(`{"FirstName":"Betty","LastName":"Ross","EmailAddress":["betty@ross.dom"],"Phone":[{"PhoneNumber":"1111"}]}`)
@@ -147,6 +149,7 @@ func TestIdentify_VendorExample(t *testing.T) {
 // TestIdentify_ReadsOnlyIndexEntries shows identify never scans: among many
 // profiles, finding one visits one index entry and no other profile.
 func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	for i := 0; i < 300; i++ {
 		ts.mustCreate(fmt.Sprintf(`{"LastName":"L%d","EmailAddress":["u%d@x.dom"],"Phone":[{"PhoneNumber":"%d"}]}`, i, i, 5550000+i))
@@ -169,6 +172,7 @@ func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
 }
 
 func TestGetProfile(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	t.Run("ETag", func(t *testing.T) {
@@ -196,6 +200,7 @@ func TestGetProfile(t *testing.T) {
 }
 
 func TestCreateProfile_ClientID(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	t.Run("OK", func(t *testing.T) {
 		if id := ts.mustCreate(`{"customer_id":"0004Va58A92T0017","FirstName":"A"}`); id != "0004Va58A92T0017" {
@@ -219,6 +224,7 @@ func TestCreateProfile_ClientID(t *testing.T) {
 // TestBadInput covers each class of bad input: the status, the error body,
 // and that nothing was stored.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, `
   profile:
     - {name: FirstName, type: string, length: 10, mandatory: "true"}
@@ -278,6 +284,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestReplaceProfile(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	t.Run("OK", func(t *testing.T) {
@@ -349,6 +356,7 @@ func TestReplaceProfile(t *testing.T) {
 }
 
 func TestDeleteProfile(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	if res := ts.do("DELETE", "/profiles/"+id, nil); res.Status != http.StatusOK {
@@ -375,6 +383,7 @@ func TestDeleteProfile(t *testing.T) {
 }
 
 func TestExtensionRecords(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	phones := func() []map[string]any {
@@ -450,6 +459,7 @@ func TestExtensionRecords(t *testing.T) {
 }
 
 func TestMergeProfiles(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	dest := ts.mustCreate(`{"FirstName":"Bruce","EmailAddress":["a@x.dom"],"Phone":[{"PhoneNumber":"1","description":"dest"}]}`)
 	src := ts.mustCreate(`{"FirstName":"Hulk","LastName":"Banner","EmailAddress":["a@x.dom","b@x.dom"],"Phone":[{"PhoneNumber":"1","description":"src"},{"PhoneNumber":"2"}]}`)
@@ -503,6 +513,7 @@ func TestMergeProfiles(t *testing.T) {
 }
 
 func TestBasePath(t *testing.T) {
+	t.Parallel()
 	cfg := configWith(t, `  base_path: ""`, `  base_path: "/genesys/1/cs"`)
 	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
 	res := ts.do("POST", "/genesys/1/cs/profiles", `{"FirstName":"Prefixed"}`)
@@ -522,6 +533,7 @@ func TestBasePath(t *testing.T) {
 }
 
 func TestRestart_KeepsEverything(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Address","type":"single-valued","attributes":[{"name":"City","type":"string"}]}`)
@@ -550,6 +562,7 @@ func TestRestart_KeepsEverything(t *testing.T) {
 }
 
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	const tenant = "X-Genesys-TenantId"
 	id := ts.mustCreate(exampleProfile(t), tenant, "101")
@@ -596,6 +609,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestMetadata(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	t.Run("ProfileSchema", func(t *testing.T) {
 		var got []map[string]any
@@ -718,12 +732,14 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestUnknownRoute(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	wantError(t, ts.do("GET", "/nothing/here", nil), 404, "NOT_FOUND")
 	wantError(t, ts.do("PATCH", "/profiles/x", `{}`), 405, "METHOD_NOT_ALLOWED")
 }
 
 func TestIdentify_FiltersOnOneExtensionMatchOneRecord(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(`{"FirstName":"X","Phone":[{"PhoneNumber":"111","PhoneType":0},{"PhoneNumber":"222","PhoneType":2}]}`)
 	if got := ts.identifyIDs("Phone.PhoneNumber=111&Phone.PhoneType=2"); len(got) != 0 {

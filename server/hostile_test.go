@@ -146,6 +146,7 @@ func stillServes(tb testing.TB, ts *testServer) {
 type chunked struct{ io.Reader }
 
 func TestHostile_BodySize(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	realServer(t, ts, 2*time.Second)
 	id := ts.mustCreate(exampleProfile(t))
@@ -203,6 +204,7 @@ func deep(n int, open, inner, close string) string {
 }
 
 func TestHostile_Structure(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	realServer(t, ts, 2*time.Second)
 	session := egLogin(t, ts)
@@ -275,6 +277,7 @@ func TestHostile_Structure(t *testing.T) {
 }
 
 func TestHostile_InvalidUTF8(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	realServer(t, ts, 2*time.Second)
 	id := ts.mustCreate(exampleProfile(t))
@@ -366,6 +369,7 @@ func TestHostile_InvalidUTF8(t *testing.T) {
 }
 
 func TestHostile_QueryStrings(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	realServer(t, ts, 2*time.Second)
 	id := ts.mustCreate(exampleProfile(t))
@@ -467,6 +471,7 @@ func TestHostile_QueryStrings(t *testing.T) {
 }
 
 func TestHostile_IDs(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	realServer(t, ts, 2*time.Second)
 	id := ts.mustCreate(exampleProfile(t))
@@ -544,6 +549,7 @@ func TestHostile_IDs(t *testing.T) {
 // TestHostile_SlowClient: a client that never finishes its header is cut
 // off after ReadHeaderTimeout and does not keep the server from serving.
 func TestHostile_SlowClient(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	const timeout = 300 * time.Millisecond
 	addr := realServer(t, ts, timeout)
@@ -599,6 +605,7 @@ func TestHostile_SlowClient(t *testing.T) {
 // get of several ids, each search criterion, and that e-mail uniqueness is
 // per tenant.
 func TestHostile_EGainTenantIsolation(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	s := egLogin(t, ts)
 	mine := egCreate(t, ts, s, egIndividual("Tess", "Seven", "t@seven.dom", "5557777"), "7")
@@ -663,6 +670,7 @@ func TestHostile_EGainTenantIsolation(t *testing.T) {
 // replace that wipes dest's core attributes, and cannot address such a
 // profile at all. The id pattern ("safe in URLs") must refuse them.
 func TestHostile_DotSegmentIDs(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	for _, id := range []string{".", ".."} {
 		t.Run(id, func(t *testing.T) {
@@ -675,6 +683,7 @@ func TestHostile_DotSegmentIDs(t *testing.T) {
 // TestQueryCheck_BadEscapes: a query net/url cannot parse is refused before
 // any handler, in each API's own error format, instead of being read as empty.
 func TestQueryCheck_BadEscapes(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(`{"FirstName":"Esc"}`)
 	wantError(t, ts.do("GET", "/profiles/"+id+"?extensions=%zz", nil), http.StatusBadRequest, "BAD_PARAMETER")

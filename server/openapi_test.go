@@ -92,6 +92,7 @@ func loadOpenAPI(tb testing.TB) *openAPIDoc {
 // TestOpenAPI_RoutesMatchSpec fails when Echo serves a route the document
 // does not describe, or the document describes one Echo does not serve.
 func TestOpenAPI_RoutesMatchSpec(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	doc := loadOpenAPI(t)
 	if problems := compareRoutes(served(ts.App.Echo), doc.ops); len(problems) > 0 {
@@ -104,6 +105,7 @@ func TestOpenAPI_RoutesMatchSpec(t *testing.T) {
 // with a base path the server adds exactly the operations tagged Genesys,
 // prefixed.
 func TestOpenAPI_GenesysBasePath(t *testing.T) {
+	t.Parallel()
 	const base = "/genesys/1/cs"
 	cfg := string(mustRead(t, "../config.yaml"))
 	withBase := strings.Replace(cfg, `base_path: ""`, `base_path: "`+base+`/"`, 1)
@@ -157,6 +159,7 @@ func compareRoutes(got map[route]bool, documented map[route]map[string]any) []st
 // operation with a unique operationId and at least one response, every path
 // parameter declared, and every local $ref resolvable.
 func TestOpenAPI_Document(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t)
 	if v, _ := doc.root["openapi"].(string); !strings.HasPrefix(v, "3.") {
 		t.Errorf("openapi = %q, want 3.x", v)
@@ -291,6 +294,7 @@ func (d *openAPIDoc) danglingRefs(v any, at string) []string {
 // TestOpenAPI_Served checks that the running server publishes the file as it
 // is in the repository, byte for byte.
 func TestOpenAPI_Served(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	want := mustRead(t, openAPIPath)
 	if !bytes.Equal(docs.OpenAPI, want) {
@@ -311,6 +315,7 @@ func TestOpenAPI_Served(t *testing.T) {
 // TestOpenAPI_ExamplesMatchTestdata keeps the request examples of the
 // document equal to the vendor example bodies in testdata/examples.
 func TestOpenAPI_ExamplesMatchTestdata(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t)
 	for _, tc := range []struct{ pointer, file string }{
 		{"#/components/requestBodies/Profile/content/application~1json/examples/bruceBanner/value", "genesys-create-profile.json"},

@@ -24,6 +24,7 @@ func (ts *testServer) schemaHash() string {
 }
 
 func TestReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	schemaA := string(mustRead(t, "../config.yaml"))
@@ -105,6 +106,7 @@ func TestReload(t *testing.T) {
 }
 
 func TestMetrics_RouteTemplates(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	for i := 0; i < 5; i++ {
 		ts.do("GET", fmt.Sprintf("/profiles/id%d", i), nil)
@@ -140,6 +142,7 @@ func TestMetrics_RouteTemplates(t *testing.T) {
 }
 
 func TestBackup_WhileWriting(t *testing.T) {
+	t.Parallel()
 	boltOnly(t, "copies the bbolt file; TestBackup_PostgresPointsToPgDump covers PostgreSQL")
 	ts := mustStart(t)
 	var acked []string
@@ -198,6 +201,7 @@ func TestBackup_WhileWriting(t *testing.T) {
 }
 
 func TestAdminGuard_Token(t *testing.T) {
+	t.Parallel()
 	cfg := configWith(t, `  token: ""`, `  token: "let-me-in"`)
 	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
 	if res := ts.do("GET", "/admin/schema", nil); res.Status != http.StatusUnauthorized {
@@ -220,6 +224,7 @@ func TestAdminGuard_Token(t *testing.T) {
 // TestBackup_PostgresPointsToPgDump: a PostgreSQL store is backed up with
 // its own tools; /admin/backup says so with 501 instead of a partial copy.
 func TestBackup_PostgresPointsToPgDump(t *testing.T) {
+	t.Parallel()
 	ts := startOn(t, "../config.yaml", filepath.Join(t.TempDir(), "unused.db"), postgrestest.URL(t))
 	res := ts.do("GET", "/admin/backup", nil)
 	if res.Status != http.StatusNotImplemented || !strings.Contains(string(res.Body), "pg_dump") || !strings.Contains(string(res.Body), `"code":"BACKUP_NOT_SUPPORTED"`) {

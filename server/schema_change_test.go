@@ -29,6 +29,7 @@ func (ts *testServer) identifyIDs(query string) []string {
 // TestSchemaChange_RacingWrites: a key created while writes are in flight
 // indexes every write, whichever schema it started under.
 func TestSchemaChange_RacingWrites(t *testing.T) {
+	t.Parallel()
 	ts := mustStart(t)
 	const n = 100
 	for i := 0; i < n; i++ {
@@ -59,6 +60,7 @@ func TestSchemaChange_RacingWrites(t *testing.T) {
 // key, drops the index of a removed key, and a key re-created under the
 // same name starts from a fresh index.
 func TestReload_KeepsIndexesInLineWithKeys(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	base := string(mustRead(t, "../config.yaml"))
@@ -113,6 +115,7 @@ func TestReload_KeepsIndexesInLineWithKeys(t *testing.T) {
 // its data (a reload deletes nothing), but one created anew through the API
 // under that name does not inherit the old records.
 func TestRecreatedExtensionStartsEmpty(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	base := string(mustRead(t, "../config.yaml"))
@@ -143,6 +146,7 @@ func TestRecreatedExtensionStartsEmpty(t *testing.T) {
 // TestReload_RemovedRecordAttribute: after a reload removes a record
 // attribute, reads no longer show it and read-modify-write still works.
 func TestReload_RemovedRecordAttribute(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	base := string(mustRead(t, "../config.yaml"))

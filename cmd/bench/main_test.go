@@ -116,7 +116,7 @@ func TestHarnessEndToEnd(t *testing.T) {
 	out := filepath.Join(dir, "performance.md")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-bin", bin, "-config", "../../config.yaml", "-examples", "../../testdata/examples",
-		"-sizes", "400", "-clients", "1,4", "-duration", "150ms", "-warmup", "20ms", "-postgres-duration", "150ms", "-out", out}, &stdout, &stderr)
+		"-sizes", "400", "-clients", "1,4", "-duration", "60ms", "-warmup", "10ms", "-postgres-duration", "60ms", "-out", out}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}

@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 // TestConformance runs the store conformance suite (what every engine does
 // alike) on PostgreSQL, each test on a new database of its own.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		db, err := postgres.Open(context.Background(), postgrestest.URL(t), postgres.Options{})
 		if err != nil {

@@ -29,6 +29,7 @@ func openTest(tb testing.TB) (*DB, string) {
 }
 
 func TestOpen_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
+	t.Parallel()
 	url := pgtest.URL(t)
 	var wg sync.WaitGroup
 	errsCh := make(chan error, 4)
@@ -76,6 +77,7 @@ func mustSources(t *testing.T) []string {
 }
 
 func TestOpen_RefusesNewerDatabase(t *testing.T) {
+	t.Parallel()
 	db, url := openTest(t)
 	db.Close()
 	conn, err := pgx.Connect(t.Context(), url)
@@ -119,6 +121,7 @@ func race(t *testing.T, db *DB, n int, fn func(i int, tx profile.Tx) error) map[
 }
 
 func TestUniqueKeyRace_OneWinner(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	got := race(t, db, 20, func(i int, tx profile.Tx) error {
 		return tx.AddIndexEntry("Email", []string{"ann@x"}, fmt.Sprintf("c%d", i), true)
@@ -136,6 +139,7 @@ func TestUniqueKeyRace_OneWinner(t *testing.T) {
 }
 
 func TestCreateRace_SameIDNeverOverwrites(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	now := time.Now()
 	got := race(t, db, 10, func(i int, tx profile.Tx) error {
@@ -155,6 +159,7 @@ func TestCreateRace_SameIDNeverOverwrites(t *testing.T) {
 // A uniqueness check that locks the values first sees what the previous
 // holder committed: of concurrent check-then-add writers exactly one adds.
 func TestLockIndexValues_SerialisesChecks(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	taken := errors.New("taken")
 	got := race(t, db, 10, func(i int, tx profile.Tx) error {
@@ -177,6 +182,7 @@ func TestLockIndexValues_SerialisesChecks(t *testing.T) {
 
 // Writers of one profile queue on its row: no increment is lost.
 func TestProfileRowLock_NoLostUpdate(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	now := time.Now()
 	err := db.Update(t.Context(), "", func(tx profile.Tx) error {
@@ -206,6 +212,7 @@ func TestProfileRowLock_NoLostUpdate(t *testing.T) {
 }
 
 func TestSchemaVersion_WritesSeeTheLatestChange(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	if err := db.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
@@ -226,6 +233,7 @@ func TestSchemaVersion_WritesSeeTheLatestChange(t *testing.T) {
 }
 
 func TestWatchSchema_NotifiesOtherProcesses(t *testing.T) {
+	t.Parallel()
 	a, url := openTest(t)
 	b, err := Open(t.Context(), url, Options{})
 	if err != nil {
@@ -250,6 +258,7 @@ func TestWatchSchema_NotifiesOtherProcesses(t *testing.T) {
 // A write whose fn swallowed a failed statement and returned nil must not
 // be reported committed: the server rolled the transaction back.
 func TestUpdate_RolledBackIsNotCommitted(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	now := time.Now()
 	err := db.Update(t.Context(), "", func(ptx profile.Tx) error {
@@ -272,6 +281,7 @@ func TestUpdate_RolledBackIsNotCommitted(t *testing.T) {
 // database text; meaningful constraints are conflicts; retryable codes
 // pass through for the retry loop; a client's cancellation stays itself.
 func TestMapError(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		err  error

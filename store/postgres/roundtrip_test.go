@@ -32,6 +32,7 @@ func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 // TestRoundTrips holds the store to the round trips docs/scale-out.md
 // promises for the common requests (statements already prepared).
 func TestRoundTrips(t *testing.T) {
+	t.Parallel()
 	counter := &roundTrips{}
 	db, err := postgres.Open(context.Background(), postgrestest.URL(t), postgres.Options{Tracer: counter, MaxConns: 1})
 	if err != nil {
