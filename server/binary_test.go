@@ -77,14 +77,33 @@ func freeAddr(t *testing.T) string {
 type process struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *bytes.Buffer
+	logs *syncBuffer
 	done chan struct{} // closed when the process has exited
+}
+
+// syncBuffer is the process log: written by exec's copying goroutines,
+// read by the test while the process runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startProfiled starts bin serve with args and waits until /readyz answers 200.
 func startProfiled(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t), logs: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &process{addr: freeAddr(t), logs: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", p.addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -139,23 +158,31 @@ func TestBinary_GracefulShutdown(t *testing.T) {
 	bin := buildProfiled(t)
 	p := startProfiled(t, bin, "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
 
-	// A slow client: headers and half the body now, the rest after SIGTERM.
+	// A slow client: headers now, the body after SIGTERM. Expect:
+	// 100-continue makes the server say when the handler starts reading
+	// the body, so the signal lands while the request is surely in flight.
 	body := `{"FirstName":"Slow","EmailAddress":["slow@x.dom"]}`
 	conn, err := net.Dial("tcp", p.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /profiles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
-	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	fmt.Fprintf(conn, "POST /profiles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
+	br := bufio.NewReader(conn)
+	if line, err := br.ReadString('\n'); err != nil || !strings.Contains(line, " 100 ") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	if line, err := br.ReadString('\n'); err != nil || line != "\r\n" {
+		t.Fatalf("100 Continue not followed by a blank line: %q %v", line, err)
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	if _, err := io.WriteString(conn, body[10:]); err != nil {
+	waitFor(t, 5*time.Second, "the shutdown to begin", func() bool { return strings.Contains(p.logs.String(), `"shutting down"`) })
+	if _, err := io.WriteString(conn, body); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("in-flight request cut: %v; log:\n%s", err, p.logs)
 	}
