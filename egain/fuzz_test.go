@@ -2,7 +2,11 @@ package egain
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/errs"
@@ -81,4 +85,66 @@ func FuzzParseSearchQuery(f *testing.F) {
 		_, err = ParseGetByIDs(raw, q, customNames)
 		checkDecodeError(t, err)
 	})
+}
+
+// FuzzWriteBodies sends arbitrary JSON and XML bodies to create and edit
+// through the real facade, store and HTTP stack: never 5xx, and every
+// refusal is a WSError.
+func FuzzWriteBodies(f *testing.F) {
+	for _, name := range exampleNames {
+		f.Add(readExample(f, name+".json"), false)
+		f.Add(readExample(f, name+".xml"), true)
+	}
+	for _, s := range []string{
+		`{"type":{"value":"individual"},"pin":1e1000000000}`,
+		`{"type":{"value":"individual"},"pin":` + strings.Repeat("9", 5000) + `}`,
+		`{"id":"1","contactPersons":{"contactPerson":[{"id":"1000001","firstName":"a\ud800"}]}}`,
+		`{"id":"1","level":{"value":"a\u0000"}}`,
+		`{"id":"99999999999999999999","level":{"value":"x"}}`,
+	} {
+		f.Add([]byte(s), false)
+	}
+	h := newHarness(f)
+	session := h.login("agent")
+	h.create(session, individual("Ann", "Fuzz", "ann@fuzz.example", "5550100"))
+	f.Fuzz(func(t *testing.T, body []byte, xml bool) {
+		ct := "application/json"
+		if xml {
+			ct = "application/xml"
+		}
+		for _, method := range []string{"POST", "PUT"} {
+			req, err := http.NewRequest(method, h.srv.URL+"/ws/v12/interaction/customer", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set(SessionHeader, session)
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Accept", "application/json")
+			res := fuzzSend(t, req)
+			if res.Status >= 500 {
+				t.Fatalf("%s %q: %d %s", method, body, res.Status, res.Body)
+			}
+			if res.Status >= 400 {
+				var e struct{ Code, DeveloperMessage string }
+				if err := json.Unmarshal([]byte(res.Body), &e); err != nil || e.Code == "" || e.DeveloperMessage == "" {
+					t.Fatalf("%s: %d with a bad WSError (%v): %s", method, res.Status, err, res.Body)
+				}
+			}
+		}
+	})
+}
+
+// fuzzSend is harness.do for a fuzz function, which must not use the F.
+func fuzzSend(t *testing.T, req *http.Request) response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/jsonw"
 )
 
 // Limits bound what a request body may cost to decode. Zero fields take the
@@ -176,6 +177,12 @@ type jsonParser struct {
 }
 
 func parseJSONTree(data []byte, lim Limits, rootName string) (*node, error) {
+	if err := jsonw.CheckInput(data); err != nil {
+		if errors.Is(err, jsonw.ErrNumber) {
+			return nil, errs.Invalid(CodeInvalidValue, "", "JSON body holds a value that is refused: %v", err)
+		}
+		return nil, malformed("JSON body holds a value that is refused: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // keep numbers as written: "0121"-style values arrive as strings anyway
 	p := &jsonParser{dec: dec, lim: lim}

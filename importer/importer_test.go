@@ -101,6 +101,10 @@ func TestImportRejectsBadLineAndNothingOfItsBatch(t *testing.T) {
 		{"two objects", `{"customer_id":"b6"} {}`, 6, "after"},
 		{"duplicate customer_id", line("b4"), 6, "b4"},
 		{"invalid UTF-8", "{\"FirstName\":\"\xff\"}", 6, "UTF-8"},
+		{"huge exponent", `{"customer_id":"b6","Phone":[{"PhoneNumber":"9","PhoneType":1e1000000000}]}`, 6, "exponent"},
+		{"long number", `{"customer_id":"b6","Title":` + strings.Repeat("9", 100000) + `}`, 6, "100000 characters"},
+		{"lone surrogate", `{"customer_id":"b6","FirstName":"a\ud800"}`, 6, "surrogate"},
+		{"escaped NUL", `{"customer_id":"b6","FirstName":"a\u0000"}`, 6, "NUL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/jsonw"
 )
 
 // Record is one extension record: attribute name to stored value.
@@ -78,6 +80,9 @@ func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc
 		default:
 			canon[canonical] = value
 		}
+	}
+	if err := checkNumbers("", canon); err != nil {
+		return nil, err
 	}
 	if checkWords {
 		if err := c.checkUnauthorized("", canon); err != nil {
@@ -219,14 +224,34 @@ func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete boo
 
 // checkUnauthorized refuses any string value that is a reserved keyword.
 func (c *Compiled) checkUnauthorized(path string, v any) error {
-	switch x := v.(type) {
-	case string:
-		if c.unauthorized.Contains(x) {
-			return errs.Invalid(CodeUnauthorized, path, "bad parameter '%s' reason: '%s' keyword is not authorized.", path, x)
+	return walkScalars(path, v, func(path string, v any) error {
+		if s, ok := v.(string); ok && c.unauthorized.Contains(s) {
+			return errs.Invalid(CodeUnauthorized, path, "bad parameter '%s' reason: '%s' keyword is not authorized.", path, s)
 		}
+		return nil
+	})
+}
+
+// checkNumbers refuses number literals no attribute type can hold
+// (jsonw.CheckNumber) before the JSON Schema validator parses them as
+// arbitrary-precision rationals, which a huge exponent makes fail inside it.
+func checkNumbers(path string, v any) error {
+	return walkScalars(path, v, func(path string, v any) error {
+		if n, ok := v.(json.Number); ok {
+			if err := jsonw.CheckNumber(string(n)); err != nil {
+				return errs.Invalid(CodeInvalidType, path, "attribute %q: %v", path, err)
+			}
+		}
+		return nil
+	})
+}
+
+// walkScalars calls fn for every scalar in v with its dotted path.
+func walkScalars(path string, v any, fn func(path string, v any) error) error {
+	switch x := v.(type) {
 	case []any:
 		for _, item := range x {
-			if err := c.checkUnauthorized(path, item); err != nil {
+			if err := walkScalars(path, item, fn); err != nil {
 				return err
 			}
 		}
@@ -236,10 +261,12 @@ func (c *Compiled) checkUnauthorized(path string, v any) error {
 			if path != "" {
 				p = path + "." + k
 			}
-			if err := c.checkUnauthorized(p, item); err != nil {
+			if err := walkScalars(p, item, fn); err != nil {
 				return err
 			}
 		}
+	default:
+		return fn(path, v)
 	}
 	return nil
 }
@@ -320,6 +347,9 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 	}
 	rec, err := c.canonicalRecord(e, body, false)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNumbers(e.Name, rec); err != nil {
 		return nil, err
 	}
 	if err := c.checkUnauthorized(e.Name, rec); err != nil {

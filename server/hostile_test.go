@@ -693,3 +693,91 @@ func TestQueryCheck_BadEscapes(t *testing.T) {
 		t.Errorf("eGain search with a bad escape: %d %s, want a 400 WSError", res.Status, res.Body)
 	}
 }
+
+// TestHostile_NumbersAndEscapes: number literals no attribute can hold
+// (a million digits; an exponent of a billion, which once panicked inside
+// the JSON Schema validator) and escapes that decoding would alter or let
+// through (a lone surrogate, NUL) are refused with 400 on both APIs before
+// anything parses them, and change nothing.
+func TestHostile_NumbersAndEscapes(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	session := egLogin(t, ts)
+	before, count := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil), ts.profileCount()
+	long := strings.Repeat("9", 1_000_000)
+	t.Run("Genesys", func(t *testing.T) {
+		for _, tc := range []struct{ name, method, path, body, code string }{
+			{"CreateHugeExponent", "POST", "/profiles", `{"Phone":[{"PhoneNumber":"9","PhoneType":1e1000000000}]}`, "INVALID_TYPE"},
+			{"InsertHugeExponent", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"9","PhoneType":1e1000000000}]}`, "INVALID_TYPE"},
+			{"UpdateHugeExponent", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","PhoneType":1E-1000000000}`, "INVALID_TYPE"},
+			{"CreateLongNumber", "POST", "/profiles", `{"Phone":[{"PhoneNumber":"9","PhoneType":` + long + `}]}`, "INVALID_TYPE"},
+			{"ReplaceLongNumber", "PUT", "/profiles/" + id, `{"FirstName":` + long + `}`, "INVALID_TYPE"},
+			{"CreateLoneSurrogate", "POST", "/profiles", `{"FirstName":"a\ud800b"}`, "INVALID_UTF8"},
+			{"CreateLowSurrogate", "POST", "/profiles", `{"FirstName":"a\udfffb"}`, "INVALID_UTF8"},
+			{"CreateNUL", "POST", "/profiles", `{"EmailAddress":["a\u0000@b.c"]}`, "INVALID_UTF8"},
+			{"InsertNUL", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"5\u00005"}]}`, "INVALID_UTF8"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, ts.do(tc.method, tc.path, tc.body), http.StatusBadRequest, tc.code)
+			})
+		}
+		// A surrogate pair is one character, and stays one.
+		pair := ts.mustCreate(`{"FirstName":"a\ud83d\ude00b"}`)
+		var got struct{ FirstName string }
+		ts.do("GET", "/profiles/"+pair, nil).JSON(t, &got)
+		if got.FirstName != "a😀b" {
+			t.Errorf("surrogate pair stored as %q", got.FirstName)
+		}
+		count++
+	})
+	t.Run("EGain", func(t *testing.T) {
+		for _, tc := range []struct{ name, method, body, code string }{
+			{"CreateLongNumber", "POST", `{"type":{"value":"individual"},"pin":` + long + `}`, "400-103"},
+			{"CreateHugeExponent", "POST", `{"type":{"value":"individual"},"pin":1e1000000000}`, "400-103"},
+			{"CreateLoneSurrogate", "POST", egIndividual(`A\ud800`, "B", "", ""), "400-101"},
+			{"EditNUL", "PUT", `{"id":"1","level":{"value":"a\u0000"}}`, "400-101"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := ts.do(tc.method, "/ws/v12/interaction/customer", tc.body, "Accept", "application/json", "Content-Type", "application/json", egSession, session)
+				wantWSError(t, res, http.StatusBadRequest, tc.code, "application/json")
+			})
+		}
+	})
+	if after := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !bytes.Equal(before.Body, after.Body) {
+		t.Errorf("profile changed:\n%s\n%s", before.Body, after.Body)
+	}
+	if n := ts.profileCount(); n != count {
+		t.Errorf("%d profiles, want %d: a refused body was stored", n, count)
+	}
+	stillServes(t, ts)
+}
+
+// TestWrongMethod_405WithAllow: a known path asked with a method it does
+// not serve answers 405 with Allow, in the API's error format, on every
+// route family (the admin routes once answered 404).
+func TestWrongMethod_405WithAllow(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	for _, tc := range []struct{ method, path, allow string }{
+		{"GET", "/admin/reload", "POST"},
+		{"POST", "/admin/schema", "GET"},
+		{"DELETE", "/profiles", "GET, POST"},
+		{"PATCH", "/profiles/x", "DELETE, GET, PUT"},
+		{"PUT", "/metadata/profiles", "GET"},
+		{"POST", "/livez", "GET"},
+		{"DELETE", "/ws/v12/interaction/customer", "GET, POST, PUT"},
+		{"GET", "/ws/v12/authentication/user/login", "POST"},
+	} {
+		res := ts.do(tc.method, tc.path, nil)
+		if res.Status != http.StatusMethodNotAllowed || !strings.Contains(res.Header.Get("Allow"), tc.allow) {
+			t.Errorf("%s %s: %d Allow %q, want 405 with %s", tc.method, tc.path, res.Status, res.Header.Get("Allow"), tc.allow)
+			continue
+		}
+		if strings.HasPrefix(tc.path, "/ws/") {
+			wantWSError(t, res, http.StatusMethodNotAllowed, "405-101", "application/xml")
+		} else {
+			wantError(t, res, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
+		}
+	}
+}

@@ -189,7 +189,11 @@ func (a *App) routes() *echo.Echo {
 		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
 	})
 
-	admin := e.Group("/admin", ops.AdminGuard(a.Config.Admin.Token))
+	// The guard is per route: a Group with middleware answers every other
+	// method on its paths 404 (Echo routes them to its catch-all), where a
+	// client should get 405 with Allow.
+	guard := ops.AdminGuard(a.Config.Admin.Token)
+	admin := adminRoutes{e.Group("/admin"), guard}
 	if snap, ok := a.Store.(ops.Snapshotter); ok {
 		admin.GET("/backup", ops.BackupHandler(snap))
 	} else {
@@ -470,3 +474,12 @@ func (a *App) storeStats() ops.StoreStats {
 	}
 	return ops.StoreStats{}
 }
+
+// adminRoutes registers /admin routes behind the admin guard.
+type adminRoutes struct {
+	g     *echo.Group
+	guard echo.MiddlewareFunc
+}
+
+func (r adminRoutes) GET(path string, h echo.HandlerFunc)  { r.g.GET(path, h, r.guard) }
+func (r adminRoutes) POST(path string, h echo.HandlerFunc) { r.g.POST(path, h, r.guard) }

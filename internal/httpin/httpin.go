@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/contactcenter/profiled/internal/jsonw"
+
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
@@ -108,10 +110,15 @@ var ErrNotUTF8 = errors.New("is not valid UTF-8")
 // DecodeObject reads data as exactly one JSON object, numbers kept as
 // json.Number so integers are never rounded through float64: a request
 // body, or a line of an import. Its errors complete a sentence whose subject
-// is the body or the line ("… is not valid JSON: …").
+// is the body or the line ("… is not valid JSON: …"); those of
+// jsonw.CheckInput (a number out of bounds, a lone surrogate or NUL
+// escaped) wrap jsonw.ErrNumber or jsonw.ErrEscape.
 func DecodeObject(data []byte) (map[string]any, error) {
 	if !utf8.Valid(data) {
 		return nil, ErrNotUTF8
+	}
+	if err := jsonw.CheckInput(data); err != nil {
+		return nil, fmt.Errorf("holds a value that is refused: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -39,6 +39,7 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
+	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -124,8 +125,10 @@ func readObject(c echo.Context) (map[string]any, error) {
 	}
 	obj, err := httpin.DecodeObject(data)
 	switch {
-	case errors.Is(err, httpin.ErrNotUTF8):
+	case errors.Is(err, httpin.ErrNotUTF8), errors.Is(err, jsonw.ErrEscape):
 		return nil, errs.Invalid(CodeInvalidUTF8, "", "request body %v", err)
+	case errors.Is(err, jsonw.ErrNumber):
+		return nil, errs.Invalid(schema.CodeInvalidType, "", "request body %v", err)
 	case err != nil:
 		return nil, errs.Invalid(CodeMalformedJSON, "", "request body %v", err)
 	}
