@@ -522,7 +522,11 @@ func TestHostile_IDs(t *testing.T) {
 			raw, _ := url.PathUnescape(tc.raw)
 			body, _ := json.Marshal(map[string]string{"customer_id": raw, "FirstName": "X"})
 			t.Run(tc.name, func(t *testing.T) {
-				wantError(t, ts.do("POST", "/profiles", body), http.StatusBadRequest, "INVALID_CUSTOMER_ID")
+				code := "INVALID_CUSTOMER_ID"
+				if strings.Contains(raw, "\x00") {
+					code = "INVALID_UTF8" // an escaped NUL is refused in any value, before the id is read
+				}
+				wantError(t, ts.do("POST", "/profiles", body), http.StatusBadRequest, code)
 			})
 		}
 	})
