@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -347,6 +348,36 @@ func TestBinary_SIGTERMRightAfterReady(t *testing.T) {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.wait(t, 10*time.Second); code != 0 {
 			t.Fatalf("round %d: exit %d, want 0; log:\n%s", round, code, p.logs)
+		}
+	}
+}
+
+// TestBinary_RefusesDamagedDataFile: serve on a truncated copy of a data
+// file (bbolt once died with SIGSEGV on it) or on an empty file (once
+// silently an empty store) exits 1 with a message naming the file and the
+// way back, and leaves the file as it was.
+func TestBinary_RefusesDamagedDataFile(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	data := mustRead(t, "../testdata/legacy/profiles.db")
+	for name, content := range map[string][]byte{"truncated": data[:len(data)/2], "empty": {}} {
+		path := filepath.Join(t.TempDir(), name+".db")
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "serve", "-config", "../config.yaml", "-addr", freeAddr(t), "-data", path)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Errorf("%s: %v, want exit status 1; output:\n%s", name, err, out)
+		}
+		for _, want := range []string{path, "truncated or corrupt", "backup"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s: output lacks %q:\n%s", name, want, out)
+			}
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
+			t.Errorf("%s: the file was changed", name)
 		}
 	}
 }

@@ -112,6 +112,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = defaultOpenTimeout
 	}
+	if err := checkDataFile(path); err != nil {
+		return nil, err
+	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      timeout,
 		FreelistType: bolt.FreelistMapType, // O(1) page allocation in a large file
@@ -275,6 +278,9 @@ func (db *DB) Snapshot(fn func(size int64, writeTo func(io.Writer) (int64, error
 // consistency and that it holds a profile store: for backups and offline
 // checks. A file a running server holds fails with a lock timeout.
 func CheckFile(path string) error {
+	if err := checkDataFile(path); err != nil {
+		return err
+	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: defaultOpenTimeout})
 	if err != nil {
 		return fmt.Errorf("store: checking %s: %w", path, err)
@@ -309,6 +315,9 @@ func ReadOverlay(path string, timeout time.Duration) (schema.Document, error) {
 	}
 	if timeout <= 0 {
 		timeout = defaultOpenTimeout
+	}
+	if err := checkDataFile(path); err != nil {
+		return doc, err
 	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
 	if err != nil {

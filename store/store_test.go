@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -262,4 +263,62 @@ func TestReadOverlay(t *testing.T) {
 	if err != nil || len(doc.Extensions) != 1 || doc.Extensions[0].Name != "orders" {
 		t.Errorf("ReadOverlay = %+v, %v", doc, err)
 	}
+}
+
+// TestOpen_RefusesDamagedFiles: a truncated copy (bbolt would crash on its
+// freelist), an empty file (bbolt would start an empty store in it) and a
+// file whose header is not bbolt's are refused before bbolt reads them,
+// with a message naming the file; a path that does not exist is created.
+func TestOpen_RefusesDamagedFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	db, err := Open(good, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 { // enough pages that half the file loses some
+		if err := db.Update(context.Background(), "", func(tx profile.Tx) error {
+			return tx.PutProfile(storetest.NewProfile(fmt.Sprintf("p%03d", i), uint64(i+1), time.Now()))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := bytes.Repeat([]byte("not bbolt "), 1000)
+	for name, content := range map[string][]byte{
+		"truncated.db": data[:len(data)/2],
+		"empty.db":     {},
+		"garbage.db":   garbage,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path, Options{})
+		if !errors.Is(err, ErrDamagedFile) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "backup") {
+			t.Errorf("%s: Open = %v, want ErrDamagedFile naming the file and the way back", name, err)
+		}
+		if err := CheckFile(path); !errors.Is(err, ErrDamagedFile) {
+			t.Errorf("%s: CheckFile = %v, want ErrDamagedFile", name, err)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
+			t.Errorf("%s: the refused file was changed", name)
+		}
+	}
+	fresh := filepath.Join(dir, "new", "profiles.db")
+	db, err = Open(fresh, Options{})
+	if err != nil {
+		t.Fatalf("a new path: %v", err)
+	}
+	db.Close()
+	if db, err = Open(good, Options{}); err != nil {
+		t.Fatalf("the intact file: %v", err)
+	}
+	db.Close()
 }
