@@ -304,6 +304,7 @@ func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.
 		return fmt.Errorf("load schema: %w", err)
 	}
 	profiles := profile.NewService(db, registry)
+	profiles.RecordLimit = cfg.Limits.MaxRecordsPerExtension
 	if err := profiles.SyncSchema(context.Background()); err != nil {
 		return err
 	}

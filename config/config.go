@@ -28,9 +28,17 @@ type Config struct {
 	Admin   Admin     `yaml:"admin"`
 	Genesys Genesys   `yaml:"genesys"`
 	EGain   EGain     `yaml:"egain"`
+	Limits  Limits    `yaml:"limits"`
 	Schema  yaml.Node `yaml:"schema"`
 
 	File string `yaml:"-"` // the file it was read from
+}
+
+// Limits bound what one customer's data may grow to.
+type Limits struct {
+	// MaxRecordsPerExtension is how many records of one extension one
+	// customer may hold; a write beyond it answers 400 TOO_MANY_RECORDS.
+	MaxRecordsPerExtension int `yaml:"max_records_per_extension"`
 }
 
 // Server configures the HTTP listener.
@@ -168,8 +176,9 @@ func Default() Config {
 		},
 		Store: Store{Path: "data/profiles.db", OpenTimeout: 2 * time.Second,
 			MaxConns: 16, StatementTimeout: 5 * time.Second, SchemaPoll: 5 * time.Second},
-		Log:   Log{Level: "info"},
-		EGain: defaultEGain(),
+		Log:    Log{Level: "info"},
+		EGain:  defaultEGain(),
+		Limits: Limits{MaxRecordsPerExtension: 1000}, // profile.DefaultRecordLimit
 	}
 }
 
@@ -225,6 +234,9 @@ func (c *Config) validate() error {
 	}
 	if c.Store.MaxConns <= 0 || c.Store.StatementTimeout <= 0 || c.Store.SchemaPoll <= 0 {
 		problems = append(problems, fmt.Errorf("store.max_conns, store.statement_timeout and store.schema_poll must be positive"))
+	}
+	if c.Limits.MaxRecordsPerExtension <= 0 {
+		problems = append(problems, fmt.Errorf("limits.max_records_per_extension must be positive"))
 	}
 	problems = append(problems, c.EGain.validate()...)
 	problems = append(problems, c.Genesys.Auth.validate()...)

@@ -31,12 +31,44 @@ type Service struct {
 	store  Store
 	schema *schema.Registry
 	Now    func() time.Time // the clock; tests may fix it
+	// RecordLimit is how many records of one extension one customer may
+	// hold (0: DefaultRecordLimit). Without it, repeated inserts grow one
+	// profile without bound, and every later write of it, which rewrites
+	// its record set, grows slower with it.
+	RecordLimit int
 
 	// schemaMu is held shared by every write from the moment it reads the
 	// schema until its commit, and exclusively by schema changes: no write
 	// commits under a schema other than the one it was validated and indexed
 	// with, and an index build never misses a write.
 	schemaMu sync.RWMutex
+}
+
+// DefaultRecordLimit is RecordLimit's default (config
+// limits.max_records_per_extension).
+const DefaultRecordLimit = 1000
+
+// CodeTooManyRecords refuses a write that would leave a customer with more
+// records of one extension than RecordLimit.
+const CodeTooManyRecords = "TOO_MANY_RECORDS"
+
+func (s *Service) recordLimit() int {
+	if s.RecordLimit > 0 {
+		return s.RecordLimit
+	}
+	return DefaultRecordLimit
+}
+
+// checkRecordLimit refuses record sets beyond the limit. changed, when not
+// nil, names the only sets a write touched (others were stored already).
+func (s *Service) checkRecordLimit(sets map[string][]schema.Record, changed func(ext string) bool) error {
+	limit := s.recordLimit()
+	for ext, recs := range sets {
+		if len(recs) > limit && (changed == nil || changed(ext)) {
+			return errs.Invalid(CodeTooManyRecords, ext, "extension %q would hold %d records for this customer; at most %d are allowed (limits.max_records_per_extension)", ext, len(recs), limit)
+		}
+	}
+	return nil
 }
 
 // NewService returns a Service over store, validating with the registry's live schema.
@@ -137,6 +169,9 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 		return nil, err
 	} else if old != nil {
 		return nil, errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
+	}
+	if err := s.checkRecordLimit(doc.Extensions, nil); err != nil {
+		return nil, err
 	}
 	now := s.Now().UTC()
 	p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: 1, Attributes: doc.Attributes}
@@ -396,6 +431,9 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 	if err := edit(tx, p, &after); err != nil {
 		return nil, err
 	}
+	if err := s.checkRecordLimit(after.records, func(ext string) bool { return len(after.records[ext]) > len(before.records[ext]) }); err != nil {
+		return nil, err
+	}
 	p.Rev++
 	p.Updated = s.Now().UTC()
 	if err := tx.PutProfile(p); err != nil {
@@ -616,6 +654,11 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 				return err
 			}
 			out := extensions.Merge(e, d, sr, opts.PreferSource)
+			if len(out) > len(d) {
+				if err := s.checkRecordLimit(map[string][]schema.Record{e.Name: out}, nil); err != nil {
+					return err
+				}
+			}
 			if err := tx.PutRecords(e.Name, destID, out); err != nil {
 				return err
 			}

@@ -106,6 +106,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 		Profiles: profile.NewService(db, registry),
 		Metrics:  ops.NewMetrics(),
 	}
+	a.Profiles.RecordLimit = cfg.Limits.MaxRecordsPerExtension
 	if err := a.Profiles.SyncSchema(context.Background()); err != nil {
 		return nil, fmt.Errorf("bring indexes in line with the schema: %w", err)
 	}

@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// phones is a Phone record list of n numbers starting at first.
+func phones(first, n int) string {
+	recs := make([]string, n)
+	for i := range recs {
+		recs[i] = fmt.Sprintf(`{"PhoneNumber":"%d"}`, first+i)
+	}
+	return "[" + strings.Join(recs, ",") + "]"
+}
+
+// TestRecordLimit: no write leaves a customer with more records of one
+// extension than limits.max_records_per_extension (5 here), whichever
+// endpoint grows the set, on either API; a refused write stores nothing.
+func TestRecordLimit(t *testing.T) {
+	t.Parallel()
+	data := string(mustRead(t, "../config.yaml"))
+	const line = "max_records_per_extension: 1000"
+	if !strings.Contains(data, line) {
+		t.Fatalf("config.yaml no longer sets %q (the default)", line)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(strings.Replace(data, line, "max_records_per_extension: 5", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStartWith(t, cfg, filepath.Join(t.TempDir(), "profiles.db"))
+	refused := func(res response) {
+		t.Helper()
+		wantError(t, res, http.StatusBadRequest, "TOO_MANY_RECORDS")
+		if !strings.Contains(string(res.Body), `\"Phone\"`) || !strings.Contains(string(res.Body), "at most 5") {
+			t.Errorf("message does not name the extension and the limit: %s", res.Body)
+		}
+	}
+	refused(ts.do("POST", "/profiles", `{"FirstName":"Six","Phone":`+phones(100, 6)+`}`))
+	id := ts.mustCreate(`{"FirstName":"Five","Phone":` + phones(200, 5) + `}`)
+	other := ts.mustCreate(`{"FirstName":"Three","Phone":` + phones(300, 3) + `}`)
+	count := ts.profileCount()
+	before := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
+
+	refused(ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":`+phones(400, 1)+`}`))
+	refused(ts.do("PUT", "/profiles/"+id, `{"FirstName":"Five","Phone":`+phones(500, 6)+`}`))
+	refused(ts.do("PUT", "/profiles/"+id+"/merge/"+other, `{}`))
+	// Writes that do not grow the set still work at the limit.
+	if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"200","description":"desk"}`); res.Status >= 300 {
+		t.Fatalf("update at the limit: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"Five","Phone":`+phones(600, 5)+`}`); res.Status != http.StatusOK {
+		t.Fatalf("replace within the limit: %d %s", res.Status, res.Body)
+	}
+	var got struct {
+		Phone []struct{ PhoneNumber string }
+	}
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+	if len(got.Phone) != 5 || got.Phone[0].PhoneNumber != "600" {
+		t.Errorf("Phone records after the refusals = %v (before: %s)", got.Phone, before.Body)
+	}
+	if n := ts.profileCount(); n != count {
+		t.Errorf("%d profiles, want %d (the merge source must survive its refused merge)", n, count)
+	}
+
+	// An eGain customer's phone points are Phone records too.
+	session := egLogin(t, ts)
+	var points []string
+	for i := range 6 {
+		points = append(points, fmt.Sprintf(`{"type":{"value":"phone","phone":{"type":{"value":"home"},"phoneNo":"7%d"}}}`, i))
+	}
+	res := ts.do("POST", "/ws/v12/interaction/customer", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Mo","lastName":"Many","contactPoints":{"contactPoint":[`+strings.Join(points, ",")+`]}}]}}`,
+		"Content-Type", "application/json", "Accept", "application/json", egSession, session)
+	wantWSError(t, res, http.StatusBadRequest, "400-103", "application/json")
+	if n := ts.profileCount(); n != count {
+		t.Errorf("%d profiles after the refused eGain create, want %d", n, count)
+	}
+}
+
+// BenchmarkCreateBesideLargeProfile measures a one-field create while
+// another client keeps rewriting a profile at the record limit (1000
+// Phone records per write): the create shares commits with those writes,
+// so its latency shows what one large profile costs everyone else. Before
+// the limit a profile could grow to 100,000 records and such a create
+// waited seconds.
+func BenchmarkCreateBesideLargeProfile(b *testing.B) {
+	ts := mustStart(b)
+	id := ts.mustCreate(`{"FirstName":"Large","Phone":` + phones(1_000_000, 1000) + `}`)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ts.do("PUT", "/profiles/"+id, `{"FirstName":"Large","Phone":`+phones(1_000_000+(i%2)*1000, 1000)+`}`)
+		}
+	}()
+	var worst time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		if res := ts.do("POST", "/profiles", fmt.Sprintf(`{"FirstName":"Small%d"}`, i)); res.Status != http.StatusCreated {
+			b.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+}
