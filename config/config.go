@@ -11,12 +11,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -109,21 +112,48 @@ type GenesysAuth struct {
 	Enabled bool            `yaml:"enabled"`
 	APIKeys []GenesysAPIKey `yaml:"api_keys"`
 	Users   []GenesysUser   `yaml:"users"`
+	// Throttle bounds basic-auth password guessing per user name and per
+	// client address (429 with Retry-After), as egain.login_throttle does.
+	Throttle LoginThrottle `yaml:"throttle"`
 }
 
 // GenesysAPIKey is a client key, stored as the hex SHA-256 of the key so the
 // config file holds no usable secret.
 type GenesysAPIKey struct {
-	Name      string `yaml:"name"`
-	KeySHA256 string `yaml:"key_sha256"`
-	Role      string `yaml:"role"`
+	Name      string  `yaml:"name"`
+	KeySHA256 string  `yaml:"key_sha256"`
+	Role      string  `yaml:"role"`
+	Tenants   Tenants `yaml:"tenants"`
 }
 
 // GenesysUser is a basic-auth account with a bcrypt password hash.
 type GenesysUser struct {
-	Name         string `yaml:"name"`
-	PasswordHash string `yaml:"password_hash"`
-	Role         string `yaml:"role"`
+	Name         string  `yaml:"name"`
+	PasswordHash string  `yaml:"password_hash"`
+	Role         string  `yaml:"role"`
+	Tenants      Tenants `yaml:"tenants"`
+}
+
+// Tenants are the tenants a credential may name in X-Genesys-TenantId;
+// "" is the default tenant (no header). A credential without a list may
+// use every tenant. A request naming another answers 403 whether or not
+// that tenant holds anything.
+type Tenants []string
+
+// Allow reports whether tenant is one of ts (any tenant when ts is empty).
+func (ts Tenants) Allow(tenant string) bool {
+	return len(ts) == 0 || slices.Contains(ts, tenant)
+}
+
+// checkTenants refuses names no request could send.
+func checkTenants(what string, ts []string) []error {
+	var problems []error
+	for _, t := range ts {
+		if err := httpin.CheckTenant(t); err != nil {
+			problems = append(problems, fmt.Errorf("%s: tenant %q: must be \"\" (the default tenant) or 1 to 64 letters, digits, '_' or '-'", what, t))
+		}
+	}
+	return problems
 }
 
 // Roles of the Genesys-style API, mirroring Genesys: administrators change
@@ -148,12 +178,17 @@ func (g *GenesysAuth) validate() []error {
 			problems = append(problems, fmt.Errorf("genesys.auth: api key %q: key_sha256 must be 64 hex digits (sha256sum of the key)", k.Name))
 		}
 		checkRole("api key", k.Name, k.Role)
+		problems = append(problems, checkTenants("genesys.auth: api key "+strconv.Quote(k.Name), k.Tenants)...)
 	}
 	for _, u := range g.Users {
 		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
 			problems = append(problems, fmt.Errorf("genesys.auth: user %q: password_hash must be a bcrypt hash (profiled hash-password makes one): %v", u.Name, err))
 		}
 		checkRole("user", u.Name, u.Role)
+		problems = append(problems, checkTenants("genesys.auth: user "+strconv.Quote(u.Name), u.Tenants)...)
+	}
+	if g.Throttle.MaxFailures < 0 || g.Throttle.MaxFailures > 0 && g.Throttle.Window <= 0 {
+		problems = append(problems, fmt.Errorf("genesys.auth.throttle: max_failures must be 0 (off) or positive with a positive window"))
 	}
 	if g.Enabled && len(g.APIKeys) == 0 && len(g.Users) == 0 {
 		problems = append(problems, fmt.Errorf("genesys.auth.enabled is true but no api_keys or users are configured"))
@@ -176,9 +211,10 @@ func Default() Config {
 		},
 		Store: Store{Path: "data/profiles.db", OpenTimeout: 2 * time.Second,
 			MaxConns: 16, StatementTimeout: 5 * time.Second, SchemaPoll: 5 * time.Second},
-		Log:    Log{Level: "info"},
-		EGain:  defaultEGain(),
-		Limits: Limits{MaxRecordsPerExtension: 1000}, // profile.DefaultRecordLimit
+		Log:     Log{Level: "info"},
+		EGain:   defaultEGain(),
+		Limits:  Limits{MaxRecordsPerExtension: 1000}, // profile.DefaultRecordLimit
+		Genesys: Genesys{Auth: GenesysAuth{Throttle: LoginThrottle{MaxFailures: 5, Window: time.Minute}}},
 	}
 }
 

@@ -76,6 +76,7 @@ type EGainUser struct {
 	Permissions        []string `yaml:"permissions"`   // view_agent_console, create_customer, edit_customer
 	HomeDepartment     string   `yaml:"home_department"`
 	ForeignDepartments []string `yaml:"foreign_departments"`
+	Tenants            Tenants  `yaml:"tenants"`
 }
 
 // EGainCustomAttributes are the configured custom attribute names.
@@ -151,6 +152,7 @@ func (e *EGain) validate() []error {
 			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q: password_hash must be a bcrypt hash (profiled hash-password makes one)", i, u.Name))
 		}
 		seen[name] = true
+		problems = append(problems, checkTenants(fmt.Sprintf("egain.users[%d]: user %q", i, u.Name), u.Tenants)...)
 		for _, p := range u.Permissions {
 			switch p {
 			case PermViewAgentConsole, PermCreateCustomer, PermEditCustomer:

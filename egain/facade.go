@@ -60,7 +60,7 @@ type Customers interface {
 type Facade struct {
 	profiles  Customers
 	sessions  *sessions
-	throttle  *throttle
+	throttle  *session.Throttle
 	users     map[string]*user  // by lower-cased name
 	passwords *httpin.Passwords // unknown users cost what known ones do
 	cfg       config.EGain
@@ -78,6 +78,7 @@ type user struct {
 	hash        []byte
 	permissions []string
 	departments []string // home and foreign; "*" is every department
+	tenants     config.Tenants
 }
 
 func (u *user) can(permission string) bool { return slices.Contains(u.permissions, permission) }
@@ -98,12 +99,9 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 	if err := CheckMapping(cfg.Mapping, profiles.Schema()); err != nil {
 		return nil, err
 	}
-	if failures == nil {
-		failures = session.NewMemoryFailures()
-	}
 	f := &Facade{
 		profiles: profiles,
-		throttle: newThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window, failures),
+		throttle: session.NewThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window, failures),
 		users:    map[string]*user{},
 		cfg:      cfg,
 		mapper:   mapper{EGainMapping: cfg.Mapping, defaultDepartment: cfg.DefaultDepartment},
@@ -130,6 +128,7 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 		f.users[strings.ToLower(u.Name)] = &user{
 			name: u.Name, hash: []byte(u.PasswordHash), permissions: u.Permissions,
 			departments: append([]string{u.HomeDepartment}, u.ForeignDepartments...),
+			tenants:     u.Tenants,
 		}
 	}
 	passwords, err := httpin.NewPasswords(cost)
@@ -255,6 +254,9 @@ func (f *Facade) authenticate(c echo.Context, permission string) (*request, erro
 	tenant, err := httpin.Tenant(c.Request().Header)
 	if err != nil {
 		return nil, err
+	}
+	if !u.tenants.Allow(tenant) { // before any read: the answer says nothing about the tenant's data
+		return nil, errs.E(errs.KindForbidden, CodeForbidden, "user %q may not use tenant %q", u.name, tenant)
 	}
 	return &request{format: format, user: u, session: id, tenant: tenant}, nil
 }

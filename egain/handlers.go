@@ -13,6 +13,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
 )
 
@@ -29,14 +30,14 @@ func (f *Facade) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userKey, addrKey := "user:"+strings.ToLower(in.UserName), "addr:"+clientIP(c)
-	wait, err := f.throttle.retryAfter(userKey, addrKey)
+	userKey, addrKey := "user:"+strings.ToLower(in.UserName), "addr:"+httpin.ClientIP(c)
+	wait, err := f.throttle.RetryAfter(userKey, addrKey)
 	if err != nil { // not blocked: see throttle for why
 		f.log.Error().Err(err).Msg("egain login throttle cannot read failed logins; not throttling")
 	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		f.log.Warn().Str("user", in.UserName).Str("addr", clientIP(c)).Msg("egain login throttled")
+		f.log.Warn().Str("user", in.UserName).Str("addr", httpin.ClientIP(c)).Msg("egain login throttled")
 		return errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins; retry later")
 	}
 	u := f.users[strings.ToLower(in.UserName)]
@@ -45,14 +46,14 @@ func (f *Facade) login(c echo.Context) error {
 		hash = u.hash
 	}
 	if !f.passwords.Match(hash, in.Password) {
-		if err := f.throttle.fail(userKey, addrKey); err != nil {
+		if err := f.throttle.Fail(userKey, addrKey); err != nil {
 			// A failure the throttle cannot count is not answered 401, which
 			// would differ from a right password's failure to open a session.
 			return err
 		}
 		return errs.E(errs.KindUnauthorized, CodeBadCredentials, "user name or password is wrong")
 	}
-	if err := f.throttle.reset(userKey); err != nil {
+	if err := f.throttle.Reset(userKey); err != nil {
 		// The login stands; the user's failures leave the window by themselves.
 		f.log.Error().Err(err).Msg("egain login throttle cannot clear failed logins")
 	}
@@ -79,16 +80,6 @@ func forceLogin(c echo.Context) (bool, error) {
 		}
 	}
 	return len(names) > 0, nil
-}
-
-// clientIP is the peer address, or what the server's configured
-// IPExtractor says; forwarding headers are not trusted by default, so a
-// client cannot dodge the login throttle by inventing them.
-func clientIP(c echo.Context) string {
-	if x := c.Echo().IPExtractor; x != nil {
-		return x(c.Request())
-	}
-	return echo.ExtractIPDirect()(c.Request())
 }
 
 func (f *Facade) logout(c echo.Context) error {

@@ -179,7 +179,7 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.f.sessions.now, h.f.throttle.now = h.clock.Now, h.clock.Now
+	h.f.sessions.now, h.f.throttle.Now = h.clock.Now, h.clock.Now
 	if h.lookupLimit > 0 {
 		h.f.lookupLimit = h.lookupLimit
 	}
@@ -192,7 +192,7 @@ func (h *harness) start() {
 		_ = api.WriteError(c, err)
 	}
 	h.f.Register(e)
-	api.NewHandler(h.svc, config.GenesysAuth{}).Register(e.Group(""))
+	api.NewHandler(h.svc, config.GenesysAuth{}, nil, zerolog.Nop()).Register(e.Group(""))
 	h.srv = httptest.NewServer(e)
 }
 
@@ -212,7 +212,7 @@ func (h *harness) replica() *harness {
 	if r.f, err = NewFacade(r.svc, h.db, h.failures, h.cfg, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
-	r.f.sessions.now, r.f.throttle.now = h.clock.Now, h.clock.Now
+	r.f.sessions.now, r.f.throttle.Now = h.clock.Now, h.clock.Now
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { RenderError(c, err) }
 	r.f.Register(e)

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,10 +10,6 @@ import (
 
 func TestGenesysAuth(t *testing.T) {
 	t.Parallel()
-	keyHash := func(key string) string {
-		sum := sha256.Sum256([]byte(key))
-		return hex.EncodeToString(sum[:])
-	}
 	pw, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +84,49 @@ func TestGenesysAuth(t *testing.T) {
 			t.Fatalf("readyz: %d", res.Status)
 		}
 	})
+}
+
+// TestGenesysAuth_Throttle: basic-auth failures are counted per user name
+// and per client address as eGain logins are: after max_failures (5) wrong
+// passwords the user, and everyone from that address, gets 429 with
+// Retry-After, even with the right password. A credential verified in the
+// last minute (the cache that spares bcrypt) keeps working, so a guesser
+// cannot lock out a client already running; API keys are not throttled.
+func TestGenesysAuth_Throttle(t *testing.T) {
+	t.Parallel()
+	pw, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configWith(t, `  base_path: ""`, `  base_path: ""
+  auth:
+    enabled: true
+    api_keys:
+      - {name: routing, key_sha256: "`+keyHash("agent-key")+`", role: agent}
+    users:
+      - {name: ops, password_hash: "`+string(pw)+`", role: administrator}
+      - {name: dev, password_hash: "`+string(pw)+`", role: agent}`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	get := func(auth ...string) response { return ts.do("GET", "/metadata/profiles", nil, auth...) }
+	if res := get("Authorization", basicAuth("ops", "s3cret")); res.Status != http.StatusOK {
+		t.Fatalf("right password: %d %s", res.Status, res.Body)
+	}
+	for i := range 5 {
+		if res := get("Authorization", basicAuth("ops", "guess")); res.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d, want 401", i+1, res.Status)
+		}
+	}
+	for _, who := range [][]string{{"ops", "guess"}, {"ops", "s3cret2"}, {"dev", "s3cret"}} {
+		res := get("Authorization", basicAuth(who[0], who[1]))
+		wantError(t, res, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+		if res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: 429 without Retry-After", who[0])
+		}
+	}
+	if res := get("X-API-Key", "agent-key"); res.Status != http.StatusOK {
+		t.Errorf("an API key while the address is throttled: %d %s", res.Status, res.Body)
+	}
+	if res := get("Authorization", basicAuth("ops", "s3cret")); res.Status != http.StatusOK {
+		t.Errorf("the credential verified before the guesses: %d %s", res.Status, res.Body)
+	}
 }

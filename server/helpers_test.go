@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -234,17 +237,32 @@ func wantError(tb testing.TB, res response, status int, code string) {
 	}
 }
 
-// configWith writes a copy of the default config.yaml with old replaced by
-// new (old must occur), for tests that change one setting.
-func configWith(tb testing.TB, old, new string) string {
+// configWith writes a copy of the default config.yaml with each old
+// replaced by its new (old, new, old, new, ...; each old must occur), for
+// tests that change a few settings.
+func configWith(tb testing.TB, oldNew ...string) string {
 	tb.Helper()
 	base := string(mustRead(tb, "../config.yaml"))
-	if !strings.Contains(base, old) {
-		tb.Fatalf("config.yaml does not contain %q", old)
+	for i := 0; i+1 < len(oldNew); i += 2 {
+		if !strings.Contains(base, oldNew[i]) {
+			tb.Fatalf("config.yaml does not contain %q", oldNew[i])
+		}
+		base = strings.Replace(base, oldNew[i], oldNew[i+1], 1)
 	}
 	path := filepath.Join(tb.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(base, old, new, 1)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(base), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// keyHash is an API key as config.yaml holds it (hex SHA-256).
+func keyHash(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// basicAuth is an Authorization header value for user and password.
+func basicAuth(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }

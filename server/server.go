@@ -209,7 +209,7 @@ func (a *App) routes() *echo.Echo {
 	if a.EGain != nil {
 		a.EGain.Register(e)
 	}
-	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth)
+	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth, failureLog(a.Store), a.Log)
 	genesys.Register(e.Group(""))
 	if base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/"); base != "" {
 		genesys.Register(e.Group(base))

@@ -139,3 +139,14 @@ func DecodeObject(data []byte) (map[string]any, error) {
 	}
 	return obj, nil
 }
+
+// ClientIP is the client's address as the server's IPExtractor says;
+// without one, the connection's peer: forwarding headers are not trusted
+// unless the deployment says so, so a client cannot dodge a throttle by
+// inventing them.
+func ClientIP(c echo.Context) string {
+	if x := c.Echo().IPExtractor; x != nil {
+		return x(c.Request())
+	}
+	return echo.ExtractIPDirect()(c.Request())
+}

@@ -1,17 +1,25 @@
 package api
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"math"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
+	"github.com/contactcenter/profiled/internal/session"
 )
 
 // access is what a route needs from the caller's role.
@@ -35,6 +43,8 @@ var roleAllows = map[string]map[access]bool{
 const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeRoleForbidden   = "ROLE_FORBIDDEN"
+	CodeForbidden       = "FORBIDDEN"         // the credential is not bound to the tenant named
+	CodeThrottled       = "TOO_MANY_REQUESTS" // too many failed basic-auth attempts
 )
 
 // authenticator checks API keys and basic-auth users of the Genesys API.
@@ -43,15 +53,33 @@ type authenticator struct {
 	keys      []apiKey
 	users     map[string]config.GenesysUser
 	passwords *httpin.Passwords
+	throttle  *session.Throttle
+	verified  *verifiedCache
+	log       zerolog.Logger
 }
 
 type apiKey struct {
-	digest [sha256.Size]byte
-	role   string
+	name    string
+	digest  [sha256.Size]byte
+	role    string
+	tenants config.Tenants
 }
 
-func newAuthenticator(cfg config.GenesysAuth) *authenticator {
-	a := &authenticator{enabled: cfg.Enabled, users: map[string]config.GenesysUser{}}
+// caller is who a request's credentials name.
+type caller struct {
+	name    string // API key or user name, for messages
+	role    string
+	tenants config.Tenants
+}
+
+func newAuthenticator(cfg config.GenesysAuth, failures session.FailureLog, log zerolog.Logger) *authenticator {
+	a := &authenticator{
+		log:      log,
+		enabled:  cfg.Enabled,
+		users:    map[string]config.GenesysUser{},
+		throttle: session.NewThrottle(cfg.Throttle.MaxFailures, cfg.Throttle.Window, failures),
+		verified: newVerifiedCache(),
+	}
 	// Unknown user names cost what known ones do (httpin.Passwords).
 	cost := bcrypt.DefaultCost
 	if !cfg.Enabled {
@@ -66,7 +94,7 @@ func newAuthenticator(cfg config.GenesysAuth) *authenticator {
 		var d [sha256.Size]byte
 		if raw, err := hex.DecodeString(k.KeySHA256); err == nil && len(raw) == sha256.Size {
 			copy(d[:], raw)
-			a.keys = append(a.keys, apiKey{digest: d, role: k.Role})
+			a.keys = append(a.keys, apiKey{name: k.Name, digest: d, role: k.Role, tenants: k.Tenants})
 		}
 	}
 	for _, u := range cfg.Users {
@@ -75,31 +103,54 @@ func newAuthenticator(cfg config.GenesysAuth) *authenticator {
 	return a
 }
 
-// role returns the caller's role, or "" when the credentials are missing or wrong.
-func (a *authenticator) role(r *http.Request) string {
+// identify returns the caller the credentials name; ok is false when they
+// are missing or wrong. A basic-auth user blocked by the throttle is an
+// error (429) before any password is compared.
+func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error) {
+	r := c.Request()
 	if key := apiKeyOf(r); key != "" {
 		got := sha256.Sum256([]byte(key))
-		role := ""
 		for _, k := range a.keys { // no early exit: the time does not depend on which key matched
 			if subtle.ConstantTimeCompare(got[:], k.digest[:]) == 1 {
-				role = k.role
+				who, ok = caller{name: "api key " + strconv.Quote(k.name), role: k.role, tenants: k.tenants}, true
 			}
 		}
-		return role
+		return who, ok, nil
 	}
-	name, password, ok := r.BasicAuth()
-	if !ok {
-		return ""
+	name, password, hasBasic := r.BasicAuth()
+	if !hasBasic {
+		return caller{}, false, nil
 	}
 	u, known := a.users[name]
+	who = caller{name: "user " + strconv.Quote(name), role: u.Role, tenants: u.Tenants}
+	if a.verified.has(name, password) {
+		return who, true, nil
+	}
+	userKey, addrKey := "genesys:user:"+name, "genesys:addr:"+httpin.ClientIP(c)
+	wait, terr := a.throttle.RetryAfter(userKey, addrKey)
+	if terr != nil { // not blocked: see session.Throttle for why
+		a.log.Error().Err(terr).Msg("genesys basic-auth throttle cannot read failures; not throttling")
+	}
+	if wait > 0 {
+		a.log.Warn().Str("user", name).Str("addr", httpin.ClientIP(c)).Msg("genesys basic auth throttled")
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return caller{}, false, errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins from this client or for this user; retry later")
+	}
 	var hash []byte
 	if known {
 		hash = []byte(u.PasswordHash)
 	}
 	if !a.passwords.Match(hash, password) {
-		return ""
+		if ferr := a.throttle.Fail(userKey, addrKey); ferr != nil {
+			return caller{}, false, ferr // as the eGain login: no 401 that a right password would not get
+		}
+		return caller{}, false, nil
 	}
-	return u.Role
+	if rerr := a.throttle.Reset(userKey); rerr != nil {
+		a.log.Error().Err(rerr).Msg("genesys basic-auth throttle cannot clear failures")
+	}
+	a.verified.add(name, password)
+	return who, true, nil
 }
 
 // apiKeyOf reads X-API-Key or "Authorization: Bearer <key>".
@@ -110,22 +161,84 @@ func apiKeyOf(r *http.Request) string {
 	return httpin.Bearer(r.Header)
 }
 
-// require is route middleware admitting callers whose role allows need.
+// require is route middleware admitting callers whose role allows need and
+// who may use the tenant the request names.
 func (a *authenticator) require(need access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if !a.enabled {
 			return next
 		}
 		return func(c echo.Context) error {
-			role := a.role(c.Request())
-			if role == "" {
+			who, ok, err := a.identify(c)
+			if err != nil {
+				return err
+			}
+			if !ok || who.role == "" {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="profiled", Bearer`)
 				return errs.E(errs.KindUnauthorized, CodeUnauthenticated, "valid credentials are required: an API key (X-API-Key or Bearer) or basic auth")
 			}
-			if !roleAllows[role][need] {
-				return errs.E(errs.KindForbidden, CodeRoleForbidden, "role %s may not call this operation", role)
+			if !roleAllows[who.role][need] {
+				return errs.E(errs.KindForbidden, CodeRoleForbidden, "role %s may not call this operation", who.role)
+			}
+			tenant, err := Tenant(c.Request())
+			if err != nil {
+				return err
+			}
+			if !who.tenants.Allow(tenant) {
+				return errs.E(errs.KindForbidden, CodeForbidden, "%s may not use tenant %q", who.name, tenant)
 			}
 			return next(c)
 		}
 	}
+}
+
+// verifiedCache remembers basic-auth credentials that passed bcrypt for a
+// short while, so a client sending them on every request pays one bcrypt
+// per minute instead of one per request. Entries are keyed by an HMAC of
+// name and password under a key made at start, so the cache holds nothing
+// a password could be recovered from faster than from the bcrypt hashes.
+type verifiedCache struct {
+	mu      sync.Mutex
+	key     []byte
+	entries map[[sha256.Size]byte]time.Time // expiry
+	now     func() time.Time
+}
+
+const (
+	verifiedTTL     = time.Minute
+	verifiedEntries = 4096 // beyond it the cache starts over: a flood of good credentials is rare
+)
+
+func newVerifiedCache() *verifiedCache {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
+	return &verifiedCache{key: key, entries: map[[sha256.Size]byte]time.Time{}, now: time.Now}
+}
+
+func (v *verifiedCache) digest(name, password string) [sha256.Size]byte {
+	m := hmac.New(sha256.New, v.key)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var d [sha256.Size]byte
+	copy(d[:], m.Sum(nil))
+	return d
+}
+
+func (v *verifiedCache) has(name, password string) bool {
+	d := v.digest(name, password)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	exp, ok := v.entries[d]
+	return ok && v.now().Before(exp)
+}
+
+func (v *verifiedCache) add(name, password string) {
+	d := v.digest(name, password)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.entries) >= verifiedEntries {
+		clear(v.entries)
+	}
+	v.entries[d] = v.now().Add(verifiedTTL)
 }

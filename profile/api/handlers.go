@@ -35,11 +35,13 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/internal/jsonw"
+	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -70,9 +72,12 @@ type Handler struct {
 	auth     *authenticator
 }
 
-// NewHandler returns the API over the profile domain; auth says who may call it.
-func NewHandler(profiles Profiles, auth config.GenesysAuth) *Handler {
-	return &Handler{profiles: profiles, auth: newAuthenticator(auth)}
+// NewHandler returns the API over the profile domain; auth says who may
+// call it. failures is where failed basic-auth attempts are counted (nil:
+// this process's memory; a store replicas share makes the throttle hold
+// across them); log receives what the throttle cannot do.
+func NewHandler(profiles Profiles, auth config.GenesysAuth, failures session.FailureLog, log zerolog.Logger) *Handler {
+	return &Handler{profiles: profiles, auth: newAuthenticator(auth, failures, log)}
 }
 
 // Register mounts every route on g, each guarded by the access it needs.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
@@ -51,7 +52,7 @@ func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts p
 func serveFake(f *fakeProfiles) *echo.Echo {
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
-	h := NewHandler(f, config.GenesysAuth{})
+	h := NewHandler(f, config.GenesysAuth{}, nil, zerolog.Nop())
 	h.Register(e.Group(""))
 	h.Register(e.Group("/genesys/1/cs"))
 	return e

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
@@ -37,7 +38,7 @@ func newTestAPI(tb testing.TB) (*echo.Echo, *store.DB) {
 	}
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
-	NewHandler(profile.NewService(db, registry), cfg.Genesys.Auth).Register(e.Group(""))
+	NewHandler(profile.NewService(db, registry), cfg.Genesys.Auth, nil, zerolog.Nop()).Register(e.Group(""))
 	return e, db
 }
 

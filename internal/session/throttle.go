@@ -1,17 +1,16 @@
-package egain
+package session
 
 import (
 	"errors"
 	"time"
 
-	"github.com/contactcenter/profiled/internal/session"
 )
 
-// throttle counts failed logins per key (a user name or a client address)
+// Throttle counts failed logins per key (a user name or a client address)
 // in a sliding window. A key with max failures in the window is blocked
 // until the oldest of them leaves it, so it recovers by itself.
 //
-// The failures live in a session.FailureLog: in this process's memory for
+// The failures live in a FailureLog: in this process's memory for
 // the bbolt store, which one process holds, or in the shared store, so
 // that replicas count one set of failures and a guesser cannot spread
 // attempts over them.
@@ -26,29 +25,34 @@ import (
 // than 401 when its failure cannot be recorded. What stays open is
 // a store whose failure log cannot be read while it can still open
 // sessions: logins are then not throttled, and the errors are logged.
-type throttle struct {
+type Throttle struct {
 	max    int // 0 disables throttling
 	window time.Duration
-	now    func() time.Time
-	log    session.FailureLog
+	Now    func() time.Time // the clock; tests may replace it
+	log    FailureLog
 }
 
-func newThrottle(maxFailures int, window time.Duration, log session.FailureLog) *throttle {
-	return &throttle{max: maxFailures, window: window, now: time.Now, log: log}
+// NewThrottle blocks a key after maxFailures failures within window (0
+// disables it); log nil counts in this process's memory.
+func NewThrottle(maxFailures int, window time.Duration, log FailureLog) *Throttle {
+	if log == nil {
+		log = NewMemoryFailures()
+	}
+	return &Throttle{max: maxFailures, window: window, Now: time.Now, log: log}
 }
 
 // since is the start of the window at now: a failure counts while it is
 // less than window old.
-func (t *throttle) since(now time.Time) time.Time { return now.Add(-t.window + time.Nanosecond) }
+func (t *Throttle) since(now time.Time) time.Time { return now.Add(-t.window + time.Nanosecond) }
 
-// retryAfter returns how long the first blocked key stays blocked, 0 when
+// RetryAfter returns how long the first blocked key stays blocked, 0 when
 // none is. A key whose failures cannot be read counts as not blocked (see
-// throttle); the error is returned for the caller to log.
-func (t *throttle) retryAfter(keys ...string) (time.Duration, error) {
+// Throttle); the error is returned for the caller to log.
+func (t *Throttle) RetryAfter(keys ...string) (time.Duration, error) {
 	if t.max <= 0 {
 		return 0, nil
 	}
-	now := t.now()
+	now := t.Now()
 	var wait time.Duration
 	var errs []error
 	for _, k := range keys {
@@ -64,18 +68,18 @@ func (t *throttle) retryAfter(keys ...string) (time.Duration, error) {
 	return wait, errors.Join(errs...)
 }
 
-// fail records a failed attempt under every key; failures that left the
+// Fail records a failed attempt under every key; failures that left the
 // window may be forgotten.
-func (t *throttle) fail(keys ...string) error {
+func (t *Throttle) Fail(keys ...string) error {
 	if t.max <= 0 {
 		return nil
 	}
-	now := t.now()
+	now := t.Now()
 	return t.log.AddFailure(keys, now, t.since(now))
 }
 
-// reset forgets key's failures (after a successful login).
-func (t *throttle) reset(key string) error {
+// Reset forgets key's failures (after a successful login).
+func (t *Throttle) Reset(key string) error {
 	if t.max <= 0 {
 		return nil
 	}
