@@ -3,7 +3,6 @@ package session
 import (
 	"errors"
 	"time"
-
 )
 
 // Throttle counts failed logins per key (a user name or a client address)
