@@ -101,6 +101,7 @@ var kindDefaults = map[errs.Kind]wsCode{
 	errs.KindTooLarge:           {http.StatusRequestEntityTooLarge, "413-101"},
 	errs.KindUnavailable:        {http.StatusServiceUnavailable, "503-101"},
 	errs.KindTooManyRequests:    {http.StatusTooManyRequests, "429-101"},
+	errs.KindCorrupt:            {http.StatusInternalServerError, "500-102"},
 }
 
 const internalMessage = "Internal server error."
@@ -117,7 +118,7 @@ func ToWSError(err error) WSError {
 	if !ok {
 		c, ok = kindDefaults[e.Kind]
 	}
-	if !ok || c.status == http.StatusInternalServerError {
+	if !ok || c.status == http.StatusInternalServerError && e.Kind != errs.KindCorrupt {
 		return WSError{Status: http.StatusInternalServerError, Code: "500-101", DeveloperMessage: internalMessage}
 	}
 	return WSError{Status: c.status, Code: c.code, DeveloperMessage: e.Message}

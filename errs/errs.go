@@ -26,6 +26,7 @@ const (
 	KindPreconditionFailed             // an If-Match precondition does not hold
 	KindTooManyRequests                // the caller is throttled
 	KindNotImplemented                 // the operation does not exist on this configuration (e.g. this store engine)
+	KindCorrupt                        // stored data fails its checksum: a 500 the client may be told about
 )
 
 var kindNames = [...]string{
@@ -40,6 +41,7 @@ var kindNames = [...]string{
 	KindPreconditionFailed: "precondition_failed",
 	KindTooManyRequests:    "too_many_requests",
 	KindNotImplemented:     "not_implemented",
+	KindCorrupt:            "corrupt",
 }
 
 func (k Kind) String() string {

@@ -55,6 +55,7 @@ type App struct {
 
 	schemaLoaded  *prometheus.GaugeVec
 	nonconforming prometheus.Gauge
+	corrupt       prometheus.Counter // requests answered DATA_CORRUPT
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
@@ -242,6 +243,9 @@ func (a *App) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := api.Describe(err)
+	if errs.KindOf(err) == errs.KindCorrupt {
+		a.corrupt.Inc()
+	}
 	if status >= 500 && errs.KindOf(err) != errs.KindUnavailable {
 		a.Log.Error().Err(err).Str("request_id", ops.RequestIDFrom(c)).Str("route", c.Path()).Msg("request failed")
 	}
@@ -329,6 +333,13 @@ func (a *App) registerMetrics() error {
 		}); err != nil {
 			return err
 		}
+	}
+	a.corrupt = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "profiled_data_corrupt_total",
+		Help: "Requests answered 500 DATA_CORRUPT: stored data failed its checksum or could not be decoded.",
+	})
+	if err := a.Metrics.Register(a.corrupt); err != nil {
+		return err
 	}
 	a.nonconforming = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "profiled_schema_nonconforming_profiles",

@@ -101,10 +101,11 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 	}
 	t.db.profileReads.Add(1)
 	p, err := codec.DecodeProfile(v)
-	if err == nil {
-		t.remember(p)
+	if err != nil {
+		return nil, codec.Corrupt(id, err)
 	}
-	return p, err
+	t.remember(p)
+	return p, nil
 }
 
 func (t *tx) remember(p *profile.Profile) {
@@ -214,7 +215,11 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return codec.DecodeRecords(v)
+	recs, err := codec.DecodeRecords(v)
+	if err != nil {
+		return nil, codec.Corrupt(id, err)
+	}
+	return recs, nil
 }
 
 // RecordSets reads each extension in turn: bbolt reads cost no round trip.
@@ -382,7 +387,7 @@ func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
 	for k, v := c.First(); k != nil; {
 		p, err := codec.DecodeProfile(v)
 		if err != nil {
-			return err
+			return codec.Corrupt(string(k), err)
 		}
 		t.db.profileReads.Add(1)
 		t.remember(p)
@@ -428,7 +433,7 @@ func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) 
 	for ; k != nil && len(out) < limit; k, v = c.Next() {
 		p, err := codec.DecodeProfile(v)
 		if err != nil {
-			return nil, err
+			return nil, codec.Corrupt(string(k), err)
 		}
 		t.db.profileReads.Add(1)
 		out = append(out, p)

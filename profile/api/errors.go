@@ -27,6 +27,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindTooManyRequests:    http.StatusTooManyRequests,
 	errs.KindNotImplemented:     http.StatusNotImplemented,
 	errs.KindInternal:           http.StatusInternalServerError,
+	errs.KindCorrupt:            http.StatusInternalServerError,
 }
 
 // ErrorBody is the JSON error body of the Genesys-style API.
@@ -55,7 +56,7 @@ var codeOfStatus = map[int]string{
 func Describe(err error) (int, ErrorBody) {
 	if e := errs.As(err); e != nil {
 		status, ok := statusOf[e.Kind]
-		if !ok || e.Kind == errs.KindInternal {
+		if !ok || e.Kind == errs.KindInternal { // KindCorrupt's message names only the customer
 			return http.StatusInternalServerError, ErrorBody{Message: "internal error", Exception: exceptionClass, Code: "INTERNAL"}
 		}
 		return status, ErrorBody{Message: e.Message, Exception: exceptionClass, Code: e.Code, Field: e.Field}

@@ -4,20 +4,76 @@ package codec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
 
-// codecV1 leads every stored profile and record set, so a later format can
-// be introduced and both read side by side.
-const codecV1 = 1
+// A version byte leads every stored profile and record set, so formats can
+// be read side by side. v1 is the version byte and the JSON; v2 (written
+// since 2026-12) adds a CRC-32C (Castagnoli) of everything before it, 4
+// bytes big-endian at the end, so a changed byte is detected on read
+// instead of served. v1 values are still read, without that check, and
+// become v2 when next written.
+const (
+	codecV1 = 1
+	codecV2 = 2
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt marks a stored value that cannot be read back: its checksum
+// does not match, its version is unknown, or its JSON is broken.
+var ErrCorrupt = errors.New("stored value is damaged")
+
+// seal turns an encoded v1 value (version byte included) into v2.
+func seal(b []byte) []byte {
+	b[0] = codecV2
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// payload returns the JSON of a stored value after checking its version
+// and, for v2, its checksum.
+func payload(v []byte) ([]byte, error) {
+	switch {
+	case len(v) > 0 && v[0] == codecV1:
+		return v[1:], nil
+	case len(v) >= 5 && v[0] == codecV2:
+		body, sum := v[:len(v)-4], binary.BigEndian.Uint32(v[len(v)-4:])
+		if crc32.Checksum(body, castagnoli) != sum {
+			return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+		}
+		return body[1:], nil
+	case len(v) == 0:
+		return nil, fmt.Errorf("%w: empty value", ErrCorrupt)
+	}
+	return nil, fmt.Errorf("%w: unknown encoding version %d", ErrCorrupt, v[0])
+}
+
+// Checksummed reports whether a stored value carries a checksum (v2);
+// values written before checksums existed do not until rewritten.
+func Checksummed(v []byte) bool { return len(v) > 0 && v[0] == codecV2 }
+
+// Corrupt is the error a store returns for a damaged value of customer id:
+// a 500 whose code and message name the customer, so an operator can
+// restore it, while nothing of the damaged bytes reaches the client.
+func Corrupt(id string, err error) *errs.Error {
+	return &errs.Error{Kind: errs.KindCorrupt, Code: CodeDataCorrupt, Err: err,
+		Message: fmt.Sprintf("the stored data of customer %q is damaged (it fails its checksum or cannot be decoded); restore it from a backup", id)}
+}
+
+// CodeDataCorrupt is the code of Corrupt's errors.
+const CodeDataCorrupt = "DATA_CORRUPT"
 
 // A profile's core data is stored (v1) as the JSON object
 //
@@ -29,7 +85,7 @@ const codecV1 = 1
 // EncodeProfile writes that JSON by hand: it runs inside the
 // single write transaction, where reflection would cost every writer.
 func EncodeProfile(p *profile.Profile) ([]byte, error) {
-	b := make([]byte, 0, 128+32*len(p.Attributes))
+	b := make([]byte, 0, 132+32*len(p.Attributes))
 	b = append(b, codecV1)
 	b = append(b, `{"id":`...)
 	b = jsonw.AppendString(b, p.ID)
@@ -45,7 +101,7 @@ func EncodeProfile(p *profile.Profile) ([]byte, error) {
 		b = append(b, `,"attrs":`...)
 		b = jsonw.AppendObject(b, p.Attributes)
 	}
-	return append(b, '}'), nil
+	return seal(append(b, '}')), nil
 }
 
 // appendTime writes t as time.Time's MarshalJSON does.
@@ -72,7 +128,7 @@ func DecodeProfile(v []byte) (*profile.Profile, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: decoding profile %q: %w", p.ID, err)
+		return nil, fmt.Errorf("%w: decoding profile %q: %w", ErrCorrupt, p.ID, err)
 	}
 	return p, nil
 }
@@ -88,7 +144,7 @@ func timeField(m map[string]any, name string) (time.Time, error) {
 }
 
 func EncodeRecords(records []schema.Record) ([]byte, error) {
-	b := make([]byte, 0, 1+128*len(records))
+	b := make([]byte, 0, 6+128*len(records))
 	b = append(b, codecV1, '[')
 	for i, r := range records {
 		if i > 0 {
@@ -96,7 +152,7 @@ func EncodeRecords(records []schema.Record) ([]byte, error) {
 		}
 		b = jsonw.AppendObject(b, r)
 	}
-	return append(b, ']'), nil
+	return seal(append(b, ']')), nil
 }
 
 func DecodeRecords(v []byte) ([]schema.Record, error) {
@@ -108,28 +164,30 @@ func DecodeRecords(v []byte) ([]schema.Record, error) {
 	for i, item := range list {
 		r, ok := item.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("store: decoding records: item %d is not an object", i)
+			return nil, fmt.Errorf("%w: decoding records: item %d is not an object", ErrCorrupt, i)
 		}
 		records[i] = r
 	}
 	return records, nil
 }
 
-// decodeAs reads a v1 value of JSON type T. jsonw.Parse keeps numbers as
-// the json.Number the schema layer stores, and reads without reflection:
-// decoding was most of the cost of a profile read.
+// decodeAs reads a stored value of JSON type T; every failure wraps
+// ErrCorrupt. jsonw.Parse keeps numbers as the json.Number the schema layer
+// stores, and reads without reflection: decoding was most of the cost of a
+// profile read.
 func decodeAs[T any](v []byte) (T, error) {
 	var zero T
-	if len(v) == 0 || v[0] != codecV1 {
-		return zero, fmt.Errorf("unknown encoding version")
-	}
-	x, err := jsonw.Parse(v[1:])
+	data, err := payload(v)
 	if err != nil {
 		return zero, err
 	}
+	x, err := jsonw.Parse(data)
+	if err != nil {
+		return zero, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
 	t, ok := x.(T)
 	if !ok {
-		return zero, fmt.Errorf("stored value is a %T", x)
+		return zero, fmt.Errorf("%w: stored value is a %T", ErrCorrupt, x)
 	}
 	return t, nil
 }

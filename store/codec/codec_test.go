@@ -3,10 +3,13 @@ package codec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -51,7 +54,7 @@ func TestValueTypesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v[0] != codecV1 {
+	if v[0] != codecV2 || !Checksummed(v) {
 		t.Errorf("version byte %d", v[0])
 	}
 	got, err := DecodeRecords(v)
@@ -64,5 +67,50 @@ func TestValueTypesRoundTrip(t *testing.T) {
 
 	if _, err := DecodeRecords(slices.Concat([]byte{9}, v[1:])); err == nil {
 		t.Error("unknown version decoded")
+	}
+}
+
+// TestChecksums: every byte of a stored value is covered: changing any one
+// (or cutting the value) is ErrCorrupt on decode, never a different value;
+// values written before checksums (v1) still decode.
+func TestChecksums(t *testing.T) {
+	p := &profile.Profile{ID: "c1", Num: 7, Rev: 2, Created: time.Unix(1, 2).UTC(), Updated: time.Unix(3, 4).UTC(),
+		Attributes: map[string]any{"FirstName": "Bruce", "EmailAddress": []any{"b@x.dom"}}}
+	pv, err := EncodeProfile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := EncodeRecords([]schema.Record{{"PhoneNumber": "555", "PhoneType": json.Number("1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string][]byte{"profile": pv, "records": rv} {
+		decode := func(v []byte) error {
+			if name == "profile" {
+				_, err := DecodeProfile(v)
+				return err
+			}
+			_, err := DecodeRecords(v)
+			return err
+		}
+		if err := decode(v); err != nil {
+			t.Fatalf("%s: intact value: %v", name, err)
+		}
+		for i := range v {
+			for _, flip := range []byte{0x01, 0x80} {
+				damaged := bytes.Clone(v)
+				damaged[i] ^= flip
+				if err := decode(damaged); !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("%s: byte %d ^ %#x: %v, want ErrCorrupt", name, i, flip, err)
+				}
+			}
+		}
+		if err := decode(v[:len(v)-1]); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: cut value: %v", name, err)
+		}
+		legacy := slices.Concat([]byte{codecV1}, v[1:len(v)-4])
+		if err := decode(legacy); err != nil || Checksummed(legacy) {
+			t.Errorf("%s: v1 value: %v", name, err)
+		}
 	}
 }

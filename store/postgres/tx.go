@@ -137,7 +137,11 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 	if t.write {
 		t.existing[id] = true
 	}
-	return codec.DecodeProfile(doc)
+	p, err := codec.DecodeProfile(doc)
+	if err != nil {
+		return nil, codec.Corrupt(id, err)
+	}
+	return p, nil
 }
 
 func (t *tx) IDByNum(num uint64) (string, error) {
@@ -201,7 +205,11 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	if err != nil || !found {
 		return nil, err
 	}
-	return codec.DecodeRecords(doc)
+	recs, err := codec.DecodeRecords(doc)
+	if err != nil {
+		return nil, codec.Corrupt(id, err)
+	}
+	return recs, nil
 }
 
 // RecordSets reads the record sets of several extensions in one statement.
@@ -223,8 +231,11 @@ func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, e
 			return err
 		}
 		recs, err := codec.DecodeRecords(doc)
+		if err != nil {
+			return codec.Corrupt(id, err)
+		}
 		out[byLower[ext]] = recs
-		return err
+		return nil
 	}, "SELECT ext, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3)", t.tenant, id, lowered)
 	return out, err
 }
@@ -387,18 +398,19 @@ func (t *tx) ScanCreated(from, to time.Time, fn func(id string) bool) error {
 func (t *tx) ProfilesAfter(after string, limit int) ([]*profile.Profile, error) {
 	var out []*profile.Profile
 	err := t.query(func(r pgx.Rows) error {
+		var id string
 		var doc []byte
-		if err := r.Scan(&doc); err != nil {
+		if err := r.Scan(&id, &doc); err != nil {
 			return err
 		}
 		p, err := codec.DecodeProfile(doc)
 		if err != nil {
-			return err
+			return codec.Corrupt(id, err)
 		}
 		t.db.profileReads.Add(1)
 		out = append(out, p)
 		return nil
-	}, "SELECT doc FROM profiles WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3", t.tenant, after, limit)
+	}, "SELECT id, doc FROM profiles WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3", t.tenant, after, limit)
 	return out, err
 }
 

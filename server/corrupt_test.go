@@ -1,0 +1,106 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	bolt "go.etcd.io/bbolt"
+)
+
+// damage flips one bit in the middle of a stored value, as a failing disk
+// or a stray write would, with the server stopped (bbolt) or running
+// (PostgreSQL). table is "profiles" or "records" (the Phone record set).
+func damage(t *testing.T, ts *testServer, table, id string) {
+	t.Helper()
+	if onPostgres() {
+		conn, err := pgx.Connect(context.Background(), ts.storeURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		q := "UPDATE profiles SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4) WHERE id = $1"
+		if table == "records" {
+			q = "UPDATE records SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4) WHERE id = $1 AND ext = 'phone'"
+		}
+		if tag, err := conn.Exec(context.Background(), q, id); err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("damaging %s of %s: %v (%s)", table, id, err, tag)
+		}
+		return
+	}
+	ts.stop()
+	db, err := bolt.Open(ts.data, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("tenants")).Bucket([]byte("t:"))
+		if table == "records" {
+			b = b.Bucket([]byte("ext")).Bucket([]byte("phone"))
+		} else {
+			b = b.Bucket([]byte("profiles"))
+		}
+		v := append([]byte(nil), b.Get([]byte(id))...)
+		v[len(v)/2] ^= 4
+		return b.Put([]byte(id), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	*ts = *ts.restart()
+}
+
+// TestDataCorrupt: a stored profile or record set whose bytes changed is
+// not served: reads of it answer 500 DATA_CORRUPT naming the customer (in
+// each API's format), the fault is counted in /metrics, and every other
+// customer is served as before.
+func TestDataCorrupt(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	bad := ts.mustCreate(exampleProfile(t))
+	badRecords := ts.mustCreate(`{"FirstName":"Recs","Phone":[{"PhoneNumber":"5551212"}]}`)
+	good := ts.mustCreate(`{"FirstName":"Fine","EmailAddress":["fine@x.dom"]}`)
+	damage(t, ts, "profiles", bad)
+	damage(t, ts, "records", badRecords)
+
+	for _, tc := range []struct{ path, id string }{
+		{"/profiles/" + bad, bad},
+		{"/profiles/" + badRecords + "?extensions=Phone", badRecords},
+		{"/profiles?EmailAddress=b.banner@hulk.dom&include_profile=yes", bad},
+	} {
+		res := ts.do("GET", tc.path, nil)
+		wantError(t, res, http.StatusInternalServerError, "DATA_CORRUPT")
+		if !strings.Contains(string(res.Body), tc.id) {
+			t.Errorf("%s: the error does not name the customer: %s", tc.path, res.Body)
+		}
+	}
+	if res := ts.do("PUT", "/profiles/"+bad, `{"FirstName":"Over"}`); res.Status != http.StatusInternalServerError {
+		t.Errorf("a write over a damaged profile: %d %s, want 500 (nothing is written over data that cannot be read)", res.Status, res.Body)
+	}
+	session := egLogin(t, ts)
+	res := ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json")
+	wantWSError(t, res, http.StatusInternalServerError, "500-102", "application/json")
+	if !strings.Contains(string(res.Body), bad) {
+		t.Errorf("eGain error does not name the customer: %s", res.Body)
+	}
+	if res := ts.do("GET", "/profiles/"+good, nil); res.Status != http.StatusOK {
+		t.Errorf("an intact profile: %d %s", res.Status, res.Body)
+	}
+	metrics := string(ts.do("GET", "/metrics", nil).Body)
+	if !strings.Contains(metrics, "profiled_data_corrupt_total 5") {
+		t.Errorf("profiled_data_corrupt_total is not 5:\n%s", grepLines(metrics, "corrupt"))
+	}
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
