@@ -14,6 +14,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +41,7 @@ import (
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/check"
 	"github.com/contactcenter/profiled/store/postgres"
 	"github.com/contactcenter/profiled/store/transfer"
 )
@@ -101,8 +103,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = healthcheck(cfg)
 	case "import":
 		err = importProfiles(cfg, *in, *tenant, *batch, stdout)
+	case "check":
+		var ok bool
+		if ok, err = checkStore(cfg, stdout); err == nil && !ok {
+			return 1
+		}
 	default:
-		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, backup, healthcheck, import, copy-store, hash-password)\n", cmd)
+		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, check, backup, healthcheck, import, copy-store, hash-password)\n", cmd)
 		return 2
 	}
 	if err != nil {
@@ -436,4 +443,81 @@ func openTransferStore(ctx context.Context, where string) (transferStore, error)
 		return postgres.Open(ctx, where, postgres.Options{})
 	}
 	return store.Open(where, store.Options{})
+}
+
+// checkStore runs `profiled check`: bbolt's structural check of the data
+// file (bbolt only), then every stored value against its checksum and
+// every index entry against the profile data that yields it (store/check).
+// It reports whether the store is sound; err is for a store it could not
+// read at all.
+func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
+	ctx := context.Background()
+	var src interface {
+		transfer.Source
+		Close() error
+	}
+	sound := true
+	if cfg.Store.URL != "" {
+		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{})
+		if err != nil {
+			return false, err
+		}
+		src = db
+		fmt.Fprintf(stdout, "checking the PostgreSQL store %s\n", redactURL(cfg.Store.URL))
+	} else {
+		path := cfg.Store.Path
+		fmt.Fprintf(stdout, "checking the data file %s\n", path)
+		if _, err := os.Stat(path); err != nil {
+			return false, fmt.Errorf("no data file %s: %w", path, err)
+		}
+		if err := store.CheckFile(path); err != nil {
+			if errors.Is(err, store.ErrDamagedFile) {
+				return false, err
+			}
+			fmt.Fprintf(stdout, "structure: DAMAGED\n  %v\n", err)
+			sound = false
+		} else {
+			fmt.Fprintln(stdout, "structure: ok (bbolt consistency check of every page)")
+		}
+		db, err := store.Open(path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
+		if err != nil {
+			return false, err
+		}
+		src = db
+	}
+	defer src.Close()
+	header, err := transfer.ReadHeader(ctx, src)
+	if err != nil {
+		return false, err
+	}
+	var overlay schema.Document
+	if len(header.Schema.Overlay) > 0 {
+		if err := json.Unmarshal(header.Schema.Overlay, &overlay); err != nil {
+			return false, fmt.Errorf("the stored schema overlay cannot be read: %w", err)
+		}
+	}
+	compiled, err := cfg.LoadSchema(overlay)
+	if err != nil {
+		return false, err
+	}
+	start := time.Now()
+	r, err := check.Run(ctx, src, compiled)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(stdout, "checked %d profiles, %d record sets and %d index entries in %s\n",
+		r.Profiles, r.Records, r.IndexEntries, time.Since(start).Round(time.Millisecond))
+	if r.Unchecksummed > 0 {
+		fmt.Fprintf(stdout, "%d values were written before checksums existed: they were decoded but cannot be verified until they are next written\n", r.Unchecksummed)
+	}
+	fmt.Fprintf(stdout, "damaged values: %d, orphans: %d, missing index entries: %d, stale index entries: %d\n", r.Damaged, r.Orphans, r.Missing, r.Stale)
+	for _, p := range r.Problems {
+		fmt.Fprintf(stdout, "  %s\n", p)
+	}
+	if !r.OK() || !sound {
+		fmt.Fprintln(stdout, "result: PROBLEMS FOUND (see docs/reliability.md, \"Checking a store\")")
+		return false, nil
+	}
+	fmt.Fprintln(stdout, "result: ok")
+	return true, nil
 }

@@ -162,3 +162,11 @@ func checkUniqueEntry(tx Tx, k *schema.IdentificationKey, t []string, id string)
 	}
 	return nil
 }
+
+// IndexEntries returns the index entries profile data yields for key k:
+// attributes are the core attributes, records the record sets of the
+// extensions that are key sources (by canonical name). It is what writes
+// store, for checks of a store against its profiles (profiled check).
+func IndexEntries(k *schema.IdentificationKey, attributes map[string]any, records map[string][]schema.Record) ([][]string, error) {
+	return keyEntries(k, indexed{attributes: attributes, records: records})
+}

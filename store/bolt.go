@@ -77,11 +77,15 @@ type Options struct {
 	// OpenTimeout bounds the wait for the file lock, so a second process
 	// on the same file fails fast instead of hanging.
 	OpenTimeout time.Duration
+	// ReadOnly opens an existing file for reading only (profiled check):
+	// nothing is written, not even the initial buckets; writes fail.
+	ReadOnly bool
 }
 
 // DB is the bbolt-backed profile store. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
+	bolt     *bolt.DB
+	readOnly bool // Options.ReadOnly: no committer
 
 	// mu guards closed and the sends on queue, so Close never closes the
 	// queue under a sender.
@@ -115,7 +119,13 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := checkDataFile(path); err != nil {
 		return nil, err
 	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("store: no data file %s: %w", path, err)
+		}
+	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		ReadOnly:     opts.ReadOnly,
 		Timeout:      timeout,
 		FreelistType: bolt.FreelistMapType, // O(1) page allocation in a large file
 		// NoSync stays false: an acknowledged write is on disk.
@@ -125,6 +135,10 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	if opts.ReadOnly {
+		// No committer; closed from the start, so writes fail at once.
+		return &DB{bolt: bdb, readOnly: true, closed: true}, nil
 	}
 	err = bdb.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketSessions} {
@@ -147,6 +161,9 @@ func Open(path string, opts Options) (*DB, error) {
 // Close stops accepting writes (later ones fail as unavailable), commits
 // those already queued, and closes the file once open reads are done.
 func (db *DB) Close() error {
+	if db.readOnly {
+		return db.bolt.Close()
+	}
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()

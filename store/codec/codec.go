@@ -60,6 +60,13 @@ func payload(v []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: unknown encoding version %d", ErrCorrupt, v[0])
 }
 
+// Verify checks a stored value's version and checksum without decoding
+// it; a v1 value, which has none, passes.
+func Verify(v []byte) error {
+	_, err := payload(v)
+	return err
+}
+
 // Checksummed reports whether a stored value carries a checksum (v2);
 // values written before checksums existed do not until rewritten.
 func Checksummed(v []byte) bool { return len(v) > 0 && v[0] == codecV2 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/store/codec"
+)
+
+// damageStore changes a stopped store as disk faults and stray writes
+// would: one bit of profile damaged flips, missing loses its e-mail index
+// entry, and an entry for a customer that does not exist appears.
+func damageStore(t *testing.T, where, damaged, missing string) {
+	t.Helper()
+	ghost := codec.IndexEntry([]string{"ghost@x.dom"}, "GHOST")
+	if strings.HasPrefix(where, "postgres") {
+		conn, err := pgx.Connect(context.Background(), where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{"UPDATE profiles SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4) WHERE id = $1", []any{damaged}},
+			{"DELETE FROM index_entries WHERE key = 'email' AND id = $1", []any{missing}},
+			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, 'GHOST', false)", []any{ghost, codec.EntryValues(ghost)}},
+		} {
+			if _, err := conn.Exec(context.Background(), q.sql, q.args...); err != nil {
+				t.Fatalf("%s: %v", q.sql, err)
+			}
+		}
+		return
+	}
+	db, err := bolt.Open(where, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		tb := tx.Bucket([]byte("tenants")).Bucket([]byte("t:"))
+		profiles := tb.Bucket([]byte("profiles"))
+		v := bytes.Clone(profiles.Get([]byte(damaged)))
+		v[len(v)/2] ^= 4
+		if err := profiles.Put([]byte(damaged), v); err != nil {
+			return err
+		}
+		email := tb.Bucket([]byte("idx")).Bucket([]byte("email"))
+		var gone [][]byte
+		email.ForEach(func(k, _ []byte) error {
+			if codec.EntryID(k) == missing {
+				gone = append(gone, bytes.Clone(k))
+			}
+			return nil
+		})
+		for _, k := range gone {
+			if err := email.Delete(k); err != nil {
+				return err
+			}
+		}
+		return email.Put(ghost, []byte{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheck: profiled check passes a sound store and, after a changed
+// byte, a lost index entry and an entry of no customer, exits 1 naming
+// each; on the bbolt file and on PostgreSQL (-store).
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	for _, engine := range []string{"bbolt", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			where := filepath.Join(t.TempDir(), "profiles.db")
+			if engine == "postgres" {
+				where = pgtest.URL(t) // skips without a server outside CI
+			}
+			app, srv := serveOn(t, where)
+			_, body := send(t, srv.URL, "POST", "/profiles", `{"customer_id":"damaged1","FirstName":"A","EmailAddress":["a@x.dom"],"Phone":[{"PhoneNumber":"111"}]}`)
+			if !strings.Contains(body, "damaged1") {
+				t.Fatal(body)
+			}
+			send(t, srv.URL, "POST", "/profiles", `{"customer_id":"missing1","FirstName":"B","EmailAddress":["b@x.dom"]}`)
+			send(t, srv.URL, "POST", "/profiles", `{"customer_id":"fine1","FirstName":"C","EmailAddress":["c@x.dom"]}`)
+			srv.Close()
+			app.Close()
+			flag := "-data"
+			if engine == "postgres" {
+				flag = "-store"
+			}
+			check := func() (int, string) {
+				var stdout, stderr bytes.Buffer
+				code := run([]string{"check", "-config", "config.yaml", flag, where}, nil, &stdout, &stderr)
+				return code, stdout.String() + stderr.String()
+			}
+			if code, out := check(); code != 0 || !strings.Contains(out, "result: ok") || !strings.Contains(out, "checked 3 profiles") {
+				t.Fatalf("sound store: exit %d\n%s", code, out)
+			}
+			damageStore(t, where, "damaged1", "missing1")
+			code, out := check()
+			if code != 1 {
+				t.Errorf("damaged store: exit %d, want 1\n%s", code, out)
+			}
+			for _, want := range []string{
+				"damaged values: 1", "orphans: 1", "missing index entries: 1", "stale index entries: 1",
+				`profile of customer "damaged1"`, `customer "missing1"`, `customer "GHOST"`, "PROBLEMS FOUND",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,188 @@
+// Package check verifies a profile store offline (profiled check): every
+// stored profile and record set against its checksum, and every
+// identification index entry against the profile data that should yield
+// it, in both directions, on any engine (it reads through transfer.Source).
+// The bbolt file's own structure is checked by store.CheckFile first.
+package check
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strings"
+
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/codec"
+	"github.com/contactcenter/profiled/store/transfer"
+)
+
+// maxProblems bounds the problems a report lists; the counts stay exact.
+const maxProblems = 100
+
+// Report is what a check found.
+type Report struct {
+	Profiles, Records, IndexEntries int
+	// Unchecksummed counts values written before checksums existed (read
+	// without one; they gain one when next written).
+	Unchecksummed int
+	Damaged       int // values failing their checksum or decoding
+	Orphans       int // record sets or index entries of a profile that does not exist
+	Missing       int // index entries a profile's data yields that are not stored
+	Stale         int // stored index entries no profile's data yields
+	Problems      []string
+}
+
+// OK reports whether the check found nothing wrong.
+func (r *Report) OK() bool { return r.Damaged+r.Orphans+r.Missing+r.Stale == 0 }
+
+func (r *Report) problem(format string, args ...any) {
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// checker walks a store, reporting each index entry the data yields
+// (expected) and each one stored, by a 64-bit hash of tenant, key and
+// entry bytes: memory grows with the number of entries, not their size.
+type checker struct {
+	c      *schema.Compiled
+	seed   maphash.Seed
+	byKey  map[string][]*schema.IdentificationKey // by lower-cased source ("" = core)
+	owners map[string]bool                        // tenant \x00 id of every stored profile
+	// damaged holds the owners of a value failing its checksum: what their
+	// data yields is unknown, so their index entries are not judged.
+	damaged map[string]bool
+}
+
+// orphan reports a record set or index entry whose profile does not exist.
+func (k *checker) orphan(r *Report, it transfer.Item, what string) {
+	if !k.owners[it.Tenant+"\x00"+it.ID] {
+		r.Orphans++
+		r.problem("%s for customer %q (tenant %q), which does not exist", what, it.ID, it.Tenant)
+	}
+}
+
+func (k *checker) hash(tenant, key string, value []byte) uint64 {
+	return maphash.String(k.seed, tenant+"\x00"+strings.ToLower(key)+"\x00"+string(value))
+}
+
+// entry is one index entry met in a walk: +1 when data yields it, -1 when
+// it is stored.
+type entry struct {
+	hash         uint64
+	sign         int32
+	tenant, id   string
+	key          string
+	fromExpected bool
+}
+
+// walk exports src once, decoding what it holds; r counts and reports
+// what the values themselves show, visit sees every index entry.
+func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visit func(entry)) error {
+	expect := func(tenant, id string, keys []*schema.IdentificationKey, attrs map[string]any, records map[string][]schema.Record) {
+		if k.damaged[tenant+"\x00"+id] {
+			return
+		}
+		for _, key := range keys {
+			tuples, err := profile.IndexEntries(key, attrs, records)
+			if err != nil {
+				r.problem("customer %q (tenant %q): key %s: %v", id, tenant, key.Name, err)
+				continue
+			}
+			for _, t := range tuples {
+				visit(entry{k.hash(tenant, key.Name, codec.IndexEntry(t, id)), 1, tenant, id, key.Name, true})
+			}
+		}
+	}
+	return src.Export(ctx, func(it transfer.Item) error {
+		switch it.Kind {
+		case transfer.KindProfile:
+			r.Profiles++
+			if !codec.Checksummed(it.Value) {
+				r.Unchecksummed++
+			}
+			p, err := codec.DecodeProfile(it.Value)
+			if err != nil {
+				r.Damaged++
+				r.problem("profile of customer %q (tenant %q) is damaged: %v", it.ID, it.Tenant, err)
+				return nil
+			}
+			expect(it.Tenant, it.ID, k.byKey[""], p.Attributes, nil)
+		case transfer.KindRecords:
+			r.Records++
+			k.orphan(r, it, it.Name+" records")
+			if !codec.Checksummed(it.Value) {
+				r.Unchecksummed++
+			}
+			recs, err := codec.DecodeRecords(it.Value)
+			if err != nil {
+				r.Damaged++
+				r.problem("%s records of customer %q (tenant %q) are damaged: %v", it.Name, it.ID, it.Tenant, err)
+				return nil
+			}
+			if keys := k.byKey[it.Name]; len(keys) > 0 {
+				e, _ := k.c.Extension(it.Name)
+				expect(it.Tenant, it.ID, keys, nil, map[string][]schema.Record{e.Name: recs})
+			}
+		case transfer.KindIndex:
+			r.IndexEntries++
+			k.orphan(r, it, "an index entry of key "+it.Name)
+			if k.damaged[it.Tenant+"\x00"+it.ID] {
+				return nil
+			}
+			visit(entry{k.hash(it.Tenant, it.Name, it.Value), -1, it.Tenant, it.ID, it.Name, false})
+		}
+		return nil
+	})
+}
+
+// Run checks src against schema c: one pass collects the customer ids and
+// those with damaged values, one checks everything against them; a third
+// runs only when index entries do not match, to name them.
+func Run(ctx context.Context, src transfer.Source, c *schema.Compiled) (*Report, error) {
+	k := &checker{c: c, seed: maphash.MakeSeed(), byKey: map[string][]*schema.IdentificationKey{}}
+	for i := range c.Keys() {
+		key := &c.Keys()[i]
+		k.byKey[strings.ToLower(key.Source)] = append(k.byKey[strings.ToLower(key.Source)], key)
+	}
+	r := &Report{}
+	k.owners, k.damaged = map[string]bool{}, map[string]bool{}
+	err := src.Export(ctx, func(it transfer.Item) error {
+		owner := it.Tenant + "\x00" + it.ID
+		if it.Kind == transfer.KindProfile {
+			k.owners[owner] = true
+		}
+		if (it.Kind == transfer.KindProfile || it.Kind == transfer.KindRecords) && codec.Verify(it.Value) != nil {
+			k.damaged[owner] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	tally := map[uint64]int32{}
+	if err := k.walk(ctx, src, r, func(e entry) { tally[e.hash] += e.sign }); err != nil {
+		return r, err
+	}
+	for _, n := range tally {
+		if n > 0 {
+			r.Missing += int(n)
+		} else if n < 0 {
+			r.Stale += int(-n)
+		}
+	}
+	if r.Missing+r.Stale == 0 {
+		return r, nil
+	}
+	named := &Report{} // counts of the second pass are not kept
+	err = k.walk(ctx, src, named, func(e entry) {
+		switch n := tally[e.hash]; {
+		case n > 0 && e.fromExpected:
+			r.problem("customer %q (tenant %q): an index entry of key %s that its data yields is not stored: identify cannot find it by those values", e.id, e.tenant, e.key)
+		case n < 0 && !e.fromExpected:
+			r.problem("an index entry of key %s for customer %q (tenant %q) matches none of the customer's data", e.key, e.id, e.tenant)
+		}
+	})
+	return r, err
+}
