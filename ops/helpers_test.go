@@ -1,36 +1,18 @@
 package ops_test
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/contactcenter/profiled/internal/safebuf"
 )
-
-// syncBuffer lets the test read log lines the server goroutine writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // waitLines waits until the buffer holds n lines: the log line is written
 // after the handler, so it may land just after the client has its answer.
-func waitLines(t *testing.T, b *syncBuffer, n int) []string {
+func waitLines(t *testing.T, b *safebuf.Buffer, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for {

@@ -14,11 +14,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/safebuf"
 	"github.com/contactcenter/profiled/ops"
 )
 
 // newServer runs an Echo app wired the way the lead is told to wire it.
-func newServer(t *testing.T, logBuf *syncBuffer) (*httptest.Server, *ops.Metrics) {
+func newServer(t *testing.T, logBuf *safebuf.Buffer) (*httptest.Server, *ops.Metrics) {
 	t.Helper()
 	m := ops.NewMetrics()
 	apiOf := ops.APIOf("")
@@ -50,7 +51,7 @@ func newServer(t *testing.T, logBuf *syncBuffer) (*httptest.Server, *ops.Metrics
 }
 
 func TestRequestID(t *testing.T) {
-	srv, _ := newServer(t, &syncBuffer{})
+	srv, _ := newServer(t, &safebuf.Buffer{})
 	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 	resp, body := do(t, "GET", srv.URL+"/profiles/p1", nil, map[string]string{"X-Request-Id": "desk-42.call_7"})
@@ -74,7 +75,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestRequestLogger(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &safebuf.Buffer{}
 	srv, _ := newServer(t, logs)
 	secrets := map[string]string{
 		"Authorization":      "Bearer top-secret-token",
@@ -137,7 +138,7 @@ func TestRequestLogger(t *testing.T) {
 }
 
 func TestMetricsRouteLabels(t *testing.T) {
-	srv, m := newServer(t, &syncBuffer{})
+	srv, m := newServer(t, &safebuf.Buffer{})
 	if err := m.RegisterGaugeFunc("profiled_profiles", "Stored profiles.", func() float64 { return 42 }); err != nil {
 		t.Fatal(err)
 	}

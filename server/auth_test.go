@@ -4,24 +4,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 func TestGenesysAuth(t *testing.T) {
 	t.Parallel()
-	pw, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := configWith(t, `  base_path: ""`, `  base_path: ""
-  auth:
-    enabled: true
-    api_keys:
-      - {name: routing, key_sha256: "`+keyHash("agent-key")+`", role: agent}
-      - {name: wallboard, key_sha256: "`+keyHash("super-key")+`", role: supervisor}
-    users:
-      - {name: ops, password_hash: "`+string(pw)+`", role: administrator}`)
+	cfg := authConfig(t, `      - {name: routing, key_sha256: "KEY(agent-key)", role: agent}
+      - {name: wallboard, key_sha256: "KEY(super-key)", role: supervisor}`,
+		`      - {name: ops, password_hash: "PW", role: administrator}`)
 	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
 	agent := []string{"X-API-Key", "agent-key"}
 	supervisor := []string{"Authorization", "Bearer super-key"}
@@ -69,7 +58,7 @@ func TestGenesysAuth(t *testing.T) {
 	})
 	t.Run("AdministratorChangesSchema", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", ts.HTTP.URL+"/metadata/identification-keys", strings.NewReader(`{"name":"t","attributes":["Title"]}`))
-		req.SetBasicAuth("ops", "s3cret")
+		req.SetBasicAuth("ops", testPassword)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -94,21 +83,12 @@ func TestGenesysAuth(t *testing.T) {
 // cannot lock out a client already running; API keys are not throttled.
 func TestGenesysAuth_Throttle(t *testing.T) {
 	t.Parallel()
-	pw, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := configWith(t, `  base_path: ""`, `  base_path: ""
-  auth:
-    enabled: true
-    api_keys:
-      - {name: routing, key_sha256: "`+keyHash("agent-key")+`", role: agent}
-    users:
-      - {name: ops, password_hash: "`+string(pw)+`", role: administrator}
-      - {name: dev, password_hash: "`+string(pw)+`", role: agent}`)
+	cfg := authConfig(t, `      - {name: routing, key_sha256: "KEY(agent-key)", role: agent}`,
+		`      - {name: ops, password_hash: "PW", role: administrator}
+      - {name: dev, password_hash: "PW", role: agent}`)
 	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
 	get := func(auth ...string) response { return ts.do("GET", "/metadata/profiles", nil, auth...) }
-	if res := get("Authorization", basicAuth("ops", "s3cret")); res.Status != http.StatusOK {
+	if res := get("Authorization", basicAuth("ops", testPassword)); res.Status != http.StatusOK {
 		t.Fatalf("right password: %d %s", res.Status, res.Body)
 	}
 	for i := range 5 {
@@ -116,7 +96,7 @@ func TestGenesysAuth_Throttle(t *testing.T) {
 			t.Fatalf("wrong password %d: %d, want 401", i+1, res.Status)
 		}
 	}
-	for _, who := range [][]string{{"ops", "guess"}, {"ops", "s3cret2"}, {"dev", "s3cret"}} {
+	for _, who := range [][]string{{"ops", "guess"}, {"ops", "s3cret2"}, {"dev", testPassword}} {
 		res := get("Authorization", basicAuth(who[0], who[1]))
 		wantError(t, res, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
 		if res.Header.Get("Retry-After") == "" {
@@ -126,7 +106,7 @@ func TestGenesysAuth_Throttle(t *testing.T) {
 	if res := get("X-API-Key", "agent-key"); res.Status != http.StatusOK {
 		t.Errorf("an API key while the address is throttled: %d %s", res.Status, res.Body)
 	}
-	if res := get("Authorization", basicAuth("ops", "s3cret")); res.Status != http.StatusOK {
+	if res := get("Authorization", basicAuth("ops", testPassword)); res.Status != http.StatusOK {
 		t.Errorf("the credential verified before the guesses: %d %s", res.Status, res.Body)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/internal/safebuf"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -78,33 +79,14 @@ func freeAddr(t *testing.T) string {
 type process struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *syncBuffer
+	logs *safebuf.Buffer
 	done chan struct{} // closed when the process has exited
-}
-
-// syncBuffer is the process log: written by exec's copying goroutines,
-// read by the test while the process runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startProfiled starts bin serve with args and waits until /readyz answers 200.
 func startProfiled(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t), logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{addr: freeAddr(t), logs: &safebuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", p.addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

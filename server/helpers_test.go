@@ -11,10 +11,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/server"
@@ -265,4 +268,33 @@ func keyHash(key string) string {
 // basicAuth is an Authorization header value for user and password.
 func basicAuth(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+}
+
+// testPassword is the password of every user authConfig declares.
+const testPassword = "s3cret"
+
+// testPasswordHash is a cheap bcrypt hash of testPassword.
+var testPasswordHash = sync.OnceValue(func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+})
+
+// authConfig writes the default config with Genesys auth on: keys and
+// users are YAML list items for api_keys and users, in which KEY(x) stands
+// for x's key_sha256 and PW for testPasswordHash; more are further
+// configWith replacements.
+func authConfig(tb testing.TB, keys, users string, more ...string) string {
+	tb.Helper()
+	expand := func(s string) string {
+		s = regexp.MustCompile(`KEY\(([^)]*)\)`).ReplaceAllStringFunc(s, func(m string) string { return keyHash(m[4 : len(m)-1]) })
+		return strings.ReplaceAll(s, "PW", testPasswordHash())
+	}
+	for i := range more {
+		more[i] = expand(more[i])
+	}
+	block := "  base_path: \"\"\n  auth:\n    enabled: true\n    api_keys:\n" + expand(keys) + "\n    users:\n" + expand(users)
+	return configWith(tb, append([]string{`  base_path: ""`, block}, more...)...)
 }

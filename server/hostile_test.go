@@ -133,6 +133,31 @@ func realServer(t *testing.T, ts *testServer, readHeaderTimeout time.Duration) s
 
 // stillServes checks that the process is unaffected: a normal create and
 // read succeed.
+// storeState is one profile as read, and the number of profiles: what a
+// group of refused requests must leave as it was.
+type storeState struct {
+	id      string
+	profile []byte
+	count   int
+}
+
+func snapshot(ts *testServer, id string) storeState {
+	return storeState{id, ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).Body, ts.profileCount()}
+}
+
+// unchanged fails unless the profile reads as it did and the store holds
+// created more profiles than it did; then the server must still serve.
+func (s storeState) unchanged(t *testing.T, ts *testServer, created int) {
+	t.Helper()
+	if after := ts.do("GET", "/profiles/"+s.id+"?extensions=Phone", nil).Body; !bytes.Equal(s.profile, after) {
+		t.Errorf("profile changed:\n%s\n%s", s.profile, after)
+	}
+	if n := ts.profileCount(); n != s.count+created {
+		t.Errorf("%d profiles, want %d: a refused request stored one", n, s.count+created)
+	}
+	stillServes(t, ts)
+}
+
 func stillServes(tb testing.TB, ts *testServer) {
 	tb.Helper()
 	id := ts.mustCreate(`{"FirstName":"After"}`)
@@ -282,7 +307,7 @@ func TestHostile_InvalidUTF8(t *testing.T) {
 	realServer(t, ts, 2*time.Second)
 	id := ts.mustCreate(exampleProfile(t))
 	session := egLogin(t, ts)
-	before := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
+	before := snapshot(ts, id)
 	const bad = "\xff\xfe\xc3\x28"
 	t.Run("GenesysBodies", func(t *testing.T) {
 		for _, tc := range []struct{ name, method, path, body string }{
@@ -362,10 +387,7 @@ func TestHostile_InvalidUTF8(t *testing.T) {
 			}
 		})
 	})
-	if after := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !bytes.Equal(before.Body, after.Body) {
-		t.Errorf("profile changed:\n%s\n%s", before.Body, after.Body)
-	}
-	stillServes(t, ts)
+	before.unchanged(t, ts, 0)
 }
 
 func TestHostile_QueryStrings(t *testing.T) {
@@ -476,8 +498,7 @@ func TestHostile_IDs(t *testing.T) {
 	realServer(t, ts, 2*time.Second)
 	id := ts.mustCreate(exampleProfile(t))
 	session := egLogin(t, ts)
-	before := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
-	count := ts.profileCount()
+	before := snapshot(ts, id)
 	ids := []struct{ name, raw string }{
 		{"EncodedTraversal", "..%2F..%2Fetc"},
 		{"EncodedTraversalPasswd", "..%2F..%2F..%2Fetc%2Fpasswd"},
@@ -541,13 +562,7 @@ func TestHostile_IDs(t *testing.T) {
 			})
 		}
 	})
-	if after := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !bytes.Equal(before.Body, after.Body) {
-		t.Errorf("profile changed:\n%s\n%s", before.Body, after.Body)
-	}
-	if n := ts.profileCount(); n != count {
-		t.Errorf("profiles = %d, want %d", n, count)
-	}
-	stillServes(t, ts)
+	before.unchanged(t, ts, 0)
 }
 
 // TestHostile_SlowClient: a client that never finishes its header is cut
@@ -708,7 +723,7 @@ func TestHostile_NumbersAndEscapes(t *testing.T) {
 	ts := mustStart(t)
 	id := ts.mustCreate(exampleProfile(t))
 	session := egLogin(t, ts)
-	before, count := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil), ts.profileCount()
+	before := snapshot(ts, id)
 	long := strings.Repeat("9", 1_000_000)
 	t.Run("Genesys", func(t *testing.T) {
 		for _, tc := range []struct{ name, method, path, body, code string }{
@@ -733,7 +748,6 @@ func TestHostile_NumbersAndEscapes(t *testing.T) {
 		if got.FirstName != "a😀b" {
 			t.Errorf("surrogate pair stored as %q", got.FirstName)
 		}
-		count++
 	})
 	t.Run("EGain", func(t *testing.T) {
 		for _, tc := range []struct{ name, method, body, code string }{
@@ -748,13 +762,7 @@ func TestHostile_NumbersAndEscapes(t *testing.T) {
 			})
 		}
 	})
-	if after := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !bytes.Equal(before.Body, after.Body) {
-		t.Errorf("profile changed:\n%s\n%s", before.Body, after.Body)
-	}
-	if n := ts.profileCount(); n != count {
-		t.Errorf("%d profiles, want %d: a refused body was stored", n, count)
-	}
-	stillServes(t, ts)
+	before.unchanged(t, ts, 1) // the surrogate pair's profile
 }
 
 // TestWrongMethod_405WithAllow: a known path asked with a method it does

@@ -3,7 +3,6 @@ package server_test
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,15 +23,7 @@ func phones(first, n int) string {
 // endpoint grows the set, on either API; a refused write stores nothing.
 func TestRecordLimit(t *testing.T) {
 	t.Parallel()
-	data := string(mustRead(t, "../config.yaml"))
-	const line = "max_records_per_extension: 1000"
-	if !strings.Contains(data, line) {
-		t.Fatalf("config.yaml no longer sets %q (the default)", line)
-	}
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, []byte(strings.Replace(data, line, "max_records_per_extension: 5", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := configWith(t, "max_records_per_extension: 1000", "max_records_per_extension: 5") // the default, then 5
 	ts := mustStartWith(t, cfg, filepath.Join(t.TempDir(), "profiles.db"))
 	refused := func(res response) {
 		t.Helper()

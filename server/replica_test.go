@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,16 +20,7 @@ import (
 // unique, so replicas racing for an address meet the database's index.
 func replicaConfig(t *testing.T) string {
 	t.Helper()
-	data := string(mustRead(t, "../config.yaml"))
-	const plain = "{name: email,        attributes: [EmailAddress]}"
-	if !strings.Contains(data, plain) {
-		t.Fatalf("config.yaml no longer declares %q", plain)
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(data, plain, "{name: email, attributes: [EmailAddress], unique: true}", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return configWith(t, "{name: email,        attributes: [EmailAddress]}", "{name: email, attributes: [EmailAddress], unique: true}")
 }
 
 // startReplicas starts n profiled binaries on one new database.

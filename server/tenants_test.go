@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestCredentialTenants: a credential bound to tenants may name only
@@ -14,22 +12,13 @@ import (
 // the tenant or the profile exists or not, and nothing is read or written.
 func TestCredentialTenants(t *testing.T) {
 	t.Parallel()
-	pw, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := configWith(t, `  base_path: ""`, `  base_path: ""
-  auth:
-    enabled: true
-    api_keys:
-      - {name: acme, key_sha256: "`+keyHash("acme-key")+`", role: agent, tenants: [acme]}
-      - {name: home, key_sha256: "`+keyHash("home-key")+`", role: agent, tenants: [""]}
-      - {name: all, key_sha256: "`+keyHash("all-key")+`", role: agent}
-    users:
-      - {name: acme-ops, password_hash: "`+string(pw)+`", role: agent, tenants: [acme, beta]}`,
+	cfg := authConfig(t, `      - {name: acme, key_sha256: "KEY(acme-key)", role: agent, tenants: [acme]}
+      - {name: home, key_sha256: "KEY(home-key)", role: agent, tenants: [""]}
+      - {name: all, key_sha256: "KEY(all-key)", role: agent}`,
+		`      - {name: acme-ops, password_hash: "PW", role: agent, tenants: [acme, beta]}`,
 		`      foreign_departments: ["*"]`, `      foreign_departments: ["*"]
     - name: acme-agent
-      password_hash: "`+string(pw)+`"
+      password_hash: "PW"
       permissions: [view_agent_console, create_customer, edit_customer]
       home_department: Service
       tenants: [acme]`)
@@ -63,7 +52,7 @@ func TestCredentialTenants(t *testing.T) {
 			t.Errorf("home key on the default tenant: %d %s", res.Status, res.Body)
 		}
 		basic := func(tn string) response {
-			return ts.do("GET", "/profiles/"+acmeID, nil, "Authorization", basicAuth("acme-ops", "s3cret"), tenant, tn)
+			return ts.do("GET", "/profiles/"+acmeID, nil, "Authorization", basicAuth("acme-ops", testPassword), tenant, tn)
 		}
 		if res := basic("acme"); res.Status != http.StatusOK {
 			t.Errorf("basic user on its tenant: %d %s", res.Status, res.Body)
@@ -71,7 +60,7 @@ func TestCredentialTenants(t *testing.T) {
 		forbidden(basic("other"))
 	})
 	t.Run("EGain", func(t *testing.T) {
-		res := ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"acme-agent","password":"s3cret"}`, "Content-Type", "application/json")
+		res := ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"acme-agent","password":"`+testPassword+`"}`, "Content-Type", "application/json")
 		session := res.Header.Get(egSession)
 		if res.Status != http.StatusNoContent || session == "" {
 			t.Fatalf("login: %d %s", res.Status, res.Body)
