@@ -6,7 +6,6 @@ package httpin
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,12 +34,31 @@ const TenantHeader = "X-Genesys-TenantId"
 
 var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// Tenant reads and checks the tenant header; absent is the default tenant "".
+// ContactCenterHeader is the tenant header of Context Services 8.5 clients;
+// it means what TenantHeader means.
+const ContactCenterHeader = "ContactCenterId"
+
+// Tenant reads and checks the tenant header (TenantHeader or
+// ContactCenterHeader); absent is the default tenant "".
 func Tenant(h http.Header) (string, error) {
-	if len(h.Values(TenantHeader)) > 1 {
-		return "", errs.Invalid(CodeInvalidTenant, TenantHeader, "%s is given more than once", TenantHeader)
+	var names []string
+	var values []string
+	for _, name := range []string{TenantHeader, ContactCenterHeader} {
+		vs := h.Values(name)
+		if len(vs) > 1 {
+			return "", errs.Invalid(CodeInvalidTenant, name, "%s is given more than once", name)
+		}
+		if len(vs) == 1 {
+			names, values = append(names, name), append(values, vs[0])
+		}
 	}
-	t := h.Get(TenantHeader)
+	if len(values) == 2 && values[0] != values[1] {
+		return "", errs.Invalid(CodeInvalidTenant, names[1], "%s and %s name different tenants", names[0], names[1])
+	}
+	t := ""
+	if len(values) > 0 {
+		t = values[0]
+	}
 	return t, CheckTenant(t)
 }
 
@@ -112,7 +130,10 @@ var ErrNotUTF8 = errors.New("is not valid UTF-8")
 // body, or a line of an import. Its errors complete a sentence whose subject
 // is the body or the line ("… is not valid JSON: …"); those of
 // jsonw.CheckInput (a number out of bounds, a lone surrogate or NUL
-// escaped) wrap jsonw.ErrNumber or jsonw.ErrEscape.
+// escaped) wrap jsonw.ErrNumber or jsonw.ErrEscape, and a member named
+// twice in one object wraps jsonw.ErrDuplicate (encoding/json would keep
+// the last silently). It parses with jsonw, which reads as encoding/json
+// does (FuzzParse compares them) without reflection.
 func DecodeObject(data []byte) (map[string]any, error) {
 	if !utf8.Valid(data) {
 		return nil, ErrNotUTF8
@@ -120,18 +141,17 @@ func DecodeObject(data []byte) (map[string]any, error) {
 	if err := jsonw.CheckInput(data); err != nil {
 		return nil, fmt.Errorf("holds a value that is refused: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		problem := strings.TrimPrefix(err.Error(), "json: ")
-		if err == io.EOF {
-			problem = "it is empty"
-		}
-		return nil, fmt.Errorf("is not valid JSON: %s", problem)
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("is not valid JSON: it is empty")
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	v, err := jsonw.ParseUnique(data)
+	switch {
+	case errors.Is(err, jsonw.ErrDuplicate):
+		return nil, fmt.Errorf("names a member twice: %w", err)
+	case errors.Is(err, jsonw.ErrTrailing):
 		return nil, errors.New("has data after the JSON object")
+	case err != nil:
+		return nil, fmt.Errorf("is not valid JSON: %s", strings.TrimPrefix(err.Error(), jsonw.ErrSyntax.Error()+": "))
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {

@@ -92,12 +92,13 @@ func TestDecodeObject(t *testing.T) {
 		t.Fatalf("DecodeObject = %v, %v; want the number kept whole", obj, err)
 	}
 	for data, want := range map[string]string{
-		"":         "is not valid JSON: it is empty",
-		"{":        "is not valid JSON: unexpected EOF",
-		"{} {}":    "has data after the JSON object",
-		"[1]":      "must be a JSON object",
-		"\xff{}":   ErrNotUTF8.Error(),
-		`{"a":1}x`: "has data after the JSON object",
+		"":                          "is not valid JSON: it is empty",
+		"{":                         "is not valid JSON: expected a member name at offset 1",
+		`{"a":1,"b":{"c":1,"c":2}}`: `names a member twice: a member name appears twice in one object: "c"`,
+		"{} {}":                     "has data after the JSON object",
+		"[1]":                       "must be a JSON object",
+		"\xff{}":                    ErrNotUTF8.Error(),
+		`{"a":1}x`:                  "has data after the JSON object",
 	} {
 		if _, err := DecodeObject([]byte(data)); err == nil || err.Error() != want {
 			t.Errorf("DecodeObject(%q) = %v, want %q", data, err, want)

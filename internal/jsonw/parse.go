@@ -3,6 +3,7 @@ package jsonw
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -12,15 +13,27 @@ import (
 // an any: objects as map[string]any, arrays as []any, numbers as
 // json.Number. It exists for the store's read path, where reflection-based
 // decoding dominated the cost of a profile read. Trailing data is an error.
-func Parse(data []byte) (any, error) {
-	p := parser{data: data}
+func Parse(data []byte) (any, error) { return parse(parser{data: data}) }
+
+// ErrTrailing marks a value followed by more than white space.
+var ErrTrailing = errors.New("data after the value")
+
+// ErrDuplicate marks an object that names a member twice.
+var ErrDuplicate = errors.New("a member name appears twice in one object")
+
+// ParseUnique is Parse for client input: an object naming a member twice
+// (exactly: {"a":1,"a":2}) is ErrDuplicate, where encoding/json lets the
+// last one win silently.
+func ParseUnique(data []byte) (any, error) { return parse(parser{data: data, unique: true}) }
+
+func parse(p parser) (any, error) {
 	v, err := p.value(0)
 	if err != nil {
 		return nil, err
 	}
 	p.space()
 	if p.pos != len(p.data) {
-		return nil, p.fail("data after the value")
+		return nil, fmt.Errorf("%w: %w at offset %d", ErrSyntax, ErrTrailing, p.pos)
 	}
 	return v, nil
 }
@@ -29,14 +42,16 @@ func Parse(data []byte) (any, error) {
 const maxDepth = 10000
 
 type parser struct {
-	data []byte
-	pos  int
+	data   []byte
+	pos    int
+	unique bool // ParseUnique
 }
 
-var errSyntax = errors.New("jsonw: syntax error")
+// ErrSyntax marks text that is not JSON; the message says what and where.
+var ErrSyntax = errors.New("invalid JSON")
 
 func (p *parser) fail(what string) error {
-	return errors.Join(errSyntax, errors.New("jsonw: "+what+" at offset "+strconv.Itoa(p.pos)))
+	return fmt.Errorf("%w: %s at offset %d", ErrSyntax, what, p.pos)
 }
 
 func (p *parser) space() {
@@ -110,6 +125,9 @@ func (p *parser) object(depth int) (map[string]any, error) {
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
+		}
+		if _, dup := m[key]; dup && p.unique {
+			return nil, fmt.Errorf("%w: %q", ErrDuplicate, key)
 		}
 		m[key] = v
 		p.space()

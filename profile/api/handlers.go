@@ -134,6 +134,8 @@ func readObject(c echo.Context) (map[string]any, error) {
 		return nil, errs.Invalid(CodeInvalidUTF8, "", "request body %v", err)
 	case errors.Is(err, jsonw.ErrNumber):
 		return nil, errs.Invalid(schema.CodeInvalidType, "", "request body %v", err)
+	case errors.Is(err, jsonw.ErrDuplicate):
+		return nil, errs.Invalid(schema.CodeInvalidBody, "", "request body %v", err)
 	case err != nil:
 		return nil, errs.Invalid(CodeMalformedJSON, "", "request body %v", err)
 	}

@@ -1,0 +1,81 @@
+package server_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// Requests that published client code of both vendors sends, byte for byte.
+
+// TestClients_DuplicateMembers: a Genesys body naming a member twice is 400
+// INVALID_BODY (encoding/json let the last one win), and stores nothing.
+func TestClients_DuplicateMembers(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Kept"}`)
+	before := snapshot(ts, id)
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/profiles", `{"FirstName":"a","FirstName":"b"}`},
+		{"POST", "/profiles", `{"customer_id":"dup1","customer_id":"dup2","FirstName":"a"}`},
+		{"PUT", "/profiles/" + id, `{"FirstName":"a","LastName":"x","FirstName":"b"}`},
+		{"POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"1","PhoneNumber":"2"}]}`},
+	} {
+		res := ts.do(tc.method, tc.path, tc.body)
+		wantError(t, res, http.StatusBadRequest, "INVALID_BODY")
+	}
+	before.unchanged(t, ts, 0)
+}
+
+// TestClients_ContactCenterId: Context Services 8.5 clients name the tenant
+// in ContactCenterId; it is X-Genesys-TenantId by another name, and the two
+// naming different tenants is 400.
+func TestClients_ContactCenterId(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Acme"}`, "ContactCenterId", "acme")
+	if res := ts.do("GET", "/profiles/"+id, nil, "X-Genesys-TenantId", "acme"); res.Status != http.StatusOK {
+		t.Errorf("read through X-Genesys-TenantId: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/profiles/"+id, nil, "ContactCenterId", "acme", "X-Genesys-TenantId", "acme"); res.Status != http.StatusOK {
+		t.Errorf("both headers, one tenant: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("GET", "/profiles/"+id, nil), http.StatusNotFound, "PROFILE_NOT_FOUND") // another tenant's
+	wantError(t, ts.do("GET", "/profiles/"+id, nil, "ContactCenterId", "acme", "X-Genesys-TenantId", "beta"), http.StatusBadRequest, "INVALID_TENANT")
+	session := egLogin(t, ts)
+	res := ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "ContactCenterId", "acme", "Accept", "application/json")
+	if res.Status != http.StatusOK {
+		t.Errorf("eGain read through ContactCenterId: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestClients_EncodedIDList: encodeURIComponent("7,8") is 7%2C8; the list
+// reads as the two ids, with the limits and errors of the plain form.
+func TestClients_EncodedIDList(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	for range 2 {
+		res := ts.do("POST", "/ws/v12/interaction/customer", egIndividual("Enc", "Oded", "", ""), "Content-Type", "application/json", egSession, session)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+	}
+	get := func(ids string) response {
+		return ts.do("GET", "/ws/v12/interaction/customer/"+ids, nil, egSession, session, "Accept", "application/json")
+	}
+	var got struct{ Customer []struct{ ID string } }
+	get("1%2C2").JSON(t, &got)
+	if len(got.Customer) != 2 || got.Customer[0].ID != "1" || got.Customer[1].ID != "2" {
+		t.Errorf("1%%2C2 read %+v", got.Customer)
+	}
+	if res := get("1%2c2"); res.Status != http.StatusOK {
+		t.Errorf("lower-case escape: %d %s", res.Status, res.Body)
+	}
+	wantWSError(t, get("1%2Cx"), http.StatusBadRequest, "400-103", "application/json")
+	many := "1"
+	for i := 2; i <= 76; i++ {
+		many += "%2C" + strconv.Itoa(i)
+	}
+	wantWSError(t, get(many), http.StatusBadRequest, "400-105", "application/json")
+}
