@@ -98,9 +98,13 @@ type Admin struct {
 	Token string `yaml:"token"`
 }
 
+// DefaultGenesysBasePath is where UCS 8.5 clients call the API
+// (/genesys/1/cs/profiles); it is served there as well as at the root.
+const DefaultGenesysBasePath = "/genesys/1/cs"
+
 // Genesys configures the Genesys-style profile API.
 type Genesys struct {
-	BasePath            string      `yaml:"base_path"`
+	BasePath            string      `yaml:"base_path"` // "" serves the API at the root only
 	UnauthorizedStrings []string    `yaml:"unauthorized_strings"`
 	Auth                GenesysAuth `yaml:"auth"`
 }
@@ -214,7 +218,7 @@ func Default() Config {
 		Log:     Log{Level: "info"},
 		EGain:   defaultEGain(),
 		Limits:  Limits{MaxRecordsPerExtension: 1000}, // profile.DefaultRecordLimit
-		Genesys: Genesys{Auth: GenesysAuth{Throttle: LoginThrottle{MaxFailures: 5, Window: time.Minute}}},
+		Genesys: Genesys{BasePath: DefaultGenesysBasePath, Auth: GenesysAuth{Throttle: LoginThrottle{MaxFailures: 5, Window: time.Minute}}},
 	}
 }
 

@@ -295,6 +295,6 @@ func authConfig(tb testing.TB, keys, users string, more ...string) string {
 	for i := range more {
 		more[i] = expand(more[i])
 	}
-	block := "  base_path: \"\"\n  auth:\n    enabled: true\n    api_keys:\n" + expand(keys) + "\n    users:\n" + expand(users)
-	return configWith(tb, append([]string{`  base_path: ""`, block}, more...)...)
+	block := "  base_path: /genesys/1/cs       # the API is served here as well as at / (\"\" = at / only)\n  auth:\n    enabled: true\n    api_keys:\n" + expand(keys) + "\n    users:\n" + expand(users)
+	return configWith(tb, append([]string{`  base_path: /genesys/1/cs       # the API is served here as well as at / ("" = at / only)`, block}, more...)...)
 }
