@@ -98,6 +98,27 @@ type Admin struct {
 	Token string `yaml:"token"`
 }
 
+// UnauthorizedStrings configures the keywords of spec §7. Written as a
+// list it is the words (the form before check_values existed).
+type UnauthorizedStrings struct {
+	// Words replaces the built-in list when not empty.
+	Words []string `yaml:"words"`
+	// CheckValues refuses attribute values that are a keyword, as Context
+	// Services does; off by default because whole-value matching refuses
+	// real surnames (Long, Null, Left, Right, Money, Date). Names in schemas
+	// are always checked.
+	CheckValues bool `yaml:"check_values"`
+}
+
+// UnmarshalYAML accepts the mapping or a bare list of words.
+func (u *UnauthorizedStrings) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.SequenceNode {
+		return n.Decode(&u.Words)
+	}
+	type plain UnauthorizedStrings
+	return n.Decode((*plain)(u))
+}
+
 // DefaultGenesysBasePath is where UCS 8.5 clients call the API
 // (/genesys/1/cs/profiles); it is served there as well as at the root.
 const DefaultGenesysBasePath = "/genesys/1/cs"
@@ -105,7 +126,7 @@ const DefaultGenesysBasePath = "/genesys/1/cs"
 // Genesys configures the Genesys-style profile API.
 type Genesys struct {
 	BasePath            string      `yaml:"base_path"` // "" serves the API at the root only
-	UnauthorizedStrings []string    `yaml:"unauthorized_strings"`
+	UnauthorizedStrings UnauthorizedStrings `yaml:"unauthorized_strings"`
 	Auth                GenesysAuth `yaml:"auth"`
 }
 
@@ -285,10 +306,13 @@ func (c *Config) validate() error {
 
 // Unauthorized returns the configured unauthorized strings (spec §7).
 func (c *Config) Unauthorized() schema.Unauthorized {
-	if len(c.Genesys.UnauthorizedStrings) > 0 {
-		return schema.NewUnauthorized(c.Genesys.UnauthorizedStrings)
+	words := schema.DefaultUnauthorizedStrings
+	if len(c.Genesys.UnauthorizedStrings.Words) > 0 {
+		words = c.Genesys.UnauthorizedStrings.Words
 	}
-	return schema.NewUnauthorized(schema.DefaultUnauthorizedStrings)
+	u := schema.NewUnauthorized(words)
+	u.Values = c.Genesys.UnauthorizedStrings.CheckValues
+	return u
 }
 
 // SchemaSource returns a schema.Source that re-reads the config file (or the

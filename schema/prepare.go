@@ -84,7 +84,7 @@ func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc
 	if err := checkNumbers("", canon); err != nil {
 		return nil, err
 	}
-	if checkWords {
+	if checkWords && c.unauthorized.Values {
 		if err := c.checkUnauthorized("", canon); err != nil {
 			return nil, err
 		}
@@ -352,8 +352,10 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 	if err := checkNumbers(e.Name, rec); err != nil {
 		return nil, err
 	}
-	if err := c.checkUnauthorized(e.Name, rec); err != nil {
-		return nil, err
+	if c.unauthorized.Values {
+		if err := c.checkUnauthorized(e.Name, rec); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.patches[strings.ToLower(e.Name)].Validate(map[string]any(rec)); err != nil {
 		return nil, c.validationError(err)

@@ -12,7 +12,13 @@ import (
 	"github.com/contactcenter/profiled/schema"
 )
 
-var unauthorized = schema.NewUnauthorized(schema.DefaultUnauthorizedStrings)
+// unauthorized is the built-in list applied to values too
+// (genesys.unauthorized_strings.check_values), so the tests see every refusal.
+var unauthorized = func() schema.Unauthorized {
+	u := schema.NewUnauthorized(schema.DefaultUnauthorizedStrings)
+	u.Values = true
+	return u
+}()
 
 // mustCompile builds and compiles a schema document written in YAML.
 func mustCompile(t *testing.T, doc string) *schema.Compiled {

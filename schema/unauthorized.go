@@ -22,6 +22,10 @@ var DefaultUnauthorizedStrings = []string{
 type Unauthorized struct {
 	words   map[string]struct{}
 	longest int
+	// Values applies the set to attribute values too, not only to names.
+	// Whole-value matching refuses real surnames ("Long", "Null", "Date"),
+	// so it is off unless genesys.unauthorized_strings.check_values is set.
+	Values bool
 }
 
 // NewUnauthorized builds the set from a list of keywords.

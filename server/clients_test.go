@@ -79,3 +79,34 @@ func TestClients_EncodedIDList(t *testing.T) {
 	}
 	wantWSError(t, get(many), http.StatusBadRequest, "400-105", "application/json")
 }
+
+// TestClients_SurnamesAreNotKeywords: people are called Long, Null, Left,
+// Right, Money and Date; by default values are not held to the
+// unauthorized strings (names in schemas still are). With
+// genesys.unauthorized_strings.check_values they are, as in UCS.
+func TestClients_SurnamesAreNotKeywords(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	for _, name := range []string{"Long", "Null", "Left", "Right", "Money", "Date"} {
+		id := ts.mustCreate(`{"FirstName":"Ann","LastName":"` + name + `"}`)
+		var got struct{ LastName string }
+		ts.do("GET", "/profiles/"+id, nil).JSON(t, &got)
+		if got.LastName != name {
+			t.Errorf("LastName %q stored as %q", name, got.LastName)
+		}
+	}
+	session := egLogin(t, ts)
+	res := ts.do("POST", "/ws/v12/interaction/customer", egIndividual("Ann", "Null", "", ""), "Content-Type", "application/json", egSession, session)
+	if res.Status != http.StatusCreated {
+		t.Errorf("eGain lastName Null: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("POST", "/metadata/profiles/extensions", `{"name":"Select","type":"single-valued","attributes":[{"name":"a","type":"string"}]}`),
+		http.StatusBadRequest, "INVALID_SCHEMA") // names: always ("extension name is a reserved keyword")
+
+	strict := mustStartWith(t, configWith(t, "genesys:\n", "genesys:\n  unauthorized_strings: {check_values: true}\n"), t.TempDir()+"/p.db")
+	wantError(t, strict.do("POST", "/profiles", `{"FirstName":"Ann","LastName":"Null"}`), http.StatusBadRequest, "UNAUTHORIZED_STRING")
+	strict = mustStartWith(t, configWith(t, "genesys:\n", "genesys:\n  unauthorized_strings: [long]\n"), t.TempDir()+"/q.db")
+	if res := strict.do("POST", "/profiles", `{"FirstName":"Ann","LastName":"Long"}`); res.Status != http.StatusCreated {
+		t.Errorf("the list form (words only) checks names, not values: %d %s", res.Status, res.Body)
+	}
+}

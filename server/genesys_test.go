@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -242,6 +243,10 @@ func TestBadInput(t *testing.T) {
   identification_keys:
     - {name: email, attributes: [EmailAddress]}
 `)
+	// Values are held to the unauthorized strings only when configured.
+	if err := os.WriteFile(cfg, append([]byte("genesys: {unauthorized_strings: {check_values: true}}\n"), mustRead(t, cfg)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
 	big := `{"FirstName":"A","LastName":"` + strings.Repeat("x", 2<<20) + `"}`
 	for _, tc := range []struct {
