@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"html"
 	"net/http"
+	"regexp"
 	"strconv"
 	"testing"
 )
@@ -109,4 +111,44 @@ func TestClients_SurnamesAreNotKeywords(t *testing.T) {
 	if res := strict.do("POST", "/profiles", `{"FirstName":"Ann","LastName":"Long"}`); res.Status != http.StatusCreated {
 		t.Errorf("the list form (words only) checks names, not values: %d %s", res.Status, res.Body)
 	}
+}
+
+// TestClients_EveryLinkResolves follows every href the facade emits in get
+// and search answers, XML and JSON: none is a 404.
+func TestClients_EveryLinkResolves(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	for _, ex := range []struct{ file, ct string }{{"egain-create-full.xml", "application/xml"}, {"egain-create-minimal.json", "application/json"}} {
+		res := ts.do("POST", "/ws/v12/interaction/customer", string(mustRead(t, "../testdata/examples/"+ex.file)), "Content-Type", ex.ct, egSession, session)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", ex.file, res.Status, res.Body)
+		}
+		if loc := res.Header.Get("Location"); ts.do("GET", loc, nil, egSession, session).Status != http.StatusOK {
+			t.Errorf("Location %s does not resolve", loc)
+		}
+	}
+	hrefs := regexp.MustCompile(`href="([^"]+)"|"href":"([^"]+)"`)
+	followed := 0
+	for _, path := range []string{"/ws/v12/interaction/customer/1,2", "/ws/v12/interaction/customer?email=john.russel@customer.com", "/system/ws/v12/interaction/customer/1?$attribute=all"} {
+		for _, accept := range []string{"application/json", "application/xml"} {
+			res := ts.do("GET", path, nil, egSession, session, "Accept", accept)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s (%s): %d %s", path, accept, res.Status, res.Body)
+			}
+			for _, m := range hrefs.FindAllStringSubmatch(string(res.Body), -1) {
+				href := html.UnescapeString(m[1] + m[2])
+				got := ts.do("GET", href, nil, egSession, session, "Accept", accept)
+				followed++
+				if got.Status == http.StatusNotFound || got.Status >= 500 {
+					t.Errorf("%s in %s (%s) answers %d %s", href, path, accept, got.Status, got.Body)
+				}
+			}
+		}
+	}
+	if followed < 12 {
+		t.Errorf("followed only %d links", followed)
+	}
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/case?customer=999", nil, egSession, session, "Accept", "application/json"), http.StatusNotFound, "404-101", "application/json")
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/case?customer=x", nil, egSession, session, "Accept", "application/json"), http.StatusBadRequest, "400-103", "application/json")
 }
