@@ -125,9 +125,9 @@ const DefaultGenesysBasePath = "/genesys/1/cs"
 
 // Genesys configures the Genesys-style profile API.
 type Genesys struct {
-	BasePath            string      `yaml:"base_path"` // "" serves the API at the root only
+	BasePath            string              `yaml:"base_path"` // "" serves the API at the root only
 	UnauthorizedStrings UnauthorizedStrings `yaml:"unauthorized_strings"`
-	Auth                GenesysAuth `yaml:"auth"`
+	Auth                GenesysAuth         `yaml:"auth"`
 }
 
 // GenesysAuth protects the Genesys-style API. UCS itself has none, so it is
