@@ -155,6 +155,7 @@ func (f *Facade) Register(e *echo.Echo) {
 		e.PUT(p+"/interaction/customer", f.edit)
 		e.GET(p+"/interaction/customer", f.search)
 		e.GET(p+"/interaction/customer/:ids", f.getByIDs)
+		e.GET(p+"/interaction/customer/attributes", f.attributes) // a static route wins over :ids
 		e.GET(p+"/interaction/case", f.caseSearch)
 	}
 }

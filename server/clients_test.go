@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -151,4 +152,36 @@ func TestClients_EveryLinkResolves(t *testing.T) {
 	}
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/case?customer=999", nil, egSession, session, "Accept", "application/json"), http.StatusNotFound, "404-101", "application/json")
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/case?customer=x", nil, egSession, session, "Accept", "application/json"), http.StatusBadRequest, "400-103", "application/json")
+}
+
+// TestClients_CustomerAttributes: GET /ws/v12/interaction/customer/attributes
+// (vendor since 11.6) lists what the facade supports, configured custom
+// attributes included, in XML and JSON; it is no longer read as an id.
+func TestClients_CustomerAttributes(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	var got struct {
+		Attribute []struct{ Name, Level, Kind string }
+	}
+	ts.do("GET", "/ws/v12/interaction/customer/attributes", nil, egSession, session, "Accept", "application/json").JSON(t, &got)
+	has := map[string]bool{}
+	for _, a := range got.Attribute {
+		has[a.Level+"/"+a.Kind+"/"+a.Name] = true
+	}
+	for _, want := range []string{"customer/summary/customerName", "customer/extra/marketSegment", "customer/custom/preferredlang",
+		"customer/custom/loyaltyId", "contactPerson/custom/isprimary", "contactPoint/custom/prioritysequence"} {
+		if !has[want] {
+			t.Errorf("attributes lack %s: %+v", want, got.Attribute)
+		}
+	}
+	res := ts.do("GET", "/system/ws/v12/interaction/customer/attributes?$attribute=custom", nil, egSession, session, "Accept", "application/xml")
+	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), "<name>preferredlang</name>") || strings.Contains(string(res.Body), "isprimary") {
+		t.Errorf("XML custom attributes: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/ws/v12/interaction/customer/attributes?$attribute=country", nil, egSession, session); res.Status != http.StatusNoContent {
+		t.Errorf("countries (none configured): %d %s", res.Status, res.Body)
+	}
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/attributes?$attribute=shoes", nil, egSession, session, "Accept", "application/json"), http.StatusBadRequest, "400-103", "application/json")
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/attributes", nil, "Accept", "application/json"), http.StatusUnauthorized, "401-101", "application/json")
 }
