@@ -71,8 +71,10 @@ func mergePerson(cur *ContactPerson, edit ContactPerson, num uint64) error {
 			return err
 		}
 		ept.ID = nil
-		if k := pointKind(&ept); k != "" && k != pointKind(pt) {
-			pt.Type = nil // a new kind: the old payload goes
+		// The vendor's edit-contact-point call makes only id mandatory: a
+		// point's kind is the stored one, named or not; another is refused.
+		if k := givenKind(ept.Type); k != "" && k != pointKind(pt) {
+			return errs.Invalid(CodeInvalidValue, "contactPoint.type", "contact point %s is a %s point; it cannot be edited as %s", externalID(num, str(pt.ID)), pointKind(pt), k)
 		}
 		pt.CustomAttributes = mergeCustomAttributes(pt.CustomAttributes, ept.CustomAttributes)
 		ept.CustomAttributes = nil
@@ -174,4 +176,28 @@ func firstValue(a CustomAttribute) *string {
 		return nil
 	}
 	return a.AttribValues[0].Value
+}
+
+// givenKind is the kind an edit names for a point: type.value, or else the
+// one payload it carries (a client may send only type.email.emailAddress).
+func givenKind(t *ContactPointType) string {
+	if t == nil {
+		return ""
+	}
+	if t.Value != nil {
+		return *t.Value
+	}
+	kind := ""
+	for _, p := range []struct {
+		name    string
+		present bool
+	}{{"phone", t.Phone != nil}, {"email", t.Email != nil}, {"postal", t.Postal != nil}, {"social", t.Social != nil}, {"web", t.Web != nil}} {
+		if p.present {
+			if kind != "" {
+				return "several" // refused by validation: two payloads
+			}
+			kind = p.name
+		}
+	}
+	return kind
 }

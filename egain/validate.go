@@ -357,6 +357,12 @@ func (v validator) point(p *ContactPoint, path string) error {
 
 func (v validator) pointType(t *ContactPointType, path string, editing bool) error {
 	kind := val(t, func(t *ContactPointType) *string { return t.Value })
+	if kind == "" && editing && t != nil && t.Value == nil {
+		kind = givenKind(t) // the edited point's kind is the stored one; its payload names it
+		if kind == "several" {
+			return errs.Invalid(CodeInvalidValue, path, "%s carries payloads of several kinds", path)
+		}
+	}
 	if kind == "" {
 		if editing && t == nil {
 			return nil

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"regexp"
@@ -184,4 +185,92 @@ func TestClients_CustomerAttributes(t *testing.T) {
 	}
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/attributes?$attribute=shoes", nil, egSession, session, "Accept", "application/json"), http.StatusBadRequest, "400-103", "application/json")
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/attributes", nil, "Accept", "application/json"), http.StatusUnauthorized, "401-101", "application/json")
+}
+
+// TestClients_EditContactPointByID: the vendor's "edit contact point" makes
+// only id mandatory; a client changing an address sends the point's id and
+// its payload, no type.value. The kind is the stored point's, the identify
+// index follows the new address at once from both APIs, and a payload of
+// another kind is refused naming the point.
+func TestClients_EditContactPointByID(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	body := `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Edna","lastName":"Mode","contactPoints":{"contactPoint":[` +
+		`{"type":{"value":"email","email":{"emailAddress":"old@x.dom"}}},` +
+		`{"type":{"value":"phone","phone":{"type":{"value":"home"},"phoneNo":"5550001"}}},` +
+		`{"type":{"value":"postal","postal":{"type":{"value":"home"},"address_1":"1 Main St","city":"Metroville"}}}]}}]}}`
+	res := ts.do("POST", "/ws/v12/interaction/customer", body, "Content-Type", "application/json", egSession, session)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	var got struct {
+		Customer []struct {
+			ID             string
+			ContactPersons struct {
+				ContactPerson []struct {
+					ID            string
+					ContactPoints struct {
+						ContactPoint []struct {
+							ID   string
+							Type map[string]any
+						}
+					}
+				}
+			}
+		}
+	}
+	read := func() {
+		t.Helper()
+		ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json").JSON(t, &got)
+	}
+	read()
+	person := got.Customer[0].ContactPersons.ContactPerson[0]
+	points := person.ContactPoints.ContactPoint
+	edit := func(pointID, typ string) response {
+		return ts.do("PUT", "/ws/v12/interaction/customer", `{"id":"1","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+			`","contactPoints":{"contactPoint":[{"id":"`+pointID+`","type":`+typ+`}]}}]}}`,
+			"Content-Type", "application/json", "Accept", "application/json", egSession, session)
+	}
+	for _, tc := range []struct{ point, typ string }{
+		{points[0].ID, `{"email":{"emailAddress":"new@x.dom"}}`},
+		{points[1].ID, `{"phone":{"phoneNo":"5550002"}}`},
+		{points[2].ID, `{"postal":{"city":"Nomanisan"}}`},
+	} {
+		if res := edit(tc.point, tc.typ); res.Status != http.StatusNoContent {
+			t.Errorf("edit %s with %s: %d %s", tc.point, tc.typ, res.Status, res.Body)
+		}
+	}
+	read()
+	after := got.Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint
+	if fmt.Sprint(after[0].Type["email"]) != "map[emailAddress:new@x.dom]" || after[0].ID != points[0].ID {
+		t.Errorf("e-mail point after the edit: %+v", after[0])
+	}
+	if phone := after[1].Type["phone"].(map[string]any); phone["phoneNo"] != "5550002" || phone["type"] == nil {
+		t.Errorf("phone point after the edit: %+v", after[1])
+	}
+	if postal := after[2].Type["postal"].(map[string]any); postal["city"] != "Nomanisan" || postal["address_1"] != "1 Main St" {
+		t.Errorf("postal point after the edit: %+v", after[2])
+	}
+	for _, q := range []struct{ genesys, egain, want string }{
+		{"EmailAddress=old@x.dom", "email=old@x.dom", ""},
+		{"EmailAddress=new@x.dom", "email=new@x.dom", "1"},
+		{"Phone.PhoneNumber=5550001", "phone=5550001", ""},
+		{"Phone.PhoneNumber=5550002", "phone=5550002", "1"},
+	} {
+		identified := ts.do("GET", "/profiles?"+q.genesys, nil)
+		if found := strings.Contains(string(identified.Body), "customer_id"); found != (q.want != "") {
+			t.Errorf("Genesys identify %s: %s", q.genesys, identified.Body)
+		}
+		searched := ts.do("GET", "/ws/v12/interaction/customer?"+q.egain, nil, egSession, session, "Accept", "application/json")
+		if found := searched.Status == http.StatusOK; found != (q.want != "") {
+			t.Errorf("eGain search %s: %d %s", q.egain, searched.Status, searched.Body)
+		}
+	}
+	res = edit(points[0].ID, `{"phone":{"phoneNo":"5550003"}}`)
+	wantWSError(t, res, http.StatusBadRequest, "400-103", "application/json")
+	if !strings.Contains(string(res.Body), points[0].ID) || !strings.Contains(string(res.Body), "email") {
+		t.Errorf("the refusal does not name the point and its kind: %s", res.Body)
+	}
+	wantWSError(t, edit(points[0].ID, `{"value":"phone","phone":{"phoneNo":"5550003"}}`), http.StatusBadRequest, "400-103", "application/json")
 }
