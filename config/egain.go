@@ -17,6 +17,9 @@ type EGain struct {
 	MaxSessionsPerUser  int           `yaml:"max_sessions_per_user"`
 	Departmentalization bool          `yaml:"departmentalization"`
 	DefaultDepartment   string        `yaml:"default_department"`
+	// Departments gives departments their ids: customers carry both, and
+	// clients may name a department by either.
+	Departments []EGainDepartment `yaml:"departments"`
 	Users               []EGainUser   `yaml:"users"`
 	// CustomAttributes lists the custom attribute names clients may send, per
 	// level of the customer representation.
@@ -79,6 +82,12 @@ type EGainUser struct {
 	Tenants            Tenants  `yaml:"tenants"`
 }
 
+// EGainDepartment is one department: its numeric id and its name.
+type EGainDepartment struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
 // EGainCustomAttributes are the configured custom attribute names.
 type EGainCustomAttributes struct {
 	Customer      []string `yaml:"customer"`
@@ -139,6 +148,18 @@ func (e *EGain) validate() []error {
 	}
 	if e.MaxSessionsPerUser <= 0 {
 		problems = append(problems, fmt.Errorf("egain.max_sessions_per_user must be positive"))
+	}
+	ids, names := map[string]bool{}, map[string]bool{}
+	for i, d := range e.Departments {
+		switch {
+		case d.ID == "" || strings.Trim(d.ID, "0123456789") != "" || len(d.ID) > 19:
+			problems = append(problems, fmt.Errorf("egain.departments[%d]: id %q must be a number", i, d.ID))
+		case d.Name == "":
+			problems = append(problems, fmt.Errorf("egain.departments[%d]: name is required", i))
+		case ids[d.ID] || names[strings.ToLower(d.Name)]:
+			problems = append(problems, fmt.Errorf("egain.departments[%d]: id %s or name %q is given twice", i, d.ID, d.Name))
+		}
+		ids[d.ID], names[strings.ToLower(d.Name)] = true, true
 	}
 	seen := map[string]bool{}
 	for i, u := range e.Users {

@@ -104,7 +104,7 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 		throttle: session.NewThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window, failures),
 		users:    map[string]*user{},
 		cfg:      cfg,
-		mapper:   mapper{EGainMapping: cfg.Mapping, defaultDepartment: cfg.DefaultDepartment},
+		mapper:   mapper{EGainMapping: cfg.Mapping, defaultDepartment: cfg.DefaultDepartment, departments: cfg.Departments},
 		validate: Options{
 			Departmentalization: cfg.Departmentalization,
 			CustomAttributes: CustomAttributeNames{

@@ -104,11 +104,15 @@ func (f *Facade) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := f.mapper.departments.resolve(cust.Department); err != nil {
+		return err
+	}
 	if err := ValidateForCreate(cust, f.validate); err != nil {
 		return err
 	}
 	if cust.Department == nil || str(cust.Department.Name) == "" {
 		cust.Department = &Department{Name: Str(f.cfg.DefaultDepartment)}
+		f.mapper.departments.withID(cust.Department)
 	}
 	if !f.mayAccess(r, cust) {
 		return departmentDenied(cust)
@@ -140,6 +144,9 @@ func (f *Facade) edit(c echo.Context) error {
 	}
 	body, err := decodeRequest(c, DecodeCustomer)
 	if err != nil {
+		return err
+	}
+	if err := f.mapper.departments.resolve(body.Department); err != nil {
 		return err
 	}
 	// A first pass checks the id and everything that does not depend on the

@@ -127,9 +127,9 @@ func unstartedHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 // newHarnessFrom is newHarness over the data of the bbolt file seed: a copy
 // of the file, or its content copied into PostgreSQL when the suite runs
 // there.
-func newHarnessFrom(t testing.TB, seed string) *harness {
+func newHarnessFrom(t testing.TB, seed string, adjust ...func(*config.EGain)) *harness {
 	t.Helper()
-	h := unstartedHarness(t)
+	h := unstartedHarness(t, adjust...)
 	data, err := os.ReadFile(seed)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 type mapper struct {
 	config.EGainMapping
 	defaultDepartment string
+	departments       departments
 }
 
 // Record attributes the mapper reads beside the model fields.
@@ -169,6 +170,7 @@ func (m mapper) customerOf(p *profile.Profile) (Customer, error) {
 	if c.Department == nil || str(c.Department.Name) == "" {
 		c.Department = &Department{Name: Str(m.defaultDepartment)}
 	}
+	m.departments.withID(c.Department) // also for customers stored before departments had ids
 	allocateIDs(&c)
 	return c, nil
 }

@@ -274,3 +274,40 @@ func TestClients_EditContactPointByID(t *testing.T) {
 	}
 	wantWSError(t, edit(points[0].ID, `{"value":"phone","phone":{"phoneNo":"5550003"}}`), http.StatusBadRequest, "400-103", "application/json")
 }
+
+// TestClients_DepartmentIDs: the vendor's XML shows <department id="1000">
+// <name>…; departments have ids in config, answers carry both, and create
+// and edit accept either.
+func TestClients_DepartmentIDs(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	const ns = `xmlns="http://bindings.egain.com/ws/model/v12/gen/interaction/customer" xmlns:pl="http://bindings.egain.com/ws/model/v12/gen/platform" xmlns:cp="http://bindings.egain.com/ws/model/v12/gen/interaction/contactperson"`
+	create := func(department string) response {
+		return ts.do("POST", "/ws/v12/interaction/customer", `<customer `+ns+`><department `+department+`<type><value>individual</value></type>`+
+			`<contactPersons><cp:contactPerson><cp:firstName>Dee</cp:firstName></cp:contactPerson></contactPersons></customer>`,
+			"Content-Type", "application/xml", egSession, session)
+	}
+	for _, dept := range []string{`id="1000"/>`, `><pl:name>Service</pl:name></department>`, `id="1000"><pl:name>service</pl:name></department>`} {
+		if res := create(dept); res.Status != http.StatusCreated {
+			t.Errorf("department %s: %d %s", dept, res.Status, res.Body)
+		}
+	}
+	res := ts.do("GET", "/ws/v12/interaction/customer/1,2,3", nil, egSession, session, "Accept", "application/xml")
+	if n := strings.Count(string(res.Body), `<department id="1000"><ns2:name>Service</ns2:name></department>`); n != 3 {
+		t.Errorf("%d customers carry the department's id and name:\n%s", n, res.Body)
+	}
+	wantWSError(t, create(`id="4242"/>`), http.StatusBadRequest, "400-103", "application/xml")
+	wantWSError(t, create(`id="1000"><pl:name>Sales</pl:name></department>`), http.StatusBadRequest, "400-103", "application/xml")
+	edit := ts.do("PUT", "/ws/v12/interaction/customer", `{"id":"1","department":{"id":"1000"}}`, "Content-Type", "application/json", egSession, session)
+	if edit.Status != http.StatusNoContent {
+		t.Errorf("edit naming the department by id: %d %s", edit.Status, edit.Body)
+	}
+	var got struct {
+		Customer []struct{ Department struct{ ID, Name string } }
+	}
+	ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json").JSON(t, &got)
+	if d := got.Customer[0].Department; d.ID != "1000" || d.Name != "Service" {
+		t.Errorf("JSON department = %+v", d)
+	}
+}
