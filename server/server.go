@@ -37,6 +37,8 @@ import (
 type Backend interface {
 	profile.Store
 	session.Store
+	Setting(ctx context.Context, name string) (string, error)
+	SetSetting(ctx context.Context, name, value string) error
 	Ping() error
 	ProfileCount() (int, error)
 	Close() error
@@ -56,6 +58,7 @@ type App struct {
 	schemaLoaded  *prometheus.GaugeVec
 	nonconforming prometheus.Gauge
 	corrupt       prometheus.Counter // requests answered DATA_CORRUPT
+	modes         modeCache
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
@@ -182,7 +185,7 @@ func (a *App) routes() *echo.Echo {
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck)
+	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
 
 	e.GET("/livez", ops.Livez)
 	e.GET("/readyz", ops.Readyz(a.ready, a.schemaInfo))
@@ -206,6 +209,9 @@ func (a *App) routes() *echo.Echo {
 	}
 	admin.POST("/reload", a.reloadHandler)
 	admin.GET("/schema", a.schemaHandler)
+	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
+	server.POST("/mode", a.setModeHandler)
+	server.GET("/status", a.statusHandler)
 
 	if a.EGain != nil {
 		a.EGain.Register(e)

@@ -412,3 +412,23 @@ func (db *DB) Stats() Stats {
 		Size:                db.Size(),
 	}
 }
+
+// settingsPrefix keys server settings in the meta bucket.
+const settingsPrefix = "setting:"
+
+// Setting returns the server setting name ("" when unset): the server mode.
+func (db *DB) Setting(_ context.Context, name string) (string, error) {
+	var v string
+	err := db.view(func(btx *bolt.Tx) error {
+		v = string(btx.Bucket(bucketMeta).Get([]byte(settingsPrefix + name)))
+		return nil
+	})
+	return v, err
+}
+
+// SetSetting stores a server setting, durably like any write.
+func (db *DB) SetSetting(ctx context.Context, name, value string) error {
+	return db.update(ctx, func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketMeta).Put([]byte(settingsPrefix+name), []byte(value))
+	})
+}

@@ -527,3 +527,20 @@ func ReadOverlay(ctx context.Context, url string) (schema.Document, error) {
 	}
 	return doc, nil
 }
+
+// Setting returns the server setting name ("" when unset); replicas share
+// it (server mode).
+func (db *DB) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.pool.QueryRow(ctx, "SELECT value FROM server_settings WHERE name = $1", name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return v, mapError(err)
+}
+
+// SetSetting stores a server setting.
+func (db *DB) SetSetting(ctx context.Context, name, value string) error {
+	_, err := db.pool.Exec(ctx, "INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
+	return mapError(err)
+}

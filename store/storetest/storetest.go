@@ -33,10 +33,12 @@ import (
 )
 
 // Store is what the suite needs of an engine: the profile and session
-// stores, the profile count and the readiness check.
+// stores, server settings, the profile count and the readiness check.
 type Store interface {
 	profile.Store
 	session.Store
+	Setting(ctx context.Context, name string) (string, error)
+	SetSetting(ctx context.Context, name, value string) error
 	ProfileCount() (int, error)
 	Ping() error
 	Close() error
@@ -58,6 +60,7 @@ var tests = []struct {
 	name string
 	fn   func(t *testing.T, s Store)
 }{
+	{"Settings", testSettings},
 	// Profiles, records and numeric ids.
 	{"ProfileLifecycle", testProfileLifecycle},
 	{"CustomerIDRoundTrip", testCustomerIDRoundTrip},
@@ -141,4 +144,23 @@ func profileCount(tb testing.TB, s Store) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// testSettings: a setting reads "" until set, then the last value set.
+func testSettings(t *testing.T, s Store) {
+	ctx := context.Background()
+	if v, err := s.Setting(ctx, "mode"); err != nil || v != "" {
+		t.Fatalf("unset setting = %q, %v", v, err)
+	}
+	for _, want := range []string{"maintenance", "production"} {
+		if err := s.SetSetting(ctx, "mode", want); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.Setting(ctx, "mode"); err != nil || v != want {
+			t.Errorf("Setting = %q, %v; want %q", v, err, want)
+		}
+	}
+	if v, _ := s.Setting(ctx, "other"); v != "" {
+		t.Errorf("another setting = %q", v)
+	}
 }

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
+)
+
+// Server modes (Genesys spec §6.4). In maintenance, profile data
+// operations of both APIs answer 503; schema operations keep working.
+const (
+	ModeProduction  = "production"
+	ModeMaintenance = "maintenance"
+)
+
+// settingMode is where the mode is stored, so it survives a restart and
+// every replica of a shared store follows it.
+const settingMode = "server_mode"
+
+// CodeMaintenance is the code of data operations refused in maintenance.
+const CodeMaintenance = "MAINTENANCE_MODE"
+
+// modeCacheFor bounds how long a replica may serve in a mode another
+// replica has left: the mode is read from the store at most this often.
+const modeCacheFor = time.Second
+
+// modeCache holds the mode this process last read or set.
+type modeCache struct {
+	mu   sync.Mutex
+	mode string
+	read time.Time
+}
+
+// mode returns the server mode, from the cache while it is fresh. A store
+// that cannot say keeps the last known mode (production at first): a
+// failing store answers data operations 503 on its own.
+func (a *App) mode(ctx context.Context) string {
+	a.modes.mu.Lock()
+	defer a.modes.mu.Unlock()
+	if a.modes.mode != "" && time.Since(a.modes.read) < modeCacheFor {
+		return a.modes.mode
+	}
+	m, err := a.Store.Setting(ctx, settingMode)
+	if err != nil {
+		a.Log.Warn().Err(err).Msg("cannot read the server mode; keeping the last known")
+	} else {
+		a.modes.read = time.Now()
+		a.modes.mode = m
+	}
+	if a.modes.mode == "" {
+		return ModeProduction
+	}
+	return a.modes.mode
+}
+
+// isDataRoute reports whether a route template is a profile data
+// operation: Genesys profiles (at / and under the base path) and eGain
+// customers; logins, metadata and operations are not.
+func (a *App) isDataRoute(route string) bool {
+	base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/")
+	return strings.HasPrefix(route, "/profiles") || base != "" && strings.HasPrefix(route, base+"/profiles") ||
+		strings.Contains(route, "/ws/v12/interaction/")
+}
+
+// maintenanceGate refuses data operations while the server is in
+// maintenance mode, with a body naming the mode.
+func (a *App) maintenanceGate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if a.isDataRoute(c.Path()) && a.mode(c.Request().Context()) == ModeMaintenance {
+			return errs.E(errs.KindUnavailable, CodeMaintenance, "the server is in maintenance mode: profile data operations are refused until POST /server/mode {\"mode\":\"production\"}")
+		}
+		return next(c)
+	}
+}
+
+// setModeHandler serves POST /server/mode {"mode": "maintenance"|"production"}
+// (case-insensitive): 200, Location /server/status, {"server changed": mode}.
+func (a *App) setModeHandler(c echo.Context) error {
+	data, err := httpin.ReadBody(c.Request())
+	if err != nil {
+		return err
+	}
+	body, err := httpin.DecodeObject(data)
+	if err != nil {
+		return errs.Invalid("MALFORMED_JSON", "", "request body %v", err)
+	}
+	raw, _ := body["mode"].(string)
+	mode := strings.ToLower(raw)
+	if len(body) != 1 || (mode != ModeProduction && mode != ModeMaintenance) {
+		return errs.Invalid("INVALID_MODE", "mode", `the body must be {"mode": "production"} or {"mode": "maintenance"}`)
+	}
+	if err := a.Store.SetSetting(c.Request().Context(), settingMode, mode); err != nil {
+		return err
+	}
+	a.modes.mu.Lock()
+	a.modes.mode, a.modes.read = mode, time.Now()
+	a.modes.mu.Unlock()
+	a.Log.Info().Str("mode", mode).Msg("server mode changed")
+	c.Response().Header().Set(echo.HeaderLocation, "/server/status")
+	return c.JSON(http.StatusOK, map[string]string{"server changed": mode})
+}
+
+// statusHandler serves GET /server/status: {"mode": …}.
+func (a *App) statusHandler(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"mode": a.mode(c.Request().Context())})
+}

@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestServerMode: POST /server/mode as the vendor documents it (mode
+// case-insensitive) → 200, Location /server/status, {"server changed":…}.
+// In maintenance, profile data operations of both APIs answer 503 naming
+// the mode while schema operations work; the mode survives a restart.
+func TestServerMode(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Before"}`)
+	session := egLogin(t, ts)
+	res := ts.do("POST", "/server/mode", `{"mode":"MAINTENANCE"}`)
+	if res.Status != http.StatusOK || res.Header.Get("Location") != "/server/status" || string(res.Body) != `{"server changed":"maintenance"}`+"\n" {
+		t.Fatalf("switch: %d %q %s", res.Status, res.Header.Get("Location"), res.Body)
+	}
+	var status struct{ Mode string }
+	ts.do("GET", "/server/status", nil).JSON(t, &status)
+	if status.Mode != "maintenance" {
+		t.Errorf("status %+v", status)
+	}
+	maintenance := func() {
+		t.Helper()
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", "/profiles/" + id, ""},
+			{"POST", "/profiles", `{"FirstName":"During"}`},
+			{"GET", "/genesys/1/cs/profiles?EmailAddress=a@b.c", ""},
+		} {
+			res := ts.do(r.method, r.path, r.body)
+			wantError(t, res, http.StatusServiceUnavailable, "MAINTENANCE_MODE")
+			if !strings.Contains(string(res.Body), "maintenance") {
+				t.Errorf("%s %s: the body does not name the mode: %s", r.method, r.path, res.Body)
+			}
+		}
+		wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json"), http.StatusServiceUnavailable, "503-101", "application/json")
+		if res := ts.do("POST", "/metadata/identification-keys", `{"name":"title","attributes":["Title"]}`); res.Status != http.StatusCreated {
+			t.Errorf("a schema operation in maintenance: %d %s", res.Status, res.Body)
+		}
+		if res := ts.do("GET", "/metadata/profiles", nil); res.Status != http.StatusOK {
+			t.Errorf("schema read in maintenance: %d", res.Status)
+		}
+	}
+	maintenance()
+	ts = ts.restart()
+	session = egLogin(t, ts)
+	ts.do("GET", "/server/status", nil).JSON(t, &status)
+	if status.Mode != "maintenance" {
+		t.Errorf("after a restart the mode is %q", status.Mode)
+	}
+	wantError(t, ts.do("GET", "/profiles/"+id, nil), http.StatusServiceUnavailable, "MAINTENANCE_MODE")
+	for _, bad := range []string{`{"mode":"sleepy"}`, `{}`, `{"mode":"production","x":1}`, `nope`} {
+		if res := ts.do("POST", "/server/mode", bad); res.Status != http.StatusBadRequest {
+			t.Errorf("mode body %s: %d %s", bad, res.Status, res.Body)
+		}
+	}
+	if res := ts.do("POST", "/server/mode", `{"mode":"Production"}`); res.Status != http.StatusOK {
+		t.Fatalf("back to production: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/profiles/"+id, nil); res.Status != http.StatusOK {
+		t.Errorf("a read in production: %d %s", res.Status, res.Body)
+	}
+}
