@@ -20,7 +20,7 @@ type EGain struct {
 	// Departments gives departments their ids: customers carry both, and
 	// clients may name a department by either.
 	Departments []EGainDepartment `yaml:"departments"`
-	Users               []EGainUser   `yaml:"users"`
+	Users       []EGainUser       `yaml:"users"`
 	// CustomAttributes lists the custom attribute names clients may send, per
 	// level of the customer representation.
 	CustomAttributes EGainCustomAttributes `yaml:"custom_attributes"`
