@@ -70,7 +70,10 @@ func (b *builder) checkName(line int, what, name string) bool {
 
 func (b *builder) attribute(d AttributeDoc, allowMulti bool) (Attribute, bool) {
 	ok := b.checkName(d.Line, "attribute", d.Name)
-	a := Attribute{Name: d.Name, Length: d.Length.Value, Mandatory: d.Mandatory.Value, MultiValued: d.MultiValued.Value}
+	a := Attribute{Name: d.Name, Length: d.Length.Value, Mandatory: d.Mandatory.Value, MultiValued: d.MultiValued.Value, Aliases: d.Aliases}
+	for _, alias := range d.Aliases {
+		ok = b.checkName(d.Line, "attribute alias", alias) && ok
+	}
 	t, known := parseType(d.Type)
 	if !known {
 		b.fail(d.Line, d.Name, "unknown type %q (want boolean, string, integer, long, double, date, datetime or currency)", d.Type)
@@ -121,11 +124,19 @@ func (b *builder) attributes(docs []AttributeDoc, owner string, allowMulti bool)
 		if !ok {
 			continue
 		}
-		if seen[strings.ToLower(a.Name)] {
-			b.fail(d.Line, a.Name, "attribute defined twice in %s (names are case-insensitive)", owner)
+		clash := ""
+		for _, name := range append([]string{a.Name}, a.Aliases...) {
+			if seen[strings.ToLower(name)] {
+				clash = name
+			}
+		}
+		if clash != "" {
+			b.fail(d.Line, a.Name, "attribute defined twice in %s: %q is the name or an alias of another (names and aliases are case-insensitive)", owner, clash)
 			continue
 		}
-		seen[strings.ToLower(a.Name)] = true
+		for _, name := range append([]string{a.Name}, a.Aliases...) {
+			seen[strings.ToLower(name)] = true
+		}
 		out = append(out, a)
 	}
 	return out

@@ -59,6 +59,9 @@ func Compile(def *Definition, unauthorized Unauthorized, now time.Time) (*Compil
 	}
 	for i := range def.Profile {
 		c.attributes[strings.ToLower(def.Profile[i].Name)] = &def.Profile[i]
+		for _, alias := range def.Profile[i].Aliases {
+			c.attributes[strings.ToLower(alias)] = &def.Profile[i]
+		}
 	}
 	for i := range def.Extensions {
 		c.extensions[strings.ToLower(def.Extensions[i].Name)] = &def.Extensions[i]

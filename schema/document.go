@@ -24,7 +24,10 @@ type AttributeDoc struct {
 	Length      LooseInt  `json:"length,omitzero" yaml:"length,omitempty"`
 	Mandatory   LooseBool `json:"mandatory,omitzero" yaml:"mandatory,omitempty"`
 	MultiValued LooseBool `json:"multi_valued,omitzero" yaml:"multi_valued,omitempty"`
-	Line        int       `json:"-" yaml:"-"` // where it was written, 0 when unknown
+	// Aliases are other names accepted for the attribute on input (a
+	// vendor sample's spelling); it is stored and returned by Name.
+	Aliases []string `json:"aliases,omitempty" yaml:"aliases,omitempty"`
+	Line    int      `json:"-" yaml:"-"` // where it was written, 0 when unknown
 }
 
 // ExtensionDoc is an extension schema as written in a schema document.

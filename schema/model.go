@@ -9,6 +9,7 @@ package schema
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -62,6 +63,14 @@ type Attribute struct {
 	Length      int    `json:"length,omitempty"`  // 0: unbounded
 	Mandatory   bool   `json:"mandatory"`
 	MultiValued bool   `json:"multi_valued,omitempty"` // core attributes only: a JSON array, first value primary
+	// Aliases are names accepted for it on input, in bodies, identify
+	// queries and update-by-unique; Name is what is stored and returned.
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+// named reports whether name (case-insensitively) is a's name or an alias.
+func (a *Attribute) named(name string) bool {
+	return strings.EqualFold(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return strings.EqualFold(al, name) })
 }
 
 // Extension is a profile extension schema.
@@ -108,7 +117,7 @@ func validName(s string) bool {
 
 func findAttribute(attrs []Attribute, name string) (*Attribute, bool) {
 	for i := range attrs {
-		if strings.EqualFold(attrs[i].Name, name) {
+		if attrs[i].named(name) {
 			return &attrs[i], true
 		}
 	}

@@ -68,6 +68,7 @@ func TestBuild_Problems(t *testing.T) {
 		{"LongName", "profile:\n  - {name: " + strings.Repeat("a", 27) + ", type: string}\n", []string{"at most 26 characters"}},
 		{"ReservedName", "profile:\n  - {name: Select, type: string}\n", []string{`"Select": attribute name is a reserved keyword`}},
 		{"DuplicateIgnoringCase", "profile:\n  - {name: A, type: string}\n  - {name: a, type: string}\n", []string{`test.yaml:3: "a": attribute defined twice`}},
+		{"AliasClashesWithName", "profile:\n  - {name: A, type: string}\n  - {name: B, type: string, aliases: [a]}\n", []string{`test.yaml:3: "B": attribute defined twice in the profile: "a"`}},
 		{"BadDefault", "profile:\n  - {name: N, type: integer, default: many}\n", []string{`"N": default`}},
 		{"UnknownField", "profile:\n  - {name: A, type: string, colour: red}\n", []string{`unknown field "colour"`}},
 		{"ExtensionType", "extensions:\n  - {name: E, type: many}\n", []string{`"E": extension type "many"`}},
@@ -276,5 +277,21 @@ extensions:
 	}
 	if recs, set := doc.Extensions["Addr"]; !set || len(recs) != 0 {
 		t.Errorf("[] for a single-valued extension removes its record: %v", doc.Extensions)
+	}
+}
+
+// TestAliases: an alias is accepted on input and stored under the
+// declared name (a collision is TestBuild_Problems/AliasClashesWithName).
+func TestAliases(t *testing.T) {
+	c := mustCompile(t, "profile:\n  - {name: Nick, type: string, aliases: [NickName]}\nextensions:\n  - name: Phone\n    type: multi-valued\n    unique: [num]\n    attributes:\n      - {name: num, type: string, aliases: [PhoneNumber]}\n      - {name: start_availabilty, type: datetime, aliases: [start_availability]}\n")
+	doc, err := c.PrepareProfile(map[string]any{"nickname": "Bo", "Phone": []any{map[string]any{"PhoneNumber": "1", "start_availability": "2009-12-18T18:30:00.000Z"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Attributes["Nick"] != "Bo" || doc.Extensions["Phone"][0]["num"] != "1" || doc.Extensions["Phone"][0]["start_availabilty"] == nil {
+		t.Errorf("aliases not stored under the declared names: %+v %+v", doc.Attributes, doc.Extensions)
+	}
+	if _, err := c.PrepareProfile(map[string]any{"Nick": "a", "NickName": "b"}); errs.KindOf(err) != errs.KindInvalid {
+		t.Errorf("a name and its alias in one body: %v", err)
 	}
 }

@@ -311,3 +311,32 @@ func TestClients_DepartmentIDs(t *testing.T) {
 		t.Errorf("JSON department = %+v", d)
 	}
 }
+
+// TestClients_AvailabilitySpellings: the UCS-latest sample spells
+// start_availability, the CS sample start_availabilty; both are accepted
+// (an alias in the default config), stored and returned under the declared
+// name, and accepted by identify and update-by-unique.
+func TestClients_AvailabilitySpellings(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Ava","Phone":[{"PhoneNumber":"5557001","PhoneType":2,"start_availability":"2009-12-18T18:30:00.000Z","end_availability":"2009-12-18T20:30:00.000Z"}]}`)
+	var got struct{ Phone []map[string]any }
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+	if p := got.Phone[0]; p["start_availabilty"] == nil || p["end_availabilty"] == nil || p["start_availability"] != nil {
+		t.Errorf("stored as %v, want the declared spelling", p)
+	}
+	// No key covers availability: the alias is known (NO_IDENTIFICATION_KEY), not unknown.
+	res := ts.do("GET", "/profiles?Phone.start_availability=2009-12-18T18:30:00.000Z", nil)
+	if res.Status != http.StatusBadRequest || strings.Contains(string(res.Body), "UNKNOWN_ATTRIBUTE") {
+		t.Errorf("identify naming the alias: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"5557001","end_availability":"2009-12-18T21:00:00.000Z"}`); res.Status >= 300 {
+		t.Fatalf("update by unique with the alias: %d %s", res.Status, res.Body)
+	}
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+	if got.Phone[0]["end_availabilty"] != "2009-12-18T21:00:00.000Z" {
+		t.Errorf("after update: %v", got.Phone[0])
+	}
+	wantError(t, ts.do("POST", "/profiles", `{"Phone":[{"PhoneNumber":"1","start_availabilty":"2009-12-18T18:30:00.000Z","start_availability":"2009-12-18T18:30:00.000Z"}]}`),
+		http.StatusBadRequest, "INVALID_BODY") // the same attribute twice
+}
