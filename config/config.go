@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +55,15 @@ type Server struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+	CORS              CORS          `yaml:"cors"`
+}
+
+// CORS lets browser pages of other origins call the APIs (the eGain guide
+// says its API supports CORS; the public clients are browser pages).
+type CORS struct {
+	// AllowOrigins are the origins (scheme://host[:port]) whose pages may
+	// call; empty sends no CORS headers at all.
+	AllowOrigins []string `yaml:"allow_origins"`
 }
 
 // Store selects and configures the store: a PostgreSQL database when URL
@@ -281,6 +291,11 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 
 func (c *Config) validate() error {
 	var problems []error
+	for _, o := range c.Server.CORS.AllowOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+			problems = append(problems, fmt.Errorf("server.cors.allow_origins: %q must be an origin such as https://agent.example.com (scheme, host, optional port; no path)", o))
+		}
+	}
 	if c.Server.MaxBodyBytes <= 0 {
 		problems = append(problems, fmt.Errorf("server.max_body_bytes must be positive"))
 	}

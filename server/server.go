@@ -23,6 +23,7 @@ import (
 	"github.com/contactcenter/profiled/docs"
 	"github.com/contactcenter/profiled/egain"
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/profile"
@@ -185,7 +186,20 @@ func (a *App) routes() *echo.Echo {
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
+	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log))
+	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
+		// Before the body limit, checks and authentication: a preflight
+		// carries no credentials and is answered here.
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins: origins,
+			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete},
+			AllowHeaders: []string{echo.HeaderContentType, echo.HeaderAccept, "Accept-Language", echo.HeaderAuthorization,
+				"X-egain-session", httpin.TenantHeader, httpin.ContactCenterHeader, "X-API-Key", "If-Match", echo.HeaderXRequestID},
+			ExposeHeaders: []string{"X-egain-session", echo.HeaderLocation, "ETag", echo.HeaderXRequestID},
+			MaxAge:        600,
+		}))
+	}
+	e.Use(bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
 
 	e.GET("/livez", ops.Livez)
 	e.GET("/readyz", ops.Readyz(a.ready, a.schemaInfo))
