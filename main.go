@@ -24,6 +24,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -52,71 +54,215 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run dispatches a subcommand and returns the exit code.
+// command is one subcommand: its one-line summary, the flags it takes and
+// what it does with them.
+type command struct {
+	name, args, summary string
+	flags               func(fs *flag.FlagSet, o *options)
+	run                 func(o *options, io cmdIO) error
+}
+
+// options are every flag a subcommand may take; each registers its own.
+type options struct {
+	config, addr, data, store, out, in, tenant, from, to string
+	batch                                                int
+}
+
+type cmdIO struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// errProblems is a command's answer when it found problems it printed
+// itself (profiled check): exit 1 without another line.
+var errProblems = errors.New("problems found")
+
+func configFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.config, "config", envOr("PROFILED_CONFIG", "config.yaml"), "config file (env PROFILED_CONFIG)")
+}
+
+func storeFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.data, "data", "", "bbolt data file, overrides store.path (env PROFILED_DATA)")
+	fs.StringVar(&o.store, "store", "", "PostgreSQL URL (postgres://...), overrides store.url; -data is then ignored (env PROFILED_STORE)")
+}
+
+func addrFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.addr, "addr", "", "listen address, overrides server.addr (env PROFILED_ADDR)")
+}
+
+// withConfig loads the config as the flags and environment say, then runs fn.
+func withConfig(fn func(cfg *config.Config, o *options, io cmdIO) error) func(o *options, io cmdIO) error {
+	return func(o *options, io cmdIO) error {
+		cfg, err := loadConfig(o.config, o.addr, o.data, o.store)
+		if err != nil {
+			return err
+		}
+		return fn(cfg, o, io)
+	}
+}
+
+var commands = []command{
+	{"serve", "", "run the HTTP service (the default command)",
+		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); addrFlag(fs, o); storeFlags(fs, o) },
+		withConfig(func(cfg *config.Config, _ *options, io cmdIO) error { return serve(cfg, io.stderr) })},
+	{"check-config", "", "load the config and schema as serve would, and say whether they are valid",
+		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); storeFlags(fs, o) },
+		withConfig(func(cfg *config.Config, _ *options, io cmdIO) error { return checkConfig(cfg, io.stdout) })},
+	{"check", "", "verify a store: bbolt structure, every checksum, index entries against the data",
+		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); storeFlags(fs, o) },
+		withConfig(func(cfg *config.Config, _ *options, io cmdIO) error {
+			ok, err := checkStore(cfg, io.stdout)
+			if err == nil && !ok {
+				return errProblems
+			}
+			return err
+		})},
+	{"backup", "", "copy a stopped bbolt data file consistently to -out",
+		func(fs *flag.FlagSet, o *options) {
+			configFlag(fs, o)
+			fs.StringVar(&o.data, "data", "", "bbolt data file, overrides store.path (env PROFILED_DATA)")
+			fs.StringVar(&o.out, "out", "", "file to write")
+		},
+		withConfig(func(cfg *config.Config, o *options, io cmdIO) error { return backup(cfg, o.out, io.stdout) })},
+	{"import", "", "load NDJSON profiles (one JSON object per line) into the store",
+		func(fs *flag.FlagSet, o *options) {
+			configFlag(fs, o)
+			storeFlags(fs, o)
+			fs.StringVar(&o.in, "in", "", "NDJSON file of profiles (- for stdin)")
+			fs.StringVar(&o.tenant, "tenant", "", "tenant to import into (as X-Genesys-TenantId); the default tenant when empty")
+			fs.IntVar(&o.batch, "batch", importer.DefaultBatch, "profiles per transaction (one fsync each)")
+		},
+		withConfig(func(cfg *config.Config, o *options, io cmdIO) error {
+			return importProfiles(cfg, o.in, o.tenant, o.batch, io.stdout)
+		})},
+	{"copy-store", "", "copy everything of one store into another, empty one (bbolt file or postgres:// URL)",
+		func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.config, "config", "", "ignored: the stores are named by -from and -to")
+			fs.StringVar(&o.from, "from", "", "the store to copy, a bbolt file or a postgres:// URL")
+			fs.StringVar(&o.to, "to", "", "the empty store to fill, a bbolt file or a postgres:// URL")
+		},
+		func(o *options, io cmdIO) error { return copyStore(o.from, o.to, io.stdout) }},
+	{"healthcheck", "", "exit 0 when the local server answers /readyz (the image's HEALTHCHECK)",
+		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); addrFlag(fs, o) },
+		withConfig(func(cfg *config.Config, _ *options, _ cmdIO) error { return healthcheck(cfg) })},
+	{"hash-password", "", "read a password on standard input and print its bcrypt hash for the config",
+		func(*flag.FlagSet, *options) {},
+		func(_ *options, io cmdIO) error { return hashPassword(io.stdin, io.stdout) }},
+	{"version", "", "print the version, commit and Go version",
+		func(*flag.FlagSet, *options) {},
+		func(_ *options, io cmdIO) error { fmt.Fprintln(io.stdout, versionLine()); return nil }},
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// usage is the page `profiled help` prints.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "profiled: customer profiles for contact centers (Genesys Context Services and eGain v12 APIs)")
+	fmt.Fprintln(w, "\nUsage: profiled [command] [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "  help           this page; profiled help COMMAND (or COMMAND -h) lists a command's flags")
+	fmt.Fprintln(w, "\nWithout a command profiled serves. Docs: README.md and docs/ (docs/config.md lists every flag and setting).")
+}
+
+// versionLine is the module version, VCS revision and Go version from the
+// build info, so a plain go build says something useful too.
+func versionLine() string {
+	version, commit, modified := "(devel)", "unknown", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			version = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("profiled %s, commit %s%s, %s", version, commit, modified, runtime.Version())
+}
+
+// run dispatches a subcommand and returns the exit code: 0 done, 1 failed,
+// 2 a usage error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := "serve"
+	name, explicit := "serve", false
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+		name, args, explicit = args[0], args[1:], true
 	}
-	if cmd == "hash-password" { // needs no config
-		if err := hashPassword(stdin, stdout); err != nil {
-			fmt.Fprintln(stderr, "profiled:", err)
-			return 1
+	switch {
+	case name == "help":
+		if len(args) == 0 {
+			usage(stdout)
+			return 0
 		}
+		name, args = args[0], []string{"-h"}
+	case !explicit && len(args) > 0 && isHelp(args[0]):
+		usage(stdout)
+		return 0
+	case !explicit && len(args) > 0 && (args[0] == "--version" || args[0] == "-version"):
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	}
-	fs := flag.NewFlagSet("profiled "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", envOr("PROFILED_CONFIG", "config.yaml"), "config file (env PROFILED_CONFIG)")
-	addr := fs.String("addr", "", "listen address, overrides server.addr (env PROFILED_ADDR)")
-	data := fs.String("data", "", "bbolt data file, overrides store.path (env PROFILED_DATA)")
-	storeURL := fs.String("store", "", "PostgreSQL URL (postgres://...), overrides store.url; replicas share it and -data is ignored (env PROFILED_STORE)")
-	out := fs.String("out", "", "backup: file to write")
-	in := fs.String("in", "", "import: NDJSON file of profiles, one JSON object per line (- for stdin)")
-	tenant := fs.String("tenant", "", "import: tenant to import into (as X-Genesys-TenantId); default tenant when empty")
-	batch := fs.Int("batch", importer.DefaultBatch, "import: profiles per transaction (one fsync each)")
-	from := fs.String("from", "", "copy-store: the store to copy, a bbolt file or a postgres:// URL")
-	to := fs.String("to", "", "copy-store: the empty store to fill, a bbolt file or a postgres:// URL")
-	if err := fs.Parse(args); err != nil {
-		return 1
-	}
-	if cmd == "copy-store" { // stores named by flags; no config needed
-		if err := copyStore(*from, *to, stdout); err != nil {
-			fmt.Fprintln(stderr, "profiled:", err)
-			return 1
-		}
-		return 0
-	}
-	cfg, err := loadConfig(*configPath, *addr, *data, *storeURL)
-	if err != nil {
-		fmt.Fprintln(stderr, "profiled:", err)
-		return 1
-	}
-	switch cmd {
-	case "serve":
-		err = serve(cfg, stderr)
-	case "check-config":
-		err = checkConfig(cfg, stdout)
-	case "backup":
-		err = backup(cfg, *out, stdout)
-	case "healthcheck":
-		err = healthcheck(cfg)
-	case "import":
-		err = importProfiles(cfg, *in, *tenant, *batch, stdout)
-	case "check":
-		var ok bool
-		if ok, err = checkStore(cfg, stdout); err == nil && !ok {
-			return 1
-		}
-	default:
-		fmt.Fprintf(stderr, "profiled: unknown command %q (serve, check-config, check, backup, healthcheck, import, copy-store, hash-password)\n", cmd)
+	cmd, ok := findCommand(name)
+	if !ok {
+		fmt.Fprintf(stderr, "profiled: unknown command %q\n\n", name)
+		usage(stderr)
 		return 2
 	}
-	if err != nil {
+	var o options
+	fs := flag.NewFlagSet("profiled "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr) // problems; asked-for help goes to stdout
+	if slices.ContainsFunc(args, isHelp) {
+		fs.SetOutput(stdout)
+	}
+	cmd.flags(fs, &o)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: profiled %s [flags]\n\n%s%s.\n", cmd.name, strings.ToUpper(cmd.summary[:1]), cmd.summary[1:])
+		if hasFlags(fs) {
+			fmt.Fprintln(fs.Output(), "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2 // the flag package printed the problem and the usage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "profiled %s: unexpected argument %q (flags start with -; see profiled help %s)\n", cmd.name, fs.Arg(0), cmd.name)
+		return 2
+	}
+	err := cmd.run(&o, cmdIO{stdin, stdout, stderr})
+	switch {
+	case errors.Is(err, errProblems):
+		return 1
+	case err != nil:
 		fmt.Fprintln(stderr, "profiled:", err)
 		return 1
 	}
 	return 0
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 func envOr(name, fallback string) string {
@@ -173,23 +319,27 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	})
 	defer async.Close()
 	log := newLogger(cfg, async)
-	app, err := server.New(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	app.WarnInsecureDefaults()
-	srv, err := ops.ListenAndServe(ops.ServerConfig{
+	// Bind first: a port already in use fails before the data file is
+	// created or opened.
+	ln, err := ops.Listen(ops.ServerConfig{
 		Addr:              cfg.Server.Addr,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
-	}, app.Echo)
+	})
 	if err != nil {
 		return err
 	}
+	app, err := server.New(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer app.Close()
+	app.WarnInsecureDefaults()
+	srv := ln.Serve(app.Echo)
 	ev := log.Info().Str("addr", srv.Addr())
 	if cfg.Store.IsPostgres() {
 		ev = ev.Str("store", redactURL(cfg.Store.URL))
@@ -207,9 +357,11 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 				continue
 			}
 			log.Info().Str("signal", sig.String()).Msg("shutting down")
+			start, draining := time.Now(), srv.InFlight()
 			if err := srv.Shutdown(cfg.Server.ShutdownTimeout); err != nil {
 				log.Error().Err(err).Msg("shutdown timed out; in-flight requests were cut")
 			}
+			log.Info().Dur("took", time.Since(start)).Int64("requests_drained", draining).Msg("stopped")
 			return nil
 		}
 	}
@@ -257,6 +409,9 @@ func backup(cfg *config.Config, out string, stdout io.Writer) error {
 	}
 	if cfg.Store.IsPostgres() {
 		return errors.New("backup copies a bbolt data file; back up a PostgreSQL store with pg_dump (docs/deploy.md)")
+	}
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		return fmt.Errorf("no such data file %s: nothing to back up (-data or store.path names it)", cfg.Store.Path)
 	}
 	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
 	if err != nil {

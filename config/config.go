@@ -101,6 +101,10 @@ func (s Store) CheckURL() error {
 // Log configures zerolog.
 type Log struct {
 	Level string `yaml:"level"`
+	// ProbesAtDebug logs /livez, /readyz and /metrics requests at debug
+	// level: monitors poll them every few seconds. Off by default, so that
+	// every request has its info line (the run contract).
+	ProbesAtDebug bool `yaml:"probes_at_debug"`
 }
 
 // Admin protects /admin/... endpoints.

@@ -86,12 +86,17 @@ func underPrefix(path, prefix string) bool {
 //
 // It deliberately logs no raw path, query string, body or credential header
 // (Authorization, X-egain-session): paths carry profile ids and queries carry
-// search terms, both customer data. 5xx responses log at error level with the
+// search terms, both customer data. With ProbesAtDebug, probes (/livez,
+// /readyz, /metrics) log at debug level unless they fail. 5xx responses log at error level with the
 // handler's error; for an *errs.Error the stable code is logged on any status.
 //
 // remote_ip is c.RealIP(): set e.IPExtractor (echo.ExtractIPDirect() unless a
 // trusted proxy is in front) so that clients cannot forge it.
-func RequestLogger(logger zerolog.Logger, apiOf func(path string) string) echo.MiddlewareFunc {
+func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts ...LogOption) echo.MiddlewareFunc {
+	var o logOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -106,6 +111,9 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string) echo.M
 			res := c.Response()
 			err := handlerError(c)
 			ev := logger.Info()
+			if o.probesAtDebug && isProbe(routeOf(c)) && res.Status < http.StatusInternalServerError {
+				ev = logger.Debug() // polled every few seconds: they would drown the log
+			}
 			if res.Status >= http.StatusInternalServerError {
 				ev = logger.Error().Err(err) // Err(nil) adds nothing
 			}
@@ -133,6 +141,19 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string) echo.M
 			return nil
 		}
 	}
+}
+
+// LogOption tunes RequestLogger.
+type LogOption func(*logOptions)
+
+type logOptions struct{ probesAtDebug bool }
+
+// ProbesAtDebug logs successful probe requests at debug level.
+func ProbesAtDebug(on bool) LogOption { return func(o *logOptions) { o.probesAtDebug = on } }
+
+// isProbe reports whether route is one that monitors poll.
+func isProbe(route string) bool {
+	return route == "/livez" || route == "/readyz" || route == "/metrics"
 }
 
 // countingReader counts the request body bytes a handler reads.

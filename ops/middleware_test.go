@@ -19,7 +19,7 @@ import (
 )
 
 // newServer runs an Echo app wired the way the lead is told to wire it.
-func newServer(t *testing.T, logBuf *safebuf.Buffer) (*httptest.Server, *ops.Metrics) {
+func newServer(t *testing.T, logBuf *safebuf.Buffer, logOpts ...ops.LogOption) (*httptest.Server, *ops.Metrics) {
 	t.Helper()
 	m := ops.NewMetrics()
 	apiOf := ops.APIOf("")
@@ -34,7 +34,7 @@ func newServer(t *testing.T, logBuf *safebuf.Buffer) (*httptest.Server, *ops.Met
 		}
 		e.DefaultHTTPErrorHandler(err, c)
 	}
-	e.Use(ops.RequestID, ops.RequestLogger(zerolog.New(logBuf), apiOf), m.Middleware(apiOf))
+	e.Use(ops.RequestID, ops.RequestLogger(zerolog.New(logBuf), apiOf, logOpts...), m.Middleware(apiOf))
 	e.GET("/profiles/:id", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"id": c.Param("id"), "request_id": ops.RequestIDFrom(c)})
 	})
@@ -312,5 +312,26 @@ func TestAPIOf(t *testing.T) {
 		if got := apiOf(path); got != want {
 			t.Errorf("APIOf(%q) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+// TestRequestLogger_ProbesAtDebug: monitors poll /metrics (and the health
+// probes) every few seconds; with log.probes_at_debug those requests log at
+// debug level (not shown at info), other requests at info.
+func TestRequestLogger_ProbesAtDebug(t *testing.T) {
+	logs := &safebuf.Buffer{}
+	srv, _ := newServer(t, logs, ops.ProbesAtDebug(true))
+	do(t, "GET", srv.URL+"/metrics", nil, nil)
+	do(t, "GET", srv.URL+"/profiles/p1", nil, nil)
+	var levels []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var entry struct{ Level, Route string }
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		levels = append(levels, entry.Route+":"+entry.Level)
+	}
+	if strings.Join(levels, " ") != "/metrics:debug /profiles/:id:info" {
+		t.Errorf("request log levels = %v", levels)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,40 +26,69 @@ type ServerConfig struct {
 
 // Server is an HTTP server that is already listening.
 type Server struct {
-	srv  *http.Server
-	addr string
-	done chan struct{}
-	err  error // set before done is closed
+	srv      *http.Server
+	addr     string
+	done     chan struct{}
+	err      error // set before done is closed
+	inFlight atomic.Int64
+}
+
+// Listener is a bound address not serving yet: a service binds first, so a
+// busy port fails before it opens its data file, and serves once ready.
+type Listener struct {
+	ln  net.Listener
+	cfg ServerConfig
+}
+
+// Listen binds cfg.Addr.
+func Listen(cfg ServerConfig) (*Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return &Listener{ln: ln, cfg: cfg}, nil
+}
+
+// Close releases the address of a listener that will not serve.
+func (l *Listener) Close() error { return l.ln.Close() }
+
+// Serve serves h on the bound address in a goroutine.
+func (l *Listener) Serve(h http.Handler) *Server {
+	s := &Server{addr: l.ln.Addr().String(), done: make(chan struct{})}
+	s.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.inFlight.Add(1)
+			defer s.inFlight.Add(-1)
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: l.cfg.ReadHeaderTimeout,
+		ReadTimeout:       l.cfg.ReadTimeout,
+		WriteTimeout:      l.cfg.WriteTimeout,
+		IdleTimeout:       l.cfg.IdleTimeout,
+		MaxHeaderBytes:    l.cfg.MaxHeaderBytes,
+		ErrorLog:          l.cfg.ErrorLog,
+	}
+	go func() {
+		if err := s.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+		}
+		close(s.done)
+	}()
+	return s
 }
 
 // ListenAndServe binds cfg.Addr before returning, so a busy port is an error
 // here and not a log line later, then serves h in a goroutine.
 func ListenAndServe(cfg ServerConfig, h http.Handler) (*Server, error) {
-	ln, err := net.Listen("tcp", cfg.Addr)
+	l, err := Listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
-	s := &Server{
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-			ReadTimeout:       cfg.ReadTimeout,
-			WriteTimeout:      cfg.WriteTimeout,
-			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    cfg.MaxHeaderBytes,
-			ErrorLog:          cfg.ErrorLog,
-		},
-		addr: ln.Addr().String(),
-		done: make(chan struct{}),
-	}
-	go func() {
-		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			s.err = err
-		}
-		close(s.done)
-	}()
-	return s, nil
+	return l.Serve(h), nil
 }
+
+// InFlight is the number of requests being served.
+func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
 // Addr is the address actually bound, with the real port when cfg.Addr
 // asked for ":0".

@@ -177,6 +177,9 @@ func TestBinary_GracefulShutdown(t *testing.T) {
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Errorf("exit code %d, want 0; log:\n%s", code, p.logs)
 	}
+	if logs := p.logs.String(); !strings.Contains(logs, `"requests_drained":1`) || !strings.Contains(logs, `"message":"stopped"`) {
+		t.Errorf("no final stopped line with the request drained:\n%s", logs)
+	}
 }
 
 func TestBinary_SIGHUPReloadsSchema(t *testing.T) {

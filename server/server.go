@@ -186,7 +186,7 @@ func (a *App) routes() *echo.Echo {
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf), a.Metrics.Middleware(apiOf), recoverer(a.Log))
+	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log))
 	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
 		// Before the body limit, checks and authentication: a preflight
 		// carries no credentials and is answered here.

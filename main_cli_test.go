@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestCLI_Help: --help, -h and help print the command list and exit 0;
+// help COMMAND and COMMAND -h list only that command's flags.
+func TestCLI_Help(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+		for _, c := range commands {
+			if !strings.Contains(out, "  "+c.name+" ") {
+				t.Errorf("%v: the page lacks %s:\n%s", args, c.name, out)
+			}
+		}
+	}
+	for _, args := range [][]string{{"help", "backup"}, {"backup", "-h"}, {"backup", "--help"}} {
+		code, out, _ := runCLI(t, args...)
+		if code != 0 || !strings.Contains(out, "Usage: profiled backup") || !strings.Contains(out, "-out") || strings.Contains(out, "-batch") || strings.Contains(out, "-from") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	if code, out, _ := runCLI(t, "hash-password", "-h"); code != 0 || !strings.Contains(out, "bcrypt") {
+		t.Errorf("hash-password -h: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "nosuch"); code != 2 || !strings.Contains(errOut, `unknown command "nosuch"`) || !strings.Contains(errOut, "check-config") {
+		t.Errorf("unknown command: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "import", "-bogus"); code != 2 || !strings.Contains(errOut, "-bogus") {
+		t.Errorf("unknown flag: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestCLI_Version: version and --version name the Go version.
+func TestCLI_Version(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "profiled ") || !strings.Contains(out, runtime.Version()) || !strings.Contains(out, "commit") {
+			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+// TestCLI_Refusals: extra arguments, a backup of a file that does not
+// exist and a busy port fail, and none of them creates a data file.
+func TestCLI_Refusals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "profiles.db")
+	if code, _, errOut := runCLI(t, "serve", "-data", data, "extra-arg"); code != 2 || !strings.Contains(errOut, `unexpected argument "extra-arg"`) {
+		t.Errorf("serve extra-arg: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "backup", "-data", data, "-out", filepath.Join(dir, "b.db")); code != 1 || !strings.Contains(errOut, "no such data file") {
+		t.Errorf("backup of a missing file: exit %d, %q", code, errOut)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if code, _, errOut := runCLI(t, "serve", "-data", data, "-addr", busy.Addr().String()); code != 1 || !strings.Contains(errOut, "listen on") {
+		t.Errorf("serve on a busy port: exit %d, %q", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files created: %v", entries)
+	}
+}
