@@ -13,6 +13,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -105,9 +107,9 @@ var commands = []command{
 	{"serve", "", "run the HTTP service (the default command)",
 		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); addrFlag(fs, o); storeFlags(fs, o) },
 		withConfig(func(cfg *config.Config, _ *options, io cmdIO) error { return serve(cfg, io.stderr) })},
-	{"check-config", "", "load the config and schema as serve would, and say whether they are valid",
-		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); storeFlags(fs, o) },
-		withConfig(func(cfg *config.Config, _ *options, io cmdIO) error { return checkConfig(cfg, io.stdout) })},
+	{"check-config", "", "load the config and schema as serve would (with the schema the metadata API stored), and print every problem",
+		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); addrFlag(fs, o); storeFlags(fs, o) },
+		checkConfig},
 	{"check", "", "verify a store: bbolt structure, every checksum, index entries against the data",
 		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); storeFlags(fs, o) },
 		withConfig(func(cfg *config.Config, _ *options, io cmdIO) error {
@@ -247,8 +249,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := cmd.run(&o, cmdIO{stdin, stdout, stderr})
+	var problems schema.Problems
+	var exit exitError
 	switch {
 	case errors.Is(err, errProblems):
+		return 1
+	case errors.As(err, &exit):
+		fmt.Fprintln(stderr, "profiled:", exit.err)
+		return exit.code
+	case errors.As(err, &problems):
+		for _, p := range problems { // one per line, file:line first, as editors read them
+			fmt.Fprintln(stderr, p.String())
+		}
 		return 1
 	case err != nil:
 		fmt.Fprintln(stderr, "profiled:", err)
@@ -278,6 +290,15 @@ func loadConfig(path, addr, data, storeURL string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	applyOverrides(cfg, addr, data, storeURL)
+	if err := cfg.Store.CheckURL(); err != nil { // the environment or a flag may have set it
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// applyOverrides applies the environment, then the flags, over the file.
+func applyOverrides(cfg *config.Config, addr, data, storeURL string) {
 	cfg.ApplyEnv(os.Getenv)
 	if addr != "" {
 		cfg.Server.Addr = addr
@@ -288,10 +309,6 @@ func loadConfig(path, addr, data, storeURL string) (*config.Config, error) {
 	if storeURL != "" {
 		cfg.Store.URL = storeURL
 	}
-	if err := cfg.Store.CheckURL(); err != nil { // the environment or a flag may have set it
-		return nil, err
-	}
-	return cfg, nil
 }
 
 func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
@@ -367,39 +384,105 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	}
 }
 
-// checkConfig loads config and schema exactly as serve would (including the
-// overlay stored by the metadata API when the data file is readable) and
-// prints every problem.
-func checkConfig(cfg *config.Config, stdout io.Writer) error {
+// checkConfig runs check-config: the file's settings, its schema with the
+// schema the metadata API stored (read from the store, or, when a running
+// server holds the data file, checked by that server through POST
+// /admin/check), and the eGain mapping; every problem is printed. It never
+// says OK for a config the running server would refuse: when the stored
+// schema can be read neither way it says so and exits 2.
+func checkConfig(o *options, io cmdIO) error {
+	data, err := os.ReadFile(o.config)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := config.Parse(o.config, data)
+	var problems schema.Problems
+	if err != nil {
+		if cfg == nil {
+			return err // YAML that cannot be read: nothing more can be checked
+		}
+		problems = cfg.Problems(err)
+	}
+	applyOverrides(cfg, o.addr, o.data, o.store)
+	if err := cfg.Store.CheckURL(); err != nil {
+		return err
+	}
 	var overlay schema.Document
-	var err error
 	if cfg.Store.IsPostgres() {
 		overlay, err = postgres.ReadOverlay(context.Background(), cfg.Store.URL)
 	} else {
 		overlay, err = store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout)
 	}
-	if err != nil {
-		fmt.Fprintf(stdout, "note: schema stored by the metadata API not checked: %v\n", err)
-	}
-	compiled, err := cfg.LoadSchema(overlay)
-	if err == nil && !cfg.EGain.Disabled {
-		if err = egain.CheckMapping(cfg.EGain.Mapping, compiled); err != nil {
-			err = schema.Problems{{File: cfg.File, Message: err.Error()}}
+	switch {
+	case err != nil && !cfg.Store.IsPostgres():
+		// A running server holds the file: let it check against its store.
+		remote, rerr := checkOnServer(cfg, data)
+		if rerr != nil {
+			printProblems(io.stdout, problems)
+			return exitError{2, fmt.Errorf("could not check against the schema stored by the metadata API: %v; and the server at %s could not check it: %v", err, cfg.Server.Addr, rerr)}
 		}
+		fmt.Fprintf(io.stdout, "checked by the running server at %s (it holds %s)\n", cfg.Server.Addr, cfg.Store.Path)
+		problems = append(problems, remote...)
+	case err != nil:
+		printProblems(io.stdout, problems)
+		return exitError{2, fmt.Errorf("could not read the schema stored in the database: %w", err)}
+	default:
+		problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
 	}
-	var problems schema.Problems
-	if err != nil && !errors.As(err, &problems) {
-		problems = schema.Problems{{File: cfg.File, Message: err.Error()}}
-	}
-	for _, p := range problems {
-		fmt.Fprintln(stdout, p.String())
-	}
+	printProblems(io.stdout, problems)
 	if len(problems) > 0 {
-		return fmt.Errorf("%d problem(s) in %s", len(problems), cfg.File)
+		return exitError{1, fmt.Errorf("%d problem(s) in %s", len(problems), cfg.File)}
 	}
-	fmt.Fprintf(stdout, "%s: OK\n", cfg.File)
+	fmt.Fprintf(io.stdout, "%s: OK\n", cfg.File)
 	return nil
 }
+
+func printProblems(w io.Writer, problems schema.Problems) {
+	for _, p := range problems {
+		fmt.Fprintln(w, p.String())
+	}
+}
+
+// checkOnServer asks the server at cfg.Server.Addr to check the config
+// text data against its stored schema (POST /admin/check).
+func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
+	addr := cfg.Server.Addr
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/admin/check", bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/yaml")
+	if cfg.Admin.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+cfg.Admin.Token)
+	}
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var answer struct {
+		Problems []schema.Problem `json:"problems"`
+		Message  string           `json:"message"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil || res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("POST /admin/check answered %d %s", res.StatusCode, answer.Message)
+	}
+	for i := range answer.Problems {
+		answer.Problems[i].File = cfg.File
+	}
+	return answer.Problems, nil
+}
+
+// exitError carries an exit code other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
 
 // backup writes a consistent copy of the data file (the service may be
 // stopped; a running service holds the lock, so use GET /admin/backup then).

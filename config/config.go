@@ -35,7 +35,8 @@ type Config struct {
 	Limits  Limits    `yaml:"limits"`
 	Schema  yaml.Node `yaml:"schema"`
 
-	File string `yaml:"-"` // the file it was read from
+	File string     `yaml:"-"` // the file it was read from
+	root *yaml.Node // the file's YAML, for the lines of problems
 }
 
 // Limits bound what one customer's data may grow to.
@@ -258,21 +259,35 @@ func Default() Config {
 }
 
 // Load reads path over the defaults. Unknown keys are errors: a typo in a
-// config file must not be silently ignored.
+// config file must not be silently ignored. Problems are schema.Problems
+// at their lines; when only settings are wrong the config read is returned
+// with them.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	return Parse(path, data)
+}
+
+// Parse is Load of data read from path (the name problems carry, and the
+// base of relative schema file names).
+func Parse(path string, data []byte) (*Config, error) {
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // empty file: all defaults
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlProblems(path, data, err)
 	}
 	cfg.File = path
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) == nil && root.Kind != 0 {
+		cfg.root = &root
+	}
 	if err := cfg.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		// The config is returned too: check-config goes on to report the
+		// schema's problems as well; everything else stops here.
+		return &cfg, cfg.Problems(err)
 	}
 	return &cfg, nil
 }
@@ -339,7 +354,11 @@ func (c *Config) Unauthorized() schema.Unauthorized {
 func SchemaSource(path string) schema.Source {
 	return func() (schema.Document, schema.Problems) {
 		cfg, err := Load(path)
-		if err != nil {
+		var problems schema.Problems
+		switch {
+		case errors.As(err, &problems):
+			return schema.Document{}, problems // already file:line; no second path
+		case err != nil:
 			return schema.Document{}, schema.Problems{{File: path, Message: err.Error()}}
 		}
 		return cfg.SchemaDocument()
@@ -389,4 +408,22 @@ func fileReference(n *yaml.Node) (string, bool) {
 		return "", false
 	}
 	return n.Content[1].Value, true
+}
+
+// CheckSchema compiles cfg's schema with overlay (the schema the metadata
+// API stored) and runs checkMapping (the eGain facade's mapping check, nil
+// for none) against it, as serve does at start, returning every problem
+// with its place.
+func CheckSchema(cfg *Config, overlay schema.Document, checkMapping func(EGainMapping, *schema.Compiled) error) schema.Problems {
+	compiled, err := cfg.LoadSchema(overlay)
+	if err != nil {
+		return cfg.Problems(err)
+	}
+	if cfg.EGain.Disabled || checkMapping == nil {
+		return nil
+	}
+	if err := checkMapping(cfg.EGain.Mapping, compiled); err != nil {
+		return cfg.Problems(err)
+	}
+	return nil
 }

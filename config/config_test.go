@@ -50,8 +50,8 @@ func TestLoad_EmptyFileIsAllDefaults(t *testing.T) {
 
 func TestLoad_Errors(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
-		{"UnknownKey", "server:\n  adress: :80\n", "field adress not found"},
-		{"BadDuration", "server:\n  read_timeout: soon\n", "line 2: cannot unmarshal"},
+		{"UnknownKey", "server:\n  adress: :80\n", `"adress": unknown key in server`},
+		{"BadDuration", "server:\n  read_timeout: soon\n", "c.yaml:2: cannot unmarshal"},
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
 		{"UserWithoutBcrypt", "egain:\n  users: [{name: a, password_hash: secret}]\n", "must be a bcrypt hash"},
 		{"UserWithMalformedBcrypt", "egain:\n  users: [{name: a, password_hash: \"$2a$10$bogus\"}]\n", "must be a bcrypt hash"},

@@ -1,6 +1,7 @@
 package egain
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -47,8 +48,8 @@ const (
 
 // CheckMapping refuses a mapping that does not fit schema c.
 func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
-	var problems []string
-	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var problems []error
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Errorf("egain."+format, args...)) }
 	core := func(what, name string, t schema.Type, multi bool) {
 		a, ok := c.Attribute(name)
 		switch {
@@ -109,10 +110,7 @@ func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	if k, ok := c.Key(m.Keys.Activity); !ok || !equalFold(k.Attributes, activityKeyAttributes) {
 		fail("mapping.keys.activity: %q must be an identification key on %v", m.Keys.Activity, activityKeyAttributes)
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("egain: %s", strings.Join(problems, "; "))
-	}
-	return nil
+	return errors.Join(problems...) // each names its key (egain.mapping.…), for config.Problems
 }
 
 // activityKeyAttributes is the attribute order the activity search relies on.

@@ -8,10 +8,10 @@ import (
 
 // Problem is one thing wrong with a schema document.
 type Problem struct {
-	File    string // set by the loader when the document came from a file
-	Line    int    // 0 when unknown
-	Name    string // the offending definition or attribute name
-	Message string
+	File    string `json:"file,omitempty"` // set by the loader when the document came from a file
+	Line    int    `json:"line,omitempty"` // 0 when unknown
+	Name    string `json:"name,omitempty"` // the offending definition or attribute name
+	Message string `json:"message"`
 }
 
 func (p Problem) String() string {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,8 +11,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/egain"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // Server modes (Genesys spec §6.4). In maintenance, profile data
@@ -110,4 +115,40 @@ func (a *App) setModeHandler(c echo.Context) error {
 // statusHandler serves GET /server/status: {"mode": …}.
 func (a *App) statusHandler(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"mode": a.mode(c.Request().Context())})
+}
+
+// checkHandler serves POST /admin/check: the body is a candidate config
+// file; the answer lists every problem it would have here — its settings,
+// its schema compiled with the schema this server's store holds (the
+// metadata API's), and the eGain mapping — so check-config can tell the
+// truth while this server holds the data file. A schema file the candidate
+// names is read relative to this server's config file.
+func (a *App) checkHandler(c echo.Context) error {
+	data, err := httpin.ReadBody(c.Request())
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Parse(a.Config.File, data)
+	problems := schema.Problems{}
+	if err != nil {
+		if cfg == nil {
+			if !errors.As(err, &problems) {
+				problems = schema.Problems{{Message: err.Error()}}
+			}
+			return c.JSON(http.StatusOK, map[string]any{"ok": false, "problems": problems})
+		}
+		problems = cfg.Problems(err)
+	}
+	st, err := a.Store.SchemaState(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var overlay schema.Document
+	if len(st.Overlay) > 0 {
+		if err := json.Unmarshal(st.Overlay, &overlay); err != nil {
+			return err
+		}
+	}
+	problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
+	return c.JSON(http.StatusOK, map[string]any{"ok": len(problems) == 0, "problems": problems})
 }

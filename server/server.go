@@ -223,6 +223,7 @@ func (a *App) routes() *echo.Echo {
 	}
 	admin.POST("/reload", a.reloadHandler)
 	admin.GET("/schema", a.schemaHandler)
+	admin.POST("/check", a.checkHandler)
 	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler)
 	server.GET("/status", a.statusHandler)

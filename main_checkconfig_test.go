@@ -1,0 +1,121 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeFile writes text to name in dir and returns the path.
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCheckConfig_ProblemForms: every problem is file:line: message on a
+// line of its own — YAML syntax (with the text of the line yaml names),
+// bad indentation, an unknown key at its own line, an eGain mapping
+// problem at the mapping key — and one settings problem does not hide the
+// schema's problems in the same file.
+func TestCheckConfig_ProblemForms(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base := string(mustReadFile(t, "config.yaml"))
+	data := filepath.Join(dir, "p.db")
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"Syntax", "server:\n  addr: [\n", []string{"bad.yaml:2: ", "    2 |   addr: ["}},
+		{"Indent", "server:\n  addr: \":8080\"\n max_body_bytes: 5\n", []string{"bad.yaml:2: ", "    3 |  max_body_bytes: 5"}},
+		{"UnknownKey", strings.Replace(base, "  max_header_bytes: 65536", "  max_header_bytes: 65536\n  max_heder_bytes: 1", 1),
+			[]string{`bad.yaml:` + lineOf(base, "  max_header_bytes: 65536", 1) + `: "max_heder_bytes": unknown key in server`}},
+		{"Mapping", strings.Replace(base, "    first_name: FirstName", "    first_name: FirstNam", 1),
+			[]string{`bad.yaml:` + lineOf(base, "    first_name: FirstName", 0) + `: egain.mapping.first_name: "FirstNam" is not a core attribute`}},
+		{"SettingsAndSchema", strings.Replace(strings.Replace(base, "  max_body_bytes: 1048576", "  max_body_bytes: -1", 1),
+			"    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: strng, length: 64}", 1),
+			[]string{"bad.yaml:" + lineOf(base, "  max_body_bytes: 1048576", 0) + ": server.max_body_bytes must be positive",
+				"bad.yaml:" + lineOf(base, "    - {name: Title,", 0) + `: "Title": unknown type "strng"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := writeFile(t, t.TempDir(), "bad.yaml", tc.text)
+			code, out, errOut := runCLI(t, "check-config", "-config", cfg, "-data", data)
+			all := out + errOut
+			if code != 1 {
+				t.Errorf("exit %d, want 1\n%s", code, all)
+			}
+			for _, want := range tc.want {
+				if strings.HasPrefix(want, "bad.yaml") {
+					want = filepath.Join(filepath.Dir(cfg), want)
+				}
+				if !strings.Contains(all, want) {
+					t.Errorf("output lacks %q:\n%s", want, all)
+				}
+			}
+		})
+	}
+}
+
+func mustReadFile(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// lineOf is the 1-based line of the line starting with prefix in text,
+// plus add.
+func lineOf(text, prefix string, add int) string {
+	for i, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return strconv.Itoa(i + 1 + add)
+		}
+	}
+	return "?"
+}
+
+// TestCheckConfig_AsksTheRunningServer: while a server holds the data
+// file, check-config has that server check the candidate against the
+// schema the metadata API stored there: a conflict with it is exit 1
+// naming it; with no server to ask it cannot check and exits 2, never 0.
+func TestCheckConfig_AsksTheRunningServer(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "profiles.db")
+	app, srv := serveOn(t, data) // holds the file's lock
+	defer srv.Close()
+	defer app.Close()
+	if res, body := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`); res.StatusCode != http.StatusCreated {
+		t.Fatalf("create extension: %d %s", res.StatusCode, body)
+	}
+	// The file is locked by the server: give up on it quickly.
+	base := strings.Replace(string(mustReadFile(t, "config.yaml")), "open_timeout: 2s", "open_timeout: 100ms", 1)
+	conflicting := writeFile(t, t.TempDir(), "config.yaml", strings.Replace(base,
+		"    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: string, length: 64}\n    - {name: Loyalty,      type: string}", 1))
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	start := time.Now()
+	code, out, errOut := runCLI(t, "check-config", "-config", conflicting, "-data", data, "-addr", addr)
+	if code != 1 || !strings.Contains(out, "checked by the running server") || !strings.Contains(out+errOut, `"Loyalty"`) {
+		t.Errorf("a conflict with the stored schema: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("check through the server took %s", time.Since(start).Round(time.Millisecond))
+	fine := writeFile(t, t.TempDir(), "config.yaml", base)
+	if code, out, errOut := runCLI(t, "check-config", "-config", fine, "-data", data, "-addr", addr); code != 0 || !strings.Contains(out, "OK") {
+		t.Errorf("the shipped config: exit %d\n%s%s", code, out, errOut)
+	}
+	nobody := httptest.NewServer(http.NotFoundHandler())
+	nobody.Close() // an address where no server answers
+	if code, _, errOut := runCLI(t, "check-config", "-config", fine, "-data", data, "-addr", strings.TrimPrefix(nobody.URL, "http://")); code != 2 || !strings.Contains(errOut, "could not check") {
+		t.Errorf("no server to ask: exit %d, %q", code, errOut)
+	}
+}
