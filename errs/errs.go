@@ -11,6 +11,11 @@ import (
 	"fmt"
 )
 
+// GenesysException is the "exception" of every Genesys-style error body
+// (the profile API's and the admin endpoints'): the class name UCS uses
+// (spec §6.3), kept so clients that match on it keep working.
+const GenesysException = "com.genesyslab.gsg.services.contextservices.exceptions.ContextServicesExceptionResource"
+
 // Kind classifies an error. The APIs map kinds to HTTP status codes.
 type Kind uint8
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/labstack/echo/v4"
 )
@@ -51,9 +52,9 @@ func loopback(remoteAddr string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// adminError answers in the {"message","code"} shape of the other APIs'
-// errors. It writes the response itself so that the guard's answer does not
-// depend on how the HTTPErrorHandler renders errors.
+// adminError answers in the {"message","exception","code"} shape of the
+// Genesys-style errors. It writes the response itself so that the guard's
+// answer does not depend on how the HTTPErrorHandler renders errors.
 func adminError(c echo.Context, status int, code, message string) error {
-	return c.JSON(status, map[string]string{"message": message, "code": code})
+	return c.JSON(status, map[string]string{"message": message, "exception": errs.GenesysException, "code": code})
 }

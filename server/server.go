@@ -416,9 +416,10 @@ func (a *App) checkConformance(c *schema.Compiled) {
 func (a *App) reloadHandler(c echo.Context) error {
 	if err := a.Reload(); err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]any{
-			"message":  "schema reload refused, the previous schema stays live: " + err.Error(),
-			"code":     "SCHEMA_RELOAD_REFUSED",
-			"problems": problemList(err),
+			"message":   "schema reload refused, the previous schema stays live: " + err.Error(),
+			"exception": errs.GenesysException,
+			"code":      "SCHEMA_RELOAD_REFUSED",
+			"problems":  problemList(err),
 		})
 	}
 	return a.schemaHandler(c)

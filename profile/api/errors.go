@@ -9,10 +9,9 @@ import (
 	"github.com/contactcenter/profiled/errs"
 )
 
-// exceptionClass is the "exception" of every error body: the class name
-// UCS uses (spec §6.3), kept so clients that match on it keep working. The
-// stable, finer-grained reason is in "code".
-const exceptionClass = "com.genesyslab.gsg.services.contextservices.exceptions.ContextServicesExceptionResource"
+// exceptionClass is the "exception" of every error body; the stable,
+// finer-grained reason is in "code".
+const exceptionClass = errs.GenesysException
 
 // statusOf is the one table from error kinds to HTTP status for this API.
 var statusOf = map[errs.Kind]int{
