@@ -6,11 +6,15 @@ FUZZTIME ?= 20s
 
 .PHONY: run build test vet bench fuzz image clean
 
-run: build ## start the service on ./config.yaml, data under ./data/, port 8080
-	./$(BIN) serve -config config.yaml
+ARGS     ?=
 
+run: build ## start the service on ./config.yaml, data under ./data/, port 8080 (ARGS='-addr :9090' for more flags)
+	./$(BIN) serve -config config.yaml $(ARGS)
+
+# Development builds share the build cache of make test (no -trimpath);
+# make image builds the release binary.
 build: ## build bin/profiled
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+	$(GO) build -o $(BIN) .
 
 # The HTTP suites of both APIs run twice: on bbolt (with everything else),
 # then on PostgreSQL (PROFILED_TEST_POSTGRES names the server; without one

@@ -35,7 +35,9 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/diode"
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/egain"
@@ -66,8 +68,9 @@ type command struct {
 
 // options are every flag a subcommand may take; each registers its own.
 type options struct {
-	config, addr, data, store, out, in, tenant, from, to string
-	batch                                                int
+	config, addr, data, store, out, in, tenant, from, to, rejects string
+	batch                                                         int
+	skipBad, resume                                               bool
 }
 
 type cmdIO struct {
@@ -133,10 +136,11 @@ var commands = []command{
 			fs.StringVar(&o.in, "in", "", "NDJSON file of profiles (- for stdin)")
 			fs.StringVar(&o.tenant, "tenant", "", "tenant to import into (as X-Genesys-TenantId); the default tenant when empty")
 			fs.IntVar(&o.batch, "batch", importer.DefaultBatch, "profiles per transaction (one fsync each)")
+			fs.BoolVar(&o.skipBad, "skip-bad", false, "set bad lines aside in a reject file (with line numbers and errors) and go on, instead of stopping at the first")
+			fs.StringVar(&o.rejects, "rejects", "", "with -skip-bad: the reject file (default: the input's name with .rejects.ndjson)")
+			fs.BoolVar(&o.resume, "resume", false, "skip the lines an earlier, interrupted import of this file committed (recorded in the store with each batch)")
 		},
-		withConfig(func(cfg *config.Config, o *options, io cmdIO) error {
-			return importProfiles(cfg, o.in, o.tenant, o.batch, io.stdout)
-		})},
+		withConfig(func(cfg *config.Config, o *options, io cmdIO) error { return importProfiles(cfg, o, io.stdout) })},
 	{"copy-store", "", "copy everything of one store into another, empty one (bbolt file or postgres:// URL)",
 		func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.config, "config", "", "ignored: the stores are named by -from and -to")
@@ -523,21 +527,29 @@ func healthcheck(cfg *config.Config) error {
 // store takes imports while replicas serve). Every line is validated like a
 // POST /profiles body; each batch is one transaction, so a bad line leaves
 // nothing of its batch behind.
-func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.Writer) error {
-	if in == "" {
+func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
+	if o.in == "" {
 		return fmt.Errorf("import needs -in FILE (- for stdin)")
 	}
-	if batch <= 0 {
-		return fmt.Errorf("import: -batch must be positive, not %d", batch)
+	if o.batch <= 0 {
+		return fmt.Errorf("import: -batch must be positive, not %d", o.batch)
+	}
+	if o.resume && o.in == "-" {
+		return fmt.Errorf("import: -resume needs -in FILE: standard input cannot be read again")
 	}
 	src := io.Reader(os.Stdin)
-	if in != "-" {
-		f, err := os.Open(in)
+	var size int64 = -1
+	name := "stdin"
+	if o.in != "-" {
+		f, err := os.Open(o.in)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
-		src = f
+		if info, err := f.Stat(); err == nil {
+			size = info.Size()
+		}
+		src, name = f, filepath.Base(o.in)
 	}
 	db, err := server.OpenBackend(cfg)
 	if err != nil {
@@ -553,28 +565,84 @@ func importProfiles(cfg *config.Config, in, tenant string, batch int, stdout io.
 	if err := profiles.SyncSchema(context.Background()); err != nil {
 		return err
 	}
-	start := time.Now()
-	const reportEvery = 100_000 // a progress line every so many profiles
-	next := reportEvery
-	res, err := importer.Import(context.Background(), profiles, src, importer.Options{
-		Tenant: tenant,
-		Batch:  batch,
-		Progress: func(r importer.Result) {
-			if r.Profiles >= next {
-				fmt.Fprintf(stdout, "imported %d profiles (%d lines) in %s\n", r.Profiles, r.Lines, time.Since(start).Round(time.Millisecond))
-				next = r.Profiles + reportEvery
+	opts := importer.Options{Tenant: o.tenant, Batch: o.batch}
+	if o.skipBad {
+		rejects := o.rejects
+		if rejects == "" {
+			rejects = strings.TrimSuffix(o.in, filepath.Ext(o.in)) + ".rejects.ndjson"
+			if o.in == "-" {
+				rejects = "import.rejects.ndjson"
 			}
-		},
-	})
-	name := filepath.Base(in)
-	if in == "-" {
-		name = "stdin"
+		}
+		f, err := os.Create(rejects)
+		if err != nil {
+			return fmt.Errorf("import: reject file: %w", err)
+		}
+		defer f.Close()
+		opts.Rejects = f
+		defer fmt.Fprintf(stdout, "bad lines, with their numbers and errors: %s\n", rejects)
+	}
+	if o.resume {
+		abs, err := filepath.Abs(o.in)
+		if err != nil {
+			return err
+		}
+		opts.Resume, opts.Committed = abs, db.Setting
+	}
+	// On a terminal a progress bar with rate and ETA; otherwise a line
+	// every few seconds, which a log collector keeps.
+	start := time.Now()
+	counter := &countingReader{r: src}
+	var bar *progressbar.ProgressBar
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.DefaultBytes(size, "importing "+name)
+		defer bar.Finish()
+	}
+	last := time.Now()
+	opts.Progress = func(r importer.Result) {
+		if bar != nil {
+			bar.Set64(counter.n)
+			return
+		}
+		if time.Since(last) >= 5*time.Second {
+			last = time.Now()
+			rate := float64(r.Profiles) / time.Since(start).Seconds()
+			fmt.Fprintf(stdout, "imported %d profiles (%d lines, %d rejected) in %s, %.0f profiles/s\n",
+				r.Profiles, r.Lines, r.Rejected, time.Since(start).Round(time.Second), rate)
+		}
+	}
+	res, err := importer.Import(context.Background(), profiles, counter, opts)
+	if bar != nil {
+		bar.Set64(counter.n)
+	}
+	if res.Resumed > 0 {
+		fmt.Fprintf(stdout, "resumed: skipped lines 1-%d, imported by an earlier run\n", res.Resumed)
 	}
 	if err != nil {
-		return fmt.Errorf("import %s: %w (committed before it: %d profiles, lines 1-%d)", name, err, res.Profiles, res.Lines)
+		committed := "nothing was committed"
+		if res.Profiles > 0 {
+			committed = fmt.Sprintf("committed before it: %d profiles, through line %d", res.Profiles, res.Lines)
+		}
+		return fmt.Errorf("import %s: %w (%s)", name, err, committed)
 	}
-	fmt.Fprintf(stdout, "imported %d profiles from %s in %d batches in %s\n", res.Profiles, name, res.Batches, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "imported %d profiles from %s in %d batches in %s", res.Profiles, name, res.Batches, time.Since(start).Round(time.Millisecond))
+	if res.Rejected > 0 {
+		fmt.Fprintf(stdout, "; %d bad lines set aside", res.Rejected)
+	}
+	fmt.Fprintln(stdout)
 	return nil
+}
+
+// countingReader counts the bytes read through it, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // hashPassword prints the bcrypt hash of the password read from stdin (its

@@ -14,9 +14,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
@@ -36,21 +39,45 @@ type Options struct {
 	Batch    int    // profiles per transaction; DefaultBatch when 0
 	MaxLine  int    // longest accepted line in bytes; MaxLineBytes when 0
 	Progress func(Result)
+	// Rejects, when set, receives each bad line as a JSON line
+	// {"line":N,"error":"…","text":"…"} and the import goes on; without
+	// it the first bad line stops the import.
+	Rejects io.Writer
+	// Resume names this input (its absolute path, say). Each batch then
+	// records, in its own transaction, how many lines are done under that
+	// name, and an import with the same name skips them: a rerun after an
+	// interruption never creates a profile twice.
+	Resume string
+	// Committed reads what a batch recorded (the store's setting); needed
+	// with Resume.
+	Committed func(ctx context.Context, name string) (string, error)
 }
 
 // Result is how far an import got.
 type Result struct {
 	Profiles int // profiles committed
-	Lines    int // lines read and committed, blank ones included
+	Lines    int // lines read and done (committed or rejected), blank ones included
 	Batches  int // transactions committed
+	Rejected int // bad lines written to Options.Rejects
+	Resumed  int // lines skipped as done by an earlier run (Options.Resume)
 }
 
 // Creator is the part of profile.Service an import needs.
 type Creator interface {
-	CreateMany(ctx context.Context, tenant string, bodies []map[string]any) (int, error)
+	CreateMany(ctx context.Context, tenant string, bodies []map[string]any, mark profile.Mark) (int, error)
 }
 
 var _ Creator = (*profile.Service)(nil)
+
+// markName is the setting a resumable import records its progress under.
+func markName(tenant, resume string) string { return "import:" + tenant + ":" + resume }
+
+// pending is a decoded line waiting for its batch.
+type pending struct {
+	body map[string]any
+	line int
+	text []byte // kept for the reject file
+}
 
 // Import reads NDJSON from r and creates every profile in batches. Blank
 // lines are skipped (they still count for line numbers). On failure the
@@ -68,48 +95,45 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 	if maxLine <= 0 {
 		maxLine = MaxLineBytes
 	}
+	var res Result
+	done := 0 // lines an earlier run of this input committed
+	if opts.Resume != "" {
+		v, err := opts.Committed(ctx, markName(opts.Tenant, opts.Resume))
+		if err != nil {
+			return res, fmt.Errorf("reading the progress of an earlier import: %w", err)
+		}
+		if v != "" {
+			if done, err = strconv.Atoi(v); err != nil {
+				return res, fmt.Errorf("the recorded progress of %s is %q, not a line count", opts.Resume, v)
+			}
+		}
+	}
 	sc := bufio.NewScanner(r)
 	// The limit is the larger of max and the buffer's capacity, so the
 	// first buffer must not exceed it; +1 leaves room for the newline.
 	sc.Buffer(make([]byte, 0, min(64<<10, maxLine+1)), maxLine+1)
-
-	var (
-		res    Result
-		bodies = make([]map[string]any, 0, batchSize)
-		lines  = make([]int, 0, batchSize) // line number of each body
-		line   int
-	)
-	flush := func() error {
-		if len(bodies) == 0 {
-			return nil
-		}
-		if err := createBatch(ctx, svc, opts.Tenant, bodies, lines); err != nil {
-			return err
-		}
-		res.Profiles += len(bodies)
-		res.Lines = line
-		res.Batches++
-		if opts.Progress != nil {
-			opts.Progress(res)
-		}
-		clear(bodies) // let the committed maps go
-		bodies, lines = bodies[:0], lines[:0]
-		return nil
-	}
+	b := &batcher{ctx: ctx, svc: svc, opts: opts, res: &res, items: make([]pending, 0, batchSize)}
+	line := 0
 	for sc.Scan() {
 		line++
+		if line <= done {
+			res.Resumed++
+			continue
+		}
 		data := sc.Bytes()
 		if len(bytes.TrimSpace(data)) == 0 {
 			continue
 		}
 		body, err := decodeLine(data)
 		if err != nil {
-			return res, &LineError{Line: line, Err: err}
+			if err := b.reject(line, err, data); err != nil {
+				return res, err
+			}
+			continue
 		}
-		bodies = append(bodies, body)
-		lines = append(lines, line)
-		if len(bodies) == batchSize {
-			if err := flush(); err != nil {
+		b.items = append(b.items, pending{body, line, bytes.Clone(data)})
+		if len(b.items) == batchSize {
+			if err := b.flush(line); err != nil {
 				return res, err
 			}
 		}
@@ -120,23 +144,104 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 		}
 		return res, fmt.Errorf("reading input after line %d: %w", line, err)
 	}
-	if err := flush(); err != nil {
+	if err := b.flush(line); err != nil {
 		return res, err
 	}
 	res.Lines = line
 	return res, nil
 }
 
-// createBatch stores one batch; lines[i] is the line of bodies[i] (blank
-// lines make them sparse), so a failing body is reported by its line.
-func createBatch(ctx context.Context, svc Creator, tenant string, bodies []map[string]any, lines []int) error {
-	_, err := svc.CreateMany(ctx, tenant, bodies)
-	var be *profile.BodyError
-	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(lines) {
-		return &LineError{Line: lines[be.Index], Err: be.Err}
+// batcher commits pending lines in batches, setting bad ones aside when
+// Options.Rejects is set.
+type batcher struct {
+	ctx   context.Context
+	svc   Creator
+	opts  Options
+	res   *Result
+	items []pending
+}
+
+// reject records a bad line, or stops the import without Options.Rejects.
+func (b *batcher) reject(line int, err error, text []byte) error {
+	if b.opts.Rejects == nil {
+		return &LineError{Line: line, Err: err}
 	}
+	rec, _ := json.Marshal(map[string]any{"line": line, "error": err.Error(), "text": string(text)})
+	if _, werr := b.opts.Rejects.Write(append(rec, '\n')); werr != nil {
+		return fmt.Errorf("writing the reject file: %w", werr)
+	}
+	b.res.Rejected++
+	return nil
+}
+
+// flush commits the pending lines; upTo is the last line read, recorded as
+// done with the batch. A bad body is rejected and the rest retried; a
+// failure that names no body (a conflict found at commit) is isolated by
+// committing the lines one by one.
+func (b *batcher) flush(upTo int) error {
+	for len(b.items) > 0 {
+		err := b.commit(b.items, upTo)
+		if err == nil {
+			break
+		}
+		var be *profile.BodyError
+		switch {
+		case errors.As(err, &be) && be.Index >= 0 && be.Index < len(b.items):
+			bad := b.items[be.Index]
+			if err := b.reject(bad.line, be.Err, bad.text); err != nil {
+				return err
+			}
+			b.items = slices.Delete(b.items, be.Index, be.Index+1)
+		case b.opts.Rejects != nil && len(b.items) > 1:
+			for i, it := range b.items {
+				last := it.line
+				if i == len(b.items)-1 {
+					last = upTo
+				}
+				if err := b.commit(b.items[i:i+1], last); err != nil {
+					if err := b.reject(it.line, err, it.text); err != nil {
+						return err
+					}
+				}
+			}
+			b.items = b.items[:0]
+		default:
+			var le *LineError
+			if errors.As(err, &le) {
+				return err
+			}
+			return fmt.Errorf("lines %d-%d: %w", b.items[0].line, b.items[len(b.items)-1].line, err)
+		}
+	}
+	b.res.Lines = upTo
+	clear(b.items) // let the committed maps go
+	b.items = b.items[:0]
+	return nil
+}
+
+// commit stores items in one transaction, with the progress mark.
+func (b *batcher) commit(items []pending, upTo int) error {
+	bodies := make([]map[string]any, len(items))
+	for i, it := range items {
+		bodies[i] = it.body
+	}
+	var mark profile.Mark
+	if b.opts.Resume != "" {
+		mark = profile.Mark{Name: markName(b.opts.Tenant, b.opts.Resume), Value: strconv.Itoa(upTo)}
+	}
+	n, err := b.svc.CreateMany(b.ctx, b.opts.Tenant, bodies, mark)
 	if err != nil {
-		return fmt.Errorf("lines %d-%d: %w", lines[0], lines[len(lines)-1], err)
+		var be *profile.BodyError
+		if errors.As(err, &be) && b.opts.Rejects == nil && be.Index >= 0 && be.Index < len(items) {
+			return &LineError{Line: items[be.Index].line, Err: be.Err}
+		}
+		return err
+	}
+	b.res.Profiles += n
+	b.res.Batches++
+	if b.opts.Progress != nil {
+		b.res.Lines = upTo
+		b.opts.Progress(*b.res)
 	}
 	return nil
 }

@@ -67,6 +67,10 @@ var ErrSchemaMoved = errors.New("the stored schema changed concurrently")
 // may come from a later call or from Update itself; either way the
 // transaction fails whole.
 type Tx interface {
+	// PutSetting stores a server setting in this transaction, so it is
+	// kept exactly when the transaction's other writes are (an import's
+	// progress mark).
+	PutSetting(name, value string) error
 	// SchemaVersion is the stored schema version this transaction runs
 	// under; a write compares it with the version its schema was built from.
 	SchemaVersion() (uint64, error)

@@ -121,7 +121,7 @@ func (e *BodyError) Unwrap() error { return e.Err }
 // transaction: the bulk path of `profiled import`. Any invalid body, or a
 // conflict while storing, fails the whole batch with a *BodyError naming
 // the body.
-func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any) (int, error) {
+func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, mark Mark) (int, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (int, error) {
 		docs := make([]*schema.Doc, len(bodies))
 		for i, body := range bodies {
@@ -137,6 +137,9 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[st
 					return &BodyError{Index: i, Err: err}
 				}
 			}
+			if mark.Name != "" {
+				return tx.PutSetting(mark.Name, mark.Value)
+			}
 			return nil
 		})
 		if err != nil {
@@ -145,6 +148,10 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[st
 		return len(docs), nil
 	})
 }
+
+// Mark is a setting CreateMany stores in the batch's own transaction (an
+// import's progress), so it never says more or less than what committed.
+type Mark struct{ Name, Value string }
 
 func prepareCreate(c *schema.Compiled, body map[string]any, anyWords bool) (*schema.Doc, error) {
 	doc, err := prepareProfile(c, body, anyWords)

@@ -449,3 +449,7 @@ func createdKey(t time.Time, id string) []byte {
 }
 
 func numKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func (t *tx) PutSetting(name, value string) error {
+	return t.btx.Bucket(bucketMeta).Put([]byte(settingsPrefix+name), []byte(value))
+}

@@ -446,3 +446,8 @@ func (t *tx) DropIndex(key string) error {
 	t.queue(nil, "DELETE FROM index_entries WHERE tenant = $1 AND key = $2", t.tenant, lower(key))
 	return nil
 }
+
+func (t *tx) PutSetting(name, value string) error {
+	t.queue(nil, "INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
+	return nil
+}

@@ -25,6 +25,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -162,5 +163,22 @@ func testSettings(t *testing.T, s Store) {
 	}
 	if v, _ := s.Setting(ctx, "other"); v != "" {
 		t.Errorf("another setting = %q", v)
+	}
+	// Inside a transaction (an import's progress mark): kept with it, or
+	// not at all.
+	if err := s.Update(ctx, "t1", func(tx profile.Tx) error { return tx.PutSetting("mark", "4") }); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("the batch failed")
+	if err := s.Update(ctx, "t1", func(tx profile.Tx) error {
+		if err := tx.PutSetting("mark", "6"); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("failing update: %v", err)
+	}
+	if v, _ := s.Setting(ctx, "mark"); v != "4" {
+		t.Errorf("mark = %q, want the committed 4", v)
 	}
 }
