@@ -14,7 +14,7 @@ run: build ## start the service on ./config.yaml, data under ./data/, port 8080 
 # Development builds share the build cache of make test (no -trimpath);
 # make image builds the release binary.
 build: ## build bin/profiled
-	$(GO) build -o $(BIN) .
+	$(GO) build -buildvcs=auto -o $(BIN) .
 
 # The HTTP suites of both APIs run twice: on bbolt (with everything else),
 # then on PostgreSQL (PROFILED_TEST_POSTGRES names the server; without one
@@ -50,7 +50,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	done
 
 image: ## static binary and a FROM scratch image
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -ldflags '-s -w' -o $(BIN) .
 	docker build -t profiled:latest .
 
 clean:
