@@ -80,6 +80,9 @@ func TestCLI_Refusals(t *testing.T) {
 	if code, _, errOut := runCLI(t, "serve", "-data", data, "-addr", busy.Addr().String()); code != 1 || !strings.Contains(errOut, "listen on") {
 		t.Errorf("serve on a busy port: exit %d, %q", code, errOut)
 	}
+	if code, _, errOut := runCLI(t, "check", "-data", t.TempDir()); code != 1 || !strings.Contains(errOut, "is a directory") || !strings.Contains(errOut, "profiles.db") {
+		t.Errorf("-data naming a directory: exit %d, %q", code, errOut)
+	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files created: %v", entries)
 	}
