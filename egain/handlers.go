@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -348,4 +349,17 @@ func decodeRequest[T any](c echo.Context, decode func(Format, io.Reader, Limits)
 		return nil, err
 	}
 	return decode(in, body, Limits{})
+}
+
+// CustomerJSON is profile p as the facade shows it to eGain clients (every
+// attribute), as JSON: the eGain view in a data export.
+func (f *Facade) CustomerJSON(p *profile.Profile) ([]byte, error) {
+	c, err := f.mapper.customerOf(p)
+	if err != nil {
+		return nil, err
+	}
+	publish(&c, p)
+	var e jsonEncoder
+	e.object(reflect.ValueOf(withLinks(c)))
+	return e.Bytes(), nil
 }

@@ -1,0 +1,48 @@
+package profile
+
+import "context"
+
+// Export is everything held about one customer (a data subject's request,
+// GDPR article 15): the profile, every extension's records and the
+// identification entries its data yields.
+type Export struct {
+	Profile *Profile
+	// Identification lists, per identification key, the value tuples the
+	// customer can be found by.
+	Identification []IdentificationEntry
+}
+
+// IdentificationEntry is one tuple of values of one key.
+type IdentificationEntry struct {
+	Key    string   `json:"key"`
+	Values []string `json:"values"`
+}
+
+// Export reads everything held about customer id, in one read transaction.
+func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error) {
+	c := s.schema.Current()
+	exts := make([]string, len(c.Def.Extensions))
+	for i := range c.Def.Extensions {
+		exts[i] = c.Def.Extensions[i].Name
+	}
+	var out Export
+	err := s.store.View(ctx, tenant, func(tx Tx) error {
+		p, err := loadProfile(tx, id, exts)
+		if err != nil {
+			return err
+		}
+		out.Profile = p
+		for i := range c.Keys() {
+			k := &c.Keys()[i]
+			tuples, err := keyEntries(k, indexed{attributes: p.Attributes, records: p.Extensions})
+			if err != nil {
+				return err
+			}
+			for _, t := range tuples {
+				out.Identification = append(out.Identification, IdentificationEntry{Key: k.Name, Values: t})
+			}
+		}
+		return nil
+	})
+	return &out, err
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
+	"github.com/contactcenter/profiled/profile"
+)
+
+// exportDoc is the document a data subject's request gets (GDPR art. 15):
+// everything held about one customer.
+type exportDoc struct {
+	CustomerID     string                        `json:"customer_id"`
+	EGainID        string                        `json:"egain_id"`
+	Tenant         string                        `json:"tenant"`
+	Created        time.Time                     `json:"created"`
+	Updated        time.Time                     `json:"updated"`
+	Revision       uint64                        `json:"revision"`
+	Attributes     map[string]any                `json:"attributes"`
+	Extensions     map[string]any                `json:"extensions"`
+	Identification []profile.IdentificationEntry `json:"identification"`
+	EGain          json.RawMessage               `json:"egain,omitempty"`
+	ExportedAt     time.Time                     `json:"exported_at"`
+}
+
+// exportHandler serves GET /profiles/{id}/export (admin-protected): the
+// whole customer as one JSON attachment.
+func (a *App) exportHandler(c echo.Context) error {
+	return a.export(c, c.Param("id"))
+}
+
+// egainExportHandler serves GET /admin/egain/customer/{num}/export: the
+// same, for the numeric id eGain clients know.
+func (a *App) egainExportHandler(c echo.Context) error {
+	tenant, err := httpin.Tenant(c.Request().Header)
+	if err != nil {
+		return err
+	}
+	num, err := strconv.ParseUint(c.Param("num"), 10, 64)
+	if err != nil {
+		return errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
+	}
+	ids, err := a.Profiles.IDsByNum(c.Request().Context(), tenant, []uint64{num})
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 || ids[0] == "" {
+		return errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
+	}
+	return a.export(c, ids[0])
+}
+
+func (a *App) export(c echo.Context, id string) error {
+	tenant, err := httpin.Tenant(c.Request().Header)
+	if err != nil {
+		return err
+	}
+	x, err := a.Profiles.Export(c.Request().Context(), tenant, id)
+	if err != nil {
+		return err
+	}
+	p := x.Profile
+	doc := exportDoc{
+		CustomerID: p.ID, EGainID: strconv.FormatUint(p.Num, 10), Tenant: tenant,
+		Created: p.Created, Updated: p.Updated, Revision: p.Rev,
+		Attributes: p.Attributes, Extensions: map[string]any{}, Identification: x.Identification,
+		ExportedAt: time.Now().UTC(),
+	}
+	for name, recs := range p.Extensions {
+		if len(recs) > 0 {
+			doc.Extensions[name] = recs
+		}
+	}
+	if a.EGain != nil {
+		if doc.EGain, err = a.EGain.CustomerJSON(p); err != nil {
+			return err
+		}
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="profile-`+p.ID+`.json"`)
+	return c.JSON(http.StatusOK, doc)
+}

@@ -1,0 +1,48 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestExport: GET /profiles/{id}/export returns, as one JSON attachment,
+// every field written through both APIs — core attributes, every
+// extension's records, the eGain view, the identification entries — and
+// the eGain path reaches the same customer by its numeric id.
+func TestExport(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	res := ts.do("POST", "/ws/v12/interaction/customer", string(mustRead(t, "../testdata/examples/egain-create-full.json")),
+		"Content-Type", "application/json", egSession, session)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("eGain create: %d %s", res.Status, res.Body)
+	}
+	var found []struct{ CustomerID string `json:"customer_id"` }
+	ts.do("GET", "/profiles?EmailAddress=john.russel@customer.com", nil).JSON(t, &found)
+	id := found[0].CustomerID
+	if res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Activity":[{"ActivityId":"act-9","type":"email","subject":"Refund"}]}`); res.Status >= 300 {
+		t.Fatalf("Genesys insert: %d %s", res.Status, res.Body)
+	}
+	res = ts.do("GET", "/profiles/"+id+"/export", nil)
+	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d %v", res.Status, res.Header)
+	}
+	body := string(res.Body)
+	for _, want := range []string{
+		`"customer_id":"` + id + `"`, `"egain_id":"1"`, `"FirstName":"John"`, `"john.russel@customer.com"`,
+		`"Activity":[`, `"subject":"Refund"`, // written through Genesys
+		`"ContactPoint":[`, `"city":"Mountain View"`, `"ContactPerson":[`, `"spouseName":"Jenifer"`, // through eGain, as records
+		`"egain":{`, `"prioritysequence"`, `"identification":[`, `"key":"email"`, `"created":`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("export lacks %s:\n%s", want, body)
+		}
+	}
+	if res := ts.do("GET", "/admin/egain/customer/1/export", nil); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"customer_id":"`+id+`"`) {
+		t.Errorf("eGain path: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("GET", "/profiles/NOSUCH0001/export", nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	wantError(t, ts.do("GET", "/profiles/"+id+"/export", nil, "X-Genesys-TenantId", "other"), http.StatusNotFound, "PROFILE_NOT_FOUND")
+}
