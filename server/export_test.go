@@ -19,7 +19,9 @@ func TestExport(t *testing.T) {
 	if res.Status != http.StatusCreated {
 		t.Fatalf("eGain create: %d %s", res.Status, res.Body)
 	}
-	var found []struct{ CustomerID string `json:"customer_id"` }
+	var found []struct {
+		CustomerID string `json:"customer_id"`
+	}
 	ts.do("GET", "/profiles?EmailAddress=john.russel@customer.com", nil).JSON(t, &found)
 	id := found[0].CustomerID
 	if res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Activity":[{"ActivityId":"act-9","type":"email","subject":"Refund"}]}`); res.Status >= 300 {

@@ -226,7 +226,7 @@ func (a *App) routes() *echo.Echo {
 	admin.POST("/check", a.checkHandler)
 	admin.GET("/egain/customer/:num/export", a.egainExportHandler)
 	e.GET("/profiles/:id/export", a.exportHandler, guard) // a data subject's request: admin-level
-	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
+	server := adminRoutes{e.Group("/server"), guard}      // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler)
 	server.GET("/status", a.statusHandler)
 
