@@ -574,7 +574,11 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 				rejects = "import.rejects.ndjson"
 			}
 		}
-		f, err := os.Create(rejects)
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if o.resume { // the lines rejected before the interruption are not read again: keep them
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+		f, err := os.OpenFile(rejects, flags, 0o644)
 		if err != nil {
 			return fmt.Errorf("import: reject file: %w", err)
 		}

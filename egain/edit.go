@@ -27,6 +27,9 @@ func applyEdit(cur *Customer, edit Customer, num uint64) error {
 			return err
 		}
 	}
+	if edit.Department != nil { // replaced whole: a new name must not keep the old id
+		cur.Department, edit.Department = edit.Department, nil
+	}
 	edit.CustomAttributes, edit.ContactPersons = nil, nil
 	mergeFields(reflect.ValueOf(cur).Elem(), reflect.ValueOf(edit))
 	prune(reflect.ValueOf(cur).Elem())

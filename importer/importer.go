@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
 )
@@ -186,19 +187,25 @@ func (b *batcher) flush(upTo int) error {
 		}
 		var be *profile.BodyError
 		switch {
-		case errors.As(err, &be) && be.Index >= 0 && be.Index < len(b.items):
+		case errors.As(err, &be) && be.Index >= 0 && be.Index < len(b.items) && lineAtFault(be.Err):
 			bad := b.items[be.Index]
 			if err := b.reject(bad.line, be.Err, bad.text); err != nil {
 				return err
 			}
 			b.items = slices.Delete(b.items, be.Index, be.Index+1)
-		case b.opts.Rejects != nil && len(b.items) > 1:
+		case b.opts.Rejects != nil && len(b.items) > 1 && errs.KindOf(err) == errs.KindConflict:
+			// A conflict the store found only at commit names no line:
+			// store the lines one by one to find it. Other failures (the
+			// store down, a timeout) stop the import: no line is to blame.
 			for i, it := range b.items {
 				last := it.line
 				if i == len(b.items)-1 {
 					last = upTo
 				}
 				if err := b.commit(b.items[i:i+1], last); err != nil {
+					if !lineAtFault(err) {
+						return fmt.Errorf("line %d: %w", it.line, err)
+					}
 					if err := b.reject(it.line, err, it.text); err != nil {
 						return err
 					}
@@ -217,6 +224,13 @@ func (b *batcher) flush(upTo int) error {
 	clear(b.items) // let the committed maps go
 	b.items = b.items[:0]
 	return nil
+}
+
+// lineAtFault reports whether err blames the line (invalid, or clashing
+// with stored data) rather than the store.
+func lineAtFault(err error) bool {
+	k := errs.KindOf(err)
+	return k == errs.KindInvalid || k == errs.KindConflict
 }
 
 // commit stores items in one transaction, with the progress mark.

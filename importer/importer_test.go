@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,5 +161,22 @@ func TestImportRefusesBadTenant(t *testing.T) {
 	svc := newService(t)
 	if _, err := importer.Import(context.Background(), svc, ndjson(line("e1")), importer.Options{Tenant: "no spaces"}); err == nil {
 		t.Fatal("tenant with a space accepted")
+	}
+}
+
+// failingStore refuses every batch as a store that is down would.
+type failingStore struct{}
+
+func (failingStore) CreateMany(context.Context, string, []map[string]any, profile.Mark) (int, error) {
+	return 0, &errs.Error{Kind: errs.KindUnavailable, Code: "STORE_UNAVAILABLE", Message: "the store is down"}
+}
+
+// TestImportSkipBadStopsOnStoreFailure: -skip-bad sets aside lines at
+// fault, not lines the store could not take: an outage stops the import.
+func TestImportSkipBadStopsOnStoreFailure(t *testing.T) {
+	var rejects bytes.Buffer
+	res, err := importer.Import(context.Background(), failingStore{}, ndjson(line("a1"), line("a2"), line("a3")), importer.Options{Batch: 2, Rejects: &rejects})
+	if errs.KindOf(err) != errs.KindUnavailable || res.Rejected != 0 || rejects.Len() != 0 {
+		t.Errorf("err %v, result %+v, rejects %q; want the outage returned and nothing rejected", err, res, rejects.String())
 	}
 }

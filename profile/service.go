@@ -59,16 +59,39 @@ func (s *Service) recordLimit() int {
 	return DefaultRecordLimit
 }
 
-// checkRecordLimit refuses record sets beyond the limit. changed, when not
-// nil, names the only sets a write touched (others were stored already).
-func (s *Service) checkRecordLimit(sets map[string][]schema.Record, changed func(ext string) bool) error {
+// checkRecordLimit refuses new record sets beyond the limit (a create's, a
+// merge's grown sets; a change's writes go through limitedTx).
+func (s *Service) checkRecordLimit(sets map[string][]schema.Record) error {
 	limit := s.recordLimit()
 	for ext, recs := range sets {
-		if len(recs) > limit && (changed == nil || changed(ext)) {
+		if len(recs) > limit {
 			return errs.Invalid(CodeTooManyRecords, ext, "extension %q would hold %d records for this customer; at most %d are allowed (limits.max_records_per_extension)", ext, len(recs), limit)
 		}
 	}
 	return nil
+}
+
+// limitedTx holds a change's record writes to the record limit: a set
+// written over the limit must not have grown, so a customer over a lowered
+// limit can still shrink. The stored set is read, before it is replaced,
+// only on that rare over-limit path.
+type limitedTx struct {
+	Tx
+	id    string
+	limit int
+}
+
+func (t limitedTx) PutRecords(ext, id string, records []schema.Record) error {
+	if len(records) > t.limit {
+		old, err := t.Tx.Records(ext, id)
+		if err != nil {
+			return err
+		}
+		if len(records) > len(old) {
+			return errs.Invalid(CodeTooManyRecords, ext, "extension %q would hold %d records for this customer; at most %d are allowed (limits.max_records_per_extension)", ext, len(records), t.limit)
+		}
+	}
+	return t.Tx.PutRecords(ext, id, records)
 }
 
 // NewService returns a Service over store, validating with the registry's live schema.
@@ -177,7 +200,7 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 	} else if old != nil {
 		return nil, errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
 	}
-	if err := s.checkRecordLimit(doc.Extensions, nil); err != nil {
+	if err := s.checkRecordLimit(doc.Extensions); err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC()
@@ -435,10 +458,7 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 	for k, v := range before.records {
 		after.records[k] = v
 	}
-	if err := edit(tx, p, &after); err != nil {
-		return nil, err
-	}
-	if err := s.checkRecordLimit(after.records, func(ext string) bool { return len(after.records[ext]) > len(before.records[ext]) }); err != nil {
+	if err := edit(limitedTx{Tx: tx, id: id, limit: s.recordLimit()}, p, &after); err != nil {
 		return nil, err
 	}
 	p.Rev++
@@ -662,7 +682,7 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 			}
 			out := extensions.Merge(e, d, sr, opts.PreferSource)
 			if len(out) > len(d) {
-				if err := s.checkRecordLimit(map[string][]schema.Record{e.Name: out}, nil); err != nil {
+				if err := s.checkRecordLimit(map[string][]schema.Record{e.Name: out}); err != nil {
 					return err
 				}
 			}

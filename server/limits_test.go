@@ -59,6 +59,18 @@ func TestRecordLimit(t *testing.T) {
 		t.Errorf("%d profiles, want %d (the merge source must survive its refused merge)", n, count)
 	}
 
+	// A customer over a lowered limit may shrink but not grow: 5 Phone
+	// records under a limit of 3.
+	lower := configWith(t, "max_records_per_extension: 1000", "max_records_per_extension: 3")
+	ts.stop()
+	low := startOn(t, lower, ts.data, ts.storeURL)
+	if res := low.do("PUT", "/profiles/"+id+"/extensions/Phone/delete/by/unique", `{"PhoneNumber":"600"}`); res.Status >= 300 {
+		t.Errorf("shrinking a set over a lowered limit: %d %s", res.Status, res.Body)
+	}
+	wantError(t, low.do("POST", "/profiles/"+id+"/extensions", `{"Phone":`+phones(700, 1)+`}`), http.StatusBadRequest, "TOO_MANY_RECORDS")
+	low.stop()
+	ts = startOn(t, cfg, ts.data, ts.storeURL)
+
 	// An eGain customer's phone points are Phone records too.
 	session := egLogin(t, ts)
 	var points []string

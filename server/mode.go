@@ -39,30 +39,34 @@ const modeCacheFor = time.Second
 // modeCache holds the mode this process last read or set.
 type modeCache struct {
 	mu   sync.Mutex
-	mode string
-	read time.Time
+	mode string    // "" until read
+	read time.Time // when; zero forces a read
 }
 
-// mode returns the server mode, from the cache while it is fresh. A store
-// that cannot say keeps the last known mode (production at first): a
-// failing store answers data operations 503 on its own.
+// mode returns the server mode, read from the store at most once a
+// modeCacheFor (the read happens outside the lock, so a slow store holds
+// up only the requests that find the cache stale). A store that cannot say
+// keeps the last known mode (production at first): a failing store answers
+// data operations 503 on its own.
 func (a *App) mode(ctx context.Context) string {
 	a.modes.mu.Lock()
-	defer a.modes.mu.Unlock()
-	if a.modes.mode != "" && time.Since(a.modes.read) < modeCacheFor {
-		return a.modes.mode
+	mode, fresh := a.modes.mode, !a.modes.read.IsZero() && time.Since(a.modes.read) < modeCacheFor
+	a.modes.mu.Unlock()
+	if !fresh {
+		m, err := a.Store.Setting(ctx, settingMode)
+		a.modes.mu.Lock()
+		if err != nil {
+			a.Log.Warn().Err(err).Msg("cannot read the server mode; keeping the last known")
+		} else {
+			a.modes.mode, a.modes.read = m, time.Now()
+		}
+		mode = a.modes.mode
+		a.modes.mu.Unlock()
 	}
-	m, err := a.Store.Setting(ctx, settingMode)
-	if err != nil {
-		a.Log.Warn().Err(err).Msg("cannot read the server mode; keeping the last known")
-	} else {
-		a.modes.read = time.Now()
-		a.modes.mode = m
-	}
-	if a.modes.mode == "" {
+	if mode == "" {
 		return ModeProduction
 	}
-	return a.modes.mode
+	return mode
 }
 
 // isDataRoute reports whether a route template is a profile data

@@ -59,7 +59,7 @@ func checkDataFile(path string) error {
 	for _, at := range []int64{0, -1} { // meta page 0, then page 1 at the page size meta 0 gives
 		if at < 0 {
 			if best == nil {
-				at = 4096 // no usable meta 0: try the common page size
+				at = int64(os.Getpagesize()) // no usable meta 0: bbolt then assumes the OS page size too
 			} else {
 				at = int64(best.pageSize)
 			}

@@ -123,9 +123,9 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 	}
 	u, known := a.users[name]
 	who = caller{name: "user " + strconv.Quote(name), role: u.Role, tenants: u.Tenants}
-	if a.verified.has(name, password) {
-		return who, true, nil
-	}
+	// The throttle comes first, for cached credentials too: a blocked user
+	// or address gets 429 whatever the password, so a guesser learns
+	// nothing while blocked, not even from a cache hit.
 	userKey, addrKey := "genesys:user:"+name, "genesys:addr:"+httpin.ClientIP(c)
 	wait, terr := a.throttle.RetryAfter(userKey, addrKey)
 	if terr != nil { // not blocked: see session.Throttle for why
@@ -135,6 +135,9 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 		a.log.Warn().Str("user", name).Str("addr", httpin.ClientIP(c)).Msg("genesys basic auth throttled")
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return caller{}, false, errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins from this client or for this user; retry later")
+	}
+	if a.verified.has(name, password) {
+		return who, true, nil
 	}
 	var hash []byte
 	if known {
@@ -194,7 +197,8 @@ func (a *authenticator) require(need access) echo.MiddlewareFunc {
 
 // verifiedCache remembers basic-auth credentials that passed bcrypt for a
 // short while, so a client sending them on every request pays one bcrypt
-// per minute instead of one per request. Entries are keyed by an HMAC of
+// per minute instead of one per request. It is consulted after the
+// throttle, never instead of it. Entries are keyed by an HMAC of
 // name and password under a key made at start, so the cache holds nothing
 // a password could be recovered from faster than from the bcrypt hashes.
 type verifiedCache struct {
