@@ -418,15 +418,16 @@ func checkConfig(o *options, io cmdIO) error {
 		overlay, err = store.ReadOverlay(cfg.Store.Path, cfg.Store.OpenTimeout)
 	}
 	switch {
-	case err != nil && !cfg.Store.IsPostgres():
+	case errors.Is(err, store.ErrInUse):
 		// A running server holds the file: let it check against its store.
+		// Its verdict covers the settings too, so it replaces the local one.
 		remote, rerr := checkOnServer(cfg, data)
 		if rerr != nil {
 			printProblems(io.stdout, problems)
 			return exitError{2, fmt.Errorf("could not check against the schema stored by the metadata API: %v; and the server at %s could not check it: %v", err, cfg.Server.Addr, rerr)}
 		}
 		fmt.Fprintf(io.stdout, "checked by the running server at %s (it holds %s)\n", cfg.Server.Addr, cfg.Store.Path)
-		problems = append(problems, remote...)
+		problems = remote
 	case err != nil:
 		printProblems(io.stdout, problems)
 		return exitError{2, fmt.Errorf("could not read the schema stored in the database: %w", err)}
@@ -469,13 +470,19 @@ func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
 	defer res.Body.Close()
 	var answer struct {
 		Problems []schema.Problem `json:"problems"`
+		DataFile string           `json:"data_file"`
 		Message  string           `json:"message"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil || res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("POST /admin/check answered %d %s", res.StatusCode, answer.Message)
 	}
+	if want, _ := filepath.Abs(cfg.Store.Path); answer.DataFile != want {
+		return nil, fmt.Errorf("that server holds %q, not %s", answer.DataFile, want)
+	}
 	for i := range answer.Problems {
-		answer.Problems[i].File = cfg.File
+		if answer.Problems[i].File == "" { // in the config itself; a schema file keeps its name
+			answer.Problems[i].File = cfg.File
+		}
 	}
 	return answer.Problems, nil
 }

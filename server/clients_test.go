@@ -310,6 +310,13 @@ func TestClients_DepartmentIDs(t *testing.T) {
 	if d := got.Customer[0].Department; d.ID != "1000" || d.Name != "Service" {
 		t.Errorf("JSON department = %+v", d)
 	}
+	// A department that is not configured, by name: it keeps no old id.
+	ts.do("PUT", "/ws/v12/interaction/customer", `{"id":"1","department":{"name":"Sales"}}`, "Content-Type", "application/json", egSession, session)
+	got.Customer = nil
+	ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json").JSON(t, &got)
+	if d := got.Customer[0].Department; d.ID != "" || d.Name != "Sales" {
+		t.Errorf("after moving to an unconfigured department: %+v", d)
+	}
 }
 
 // TestClients_AvailabilitySpellings: the UCS-latest sample spells

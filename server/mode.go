@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -139,6 +140,11 @@ func (a *App) checkHandler(c echo.Context) error {
 			if !errors.As(err, &problems) {
 				problems = schema.Problems{{Message: err.Error()}}
 			}
+			for i := range problems {
+				if problems[i].File == a.Config.File {
+					problems[i].File = ""
+				}
+			}
 			return c.JSON(http.StatusOK, map[string]any{"ok": false, "problems": problems})
 		}
 		problems = cfg.Problems(err)
@@ -154,5 +160,14 @@ func (a *App) checkHandler(c echo.Context) error {
 		}
 	}
 	problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
-	return c.JSON(http.StatusOK, map[string]any{"ok": len(problems) == 0, "problems": problems})
+	for i := range problems {
+		if problems[i].File == a.Config.File {
+			problems[i].File = "" // the candidate itself: the caller knows it by its own name
+		}
+	}
+	dataFile := "" // which store this answer is about, for the caller to compare
+	if !a.Config.Store.IsPostgres() {
+		dataFile, _ = filepath.Abs(a.Config.Store.Path)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"ok": len(problems) == 0, "problems": problems, "data_file": dataFile})
 }

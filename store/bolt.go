@@ -72,6 +72,9 @@ const CodeUnavailable = profile.CodeStoreUnavailable
 // would otherwise wait forever for a file another process holds.
 const defaultOpenTimeout = 2 * time.Second
 
+// ErrInUse marks a data file another process holds (a running server).
+var ErrInUse = errors.New("in use by another profiled process")
+
 // Options configure Open.
 type Options struct {
 	// OpenTimeout bounds the wait for the file lock, so a second process
@@ -131,7 +134,7 @@ func Open(path string, opts Options) (*DB, error) {
 		// NoSync stays false: an acknowledged write is on disk.
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("store: data file %s is in use by another profiled process (bbolt lock not acquired within %s): %w", path, timeout, err)
+		return nil, fmt.Errorf("store: data file %s is %w (bbolt lock not acquired within %s)", path, ErrInUse, timeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
@@ -337,6 +340,9 @@ func ReadOverlay(path string, timeout time.Duration) (schema.Document, error) {
 		return doc, err
 	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return doc, fmt.Errorf("store: data file %s is %w", path, ErrInUse)
+	}
 	if err != nil {
 		return doc, fmt.Errorf("store: reading the schema overlay from %s: %w", path, err)
 	}

@@ -98,7 +98,7 @@ func TestSecondOpenFailsFast(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > 2*time.Second {
 		t.Errorf("second Open took %v", elapsed)
 	}
-	if !errors.Is(err, berrors.ErrTimeout) || !strings.Contains(err.Error(), "is in use by another profiled process") ||
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "is in use by another profiled process") ||
 		!strings.Contains(err.Error(), path) {
 		t.Errorf("error = %v", err)
 	}
