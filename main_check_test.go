@@ -16,10 +16,12 @@ import (
 
 // damageStore changes a stopped store as disk faults and stray writes
 // would: one bit of profile damaged flips, missing loses its e-mail index
-// entry, and an entry for a customer that does not exist appears.
-func damageStore(t *testing.T, where, damaged, missing string) {
+// entry, an entry for a customer that does not exist appears, and one for
+// stale (an existing customer) with values it does not have.
+func damageStore(t *testing.T, where, damaged, missing, stale string) {
 	t.Helper()
 	ghost := codec.IndexEntry([]string{"ghost@x.dom"}, "GHOST")
+	wrong := codec.IndexEntry([]string{"wrong@x.dom"}, stale)
 	if strings.HasPrefix(where, "postgres") {
 		conn, err := pgx.Connect(context.Background(), where)
 		if err != nil {
@@ -33,6 +35,7 @@ func damageStore(t *testing.T, where, damaged, missing string) {
 			{"UPDATE profiles SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4) WHERE id = $1", []any{damaged}},
 			{"DELETE FROM index_entries WHERE key = 'email' AND id = $1", []any{missing}},
 			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, 'GHOST', false)", []any{ghost, codec.EntryValues(ghost)}},
+			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, $3, false)", []any{wrong, codec.EntryValues(wrong), stale}},
 		} {
 			if _, err := conn.Exec(context.Background(), q.sql, q.args...); err != nil {
 				t.Fatalf("%s: %v", q.sql, err)
@@ -65,6 +68,9 @@ func damageStore(t *testing.T, where, damaged, missing string) {
 			if err := email.Delete(k); err != nil {
 				return err
 			}
+		}
+		if err := email.Put(wrong, []byte{}); err != nil {
+			return err
 		}
 		return email.Put(ghost, []byte{})
 	})
@@ -106,14 +112,14 @@ func TestCheck(t *testing.T) {
 			if code, out := check(); code != 0 || !strings.Contains(out, "result: ok") || !strings.Contains(out, "checked 3 profiles") {
 				t.Fatalf("sound store: exit %d\n%s", code, out)
 			}
-			damageStore(t, where, "damaged1", "missing1")
+			damageStore(t, where, "damaged1", "missing1", "fine1")
 			code, out := check()
 			if code != 1 {
 				t.Errorf("damaged store: exit %d, want 1\n%s", code, out)
 			}
 			for _, want := range []string{
 				"damaged values: 1", "orphans: 1", "missing index entries: 1", "stale index entries: 1",
-				`profile of customer "damaged1"`, `customer "missing1"`, `customer "GHOST"`, "PROBLEMS FOUND",
+				`profile of customer "damaged1"`, `customer "missing1"`, `customer "GHOST"`, `customer "fine1"`, "PROBLEMS FOUND",
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)

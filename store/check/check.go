@@ -45,22 +45,23 @@ func (r *Report) problem(format string, args ...any) {
 // checker walks a store, reporting each index entry the data yields
 // (expected) and each one stored, by a 64-bit hash of tenant, key and
 // entry bytes: memory grows with the number of entries, not their size.
+//
+// One export is one consistent view (bbolt: one read transaction;
+// PostgreSQL: one repeatable-read transaction, so a check may run while
+// replicas write), and in it a tenant's profiles come before its record
+// sets and index entries: the profiles and the damaged values of a walk are
+// known when the entries that depend on them arrive.
 type checker struct {
 	c      *schema.Compiled
 	seed   maphash.Seed
 	byKey  map[string][]*schema.IdentificationKey // by lower-cased source ("" = core)
-	owners map[string]bool                        // tenant \x00 id of every stored profile
-	// damaged holds the owners of a value failing its checksum: what their
-	// data yields is unknown, so their index entries are not judged.
-	damaged map[string]bool
-}
-
-// orphan reports a record set or index entry whose profile does not exist.
-func (k *checker) orphan(r *Report, it transfer.Item, what string) {
-	if !k.owners[it.Tenant+"\x00"+it.ID] {
-		r.Orphans++
-		r.problem("%s for customer %q (tenant %q), which does not exist", what, it.ID, it.Tenant)
-	}
+	source map[string]string                      // lower-cased key name → lower-cased source
+	// owners are the profiles seen, damaged the owners of a value that
+	// failed (by source: "" for the profile, else the extension): what
+	// that data yields is unknown, so the entries built on it are not
+	// judged.
+	owners  map[string]bool
+	damaged map[string]map[string]bool
 }
 
 func (k *checker) hash(tenant, key string, value []byte) uint64 {
@@ -77,13 +78,18 @@ type entry struct {
 	fromExpected bool
 }
 
+func (k *checker) markDamaged(owner, source string) {
+	if k.damaged[owner] == nil {
+		k.damaged[owner] = map[string]bool{}
+	}
+	k.damaged[owner][source] = true
+}
+
 // walk exports src once, decoding what it holds; r counts and reports
-// what the values themselves show, visit sees every index entry.
+// what the values show, visit sees every index entry that can be judged.
 func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visit func(entry)) error {
+	k.owners, k.damaged = map[string]bool{}, map[string]map[string]bool{}
 	expect := func(tenant, id string, keys []*schema.IdentificationKey, attrs map[string]any, records map[string][]schema.Record) {
-		if k.damaged[tenant+"\x00"+id] {
-			return
-		}
 		for _, key := range keys {
 			tuples, err := profile.IndexEntries(key, attrs, records)
 			if err != nil {
@@ -95,41 +101,52 @@ func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visi
 			}
 		}
 	}
+	orphan := func(it transfer.Item, what string) bool {
+		if k.owners[it.Tenant+"\x00"+it.ID] {
+			return false
+		}
+		r.Orphans++
+		r.problem("%s for customer %q (tenant %q), which does not exist", what, it.ID, it.Tenant)
+		return true
+	}
 	return src.Export(ctx, func(it transfer.Item) error {
+		owner := it.Tenant + "\x00" + it.ID
 		switch it.Kind {
 		case transfer.KindProfile:
 			r.Profiles++
+			k.owners[owner] = true
 			if !codec.Checksummed(it.Value) {
 				r.Unchecksummed++
 			}
 			p, err := codec.DecodeProfile(it.Value)
 			if err != nil {
 				r.Damaged++
+				k.markDamaged(owner, "")
 				r.problem("profile of customer %q (tenant %q) is damaged: %v", it.ID, it.Tenant, err)
 				return nil
 			}
 			expect(it.Tenant, it.ID, k.byKey[""], p.Attributes, nil)
 		case transfer.KindRecords:
 			r.Records++
-			k.orphan(r, it, it.Name+" records")
+			orphan(it, it.Name+" records")
 			if !codec.Checksummed(it.Value) {
 				r.Unchecksummed++
 			}
 			recs, err := codec.DecodeRecords(it.Value)
 			if err != nil {
 				r.Damaged++
+				k.markDamaged(owner, it.Name)
 				r.problem("%s records of customer %q (tenant %q) are damaged: %v", it.Name, it.ID, it.Tenant, err)
 				return nil
 			}
-			if keys := k.byKey[it.Name]; len(keys) > 0 {
+			if keys := k.byKey[it.Name]; len(keys) > 0 && !k.damaged[owner][""] {
 				e, _ := k.c.Extension(it.Name)
 				expect(it.Tenant, it.ID, keys, nil, map[string][]schema.Record{e.Name: recs})
 			}
 		case transfer.KindIndex:
 			r.IndexEntries++
-			k.orphan(r, it, "an index entry of key "+it.Name)
-			if k.damaged[it.Tenant+"\x00"+it.ID] {
-				return nil
+			if orphan(it, "an index entry of key "+it.Name) || k.damaged[owner][""] || k.damaged[owner][k.source[it.Name]] {
+				return nil // counted as an orphan, or built on data that cannot be read
 			}
 			visit(entry{k.hash(it.Tenant, it.Name, it.Value), -1, it.Tenant, it.ID, it.Name, false})
 		}
@@ -137,30 +154,17 @@ func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visi
 	})
 }
 
-// Run checks src against schema c: one pass collects the customer ids and
-// those with damaged values, one checks everything against them; a third
-// runs only when index entries do not match, to name them.
+// Run checks src against schema c in one pass over one consistent view; a
+// second runs only when index entries do not match, to name them (over a
+// later view: on a store being written it may name fewer).
 func Run(ctx context.Context, src transfer.Source, c *schema.Compiled) (*Report, error) {
-	k := &checker{c: c, seed: maphash.MakeSeed(), byKey: map[string][]*schema.IdentificationKey{}}
+	k := &checker{c: c, seed: maphash.MakeSeed(), byKey: map[string][]*schema.IdentificationKey{}, source: map[string]string{}}
 	for i := range c.Keys() {
 		key := &c.Keys()[i]
 		k.byKey[strings.ToLower(key.Source)] = append(k.byKey[strings.ToLower(key.Source)], key)
+		k.source[strings.ToLower(key.Name)] = strings.ToLower(key.Source)
 	}
 	r := &Report{}
-	k.owners, k.damaged = map[string]bool{}, map[string]bool{}
-	err := src.Export(ctx, func(it transfer.Item) error {
-		owner := it.Tenant + "\x00" + it.ID
-		if it.Kind == transfer.KindProfile {
-			k.owners[owner] = true
-		}
-		if (it.Kind == transfer.KindProfile || it.Kind == transfer.KindRecords) && codec.Verify(it.Value) != nil {
-			k.damaged[owner] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return r, err
-	}
 	tally := map[uint64]int32{}
 	if err := k.walk(ctx, src, r, func(e entry) { tally[e.hash] += e.sign }); err != nil {
 		return r, err
@@ -176,7 +180,7 @@ func Run(ctx context.Context, src transfer.Source, c *schema.Compiled) (*Report,
 		return r, nil
 	}
 	named := &Report{} // counts of the second pass are not kept
-	err = k.walk(ctx, src, named, func(e entry) {
+	err := k.walk(ctx, src, named, func(e entry) {
 		switch n := tally[e.hash]; {
 		case n > 0 && e.fromExpected:
 			r.problem("customer %q (tenant %q): an index entry of key %s that its data yields is not stored: identify cannot find it by those values", e.id, e.tenant, e.key)
