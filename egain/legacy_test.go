@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -210,4 +211,37 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestContactIDsFromGenesys: numbers a Genesys client writes into pointId
+// are kept only when the id scheme can carry them; others (too large, not
+// canonical, already taken by a person) are renumbered, so every id the
+// facade shows is unique and within the customer's range.
+func TestContactIDsFromGenesys(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Ida", "Num", "ida@x.com", ""))
+	id := h.customerID("", num)
+	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+	personSeq := strings.TrimPrefix(person.ID, num+"00000")
+	h.do("POST", "/profiles/"+id+"/extensions", `{"ContactPoint":[`+
+		`{"pointId":"999999","type":"web","url":"https://a.example"},`+
+		`{"pointId":"0007","type":"web","url":"https://b.example"},`+
+		`{"pointId":"`+personSeq+`","type":"web","url":"https://c.example"},`+
+		`{"pointId":"42","type":"web","url":"https://d.example"}]}`,
+		"Content-Type", "application/json").want(t, http.StatusOK)
+	n, _ := strconv.ParseUint(num, 10, 64)
+	seen := map[string]bool{person.ID: true}
+	points := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint
+	for _, pt := range points {
+		v, err := strconv.ParseUint(pt.ID, 10, 64)
+		if err != nil || v/idSpan != n || seen[pt.ID] {
+			t.Errorf("point id %s: out of customer %d's range or taken twice (%v)", pt.ID, n, points)
+		}
+		seen[pt.ID] = true
+	}
+	if !seen[num+"000042"] {
+		t.Errorf("a usable number (42) was not kept: %v", points)
+	}
 }

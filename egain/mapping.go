@@ -197,16 +197,26 @@ func (m mapper) stored(p *profile.Profile) (Customer, error) {
 	}
 	c.CustomAttributes = custom
 	owners := map[string]*[]CustomAttribute{}
+	// Persons and points share one numbering: a number met twice (a
+	// Genesys client wrote it) is renumbered, or owners would mix.
+	taken := map[string]bool{}
+	unique := func(id *string) *string {
+		if id == nil || taken[*id] {
+			return nil
+		}
+		taken[*id] = true
+		return id
+	}
 	for _, r := range p.Extensions[m.ContactPersons] {
 		var person ContactPerson
 		personFields.fill(r, reflect.ValueOf(&person).Elem())
-		person.ID = localIDOf(r, attrPersonID)
+		person.ID = unique(localIDOf(r, attrPersonID))
 		c.ContactPersons = append(c.ContactPersons, person)
 	}
 	for _, r := range p.Extensions[m.ContactPoints] {
 		var pt ContactPoint
 		pointFields.fill(r, reflect.ValueOf(&pt).Elem())
-		pt.ID = localIDOf(r, attrPointID)
+		pt.ID = unique(localIDOf(r, attrPointID))
 		owner := personOf(&c, str(localIDOf(r, attrPersonID)))
 		owner.ContactPoints = append(owner.ContactPoints, pt)
 	}
@@ -261,12 +271,18 @@ func personOf(c *Customer, id string) *ContactPerson {
 	return &c.ContactPersons[0]
 }
 
+// maxStoredID bounds the person and point numbers taken from records: a
+// Genesys client may write any, and new ones are numbered after the
+// largest, which must stay below idSpan (another customer's ids).
+const maxStoredID = idSpan / 2
+
 // localIDOf reads a record's person or point number; one that is not a
-// number the id scheme can carry (a Genesys client chose it) is treated as
-// absent and renumbered by allocateIDs.
+// number the id scheme can carry in canonical form (a Genesys client chose
+// it: "abc", "0007", 999999) is treated as absent and renumbered by
+// allocateIDs.
 func localIDOf(r schema.Record, attr string) *string {
 	s := recordString(r, attr)
-	if n, err := strconv.ParseUint(str(s), 10, 64); err != nil || n == 0 || n >= idSpan {
+	if n, err := strconv.ParseUint(str(s), 10, 64); err != nil || n == 0 || n >= maxStoredID || strconv.FormatUint(n, 10) != *s {
 		return nil
 	}
 	return s
