@@ -242,25 +242,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fs.PrintDefaults()
 		}
 	}
+	usageError := 2
+	if cmd.name == "check-config" {
+		usageError = 1 // the run contract: check-config exits 0 when valid, 1 otherwise
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 2 // the flag package printed the problem and the usage
+		return usageError // the flag package printed the problem and the usage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "profiled %s: unexpected argument %q (flags start with -; see profiled help %s)\n", cmd.name, fs.Arg(0), cmd.name)
-		return 2
+		return usageError
 	}
 	err := cmd.run(&o, cmdIO{stdin, stdout, stderr})
 	var problems schema.Problems
-	var exit exitError
 	switch {
 	case errors.Is(err, errProblems):
 		return 1
-	case errors.As(err, &exit):
-		fmt.Fprintln(stderr, "profiled:", exit.err)
-		return exit.code
 	case errors.As(err, &problems):
 		for _, p := range problems { // one per line, file:line first, as editors read them
 			fmt.Fprintln(stderr, p.String())
@@ -424,19 +424,19 @@ func checkConfig(o *options, io cmdIO) error {
 		remote, rerr := checkOnServer(cfg, data)
 		if rerr != nil {
 			printProblems(io.stdout, problems)
-			return exitError{2, fmt.Errorf("could not check against the schema stored by the metadata API: %v; and the server at %s could not check it: %v", err, cfg.Server.Addr, rerr)}
+			return fmt.Errorf("NOT CHECKED: the schema stored by the metadata API could not be read (%v), and the server at %s could not check the file (%v)", err, cfg.Server.Addr, rerr)
 		}
 		fmt.Fprintf(io.stdout, "checked by the running server at %s (it holds %s)\n", cfg.Server.Addr, cfg.Store.Path)
 		problems = remote
 	case err != nil:
 		printProblems(io.stdout, problems)
-		return exitError{2, fmt.Errorf("could not read the schema stored in the database: %w", err)}
+		return fmt.Errorf("NOT CHECKED: the schema stored in the database could not be read: %w", err)
 	default:
 		problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
 	}
 	printProblems(io.stdout, problems)
 	if len(problems) > 0 {
-		return exitError{1, fmt.Errorf("%d problem(s) in %s", len(problems), cfg.File)}
+		return fmt.Errorf("%d problem(s) in %s", len(problems), cfg.File)
 	}
 	fmt.Fprintf(io.stdout, "%s: OK\n", cfg.File)
 	return nil
@@ -486,14 +486,6 @@ func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
 	}
 	return answer.Problems, nil
 }
-
-// exitError carries an exit code other than 1.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e exitError) Error() string { return e.err.Error() }
 
 // backup writes a consistent copy of the data file (the service may be
 // stopped; a running service holds the lock, so use GET /admin/backup then).

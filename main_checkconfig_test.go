@@ -88,7 +88,8 @@ func lineOf(text, prefix string, add int) string {
 // TestCheckConfig_AsksTheRunningServer: while a server holds the data
 // file, check-config has that server check the candidate against the
 // schema the metadata API stored there: a conflict with it is exit 1
-// naming it; with no server to ask it cannot check and exits 2, never 0.
+// naming it; with no server to ask it cannot check, says NOT CHECKED and
+// exits 1 (the run contract has check-config exit 0 or 1), never 0.
 func TestCheckConfig_AsksTheRunningServer(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "profiles.db")
@@ -115,7 +116,7 @@ func TestCheckConfig_AsksTheRunningServer(t *testing.T) {
 	}
 	nobody := httptest.NewServer(http.NotFoundHandler())
 	nobody.Close() // an address where no server answers
-	if code, _, errOut := runCLI(t, "check-config", "-config", fine, "-data", data, "-addr", strings.TrimPrefix(nobody.URL, "http://")); code != 2 || !strings.Contains(errOut, "could not check") {
-		t.Errorf("no server to ask: exit %d, %q", code, errOut)
+	if code, _, errOut := runCLI(t, "check-config", "-config", fine, "-data", data, "-addr", strings.TrimPrefix(nobody.URL, "http://")); code != 1 || !strings.Contains(errOut, "NOT CHECKED") {
+		t.Errorf("no server to ask: exit %d, %q; want 1 and NOT CHECKED", code, errOut)
 	}
 }
