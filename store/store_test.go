@@ -15,7 +15,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
@@ -255,7 +254,7 @@ func TestReadOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadOverlay(path, 50*time.Millisecond); !errors.Is(err, berrors.ErrTimeout) {
+	if _, err := ReadOverlay(path, 50*time.Millisecond); !errors.Is(err, ErrInUse) {
 		t.Errorf("ReadOverlay of a file in use = %v", err)
 	}
 	db.Close()
