@@ -391,9 +391,10 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 // checkConfig runs check-config: the file's settings, its schema with the
 // schema the metadata API stored (read from the store, or, when a running
 // server holds the data file, checked by that server through POST
-// /admin/check), and the eGain mapping; every problem is printed. It never
-// says OK for a config the running server would refuse: when the stored
-// schema can be read neither way it says so and exits 2.
+// /admin/check), and the eGain mapping; every problem is printed on
+// stdout. It never says OK for a config the running server would refuse:
+// when the stored schema can be read neither way it says NOT CHECKED and
+// fails (exit 1, as the run contract has it).
 func checkConfig(o *options, io cmdIO) error {
 	data, err := os.ReadFile(o.config)
 	if err != nil {
@@ -402,8 +403,12 @@ func checkConfig(o *options, io cmdIO) error {
 	cfg, err := config.Parse(o.config, data)
 	var problems schema.Problems
 	if err != nil {
-		if cfg == nil {
-			return err // YAML that cannot be read: nothing more can be checked
+		if cfg == nil { // YAML that cannot be read: nothing more can be checked
+			if errors.As(err, &problems) {
+				printProblems(io.stdout, problems)
+				return fmt.Errorf("%d problem(s) in %s", len(problems), o.config)
+			}
+			return err
 		}
 		problems = cfg.Problems(err)
 	}
@@ -421,7 +426,13 @@ func checkConfig(o *options, io cmdIO) error {
 	case errors.Is(err, store.ErrInUse):
 		// A running server holds the file: let it check against its store.
 		// Its verdict covers the settings too, so it replaces the local one.
-		remote, rerr := checkOnServer(cfg, data)
+		// It reads schema files next to its own config, not this one's, so
+		// a schema in a separate file cannot be checked that way.
+		var remote schema.Problems
+		rerr := errors.New("the schema is in a separate file, which the server would read next to its own config")
+		if _, external := cfg.SchemaFile(); !external {
+			remote, rerr = checkOnServer(cfg, data)
+		}
 		if rerr != nil {
 			printProblems(io.stdout, problems)
 			return fmt.Errorf("NOT CHECKED: the schema stored by the metadata API could not be read (%v), and the server at %s could not check the file (%v)", err, cfg.Server.Addr, rerr)
@@ -585,12 +596,14 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 		opts.Rejects = f
 		defer fmt.Fprintf(stdout, "bad lines, with their numbers and errors: %s\n", rejects)
 	}
-	if o.resume {
+	if o.in != "-" {
+		// Every import of a file records its progress, so that a rerun
+		// with -resume after any interruption skips what is done.
 		abs, err := filepath.Abs(o.in)
 		if err != nil {
 			return err
 		}
-		opts.Resume, opts.Committed = abs, db.Setting
+		opts.Track, opts.Resume, opts.Committed = abs, o.resume, db.Setting
 	}
 	// On a terminal a progress bar with rate and ETA; otherwise a line
 	// every few seconds, which a log collector keeps.
@@ -617,6 +630,9 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	res, err := importer.Import(context.Background(), profiles, counter, opts)
 	if bar != nil {
 		bar.Set64(counter.n)
+	}
+	if res.NoRecord {
+		fmt.Fprintf(stdout, "resume: no earlier import of %s is recorded in this store; imported from line 1\n", name)
 	}
 	if res.Resumed > 0 {
 		fmt.Fprintf(stdout, "resumed: skipped lines 1-%d, imported by an earlier run\n", res.Resumed)

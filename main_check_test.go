@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 )
 
@@ -22,6 +23,10 @@ func damageStore(t *testing.T, where, damaged, missing, stale string) {
 	t.Helper()
 	ghost := codec.IndexEntry([]string{"ghost@x.dom"}, "GHOST")
 	wrong := codec.IndexEntry([]string{"wrong@x.dom"}, stale)
+	ghostPhones, err := codec.EncodeRecords([]schema.Record{{"PhoneNumber": "5550999"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.HasPrefix(where, "postgres") {
 		conn, err := pgx.Connect(context.Background(), where)
 		if err != nil {
@@ -36,6 +41,7 @@ func damageStore(t *testing.T, where, damaged, missing, stale string) {
 			{"DELETE FROM index_entries WHERE key = 'email' AND id = $1", []any{missing}},
 			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, 'GHOST', false)", []any{ghost, codec.EntryValues(ghost)}},
 			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, $3, false)", []any{wrong, codec.EntryValues(wrong), stale}},
+			{"INSERT INTO records (tenant, ext, id, doc) VALUES ('', 'phone', 'GHOST2', $1)", []any{ghostPhones}},
 		} {
 			if _, err := conn.Exec(context.Background(), q.sql, q.args...); err != nil {
 				t.Fatalf("%s: %v", q.sql, err)
@@ -70,6 +76,9 @@ func damageStore(t *testing.T, where, damaged, missing, stale string) {
 			}
 		}
 		if err := email.Put(wrong, []byte{}); err != nil {
+			return err
+		}
+		if err := tb.Bucket([]byte("ext")).Bucket([]byte("phone")).Put([]byte("GHOST2"), ghostPhones); err != nil {
 			return err
 		}
 		return email.Put(ghost, []byte{})
@@ -118,8 +127,8 @@ func TestCheck(t *testing.T) {
 				t.Errorf("damaged store: exit %d, want 1\n%s", code, out)
 			}
 			for _, want := range []string{
-				"damaged values: 1", "orphans: 1", "missing index entries: 1", "stale index entries: 1",
-				`profile of customer "damaged1"`, `customer "missing1"`, `customer "GHOST"`, `customer "fine1"`, "PROBLEMS FOUND",
+				"damaged values: 1", "orphans: 2", "missing index entries: 1", "stale index entries: 1",
+				`profile of customer "damaged1"`, `customer "missing1"`, `customer "GHOST"`, `phone records for customer "GHOST2"`, `customer "fine1"`, "PROBLEMS FOUND",
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)

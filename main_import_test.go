@@ -79,11 +79,12 @@ func TestImport_Resume(t *testing.T) {
 	data := filepath.Join(dir, "profiles.db")
 	lines := []string{`{"FirstName":"A"}`, `{"FirstName":"B"}`, `{"FirstName":"C"}`, `{"FirstName":"D"}`, `{"FirstName":"E","DOB":"never"}`, `{"FirstName":"F"}`}
 	in := writeFile(t, dir, "people.ndjson", strings.Join(lines, "\n")+"\n")
-	args := []string{"import", "-config", "config.yaml", "-data", data, "-in", in, "-batch", "2", "-resume"}
-	code, _, errOut := runCLI(t, args...)
+	args := []string{"import", "-config", "config.yaml", "-data", data, "-in", in, "-batch", "2"}
+	code, _, errOut := runCLI(t, args...) // the first run does not ask for -resume: it records anyway
 	if code != 1 || !strings.Contains(errOut, "line 5") || !strings.Contains(errOut, "through line 4") {
 		t.Fatalf("first run: exit %d, %q", code, errOut)
 	}
+	args = append(args, "-resume")
 	lines[4] = `{"FirstName":"E"}`
 	writeFile(t, dir, "people.ndjson", strings.Join(lines, "\n")+"\n")
 	code, out, errOut := runCLI(t, args...)
@@ -92,6 +93,19 @@ func TestImport_Resume(t *testing.T) {
 	}
 	if n := profileCount(t, data); n != 6 {
 		t.Errorf("%d profiles, want 6 (none twice)", n)
+	}
+	// A finished file resumed again imports nothing.
+	if code, out, _ := runCLI(t, args...); code != 0 || !strings.Contains(out, "imported 0 profiles") {
+		t.Errorf("resume of a finished import: exit %d, %q", code, out)
+	}
+	// Another file at the same path (its first line differs) is not resumed.
+	writeFile(t, dir, "people.ndjson", `{"FirstName":"Z"}`+"\n"+strings.Join(lines, "\n")+"\n")
+	if code, _, errOut := runCLI(t, args...); code != 1 || !strings.Contains(errOut, "first line differs") {
+		t.Errorf("resume of another file: exit %d, %q", code, errOut)
+	}
+	other := writeFile(t, dir, "fresh.ndjson", `{"FirstName":"G"}`+"\n")
+	if code, out, _ := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", other, "-resume"); code != 0 || !strings.Contains(out, "no earlier import") {
+		t.Errorf("resume with no record: exit %d, %q", code, out)
 	}
 	if code, _, errOut := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", "-", "-resume"); code != 1 || !strings.Contains(errOut, "-resume needs -in FILE") {
 		t.Errorf("resume of stdin: exit %d, %q", code, errOut)

@@ -375,6 +375,10 @@ func (c *Config) LoadSchema(overlay schema.Document) (*schema.Compiled, error) {
 	return schema.Load(doc, overlay, c.Unauthorized(), time.Now())
 }
 
+// SchemaFile names the file the schema section refers to (`schema: {file:
+// X}`), when it does.
+func (c *Config) SchemaFile() (string, bool) { return fileReference(&c.Schema) }
+
 // SchemaDocument decodes the schema section, following `schema: {file: X}`
 // (relative to the config file) when it names a separate file.
 func (c *Config) SchemaDocument() (schema.Document, schema.Problems) {

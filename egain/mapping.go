@@ -261,7 +261,7 @@ func legacyCustom(doc, records []CustomAttribute) []CustomAttribute {
 // when there is none) for a point written without a known person.
 func personOf(c *Customer, id string) *ContactPerson {
 	for i := range c.ContactPersons {
-		if str(c.ContactPersons[i].ID) == id {
+		if id != "" && str(c.ContactPersons[i].ID) == id {
 			return &c.ContactPersons[i]
 		}
 	}

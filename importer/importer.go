@@ -14,6 +14,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,25 +44,31 @@ type Options struct {
 	Progress func(Result)
 	// Rejects, when set, receives each bad line as a JSON line
 	// {"line":N,"error":"…","text":"…"} and the import goes on; without
-	// it the first bad line stops the import.
+	// it the first bad line stops the import. A line is written once its
+	// batch has committed, so a batch redone after an interruption does
+	// not report its lines twice.
 	Rejects io.Writer
-	// Resume names this input (its absolute path, say). Each batch then
-	// records, in its own transaction, how many lines are done under that
-	// name, and an import with the same name skips them: a rerun after an
-	// interruption never creates a profile twice.
-	Resume string
+	// Track names this input (its absolute path, say): each batch records,
+	// in its own transaction, how many lines are done under that name,
+	// with a fingerprint of the input's first line.
+	Track string
+	// Resume skips the lines an earlier import of Track recorded as done,
+	// so a rerun after an interruption never creates a profile twice. An
+	// input whose first line differs from the recorded one is refused.
+	Resume bool
 	// Committed reads what a batch recorded (the store's setting); needed
-	// with Resume.
+	// with Track.
 	Committed func(ctx context.Context, name string) (string, error)
 }
 
 // Result is how far an import got.
 type Result struct {
-	Profiles int // profiles committed
-	Lines    int // lines read and done (committed or rejected), blank ones included
-	Batches  int // transactions committed
-	Rejected int // bad lines written to Options.Rejects
-	Resumed  int // lines skipped as done by an earlier run (Options.Resume)
+	Profiles int  // profiles committed
+	Lines    int  // lines read and done (committed or rejected), blank ones included
+	Batches  int  // transactions committed
+	Rejected int  // bad lines written to Options.Rejects
+	Resumed  int  // lines skipped as done by an earlier run (Options.Resume)
+	NoRecord bool // Options.Resume found no record of an earlier run: started at line 1
 }
 
 // Creator is the part of profile.Service an import needs.
@@ -70,8 +78,15 @@ type Creator interface {
 
 var _ Creator = (*profile.Service)(nil)
 
-// markName is the setting a resumable import records its progress under.
-func markName(tenant, resume string) string { return "import:" + tenant + ":" + resume }
+// markName is the setting an import records its progress under.
+func markName(tenant, track string) string { return "import:" + tenant + ":" + track }
+
+// fingerprint identifies an input by its first line, so that a resume
+// refuses another file at the same path.
+func fingerprint(firstLine []byte) string {
+	sum := sha256.Sum256(firstLine)
+	return hex.EncodeToString(sum[:8])
+}
 
 // pending is a decoded line waiting for its batch.
 type pending struct {
@@ -97,16 +112,16 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 		maxLine = MaxLineBytes
 	}
 	var res Result
-	done := 0 // lines an earlier run of this input committed
-	if opts.Resume != "" {
-		v, err := opts.Committed(ctx, markName(opts.Tenant, opts.Resume))
+	done, head := 0, "" // what an earlier run of this input recorded
+	if opts.Resume {
+		v, err := opts.Committed(ctx, markName(opts.Tenant, opts.Track))
 		if err != nil {
 			return res, fmt.Errorf("reading the progress of an earlier import: %w", err)
 		}
-		if v != "" {
-			if done, err = strconv.Atoi(v); err != nil {
-				return res, fmt.Errorf("the recorded progress of %s is %q, not a line count", opts.Resume, v)
-			}
+		if v == "" {
+			res.NoRecord = true
+		} else if _, err := fmt.Sscanf(v, "%d %s", &done, &head); err != nil {
+			return res, fmt.Errorf("the recorded progress of %s is %q, not lines and a fingerprint", opts.Track, v)
 		}
 	}
 	sc := bufio.NewScanner(r)
@@ -117,11 +132,17 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 	line := 0
 	for sc.Scan() {
 		line++
+		data := sc.Bytes()
+		if line == 1 {
+			b.head = fingerprint(data)
+			if head != "" && head != b.head {
+				return res, fmt.Errorf("%s is not the input imported before under that name (its first line differs): rerun without -resume, or import the new file under another name", opts.Track)
+			}
+		}
 		if line <= done {
 			res.Resumed++
 			continue
 		}
-		data := sc.Bytes()
 		if len(bytes.TrimSpace(data)) == 0 {
 			continue
 		}
@@ -155,11 +176,13 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 // batcher commits pending lines in batches, setting bad ones aside when
 // Options.Rejects is set.
 type batcher struct {
-	ctx   context.Context
-	svc   Creator
-	opts  Options
-	res   *Result
-	items []pending
+	ctx     context.Context
+	svc     Creator
+	opts    Options
+	res     *Result
+	items   []pending
+	head    string // the input's fingerprint, recorded with the progress
+	rejects []byte // reject records of the batch, written once it commits
 }
 
 // reject records a bad line, or stops the import without Options.Rejects.
@@ -168,19 +191,26 @@ func (b *batcher) reject(line int, err error, text []byte) error {
 		return &LineError{Line: line, Err: err}
 	}
 	rec, _ := json.Marshal(map[string]any{"line": line, "error": err.Error(), "text": string(text)})
-	if _, werr := b.opts.Rejects.Write(append(rec, '\n')); werr != nil {
-		return fmt.Errorf("writing the reject file: %w", werr)
-	}
+	b.rejects = append(append(b.rejects, rec...), '\n')
 	b.res.Rejected++
 	return nil
 }
 
 // flush commits the pending lines; upTo is the last line read, recorded as
 // done with the batch. A bad body is rejected and the rest retried; a
-// failure that names no body (a conflict found at commit) is isolated by
-// committing the lines one by one.
+// conflict found only at commit (it names no line) is isolated by
+// committing the lines one by one. A batch left with no line still
+// records its progress, so its rejects are not redone.
 func (b *batcher) flush(upTo int) error {
-	for len(b.items) > 0 {
+	for {
+		if len(b.items) == 0 {
+			if len(b.rejects) > 0 || b.opts.Track != "" && upTo > b.res.Lines {
+				if err := b.commit(nil, upTo); err != nil {
+					return err
+				}
+			}
+			break
+		}
 		err := b.commit(b.items, upTo)
 		if err == nil {
 			break
@@ -193,6 +223,12 @@ func (b *batcher) flush(upTo int) error {
 				return err
 			}
 			b.items = slices.Delete(b.items, be.Index, be.Index+1)
+		case b.opts.Rejects != nil && lineAtFault(err) && len(b.items) == 1:
+			it := b.items[0]
+			if err := b.reject(it.line, err, it.text); err != nil {
+				return err
+			}
+			b.items = b.items[:0]
 		case b.opts.Rejects != nil && len(b.items) > 1 && errs.KindOf(err) == errs.KindConflict:
 			// A conflict the store found only at commit names no line:
 			// store the lines one by one to find it. Other failures (the
@@ -233,15 +269,16 @@ func lineAtFault(err error) bool {
 	return k == errs.KindInvalid || k == errs.KindConflict
 }
 
-// commit stores items in one transaction, with the progress mark.
+// commit stores items in one transaction, with the progress mark, then
+// writes the rejects of the lines it covers.
 func (b *batcher) commit(items []pending, upTo int) error {
 	bodies := make([]map[string]any, len(items))
 	for i, it := range items {
 		bodies[i] = it.body
 	}
 	var mark profile.Mark
-	if b.opts.Resume != "" {
-		mark = profile.Mark{Name: markName(b.opts.Tenant, b.opts.Resume), Value: strconv.Itoa(upTo)}
+	if b.opts.Track != "" {
+		mark = profile.Mark{Name: markName(b.opts.Tenant, b.opts.Track), Value: strconv.Itoa(upTo) + " " + b.head}
 	}
 	n, err := b.svc.CreateMany(b.ctx, b.opts.Tenant, bodies, mark)
 	if err != nil {
@@ -251,8 +288,16 @@ func (b *batcher) commit(items []pending, upTo int) error {
 		}
 		return err
 	}
+	if len(b.rejects) > 0 {
+		if _, err := b.opts.Rejects.Write(b.rejects); err != nil {
+			return fmt.Errorf("writing the reject file: %w", err)
+		}
+		b.rejects = b.rejects[:0]
+	}
 	b.res.Profiles += n
-	b.res.Batches++
+	if n > 0 {
+		b.res.Batches++
+	}
 	if b.opts.Progress != nil {
 		b.res.Lines = upTo
 		b.opts.Progress(*b.res)

@@ -42,23 +42,27 @@ type modeCache struct {
 	mu   sync.Mutex
 	mode string    // "" until read
 	read time.Time // when; zero forces a read
+	gen  uint64    // bumped by every set, so a read begun before it cannot undo it
 }
 
 // mode returns the server mode, read from the store at most once a
 // modeCacheFor (the read happens outside the lock, so a slow store holds
 // up only the requests that find the cache stale). A store that cannot say
-// keeps the last known mode (production at first): a failing store answers
-// data operations 503 on its own.
+// keeps the last known mode (production at first) until the next try: a
+// failing store answers data operations 503 on its own.
 func (a *App) mode(ctx context.Context) string {
 	a.modes.mu.Lock()
-	mode, fresh := a.modes.mode, !a.modes.read.IsZero() && time.Since(a.modes.read) < modeCacheFor
+	mode, gen, fresh := a.modes.mode, a.modes.gen, !a.modes.read.IsZero() && time.Since(a.modes.read) < modeCacheFor
 	a.modes.mu.Unlock()
 	if !fresh {
 		m, err := a.Store.Setting(ctx, settingMode)
 		a.modes.mu.Lock()
-		if err != nil {
+		switch {
+		case a.modes.gen != gen: // set meanwhile: that value is newer
+		case err != nil:
+			a.modes.read = time.Now() // try again after modeCacheFor, not on every request
 			a.Log.Warn().Err(err).Msg("cannot read the server mode; keeping the last known")
-		} else {
+		default:
 			a.modes.mode, a.modes.read = m, time.Now()
 		}
 		mode = a.modes.mode
@@ -111,6 +115,7 @@ func (a *App) setModeHandler(c echo.Context) error {
 	}
 	a.modes.mu.Lock()
 	a.modes.mode, a.modes.read = mode, time.Now()
+	a.modes.gen++
 	a.modes.mu.Unlock()
 	a.Log.Info().Str("mode", mode).Msg("server mode changed")
 	c.Response().Header().Set(echo.HeaderLocation, "/server/status")

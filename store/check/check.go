@@ -128,7 +128,7 @@ func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visi
 			expect(it.Tenant, it.ID, k.byKey[""], p.Attributes, nil)
 		case transfer.KindRecords:
 			r.Records++
-			orphan(it, it.Name+" records")
+			orphaned := orphan(it, it.Name+" records")
 			if !codec.Checksummed(it.Value) {
 				r.Unchecksummed++
 			}
@@ -139,7 +139,7 @@ func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visi
 				r.problem("%s records of customer %q (tenant %q) are damaged: %v", it.Name, it.ID, it.Tenant, err)
 				return nil
 			}
-			if keys := k.byKey[it.Name]; len(keys) > 0 && !k.damaged[owner][""] {
+			if keys := k.byKey[it.Name]; len(keys) > 0 && !orphaned && !k.damaged[owner][""] {
 				e, _ := k.c.Extension(it.Name)
 				expect(it.Tenant, it.ID, keys, nil, map[string][]schema.Record{e.Name: recs})
 			}
