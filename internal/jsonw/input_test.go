@@ -1,6 +1,7 @@
 package jsonw
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -32,4 +33,24 @@ func TestCheckInput(t *testing.T) {
 			t.Errorf("CheckInput(%.80q) = %v, want %v", tc.in, err, tc.want)
 		}
 	}
+}
+
+// FuzzInputChecks: CheckInput never panics, and on valid JSON it passes
+// ParseUnique refuses nothing but duplicate member names.
+func FuzzInputChecks(f *testing.F) {
+	for _, s := range []string{`{"a":1e400}`, `["\ud800"]`, `{"a":"\u0000"}`, `{"a":1,"a":2}`, `{"n":-0.5E-3,"s":"\\u0000"}`, `[1e99999]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checked := CheckInput(data)
+		if checked != nil && !errors.Is(checked, ErrNumber) && !errors.Is(checked, ErrEscape) {
+			t.Fatalf("CheckInput(%q) = %v: neither ErrNumber nor ErrEscape", data, checked)
+		}
+		if checked != nil || !json.Valid(data) {
+			return
+		}
+		if _, err := ParseUnique(data); err != nil && !errors.Is(err, ErrDuplicate) {
+			t.Fatalf("ParseUnique(%q) = %v on JSON that encoding/json accepts", data, err)
+		}
+	})
 }
