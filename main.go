@@ -743,8 +743,8 @@ func copyStore(from, to string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "tenant %s: %d profiles\n", name, verified.Profiles[tenant])
 	}
-	fmt.Fprintf(stdout, "copied %d profiles, %d record sets, %d index entries, %d sessions and the schema in %s; counts match\n",
-		profileTotal(verified), verified.Records, verified.IndexEntries, verified.Sessions, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "copied %d profiles, %d record sets, %d index entries, %d sessions, %d server settings and the schema in %s; counts match\n",
+		profileTotal(verified), verified.Records, verified.IndexEntries, verified.Sessions, verified.Settings, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -121,6 +121,13 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 		t.Fatalf("eGain create: %d %s", res.StatusCode, body)
 	}
 	egainPath := strings.TrimPrefix(res.Header.Get("Location"), "/system")
+	if res, body := send(t, srv.URL, "POST", "/profiles/erased_id-9/erase", ""); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("erase of a customer that does not exist: %d %s", res.StatusCode, body)
+	}
+	send(t, srv.URL, "POST", "/profiles", `{"customer_id":"erased_id-9","FirstName":"Gone"}`)
+	if res, body := send(t, srv.URL, "POST", "/profiles/erased_id-9/erase", ""); res.StatusCode != http.StatusOK {
+		t.Fatalf("erase: %d %s", res.StatusCode, body)
+	}
 	_, before := send(t, srv.URL, "GET", "/profiles/"+ids[0]+"?extensions=Phone,Loyalty", "")
 	srv.Close()
 	app.Close()
@@ -164,6 +171,10 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 	}
 	if res, body := send(t, srv.URL, "GET", egainPath, "", "X-egain-session", session, "Accept", "application/json"); res.StatusCode != http.StatusOK {
 		t.Errorf("eGain customer with the copied session on PostgreSQL: %d %s", res.StatusCode, body)
+	}
+	// The tombstone came along: the erased customer cannot come back.
+	if res, body := send(t, srv.URL, "POST", "/profiles", `{"customer_id":"erased_id-9","FirstName":"Back"}`); res.StatusCode != http.StatusConflict || !strings.Contains(body, "PROFILE_ERASED") {
+		t.Errorf("re-create of an erased customer on the copy: %d %s", res.StatusCode, body)
 	}
 	res, _ = send(t, srv.URL, "POST", "/ws/v12/interaction/customer",
 		`{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"New","lastName":"One"}]}}`, "X-egain-session", session)

@@ -69,8 +69,12 @@ var ErrSchemaMoved = errors.New("the stored schema changed concurrently")
 type Tx interface {
 	// PutSetting stores a server setting in this transaction, so it is
 	// kept exactly when the transaction's other writes are (an import's
-	// progress mark).
+	// progress mark, an erasure's tombstone).
 	PutSetting(name, value string) error
+	// Setting reads a server setting ("" when unset).
+	Setting(name string) (string, error)
+	// Tenant is the tenant this transaction works in.
+	Tenant() string
 	// SchemaVersion is the stored schema version this transaction runs
 	// under; a write compares it with the version its schema was built from.
 	SchemaVersion() (uint64, error)

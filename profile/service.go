@@ -199,6 +199,10 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 		return nil, err
 	} else if old != nil {
 		return nil, errs.Conflict(CodeProfileExists, "customer_id %q is already used", id)
+	} else if t, err := tombstone(tx, id); err != nil {
+		return nil, err
+	} else if t != nil {
+		return nil, errs.Conflict(CodeProfileErased, "customer_id %q belonged to a customer erased on %s; it is not used again", id, t.At.Format(time.RFC3339))
 	}
 	if err := s.checkRecordLimit(doc.Extensions); err != nil {
 		return nil, err
@@ -384,6 +388,11 @@ func profileOrNotFound(tx Tx, id string) (*Profile, error) {
 		return nil, err
 	}
 	if p == nil {
+		if t, err := tombstone(tx, id); err != nil {
+			return nil, err
+		} else if t != nil {
+			return nil, erasedError(id, t)
+		}
 		return nil, errs.NotFound(CodeProfileNotFound, "customer %q not found", id)
 	}
 	return p, nil

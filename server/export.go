@@ -85,3 +85,46 @@ func (a *App) export(c echo.Context, id string) error {
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="profile-`+p.ID+`.json"`)
 	return c.JSON(http.StatusOK, doc)
 }
+
+// eraseHandler serves POST /profiles/{id}/erase (admin-protected): the
+// customer is removed and a tombstone kept (profile.Service.Erase).
+func (a *App) eraseHandler(c echo.Context) error {
+	return a.erase(c, c.Param("id"))
+}
+
+// egainEraseHandler serves POST /admin/egain/customer/{num}/erase.
+func (a *App) egainEraseHandler(c echo.Context) error {
+	tenant, err := httpin.Tenant(c.Request().Header)
+	if err != nil {
+		return err
+	}
+	num, err := strconv.ParseUint(c.Param("num"), 10, 64)
+	if err != nil {
+		return errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
+	}
+	ids, err := a.Profiles.IDsByNum(c.Request().Context(), tenant, []uint64{num})
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 || ids[0] == "" {
+		return errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
+	}
+	return a.erase(c, ids[0])
+}
+
+func (a *App) erase(c echo.Context, id string) error {
+	tenant, err := httpin.Tenant(c.Request().Header)
+	if err != nil {
+		return err
+	}
+	actor := "admin (loopback)"
+	if httpin.Bearer(c.Request().Header) != "" {
+		actor = "admin (token)"
+	}
+	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id, actor)
+	if err != nil {
+		return err
+	}
+	a.Log.Info().Str("tenant", tenant).Str("customer_id", id).Str("actor", actor).Msg("customer erased")
+	return c.JSON(http.StatusOK, map[string]any{"customer_id": id, "erased_at": t.At, "actor": t.Actor})
+}

@@ -225,7 +225,9 @@ func (a *App) routes() *echo.Echo {
 	admin.GET("/schema", a.schemaHandler)
 	admin.POST("/check", a.checkHandler)
 	admin.GET("/egain/customer/:num/export", a.egainExportHandler)
-	e.GET("/profiles/:id/export", a.exportHandler, guard) // a data subject's request: admin-level
+	admin.POST("/egain/customer/:num/erase", a.egainEraseHandler)
+	e.GET("/profiles/:id/export", a.exportHandler, guard) // a data subject's requests: admin-level
+	e.POST("/profiles/:id/erase", a.eraseHandler, guard)
 	server := adminRoutes{e.Group("/server"), guard}      // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler)
 	server.GET("/status", a.statusHandler)

@@ -61,13 +61,23 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 		if err != nil {
 			return err
 		}
-		return btx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+		err = btx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			rec, ok := decodeSession(k, v)
 			if !ok {
 				return nil // not a session (see decodeSession)
 			}
 			return fn(transfer.Item{Kind: transfer.KindSession, ID: rec.ID, User: rec.User, Created: rec.Created, LastSeen: rec.LastSeen})
 		})
+		if err != nil {
+			return err
+		}
+		c := btx.Bucket(bucketMeta).Cursor()
+		for k, v := c.Seek([]byte(settingsPrefix)); k != nil && bytes.HasPrefix(k, []byte(settingsPrefix)); k, v = c.Next() {
+			if err := fn(transfer.Item{Kind: transfer.KindSetting, Name: string(k[len(settingsPrefix):]), Value: bytes.Clone(v)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -123,6 +133,12 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 	defer db.sessions.drop()
 	return db.update(ctx, func(btx *bolt.Tx) error {
 		for _, it := range items {
+			if it.Kind == transfer.KindSetting {
+				if err := btx.Bucket(bucketMeta).Put([]byte(settingsPrefix+it.Name), it.Value); err != nil {
+					return err
+				}
+				continue
+			}
 			if it.Kind == transfer.KindSession {
 				v, err := encodeSession(session.Record{ID: it.ID, User: it.User, Created: it.Created, LastSeen: it.LastSeen})
 				if err != nil {

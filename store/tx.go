@@ -453,3 +453,9 @@ func numKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 func (t *tx) PutSetting(name, value string) error {
 	return t.btx.Bucket(bucketMeta).Put([]byte(settingsPrefix+name), []byte(value))
 }
+
+func (t *tx) Setting(name string) (string, error) {
+	return string(t.btx.Bucket(bucketMeta).Get([]byte(settingsPrefix + name))), nil
+}
+
+func (t *tx) Tenant() string { return string(bytes.TrimPrefix(t.tenant, tenantPrefix)) }

@@ -62,6 +62,13 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			it.Created, it.LastSeen = time.Unix(0, created), time.Unix(0, seen)
 			return it, err
 		}},
+		{"SELECT name, value FROM server_settings ORDER BY name", func(r pgx.Rows) (transfer.Item, error) {
+			it := transfer.Item{Kind: transfer.KindSetting}
+			var value string
+			err := r.Scan(&it.Name, &value)
+			it.Value = []byte(value)
+			return it, err
+		}},
 	}
 	for _, q := range queries {
 		rows, err := ptx.Query(ctx, q.sql)
@@ -95,7 +102,7 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 
 // Import stores a batch with COPY, in one transaction.
 func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
-	var profiles, records, entries, sessions [][]any
+	var profiles, records, entries, sessions, settings [][]any
 	counts := map[string]int{}
 	for _, it := range items {
 		switch it.Kind {
@@ -112,6 +119,8 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			entries = append(entries, []any{it.Tenant, it.Name, it.Value, codec.EntryValues(it.Value), it.ID, it.Unique})
 		case transfer.KindSession:
 			sessions = append(sessions, []any{it.ID, it.User, it.Created.UnixNano(), it.LastSeen.UnixNano()})
+		case transfer.KindSetting:
+			settings = append(settings, []any{it.Name, string(it.Value)})
 		}
 	}
 	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
@@ -124,6 +133,7 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			{"records", []string{"tenant", "ext", "id", "doc"}, records},
 			{"index_entries", []string{"tenant", "key", "entry", "vals", "id", "uniq"}, entries},
 			{"sessions", []string{"id", "user_name", "created_ns", "last_seen_ns"}, sessions},
+			{"server_settings", []string{"name", "value"}, settings},
 		} {
 			if len(c.rows) == 0 {
 				continue

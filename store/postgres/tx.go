@@ -451,3 +451,14 @@ func (t *tx) PutSetting(name, value string) error {
 	t.queue(nil, "INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
 	return nil
 }
+
+func (t *tx) Setting(name string) (string, error) {
+	var v string
+	found, err := t.queryValue([]any{&v}, "SELECT value FROM server_settings WHERE name = $1", name)
+	if err != nil || !found {
+		return "", err
+	}
+	return v, nil
+}
+
+func (t *tx) Tenant() string { return t.tenant }

@@ -1,7 +1,8 @@
 // Package transfer copies everything a profile store holds into another,
 // between engines (bbolt file ↔ PostgreSQL): every tenant's profiles,
 // extension records and index entries, the numeric id sequence, eGain
-// sessions and the stored schema. Values travel in the shared codec's
+// sessions, the server settings (with erasure tombstones, so a copy cannot
+// bring an erased customer back) and the stored schema. Values travel in the shared codec's
 // bytes (store/codec), so nothing is decoded or re-validated on the way and
 // every id is kept. `profiled copy-store` runs it.
 package transfer
@@ -25,6 +26,7 @@ const (
 	KindRecords                 // Tenant, Name (lower-cased extension), ID, Value: codec record set
 	KindIndex                   // Tenant, Name (lower-cased key), ID, Value: codec index entry; Unique
 	KindSession                 // ID, User, Created, LastSeen
+	KindSetting                 // Name, Value: a server setting (server mode, import progress, erasure tombstones)
 )
 
 // Item is one stored thing.
@@ -83,11 +85,12 @@ type Counts struct {
 	Records      int
 	IndexEntries int
 	Sessions     int
+	Settings     int
 }
 
 // Total is the number of items counted.
 func (c Counts) Total() int {
-	n := c.Records + c.IndexEntries + c.Sessions
+	n := c.Records + c.IndexEntries + c.Sessions + c.Settings
 	for _, p := range c.Profiles {
 		n += p
 	}
@@ -104,6 +107,8 @@ func (c *Counts) add(it Item) {
 		c.IndexEntries++
 	case KindSession:
 		c.Sessions++
+	case KindSetting:
+		c.Settings++
 	}
 }
 
@@ -181,7 +186,7 @@ func Verify(ctx context.Context, src Source, dst Source) (Counts, error) {
 	for _, c := range []struct {
 		what string
 		a, b int
-	}{{"extension record sets", a.Records, b.Records}, {"index entries", a.IndexEntries, b.IndexEntries}, {"sessions", a.Sessions, b.Sessions}} {
+	}{{"extension record sets", a.Records, b.Records}, {"index entries", a.IndexEntries, b.IndexEntries}, {"sessions", a.Sessions, b.Sessions}, {"server settings", a.Settings, b.Settings}} {
 		if c.a != c.b {
 			problems = append(problems, fmt.Errorf("%d %s in the source, %d in the target", c.a, c.what, c.b))
 		}

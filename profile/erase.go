@@ -1,0 +1,69 @@
+package profile
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// CodeProfileErased answers a read of an erased customer, and a create that
+// names its customer_id.
+const CodeProfileErased = "PROFILE_ERASED"
+
+// Tombstone is what an erasure keeps of a customer: its id (in the
+// setting's name), when, and who erased it; no personal data.
+type Tombstone struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+}
+
+func tombstoneName(tenant, id string) string { return "erased:" + tenant + ":" + id }
+
+// tombstone reads the tombstone of customer id in tx's tenant, nil if none.
+func tombstone(tx Tx, id string) (*Tombstone, error) {
+	v, err := tx.Setting(tombstoneName(tx.Tenant(), id))
+	if err != nil || v == "" {
+		return nil, err
+	}
+	var t Tombstone
+	if err := json.Unmarshal([]byte(v), &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func erasedError(id string, t *Tombstone) *errs.Error {
+	return errs.NotFound(CodeProfileErased, "customer %q was erased on %s", id, t.At.UTC().Format(time.RFC3339))
+}
+
+// Erase removes customer id — its profile, records, index entries and
+// numeric id — and leaves a tombstone (time and actor, no personal data)
+// in the same transaction, so reads answer PROFILE_ERASED and its
+// customer_id cannot be created again, by the API, an import or a copy
+// of the store (copy-store carries tombstones).
+func (s *Service) Erase(ctx context.Context, tenant, id, actor string) (*Tombstone, error) {
+	t := &Tombstone{At: s.Now().UTC(), Actor: actor}
+	value, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
+		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error {
+			p, before, err := loadForChange(tx, c, id)
+			if err != nil {
+				return err
+			}
+			if err := syncIndexes(tx, c, id, &before, nil); err != nil {
+				return err
+			}
+			if err := tx.DeleteProfile(p); err != nil {
+				return err
+			}
+			return tx.PutSetting(tombstoneName(tenant, id), string(value))
+		})
+	})
+	return t, err
+}
