@@ -228,7 +228,7 @@ func (a *App) routes() *echo.Echo {
 	admin.POST("/egain/customer/:num/erase", a.egainEraseHandler)
 	e.GET("/profiles/:id/export", a.exportHandler, guard) // a data subject's requests: admin-level
 	e.POST("/profiles/:id/erase", a.eraseHandler, guard)
-	server := adminRoutes{e.Group("/server"), guard}      // Genesys server mode, admin-protected
+	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler)
 	server.GET("/status", a.statusHandler)
 
