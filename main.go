@@ -608,16 +608,16 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	// On a terminal a progress bar with rate and ETA; otherwise a line
 	// every few seconds, which a log collector keeps.
 	start := time.Now()
-	counter := &countingReader{r: src}
 	var bar *progressbar.ProgressBar
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar = progressbar.DefaultBytes(size, "importing "+name)
 		defer bar.Finish()
+		reader := progressbar.NewReader(src, bar) // the bar counts what is read
+		src = &reader
 	}
 	last := time.Now()
 	opts.Progress = func(r importer.Result) {
 		if bar != nil {
-			bar.Set64(counter.n)
 			return
 		}
 		if time.Since(last) >= 5*time.Second {
@@ -627,10 +627,7 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 				r.Profiles, r.Lines, r.Rejected, time.Since(start).Round(time.Second), rate)
 		}
 	}
-	res, err := importer.Import(context.Background(), profiles, counter, opts)
-	if bar != nil {
-		bar.Set64(counter.n)
-	}
+	res, err := importer.Import(context.Background(), profiles, src, opts)
 	if res.NoRecord {
 		fmt.Fprintf(stdout, "resume: no earlier import of %s is recorded in this store; imported from line 1\n", name)
 	}
@@ -650,18 +647,6 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
-}
-
-// countingReader counts the bytes read through it, for the progress bar.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // hashPassword prints the bcrypt hash of the password read from stdin (its

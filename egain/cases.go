@@ -36,20 +36,8 @@ func (f *Facade) caseSearch(c echo.Context) error {
 	if err != nil || !isDigits(id, 19) {
 		return errs.Invalid(CodeInvalidParameter, "customer", "customer must be a customer id")
 	}
-	ctx := c.Request().Context()
-	ids, err := f.profiles.IDsByNum(ctx, r.tenant, []uint64{num})
-	if err != nil {
+	if _, err := f.loadByNums(c, r, []uint64{num}, id); err != nil {
 		return err
-	}
-	items, err := f.load(ctx, r.tenant, ids, nil)
-	if err != nil {
-		return err
-	}
-	if len(items) == 0 {
-		return errs.NotFound(CodeNotFound, "no customer with id %s exists", id)
-	}
-	if !f.mayAccess(r, &items[0].customer) {
-		return departmentDenied(&items[0].customer)
 	}
 	return noContent(c, r.format, r.session, http.StatusNoContent)
 }

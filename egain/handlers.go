@@ -221,22 +221,9 @@ func (f *Facade) getByIDs(c echo.Context) error {
 	for i, id := range q.IDs {
 		nums[i], _ = strconv.ParseUint(id, 10, 64) // ParseGetByIDs checked them
 	}
-	ctx := c.Request().Context()
-	ids, err := f.profiles.IDsByNum(ctx, r.tenant, nums)
+	items, err := f.loadByNums(c, r, nums, strings.Join(q.IDs, ","))
 	if err != nil {
 		return err
-	}
-	items, err := f.load(ctx, r.tenant, ids, nil)
-	if err != nil {
-		return err
-	}
-	if len(items) == 0 {
-		return errs.NotFound(CodeNotFound, "no customer with id %s exists", strings.Join(q.IDs, ","))
-	}
-	for _, it := range items {
-		if !f.mayAccess(r, &it.customer) {
-			return departmentDenied(&it.customer)
-		}
 	}
 	if q.Sort != "" {
 		sortItems(items, q.Sort, q.Desc)
@@ -311,6 +298,30 @@ func (f *Facade) load(ctx context.Context, tenant string, ids []string, keep fun
 		}
 		publish(&c, p)
 		items = append(items, item{profile: p, customer: c})
+	}
+	return items, nil
+}
+
+// loadByNums reads the customers with numeric ids nums that the caller may
+// see: 404 when none exists, 403 when one is of a department out of reach.
+// named is how the answer names the ids.
+func (f *Facade) loadByNums(c echo.Context, r *request, nums []uint64, named string) ([]item, error) {
+	ctx := c.Request().Context()
+	ids, err := f.profiles.IDsByNum(ctx, r.tenant, nums)
+	if err != nil {
+		return nil, err
+	}
+	items, err := f.load(ctx, r.tenant, ids, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, errs.NotFound(CodeNotFound, "no customer with id %s exists", named)
+	}
+	for _, it := range items {
+		if !f.mayAccess(r, &it.customer) {
+			return nil, departmentDenied(&it.customer)
+		}
 	}
 	return items, nil
 }

@@ -52,14 +52,7 @@ func (s *Service) Erase(ctx context.Context, tenant, id, actor string) (*Tombsto
 	}
 	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
 		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error {
-			p, before, err := loadForChange(tx, c, id)
-			if err != nil {
-				return err
-			}
-			if err := syncIndexes(tx, c, id, &before, nil); err != nil {
-				return err
-			}
-			if err := tx.DeleteProfile(p); err != nil {
+			if err := remove(tx, c, id); err != nil {
 				return err
 			}
 			return tx.PutSetting(tombstoneName(tenant, id), string(value))

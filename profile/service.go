@@ -546,18 +546,21 @@ func replaceWith(doc *schema.Doc) func(tx Tx, p *Profile, in *indexed) error {
 // Delete removes a profile, all its records and its index entries.
 func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 	_, err := withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
-		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error {
-			p, before, err := loadForChange(tx, c, id)
-			if err != nil {
-				return err
-			}
-			if err := syncIndexes(tx, c, id, &before, nil); err != nil {
-				return err
-			}
-			return tx.DeleteProfile(p)
-		})
+		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error { return remove(tx, c, id) })
 	})
 	return err
+}
+
+// remove deletes customer id with its records, index entries and numeric id.
+func remove(tx Tx, c *schema.Compiled, id string) error {
+	p, before, err := loadForChange(tx, c, id)
+	if err != nil {
+		return err
+	}
+	if err := syncIndexes(tx, c, id, &before, nil); err != nil {
+		return err
+	}
+	return tx.DeleteProfile(p)
 }
 
 // InsertRecords implements POST /profiles/{id}/extensions (spec §4.1 and

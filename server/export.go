@@ -38,22 +38,31 @@ func (a *App) exportHandler(c echo.Context) error {
 // egainExportHandler serves GET /admin/egain/customer/{num}/export: the
 // same, for the numeric id eGain clients know.
 func (a *App) egainExportHandler(c echo.Context) error {
-	tenant, err := httpin.Tenant(c.Request().Header)
+	id, err := a.customerOfNum(c)
 	if err != nil {
 		return err
+	}
+	return a.export(c, id)
+}
+
+// customerOfNum maps the {num} of an eGain admin path to the customer_id.
+func (a *App) customerOfNum(c echo.Context) (string, error) {
+	tenant, err := httpin.Tenant(c.Request().Header)
+	if err != nil {
+		return "", err
 	}
 	num, err := strconv.ParseUint(c.Param("num"), 10, 64)
 	if err != nil {
-		return errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
+		return "", errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
 	}
 	ids, err := a.Profiles.IDsByNum(c.Request().Context(), tenant, []uint64{num})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(ids) == 0 || ids[0] == "" {
-		return errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
+		return "", errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
 	}
-	return a.export(c, ids[0])
+	return ids[0], nil
 }
 
 func (a *App) export(c echo.Context, id string) error {
@@ -94,22 +103,11 @@ func (a *App) eraseHandler(c echo.Context) error {
 
 // egainEraseHandler serves POST /admin/egain/customer/{num}/erase.
 func (a *App) egainEraseHandler(c echo.Context) error {
-	tenant, err := httpin.Tenant(c.Request().Header)
+	id, err := a.customerOfNum(c)
 	if err != nil {
 		return err
 	}
-	num, err := strconv.ParseUint(c.Param("num"), 10, 64)
-	if err != nil {
-		return errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
-	}
-	ids, err := a.Profiles.IDsByNum(c.Request().Context(), tenant, []uint64{num})
-	if err != nil {
-		return err
-	}
-	if len(ids) == 0 || ids[0] == "" {
-		return errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
-	}
-	return a.erase(c, ids[0])
+	return a.erase(c, id)
 }
 
 func (a *App) erase(c echo.Context, id string) error {
