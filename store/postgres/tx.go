@@ -448,11 +448,17 @@ func (t *tx) DropIndex(key string) error {
 }
 
 func (t *tx) PutSetting(name, value string) error {
+	if !storable(name) || !storable(value) {
+		return errs.Invalid("INVALID_SETTING", "", "a setting name or value PostgreSQL text cannot hold")
+	}
 	t.queue(nil, "INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
 	return nil
 }
 
 func (t *tx) Setting(name string) (string, error) {
+	if !storable(name) { // a name with an id no text column can hold: never set
+		return "", nil
+	}
 	var v string
 	found, err := t.queryValue([]any{&v}, "SELECT value FROM server_settings WHERE name = $1", name)
 	if err != nil || !found {
