@@ -7,6 +7,7 @@
 //	profiled backup -out FILE [-config FILE] [-data FILE]
 //	profiled import -in FILE [-tenant T] [-batch N] [-config FILE] [-data FILE]
 //	profiled healthcheck [-config FILE] [-addr HOST:PORT]
+//	profiled audit [-customer-id ID] [-actor A] [-op OP] [-from T] [-to T] [-config FILE] [-data FILE] [-store URL]
 //	profiled copy-store -from FILE_OR_URL -to FILE_OR_URL
 //	profiled hash-password < password   (bcrypt hash for config users)
 package main
@@ -25,10 +26,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -69,7 +72,8 @@ type command struct {
 // options are every flag a subcommand may take; each registers its own.
 type options struct {
 	config, addr, data, store, out, in, tenant, from, to, rejects string
-	batch                                                         int
+	customerID, actor, op                                         string
+	batch, limit                                                  int
 	skipBad, resume                                               bool
 }
 
@@ -122,6 +126,19 @@ var commands = []command{
 			}
 			return err
 		})},
+	{"audit", "", "print audit entries (who changed what), newest first, one JSON object per line",
+		func(fs *flag.FlagSet, o *options) {
+			configFlag(fs, o)
+			storeFlags(fs, o)
+			fs.StringVar(&o.tenant, "tenant", "", "the tenant whose trail to read; the default tenant when empty")
+			fs.StringVar(&o.customerID, "customer-id", "", "only entries about this customer")
+			fs.StringVar(&o.actor, "actor", "", `only entries by this actor (as printed, e.g. 'api key "crm"')`)
+			fs.StringVar(&o.op, "op", "", "only entries of this operation (create, replace, erase, export, ...)")
+			fs.StringVar(&o.from, "from", "", "only entries at or after this time (RFC 3339 or a date)")
+			fs.StringVar(&o.to, "to", "", "only entries at or before this time (RFC 3339 or a date)")
+			fs.IntVar(&o.limit, "limit", 0, "print at most this many (0: all)")
+		},
+		withConfig(func(cfg *config.Config, o *options, io cmdIO) error { return printAudit(cfg, o, io.stdout) })},
 	{"backup", "", "copy a stopped bbolt data file consistently to -out",
 		func(fs *flag.FlagSet, o *options) {
 			configFlag(fs, o)
@@ -374,7 +391,8 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 			return srv.Err()
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				_ = app.Reload() // logged by Reload; the old schema stays live on failure
+				// Logged by Reload; the old schema stays live on failure.
+				_ = app.Reload(profile.WithActor(context.Background(), &profile.Actor{Name: "operator (SIGHUP)"}))
 				continue
 			}
 			log.Info().Str("signal", sig.String()).Msg("shutting down")
@@ -627,7 +645,13 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 				r.Profiles, r.Lines, r.Rejected, time.Since(start).Round(time.Second), rate)
 		}
 	}
-	res, err := importer.Import(context.Background(), profiles, src, opts)
+	// The audit trail names the import and who ran it.
+	actor := "import"
+	if u, err := user.Current(); err == nil {
+		actor += " (os user " + strconv.Quote(u.Username) + ")"
+	}
+	ctx := profile.WithActor(context.Background(), &profile.Actor{Name: actor})
+	res, err := importer.Import(ctx, profiles, src, opts)
 	if res.NoRecord {
 		fmt.Fprintf(stdout, "resume: no earlier import of %s is recorded in this store; imported from line 1\n", name)
 	}

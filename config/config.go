@@ -33,11 +33,30 @@ type Config struct {
 	Genesys Genesys   `yaml:"genesys"`
 	EGain   EGain     `yaml:"egain"`
 	Limits  Limits    `yaml:"limits"`
+	Audit   Audit     `yaml:"audit"`
 	Schema  yaml.Node `yaml:"schema"`
 
 	File string     `yaml:"-"` // the file it was read from
 	root *yaml.Node // the file's YAML, for the lines of problems
 }
+
+// Audit configures the audit trail (docs/privacy.md).
+type Audit struct {
+	// RetentionDays is how long entries are kept; a background sweep
+	// deletes older ones in small batches every SweepEvery.
+	RetentionDays int           `yaml:"retention_days"`
+	SweepEvery    time.Duration `yaml:"sweep_every"`
+	// Reads: false (not audited), true (counted per actor in /metrics) or
+	// every (an entry per read, which makes every read a write).
+	Reads string `yaml:"reads"`
+}
+
+// Values of Audit.Reads.
+const (
+	AuditReadsOff   = "false"
+	AuditReadsCount = "true"
+	AuditReadsEvery = "every"
+)
 
 // Limits bound what one customer's data may grow to.
 type Limits struct {
@@ -254,6 +273,7 @@ func Default() Config {
 		Log:     Log{Level: "info"},
 		EGain:   defaultEGain(),
 		Limits:  Limits{MaxRecordsPerExtension: 1000}, // profile.DefaultRecordLimit
+		Audit:   Audit{RetentionDays: 400, SweepEvery: time.Hour, Reads: AuditReadsOff},
 		Genesys: Genesys{BasePath: DefaultGenesysBasePath, Auth: GenesysAuth{Throttle: LoginThrottle{MaxFailures: 5, Window: time.Minute}}},
 	}
 }
@@ -332,6 +352,14 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxRecordsPerExtension <= 0 {
 		problems = append(problems, fmt.Errorf("limits.max_records_per_extension must be positive"))
+	}
+	if c.Audit.RetentionDays <= 0 || c.Audit.SweepEvery <= 0 {
+		problems = append(problems, fmt.Errorf("audit.retention_days and audit.sweep_every must be positive"))
+	}
+	switch c.Audit.Reads {
+	case AuditReadsOff, AuditReadsCount, AuditReadsEvery:
+	default:
+		problems = append(problems, fmt.Errorf("audit.reads must be false, true or every, not %q", c.Audit.Reads))
 	}
 	problems = append(problems, c.EGain.validate()...)
 	problems = append(problems, c.Genesys.Auth.validate()...)

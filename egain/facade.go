@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -260,6 +261,7 @@ func (f *Facade) authenticate(c echo.Context, permission string) (*request, erro
 	if !u.tenants.Allow(tenant) { // before any read: the answer says nothing about the tenant's data
 		return nil, errs.E(errs.KindForbidden, CodeForbidden, "user %q may not use tenant %q", u.name, tenant)
 	}
+	profile.NameActor(c.Request().Context(), "egain user "+strconv.Quote(u.name))
 	return &request{format: format, user: u, session: id, tenant: tenant}, nil
 }
 

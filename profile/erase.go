@@ -44,14 +44,14 @@ func erasedError(id string, t *Tombstone) *errs.Error {
 // in the same transaction, so reads answer PROFILE_ERASED and its
 // customer_id cannot be created again, by the API, an import or a copy
 // of the store (copy-store carries tombstones).
-func (s *Service) Erase(ctx context.Context, tenant, id, actor string) (*Tombstone, error) {
-	t := &Tombstone{At: s.Now().UTC(), Actor: actor}
+func (s *Service) Erase(ctx context.Context, tenant, id string) (*Tombstone, error) {
+	t := &Tombstone{At: s.Now().UTC(), Actor: newEntry(ctx, OpErase).Actor}
 	value, err := json.Marshal(t)
 	if err != nil {
 		return nil, err
 	}
 	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
-		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error {
+		return struct{}{}, s.write(ctx, tenant, c, OpErase, func(tx Tx) error {
 			if err := remove(tx, c, id); err != nil {
 				return err
 			}

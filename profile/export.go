@@ -3,13 +3,16 @@ package profile
 import "context"
 
 // Export is everything held about one customer (a data subject's request,
-// GDPR article 15): the profile, every extension's records and the
-// identification entries its data yields.
+// GDPR article 15): the profile, every extension's records, the
+// identification entries its data yields and the audit entries about it.
 type Export struct {
 	Profile *Profile
 	// Identification lists, per identification key, the value tuples the
 	// customer can be found by.
 	Identification []IdentificationEntry
+	// Audit is the customer's audit trail, newest first, this export's
+	// own entry included.
+	Audit []AuditEntry
 }
 
 // IdentificationEntry is one tuple of values of one key.
@@ -18,7 +21,8 @@ type IdentificationEntry struct {
 	Values []string `json:"values"`
 }
 
-// Export reads everything held about customer id, in one read transaction.
+// Export reads everything held about customer id and records the export
+// in the audit trail, in one transaction.
 func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error) {
 	c := s.schema.Current()
 	exts := make([]string, len(c.Def.Extensions))
@@ -26,7 +30,8 @@ func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error
 		exts[i] = c.Def.Extensions[i].Name
 	}
 	var out Export
-	err := s.store.View(ctx, tenant, func(tx Tx) error {
+	err := s.store.Update(ctx, tenant, func(tx Tx) error {
+		out = Export{}
 		p, err := loadProfile(tx, id, exts)
 		if err != nil {
 			return err
@@ -42,7 +47,15 @@ func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error
 				out.Identification = append(out.Identification, IdentificationEntry{Key: k.Name, Values: t})
 			}
 		}
-		return nil
+		e := newEntry(ctx, OpExport)
+		e.Customers = []string{id}
+		if err := s.appendEntry(tx, e); err != nil {
+			return err
+		}
+		return tx.Audit(StoreFilter{CustomerID: id}, func(e *AuditEntry) bool {
+			out.Audit = append(out.Audit, *e)
+			return true
+		})
 	})
 	return &out, err
 }

@@ -121,7 +121,10 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 		}
 		return nil
 	})
-	return result, err
+	if err != nil {
+		return nil, err
+	}
+	return result, s.noteRead(ctx, tenant, result.Profiles...)
 }
 
 func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, error) {

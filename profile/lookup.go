@@ -120,7 +120,10 @@ func (s *Service) GetMany(ctx context.Context, tenant string, ids []string, exts
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.noteRead(ctx, tenant, out...)
 }
 
 // IDsByNum maps numeric ids to customer ids; unknown numbers are skipped.

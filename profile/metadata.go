@@ -32,7 +32,7 @@ const (
 // ReloadSchema re-reads the schema config and applies it. On any problem
 // the live schema and the data stay as they were.
 func (s *Service) ReloadSchema(ctx context.Context) (*schema.Compiled, error) {
-	return s.changeSchema(ctx, func(*schema.Document) error { return nil }, nil)
+	return s.changeSchema(ctx, newEntry(ctx, OpSchemaReload), func(*schema.Document) error { return nil }, nil)
 }
 
 // SyncSchema rebuilds the indexes of keys that changed while the service
@@ -46,7 +46,8 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 	if manifestEqual(stored, manifestOf(s.Schema())) {
 		return nil
 	}
-	_, err = s.ReloadSchema(ctx)
+	entry := newEntry(WithActor(ctx, &Actor{Name: "profiled (start)"}), OpSchemaSync)
+	_, err = s.changeSchema(ctx, entry, func(*schema.Document) error { return nil }, nil)
 	return err
 }
 
@@ -55,7 +56,10 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 // transaction. It starts from the stored schema, so a change made by
 // another process is never overwritten; when one lands in between, the
 // change is made again on top of it.
-func (s *Service) changeSchema(ctx context.Context, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
+//
+// The change's audit entry is appended in the default tenant's trail, in
+// the same transaction.
+func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
 	for attempt := 1; ; attempt++ {
@@ -76,6 +80,11 @@ func (s *Service) changeSchema(ctx context.Context, edit func(*schema.Document) 
 			return s.store.UpdateSchema(ctx, state.Version, overlay, data, func(tenant string, tx Tx) error {
 				if dataEdit != nil {
 					if err := dataEdit(tenant, tx); err != nil {
+						return err
+					}
+				}
+				if tenant == "" {
+					if err := s.appendEntry(tx, entry); err != nil {
 						return err
 					}
 				}
@@ -192,7 +201,9 @@ func (s *Service) CreateExtension(ctx context.Context, doc schema.ExtensionDoc) 
 	if _, exists := s.Schema().Extension(doc.Name); exists {
 		return nil, errs.Invalid(CodeExtensionExists, doc.Name, "extension %q already exists", doc.Name)
 	}
-	c, err := s.changeSchema(ctx, func(o *schema.Document) error {
+	entry := newEntry(ctx, OpSchemaCreateExtension)
+	entry.Extensions = []string{doc.Name}
+	c, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
 		o.Extensions = append(o.Extensions, doc)
 		return nil
 	}, func(_ string, tx Tx) error { return tx.DropExtension(doc.Name) })
@@ -217,7 +228,9 @@ func (s *Service) DeleteExtension(ctx context.Context, name string) error {
 			return errs.Conflict(CodeExtensionInUse, "extension %q is used by identification key %q; delete the key first", e.Name, k.Name)
 		}
 	}
-	_, err := s.changeSchema(ctx, func(o *schema.Document) error {
+	entry := newEntry(ctx, OpSchemaDeleteExtension)
+	entry.Extensions = []string{e.Name}
+	_, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
 		o.Extensions = removeNamed(o.Extensions, e.Name, func(d schema.ExtensionDoc) string { return d.Name })
 		return nil
 	}, func(_ string, tx Tx) error { return tx.DropExtension(e.Name) })
@@ -230,7 +243,9 @@ func (s *Service) CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.Ide
 	if _, exists := s.Schema().Key(doc.Name); exists {
 		return nil, errs.Invalid(CodeKeyExists, doc.Name, "identification key %q already exists", doc.Name)
 	}
-	c, err := s.changeSchema(ctx, func(o *schema.Document) error {
+	entry := newEntry(ctx, OpSchemaCreateKey)
+	entry.Keys = []string{doc.Name}
+	c, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
 		o.Keys = append(o.Keys, doc)
 		return nil
 	}, nil)
@@ -250,7 +265,9 @@ func (s *Service) DeleteKey(ctx context.Context, name string) error {
 	if k.Origin == schema.OriginConfig {
 		return errs.E(errs.KindForbidden, CodeDefinedInConfig, "identification key %q is defined in the config file; remove it there and reload", k.Name)
 	}
-	_, err := s.changeSchema(ctx, func(o *schema.Document) error {
+	entry := newEntry(ctx, OpSchemaDeleteKey)
+	entry.Keys = []string{k.Name}
+	_, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
 		o.Keys = removeNamed(o.Keys, k.Name, func(d schema.KeyDoc) string { return d.Name })
 		return nil
 	}, nil)

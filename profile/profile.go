@@ -40,8 +40,8 @@ type Store interface {
 	// schema version.
 	SchemaState(ctx context.Context) (SchemaState, error)
 	// UpdateSchema stores the schema overlay and the index manifest, moves
-	// the schema version from base to base+1 and runs fn for every tenant,
-	// all in one transaction that excludes every write of every process. It
+	// the schema version from base to base+1 and runs fn for every tenant
+	// (the default tenant "" always, first), all in one transaction that excludes every write of every process. It
 	// fails with ErrSchemaMoved when the stored version is not base.
 	UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx Tx) error) error
 	// Tenants lists the tenants that have data ("" is the default tenant).
@@ -130,6 +130,15 @@ type Tx interface {
 	DropExtension(ext string) error
 	// DropIndex deletes every entry of an identification key.
 	DropIndex(key string) error
+
+	// AppendAudit appends e to the tenant's audit trail and sets e.Seq.
+	AppendAudit(e *AuditEntry) error
+	// Audit calls fn with the tenant's audit entries f selects, newest
+	// first, until fn returns false.
+	Audit(f StoreFilter, fn func(e *AuditEntry) bool) error
+	// DeleteAuditBefore deletes up to max of the tenant's oldest audit
+	// entries older than t and says how many it deleted.
+	DeleteAuditBefore(t time.Time, max int) (int, error)
 }
 
 // CodeStoreUnavailable is the error code of store operations that cannot

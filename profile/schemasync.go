@@ -61,10 +61,10 @@ func withSchema[T any](ctx context.Context, s *Service, op func(c *schema.Compil
 	}
 }
 
-// write runs fn in a write transaction for schema c, refusing to commit
-// (errSchemaStale) when the stored schema is no longer the one c was built
-// from.
-func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, fn func(Tx) error) error {
+// write runs fn in a write transaction for schema c, with its audit entry
+// for op, refusing to commit (errSchemaStale) when the stored schema is no
+// longer the one c was built from.
+func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, op string, fn func(Tx) error) error {
 	return s.store.Update(ctx, tenant, func(tx Tx) error {
 		v, err := tx.SchemaVersion()
 		if err != nil {
@@ -73,7 +73,7 @@ func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, 
 		if v != c.Version {
 			return errSchemaStale
 		}
-		return fn(tx)
+		return s.audited(ctx, tx, op, fn)
 	})
 }
 

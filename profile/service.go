@@ -36,6 +36,10 @@ type Service struct {
 	// profile without bound, and every later write of it, which rewrites
 	// its record set, grows slower with it.
 	RecordLimit int
+	// Reads says how reads are audited; OnRead counts them when it is
+	// ReadsCount (config audit.reads).
+	Reads  ReadAudit
+	OnRead func(actor string)
 
 	// schemaMu is held shared by every write from the moment it reads the
 	// schema until its commit, and exclusively by schema changes: no write
@@ -122,7 +126,7 @@ func (s *Service) Create(ctx context.Context, tenant string, body map[string]any
 			return nil, err
 		}
 		var created *Profile
-		err = s.write(ctx, tenant, c, func(tx Tx) error {
+		err = s.write(ctx, tenant, c, OpCreate, func(tx Tx) error {
 			created, err = s.insert(tx, c, doc, opts)
 			return err
 		})
@@ -154,7 +158,7 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[st
 			}
 			docs[i] = doc
 		}
-		err := s.write(ctx, tenant, c, func(tx Tx) error {
+		err := s.write(ctx, tenant, c, OpImport, func(tx Tx) error {
 			for i, doc := range docs {
 				if _, err := s.insert(tx, c, doc, CreateOptions{}); err != nil {
 					return &BodyError{Index: i, Err: err}
@@ -304,7 +308,10 @@ func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*P
 		p, err = loadProfile(tx, id, names)
 		return err
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return p, s.noteRead(ctx, tenant, p)
 }
 
 // GetByNum is Get by numeric id.
@@ -326,7 +333,10 @@ func (s *Service) GetByNum(ctx context.Context, tenant string, num uint64, exts 
 		p, err = loadProfile(tx, id, names)
 		return err
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return p, s.noteRead(ctx, tenant, p)
 }
 
 // extensionNames resolves requested extension names (case-insensitive).
@@ -436,15 +446,15 @@ func (s *Service) Replace(ctx context.Context, tenant, id string, body map[strin
 		if err := checkRecordSets(c, doc.Extensions); err != nil {
 			return nil, err
 		}
-		return s.change(ctx, tenant, c, id, opts, replaceWith(doc))
+		return s.change(ctx, tenant, c, OpReplace, id, opts, replaceWith(doc))
 	})
 }
 
 // change runs edit on profile id inside a write transaction under schema
 // c; see changeIn.
-func (s *Service) change(ctx context.Context, tenant string, c *schema.Compiled, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
+func (s *Service) change(ctx context.Context, tenant string, c *schema.Compiled, op, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
 	var changed *Profile
-	err := s.write(ctx, tenant, c, func(tx Tx) error {
+	err := s.write(ctx, tenant, c, op, func(tx Tx) error {
 		var err error
 		changed, err = s.changeIn(tx, c, id, opts, edit)
 		return err
@@ -497,7 +507,7 @@ func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts
 			return nil, err
 		}
 		var changed *Profile
-		err = s.write(ctx, tenant, c, func(tx Tx) error {
+		err = s.write(ctx, tenant, c, OpEdit, func(tx Tx) error {
 			id, err := tx.IDByNum(num)
 			if err != nil {
 				return err
@@ -546,7 +556,7 @@ func replaceWith(doc *schema.Doc) func(tx Tx, p *Profile, in *indexed) error {
 // Delete removes a profile, all its records and its index entries.
 func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 	_, err := withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
-		return struct{}{}, s.write(ctx, tenant, c, func(tx Tx) error { return remove(tx, c, id) })
+		return struct{}{}, s.write(ctx, tenant, c, OpDelete, func(tx Tx) error { return remove(tx, c, id) })
 	})
 	return err
 }
@@ -578,7 +588,7 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 		if len(doc.Extensions) == 0 {
 			return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
 		}
-		return s.change(ctx, tenant, c, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
+		return s.change(ctx, tenant, c, OpInsertRecords, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
 			for ext, incoming := range doc.Extensions {
 				e, _ := c.Extension(ext)
 				existing, err := tx.Records(ext, id)
@@ -601,7 +611,7 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 
 // UpdateRecordByUnique implements PUT .../extensions/{ext}/by/unique.
 func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error {
-	return s.editRecords(ctx, tenant, id, ext, body, func(c *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
+	return s.editRecords(ctx, tenant, OpUpdateRecord, id, ext, body, func(c *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
 		out, updated, err := extensions.UpdateByUnique(e, recs, rec)
 		if err != nil {
 			return nil, err
@@ -612,12 +622,12 @@ func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext stri
 
 // DeleteRecordByUnique implements PUT .../extensions/{ext}/delete/by/unique.
 func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error {
-	return s.editRecords(ctx, tenant, id, ext, body, func(_ *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
+	return s.editRecords(ctx, tenant, OpDeleteRecord, id, ext, body, func(_ *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
 		return extensions.DeleteByUnique(e, recs, rec)
 	})
 }
 
-func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body map[string]any,
+func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, body map[string]any,
 	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) error {
 	_, err := withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
 		e, ok := c.Extension(ext)
@@ -631,7 +641,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, id, ext string, body 
 		if err != nil {
 			return nil, err
 		}
-		return s.change(ctx, tenant, c, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
+		return s.change(ctx, tenant, c, op, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
 			recs, err := tx.Records(e.Name, id)
 			if err != nil {
 				return err
@@ -667,7 +677,7 @@ func (s *Service) Merge(ctx context.Context, tenant, destID, srcID string, opts 
 
 func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, destID, srcID string, opts MergeOptions) (*Profile, error) {
 	var merged *Profile
-	err := s.write(ctx, tenant, c, func(tx Tx) error {
+	err := s.write(ctx, tenant, c, OpMerge, func(tx Tx) error {
 		dest, destBefore, err := loadForChange(tx, c, destID)
 		if err != nil {
 			return err

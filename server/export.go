@@ -25,6 +25,7 @@ type exportDoc struct {
 	Attributes     map[string]any                `json:"attributes"`
 	Extensions     map[string]any                `json:"extensions"`
 	Identification []profile.IdentificationEntry `json:"identification"`
+	Audit          []profile.AuditEntry          `json:"audit"`
 	EGain          json.RawMessage               `json:"egain,omitempty"`
 	ExportedAt     time.Time                     `json:"exported_at"`
 }
@@ -78,7 +79,7 @@ func (a *App) export(c echo.Context, id string) error {
 	doc := exportDoc{
 		CustomerID: p.ID, EGainID: strconv.FormatUint(p.Num, 10), Tenant: tenant,
 		Created: p.Created, Updated: p.Updated, Revision: p.Rev,
-		Attributes: p.Attributes, Extensions: map[string]any{}, Identification: x.Identification,
+		Attributes: p.Attributes, Extensions: map[string]any{}, Identification: x.Identification, Audit: x.Audit,
 		ExportedAt: time.Now().UTC(),
 	}
 	for name, recs := range p.Extensions {
@@ -115,14 +116,10 @@ func (a *App) erase(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	actor := "admin (loopback)"
-	if httpin.Bearer(c.Request().Header) != "" {
-		actor = "admin (token)"
-	}
-	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id, actor)
+	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id)
 	if err != nil {
 		return err
 	}
-	a.Log.Info().Str("tenant", tenant).Str("customer_id", id).Str("actor", actor).Msg("customer erased")
+	a.Log.Info().Str("tenant", tenant).Str("customer_id", id).Str("actor", t.Actor).Msg("customer erased")
 	return c.JSON(http.StatusOK, map[string]any{"customer_id": id, "erased_at": t.At, "actor": t.Actor})
 }

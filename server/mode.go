@@ -16,6 +16,7 @@ import (
 	"github.com/contactcenter/profiled/egain"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -110,7 +111,10 @@ func (a *App) setModeHandler(c echo.Context) error {
 	if len(body) != 1 || (mode != ModeProduction && mode != ModeMaintenance) {
 		return errs.Invalid("INVALID_MODE", "mode", `the body must be {"mode": "production"} or {"mode": "maintenance"}`)
 	}
-	if err := a.Store.SetSetting(c.Request().Context(), settingMode, mode); err != nil {
+	err = a.Profiles.Record(c.Request().Context(), "", profile.OpServerMode+"."+mode, func(tx profile.Tx) error {
+		return tx.PutSetting(settingMode, mode)
+	})
+	if err != nil {
 		return err
 	}
 	a.modes.mu.Lock()

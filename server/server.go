@@ -124,9 +124,13 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	if err := a.registerMetrics(); err != nil {
 		return nil, err
 	}
+	if err := a.auditReads(); err != nil {
+		return nil, err
+	}
 	a.Echo = a.routes()
 	a.noteSchema(registry.Current())
 	a.watchSchema()
+	a.sweepAudit()
 	return a, nil
 }
 
@@ -186,7 +190,7 @@ func (a *App) routes() *echo.Echo {
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log))
+	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
 	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
 		// Before the body limit, checks and authentication: a preflight
 		// carries no credentials and is answered here.
@@ -211,7 +215,7 @@ func (a *App) routes() *echo.Echo {
 	// The guard is per route: a Group with middleware answers every other
 	// method on its paths 404 (Echo routes them to its catch-all), where a
 	// client should get 405 with Allow.
-	guard := ops.AdminGuard(a.Config.Admin.Token)
+	guard := adminActor(ops.AdminGuard(a.Config.Admin.Token), a.Config.Admin.Token != "")
 	admin := adminRoutes{e.Group("/admin"), guard}
 	if snap, ok := a.Store.(ops.Snapshotter); ok {
 		admin.GET("/backup", ops.BackupHandler(snap))
@@ -224,6 +228,7 @@ func (a *App) routes() *echo.Echo {
 	admin.POST("/reload", a.reloadHandler)
 	admin.GET("/schema", a.schemaHandler)
 	admin.POST("/check", a.checkHandler)
+	admin.GET("/audit", a.auditHandler)
 	admin.GET("/egain/customer/:num/export", a.egainExportHandler)
 	admin.POST("/egain/customer/:num/erase", a.egainEraseHandler)
 	e.GET("/profiles/:id/export", a.exportHandler, guard) // a data subject's requests: admin-level
@@ -382,8 +387,9 @@ func (a *App) registerMetrics() error {
 // Reload re-reads the schema config and swaps it in; on failure the old
 // schema stays live. Stored profiles are then checked against the new
 // schema in the background: they are counted, never dropped.
-func (a *App) Reload() error {
-	c, err := a.Profiles.ReloadSchema(context.Background())
+// ctx carries the actor the audit entry names.
+func (a *App) Reload(ctx context.Context) error {
+	c, err := a.Profiles.ReloadSchema(ctx)
 	if err != nil {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
 		return err
@@ -418,7 +424,7 @@ func (a *App) checkConformance(c *schema.Compiled) {
 }
 
 func (a *App) reloadHandler(c echo.Context) error {
-	if err := a.Reload(); err != nil {
+	if err := a.Reload(c.Request().Context()); err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]any{
 			"message":   "schema reload refused, the previous schema stays live: " + err.Error(),
 			"exception": errs.GenesysException,
@@ -511,6 +517,31 @@ func (a *App) storeStats() ops.StoreStats {
 		}
 	}
 	return ops.StoreStats{}
+}
+
+// withActor gives every request the actor its audit entries name:
+// anonymous, at the client's address, until authentication names it.
+func withActor(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		actor := &profile.Actor{Client: httpin.ClientIP(c), RequestID: ops.RequestIDFrom(c)}
+		c.SetRequest(r.WithContext(profile.WithActor(r.Context(), actor)))
+		return next(c)
+	}
+}
+
+// adminActor names the actor of requests the admin guard admitted.
+func adminActor(guard echo.MiddlewareFunc, token bool) echo.MiddlewareFunc {
+	name := "admin (loopback)"
+	if token {
+		name = "admin (token)"
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return guard(func(c echo.Context) error {
+			profile.NameActor(c.Request().Context(), name)
+			return next(c)
+		})
+	}
 }
 
 // adminRoutes registers /admin routes behind the admin guard.

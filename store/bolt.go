@@ -36,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -240,6 +241,9 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 		})
 		if err != nil {
 			return err
+		}
+		if !slices.Contains(tenants, "") { // the default tenant keeps the change's audit entry
+			tenants = slices.Insert(tenants, 0, "")
 		}
 		for _, t := range tenants {
 			if err := fn(t, db.newTx(btx, t)); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/internal/session"
+	"github.com/contactcenter/profiled/profile"
 )
 
 // access is what a route needs from the caller's role.
@@ -190,6 +191,7 @@ func (a *authenticator) require(need access) echo.MiddlewareFunc {
 			if !who.tenants.Allow(tenant) {
 				return errs.E(errs.KindForbidden, CodeForbidden, "%s may not use tenant %q", who.name, tenant)
 			}
+			profile.NameActor(c.Request().Context(), who.name)
 			return next(c)
 		}
 	}

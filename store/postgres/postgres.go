@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -386,6 +387,9 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 			tenants, err := db.tenants(ctx, t.pg)
 			if err != nil {
 				return err
+			}
+			if !slices.Contains(tenants, "") { // the default tenant keeps the change's audit entry
+				tenants = slices.Insert(tenants, 0, "")
 			}
 			for _, tenant := range tenants {
 				tt := &tx{db: db, ctx: ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: base + 1}

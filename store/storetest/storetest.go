@@ -93,6 +93,13 @@ var tests = []struct {
 	{"SchemaVersion", testSchemaVersion},
 	{"DropExtensionAndIndex", testDropExtensionAndIndex},
 
+	{"UpdateSchemaVisitsDefaultTenant", testUpdateSchemaVisitsDefaultTenant},
+
+	// Audit trail.
+	{"Audit", testAudit},
+	{"AuditDeleteBefore", testAuditDeleteBefore},
+	{"AuditFailedUpdateKeepsNone", testAuditFailedUpdateKeepsNone},
+
 	// Sessions.
 	{"Sessions", testSessions},
 	{"OpenSessionConcurrent", testOpenSessionConcurrent},

@@ -1,0 +1,240 @@
+package profile_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/store"
+)
+
+// newService is the domain over a real bbolt file with the repository's
+// config, and a clock the test sets.
+func newService(tb testing.TB) (*profile.Service, *time.Time) {
+	tb.Helper()
+	cfg, err := config.Load("../config.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(tb.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := profile.NewService(db, registry)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Millisecond); return now }
+	return s, &now
+}
+
+func as(name string) context.Context {
+	return profile.WithActor(context.Background(), &profile.Actor{Name: name, Client: "192.0.2.7", RequestID: "req-" + name})
+}
+
+func trail(t *testing.T, s *profile.Service, q profile.AuditQuery) []profile.AuditEntry {
+	t.Helper()
+	page, err := s.Audit(context.Background(), "", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Entries
+}
+
+// TestAudit_EntriesNameWhatChanged: every write leaves one entry naming
+// the actor, the customers and the attributes and extensions it changed
+// (only those), and never a value.
+func TestAudit_EntriesNameWhatChanged(t *testing.T) {
+	s, _ := newService(t)
+	ctx := as("api key \"crm\"")
+	p, err := s.Create(ctx, "", map[string]any{"FirstName": "Ann", "LastName": "Lee", "EmailAddress": []any{"ann@x.dom"}, "Phone": []any{map[string]any{"PhoneNumber": "5550100"}}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Replace(ctx, "", p.ID, map[string]any{"FirstName": "Ann", "LastName": "Lee-Smith", "EmailAddress": []any{"ann@x.dom"}}, profile.ReplaceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InsertRecords(as("user \"agent\""), "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5550101"}}}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.Create(ctx, "", map[string]any{"FirstName": "Bo", "Phone": []any{map[string]any{"PhoneNumber": "5550199"}}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Merge(ctx, "", p.ID, other.ID, profile.MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Erase(as("admin (token)"), "", p.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	got := trail(t, s, profile.AuditQuery{})
+	want := []struct {
+		op, actor   string
+		customers   []string
+		attrs, exts []string
+	}{
+		{"erase", "admin (token)", []string{p.ID}, []string{"EmailAddress", "FirstName", "LastName"}, nil},
+		{"merge", `api key "crm"`, []string{p.ID, other.ID}, []string{"FirstName"}, []string{"Phone"}}, // the source's FirstName is deleted with it
+		{"create", `api key "crm"`, []string{other.ID}, []string{"FirstName"}, []string{"Phone"}},
+		{"records.insert", `user "agent"`, []string{p.ID}, nil, []string{"Phone"}},
+		{"replace", `api key "crm"`, []string{p.ID}, []string{"LastName"}, nil},
+		{"create", `api key "crm"`, []string{p.ID}, []string{"EmailAddress", "FirstName", "LastName"}, []string{"Phone"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		e := got[i]
+		if e.Op != w.op || e.Actor != w.actor || !slices.Equal(e.Customers, w.customers) ||
+			!slices.Equal(e.Attributes, w.attrs) || !slices.Equal(e.Extensions, w.exts) {
+			t.Errorf("entry %d = %+v\nwant op %s actor %s customers %v attributes %v extensions %v", i, e, w.op, w.actor, w.customers, w.attrs, w.exts)
+		}
+		if e.Client != "192.0.2.7" || e.RequestID == "" || e.At.IsZero() || e.Seq == 0 {
+			t.Errorf("entry %d lacks client, request id, time or seq: %+v", i, e)
+		}
+	}
+}
+
+// TestAudit_FailedWritesLeaveNoEntry: a refused write (validation, a
+// missing customer, a conflict) appends nothing.
+func TestAudit_FailedWritesLeaveNoEntry(t *testing.T) {
+	s, _ := newService(t)
+	ctx := as("crm")
+	p, err := s.Create(ctx, "", map[string]any{"customer_id": "A1", "FirstName": "Ann"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := map[string]func() error{
+		"unknown attribute": func() error {
+			_, err := s.Create(ctx, "", map[string]any{"NoSuchAttribute": "x"}, profile.CreateOptions{})
+			return err
+		},
+		"wrong type": func() error {
+			_, err := s.Replace(ctx, "", p.ID, map[string]any{"FirstName": 7}, profile.ReplaceOptions{})
+			return err
+		},
+		"missing customer": func() error { return s.Delete(ctx, "", "NOBODY") },
+		"taken id": func() error {
+			_, err := s.Create(ctx, "", map[string]any{"customer_id": "A1"}, profile.CreateOptions{})
+			return err
+		},
+		"stale revision": func() error {
+			_, err := s.Replace(ctx, "", p.ID, map[string]any{"FirstName": "B"}, profile.ReplaceOptions{IfMatch: 99})
+			return err
+		},
+	}
+	for name, fail := range failures {
+		if err := fail(); err == nil {
+			t.Fatalf("%s: no error", name)
+		}
+	}
+	if got := trail(t, s, profile.AuditQuery{}); len(got) != 1 || got[0].Op != "create" {
+		t.Errorf("entries after failed writes: %+v", got)
+	}
+}
+
+// TestAudit_PagingStableWhileAppending: pages of a listing neither repeat
+// nor skip an entry while writes append new ones, and filters page too.
+func TestAudit_PagingStableWhileAppending(t *testing.T) {
+	s, _ := newService(t)
+	for i := range 25 {
+		actor := "even"
+		if i%2 == 1 {
+			actor = "odd"
+		}
+		if _, err := s.Create(as(actor), "", map[string]any{"FirstName": "P"}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := trail(t, s, profile.AuditQuery{Limit: 1000})
+	var seen []profile.AuditEntry
+	q := profile.AuditQuery{Limit: 4}
+	for {
+		page, err := s.Audit(context.Background(), "", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, page.Entries...)
+		// Appended between pages: newer than every page, never in one.
+		if _, err := s.Create(as("late"), "", map[string]any{"FirstName": "L"}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Before = page.Next
+	}
+	if len(seen) != len(before) {
+		t.Fatalf("paged %d entries, the trail held %d", len(seen), len(before))
+	}
+	for i := range seen {
+		if seen[i].Seq != before[i].Seq {
+			t.Fatalf("page entry %d is seq %d, want %d", i, seen[i].Seq, before[i].Seq)
+		}
+	}
+	odd := trail(t, s, profile.AuditQuery{Actor: "odd", Limit: 5})
+	if len(odd) != 5 || odd[0].Actor != "odd" {
+		t.Errorf("actor filter: %+v", odd)
+	}
+	page, err := s.Audit(context.Background(), "", profile.AuditQuery{Actor: "odd", Limit: 5})
+	if err != nil || page.Next == "" {
+		t.Fatalf("a filtered page of a longer listing has no next: %v", err)
+	}
+	rest := trail(t, s, profile.AuditQuery{Actor: "odd", Before: page.Next})
+	if len(rest) != 7 { // 12 odd creates in all
+		t.Errorf("the rest of the odd listing has %d entries, want 7", len(rest))
+	}
+	if _, err := s.Audit(context.Background(), "", profile.AuditQuery{Before: "not-a-cursor"}); !errs.Is(err, errs.KindInvalid) {
+		t.Errorf("a foreign cursor: %v", err)
+	}
+}
+
+// TestAudit_RetentionSweep deletes exactly the entries past the limit,
+// in every tenant, in batches.
+func TestAudit_RetentionSweep(t *testing.T) {
+	s, now := newService(t)
+	start := *now
+	for i := range 1200 { // the old ones take three sweep batches
+		if i == 1100 {
+			*now = start.Add(300 * 24 * time.Hour) // the last 100 are recent
+		}
+		if _, err := s.Create(as("crm"), "", map[string]any{"FirstName": "P"}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Create(as("crm"), "t2", map[string]any{"FirstName": "P"}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := start.Add(200 * 24 * time.Hour)
+	n, err := s.SweepAudit(context.Background(), cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := trail(t, s, profile.AuditQuery{Limit: 1000})
+	if len(left) != 100 {
+		t.Fatalf("%d entries left in the default tenant, want the 100 recent ones", len(left))
+	}
+	for _, e := range left {
+		if e.At.Before(cutoff) {
+			t.Fatalf("an entry older than the cutoff survived: %v", e.At)
+		}
+	}
+	t2, err := s.Audit(context.Background(), "t2", profile.AuditQuery{})
+	if err != nil || len(t2.Entries) != 1 {
+		t.Fatalf("tenant t2 (recent) after the sweep: %v %+v", err, t2)
+	}
+	if n != 1100 {
+		t.Errorf("swept %d, want 1100", n)
+	}
+}

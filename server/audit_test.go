@@ -1,0 +1,187 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type auditEntry struct {
+	Op         string   `json:"op"`
+	Actor      string   `json:"actor"`
+	Client     string   `json:"client"`
+	RequestID  string   `json:"request_id"`
+	Customers  []string `json:"customer_ids"`
+	Attributes []string `json:"attributes"`
+	Extensions []string `json:"extensions"`
+	Keys       []string `json:"keys"`
+}
+
+type auditPage struct {
+	Entries []auditEntry `json:"entries"`
+	Next    string       `json:"next"`
+}
+
+func (ts *testServer) audit(tb testing.TB, query string, headers ...string) auditPage {
+	tb.Helper()
+	res := ts.do("GET", "/admin/audit?"+query, nil, headers...)
+	if res.Status != http.StatusOK {
+		tb.Fatalf("GET /admin/audit?%s: %d %s", query, res.Status, res.Body)
+	}
+	var page auditPage
+	res.JSON(tb, &page)
+	return page
+}
+
+// TestAudit_BothAPIs: writes through the Genesys API, the eGain facade
+// and the admin endpoints each leave one entry with the actor their
+// credentials name, the customers and the names (never values) changed;
+// GET /admin/audit filters and pages them; an export lists the customer's
+// entries and is audited itself. Runs on both stores.
+func TestAudit_BothAPIs(t *testing.T) {
+	t.Parallel()
+	cfg := authConfig(t, `      - {name: crm, key_sha256: "KEY(crm-key)", role: agent}`,
+		`      - {name: ops, password_hash: "PW", role: administrator}`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	crm := []string{"X-API-Key", "crm-key", "X-Request-Id", "req-1"}
+
+	id := ts.mustCreate(`{"FirstName":"Ann","LastName":"Secretname","EmailAddress":["ann@secret.example"],"Phone":[{"PhoneNumber":"5550100"}]}`, crm...)
+	if res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"5550101"}]}`, crm...); res.Status >= 300 {
+		t.Fatalf("insert records: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":7}`, crm...), http.StatusBadRequest, "INVALID_TYPE") // leaves nothing
+	session := egLogin(t, ts)
+	num := egCreate(t, ts, session, egIndividual("Eve", "Gainer", "eve@secret.example", ""), "")
+	if res := ts.do("POST", "/metadata/identification-keys", `{"name":"title_key","attributes":["Title"]}`, "Authorization", basicAuth("ops", testPassword)); res.Status != http.StatusCreated {
+		t.Fatalf("create key: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("POST", "/server/mode", `{"mode":"production"}`); res.Status != http.StatusOK {
+		t.Fatalf("mode: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/profiles/"+id+"/export", nil); res.Status != http.StatusOK {
+		t.Fatalf("export: %d %s", res.Status, res.Body)
+	}
+
+	res := ts.do("GET", "/admin/audit", nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("audit: %d %s", res.Status, res.Body)
+	}
+	for _, value := range []string{"Secretname", "secret.example", "5550100", "Gainer"} {
+		if strings.Contains(string(res.Body), value) {
+			t.Errorf("the audit trail holds the value %q: %s", value, res.Body)
+		}
+	}
+	var page auditPage
+	res.JSON(t, &page)
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Op+" by "+e.Actor)
+	}
+	want := []string{
+		"export by admin (loopback)",
+		"server.mode.production by admin (loopback)",
+		`schema.key.create by user "ops"`,
+		`create by egain user "demo"`,
+		`records.insert by api key "crm"`,
+		`create by api key "crm"`,
+		"schema.sync by profiled (start)", // a new store's indexes are built at start
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	create := page.Entries[5]
+	if !slices.Equal(create.Customers, []string{id}) || create.RequestID != "req-1" || create.Client == "" ||
+		!slices.Equal(create.Attributes, []string{"EmailAddress", "FirstName", "LastName"}) || !slices.Equal(create.Extensions, []string{"Phone"}) {
+		t.Errorf("create entry: %+v", create)
+	}
+	if k := page.Entries[2]; !slices.Equal(k.Keys, []string{"title_key"}) {
+		t.Errorf("schema entry names keys %v", k.Keys)
+	}
+
+	// Filters.
+	byCustomer := ts.audit(t, "customer_id="+id)
+	if len(byCustomer.Entries) != 3 {
+		t.Errorf("customer %s has %d entries, want create, insert, export", id, len(byCustomer.Entries))
+	}
+	if p := ts.audit(t, "actor="+url.QueryEscape(`egain user "demo"`)); len(p.Entries) != 1 || p.Entries[0].Customers[0] == id {
+		t.Errorf("by the eGain user: %+v (eGain customer %s)", p.Entries, num)
+	}
+	if p := ts.audit(t, "op=create&limit=1"); len(p.Entries) != 1 || p.Next == "" {
+		t.Fatalf("op=create, limit 1: %+v", p)
+	} else if rest := ts.audit(t, "op=create&before="+p.Next); len(rest.Entries) != 1 || rest.Entries[0].Actor != `api key "crm"` {
+		t.Errorf("the next page: %+v", rest)
+	}
+	if p := ts.audit(t, "from=2000-01-01&to=2000-12-31"); len(p.Entries) != 0 {
+		t.Errorf("a window without writes: %+v", p)
+	}
+
+	// The export lists the customer's trail, its own entry first.
+	res = ts.do("GET", "/profiles/"+id+"/export", nil)
+	var export struct {
+		Audit []auditEntry `json:"audit"`
+	}
+	res.JSON(t, &export)
+	if len(export.Audit) != 4 || export.Audit[0].Op != "export" || export.Audit[3].Op != "create" {
+		t.Errorf("export's audit: %+v", export.Audit)
+	}
+}
+
+// TestAudit_BadQueries: each malformed listing answers 400 with the
+// admin error shape.
+func TestAudit_BadQueries(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	for _, q := range []string{"from=yesterday", "to=2026-13-01", "limit=0", "limit=1001", "limit=x", "before=zzz", "before=1.2.3",
+		"colour=red", "op=a&op=b", "from=2026-02-01&to=2026-01-01"} {
+		res := ts.do("GET", "/admin/audit?"+q, nil)
+		var body map[string]any
+		if res.Status != http.StatusBadRequest || json.Unmarshal(res.Body, &body) != nil || body["code"] == nil || body["message"] == nil {
+			t.Errorf("%s: %d %s", q, res.Status, res.Body)
+		}
+	}
+}
+
+// TestAudit_Reads: reads are not audited by default; audit.reads: true
+// counts them per actor in /metrics; every writes an entry per read.
+func TestAudit_Reads(t *testing.T) {
+	t.Parallel()
+	t.Run("Off", func(t *testing.T) {
+		t.Parallel()
+		ts := mustStart(t)
+		id := ts.mustCreate(`{"FirstName":"R"}`)
+		ts.do("GET", "/profiles/"+id, nil)
+		if p := ts.audit(t, "op=read"); len(p.Entries) != 0 {
+			t.Errorf("a read was audited by default: %+v", p)
+		}
+		if strings.Contains(string(ts.do("GET", "/metrics", nil).Body), "profiled_audit_reads_total") {
+			t.Error("read counter without audit.reads")
+		}
+	})
+	t.Run("Counted", func(t *testing.T) {
+		t.Parallel()
+		ts := mustStartWith(t, configWith(t, "  reads: false", "  reads: true"), t.TempDir()+"/p.db")
+		id := ts.mustCreate(`{"FirstName":"R","EmailAddress":["r@x.dom"]}`)
+		ts.do("GET", "/profiles/"+id, nil)
+		ts.do("GET", "/profiles?EmailAddress=r@x.dom", nil)
+		if !strings.Contains(string(ts.do("GET", "/metrics", nil).Body), `profiled_audit_reads_total{actor="anonymous"} 2`) {
+			t.Error("two reads are not counted for the anonymous actor")
+		}
+		if p := ts.audit(t, "op=read"); len(p.Entries) != 0 {
+			t.Errorf("counted reads wrote entries: %+v", p)
+		}
+	})
+	t.Run("Every", func(t *testing.T) {
+		t.Parallel()
+		ts := mustStartWith(t, configWith(t, "  reads: false", "  reads: every"), t.TempDir()+"/p.db")
+		id := ts.mustCreate(`{"FirstName":"R","EmailAddress":["r@x.dom"]}`)
+		ts.do("GET", "/profiles/"+id, nil)
+		ts.do("GET", "/profiles?EmailAddress=r@x.dom", nil)
+		p := ts.audit(t, "op=read")
+		if len(p.Entries) != 2 || !slices.Equal(p.Entries[0].Customers, []string{id}) {
+			t.Errorf("read entries: %+v", p)
+		}
+	})
+}
