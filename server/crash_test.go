@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -46,6 +47,12 @@ type crashProfile struct {
 	extraAcked []bool
 
 	verified, present bool // checked after a restart; found in the store then
+
+	// What the last check found stored: the id, the FirstName and how many
+	// of extra; the audit trail must hold one entry per write they show.
+	storedID     string
+	storedName   string
+	storedExtras int
 }
 
 // crashClient sends requests to a profiled process.
@@ -253,12 +260,7 @@ feed:
 		t.Fatal(f.msg)
 	}
 	// No orphans: the store holds exactly the profiles identify reached.
-	present := 0
-	for _, p := range all {
-		if p.present {
-			present++
-		}
-	}
+	present := countPresent(all)
 	if n := c.metric(t, "profiled_profiles"); n != present {
 		t.Fatalf("store holds %d profiles, identify reaches %d", n, present)
 	}
@@ -302,6 +304,12 @@ func crashVerifyProfile(t failer, c *crashClient, p *crashProfile, again bool) (
 	}
 	id := hits[0]
 	s := c.profile(t, id)
+	p.storedID, p.storedName, p.storedExtras = id, s.FirstName, 0
+	for _, ph := range p.extra {
+		if slices.Contains(s.phones(), ph) {
+			p.storedExtras++
+		}
+	}
 	if !slices.Equal(s.EmailAddress, p.emails[:]) {
 		t.Fatalf("%s found by %s has EmailAddress %v", id, p.emails[0], s.EmailAddress)
 	}
@@ -337,6 +345,75 @@ func crashVerifyProfile(t failer, c *crashClient, p *crashProfile, again bool) (
 		}
 	}
 	return acked
+}
+
+// crashVerifyAudit checks the audit trail against what is stored: one
+// create entry per stored profile, and exactly as many replace and
+// records entries as the stored data shows writes — so every acknowledged
+// write has its one entry, and no entry outlived a write the kill undid.
+func crashVerifyAudit(t *testing.T, c *crashClient, all []*crashProfile) {
+	t.Helper()
+	counts := map[string]map[string]int{} // customer → op → entries
+	before := ""
+	for {
+		status, body, err := c.do("GET", "/admin/audit?limit=1000&before="+before, nil)
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("audit listing: %d %s %v", status, body, err)
+		}
+		var page struct {
+			Entries []struct {
+				Op        string   `json:"op"`
+				Customers []string `json:"customer_ids"`
+			} `json:"entries"`
+			Next string `json:"next"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			for _, id := range e.Customers {
+				if counts[id] == nil {
+					counts[id] = map[string]int{}
+				}
+				counts[id][e.Op]++
+			}
+		}
+		if before = page.Next; before == "" {
+			break
+		}
+	}
+	entries := 0
+	for _, p := range all {
+		if !p.present {
+			continue
+		}
+		got := counts[p.storedID]
+		want := map[string]int{"create": 1}
+		if i := slices.Index(p.names, p.storedName); i > 0 {
+			want["replace"] = i
+		}
+		if p.storedExtras > 0 {
+			want["records.insert"] = p.storedExtras
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("customer %s (stored FirstName %q, %d added phones): audit entries %v, want %v", p.storedID, p.storedName, p.storedExtras, got, want)
+		}
+		entries += want["create"] + want["replace"] + want["records.insert"]
+	}
+	if len(counts) != countPresent(all) {
+		t.Fatalf("the trail names %d customers, the store holds %d", len(counts), countPresent(all))
+	}
+	t.Logf("audit trail: exactly one entry for each of the %d stored writes", entries)
+}
+
+func countPresent(all []*crashProfile) int {
+	n := 0
+	for _, p := range all {
+		if p.present {
+			n++
+		}
+	}
+	return n
 }
 
 // failer is the part of testing.T the checks use, so that they can run
@@ -436,6 +513,7 @@ func TestCrash_SIGKILLUnderLoad(t *testing.T) {
 	proc := startProfiled(t, exe, "-config", "../config.yaml", "-data", data)
 	c := newCrashClient(proc.base())
 	totalAcked = crashVerify(t, c, all, true) // every round's writes, after all the restarts
+	crashVerifyAudit(t, c, all)
 	for _, p := range all {
 		totalAttempted += len(p.names) + len(p.extra) // the create, each PUT, each records insert
 	}
