@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -121,5 +122,43 @@ func (a *App) erase(c echo.Context, id string) error {
 		return err
 	}
 	a.Log.Info().Str("tenant", tenant).Str("customer_id", id).Str("actor", t.Actor).Msg("customer erased")
-	return c.JSON(http.StatusOK, map[string]any{"customer_id": id, "erased_at": t.At, "actor": t.Actor})
+	answer := map[string]any{"customer_id": id, "erased_at": t.At, "actor": t.Actor}
+	if s, ok := a.Store.(freePageScrubber); ok {
+		answer["free_pages_scrubbed"] = a.scrubFreePages(c.Request().Context(), s)
+	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// freePageScrubber is a store whose deleted values live on in free pages
+// until overwritten (bbolt: store.DB.ScrubFreePages).
+type freePageScrubber interface {
+	ScrubFreePages(ctx context.Context) (int, error)
+}
+
+// scrubWait bounds how long an erase answer waits for the scrub; a scrub
+// held up longer (by a long hot backup) completes in the background.
+const scrubWait = 5 * time.Second
+
+// scrubFreePages overwrites the free pages after an erase, so that the
+// erased values are nowhere in the data file; it reports whether that is
+// done by the time the erase answers.
+func (a *App) scrubFreePages(ctx context.Context, s freePageScrubber) bool {
+	wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), scrubWait)
+	defer cancel()
+	pages, err := s.ScrubFreePages(wait)
+	if err == nil {
+		a.Log.Info().Int("pages", pages).Msg("free pages scrubbed after an erase")
+		return true
+	}
+	a.Log.Warn().Err(err).Msg("free pages not yet scrubbed after an erase; going on in the background")
+	a.bgActive.Go(func() {
+		if pages, err := s.ScrubFreePages(a.bg); err != nil {
+			if a.bg.Err() == nil {
+				a.Log.Error().Err(err).Msg("free pages not scrubbed after an erase; the next erase scrubs them")
+			}
+		} else {
+			a.Log.Info().Int("pages", pages).Msg("free pages scrubbed after an erase")
+		}
+	})
+	return false
 }

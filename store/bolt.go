@@ -100,7 +100,8 @@ type DB struct {
 
 	commits, batchedCalls, indexVisited, profileReads atomic.Uint64
 
-	sessions sessionCache // see store/session.go
+	sessions sessionCache      // see store/session.go
+	readers  readerGenerations // see store/scrub.go
 
 	// failCommit, when set, is called before each commit and makes it fail
 	// with its error: the test hook for disk faults. Set it only while no
@@ -189,7 +190,9 @@ var errClosed = unavailable("the profile store is closed", nil)
 // view runs a bbolt read transaction, reporting a closed store as
 // unavailable.
 func (db *DB) view(fn func(*bolt.Tx) error) error {
+	gen := db.readers.begin()
 	err := db.bolt.View(fn)
+	db.readers.end(gen)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return errClosed
 	}

@@ -18,16 +18,28 @@ type call struct {
 	ctx  context.Context
 	fn   func(*bolt.Tx) error
 	done chan error // buffered, so the committer never blocks on a caller
+	// alone, instead of fn, runs outside any batch, after the calls
+	// queued before it have committed (ScrubFreePages).
+	alone func() error
 }
 
 // update queues fn for the committer and waits for its outcome. Once
 // queued the call is always answered, so a caller never has to guess
 // whether its write was committed.
 func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	return db.enqueue(ctx, &call{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// updateAlone runs fn in the committer between batches, so that no commit
+// happens while it runs.
+func (db *DB) updateAlone(ctx context.Context, fn func() error) error {
+	return db.enqueue(ctx, &call{ctx: ctx, alone: fn, done: make(chan error, 1)})
+}
+
+func (db *DB) enqueue(ctx context.Context, c *call) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
@@ -63,8 +75,21 @@ func (db *DB) commitLoop() {
 				break drain
 			}
 		}
+		// Calls that run alone go after the batch they were queued in.
+		var alone []*call
+		batch = slices.DeleteFunc(batch, func(c *call) bool {
+			if c.alone != nil {
+				alone = append(alone, c)
+				return true
+			}
+			return false
+		})
 		db.runBatch(batch)
-		clear(batch) // drop references to finished calls
+		for _, c := range alone {
+			c.done <- c.alone()
+			db.readers.committed()
+		}
+		clear(batch[:cap(batch)]) // drop references to finished calls
 	}
 }
 
@@ -108,6 +133,7 @@ func (db *DB) runBatch(calls []*call) {
 			answer(calls, unavailable("the profile store cannot write right now", err))
 			return
 		}
+		db.readers.committed()
 		db.commits.Add(1)
 		db.batchedCalls.Add(uint64(len(calls)))
 		answer(calls, nil)

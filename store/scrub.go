@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bbolt never changes a page in place: a write copies each page it
+// changes and frees the old copy, which keeps its bytes until the page is
+// used again. So a deleted value (an erased customer's e-mail) lives on in
+// free pages, and a hot backup copies them. ScrubFreePages overwrites
+// every free page with zeros.
+//
+// A freed page is safe to overwrite only when no read transaction can
+// still reach it: bbolt keeps pages freed by recent commits "pending"
+// while older readers run, and its API does not tell free from pending.
+// readerGenerations gives the answer from outside: when every open reader
+// began after the last commit, each sees the newest tree, which reaches
+// no free or pending page. The scrub runs in the committer, between
+// commits, and only then; otherwise it is tried again shortly.
+
+// readerGenerations counts open read transactions by the number of
+// commits made before each began.
+type readerGenerations struct {
+	mu   sync.Mutex
+	gen  uint64         // commits so far
+	open map[uint64]int // open readers by the gen they began in
+}
+
+// begin is called before a read transaction begins; end with its result
+// after it ends. A reader counted before a commit that it then follows is
+// only counted as older than it is, which delays a scrub, never harms one.
+func (r *readerGenerations) begin() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.open == nil {
+		r.open = map[uint64]int{}
+	}
+	r.open[r.gen]++
+	return r.gen
+}
+
+func (r *readerGenerations) end(gen uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.open[gen]--; r.open[gen] == 0 {
+		delete(r.open, gen)
+	}
+}
+
+// committed is called by the committer after each commit.
+func (r *readerGenerations) committed() {
+	r.mu.Lock()
+	r.gen++
+	r.mu.Unlock()
+}
+
+// allCurrent reports whether every open reader began after the last commit.
+func (r *readerGenerations) allCurrent() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for gen := range r.open {
+		if gen != r.gen {
+			return false
+		}
+	}
+	return true
+}
+
+// errReadersBehind: a reader that began before the last commit is open.
+var errReadersBehind = errors.New("a read transaction older than the last commit is open")
+
+// scrubRetry is how long ScrubFreePages waits before trying again while
+// older readers are open (read transactions last milliseconds; a hot
+// backup as long as the copy).
+const scrubRetry = 20 * time.Millisecond
+
+// ScrubFreePages overwrites every free page of the data file with zeros
+// and syncs it, so that no deleted value survives in the file's bytes. It
+// waits while older read transactions are open, until ctx ends. It returns
+// how many pages it overwrote.
+func (db *DB) ScrubFreePages(ctx context.Context) (int, error) {
+	for {
+		var pages int
+		err := db.updateAlone(ctx, func() (err error) {
+			pages, err = db.scrub()
+			return err
+		})
+		if !errors.Is(err, errReadersBehind) {
+			return pages, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("store: free pages not scrubbed: %w (%w)", errReadersBehind, ctx.Err())
+		case <-time.After(scrubRetry):
+		}
+	}
+}
+
+// scrub runs in the committer, in a write transaction of its own: the
+// pages bbolt reports free at its start were freed by earlier commits, and
+// nothing in this transaction frees more before the zeros are on disk.
+func (db *DB) scrub() (pages int, err error) {
+	err = db.bolt.Update(func(btx *bolt.Tx) error {
+		if !db.readers.allCurrent() {
+			return errReadersBehind
+		}
+		f, err := os.OpenFile(db.bolt.Path(), os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pageSize := int64(db.bolt.Info().PageSize)
+		var zeros []byte
+		run, runStart := 0, 0 // free pages in a row, written at once
+		flush := func() error {
+			if run == 0 {
+				return nil
+			}
+			if need := int64(run) * pageSize; int64(len(zeros)) < need {
+				zeros = make([]byte, need)
+			}
+			_, err := f.WriteAt(zeros[:int64(run)*pageSize], int64(runStart)*pageSize)
+			pages += run
+			run = 0
+			return err
+		}
+		for id := 2; ; { // pages 0 and 1 are the meta pages
+			info, err := btx.Page(id)
+			if err != nil {
+				return err
+			}
+			if info == nil { // the high-water mark: no page beyond is in use
+				break
+			}
+			if info.Type == "free" {
+				if run == 0 {
+					runStart = id
+				}
+				run++
+				id++ // a free page's header is stale: never trust its overflow
+				continue
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			id += 1 + info.OverflowCount
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		return f.Sync()
+	})
+	return pages, err
+}

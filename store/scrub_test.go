@@ -1,0 +1,143 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/storetest"
+)
+
+// TestScrubFreePages: a deleted customer's values are in the file's free
+// pages after the delete, and nowhere in its bytes after the scrub; the
+// live data is untouched and the file passes bbolt's check.
+func TestScrubFreePages(t *testing.T) {
+	db, path := openTest(t)
+	secret := "zed.secret@erase.example"
+	for i := range 200 { // enough customers for several pages
+		id := fmt.Sprintf("c%03d", i)
+		storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+			p := storetest.NewProfile(id, uint64(i+1), t0)
+			if i == 100 {
+				p.Attributes["EmailAddress"] = []any{secret}
+			}
+			if err := tx.PutProfile(p); err != nil {
+				return err
+			}
+			return tx.PutRecords("phone", id, []schema.Record{{"PhoneNumber": fmt.Sprintf("555%04d", i)}})
+		})
+	}
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+		p, err := tx.Profile("c100")
+		if err != nil {
+			return err
+		}
+		return tx.DeleteProfile(p)
+	})
+	raw := func() []byte {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if !bytes.Contains(raw(), []byte(secret)) || !bytes.Contains(raw(), []byte("5550100")) {
+		t.Fatal("the deleted values are not in the file before the scrub: the test proves nothing")
+	}
+	pages, err := db.ScrubFreePages(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages == 0 {
+		t.Fatal("no free page scrubbed")
+	}
+	for _, v := range []string{secret, "5550100"} {
+		if bytes.Contains(raw(), []byte(v)) {
+			t.Errorf("%q survives in the file after scrubbing %d pages", v, pages)
+		}
+	}
+	storetest.MustView(t, db, "", func(tx profile.Tx) error {
+		for _, id := range []string{"c000", "c099", "c101", "c199"} {
+			if p, err := tx.Profile(id); err != nil || p == nil {
+				t.Errorf("%s after the scrub: %v %v", id, p, err)
+			}
+		}
+		return nil
+	})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFile(path); err != nil {
+		t.Fatalf("bbolt check after the scrub: %v", err)
+	}
+}
+
+// TestScrubFreePages_WaitsForOlderReaders: while a read transaction that
+// began before the delete is open, the pages it reads are not
+// overwritten; the scrub waits and runs once it ends.
+func TestScrubFreePages_WaitsForOlderReaders(t *testing.T) {
+	db, _ := openTest(t)
+	// Free pages to write into first: a commit that had to grow the file
+	// would wait for the open reader (bbolt remaps under it).
+	for _, put := range []bool{true, false} {
+		storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+			for i := range 100 {
+				p := storetest.NewProfile(fmt.Sprintf("filler%03d", i), uint64(i+10), t0)
+				if put {
+					if err := tx.PutProfile(p); err != nil {
+						return err
+					}
+				} else if _, err := tx.Profile(p.ID); err != nil {
+					return err
+				} else if err := tx.DeleteProfile(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+		p := storetest.NewProfile("c1", 1, t0)
+		p.Attributes["Secret"] = "old-value"
+		return tx.PutProfile(p)
+	})
+	reading, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- db.View(context.Background(), "", func(tx profile.Tx) error {
+			close(reading)
+			<-release
+			p, err := tx.Profile("c1") // the old tree: its pages must still hold it
+			if err == nil && (p == nil || p.Attributes["Secret"] != "old-value") {
+				err = fmt.Errorf("the old reader sees %+v", p)
+			}
+			return err
+		})
+	}()
+	<-reading
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+		p, err := tx.Profile("c1")
+		if err != nil {
+			return err
+		}
+		p.Attributes["Secret"] = "new-value"
+		return tx.PutProfile(p)
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := db.ScrubFreePages(ctx); !errors.Is(err, errReadersBehind) {
+		t.Fatalf("scrub with an older reader open = %v, want it to wait", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ScrubFreePages(t.Context()); err != nil {
+		t.Fatalf("scrub after the reader ended: %v", err)
+	}
+}
