@@ -130,6 +130,10 @@ type Log struct {
 // Admin protects /admin/... endpoints.
 type Admin struct {
 	Token string `yaml:"token"`
+	// PrivacyRole, when set, lets Genesys credentials of that role call
+	// the admin-level privacy endpoints (export, erase, audit) as well as
+	// the admin token; tenant bindings apply.
+	PrivacyRole string `yaml:"privacy_role"`
 }
 
 // UnauthorizedStrings configures the keywords of spec §7. Written as a
@@ -352,6 +356,11 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxRecordsPerExtension <= 0 {
 		problems = append(problems, fmt.Errorf("limits.max_records_per_extension must be positive"))
+	}
+	switch c.Admin.PrivacyRole {
+	case "", RoleAdministrator, RoleSupervisor, RoleAgent:
+	default:
+		problems = append(problems, fmt.Errorf("admin.privacy_role must be empty, administrator, supervisor or agent, not %q", c.Admin.PrivacyRole))
 	}
 	if c.Audit.RetentionDays <= 0 || c.Audit.SweepEvery <= 0 {
 		problems = append(problems, fmt.Errorf("audit.retention_days and audit.sweep_every must be positive"))

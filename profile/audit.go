@@ -125,6 +125,9 @@ type auditedTx struct {
 func (t *auditedTx) Profile(id string) (*Profile, error) {
 	p, err := t.Tx.Profile(id)
 	if p != nil {
+		if t.read == nil {
+			t.read = map[string]map[string]any{}
+		}
 		t.read[id] = p.Attributes
 	}
 	return p, err
@@ -133,6 +136,9 @@ func (t *auditedTx) Profile(id string) (*Profile, error) {
 func (t *auditedTx) Records(ext, id string) ([]schema.Record, error) {
 	recs, err := t.Tx.Records(ext, id)
 	if err == nil && len(recs) == 0 {
+		if t.empty == nil {
+			t.empty = map[[2]string]bool{}
+		}
 		t.empty[[2]string{strings.ToLower(ext), id}] = true
 	}
 	return recs, err
@@ -151,7 +157,9 @@ func (t *auditedTx) PutProfile(p *Profile) error {
 			t.attribute(name)
 		}
 	}
-	t.read[p.ID] = p.Attributes
+	if t.read != nil {
+		t.read[p.ID] = p.Attributes
+	}
 	return t.Tx.PutProfile(p)
 }
 
@@ -189,8 +197,11 @@ func (t *auditedTx) attribute(name string) {
 // transaction, so no change is kept without its entry or the other way
 // round.
 func (s *Service) audited(ctx context.Context, tx Tx, op string, fn func(Tx) error) error {
+	if s.withoutAudit {
+		return fn(tx)
+	}
 	e := newEntry(ctx, op)
-	at := &auditedTx{Tx: tx, read: map[string]map[string]any{}, empty: map[[2]string]bool{}, entry: &e}
+	at := &auditedTx{Tx: tx, entry: &e}
 	if err := fn(at); err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ type Service struct {
 	// ReadsCount (config audit.reads).
 	Reads  ReadAudit
 	OnRead func(actor string)
+	// withoutAudit skips the trail of profile writes: only the benchmark
+	// that measures what the trail costs sets it (export_test.go).
+	withoutAudit bool
 
 	// schemaMu is held shared by every write from the moment it reads the
 	// schema until its commit, and exclusively by schema changes: no write

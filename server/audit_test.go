@@ -185,3 +185,35 @@ func TestAudit_Reads(t *testing.T) {
 		}
 	})
 }
+
+// TestAudit_PrivacyRole: with admin.privacy_role, Genesys credentials of
+// that role reach export, erase and the audit trail for their tenants and
+// are named as the actor; other roles and tenants need the admin token.
+func TestAudit_PrivacyRole(t *testing.T) {
+	t.Parallel()
+	cfg := authConfig(t, `      - {name: dpo, key_sha256: "KEY(dpo-key)", role: administrator, tenants: [acme]}
+      - {name: crm, key_sha256: "KEY(crm-key)", role: agent}`, "",
+		`  token: ""`, `  token: "admin-secret"`,
+		`  privacy_role: ""`, `  privacy_role: administrator`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	dpo := []string{"X-API-Key", "dpo-key", "X-Genesys-TenantId", "acme"}
+	id := ts.mustCreate(`{"FirstName":"Priv"}`, "X-API-Key", "crm-key", "X-Genesys-TenantId", "acme")
+	if res := ts.do("GET", "/profiles/"+id+"/export", nil, dpo...); res.Status != http.StatusOK {
+		t.Fatalf("export by the privacy role: %d %s", res.Status, res.Body)
+	}
+	page := ts.audit(t, "op=export", dpo...)
+	if len(page.Entries) != 1 || page.Entries[0].Actor != `api key "dpo"` {
+		t.Errorf("the export's entry: %+v", page.Entries)
+	}
+	for _, who := range [][]string{
+		{"X-API-Key", "crm-key", "X-Genesys-TenantId", "acme"}, // another role
+		{"X-API-Key", "dpo-key", "X-Genesys-TenantId", "other"}, // another tenant
+		{"X-Genesys-TenantId", "acme"},                         // nobody
+	} {
+		wantError(t, ts.do("GET", "/admin/audit", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
+		wantError(t, ts.do("POST", "/profiles/"+id+"/erase", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
+	}
+	if p := ts.audit(t, "", "Authorization", "Bearer admin-secret", "X-Genesys-TenantId", "acme"); len(p.Entries) != 2 {
+		t.Errorf("the admin token reads %d entries, want create and export", len(p.Entries))
+	}
+}

@@ -228,11 +228,15 @@ func (a *App) routes() *echo.Echo {
 	admin.POST("/reload", a.reloadHandler)
 	admin.GET("/schema", a.schemaHandler)
 	admin.POST("/check", a.checkHandler)
-	admin.GET("/audit", a.auditHandler)
-	admin.GET("/egain/customer/:num/export", a.egainExportHandler)
-	admin.POST("/egain/customer/:num/erase", a.egainEraseHandler)
-	e.GET("/profiles/:id/export", a.exportHandler, guard) // a data subject's requests: admin-level
-	e.POST("/profiles/:id/erase", a.eraseHandler, guard)
+	// A data subject's requests and the audit trail: admin-level, or a
+	// Genesys credential of admin.privacy_role.
+	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth, failureLog(a.Store), a.Log)
+	privacy := genesys.RoleOrElse(a.Config.Admin.PrivacyRole, guard)
+	e.GET("/admin/audit", a.auditHandler, privacy)
+	e.GET("/admin/egain/customer/:num/export", a.egainExportHandler, privacy)
+	e.POST("/admin/egain/customer/:num/erase", a.egainEraseHandler, privacy)
+	e.GET("/profiles/:id/export", a.exportHandler, privacy)
+	e.POST("/profiles/:id/erase", a.eraseHandler, privacy)
 	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler)
 	server.GET("/status", a.statusHandler)
@@ -240,7 +244,6 @@ func (a *App) routes() *echo.Echo {
 	if a.EGain != nil {
 		a.EGain.Register(e)
 	}
-	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth, failureLog(a.Store), a.Log)
 	genesys.Register(e.Group(""))
 	if base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/"); base != "" {
 		genesys.Register(e.Group(base))

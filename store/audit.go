@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"time"
 
@@ -104,6 +105,7 @@ func (t *tx) Audit(f profile.StoreFilter, fn func(e *profile.AuditEntry) bool) e
 		if err != nil {
 			return err
 		}
+		e.At, e.Seq, e.Tenant = codec.AuditKeyTime(key), binary.BigEndian.Uint64(key[8:]), t.Tenant()
 		if !fn(e) {
 			return nil
 		}

@@ -248,3 +248,30 @@ func (v *verifiedCache) add(name, password string) {
 	}
 	v.entries[d] = v.now().Add(verifiedTTL)
 }
+
+// RoleOrElse is middleware for the admin-level routes of data subjects'
+// requests (export, erase, audit): a Genesys credential with role role
+// that may use the request's tenant is admitted and named as the actor;
+// every other request is left to fallback (the admin guard). With role
+// empty, or Genesys auth off, fallback alone decides.
+func (h *Handler) RoleOrElse(role string, fallback echo.MiddlewareFunc) echo.MiddlewareFunc {
+	a := h.auth
+	if role == "" || !a.enabled {
+		return fallback
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		guarded := fallback(next)
+		return func(c echo.Context) error {
+			who, ok, err := a.identify(c)
+			if err != nil {
+				return err
+			}
+			tenant, terr := httpin.Tenant(c.Request().Header)
+			if !ok || who.role != role || terr != nil || !who.tenants.Allow(tenant) {
+				return guarded(c) // the admin token travels as a bearer credential too
+			}
+			profile.NameActor(c.Request().Context(), who.name)
+			return next(c)
+		}
+	}
+}

@@ -59,7 +59,7 @@ func (t *tx) Audit(f profile.StoreFilter, fn func(e *profile.AuditEntry) bool) e
 			if err != nil {
 				return err
 			}
-			e.Seq = uint64(seq)
+			e.At, e.Seq, e.Tenant = time.UnixMicro(at).UTC(), uint64(seq), t.tenant
 			stop = !fn(e)
 			return nil
 		}, `SELECT at_us, seq, entry FROM audit
