@@ -206,9 +206,9 @@ func TestAudit_PrivacyRole(t *testing.T) {
 		t.Errorf("the export's entry: %+v", page.Entries)
 	}
 	for _, who := range [][]string{
-		{"X-API-Key", "crm-key", "X-Genesys-TenantId", "acme"}, // another role
+		{"X-API-Key", "crm-key", "X-Genesys-TenantId", "acme"},  // another role
 		{"X-API-Key", "dpo-key", "X-Genesys-TenantId", "other"}, // another tenant
-		{"X-Genesys-TenantId", "acme"},                         // nobody
+		{"X-Genesys-TenantId", "acme"},                          // nobody
 	} {
 		wantError(t, ts.do("GET", "/admin/audit", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
 		wantError(t, ts.do("POST", "/profiles/"+id+"/erase", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
