@@ -752,8 +752,8 @@ func copyStore(from, to string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "tenant %s: %d profiles\n", name, verified.Profiles[tenant])
 	}
-	fmt.Fprintf(stdout, "copied %d profiles, %d record sets, %d index entries, %d sessions, %d server settings and the schema in %s; counts match\n",
-		profileTotal(verified), verified.Records, verified.IndexEntries, verified.Sessions, verified.Settings, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "copied %d profiles, %d record sets, %d index entries, %d sessions, %d server settings, %d audit entries and the schema in %s; counts match\n",
+		profileTotal(verified), verified.Records, verified.IndexEntries, verified.Sessions, verified.Settings, verified.AuditEntries, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -839,8 +839,8 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	fmt.Fprintf(stdout, "checked %d profiles, %d record sets and %d index entries in %s\n",
-		r.Profiles, r.Records, r.IndexEntries, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "checked %d profiles, %d record sets, %d index entries and %d audit entries in %s\n",
+		r.Profiles, r.Records, r.IndexEntries, r.AuditEntries, time.Since(start).Round(time.Millisecond))
 	if r.Unchecksummed > 0 {
 		fmt.Fprintf(stdout, "%d values were written before checksums existed: they were decoded but cannot be verified until they are next written\n", r.Unchecksummed)
 	}

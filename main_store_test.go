@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -78,14 +80,17 @@ func dump(t *testing.T, path string) (transfer.Header, []transfer.Item) {
 		t.Fatal(err)
 	}
 	slices.SortFunc(items, func(a, b transfer.Item) int {
-		return strings.Compare(a.Tenant+"\x00"+a.Name+"\x00"+a.ID+"\x00"+string(a.Value), b.Tenant+"\x00"+b.Name+"\x00"+b.ID+"\x00"+string(b.Value))
+		key := func(it transfer.Item) string {
+			return it.Tenant + "\x00" + it.Name + "\x00" + it.ID + "\x00" + string(it.Value) + "\x00" + it.Created.Format(time.RFC3339Nano)
+		}
+		return strings.Compare(key(a), key(b))
 	})
 	return h, items
 }
 
 // TestCopyStore_RoundTrip copies a bbolt file written through both APIs to
 // PostgreSQL and back: every profile, record, index entry, numeric id,
-// session and the stored schema arrive unchanged, the PostgreSQL copy
+// session, audit entry and the stored schema arrive unchanged, the PostgreSQL copy
 // serves them, and a non-empty target is refused.
 func TestCopyStore_RoundTrip(t *testing.T) {
 	dir := t.TempDir()
@@ -129,6 +134,11 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 		t.Fatalf("erase: %d %s", res.StatusCode, body)
 	}
 	_, before := send(t, srv.URL, "GET", "/profiles/"+ids[0]+"?extensions=Phone,Loyalty", "")
+	trail := func(base string) string { // the whole trail but the sequence numbers, which each store gives
+		_, body := send(t, base, "GET", "/admin/audit?limit=1000", "")
+		return regexp.MustCompile(`"seq":[0-9]+,`).ReplaceAllString(body, "")
+	}
+	trailBefore := trail(srv.URL)
 	srv.Close()
 	app.Close()
 
@@ -171,6 +181,9 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 	}
 	if res, body := send(t, srv.URL, "GET", egainPath, "", "X-egain-session", session, "Accept", "application/json"); res.StatusCode != http.StatusOK {
 		t.Errorf("eGain customer with the copied session on PostgreSQL: %d %s", res.StatusCode, body)
+	}
+	if after := trail(srv.URL); after != trailBefore || !strings.Contains(after, `"op":"erase"`) {
+		t.Errorf("audit trail on PostgreSQL:\n%s\nwant:\n%s", after, trailBefore)
 	}
 	// The tombstone came along: the erased customer cannot come back.
 	if res, body := send(t, srv.URL, "POST", "/profiles", `{"customer_id":"erased_id-9","FirstName":"Back"}`); res.StatusCode != http.StatusConflict || !strings.Contains(body, "PROFILE_ERASED") {

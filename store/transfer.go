@@ -53,10 +53,19 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			}); err != nil {
 				return err
 			}
-			return forEachNested(tb.Bucket(bucketIdx), func(key string, k, _ []byte) error {
+			err := forEachNested(tb.Bucket(bucketIdx), func(key string, k, _ []byte) error {
 				return fn(transfer.Item{Kind: transfer.KindIndex, Tenant: tenant, Name: key, ID: codec.EntryID(k),
 					Value: bytes.Clone(k), Unique: unique[key]})
 			})
+			if err != nil {
+				return err
+			}
+			if b := tb.Bucket(bucketAudit); b != nil {
+				return b.ForEach(func(k, v []byte) error {
+					return fn(transfer.Item{Kind: transfer.KindAudit, Tenant: tenant, Created: codec.AuditKeyTime(k), Value: bytes.Clone(v)})
+				})
+			}
+			return nil
 		})
 		if err != nil {
 			return err
@@ -105,7 +114,7 @@ func uniqueKeys(manifest []byte) map[string]bool {
 	return out
 }
 
-// Empty reports whether the file holds no profile, session or schema.
+// Empty reports whether the file holds no profile, session, audit entry or schema.
 func (db *DB) Empty(ctx context.Context) (bool, error) {
 	st, err := db.SchemaState(ctx)
 	if err != nil {
@@ -122,7 +131,14 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 	err = db.view(func(btx *bolt.Tx) error {
 		k, _ := btx.Bucket(bucketSessions).Cursor().First()
 		empty = k == nil
-		return nil
+		return btx.Bucket(bucketTenants).ForEachBucket(func(name []byte) error {
+			if b := btx.Bucket(bucketTenants).Bucket(name).Bucket(bucketAudit); b != nil {
+				if k, _ := b.Cursor().First(); k != nil {
+					empty = false
+				}
+			}
+			return nil
+		})
 	})
 	return empty, err
 }
@@ -158,6 +174,8 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 				err = t.put(it.Value, []byte(it.ID), bucketExt, lower(it.Name))
 			case transfer.KindIndex:
 				err = t.put([]byte{}, it.Value, bucketIdx, lower(it.Name))
+			case transfer.KindAudit:
+				err = t.importAudit(it)
 			}
 			if err != nil {
 				return err
@@ -165,6 +183,16 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 		}
 		return nil
 	})
+}
+
+// importAudit appends a copied entry with a sequence number of this store.
+func (t *tx) importAudit(it transfer.Item) error {
+	e, err := codec.DecodeAuditEntry(it.Value)
+	if err != nil {
+		return err
+	}
+	e.At = it.Created
+	return t.AppendAudit(e)
 }
 
 func (t *tx) importProfile(id string, v []byte) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strings"
+	"time"
 
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
@@ -22,7 +23,7 @@ const maxProblems = 100
 
 // Report is what a check found.
 type Report struct {
-	Profiles, Records, IndexEntries int
+	Profiles, Records, IndexEntries, AuditEntries int
 	// Unchecksummed counts values written before checksums existed (read
 	// without one; they gain one when next written).
 	Unchecksummed int
@@ -149,6 +150,12 @@ func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visi
 				return nil // counted as an orphan, or built on data that cannot be read
 			}
 			visit(entry{k.hash(it.Tenant, it.Name, it.Value), -1, it.Tenant, it.ID, it.Name, false})
+		case transfer.KindAudit:
+			r.AuditEntries++
+			if _, err := codec.DecodeAuditEntry(it.Value); err != nil {
+				r.Damaged++
+				r.problem("audit entry of %s (tenant %q) is damaged: %v", it.Created.Format(time.RFC3339Nano), it.Tenant, err)
+			}
 		}
 		return nil
 	})

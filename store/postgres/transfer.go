@@ -62,6 +62,13 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			it.Created, it.LastSeen = time.Unix(0, created), time.Unix(0, seen)
 			return it, err
 		}},
+		{"SELECT tenant, at_us, entry FROM audit ORDER BY tenant, at_us, seq", func(r pgx.Rows) (transfer.Item, error) {
+			it := transfer.Item{Kind: transfer.KindAudit}
+			var at int64
+			err := r.Scan(&it.Tenant, &at, &it.Value)
+			it.Created = time.UnixMicro(at).UTC()
+			return it, err
+		}},
 		{"SELECT name, value FROM server_settings ORDER BY name", func(r pgx.Rows) (transfer.Item, error) {
 			it := transfer.Item{Kind: transfer.KindSetting}
 			var value string
@@ -92,17 +99,17 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 	return mapError(ptx.Commit(ctx))
 }
 
-// Empty reports whether the database holds no profile, session or schema.
+// Empty reports whether the database holds no profile, session, audit entry or schema.
 func (db *DB) Empty(ctx context.Context) (bool, error) {
 	var any bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM profiles) OR EXISTS (SELECT 1 FROM sessions)
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM profiles) OR EXISTS (SELECT 1 FROM sessions) OR EXISTS (SELECT 1 FROM audit)
 		OR EXISTS (SELECT 1 FROM schema_state WHERE version > 0 OR overlay IS NOT NULL)`).Scan(&any)
 	return !any, mapError(err)
 }
 
 // Import stores a batch with COPY, in one transaction.
 func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
-	var profiles, records, entries, sessions, settings [][]any
+	var profiles, records, entries, sessions, settings, audit [][]any
 	counts := map[string]int{}
 	for _, it := range items {
 		switch it.Kind {
@@ -121,6 +128,16 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			sessions = append(sessions, []any{it.ID, it.User, it.Created.UnixNano(), it.LastSeen.UnixNano()})
 		case transfer.KindSetting:
 			settings = append(settings, []any{it.Name, string(it.Value)})
+		case transfer.KindAudit:
+			e, err := codec.DecodeAuditEntry(it.Value)
+			if err != nil {
+				return err
+			}
+			ids := e.Customers
+			if ids == nil {
+				ids = []string{}
+			}
+			audit = append(audit, []any{it.Tenant, it.Created.UnixMicro(), ids, it.Value})
 		}
 	}
 	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
@@ -134,6 +151,7 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			{"index_entries", []string{"tenant", "key", "entry", "vals", "id", "uniq"}, entries},
 			{"sessions", []string{"id", "user_name", "created_ns", "last_seen_ns"}, sessions},
 			{"server_settings", []string{"name", "value"}, settings},
+			{"audit", []string{"tenant", "at_us", "customer_ids", "entry"}, audit}, // in order: seq follows it
 		} {
 			if len(c.rows) == 0 {
 				continue

@@ -2,7 +2,7 @@
 // between engines (bbolt file ↔ PostgreSQL): every tenant's profiles,
 // extension records and index entries, the numeric id sequence, eGain
 // sessions, the server settings (with erasure tombstones, so a copy cannot
-// bring an erased customer back) and the stored schema. Values travel in the shared codec's
+// bring an erased customer back), the audit trail and the stored schema. Values travel in the shared codec's
 // bytes (store/codec), so nothing is decoded or re-validated on the way and
 // every id is kept. `profiled copy-store` runs it.
 package transfer
@@ -27,6 +27,7 @@ const (
 	KindIndex                   // Tenant, Name (lower-cased key), ID, Value: codec index entry; Unique
 	KindSession                 // ID, User, Created, LastSeen
 	KindSetting                 // Name, Value: a server setting (server mode, import progress, erasure tombstones)
+	KindAudit                   // Tenant, Created (the entry's time), Value: codec audit entry; in time order per tenant
 )
 
 // Item is one stored thing.
@@ -86,11 +87,12 @@ type Counts struct {
 	IndexEntries int
 	Sessions     int
 	Settings     int
+	AuditEntries int
 }
 
 // Total is the number of items counted.
 func (c Counts) Total() int {
-	n := c.Records + c.IndexEntries + c.Sessions + c.Settings
+	n := c.Records + c.IndexEntries + c.Sessions + c.Settings + c.AuditEntries
 	for _, p := range c.Profiles {
 		n += p
 	}
@@ -109,6 +111,8 @@ func (c *Counts) add(it Item) {
 		c.Sessions++
 	case KindSetting:
 		c.Settings++
+	case KindAudit:
+		c.AuditEntries++
 	}
 }
 
@@ -186,7 +190,7 @@ func Verify(ctx context.Context, src Source, dst Source) (Counts, error) {
 	for _, c := range []struct {
 		what string
 		a, b int
-	}{{"extension record sets", a.Records, b.Records}, {"index entries", a.IndexEntries, b.IndexEntries}, {"sessions", a.Sessions, b.Sessions}, {"server settings", a.Settings, b.Settings}} {
+	}{{"extension record sets", a.Records, b.Records}, {"index entries", a.IndexEntries, b.IndexEntries}, {"sessions", a.Sessions, b.Sessions}, {"server settings", a.Settings, b.Settings}, {"audit entries", a.AuditEntries, b.AuditEntries}} {
 		if c.a != c.b {
 			problems = append(problems, fmt.Errorf("%d %s in the source, %d in the target", c.a, c.what, c.b))
 		}
