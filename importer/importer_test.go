@@ -5,36 +5,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/profile/profiletest"
 )
 
 // newService builds the service exactly as server.New does, over a real
 // store in a temporary directory and the shipped config.yaml.
 func newService(t testing.TB) *profile.Service {
 	t.Helper()
-	cfg, err := config.Load("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return profile.NewService(db, registry)
+	s, _, _ := profiletest.New(t, "../config.yaml")
+	return s
 }
 
 // line is a valid profile body with a known customer_id.

@@ -2,36 +2,21 @@ package profile_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/profile/profiletest"
 )
 
 // newService is the domain over a real bbolt file with the repository's
 // config, and a clock the test sets.
 func newService(tb testing.TB) (*profile.Service, *time.Time) {
 	tb.Helper()
-	cfg, err := config.Load("../config.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(tb.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := profile.NewService(db, registry)
+	s, _, _ := profiletest.New(tb, "../config.yaml")
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Millisecond); return now }

@@ -2,20 +2,16 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/contactcenter/profiled/config"
-	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -23,22 +19,10 @@ import (
 // repository's config.yaml.
 func newTestAPI(tb testing.TB) (*echo.Echo, *store.DB) {
 	tb.Helper()
-	cfg, err := config.Load("../../config.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(tb.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	service, db, cfg := profiletest.New(tb, "../../config.yaml")
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
-	NewHandler(profile.NewService(db, registry), cfg.Genesys.Auth, nil, zerolog.Nop()).Register(e.Group(""))
+	NewHandler(service, cfg.Genesys.Auth, nil, zerolog.Nop()).Register(e.Group(""))
 	return e, db
 }
 

@@ -1,0 +1,34 @@
+// Package profiletest builds the profile domain for tests as server.New
+// does: over a real bbolt file in a temporary directory and a config file.
+package profiletest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/store"
+)
+
+// New returns the service over a new data file with the schema of the
+// config file at configPath, and the store under it; both close with tb.
+func New(tb testing.TB, configPath string) (*profile.Service, *store.DB, *config.Config) {
+	tb.Helper()
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(tb.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return profile.NewService(db, registry), db, cfg
+}
