@@ -33,7 +33,7 @@ func serveOn(t *testing.T, where string) (*server.App, *httptest.Server) {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(where, "postgres") {
-		cfg.Store.URL = where
+		cfg.Store.URL, cfg.Store.MaxConns = where, 4 // tests share one server's connections
 	} else {
 		cfg.Store.Path = where
 	}

@@ -143,7 +143,7 @@ func newHarnessFrom(t testing.TB, seed string, adjust ...func(*config.EGain)) *h
 			t.Fatal(err)
 		}
 		defer src.Close()
-		dst, err := postgres.Open(t.Context(), h.storeURL, postgres.Options{})
+		dst, err := postgres.Open(t.Context(), h.storeURL, postgres.Options{MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func (h *harness) start() {
 	var db storetest.Store
 	var err error
 	if h.storeURL != "" {
-		db, err = postgres.Open(context.Background(), h.storeURL, postgres.Options{})
+		db, err = postgres.Open(context.Background(), h.storeURL, postgres.Options{MaxConns: 4})
 	} else {
 		db, err = store.Open(h.dbPath, store.Options{OpenTimeout: time.Second})
 	}

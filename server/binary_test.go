@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,9 @@ func buildProfiled(t *testing.T) string {
 var binaryDir string // made by the first build, removed by TestMain
 
 var profiledBinary = sync.OnceValues(func() (string, error) {
+	if bin := os.Getenv("PROFILED_TEST_BIN"); bin != "" { // linked once by make test
+		return bin, nil
+	}
 	dir, err := os.MkdirTemp("", "profiled-test-bin-")
 	if err != nil {
 		return "", err
@@ -83,11 +87,17 @@ type process struct {
 	done chan struct{} // closed when the process has exited
 }
 
-// startProfiled starts bin serve with args and waits until /readyz answers 200.
+// listeningAt reads the address a started profiled logged it listens at.
+var listeningAt = regexp.MustCompile(`"addr":"([^"]+)"[^\n]*"message":"profiled listening"`)
+
+// startProfiled starts bin serve with args on a port the kernel picks and
+// waits until /readyz answers 200. The process says which port it got: a
+// port picked free beforehand could be taken by another test's process
+// meanwhile, whose /readyz would then answer for this one.
 func startProfiled(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t), logs: &safebuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", p.addr}, args...)...)
+	p := &process{logs: &safebuf.Buffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -103,6 +113,14 @@ func startProfiled(t *testing.T, bin string, args ...string) *process {
 		case <-p.done:
 			t.Fatalf("profiled exited at start:\n%s", p.logs)
 		default:
+		}
+		if p.addr == "" {
+			if m := listeningAt.FindStringSubmatch(p.logs.String()); m != nil {
+				p.addr = m[1]
+			} else {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
 		}
 		if res, err := http.Get(p.base() + "/readyz"); err == nil {
 			res.Body.Close()
@@ -238,7 +256,9 @@ func TestBinary_RefusesSecondInstanceAndBusyPort(t *testing.T) {
 		}
 		return cmd.ProcessState.ExitCode(), out.String()
 	}
-	code, out := run("serve", "-config", "../config.yaml", "-data", data, "-addr", freeAddr(t))
+	// The second instance waits store.open_timeout for the lock first.
+	quick := configWith(t, "open_timeout: 2s", "open_timeout: 300ms")
+	code, out := run("serve", "-config", quick, "-data", data, "-addr", freeAddr(t))
 	if code != 1 || !strings.Contains(out, "in use by another profiled process") {
 		t.Errorf("second instance on the same file: exit %d, output %s", code, out)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +58,7 @@ type testServer struct {
 // mustStart starts profiled with the repository's default config.yaml.
 func mustStart(tb testing.TB) *testServer {
 	tb.Helper()
-	return mustStartWith(tb, "../config.yaml", filepath.Join(tb.TempDir(), "profiles.db"))
+	return mustStartWith(tb, configWith(tb), filepath.Join(tb.TempDir(), "profiles.db"))
 }
 
 // mustStartWith starts profiled with configPath on data file dataPath, or
@@ -79,6 +80,7 @@ func startOn(tb testing.TB, configPath, dataPath, storeURL string) *testServer {
 	}
 	cfg.Store.Path = dataPath
 	cfg.Store.URL = storeURL
+	cfg.Store.MaxConns = testMaxConns
 	app, err := server.New(cfg, zerolog.New(io.Discard))
 	if err != nil {
 		tb.Fatal(err)
@@ -252,6 +254,11 @@ func configWith(tb testing.TB, oldNew ...string) string {
 		}
 		base = strings.Replace(base, oldNew[i], oldNew[i+1], 1)
 	}
+	// Tests share one PostgreSQL server (100 connections by default).
+	base = strings.Replace(base, "max_conns: 16", "max_conns: "+strconv.Itoa(testMaxConns), 1)
+	// The demo user's password stays demo, at the cheapest bcrypt cost:
+	// the shipped cost made logins a tenth of the suite's CPU.
+	base = demoHash.ReplaceAllString(base, "${1}"+strings.ReplaceAll(cheapDemoHash(), "$", "$$")+`"`)
 	path := filepath.Join(tb.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(base), 0o600); err != nil {
 		tb.Fatal(err)
@@ -269,6 +276,20 @@ func keyHash(key string) string {
 func basicAuth(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
+
+// testMaxConns bounds each test server's PostgreSQL pool: many run at
+// once against one server, whose connections are limited.
+const testMaxConns = 4
+
+var demoHash = regexp.MustCompile(`(name: demo\n(?:.*\n)*?\s*password_hash: ")[^"]*"`)
+
+var cheapDemoHash = sync.OnceValue(func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte("demo"), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+})
 
 // testPassword is the password of every user authConfig declares.
 const testPassword = "s3cret"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -45,7 +46,13 @@ func serveBare(addr string) error {
 		c.Response().Header().Set("X-egain-session", "bare")
 		return c.NoContent(http.StatusNoContent)
 	})
-	return e.Start(addr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("{\"addr\":%q,\"message\":\"bare ceiling listening\"}\n", l.Addr().String()) // startProcess waits for it
+	e.Listener = l
+	return e.Start("")
 }
 
 // storageResult is one storage ceiling cell: the best MaxBatchDelay found

@@ -109,9 +109,12 @@ func TestHarnessEndToEnd(t *testing.T) {
 		t.Skip("builds profiled and runs servers")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "profiled")
-	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin := os.Getenv("PROFILED_TEST_BIN") // linked once by make test
+	if bin == "" {
+		bin = filepath.Join(dir, "profiled")
+		if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
 	out := filepath.Join(dir, "performance.md")
 	var stdout, stderr bytes.Buffer

@@ -28,8 +28,9 @@ type process struct {
 }
 
 // freeAddr returns a loopback address with a port nobody listens on now.
-// The port could be taken before the server binds it; on loopback in a
-// benchmark run that race is theoretical, and the server fails loudly.
+// Another process could take it before the server binds it (make test runs
+// many servers at once), so startProcess also waits for the server to log
+// that it listens there.
 func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -77,6 +78,10 @@ func (p *process) waitReady(start time.Time, limit time.Duration) error {
 			return fmt.Errorf("exited: %v", err)
 		default:
 		}
+		if !p.listening() {
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
 		resp, err := client.Get(p.base + "/readyz")
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
@@ -90,6 +95,13 @@ func (p *process) waitReady(start time.Time, limit time.Duration) error {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return fmt.Errorf("no 200 from %s/readyz within %s", p.base, limit)
+}
+
+// listening reports whether the process logged that it listens at its
+// address: until then a /readyz answer could come from another process.
+func (p *process) listening() bool {
+	data, err := os.ReadFile(p.logPath)
+	return err == nil && bytes.Contains(data, []byte(`"addr":"`+strings.TrimPrefix(p.base, "http://")+`"`))
 }
 
 // stop sends SIGTERM (profiled finishes in-flight requests and closes the

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/internal/jsonw"
@@ -105,12 +106,21 @@ type Passwords struct{ dummy []byte }
 
 // NewPasswords makes the dummy hash at cost (that of the configured users).
 func NewPasswords(cost int) (*Passwords, error) {
+	if d, ok := dummyHashes.Load(cost); ok {
+		return &Passwords{dummy: d.([]byte)}, nil
+	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("no user has this password"), cost)
 	if err != nil {
 		return nil, err
 	}
+	dummyHashes.Store(cost, dummy)
 	return &Passwords{dummy: dummy}, nil
 }
+
+// dummyHashes keeps one dummy hash per cost for the process: it guards
+// no secret, and making one costs what a login does (a third of the CPU
+// of a test suite that starts servers by the dozen).
+var dummyHashes sync.Map
 
 // Match reports whether password matches hash; a nil hash (unknown user)
 // never matches but costs the same.

@@ -20,7 +20,7 @@ import (
 func openTest(tb testing.TB) (*DB, string) {
 	tb.Helper()
 	url := pgtest.URL(tb)
-	db, err := Open(context.Background(), url, Options{MaxConns: 32})
+	db, err := Open(context.Background(), url, Options{MaxConns: 8})
 	if err != nil {
 		tb.Fatal(err)
 	}
