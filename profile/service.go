@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"math/big"
 	"slices"
 	"sync"
 	"time"
@@ -284,17 +283,31 @@ func newID(tx Tx, num uint64) (string, error) {
 		num /= uint64(len(idAlphabet))
 	}
 	for {
-		for i := idSequenceWidth; i < len(b); i++ {
-			n, err := rand.Int(rand.Reader, big.NewInt(int64(len(idAlphabet))))
-			if err != nil {
-				return "", err
-			}
-			b[i] = idAlphabet[n.Int64()]
-		}
+		randomChars(b[idSequenceWidth:])
 		id := string(b[:])
 		p, err := tx.Profile(id) // a client may have chosen it
 		if err != nil || p == nil {
 			return id, err
+		}
+	}
+}
+
+// randomChars fills dst with characters of idAlphabet drawn uniformly
+// from crypto/rand: bytes of 248 and above (4 x 62) are drawn again, so
+// that no character is likelier than another. One read serves the whole
+// id, as this runs in the store's single writer.
+func randomChars(dst []byte) {
+	var buf [32]byte
+	for i := 0; i < len(dst); {
+		rand.Read(buf[:]) // never fails since Go 1.24
+		for _, c := range buf {
+			if c >= 248 {
+				continue
+			}
+			dst[i] = idAlphabet[int(c)%len(idAlphabet)]
+			if i++; i == len(dst) {
+				break
+			}
 		}
 	}
 }
