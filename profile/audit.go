@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -117,9 +118,10 @@ func (s *Service) appendEntry(tx Tx, e AuditEntry) error {
 // listing them: Profile remembers what was read, PutProfile compares.
 type auditedTx struct {
 	Tx
-	read  map[string]map[string]any // attributes as read, by customer id
-	empty map[[2]string]bool        // (extension, id) read as empty
-	entry *AuditEntry
+	read       map[string]map[string]any // attributes as read, by customer id
+	empty      map[[2]string]bool        // (extension, id) read as empty
+	extensions []string                  // every extension of the schema
+	entry      *AuditEntry
 }
 
 func (t *auditedTx) Profile(id string) (*Profile, error) {
@@ -128,7 +130,7 @@ func (t *auditedTx) Profile(id string) (*Profile, error) {
 		if t.read == nil {
 			t.read = map[string]map[string]any{}
 		}
-		t.read[id] = p.Attributes
+		t.read[id] = maps.Clone(p.Attributes) // as read, whatever the caller does to p
 	}
 	return p, err
 }
@@ -168,17 +170,31 @@ func (t *auditedTx) DeleteProfile(p *Profile) error {
 	for name := range p.Attributes {
 		t.attribute(name)
 	}
+	// Every record goes with the profile: name the extensions that had any.
+	sets, err := t.Tx.RecordSets(p.ID, t.extensions)
+	if err != nil {
+		return err
+	}
+	for ext, recs := range sets {
+		if len(recs) > 0 {
+			t.extension(ext)
+		}
+	}
 	return t.Tx.DeleteProfile(p)
 }
 
 func (t *auditedTx) PutRecords(ext, id string, records []schema.Record) error {
 	t.customer(id)
 	if len(records) > 0 || !t.empty[[2]string{strings.ToLower(ext), id}] {
-		if !slices.Contains(t.entry.Extensions, ext) {
-			t.entry.Extensions = append(t.entry.Extensions, ext)
-		}
+		t.extension(ext)
 	}
 	return t.Tx.PutRecords(ext, id, records)
+}
+
+func (t *auditedTx) extension(name string) {
+	if !slices.ContainsFunc(t.entry.Extensions, func(e string) bool { return strings.EqualFold(e, name) }) {
+		t.entry.Extensions = append(t.entry.Extensions, name)
+	}
 }
 
 func (t *auditedTx) customer(id string) {
@@ -196,12 +212,12 @@ func (t *auditedTx) attribute(name string) {
 // audited runs fn over tx and then appends its entry for op: in the same
 // transaction, so no change is kept without its entry or the other way
 // round.
-func (s *Service) audited(ctx context.Context, tx Tx, op string, fn func(Tx) error) error {
+func (s *Service) audited(ctx context.Context, tx Tx, c *schema.Compiled, op string, fn func(Tx) error) error {
 	if s.withoutAudit {
 		return fn(tx)
 	}
 	e := newEntry(ctx, op)
-	at := &auditedTx{Tx: tx, entry: &e}
+	at := &auditedTx{Tx: tx, entry: &e, extensions: c.ExtensionNames()}
 	if err := fn(at); err != nil {
 		return err
 	}
@@ -288,7 +304,15 @@ func auditPage(tx Tx, q AuditQuery) (*AuditPage, error) {
 		limit = defaultAuditPage
 	}
 	limit = min(limit, maxAuditPage)
-	f := StoreFilter{CustomerID: q.CustomerID, From: q.From, To: q.To}
+	// Entries are kept to the microsecond: a bound between two is the
+	// next one up (From) or down (To), the same on every store.
+	f := StoreFilter{CustomerID: q.CustomerID, To: q.To.Truncate(time.Microsecond)}
+	if !q.From.IsZero() {
+		f.From = q.From.Truncate(time.Microsecond)
+		if f.From.Before(q.From) {
+			f.From = f.From.Add(time.Microsecond)
+		}
+	}
 	if q.Before != "" {
 		pos, err := parseCursor(q.Before)
 		if err != nil {
@@ -339,6 +363,9 @@ func (s *Service) SweepAudit(ctx context.Context, before time.Time) (int, error)
 	tenants, err := s.store.Tenants()
 	if err != nil {
 		return 0, err
+	}
+	if !slices.Contains(tenants, "") { // server-wide entries live there, with or without profiles
+		tenants = append(tenants, "")
 	}
 	total := 0
 	for _, tenant := range tenants {

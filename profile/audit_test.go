@@ -69,8 +69,8 @@ func TestAudit_EntriesNameWhatChanged(t *testing.T) {
 		customers   []string
 		attrs, exts []string
 	}{
-		{"erase", "admin (token)", []string{p.ID}, []string{"EmailAddress", "FirstName", "LastName"}, nil},
-		{"merge", `api key "crm"`, []string{p.ID, other.ID}, []string{"FirstName"}, []string{"Phone"}}, // the source's FirstName is deleted with it
+		{"erase", "admin (token)", []string{p.ID}, []string{"EmailAddress", "FirstName", "LastName"}, []string{"Phone"}}, // every record goes
+		{"merge", `api key "crm"`, []string{p.ID, other.ID}, []string{"FirstName"}, []string{"Phone"}},                   // the source's FirstName is deleted with it
 		{"create", `api key "crm"`, []string{other.ID}, []string{"FirstName"}, []string{"Phone"}},
 		{"records.insert", `user "agent"`, []string{p.ID}, nil, []string{"Phone"}},
 		{"replace", `api key "crm"`, []string{p.ID}, []string{"LastName"}, nil},

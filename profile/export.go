@@ -25,10 +25,7 @@ type IdentificationEntry struct {
 // in the audit trail, in one transaction.
 func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error) {
 	c := s.schema.Current()
-	exts := make([]string, len(c.Def.Extensions))
-	for i := range c.Def.Extensions {
-		exts[i] = c.Def.Extensions[i].Name
-	}
+	exts := c.ExtensionNames()
 	var out Export
 	err := s.store.Update(ctx, tenant, func(tx Tx) error {
 		out = Export{}

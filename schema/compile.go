@@ -38,6 +38,7 @@ type Compiled struct {
 	unauthorized Unauthorized
 	attributes   map[string]*Attribute // lower-cased core attribute names
 	extensions   map[string]*Extension // lower-cased extension names
+	extNames     []string              // in definition order
 	keys         map[string]*IdentificationKey
 
 	profile       *jsonschema.Schema            // a whole profile body
@@ -66,6 +67,7 @@ func Compile(def *Definition, unauthorized Unauthorized, now time.Time) (*Compil
 	}
 	for i := range def.Extensions {
 		c.extensions[strings.ToLower(def.Extensions[i].Name)] = &def.Extensions[i]
+		c.extNames = append(c.extNames, def.Extensions[i].Name)
 	}
 	for i := range def.Keys {
 		c.keys[strings.ToLower(def.Keys[i].Name)] = &def.Keys[i]
@@ -241,6 +243,10 @@ func (c *Compiled) Extension(name string) (*Extension, bool) {
 	e, ok := c.extensions[strings.ToLower(name)]
 	return e, ok
 }
+
+// ExtensionNames lists every extension's name in definition order; the
+// caller must not change the slice.
+func (c *Compiled) ExtensionNames() []string { return c.extNames }
 
 // Key returns the identification key named name, case-insensitively.
 func (c *Compiled) Key(name string) (*IdentificationKey, bool) {

@@ -61,9 +61,9 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 		case "before":
 			q.Before = v
 		case "from":
-			q.From, err = auditTime(name, v)
+			q.From, err = auditTime(name, v, false)
 		case "to":
-			q.To, err = auditTime(name, v)
+			q.To, err = auditTime(name, v, true)
 		case "limit":
 			n, perr := strconv.Atoi(v)
 			if perr != nil || n < 1 || n > 1000 {
@@ -83,12 +83,17 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 	return q, nil
 }
 
-// auditTime reads an RFC 3339 time or a date (midnight UTC).
-func auditTime(name, v string) (time.Time, error) {
+// auditTime reads an RFC 3339 time or a date (UTC): a date starts a
+// range at its first instant and ends one at its last, so from=D&to=D is
+// the whole day D.
+func auditTime(name, v string, end bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t, nil
 	}
 	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		if end {
+			t = t.Add(24*time.Hour - time.Nanosecond)
+		}
 		return t, nil
 	}
 	return time.Time{}, errs.Invalid(CodeInvalidAuditQuery, name, "%s must be an RFC 3339 time (2026-12-01T10:00:00Z) or a date (2026-12-01)", name)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 type auditEntry struct {
@@ -116,6 +117,10 @@ func TestAudit_BothAPIs(t *testing.T) {
 	}
 	if p := ts.audit(t, "from=2000-01-01&to=2000-12-31"); len(p.Entries) != 0 {
 		t.Errorf("a window without writes: %+v", p)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	if p := ts.audit(t, "from="+today+"&to="+today); len(p.Entries) != len(page.Entries) {
+		t.Errorf("from=to=today (the whole day) lists %d entries, want all %d", len(p.Entries), len(page.Entries))
 	}
 
 	// The export lists the customer's trail, its own entry first.

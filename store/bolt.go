@@ -191,8 +191,8 @@ var errClosed = unavailable("the profile store is closed", nil)
 // unavailable.
 func (db *DB) view(fn func(*bolt.Tx) error) error {
 	gen := db.readers.begin()
+	defer db.readers.end(gen) // a panic in fn, recovered above, must not leave it counted
 	err := db.bolt.View(fn)
-	db.readers.end(gen)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return errClosed
 	}

@@ -19,8 +19,9 @@ type call struct {
 	fn   func(*bolt.Tx) error
 	done chan error // buffered, so the committer never blocks on a caller
 	// alone, instead of fn, runs outside any batch, after the calls
-	// queued before it have committed (ScrubFreePages).
-	alone func() error
+	// queued before it have committed (ScrubFreePages); it reports
+	// whether it committed.
+	alone func() (committed bool, err error)
 }
 
 // update queues fn for the committer and waits for its outcome. Once
@@ -32,7 +33,7 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 
 // updateAlone runs fn in the committer between batches, so that no commit
 // happens while it runs.
-func (db *DB) updateAlone(ctx context.Context, fn func() error) error {
+func (db *DB) updateAlone(ctx context.Context, fn func() (committed bool, err error)) error {
 	return db.enqueue(ctx, &call{ctx: ctx, alone: fn, done: make(chan error, 1)})
 }
 
@@ -86,8 +87,7 @@ func (db *DB) commitLoop() {
 		})
 		db.runBatch(batch)
 		for _, c := range alone {
-			c.done <- c.alone()
-			db.readers.committed()
+			c.done <- db.runAlone(c)
 		}
 		clear(batch[:cap(batch)]) // drop references to finished calls
 	}
@@ -149,6 +149,20 @@ func (db *DB) commit(btx *bolt.Tx) error {
 		}
 	}
 	return btx.Commit()
+}
+
+// runAlone runs an alone call, with its panic turned into its error.
+func (db *DB) runAlone(c *call) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: update panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	committed, err := c.alone()
+	if committed {
+		db.readers.committed()
+	}
+	return err
 }
 
 // run calls c.fn, turning a panic into an internal error for its caller

@@ -77,20 +77,36 @@ func (r *readerGenerations) allCurrent() bool {
 var errReadersBehind = errors.New("a read transaction older than the last commit is open")
 
 // scrubRetry is how long ScrubFreePages waits before trying again while
-// older readers are open (read transactions last milliseconds; a hot
-// backup as long as the copy).
-const scrubRetry = 20 * time.Millisecond
+// older readers are open; scrubHold is how long the committer itself
+// waits for them, holding back commits so that no reader becomes older
+// meanwhile (read transactions last milliseconds; a hot backup as long
+// as the copy, which outlasts the hold and is waited for by retrying).
+const (
+	scrubRetry = 20 * time.Millisecond
+	scrubHold  = 100 * time.Millisecond
+)
 
 // ScrubFreePages overwrites every free page of the data file with zeros
 // and syncs it, so that no deleted value survives in the file's bytes. It
 // waits while older read transactions are open, until ctx ends. It returns
 // how many pages it overwrote.
+//
+// The pages to look at are found first in a read transaction, off the
+// single writer (that reads every page header of the file); the committer
+// then checks each is still free and overwrites it. A page freed after
+// that look was live after the caller's delete, so it holds none of what
+// was deleted.
 func (db *DB) ScrubFreePages(ctx context.Context) (int, error) {
+	candidates, err := db.freePages()
+	if err != nil {
+		return 0, err
+	}
 	for {
 		var pages int
-		err := db.updateAlone(ctx, func() (err error) {
-			pages, err = db.scrub()
-			return err
+		err := db.updateAlone(ctx, func() (bool, error) {
+			var err error
+			pages, err = db.scrub(candidates)
+			return err == nil, err
 		})
 		if !errors.Is(err, errReadersBehind) {
 			return pages, err
@@ -103,12 +119,37 @@ func (db *DB) ScrubFreePages(ctx context.Context) (int, error) {
 	}
 }
 
+// freePages lists the pages bbolt reports free (or pending) now.
+func (db *DB) freePages() ([]int, error) {
+	var ids []int
+	err := db.view(func(btx *bolt.Tx) error {
+		for id := 2; ; { // pages 0 and 1 are the meta pages
+			info, err := btx.Page(id)
+			if err != nil || info == nil { // nil: the high-water mark
+				return err
+			}
+			if info.Type == "free" {
+				ids = append(ids, id)
+				id++ // a free page's header is stale: never trust its overflow
+				continue
+			}
+			id += 1 + info.OverflowCount
+		}
+	})
+	return ids, err
+}
+
 // scrub runs in the committer, in a write transaction of its own: the
 // pages bbolt reports free at its start were freed by earlier commits, and
 // nothing in this transaction frees more before the zeros are on disk.
-func (db *DB) scrub() (pages int, err error) {
+func (db *DB) scrub(candidates []int) (pages int, err error) {
+	for wait := time.Now(); !db.readers.allCurrent(); time.Sleep(time.Millisecond) {
+		if time.Since(wait) > scrubHold {
+			return 0, errReadersBehind
+		}
+	}
 	err = db.bolt.Update(func(btx *bolt.Tx) error {
-		if !db.readers.allCurrent() {
+		if !db.readers.allCurrent() { // no commit happened since, but be sure
 			return errReadersBehind
 		}
 		f, err := os.OpenFile(db.bolt.Path(), os.O_WRONLY, 0)
@@ -127,30 +168,32 @@ func (db *DB) scrub() (pages int, err error) {
 				zeros = make([]byte, need)
 			}
 			_, err := f.WriteAt(zeros[:int64(run)*pageSize], int64(runStart)*pageSize)
-			pages += run
+			if err == nil {
+				pages += run
+			}
 			run = 0
 			return err
 		}
-		for id := 2; ; { // pages 0 and 1 are the meta pages
+		for _, id := range candidates {
 			info, err := btx.Page(id)
 			if err != nil {
 				return err
 			}
-			if info == nil { // the high-water mark: no page beyond is in use
-				break
-			}
-			if info.Type == "free" {
-				if run == 0 {
-					runStart = id
+			if info == nil || info.Type != "free" { // reused since the look
+				if err := flush(); err != nil {
+					return err
 				}
-				run++
-				id++ // a free page's header is stale: never trust its overflow
 				continue
 			}
-			if err := flush(); err != nil {
-				return err
+			if run > 0 && id != runStart+run {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			id += 1 + info.OverflowCount
+			if run == 0 {
+				runStart = id
+			}
+			run++
 		}
 		if err := flush(); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,5 +140,48 @@ func TestScrubFreePages_WaitsForOlderReaders(t *testing.T) {
 	}
 	if _, err := db.ScrubFreePages(t.Context()); err != nil {
 		t.Fatalf("scrub after the reader ended: %v", err)
+	}
+}
+
+// TestScrubFreePages_UnderLoad: readers that overlap without pause and
+// steady writers do not starve the scrub (the committer holds back commits
+// while older readers finish), and a read that panicked is not counted as
+// open for ever.
+func TestScrubFreePages_UnderLoad(t *testing.T) {
+	db, _ := openTest(t)
+	func() {
+		defer func() { recover() }()
+		db.View(context.Background(), "", func(profile.Tx) error { panic("a read that fails hard") })
+	}()
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("c0", 1, t0)) })
+
+	ctx, stop := context.WithCancel(context.Background())
+	var load sync.WaitGroup
+	for r := range 8 {
+		load.Go(func() {
+			for ctx.Err() == nil {
+				db.View(ctx, "", func(tx profile.Tx) error {
+					time.Sleep(time.Duration(5+r) * time.Millisecond)
+					_, err := tx.Profile("c0")
+					return err
+				})
+			}
+		})
+	}
+	for w := range 4 {
+		load.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				db.Update(ctx, "", func(tx profile.Tx) error {
+					return tx.PutProfile(storetest.NewProfile(fmt.Sprintf("w%d-%d", w, i), uint64(100+w*100000+i), t0))
+				})
+			}
+		})
+	}
+	defer func() { stop(); load.Wait() }()
+	time.Sleep(50 * time.Millisecond)
+	scrubCtx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := db.ScrubFreePages(scrubCtx); err != nil {
+		t.Fatalf("scrub under load: %v", err)
 	}
 }
