@@ -33,6 +33,16 @@ func TestLoad_DefaultConfigFile(t *testing.T) {
 	if _, problems := cfg.SchemaDocument(); len(problems) > 0 {
 		t.Errorf("schema: %v", problems)
 	}
+	// reads: false is a YAML boolean; it reads as the string the switch knows.
+	if cfg.Audit != (config.Audit{RetentionDays: 400, SweepEvery: time.Hour, Reads: config.AuditReadsOff}) || cfg.Admin.PrivacyRole != "" {
+		t.Errorf("audit: %+v, privacy role %q", cfg.Audit, cfg.Admin.PrivacyRole)
+	}
+	for _, reads := range []string{"true", "every", "false"} {
+		c, err := config.Load(write(t, "c.yaml", "audit:\n  reads: "+reads+"\n"))
+		if err != nil || c.Audit.Reads != reads {
+			t.Errorf("reads: %s -> %q, %v", reads, c.Audit.Reads, err)
+		}
+	}
 }
 
 func TestLoad_EmptyFileIsAllDefaults(t *testing.T) {
@@ -61,6 +71,9 @@ func TestLoad_Errors(t *testing.T) {
 		{"StoreURLNotPostgres", "store:\n  url: mysql://u:secret@db/x\n", "must be a postgres:// or postgresql:// URL"},
 		{"NonPositivePool", "store:\n  max_conns: 0\n", "store.max_conns"},
 		{"AuthBadRole", "genesys:\n  auth: {users: [{name: u, password_hash: \"$2a$10$x\", role: boss}]}\n", `role "boss"`},
+		{"AuditReadsUnknown", "audit:\n  reads: sometimes\n", `c.yaml:2: audit.reads must be false, true or every, not "sometimes"`},
+		{"AuditRetentionZero", "audit:\n  retention_days: 0\n", "c.yaml:2: audit.retention_days and audit.sweep_every must be positive"},
+		{"PrivacyRoleUnknown", "admin:\n  privacy_role: dpo\n", `c.yaml:2: admin.privacy_role must be empty, administrator, supervisor or agent, not "dpo"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Load(write(t, "c.yaml", tc.content))
