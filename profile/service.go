@@ -607,7 +607,7 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 		return s.change(ctx, tenant, c, OpInsertRecords, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
 			for ext, incoming := range doc.Extensions {
 				e, _ := c.Extension(ext)
-				existing, err := tx.Records(ext, id)
+				existing, err := currentRecords(tx, in, ext, id)
 				if err != nil {
 					return err
 				}
@@ -658,7 +658,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 			return nil, err
 		}
 		return s.change(ctx, tenant, c, op, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
-			recs, err := tx.Records(e.Name, id)
+			recs, err := currentRecords(tx, in, e.Name, id)
 			if err != nil {
 				return err
 			}
@@ -671,6 +671,16 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 		})
 	})
 	return err
+}
+
+// currentRecords returns customer id's records of ext: those the change
+// already read for its indexes when ext is a key source (a large set is
+// decoded once per write, not twice), else from tx.
+func currentRecords(tx Tx, in *indexed, ext, id string) ([]schema.Record, error) {
+	if recs, ok := in.records[ext]; ok {
+		return recs, nil
+	}
+	return tx.Records(ext, id)
 }
 
 // MergeOptions are the merge body fields of both vendor families (spec §3.6).
