@@ -3,10 +3,13 @@
 //
 // The middleware order, outermost first, is the one the server uses:
 //
-//	e.Use(ops.RequestID, ops.RequestLogger(logger, apiOf), metrics.Middleware(apiOf), recoverer, bodyLimit, queryCheck)
+//	e.Use(ops.RequestID, ops.RequestLogger(logger, apiOf, probes), metrics.Middleware(apiOf), recoverer, withActor)
+//	[CORS, when configured]
+//	e.Use(bodyLimit, queryCheck, maintenanceGate)
 //
-// (the last three are the server's own), so that a panic or a refused body
-// is still logged and counted with the status the client got.
+// (recoverer onwards are the server's own; withActor gives the request the
+// audit actor that authentication names later), so that a panic or a
+// refused body is still logged and counted with the status the client got.
 // RequestLogger and Metrics.Middleware both render a handler's error through
 // Echo's HTTPErrorHandler themselves (see runHandled), so they record the
 // status the client really got. A custom HTTPErrorHandler must therefore do
