@@ -41,7 +41,7 @@ func damageStore(t *testing.T, where, damaged, missing, stale string) {
 			{"DELETE FROM index_entries WHERE key = 'email' AND id = $1", []any{missing}},
 			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, 'GHOST', false)", []any{ghost, codec.EntryValues(ghost)}},
 			{"INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ('', 'email', $1, $2, $3, false)", []any{wrong, codec.EntryValues(wrong), stale}},
-			{"INSERT INTO records (tenant, ext, id, doc) VALUES ('', 'phone', 'GHOST2', $1)", []any{ghostPhones}},
+			{"INSERT INTO records (tenant, ext, id, seq, doc) VALUES ('', 'phone', 'GHOST2', -1, $1)", []any{ghostPhones}}, // a set of the old form
 		} {
 			if _, err := conn.Exec(context.Background(), q.sql, q.args...); err != nil {
 				t.Fatalf("%s: %v", q.sql, err)
@@ -78,7 +78,15 @@ func damageStore(t *testing.T, where, damaged, missing, stale string) {
 		if err := email.Put(wrong, []byte{}); err != nil {
 			return err
 		}
-		if err := tb.Bucket([]byte("ext")).Bucket([]byte("phone")).Put([]byte("GHOST2"), ghostPhones); err != nil {
+		// An orphan set in the form written before per-record storage.
+		legacy, err := tb.CreateBucketIfNotExists([]byte("ext"))
+		if err != nil {
+			return err
+		}
+		if legacy, err = legacy.CreateBucketIfNotExists([]byte("phone")); err != nil {
+			return err
+		}
+		if err := legacy.Put([]byte("GHOST2"), ghostPhones); err != nil {
 			return err
 		}
 		return email.Put(ghost, []byte{})

@@ -165,9 +165,16 @@ func Merge(e *schema.Extension, dest, src []schema.Record, preferSource bool) []
 // Declared returns records with only the attributes e declares: stored
 // records may hold attributes a schema reload removed, and those must not
 // make an update of the record invalid.
+//
+// A record with nothing to drop is returned as it is (not copied): a store
+// recognises records handed back unchanged and does not write them again.
 func Declared(e *schema.Extension, records []schema.Record) []schema.Record {
 	out := make([]schema.Record, len(records))
 	for i, r := range records {
+		if allDeclared(e, r) {
+			out[i] = r
+			continue
+		}
 		kept := make(schema.Record, len(r))
 		for name, v := range r {
 			if _, ok := e.Attribute(name); ok {
@@ -177,4 +184,13 @@ func Declared(e *schema.Extension, records []schema.Record) []schema.Record {
 		out[i] = kept
 	}
 	return out
+}
+
+func allDeclared(e *schema.Extension, r schema.Record) bool {
+	for name := range r {
+		if _, ok := e.Attribute(name); !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -93,13 +93,17 @@ type Tx interface {
 	// DeleteProfile removes the profile's core data and all its extension
 	// records (index entries are removed by the caller).
 	DeleteProfile(p *Profile) error
-	// Records returns the records of one extension of a profile.
+	// Records returns the records of one extension of a profile. They
+	// must not be changed in place: a store recognises records handed back
+	// to PutRecords unchanged and does not write them again.
 	Records(ext, id string) ([]schema.Record, error)
 	// RecordSets returns the records of several extensions of a profile
 	// at once (one round trip on a networked store), keyed by the names
 	// as given; an extension without records is absent.
 	RecordSets(id string, exts []string) (map[string][]schema.Record, error)
-	// PutRecords replaces them; an empty set deletes them.
+	// PutRecords replaces them; an empty set deletes them. A store writes
+	// only the records that differ from those stored (one key or row per
+	// record), so a write costs what it changes, not the set.
 	PutRecords(ext, id string, records []schema.Record) error
 
 	// AddIndexEntry and RemoveIndexEntry maintain identification key

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -23,7 +24,8 @@ func damage(t *testing.T, ts *testServer, table, id string) {
 		defer conn.Close(context.Background())
 		q := "UPDATE profiles SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4) WHERE id = $1"
 		if table == "records" {
-			q = "UPDATE records SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4) WHERE id = $1 AND ext = 'phone'"
+			q = `UPDATE records SET doc = set_byte(doc, length(doc)/2, get_byte(doc, length(doc)/2) # 4)
+				WHERE id = $1 AND ext = 'phone' AND seq = (SELECT min(seq) FROM records WHERE id = $1 AND ext = 'phone')`
 		}
 		if tag, err := conn.Exec(context.Background(), q, id); err != nil || tag.RowsAffected() != 1 {
 			t.Fatalf("damaging %s of %s: %v (%s)", table, id, err, tag)
@@ -37,14 +39,16 @@ func damage(t *testing.T, ts *testServer, table, id string) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("tenants")).Bucket([]byte("t:"))
-		if table == "records" {
-			b = b.Bucket([]byte("ext")).Bucket([]byte("phone"))
+		key := []byte(id)
+		if table == "records" { // the customer's first Phone record
+			b = b.Bucket([]byte("recs")).Bucket([]byte("phone"))
+			key, _ = b.Cursor().Seek(append([]byte{byte(len(id))}, id...))
 		} else {
 			b = b.Bucket([]byte("profiles"))
 		}
-		v := append([]byte(nil), b.Get([]byte(id))...)
+		v := append([]byte(nil), b.Get(key)...)
 		v[len(v)/2] ^= 4
-		return b.Put([]byte(id), v)
+		return b.Put(bytes.Clone(key), v)
 	})
 	if err != nil {
 		t.Fatal(err)

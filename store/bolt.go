@@ -98,7 +98,7 @@ type DB struct {
 	queue   chan *call
 	stopped chan struct{} // closed when the committer has exited
 
-	commits, batchedCalls, indexVisited, profileReads atomic.Uint64
+	commits, batchedCalls, indexVisited, profileReads, recordsWritten atomic.Uint64
 
 	sessions sessionCache      // see store/session.go
 	readers  readerGenerations // see store/scrub.go
@@ -381,6 +381,10 @@ func (db *DB) Ping() error {
 
 // ProfileCount counts the profiles of all tenants from the counters kept by
 // every create and delete: one key per tenant, cheap for a metrics scrape.
+// RecordsWritten counts extension records stored since Open (a write
+// stores only the records it changes).
+func (db *DB) RecordsWritten() uint64 { return db.recordsWritten.Load() }
+
 func (db *DB) ProfileCount() (int, error) {
 	n := 0
 	err := db.view(func(btx *bolt.Tx) error {
@@ -410,6 +414,7 @@ type Stats struct {
 	BatchedCalls        uint64     // write calls committed; BatchedCalls/Commits is calls per fsync
 	IndexEntriesVisited uint64     // index entries ScanIndex and ScanIndexRange visited
 	ProfileReads        uint64     // profiles decoded by Profile and ForEachProfile
+	RecordsWritten      uint64     // extension records stored (a write stores only those it changes)
 	Bolt                bolt.Stats // bbolt's own transaction and freelist statistics
 	Size                int64      // file size in bytes
 }
@@ -421,6 +426,7 @@ func (db *DB) Stats() Stats {
 		BatchedCalls:        db.batchedCalls.Load(),
 		IndexEntriesVisited: db.indexVisited.Load(),
 		ProfileReads:        db.profileReads.Load(),
+		RecordsWritten:      db.recordsWritten.Load(),
 		Bolt:                db.bolt.Stats(),
 		Size:                db.Size(),
 	}

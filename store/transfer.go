@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/contactcenter/profiled/internal/session"
+	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 	"github.com/contactcenter/profiled/store/transfer"
 )
@@ -49,8 +50,17 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 				}
 			}
 			if err := forEachNested(tb.Bucket(bucketExt), func(ext string, k, v []byte) error {
+				if recs := tb.Bucket(bucketRecords); recs != nil && recs.Bucket([]byte(ext)) != nil {
+					prefix := customerKey(string(k), nil)
+					if first, _ := recs.Bucket([]byte(ext)).Cursor().Seek(prefix); first != nil && bytes.HasPrefix(first, prefix) {
+						return nil // both forms of one set cannot be: the per-record one is current
+					}
+				}
 				return fn(transfer.Item{Kind: transfer.KindRecords, Tenant: tenant, Name: ext, ID: string(k), Value: bytes.Clone(v)})
 			}); err != nil {
+				return err
+			}
+			if err := exportRecordSets(tb.Bucket(bucketRecords), tenant, fn); err != nil {
 				return err
 			}
 			err := forEachNested(tb.Bucket(bucketIdx), func(key string, k, _ []byte) error {
@@ -171,7 +181,7 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			case transfer.KindProfile:
 				err = t.importProfile(it.ID, it.Value)
 			case transfer.KindRecords:
-				err = t.put(it.Value, []byte(it.ID), bucketExt, lower(it.Name))
+				err = t.importRecords(it)
 			case transfer.KindIndex:
 				err = t.put([]byte{}, it.Value, bucketIdx, lower(it.Name))
 			case transfer.KindAudit:
@@ -182,6 +192,63 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			}
 		}
 		return nil
+	})
+}
+
+// importRecords stores a copied set as records of their own.
+func (t *tx) importRecords(it transfer.Item) error {
+	recs, err := codec.DecodeRecords(it.Value)
+	if err != nil {
+		return codec.Corrupt(it.ID, err)
+	}
+	return t.PutRecords(it.Name, it.ID, recs)
+}
+
+// exportRecordSets hands out each customer's records of each extension as
+// one set, the form copies carry (and profiled check reads).
+func exportRecordSets(group *bolt.Bucket, tenant string, fn func(transfer.Item) error) error {
+	if group == nil {
+		return nil
+	}
+	return group.ForEachBucket(func(ext []byte) error {
+		var id string
+		var set []schema.Record
+		emit := func() error {
+			if len(set) == 0 {
+				return nil
+			}
+			v, err := codec.EncodeRecords(set)
+			if err != nil {
+				return err
+			}
+			set = set[:0]
+			return fn(transfer.Item{Kind: transfer.KindRecords, Tenant: tenant, Name: string(ext), ID: id, Value: v})
+		}
+		c := group.Bucket(ext).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) < 9 || int(k[0]) != len(k)-9 {
+				continue // not a record key
+			}
+			if kid := string(k[1 : len(k)-8]); kid != id {
+				if err := emit(); err != nil {
+					return err
+				}
+				id = kid
+			}
+			r, err := codec.DecodeRecord(v)
+			if err != nil {
+				// Handed on as it is stored, so that check names it damaged.
+				if err := emit(); err != nil {
+					return err
+				}
+				if err := fn(transfer.Item{Kind: transfer.KindRecords, Tenant: tenant, Name: string(ext), ID: id, Value: bytes.Clone(v)}); err != nil {
+					return err
+				}
+				continue
+			}
+			set = append(set, r)
+		}
+		return emit()
 	})
 }
 

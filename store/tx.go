@@ -13,7 +13,6 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 )
 
@@ -29,6 +28,9 @@ type tx struct {
 	// profiles it may replace: PutProfile and DeleteProfile move their
 	// derived keys from it instead of decoding the stored profile again.
 	read map[string]linked
+	// sets holds the record sets this write transaction read, as stored,
+	// so that PutRecords writes only the records that changed (records.go).
+	sets map[setKey][]codec.StoredRecord
 }
 
 // linked is what a stored profile's derived keys (nums, created) are made of.
@@ -201,58 +203,7 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 			return err
 		}
 	}
-	ext := t.bucket(bucketExt)
-	if ext == nil {
-		return nil
-	}
-	return ext.ForEachBucket(func(name []byte) error {
-		return ext.Bucket(name).Delete([]byte(p.ID))
-	})
-}
-
-func (t *tx) Records(ext, id string) ([]schema.Record, error) {
-	v := get(t.bucket(bucketExt, lower(ext)), []byte(id))
-	if v == nil {
-		return nil, nil
-	}
-	recs, err := codec.DecodeRecords(v)
-	if err != nil {
-		return nil, codec.Corrupt(id, err)
-	}
-	return recs, nil
-}
-
-// RecordSets reads each extension in turn: bbolt reads cost no round trip.
-func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
-	out := make(map[string][]schema.Record, len(exts))
-	for _, ext := range exts {
-		recs, err := t.Records(ext, id)
-		if err != nil {
-			return nil, err
-		}
-		if recs != nil {
-			out[ext] = recs
-		}
-	}
-	return out, nil
-}
-
-func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
-	if len(records) == 0 {
-		if b := t.bucket(bucketExt, lower(ext)); b != nil {
-			return b.Delete([]byte(id))
-		}
-		return nil
-	}
-	v, err := codec.EncodeRecords(records)
-	if err != nil {
-		return err
-	}
-	b, err := t.writeBucket(bucketExt, lower(ext))
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(id), v)
+	return t.deleteAllRecords(p.ID)
 }
 
 func (t *tx) SchemaVersion() (uint64, error) {
@@ -402,7 +353,17 @@ func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
 	return nil
 }
 
-func (t *tx) DropExtension(ext string) error { return t.dropNested(bucketExt, ext) }
+func (t *tx) DropExtension(ext string) error {
+	for k := range t.sets {
+		if k.ext == strings.ToLower(ext) {
+			delete(t.sets, k)
+		}
+	}
+	if err := t.dropNested(bucketRecords, ext); err != nil {
+		return err
+	}
+	return t.dropNested(bucketExt, ext)
+}
 
 func (t *tx) DropIndex(key string) error { return t.dropNested(bucketIdx, key) }
 

@@ -343,3 +343,26 @@ func AuditKey(at time.Time, seq uint64) []byte {
 func AuditKeyTime(k []byte) time.Time {
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(k[:8]))).UTC()
 }
+
+// Since 2026-12 each record of an extension is stored on its own (under
+// its customer and a sequence number that keeps the set's order), so a
+// write stores the records it changes, not the whole set again. A record
+// is the sealed JSON object; record sets written before stay readable
+// (DecodeRecords) until their customer's set is next written.
+
+// EncodeRecord writes one record with its checksum.
+func EncodeRecord(r schema.Record) []byte {
+	b := make([]byte, 0, 5+128)
+	b = append(b, codecV1)
+	b = jsonw.AppendObject(b, r)
+	return seal(b)
+}
+
+// DecodeRecord reads what EncodeRecord wrote.
+func DecodeRecord(v []byte) (schema.Record, error) {
+	m, err := decodeAs[map[string]any](v)
+	if err != nil {
+		return nil, fmt.Errorf("store: decoding a record: %w", err)
+	}
+	return m, nil
+}

@@ -85,7 +85,7 @@ const (
 type DB struct {
 	pool *pgxpool.Pool
 
-	commits, retries, profileReads, indexVisited atomic.Uint64
+	commits, retries, profileReads, indexVisited, recordsWritten atomic.Uint64
 }
 
 var _ profile.Store = (*DB)(nil)
@@ -433,6 +433,10 @@ func (db *DB) tenants(ctx context.Context, q querier) ([]string, error) {
 
 // ProfileCount counts the profiles of all tenants from the counter rows
 // every create and delete keeps.
+// RecordsWritten counts extension records stored since Open (a write
+// stores only the records it changes).
+func (db *DB) RecordsWritten() uint64 { return db.recordsWritten.Load() }
+
 func (db *DB) ProfileCount() (int, error) {
 	var n int64
 	err := db.pool.QueryRow(context.Background(), "SELECT coalesce(sum(n), 0) FROM profile_counts").Scan(&n)
@@ -446,6 +450,7 @@ type Stats struct {
 	Retries             uint64 // writes run again after a serialization failure or deadlock
 	ProfileReads        uint64
 	IndexEntriesVisited uint64
+	RecordsWritten      uint64 // extension records stored (a write stores only those it changes)
 	Pool                *pgxpool.Stat
 }
 
@@ -456,6 +461,7 @@ func (db *DB) Stats() Stats {
 		Retries:             db.retries.Load(),
 		ProfileReads:        db.profileReads.Load(),
 		IndexEntriesVisited: db.indexVisited.Load(),
+		RecordsWritten:      db.recordsWritten.Load(),
 		Pool:                db.pool.Stat(),
 	}
 }

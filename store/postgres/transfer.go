@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 	"github.com/contactcenter/profiled/store/transfer"
 )
@@ -47,9 +48,32 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			it := transfer.Item{Kind: transfer.KindProfile}
 			return it, r.Scan(&it.Tenant, &it.ID, &it.Value)
 		}},
-		{"SELECT tenant, ext, id, doc FROM records ORDER BY tenant, ext, id", func(r pgx.Rows) (transfer.Item, error) {
+		// A customer's records of an extension travel as one set, the
+		// form copies carry (and profiled check reads).
+		{`SELECT tenant, ext, id, array_agg(doc ORDER BY seq), min(seq) FROM records
+			GROUP BY tenant, ext, id ORDER BY tenant, ext, id`, func(r pgx.Rows) (transfer.Item, error) {
 			it := transfer.Item{Kind: transfer.KindRecords}
-			return it, r.Scan(&it.Tenant, &it.Name, &it.ID, &it.Value)
+			var docs [][]byte
+			var first int64
+			if err := r.Scan(&it.Tenant, &it.Name, &it.ID, &docs, &first); err != nil {
+				return it, err
+			}
+			if first == legacySet {
+				it.Value = docs[0]
+				return it, nil
+			}
+			set := make([]schema.Record, 0, len(docs))
+			for _, doc := range docs {
+				rec, err := codec.DecodeRecord(doc)
+				if err != nil {
+					it.Value = doc // as stored, so that check names it damaged
+					return it, nil
+				}
+				set = append(set, rec)
+			}
+			v, err := codec.EncodeRecords(set)
+			it.Value = v
+			return it, err
 		}},
 		{"SELECT tenant, key, id, entry, uniq FROM index_entries ORDER BY tenant, key, entry", func(r pgx.Rows) (transfer.Item, error) {
 			it := transfer.Item{Kind: transfer.KindIndex}
@@ -121,7 +145,13 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			profiles = append(profiles, []any{it.Tenant, it.ID, int64(p.Num), codec.UnixNanos(p.Created), it.Value})
 			counts[it.Tenant]++
 		case transfer.KindRecords:
-			records = append(records, []any{it.Tenant, it.Name, it.ID, it.Value})
+			set, err := codec.DecodeRecords(it.Value)
+			if err != nil {
+				return codec.Corrupt(it.ID, err)
+			}
+			for i, rec := range set {
+				records = append(records, []any{it.Tenant, it.Name, it.ID, int64(i + 1), codec.EncodeRecord(rec)})
+			}
 		case transfer.KindIndex:
 			entries = append(entries, []any{it.Tenant, it.Name, it.Value, codec.EntryValues(it.Value), it.ID, it.Unique})
 		case transfer.KindSession:
@@ -147,7 +177,7 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			rows    [][]any
 		}{
 			{"profiles", []string{"tenant", "id", "num", "created_ns", "doc"}, profiles},
-			{"records", []string{"tenant", "ext", "id", "doc"}, records},
+			{"records", []string{"tenant", "ext", "id", "seq", "doc"}, records},
 			{"index_entries", []string{"tenant", "key", "entry", "vals", "id", "uniq"}, entries},
 			{"sessions", []string{"id", "user_name", "created_ns", "last_seen_ns"}, sessions},
 			{"server_settings", []string{"name", "value"}, settings},

@@ -16,7 +16,6 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 )
 
@@ -48,6 +47,11 @@ type tx struct {
 	// locked): PutProfile updates those and inserts the others, so a
 	// create never overwrites a profile another replica created meanwhile.
 	existing map[string]bool
+	// sets holds the record sets this write transaction read, as stored,
+	// so that PutRecords writes only the records that changed; created the
+	// customers it created, whose sets are empty (records.go).
+	sets    map[setKey][]codec.StoredRecord
+	created map[string]bool
 }
 
 // queue adds a write to the pipeline; mapErr reads its error (nil: mapError).
@@ -174,6 +178,7 @@ func (t *tx) PutProfile(p *profile.Profile) error {
 	queueCount(&t.pending, t.tenant, 1)
 	t.onError = append(t.onError, mapError)
 	t.existing[p.ID] = true
+	t.markCreated(p.ID)
 	return nil
 }
 
@@ -193,64 +198,11 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 		ON CONFLICT (tenant, shard) DO UPDATE SET n = profile_counts.n + EXCLUDED.n`,
 		t.tenant, p.ID, int16(rand.IntN(countShards)))
 	delete(t.existing, p.ID)
-	return nil
-}
-
-func (t *tx) Records(ext, id string) ([]schema.Record, error) {
-	if !storable(id) {
-		return nil, nil
-	}
-	var doc []byte
-	found, err := t.queryValue([]any{&doc}, "SELECT doc FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)
-	if err != nil || !found {
-		return nil, err
-	}
-	recs, err := codec.DecodeRecords(doc)
-	if err != nil {
-		return nil, codec.Corrupt(id, err)
-	}
-	return recs, nil
-}
-
-// RecordSets reads the record sets of several extensions in one statement.
-func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
-	out := make(map[string][]schema.Record, len(exts))
-	if !storable(id) || len(exts) == 0 {
-		return out, nil
-	}
-	byLower := make(map[string]string, len(exts))
-	lowered := make([]string, 0, len(exts))
-	for _, ext := range exts {
-		byLower[lower(ext)] = ext
-		lowered = append(lowered, lower(ext))
-	}
-	err := t.query(func(r pgx.Rows) error {
-		var ext string
-		var doc []byte
-		if err := r.Scan(&ext, &doc); err != nil {
-			return err
+	for k := range t.sets {
+		if k.id == p.ID {
+			delete(t.sets, k)
 		}
-		recs, err := codec.DecodeRecords(doc)
-		if err != nil {
-			return codec.Corrupt(id, err)
-		}
-		out[byLower[ext]] = recs
-		return nil
-	}, "SELECT ext, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3)", t.tenant, id, lowered)
-	return out, err
-}
-
-func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
-	if len(records) == 0 {
-		t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, lower(ext), id)
-		return nil
 	}
-	doc, err := codec.EncodeRecords(records)
-	if err != nil {
-		return err
-	}
-	t.queue(nil, `INSERT INTO records (tenant, ext, id, doc) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (tenant, ext, id) DO UPDATE SET doc = EXCLUDED.doc`, t.tenant, lower(ext), id, doc)
 	return nil
 }
 
@@ -439,6 +391,11 @@ func (t *tx) ForEachProfile(fn func(p *profile.Profile) error) error {
 
 func (t *tx) DropExtension(ext string) error {
 	t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2", t.tenant, lower(ext))
+	for k := range t.sets {
+		if k.ext == lower(ext) {
+			delete(t.sets, k)
+		}
+	}
 	return nil
 }
 

@@ -41,6 +41,8 @@ type Store interface {
 	Setting(ctx context.Context, name string) (string, error)
 	SetSetting(ctx context.Context, name, value string) error
 	ProfileCount() (int, error)
+	// RecordsWritten counts extension records stored since Open.
+	RecordsWritten() uint64
 	Ping() error
 	Close() error
 }
@@ -69,6 +71,7 @@ var tests = []struct {
 	{"NextNumStrictlyIncreasing", testNextNumStrictlyIncreasing},
 	{"DeleteProfile", testDeleteProfile},
 	{"RecordSets", testRecordSets},
+	{"RecordWritesOnlyWhatChanged", testRecordWritesOnlyWhatChanged},
 	{"ProfilesAfter", testProfilesAfter},
 	{"ForEachProfileWhileWriting", testForEachProfileWhileWriting},
 	{"ScanCreated", testScanCreated},

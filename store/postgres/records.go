@@ -1,0 +1,154 @@
+package postgres
+
+import (
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/codec"
+)
+
+// Extension records are rows of their own: (tenant, ext, id, seq) → doc,
+// seq keeping a set's order (migration 00004). A write stores only the
+// records it changes (codec.DiffRecords). A row with seq -1 holds a whole
+// set written before; it is read as it is and replaced by per-record rows
+// when the set is next written.
+const legacySet = -1
+
+// setKey names one customer's set of one extension (lower-cased name).
+type setKey struct{ ext, id string }
+
+// storedRows collects rows (ext, seq, doc) of customer id, in order, into
+// sets by lower-cased extension.
+type storedRows struct {
+	id     string
+	sets   map[string][]codec.StoredRecord
+	legacy map[string]bool
+}
+
+func (s *storedRows) add(r pgx.Rows) error {
+	var ext string
+	var seq int64
+	var doc []byte
+	if err := r.Scan(&ext, &seq, &doc); err != nil {
+		return err
+	}
+	if seq == legacySet {
+		set, err := codec.DecodeRecords(doc)
+		if err != nil {
+			return codec.Corrupt(s.id, err)
+		}
+		for i, rec := range set {
+			s.sets[ext] = append(s.sets[ext], codec.StoredRecord{Seq: uint64(i + 1), Record: rec})
+		}
+		s.legacy[ext] = true
+		return nil
+	}
+	rec, err := codec.DecodeRecord(doc)
+	if err != nil {
+		return codec.Corrupt(s.id, err)
+	}
+	s.sets[ext] = append(s.sets[ext], codec.StoredRecord{Seq: uint64(seq), Value: doc, Record: rec})
+	return nil
+}
+
+// readSets reads customer id's records of the lower-cased extensions in
+// one statement and remembers, in a write, what it read.
+func (t *tx) readSets(id string, lowered []string) (*storedRows, error) {
+	rows := &storedRows{id: id, sets: map[string][]codec.StoredRecord{}, legacy: map[string]bool{}}
+	err := t.query(rows.add, "SELECT ext, seq, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3) ORDER BY ext, seq",
+		t.tenant, id, lowered)
+	if err != nil || !t.write {
+		return rows, err
+	}
+	if t.sets == nil {
+		t.sets = map[setKey][]codec.StoredRecord{}
+	}
+	for _, ext := range lowered {
+		if !rows.legacy[ext] { // a set of the old form is replaced whole when written
+			t.sets[setKey{ext, id}] = rows.sets[ext]
+		}
+	}
+	return rows, nil
+}
+
+func records(stored []codec.StoredRecord) []schema.Record {
+	if len(stored) == 0 {
+		return nil
+	}
+	out := make([]schema.Record, len(stored))
+	for i, r := range stored {
+		out[i] = r.Record
+	}
+	return out
+}
+
+func (t *tx) Records(ext, id string) ([]schema.Record, error) {
+	if !storable(id) {
+		return nil, nil
+	}
+	rows, err := t.readSets(id, []string{lower(ext)})
+	if err != nil {
+		return nil, err
+	}
+	return records(rows.sets[lower(ext)]), nil
+}
+
+// RecordSets reads the record sets of several extensions in one statement.
+func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	out := make(map[string][]schema.Record, len(exts))
+	if !storable(id) || len(exts) == 0 {
+		return out, nil
+	}
+	lowered := make([]string, len(exts))
+	for i, ext := range exts {
+		lowered[i] = lower(ext)
+	}
+	rows, err := t.readSets(id, lowered)
+	if err != nil {
+		return nil, err
+	}
+	for i, ext := range exts {
+		if recs := records(rows.sets[lowered[i]]); recs != nil {
+			out[ext] = recs
+		}
+	}
+	return out, nil
+}
+
+// PutRecords stores records as customer id's set of ext. When this
+// transaction read the set, only the records that differ are written or
+// deleted; a customer it created has none; otherwise the set is replaced
+// whole (a PUT). Nothing here waits for the server: the statements join
+// the pipeline.
+func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
+	key := setKey{lower(ext), id}
+	old, read := t.sets[key]
+	if !read && !t.created[id] {
+		t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, key.ext, id)
+	}
+	puts, deletes := codec.DiffRecords(old, records)
+	if len(deletes) > 0 {
+		seqs := make([]int64, len(deletes))
+		for i, s := range deletes {
+			seqs[i] = int64(s)
+		}
+		t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3 AND seq = ANY($4)", t.tenant, key.ext, id, seqs)
+	}
+	for _, w := range puts {
+		t.queue(nil, `INSERT INTO records (tenant, ext, id, seq, doc) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (tenant, ext, id, seq) DO UPDATE SET doc = EXCLUDED.doc`, t.tenant, key.ext, id, int64(w.Seq), w.Value)
+	}
+	t.db.recordsWritten.Add(uint64(len(puts)))
+	if t.sets == nil {
+		t.sets = map[setKey][]codec.StoredRecord{}
+	}
+	t.sets[key] = codec.Applied(old, puts, deletes) // for a later write of the set in this transaction
+	return nil
+}
+
+func (t *tx) markCreated(id string) {
+	if t.created == nil {
+		t.created = map[string]bool{}
+	}
+	t.created[id] = true
+}

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/codec"
+)
+
+// Extension records, one key each: recs/<extension>/<customer key><seq>,
+// where the customer key is the id's length and the id (customerKey), and
+// seq, 8 bytes big-endian, keeps the set's order. A write stores only the
+// records it changes (codec.DiffRecords), so inserting into a large set
+// costs what the insert writes. Sets written before per-record storage
+// (ext/<extension>/<id>, one value each) are read as they are and moved
+// to per-record keys when their customer's set is next written.
+var bucketRecords = []byte("recs")
+
+// setKey names one customer's set of one extension (lower-cased name).
+type setKey struct{ ext, id string }
+
+func recordKey(id string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(customerKey(id, nil), seq)
+}
+
+// storedSet reads customer id's records of ext as stored, in order, and
+// whether they are a set of the old form.
+func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, err error) {
+	if b := t.bucket(bucketRecords, lower(ext)); b != nil {
+		prefix := customerKey(id, nil)
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
+			r, err := codec.DecodeRecord(v)
+			if err != nil {
+				return nil, false, codec.Corrupt(id, err)
+			}
+			recs = append(recs, codec.StoredRecord{Seq: binary.BigEndian.Uint64(k[len(prefix):]), Value: v, Record: r})
+		}
+	}
+	if len(recs) > 0 {
+		return recs, false, nil
+	}
+	v := get(t.bucket(bucketExt, lower(ext)), []byte(id))
+	if v == nil {
+		return nil, false, nil
+	}
+	set, err := codec.DecodeRecords(v)
+	if err != nil {
+		return nil, false, codec.Corrupt(id, err)
+	}
+	for i, r := range set {
+		recs = append(recs, codec.StoredRecord{Seq: uint64(i + 1), Record: r})
+	}
+	return recs, true, nil
+}
+
+func (t *tx) Records(ext, id string) ([]schema.Record, error) {
+	stored, legacy, err := t.storedSet(ext, id)
+	if err != nil || len(stored) == 0 {
+		return nil, err
+	}
+	if t.btx.Writable() && !legacy {
+		if t.sets == nil {
+			t.sets = map[setKey][]codec.StoredRecord{}
+		}
+		for i := range stored { // the page bytes are the transaction's only until it writes
+			stored[i].Value = bytes.Clone(stored[i].Value)
+		}
+		t.sets[setKey{strings.ToLower(ext), id}] = stored
+	}
+	recs := make([]schema.Record, len(stored))
+	for i, r := range stored {
+		recs[i] = r.Record
+	}
+	return recs, nil
+}
+
+// RecordSets reads each extension in turn: bbolt reads cost no round trip.
+func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	out := make(map[string][]schema.Record, len(exts))
+	for _, ext := range exts {
+		recs, err := t.Records(ext, id)
+		if err != nil {
+			return nil, err
+		}
+		if recs != nil {
+			out[ext] = recs
+		}
+	}
+	return out, nil
+}
+
+// PutRecords stores records as customer id's set of ext, writing and
+// deleting only the records that differ from what is stored: against the
+// set as this transaction read it, or else (a create, a PUT) as its bytes
+// stand, so a PUT that sends a set unchanged writes nothing.
+func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
+	key := setKey{strings.ToLower(ext), id}
+	old, read := t.sets[key]
+	if !read {
+		var err error
+		if old, err = t.storedBytes(ext, id); err != nil {
+			return err
+		}
+	}
+	puts, deletes := codec.DiffRecords(old, records)
+	if len(puts)+len(deletes) == 0 {
+		return nil
+	}
+	b, err := t.writeBucket(bucketRecords, lower(ext))
+	if err != nil {
+		return err
+	}
+	for _, seq := range deletes {
+		if err := b.Delete(recordKey(id, seq)); err != nil {
+			return err
+		}
+	}
+	for _, w := range puts {
+		if err := b.Put(recordKey(id, w.Seq), w.Value); err != nil {
+			return err
+		}
+	}
+	t.db.recordsWritten.Add(uint64(len(puts)))
+	if t.sets == nil {
+		t.sets = map[setKey][]codec.StoredRecord{}
+	}
+	t.sets[key] = codec.Applied(old, puts, deletes) // for a later write of the set in this transaction
+	return nil
+}
+
+// storedBytes returns customer id's records of ext as stored, undecoded;
+// a set of the old form is removed (the records are then all written).
+func (t *tx) storedBytes(ext, id string) ([]codec.StoredRecord, error) {
+	if b := t.bucket(bucketExt, lower(ext)); b != nil && b.Get([]byte(id)) != nil {
+		return nil, t.deleteRecords(ext, id)
+	}
+	b := t.bucket(bucketRecords, lower(ext))
+	if b == nil {
+		return nil, nil
+	}
+	var out []codec.StoredRecord
+	err := forPrefix(b, customerKey(id, nil), func(k, v []byte) error {
+		out = append(out, codec.StoredRecord{Seq: binary.BigEndian.Uint64(k[len(k)-8:]), Value: bytes.Clone(v)})
+		return nil
+	})
+	return out, err
+}
+
+// deleteRecords removes customer id's set of ext, in either form.
+func (t *tx) deleteRecords(ext, id string) error {
+	delete(t.sets, setKey{strings.ToLower(ext), id})
+	if b := t.bucket(bucketExt, lower(ext)); b != nil {
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	b := t.bucket(bucketRecords, lower(ext))
+	if b == nil {
+		return nil
+	}
+	var keys [][]byte
+	if err := forPrefix(b, customerKey(id, nil), func(k, _ []byte) error {
+		keys = append(keys, bytes.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteAllRecords removes customer id's records of every extension.
+func (t *tx) deleteAllRecords(id string) error {
+	var exts []string
+	for _, group := range [][]byte{bucketRecords, bucketExt} {
+		if g := t.bucket(group); g != nil {
+			if err := g.ForEachBucket(func(name []byte) error { exts = append(exts, string(name)); return nil }); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ext := range exts {
+		if err := t.deleteRecords(ext, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forPrefix calls fn for every per-record key of a customer prefix.
+func forPrefix(b *bolt.Bucket, prefix []byte, fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+8 {
+			continue // a longer id that starts with these bytes cannot: the length leads
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+func phones(recs []schema.Record) []string {
+	out := []string{}
+	for _, r := range recs {
+		out = append(out, fmt.Sprint(r["PhoneNumber"]))
+	}
+	return out
+}
+
+// testRecordWritesOnlyWhatChanged: records are stored one by one, so a
+// write that read a large set stores only the records it appends, replaces
+// or removes (not the set again), keeps the order, and a write that did
+// not read the set replaces it whole.
+func testRecordWritesOnlyWhatChanged(t *testing.T, s Store) {
+	var want []string
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		if err := tx.PutProfile(NewProfile("c1", 1, t0)); err != nil {
+			return err
+		}
+		var recs []schema.Record
+		for i := range 300 {
+			recs = append(recs, schema.Record{"PhoneNumber": fmt.Sprintf("555%04d", i)})
+		}
+		want = phones(recs)
+		return tx.PutRecords("phone", "c1", recs)
+	})
+	check := func(what string, wantWritten uint64, edit func([]schema.Record) []schema.Record) {
+		t.Helper()
+		before := s.RecordsWritten()
+		MustUpdate(t, s, "", func(tx profile.Tx) error {
+			recs, err := tx.Records("phone", "c1")
+			if err != nil {
+				return err
+			}
+			return tx.PutRecords("phone", "c1", edit(slices.Clone(recs)))
+		})
+		if n := s.RecordsWritten() - before; n != wantWritten {
+			t.Errorf("%s: %d records written, want %d", what, n, wantWritten)
+		}
+		MustView(t, s, "", func(tx profile.Tx) error {
+			recs, err := tx.Records("Phone", "c1")
+			if got := phones(recs); err != nil || !slices.Equal(got, want) {
+				t.Errorf("%s: stored %d records %v..., want %d (%v)", what, len(got), got[:min(3, len(got))], len(want), err)
+			}
+			return nil
+		})
+	}
+	check("an append", 1, func(recs []schema.Record) []schema.Record {
+		want = append(want, "5559999")
+		return append(recs, schema.Record{"PhoneNumber": "5559999"})
+	})
+	check("a replacement in the middle", 1, func(recs []schema.Record) []schema.Record {
+		want[150] = "5558888"
+		recs[150] = schema.Record{"PhoneNumber": "5558888"}
+		return recs
+	})
+	check("a removal from the middle", 0, func(recs []schema.Record) []schema.Record {
+		want = slices.Delete(want, 10, 11)
+		return slices.Delete(recs, 10, 11)
+	})
+	check("an unchanged set", 0, func(recs []schema.Record) []schema.Record { return recs })
+	// Two writes of one set in one transaction: the second diffs against
+	// what the first stored.
+	before := s.RecordsWritten()
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		recs, err := tx.Records("phone", "c1")
+		if err != nil {
+			return err
+		}
+		recs = append(recs, schema.Record{"PhoneNumber": "5557777"})
+		if err := tx.PutRecords("phone", "c1", recs); err != nil {
+			return err
+		}
+		return tx.PutRecords("phone", "c1", append(recs, schema.Record{"PhoneNumber": "5556666"}))
+	})
+	want = append(want, "5557777", "5556666")
+	if n := s.RecordsWritten() - before; n != 2 {
+		t.Errorf("two appends in one transaction: %d records written, want 2", n)
+	}
+	// Without reading it first, a write replaces the set whole.
+	before = s.RecordsWritten()
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		return tx.PutRecords("phone", "c1", []schema.Record{{"PhoneNumber": "1"}, {"PhoneNumber": "2"}})
+	})
+	want = []string{"1", "2"}
+	if n := s.RecordsWritten() - before; n != 2 {
+		t.Errorf("a whole replacement: %d records written, want 2", n)
+	}
+	MustView(t, s, "", func(tx profile.Tx) error {
+		recs, err := tx.Records("phone", "c1")
+		if got := phones(recs); err != nil || !slices.Equal(got, want) {
+			t.Errorf("after the whole replacement: %v (%v), want %v", got, err, want)
+		}
+		return nil
+	})
+}
