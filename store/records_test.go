@@ -1,7 +1,6 @@
 package store
 
 import (
-	"slices"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,39 +28,7 @@ func TestRecords_SetsOfTheOldForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	phones := func() []string {
-		var got []string
-		storetest.MustView(t, db, "", func(tx profile.Tx) error {
-			recs, err := tx.Records("Phone", "old1")
-			for _, r := range recs {
-				got = append(got, r["PhoneNumber"].(string))
-			}
-			return err
-		})
-		return got
-	}
-	if got := phones(); !slices.Equal(got, []string{"1", "2"}) {
-		t.Fatalf("the old set reads %v", got)
-	}
-	exported := 0
-	if err := db.Export(t.Context(), func(it transfer.Item) error {
-		if it.Kind == transfer.KindRecords {
-			exported++
-		}
-		return nil
-	}); err != nil || exported != 1 {
-		t.Fatalf("export: %d record sets, %v", exported, err)
-	}
-	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
-		recs, err := tx.Records("phone", "old1")
-		if err != nil {
-			return err
-		}
-		return tx.PutRecords("phone", "old1", append(recs, schema.Record{"PhoneNumber": "3"}))
-	})
-	if got := phones(); !slices.Equal(got, []string{"1", "2", "3"}) {
-		t.Fatalf("after a write: %v", got)
-	}
+	storetest.OldFormSet(t, db, func(fn func(transfer.Item) error) error { return db.Export(t.Context(), fn) })
 	err = db.view(func(btx *bolt.Tx) error {
 		if v := get(db.newTx(btx, "").bucket(bucketExt, []byte("phone")), []byte("old1")); v != nil {
 			t.Error("the set of the old form is still stored after a write")

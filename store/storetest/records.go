@@ -7,6 +7,7 @@ import (
 
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/transfer"
 )
 
 func phones(recs []schema.Record) []string {
@@ -103,4 +104,44 @@ func testRecordWritesOnlyWhatChanged(t *testing.T, s Store) {
 		}
 		return nil
 	})
+}
+
+// OldFormSet checks a store in which customer old1 (a profile) holds the
+// Phone set {1, 2} in the whole-set form written before per-record
+// storage: the set reads as it is, export hands it on as one set, and a
+// write that appends a record leaves the three in order. The caller checks
+// that the old form is gone afterwards.
+func OldFormSet(t *testing.T, s Store, export func(fn func(transfer.Item) error) error) {
+	t.Helper()
+	read := func() []string {
+		var got []string
+		MustView(t, s, "", func(tx profile.Tx) error {
+			recs, err := tx.Records("Phone", "old1")
+			got = phones(recs)
+			return err
+		})
+		return got
+	}
+	if got := read(); !slices.Equal(got, []string{"1", "2"}) {
+		t.Fatalf("the old set reads %v", got)
+	}
+	sets := 0
+	if err := export(func(it transfer.Item) error {
+		if it.Kind == transfer.KindRecords {
+			sets++
+		}
+		return nil
+	}); err != nil || sets != 1 {
+		t.Fatalf("export: %d record sets, %v", sets, err)
+	}
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		recs, err := tx.Records("phone", "old1")
+		if err != nil {
+			return err
+		}
+		return tx.PutRecords("phone", "old1", append(recs, schema.Record{"PhoneNumber": "3"}))
+	})
+	if got := read(); !slices.Equal(got, []string{"1", "2", "3"}) {
+		t.Fatalf("after a write: %v", got)
+	}
 }
