@@ -379,12 +379,13 @@ func (db *DB) Ping() error {
 	})
 }
 
-// ProfileCount counts the profiles of all tenants from the counters kept by
-// every create and delete: one key per tenant, cheap for a metrics scrape.
-// RecordsWritten counts extension records stored since Open (a write
-// stores only the records it changes).
+// RecordsWritten counts the extension records write transactions stored
+// since Open, attempts that rolled back included (a write stores only the
+// records it changes).
 func (db *DB) RecordsWritten() uint64 { return db.recordsWritten.Load() }
 
+// ProfileCount counts the profiles of all tenants from the counters kept by
+// every create and delete: one key per tenant, cheap for a metrics scrape.
 func (db *DB) ProfileCount() (int, error) {
 	n := 0
 	err := db.view(func(btx *bolt.Tx) error {

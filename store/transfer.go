@@ -195,11 +195,13 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 	})
 }
 
-// importRecords stores a copied set as records of their own.
+// importRecords stores a copied set as records of their own; a damaged
+// one is kept as it came, in the whole-set form, so that the copy
+// completes and profiled check names it on the target as on the source.
 func (t *tx) importRecords(it transfer.Item) error {
 	recs, err := codec.DecodeRecords(it.Value)
 	if err != nil {
-		return codec.Corrupt(it.ID, err)
+		return t.put(it.Value, []byte(it.ID), bucketExt, lower(it.Name))
 	}
 	return t.PutRecords(it.Name, it.ID, recs)
 }
@@ -211,7 +213,7 @@ func exportRecordSets(group *bolt.Bucket, tenant string, fn func(transfer.Item) 
 		return nil
 	}
 	return group.ForEachBucket(func(ext []byte) error {
-		var id string
+		var id, damaged string
 		var set []schema.Record
 		emit := func() error {
 			if len(set) == 0 {
@@ -235,12 +237,14 @@ func exportRecordSets(group *bolt.Bucket, tenant string, fn func(transfer.Item) 
 				}
 				id = kid
 			}
+			if id == damaged {
+				continue // the set went out as its damaged record
+			}
 			r, err := codec.DecodeRecord(v)
 			if err != nil {
-				// Handed on as it is stored, so that check names it damaged.
-				if err := emit(); err != nil {
-					return err
-				}
+				// The customer's set goes out as the damaged record as it
+				// is stored, once, so that check names the set damaged.
+				set, damaged = set[:0], id
 				if err := fn(transfer.Item{Kind: transfer.KindRecords, Tenant: tenant, Name: string(ext), ID: id, Value: bytes.Clone(v)}); err != nil {
 					return err
 				}

@@ -143,7 +143,11 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate)
 
-	sqlDB := stdlib.OpenDB(*cfg.Copy())
+	// A migration may rebuild a large table: the statement timeout that
+	// keeps requests short does not apply to it.
+	migrating := cfg.Copy()
+	migrating.RuntimeParams["statement_timeout"] = "0"
+	sqlDB := stdlib.OpenDB(*migrating)
 	defer sqlDB.Close()
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -431,12 +435,13 @@ func (db *DB) tenants(ctx context.Context, q querier) ([]string, error) {
 	return tenants, mapError(err)
 }
 
-// ProfileCount counts the profiles of all tenants from the counter rows
-// every create and delete keeps.
-// RecordsWritten counts extension records stored since Open (a write
-// stores only the records it changes).
+// RecordsWritten counts the extension records write transactions stored
+// since Open, attempts that rolled back included (a write stores only the
+// records it changes).
 func (db *DB) RecordsWritten() uint64 { return db.recordsWritten.Load() }
 
+// ProfileCount counts the profiles of all tenants from the counter rows
+// every create and delete keeps.
 func (db *DB) ProfileCount() (int, error) {
 	var n int64
 	err := db.pool.QueryRow(context.Background(), "SELECT coalesce(sum(n), 0) FROM profile_counts").Scan(&n)

@@ -117,13 +117,12 @@ func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, e
 
 // PutRecords stores records as customer id's set of ext. When this
 // transaction read the set, only the records that differ are written or
-// deleted; a customer it created has none; otherwise the set is replaced
-// whole (a PUT). Nothing here waits for the server: the statements join
+// deleted; otherwise the set is replaced whole (a create, a PUT). Nothing here waits for the server: the statements join
 // the pipeline.
 func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 	key := setKey{lower(ext), id}
 	old, read := t.sets[key]
-	if !read && !t.created[id] {
+	if !read { // rows left without a profile (profiled check calls them orphans) go too
 		t.queue(nil, "DELETE FROM records WHERE tenant = $1 AND ext = $2 AND id = $3", t.tenant, key.ext, id)
 	}
 	puts, deletes := codec.DiffRecords(old, records)
@@ -144,11 +143,4 @@ func (t *tx) PutRecords(ext, id string, records []schema.Record) error {
 	}
 	t.sets[key] = codec.Applied(old, puts, deletes) // for a later write of the set in this transaction
 	return nil
-}
-
-func (t *tx) markCreated(id string) {
-	if t.created == nil {
-		t.created = map[string]bool{}
-	}
-	t.created[id] = true
 }

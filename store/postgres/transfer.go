@@ -146,8 +146,9 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			counts[it.Tenant]++
 		case transfer.KindRecords:
 			set, err := codec.DecodeRecords(it.Value)
-			if err != nil {
-				return codec.Corrupt(it.ID, err)
+			if err != nil { // damaged: kept as it came (a whole-set row), so check names it on the copy too
+				records = append(records, []any{it.Tenant, it.Name, it.ID, int64(legacySet), it.Value})
+				continue
 			}
 			for i, rec := range set {
 				records = append(records, []any{it.Tenant, it.Name, it.ID, int64(i + 1), codec.EncodeRecord(rec)})

@@ -48,10 +48,8 @@ type tx struct {
 	// create never overwrites a profile another replica created meanwhile.
 	existing map[string]bool
 	// sets holds the record sets this write transaction read, as stored,
-	// so that PutRecords writes only the records that changed; created the
-	// customers it created, whose sets are empty (records.go).
-	sets    map[setKey][]codec.StoredRecord
-	created map[string]bool
+	// so that PutRecords writes only the records that changed (records.go).
+	sets map[setKey][]codec.StoredRecord
 }
 
 // queue adds a write to the pipeline; mapErr reads its error (nil: mapError).
@@ -178,7 +176,6 @@ func (t *tx) PutProfile(p *profile.Profile) error {
 	queueCount(&t.pending, t.tenant, 1)
 	t.onError = append(t.onError, mapError)
 	t.existing[p.ID] = true
-	t.markCreated(p.ID)
 	return nil
 }
 
