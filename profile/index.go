@@ -1,7 +1,10 @@
 package profile
 
 import (
+	"reflect"
+	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/schema"
@@ -96,6 +99,12 @@ func entryID(t []string) string { return strings.Join(t, "\x00") }
 func syncIndexes(tx Tx, c *schema.Compiled, id string, before, after *indexed) error {
 	for i := range c.Keys() {
 		k := &c.Keys()[i]
+		if k.Source != "" && before != nil && after != nil {
+			if err := syncRecordKey(tx, k, id, before.records[k.Source], after.records[k.Source]); err != nil {
+				return err
+			}
+			continue
+		}
 		var old, new [][]string
 		var err error
 		if before != nil {
@@ -108,6 +117,78 @@ func syncIndexes(tx Tx, c *schema.Compiled, id string, before, after *indexed) e
 				return err
 			}
 		}
+		if err := moveEntries(tx, k, id, old, new); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncRecordKey is syncIndexes for a key built on extension records, when
+// a change turned the records before into those after. Records it left
+// alone (the same record, not a copy: the extension operations build new
+// records for what they change) keep their entries, so only the records
+// removed and added are looked at; the others only when an entry of a
+// removed record might still be theirs. An insert into a large set thus
+// computes the entries of what it inserts, not of the set.
+func syncRecordKey(tx Tx, k *schema.IdentificationKey, id string, before, after []schema.Record) error {
+	kept := make(map[unsafe.Pointer]bool, len(before))
+	for _, r := range before {
+		kept[recordIdentity(r)] = false
+	}
+	var added, common []schema.Record
+	for _, r := range after {
+		if _, ok := kept[recordIdentity(r)]; ok {
+			kept[recordIdentity(r)] = true
+			common = append(common, r)
+		} else {
+			added = append(added, r)
+		}
+	}
+	var removed []schema.Record
+	for _, r := range before {
+		if !kept[recordIdentity(r)] {
+			removed = append(removed, r)
+		}
+	}
+	if len(added)+len(removed) == 0 {
+		return nil
+	}
+	entriesOf := func(recs []schema.Record) ([][]string, error) {
+		return keyEntries(k, indexed{records: map[string][]schema.Record{k.Source: recs}})
+	}
+	old, err := entriesOf(removed)
+	if err != nil {
+		return err
+	}
+	new, err := entriesOf(added)
+	if err != nil {
+		return err
+	}
+	if len(old) > 0 && len(common) > 0 {
+		// An entry of a removed record that a record left alone yields
+		// stays: count those as kept on both sides.
+		still, err := entriesOf(common)
+		if err != nil {
+			return err
+		}
+		yielded := make(map[string]bool, len(still))
+		for _, t := range still {
+			yielded[entryID(t)] = true
+		}
+		old = slices.DeleteFunc(old, func(t []string) bool { return yielded[entryID(t)] })
+		new = slices.DeleteFunc(new, func(t []string) bool { return yielded[entryID(t)] })
+	}
+	return moveEntries(tx, k, id, old, new)
+}
+
+// recordIdentity is the map a record is, not its contents.
+func recordIdentity(r schema.Record) unsafe.Pointer { return reflect.ValueOf(r).UnsafePointer() }
+
+// moveEntries removes the entries of old that new lacks and adds those of
+// new that old lacks, enforcing k's uniqueness for what it adds.
+func moveEntries(tx Tx, k *schema.IdentificationKey, id string, old, new [][]string) error {
+	{
 		keep := map[string]bool{}
 		for _, t := range new {
 			keep[entryID(t)] = true

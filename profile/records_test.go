@@ -56,3 +56,58 @@ func TestInsertRecords_WritesWhatChanges(t *testing.T) {
 		t.Errorf("%d records; last %v, 500th %v", len(recs), recs[len(recs)-1], recs[500])
 	}
 }
+
+// TestRecordIndexes_SharedEntries: an index entry that two records of one
+// customer yield (a key on attributes that are not the extension's unique
+// ones) stays while either record does, whatever the records operations
+// touch: the index follows only the records a change removes or adds.
+func TestRecordIndexes_SharedEntries(t *testing.T) {
+	s, _, _ := profiletest.New(t, "../config.yaml")
+	ctx := context.Background()
+	activity := func(id, subject string) map[string]any {
+		return map[string]any{"ActivityId": id, "type": "email", "mode": "in", "sentDate": "2026-11-30T10:00:00Z", "subject": subject}
+	}
+	p, err := s.Create(ctx, "", map[string]any{"FirstName": "Act", "Activity": []any{activity("a1", "x"), activity("a2", "y")}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := func() bool {
+		t.Helper()
+		ids, err := s.Lookup(ctx, "", "email_activity", []string{"email", "false", "false", "in"}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ids) == 1 && ids[0] == p.ID
+	}
+	steps := []struct {
+		what string
+		do   func() error
+		want bool
+	}{
+		{"created with two", func() error { return nil }, true},
+		{"one record's other attribute changed", func() error {
+			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1", "subject": "z"})
+		}, true},
+		{"one of the two deleted", func() error {
+			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1"})
+		}, true},
+		{"the last one's key attribute changed", func() error {
+			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a2", "mode": "out"})
+		}, false},
+		{"one with the old values inserted", func() error {
+			_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Activity": []any{activity("a3", "w")}})
+			return err
+		}, true},
+		{"it deleted again", func() error {
+			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a3"})
+		}, false},
+	}
+	for _, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.what, err)
+		}
+		if got := found(); got != step.want {
+			t.Errorf("%s: found by the shared entry %v, want %v", step.what, got, step.want)
+		}
+	}
+}
