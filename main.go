@@ -786,17 +786,8 @@ func openTransferStore(ctx context.Context, where string) (transferStore, error)
 // read at all.
 func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 	ctx := context.Background()
-	var src interface {
-		transfer.Source
-		Close() error
-	}
 	sound := true
-	if cfg.Store.URL != "" {
-		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{})
-		if err != nil {
-			return false, err
-		}
-		src = db
+	if cfg.Store.IsPostgres() {
 		fmt.Fprintf(stdout, "checking the PostgreSQL store %s\n", redactURL(cfg.Store.URL))
 	} else {
 		path := cfg.Store.Path
@@ -813,11 +804,10 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 		} else {
 			fmt.Fprintln(stdout, "structure: ok (bbolt consistency check of every page)")
 		}
-		db, err := store.Open(path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
-		if err != nil {
-			return false, err
-		}
-		src = db
+	}
+	src, err := openForReading(ctx, cfg)
+	if err != nil {
+		return false, err
 	}
 	defer src.Close()
 	header, err := transfer.ReadHeader(ctx, src)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/transfer"
 )
 
 // printAudit is `profiled audit`: what GET /admin/audit lists, read from
@@ -29,21 +31,12 @@ func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	var st interface {
-		profile.Store
-		Close() error
-	}
-	if cfg.Store.IsPostgres() {
-		if st, err = postgres.Open(ctx, cfg.Store.URL, postgres.Options{}); err != nil {
-			return err
-		}
-	} else {
-		if _, err := os.Stat(cfg.Store.Path); err != nil {
-			return fmt.Errorf("no data file %s: %w", cfg.Store.Path, err)
-		}
-		if st, err = store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout}); err != nil {
+	st, err := openForReading(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, store.ErrInUse) {
 			return fmt.Errorf("%w (while a server runs on it, ask it: GET /admin/audit)", err)
 		}
+		return err
 	}
 	defer st.Close()
 	enc := json.NewEncoder(stdout)
@@ -67,4 +60,24 @@ func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
 		}
 		q.Before = page.Next
 	}
+}
+
+// readStore is a store opened by an offline reader (check, audit).
+type readStore interface {
+	profile.Store
+	transfer.Source
+	Close() error
+}
+
+// openForReading opens the store cfg names for reading only: the
+// PostgreSQL database, or the bbolt data file read-only, which must exist
+// (opening would otherwise create an empty one).
+func openForReading(ctx context.Context, cfg *config.Config) (readStore, error) {
+	if cfg.Store.IsPostgres() {
+		return postgres.Open(ctx, cfg.Store.URL, postgres.Options{})
+	}
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		return nil, fmt.Errorf("no data file %s: %w", cfg.Store.Path, err)
+	}
+	return store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
 }
