@@ -10,17 +10,24 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/profiletest"
+	"github.com/contactcenter/profiled/store"
 )
 
 // newService is the domain over a real bbolt file with the repository's
 // config, and a clock the test sets.
 func newService(tb testing.TB) (*profile.Service, *time.Time) {
 	tb.Helper()
-	s, _, _ := profiletest.New(tb, "../config.yaml")
+	s, now, _ := newServiceAndStore(tb)
+	return s, now
+}
+
+func newServiceAndStore(tb testing.TB) (*profile.Service, *time.Time, *store.DB) {
+	tb.Helper()
+	s, db, _ := profiletest.New(tb, "../config.yaml")
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Millisecond); return now }
-	return s, &now
+	return s, &now, db
 }
 
 func as(name string) context.Context {
@@ -188,7 +195,7 @@ func TestAudit_PagingStableWhileAppending(t *testing.T) {
 // TestAudit_RetentionSweep deletes exactly the entries past the limit,
 // in every tenant, in batches.
 func TestAudit_RetentionSweep(t *testing.T) {
-	s, now := newService(t)
+	s, now, db := newServiceAndStore(t)
 	start := *now
 	for i := range 1200 { // the old ones take three sweep batches
 		if i == 1100 {
@@ -221,5 +228,13 @@ func TestAudit_RetentionSweep(t *testing.T) {
 	}
 	if n != 1100 {
 		t.Errorf("swept %d, want 1100", n)
+	}
+	// A sweep that finds nothing old writes nothing (no fsync per tenant).
+	commits := db.Stats().Commits
+	if n, err := s.SweepAudit(context.Background(), cutoff); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d, %v", n, err)
+	}
+	if c := db.Stats().Commits; c != commits {
+		t.Errorf("a sweep with nothing to delete committed %d write transactions", c-commits)
 	}
 }
