@@ -9,7 +9,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/contactcenter/profiled/profile"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -151,4 +153,59 @@ func scanTables(t *testing.T, url string, secrets []string) []string {
 		t.Fatalf("only %d tables scanned: %v", len(tables), tables)
 	}
 	return found
+}
+
+// TestErase_ScrubWaitsForALongReader: erases made while a long read (a hot
+// backup) holds old pages answer free_pages_scrubbed false, and one
+// background scrub, run again for the erase that came while it waited,
+// clears both customers' values from the file once the reader ends.
+func TestErase_ScrubWaitsForALongReader(t *testing.T) {
+	t.Parallel()
+	boltOnly(t, "free pages are bbolt's")
+	ts := mustStart(t)
+	ts.App.EraseScrubWait = 50 * time.Millisecond
+	for i := range 30 {
+		ts.mustCreate(fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i))
+	}
+	ts.mustCreate(`{"customer_id":"LONG1","FirstName":"Wanda","EmailAddress":["wanda@first.example"]}`)
+	ts.mustCreate(`{"customer_id":"LONG2","FirstName":"Xavier","EmailAddress":["xavier@second.example"]}`)
+	reading, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- ts.App.Store.View(context.Background(), "", func(profile.Tx) error {
+			close(reading)
+			<-release
+			return nil
+		})
+	}()
+	<-reading
+	for _, id := range []string{"LONG1", "LONG2"} {
+		res := ts.do("POST", "/profiles/"+id+"/erase", nil)
+		if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"free_pages_scrubbed":false`) {
+			t.Fatalf("erase %s while a reader is open: %d %s", id, res.Status, res.Body)
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		raw, err := os.ReadFile(ts.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := []string{}
+		for _, s := range []string{"wanda@first.example", "xavier@second.example"} {
+			if bytes.Contains(raw, []byte(s)) {
+				left = append(left, s)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v still in the data file after the reader ended", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -135,15 +135,14 @@ type freePageScrubber interface {
 	ScrubFreePages(ctx context.Context) (int, error)
 }
 
-// scrubWait bounds how long an erase answer waits for the scrub; a scrub
-// held up longer (by a long hot backup) completes in the background.
-const scrubWait = 5 * time.Second
+// DefaultEraseScrubWait is App.EraseScrubWait's default.
+const DefaultEraseScrubWait = 5 * time.Second
 
 // scrubFreePages overwrites the free pages after an erase, so that the
 // erased values are nowhere in the data file; it reports whether that is
 // done by the time the erase answers.
 func (a *App) scrubFreePages(ctx context.Context, s freePageScrubber) bool {
-	wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), scrubWait)
+	wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.EraseScrubWait)
 	defer cancel()
 	pages, err := s.ScrubFreePages(wait)
 	if err == nil {
@@ -151,13 +150,32 @@ func (a *App) scrubFreePages(ctx context.Context, s freePageScrubber) bool {
 		return true
 	}
 	a.Log.Warn().Err(err).Msg("free pages not yet scrubbed after an erase; going on in the background")
+	// One background scrub at a time, however many erases wait on a long
+	// reader; it runs again when an erase came after it listed the pages.
+	a.scrubs.requested.Add(1)
+	if !a.scrubs.running.CompareAndSwap(false, true) {
+		return false
+	}
 	a.bgActive.Go(func() {
-		if pages, err := s.ScrubFreePages(a.bg); err != nil {
-			if a.bg.Err() == nil {
-				a.Log.Error().Err(err).Msg("free pages not scrubbed after an erase; the next erase scrubs them")
+		for {
+			seen := a.scrubs.requested.Load()
+			pages, err := s.ScrubFreePages(a.bg)
+			if err != nil {
+				a.scrubs.running.Store(false)
+				if a.bg.Err() == nil {
+					a.Log.Error().Err(err).Msg("free pages not scrubbed after an erase; the next erase scrubs them")
+				}
+				return
 			}
-		} else {
 			a.Log.Info().Int("pages", pages).Msg("free pages scrubbed after an erase")
+			if a.scrubs.requested.Load() != seen {
+				continue
+			}
+			a.scrubs.running.Store(false)
+			// An erase between the look and the store found it running: take it up.
+			if a.scrubs.requested.Load() == seen || !a.scrubs.running.CompareAndSwap(false, true) {
+				return
+			}
 		}
 	})
 	return false

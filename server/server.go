@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,18 @@ type App struct {
 	nonconforming prometheus.Gauge
 	corrupt       prometheus.Counter // requests answered DATA_CORRUPT
 	modes         modeCache
+
+	// EraseScrubWait bounds how long an erase answer waits for the scrub
+	// of free pages; a scrub held up longer (by a long hot backup)
+	// completes in the background.
+	EraseScrubWait time.Duration
+
+	// scrubs is the background scrub of free pages after erases that
+	// could not wait for it (export.go).
+	scrubs struct {
+		running   atomic.Bool
+		requested atomic.Uint64
+	}
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
@@ -110,6 +123,8 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 		Schema:   registry,
 		Profiles: profile.NewService(db, registry),
 		Metrics:  ops.NewMetrics(),
+
+		EraseScrubWait: DefaultEraseScrubWait,
 	}
 	a.Profiles.RecordLimit = cfg.Limits.MaxRecordsPerExtension
 	if err := a.Profiles.SyncSchema(context.Background()); err != nil {
