@@ -59,6 +59,7 @@ type pageResult struct {
 // refuses the second's calls.
 func TestCORS_Browser(t *testing.T) {
 	t.Parallel()
+	storeIndependent(t)
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") == "true" {

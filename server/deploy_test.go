@@ -14,6 +14,7 @@ import (
 // and with the "postgres" profile (the database and two replicas) enabled.
 func TestCompose_Config(t *testing.T) {
 	t.Parallel()
+	storeIndependent(t)
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("docker-compose is not installed; .ci/run should have installed it")

@@ -43,6 +43,16 @@ func boltOnly(tb testing.TB, why string) {
 	}
 }
 
+// storeIndependent skips tb in the PostgreSQL pass: it tests what no store
+// reaches (HTTP timeouts, CORS in a browser, files of the repository), and
+// the bbolt pass runs it.
+func storeIndependent(tb testing.TB) {
+	tb.Helper()
+	if onPostgres() {
+		tb.Skip("does not depend on the store: the bbolt pass runs it")
+	}
+}
+
 // testServer is a real profiled on a real store (a bbolt file in
 // t.TempDir(), or a PostgreSQL database of its own), served by httptest.
 type testServer struct {

@@ -609,6 +609,7 @@ func TestHostile_IDs(t *testing.T) {
 // off after ReadHeaderTimeout and does not keep the server from serving.
 func TestHostile_SlowClient(t *testing.T) {
 	t.Parallel()
+	storeIndependent(t)
 	ts := mustStart(t)
 	const timeout = 300 * time.Millisecond
 	addr := realServer(t, ts, timeout)

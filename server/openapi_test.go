@@ -129,6 +129,7 @@ func (d *openAPIDoc) servedOps(base string) map[route]map[string]any {
 // Genesys paths are also served under, or switches it off.
 func TestOpenAPI_GenesysBasePath(t *testing.T) {
 	t.Parallel()
+	storeIndependent(t)
 	doc := loadOpenAPI(t)
 	for _, base := range []string{"/cs", ""} {
 		cfg := configWith(t, "  base_path: /genesys/1/cs", `  base_path: "`+base+`/"`)
