@@ -3,6 +3,7 @@ package egain
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -173,6 +174,10 @@ func (f *Facade) edit(c echo.Context) error {
 // customer's Genesys id.
 func emailTaken(err error) error {
 	if e := errs.As(err); e != nil && e.Code == profile.CodeUniqueKeyViolation {
+		var taken *profile.TakenValues
+		if errors.As(err, &taken) && len(taken.Values) == 1 {
+			return duplicateEmail(taken.Values[0])
+		}
 		return errs.Invalid(CodeDuplicateEmail, "emailAddress", "an e-mail address of this customer already belongs to a contact point")
 	}
 	return err

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -239,9 +240,22 @@ func checkUniqueEntry(tx Tx, k *schema.IdentificationKey, t []string, id string)
 		return err
 	}
 	if other != "" {
-		return errs.Conflict(CodeUniqueKeyViolation, "identification key %q is unique and customer %s already has these values", k.Name, other)
+		e := errs.Conflict(CodeUniqueKeyViolation, "identification key %q is unique and customer %s already has these values", k.Name, other)
+		e.Err = &TakenValues{Key: k.Name, Values: t}
+		return e
 	}
 	return nil
+}
+
+// TakenValues is the cause of a CodeUniqueKeyViolation: the values of key
+// another customer has, for adapters that name them in their own words.
+type TakenValues struct {
+	Key    string
+	Values []string // as the index holds them (folded)
+}
+
+func (v *TakenValues) Error() string {
+	return fmt.Sprintf("key %s values %q taken", v.Key, v.Values)
 }
 
 // IndexEntries returns the index entries profile data yields for key k:

@@ -228,15 +228,19 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 	if err := syncIndexes(tx, c, id, nil, &after); err != nil {
 		return nil, err
 	}
-	if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
+	if err := checkExtraUnique(tx, c, opts.UniqueKeys, nil, &after, id); err != nil {
 		return nil, err
 	}
 	p.Extensions = doc.Extensions
 	return p, nil
 }
 
-// checkExtraUnique enforces CreateOptions.UniqueKeys.
-func checkExtraUnique(tx Tx, c *schema.Compiled, keys []string, in *indexed, id string) error {
+// checkExtraUnique enforces CreateOptions.UniqueKeys on the entries in
+// yields that before (the profile as stored, nil for a create) did not:
+// a value the customer already had stays theirs, even if a write that
+// does not enforce the key (a Genesys write) gave it to another customer
+// meanwhile, so that customer's other edits still go through.
+func checkExtraUnique(tx Tx, c *schema.Compiled, keys []string, before, in *indexed, id string) error {
 	for _, name := range keys {
 		k, ok := c.Key(name)
 		if !ok {
@@ -246,7 +250,20 @@ func checkExtraUnique(tx Tx, c *schema.Compiled, keys []string, in *indexed, id 
 		if err != nil {
 			return err
 		}
+		had := map[string]bool{}
+		if before != nil {
+			old, err := keyEntries(k, *before)
+			if err != nil {
+				return err
+			}
+			for _, t := range old {
+				had[entryID(t)] = true
+			}
+		}
 		for _, t := range entries {
+			if had[entryID(t)] {
+				continue
+			}
 			if err := checkUniqueEntry(tx, k, t, id); err != nil {
 				return err
 			}
@@ -504,7 +521,7 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 	if err := syncIndexes(tx, c, id, &before, &after); err != nil {
 		return nil, err
 	}
-	if err := checkExtraUnique(tx, c, opts.UniqueKeys, &after, id); err != nil {
+	if err := checkExtraUnique(tx, c, opts.UniqueKeys, &before, &after, id); err != nil {
 		return nil, err
 	}
 	return p, nil
