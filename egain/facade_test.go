@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -500,6 +502,41 @@ func TestEdit(t *testing.T) {
 	t.Run("MissingID", func(t *testing.T) {
 		put(`{"level":{"value":"Gold"}}`).wantError(t, http.StatusBadRequest, "400-104", FormatJSON)
 	})
+}
+
+// TestEdit_WhatWasReadWritesBack: a client that reads a customer, changes
+// a field and writes the whole customer back (server-filled fields such
+// as an individual's customerName included) gets 204, and the customer
+// reads as before but for that field.
+func TestEdit_WhatWasReadWritesBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	for _, example := range []string{"egain-create-full.json", "egain-create-minimal.json"} {
+		t.Run(example, func(t *testing.T) {
+			num := h.create(s, string(mustRead(t, "../testdata/examples/"+example)))
+			read := func() map[string]any {
+				var view map[string]any
+				res := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/json").want(t, http.StatusOK)
+				if err := json.Unmarshal([]byte(res.Body), &view); err != nil {
+					t.Fatal(err)
+				}
+				c := customerAt(view, 0)
+				delete(c, "lastModified")
+				return c
+			}
+			before := read()
+			if before["customerName"] == nil {
+				t.Fatalf("the view has no customerName, the test proves nothing: %v", before)
+			}
+			edited := maps.Clone(before)
+			edited["entitlements"] = "Gold support"
+			h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+			if after := read(); !reflect.DeepEqual(after, edited) {
+				t.Errorf("after writing back\n%v\nwant\n%v", after, edited)
+			}
+		})
+	}
 }
 
 func TestDepartmentalization(t *testing.T) {

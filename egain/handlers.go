@@ -195,9 +195,12 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 		return nil, departmentDenied(&cur)
 	}
 	opts := f.validate
-	opts.StoredType = typeOf(&cur)
+	opts.StoredType, opts.StoredName = typeOf(&cur), individualName(&cur)
 	if err := ValidateForEdit(&body, opts); err != nil {
 		return nil, err
+	}
+	if opts.StoredType == TypeIndividual {
+		body.CustomerName = nil // the name follows the person
 	}
 	if err := applyEdit(&cur, body, num); err != nil {
 		return nil, err

@@ -414,6 +414,16 @@ func localID(num uint64, external string) (string, bool) {
 	return strconv.FormatUint(n%idSpan, 10), true
 }
 
+// individualName is the name clients see for an individual customer (its
+// person's), or "" for any other.
+func individualName(c *Customer) string {
+	if typeOf(c) != TypeIndividual || len(c.ContactPersons) == 0 {
+		return ""
+	}
+	p0 := c.ContactPersons[0]
+	return strings.TrimSpace(str(p0.FirstName) + " " + str(p0.LastName))
+}
+
 // publish turns a local customer into what clients see: numeric id, output
 // fields, external contact ids.
 func publish(c *Customer, p *profile.Profile) {
@@ -424,11 +434,8 @@ func publish(c *Customer, p *profile.Profile) {
 	if typ != "" {
 		c.Type.DisplayValue = Str(strings.ToUpper(typ[:1]) + typ[1:])
 	}
-	if typ == TypeIndividual && len(c.ContactPersons) > 0 {
-		p0 := c.ContactPersons[0]
-		if name := strings.TrimSpace(str(p0.FirstName) + " " + str(p0.LastName)); name != "" {
-			c.CustomerName = Str(name)
-		}
+	if name := individualName(c); name != "" {
+		c.CustomerName = Str(name)
 	}
 	for i := range c.ContactPersons {
 		person := &c.ContactPersons[i]

@@ -32,6 +32,10 @@ type Options struct {
 	// StoredType is type.value of the stored customer, for edits: an edit
 	// body need not repeat the type, yet the rules differ per type.
 	StoredType string
+	// StoredName is customerName as the stored customer shows it, for
+	// edits of an individual: sent back unchanged (a client that reads,
+	// changes and writes the whole customer) it is no edit of the name.
+	StoredName string
 	// Now is the clock for "date of birth in the past"; nil means time.Now.
 	Now func() time.Time
 }
@@ -120,7 +124,7 @@ func ValidateForEdit(c *Customer, opts Options) error {
 		return errs.Invalid(CodeInvalidValue, "preferredAgent.id", "preferredAgent.id must be a user id")
 	}
 	if typ == TypeIndividual {
-		if err := individualEdit(c); err != nil {
+		if err := individualEdit(c, opts); err != nil {
 			return err
 		}
 	}
@@ -137,8 +141,10 @@ func ValidateForEdit(c *Customer, opts Options) error {
 
 // individualEdit enforces the individual's edit list: no name or group data
 // (the name follows the person), and the one person can only be edited.
-func individualEdit(c *Customer) error {
-	if c.CustomerName != nil {
+// Without the stored customer (opts.StoredType empty) the name is left to
+// the check that has it.
+func individualEdit(c *Customer, opts Options) error {
+	if c.CustomerName != nil && opts.StoredType != "" && *c.CustomerName != opts.StoredName {
 		return errs.Invalid(CodeInvalidValue, "customerName", "customerName cannot be edited on an individual customer")
 	}
 	if len(c.ContactPersons) > 1 {
@@ -239,7 +245,7 @@ func (v validator) group(g *Group) error {
 // omit it but not clear it.
 func (v validator) customerName(c *Customer, typ string) error {
 	if typ == TypeGroup || typ == TypeCorporate {
-		if (!v.edit && str(c.CustomerName) == "") || (c.CustomerName != nil && *c.CustomerName == "") {
+		if blank(c.CustomerName) && (!v.edit || c.CustomerName != nil) {
 			return missing("customerName")
 		}
 	}
@@ -251,7 +257,7 @@ func (v validator) person(p *ContactPerson, path string) error {
 	if editing && !isDigits(*p.ID, 19) {
 		return errs.Invalid(CodeInvalidValue, path+".id", "contact person id must be a number")
 	}
-	if (!editing && str(p.FirstName) == "") || (p.FirstName != nil && *p.FirstName == "") {
+	if blank(p.FirstName) && (!editing || p.FirstName != nil) {
 		return missing(path + ".firstName")
 	}
 	at := func(name string) string { return path + "." + name }
@@ -570,6 +576,10 @@ func (v validator) required(need bool, path string) error {
 	}
 	return nil
 }
+
+// blank reports whether a required text is absent or only white space
+// (a name of spaces names nothing).
+func blank(s *string) bool { return strings.TrimSpace(str(s)) == "" }
 
 func missing(path string) *errs.Error {
 	return errs.Invalid(CodeMissingElement, path, "%s is required", path)

@@ -69,6 +69,11 @@ func TestValidateForCreateRules(t *testing.T) {
 		{"individual without person", func(c *Customer) { c.ContactPersons = nil }, testOpts, CodeMissingElement, "contactPersons.contactPerson"},
 		{"individual with two persons", func(c *Customer) { c.ContactPersons = append(c.ContactPersons, ContactPerson{FirstName: Str("B")}) }, testOpts, CodeInvalidValue, "contactPersons.contactPerson"},
 		{"individual with group data", func(c *Customer) { c.Type.Group = &Group{} }, testOpts, CodeInvalidValue, "type.group"},
+		{"firstName of spaces", func(c *Customer) { person(c).FirstName = Str(" \t ") }, testOpts, CodeMissingElement, "contactPersons.contactPerson[0].firstName"},
+		{"group name of spaces", func(c *Customer) {
+			c.Type = &CustomerType{Value: Str("group"), Group: &Group{Type: &Value{Value: Str("Association")}}}
+			c.CustomerName = Str("   ")
+		}, testOpts, CodeMissingElement, "customerName"},
 		{"group needs name", func(c *Customer) {
 			c.Type = &CustomerType{Value: Str("group"), Group: &Group{Type: &Value{Value: Str("Association")}}}
 		}, testOpts, CodeMissingElement, "customerName"},
@@ -188,6 +193,8 @@ func TestValidateForEditRules(t *testing.T) {
 	individual := Options{CustomAttributes: testOpts.CustomAttributes, StoredType: TypeIndividual, Now: testOpts.Now}
 	group := individual
 	group.StoredType = TypeGroup
+	readName := individual
+	readName.StoredName = "Ann Lee"
 	tests := []struct {
 		name  string
 		body  string // JSON edit body
@@ -204,8 +211,11 @@ func TestValidateForEditRules(t *testing.T) {
 		{"second person on individual", `{"id":"1","contactPersons":{"contactPerson":[{"firstName":"Jane"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson[0]"},
 		{"two persons on individual", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10"},{"id":"11"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson"},
 		{"customerName on individual", `{"id":"1","customerName":"X"}`, individual, CodeInvalidValue, "customerName"},
+		{"customerName on individual as read", `{"id":"1","customerName":"Ann Lee"}`, readName, "", ""},
+		{"customerName on individual, another", `{"id":"1","customerName":"Ann Leigh"}`, readName, CodeInvalidValue, "customerName"},
 		{"type change", `{"id":"1","type":{"value":"group"}}`, individual, CodeInvalidValue, "type.value"},
 		{"clear firstName", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","firstName":""}]}}`, individual, CodeMissingElement, "contactPersons.contactPerson[0].firstName"},
+		{"firstName of spaces", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","firstName":"  "}]}}`, individual, CodeMissingElement, "contactPersons.contactPerson[0].firstName"},
 		{"enum still checked", `{"id":"1","role":{"value":"Boss"}}`, individual, CodeInvalidValue, "role.value"},
 		{"add person to group", `{"id":"1","contactPersons":{"contactPerson":[{"firstName":"Jane"},{"id":"10","lastName":"X"}]}}`, group, "", ""},
 		{"added person needs firstName", `{"id":"1","contactPersons":{"contactPerson":[{"lastName":"X"}]}}`, group, CodeMissingElement, "contactPersons.contactPerson[0].firstName"},
