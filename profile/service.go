@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -618,6 +619,14 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 		if doc.CustomerID != "" && doc.CustomerID != id {
 			return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
 		}
+		for ext := range doc.Extensions {
+			e, _ := c.Extension(ext)
+			for _, rec := range rawRecords(body, ext) {
+				if err := checkRecordOwner(e, rec, id); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if len(doc.Extensions) == 0 {
 			return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
 		}
@@ -670,6 +679,9 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 		if e.Kind != schema.MultiValued {
 			return nil, errs.Invalid(CodeSingleValued, e.Name, "extension %q is single-valued: replace its record with POST /profiles/{id}/extensions", e.Name)
 		}
+		if err := checkRecordOwner(e, body, id); err != nil {
+			return nil, err
+		}
 		rec, err := c.PrepareRecordPatch(e.Name, body)
 		if err != nil {
 			return nil, err
@@ -688,6 +700,46 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 		})
 	})
 	return err
+}
+
+// checkRecordOwner refuses a record whose envelope customer_id (spec §2.3:
+// the customer the record belongs to) names another customer than id;
+// an attribute of that name is the record's own.
+func checkRecordOwner(e *schema.Extension, rec map[string]any, id string) error {
+	for name, v := range rec {
+		if !strings.EqualFold(name, "customer_id") {
+			continue
+		}
+		if _, isAttribute := e.Attribute(name); isAttribute {
+			return nil
+		}
+		if owner, ok := v.(string); !ok || owner != id {
+			return errs.Invalid(CodeIDMismatch, e.Name+".customer_id", "customer_id %v in a record of %q does not match %q in the path", v, e.Name, id)
+		}
+	}
+	return nil
+}
+
+// rawRecords returns the records body gives for extension ext (named in
+// any case): one object or an array of them.
+func rawRecords(body map[string]any, ext string) []map[string]any {
+	var out []map[string]any
+	for name, v := range body {
+		if !strings.EqualFold(name, ext) {
+			continue
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			out = append(out, v)
+		case []any:
+			for _, r := range v {
+				if r, ok := r.(map[string]any); ok {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // currentRecords returns customer id's records of ext: those the change

@@ -451,6 +451,11 @@ func TestExtensionRecords(t *testing.T) {
 			{"UpdateUnknownExtension", "PUT", "/profiles/" + id + "/extensions/Nope/by/unique", `{"a":"1"}`, 404, "UNKNOWN_EXTENSION"},
 			{"UpdateUnknownProfile", "PUT", "/profiles/nosuch/extensions/Phone/by/unique", `{"PhoneNumber":"1"}`, 404, "PROFILE_NOT_FOUND"},
 			{"DeleteNoSuchRecord", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"000"}`, 404, "RECORD_NOT_FOUND"},
+			// A record's customer_id (spec §2.3) names its owner: another
+			// customer's id is refused, not ignored.
+			{"UpdateOtherOwner", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","description":"x","customer_id":"other"}`, 400, "CUSTOMER_ID_MISMATCH"},
+			{"DeleteOtherOwner", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"6543210","customer_id":"other"}`, 400, "CUSTOMER_ID_MISMATCH"},
+			{"InsertOtherOwner", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"9","customer_id":"other"}]}`, 400, "CUSTOMER_ID_MISMATCH"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := phones()
