@@ -188,6 +188,11 @@ extensions:
 		{`{"Name":"A","Age":"12a"}`, schema.CodeInvalidType, "Age"},
 		{`{"Name":"A","Big":"99999999999999999999"}`, schema.CodeInvalidType, "Big"},
 		{`{"Name":"A","Seen":"2020-02-30T00:00:00Z"}`, schema.CodeInvalidValue, "Seen"},
+		// In UTC, the stored form, these leave years 0000-9999 and could
+		// not be written back.
+		{`{"Name":"A","Seen":"9999-12-31T23:59:59-01:00"}`, schema.CodeInvalidValue, "Seen"},
+		{`{"Name":"A","Seen":"0000-01-01T00:00:00+01:00"}`, schema.CodeInvalidValue, "Seen"},
+		{`{"Name":"A","Seen":"2023-01-01T00:00:00+24:00"}`, schema.CodeInvalidValue, "Seen"}, // offset hours are 00-23
 		{`{"Name":"A","Tag":[{"v":true},{"v":false}]}`, schema.CodeInvalidType, "Tag"},
 		{`{"Name":"A","Tag":{"v":"maybe"}}`, schema.CodeInvalidType, "Tag.v"},
 		{`{"Name":"A","Tag":{"w":1}}`, schema.CodeUnknownAttribute, "Tag.w"},
@@ -263,7 +268,9 @@ extensions:
 			t.Errorf("%s: %s = %#v, want %#v", tc.body, tc.attr, got, tc.want)
 		}
 	}
-	for _, bad := range []string{`{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`} {
+	// 1e399 is a short literal but 400 digits stored, which could not be
+	// written back (number literals are at most 64 characters).
+	for _, bad := range []string{`{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`, `{"Bal":1e399}`, `{"Bal":"1e70"}`} {
 		if _, err := c.PrepareProfile(body(t, bad)); errs.KindOf(err) != errs.KindInvalid {
 			t.Errorf("%s accepted: %v", bad, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/contactcenter/profiled/internal/jsonw"
 )
 
 // Canonical layouts. Dates and datetimes are stored in one form so that the
@@ -96,16 +98,29 @@ func parseDate(s string) (time.Time, error) {
 		return t, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || !validOffset(t) {
 		return time.Time{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", s)
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
+// validOffset reports whether t's offset is one RFC 3339 allows (hours
+// 00-23; Go's parser takes 24).
+func validOffset(t time.Time) bool {
+	_, off := t.Zone()
+	return off > -24*3600 && off < 24*3600
+}
+
 // parseDatetime accepts ISO 8601 with an offset or Z, with or without
 // fractional seconds, and a bare date (midnight UTC).
+//
+// The stored form is UTC, so a time whose UTC year leaves 0000-9999 (such
+// as 9999-12-31T23:59:59-01:00) is refused: it could not be written back.
 func parseDatetime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil && validOffset(t) {
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return time.Time{}, fmt.Errorf("%q is outside years 0000-9999 in UTC, the stored form", s)
+		}
 		return t.UTC(), nil
 	}
 	if t, err := time.Parse(DateLayout, s); err == nil {
@@ -157,8 +172,11 @@ func normalize(t Type, v any) (any, error) {
 		if !ok || !new(big.Rat).Mul(r, big.NewRat(10000, 1)).IsInt() {
 			return nil, fmt.Errorf("%v is not an amount with at most 4 decimals", v)
 		}
-		text := strings.TrimRight(r.FloatString(4), "0")
-		return json.Number(strings.TrimSuffix(text, ".")), nil
+		text := strings.TrimSuffix(strings.TrimRight(r.FloatString(4), "0"), ".")
+		if len(text) > jsonw.MaxNumberLength { // 1e399 is short only as written
+			return nil, fmt.Errorf("%v is an amount of %d characters written out (at most %d)", v, len(text), jsonw.MaxNumberLength)
+		}
+		return json.Number(text), nil
 	case TypeDate:
 		if s, ok := v.(string); ok {
 			d, err := parseDate(s)
