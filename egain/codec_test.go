@@ -272,6 +272,28 @@ func prefixUnqualified(body, p string) string {
 	return b.String()
 }
 
+// TestDecodeXMLSchemaInstance: the XML Schema instance attributes JAXB and
+// .NET clients write are understood: xsi:nil="true" is an absent element,
+// xsi:type and schema locations are ignored.
+func TestDecodeXMLSchemaInstance(t *testing.T) {
+	full := string(readExample(t, "egain-create-full.xml"))
+	want := decodeXML(t, full)
+	const xsi = `xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`
+	body := strings.Replace(full, `xmlns="`+NSCustomer+`"`, `xmlns="`+NSCustomer+`" `+xsi+
+		` xsi:type="customer" xsi:schemaLocation="`+NSCustomer+` customer.xsd"`, 1)
+	body = strings.Replace(body, "</customer>", `<preferredAgent xsi:nil="true"/></customer>`, 1)
+	if body == full || !strings.Contains(body, "xsi:nil") {
+		t.Fatal("the example did not change: the test proves nothing")
+	}
+	got, err := DecodeCustomerXML(strings.NewReader(body), Limits{})
+	if err != nil {
+		t.Fatalf("decode: %v\n%s", err, body)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
 func TestDecodeXMLRejects(t *testing.T) {
 	const head = `<customer xmlns="` + NSCustomer + `" xmlns:co="` + NSCommon + `" xmlns:cp="` + NSContactPerson + `">`
 	tests := []struct {
@@ -297,6 +319,7 @@ func TestDecodeXMLRejects(t *testing.T) {
 		{"empty", "  ", CodeMalformedBody, ""},
 		{"invalid UTF-8", head + "<pin>\xff\xfe</pin></customer>", CodeMalformedBody, ""},
 		{"latin-1 declaration", `<?xml version="1.0" encoding="ISO-8859-1"?>` + head + `</customer>`, CodeMalformedBody, ""},
+		{"xsi:nil with content", `<customer xmlns="` + NSCustomer + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><pin xsi:nil="true">1</pin></customer>`, CodeInvalidValue, "pin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

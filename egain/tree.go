@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -127,7 +128,11 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 			if len(stack) >= lim.MaxDepth {
 				return nil, limitExceeded(t.Name.Local, "XML body is nested deeper than %d levels", lim.MaxDepth)
 			}
-			n := &node{space: t.Name.Space, name: t.Name.Local, attrs: plainAttrs(t.Attr)}
+			attrs, isNil := plainAttrs(t.Attr)
+			n := &node{space: t.Name.Space, name: t.Name.Local, attrs: attrs}
+			if isNil {
+				n.shape = shapeNull // as JSON null: absent
+			}
 			if len(stack) == 0 {
 				root = n
 			} else {
@@ -136,6 +141,9 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
+			if n := stack[len(stack)-1]; n.shape == shapeNull && (len(n.kids) > 0 || len(bytes.TrimSpace(n.text)) > 0) {
+				return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeInvalidValue, Field: n.name, Message: fmt.Sprintf("element %s has xsi:nil=\"true\" and content", n.name)}
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) == 0 {
@@ -156,16 +164,24 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 	return root, nil
 }
 
-// plainAttrs drops namespace declarations, which Token has already applied.
-func plainAttrs(attrs []xml.Attr) []xml.Attr {
-	var out []xml.Attr
+// xsiNamespace is XML Schema instance's: JAXB and .NET clients put
+// xsi:nil, xsi:type and schema locations on elements.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// plainAttrs drops namespace declarations, which Token has already applied,
+// and the XML Schema instance attributes, reporting xsi:nil="true" (the
+// element is null, as a JSON null is).
+func plainAttrs(attrs []xml.Attr) (out []xml.Attr, isNil bool) {
 	for _, a := range attrs {
-		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-			continue
+		switch {
+		case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"):
+		case a.Name.Space == xsiNamespace:
+			isNil = isNil || (a.Name.Local == "nil" && (a.Value == "true" || a.Value == "1"))
+		default:
+			out = append(out, a)
 		}
-		out = append(out, a)
 	}
-	return out
+	return out, isNil
 }
 
 // jsonParser builds a node tree from json.Decoder tokens, which lets it see
