@@ -56,7 +56,7 @@ func TestAudit_EntriesNameWhatChanged(t *testing.T) {
 	if _, err := s.Replace(ctx, "", p.ID, map[string]any{"FirstName": "Ann", "LastName": "Lee-Smith", "EmailAddress": []any{"ann@x.dom"}}, profile.ReplaceOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.InsertRecords(as("user \"agent\""), "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5550101"}}}); err != nil {
+	if _, err := s.InsertRecords(as("user \"agent\""), "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5550101"}}}, 0); err != nil {
 		t.Fatal(err)
 	}
 	other, err := s.Create(ctx, "", map[string]any{"FirstName": "Bo", "Phone": []any{map[string]any{"PhoneNumber": "5550199"}}}, profile.CreateOptions{})
@@ -116,7 +116,7 @@ func TestAudit_FailedWritesLeaveNoEntry(t *testing.T) {
 			_, err := s.Replace(ctx, "", p.ID, map[string]any{"FirstName": 7}, profile.ReplaceOptions{})
 			return err
 		},
-		"missing customer": func() error { return s.Delete(ctx, "", "NOBODY") },
+		"missing customer": func() error { return s.Delete(ctx, "", "NOBODY", 0) },
 		"taken id": func() error {
 			_, err := s.Create(ctx, "", map[string]any{"customer_id": "A1"}, profile.CreateOptions{})
 			return err

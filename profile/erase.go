@@ -52,7 +52,7 @@ func (s *Service) Erase(ctx context.Context, tenant, id string) (*Tombstone, err
 	}
 	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
 		return struct{}{}, s.write(ctx, tenant, c, OpErase, func(tx Tx) error {
-			if err := remove(tx, c, id); err != nil {
+			if err := remove(tx, c, id, 0); err != nil {
 				return err
 			}
 			return tx.PutSetting(tombstoneName(tenant, id), string(value))

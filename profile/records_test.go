@@ -34,18 +34,18 @@ func TestInsertRecords_WritesWhatChanges(t *testing.T) {
 		}
 	}
 	written("an insert", 1, func() error {
-		_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5559999"}}})
+		_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5559999"}}}, 0)
 		return err
 	})
 	written("an upsert of an existing one", 1, func() error {
-		_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5550500", "description": "desk"}}})
+		_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Phone": []any{map[string]any{"PhoneNumber": "5550500", "description": "desk"}}}, 0)
 		return err
 	})
 	written("an update by unique", 1, func() error {
-		return s.UpdateRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550600", "description": "mobile"})
+		return s.UpdateRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550600", "description": "mobile"}, 0)
 	})
 	written("a delete by unique", 0, func() error {
-		return s.DeleteRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550700"})
+		return s.DeleteRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550700"}, 0)
 	})
 	got, err := s.Get(ctx, "", p.ID, []string{"Phone"})
 	if err != nil {
@@ -86,20 +86,20 @@ func TestRecordIndexes_SharedEntries(t *testing.T) {
 	}{
 		{"created with two", func() error { return nil }, true},
 		{"one record's other attribute changed", func() error {
-			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1", "subject": "z"})
+			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1", "subject": "z"}, 0)
 		}, true},
 		{"one of the two deleted", func() error {
-			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1"})
+			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1"}, 0)
 		}, true},
 		{"the last one's key attribute changed", func() error {
-			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a2", "mode": "out"})
+			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a2", "mode": "out"}, 0)
 		}, false},
 		{"one with the old values inserted", func() error {
-			_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Activity": []any{activity("a3", "w")}})
+			_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Activity": []any{activity("a3", "w")}}, 0)
 			return err
 		}, true},
 		{"it deleted again", func() error {
-			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a3"})
+			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a3"}, 0)
 		}, false},
 	}
 	for _, step := range steps {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -442,8 +443,16 @@ func profileOrNotFound(tx Tx, id string) (*Profile, error) {
 	return p, nil
 }
 
+// NeverMatches is an If-Match precondition no revision meets: the
+// revision of a weak tag, which a strong comparison never matches.
+const NeverMatches = math.MaxUint64
+
 // checkRevision enforces an If-Match precondition; ifMatch 0 means none.
 func checkRevision(p *Profile, ifMatch uint64) error {
+	if ifMatch == NeverMatches {
+		return errs.E(errs.KindPreconditionFailed, CodeRevisionMismatch,
+			"a weak ETag never matches: If-Match compares strongly; send the ETag as read")
+	}
 	if ifMatch != 0 && p.Rev != ifMatch {
 		return errs.E(errs.KindPreconditionFailed, CodeRevisionMismatch,
 			"customer %q has changed: revision is %d, not %d", p.ID, p.Rev, ifMatch)
@@ -588,17 +597,22 @@ func replaceWith(doc *schema.Doc) func(tx Tx, p *Profile, in *indexed) error {
 }
 
 // Delete removes a profile, all its records and its index entries.
-func (s *Service) Delete(ctx context.Context, tenant, id string) error {
+// ifMatch is an If-Match precondition (0: none).
+func (s *Service) Delete(ctx context.Context, tenant, id string, ifMatch uint64) error {
 	_, err := withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
-		return struct{}{}, s.write(ctx, tenant, c, OpDelete, func(tx Tx) error { return remove(tx, c, id) })
+		return struct{}{}, s.write(ctx, tenant, c, OpDelete, func(tx Tx) error { return remove(tx, c, id, ifMatch) })
 	})
 	return err
 }
 
-// remove deletes customer id with its records, index entries and numeric id.
-func remove(tx Tx, c *schema.Compiled, id string) error {
+// remove deletes customer id with its records, index entries and numeric
+// id, if its revision is ifMatch (0: whatever it is).
+func remove(tx Tx, c *schema.Compiled, id string, ifMatch uint64) error {
 	p, before, err := loadForChange(tx, c, id)
 	if err != nil {
+		return err
+	}
+	if err := checkRevision(p, ifMatch); err != nil {
 		return err
 	}
 	if err := syncIndexes(tx, c, id, &before, nil); err != nil {
@@ -609,8 +623,9 @@ func remove(tx Tx, c *schema.Compiled, id string) error {
 
 // InsertRecords implements POST /profiles/{id}/extensions (spec §4.1 and
 // §10 Q6): single-valued records are replaced, multi-valued records
-// replace the record with the same unique values or are appended.
-func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map[string]any) (*Profile, error) {
+// replace the record with the same unique values or are appended. ifMatch
+// is an If-Match precondition (0: none).
+func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map[string]any, ifMatch uint64) (*Profile, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
 		doc, err := c.PrepareExtensions(body)
 		if err != nil {
@@ -630,7 +645,7 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 		if len(doc.Extensions) == 0 {
 			return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
 		}
-		return s.change(ctx, tenant, c, OpInsertRecords, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
+		return s.change(ctx, tenant, c, OpInsertRecords, id, ReplaceOptions{IfMatch: ifMatch}, func(tx Tx, p *Profile, in *indexed) error {
 			for ext, incoming := range doc.Extensions {
 				e, _ := c.Extension(ext)
 				existing, err := currentRecords(tx, in, ext, id)
@@ -652,8 +667,8 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 }
 
 // UpdateRecordByUnique implements PUT .../extensions/{ext}/by/unique.
-func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error {
-	return s.editRecords(ctx, tenant, OpUpdateRecord, id, ext, body, func(c *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
+func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error {
+	return s.editRecords(ctx, tenant, OpUpdateRecord, id, ext, body, ifMatch, func(c *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
 		out, updated, err := extensions.UpdateByUnique(e, recs, rec)
 		if err != nil {
 			return nil, err
@@ -663,13 +678,13 @@ func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext stri
 }
 
 // DeleteRecordByUnique implements PUT .../extensions/{ext}/delete/by/unique.
-func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error {
-	return s.editRecords(ctx, tenant, OpDeleteRecord, id, ext, body, func(_ *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
+func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error {
+	return s.editRecords(ctx, tenant, OpDeleteRecord, id, ext, body, ifMatch, func(_ *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
 		return extensions.DeleteByUnique(e, recs, rec)
 	})
 }
 
-func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, body map[string]any,
+func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, body map[string]any, ifMatch uint64,
 	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) error {
 	_, err := withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
 		e, ok := c.Extension(ext)
@@ -686,7 +701,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 		if err != nil {
 			return nil, err
 		}
-		return s.change(ctx, tenant, c, op, id, ReplaceOptions{}, func(tx Tx, p *Profile, in *indexed) error {
+		return s.change(ctx, tenant, c, op, id, ReplaceOptions{IfMatch: ifMatch}, func(tx Tx, p *Profile, in *indexed) error {
 			recs, err := currentRecords(tx, in, e.Name, id)
 			if err != nil {
 				return err

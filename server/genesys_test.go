@@ -344,6 +344,38 @@ func TestReplaceProfile(t *testing.T) {
 			t.Errorf("a refused PUT changed the profile: %v", got)
 		}
 	})
+	// Every write of one profile takes If-Match, not only PUT: a stale tag
+	// is 412 and changes nothing, the current one lets the write through.
+	t.Run("IfMatchOnEveryWrite", func(t *testing.T) {
+		target := ts.mustCreate(`{"FirstName":"Cond","Phone":[{"PhoneNumber":"5551000"},{"PhoneNumber":"5551001"}]}`)
+		stale := ts.do("GET", "/profiles/"+target, nil).Header.Get("ETag")
+		ts.do("PUT", "/profiles/"+target, `{"FirstName":"Cond2"}`) // moves the revision on
+		writes := []struct{ method, path, body string }{
+			{"POST", "/profiles/" + target + "/extensions", `{"Phone":[{"PhoneNumber":"5551002"}]}`},
+			{"PUT", "/profiles/" + target + "/extensions/Phone/by/unique", `{"PhoneNumber":"5551000","description":"x"}`},
+			{"PUT", "/profiles/" + target + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"5551001"}`},
+			{"DELETE", "/profiles/" + target, ""},
+		}
+		for _, w := range writes {
+			before := ts.do("GET", "/profiles/"+target+"?extensions=Phone", nil)
+			var body any
+			if w.body != "" {
+				body = w.body
+			}
+			res := ts.do(w.method, w.path, body, "If-Match", stale)
+			wantError(t, res, http.StatusPreconditionFailed, "REVISION_MISMATCH")
+			if after := ts.do("GET", "/profiles/"+target+"?extensions=Phone", nil); string(after.Body) != string(before.Body) {
+				t.Errorf("%s %s with a stale If-Match changed the profile:\n%s\n%s", w.method, w.path, before.Body, after.Body)
+			}
+			current := before.Header.Get("ETag")
+			if res := ts.do(w.method, w.path, body, "If-Match", current); res.Status >= 300 {
+				t.Errorf("%s %s with the current If-Match %s: %d %s", w.method, w.path, current, res.Status, res.Body)
+			}
+		}
+		if res := ts.do("GET", "/profiles/"+target, nil); res.Status != http.StatusNotFound {
+			t.Errorf("the conditional DELETE did not delete: %d", res.Status)
+		}
+	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		wantError(t, ts.do("PUT", "/profiles/nosuch", `{"FirstName":"A"}`), http.StatusNotFound, "PROFILE_NOT_FOUND")
 	})

@@ -6,7 +6,7 @@
 //	POST   /profiles                                        create a profile (201)
 //	GET    /profiles?attr=v&ext.attr=v&id_key=&...          identify customers (200, [] when none)
 //	GET    /profiles/:id?extensions=a,b                     read a profile (200, ETag)
-//	PUT    /profiles/:id                                    replace a profile (200; If-Match → 412)
+//	PUT    /profiles/:id                                    replace a profile (200; If-Match → 412, as on every write of one profile)
 //	DELETE /profiles/:id                                    delete a profile (200)
 //	POST   /profiles/:id/extensions                         insert extension records (200)
 //	PUT    /profiles/:id/extensions/:ext/by/unique          update one record (204)
@@ -28,7 +28,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,10 +54,10 @@ type Profiles interface {
 	Get(ctx context.Context, tenant, id string, exts []string) (*profile.Profile, error)
 	Identify(ctx context.Context, tenant string, q profile.IdentifyQuery) (*profile.Identification, error)
 	Replace(ctx context.Context, tenant, id string, body map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error)
-	Delete(ctx context.Context, tenant, id string) error
-	InsertRecords(ctx context.Context, tenant, id string, body map[string]any) (*profile.Profile, error)
-	UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error
-	DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any) error
+	Delete(ctx context.Context, tenant, id string, ifMatch uint64) error
+	InsertRecords(ctx context.Context, tenant, id string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
+	UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error
+	DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error
 	Merge(ctx context.Context, tenant, destID, srcID string, opts profile.MergeOptions) (*profile.Profile, error)
 	CreateExtension(ctx context.Context, doc schema.ExtensionDoc) (*schema.Extension, error)
 	DeleteExtension(ctx context.Context, name string) error
@@ -201,23 +200,31 @@ func (h *Handler) replace(c echo.Context) error {
 }
 
 func (h *Handler) delete(c echo.Context) error {
+	ifMatch, err := ifMatchRevision(c.Request())
+	if err != nil {
+		return err
+	}
 	tenant, err := Tenant(c.Request())
 	if err != nil {
 		return err
 	}
 	id := c.Param("id")
-	if err := h.profiles.Delete(c.Request().Context(), tenant, id); err != nil {
+	if err := h.profiles.Delete(c.Request().Context(), tenant, id, ifMatch); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"customer_id": id})
 }
 
 func (h *Handler) insertRecords(c echo.Context) error {
+	ifMatch, err := ifMatchRevision(c.Request())
+	if err != nil {
+		return err
+	}
 	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
-	p, err := h.profiles.InsertRecords(c.Request().Context(), tenant, c.Param("id"), body)
+	p, err := h.profiles.InsertRecords(c.Request().Context(), tenant, c.Param("id"), body, ifMatch)
 	if err != nil {
 		return err
 	}
@@ -233,14 +240,18 @@ func (h *Handler) deleteRecord(c echo.Context) error {
 	return h.recordByUnique(c, h.profiles.DeleteRecordByUnique)
 }
 
-type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any) error
+type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error
 
 func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
+	ifMatch, err := ifMatchRevision(c.Request())
+	if err != nil {
+		return err
+	}
 	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
-	if err := op(c.Request().Context(), tenant, c.Param("id"), c.Param("ext"), body); err != nil {
+	if err := op(c.Request().Context(), tenant, c.Param("id"), c.Param("ext"), body, ifMatch); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -300,9 +311,6 @@ func childLocation(c echo.Context, name string) string {
 
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
 
-// neverMatches is a revision no profile reaches.
-const neverMatches = math.MaxUint64
-
 // ifMatchRevision reads If-Match: absent or "*" is no precondition. Tags
 // compare strongly (RFC 9110 §13.1.1), so a weak tag never matches and is
 // answered 412 like a stale one. A bare revision (3) is accepted too.
@@ -312,7 +320,7 @@ func ifMatchRevision(r *http.Request) (uint64, error) {
 		return 0, nil
 	}
 	if strings.HasPrefix(tag, "W/") {
-		return neverMatches, nil
+		return profile.NeverMatches, nil
 	}
 	rev, err := strconv.ParseUint(strings.Trim(tag, `"`), 10, 64)
 	if err != nil || rev == 0 {

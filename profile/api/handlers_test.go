@@ -41,7 +41,7 @@ func (f *fakeProfiles) Get(_ context.Context, tenant, id string, exts []string) 
 func (f *fakeProfiles) Replace(_ context.Context, tenant, id string, _ map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error) {
 	return f.replace(tenant, id, opts)
 }
-func (f *fakeProfiles) Delete(_ context.Context, tenant, id string) error {
+func (f *fakeProfiles) Delete(_ context.Context, tenant, id string, _ uint64) error {
 	return f.delete(tenant, id)
 }
 func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts profile.MergeOptions) (*profile.Profile, error) {
@@ -142,7 +142,7 @@ func TestHandler_IfMatchAndETag(t *testing.T) {
 	for _, c := range []struct {
 		ifMatch string
 		want    uint64
-	}{{`"7"`, 7}, {"7", 7}, {"*", 0}, {"", 0}, {`W/"7"`, neverMatches}} {
+	}{{`"7"`, 7}, {"7", 7}, {"*", 0}, {"", 0}, {`W/"7"`, profile.NeverMatches}} {
 		rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, "If-Match", c.ifMatch)
 		if rec.Code != http.StatusOK || got.IfMatch != c.want || rec.Header().Get("ETag") != `"8"` {
 			t.Errorf("If-Match %q: %d, domain got IfMatch %d (want %d), ETag %q", c.ifMatch, rec.Code, got.IfMatch, c.want, rec.Header().Get("ETag"))
