@@ -637,6 +637,11 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	t.Run("ErrBadTenant", func(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles/"+id, nil, tenant, "../../x"), 400, "INVALID_TENANT")
+		before := ts.profileCount()
+		wantError(t, ts.do("POST", "/profiles", `{"FirstName":"Nobody"}`, tenant, ""), 400, "INVALID_TENANT") // empty is not the default tenant
+		if after := ts.profileCount(); after != before {
+			t.Errorf("a create with an empty tenant header stored a profile: %d -> %d", before, after)
+		}
 		req, _ := http.NewRequest("GET", ts.HTTP.URL+"/profiles/"+id, nil)
 		req.Header.Add(tenant, "101")
 		req.Header.Add(tenant, "202")

@@ -56,11 +56,13 @@ func Tenant(h http.Header) (string, error) {
 	if len(values) == 2 && values[0] != values[1] {
 		return "", errs.Invalid(CodeInvalidTenant, names[1], "%s and %s name different tenants", names[0], names[1])
 	}
-	t := ""
-	if len(values) > 0 {
-		t = values[0]
+	if len(values) == 0 {
+		return "", nil
 	}
-	return t, CheckTenant(t)
+	if values[0] == "" { // given but empty names no tenant: not the default one either
+		return "", errs.Invalid(CodeInvalidTenant, names[0], "%s is empty; it must be 1 to 64 letters, digits, '_' or '-', or absent for the default tenant", names[0])
+	}
+	return values[0], CheckTenant(values[0])
 }
 
 // CheckTenant applies the tenant rule to a name from elsewhere (an import),
