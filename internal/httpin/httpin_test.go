@@ -25,7 +25,7 @@ func TestTenant(t *testing.T) {
 		{[]string{"a b"}, "", false},
 		{[]string{"ä"}, "", false},
 		{[]string{"7", "8"}, "", false}, // given twice
-		{[]string{""}, "", false}, // given but empty is not the default tenant
+		{[]string{""}, "", false},       // given but empty is not the default tenant
 	} {
 		h := http.Header{}
 		for _, v := range c.values {
