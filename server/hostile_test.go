@@ -806,6 +806,37 @@ func TestHostile_NumbersAndEscapes(t *testing.T) {
 	before.unchanged(t, ts, 1) // the surrogate pair's profile
 }
 
+// TestHead: HEAD is answered wherever GET is, with GET's status and
+// headers and no body, in both APIs.
+func TestHead(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(exampleProfile(t))
+	session := egLogin(t, ts)
+	for _, tc := range []struct {
+		path    string
+		headers []string
+	}{
+		{"/profiles/" + id + "?extensions=Phone", nil},
+		{"/profiles/nosuch", nil},
+		{"/metadata/profiles", nil},
+		{"/livez", nil},
+		{"/ws/v12/interaction/customer/1", []string{egSession, session, "Accept", "application/json"}},
+		{"/ws/v12/interaction/customer/1", nil}, // no session: 401 as GET
+	} {
+		get := ts.do("GET", tc.path, nil, tc.headers...)
+		head := ts.do("HEAD", tc.path, nil, tc.headers...)
+		if head.Status != get.Status || len(head.Body) != 0 {
+			t.Errorf("HEAD %s: %d with %d body bytes; GET: %d", tc.path, head.Status, len(head.Body), get.Status)
+		}
+		for _, h := range []string{"Content-Type", "ETag"} {
+			if head.Header.Get(h) != get.Header.Get(h) {
+				t.Errorf("HEAD %s: %s %q, GET's %q", tc.path, h, head.Header.Get(h), get.Header.Get(h))
+			}
+		}
+	}
+}
+
 // TestWrongMethod_405WithAllow: a known path asked with a method it does
 // not serve answers 405 with Allow, in the API's error format, on every
 // route family (the admin routes once answered 404).
@@ -814,12 +845,12 @@ func TestWrongMethod_405WithAllow(t *testing.T) {
 	ts := mustStart(t)
 	for _, tc := range []struct{ method, path, allow string }{
 		{"GET", "/admin/reload", "POST"},
-		{"POST", "/admin/schema", "GET"},
-		{"DELETE", "/profiles", "GET, POST"},
-		{"PATCH", "/profiles/x", "DELETE, GET, PUT"},
-		{"PUT", "/metadata/profiles", "GET"},
-		{"POST", "/livez", "GET"},
-		{"DELETE", "/ws/v12/interaction/customer", "GET, POST, PUT"},
+		{"POST", "/admin/schema", "GET, HEAD"},
+		{"DELETE", "/profiles", "GET, HEAD, POST"},
+		{"PATCH", "/profiles/x", "DELETE, GET, HEAD, PUT"},
+		{"PUT", "/metadata/profiles", "GET, HEAD"},
+		{"POST", "/livez", "GET, HEAD"},
+		{"DELETE", "/ws/v12/interaction/customer", "GET, HEAD, POST, PUT"},
 		{"GET", "/ws/v12/authentication/user/login", "POST"},
 	} {
 		res := ts.do(tc.method, tc.path, nil)

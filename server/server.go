@@ -204,8 +204,9 @@ func (a *App) routes() *echo.Echo {
 	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For for the admin guard
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
+	e.Pre(headAsGet)
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
+	e.Use(headAgain, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
 	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
 		// Before the body limit, checks and authentication: a preflight
 		// carries no credentials and is answered here.
@@ -291,6 +292,9 @@ func (a *App) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := api.Describe(err)
+	if allow := c.Response().Header().Get(echo.HeaderAllow); strings.Contains(allow, http.MethodGet) && !strings.Contains(allow, http.MethodHead) {
+		c.Response().Header().Set(echo.HeaderAllow, strings.Replace(allow, http.MethodGet, "GET, HEAD", 1)) // see headAsGet
+	}
 	if errs.KindOf(err) == errs.KindCorrupt {
 		a.corrupt.Inc()
 	}
@@ -301,12 +305,34 @@ func (a *App) handleError(err error, c echo.Context) {
 		egain.RenderError(c, err)
 		return
 	}
-	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
-		return
-	}
-	c.JSON(status, body)
+	c.JSON(status, body) // for HEAD, net/http sends no body
 }
+
+// headAsGet and headAgain serve HEAD wherever GET is served (RFC 9110
+// §9.3.2: a server MUST): Echo routes a HEAD as a GET (headAsGet, before
+// routing), then the request is HEAD again (headAgain, the first middleware
+// after routing), so logs say HEAD and net/http sends the GET's headers
+// without its body.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			r.Method = http.MethodGet
+			c.Set(headKey, true)
+		}
+		return next(c)
+	}
+}
+
+func headAgain(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Get(headKey) != nil {
+			c.Request().Method = http.MethodHead
+		}
+		return next(c)
+	}
+}
+
+const headKey = "profiled.head"
 
 // recoverer turns a handler panic into a 500 and a log line; the process
 // and other requests are unaffected.
