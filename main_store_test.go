@@ -108,7 +108,11 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 		{`{"customer_id":"chosen_id-1","LastName":"Ross"}`, ""},
 		{`{"FirstName":"Acme","EmailAddress":["a@acme.dom"]}`, "acme"},
 	} {
-		res, body := send(t, srv.URL, "POST", "/profiles", c.body, "X-Genesys-TenantId", c.tenant)
+		var tenant []string
+		if c.tenant != "" {
+			tenant = []string{"X-Genesys-TenantId", c.tenant}
+		}
+		res, body := send(t, srv.URL, "POST", "/profiles", c.body, tenant...)
 		if res.StatusCode != http.StatusCreated {
 			t.Fatalf("create: %d %s", res.StatusCode, body)
 		}

@@ -186,6 +186,12 @@ extensions:
 		{`{"Name":"Toolong"}`, schema.CodeTooLong, "Name"},
 		{`{"Name":"A","Age":1000}`, schema.CodeInvalidType, "Age"},
 		{`{"Name":"A","Age":"12a"}`, schema.CodeInvalidType, "Age"},
+		// Numeric strings are decimal: Go's number syntaxes are not.
+		{`{"Name":"A","Age":"0x10"}`, schema.CodeInvalidType, "Age"},
+		{`{"Name":"A","Age":"0b101"}`, schema.CodeInvalidType, "Age"},
+		{`{"Name":"A","Age":"1_0"}`, schema.CodeInvalidType, "Age"},
+		{`{"Name":"A","Age":"4/2"}`, schema.CodeInvalidType, "Age"},
+		{`{"Name":"A","Big":"0x10"}`, schema.CodeInvalidType, "Big"},
 		{`{"Name":"A","Big":"99999999999999999999"}`, schema.CodeInvalidType, "Big"},
 		{`{"Name":"A","Seen":"2020-02-30T00:00:00Z"}`, schema.CodeInvalidValue, "Seen"},
 		// In UTC, the stored form, these leave years 0000-9999 and could
@@ -254,6 +260,9 @@ extensions:
 		{`{"N":1.0}`, "N", json.Number("1")},
 		{`{"N":1e3}`, "N", json.Number("1000")},
 		{`{"N":"-2147483648"}`, "N", json.Number("-2147483648")},
+		{`{"N":"017"}`, "N", json.Number("17")}, // decimal, as written
+		{`{"N":" 42 "}`, "N", json.Number("42")},
+		{`{"Bal":"12.50"}`, "Bal", json.Number("12.5")},
 		{`{"Bal":1.50}`, "Bal", json.Number("1.5")},
 		{`{"Bal":"-0"}`, "Bal", json.Number("0")},
 		{`{"Bal":1e3}`, "Bal", json.Number("1000")},
@@ -270,7 +279,7 @@ extensions:
 	}
 	// 1e399 is a short literal but 400 digits stored, which could not be
 	// written back (number literals are at most 64 characters).
-	for _, bad := range []string{`{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`, `{"Bal":1e399}`, `{"Bal":"1e70"}`} {
+	for _, bad := range []string{`{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`, `{"Bal":1e399}`, `{"Bal":"1e70"}`, `{"Bal":"0x10"}`, `{"Bal":"1/4"}`} {
 		if _, err := c.PrepareProfile(body(t, bad)); errs.KindOf(err) != errs.KindInvalid {
 			t.Errorf("%s accepted: %v", bad, err)
 		}

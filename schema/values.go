@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -154,13 +155,13 @@ func normalize(t Type, v any) (any, error) {
 		}
 		// Integral numbers written as 1.0 or 1e3 are integers too.
 		r, ok := new(big.Rat).SetString(numberText(v))
-		if !ok || !r.IsInt() || !r.Num().IsInt64() || r.Num().Int64() < lo || r.Num().Int64() > hi {
+		if !ok || !isDecimal(v) || !r.IsInt() || !r.Num().IsInt64() || r.Num().Int64() < lo || r.Num().Int64() > hi {
 			return nil, fmt.Errorf("%v is not a %d-bit integer", v, bits)
 		}
 		return json.Number(strconv.FormatInt(r.Num().Int64(), 10)), nil
 	case TypeDouble:
 		f, err := strconv.ParseFloat(numberText(v), 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		if err != nil || !isDecimal(v) || math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("%v is not a finite number", v)
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
@@ -169,7 +170,7 @@ func normalize(t Type, v any) (any, error) {
 		// form (1.50 and 1.5 are one amount, -0 is 0) so they compare and
 		// index alike.
 		r, ok := new(big.Rat).SetString(numberText(v))
-		if !ok || !new(big.Rat).Mul(r, big.NewRat(10000, 1)).IsInt() {
+		if !ok || !isDecimal(v) || !new(big.Rat).Mul(r, big.NewRat(10000, 1)).IsInt() {
 			return nil, fmt.Errorf("%v is not an amount with at most 4 decimals", v)
 		}
 		text := strings.TrimSuffix(strings.TrimRight(r.FloatString(4), "0"), ".")
@@ -195,6 +196,19 @@ func normalize(t Type, v any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("%v is not a %s", v, t)
+}
+
+// decimalPattern is a number as people write it in a string: decimal
+// digits (leading zeros allowed), a fraction, an exponent. The parsers
+// behind normalize take more (0x10, 0b101, 1_000, 1/2, Inf), which no
+// client means.
+var decimalPattern = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// isDecimal reports whether v, a number or a numeric string, is written
+// in decimal (a JSON number always is).
+func isDecimal(v any) bool {
+	s, isString := v.(string)
+	return !isString || decimalPattern.MatchString(strings.TrimSpace(s))
 }
 
 func numberText(v any) string {
