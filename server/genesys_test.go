@@ -483,6 +483,10 @@ func TestExtensionRecords(t *testing.T) {
 			{"UpdateUnknownExtension", "PUT", "/profiles/" + id + "/extensions/Nope/by/unique", `{"a":"1"}`, 404, "UNKNOWN_EXTENSION"},
 			{"UpdateUnknownProfile", "PUT", "/profiles/nosuch/extensions/Phone/by/unique", `{"PhoneNumber":"1"}`, 404, "PROFILE_NOT_FOUND"},
 			{"DeleteNoSuchRecord", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"000"}`, 404, "RECORD_NOT_FOUND"},
+			// No write takes a query parameter: one is refused, not ignored.
+			{"InsertWithParameter", "POST", "/profiles/" + id + "/extensions?dryRun=true", `{"Phone":[{"PhoneNumber":"9"}]}`, 400, "BAD_PARAMETER"},
+			{"DeleteRecordWithParameter", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique?dryRun=true", `{"PhoneNumber":"6543210"}`, 400, "BAD_PARAMETER"},
+			{"DeleteWithParameter", "DELETE", "/profiles/" + id + "?dryRun=true", "", 400, "BAD_PARAMETER"},
 			// A record's customer_id (spec §2.3) names its owner: another
 			// customer's id is refused, not ignored.
 			{"UpdateOtherOwner", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","description":"x","customer_id":"other"}`, 400, "CUSTOMER_ID_MISMATCH"},

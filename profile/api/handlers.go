@@ -28,8 +28,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,24 +84,35 @@ func NewHandler(profiles Profiles, auth config.GenesysAuth, failures session.Fai
 // Register mounts every route on g, each guarded by the access it needs.
 func (h *Handler) Register(g *echo.Group) {
 	read, write, schema := h.auth.require(accessRead), h.auth.require(accessWrite), h.auth.require(accessSchema)
-	g.POST("/profiles", h.create, write)
+	g.POST("/profiles", h.create, write, noParameters)
 	g.GET("/profiles", h.identify, read)
 	g.GET("/profiles/:id", h.get, read)
-	g.PUT("/profiles/:id", h.replace, write)
-	g.DELETE("/profiles/:id", h.delete, write)
-	g.POST("/profiles/:id/extensions", h.insertRecords, write)
-	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write)
-	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write)
-	g.PUT("/profiles/:id/merge/:source", h.merge, write)
+	g.PUT("/profiles/:id", h.replace, write, noParameters)
+	g.DELETE("/profiles/:id", h.delete, write, noParameters)
+	g.POST("/profiles/:id/extensions", h.insertRecords, write, noParameters)
+	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write, noParameters)
+	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write, noParameters)
+	g.PUT("/profiles/:id/merge/:source", h.merge, write, noParameters)
 	g.GET("/metadata/profiles", h.profileSchema, read)
 	g.GET("/metadata/profiles/extensions", h.listExtensions, read)
-	g.POST("/metadata/profiles/extensions", h.createExtension, schema)
+	g.POST("/metadata/profiles/extensions", h.createExtension, schema, noParameters)
 	g.GET("/metadata/profiles/extensions/:name", h.getExtension, read)
-	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension, schema)
+	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension, schema, noParameters)
 	g.GET("/metadata/identification-keys", h.listKeys, read)
-	g.POST("/metadata/identification-keys", h.createKey, schema)
+	g.POST("/metadata/identification-keys", h.createKey, schema, noParameters)
 	g.GET("/metadata/identification-keys/:key", h.getKey, read)
-	g.DELETE("/metadata/identification-keys/:key", h.deleteKey, schema)
+	g.DELETE("/metadata/identification-keys/:key", h.deleteKey, schema, noParameters)
+}
+
+// noParameters refuses a query string on a write, none of which takes one:
+// a client sending ?dryRun=true must not have the write done for real.
+func noParameters(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := singleValues(c.QueryParams()); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 // Error codes of request parsing.
@@ -332,7 +345,8 @@ func ifMatchRevision(r *http.Request) (uint64, error) {
 // singleValues checks that only the named parameters are present, each at most once.
 func singleValues(q url.Values, allowed ...string) (map[string]string, error) {
 	out := make(map[string]string, len(q))
-	for name, values := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) { // the same parameter is named every time
+		values := q[name]
 		known := false
 		for _, a := range allowed {
 			known = known || a == name
