@@ -395,11 +395,28 @@ func TestInvalidBodies(t *testing.T) {
 	h.create(s, individual("Taken", "Address", "taken@x.com", ""))
 	long := strings.Repeat("x", 125)
 	full := string(readExample(t, "egain-create-full.json"))
+	points := func(n int, point func(i int) string) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(point(i))
+		}
+		return `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Many","contactPoints":{"contactPoint":[` + b.String() + `]}}]}}`
+	}
 	cases := []struct {
 		name, body, code string
 		format           Format
 	}{
 		{"MalformedJSON", `{"type":`, "400-101", FormatJSON},
+		// Over a count limit: 400-105 in eGain's words.
+		{"TooManyEmails", points(101, func(i int) string {
+			return fmt.Sprintf(`{"type":{"value":"email","email":{"emailAddress":"m%d@many.example"}}}`, i)
+		}), "400-105", FormatJSON},
+		{"TooManyPoints", points(1001, func(i int) string {
+			return fmt.Sprintf(`{"type":{"value":"web","web":{"url":"https://many.example/%d"}}}`, i)
+		}), "400-105", FormatJSON},
 		{"MalformedXML", `<customer xmlns="` + NSCustomer + `"><type>`, "400-101", FormatXML},
 		{"UnknownJSONElement", `{"type":{"value":"individual"},"shoeSize":"9"}`, "400-106", FormatJSON},
 		{"UnknownXMLElement", `<customer xmlns="` + NSCustomer + `"><shoeSize>9</shoeSize></customer>`, "400-106", FormatXML},

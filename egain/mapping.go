@@ -504,6 +504,24 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile) (map[string]any,
 	body[m.ContactPersons] = persons
 	body[m.ContactPoints] = points
 	body[m.ContactAttributes] = contactAttrs
+	phones := body[m.Phone.Extension].([]any)
+	// The profile's own limits, checked here to answer in eGain's terms
+	// (400-105, eGain names) rather than with the profile's attribute names.
+	for _, n := range []struct {
+		field, what string
+		count, max  int
+	}{
+		{"emailAddress", "e-mail addresses", len(emails), schema.MaxValuesPerAttribute},
+		{"phoneNo", "distinct phone numbers", len(phones), schema.MaxRecordsPerWrite},
+		{"contactPersons.contactPerson", "contact persons", len(persons), schema.MaxRecordsPerWrite},
+		{"contactPoints.contactPoint", "contact points", len(points), schema.MaxRecordsPerWrite},
+		{"customAttributes.customAttribute", "custom attribute values", len(custom), schema.MaxRecordsPerWrite},
+		{"contactPersons.contactPerson.customAttributes.customAttribute", "custom attribute values of contact persons and points", len(contactAttrs), schema.MaxRecordsPerWrite},
+	} {
+		if n.count > n.max {
+			return nil, errs.Invalid(CodeLimitExceeded, n.field, "a customer has at most %d %s; this one would have %d", n.max, n.what, n.count)
+		}
+	}
 	return body, nil
 }
 
