@@ -56,7 +56,7 @@ func TestLegacyDataFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.Body), &stored); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := stored.EgainCustomer["document"]; ok {
+	if stored.EgainCustomer["document"] != nil {
 		t.Errorf("the JSON document survived the write: %v", stored.EgainCustomer)
 	}
 	if c := stored.EgainCustomer; c["type"] != "group" || c["level"] != "platinum" || c["groupRegion"] != "West" || c["customerName"] != "The Smiths" {

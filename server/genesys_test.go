@@ -31,12 +31,14 @@ func TestCreateProfile_VendorExample(t *testing.T) {
 	t.Run("GetCoreAttributes", func(t *testing.T) {
 		var got map[string]any
 		ts.do("GET", "/profiles/"+id, nil).JSON(t, &got)
-		want := map[string]any{
+		want := map[string]any{ // every core attribute, null when unset (spec §3.2)
 			"customer_id":  id,
 			"FirstName":    "Bruce",
 			"LastName":     "Banner",
 			"DOB":          "1962-05-10",
 			"EmailAddress": []any{"bruce.banner@marvelous.com", "b.banner@hulk.dom"},
+			"PhoneNumber":  nil,
+			"Title":        nil,
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got %v, want %v", got, want)
@@ -57,6 +59,13 @@ func TestCreateProfile_VendorExample(t *testing.T) {
 				if fmt.Sprint(got.Phone[i][k]) != fmt.Sprint(v) {
 					t.Errorf("Phone[%d].%s = %v, want %v", i, k, got.Phone[i][k], v)
 				}
+			}
+		}
+		// Each record has all its attributes (spec §3.2): the third was sent
+		// without availability, which reads null.
+		for _, name := range []string{"start_availabilty", "end_availabilty"} {
+			if v, ok := got.Phone[2][name]; !ok || v != nil {
+				t.Errorf("Phone[2].%s = %v (present %v), want null", name, v, ok)
 			}
 		}
 	})

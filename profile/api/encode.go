@@ -15,11 +15,9 @@ func appendProfile(b []byte, c *schema.Compiled, p *profile.Profile, withAttribu
 	b = append(b, `{"customer_id":`...)
 	b = jsonw.AppendString(b, p.ID)
 	if withAttributes {
-		for i := range c.Def.Profile {
+		for i := range c.Def.Profile { // every one, null when unset (spec §3.2)
 			name := c.Def.Profile[i].Name
-			if v, ok := p.Attributes[name]; ok {
-				b = appendMember(b, name, v)
-			}
+			b = appendMember(b, name, p.Attributes[name])
 		}
 	}
 	for i := range c.Def.Extensions {
@@ -29,10 +27,12 @@ func appendProfile(b []byte, c *schema.Compiled, p *profile.Profile, withAttribu
 			continue
 		}
 		if e.Kind == schema.SingleValued {
-			if len(recs) > 0 {
-				b = append(b, ',')
-				b = jsonw.AppendString(b, e.Name)
-				b = append(b, ':')
+			b = append(b, ',')
+			b = jsonw.AppendString(b, e.Name)
+			b = append(b, ':')
+			if len(recs) == 0 {
+				b = append(b, "null"...)
+			} else {
 				b = appendRecord(b, e, recs[0])
 			}
 			continue
@@ -63,18 +63,14 @@ func appendMember(b []byte, name string, v any) []byte {
 // client that reads, modifies and writes back must not send them.
 func appendRecord(b []byte, e *schema.Extension, r schema.Record) []byte {
 	b = append(b, '{')
-	n := 0
-	for i := range e.Attributes {
-		name := e.Attributes[i].Name
-		if v, ok := r[name]; ok {
-			if n > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.AppendString(b, name)
-			b = append(b, ':')
-			b = jsonw.AppendValue(b, v)
-			n++
+	for i := range e.Attributes { // every one, null when unset (spec §3.2)
+		if i > 0 {
+			b = append(b, ',')
 		}
+		name := e.Attributes[i].Name
+		b = jsonw.AppendString(b, name)
+		b = append(b, ':')
+		b = jsonw.AppendValue(b, r[name])
 	}
 	return append(b, '}')
 }
