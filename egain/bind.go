@@ -121,7 +121,7 @@ func (b binder) scalar(k *node, path string) (string, error) {
 func (b binder) checkContainer(n *node, path string) error {
 	if b.xml {
 		if len(bytes.TrimSpace(n.text)) > 0 {
-			return errs.Invalid(CodeInvalidValue, path, "element %s must not contain text", elemName(path))
+			return errs.Invalid(CodeInvalidValue, path, "%s must not contain text", elementPhrase(path))
 		}
 		return nil
 	}
@@ -166,6 +166,14 @@ func (b binder) bindList(w *node, f field, fv reflect.Value, ns, path string) er
 }
 
 // elemName names the element at path for messages; the root has no path.
+// elementPhrase names the element at path in a sentence.
+func elementPhrase(path string) string {
+	if path == "" {
+		return "the root element"
+	}
+	return "element " + path
+}
+
 func elemName(path string) string {
 	if path == "" {
 		return "the root element"

@@ -77,7 +77,7 @@ func mergePerson(cur *ContactPerson, edit ContactPerson, num uint64) error {
 		// The vendor's edit-contact-point call makes only id mandatory: a
 		// point's kind is the stored one, named or not; another is refused.
 		if k := givenKind(ept.Type); k != "" && k != pointKind(pt) {
-			return errs.Invalid(CodeInvalidValue, "contactPoint.type", "contact point %s is a %s point; it cannot be edited as %s", externalID(num, str(pt.ID)), pointKind(pt), k)
+			return errs.Invalid(CodeInvalidValue, "contactPoint.type", "contact point %s is of type %s; it cannot be edited as %s", externalID(num, str(pt.ID)), pointKind(pt), k)
 		}
 		pt.CustomAttributes = mergeCustomAttributes(pt.CustomAttributes, ept.CustomAttributes)
 		ept.CustomAttributes = nil

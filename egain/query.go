@@ -207,8 +207,11 @@ func parseIDs(s string) ([]string, error) {
 	}
 	var ids []string
 	for _, p := range parts {
-		if !isDigits(p, 19) {
+		if !isDigits(p, len(p)) {
 			return nil, errs.Invalid(CodeInvalidValue, "IDs", "customer id %q is not a number", p)
+		}
+		if len(p) > 19 {
+			return nil, errs.Invalid(CodeInvalidValue, "IDs", "customer id %q is out of range", p)
 		}
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || n == 0 {
