@@ -148,6 +148,10 @@ func TestIdentify_VendorExample(t *testing.T) {
 			{"EmailAddress=a&EmailAddress=b", "BAD_PARAMETER"},
 			{"EmailAddress=", "BAD_PARAMETER"},
 			{"EmailAddress=a&extensions=Nope", "UNKNOWN_EXTENSION"},
+			{".EmailAddress=bruce.banner@marvelous.com", "BAD_PARAMETER"}, // not the core attribute
+			{"Phone.=1", "BAD_PARAMETER"},
+			{"Phone.PhoneNumber.x=1", "BAD_PARAMETER"},
+			{"EmailAddress=%FF", "INVALID_UTF8"},
 		} {
 			t.Run(tc.query, func(t *testing.T) {
 				wantError(t, ts.do("GET", "/profiles?"+tc.query, nil), http.StatusBadRequest, tc.code)

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,7 +51,11 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 	var q profile.IdentifyQuery
 	params := c.QueryParams()
 	reserved := map[string]bool{}
-	for name, values := range params {
+	for _, name := range slices.Sorted(maps.Keys(params)) { // errors name the same parameter every time
+		values := params[name]
+		if !utf8.ValidString(name) || !utf8.ValidString(strings.Join(values, "")) {
+			return q, errs.Invalid(CodeInvalidUTF8, "", "query parameter %q is not UTF-8 once decoded", strings.ToValidUTF8(name, "\uFFFD"))
+		}
 		lower := strings.ToLower(name)
 		if len(values) > 1 || reserved[lower] {
 			return q, errs.Invalid(CodeBadParameter, name, "query parameter %q is given more than once", name)
@@ -89,7 +96,11 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 			if len(q.Filters) == maxIdentifyFilters {
 				return q, errs.Invalid(CodeBadParameter, name, "at most %d attribute filters are allowed", maxIdentifyFilters)
 			}
-			q.Filters = append(q.Filters, profile.ParseFilter(name, v))
+			f := profile.ParseFilter(name, v)
+			if f.Attribute == "" || strings.Contains(f.Attribute, ".") || (f.Source == "" && strings.HasPrefix(name, ".")) {
+				return q, errs.Invalid(CodeBadParameter, name, "identify parameter %q is neither an attribute nor extension.attribute", name)
+			}
+			q.Filters = append(q.Filters, f)
 		}
 	}
 	return q, nil
