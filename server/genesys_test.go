@@ -205,6 +205,18 @@ func TestGetProfile(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles/nosuchcustomer", nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
 	})
+	t.Run("EscapedID", func(t *testing.T) {
+		// Every character escaped: the same customer, in any route.
+		var escaped strings.Builder
+		for _, b := range []byte(id) {
+			fmt.Fprintf(&escaped, "%%%02X", b)
+		}
+		var got map[string]any
+		ts.do("GET", "/profiles/"+escaped.String()+"?extensions=Ph%6Fne", nil).JSON(t, &got)
+		if got["customer_id"] != id || len(got["Phone"].([]any)) != 3 {
+			t.Errorf("GET by the escaped id = %v", got)
+		}
+	})
 	t.Run("ErrUnknownExtension", func(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles/"+id+"?extensions=Nope", nil), http.StatusBadRequest, "UNKNOWN_EXTENSION")
 	})
