@@ -335,10 +335,15 @@ func headAgain(next echo.HandlerFunc) echo.HandlerFunc {
 const headKey = "profiled.head"
 
 // unescapeParams decodes percent-escapes in path parameters: Echo routes
-// on the escaped path when a request has one, and leaves its parameters
-// escaped, so /profiles/%41%31 named customer "%41%31", not A1.
+// on the escaped path (URL.RawPath) when the request's differs from the
+// default escaping, and then leaves its parameters escaped, so
+// /profiles/%41%31 named customer "%41%31", not A1. Otherwise they are
+// decoded already (/profiles/%25 is customer "%").
 func unescapeParams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.Request().URL.RawPath == "" {
+			return next(c)
+		}
 		values := c.ParamValues()
 		for i, v := range values {
 			if !strings.Contains(v, "%") {
