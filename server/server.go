@@ -292,9 +292,6 @@ func (a *App) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := api.Describe(err)
-	if allow := c.Response().Header().Get(echo.HeaderAllow); strings.Contains(allow, http.MethodGet) && !strings.Contains(allow, http.MethodHead) {
-		c.Response().Header().Set(echo.HeaderAllow, strings.Replace(allow, http.MethodGet, "GET, HEAD", 1)) // see headAsGet
-	}
 	if errs.KindOf(err) == errs.KindCorrupt {
 		a.corrupt.Inc()
 	}
@@ -327,12 +324,34 @@ func headAgain(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Get(headKey) != nil {
 			c.Request().Method = http.MethodHead
+			if headless[c.Path()] {
+				c.Response().Header().Set(echo.HeaderAllow, "OPTIONS, GET")
+				return echo.ErrMethodNotAllowed
+			}
+		}
+		// The router's Allow (a 405, an OPTIONS answer) lists the methods
+		// registered, which HEAD is not.
+		if c.Get(echo.ContextKeyHeaderAllow) != nil && !headless[c.Path()] {
+			c.Response().Before(func() {
+				h := c.Response().Header()
+				if allow := h.Get(echo.HeaderAllow); strings.Contains(allow, http.MethodGet) && !strings.Contains(allow, http.MethodHead) {
+					h.Set(echo.HeaderAllow, strings.Replace(allow, http.MethodGet, "GET, HEAD", 1))
+				}
+			})
 		}
 		return next(c)
 	}
 }
 
 const headKey = "profiled.head"
+
+// headless are the GET routes whose GET does more than read, so HEAD is
+// 405 there: an export is audited, a backup streams the whole data file.
+var headless = map[string]bool{
+	"/profiles/:id/export":              true,
+	"/admin/egain/customer/:num/export": true,
+	"/admin/backup":                     true,
+}
 
 // unescapeParams decodes percent-escapes in path parameters: Echo routes
 // on the escaped path (URL.RawPath) when the request's differs from the
