@@ -42,10 +42,10 @@ func TestInsertRecords_WritesWhatChanges(t *testing.T) {
 		return err
 	})
 	written("an update by unique", 1, func() error {
-		return s.UpdateRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550600", "description": "mobile"}, 0)
+		return errOnly(s.UpdateRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550600", "description": "mobile"}, 0))
 	})
 	written("a delete by unique", 0, func() error {
-		return s.DeleteRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550700"}, 0)
+		return errOnly(s.DeleteRecordByUnique(ctx, "", p.ID, "Phone", map[string]any{"PhoneNumber": "5550700"}, 0))
 	})
 	got, err := s.Get(ctx, "", p.ID, []string{"Phone"})
 	if err != nil {
@@ -86,20 +86,20 @@ func TestRecordIndexes_SharedEntries(t *testing.T) {
 	}{
 		{"created with two", func() error { return nil }, true},
 		{"one record's other attribute changed", func() error {
-			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1", "subject": "z"}, 0)
+			return errOnly(s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1", "subject": "z"}, 0))
 		}, true},
 		{"one of the two deleted", func() error {
-			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1"}, 0)
+			return errOnly(s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a1"}, 0))
 		}, true},
 		{"the last one's key attribute changed", func() error {
-			return s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a2", "mode": "out"}, 0)
+			return errOnly(s.UpdateRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a2", "mode": "out"}, 0))
 		}, false},
 		{"one with the old values inserted", func() error {
 			_, err := s.InsertRecords(ctx, "", p.ID, map[string]any{"Activity": []any{activity("a3", "w")}}, 0)
 			return err
 		}, true},
 		{"it deleted again", func() error {
-			return s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a3"}, 0)
+			return errOnly(s.DeleteRecordByUnique(ctx, "", p.ID, "Activity", map[string]any{"ActivityId": "a3"}, 0))
 		}, false},
 	}
 	for _, step := range steps {
@@ -111,3 +111,6 @@ func TestRecordIndexes_SharedEntries(t *testing.T) {
 		}
 	}
 }
+
+// errOnly keeps a write's error, for steps that only check what it stored.
+func errOnly(_ *profile.Profile, err error) error { return err }

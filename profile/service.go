@@ -667,7 +667,7 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 }
 
 // UpdateRecordByUnique implements PUT .../extensions/{ext}/by/unique.
-func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error {
+func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*Profile, error) {
 	return s.editRecords(ctx, tenant, OpUpdateRecord, id, ext, body, ifMatch, func(c *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
 		out, updated, err := extensions.UpdateByUnique(e, recs, rec)
 		if err != nil {
@@ -678,15 +678,15 @@ func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext stri
 }
 
 // DeleteRecordByUnique implements PUT .../extensions/{ext}/delete/by/unique.
-func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error {
+func (s *Service) DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*Profile, error) {
 	return s.editRecords(ctx, tenant, OpDeleteRecord, id, ext, body, ifMatch, func(_ *schema.Compiled, e *schema.Extension, recs []schema.Record, rec schema.Record) ([]schema.Record, error) {
 		return extensions.DeleteByUnique(e, recs, rec)
 	})
 }
 
 func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, body map[string]any, ifMatch uint64,
-	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) error {
-	_, err := withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
+	apply func(*schema.Compiled, *schema.Extension, []schema.Record, schema.Record) ([]schema.Record, error)) (*Profile, error) {
+	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
 		e, ok := c.Extension(ext)
 		if !ok {
 			return nil, errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
@@ -714,7 +714,6 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 			return tx.PutRecords(e.Name, id, out)
 		})
 	})
-	return err
 }
 
 // checkRecordOwner refuses a record whose envelope customer_id (spec §2.3:
@@ -769,7 +768,8 @@ func currentRecords(tx Tx, in *indexed, ext, id string) ([]schema.Record, error)
 
 // MergeOptions are the merge body fields of both vendor families (spec §3.6).
 type MergeOptions struct {
-	PreferSource bool // force_merge (UCS) or keep_uniq_from_src (CS 8.5)
+	PreferSource bool   // force_merge (UCS) or keep_uniq_from_src (CS 8.5)
+	IfMatch      uint64 // an If-Match precondition on the destination; 0: none
 }
 
 // Merge moves source's data into dest and deletes source (spec §3.6): core
@@ -790,6 +790,9 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 	err := s.write(ctx, tenant, c, OpMerge, func(tx Tx) error {
 		dest, destBefore, err := loadForChange(tx, c, destID)
 		if err != nil {
+			return err
+		}
+		if err := checkRevision(dest, opts.IfMatch); err != nil {
 			return err
 		}
 		src, srcBefore, err := loadForChange(tx, c, srcID)

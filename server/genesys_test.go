@@ -373,12 +373,14 @@ func TestReplaceProfile(t *testing.T) {
 	// is 412 and changes nothing, the current one lets the write through.
 	t.Run("IfMatchOnEveryWrite", func(t *testing.T) {
 		target := ts.mustCreate(`{"FirstName":"Cond","Phone":[{"PhoneNumber":"5551000"},{"PhoneNumber":"5551001"}]}`)
+		source := ts.mustCreate(`{"FirstName":"Merged","Phone":[{"PhoneNumber":"5551003"}]}`)
 		stale := ts.do("GET", "/profiles/"+target, nil).Header.Get("ETag")
 		ts.do("PUT", "/profiles/"+target, `{"FirstName":"Cond2"}`) // moves the revision on
 		writes := []struct{ method, path, body string }{
 			{"POST", "/profiles/" + target + "/extensions", `{"Phone":[{"PhoneNumber":"5551002"}]}`},
 			{"PUT", "/profiles/" + target + "/extensions/Phone/by/unique", `{"PhoneNumber":"5551000","description":"x"}`},
 			{"PUT", "/profiles/" + target + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"5551001"}`},
+			{"PUT", "/profiles/" + target + "/merge/" + source, `{}`},
 			{"DELETE", "/profiles/" + target, ""},
 		}
 		for _, w := range writes {
@@ -393,8 +395,13 @@ func TestReplaceProfile(t *testing.T) {
 				t.Errorf("%s %s with a stale If-Match changed the profile:\n%s\n%s", w.method, w.path, before.Body, after.Body)
 			}
 			current := before.Header.Get("ETag")
-			if res := ts.do(w.method, w.path, body, "If-Match", current); res.Status >= 300 {
+			res = ts.do(w.method, w.path, body, "If-Match", current)
+			if res.Status >= 300 {
 				t.Errorf("%s %s with the current If-Match %s: %d %s", w.method, w.path, current, res.Status, res.Body)
+			}
+			// The answer's ETag is the new revision: conditional writes chain.
+			if now := ts.do("GET", "/profiles/"+target, nil).Header.Get("ETag"); w.method != "DELETE" && res.Header.Get("ETag") != now {
+				t.Errorf("%s %s answered ETag %q, the profile is at %q", w.method, w.path, res.Header.Get("ETag"), now)
 			}
 		}
 		if res := ts.do("GET", "/profiles/"+target, nil); res.Status != http.StatusNotFound {

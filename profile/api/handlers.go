@@ -58,8 +58,8 @@ type Profiles interface {
 	Replace(ctx context.Context, tenant, id string, body map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error)
 	Delete(ctx context.Context, tenant, id string, ifMatch uint64) error
 	InsertRecords(ctx context.Context, tenant, id string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
-	UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error
-	DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error
+	UpdateRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
+	DeleteRecordByUnique(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
 	Merge(ctx context.Context, tenant, destID, srcID string, opts profile.MergeOptions) (*profile.Profile, error)
 	CreateExtension(ctx context.Context, doc schema.ExtensionDoc) (*schema.Extension, error)
 	DeleteExtension(ctx context.Context, name string) error
@@ -253,7 +253,7 @@ func (h *Handler) deleteRecord(c echo.Context) error {
 	return h.recordByUnique(c, h.profiles.DeleteRecordByUnique)
 }
 
-type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) error
+type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
 
 func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
 	ifMatch, err := ifMatchRevision(c.Request())
@@ -264,9 +264,11 @@ func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
 	if err != nil {
 		return err
 	}
-	if err := op(c.Request().Context(), tenant, c.Param("id"), c.Param("ext"), body, ifMatch); err != nil {
+	p, err := op(c.Request().Context(), tenant, c.Param("id"), c.Param("ext"), body, ifMatch)
+	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("ETag", etag(p.Rev))
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -282,6 +284,10 @@ type mergeBody struct {
 }
 
 func (h *Handler) merge(c echo.Context) error {
+	ifMatch, err := ifMatchRevision(c.Request())
+	if err != nil {
+		return err
+	}
 	tenant, err := Tenant(c.Request())
 	if err != nil {
 		return err
@@ -292,10 +298,12 @@ func (h *Handler) merge(c echo.Context) error {
 			return err
 		}
 	}
-	opts := profile.MergeOptions{PreferSource: body.ForceMerge.Value || body.KeepUniqFromSrc.Value}
-	if _, err := h.profiles.Merge(c.Request().Context(), tenant, c.Param("id"), c.Param("source"), opts); err != nil {
+	opts := profile.MergeOptions{PreferSource: body.ForceMerge.Value || body.KeepUniqFromSrc.Value, IfMatch: ifMatch}
+	p, err := h.profiles.Merge(c.Request().Context(), tenant, c.Param("id"), c.Param("source"), opts)
+	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("ETag", etag(p.Rev))
 	return c.NoContent(http.StatusNoContent)
 }
 

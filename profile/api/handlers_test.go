@@ -45,7 +45,7 @@ func (f *fakeProfiles) Delete(_ context.Context, tenant, id string, _ uint64) er
 	return f.delete(tenant, id)
 }
 func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts profile.MergeOptions) (*profile.Profile, error) {
-	return nil, f.merge(tenant, dest, src, opts)
+	return &profile.Profile{ID: dest, Rev: 2}, f.merge(tenant, dest, src, opts)
 }
 
 // serveFake mounts the handlers over f, at / and under a base path.
