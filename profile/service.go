@@ -189,6 +189,9 @@ func prepareCreate(c *schema.Compiled, body map[string]any, anyWords bool) (*sch
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRecordOwners(c, body, doc, doc.CustomerID); err != nil {
+		return nil, err
+	}
 	return doc, checkRecordSets(c, doc.Extensions)
 }
 
@@ -486,6 +489,9 @@ func (s *Service) Replace(ctx context.Context, tenant, id string, body map[strin
 		if doc.CustomerID != "" && doc.CustomerID != id {
 			return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
 		}
+		if err := checkRecordOwners(c, body, doc, id); err != nil {
+			return nil, err
+		}
 		if err := checkRecordSets(c, doc.Extensions); err != nil {
 			return nil, err
 		}
@@ -634,13 +640,8 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 		if doc.CustomerID != "" && doc.CustomerID != id {
 			return nil, errs.Invalid(CodeIDMismatch, "customer_id", "customer_id %q in the body does not match %q in the path", doc.CustomerID, id)
 		}
-		for ext := range doc.Extensions {
-			e, _ := c.Extension(ext)
-			for _, rec := range rawRecords(body, ext) {
-				if err := checkRecordOwner(e, rec, id); err != nil {
-					return nil, err
-				}
-			}
+		if err := checkRecordOwners(c, body, doc, id); err != nil {
+			return nil, err
 		}
 		if len(doc.Extensions) == 0 {
 			return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
@@ -716,12 +717,26 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 	})
 }
 
+// checkRecordOwners applies checkRecordOwner to every record of body, a
+// document prepared as doc.
+func checkRecordOwners(c *schema.Compiled, body map[string]any, doc *schema.Doc, id string) error {
+	for ext := range doc.Extensions {
+		e, _ := c.Extension(ext)
+		for _, rec := range rawRecords(body, ext) {
+			if err := checkRecordOwner(e, rec, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // checkRecordOwner refuses a record whose envelope customer_id (spec §2.3:
 // the customer the record belongs to) names another customer than id;
-// an attribute of that name is the record's own.
+// an attribute of that name is the record's own, and null names no one.
 func checkRecordOwner(e *schema.Extension, rec map[string]any, id string) error {
 	for name, v := range rec {
-		if !strings.EqualFold(name, "customer_id") {
+		if !strings.EqualFold(name, "customer_id") || v == nil {
 			continue
 		}
 		if _, isAttribute := e.Attribute(name); isAttribute {

@@ -524,6 +524,9 @@ func TestExtensionRecords(t *testing.T) {
 			{"UpdateOtherOwner", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","description":"x","customer_id":"other"}`, 400, "CUSTOMER_ID_MISMATCH"},
 			{"DeleteOtherOwner", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"6543210","customer_id":"other"}`, 400, "CUSTOMER_ID_MISMATCH"},
 			{"InsertOtherOwner", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"9","customer_id":"other"}]}`, 400, "CUSTOMER_ID_MISMATCH"},
+			{"InsertOwnerNotAString", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"9","customer_id":7}]}`, 400, "CUSTOMER_ID_MISMATCH"},
+			{"ReplaceOtherOwner", "PUT", "/profiles/" + id, `{"FirstName":"A","Phone":[{"PhoneNumber":"9","customer_id":"other"}]}`, 400, "CUSTOMER_ID_MISMATCH"},
+			{"CreateOtherOwner", "POST", "/profiles", `{"customer_id":"OWNER1","Phone":[{"PhoneNumber":"9","customer_id":"OWNER2"}]}`, 400, "CUSTOMER_ID_MISMATCH"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := phones()
@@ -532,6 +535,13 @@ func TestExtensionRecords(t *testing.T) {
 					t.Errorf("records changed by a refused request: %v → %v", before, after)
 				}
 			})
+		}
+	})
+	t.Run("RecordsNamingTheirOwner", func(t *testing.T) {
+		// The customer's own id, or null, in a record is accepted.
+		res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"91","customer_id":"`+id+`"},{"PhoneNumber":"92","customer_id":null}]}`)
+		if res.Status != http.StatusOK {
+			t.Errorf("records naming their owner: %d %s", res.Status, res.Body)
 		}
 	})
 }
