@@ -262,6 +262,10 @@ extensions:
 		{`{"N":"-2147483648"}`, "N", json.Number("-2147483648")},
 		{`{"N":"017"}`, "N", json.Number("17")}, // decimal, as written
 		{`{"N":" 42 "}`, "N", json.Number("42")},
+		{`{"N":"+1"}`, "N", json.Number("1")},
+		{`{"N":"5."}`, "N", json.Number("5")},
+		{`{"Bal":".5"}`, "Bal", json.Number("0.5")},
+		{`{"Bal":"-.25"}`, "Bal", json.Number("-0.25")},
 		{`{"Bal":"12.50"}`, "Bal", json.Number("12.5")},
 		{`{"Bal":1.50}`, "Bal", json.Number("1.5")},
 		{`{"Bal":"-0"}`, "Bal", json.Number("0")},

@@ -198,11 +198,12 @@ func normalize(t Type, v any) (any, error) {
 	return nil, fmt.Errorf("%v is not a %s", v, t)
 }
 
-// decimalPattern is a number as people write it in a string: decimal
-// digits (leading zeros allowed), a fraction, an exponent. The parsers
+// decimalPattern is a number as people write it in a string: a sign,
+// decimal digits (leading zeros allowed), a fraction (5. and .5 too), an
+// exponent. The parsers
 // behind normalize take more (0x10, 0b101, 1_000, 1/2, Inf), which no
 // client means.
-var decimalPattern = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+var decimalPattern = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
 // isDecimal reports whether v, a number or a numeric string, is written
 // in decimal (a JSON number always is).
