@@ -95,7 +95,7 @@ func selectByUnique(e *schema.Extension, records []schema.Record, selector schem
 		return -1, errs.Invalid(CodeNoUniqueKey, e.Name, "extension %q declares no unique attributes, so its records cannot be addressed by unique", e.Name)
 	}
 	for _, name := range e.Unique {
-		if _, set := selector[name]; !set {
+		if v, set := selector[name]; !set || v == nil {
 			return -1, errs.Invalid(CodeMissingUnique, e.Name+"."+name, "unique attribute %q of %q is required to select the record", name, e.Name)
 		}
 	}
@@ -118,7 +118,11 @@ func UpdateByUnique(e *schema.Extension, records []schema.Record, patch schema.R
 		updated[k] = v
 	}
 	for k, v := range patch {
-		if !slices.Contains(e.Unique, k) { // unique values select the record; they are not changed
+		switch {
+		case slices.Contains(e.Unique, k): // unique values select the record; they are not changed
+		case v == nil: // null clears
+			delete(updated, k)
+		default:
 			updated[k] = v
 		}
 	}

@@ -360,7 +360,17 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 	if err := c.patches[strings.ToLower(e.Name)].Validate(map[string]any(rec)); err != nil {
 		return nil, c.validationError(err)
 	}
-	return rec, normalizeRecord(e, rec)
+	if err := normalizeRecord(e, rec); err != nil {
+		return nil, err
+	}
+	// null clears an attribute (reads show an unset one as null): it stays
+	// in the patch as nil, for the update to remove.
+	for name, v := range body {
+		if a, ok := e.Attribute(name); ok && v == nil {
+			rec[a.Name] = nil
+		}
+	}
+	return rec, nil
 }
 
 // CheckRecord validates one complete record in stored form, such as a record

@@ -537,6 +537,21 @@ func TestExtensionRecords(t *testing.T) {
 			})
 		}
 	})
+	t.Run("UpdateWithNullClears", func(t *testing.T) {
+		// Reads show an unset attribute as null; sent back, null clears it.
+		ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"93","description":"desk","prefix":"+1"}]}`)
+		if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"93","description":null}`); res.Status != http.StatusNoContent {
+			t.Fatalf("update with null: %d %s", res.Status, res.Body)
+		}
+		var got struct{ Phone []map[string]any }
+		ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+		for _, r := range got.Phone {
+			if r["PhoneNumber"] == "93" && (r["description"] != nil || r["prefix"] != "+1") {
+				t.Errorf("after clearing description: %v", r)
+			}
+		}
+		wantError(t, ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":null,"description":"x"}`), http.StatusBadRequest, "MISSING_UNIQUE_ATTRIBUTE")
+	})
 	t.Run("RecordsNamingTheirOwner", func(t *testing.T) {
 		// The customer's own id, or null, in a record is accepted.
 		res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"91","customer_id":"`+id+`"},{"PhoneNumber":"92","customer_id":null}]}`)
