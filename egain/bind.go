@@ -21,6 +21,9 @@ func unknownElement(path, format string, args ...any) *errs.Error {
 
 // bindStruct fills v (a struct) from n, an element in namespace ns.
 func (b binder) bindStruct(n *node, v reflect.Value, ns, path string) error {
+	if n.shape == shapeNull { // a list item or the root: a field that is null is absent before it gets here
+		return errs.Invalid(CodeInvalidValue, path, "%s must not be null", elementPhrase(path))
+	}
 	if err := b.checkContainer(n, path); err != nil {
 		return err
 	}
@@ -165,15 +168,15 @@ func (b binder) bindList(w *node, f field, fv reflect.Value, ns, path string) er
 	return nil
 }
 
-// elemName names the element at path for messages; the root has no path.
 // elementPhrase names the element at path in a sentence.
 func elementPhrase(path string) string {
 	if path == "" {
-		return "the root element"
+		return elemName(path)
 	}
 	return "element " + path
 }
 
+// elemName names the element at path for messages; the root has no path.
 func elemName(path string) string {
 	if path == "" {
 		return "the root element"

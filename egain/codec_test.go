@@ -326,7 +326,9 @@ func TestDecodeXMLRejects(t *testing.T) {
 		{"empty", "  ", CodeMalformedBody, ""},
 		{"invalid UTF-8", head + "<pin>\xff\xfe</pin></customer>", CodeMalformedBody, ""},
 		{"latin-1 declaration", `<?xml version="1.0" encoding="ISO-8859-1"?>` + head + `</customer>`, CodeMalformedBody, ""},
-		{"xsi:nil with content", `<customer xmlns="` + NSCustomer + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><pin xsi:nil="true">1</pin></customer>`, CodeInvalidValue, "pin"},
+		{"xsi:nil with content", `<customer xmlns="` + NSCustomer + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><level xsi:nil="true"><co:value>1</co:value></level></customer>`, CodeInvalidValue, "level"},
+		{"xsi:nil list item", `<customer xmlns="` + NSCustomer + `" xmlns:cp="` + NSContactPerson + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><contactPersons><cp:contactPerson xsi:nil="true"/></contactPersons></customer>`, CodeInvalidValue, "contactPersons.contactPerson[0]"},
+		{"xsi:nil root", `<customer xmlns="` + NSCustomer + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>`, CodeInvalidValue, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -143,7 +142,11 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 			stack = append(stack, n)
 		case xml.EndElement:
 			if n := stack[len(stack)-1]; n.shape == shapeNull && (len(n.kids) > 0 || len(bytes.TrimSpace(n.text)) > 0) {
-				return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeInvalidValue, Field: n.name, Message: fmt.Sprintf("element %s has xsi:nil=\"true\" and content", n.name)}
+				var path string
+				for _, up := range stack[1:] {
+					path = joinPath(path, up.name)
+				}
+				return nil, errs.Invalid(CodeInvalidValue, path, "%s has xsi:nil=\"true\" and content", elementPhrase(path))
 			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
