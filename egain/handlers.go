@@ -18,6 +18,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 )
 
 func (f *Facade) login(c echo.Context) error {
@@ -133,7 +134,7 @@ func (f *Facade) create(c echo.Context) error {
 	// one address, on any replicas, cannot both pass.
 	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
-		return emailTaken(err)
+		return emailTaken(err, cust)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, BasePath+"/interaction/customer/"+strconv.FormatUint(p.Num, 10))
 	return noContent(c, r.format, r.session, http.StatusCreated)
@@ -164,7 +165,7 @@ func (f *Facade) edit(c echo.Context) error {
 		return f.applyEdit(r, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
-		return emailTaken(err)
+		return emailTaken(err, body)
 	}
 	return noContent(c, r.format, r.session, http.StatusNoContent)
 }
@@ -172,11 +173,20 @@ func (f *Facade) edit(c echo.Context) error {
 // emailTaken turns the store's unique-key refusal into the e-mail error
 // clients expect (400-107); the store's message would name the other
 // customer's Genesys id.
-func emailTaken(err error) error {
+// The address is named as the client wrote it (the index holds it folded).
+func emailTaken(err error, c *Customer) error {
 	if e := errs.As(err); e != nil && e.Code == profile.CodeUniqueKeyViolation {
 		var taken *profile.TakenValues
 		if errors.As(err, &taken) && len(taken.Values) == 1 {
-			return duplicateEmail(taken.Values[0])
+			addr := taken.Values[0]
+			if sent, _ := emailAddresses(c); sent != nil {
+				for _, a := range sent {
+					if schema.IndexText(a) == addr {
+						addr = a.(string)
+					}
+				}
+			}
+			return duplicateEmail(addr)
 		}
 		return errs.Invalid(CodeDuplicateEmail, "emailAddress", "an e-mail address of this customer already belongs to a contact point")
 	}

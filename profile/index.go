@@ -254,8 +254,9 @@ type TakenValues struct {
 	Values []string // as the index holds them (folded)
 }
 
+// Error leaves the values out: errors reach logs, values are personal data.
 func (v *TakenValues) Error() string {
-	return fmt.Sprintf("key %s values %q taken", v.Key, v.Values)
+	return fmt.Sprintf("values of key %s are another customer's", v.Key)
 }
 
 // IndexEntries returns the index entries profile data yields for key k:
