@@ -179,11 +179,10 @@ func emailTaken(err error, c *Customer) error {
 		var taken *profile.TakenValues
 		if errors.As(err, &taken) && len(taken.Values) == 1 {
 			addr := taken.Values[0]
-			if sent, _ := emailAddresses(c); sent != nil {
-				for _, a := range sent {
-					if schema.IndexText(a) == addr {
-						addr = a.(string)
-					}
+			sent, _ := emailAddresses(c)
+			for _, a := range sent {
+				if schema.IndexText(a) == taken.Values[0] {
+					addr = a.(string)
 				}
 			}
 			return duplicateEmail(addr)
