@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -76,8 +77,9 @@ const defaultOpenTimeout = 2 * time.Second
 
 // initialMmapSize is the address space mapped for a writable data file
 // from the start (etcd maps 10 GiB): it costs no memory and, on Linux, no
-// disk (the file grows with its data), and until the file outgrows it no
-// write waits for a reader. 32-bit builds map as the file grows.
+// disk (the file grows with its data, in steps of 16 MiB), and until the
+// file outgrows it no write waits for a reader. 32-bit builds, and a
+// process whose address space is limited, map as the file grows.
 const initialMmapSize = (8 << 30) * (strconv.IntSize / 64) // 0 on 32-bit
 
 // ErrInUse marks a data file another process holds (a running server).
@@ -136,16 +138,24 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("store: no data file %s: %w", path, err)
 		}
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+	boltOpts := &bolt.Options{
 		ReadOnly:     opts.ReadOnly,
 		Timeout:      timeout,
 		FreelistType: bolt.FreelistMapType, // O(1) page allocation in a large file
+		// NoSync stays false: an acknowledged write is on disk.
+	}
+	if !opts.ReadOnly {
 		// A commit that grows the file past the mapping remaps it, and a
 		// remap waits for every open read transaction: without room to
 		// grow, a hot backup would hold up every write until it ends.
-		InitialMmapSize: initialMmapSize,
-		// NoSync stays false: an acknowledged write is on disk.
-	})
+		boltOpts.InitialMmapSize = initialMmapSize
+	}
+	bdb, err := bolt.Open(path, 0o600, boltOpts)
+	if errors.Is(err, syscall.ENOMEM) && boltOpts.InitialMmapSize > 0 {
+		// Address space is limited (ulimit -v): map as the file grows.
+		boltOpts.InitialMmapSize = 0
+		bdb, err = bolt.Open(path, 0o600, boltOpts)
+	}
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: data file %s is %w (bbolt lock not acquired within %s)", path, ErrInUse, timeout)
 	}
@@ -411,7 +421,8 @@ func (db *DB) ProfileCount() (int, error) {
 	return n, err
 }
 
-// Size is the data file's size on disk in bytes, 0 if it cannot be read.
+// Size is the data file's size in bytes, 0 if it cannot be read. The file
+// grows ahead of its data, in steps of 16 MiB (sparse until written).
 func (db *DB) Size() int64 {
 	fi, err := os.Stat(db.bolt.Path())
 	if err != nil {

@@ -155,6 +155,9 @@ func TestSnapshot(t *testing.T) {
 // its size commit while a hot backup's read transaction is open (bbolt
 // remaps a file that outgrows its mapping only when no reader is open).
 func TestSnapshot_WritesGoOnDuringABackup(t *testing.T) {
+	if initialMmapSize == 0 {
+		t.Skip("32-bit: the file is mapped as it grows, and a remap waits for readers")
+	}
 	db, _ := openTest(t)
 	used := func() int64 { // bytes up to the highest page in use
 		var n int64
