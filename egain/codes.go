@@ -5,6 +5,7 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
+	"github.com/contactcenter/profiled/profile"
 )
 
 // Symbolic error codes used in errs.Error.Code by this package. Clients see
@@ -70,6 +71,7 @@ var wsCatalogue = map[kindCode]wsCode{
 	{errs.KindInvalid, CodeMissingCriterion}:       {http.StatusBadRequest, "400-104"},
 	{errs.KindInvalid, CodeLimitExceeded}:          {http.StatusBadRequest, "400-105"},
 	{errs.KindInvalid, CodeValueTooLong}:           {http.StatusBadRequest, "400-105"},
+	{errs.KindInvalid, profile.CodeTooManyRecords}: {http.StatusBadRequest, "400-105"}, // limits.max_records_per_extension
 	{errs.KindInvalid, CodeUnknownElement}:         {http.StatusBadRequest, "400-106"},
 	{errs.KindInvalid, CodeDuplicateEmail}:         {http.StatusBadRequest, "400-107"},
 	{errs.KindInvalid, CodeUnknownContactID}:       {http.StatusBadRequest, "400-108"},

@@ -525,6 +525,19 @@ func TestEdit(t *testing.T) {
 // a field and writes the whole customer back (server-filled fields such
 // as an individual's customerName included) gets 204, and the customer
 // reads as before but for that field.
+// TestRecordLimitIsACountLimit: a customer over the configured record
+// limit (limits.max_records_per_extension) is 400-105 to eGain clients.
+func TestRecordLimitIsACountLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.svc.RecordLimit = 2
+	s := h.login("agent")
+	body := `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Three","contactPoints":{"contactPoint":[` +
+		`{"type":{"value":"web","web":{"url":"https://a.example"}}},{"type":{"value":"web","web":{"url":"https://b.example"}}},{"type":{"value":"web","web":{"url":"https://c.example"}}}]}}]}}`
+	h.do("POST", "/ws/v12/interaction/customer", body, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").
+		wantError(t, http.StatusBadRequest, "400-105", FormatJSON)
+}
+
 func TestEdit_WhatWasReadWritesBack(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
