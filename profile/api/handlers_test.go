@@ -26,7 +26,7 @@ type fakeProfiles struct {
 	create  func(tenant string, body map[string]any) (*profile.Profile, error)
 	get     func(tenant, id string, exts []string) (*profile.Profile, error)
 	replace func(tenant, id string, opts profile.ReplaceOptions) (*profile.Profile, error)
-	delete  func(tenant, id string) error
+	delete  func(tenant, id string, ifMatch uint64) error
 	merge   func(tenant, dest, src string, opts profile.MergeOptions) error
 }
 
@@ -41,8 +41,8 @@ func (f *fakeProfiles) Get(_ context.Context, tenant, id string, exts []string) 
 func (f *fakeProfiles) Replace(_ context.Context, tenant, id string, _ map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error) {
 	return f.replace(tenant, id, opts)
 }
-func (f *fakeProfiles) Delete(_ context.Context, tenant, id string, _ uint64) error {
-	return f.delete(tenant, id)
+func (f *fakeProfiles) Delete(_ context.Context, tenant, id string, ifMatch uint64) error {
+	return f.delete(tenant, id, ifMatch)
 }
 func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts profile.MergeOptions) (*profile.Profile, error) {
 	return &profile.Profile{ID: dest, Rev: 2}, f.merge(tenant, dest, src, opts)
@@ -122,7 +122,7 @@ func TestHandler_DomainErrorsMapToStatuses(t *testing.T) {
 		{errs.E(errs.KindUnavailable, profile.CodeStoreUnavailable, "down"), 503},
 		{context.DeadlineExceeded, 500},
 	} {
-		e := serveFake(&fakeProfiles{delete: func(string, string) error { return c.err }})
+		e := serveFake(&fakeProfiles{delete: func(string, string, uint64) error { return c.err }})
 		rec := call(e, "DELETE", "/profiles/x", "")
 		if rec.Code != c.status {
 			t.Errorf("domain error %v answered %d, want %d", c.err, rec.Code, c.status)
@@ -147,6 +147,26 @@ func TestHandler_IfMatchAndETag(t *testing.T) {
 		if rec.Code != http.StatusOK || got.IfMatch != c.want || rec.Header().Get("ETag") != `"8"` {
 			t.Errorf("If-Match %q: %d, domain got IfMatch %d (want %d), ETag %q", c.ifMatch, rec.Code, got.IfMatch, c.want, rec.Header().Get("ETag"))
 		}
+	}
+}
+
+// TestHandler_IfMatchOnDeleteAndMerge: the handlers pass If-Match to the
+// domain for every write, a malformed one is 400 before it is called.
+func TestHandler_IfMatchOnDeleteAndMerge(t *testing.T) {
+	var deleted, merged uint64
+	e := serveFake(&fakeProfiles{
+		delete: func(_, _ string, ifMatch uint64) error { deleted = ifMatch; return nil },
+		merge:  func(_, _, _ string, opts profile.MergeOptions) error { merged = opts.IfMatch; return nil },
+	})
+	if rec := call(e, "DELETE", "/profiles/x", "", "If-Match", `"5"`); rec.Code != http.StatusOK || deleted != 5 {
+		t.Errorf("DELETE with If-Match \"5\": %d, domain got %d", rec.Code, deleted)
+	}
+	if rec := call(e, "PUT", "/profiles/x/merge/y", "", "If-Match", `W/"5"`); rec.Code != http.StatusNoContent || merged != profile.NeverMatches {
+		t.Errorf("merge with a weak If-Match: %d, domain got %d", rec.Code, merged)
+	}
+	deleted = 0
+	if rec := call(e, "DELETE", "/profiles/x", "", "If-Match", "abc"); rec.Code != http.StatusBadRequest || deleted != 0 {
+		t.Errorf("DELETE with If-Match abc: %d, domain got %d", rec.Code, deleted)
 	}
 }
 
