@@ -125,6 +125,10 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 			if bytesIn < 0 { // chunked: count what the handler read
 				bytesIn = body.n
 			}
+			bytesOut := res.Size
+			if req.Method == http.MethodHead { // the handler wrote a GET's body; net/http sent none
+				bytesOut = 0
+			}
 			if tenant := req.Header.Get("X-Genesys-TenantId"); tenant != "" {
 				ev = ev.Str("tenant", tenant)
 			}
@@ -134,7 +138,7 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 				Int("status", res.Status).
 				Float64("latency_ms", float64(time.Since(start))/float64(time.Millisecond)).
 				Int64("bytes_in", bytesIn).
-				Int64("bytes_out", res.Size).
+				Int64("bytes_out", bytesOut).
 				Str("api", apiOf(req.URL.Path)).
 				Str("remote_ip", c.RealIP()).
 				Msg("request")

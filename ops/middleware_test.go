@@ -45,6 +45,9 @@ func newServer(t *testing.T, logBuf *safebuf.Buffer, logOpts ...ops.LogOption) (
 		return errs.NotFound("PROFILE_NOT_FOUND", "no such profile")
 	})
 	e.GET("/metrics", m.Handler())
+	e.HEAD("/profiles/:id", func(c echo.Context) error { // writes a body, as the server's HEAD-as-GET does
+		return c.JSON(http.StatusOK, map[string]string{"id": c.Param("id")})
+	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv, m
@@ -106,15 +109,26 @@ func TestRequestLogger(t *testing.T) {
 		t.Errorf("bytes_out = %v", got["bytes_out"])
 	}
 
+	// HEAD: the handler's body is not sent, nor counted.
+	do(t, "HEAD", srv.URL+"/profiles/cust-4711", nil, nil)
+	lines = waitLines(t, logs, 2)
+	var head map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &head); err != nil {
+		t.Fatal(err)
+	}
+	if head["method"] != "HEAD" || head["bytes_out"] != 0.0 {
+		t.Errorf("HEAD line: %v", head)
+	}
+
 	// A failing handler, a 4xx with an errs code, and an unmatched path.
 	do(t, "POST", srv.URL+"/profiles/cust-4711/fail", strings.NewReader(`{"password":"hunter2"}`), secrets)
 	do(t, "GET", srv.URL+"/profiles/cust-4711/missing", nil, nil)
 	do(t, "GET", srv.URL+"/nope/cust-4711?password=hunter2", nil, secrets)
-	lines = waitLines(t, logs, 4)
+	lines = waitLines(t, logs, 5)
 
 	var failed, missing, unmatched map[string]any
 	for i, dst := range []*map[string]any{&failed, &missing, &unmatched} {
-		if err := json.Unmarshal([]byte(lines[i+1]), dst); err != nil {
+		if err := json.Unmarshal([]byte(lines[i+2]), dst); err != nil {
 			t.Fatal(err)
 		}
 	}
