@@ -82,7 +82,7 @@ func TestRecordLimit(t *testing.T) {
 	}
 	res := ts.do("POST", "/ws/v12/interaction/customer", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Mo","lastName":"Many","contactPoints":{"contactPoint":[`+strings.Join(points, ",")+`]}}]}}`,
 		"Content-Type", "application/json", "Accept", "application/json", egSession, session)
-	wantWSError(t, res, http.StatusBadRequest, "400-103", "application/json")
+	wantWSError(t, res, http.StatusBadRequest, "400-105", "application/json") // a count limit
 	if n := ts.profileCount(); n != count {
 		t.Errorf("%d profiles after the refused eGain create, want %d", n, count)
 	}
