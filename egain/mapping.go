@@ -575,10 +575,10 @@ func emailAddresses(c *Customer) ([]any, error) {
 				continue
 			}
 			addr := pointValue(&pt)
-			if seen[strings.ToLower(addr)] {
+			if seen[schema.IndexText(addr)] { // the form the unique index compares
 				return nil, duplicateEmail(addr)
 			}
-			seen[strings.ToLower(addr)] = true
+			seen[schema.IndexText(addr)] = true
 			out = append(out, addr)
 		}
 	}
