@@ -70,8 +70,13 @@ type Attribute struct {
 
 // named reports whether name (case-insensitively) is a's name or an alias.
 func (a *Attribute) named(name string) bool {
-	return strings.EqualFold(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return strings.EqualFold(al, name) })
+	return sameName(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return sameName(al, name) })
 }
+
+// sameName compares names ignoring case as core attribute names are
+// (lower-cased): EqualFold alone also folds "ſ" into "s" and the Kelvin
+// sign into "k", which the equal lengths rule out.
+func sameName(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
 
 // Extension is a profile extension schema.
 type Extension struct {

@@ -315,3 +315,24 @@ func TestAliases(t *testing.T) {
 		t.Errorf("a name and its alias in one body: %v", err)
 	}
 }
+
+// TestRecordAttributeNames: record attribute names ignore case as core
+// attribute names do, and no more: Unicode's wider folding ("ſ" for "s",
+// the Kelvin sign for "k") names nothing.
+func TestRecordAttributeNames(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: Name, type: string}
+extensions:
+  - {name: Note, type: single-valued, attributes: [{name: desk, type: string}]}
+`)
+	if _, err := c.PrepareProfile(body(t, `{"Note":{"DESK":"a"}}`)); err != nil {
+		t.Errorf("DESK: %v", err)
+	}
+	for _, name := range []string{"de\u017fk", "des\u212a"} {
+		_, err := c.PrepareProfile(body(t, `{"Note":{"`+name+`":"a"}}`))
+		if e := errs.As(err); e == nil || e.Code != schema.CodeUnknownAttribute {
+			t.Errorf("%s: %v, want UNKNOWN_ATTRIBUTE", name, err)
+		}
+	}
+}
