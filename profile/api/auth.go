@@ -267,6 +267,9 @@ func (h *Handler) RoleOrElse(role string, fallback echo.MiddlewareFunc) echo.Mid
 				return err
 			}
 			tenant, terr := httpin.Tenant(c.Request().Header)
+			if ok && who.role == role && terr != nil {
+				return terr // the credential is right, the header is not: say so, not 403
+			}
 			if !ok || who.role != role || terr != nil || !who.tenants.Allow(tenant) {
 				return guarded(c) // the admin token travels as a bearer credential too
 			}
