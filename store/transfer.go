@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -118,8 +120,8 @@ func uniqueKeys(manifest []byte) map[string]bool {
 	if err := json.Unmarshal(manifest, &m); err != nil {
 		return out
 	}
-	for key, fingerprint := range m {
-		out[key] = bytes.HasSuffix([]byte(fingerprint), []byte("|unique=true"))
+	for key, fingerprint := range m { // "source|attributes|unique=true|text=..." (profile.manifestOf)
+		out[key] = slices.Contains(strings.Split(fingerprint, "|"), "unique=true")
 	}
 	return out
 }
