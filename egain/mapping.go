@@ -575,10 +575,10 @@ func emailAddresses(c *Customer) ([]any, error) {
 				continue
 			}
 			addr := pointValue(&pt)
-			if seen[schema.IndexText(addr)] { // the form the unique index compares
+			if seen[strings.ToLower(addr)] {
 				return nil, duplicateEmail(addr)
 			}
-			seen[schema.IndexText(addr)] = true
+			seen[strings.ToLower(addr)] = true
 			out = append(out, addr)
 		}
 	}

@@ -101,14 +101,13 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 }
 
 // A manifest records, per identification key (lower-cased name), what its
-// index was built from (its definition and schema.IndexTextForm), so a
-// changed key is rebuilt and a removed one dropped.
+// index was built from, so a changed key is rebuilt and a removed one dropped.
 type manifest map[string]string
 
 func manifestOf(c *schema.Compiled) manifest {
 	m := manifest{}
 	for _, k := range c.Keys() {
-		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t|text=%s", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique, schema.IndexTextForm)
+		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique)
 	}
 	return m
 }

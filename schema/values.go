@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/internal/jsonw"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Canonical layouts. Dates and datetimes are stored in one form so that the
@@ -229,18 +228,13 @@ func numberText(v any) string {
 	return fmt.Sprint(v)
 }
 
-// IndexTextForm names how IndexText renders text; the profile domain
-// records it with each index, so indexes built another way are rebuilt.
-const IndexTextForm = "lower+nfc"
-
 // IndexText renders a stored value as the text identification indexes hold.
 // Matching is case-insensitive (e-mail addresses and names are looked up the
-// way people type them), so text is lower-cased, and it is Unicode NFC, so
-// "ö" typed as one code point or as o and a combining mark is one value.
+// way people type them), so text is lower-cased.
 func IndexText(v any) string {
 	switch x := v.(type) {
 	case string:
-		return norm.NFC.String(strings.ToLower(x)) // NFC returns normalized text as it is
+		return strings.ToLower(x)
 	case bool:
 		return strconv.FormatBool(x)
 	default:

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -863,24 +862,4 @@ func TestIdentify_FiltersOnOneExtensionMatchOneRecord(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&ID_KEY=email&id_key=name", nil), 400, "BAD_PARAMETER")
 		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&id_key=", nil), 400, "BAD_PARAMETER")
 	})
-}
-
-// TestUnicodeForms: an address written with combining marks and the same
-// address precomposed are one value to identify and to eGain's e-mail
-// uniqueness, on both stores.
-func TestUnicodeForms(t *testing.T) {
-	t.Parallel()
-	ts := mustStart(t)
-	const decomposed, composed = "jo\u0308rg@bu\u0308cher.example", "j\u00f6rg@b\u00fccher.example"
-	id := ts.mustCreate(`{"FirstName":"Jörg","EmailAddress":["` + decomposed + `"]}`)
-	var got []map[string]any
-	ts.do("GET", "/profiles?EmailAddress="+url.QueryEscape(composed), nil).JSON(t, &got)
-	if len(got) != 1 || got[0]["customer_id"] != id {
-		t.Errorf("identify by the composed form = %v, want %s", got, id)
-	}
-	session := egLogin(t, ts)
-	egCreate(t, ts, session, egIndividual("Anna", "Ö", decomposed+".eg", ""), "")
-	res := ts.do("POST", "/ws/v12/interaction/customer", egIndividual("Other", "Ö", composed+".eg", ""),
-		"Content-Type", "application/json", "Accept", "application/json", egSession, session)
-	wantWSError(t, res, http.StatusBadRequest, "400-107", "application/json")
 }
