@@ -722,7 +722,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 func checkRecordOwners(c *schema.Compiled, body map[string]any, doc *schema.Doc, id string) error {
 	for ext := range doc.Extensions {
 		e, _ := c.Extension(ext)
-		for _, rec := range rawRecords(body, ext) {
+		for _, rec := range rawRecords(c, body, e) {
 			if err := checkRecordOwner(e, rec, id); err != nil {
 				return err
 			}
@@ -749,12 +749,12 @@ func checkRecordOwner(e *schema.Extension, rec map[string]any, id string) error 
 	return nil
 }
 
-// rawRecords returns the records body gives for extension ext (named in
-// any case): one object or an array of them.
-func rawRecords(body map[string]any, ext string) []map[string]any {
+// rawRecords returns the records body gives for extension e (under any
+// name the schema resolves to it): one object or an array of them.
+func rawRecords(c *schema.Compiled, body map[string]any, e *schema.Extension) []map[string]any {
 	var out []map[string]any
 	for name, v := range body {
-		if !strings.EqualFold(name, ext) {
+		if found, ok := c.Extension(name); !ok || found != e {
 			continue
 		}
 		switch v := v.(type) {

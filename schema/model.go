@@ -73,9 +73,10 @@ func (a *Attribute) named(name string) bool {
 	return sameName(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return sameName(al, name) })
 }
 
-// sameName compares names ignoring case as core attribute names are
-// (lower-cased): EqualFold alone also folds "ſ" into "s" and the Kelvin
-// sign into "k", which the equal lengths rule out.
+// sameName compares a declared name (ASCII) with one a client sent,
+// ignoring ASCII case as every name lookup does (lowerASCII): EqualFold
+// alone also folds "ſ" into "s" and the Kelvin sign into "k", which the
+// equal lengths rule out.
 func sameName(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
 
 // Extension is a profile extension schema.

@@ -367,6 +367,9 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 	// in the patch as nil, for the update to remove.
 	for name, v := range body {
 		if a, ok := e.Attribute(name); ok && v == nil {
+			if old, given := rec[a.Name]; given && old != nil {
+				return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
+			}
 			rec[a.Name] = nil
 		}
 	}

@@ -515,6 +515,7 @@ func TestExtensionRecords(t *testing.T) {
 			{"UpdateUnknownExtension", "PUT", "/profiles/" + id + "/extensions/Nope/by/unique", `{"a":"1"}`, 404, "UNKNOWN_EXTENSION"},
 			{"UpdateUnknownProfile", "PUT", "/profiles/nosuch/extensions/Phone/by/unique", `{"PhoneNumber":"1"}`, 404, "PROFILE_NOT_FOUND"},
 			{"DeleteNoSuchRecord", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique", `{"PhoneNumber":"000"}`, 404, "RECORD_NOT_FOUND"},
+			{"UpdateNameTwiceOneNull", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","description":"new","DESCRIPTION":null}`, 400, "INVALID_BODY"},
 			// No write takes a query parameter: one is refused, not ignored.
 			{"InsertWithParameter", "POST", "/profiles/" + id + "/extensions?dryRun=true", `{"Phone":[{"PhoneNumber":"9"}]}`, 400, "BAD_PARAMETER"},
 			{"DeleteRecordWithParameter", "PUT", "/profiles/" + id + "/extensions/Phone/delete/by/unique?dryRun=true", `{"PhoneNumber":"6543210"}`, 400, "BAD_PARAMETER"},
@@ -539,7 +540,9 @@ func TestExtensionRecords(t *testing.T) {
 	})
 	t.Run("UpdateWithNullClears", func(t *testing.T) {
 		// Reads show an unset attribute as null; sent back, null clears it.
-		ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"93","description":"desk","prefix":"+1"}]}`)
+		if res := ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"93","description":"desk","prefix":"+1"}]}`); res.Status != http.StatusOK {
+			t.Fatalf("seeding the record: %d %s", res.Status, res.Body)
+		}
 		if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"93","description":null}`); res.Status != http.StatusNoContent {
 			t.Fatalf("update with null: %d %s", res.Status, res.Body)
 		}
