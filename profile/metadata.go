@@ -153,6 +153,7 @@ func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 			}
 		}
 	}
+	var rebuild []*schema.IdentificationKey
 	for i := range c.Keys() {
 		k := &c.Keys()[i]
 		name := strings.ToLower(k.Name)
@@ -162,32 +163,37 @@ func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 		if err := tx.DropIndex(name); err != nil { // entries left by an older key of that name
 			return err
 		}
-		if err := buildIndex(tx, c, k); err != nil {
-			return err
-		}
+		rebuild = append(rebuild, k)
 	}
-	return nil
+	return buildIndexes(tx, c, rebuild)
 }
 
-// buildIndex indexes every profile of the tenant for key k.
-func buildIndex(tx Tx, c *schema.Compiled, k *schema.IdentificationKey) error {
+// buildIndexes indexes every profile of the tenant for keys, in one pass
+// over the profiles however many keys changed (a pass per key read every
+// profile and its records once for each).
+func buildIndexes(tx Tx, c *schema.Compiled, keys []*schema.IdentificationKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	return tx.ForEachProfile(func(p *Profile) error {
 		in, err := loadIndexed(tx, c, p)
 		if err != nil {
 			return err
 		}
-		entries, err := keyEntries(k, in)
-		if err != nil {
-			return err
-		}
-		for _, t := range entries {
-			if k.Unique {
-				if err := checkUniqueEntry(tx, k, t, p.ID); err != nil {
+		for _, k := range keys {
+			entries, err := keyEntries(k, in)
+			if err != nil {
+				return err
+			}
+			for _, t := range entries {
+				if k.Unique {
+					if err := checkUniqueEntry(tx, k, t, p.ID); err != nil {
+						return err
+					}
+				}
+				if err := tx.AddIndexEntry(k.Name, t, p.ID, k.Unique); err != nil {
 					return err
 				}
-			}
-			if err := tx.AddIndexEntry(k.Name, t, p.ID, k.Unique); err != nil {
-				return err
 			}
 		}
 		return nil
