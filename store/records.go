@@ -23,6 +23,13 @@ var bucketRecords = []byte("recs")
 // setKey names one customer's set of one extension (lower-cased name).
 type setKey struct{ ext, id string }
 
+// maxCachedSets bounds the sets a write transaction keeps as it read them
+// (a later PutRecords diffs against them instead of reading again). A
+// batch of writes reads a few hundred; an index rebuild reads every
+// customer's, which kept a whole store's records in memory until commit.
+// Past the bound PutRecords reads the stored set, as for a set never read.
+const maxCachedSets = 4096
+
 func recordKey(id string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(customerKey(id, nil), seq)
 }
@@ -63,7 +70,7 @@ func (t *tx) Records(ext, id string) ([]schema.Record, error) {
 	if err != nil || len(stored) == 0 {
 		return nil, err
 	}
-	if t.btx.Writable() && !legacy {
+	if t.btx.Writable() && !legacy && len(t.sets) < maxCachedSets {
 		if t.sets == nil {
 			t.sets = map[setKey][]codec.StoredRecord{}
 		}

@@ -17,6 +17,13 @@ const legacySet = -1
 // setKey names one customer's set of one extension (lower-cased name).
 type setKey struct{ ext, id string }
 
+// maxCachedSets bounds the sets a write transaction keeps as it read them
+// (PutRecords writes only the difference to a set it read). A batch of
+// writes reads a few hundred; an index rebuild reads every customer's,
+// which kept a whole store's records in memory until commit. Past the
+// bound PutRecords replaces a set whole, as for a set never read.
+const maxCachedSets = 4096
+
 // storedRows collects rows (ext, seq, doc) of customer id, in order, into
 // sets by lower-cased extension.
 type storedRows struct {
@@ -57,7 +64,7 @@ func (t *tx) readSets(id string, lowered []string) (*storedRows, error) {
 	rows := &storedRows{id: id, sets: map[string][]codec.StoredRecord{}, legacy: map[string]bool{}}
 	err := t.query(rows.add, "SELECT ext, seq, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3) ORDER BY ext, seq",
 		t.tenant, id, lowered)
-	if err != nil || !t.write {
+	if err != nil || !t.write || len(t.sets) >= maxCachedSets {
 		return rows, err
 	}
 	if t.sets == nil {

@@ -145,3 +145,56 @@ func OldFormSet(t *testing.T, s Store, export func(fn func(transfer.Item) error)
 		t.Fatalf("after a write: %v", got)
 	}
 }
+
+// testManySetsReadInOneWrite: a write transaction that reads more record
+// sets than a store keeps as read (an index rebuild reads every customer's)
+// still writes each set it changes exactly: the first sets it read and the
+// last alike.
+func testManySetsReadInOneWrite(t *testing.T, s Store) {
+	const customers = 5000 // past either store's bound on sets kept as read
+	id := func(i int) string { return fmt.Sprintf("m%05d", i) }
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		for i := range customers {
+			if err := tx.PutProfile(NewProfile(id(i), uint64(i+1), t0)); err != nil {
+				return err
+			}
+			if err := tx.PutRecords("phone", id(i), []schema.Record{{"PhoneNumber": "1"}, {"PhoneNumber": fmt.Sprint(i)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		for i := range customers {
+			if _, err := tx.Records("phone", id(i)); err != nil {
+				return err
+			}
+		}
+		for _, i := range []int{0, customers - 1} {
+			recs, err := tx.Records("phone", id(i))
+			if err != nil {
+				return err
+			}
+			if err := tx.PutRecords("phone", id(i), append(recs[1:], schema.Record{"PhoneNumber": "new"})); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	MustView(t, s, "", func(tx profile.Tx) error {
+		for _, i := range []int{0, 1, customers - 1} {
+			recs, err := tx.Records("phone", id(i))
+			if err != nil {
+				return err
+			}
+			want := []string{"1", fmt.Sprint(i)}
+			if i != 1 {
+				want = []string{fmt.Sprint(i), "new"}
+			}
+			if got := phones(recs); !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", id(i), got, want)
+			}
+		}
+		return nil
+	})
+}

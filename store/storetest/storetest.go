@@ -72,6 +72,7 @@ var tests = []struct {
 	{"DeleteProfile", testDeleteProfile},
 	{"RecordSets", testRecordSets},
 	{"RecordWritesOnlyWhatChanged", testRecordWritesOnlyWhatChanged},
+	{"ManySetsReadInOneWrite", testManySetsReadInOneWrite},
 	{"ProfilesAfter", testProfilesAfter},
 	{"ForEachProfileWhileWriting", testForEachProfileWhileWriting},
 	{"ScanCreated", testScanCreated},
