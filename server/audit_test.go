@@ -219,7 +219,9 @@ func TestAudit_PrivacyRole(t *testing.T) {
 		wantError(t, ts.do("POST", "/profiles/"+id+"/erase", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
 	}
 	// The privacy role's credential with a malformed tenant header: 400, not 401.
-	wantError(t, ts.do("GET", "/admin/audit", nil, "X-API-Key", "dpo-key", "X-Genesys-TenantId", ""), http.StatusBadRequest, "INVALID_TENANT")
+	for _, tenant := range []string{"", "not a tenant!"} {
+		wantError(t, ts.do("GET", "/admin/audit", nil, "X-API-Key", "dpo-key", "X-Genesys-TenantId", tenant), http.StatusBadRequest, "INVALID_TENANT")
+	}
 	if p := ts.audit(t, "", "Authorization", "Bearer admin-secret", "X-Genesys-TenantId", "acme"); len(p.Entries) != 2 {
 		t.Errorf("the admin token reads %d entries, want create and export", len(p.Entries))
 	}
