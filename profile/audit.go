@@ -54,6 +54,11 @@ const (
 	OpServerMode            = "server.mode"
 )
 
+// Ops lists every operation above, for checking a query names one.
+var Ops = []string{OpCreate, OpImport, OpReplace, OpEdit, OpDelete, OpInsertRecords, OpUpdateRecord, OpDeleteRecord,
+	OpMerge, OpErase, OpExport, OpRead, OpSchemaCreateExtension, OpSchemaDeleteExtension, OpSchemaCreateKey,
+	OpSchemaDeleteKey, OpSchemaReload, OpSchemaSync, OpServerMode}
+
 // Actor is who a request acts for, as the audit trail records it. The HTTP
 // layer puts one in every request's context; authentication fills in Name.
 type Actor struct {

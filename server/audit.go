@@ -1,8 +1,11 @@
 package server
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -45,7 +48,8 @@ func (a *App) auditHandler(c echo.Context) error {
 // the flags of `profiled audit`.
 func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 	var q profile.AuditQuery
-	for name, values := range params {
+	for _, name := range slices.Sorted(maps.Keys(params)) { // errors name the same parameter every time
+		values := params[name]
 		if len(values) != 1 {
 			return q, errs.Invalid(CodeInvalidAuditQuery, name, "%s is given %d times", name, len(values))
 		}
@@ -58,6 +62,10 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 			q.Actor = v
 		case "op":
 			q.Op = v
+			// An operation, or one with a qualifier (server.mode.production).
+			if !slices.ContainsFunc(profile.Ops, func(op string) bool { return v == op || strings.HasPrefix(v, op+".") }) {
+				err = errs.Invalid(CodeInvalidAuditQuery, name, "unknown operation %q (%s)", v, strings.Join(profile.Ops, ", "))
+			}
 		case "before":
 			q.Before = v
 		case "from":

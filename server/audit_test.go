@@ -93,6 +93,9 @@ func TestAudit_BothAPIs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if p := ts.audit(t, "op=server.mode.production"); len(p.Entries) != 1 { // an operation with its qualifier
+		t.Errorf("op=server.mode.production: %d entries", len(p.Entries))
+	}
 	create := page.Entries[5]
 	if !slices.Equal(create.Customers, []string{id}) || create.RequestID != "req-1" || create.Client == "" ||
 		!slices.Equal(create.Attributes, []string{"EmailAddress", "FirstName", "LastName"}) || !slices.Equal(create.Extensions, []string{"Phone"}) {
@@ -140,7 +143,7 @@ func TestAudit_BadQueries(t *testing.T) {
 	t.Parallel()
 	ts := mustStart(t)
 	for _, q := range []string{"from=yesterday", "to=2026-13-01", "limit=0", "limit=1001", "limit=x", "before=zzz", "before=1.2.3",
-		"colour=red", "op=a&op=b", "from=2026-02-01&to=2026-01-01"} {
+		"colour=red", "op=a&op=b", "op=bogus", "from=2026-02-01&to=2026-01-01"} {
 		res := ts.do("GET", "/admin/audit?"+q, nil)
 		var body map[string]any
 		if res.Status != http.StatusBadRequest || json.Unmarshal(res.Body, &body) != nil || body["code"] == nil || body["message"] == nil {
