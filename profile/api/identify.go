@@ -53,7 +53,7 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 	reserved := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(params)) { // errors name the same parameter every time
 		values := params[name]
-		if !utf8.ValidString(name) || !utf8.ValidString(strings.Join(values, "")) {
+		if !utf8.ValidString(name) || slices.ContainsFunc(values, func(v string) bool { return !utf8.ValidString(v) }) {
 			return q, errs.Invalid(CodeInvalidUTF8, "", "query parameter %q is not UTF-8 once decoded", strings.ToValidUTF8(name, "\uFFFD"))
 		}
 		lower := strings.ToLower(name)
