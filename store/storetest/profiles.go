@@ -285,3 +285,66 @@ func testRecordSets(t *testing.T, s Store) {
 		return nil
 	})
 }
+
+// testReadsAreIndependent: stores may share decoded values between read
+// transactions (codec.Decoded). Each read still gets a Profile of its own,
+// a write changes its own copy, and a read after a write sees the write.
+func testReadsAreIndependent(t *testing.T, s Store) {
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		num, err := tx.NextNum()
+		if err != nil {
+			return err
+		}
+		p := NewProfile("c1", num, t0)
+		p.Attributes["phones"] = []any{"+331", "+332"}
+		if err := tx.PutProfile(p); err != nil {
+			return err
+		}
+		return tx.PutRecords("orders", "c1", []schema.Record{{"id": "o1"}})
+	})
+	read := func() (*profile.Profile, []schema.Record) {
+		var p *profile.Profile
+		var recs []schema.Record
+		MustView(t, s, "", func(tx profile.Tx) (err error) {
+			if p, err = tx.Profile("c1"); err != nil {
+				return err
+			}
+			recs, err = tx.Records("orders", "c1")
+			return err
+		})
+		return p, recs
+	}
+	first, firstRecs := read()
+	first.Extensions = map[string][]schema.Record{"orders": firstRecs}
+	first.Rev = 77
+	if again, _ := read(); again == first || again.Extensions != nil || again.Rev != 1 {
+		t.Fatalf("a second read shares the first read's Profile: %+v", again)
+	}
+
+	// A write edits what it read in place, as the service does.
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		p, err := tx.Profile("c1")
+		if err != nil {
+			return err
+		}
+		p.Attributes["name"] = "changed"
+		p.Attributes["phones"].([]any)[0] = "+339"
+		p.Rev++
+		if err := tx.PutProfile(p); err != nil {
+			return err
+		}
+		// (records read are passed back unchanged or replaced: DiffRecords)
+		if _, err := tx.Records("orders", "c1"); err != nil {
+			return err
+		}
+		return tx.PutRecords("orders", "c1", []schema.Record{{"id": "o2"}})
+	})
+	if first.Attributes["name"] != "c1" || first.Attributes["phones"].([]any)[0] != "+331" || firstRecs[0]["id"] != "o1" {
+		t.Errorf("a write changed what an earlier read returned: %v %v", first.Attributes, firstRecs)
+	}
+	after, afterRecs := read()
+	if after.Attributes["name"] != "changed" || after.Attributes["phones"].([]any)[0] != "+339" || after.Rev != 2 ||
+		len(afterRecs) != 1 || afterRecs[0]["id"] != "o2" {
+		t.Errorf("read after the write = %v rev %d, %v", after.Attributes, after.Rev, afterRecs)
+	}
+}

@@ -73,6 +73,7 @@ var tests = []struct {
 	{"RecordSets", testRecordSets},
 	{"RecordWritesOnlyWhatChanged", testRecordWritesOnlyWhatChanged},
 	{"ManySetsReadInOneWrite", testManySetsReadInOneWrite},
+	{"ReadsAreIndependent", testReadsAreIndependent},
 	{"ProfilesAfter", testProfilesAfter},
 	{"ForEachProfileWhileWriting", testForEachProfileWhileWriting},
 	{"ScanCreated", testScanCreated},
