@@ -6,7 +6,8 @@ import (
 	"io"
 	"net/url"
 	"reflect"
-	"strconv"
+
+	"github.com/contactcenter/profiled/internal/jsonw"
 )
 
 // BasePath is the context root every emitted href starts with (spec §1).
@@ -195,30 +196,10 @@ func (e *jsonEncoder) object(v reflect.Value) {
 	e.WriteByte('}')
 }
 
-// str writes s as a JSON string. Unlike encoding/json it leaves <, > and &
-// alone (hrefs carry '&'); invalid UTF-8 becomes U+FFFD.
+// str writes s as a JSON string (jsonw: <, > and & stay as they are, for
+// hrefs carry '&'; invalid UTF-8 becomes U+FFFD).
 func (e *jsonEncoder) str(s string) {
-	e.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			e.WriteByte('\\')
-			e.WriteRune(r)
-		case r == '\n':
-			e.WriteString(`\n`)
-		case r == '\r':
-			e.WriteString(`\r`)
-		case r == '\t':
-			e.WriteString(`\t`)
-		case r < 0x20 || r == '\u2028' || r == '\u2029':
-			e.WriteString(`\u`)
-			hex := strconv.FormatInt(int64(r), 16)
-			e.WriteString("0000"[len(hex):] + hex)
-		default:
-			e.WriteRune(r) // a bad byte decoded as utf8.RuneError, written as U+FFFD
-		}
-	}
-	e.WriteByte('"')
+	e.Write(jsonw.AppendString(e.AvailableBuffer(), s))
 }
 
 // WriteError writes a WSError body (spec §8) in format f.
