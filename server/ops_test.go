@@ -234,3 +234,32 @@ func TestBackup_PostgresPointsToPgDump(t *testing.T) {
 		t.Errorf("a PostgreSQL server created the bbolt file %s (%v)", ts.data, err)
 	}
 }
+
+// TestProfiling: Go's runtime profiles are served behind the admin guard,
+// for an operator's `go tool pprof` against a live server.
+func TestProfiling(t *testing.T) {
+	t.Parallel()
+	storeIndependent(t)
+	cfg := configWith(t, `  token: ""`, `  token: "let-me-in"`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	if res := ts.do("GET", "/admin/debug/pprof/heap", nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("without token: %d, want 401", res.Status)
+	}
+	auth := []string{"Authorization", "Bearer let-me-in"}
+	if res := ts.do("GET", "/admin/debug/pprof/", nil, auth...); res.Status != http.StatusOK || !strings.Contains(string(res.Body), "href='heap?debug=1'") {
+		t.Errorf("index = %d %.200s", res.Status, res.Body)
+	}
+	// A profile is gzip-compressed protobuf; debug=1 is text.
+	if res := ts.do("GET", "/admin/debug/pprof/heap", nil, auth...); res.Status != http.StatusOK || len(res.Body) < 2 || res.Body[0] != 0x1f || res.Body[1] != 0x8b {
+		t.Errorf("heap profile = %d %q", res.Status, res.Body[:min(len(res.Body), 16)])
+	}
+	if res := ts.do("GET", "/admin/debug/pprof/goroutine?debug=1", nil, auth...); res.Status != http.StatusOK || !strings.Contains(string(res.Body), "goroutine profile: total") {
+		t.Errorf("goroutine profile = %d %.100s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/admin/debug/pprof/profile?seconds=1", nil, auth...); res.Status != http.StatusOK || len(res.Body) < 2 || res.Body[0] != 0x1f {
+		t.Errorf("CPU profile = %d %q", res.Status, res.Body[:min(len(res.Body), 16)])
+	}
+	if res := ts.do("HEAD", "/admin/debug/pprof/profile", nil, auth...); res.Status != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD of a CPU profile = %d, want 405", res.Status)
+	}
+}

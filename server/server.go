@@ -244,6 +244,8 @@ func (a *App) routes() *echo.Echo {
 	admin.POST("/reload", a.reloadHandler)
 	admin.GET("/schema", a.schemaHandler)
 	admin.POST("/check", a.checkHandler)
+	admin.GET("/debug/pprof", ops.ProfilingHandler())
+	admin.GET("/debug/pprof/:name", ops.ProfilingHandler())
 	// A data subject's requests and the audit trail: admin-level, or a
 	// Genesys credential of admin.privacy_role.
 	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth, failureLog(a.Store), a.Log)
@@ -351,6 +353,7 @@ var headless = map[string]bool{
 	"/profiles/:id/export":              true,
 	"/admin/egain/customer/:num/export": true,
 	"/admin/backup":                     true,
+	"/admin/debug/pprof/:name":          true, // a CPU profile samples for seconds
 }
 
 // unescapeParams decodes percent-escapes in path parameters: Echo routes
