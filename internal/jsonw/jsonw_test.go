@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -88,4 +90,33 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %#v, encoding/json %#v", data, got, want)
 		}
 	})
+}
+
+// TestParse_NamesFromTheTable: member names met before come back equal,
+// whatever their spelling (escaped, non-ASCII, long), and slots that
+// collide keep working, from parsers running at once (go test -race).
+func TestParse_NamesFromTheTable(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			parseManyNames(t)
+		})
+	}
+}
+
+func parseManyNames(t *testing.T) {
+	long := strings.Repeat("n", maxInterned+1)
+	for range 2 {
+		for i := range 3000 { // more names than slots: collisions
+			name := fmt.Sprint("attr", i)
+			v, err := Parse([]byte(`{"` + name + `":1,"a\u0062":2,"é":3,"` + long + `":4}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := v.(map[string]any)
+			if len(m) != 4 || m[name] == nil || m["ab"] == nil || m["é"] == nil || m[long] == nil {
+				t.Fatalf("parsed %v", m)
+			}
+		}
+	}
 }
