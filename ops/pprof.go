@@ -11,7 +11,7 @@ import (
 // "heap", "goroutine", "allocs", "mutex", "block" and "trace?seconds=N".
 // Mount it behind the admin guard: profiles reveal code paths, and a CPU
 // profile or trace costs the server a little while it runs. N must stay
-// below server.write_timeout.
+// below server.write_timeout. "cmdline" is not served.
 func ProfilingHandler() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, r := c.Response(), c.Request()
@@ -21,7 +21,9 @@ func ProfilingHandler() echo.HandlerFunc {
 			// browser sent it (the server strips the slash only inside).
 			pprof.Index(w, r)
 		case "cmdline":
-			pprof.Cmdline(w, r)
+			// The command line may hold a -store URL with its password,
+			// which the service never shows (its log redacts it).
+			return echo.ErrNotFound
 		case "profile":
 			pprof.Profile(w, r)
 		case "symbol":

@@ -259,6 +259,9 @@ func TestProfiling(t *testing.T) {
 	if res := ts.do("GET", "/admin/debug/pprof/profile?seconds=1", nil, auth...); res.Status != http.StatusOK || len(res.Body) < 2 || res.Body[0] != 0x1f {
 		t.Errorf("CPU profile = %d %q", res.Status, res.Body[:min(len(res.Body), 16)])
 	}
+	if res := ts.do("GET", "/admin/debug/pprof/cmdline", nil, auth...); res.Status != http.StatusNotFound || strings.Contains(string(res.Body), "-data") {
+		t.Errorf("cmdline (may hold a store password) = %d %s, want 404", res.Status, res.Body)
+	}
 	if res := ts.do("HEAD", "/admin/debug/pprof/profile", nil, auth...); res.Status != http.StatusMethodNotAllowed {
 		t.Errorf("HEAD of a CPU profile = %d, want 405", res.Status)
 	}
