@@ -1,9 +1,10 @@
 package ops
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
-	"strconv"
+	"runtime/metrics"
 )
 
 // DefaultGCPercent is the collector's target (GOGC) the service runs with
@@ -17,18 +18,22 @@ import (
 const DefaultGCPercent = 400
 
 // TuneGC sets DefaultGCPercent unless the environment sets GOGC (which
-// the runtime has applied already), and returns the percent in effect, -1
-// for GOGC=off.
+// the runtime applied at start), and returns the percent in effect, -1
+// when the collector is off.
 func TuneGC() int {
-	if v, set := os.LookupEnv("GOGC"); set {
-		if v == "off" {
-			return -1
-		}
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-		return 100 // the runtime ignores a malformed GOGC
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(DefaultGCPercent)
 	}
-	debug.SetGCPercent(DefaultGCPercent)
-	return DefaultGCPercent
+	return gcPercent()
+}
+
+// gcPercent reads the percent in effect from the runtime, which parsed
+// GOGC itself.
+func gcPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if v := s[0].Value.Uint64(); v <= math.MaxInt32 {
+		return int(v)
+	}
+	return -1 // off: the runtime reports -1 as an unsigned number
 }

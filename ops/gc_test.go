@@ -6,33 +6,35 @@ import (
 	"testing"
 )
 
-// TestTuneGC: the service's collector target unless GOGC says otherwise.
-// Not parallel: it changes the process's GC percent and environment.
+// TestTuneGC: the service's collector target unless GOGC is set, and the
+// percent in effect reported either way. Not parallel: it changes the
+// process's GC percent and environment.
 func TestTuneGC(t *testing.T) {
 	before := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(before) })
+
+	t.Setenv("GOGC", "") // restores GOGC after the test
+	os.Unsetenv("GOGC")
+	if got := TuneGC(); got != DefaultGCPercent {
+		t.Errorf("GOGC unset: TuneGC = %d, want %d", got, DefaultGCPercent)
+	}
+	if got := debug.SetGCPercent(100); got != DefaultGCPercent {
+		t.Errorf("GOGC unset: percent in effect %d, want %d", got, DefaultGCPercent)
+	}
+
+	// GOGC set: the runtime applied it at start (here SetGCPercent stands
+	// in for that); TuneGC leaves it and reports it.
 	for _, tc := range []struct {
-		env  string // "" leaves GOGC unset
-		want int
-		set  int // the percent in effect afterwards
-	}{
-		{"", DefaultGCPercent, DefaultGCPercent},
-		{"150", 150, 100}, // the runtime applied GOGC at start; TuneGC leaves it
-		{"off", -1, 100},
-		{"junk", 100, 100},
-	} {
-		debug.SetGCPercent(100)
-		if tc.env == "" {
-			t.Setenv("GOGC", "") // restores GOGC after the test
-			os.Unsetenv("GOGC")
-		} else {
-			t.Setenv("GOGC", tc.env)
+		env     string
+		percent int
+	}{{"150", 150}, {"off", -1}} {
+		t.Setenv("GOGC", tc.env)
+		debug.SetGCPercent(tc.percent)
+		if got := TuneGC(); got != tc.percent {
+			t.Errorf("GOGC=%s: TuneGC = %d, want %d", tc.env, got, tc.percent)
 		}
-		if got := TuneGC(); got != tc.want {
-			t.Errorf("GOGC=%q: TuneGC = %d, want %d", tc.env, got, tc.want)
-		}
-		if got := debug.SetGCPercent(100); got != tc.set {
-			t.Errorf("GOGC=%q: percent in effect %d, want %d", tc.env, got, tc.set)
+		if got := debug.SetGCPercent(100); got != tc.percent {
+			t.Errorf("GOGC=%s: percent changed to %d", tc.env, got)
 		}
 	}
 }

@@ -2,19 +2,37 @@ package ops
 
 import (
 	"net/http/pprof"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/contactcenter/profiled/errs"
 )
 
+// maxProfileSeconds bounds a CPU profile or trace: net/http/pprof extends
+// the response's write deadline itself, so without a bound one request
+// could hold the profiler (a second gets 500) and a graceful shutdown
+// for as long as it asked.
+const maxProfileSeconds = 60
+
+// codeBadParameter is the code both APIs give a malformed parameter.
+const codeBadParameter = "BAD_PARAMETER"
+
 // ProfilingHandler serves Go's runtime profiles (net/http/pprof) by the
-// route's parameter "name": none lists them, "profile?seconds=N" samples the CPU,
-// "heap", "goroutine", "allocs", "mutex", "block" and "trace?seconds=N".
-// Mount it behind the admin guard: profiles reveal code paths, and a CPU
-// profile or trace costs the server a little while it runs. N must stay
-// below server.write_timeout. "cmdline" is not served.
+// route's parameter "name": none lists them, "profile?seconds=N" samples
+// the CPU and "trace?seconds=N" traces (N at most 60), "heap", "allocs",
+// "goroutine" and "threadcreate" are snapshots ("mutex" and "block" are
+// empty: their sampling is off). "cmdline" is not served. Mount it behind
+// the admin guard: profiles reveal code paths, and a CPU profile or trace
+// costs the server a little while it runs.
 func ProfilingHandler() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, r := c.Response(), c.Request()
+		if s := c.QueryParam("seconds"); s != "" {
+			if n, err := strconv.Atoi(s); err != nil || n < 1 || n > maxProfileSeconds {
+				return errs.Invalid(codeBadParameter, "seconds", "seconds must be a whole number from 1 to %d", maxProfileSeconds)
+			}
+		}
 		switch name := c.Param("name"); name {
 		case "":
 			// Its links are relative: they work from .../pprof/ as the

@@ -120,3 +120,29 @@ func parseManyNames(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_NamesTakeNoAllocation: a name met before costs no allocation,
+// up to maxInterned bytes; ParseUnique still tells names apart by their
+// value, whatever their spelling.
+func TestParse_NamesTakeNoAllocation(t *testing.T) {
+	allocs := func(body string) float64 {
+		data := []byte(body)
+		if _, err := Parse(data); err != nil { // meets the names
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(100, func() { _, _ = Parse(data) })
+	}
+	longest := strings.Repeat("n", maxInterned)
+	maps := allocs(`{"a":{}}`) // the two maps' own allocations
+	if n := allocs(`{"` + longest + `":{}}`); n != maps {
+		t.Errorf("a known name of %d bytes: %.0f allocations, want %.0f (the maps')", maxInterned, n, maps)
+	}
+	if n := allocs(`{"` + longest + `n":{}}`); n != maps+1 {
+		t.Errorf("a name over %d bytes: %.0f allocations, want %.0f (the maps', the name)", maxInterned, n, maps+1)
+	}
+	for _, body := range []string{`{"ab":1,"a\u0062":2}`, `{"a\u0062":1,"ab":2}`} {
+		if _, err := ParseUnique([]byte(body)); !errors.Is(err, ErrDuplicate) {
+			t.Errorf("ParseUnique(%s) = %v, want ErrDuplicate", body, err)
+		}
+	}
+}
