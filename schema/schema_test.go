@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -339,6 +340,43 @@ extensions:
 		}
 		if e := errs.As(err); err != nil && (e == nil || (e.Code != schema.CodeUnknownAttribute && e.Code != schema.CodeUnknownExtension)) {
 			t.Errorf("%s: %v, want an unknown name", doc, err)
+		}
+	}
+}
+
+// TestPrepareProfile_TooManyItems: a list over the schema's maxItems is
+// refused with maxItems' own answer, at the bound and not below it, before
+// any item is validated.
+func TestPrepareProfile_TooManyItems(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: Email, type: string, multi_valued: true}
+extensions:
+  - name: Phone
+    type: multi-valued
+    unique: [Num]
+    attributes:
+      - {name: Num, type: string}
+`)
+	list := func(n int, item string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
+	}
+	for _, tc := range []struct {
+		field, item string
+		max         int
+	}{
+		{"Email", `"a@b.c"`, schema.MaxValuesPerAttribute},
+		{"Phone", `{"Num":"1"}`, schema.MaxRecordsPerWrite},
+	} {
+		_, err := c.PrepareProfile(body(t, `{"`+tc.field+`":`+list(tc.max, tc.item)+`}`))
+		if e := errs.As(err); e != nil && e.Code == schema.CodeInvalidValue {
+			t.Errorf("%d items of %s (the bound) refused for their count: %v", tc.max, tc.field, err)
+		}
+		// Items that are not even valid: the count is what is reported.
+		_, err = c.PrepareProfile(body(t, `{"`+tc.field+`":`+list(tc.max+1, `{"x":[1]}`)+`}`))
+		want := fmt.Sprintf("attribute %q: maximum %d items required, but found %d items", tc.field, tc.max, tc.max+1)
+		if e := errs.As(err); e == nil || e.Code != schema.CodeInvalidValue || e.Field != tc.field || e.Message != want {
+			t.Errorf("%d items of %s: %#v, want INVALID_VALUE %q", tc.max+1, tc.field, err, want)
 		}
 	}
 }
