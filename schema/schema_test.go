@@ -204,6 +204,10 @@ extensions:
 		{`{"Name":"A","Tag":{"v":"maybe"}}`, schema.CodeInvalidType, "Tag.v"},
 		{`{"Name":"A","Tag":{"w":1}}`, schema.CodeUnknownAttribute, "Tag.w"},
 		{`{"Name":"Where"}`, schema.CodeUnauthorized, "Name"},
+		// Refusals inside a record, and below it, name the whole path.
+		{`{"Name":"A","Tag":{"v":"Where"}}`, schema.CodeUnauthorized, "Tag.v"},
+		{`{"Name":"A","Tag":{"v":{"w":[{"x":"Where"}]}}}`, schema.CodeUnauthorized, "Tag.v.w.x"},
+		{`{"Name":"A","Tag":{"v":{"w":1e999999}}}`, schema.CodeInvalidType, "Tag.v.w"},
 		{`{"Name":"A","customer_id":"a/b"}`, schema.CodeInvalidID, "customer_id"},
 	} {
 		t.Run(tc.body, func(t *testing.T) {
