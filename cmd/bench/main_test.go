@@ -127,7 +127,7 @@ func TestHarnessEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"### Ceilings", "### Workloads on 400 profiles", "egain search e-mail", "### Targets", "start to ready on the 400 file", "### PostgreSQL"} {
+	for _, want := range []string{"### Ceilings", "| HTTP GET again, after the data sets | 4 |", "### Workloads on 400 profiles", "egain search e-mail", "### Targets", "start to ready on the 400 file", "### PostgreSQL"} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("report lacks %q:\n%s", want, data)
 		}
@@ -155,5 +155,28 @@ func TestHarnessEndToEnd(t *testing.T) {
 	}
 	if bytes.Contains(data, []byte("| 0 | – |")) { // no request: rate 0, no p50
 		t.Errorf("a cell measured nothing:\n%s", data)
+	}
+}
+
+// TestCeilingForMeansBothMeasurements: where the ceiling was measured
+// again after the data sets, a cell is compared with the mean of both.
+func TestCeilingForMeansBothMeasurements(t *testing.T) {
+	per := func(n int) result { return result{ok: n, elapsed: time.Second} }
+	r := &report{
+		ceilingGET:    map[int]result{1: per(100), 64: per(1000)},
+		ceilingGETEnd: map[int]result{64: per(2000)},
+		ceilingPOST:   map[int]result{64: per(500)},
+	}
+	for _, tc := range []struct {
+		cell cellResult
+		want float64
+	}{
+		{cellResult{clients: 64}, 1500},
+		{cellResult{clients: 1}, 100},               // measured once
+		{cellResult{clients: 64, write: true}, 500}, // measured once
+	} {
+		if got := r.ceilingFor(tc.cell); got != tc.want {
+			t.Errorf("ceilingFor(%+v) = %v, want %v", tc.cell, got, tc.want)
+		}
 	}
 }

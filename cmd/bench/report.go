@@ -50,19 +50,21 @@ type sizeRun struct {
 }
 
 type report struct {
-	machine     machine
-	loadavg     [2]string // /proc/loadavg at the start and the end: others' work on the machine
-	revision    string    // the commit profiled was built from, when stamped
-	opts        options
-	started     time.Time
-	took        time.Duration
-	ceilingPOST map[int]result // by clients
-	ceilingGET  map[int]result
-	storage     map[int]storageResult
-	recordSize  int // bytes per profile in the data file
-	sizes       []sizeRun
-	pg          *pgReport // nil: the PostgreSQL column was not set up
-	problems    []string
+	machine        machine
+	loadavg        [2]string // /proc/loadavg at the start and the end: others' work on the machine
+	revision       string    // the commit profiled was built from, when stamped
+	opts           options
+	started        time.Time
+	took           time.Duration
+	ceilingPOST    map[int]result // by clients
+	ceilingGET     map[int]result
+	ceilingPOSTEnd map[int]result // at the most clients, measured again after the data sets
+	ceilingGETEnd  map[int]result
+	storage        map[int]storageResult
+	recordSize     int // bytes per profile in the data file
+	sizes          []sizeRun
+	pg             *pgReport // nil: the PostgreSQL column was not set up
+	problems       []string
 }
 
 type machine struct {
@@ -162,12 +164,17 @@ func (s *sizeRun) cell(workload string, clients int) (cellResult, bool) {
 	return cellResult{}, false
 }
 
-// ceilingFor is the HTTP ceiling a cell is compared with.
+// ceilingFor is the HTTP ceiling a cell is compared with: the mean of the
+// measurements before and after the data sets where there are both.
 func (r *report) ceilingFor(c cellResult) float64 {
+	start, end := r.ceilingGET, r.ceilingGETEnd
 	if c.write {
-		return r.ceilingPOST[c.clients].rate()
+		start, end = r.ceilingPOST, r.ceilingPOSTEnd
 	}
-	return r.ceilingGET[c.clients].rate()
+	if e, ok := end[c.clients]; ok && e.rate() > 0 {
+		return (start[c.clients].rate() + e.rate()) / 2
+	}
+	return start[c.clients].rate()
 }
 
 // verdicts checks every target on what the run measured.
@@ -284,6 +291,20 @@ func (r *report) ceilingTable(b *bytes.Buffer) {
 	for _, c := range r.opts.clients {
 		if x, ok := r.ceilingGET[c]; ok {
 			fmt.Fprintf(b, "| HTTP GET (bare Echo, get by id URL) | %d | %.0f | %s | %s | %s |\n", c, x.rate(), ms(x.percentile(.5)), ms(x.percentile(.99)), failures(x))
+		}
+	}
+	for _, again := range []struct {
+		what       string
+		start, end map[int]result
+	}{{"POST", r.ceilingPOST, r.ceilingPOSTEnd}, {"GET", r.ceilingGET, r.ceilingGETEnd}} {
+		for _, c := range r.opts.clients {
+			if x, ok := again.end[c]; ok {
+				drift := ""
+				if s := again.start[c].rate(); s > 0 {
+					drift = fmt.Sprintf("%+.0f%% from the start; cells at %d clients are compared with the mean", 100*(x.rate()/s-1), c)
+				}
+				fmt.Fprintf(b, "| HTTP %s again, after the data sets | %d | %.0f | %s | %s | %s |\n", again.what, c, x.rate(), ms(x.percentile(.5)), ms(x.percentile(.99)), drift)
+			}
 		}
 	}
 	for _, c := range r.opts.clients {
