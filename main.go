@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -348,7 +349,7 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(signals)
-	gcPercent := ops.TuneGC()
+	gcPercent, memoryLimit := ops.TuneGC()
 	// Log lines go through a lock-free ring buffer drained by its own
 	// goroutine, so a slow log device never stalls requests; if it falls
 	// 10000 lines behind, lines are dropped and the drop is counted.
@@ -380,6 +381,9 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	app.WarnInsecureDefaults()
 	srv := ln.Serve(app.Echo)
 	ev := log.Info().Str("addr", srv.Addr()).Int("gc_percent", gcPercent)
+	if memoryLimit != math.MaxInt64 {
+		ev = ev.Int64("memory_limit_bytes", memoryLimit)
+	}
 	if cfg.Store.IsPostgres() {
 		ev = ev.Str("store", redactURL(cfg.Store.URL))
 	} else {
