@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 )
 
 // maxProfileSeconds bounds a CPU profile or trace: net/http/pprof extends
@@ -14,9 +15,6 @@ import (
 // could hold the profiler (a second gets 500) and a graceful shutdown
 // for as long as it asked.
 const maxProfileSeconds = 60
-
-// codeBadParameter is the code both APIs give a malformed parameter.
-const codeBadParameter = "BAD_PARAMETER"
 
 // ProfilingHandler serves Go's runtime profiles (net/http/pprof) by the
 // route's parameter "name": none lists them, "profile?seconds=N" samples
@@ -30,7 +28,7 @@ func ProfilingHandler() echo.HandlerFunc {
 		w, r := c.Response(), c.Request()
 		if s := c.QueryParam("seconds"); s != "" {
 			if n, err := strconv.Atoi(s); err != nil || n < 1 || n > maxProfileSeconds {
-				return errs.Invalid(codeBadParameter, "seconds", "seconds must be a whole number from 1 to %d", maxProfileSeconds)
+				return errs.Invalid(httpin.CodeBadParameter, "seconds", "seconds must be a whole number from 1 to %d", maxProfileSeconds)
 			}
 		}
 		switch name := c.Param("name"); name {

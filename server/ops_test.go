@@ -269,7 +269,7 @@ func TestProfiling(t *testing.T) {
 			t.Errorf("seconds=%s: %d %s, want 400 BAD_PARAMETER", seconds, res.Status, res.Body)
 		}
 	}
-	if res := ts.do("GET", "/admin/debug/pprof/cmdline", nil, auth...); res.Status != http.StatusNotFound {
+	if res := ts.do("GET", "/admin/debug/pprof/cmdline", nil, auth...); res.Status != http.StatusNotFound || !strings.Contains(string(res.Body), `"code":"NOT_FOUND"`) {
 		t.Errorf("cmdline (may hold a store password) = %d %s, want 404", res.Status, res.Body)
 	}
 	if res := ts.do("HEAD", "/admin/debug/pprof/profile", nil, auth...); res.Status != http.StatusMethodNotAllowed {

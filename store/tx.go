@@ -24,10 +24,12 @@ type tx struct {
 	db     *DB
 	btx    *bolt.Tx
 	tenant []byte // the tenant bucket's name
-	// tenantB is the tenant's bucket once found: an eGain read walks to a
-	// dozen buckets below it, and each walk from the root repeated two
-	// lookups (bucket walks were 15 % of an eGain search's handler time in
-	// pprof). Tenant buckets are never deleted: one found stays valid.
+	// tenantB is the tenant's bucket once found. bbolt caches child buckets
+	// in write transactions only: in a read each walk from the root opened
+	// the tenants and tenant buckets again, and an eGain read walks to a
+	// dozen buckets (bucket walks were 15 % of an eGain search's handler
+	// time in pprof). Tenant buckets are never deleted: one found stays
+	// valid.
 	tenantB *bolt.Bucket
 	// read holds what this transaction read with Profile (or wrote) of the
 	// profiles it may replace: PutProfile and DeleteProfile move their

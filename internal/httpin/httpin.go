@@ -23,10 +23,11 @@ import (
 	"github.com/contactcenter/profiled/errs"
 )
 
-// Error codes both APIs answer with.
+// Error codes both APIs answer with (in the operational endpoints too).
 const (
 	CodeInvalidTenant = "INVALID_TENANT"
 	CodeBodyTooLarge  = "BODY_TOO_LARGE"
+	CodeBadParameter  = "BAD_PARAMETER"
 )
 
 // TenantHeader isolates tenants (Genesys spec §8); the eGain facade reads

@@ -119,7 +119,7 @@ func noParameters(next echo.HandlerFunc) echo.HandlerFunc {
 const (
 	CodeMalformedJSON = "MALFORMED_JSON"
 	CodeInvalidUTF8   = "INVALID_UTF8"
-	CodeBadParameter  = "BAD_PARAMETER"
+	CodeBadParameter  = httpin.CodeBadParameter
 	CodeInvalidTenant = httpin.CodeInvalidTenant
 	CodeBodyTooLarge  = httpin.CodeBodyTooLarge
 )
