@@ -3,6 +3,7 @@ package schema_test
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -381,6 +382,36 @@ extensions:
 		want := fmt.Sprintf("attribute %q: maximum %d items required, but found %d items", tc.field, tc.max, tc.max+1)
 		if e := errs.As(err); e == nil || e.Code != schema.CodeInvalidValue || e.Field != tc.field || e.Message != want {
 			t.Errorf("%d items of %s: %#v, want INVALID_VALUE %q", tc.max+1, tc.field, err, want)
+		}
+	}
+}
+
+// TestPrepareProfile_NumericStringsAreBounded: a numeric string is held to
+// the bounds of a number literal (length, exponent) before it is parsed:
+// "1e999999" made big.Rat build a million-digit number (1 MB and 121 ms
+// for one amount). Bytes allocated, not time, tell the two apart. Not
+// parallel: it reads the process's allocation counter.
+func TestPrepareProfile_NumericStringsAreBounded(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: N, type: integer}
+  - {name: Big, type: long}
+  - {name: D, type: double}
+  - {name: Bal, type: currency}
+`)
+	for _, attr := range []string{"N", "Big", "D", "Bal"} {
+		for _, value := range []string{"1e999999", "1E-999999", strings.Repeat("9", 100_000)} {
+			b := body(t, `{"`+attr+`":"`+value+`"}`)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := c.PrepareProfile(b)
+			runtime.ReadMemStats(&after)
+			if e := errs.As(err); e == nil || e.Code != schema.CodeInvalidType || e.Field != attr {
+				t.Errorf("%s %.20q: %v, want INVALID_TYPE", attr, value, err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 256<<10 {
+				t.Errorf("%s %.20q: refusing it allocated %d KiB", attr, value, n>>10)
+			}
 		}
 	}
 }

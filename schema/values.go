@@ -154,14 +154,24 @@ func normalize(t Type, v any) (any, error) {
 			bits, lo, hi = 64, math.MinInt64, math.MaxInt64
 		}
 		// Integral numbers written as 1.0 or 1e3 are integers too.
-		r, ok := new(big.Rat).SetString(numberText(v))
-		if !ok || !isDecimal(v) || !r.IsInt() || !r.Num().IsInt64() || r.Num().Int64() < lo || r.Num().Int64() > hi {
+		var r *big.Rat
+		text, ok := decimalText(v)
+		if ok {
+			r, ok = new(big.Rat).SetString(text)
+		}
+		if !ok || !r.IsInt() || !r.Num().IsInt64() || r.Num().Int64() < lo || r.Num().Int64() > hi {
 			return nil, fmt.Errorf("%v is not a %d-bit integer", v, bits)
 		}
 		return json.Number(strconv.FormatInt(r.Num().Int64(), 10)), nil
 	case TypeDouble:
-		f, err := strconv.ParseFloat(numberText(v), 64)
-		if err != nil || !isDecimal(v) || math.IsInf(f, 0) || math.IsNaN(f) {
+		var f float64
+		text, ok := decimalText(v)
+		if ok {
+			var err error
+			f, err = strconv.ParseFloat(text, 64)
+			ok = err == nil
+		}
+		if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("%v is not a finite number", v)
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
@@ -169,11 +179,15 @@ func normalize(t Type, v any) (any, error) {
 		// Amounts are exact decimals with at most 4 places, stored in one
 		// form (1.50 and 1.5 are one amount, -0 is 0) so they compare and
 		// index alike.
-		r, ok := new(big.Rat).SetString(numberText(v))
-		if !ok || !isDecimal(v) || !new(big.Rat).Mul(r, big.NewRat(10000, 1)).IsInt() {
+		var r *big.Rat
+		text, ok := decimalText(v)
+		if ok {
+			r, ok = new(big.Rat).SetString(text)
+		}
+		if !ok || !new(big.Rat).Mul(r, big.NewRat(10000, 1)).IsInt() {
 			return nil, fmt.Errorf("%v is not an amount with at most 4 decimals", v)
 		}
-		text := strings.TrimSuffix(strings.TrimRight(r.FloatString(4), "0"), ".")
+		text = strings.TrimSuffix(strings.TrimRight(r.FloatString(4), "0"), ".")
 		if len(text) > jsonw.MaxNumberLength { // 1e399 is short only as written
 			return nil, fmt.Errorf("%v is an amount of %d characters written out (at most %d)", v, len(text), jsonw.MaxNumberLength)
 		}
@@ -207,6 +221,16 @@ var decimalPattern = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE]
 
 // isDecimal reports whether v, a number or a numeric string, is written
 // in decimal (a JSON number always is).
+// decimalText is v's number text, and whether it is a decimal within
+// jsonw's bounds (length, exponent). The bounds are checked before big.Rat
+// or ParseFloat see the text: checkNumbers bounds number literals only,
+// and a numeric string like "1e999999" made big.Rat build a million-digit
+// number (121 ms for one value; a 45 KB body of such strings took 20 s).
+func decimalText(v any) (string, bool) {
+	text := numberText(v)
+	return text, isDecimal(v) && jsonw.CheckNumber(text) == nil
+}
+
 func isDecimal(v any) bool {
 	s, isString := v.(string)
 	return !isString || decimalPattern.MatchString(strings.TrimSpace(s))

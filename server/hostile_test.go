@@ -767,6 +767,9 @@ func TestHostile_NumbersAndEscapes(t *testing.T) {
 			{"InsertHugeExponent", "POST", "/profiles/" + id + "/extensions", `{"Phone":[{"PhoneNumber":"9","PhoneType":1e1000000000}]}`, "INVALID_TYPE"},
 			{"UpdateHugeExponent", "PUT", "/profiles/" + id + "/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","PhoneType":1E-1000000000}`, "INVALID_TYPE"},
 			{"CreateLongNumber", "POST", "/profiles", `{"Phone":[{"PhoneNumber":"9","PhoneType":` + long + `}]}`, "INVALID_TYPE"},
+			// The same as numeric strings (taken for integers, spec §10 Q7).
+			{"CreateHugeExponentString", "POST", "/profiles", `{"Phone":[{"PhoneNumber":"9","PhoneType":"1e999999"}]}`, "INVALID_TYPE"},
+			{"CreateLongNumberString", "POST", "/profiles", `{"Phone":[{"PhoneNumber":"9","PhoneType":"` + long + `"}]}`, "INVALID_TYPE"},
 			{"ReplaceLongNumber", "PUT", "/profiles/" + id, `{"FirstName":` + long + `}`, "INVALID_TYPE"},
 			{"CreateLoneSurrogate", "POST", "/profiles", `{"FirstName":"a\ud800b"}`, "INVALID_UTF8"},
 			{"CreateLowSurrogate", "POST", "/profiles", `{"FirstName":"a\udfffb"}`, "INVALID_UTF8"},
