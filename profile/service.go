@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -736,7 +735,7 @@ func checkRecordOwners(c *schema.Compiled, body map[string]any, doc *schema.Doc,
 // an attribute of that name is the record's own, and null names no one.
 func checkRecordOwner(e *schema.Extension, rec map[string]any, id string) error {
 	for name, v := range rec {
-		if !strings.EqualFold(name, "customer_id") || v == nil {
+		if !schema.SameName(name, "customer_id") || v == nil {
 			continue
 		}
 		if _, isAttribute := e.Attribute(name); isAttribute {

@@ -234,13 +234,13 @@ func compileFresh(name string, data []byte) (*jsonschema.Schema, error) {
 
 // Attribute returns the core attribute named name, case-insensitively.
 func (c *Compiled) Attribute(name string) (*Attribute, bool) {
-	a, ok := c.attributes[lowerASCII(name)]
+	a, ok := c.attributes[LowerASCII(name)]
 	return a, ok
 }
 
 // Extension returns the extension named name, case-insensitively.
 func (c *Compiled) Extension(name string) (*Extension, bool) {
-	e, ok := c.extensions[lowerASCII(name)]
+	e, ok := c.extensions[LowerASCII(name)]
 	return e, ok
 }
 
@@ -250,7 +250,7 @@ func (c *Compiled) ExtensionNames() []string { return c.extNames }
 
 // Key returns the identification key named name, case-insensitively.
 func (c *Compiled) Key(name string) (*IdentificationKey, bool) {
-	k, ok := c.keys[lowerASCII(name)]
+	k, ok := c.keys[LowerASCII(name)]
 	return k, ok
 }
 
@@ -261,10 +261,10 @@ func (c *Compiled) Keys() []IdentificationKey { return c.Def.Keys }
 // Unauthorized returns the keyword set the schema was built with.
 func (c *Compiled) Unauthorized() Unauthorized { return c.unauthorized }
 
-// lowerASCII lower-cases A-Z only, for looking up a name a client sent:
+// LowerASCII lower-cases A-Z only, for looking up a name a client sent:
 // schema names are ASCII, and Unicode's wider case mapping (the Kelvin sign
 // to k, İ to i) must not make another name match one.
-func lowerASCII(s string) string {
+func LowerASCII(s string) string {
 	b := []byte(nil)
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {

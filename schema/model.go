@@ -70,14 +70,14 @@ type Attribute struct {
 
 // named reports whether name (case-insensitively) is a's name or an alias.
 func (a *Attribute) named(name string) bool {
-	return sameName(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return sameName(al, name) })
+	return SameName(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return SameName(al, name) })
 }
 
-// sameName compares a declared name (ASCII) with one a client sent,
-// ignoring ASCII case as every name lookup does (lowerASCII): EqualFold
+// SameName compares a declared name (ASCII) with one a client sent,
+// ignoring ASCII case as every name lookup does (LowerASCII): EqualFold
 // alone also folds "ſ" into "s" and the Kelvin sign into "k", which the
 // equal lengths rule out.
-func sameName(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
+func SameName(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
 
 // Extension is a profile extension schema.
 type Extension struct {

@@ -119,7 +119,7 @@ func (c *Compiled) isCoreAttribute(name string) bool {
 // canonicalMember resolves one top-level body member to its schema name and
 // canonical value.
 func (c *Compiled) canonicalMember(name string, v any, withCore bool) (string, any, error) {
-	if strings.EqualFold(name, "customer_id") {
+	if SameName(name, "customer_id") {
 		return "customer_id", v, nil
 	}
 	if a, ok := c.Attribute(name); ok {
@@ -212,7 +212,7 @@ func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete boo
 	for name, v := range in {
 		a, ok := e.Attribute(name)
 		if !ok {
-			if strings.EqualFold(name, "customer_id") || strings.EqualFold(name, "name") {
+			if SameName(name, "customer_id") || SameName(name, "name") {
 				continue
 			}
 			return nil, errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)

@@ -338,6 +338,11 @@ extensions:
 		`{"\u0130nfo":{"desk":"a"}}`:       false, // capital I with dot
 		`{"Info":{"de\u017fk":"a"}}`:       false, // long s
 		`{"Info":{"des\u212a":"a"}}`:       false,
+		// The envelope fields (spec §2.3) too: these are unknown names, not
+		// the customer_id or name a record may carry.
+		`{"CUSTOMER_ID":"c1","Info":{"Customer_Id":"c1","NAME":"x","desk":"a"}}`: true,
+		`{"cu\u017ftomer_id":"c1"}`:          false,
+		`{"Info":{"cu\u017ftomer_id":"c1"}}`: false,
 	} {
 		_, err := c.PrepareProfile(body(t, doc))
 		if (err == nil) != ok {

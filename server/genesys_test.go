@@ -864,5 +864,8 @@ func TestIdentify_FiltersOnOneExtensionMatchOneRecord(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&EMAILADDRESS=b@x.com", nil), 400, "BAD_PARAMETER")
 		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&ID_KEY=email&id_key=name", nil), 400, "BAD_PARAMETER")
 		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&id_key=", nil), 400, "BAD_PARAMETER")
+		// Names ignore ASCII case only: with the Kelvin sign it is no id_key
+		// but a filter on an attribute no schema has.
+		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&id_%E2%84%AAey=email", nil), 400, "UNKNOWN_ATTRIBUTE")
 	})
 }

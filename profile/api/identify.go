@@ -11,6 +11,7 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // maxIdentifyFilters bounds attribute filters in one identify request.
@@ -56,7 +57,7 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 		if !utf8.ValidString(name) || slices.ContainsFunc(values, func(v string) bool { return !utf8.ValidString(v) }) {
 			return q, errs.Invalid(CodeInvalidUTF8, "", "query parameter %q is not UTF-8 once decoded", strings.ToValidUTF8(name, "\uFFFD"))
 		}
-		lower := strings.ToLower(name)
+		lower := schema.LowerASCII(name)
 		if len(values) > 1 || reserved[lower] {
 			return q, errs.Invalid(CodeBadParameter, name, "query parameter %q is given more than once", name)
 		}
@@ -72,7 +73,7 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 			}
 			q.Key = v
 		case "include_profile":
-			switch strings.ToLower(v) {
+			switch schema.LowerASCII(v) {
 			case "yes", "true":
 				q.IncludeProfile = true
 			case "no", "false", "":
@@ -82,7 +83,7 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 		case "extensions":
 			q.Extensions = splitList(v)
 		case "include_extensions":
-			switch strings.ToLower(v) {
+			switch schema.LowerASCII(v) {
 			case "always", "":
 			case "unique":
 				q.OnlyIfUnique = true
