@@ -28,23 +28,31 @@ type indexed struct {
 	records    map[string][]schema.Record // by canonical extension name
 }
 
-// keySources lists the extensions some identification key is built on.
-func keySources(c *schema.Compiled) []string {
+// keySources lists the extensions keys are built on, each once.
+func keySources(keys []*schema.IdentificationKey) []string {
 	var out []string
-	seen := map[string]bool{}
-	for _, k := range c.Keys() {
-		if k.Source != "" && !seen[k.Source] {
-			seen[k.Source] = true
+	for _, k := range keys {
+		if k.Source != "" && !slices.Contains(out, k.Source) {
 			out = append(out, k.Source)
 		}
 	}
 	return out
 }
 
-// loadIndexed reads what the indexes of profile p are computed from.
-func loadIndexed(tx Tx, c *schema.Compiled, p *Profile) (indexed, error) {
+// allKeys is every identification key of c.
+func allKeys(c *schema.Compiled) []*schema.IdentificationKey {
+	keys := c.Keys()
+	out := make([]*schema.IdentificationKey, len(keys))
+	for i := range keys {
+		out[i] = &keys[i]
+	}
+	return out
+}
+
+// loadIndexed reads what the index entries of profile p are computed
+// from: its attributes and its records of sources (keySources).
+func loadIndexed(tx Tx, p *Profile, sources []string) (indexed, error) {
 	in := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
-	sources := keySources(c)
 	if len(sources) == 0 {
 		return in, nil
 	}

@@ -165,18 +165,20 @@ func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 		}
 		rebuild = append(rebuild, k)
 	}
-	return buildIndexes(tx, c, rebuild)
+	return buildIndexes(tx, rebuild)
 }
 
 // buildIndexes indexes every profile of the tenant for keys, in one pass
 // over the profiles however many keys changed (a pass per key read every
-// profile and its records once for each).
-func buildIndexes(tx Tx, c *schema.Compiled, keys []*schema.IdentificationKey) error {
+// profile and its records once for each), reading only the records those
+// keys are computed from (none for keys on core attributes).
+func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	sources := keySources(keys)
 	return tx.ForEachProfile(func(p *Profile) error {
-		in, err := loadIndexed(tx, c, p)
+		in, err := loadIndexed(tx, p, sources)
 		if err != nil {
 			return err
 		}

@@ -3,10 +3,16 @@ package profile_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/profiletest"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store"
 )
 
 // TestInsertRecords_WritesWhatChanges: inserting, updating or deleting one
@@ -114,3 +120,75 @@ func TestRecordIndexes_SharedEntries(t *testing.T) {
 
 // errOnly keeps a write's error, for steps that only check what it stored.
 func errOnly(_ *profile.Profile, err error) error { return err }
+
+// recordReadsStore counts the record sets schema changes read.
+type recordReadsStore struct {
+	*store.DB
+	sets *atomic.Int64
+}
+
+func (s recordReadsStore) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(string, profile.Tx) error) error {
+	return s.DB.UpdateSchema(ctx, base, overlay, manifest, func(tenant string, tx profile.Tx) error {
+		return fn(tenant, recordReadsTx{tx, s.sets})
+	})
+}
+
+type recordReadsTx struct {
+	profile.Tx
+	sets *atomic.Int64
+}
+
+func (t recordReadsTx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	t.sets.Add(int64(len(exts)))
+	return t.Tx.RecordSets(id, exts)
+}
+
+func (t recordReadsTx) Records(ext, id string) ([]schema.Record, error) {
+	t.sets.Add(1)
+	return t.Tx.Records(ext, id)
+}
+
+// TestCreateKey_ReadsOnlyTheRecordsItIndexes: indexing a new key reads
+// the record sets of its own source and no others: a key on core
+// attributes reads none, where every customer's Phone set was read (the
+// default config has a key on Phone).
+func TestCreateKey_ReadsOnlyTheRecordsItIndexes(t *testing.T) {
+	cfg, err := config.Load("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	counted := recordReadsStore{db, new(atomic.Int64)}
+	registry, err := profile.LoadRegistry(context.Background(), counted, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := profile.NewService(counted, registry)
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := s.Create(ctx, "", map[string]any{"FirstName": fmt.Sprint("F", i), "Phone": []any{map[string]any{"PhoneNumber": fmt.Sprint("555", i)}}}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		key     schema.KeyDoc
+		atLeast int64 // record sets read, at least (and 0 means exactly 0)
+	}{
+		// (the first schema change may index every key: none stored yet)
+		{schema.KeyDoc{Name: "by_phone_description", Source: "Phone", Attributes: []string{"description"}}, 3},
+		{schema.KeyDoc{Name: "by_first_name", Attributes: []string{"FirstName"}}, 0},
+	} {
+		before := counted.sets.Load()
+		if _, err := s.CreateKey(ctx, tc.key); err != nil {
+			t.Fatal(err)
+		}
+		n := counted.sets.Load() - before
+		if (tc.atLeast == 0 && n != 0) || n < tc.atLeast {
+			t.Errorf("creating key %s read %d record sets, want %s", tc.key.Name, n, map[bool]string{true: "none", false: fmt.Sprint("at least ", tc.atLeast)}[tc.atLeast == 0])
+		}
+	}
+}

@@ -424,7 +424,7 @@ func loadForChange(tx Tx, c *schema.Compiled, id string) (*Profile, indexed, err
 	if err != nil {
 		return nil, indexed{}, err
 	}
-	in, err := loadIndexed(tx, c, p)
+	in, err := loadIndexed(tx, p, keySources(allKeys(c)))
 	return p, in, err
 }
 
