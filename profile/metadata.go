@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/contactcenter/profiled/errs"
@@ -110,6 +111,21 @@ func manifestOf(c *schema.Compiled) manifest {
 		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique)
 	}
 	return m
+}
+
+// UniqueKeys reads from a stored manifest which identification keys are
+// unique (by lower-cased name), for copying index entries between stores;
+// a manifest that cannot be read marks none.
+func UniqueKeys(stored []byte) map[string]bool {
+	out := map[string]bool{}
+	m, err := decodeManifest(stored)
+	if err != nil {
+		return out
+	}
+	for key, fingerprint := range m { // "source|attributes|unique=true" (manifestOf)
+		out[key] = slices.Contains(strings.Split(fingerprint, "|"), "unique=true")
+	}
+	return out
 }
 
 func manifestEqual(a, b manifest) bool {

@@ -192,3 +192,23 @@ func TestCreateKey_ReadsOnlyTheRecordsItIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestUniqueKeys: copy-store learns which keys are unique from the stored
+// manifest, as the service writes it.
+func TestUniqueKeys(t *testing.T) {
+	s, db, _ := profiletest.New(t, "../config.yaml")
+	if _, err := s.CreateKey(context.Background(), schema.KeyDoc{Name: "Login", Attributes: []string{"EmailAddress"}, Unique: schema.LooseBool{Value: true, Set: true}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.SchemaState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := profile.UniqueKeys(st.Manifest)
+	if len(got) < 2 || !got["login"] || got["email"] {
+		t.Errorf("UniqueKeys = %v, want login unique and email not", got)
+	}
+	if got := profile.UniqueKeys([]byte("not json")); len(got) != 0 {
+		t.Errorf("UniqueKeys of a damaged manifest = %v", got)
+	}
+}

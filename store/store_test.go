@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -382,15 +381,4 @@ func TestOpen_RefusesDamagedFiles(t *testing.T) {
 		t.Fatalf("the intact file: %v", err)
 	}
 	db.Close()
-}
-
-// TestUniqueKeys_ManifestForms: Export reads which keys are unique from the
-// manifest in the form every version wrote (the text form came later).
-func TestUniqueKeys_ManifestForms(t *testing.T) {
-	got := uniqueKeys([]byte(`{"email":"|emailaddress|unique=true|text=lower+nfc","old":"|emailaddress|unique=true",` +
-		`"name":"|lastname,firstname|unique=false|text=lower+nfc","custom":"customattribute|name,value|unique=false"}`))
-	want := map[string]bool{"email": true, "old": true, "name": false, "custom": false}
-	if !maps.Equal(got, want) {
-		t.Errorf("uniqueKeys = %v, want %v", got, want)
-	}
 }

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"slices"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/contactcenter/profiled/internal/session"
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 	"github.com/contactcenter/profiled/store/transfer"
@@ -38,7 +36,7 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 	if err != nil {
 		return err
 	}
-	unique := uniqueKeys(st.Manifest)
+	unique := profile.UniqueKeys(st.Manifest)
 	return db.view(func(btx *bolt.Tx) error {
 		err := btx.Bucket(bucketTenants).ForEachBucket(func(name []byte) error {
 			tb := btx.Bucket(bucketTenants).Bucket(name)
@@ -111,19 +109,6 @@ func forEachNested(group *bolt.Bucket, fn func(name string, k, v []byte) error) 
 	return group.ForEachBucket(func(name []byte) error {
 		return group.Bucket(name).ForEach(func(k, v []byte) error { return fn(string(name), k, v) })
 	})
-}
-
-// uniqueKeys reads which identification keys the manifest marks unique.
-func uniqueKeys(manifest []byte) map[string]bool {
-	out := map[string]bool{}
-	var m map[string]string
-	if err := json.Unmarshal(manifest, &m); err != nil {
-		return out
-	}
-	for key, fingerprint := range m { // "source|attributes|unique=true|text=..." (profile.manifestOf)
-		out[key] = slices.Contains(strings.Split(fingerprint, "|"), "unique=true")
-	}
-	return out
 }
 
 // Empty reports whether the file holds no profile, session, audit entry or schema.
