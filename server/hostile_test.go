@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/ops"
+	"github.com/contactcenter/profiled/server"
 )
 
 // eGain helpers, shared by the tests of this package.
@@ -914,6 +915,26 @@ func TestWrongMethod_405WithAllow(t *testing.T) {
 			wantWSError(t, res, http.StatusMethodNotAllowed, "405-101", "application/xml")
 		} else {
 			wantError(t, res, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
+		}
+	}
+}
+
+// TestHead_RefusedRoutesExist: each route HEAD may not run names a GET
+// route the server registers. headless is a list of route templates, and
+// an entry a rename left behind would let HEAD run an audited export.
+func TestHead_RefusedRoutesExist(t *testing.T) {
+	t.Parallel()
+	storeIndependent(t)
+	ts := mustStart(t)
+	routes := map[string]bool{}
+	for _, r := range ts.App.Echo.Routes() {
+		if r.Method == http.MethodGet {
+			routes[r.Path] = true
+		}
+	}
+	for path := range server.Headless {
+		if !routes[path] {
+			t.Errorf("headless names %s, which is no GET route", path)
 		}
 	}
 }
