@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -381,4 +383,42 @@ func TestOpen_RefusesDamagedFiles(t *testing.T) {
 		t.Fatalf("the intact file: %v", err)
 	}
 	db.Close()
+}
+
+// TestOpen_AddressSpaceLimited: under an address-space limit (ulimit -v)
+// smaller than the mapping Open asks for, the file is mapped as it grows
+// instead, and writes and reads work. It runs in a child process of this
+// test binary, which limits itself.
+func TestOpen_AddressSpaceLimited(t *testing.T) {
+	if initialMmapSize == 0 {
+		t.Skip("32-bit: no large initial mapping")
+	}
+	const limit = 4 << 30 // below initialMmapSize, room for the Go runtime
+	if dir := os.Getenv("PROFILED_TEST_RLIMIT_AS_DIR"); dir != "" {
+		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "profiles.db")
+		for range 2 { // create, then reopen what was written
+			db, err := Open(path, Options{OpenTimeout: time.Second})
+			if err != nil {
+				t.Fatalf("Open under a %d GiB address-space limit: %v", limit>>30, err)
+			}
+			storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+				return tx.PutProfile(storetest.NewProfile(fmt.Sprint("c", time.Now().UnixNano()), 0, t0))
+			})
+			if n, err := db.ProfileCount(); err != nil || n == 0 {
+				t.Fatalf("count after a write: %d, %v", n, err)
+			}
+			db.Close()
+		}
+		return
+	}
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOpen_AddressSpaceLimited$", "-test.v")
+	cmd.Env = append(os.Environ(), "PROFILED_TEST_RLIMIT_AS_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestOpen_AddressSpaceLimited") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
 }
