@@ -27,12 +27,18 @@ type Filter struct {
 	Source, Attribute, Value string
 }
 
-// ParseFilter reads a query name such as "EmailAddress" or "Phone.PhoneNumber".
-func ParseFilter(name, value string) Filter {
+// ParseFilter reads a query name such as "EmailAddress" or
+// "Phone.PhoneNumber"; false for a name of neither form (an empty part,
+// a second dot).
+func ParseFilter(name, value string) (Filter, bool) {
+	f := Filter{Attribute: name, Value: value}
 	if src, attr, dotted := strings.Cut(name, "."); dotted {
-		return Filter{Source: src, Attribute: attr, Value: value}
+		f = Filter{Source: src, Attribute: attr, Value: value}
+		if src == "" {
+			return f, false // ".EmailAddress" is no core attribute
+		}
 	}
-	return Filter{Attribute: name, Value: value}
+	return f, f.Attribute != "" && !strings.Contains(f.Attribute, ".")
 }
 
 // IdentifyQuery is an identify request (spec §3.5).

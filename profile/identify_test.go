@@ -75,3 +75,20 @@ func TestKeyEntries_MultiValuedCombinations(t *testing.T) {
 		t.Errorf("a profile without the key's attributes got entries %v", none)
 	}
 }
+
+func TestParseFilter(t *testing.T) {
+	for name, want := range map[string]*profile.Filter{
+		"EmailAddress":      {Attribute: "EmailAddress", Value: "v"},
+		"Phone.PhoneNumber": {Source: "Phone", Attribute: "PhoneNumber", Value: "v"},
+		"":                  nil,
+		".EmailAddress":     nil,
+		"Phone.":            nil,
+		"Phone.a.b":         nil,
+		".":                 nil,
+	} {
+		f, ok := profile.ParseFilter(name, "v")
+		if ok != (want != nil) || (ok && f != *want) {
+			t.Errorf("ParseFilter(%q) = %+v, %v; want %+v", name, f, ok, want)
+		}
+	}
+}

@@ -97,8 +97,8 @@ func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {
 			if len(q.Filters) == maxIdentifyFilters {
 				return q, errs.Invalid(CodeBadParameter, name, "at most %d attribute filters are allowed", maxIdentifyFilters)
 			}
-			f := profile.ParseFilter(name, v)
-			if f.Attribute == "" || strings.Contains(f.Attribute, ".") || (f.Source == "" && strings.HasPrefix(name, ".")) {
+			f, ok := profile.ParseFilter(name, v)
+			if !ok {
 				return q, errs.Invalid(CodeBadParameter, name, "identify parameter %q is neither an attribute nor extension.attribute", name)
 			}
 			q.Filters = append(q.Filters, f)

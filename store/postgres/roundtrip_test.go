@@ -69,7 +69,7 @@ func TestRoundTrips(t *testing.T) {
 			return err
 		}},
 		{"identify", 2, func() error {
-			_, err := svc.Identify(ctx, "", profile.IdentifyQuery{Filters: []profile.Filter{profile.ParseFilter("EmailAddress", "ann@x.dom")}})
+			_, err := svc.Identify(ctx, "", profile.IdentifyQuery{Filters: []profile.Filter{{Attribute: "EmailAddress", Value: "ann@x.dom"}}})
 			return err
 		}},
 		{"replace", 4, func() error { _, err := svc.Replace(ctx, "", id, body(), profile.ReplaceOptions{}); return err }},
