@@ -77,7 +77,7 @@ func TestKeyEntries_MultiValuedCombinations(t *testing.T) {
 }
 
 func TestParseFilter(t *testing.T) {
-	for name, want := range map[string]*profile.Filter{
+	for name, want := range map[string]*Filter{
 		"EmailAddress":      {Attribute: "EmailAddress", Value: "v"},
 		"Phone.PhoneNumber": {Source: "Phone", Attribute: "PhoneNumber", Value: "v"},
 		"":                  nil,
@@ -86,7 +86,7 @@ func TestParseFilter(t *testing.T) {
 		"Phone.a.b":         nil,
 		".":                 nil,
 	} {
-		f, ok := profile.ParseFilter(name, "v")
+		f, ok := ParseFilter(name, "v")
 		if ok != (want != nil) || (ok && f != *want) {
 			t.Errorf("ParseFilter(%q) = %+v, %v; want %+v", name, f, ok, want)
 		}
