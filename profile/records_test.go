@@ -3,12 +3,9 @@ package profile_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
@@ -153,21 +150,11 @@ func (t recordReadsTx) Records(ext, id string) ([]schema.Record, error) {
 // attributes reads none, where every customer's Phone set was read (the
 // default config has a key on Phone).
 func TestCreateKey_ReadsOnlyTheRecordsItIndexes(t *testing.T) {
-	cfg, err := config.Load("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "profiles.db"), store.Options{OpenTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	counted := recordReadsStore{db, new(atomic.Int64)}
-	registry, err := profile.LoadRegistry(context.Background(), counted, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := profile.NewService(counted, registry)
+	counted := recordReadsStore{sets: new(atomic.Int64)}
+	s, _, _ := profiletest.NewOver(t, "../config.yaml", func(db *store.DB) profile.Store {
+		counted.DB = db
+		return counted
+	})
 	ctx := context.Background()
 	for i := range 3 {
 		if _, err := s.Create(ctx, "", map[string]any{"FirstName": fmt.Sprint("F", i), "Phone": []any{map[string]any{"PhoneNumber": fmt.Sprint("555", i)}}}, profile.CreateOptions{}); err != nil {

@@ -17,6 +17,13 @@ import (
 // config file at configPath, and the store under it; both close with tb.
 func New(tb testing.TB, configPath string) (*profile.Service, *store.DB, *config.Config) {
 	tb.Helper()
+	return NewOver(tb, configPath, func(db *store.DB) profile.Store { return db })
+}
+
+// NewOver is New with the service over wrap(db): a test can watch what the
+// service asks of the store.
+func NewOver(tb testing.TB, configPath string, wrap func(*store.DB) profile.Store) (*profile.Service, *store.DB, *config.Config) {
+	tb.Helper()
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		tb.Fatal(err)
@@ -26,9 +33,10 @@ func New(tb testing.TB, configPath string) (*profile.Service, *store.DB, *config
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	s := wrap(db)
+	registry, err := profile.LoadRegistry(context.Background(), s, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return profile.NewService(db, registry), db, cfg
+	return profile.NewService(s, registry), db, cfg
 }
