@@ -37,7 +37,8 @@ func recordKey(id string, seq uint64) []byte {
 // storedSet reads customer id's records of ext as stored, in order, and
 // whether they are a set of the old form.
 func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, err error) {
-	if b := t.bucket(bucketRecords, lower(ext)); b != nil {
+	name := lower(ext)
+	if b := child(t.setGroup(bucketRecords, &t.recsB, &t.recsFound), name); b != nil {
 		prefix := customerKey(id, nil)
 		c := b.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
@@ -51,7 +52,7 @@ func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, 
 	if len(recs) > 0 {
 		return recs, false, nil
 	}
-	v := get(t.bucket(bucketExt, lower(ext)), []byte(id))
+	v := get(child(t.setGroup(bucketExt, &t.legacyB, &t.legacyFound), name), []byte(id))
 	if v == nil {
 		return nil, false, nil
 	}
@@ -63,6 +64,26 @@ func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, 
 		recs = append(recs, codec.StoredRecord{Seq: uint64(i + 1), Record: r})
 	}
 	return recs, true, nil
+}
+
+// setGroup returns the tenant's bucket group ("recs" or "ext"), nil when
+// absent; a read transaction looks each up once, in *found.
+func (t *tx) setGroup(group []byte, found **bolt.Bucket, looked *bool) *bolt.Bucket {
+	if t.btx.Writable() {
+		return t.bucket(group)
+	}
+	if !*looked {
+		*found, *looked = t.bucket(group), true
+	}
+	return *found
+}
+
+// child is bucket b's child name, nil when either is absent.
+func child(b *bolt.Bucket, name []byte) *bolt.Bucket {
+	if b == nil {
+		return nil
+	}
+	return b.Bucket(name)
 }
 
 func (t *tx) Records(ext, id string) ([]schema.Record, error) {

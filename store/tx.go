@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,6 +33,12 @@ type tx struct {
 	// time in pprof). Tenant buckets are never deleted: one found stays
 	// valid.
 	tenantB *bolt.Bucket
+	// In a read transaction, the tenant's buckets of record sets and of
+	// legacy sets once looked up (nil when absent: a snapshot does not
+	// change). Reading a profile's extensions looked both up again for each
+	// extension, six times in an eGain read.
+	recsB, legacyB         *bolt.Bucket
+	recsFound, legacyFound bool
 	// read holds what this transaction read with Profile (or wrote) of the
 	// profiles it may replace: PutProfile and DeleteProfile move their
 	// derived keys from it instead of decoding the stored profile again.
@@ -103,8 +111,32 @@ func get(b *bolt.Bucket, key []byte) []byte {
 	return b.Get(key)
 }
 
-// Extension and key names are case-insensitive in the schema.
-func lower(name string) []byte { return []byte(strings.ToLower(name)) }
+// lower is the bucket name of an extension or identification key: names
+// are case-insensitive in the schema. Reads look one up per record set or
+// index (an eGain search: seven), and making it anew was 12 % of reading a
+// record set (pprof of a live eGain search), so names are kept once made.
+// Callers get a shared slice and must not change it; bbolt copies bucket
+// names it keeps. The names come from the schema, so few are ever made;
+// past maxLowerNames they are made each time.
+func lower(name string) []byte {
+	if b, ok := lowerNames.Load(name); ok {
+		return b.([]byte)
+	}
+	b := []byte(strings.ToLower(name))
+	if lowerNameCount.Load() < maxLowerNames {
+		if _, had := lowerNames.LoadOrStore(name, b); !had {
+			lowerNameCount.Add(1)
+		}
+	}
+	return b
+}
+
+const maxLowerNames = 1024
+
+var (
+	lowerNames     sync.Map // name → its lower-case bytes
+	lowerNameCount atomic.Int32
+)
 
 func (t *tx) Profile(id string) (*profile.Profile, error) {
 	v := get(t.bucket(bucketProfiles), []byte(id))
