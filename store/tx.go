@@ -260,7 +260,8 @@ func (t *tx) AddIndexEntry(key string, values []string, id string, unique bool) 
 	if unique {
 		if t.otherHolder(key, values, id) {
 			return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeUniqueKeyViolation,
-				Message: "identification key \"" + key + "\" is unique and another customer already has these values"}
+				Message: "identification key \"" + key + "\" is unique and another customer already has these values",
+				Err:     &profile.TakenValues{Key: key, Values: values}}
 		}
 	}
 	b, err := t.writeBucket(bucketIdx, lower(key))

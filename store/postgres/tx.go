@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
@@ -208,7 +209,8 @@ func (t *tx) AddIndexEntry(key string, values []string, id string, unique bool) 
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "index_entries_unique" {
 			return &errs.Error{Kind: errs.KindConflict, Code: profile.CodeUniqueKeyViolation,
-				Message: "identification key \"" + key + "\" is unique and another customer already has these values", Err: err}
+				Message: "identification key \"" + key + "\" is unique and another customer already has these values",
+				Err:     fmt.Errorf("%w: %w", &profile.TakenValues{Key: key, Values: values}, err)}
 		}
 		return mapError(err)
 	}, `INSERT INTO index_entries (tenant, key, entry, vals, id, uniq) VALUES ($1, $2, $3, $4, $5, $6)

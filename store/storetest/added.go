@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -578,6 +579,13 @@ func testUniqueIndexEntry(t *testing.T, s Store) {
 		}
 		if !uniqueViolation(err) {
 			t.Errorf("Update = %v, want a conflict %s", err, profile.CodeUniqueKeyViolation)
+		}
+		// The refusal names the key and values as profile.TakenValues, as
+		// the service's own check does, so adapters can word it (eGain:
+		// the address in 400-107) whichever of the two answers.
+		var taken *profile.TakenValues
+		if !errors.As(err, &taken) || !strings.EqualFold(taken.Key, c.key) || !slices.Equal(taken.Values, c.values) {
+			t.Errorf("Update = %v, cause %+v, want TakenValues{%s %q}", err, taken, c.key, c.values)
 		}
 		MustView(t, s, "", func(tx profile.Tx) error {
 			if p, _ := tx.Profile("c2"); p != nil {
