@@ -2,7 +2,12 @@ package profile_test
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -236,5 +241,47 @@ func TestAudit_RetentionSweep(t *testing.T) {
 	}
 	if c := db.Stats().Commits; c != commits {
 		t.Errorf("a sweep with nothing to delete committed %d write transactions", c-commits)
+	}
+}
+
+// TestOps_ListsEveryOperation holds the hand-kept profile.Ops to the Op
+// constants declared in audit.go: an operation added without it would be
+// recorded, yet refused as unknown by GET /admin/audit?op=.
+func TestOps_ListsEveryOperation(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "audit.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Op") || i >= len(vs.Values) {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					t.Fatalf("%s is not a string literal", name.Name)
+				}
+				v, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				declared = append(declared, v)
+			}
+		}
+	}
+	if len(declared) < 10 {
+		t.Fatalf("found %d Op constants in audit.go: %q", len(declared), declared)
+	}
+	got := slices.Sorted(slices.Values(profile.Ops))
+	slices.Sort(declared)
+	if !slices.Equal(got, declared) {
+		t.Errorf("profile.Ops = %q, the Op constants are %q", got, declared)
 	}
 }
