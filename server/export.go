@@ -151,32 +151,29 @@ func (a *App) scrubFreePages(ctx context.Context, s freePageScrubber) bool {
 	}
 	a.Log.Warn().Err(err).Msg("free pages not yet scrubbed after an erase; going on in the background")
 	// One background scrub at a time, however many erases wait on a long
-	// reader; it runs again when an erase came after it listed the pages.
-	a.scrubs.requested.Add(1)
-	if !a.scrubs.running.CompareAndSwap(false, true) {
-		return false
+	// reader: a request already waiting covers this erase too, for the
+	// scrub it starts lists the free pages after it.
+	select {
+	case a.scrubRequests <- struct{}{}:
+	default:
 	}
-	a.bgActive.Go(func() {
-		for {
-			seen := a.scrubs.requested.Load()
-			pages, err := s.ScrubFreePages(a.bg)
-			if err != nil {
-				a.scrubs.running.Store(false)
-				if a.bg.Err() == nil {
+	a.scrubWorker.Do(func() {
+		a.bgActive.Go(func() {
+			for {
+				select {
+				case <-a.bg.Done():
+					return
+				case <-a.scrubRequests:
+				}
+				pages, err := s.ScrubFreePages(a.bg)
+				switch {
+				case err == nil:
+					a.Log.Info().Int("pages", pages).Msg("free pages scrubbed after an erase")
+				case a.bg.Err() == nil:
 					a.Log.Error().Err(err).Msg("free pages not scrubbed after an erase; the next erase scrubs them")
 				}
-				return
 			}
-			a.Log.Info().Int("pages", pages).Msg("free pages scrubbed after an erase")
-			if a.scrubs.requested.Load() != seen {
-				continue
-			}
-			a.scrubs.running.Store(false)
-			// An erase between the look and the store found it running: take it up.
-			if a.scrubs.requested.Load() == seen || !a.scrubs.running.CompareAndSwap(false, true) {
-				return
-			}
-		}
+		})
 	})
 	return false
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -67,12 +66,11 @@ type App struct {
 	// completes in the background.
 	EraseScrubWait time.Duration
 
-	// scrubs is the background scrub of free pages after erases that
-	// could not wait for it (export.go).
-	scrubs struct {
-		running   atomic.Bool
-		requested atomic.Uint64
-	}
+	// scrubRequests holds at most one request for the background scrub
+	// of free pages, left by erases that could not wait for it; one
+	// worker, started with the first, takes them in turn (export.go).
+	scrubRequests chan struct{}
+	scrubWorker   sync.Once
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
@@ -125,6 +123,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 		Metrics:  ops.NewMetrics(),
 
 		EraseScrubWait: DefaultEraseScrubWait,
+		scrubRequests:  make(chan struct{}, 1),
 	}
 	a.Profiles.RecordLimit = cfg.Limits.MaxRecordsPerExtension
 	if err := a.Profiles.SyncSchema(context.Background()); err != nil {
