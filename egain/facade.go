@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -50,11 +49,8 @@ type Customers interface {
 	Schema() *schema.Compiled
 	Create(ctx context.Context, tenant string, body map[string]any, opts profile.CreateOptions) (*profile.Profile, error)
 	EditByNum(ctx context.Context, tenant string, num uint64, exts []string, edit func(p *profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error)
-	IDsByNum(ctx context.Context, tenant string, nums []uint64) ([]string, error)
-	GetMany(ctx context.Context, tenant string, ids []string, exts []string) ([]*profile.Profile, error)
-	Lookup(ctx context.Context, tenant, key string, values []string, limit int) ([]string, error)
-	LookupRange(ctx context.Context, tenant, key string, values []string, from, to string, limit int) ([]string, error)
-	CreatedBetween(ctx context.Context, tenant string, from, to time.Time, limit int) ([]string, error)
+	// Read runs a request's lookups and loads in one snapshot.
+	Read(ctx context.Context, tenant string, fn func(profile.Reader) error) error
 }
 
 // Facade serves the eGain customer API over the profile domain.

@@ -2,7 +2,6 @@ package egain
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"math"
@@ -257,16 +256,27 @@ func (f *Facade) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	cand, err := f.match(ctx, r.tenant, q)
+	var (
+		cand    candidates
+		matches func(*profile.Profile) bool
+		found   []*profile.Profile
+	)
+	err = f.profiles.Read(c.Request().Context(), r.tenant, func(rd profile.Reader) error {
+		var err error
+		if cand, err = f.match(rd, q); err != nil {
+			return err
+		}
+		var exts []string
+		if matches, exts, err = filter(f.profiles.Schema(), cand.check); err != nil {
+			return err
+		}
+		found, err = f.read(rd, cand.ids, exts...)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	matches, exts, err := filter(f.profiles.Schema(), cand.check)
-	if err != nil {
-		return err
-	}
-	items, err := f.load(ctx, r.tenant, cand.ids, matches, exts...)
+	items, err := f.items(found, matches)
 	if err != nil {
 		return err
 	}
@@ -293,17 +303,18 @@ type item struct {
 	customer Customer
 }
 
-// load reads profiles ids as published customers, skipping those keep (if
-// not nil) refuses; exts are extensions keep reads on top of those the
-// mapping needs.
-func (f *Facade) load(ctx context.Context, tenant string, ids []string, keep func(*profile.Profile) bool, exts ...string) ([]item, error) {
+// read reads profiles ids with the extensions the mapping needs and exts
+// (those a search's tests read).
+func (f *Facade) read(rd profile.Reader, ids []string, exts ...string) ([]*profile.Profile, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ps, err := f.profiles.GetMany(ctx, tenant, ids, append(f.mapper.extensions(), exts...))
-	if err != nil {
-		return nil, err
-	}
+	return rd.GetMany(ids, append(f.mapper.extensions(), exts...))
+}
+
+// items maps profiles ps to published customers, skipping those keep (if
+// not nil) refuses.
+func (f *Facade) items(ps []*profile.Profile, keep func(*profile.Profile) bool) ([]item, error) {
 	items := make([]item, 0, len(ps))
 	for _, p := range ps {
 		if keep != nil && !keep(p) {
@@ -323,12 +334,19 @@ func (f *Facade) load(ctx context.Context, tenant string, ids []string, keep fun
 // see: 404 when none exists, 403 when one is of a department out of reach.
 // named is how the answer names the ids.
 func (f *Facade) loadByNums(c echo.Context, r *request, nums []uint64, named string) ([]item, error) {
-	ctx := c.Request().Context()
-	ids, err := f.profiles.IDsByNum(ctx, r.tenant, nums)
+	var found []*profile.Profile
+	err := f.profiles.Read(c.Request().Context(), r.tenant, func(rd profile.Reader) error {
+		ids, err := rd.IDsByNum(nums)
+		if err != nil {
+			return err
+		}
+		found, err = f.read(rd, ids)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	items, err := f.load(ctx, r.tenant, ids, nil)
+	items, err := f.items(found, nil)
 	if err != nil {
 		return nil, err
 	}

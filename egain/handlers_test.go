@@ -37,15 +37,22 @@ func (f *fakeCustomers) Schema() *schema.Compiled { return f.schema }
 func (f *fakeCustomers) EditByNum(_ context.Context, _ string, num uint64, _ []string, _ func(*profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error) {
 	return nil, f.editByNum(num, opts)
 }
-func (f *fakeCustomers) IDsByNum(_ context.Context, _ string, nums []uint64) ([]string, error) {
-	return f.idsByNum(nums), nil
+func (f *fakeCustomers) Read(_ context.Context, _ string, fn func(profile.Reader) error) error {
+	return fn(fakeReader{f: f})
 }
-func (f *fakeCustomers) Lookup(_ context.Context, _, key string, values []string, _ int) ([]string, error) {
-	return f.lookup(key, values), nil
+
+// fakeReader answers a Read from its fakeCustomers; the embedded
+// interface panics on a call no test expects.
+type fakeReader struct {
+	profile.Reader
+	f *fakeCustomers
 }
-func (f *fakeCustomers) GetMany(context.Context, string, []string, []string) ([]*profile.Profile, error) {
-	return nil, nil
+
+func (r fakeReader) IDsByNum(nums []uint64) ([]string, error) { return r.f.idsByNum(nums), nil }
+func (r fakeReader) Lookup(key string, values []string, _ int) ([]string, error) {
+	return r.f.lookup(key, values), nil
 }
+func (r fakeReader) GetMany([]string, []string) ([]*profile.Profile, error) { return nil, nil }
 
 // serveFakeFacade runs the facade over f, with real sessions in a bbolt
 // file, and returns its URL and a session of the test agent.

@@ -336,11 +336,11 @@ func (h *harness) create(session, body string, hdr ...string) string {
 func (h *harness) customerID(tenant, num string) string {
 	h.t.Helper()
 	n, _ := strconv.ParseUint(num, 10, 64)
-	ids, err := h.svc.IDsByNum(h.t.Context(), tenant, []uint64{n})
-	if err != nil || len(ids) != 1 {
-		h.t.Fatalf("IDsByNum(%s) = %v, %v", num, ids, err)
+	id, err := h.svc.IDByNum(h.t.Context(), tenant, n)
+	if err != nil || id == "" {
+		h.t.Fatalf("IDByNum(%s) = %q, %v", num, id, err)
 	}
-	return ids[0]
+	return id
 }
 
 func (h *harness) profileCount() int {

@@ -2,7 +2,6 @@ package egain
 
 import (
 	"cmp"
-	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ type criterion struct {
 	name string // the query parameter, for messages
 	// lookup returns at most limit ids; complete is false when it stopped
 	// at the limit.
-	lookup func(ctx context.Context, tenant string, limit int) (ids []string, complete bool, err error)
+	lookup func(r profile.Reader, limit int) (ids []string, complete bool, err error)
 	// test prepares the profile test for schema c; exts are the extensions
 	// it reads, to be loaded with the candidates.
 	test func(c *schema.Compiled) (match func(*profile.Profile) bool, exts []string, err error)
@@ -47,7 +46,7 @@ type candidates struct {
 }
 
 // match runs the lookups of q's criteria and intersects the complete ones.
-func (f *Facade) match(ctx context.Context, tenant string, q *SearchQuery) (candidates, error) {
+func (f *Facade) match(r profile.Reader, q *SearchQuery) (candidates, error) {
 	limit := f.lookupLimit
 	if limit <= 0 {
 		limit = profile.MaxIdentifyResults
@@ -59,7 +58,7 @@ func (f *Facade) match(ctx context.Context, tenant string, q *SearchQuery) (cand
 		firstCut []string
 	)
 	for _, c := range f.criteria(q) {
-		list, complete, err := c.lookup(ctx, tenant, limit)
+		list, complete, err := c.lookup(r, limit)
 		if err != nil {
 			return candidates{}, err
 		}
@@ -115,8 +114,8 @@ func (f *Facade) criteria(q *SearchQuery) []criterion {
 	if r := q.Created; r != nil {
 		out = append(out, criterion{
 			name: "created",
-			lookup: func(ctx context.Context, tenant string, limit int) ([]string, bool, error) {
-				ids, err := f.profiles.CreatedBetween(ctx, tenant, r.From, r.To, limit)
+			lookup: func(rd profile.Reader, limit int) ([]string, bool, error) {
+				ids, err := rd.CreatedBetween(r.From, r.To, limit)
 				return ids, len(ids) < limit, err
 			},
 			test: func(*schema.Compiled) (func(*profile.Profile) bool, []string, error) {
@@ -138,13 +137,13 @@ func (f *Facade) criteria(q *SearchQuery) []criterion {
 func (f *Facade) keyCriterion(name, key string, values []string, bounds *[2]string) criterion {
 	return criterion{
 		name: name,
-		lookup: func(ctx context.Context, tenant string, limit int) ([]string, bool, error) {
+		lookup: func(r profile.Reader, limit int) ([]string, bool, error) {
 			var ids []string
 			var err error
 			if bounds == nil {
-				ids, err = f.profiles.Lookup(ctx, tenant, key, values, limit)
+				ids, err = r.Lookup(key, values, limit)
 			} else {
-				ids, err = f.profiles.LookupRange(ctx, tenant, key, values, bounds[0], bounds[1], limit)
+				ids, err = r.LookupRange(key, values, bounds[0], bounds[1], limit)
 			}
 			return ids, len(ids) < limit, err
 		},
@@ -240,12 +239,12 @@ func rowValue(r map[string]any, name string) any {
 func union(name string, anyOf []criterion) criterion {
 	return criterion{
 		name: name,
-		lookup: func(ctx context.Context, tenant string, limit int) ([]string, bool, error) {
+		lookup: func(r profile.Reader, limit int) ([]string, bool, error) {
 			var out []string
 			seen := map[string]bool{}
 			complete := true
 			for _, c := range anyOf {
-				ids, ok, err := c.lookup(ctx, tenant, limit)
+				ids, ok, err := c.lookup(r, limit)
 				if err != nil {
 					return nil, false, err
 				}

@@ -5,26 +5,69 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // Lookups for facades (the eGain search): they read identification indexes
-// directly, so a facade never scans profiles either.
+// directly, so a facade never scans profiles either. A facade runs the
+// lookups of one request and the loads of what they found in one read
+// transaction (Service.Read): the answer is of one snapshot, and on
+// PostgreSQL it costs one pooled connection and one COMMIT, not one per
+// step.
 
-// Lookup returns the customers whose entry of identification key `key`
-// starts with values (raw query values, in key attribute order), in index
-// order, at most limit (0: MaxIdentifyResults).
-func (s *Service) Lookup(ctx context.Context, tenant, key string, values []string, limit int) ([]string, error) {
-	return s.lookup(ctx, tenant, key, values, nil, limit)
+// Reader reads one snapshot of a tenant's profiles, inside Service.Read.
+type Reader interface {
+	// Lookup returns the customers whose entry of identification key
+	// `key` starts with values (raw query values, in key attribute order),
+	// in index order, at most limit (0: MaxIdentifyResults).
+	Lookup(key string, values []string, limit int) ([]string, error)
+	// LookupRange is Lookup where the key attribute after values lies in
+	// [from, to] (raw values; "" is an open bound).
+	LookupRange(key string, values []string, from, to string, limit int) ([]string, error)
+	// CreatedBetween returns customers created in [from, to] (zero: open),
+	// oldest first, at most limit (0: MaxIdentifyResults).
+	CreatedBetween(from, to time.Time, limit int) ([]string, error)
+	// GetMany reads profiles with the named extensions; missing ids are
+	// skipped.
+	GetMany(ids []string, exts []string) ([]*Profile, error)
+	// IDsByNum maps numeric ids to customer ids; unknown numbers are
+	// skipped.
+	IDsByNum(nums []uint64) ([]string, error)
 }
 
-// LookupRange is Lookup where the key attribute after values lies in
-// [from, to] (raw values; "" is an open bound).
-func (s *Service) LookupRange(ctx context.Context, tenant, key string, values []string, from, to string, limit int) ([]string, error) {
-	return s.lookup(ctx, tenant, key, values, &[2]string{from, to}, limit)
+// Read runs fn over one read transaction of tenant's data. Profiles fn
+// loads with GetMany are noted as read (the audit trail's read setting)
+// once fn has succeeded.
+func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error) error {
+	r := &reader{schema: s.schema.Current()}
+	err := s.store.View(ctx, tenant, func(tx Tx) error {
+		r.tx = tx
+		return fn(r)
+	})
+	if err != nil || !r.loaded {
+		return err
+	}
+	return s.noteRead(ctx, tenant, r.read...)
 }
 
-func (s *Service) lookup(ctx context.Context, tenant, key string, values []string, bounds *[2]string, limit int) ([]string, error) {
-	c := s.schema.Current()
+// reader is the Reader of one Service.Read.
+type reader struct {
+	schema *schema.Compiled
+	tx     Tx
+	loaded bool       // GetMany was called
+	read   []*Profile // what it returned
+}
+
+func (r *reader) Lookup(key string, values []string, limit int) ([]string, error) {
+	return r.lookup(key, values, nil, limit)
+}
+
+func (r *reader) LookupRange(key string, values []string, from, to string, limit int) ([]string, error) {
+	return r.lookup(key, values, &[2]string{from, to}, limit)
+}
+
+func (r *reader) lookup(key string, values []string, bounds *[2]string, limit int) ([]string, error) {
+	c := r.schema
 	k, ok := c.Key(key)
 	if !ok {
 		return nil, errs.E(errs.KindInternal, CodeUnknownKey, "identification key %q is not defined", key)
@@ -71,75 +114,72 @@ func (s *Service) lookup(ctx context.Context, tenant, key string, values []strin
 		}
 		return len(ids) < limit
 	}
-	err := s.store.View(ctx, tenant, func(tx Tx) error {
-		if bounds != nil {
-			return tx.ScanIndexRange(k.Name, prefix, from, to, collect)
-		}
-		return tx.ScanIndex(k.Name, prefix, collect)
-	})
+	var err error
+	if bounds != nil {
+		err = r.tx.ScanIndexRange(k.Name, prefix, from, to, collect)
+	} else {
+		err = r.tx.ScanIndex(k.Name, prefix, collect)
+	}
 	return ids, err
 }
 
-// CreatedBetween returns customers created in [from, to] (zero: open),
-// oldest first, at most limit (0: MaxIdentifyResults).
-func (s *Service) CreatedBetween(ctx context.Context, tenant string, from, to time.Time, limit int) ([]string, error) {
+func (r *reader) CreatedBetween(from, to time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = MaxIdentifyResults
 	}
 	var ids []string
-	err := s.store.View(ctx, tenant, func(tx Tx) error {
-		return tx.ScanCreated(from, to, func(id string) bool {
-			ids = append(ids, id)
-			return len(ids) < limit
-		})
+	err := r.tx.ScanCreated(from, to, func(id string) bool {
+		ids = append(ids, id)
+		return len(ids) < limit
 	})
 	return ids, err
 }
 
-// GetMany reads several profiles with the named extensions in one read
-// transaction; missing ids are skipped.
-func (s *Service) GetMany(ctx context.Context, tenant string, ids []string, exts []string) ([]*Profile, error) {
-	names, err := extensionNames(s.schema.Current(), exts)
+func (r *reader) GetMany(ids []string, exts []string) ([]*Profile, error) {
+	names, err := extensionNames(r.schema, exts)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Profile, 0, len(ids))
-	err = s.store.View(ctx, tenant, func(tx Tx) error {
-		for _, id := range ids {
-			p, err := tx.Profile(id)
-			if err != nil {
-				return err
-			}
-			if p == nil {
-				continue
-			}
-			if err := loadExtensions(tx, p, names); err != nil {
-				return err
-			}
-			out = append(out, p)
+	for _, id := range ids {
+		p, err := r.tx.Profile(id)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		if p == nil {
+			continue
+		}
+		if err := loadExtensions(r.tx, p, names); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
 	}
-	return out, s.noteRead(ctx, tenant, out...)
+	r.loaded = true
+	r.read = append(r.read, out...)
+	return out, nil
 }
 
-// IDsByNum maps numeric ids to customer ids; unknown numbers are skipped.
-func (s *Service) IDsByNum(ctx context.Context, tenant string, nums []uint64) ([]string, error) {
+func (r *reader) IDsByNum(nums []uint64) ([]string, error) {
 	var ids []string
-	err := s.store.View(ctx, tenant, func(tx Tx) error {
-		for _, n := range nums {
-			id, err := tx.IDByNum(n)
-			if err != nil {
-				return err
-			}
-			if id != "" {
-				ids = append(ids, id)
-			}
+	for _, n := range nums {
+		id, err := r.tx.IDByNum(n)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// IDByNum is the customer id of numeric (eGain) id num, "" when none.
+func (s *Service) IDByNum(ctx context.Context, tenant string, num uint64) (string, error) {
+	var id string
+	err := s.store.View(ctx, tenant, func(tx Tx) error {
+		var err error
+		id, err = tx.IDByNum(num)
+		return err
 	})
-	return ids, err
+	return id, err
 }

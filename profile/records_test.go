@@ -76,7 +76,12 @@ func TestRecordIndexes_SharedEntries(t *testing.T) {
 	}
 	found := func() bool {
 		t.Helper()
-		ids, err := s.Lookup(ctx, "", "email_activity", []string{"email", "false", "false", "in"}, 10)
+		var ids []string
+		err := s.Read(ctx, "", func(r profile.Reader) error {
+			var err error
+			ids, err = r.Lookup("email_activity", []string{"email", "false", "false", "in"}, 10)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,14 +57,14 @@ func (a *App) customerOfNum(c echo.Context) (string, error) {
 	if err != nil {
 		return "", errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
 	}
-	ids, err := a.Profiles.IDsByNum(c.Request().Context(), tenant, []uint64{num})
+	id, err := a.Profiles.IDByNum(c.Request().Context(), tenant, num)
 	if err != nil {
 		return "", err
 	}
-	if len(ids) == 0 || ids[0] == "" {
+	if id == "" {
 		return "", errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
 	}
-	return ids[0], nil
+	return id, nil
 }
 
 func (a *App) export(c echo.Context, id string) error {

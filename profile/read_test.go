@@ -1,0 +1,58 @@
+package profile_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/contactcenter/profiled/profile"
+)
+
+// TestRead_OneSnapshot: the lookups and loads of one Service.Read see one
+// snapshot (a profile deleted after the lookup found it is still loaded),
+// and only the profiles GetMany loaded are audited as read, once, after
+// the read succeeded.
+func TestRead_OneSnapshot(t *testing.T) {
+	s, _ := newService(t)
+	s.Reads = profile.ReadsEvery
+	ctx := context.Background()
+	p, err := s.Create(ctx, "", map[string]any{"FirstName": "Snap", "EmailAddress": []any{"snap@x.example"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loaded []*profile.Profile
+	err = s.Read(ctx, "", func(r profile.Reader) error {
+		ids, err := r.Lookup("email", []string{"SNAP@x.example"}, 0)
+		if err != nil || !slices.Equal(ids, []string{p.ID}) {
+			t.Fatalf("Lookup = %q, %v", ids, err)
+		}
+		if err := s.Delete(ctx, "", p.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err = r.GetMany(ids, []string{"Phone"})
+		return err
+	})
+	if err != nil || len(loaded) != 1 || loaded[0].ID != p.ID {
+		t.Fatalf("GetMany in the snapshot = %v, %v; want the profile as it was", loaded, err)
+	}
+	reads := trail(t, s, profile.AuditQuery{Op: profile.OpRead})
+	if len(reads) != 1 || !slices.Equal(reads[0].Customers, []string{p.ID}) {
+		t.Errorf("read entries %+v, want one naming %s", reads, p.ID)
+	}
+	// A read that loads nothing, or fails, is not audited.
+	_ = s.Read(ctx, "", func(r profile.Reader) error {
+		_, err := r.Lookup("email", []string{"snap@x.example"}, 0)
+		return err
+	})
+	if err := s.Read(ctx, "", func(r profile.Reader) error {
+		if _, err := r.GetMany([]string{p.ID}, nil); err != nil {
+			return err
+		}
+		return context.Canceled
+	}); err != context.Canceled {
+		t.Errorf("Read = %v, want fn's error", err)
+	}
+	if reads := trail(t, s, profile.AuditQuery{Op: profile.OpRead}); len(reads) != 1 {
+		t.Errorf("%d read entries, want still 1", len(reads))
+	}
+}
