@@ -15,7 +15,40 @@ import (
 const (
 	CodeUniqueKeyViolation = "UNIQUE_KEY_VIOLATION"
 	CodeTooManyIndexValues = "TOO_MANY_INDEX_VALUES"
+	CodeIndexValueTooLong  = "INDEX_VALUE_TOO_LONG"
 )
+
+// MaxIndexedBytes bounds one index entry of an identification key: the
+// bytes of its values' index text, a NUL counted twice (stores escape it).
+// PostgreSQL's B-tree holds at most 2704 bytes per index row and bbolt 32
+// KiB per key; a longer entry failed the write with a 500 on PostgreSQL
+// (a CustomAttribute value of 1024 four-byte characters) and past 32 KiB on
+// bbolt. A value that long identifies nothing a lookup would send, so it is
+// refused, on both stores alike.
+const MaxIndexedBytes = 2000
+
+// checkEntrySize refuses entry t of key k when it is over MaxIndexedBytes;
+// owner, when not "", names whose data it is (an index built over stored
+// profiles), for the message.
+func checkEntrySize(k *schema.IdentificationKey, t []string, owner string) error {
+	n := 0
+	for _, v := range t {
+		n += len(v) + strings.Count(v, "\x00")
+	}
+	if n <= MaxIndexedBytes {
+		return nil
+	}
+	field := strings.Join(k.Attributes, ",")
+	if k.Source != "" {
+		field = k.Source + "." + field
+	}
+	whose := "the value"
+	if owner != "" {
+		whose = fmt.Sprintf("customer %s's value", owner)
+	}
+	return errs.Invalid(CodeIndexValueTooLong, field, "%s of %s is too long for identification key %q: its index text takes %d bytes in UTF-8, at most %d can be indexed",
+		whose, field, k.Name, n, MaxIndexedBytes)
+}
 
 // maxEntriesPerKey bounds the index entries one profile may create for one
 // key (multi-valued attributes multiply).
@@ -214,6 +247,9 @@ func moveEntries(tx Tx, k *schema.IdentificationKey, id string, old, new [][]str
 		for _, t := range new {
 			if had[entryID(t)] {
 				continue
+			}
+			if err := checkEntrySize(k, t, ""); err != nil {
+				return err
 			}
 			if k.Unique {
 				if err := checkUniqueEntry(tx, k, t, id); err != nil {

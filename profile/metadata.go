@@ -204,6 +204,9 @@ func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
 				return err
 			}
 			for _, t := range entries {
+				if err := checkEntrySize(k, t, p.ID); err != nil {
+					return err
+				}
 				if k.Unique {
 					if err := checkUniqueEntry(tx, k, t, p.ID); err != nil {
 						return err

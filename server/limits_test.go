@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,4 +173,58 @@ func walBytes(b *testing.B, ts *testServer) func() int64 {
 		}
 		return n
 	}
+}
+
+// TestIndexValueTooLong: a value whose index entry would be over
+// profile.MaxIndexedBytes is refused with 400 INDEX_VALUE_TOO_LONG on both
+// stores (it was a 500 on PostgreSQL, whose B-tree rows hold 2704 bytes,
+// and on bbolt past 32 KiB), whether a write brings it or a new key would
+// index it; nothing is stored. An entry of exactly the bound is indexed.
+func TestIndexValueTooLong(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	wide := strings.Repeat("\U0001F600", 499) + "abc" // with the name "k", 2000 bytes: the bound
+	if res := ts.do("POST", "/profiles", `{"customer_id":"LV0","CustomAttribute":[{"name":"k","value":"`+wide+`"}]}`); res.Status != http.StatusCreated {
+		t.Fatalf("an entry at the bound: %d %s", res.Status, res.Body)
+	}
+	var found []map[string]any
+	ts.do("GET", "/profiles?CustomAttribute.name=k&CustomAttribute.value="+url.QueryEscape(wide), nil).JSON(t, &found)
+	if len(found) != 1 {
+		t.Errorf("identify by the longest value: %v", found)
+	}
+	count := ts.profileCount()
+	long := strings.Repeat("\U0001F600", 1024) // within the attribute's 1024 characters
+	for _, w := range []struct{ method, path, body string }{
+		{"POST", "/profiles", `{"customer_id":"LV1","CustomAttribute":[{"name":"n","value":"` + long + `"}]}`},
+		{"POST", "/profiles/LV0/extensions", `{"CustomAttribute":[{"name":"n","value":"` + long + `"}]}`},
+		{"PUT", "/profiles/LV0", `{"CustomAttribute":[{"name":"k","value":"` + long + `"}]}`},
+	} {
+		res := ts.do(w.method, w.path, w.body)
+		wantError(t, res, http.StatusBadRequest, "INDEX_VALUE_TOO_LONG")
+		if !strings.Contains(string(res.Body), `\"custom\"`) || !strings.Contains(string(res.Body), "4097 bytes in UTF-8, at most 2000") {
+			t.Errorf("%s %s: the message names neither the key nor the size: %s", w.method, w.path, res.Body)
+		}
+	}
+	if n := ts.profileCount(); n != count {
+		t.Errorf("%d profiles after the refusals, want %d", n, count)
+	}
+	var lv0 struct{ CustomAttribute []map[string]any }
+	ts.do("GET", "/profiles/LV0?extensions=CustomAttribute", nil).JSON(t, &lv0)
+	if len(lv0.CustomAttribute) != 1 || lv0.CustomAttribute[0]["value"] != wide {
+		t.Errorf("LV0's records after the refusals: %v", lv0.CustomAttribute)
+	}
+
+	// A key over a stored value too long to index is not created.
+	if res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Note","type":"multi-valued","attributes":[{"name":"text","type":"string"}]}`); res.Status != http.StatusCreated {
+		t.Fatalf("create extension: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("POST", "/profiles/LV0/extensions", `{"Note":[{"text":"`+strings.Repeat("n", 3000)+`"}]}`); res.Status >= 300 {
+		t.Fatalf("an unindexed long value: %d %s", res.Status, res.Body)
+	}
+	res := ts.do("POST", "/metadata/identification-keys", `{"name":"note","source":"Note","attributes":["text"]}`)
+	wantError(t, res, http.StatusBadRequest, "INDEX_VALUE_TOO_LONG")
+	if !strings.Contains(string(res.Body), "customer LV0") {
+		t.Errorf("the refusal does not name the customer: %s", res.Body)
+	}
+	wantError(t, ts.do("GET", "/metadata/identification-keys/note", nil), http.StatusNotFound, "IDENTIFICATION_KEY_NOT_FOUND")
 }
