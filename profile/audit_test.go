@@ -71,7 +71,7 @@ func TestAudit_EntriesNameWhatChanged(t *testing.T) {
 	if _, err := s.Merge(ctx, "", p.ID, other.ID, profile.MergeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Erase(as("admin (token)"), "", p.ID); err != nil {
+	if _, err := s.Erase(as("admin (token)"), "", p.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 

@@ -43,8 +43,9 @@ func erasedError(id string, t *Tombstone) *errs.Error {
 // numeric id — and leaves a tombstone (time and actor, no personal data)
 // in the same transaction, so reads answer PROFILE_ERASED and its
 // customer_id cannot be created again, by the API, an import or a copy
-// of the store (copy-store carries tombstones).
-func (s *Service) Erase(ctx context.Context, tenant, id string) (*Tombstone, error) {
+// of the store (copy-store carries tombstones). ifMatch, when not 0, is the
+// revision the profile must have (412 otherwise), as for Delete.
+func (s *Service) Erase(ctx context.Context, tenant, id string, ifMatch uint64) (*Tombstone, error) {
 	t := &Tombstone{At: s.Now().UTC(), Actor: newEntry(ctx, OpErase).Actor}
 	value, err := json.Marshal(t)
 	if err != nil {
@@ -52,7 +53,7 @@ func (s *Service) Erase(ctx context.Context, tenant, id string) (*Tombstone, err
 	}
 	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
 		return struct{}{}, s.write(ctx, tenant, c, OpErase, func(tx Tx) error {
-			if err := remove(tx, c, id, 0); err != nil {
+			if err := remove(tx, c, id, ifMatch); err != nil {
 				return err
 			}
 			return tx.PutSetting(tombstoneName(tenant, id), string(value))

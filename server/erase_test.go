@@ -24,7 +24,31 @@ func TestErase(t *testing.T) {
 	ts := mustStart(t)
 	ts.mustCreate(`{"customer_id":"ERASE01","FirstName":"Zed","LastName":"Erasable","EmailAddress":["zed@erase.example"],"Phone":[{"PhoneNumber":"5550666"}]}`)
 	keep := ts.mustCreate(`{"FirstName":"Kept","EmailAddress":["kept@x.dom"]}`)
-	res := ts.do("POST", "/profiles/ERASE01/erase", nil)
+	// An erase cannot be undone, so nothing a client sends is ignored: a
+	// query parameter (?dryRun=true), a body or a malformed If-Match is 400,
+	// a stale If-Match 412, and each leaves the customer as it was.
+	for _, refused := range []struct {
+		path, body string
+		header     []string
+		status     int
+		code       string
+	}{
+		{"/profiles/ERASE01/erase?dryRun=true", "", nil, http.StatusBadRequest, "BAD_PARAMETER"},
+		{"/profiles/ERASE01/erase", `{"confirm":false}`, nil, http.StatusBadRequest, "BAD_PARAMETER"},
+		{"/profiles/ERASE01/erase", "", []string{"If-Match", `"9"`}, http.StatusPreconditionFailed, "REVISION_MISMATCH"},
+		{"/profiles/ERASE01/erase", "", []string{"If-Match", ""}, http.StatusBadRequest, "BAD_PARAMETER"},
+		{"/admin/egain/customer/1/erase?dryRun=true", "", nil, http.StatusBadRequest, "BAD_PARAMETER"},
+	} {
+		var body any
+		if refused.body != "" {
+			body = refused.body
+		}
+		wantError(t, ts.do("POST", refused.path, body, refused.header...), refused.status, refused.code)
+		if res := ts.do("GET", "/profiles/ERASE01", nil); res.Status != http.StatusOK {
+			t.Fatalf("after the refused erase %s: %d %s", refused.path, res.Status, res.Body)
+		}
+	}
+	res := ts.do("POST", "/profiles/ERASE01/erase", nil, "If-Match", `"1"`)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"erased_at"`) || strings.Contains(string(res.Body), "Zed") {
 		t.Fatalf("erase: %d %s", res.Status, res.Body)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/api"
 )
 
 // exportDoc is the document a data subject's request gets (GDPR art. 15):
@@ -117,7 +118,21 @@ func (a *App) erase(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id)
+	// An erase cannot be undone: nothing a client sends is ignored. It
+	// takes no body and no query parameter (?dryRun=true must not erase),
+	// and an If-Match that is not the profile's revision is 412.
+	if c.Request().ContentLength != 0 {
+		if body, err := httpin.ReadBody(c.Request()); err != nil {
+			return err
+		} else if len(body) > 0 {
+			return errs.Invalid(api.CodeBadParameter, "", "an erase takes no body")
+		}
+	}
+	ifMatch, err := api.IfMatchRevision(c.Request())
+	if err != nil {
+		return err
+	}
+	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id, ifMatch)
 	if err != nil {
 		return err
 	}

@@ -251,9 +251,9 @@ func (a *App) routes() *echo.Echo {
 	privacy := genesys.RoleOrElse(a.Config.Admin.PrivacyRole, guard)
 	e.GET("/admin/audit", a.auditHandler, privacy)
 	e.GET("/admin/egain/customer/:num/export", a.egainExportHandler, privacy)
-	e.POST("/admin/egain/customer/:num/erase", a.egainEraseHandler, privacy)
+	e.POST("/admin/egain/customer/:num/erase", a.egainEraseHandler, privacy, api.NoParameters)
 	e.GET("/profiles/:id/export", a.exportHandler, privacy)
-	e.POST("/profiles/:id/erase", a.eraseHandler, privacy)
+	e.POST("/profiles/:id/erase", a.eraseHandler, privacy, api.NoParameters)
 	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler)
 	server.GET("/status", a.statusHandler)

@@ -84,29 +84,29 @@ func NewHandler(profiles Profiles, auth config.GenesysAuth, failures session.Fai
 // Register mounts every route on g, each guarded by the access it needs.
 func (h *Handler) Register(g *echo.Group) {
 	read, write, schema := h.auth.require(accessRead), h.auth.require(accessWrite), h.auth.require(accessSchema)
-	g.POST("/profiles", h.create, write, noParameters)
+	g.POST("/profiles", h.create, write, NoParameters)
 	g.GET("/profiles", h.identify, read)
 	g.GET("/profiles/:id", h.get, read)
-	g.PUT("/profiles/:id", h.replace, write, noParameters)
-	g.DELETE("/profiles/:id", h.delete, write, noParameters)
-	g.POST("/profiles/:id/extensions", h.insertRecords, write, noParameters)
-	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write, noParameters)
-	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write, noParameters)
-	g.PUT("/profiles/:id/merge/:source", h.merge, write, noParameters)
+	g.PUT("/profiles/:id", h.replace, write, NoParameters)
+	g.DELETE("/profiles/:id", h.delete, write, NoParameters)
+	g.POST("/profiles/:id/extensions", h.insertRecords, write, NoParameters)
+	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write, NoParameters)
+	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write, NoParameters)
+	g.PUT("/profiles/:id/merge/:source", h.merge, write, NoParameters)
 	g.GET("/metadata/profiles", h.profileSchema, read)
 	g.GET("/metadata/profiles/extensions", h.listExtensions, read)
-	g.POST("/metadata/profiles/extensions", h.createExtension, schema, noParameters)
+	g.POST("/metadata/profiles/extensions", h.createExtension, schema, NoParameters)
 	g.GET("/metadata/profiles/extensions/:name", h.getExtension, read)
-	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension, schema, noParameters)
+	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension, schema, NoParameters)
 	g.GET("/metadata/identification-keys", h.listKeys, read)
-	g.POST("/metadata/identification-keys", h.createKey, schema, noParameters)
+	g.POST("/metadata/identification-keys", h.createKey, schema, NoParameters)
 	g.GET("/metadata/identification-keys/:key", h.getKey, read)
-	g.DELETE("/metadata/identification-keys/:key", h.deleteKey, schema, noParameters)
+	g.DELETE("/metadata/identification-keys/:key", h.deleteKey, schema, NoParameters)
 }
 
-// noParameters refuses a query string on a write, none of which takes one:
+// NoParameters refuses a query string on a write, none of which takes one:
 // a client sending ?dryRun=true must not have the write done for real.
-func noParameters(next echo.HandlerFunc) echo.HandlerFunc {
+func NoParameters(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, err := singleValues(c.QueryParams()); err != nil {
 			return err
@@ -196,7 +196,7 @@ func (h *Handler) get(c echo.Context) error {
 }
 
 func (h *Handler) replace(c echo.Context) error {
-	ifMatch, err := ifMatchRevision(c.Request())
+	ifMatch, err := IfMatchRevision(c.Request())
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (h *Handler) replace(c echo.Context) error {
 }
 
 func (h *Handler) delete(c echo.Context) error {
-	ifMatch, err := ifMatchRevision(c.Request())
+	ifMatch, err := IfMatchRevision(c.Request())
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 func (h *Handler) insertRecords(c echo.Context) error {
-	ifMatch, err := ifMatchRevision(c.Request())
+	ifMatch, err := IfMatchRevision(c.Request())
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (h *Handler) deleteRecord(c echo.Context) error {
 type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
 
 func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
-	ifMatch, err := ifMatchRevision(c.Request())
+	ifMatch, err := IfMatchRevision(c.Request())
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ type mergeBody struct {
 }
 
 func (h *Handler) merge(c echo.Context) error {
-	ifMatch, err := ifMatchRevision(c.Request())
+	ifMatch, err := IfMatchRevision(c.Request())
 	if err != nil {
 		return err
 	}
@@ -332,12 +332,17 @@ func childLocation(c echo.Context, name string) string {
 
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
 
-// ifMatchRevision reads If-Match: absent or "*" is no precondition. Tags
-// compare strongly (RFC 9110 §13.1.1), so a weak tag never matches and is
-// answered 412 like a stale one. A bare revision (3) is accepted too.
-func ifMatchRevision(r *http.Request) (uint64, error) {
-	tag := strings.TrimSpace(r.Header.Get("If-Match"))
-	if tag == "" || tag == "*" {
+// IfMatchRevision reads If-Match: absent or "*" is no precondition; empty
+// is malformed, not absent. Tags compare strongly (RFC 9110 §13.1.1), so a
+// weak tag never matches and is answered 412 like a stale one. A bare
+// revision (3) is accepted too.
+func IfMatchRevision(r *http.Request) (uint64, error) {
+	values, given := r.Header["If-Match"]
+	if !given {
+		return 0, nil
+	}
+	tag := strings.TrimSpace(strings.Join(values, ","))
+	if tag == "*" {
 		return 0, nil
 	}
 	if strings.HasPrefix(tag, "W/") {
@@ -355,17 +360,15 @@ func singleValues(q url.Values, allowed ...string) (map[string]string, error) {
 	out := make(map[string]string, len(q))
 	for _, name := range slices.Sorted(maps.Keys(q)) { // the same parameter is named every time
 		values := q[name]
-		known := false
-		for _, a := range allowed {
-			known = known || a == name
-		}
-		if !known {
+		// Reserved names ignore ASCII case, as in identify.
+		i := slices.IndexFunc(allowed, func(a string) bool { return schema.SameName(a, name) })
+		if i < 0 {
 			return nil, errs.Invalid(CodeBadParameter, name, "unknown query parameter %q", name)
 		}
-		if len(values) > 1 {
+		if _, twice := out[allowed[i]]; twice || len(values) > 1 {
 			return nil, errs.Invalid(CodeBadParameter, name, "query parameter %q is given more than once", name)
 		}
-		out[name] = values[0]
+		out[allowed[i]] = values[0]
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,11 +143,21 @@ func TestHandler_IfMatchAndETag(t *testing.T) {
 	for _, c := range []struct {
 		ifMatch string
 		want    uint64
-	}{{`"7"`, 7}, {"7", 7}, {"*", 0}, {"", 0}, {`W/"7"`, profile.NeverMatches}} {
+	}{{`"7"`, 7}, {"7", 7}, {"*", 0}, {`W/"7"`, profile.NeverMatches}} {
 		rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, "If-Match", c.ifMatch)
 		if rec.Code != http.StatusOK || got.IfMatch != c.want || rec.Header().Get("ETag") != `"8"` {
 			t.Errorf("If-Match %q: %d, domain got IfMatch %d (want %d), ETag %q", c.ifMatch, rec.Code, got.IfMatch, c.want, rec.Header().Get("ETag"))
 		}
+	}
+	got.IfMatch = 99
+	if rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`); rec.Code != http.StatusOK || got.IfMatch != 0 {
+		t.Errorf("no If-Match: %d, domain got IfMatch %d", rec.Code, got.IfMatch)
+	}
+	// An empty If-Match is malformed, not absent: an unconditional write
+	// is not what a client that sent the header asked for.
+	got.IfMatch = 99
+	if rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, "If-Match", ""); rec.Code != http.StatusBadRequest || got.IfMatch != 99 {
+		t.Errorf("empty If-Match: %d, domain called with %d", rec.Code, got.IfMatch)
 	}
 }
 
@@ -182,5 +193,25 @@ func TestHandler_MergeBodyFlags(t *testing.T) {
 		if rec.Code != http.StatusNoContent || dest != "a" || src != "b" || got.PreferSource != want {
 			t.Errorf("merge body %q: %d, domain got %s<-%s %+v", body, rec.Code, dest, src, got)
 		}
+	}
+}
+
+// TestHandler_ReadParameterIgnoresCase: a read's reserved parameter is
+// matched ignoring ASCII case, as identify's are; given twice in two
+// spellings it is 400.
+func TestHandler_ReadParameterIgnoresCase(t *testing.T) {
+	var asked []string
+	e := serveFake(&fakeProfiles{get: func(_, id string, exts []string) (*profile.Profile, error) {
+		asked = exts
+		return nil, errs.NotFound(profile.CodeProfileNotFound, "customer %q not found", id) // no rendering: the fake has no schema
+	}})
+	for _, q := range []string{"extensions=Phone", "Extensions=Phone", "EXTENSIONS=Phone"} {
+		asked = nil
+		if rec := call(e, "GET", "/profiles/x?"+q, ""); rec.Code != http.StatusNotFound || !slices.Equal(asked, []string{"Phone"}) {
+			t.Errorf("%s: %d, extensions asked %q", q, rec.Code, asked)
+		}
+	}
+	if rec := call(e, "GET", "/profiles/x?extensions=Phone&Extensions=Phone", ""); rec.Code != http.StatusBadRequest {
+		t.Errorf("the parameter in two spellings: %d %s", rec.Code, rec.Body)
 	}
 }
