@@ -149,7 +149,7 @@ func (sq *SearchQuery) criterion(name, value string, customAttrs []string) error
 	case "email":
 		sq.Email = value
 	case "created":
-		r, err := parseRange(name, value)
+		r, err := parseRange(name, value, true)
 		if err != nil {
 			return err
 		}
@@ -351,7 +351,7 @@ func positive(vals map[string]string, name string, def, max int) (int, error) {
 // of which may be empty. A date-only end covers that whole day. A space
 // stands for '+': an offset like +05:30 sent unencoded arrives decoded as
 // a space, and a date-time has no other use for one.
-func parseRange(name, v string) (TimeRange, error) {
+func parseRange(name, v string, wholeEnd bool) (TimeRange, error) {
 	v = strings.ReplaceAll(v, " ", "+")
 	inner, ok := strings.CutPrefix(v, "[")
 	if ok {
@@ -377,8 +377,11 @@ func parseRange(name, v string) (TimeRange, error) {
 		if !ok {
 			return TimeRange{}, badParam(name, "%s end %q is not an ISO-8601 date or date-time", name, end)
 		}
-		if len(end) == len(time.DateOnly) {
+		switch {
+		case len(end) == len(time.DateOnly):
 			t = t.Add(24*time.Hour - time.Nanosecond)
+		case wholeEnd:
+			t = t.Add(precision(end) - time.Nanosecond)
 		}
 		r.To = t
 	}
@@ -386,6 +389,29 @@ func parseRange(name, v string) (TimeRange, error) {
 		return TimeRange{}, badParam(name, "%s start is after its end", name)
 	}
 	return r, nil
+}
+
+// precision is the unit of the last digit of date-time s: an inclusive end
+// of created covers it whole, so a bound copied from a customer's created
+// (shown in milliseconds, stored in nanoseconds) includes that customer.
+// The activity range keeps its ends exact: its 14-day limit is measured
+// between them as written.
+func precision(s string) time.Duration {
+	_, clock, _ := strings.Cut(strings.ToUpper(s), "T")
+	if i := strings.IndexAny(clock, "Z+-"); i >= 0 {
+		clock = clock[:i]
+	}
+	if _, frac, ok := strings.Cut(clock, "."); ok {
+		d := time.Second
+		for range min(len(frac), 9) {
+			d /= 10
+		}
+		return d
+	}
+	if strings.Count(clock, ":") == 1 {
+		return time.Minute
+	}
+	return time.Second
 }
 
 // activityFixed are the properties eGain only accepts with one value.
@@ -414,7 +440,7 @@ func parseActivity(v string) (*ActivityCriterion, error) {
 	if !ok {
 		return nil, badParam("activity.sentDate", "activity.sentDate is required")
 	}
-	r, err := parseRange("activity.sentDate", sent)
+	r, err := parseRange("activity.sentDate", sent, false)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,14 @@ func TestParseSearchQuery(t *testing.T) {
 		{"attribute all", "phone=1&$attribute=all", &SearchQuery{Phone: "1", Page: Page{0, 25}, Attributes: Attributes{All: true}}, "", ""},
 		{"created range", "created=" + url.QueryEscape("[2015-12-23T08:39:16.000Z,2015-12-28]"), &SearchQuery{
 			Created: &TimeRange{time.Date(2015, 12, 23, 8, 39, 16, 0, time.UTC), day(29).Add(-time.Nanosecond)}, Page: Page{0, 25}}, "", ""},
+		// An end covers its last unit whole: a created copied from an
+		// answer (milliseconds) includes that customer, stored in nanoseconds.
+		{"created end in milliseconds", "created=" + url.QueryEscape("[,2015-12-28T10:00:00.123Z]"), &SearchQuery{
+			Created: &TimeRange{To: time.Date(2015, 12, 28, 10, 0, 0, 123999999, time.UTC)}, Page: Page{0, 25}}, "", ""},
+		{"created end in seconds", "created=" + url.QueryEscape("[,2015-12-28T10:00:00+01:00]"), &SearchQuery{
+			Created: &TimeRange{To: time.Date(2015, 12, 28, 10, 0, 0, 999999999, time.FixedZone("", 3600))}, Page: Page{0, 25}}, "", ""},
+		{"created end in nanoseconds", "created=" + url.QueryEscape("[,2015-12-28T10:00:00.123456789Z]"), &SearchQuery{
+			Created: &TimeRange{To: time.Date(2015, 12, 28, 10, 0, 0, 123456789, time.UTC)}, Page: Page{0, 25}}, "", ""},
 		{"created open end", "created=" + url.QueryEscape("[2015-12-23,]"), &SearchQuery{Created: &TimeRange{From: day(23)}, Page: Page{0, 25}}, "", ""},
 		{"created offset with unencoded plus", "created=[2015-12-23T05:30:00+05:30,]", &SearchQuery{Created: &TimeRange{From: time.Date(2015, 12, 23, 5, 30, 0, 0, time.FixedZone("", 5*3600+1800))}, Page: Page{0, 25}}, "", ""},
 		{"activity", "activity=" + url.QueryEscape(activity("[2015-12-01T00:00:00.000Z,2015-12-15T00:00:00.000Z]")), &SearchQuery{
