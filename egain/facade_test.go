@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/profile"
 )
 
 // subset reports the first element of sent missing or different in got:
@@ -720,4 +721,35 @@ func TestSharedPhoneNumber(t *testing.T) {
 	if len(profile.Phone) != 1 {
 		t.Errorf("Genesys Phone records %+v, want the number once", profile.Phone)
 	}
+}
+
+// TestEdit_GenesysAddressesWriteBack: e-mail addresses a Genesys client
+// wrote (any string the schema takes) are shown as points; a client that
+// reads the customer and writes it back unchanged is not refused for them,
+// while an address the edit adds is still checked.
+func TestEdit_GenesysAddressesWriteBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "S2", "EmailAddress": []any{"s2@x.com", "not an email"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	var view map[string]any
+	res := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/json").want(t, http.StatusOK)
+	if err := json.Unmarshal([]byte(res.Body), &view); err != nil {
+		t.Fatal(err)
+	}
+	read := customerAt(view, 0)
+	if !strings.Contains(mustJSON(t, read), "not an email") {
+		t.Fatalf("the view lacks the Genesys address, the test proves nothing: %v", read)
+	}
+	edited := maps.Clone(read)
+	edited["entitlements"] = "Gold support"
+	h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+
+	added := strings.Replace(mustJSON(t, read), `"not an email"`, `"also not an email"`, 1)
+	h.do("PUT", "/ws/v12/interaction/customer", added, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").
+		wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
 }

@@ -152,8 +152,11 @@ func (f *Facade) edit(c echo.Context) error {
 		return err
 	}
 	// A first pass checks the id and everything that does not depend on the
-	// stored type; the type-specific rules run once the customer is read.
-	if err := ValidateForEdit(body, f.validate); err != nil {
+	// stored customer; the rules that do (its type, its addresses) run once
+	// it is read.
+	first := f.validate
+	first.Unread = true
+	if err := ValidateForEdit(body, first); err != nil {
 		return err
 	}
 	num, err := strconv.ParseUint(*body.ID, 10, 64)
@@ -204,6 +207,10 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	}
 	opts := f.validate
 	opts.StoredType, opts.StoredName = typeOf(&cur), individualName(&cur)
+	opts.StoredEmails = map[string]bool{}
+	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
+		opts.StoredEmails[strings.ToLower(a)] = true
+	}
 	if err := ValidateForEdit(&body, opts); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,14 @@ type Options struct {
 	// edits of an individual: sent back unchanged (a client that reads,
 	// changes and writes the whole customer) it is no edit of the name.
 	StoredName string
+	// StoredEmails holds, for an edit once the stored customer is read,
+	// its e-mail addresses (lower-cased). One sent back as it is passes
+	// though it would not as a new address: a Genesys client may have
+	// written it (any string), and a client that reads, changes and writes
+	// the whole customer must not be refused for it. Before the read
+	// (Unread), addresses are not checked at all.
+	StoredEmails map[string]bool
+	Unread       bool
 	// Now is the clock for "date of birth in the past"; nil means time.Now.
 	Now func() time.Time
 }
@@ -447,7 +455,7 @@ func (v validator) email(e *Email, path string, need bool) error {
 	if err := v.requiredText(e.EmailAddress, field, need); err != nil {
 		return err
 	}
-	if e.EmailAddress == nil {
+	if e.EmailAddress == nil || v.edit && (v.opts.Unread || v.opts.StoredEmails[strings.ToLower(*e.EmailAddress)]) {
 		return nil
 	}
 	if err := v.text(e.EmailAddress, field, maxEmailAddress); err != nil {

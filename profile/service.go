@@ -818,7 +818,11 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 		if err := syncIndexes(tx, c, srcID, &srcBefore, nil); err != nil {
 			return err
 		}
-		after := indexed{attributes: mergeAttributes(c, dest.Attributes, src.Attributes), records: map[string][]schema.Record{}}
+		attributes, err := mergeAttributes(c, dest.Attributes, src.Attributes)
+		if err != nil {
+			return err
+		}
+		after := indexed{attributes: attributes, records: map[string][]schema.Record{}}
 		for i := range c.Def.Extensions {
 			e := &c.Def.Extensions[i]
 			d, err := tx.Records(e.Name, destID)
@@ -858,7 +862,10 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 	return merged, err
 }
 
-func mergeAttributes(c *schema.Compiled, dest, src map[string]any) map[string]any {
+// mergeAttributes unions multi-valued attributes, dest's values first; a
+// union over schema.MaxValuesPerAttribute is refused as a write of it
+// would be, so what a merge leaves can be written back.
+func mergeAttributes(c *schema.Compiled, dest, src map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(dest)+len(src))
 	for k, v := range dest {
 		out[k] = v
@@ -876,10 +883,13 @@ func mergeAttributes(c *schema.Compiled, dest, src map[string]any) map[string]an
 					list = append(list, item)
 				}
 			}
+			if len(list) > schema.MaxValuesPerAttribute {
+				return nil, schema.TooManyItems(a.Name, len(list), schema.MaxValuesPerAttribute)
+			}
 			out[k] = list
 		}
 	}
-	return out
+	return out, nil
 }
 
 // asList reads a multi-valued attribute, tolerating a scalar stored before

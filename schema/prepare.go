@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -67,7 +68,13 @@ func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc
 		}
 		canonical, value, err := c.canonicalMember(name, v, withCore)
 		if err != nil {
-			return nil, err
+			return nil, firstError(body, func(name string, v any) error {
+				if v == nil {
+					return nil
+				}
+				_, _, err := c.canonicalMember(name, v, withCore)
+				return err
+			})
 		}
 		if _, dup := canon[canonical]; dup || slices.Contains(cleared, canonical) {
 			return nil, errs.Invalid(CodeInvalidBody, name, "%q is given twice (names are case-insensitive)", canonical)
@@ -94,7 +101,7 @@ func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc
 		validator = c.extensionBody
 	}
 	if err := validator.Validate(canon); err != nil {
-		return nil, c.validationError(err)
+		return nil, c.validationError("", err)
 	}
 	doc, err := c.normalizeDoc(canon)
 	if err != nil {
@@ -127,7 +134,7 @@ func (c *Compiled) canonicalMember(name string, v any, withCore bool) (string, a
 			return "", nil, errs.Invalid(CodeUnknownExtension, name, "%q is a core attribute, not an extension: this request takes extensions only", name)
 		}
 		if list, ok := v.([]any); ok && a.MultiValued && len(list) > MaxValuesPerAttribute {
-			return "", nil, tooManyItems(a.Name, len(list), MaxValuesPerAttribute)
+			return "", nil, TooManyItems(a.Name, len(list), MaxValuesPerAttribute)
 		}
 		return a.Name, coerceAttribute(a, v), nil
 	}
@@ -171,7 +178,7 @@ func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
 			return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q is single-valued: give one record, not %d", e.Name, len(x))
 		}
 		if len(x) > MaxRecordsPerWrite {
-			return nil, tooManyItems(e.Name, len(x), MaxRecordsPerWrite)
+			return nil, TooManyItems(e.Name, len(x), MaxRecordsPerWrite)
 		}
 		out := make([]any, len(x))
 		for i, item := range x {
@@ -196,11 +203,24 @@ func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
 	return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q must be a JSON object or an array of objects", e.Name)
 }
 
-// tooManyItems refuses a list longer than the schema's maxItems before the
+// firstError is the first error check finds over m's members in name
+// order. Writes check members in map order and stop at a fault; on one,
+// they ask this for the answer, so that a body with several faults is
+// answered the same way every time, on every store.
+func firstError[V any](m map[string]V, check func(name string, v V) error) error {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if err := check(name, m[name]); err != nil {
+			return err
+		}
+	}
+	return errs.E(errs.KindInternal, "INTERNAL", "schema: a member fault went away on a second look") // checks are pure: not reached
+}
+
+// TooManyItems refuses a list longer than the schema's maxItems before the
 // JSON Schema validator walks every item of it (refusing 20,000 Phone
 // records took 70 ms, nearly all of it validating records; now it costs
 // what parsing costs). The answer is the one maxItems gives.
-func tooManyItems(field string, n, max int) error {
+func TooManyItems(field string, n, max int) error {
 	return errs.Invalid(CodeInvalidValue, field, "attribute %q: maximum %d items required, but found %d items", field, max, n)
 }
 
@@ -215,7 +235,12 @@ func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete boo
 			if SameName(name, "customer_id") || SameName(name, "name") {
 				continue
 			}
-			return nil, errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
+			return nil, firstError(in, func(name string, _ any) error {
+				if _, ok := e.Attribute(name); ok || SameName(name, "customer_id") || SameName(name, "name") {
+					return nil
+				}
+				return errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
+			})
 		}
 		if v == nil {
 			continue
@@ -383,19 +408,21 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 		}
 	}
 	if err := c.patches[strings.ToLower(e.Name)].Validate(map[string]any(rec)); err != nil {
-		return nil, c.validationError(err)
+		return nil, c.validationError(e.Name, err)
 	}
 	if err := normalizeRecord(e, rec); err != nil {
 		return nil, err
 	}
 	// null clears an attribute (reads show an unset one as null): it stays
-	// in the patch as nil, for the update to remove.
+	// in the patch as nil, for the update to remove. An attribute with a
+	// default takes it instead, as on create: a record never lacks one, so
+	// that what is read can be written back unchanged.
 	for name, v := range body {
 		if a, ok := e.Attribute(name); ok && v == nil {
 			if old, given := rec[a.Name]; given && old != nil {
 				return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
 			}
-			rec[a.Name] = nil
+			rec[a.Name] = a.Default
 		}
 	}
 	return rec, nil
@@ -409,7 +436,7 @@ func (c *Compiled) CheckRecord(ext string, rec Record) error {
 		return errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
 	}
 	if err := c.records[strings.ToLower(e.Name)].Validate(map[string]any(rec)); err != nil {
-		return c.validationError(err)
+		return c.validationError(e.Name, err)
 	}
 	return nil
 }
@@ -439,14 +466,18 @@ func (c *Compiled) QueryValue(source, attr, raw string) (string, error) {
 }
 
 // validationError turns a JSON Schema failure into one clear client error
-// naming the attribute at fault.
-func (c *Compiled) validationError(err error) error {
+// naming the attribute at fault; record is the extension when the
+// validated value was one record of it (its paths are then the record's).
+func (c *Compiled) validationError(record string, err error) error {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return fmt.Errorf("validate: %w", err)
 	}
 	leaf := deepestCause(ve)
 	field := strings.ReplaceAll(strings.TrimPrefix(leaf.InstanceLocation, "/"), "/", ".")
+	if record != "" {
+		field = strings.TrimSuffix(record+"."+field, ".")
+	}
 	kw := leaf.KeywordLocation
 	if field == "customer_id" {
 		return errs.Invalid(CodeInvalidID, field, "customer_id must be 1 to %d letters, digits, '_' or '-'", MaxCustomerIDLength)

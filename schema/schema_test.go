@@ -420,3 +420,60 @@ profile:
 		}
 	}
 }
+
+// TestPrepare_FaultsAnsweredInNameOrder: a body with several faults is
+// answered by the first in name order, every time (the answer depended on
+// map order, and so differed between requests and between the stores).
+func TestPrepare_FaultsAnsweredInNameOrder(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: FirstName, type: string}
+extensions:
+  - name: Phone
+    type: multi-valued
+    attributes:
+      - {name: Num, type: string}
+`)
+	for range 20 {
+		_, err := c.PrepareProfile(body(t, `{"zz":1,"aa":2,"mm":3,"Bogus":4,"FirstName":"A"}`))
+		if e := errs.As(err); e == nil || e.Field != "Bogus" {
+			t.Fatalf("unknown attributes zz, aa, mm, Bogus: %v, want the first in name order, Bogus", err)
+		}
+		_, err = c.PrepareProfile(body(t, `{"Phone":[{"Num":"1","zz":1,"bb":2,"yy":3}]}`))
+		if e := errs.As(err); e == nil || e.Field != "Phone.bb" {
+			t.Fatalf("unknown record attributes zz, bb, yy: %v, want Phone.bb", err)
+		}
+	}
+}
+
+// TestPrepareRecordPatch: a patch's faults name the attribute with its
+// extension and the type wanted, as a whole write's do; null clears an
+// attribute, and one with a default takes it, as on create, so that a
+// record read back always carries what a create would have given it.
+func TestPrepareRecordPatch(t *testing.T) {
+	c := mustCompile(t, `
+extensions:
+  - name: Phone
+    type: multi-valued
+    unique: [Num]
+    attributes:
+      - {name: Num, type: string}
+      - {name: Kind, type: integer, default: 3}
+      - {name: Since, type: datetime}
+      - {name: Note, type: string}
+`)
+	_, err := c.PrepareRecordPatch("Phone", body(t, `{"Num":"1","Since":"2020-13-01T00:00:00Z"}`))
+	if e := errs.As(err); e == nil || e.Field != "Phone.Since" || !strings.Contains(e.Message, "must be a date-time") {
+		t.Errorf("bad datetime in a patch: %v (field %q)", err, errs.As(err).Field)
+	}
+	rec, err := c.PrepareRecordPatch("Phone", body(t, `{"Num":"1","Kind":null,"Note":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kind, set := rec["Kind"]; !set || !equal(kind, 3) {
+		t.Errorf("Kind cleared: %#v, want its default 3", rec["Kind"])
+	}
+	if note, set := rec["Note"]; !set || note != nil {
+		t.Errorf("Note cleared: %#v (set %v), want nil, for the update to remove", note, set)
+	}
+}

@@ -598,6 +598,28 @@ func TestMergeProfiles(t *testing.T) {
 	t.Run("ErrSourceGone", func(t *testing.T) {
 		wantError(t, ts.do("PUT", "/profiles/"+dest+"/merge/"+src, `{}`), http.StatusNotFound, "PROFILE_NOT_FOUND")
 	})
+	// A union past 100 values of an attribute is refused as a write of it
+	// is, and changes nothing: what a merge leaves can be written back.
+	t.Run("ErrTooManyValues", func(t *testing.T) {
+		addrs := make([]string, 100)
+		for i := range addrs {
+			addrs[i] = fmt.Sprintf(`"full%d@x.dom"`, i)
+		}
+		full := ts.mustCreate(`{"FirstName":"Full","EmailAddress":[` + strings.Join(addrs, ",") + `]}`)
+		extra := ts.mustCreate(`{"FirstName":"Extra","EmailAddress":["extra@x.dom"]}`)
+		before := ts.do("GET", "/profiles/"+full, nil)
+		res := ts.do("PUT", "/profiles/"+full+"/merge/"+extra, `{}`)
+		wantError(t, res, http.StatusBadRequest, "INVALID_VALUE")
+		if !strings.Contains(string(res.Body), "maximum 100 items") {
+			t.Errorf("the refusal does not give the limit: %s", res.Body)
+		}
+		if after := ts.do("GET", "/profiles/"+full, nil); string(after.Body) != string(before.Body) {
+			t.Errorf("the destination changed: %s", after.Body)
+		}
+		if res := ts.do("GET", "/profiles/"+extra, nil); res.Status != http.StatusOK {
+			t.Errorf("the source after the refused merge: %d", res.Status)
+		}
+	})
 	t.Run("ErrSelf", func(t *testing.T) {
 		wantError(t, ts.do("PUT", "/profiles/"+dest+"/merge/"+dest, `{}`), http.StatusBadRequest, "MERGE_WITH_SELF")
 	})
