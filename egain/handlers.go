@@ -293,6 +293,9 @@ func (f *Facade) search(c echo.Context) error {
 			visible = append(visible, it)
 		}
 	}
+	if err := cand.checkOrder(q.Sort, q.Desc); err != nil {
+		return err
+	}
 	if err := cand.checkWindow(q.Page, len(visible)); err != nil {
 		return err
 	}

@@ -298,6 +298,19 @@ func filter(c *schema.Compiled, criteria []criterion) (match func(*profile.Profi
 	}, exts, nil
 }
 
+// checkOrder refuses to sort a bounded answer by anything but ascending
+// id: its candidates are the first matches in index order, which is id
+// order for ids the service made (and creation order for created), so
+// other orders would put customers first that are not first among all
+// matches, with nothing in a 200 to say so.
+func (c candidates) checkOrder(sort string, desc bool) error {
+	if !c.bounded || (sort == "" || sort == "id") && !desc {
+		return nil
+	}
+	return errs.Invalid(CodeLimitExceeded, "$sort", "this search matches too many customers to be sorted: at least %d customers match %s, "+
+		"and results can only be returned in ascending id order; add or narrow criteria, or leave out $sort and $order", c.limit, c.by)
+}
+
 // checkWindow refuses a page of a bounded answer that starts at or beyond
 // its n results: matching customers may lie past them, so neither 204 nor
 // an empty page would be true. A page that starts within them is served,

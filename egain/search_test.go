@@ -146,6 +146,19 @@ func TestSearchBeyondLookupLimit(t *testing.T) {
 			t.Errorf("page 3 (cut at the bound): got %v, want %v", got, first[4:])
 		}
 		search(t, "created=[2000-01-01,]&$pagesize=2&$pagenum=4").wantError(t, http.StatusBadRequest, "400-105", FormatJSON)
+		// Sorted otherwise, the bounded set's first would not be the first
+		// of all matches (the newest customers lie past the bound): 400-105,
+		// not a 200 that would pass for the answer.
+		for _, sort := range []string{"$sort=id&$order=desc", "$sort=created", "$sort=customerName"} {
+			res := search(t, "created=[2000-01-01,]&"+sort)
+			res.wantError(t, http.StatusBadRequest, "400-105", FormatJSON)
+			if !strings.Contains(res.Body, "ascending id order") {
+				t.Errorf("%s: message %s", sort, res.Body)
+			}
+		}
+		if got := ids(t, search(t, "created=[2000-01-01,]&$pagesize=5&$sort=id&$order=asc")); !slices.Equal(got, first) {
+			t.Errorf("$sort=id ascending: got %v, want %v", got, first)
+		}
 		search(t, "created=[2000-01-01,]&$rangestart=6").wantError(t, http.StatusBadRequest, "400-105", FormatJSON)
 
 		// phone=555 (8) and loyaltyId=common (12) are both cut off: what
