@@ -28,7 +28,7 @@ func uniqueKey(e *schema.Extension, rec schema.Record) (key string, ok bool) {
 	}
 	var b strings.Builder
 	for _, name := range e.Unique {
-		if v, set := rec[name]; set {
+		if v := rec[name]; v != nil { // null is unset
 			b.WriteString(schema.IndexText(v))
 		}
 		b.WriteByte(0)
@@ -89,13 +89,14 @@ func find(e *schema.Extension, records []schema.Record, rec schema.Record) int {
 }
 
 // selectByUnique finds the record a by-unique request addresses. Every
-// unique attribute must be given.
+// unique attribute must be given; null selects a record where it is unset,
+// as a read shows it, so the record as read selects itself.
 func selectByUnique(e *schema.Extension, records []schema.Record, selector schema.Record) (int, error) {
 	if len(e.Unique) == 0 {
 		return -1, errs.Invalid(CodeNoUniqueKey, e.Name, "extension %q declares no unique attributes, so its records cannot be addressed by unique", e.Name)
 	}
 	for _, name := range e.Unique {
-		if v, set := selector[name]; !set || v == nil {
+		if _, set := selector[name]; !set {
 			return -1, errs.Invalid(CodeMissingUnique, e.Name+"."+name, "unique attribute %q of %q is required to select the record", name, e.Name)
 		}
 	}

@@ -498,6 +498,31 @@ func TestExtensionRecords(t *testing.T) {
 			t.Errorf("deleted record still identifies: %v", found)
 		}
 	})
+	// A record whose unique attribute is unset reads with it null; sent
+	// back as read, it selects itself for update and delete.
+	t.Run("ByUniqueWithNull", func(t *testing.T) {
+		cid := ts.mustCreate(`{"FirstName":"Nul","CustomAttribute":[{"name":"n"},{"name":"m","value":"v"}]}`)
+		var read struct{ CustomAttribute []map[string]any }
+		ts.do("GET", "/profiles/"+cid+"?extensions=CustomAttribute", nil).JSON(t, &read)
+		if len(read.CustomAttribute) != 2 || read.CustomAttribute[0]["value"] != nil {
+			t.Fatalf("records as read: %v", read.CustomAttribute)
+		}
+		if res := ts.do("PUT", "/profiles/"+cid+"/extensions/CustomAttribute/by/unique", `{"name":"n","value":null}`); res.Status != http.StatusNoContent {
+			t.Fatalf("update by unique with null: %d %s", res.Status, res.Body)
+		}
+		asRead, err := json.Marshal(read.CustomAttribute[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := ts.do("PUT", "/profiles/"+cid+"/extensions/CustomAttribute/delete/by/unique", asRead); res.Status != http.StatusNoContent {
+			t.Fatalf("delete by unique with the record as read: %d %s", res.Status, res.Body)
+		}
+		ts.do("GET", "/profiles/"+cid+"?extensions=CustomAttribute", nil).JSON(t, &read)
+		if len(read.CustomAttribute) != 1 || read.CustomAttribute[0]["name"] != "m" {
+			t.Errorf("records after the delete: %v", read.CustomAttribute)
+		}
+		wantError(t, ts.do("PUT", "/profiles/"+cid+"/extensions/CustomAttribute/delete/by/unique", `{"name":"m"}`), http.StatusBadRequest, "MISSING_UNIQUE_ATTRIBUTE")
+	})
 	t.Run("Errors", func(t *testing.T) {
 		for _, tc := range []struct {
 			name, method, path, body string
@@ -553,7 +578,9 @@ func TestExtensionRecords(t *testing.T) {
 				t.Errorf("after clearing description: %v", r)
 			}
 		}
-		wantError(t, ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":null,"description":"x"}`), http.StatusBadRequest, "MISSING_UNIQUE_ATTRIBUTE")
+		// A null unique attribute selects a record where it is unset;
+		// PhoneNumber is mandatory, so none is.
+		wantError(t, ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":null,"description":"x"}`), http.StatusNotFound, "RECORD_NOT_FOUND")
 	})
 	t.Run("RecordsNamingTheirOwner", func(t *testing.T) {
 		// The customer's own id, or null, in a record is accepted.
