@@ -231,10 +231,13 @@ func TestUnauthorized(t *testing.T) {
 }
 
 func TestQueryValue(t *testing.T) {
-	c := mustCompile(t, "profile:\n  - {name: Email, type: string}\n  - {name: N, type: integer}\n  - {name: D, type: datetime}\n")
+	c := mustCompile(t, "profile:\n  - {name: Email, type: string}\n  - {name: N, type: integer}\n  - {name: D, type: datetime}\n  - {name: X, type: double}\n")
 	for _, tc := range []struct{ attr, raw, want string }{
 		{"Email", "A@B.c", "a@b.c"},
 		{"N", "007", "7"},
+		{"X", "-0", "0"}, // -0 and 0 are one value, as stored
+		{"X", "-0.0e5", "0"},
+		{"X", "1.50", "1.5"},
 		{"D", "2009-12-18T19:30:00+01:00", "2009-12-18t18:30:00.000z"},
 	} {
 		got, err := c.QueryValue("", tc.attr, tc.raw)

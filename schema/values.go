@@ -174,6 +174,9 @@ func normalize(t Type, v any) (any, error) {
 		if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("%v is not a finite number", v)
 		}
+		if f == 0 {
+			f = 0 // -0 is 0, as for amounts: stored and indexed in one form, so -0 and 0 find each other
+		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
 	case TypeCurrency:
 		// Amounts are exact decimals with at most 4 places, stored in one
