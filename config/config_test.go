@@ -65,6 +65,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
 		{"UserWithoutBcrypt", "egain:\n  users: [{name: a, password_hash: secret}]\n", "must be a bcrypt hash"},
 		{"UserWithMalformedBcrypt", "egain:\n  users: [{name: a, password_hash: \"$2a$10$bogus\"}]\n", "must be a bcrypt hash"},
+		{"UserIDNotANumber", "egain:\n  users: [{id: abc, name: a, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}]\n", `id "abc" must be a number`},
+		{"UserIDTwice", "egain:\n  users: [{id: \"7\", name: a, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}, {id: \"7\", name: b, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}]\n", "id 7 is given twice"},
 		{"UnknownPermission", "egain:\n  users: [{name: a, password_hash: \"$2a$10$x\", permissions: [fly]}]\n", `unknown permission "fly"`},
 		{"AuthWithoutCredentials", "genesys:\n  auth: {enabled: true}\n", "no api_keys or users"},
 		{"AuthBadKeyHash", "genesys:\n  auth: {api_keys: [{name: k, key_sha256: abc, role: agent}]}\n", "64 hex digits"},

@@ -74,6 +74,10 @@ type EGainKeys struct {
 
 // EGainUser is an agent account of the facade.
 type EGainUser struct {
+	// ID is the user's numeric id, optional: preferredAgent.id of a
+	// customer must be the id of a user who has one (any number while no
+	// user has an id).
+	ID                 string   `yaml:"id"`
 	Name               string   `yaml:"name"`
 	PasswordHash       string   `yaml:"password_hash"` // bcrypt
 	Permissions        []string `yaml:"permissions"`   // view_agent_console, create_customer, edit_customer
@@ -161,10 +165,14 @@ func (e *EGain) validate() []error {
 		}
 		ids[d.ID], names[strings.ToLower(d.Name)] = true, true
 	}
-	seen := map[string]bool{}
+	seen, userIDs := map[string]bool{}, map[string]bool{}
 	for i, u := range e.Users {
 		name := strings.ToLower(u.Name)
 		switch {
+		case u.ID != "" && (strings.Trim(u.ID, "0123456789") != "" || len(u.ID) > 19):
+			problems = append(problems, fmt.Errorf("egain.users[%d]: id %q must be a number", i, u.ID))
+		case u.ID != "" && userIDs[u.ID]:
+			problems = append(problems, fmt.Errorf("egain.users[%d]: id %s is given twice", i, u.ID))
 		case u.Name == "":
 			problems = append(problems, fmt.Errorf("egain.users[%d]: name is required", i))
 		case seen[name]:
@@ -173,6 +181,9 @@ func (e *EGain) validate() []error {
 			problems = append(problems, fmt.Errorf("egain.users[%d]: user %q: password_hash must be a bcrypt hash (profiled hash-password makes one)", i, u.Name))
 		}
 		seen[name] = true
+		if u.ID != "" {
+			userIDs[u.ID] = true
+		}
 		problems = append(problems, checkTenants(fmt.Sprintf("egain.users[%d]: user %q", i, u.Name), u.Tenants)...)
 		for _, p := range u.Permissions {
 			switch p {

@@ -122,6 +122,12 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 		if i == 0 {
 			cost = c
 		}
+		if u.ID != "" {
+			if f.validate.UserIDs == nil {
+				f.validate.UserIDs = map[string]bool{}
+			}
+			f.validate.UserIDs[u.ID] = true
+		}
 		f.users[strings.ToLower(u.Name)] = &user{
 			name: u.Name, hash: []byte(u.PasswordHash), permissions: u.Permissions,
 			departments: append([]string{u.HomeDepartment}, u.ForeignDepartments...),

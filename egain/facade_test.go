@@ -753,3 +753,18 @@ func TestEdit_GenesysAddressesWriteBack(t *testing.T) {
 	h.do("PUT", "/ws/v12/interaction/customer", added, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").
 		wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
 }
+
+// TestEdit_PreferredAgentIsAUser: preferredAgent.id must be the id of a
+// configured user (spec §3.1).
+func TestEdit_PreferredAgentIsAUser(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Pat", "Agent", "pat@agent.example", ""))
+	edit := func(agent string) response {
+		return h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","preferredAgent":{"id":"`+agent+`"}}`,
+			SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	}
+	edit("2001").want(t, http.StatusNoContent)
+	edit("987654").wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
+}

@@ -93,7 +93,7 @@ func testEGainConfig(t testing.TB) (*config.Config, config.EGain) {
 	}
 	eg := cfg.EGain
 	eg.Users = []config.EGainUser{
-		{Name: "agent", PasswordHash: testHash(), HomeDepartment: "Service", ForeignDepartments: []string{"Sales"},
+		{ID: "2001", Name: "agent", PasswordHash: testHash(), HomeDepartment: "Service", ForeignDepartments: []string{"Sales"},
 			Permissions: []string{config.PermViewAgentConsole, config.PermCreateCustomer, config.PermEditCustomer}},
 		{Name: "viewer", PasswordHash: testHash(), HomeDepartment: "Service"},
 		{Name: "admin", PasswordHash: testHash(), HomeDepartment: "Service", ForeignDepartments: []string{"*"},

@@ -44,6 +44,10 @@ type Options struct {
 	// (Unread), addresses are not checked at all.
 	StoredEmails map[string]bool
 	Unread       bool
+	// UserIDs are the ids of the configured users who have one:
+	// preferredAgent.id must be one of them (spec §3.1: an existing user
+	// id). While none has an id, any number is taken.
+	UserIDs map[string]bool
 	// Now is the clock for "date of birth in the past"; nil means time.Now.
 	Now func() time.Time
 }
@@ -128,8 +132,8 @@ func ValidateForEdit(c *Customer, opts Options) error {
 	if typ == "" {
 		typ = val(c.Type, func(t *CustomerType) *string { return t.Value })
 	}
-	if c.PreferredAgent != nil && !isDigits(str(c.PreferredAgent.ID), 19) {
-		return errs.Invalid(CodeInvalidValue, "preferredAgent.id", "preferredAgent.id must be a user id")
+	if a := c.PreferredAgent; a != nil && (!isDigits(str(a.ID), 19) || opts.UserIDs != nil && !opts.UserIDs[str(a.ID)]) {
+		return errs.Invalid(CodeInvalidValue, "preferredAgent.id", "preferredAgent.id must be the id of a user (egain.users[].id)")
 	}
 	if typ == TypeIndividual {
 		if err := individualEdit(c, opts); err != nil {

@@ -195,6 +195,8 @@ func TestValidateForEditRules(t *testing.T) {
 	group.StoredType = TypeGroup
 	readName := individual
 	readName.StoredName = "Ann Lee"
+	withUsers := individual
+	withUsers.UserIDs = map[string]bool{"1001": true}
 	tests := []struct {
 		name  string
 		body  string // JSON edit body
@@ -207,6 +209,8 @@ func TestValidateForEditRules(t *testing.T) {
 		{"id numeric", `{"id":"abc"}`, individual, CodeInvalidValue, "id"},
 		{"preferredAgent", `{"id":"1","preferredAgent":{"id":"1001"}}`, individual, "", ""},
 		{"preferredAgent numeric", `{"id":"1","preferredAgent":{"id":"x"}}`, individual, CodeInvalidValue, "preferredAgent.id"},
+		{"preferredAgent a user", `{"id":"1","preferredAgent":{"id":"1001"}}`, withUsers, "", ""},
+		{"preferredAgent not a user", `{"id":"1","preferredAgent":{"id":"987654"}}`, withUsers, CodeInvalidValue, "preferredAgent.id"},
 		{"edit person by id", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","lastName":"Doe"}]}}`, individual, "", ""},
 		{"second person on individual", `{"id":"1","contactPersons":{"contactPerson":[{"firstName":"Jane"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson[0]"},
 		{"two persons on individual", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10"},{"id":"11"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson"},
