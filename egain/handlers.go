@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -231,12 +230,10 @@ func (f *Facade) getByIDs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// encodeURIComponent and most HTTP libraries send the list as 7%2C8.
-	raw, err := url.PathUnescape(c.Param("ids"))
-	if err != nil {
-		return errs.Invalid(CodeInvalidParameter, "ids", "the customer id list is not a valid path segment")
-	}
-	q, err := ParseGetByIDs(raw, c.QueryParams(), f.cfg.CustomAttributes.Customer)
+	// encodeURIComponent and most HTTP libraries send the list as 7%2C8:
+	// httpin.UnescapeParams, which the server runs on every route, has
+	// decoded it once already.
+	q, err := ParseGetByIDs(c.Param("ids"), c.QueryParams(), f.cfg.CustomAttributes.Customer)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
@@ -184,6 +185,7 @@ func (h *harness) start() {
 		h.f.lookupLimit = h.lookupLimit
 	}
 	e := echo.New()
+	e.Use(httpin.UnescapeParams) // as the server does
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		if IsFacadePath(c.Request().URL.Path) {
 			RenderError(c, err)
@@ -214,6 +216,7 @@ func (h *harness) replica() *harness {
 	}
 	r.f.sessions.now, r.f.throttle.Now = h.clock.Now, h.clock.Now
 	e := echo.New()
+	e.Use(httpin.UnescapeParams)
 	e.HTTPErrorHandler = func(err error, c echo.Context) { RenderError(c, err) }
 	r.f.Register(e)
 	r.srv = httptest.NewServer(e)

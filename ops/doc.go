@@ -4,13 +4,13 @@
 // The middleware order, outermost first, is the one the server uses:
 //
 //	e.Pre(RemoveTrailingSlash, headAsGet)
-//	e.Use(headAgain, unescapeParams, ops.RequestID, ops.RequestLogger(logger, apiOf, probes), metrics.Middleware(apiOf), recoverer, withActor)
+//	e.Use(headAgain, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(logger, apiOf, probes), metrics.Middleware(apiOf), recoverer, withActor)
 //	[CORS, when configured]
 //	e.Use(bodyLimit, queryCheck, maintenanceGate)
 //
 // (all but this package's are the server's own: headAsGet routes a HEAD as
 // a GET and headAgain makes it HEAD again before anything logs it;
-// unescapeParams decodes path parameters; withActor gives the request the
+// httpin.UnescapeParams decodes path parameters; withActor gives the request the
 // audit actor that authentication names later), so that a panic or a
 // refused body is still logged and counted with the status the client got.
 // RequestLogger and Metrics.Middleware both render a handler's error through

@@ -77,6 +77,8 @@ func TestClients_EncodedIDList(t *testing.T) {
 		t.Errorf("lower-case escape: %d %s", res.Status, res.Body)
 	}
 	wantWSError(t, get("1%2Cx"), http.StatusBadRequest, "400-103", "application/json")
+	// Decoded once: 1%252C2 is the list "1%2C2", whose item is no number.
+	wantWSError(t, get("1%252C2"), http.StatusBadRequest, "400-103", "application/json")
 	many := "1"
 	for i := 2; i <= 76; i++ {
 		many += "%2C" + strconv.Itoa(i)

@@ -205,7 +205,7 @@ func (a *App) routes() *echo.Echo {
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	e.Pre(headAsGet)
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(headAgain, unescapeParams, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
+	e.Use(headAgain, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
 	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
 		// Before the body limit, checks and authentication: a preflight
 		// carries no credentials and is answered here.
@@ -353,32 +353,6 @@ var headless = map[string]bool{
 	"/admin/egain/customer/:num/export": true,
 	"/admin/backup":                     true,
 	"/admin/debug/pprof/:name":          true, // a CPU profile samples for seconds
-}
-
-// unescapeParams decodes percent-escapes in path parameters: Echo routes
-// on the escaped path (URL.RawPath) when the request's differs from the
-// default escaping, and then leaves its parameters escaped, so
-// /profiles/%41%31 named customer "%41%31", not A1. Otherwise they are
-// decoded already (/profiles/%25 is customer "%").
-func unescapeParams(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if c.Request().URL.RawPath == "" {
-			return next(c)
-		}
-		values := c.ParamValues()
-		for i, v := range values {
-			if !strings.Contains(v, "%") {
-				continue
-			}
-			u, err := url.PathUnescape(v)
-			if err != nil {
-				return errs.Invalid(api.CodeBadParameter, c.ParamNames()[i], "path segment %q has a malformed escape", v)
-			}
-			values[i] = u
-		}
-		c.SetParamValues(values...)
-		return next(c)
-	}
 }
 
 // recoverer turns a handler panic into a 500 and a log line; the process

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -182,4 +183,31 @@ func ClientIP(c echo.Context) string {
 		return x(c.Request())
 	}
 	return echo.ExtractIPDirect()(c.Request())
+}
+
+// UnescapeParams decodes percent-escapes in path parameters, once, for
+// every route of both APIs: Echo routes on the escaped path (URL.RawPath)
+// when the request's differs from the default escaping, and then leaves
+// its parameters escaped, so /profiles/%41%31 named customer "%41%31", not
+// A1, and an eGain id list sent as 7%2C8 (encodeURIComponent) was not 7,8.
+// Otherwise they are decoded already (/profiles/%25 is customer "%").
+func UnescapeParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().URL.RawPath == "" {
+			return next(c)
+		}
+		values := c.ParamValues()
+		for i, v := range values {
+			if !strings.Contains(v, "%") {
+				continue
+			}
+			u, err := url.PathUnescape(v)
+			if err != nil {
+				return errs.Invalid(CodeBadParameter, c.ParamNames()[i], "path segment %q has a malformed escape", v)
+			}
+			values[i] = u
+		}
+		c.SetParamValues(values...)
+		return next(c)
+	}
 }
