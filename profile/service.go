@@ -56,8 +56,9 @@ type Service struct {
 const DefaultRecordLimit = 1000
 
 // CodeTooManyRecords refuses a write that would leave a customer with more
-// records of one extension than RecordLimit.
-const CodeTooManyRecords = "TOO_MANY_RECORDS"
+// records of one extension than RecordLimit, or that brings more than
+// schema.MaxRecordsPerWrite: one code for both, as clients see one limit.
+const CodeTooManyRecords = schema.CodeTooManyRecords
 
 func (s *Service) recordLimit() int {
 	if s.RecordLimit > 0 {

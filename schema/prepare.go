@@ -30,6 +30,9 @@ type Doc struct {
 const (
 	CodeInvalidBody      = "INVALID_BODY"
 	CodeUnknownAttribute = "UNKNOWN_ATTRIBUTE"
+	// CodeTooManyRecords refuses more records of one extension than a
+	// write may bring or a customer may hold (profile.CodeTooManyRecords).
+	CodeTooManyRecords = "TOO_MANY_RECORDS"
 	CodeUnknownExtension = "UNKNOWN_EXTENSION"
 	CodeInvalidType      = "INVALID_TYPE"
 	CodeInvalidValue     = "INVALID_VALUE"
@@ -178,7 +181,7 @@ func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
 			return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q is single-valued: give one record, not %d", e.Name, len(x))
 		}
 		if len(x) > MaxRecordsPerWrite {
-			return nil, TooManyItems(e.Name, len(x), MaxRecordsPerWrite)
+			return nil, errs.Invalid(CodeTooManyRecords, e.Name, "extension %q takes at most %d records in one write, not %d", e.Name, MaxRecordsPerWrite, len(x))
 		}
 		out := make([]any, len(x))
 		for i, item := range x {

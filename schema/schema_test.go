@@ -377,19 +377,21 @@ extensions:
 	for _, tc := range []struct {
 		field, item string
 		max         int
+		code, want  string
 	}{
-		{"Email", `"a@b.c"`, schema.MaxValuesPerAttribute},
-		{"Phone", `{"Num":"1"}`, schema.MaxRecordsPerWrite},
+		{"Email", `"a@b.c"`, schema.MaxValuesPerAttribute, schema.CodeInvalidValue,
+			fmt.Sprintf("attribute %q: maximum %d items required, but found %d items", "Email", schema.MaxValuesPerAttribute, schema.MaxValuesPerAttribute+1)},
+		{"Phone", `{"Num":"1"}`, schema.MaxRecordsPerWrite, schema.CodeTooManyRecords, // the code of the per-customer limit too
+			fmt.Sprintf("extension %q takes at most %d records in one write, not %d", "Phone", schema.MaxRecordsPerWrite, schema.MaxRecordsPerWrite+1)},
 	} {
 		_, err := c.PrepareProfile(body(t, `{"`+tc.field+`":`+list(tc.max, tc.item)+`}`))
-		if e := errs.As(err); e != nil && e.Code == schema.CodeInvalidValue {
+		if e := errs.As(err); e != nil && e.Code == tc.code {
 			t.Errorf("%d items of %s (the bound) refused for their count: %v", tc.max, tc.field, err)
 		}
 		// Items that are not even valid: the count is what is reported.
 		_, err = c.PrepareProfile(body(t, `{"`+tc.field+`":`+list(tc.max+1, `{"x":[1]}`)+`}`))
-		want := fmt.Sprintf("attribute %q: maximum %d items required, but found %d items", tc.field, tc.max, tc.max+1)
-		if e := errs.As(err); e == nil || e.Code != schema.CodeInvalidValue || e.Field != tc.field || e.Message != want {
-			t.Errorf("%d items of %s: %#v, want INVALID_VALUE %q", tc.max+1, tc.field, err, want)
+		if e := errs.As(err); e == nil || e.Code != tc.code || e.Field != tc.field || e.Message != tc.want {
+			t.Errorf("%d items of %s: %#v, want %s %q", tc.max+1, tc.field, err, tc.code, tc.want)
 		}
 	}
 }

@@ -278,7 +278,7 @@ func hostileGenesysBodies() []hostileBody {
 		{"DeepMultiValue", `{"EmailAddress":` + deep(5000, "[", `"a@b.c"`, "]") + `}`, "INVALID_TYPE"},
 		{"DeepRecord", `{"Phone":[{"PhoneNumber":"1","description":` + deep(5000, `{"a":`, "1", "}") + `}]}`, "INVALID_TYPE"},
 		{"DeepExtension", `{"Phone":` + deep(5000, "[", "", "]") + `}`, "INVALID_TYPE"},
-		{"ManyRecords", `{"Phone":[` + strings.TrimSuffix(strings.Repeat(`{"PhoneNumber":"1"},`, 20000), ",") + `]}`, "INVALID_VALUE"}, // maxItems
+		{"ManyRecords", `{"Phone":[` + strings.TrimSuffix(strings.Repeat(`{"PhoneNumber":"1"},`, 20000), ",") + `]}`, "TOO_MANY_RECORDS"}, // over the 1000 one write may bring
 		{"ManyUnknownMembers", `{` + manyMembers(50000) + `}`, "UNKNOWN_ATTRIBUTE"},
 	}
 }
