@@ -32,7 +32,7 @@ const (
 	CodeUnknownAttribute = "UNKNOWN_ATTRIBUTE"
 	// CodeTooManyRecords refuses more records of one extension than a
 	// write may bring or a customer may hold (profile.CodeTooManyRecords).
-	CodeTooManyRecords = "TOO_MANY_RECORDS"
+	CodeTooManyRecords   = "TOO_MANY_RECORDS"
 	CodeUnknownExtension = "UNKNOWN_EXTENSION"
 	CodeInvalidType      = "INVALID_TYPE"
 	CodeInvalidValue     = "INVALID_VALUE"
