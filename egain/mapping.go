@@ -80,9 +80,20 @@ func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 			fail("mapping.%s: extension %q must be unique on %v (it is on %v)", what, e.Name, unique, e.Unique)
 		}
 	}
-	ext("phone.extension", m.Phone.Extension, schema.MultiValued, nil, m.Phone.Number)
+	// attr checks an attribute the mapping names by a key of its own.
+	attr := func(what, extension, name string) {
+		if e, ok := c.Extension(extension); ok {
+			if at, ok := e.Attribute(name); !ok || at.Type != schema.TypeString {
+				fail("mapping.%s: %q must be a string attribute of extension %q", what, name, e.Name)
+			}
+		}
+	}
+	ext("phone.extension", m.Phone.Extension, schema.MultiValued, nil)
+	attr("phone.number", m.Phone.Extension, m.Phone.Number)
 	ext("custom_attributes.extension", m.CustomAttributes.Extension, schema.MultiValued,
-		[]string{m.CustomAttributes.Name, m.CustomAttributes.Value}, m.CustomAttributes.Name, m.CustomAttributes.Value)
+		[]string{m.CustomAttributes.Name, m.CustomAttributes.Value})
+	attr("custom_attributes.name", m.CustomAttributes.Extension, m.CustomAttributes.Name)
+	attr("custom_attributes.value", m.CustomAttributes.Extension, m.CustomAttributes.Value)
 	customerAttrs := customerFields.names()
 	if m.LegacyDocument != "" {
 		customerAttrs = append(customerAttrs, m.LegacyDocument)

@@ -103,6 +103,20 @@ func TestReload(t *testing.T) {
 			t.Fatalf("a schema without EmailAddress breaks the eGain mapping, yet reload answered %d %s", res.Status, res.Body)
 		}
 	})
+	// The file's own mapping is held to the schema too: reloaded, a
+	// mapping naming an attribute that does not exist would stop the
+	// next start.
+	t.Run("ReloadOfABrokenMappingRefused", func(t *testing.T) {
+		const number = "phone: {extension: Phone, number: PhoneNumber}"
+		if !strings.Contains(schemaA, number) {
+			t.Fatalf("config.yaml maps the phone number otherwise; the test proves nothing")
+		}
+		writeFile(strings.Replace(schemaB, number, "phone: {extension: Phone, number: PhoneNumbr}", 1))
+		res := ts.do("POST", "/admin/reload", nil)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "mapping.phone.number") {
+			t.Fatalf("a mapping naming a missing attribute: reload answered %d %s", res.Status, res.Body)
+		}
+	})
 }
 
 func TestMetrics_RouteTemplates(t *testing.T) {

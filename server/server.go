@@ -134,6 +134,17 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
 		registry.AddGuard(a.EGain.CheckSchema)
+		// The mapping in the file must fit too: a reload applies the
+		// file's schema but not its mapping (the facade keeps the one it
+		// started with), so an edit to the mapping that does not fit would
+		// pass the reload and then stop the next start.
+		registry.AddGuard(func(c *schema.Compiled) error {
+			file, err := config.Load(cfg.File)
+			if err != nil || file.EGain.Disabled {
+				return err
+			}
+			return egain.CheckMapping(file.EGain.Mapping, c)
+		})
 	}
 	if err := a.registerMetrics(); err != nil {
 		return nil, err
