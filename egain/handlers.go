@@ -270,6 +270,9 @@ func (f *Facade) search(c echo.Context) error {
 		if cand, err = f.match(rd, q); err != nil {
 			return err
 		}
+		if err := cand.checkOrder(q.Sort, q.Desc); err != nil {
+			return err // before anything is loaded (or audited as read)
+		}
 		var exts []string
 		if matches, exts, err = filter(f.profiles.Schema(), cand.check); err != nil {
 			return err
@@ -289,9 +292,6 @@ func (f *Facade) search(c echo.Context) error {
 		if f.mayAccess(r, &it.customer) {
 			visible = append(visible, it)
 		}
-	}
-	if err := cand.checkOrder(q.Sort, q.Desc); err != nil {
-		return err
 	}
 	if err := cand.checkWindow(q.Page, len(visible)); err != nil {
 		return err

@@ -26,6 +26,12 @@ import (
 // a loaded profile for when the lookup was cut off.
 type criterion struct {
 	name string // the query parameter, for messages
+	// order is the order of the ids lookup returns, when it is one a
+	// bounded answer can be served in: "id" (an exact key: its entries
+	// run in customer_id order, which is id order for the ids the service
+	// makes), "created" (the creation index), "" (neither: a range or a
+	// union of lookups).
+	order string
 	// lookup returns at most limit ids; complete is false when it stopped
 	// at the limit.
 	lookup func(r profile.Reader, limit int) (ids []string, complete bool, err error)
@@ -43,6 +49,7 @@ type candidates struct {
 	bounded bool
 	limit   int    // the lookup limit
 	by      string // bounded: the criterion whose ids are the candidates
+	order   string // bounded: the order of those ids (criterion.order)
 }
 
 // match runs the lookups of q's criteria and intersects the complete ones.
@@ -52,10 +59,10 @@ func (f *Facade) match(r profile.Reader, q *SearchQuery) (candidates, error) {
 		limit = profile.MaxIdentifyResults
 	}
 	var (
-		ids      []string
-		have     bool // some lookup was complete: ids is exact for it
-		cut      []criterion
-		firstCut []string
+		ids    []string
+		have   bool // some lookup was complete: ids is exact for it
+		cut    []criterion
+		cutIDs [][]string // the ids of each cut-off lookup
 	)
 	for _, c := range f.criteria(q) {
 		list, complete, err := c.lookup(r, limit)
@@ -64,10 +71,7 @@ func (f *Facade) match(r profile.Reader, q *SearchQuery) (candidates, error) {
 		}
 		switch {
 		case !complete:
-			if len(cut) == 0 {
-				firstCut = list
-			}
-			cut = append(cut, c)
+			cut, cutIDs = append(cut, c), append(cutIDs, list)
 		case !have:
 			ids, have = list, true
 		default:
@@ -84,9 +88,11 @@ func (f *Facade) match(r profile.Reader, q *SearchQuery) (candidates, error) {
 	if have {
 		return candidates{ids: ids, check: cut}, nil
 	}
-	// Every lookup was cut off: the first one's ids hold only matches of
-	// its criterion; the others are tested on them.
-	return candidates{ids: firstCut, check: cut[1:], bounded: true, limit: limit, by: cut[0].name}, nil
+	// Every lookup was cut off: the ids of one hold only matches of its
+	// criterion, and the others are tested on them. The first whose ids
+	// come in an order an answer can be served in is taken (checkOrder).
+	i := max(0, slices.IndexFunc(cut, func(c criterion) bool { return c.order != "" }))
+	return candidates{ids: cutIDs[i], check: slices.Delete(slices.Clone(cut), i, i+1), bounded: true, limit: limit, by: cut[i].name, order: cut[i].order}, nil
 }
 
 // criteria lists q's criteria in a fixed order: email, phone, custom.<name>
@@ -113,7 +119,8 @@ func (f *Facade) criteria(q *SearchQuery) []criterion {
 	}
 	if r := q.Created; r != nil {
 		out = append(out, criterion{
-			name: "created",
+			name:  "created",
+			order: "created",
 			lookup: func(rd profile.Reader, limit int) ([]string, bool, error) {
 				ids, err := rd.CreatedBetween(r.From, r.To, limit)
 				return ids, len(ids) < limit, err
@@ -135,8 +142,13 @@ func (f *Facade) criteria(q *SearchQuery) []criterion {
 // attributes or extension records the index is built from, normalised the
 // same way, so it agrees with the lookup.
 func (f *Facade) keyCriterion(name, key string, values []string, bounds *[2]string) criterion {
+	order := "id"
+	if bounds != nil {
+		order = "" // a range: entries run in the order of the ranged value
+	}
 	return criterion{
-		name: name,
+		name:  name,
+		order: order,
 		lookup: func(r profile.Reader, limit int) ([]string, bool, error) {
 			var ids []string
 			var err error
@@ -298,17 +310,28 @@ func filter(c *schema.Compiled, criteria []criterion) (match func(*profile.Profi
 	}, exts, nil
 }
 
-// checkOrder refuses to sort a bounded answer by anything but ascending
-// id: its candidates are the first matches in index order, which is id
-// order for ids the service made (and creation order for created), so
-// other orders would put customers first that are not first among all
-// matches, with nothing in a 200 to say so.
+// checkOrder refuses a bounded answer asked for in an order its candidates
+// are not in: they are the first matches of one lookup, so only that
+// lookup's own order (ascending id for an exact key; ascending id or
+// creation for created) puts first what is first among all matches. Any
+// other would put customers first that are not, with nothing in a 200 to
+// say so; a range (activity) or a union (phone) has no such order.
 func (c candidates) checkOrder(sort string, desc bool) error {
-	if !c.bounded || (sort == "" || sort == "id") && !desc {
+	if !c.bounded {
 		return nil
 	}
+	switch {
+	case c.order == "":
+		return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered: at least %d customers match %s; add or narrow criteria", c.limit, c.by)
+	case !desc && (sort == "" || sort == "id" || sort == c.order):
+		return nil
+	}
+	orders := "ascending id order"
+	if c.order == "created" {
+		orders = "ascending id or created order"
+	}
 	return errs.Invalid(CodeLimitExceeded, "$sort", "this search matches too many customers to be sorted: at least %d customers match %s, "+
-		"and results can only be returned in ascending id order; add or narrow criteria, or leave out $sort and $order", c.limit, c.by)
+		"and results can only be returned in %s; add or narrow criteria, or leave out $sort and $order", c.limit, c.by, orders)
 }
 
 // checkWindow refuses a page of a bounded answer that starts at or beyond

@@ -342,6 +342,14 @@ func mapError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return unavailable(err)
 	}
+	// A connection the server refused, whatever it said (55000: the
+	// database does not allow connections; 3D000: it does not exist;
+	// 28P01: the password changed), is the store being unavailable, not a
+	// fault of the request.
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return unavailable(err)
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
