@@ -767,4 +767,32 @@ func TestEdit_PreferredAgentIsAUser(t *testing.T) {
 	}
 	edit("2001").want(t, http.StatusNoContent)
 	edit("987654").wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
+	// The user's id changes (2001 is no user now): the customer read back
+	// and written unchanged still passes; another id that is no user not.
+	h.cfg.Users[0].ID = "2002"
+	h.restart()
+	s = h.login("agent")
+	res := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/json").want(t, http.StatusOK)
+	if !strings.Contains(res.Body, `"preferredAgent":{"id":"2001"}`) {
+		t.Fatalf("the stored preferredAgent is not shown, the test proves nothing: %s", res.Body)
+	}
+	edit("2001").want(t, http.StatusNoContent)
+	edit("2003").wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
+	edit("2002").want(t, http.StatusNoContent)
+}
+
+// TestCreate_CustomValueTooLongToSearch: a custom attribute value within
+// its 1024 characters whose index entry is over profile.MaxIndexedBytes
+// is refused in eGain words (400-105), and nothing is stored.
+func TestCreate_CustomValueTooLongToSearch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	res := h.do("POST", "/ws/v12/interaction/customer", individual("Long", "Value", "long@value.example", "", "loyaltyId", strings.Repeat("\U0001F600", 1024)),
+		SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	res.wantError(t, http.StatusBadRequest, "400-105", FormatJSON)
+	if !strings.Contains(res.Body, "custom attribute is too long to be searched") {
+		t.Errorf("message: %s", res.Body)
+	}
+	h.do("GET", "/ws/v12/interaction/customer?email=long@value.example", "", SessionHeader, s).want(t, http.StatusNoContent)
 }

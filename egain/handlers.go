@@ -132,7 +132,7 @@ func (f *Facade) create(c echo.Context) error {
 	// one address, on any replicas, cannot both pass.
 	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
-		return emailTaken(err, cust)
+		return inEGainWords(err, cust)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, BasePath+"/interaction/customer/"+strconv.FormatUint(p.Num, 10))
 	return noContent(c, r.format, r.session, http.StatusCreated)
@@ -166,15 +166,25 @@ func (f *Facade) edit(c echo.Context) error {
 		return f.applyEdit(r, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
-		return emailTaken(err, body)
+		return inEGainWords(err, body)
 	}
 	return noContent(c, r.format, r.session, http.StatusNoContent)
 }
 
-// emailTaken turns the store's unique-key refusal into the e-mail error
-// clients expect (400-107); the store's message would name the other
-// customer's Genesys id.
-// The address is named as the client wrote it (the index holds it folded).
+// inEGainWords words the domain's refusals of a write of customer c in
+// eGain terms: a unique-key refusal is the e-mail error clients expect
+// (400-107; the store's message would name the other customer's Genesys
+// id), and an index value too long is a custom attribute's, the only
+// eGain field whose index entry can reach the bound.
+func inEGainWords(err error, c *Customer) error {
+	if e := errs.As(err); e != nil && e.Code == profile.CodeIndexValueTooLong {
+		return errs.Invalid(CodeValueTooLong, "customAttributes", "a custom attribute is too long to be searched by: its name and value may take at most %d bytes in UTF-8 together", profile.MaxIndexedBytes)
+	}
+	return emailTaken(err, c)
+}
+
+// emailTaken turns the store's unique-key refusal into 400-107, naming the
+// address as the client wrote it (the index holds it folded).
 func emailTaken(err error, c *Customer) error {
 	if e := errs.As(err); e != nil && e.Code == profile.CodeUniqueKeyViolation {
 		var taken *profile.TakenValues
@@ -206,6 +216,9 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	}
 	opts := f.validate
 	opts.StoredType, opts.StoredName = typeOf(&cur), individualName(&cur)
+	if cur.PreferredAgent != nil {
+		opts.StoredAgent = str(cur.PreferredAgent.ID)
+	}
 	opts.StoredEmails = map[string]bool{}
 	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
 		opts.StoredEmails[strings.ToLower(a)] = true

@@ -46,8 +46,12 @@ type Options struct {
 	Unread       bool
 	// UserIDs are the ids of the configured users who have one:
 	// preferredAgent.id must be one of them (spec §3.1: an existing user
-	// id). While none has an id, any number is taken.
-	UserIDs map[string]bool
+	// id), or the stored customer's own (StoredAgent: a user since removed,
+	// or an id written through the Genesys API), sent back as read. While
+	// no user has an id, any number is taken; before the read (Unread),
+	// only the form is checked.
+	UserIDs     map[string]bool
+	StoredAgent string
 	// Now is the clock for "date of birth in the past"; nil means time.Now.
 	Now func() time.Time
 }
@@ -132,7 +136,8 @@ func ValidateForEdit(c *Customer, opts Options) error {
 	if typ == "" {
 		typ = val(c.Type, func(t *CustomerType) *string { return t.Value })
 	}
-	if a := c.PreferredAgent; a != nil && (!isDigits(str(a.ID), 19) || opts.UserIDs != nil && !opts.UserIDs[str(a.ID)]) {
+	if a := c.PreferredAgent; a != nil && (!isDigits(str(a.ID), 19) ||
+		!opts.Unread && opts.UserIDs != nil && !opts.UserIDs[str(a.ID)] && str(a.ID) != opts.StoredAgent) {
 		return errs.Invalid(CodeInvalidValue, "preferredAgent.id", "preferredAgent.id must be the id of a user (egain.users[].id)")
 	}
 	if typ == TypeIndividual {

@@ -197,6 +197,8 @@ func TestValidateForEditRules(t *testing.T) {
 	readName.StoredName = "Ann Lee"
 	withUsers := individual
 	withUsers.UserIDs = map[string]bool{"1001": true}
+	storedAgent := withUsers
+	storedAgent.StoredAgent = "987654" // a user since removed
 	tests := []struct {
 		name  string
 		body  string // JSON edit body
@@ -211,6 +213,7 @@ func TestValidateForEditRules(t *testing.T) {
 		{"preferredAgent numeric", `{"id":"1","preferredAgent":{"id":"x"}}`, individual, CodeInvalidValue, "preferredAgent.id"},
 		{"preferredAgent a user", `{"id":"1","preferredAgent":{"id":"1001"}}`, withUsers, "", ""},
 		{"preferredAgent not a user", `{"id":"1","preferredAgent":{"id":"987654"}}`, withUsers, CodeInvalidValue, "preferredAgent.id"},
+		{"preferredAgent as stored", `{"id":"1","preferredAgent":{"id":"987654"}}`, storedAgent, "", ""},
 		{"edit person by id", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","lastName":"Doe"}]}}`, individual, "", ""},
 		{"second person on individual", `{"id":"1","contactPersons":{"contactPerson":[{"firstName":"Jane"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson[0]"},
 		{"two persons on individual", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10"},{"id":"11"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson"},
