@@ -39,14 +39,14 @@ func TestRead_OneSnapshot(t *testing.T) {
 	if len(reads) != 1 || !slices.Equal(reads[0].Customers, []string{p.ID}) {
 		t.Errorf("read entries %+v, want one naming %s", reads, p.ID)
 	}
-	// A read that loads nothing, or fails, is not audited.
-	_ = s.Read(ctx, "", func(r profile.Reader) error {
-		_, err := r.Lookup("email", []string{"snap@x.example"}, 0)
-		return err
-	})
+	// A read that fails is not audited, though it loaded a live profile.
+	live, err := s.Create(ctx, "", map[string]any{"FirstName": "Live", "EmailAddress": []any{"live@x.example"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Read(ctx, "", func(r profile.Reader) error {
-		if _, err := r.GetMany([]string{p.ID}, nil); err != nil {
-			return err
+		if ps, err := r.GetMany([]string{live.ID}, nil); err != nil || len(ps) != 1 {
+			t.Fatalf("GetMany of a live profile = %v, %v", ps, err)
 		}
 		return context.Canceled
 	}); err != context.Canceled {
@@ -54,5 +54,24 @@ func TestRead_OneSnapshot(t *testing.T) {
 	}
 	if reads := trail(t, s, profile.AuditQuery{Op: profile.OpRead}); len(reads) != 1 {
 		t.Errorf("%d read entries, want still 1", len(reads))
+	}
+	// Counted reads: one per Read that loaded, none for one that only
+	// looked up.
+	s.Reads = profile.ReadsCount
+	counted := 0
+	s.OnRead = func(string) { counted++ }
+	_ = s.Read(ctx, "", func(r profile.Reader) error {
+		_, err := r.Lookup("email", []string{"live@x.example"}, 0)
+		return err
+	})
+	if counted != 0 {
+		t.Errorf("a lookup-only read was counted %d times", counted)
+	}
+	_ = s.Read(ctx, "", func(r profile.Reader) error {
+		_, err := r.GetMany([]string{live.ID}, nil)
+		return err
+	})
+	if counted != 1 {
+		t.Errorf("a read that loaded was counted %d times, want 1", counted)
 	}
 }

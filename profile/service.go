@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -871,7 +872,8 @@ func mergeAttributes(c *schema.Compiled, dest, src map[string]any) (map[string]a
 	for k, v := range dest {
 		out[k] = v
 	}
-	for k, v := range src {
+	for _, k := range slices.Sorted(maps.Keys(src)) { // a refusal names the same attribute every time
+		v := src[k]
 		a, _ := c.Attribute(k)
 		cur, set := out[k]
 		switch {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"sort"
@@ -65,19 +66,16 @@ func (c *Compiled) PrepareExtensions(body map[string]any) (*Doc, error) {
 func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc, error) {
 	canon := make(map[string]any, len(body))
 	var cleared []string // single-valued extensions given as [] : remove the record
-	for name, v := range body {
+	// Members in name order: a body with several faults is answered by the
+	// same one every time, on every store (map order made it vary).
+	for _, name := range slices.Sorted(maps.Keys(body)) {
+		v := body[name]
 		if v == nil {
 			continue // null means "no value", as if the key were absent
 		}
 		canonical, value, err := c.canonicalMember(name, v, withCore)
 		if err != nil {
-			return nil, firstError(body, func(name string, v any) error {
-				if v == nil {
-					return nil
-				}
-				_, _, err := c.canonicalMember(name, v, withCore)
-				return err
-			})
+			return nil, err
 		}
 		if _, dup := canon[canonical]; dup || slices.Contains(cleared, canonical) {
 			return nil, errs.Invalid(CodeInvalidBody, name, "%q is given twice (names are case-insensitive)", canonical)
@@ -206,17 +204,29 @@ func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
 	return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q must be a JSON object or an array of objects", e.Name)
 }
 
-// firstError is the first error check finds over m's members in name
-// order. Writes check members in map order and stop at a fault; on one,
-// they ask this for the answer, so that a body with several faults is
-// answered the same way every time, on every store.
-func firstError[V any](m map[string]V, check func(name string, v V) error) error {
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if err := check(name, m[name]); err != nil {
-			return err
+// recordMembers renames the attributes of record in (met in the order
+// names gives) and drops its envelope fields; it refuses an unknown name
+// and a name given twice.
+func (c *Compiled) recordMembers(e *Extension, in map[string]any, names iter.Seq[string]) (Record, error) {
+	out := make(Record, len(in))
+	for name := range names {
+		v := in[name]
+		a, ok := e.Attribute(name)
+		if !ok {
+			if SameName(name, "customer_id") || SameName(name, "name") {
+				continue
+			}
+			return nil, errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
 		}
+		if v == nil {
+			continue
+		}
+		if _, dup := out[a.Name]; dup {
+			return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
+		}
+		out[a.Name] = coerce(a.Type, v)
 	}
-	return errs.E(errs.KindInternal, "INTERNAL", "schema: a member fault went away on a second look") // checks are pure: not reached
+	return out, nil
 }
 
 // TooManyItems refuses a list longer than the schema's maxItems before the
@@ -231,27 +241,12 @@ func TooManyItems(field string, n, max int) error {
 // spec §2.3 (customer_id, name) when they are not attributes, and applies
 // defaults when complete is set.
 func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete bool) (Record, error) {
-	out := make(Record, len(in))
-	for name, v := range in {
-		a, ok := e.Attribute(name)
-		if !ok {
-			if SameName(name, "customer_id") || SameName(name, "name") {
-				continue
-			}
-			return nil, firstError(in, func(name string, _ any) error {
-				if _, ok := e.Attribute(name); ok || SameName(name, "customer_id") || SameName(name, "name") {
-					return nil
-				}
-				return errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
-			})
-		}
-		if v == nil {
-			continue
-		}
-		if _, dup := out[a.Name]; dup {
-			return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
-		}
-		out[a.Name] = coerce(a.Type, v)
+	out, err := c.recordMembers(e, in, maps.Keys(in))
+	if err != nil {
+		// Again in name order, for the fault to name (records are many,
+		// so the valid ones are not sorted).
+		_, err = c.recordMembers(e, in, slices.Values(slices.Sorted(maps.Keys(in))))
+		return nil, err
 	}
 	if complete {
 		for i := range e.Attributes {
@@ -420,12 +415,19 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 	// in the patch as nil, for the update to remove. An attribute with a
 	// default takes it instead, as on create: a record never lacks one, so
 	// that what is read can be written back unchanged.
+	// A unique attribute stays null: it selects the record where it is
+	// unset (extensions.UpdateByUnique), and is not changed.
 	for name, v := range body {
 		if a, ok := e.Attribute(name); ok && v == nil {
 			if old, given := rec[a.Name]; given && old != nil {
 				return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
 			}
-			rec[a.Name] = a.Default
+			rec[a.Name] = nil
+		}
+	}
+	for name, v := range rec {
+		if a, _ := e.Attribute(name); v == nil && a.Default != nil && !slices.Contains(e.Unique, a.Name) {
+			rec[name] = a.Default
 		}
 	}
 	return rec, nil
@@ -513,8 +515,13 @@ func (c *Compiled) validationError(record string, err error) error {
 func deepestCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	for len(ve.Causes) > 0 {
 		causes := ve.Causes
+		// Deepest first; among equals the first by location, as causes
+		// come in the validator's map order.
 		sort.SliceStable(causes, func(i, j int) bool {
-			return len(causes[i].InstanceLocation) > len(causes[j].InstanceLocation)
+			if a, b := len(causes[i].InstanceLocation), len(causes[j].InstanceLocation); a != b {
+				return a > b
+			}
+			return causes[i].InstanceLocation < causes[j].InstanceLocation
 		})
 		ve = causes[0]
 	}

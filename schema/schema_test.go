@@ -433,6 +433,8 @@ func TestPrepare_FaultsAnsweredInNameOrder(t *testing.T) {
 	c := mustCompile(t, `
 profile:
   - {name: FirstName, type: string}
+  - {name: Age, type: integer}
+  - {name: Zed, type: integer}
 extensions:
   - name: Phone
     type: multi-valued
@@ -440,6 +442,17 @@ extensions:
       - {name: Num, type: string}
 `)
 	for range 20 {
+		for body_, field := range map[string]string{
+			`{"firstname":"x","FirstName":"y","Bogus":1}`: "Bogus",       // unknown before given twice
+			`{"Age":"abc","Zed":"def"}`:                   "Age",         // two type faults: the validator's
+			`{"Phone":[{"Num":"1","num":"2","Bogus":1}]}`: "Phone.Bogus", // unknown before given twice, in a record
+			`{"Phone":[{"Num":"1","num":"2"}],"zz":1}`:    "Phone.num",   // Phone before zz
+		} {
+			_, err := c.PrepareProfile(body(t, body_))
+			if e := errs.As(err); e == nil || e.Field != field {
+				t.Fatalf("%s: %v, want the fault at %s", body_, err, field)
+			}
+		}
 		_, err := c.PrepareProfile(body(t, `{"zz":1,"aa":2,"mm":3,"Bogus":4,"FirstName":"A"}`))
 		if e := errs.As(err); e == nil || e.Field != "Bogus" {
 			t.Fatalf("unknown attributes zz, aa, mm, Bogus: %v, want the first in name order, Bogus", err)
@@ -466,6 +479,12 @@ extensions:
       - {name: Kind, type: integer, default: 3}
       - {name: Since, type: datetime}
       - {name: Note, type: string}
+  - name: Tag
+    type: multi-valued
+    unique: [Name, Kind]
+    attributes:
+      - {name: Name, type: string}
+      - {name: Kind, type: integer, default: 3}
 `)
 	_, err := c.PrepareRecordPatch("Phone", body(t, `{"Num":"1","Since":"2020-13-01T00:00:00Z"}`))
 	if e := errs.As(err); e == nil || e.Field != "Phone.Since" || !strings.Contains(e.Message, "must be a date-time") {
@@ -480,5 +499,16 @@ extensions:
 	}
 	if note, set := rec["Note"]; !set || note != nil {
 		t.Errorf("Note cleared: %#v (set %v), want nil, for the update to remove", note, set)
+	}
+	// The same null given twice (in two spellings) is one null.
+	if rec, err := c.PrepareRecordPatch("Phone", body(t, `{"Num":"1","Kind":null,"kind":null}`)); err != nil || !equal(rec["Kind"], 3) {
+		t.Errorf("Kind cleared twice: %v, %v", rec, err)
+	}
+	// A unique attribute stays null, whatever its default: it selects the
+	// record where it is unset.
+	if rec, err := c.PrepareRecordPatch("Tag", body(t, `{"Name":"a","Kind":null}`)); err != nil || rec["Kind"] != nil {
+		t.Errorf("unique Kind given null: %#v, %v; want nil", rec["Kind"], err)
+	} else if _, set := rec["Kind"]; !set {
+		t.Errorf("unique Kind given null is not in the patch: %v", rec)
 	}
 }
