@@ -149,7 +149,9 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 // needs; the server refuses schema reloads that fail it.
 func (f *Facade) CheckSchema(c *schema.Compiled) error { return CheckMapping(f.cfg.Mapping, c) }
 
-// Register mounts every route under both prefixes.
+// Register mounts every route under both prefixes. e must decode path
+// parameters with httpin.UnescapeParams, once (as the server does for
+// every route): the id list of a get by ids arrives as 7%2C8.
 func (f *Facade) Register(e *echo.Echo) {
 	for _, p := range prefixes {
 		e.POST(p+"/authentication/user/login", f.login)

@@ -408,10 +408,7 @@ func precision(s string) time.Duration {
 		}
 		return d
 	}
-	if strings.Count(clock, ":") == 1 {
-		return time.Minute
-	}
-	return time.Second
+	return time.Second // parseISO takes seconds always
 }
 
 // activityFixed are the properties eGain only accepts with one value.
