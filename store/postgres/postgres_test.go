@@ -312,3 +312,38 @@ func TestMapError(t *testing.T) {
 		t.Errorf("a cancellation is %v", err)
 	}
 }
+
+// TestUnavailable_WhenTheServerRefusesConnections: a connection the server
+// refuses (here SQLSTATE 55000: the database does not allow connections)
+// is the store being unavailable, 503, not a 500: pgx wraps the server's
+// error in a ConnectError, and its SQLSTATE is no connection class.
+func TestUnavailable_WhenTheServerRefusesConnections(t *testing.T) {
+	t.Parallel()
+	db, url := openTest(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(t.Context(), pgtest.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	name := pgx.Identifier{cfg.Database}.Sanitize()
+	if _, err := admin.Exec(t.Context(), "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+	})
+	db.pool.Reset() // the next read connects anew
+	err = db.View(t.Context(), "", func(tx profile.Tx) error {
+		_, err := tx.Profile("anyone")
+		return err
+	})
+	if e := errs.As(err); e == nil || e.Kind != errs.KindUnavailable || e.Code != profile.CodeStoreUnavailable {
+		t.Fatalf("a read while the database refuses connections = %v, want 503 %s", err, profile.CodeStoreUnavailable)
+	}
+}
