@@ -32,6 +32,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,6 +95,14 @@ var _ profile.Store = (*DB)(nil)
 // (once across replicas) and refuses a database migrated by a newer
 // profiled.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	// URL schemes ignore case (RFC 3986), and config.IsPostgresURL takes
+	// POSTGRES://; pgx tells a URL from a key=value string by a lower-case
+	// scheme, and read the rest as key=value, password and all.
+	if scheme, rest, ok := strings.Cut(url, "://"); ok {
+		if s := strings.ToLower(scheme); s == "postgres" || s == "postgresql" {
+			url = s + "://" + rest
+		}
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL URL: %w", err)

@@ -347,3 +347,17 @@ func TestUnavailable_WhenTheServerRefusesConnections(t *testing.T) {
 		t.Fatalf("a read while the database refuses connections = %v, want 503 %s", err, profile.CodeStoreUnavailable)
 	}
 }
+
+// TestOpen_SchemeIgnoresCase: POSTGRES://... opens the database, as the
+// config takes it for one (pgx alone read it as key=value settings and
+// showed the password in its error).
+func TestOpen_SchemeIgnoresCase(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	scheme, rest, _ := strings.Cut(url, "://")
+	db, err := Open(t.Context(), strings.ToUpper(scheme)+"://"+rest, Options{MaxConns: 2})
+	if err != nil {
+		t.Fatalf("Open with an upper-case scheme: %v", err)
+	}
+	db.Close()
+}
