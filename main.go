@@ -801,7 +801,7 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 			return false, fmt.Errorf("no data file %s: %w", path, err)
 		}
 		if err := store.CheckFile(path); err != nil {
-			if errors.Is(err, store.ErrDamagedFile) {
+			if !errors.Is(err, store.ErrStructure) { // not checked: in use, not a file, a damaged header
 				return false, err
 			}
 			fmt.Fprintf(stdout, "structure: DAMAGED\n  %v\n", err)
@@ -844,7 +844,7 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 		fmt.Fprintf(stdout, "  %s\n", p)
 	}
 	if !r.OK() || !sound {
-		fmt.Fprintln(stdout, "result: PROBLEMS FOUND (see docs/reliability.md, \"Checking a store\")")
+		fmt.Fprintln(stdout, "result: PROBLEMS FOUND (see docs/reliability.md, \"Checksums and profiled check\")")
 		return false, nil
 	}
 	fmt.Fprintln(stdout, "result: ok")

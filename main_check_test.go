@@ -145,3 +145,18 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestCheck_FileInUse: check on a data file a running server holds says
+// so and exits 1; it does not call the file damaged (an operator could
+// restore a backup over a sound file).
+func TestCheck_FileInUse(t *testing.T) {
+	t.Parallel()
+	where := filepath.Join(t.TempDir(), "profiles.db")
+	_, _ = serveOn(t, where)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"check", "-config", "config.yaml", "-data", where}, nil, &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	if code != 1 || !strings.Contains(out, "in use by another profiled process") || strings.Contains(out, "DAMAGED") {
+		t.Errorf("check of a file in use: exit %d\n%s", code, out)
+	}
+}

@@ -330,6 +330,9 @@ func CheckFile(path string) error {
 		return err
 	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: defaultOpenTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return fmt.Errorf("store: data file %s is %w: stop the server first (or check a backup of it)", path, ErrInUse)
+	}
 	if err != nil {
 		return fmt.Errorf("store: checking %s: %w", path, err)
 	}
@@ -347,10 +350,14 @@ func CheckFile(path string) error {
 		return errors.Join(problems...)
 	})
 	if err != nil {
-		return fmt.Errorf("store: checking %s: %w", path, err)
+		return fmt.Errorf("store: checking %s: %w: %w", path, ErrStructure, err)
 	}
 	return nil
 }
+
+// ErrStructure marks a data file whose pages or buckets CheckFile found
+// damaged, as against one it could not check (in use, not a file).
+var ErrStructure = errors.New("the file's structure is damaged")
 
 // ReadOverlay reads the stored schema overlay from the data file at path,
 // opened read-only, for offline checks (check-config). No file or no
