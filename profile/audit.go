@@ -328,7 +328,9 @@ func auditPage(tx Tx, q AuditQuery) (*AuditPage, error) {
 	page := &AuditPage{Entries: []AuditEntry{}}
 	var last *AuditEntry
 	err := tx.Audit(f, func(e *AuditEntry) bool {
-		if (q.Actor != "" && e.Actor != q.Actor) || (q.Op != "" && e.Op != q.Op) {
+		// An operation names its variants too: server.mode finds
+		// server.mode.maintenance and server.mode.production.
+		if (q.Actor != "" && e.Actor != q.Actor) || (q.Op != "" && e.Op != q.Op && !strings.HasPrefix(e.Op, q.Op+".")) {
 			return true
 		}
 		if len(page.Entries) == limit {

@@ -98,6 +98,10 @@ func TestAudit_BothAPIs(t *testing.T) {
 			t.Errorf("op=%s finds nothing", e.Op)
 		}
 	}
+	// The listed operation server.mode finds its variants.
+	if p := ts.audit(t, "op=server.mode"); len(p.Entries) != 1 || p.Entries[0].Op != "server.mode.production" {
+		t.Errorf("op=server.mode finds %+v", p.Entries)
+	}
 	create := page.Entries[5]
 	if !slices.Equal(create.Customers, []string{id}) || create.RequestID != "req-1" || create.Client == "" ||
 		!slices.Equal(create.Attributes, []string{"EmailAddress", "FirstName", "LastName"}) || !slices.Equal(create.Extensions, []string{"Phone"}) {
