@@ -439,6 +439,9 @@ func checkConfig(o *options, io cmdIO) error {
 	if err := cfg.Store.CheckURL(); err != nil {
 		return err
 	}
+	if err := cfg.Server.CheckAddr(); err != nil {
+		problems = append(problems, schema.Problem{File: o.config, Message: err.Error()})
+	}
 	var overlay schema.Document
 	if cfg.Store.IsPostgres() {
 		overlay, err = postgres.ReadOverlay(context.Background(), cfg.Store.URL)

@@ -41,6 +41,8 @@ func TestCheckConfig_ProblemForms(t *testing.T) {
 			[]string{`bad.yaml:` + lineOf(base, "  max_header_bytes: 65536", 1) + `: "max_heder_bytes": unknown key in server`}},
 		{"Mapping", strings.Replace(base, "    first_name: FirstName", "    first_name: FirstNam", 1),
 			[]string{`bad.yaml:` + lineOf(base, "    first_name: FirstName", 0) + `: egain.mapping.first_name: "FirstNam" is not a core attribute`}},
+		{"AddrWithoutPort", strings.Replace(base, `  addr: ":8080"`, `  addr: "localhost"`, 1),
+			[]string{`bad.yaml: server.addr (-addr, PROFILED_ADDR) must be host:port or :port, not "localhost"`}},
 		{"SettingsAndSchema", strings.Replace(strings.Replace(base, "  max_body_bytes: 1048576", "  max_body_bytes: -1", 1),
 			"    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: strng, length: 64}", 1),
 			[]string{"bad.yaml:" + lineOf(base, "  max_body_bytes: 1048576", 0) + ": server.max_body_bytes must be positive",

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,6 +115,15 @@ func (s Store) IsPostgres() bool { return IsPostgresURL(s.URL) }
 func (s Store) CheckURL() error {
 	if s.URL != "" && !s.IsPostgres() {
 		return errors.New("store.url (-store, PROFILED_STORE) must be a postgres:// or postgresql:// URL; leave it empty for the bbolt file of store.path")
+	}
+	return nil
+}
+
+// CheckAddr refuses a listen address without a port, wherever it came
+// from (file, environment, flag): serve would fail to listen on it.
+func (s Server) CheckAddr() error {
+	if _, _, err := net.SplitHostPort(s.Addr); err != nil {
+		return fmt.Errorf("server.addr (-addr, PROFILED_ADDR) must be host:port or :port, not %q", s.Addr)
 	}
 	return nil
 }
@@ -341,6 +351,14 @@ func (c *Config) validate() error {
 	}
 	if c.Server.MaxBodyBytes <= 0 {
 		problems = append(problems, fmt.Errorf("server.max_body_bytes must be positive"))
+	}
+	if s := c.Server; s.ReadHeaderTimeout < 0 || s.ReadTimeout < 0 || s.WriteTimeout < 0 || s.IdleTimeout < 0 || s.ShutdownTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("server timeouts must not be negative (0: none), and server.shutdown_timeout must be positive"))
+	}
+	switch c.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Errorf("log.level must be debug, info, warn or error, not %q", c.Log.Level))
 	}
 	if c.Store.Path == "" {
 		problems = append(problems, fmt.Errorf("store.path must be set"))

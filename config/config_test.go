@@ -63,6 +63,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"UnknownKey", "server:\n  adress: :80\n", `"adress": unknown key in server`},
 		{"BadDuration", "server:\n  read_timeout: soon\n", "c.yaml:2: cannot unmarshal"},
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
+		{"NegativeTimeout", "server:\n  shutdown_timeout: -1s\n", "server.shutdown_timeout must be positive"},
+		{"UnknownLogLevel", "log:\n  level: verbose\n", `log.level must be debug, info, warn or error, not "verbose"`},
 		{"UserWithoutBcrypt", "egain:\n  users: [{name: a, password_hash: secret}]\n", "must be a bcrypt hash"},
 		{"UserWithMalformedBcrypt", "egain:\n  users: [{name: a, password_hash: \"$2a$10$bogus\"}]\n", "must be a bcrypt hash"},
 		{"UserIDNotANumber", "egain:\n  users: [{id: abc, name: a, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}]\n", `id "abc" must be a number`},
