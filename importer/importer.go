@@ -182,7 +182,16 @@ type batcher struct {
 	res     *Result
 	items   []pending
 	head    string // the input's fingerprint, recorded with the progress
-	rejects []byte // reject records of the batch, written once it commits
+	// rejects are the reject records of the batch, written in line order
+	// once it commits (malformed lines are found on reading, schema
+	// faults when the batch is stored).
+	rejects []rejected
+}
+
+// rejected is one line's reject record.
+type rejected struct {
+	line   int
+	record []byte
 }
 
 // reject records a bad line, or stops the import without Options.Rejects.
@@ -191,7 +200,7 @@ func (b *batcher) reject(line int, err error, text []byte) error {
 		return &LineError{Line: line, Err: err}
 	}
 	rec, _ := json.Marshal(map[string]any{"line": line, "error": err.Error(), "text": string(text)})
-	b.rejects = append(append(b.rejects, rec...), '\n')
+	b.rejects = append(b.rejects, rejected{line, append(rec, '\n')})
 	b.res.Rejected++
 	return nil
 }
@@ -289,7 +298,12 @@ func (b *batcher) commit(items []pending, upTo int) error {
 		return err
 	}
 	if len(b.rejects) > 0 {
-		if _, err := b.opts.Rejects.Write(b.rejects); err != nil {
+		slices.SortFunc(b.rejects, func(a, b rejected) int { return a.line - b.line })
+		var out []byte
+		for _, r := range b.rejects {
+			out = append(out, r.record...)
+		}
+		if _, err := b.opts.Rejects.Write(out); err != nil {
 			return fmt.Errorf("writing the reject file: %w", err)
 		}
 		b.rejects = b.rejects[:0]

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -163,5 +164,29 @@ func TestImportSkipBadStopsOnStoreFailure(t *testing.T) {
 	res, err := importer.Import(context.Background(), failingStore{}, ndjson(line("a1"), line("a2"), line("a3")), importer.Options{Batch: 2, Rejects: &rejects})
 	if errs.KindOf(err) != errs.KindUnavailable || res.Rejected != 0 || rejects.Len() != 0 {
 		t.Errorf("err %v, result %+v, rejects %q; want the outage returned and nothing rejected", err, res, rejects.String())
+	}
+}
+
+// TestImportSkipBadRejectsInLineOrder: malformed lines are found on
+// reading and schema faults when their batch is stored, yet the reject
+// file lists them in line order.
+func TestImportSkipBadRejectsInLineOrder(t *testing.T) {
+	svc := newService(t)
+	var rejects bytes.Buffer
+	in := ndjson(line("o1"), `{"customer_id":"o2","DOB":"nope"}`, `{broken`, line("o4"), `{"customer_id":"o5","DOB":"nope"}`, `{broken`)
+	res, err := importer.Import(context.Background(), svc, in, importer.Options{Batch: 10, Rejects: &rejects})
+	if err != nil || res.Rejected != 4 {
+		t.Fatalf("Import = %+v, %v; want 4 lines set aside", res, err)
+	}
+	var order []int
+	for _, rec := range strings.Split(strings.TrimSpace(rejects.String()), "\n") {
+		var r struct{ Line int }
+		if err := json.Unmarshal([]byte(rec), &r); err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, r.Line)
+	}
+	if fmt.Sprint(order) != "[2 3 5 6]" {
+		t.Errorf("reject file lines %v, want [2 3 5 6]", order)
 	}
 }
