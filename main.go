@@ -598,6 +598,17 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	}
 	profiles := profile.NewService(db, registry)
 	profiles.RecordLimit = cfg.Limits.MaxRecordsPerExtension
+	if cfg.Store.IsPostgres() {
+		// Replicas may be serving this database: bringing its indexes in
+		// line with another config would rebuild them under the replicas.
+		differ, err := profiles.KeysDiffer(context.Background())
+		if err != nil {
+			return err
+		}
+		if differ {
+			return fmt.Errorf("import: the identification keys of %s differ from those the database's indexes were built for; import with the config the replicas run with (or start a replica with this one first)", cfg.File)
+		}
+	}
 	if err := profiles.SyncSchema(context.Background()); err != nil {
 		return err
 	}

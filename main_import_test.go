@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -113,5 +114,36 @@ func TestImport_Resume(t *testing.T) {
 	bad := writeFile(t, dir, "first.ndjson", "{\"DOB\":\"never\"}\n")
 	if code, _, errOut := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", bad); code != 1 || !strings.Contains(errOut, "nothing was committed") || strings.Contains(errOut, "lines 1-0") {
 		t.Errorf("a failure before any commit: exit %d, %q", code, errOut)
+	}
+}
+
+// TestImport_PostgresKeysDiffer: on PostgreSQL, where replicas may serve,
+// an import whose config has other identification keys than the
+// database's indexes were built for is refused before anything changes;
+// with the same config it imports.
+func TestImport_PostgresKeysDiffer(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t) // skips without a server outside CI
+	dir := t.TempDir()
+	in := writeFile(t, dir, "one.ndjson", `{"FirstName":"One","Nickname":"n1"}`+"\n")
+	base := string(mustReadFile(t, "config.yaml"))
+	const titleLine = "    - {name: Title,        type: string, length: 64}\n"
+	const keyLine = "    - {name: email,        attributes: [EmailAddress]}\n"
+	if !strings.Contains(base, titleLine) || !strings.Contains(base, keyLine) {
+		t.Fatal("config.yaml changed; the test proves nothing")
+	}
+	withNick := strings.Replace(base, titleLine, titleLine+"    - {name: Nickname, type: string, length: 32}\n", 1)
+	replicas := writeFile(t, dir, "replicas.yaml", withNick)
+	other := writeFile(t, dir, "other.yaml", strings.Replace(withNick, keyLine, keyLine+"    - {name: nick, attributes: [Nickname]}\n", 1))
+	if code, out, errOut := runCLI(t, "import", "-config", replicas, "-store", url, "-in", in); code != 0 {
+		t.Fatalf("import with the replicas' config: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "import", "-config", other, "-store", url, "-in", in)
+	if code != 1 || !strings.Contains(out+errOut, "identification keys of "+other+" differ") {
+		t.Errorf("import with other keys: exit %d\n%s%s", code, out, errOut)
+	}
+	// Nothing changed: the replicas' config still finds its indexes built for it.
+	if code, out, errOut := runCLI(t, "import", "-config", replicas, "-store", url, "-in", in); code != 0 {
+		t.Errorf("import with the replicas' config again: exit %d\n%s%s", code, out, errOut)
 	}
 }

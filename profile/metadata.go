@@ -52,6 +52,18 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 	return err
 }
 
+// KeysDiffer reports whether the store's indexes were built for other
+// identification keys than the live schema's (a store never used reports
+// false): SyncSchema would rebuild them. A tool run beside replicas checks
+// it first, as rebuilding would change the indexes under them.
+func (s *Service) KeysDiffer(ctx context.Context) (bool, error) {
+	stored, err := s.storedManifest(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(stored) > 0 && !manifestEqual(stored, manifestOf(s.Schema())), nil
+}
+
 // changeSchema applies edit to the metadata overlay, then stores it with
 // dataEdit (run for every tenant) and the index changes, in one
 // transaction. It starts from the stored schema, so a change made by
