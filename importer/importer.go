@@ -176,12 +176,12 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 // batcher commits pending lines in batches, setting bad ones aside when
 // Options.Rejects is set.
 type batcher struct {
-	ctx     context.Context
-	svc     Creator
-	opts    Options
-	res     *Result
-	items   []pending
-	head    string // the input's fingerprint, recorded with the progress
+	ctx   context.Context
+	svc   Creator
+	opts  Options
+	res   *Result
+	items []pending
+	head  string // the input's fingerprint, recorded with the progress
 	// rejects are the reject records of the batch, written in line order
 	// once it commits (malformed lines are found on reading, schema
 	// faults when the batch is stored).
