@@ -401,11 +401,12 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 				continue
 			}
 			log.Info().Str("signal", sig.String()).Msg("shutting down")
-			start, draining := time.Now(), srv.InFlight()
-			if err := srv.Shutdown(cfg.Server.ShutdownTimeout); err != nil {
-				log.Error().Err(err).Msg("shutdown timed out; in-flight requests were cut")
+			start, inFlight := time.Now(), srv.InFlight()
+			cut, err := srv.Shutdown(cfg.Server.ShutdownTimeout)
+			if err != nil {
+				log.Error().Err(err).Int64("requests_cut", cut).Msg("shutdown timed out; in-flight requests were cut")
 			}
-			log.Info().Dur("took", time.Since(start)).Int64("requests_drained", draining).Msg("stopped")
+			log.Info().Dur("took", time.Since(start)).Int64("requests_drained", max(0, inFlight-cut)).Msg("stopped")
 			return nil
 		}
 	}

@@ -104,15 +104,16 @@ func (s *Server) Err() error { return s.err }
 
 // Shutdown stops accepting connections, closes idle ones and waits up to
 // timeout for in-flight requests to finish. Requests still running then are
-// cut off and an error is returned.
-func (s *Server) Shutdown(timeout time.Duration) error {
+// cut off, counted in cut, and an error is returned.
+func (s *Server) Shutdown(timeout time.Duration) (cut int64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	err := s.srv.Shutdown(ctx)
+	err = s.srv.Shutdown(ctx)
 	if err != nil {
+		cut = s.InFlight() // before Close ends them
 		s.srv.Close()
 		err = fmt.Errorf("graceful shutdown after %s: %w", timeout, err)
 	}
 	<-s.done
-	return err
+	return cut, err
 }

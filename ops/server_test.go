@@ -57,7 +57,7 @@ func TestGracefulShutdown(t *testing.T) {
 		got <- resp.Status + " " + string(body)
 	}()
 	<-entered
-	if err := s.Shutdown(5 * time.Second); err != nil {
+	if _, err := s.Shutdown(5 * time.Second); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	if r := <-got; r != "200 OK finished" {
@@ -91,8 +91,8 @@ func TestShutdownIsBounded(t *testing.T) {
 	<-entered
 
 	start := time.Now()
-	if err := s.Shutdown(100 * time.Millisecond); err == nil {
-		t.Error("Shutdown reported success with a request still running")
+	if cut, err := s.Shutdown(100 * time.Millisecond); err == nil || cut != 1 {
+		t.Errorf("Shutdown with a request still running = %d cut, %v; want 1 cut and an error", cut, err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Shutdown took %s", d)

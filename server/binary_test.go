@@ -200,6 +200,43 @@ func TestBinary_GracefulShutdown(t *testing.T) {
 	}
 }
 
+// TestBinary_ShutdownCutsAfterTimeout: a request still running when
+// server.shutdown_timeout ends is cut, and the stopped line counts it as
+// cut, not as drained.
+func TestBinary_ShutdownCutsAfterTimeout(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	base := string(mustRead(t, "../config.yaml"))
+	const timeout = "  shutdown_timeout: 20s"
+	if !strings.Contains(base, timeout) {
+		t.Fatal("config.yaml has no shutdown_timeout of 20s; the test proves nothing")
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(base, timeout, "  shutdown_timeout: 300ms", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProfiled(t, bin, "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"))
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers, then a body that never comes: the handler waits on it.
+	fmt.Fprintf(conn, "POST /profiles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n")
+	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, " 100 ") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d, want 0; log:\n%s", code, p.logs)
+	}
+	if logs := p.logs.String(); !strings.Contains(logs, `"requests_cut":1`) || !strings.Contains(logs, `"requests_drained":0`) {
+		t.Errorf("the stopped line does not count the request as cut:\n%s", logs)
+	}
+}
+
 func TestBinary_SIGHUPReloadsSchema(t *testing.T) {
 	t.Parallel()
 	bin := buildProfiled(t)

@@ -125,7 +125,7 @@ func realServer(t *testing.T, ts *testServer, readHeaderTimeout time.Duration) s
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = srv.Shutdown(2 * time.Second) })
+	t.Cleanup(func() { _, _ = srv.Shutdown(2 * time.Second) })
 	// ts.do sends to ts.URL; the httptest server stays up for cleanup.
 	orig := ts.URL
 	ts.URL = "http://" + srv.Addr()
