@@ -45,3 +45,21 @@ func TestToWSError(t *testing.T) {
 		})
 	}
 }
+
+// TestIsFacadePath: the facade's prefixes, in any ASCII case, and nothing
+// that merely starts like them.
+func TestIsFacadePath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/ws/v12/interaction/customer":       true,
+		"/WS/V12/interaction/customer/1":     true,
+		"/System/WS/v12/authentication/user": true,
+		"/ws/v12":                            true,
+		"/ws/v120/interaction":               false,
+		"/profiles/ws":                       false,
+		"/ws":                                false,
+	} {
+		if got := IsFacadePath(path); got != want {
+			t.Errorf("IsFacadePath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -170,10 +170,11 @@ func (f *Facade) Register(e *echo.Echo) {
 func (f *Facade) OpenSessions() int { return f.sessions.count() }
 
 // IsFacadePath reports whether path belongs to the facade, whose errors
-// must be WSError bodies.
+// must be WSError bodies. The prefix is matched ignoring ASCII case: routes
+// do not (/WS/V12/... is 404), but the 404 is the facade's.
 func IsFacadePath(path string) bool {
 	for _, p := range prefixes {
-		if path == p || strings.HasPrefix(path, p+"/") {
+		if len(path) >= len(p) && schema.SameName(path[:len(p)], p) && (len(path) == len(p) || path[len(p)] == '/') {
 			return true
 		}
 	}
