@@ -546,14 +546,7 @@ func TestEdit_WhatWasReadWritesBack(t *testing.T) {
 	for _, example := range []string{"egain-create-full.json", "egain-create-minimal.json"} {
 		t.Run(example, func(t *testing.T) {
 			num := h.create(s, string(mustRead(t, "../testdata/examples/"+example)))
-			read := func() map[string]any {
-				var view map[string]any
-				res := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/json").want(t, http.StatusOK)
-				if err := json.Unmarshal([]byte(res.Body), &view); err != nil {
-					t.Fatal(err)
-				}
-				return customerAt(view, 0)
-			}
+			read := func() map[string]any { return h.view(t, s, num) }
 			before := read()
 			for _, derived := range []string{"customerName", "lastModified", "created", "link"} {
 				if before[derived] == nil {
@@ -735,13 +728,7 @@ func TestEdit_GenesysAddressesWriteBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	num := strconv.FormatUint(p.Num, 10)
-	var view map[string]any
-	res := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/json").want(t, http.StatusOK)
-	if err := json.Unmarshal([]byte(res.Body), &view); err != nil {
-		t.Fatal(err)
-	}
-	read := customerAt(view, 0)
+	read := h.view(t, s, strconv.FormatUint(p.Num, 10))
 	if !strings.Contains(mustJSON(t, read), "not an email") {
 		t.Fatalf("the view lacks the Genesys address, the test proves nothing: %v", read)
 	}

@@ -236,6 +236,17 @@ func (h *harness) stop() {
 }
 
 // restart closes the server and store and opens them again on the same file.
+// view reads customer num with every attribute, as JSON.
+func (h *harness) view(t testing.TB, session, num string) map[string]any {
+	t.Helper()
+	var view map[string]any
+	res := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, session, "Accept", "application/json").want(t, http.StatusOK)
+	if err := json.Unmarshal([]byte(res.Body), &view); err != nil {
+		t.Fatal(err)
+	}
+	return customerAt(view, 0)
+}
+
 func (h *harness) restart() {
 	h.stop()
 	h.start()
