@@ -84,12 +84,8 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 		if err != nil {
 			return nil, err
 		}
-		live := s.schema.Current()
 		c, err := s.schema.Change(state.Overlay, state.Version, edit, func(overlay []byte, next *schema.Compiled) error {
 			want := manifestOf(next)
-			if next.Hash == live.Hash && live.Version == state.Version && manifestEqual(old, want) {
-				return errUnchanged // a reload of the file as it was: no new version for replicas to follow
-			}
 			data, err := json.Marshal(want)
 			if err != nil {
 				return err
@@ -111,17 +107,11 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 		if errors.Is(err, ErrSchemaMoved) && attempt == followAttempts {
 			return nil, errs.Conflict(CodeSchemaChangedConcurrently, "the schema was changed by another replica meanwhile; retry")
 		}
-		if errors.Is(err, errUnchanged) {
-			return live, nil
-		}
 		if !errors.Is(err, ErrSchemaMoved) {
 			return c, err
 		}
 	}
 }
-
-// errUnchanged ends a schema change that would store what is stored.
-var errUnchanged = errors.New("schema unchanged")
 
 // A manifest records, per identification key (lower-cased name), what its
 // index was built from, so a changed key is rebuilt and a removed one dropped.

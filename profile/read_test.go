@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/schema"
 )
 
 // TestRead_OneSnapshot: the lookups and loads of one Service.Read see one
@@ -74,33 +73,5 @@ func TestRead_OneSnapshot(t *testing.T) {
 	})
 	if counted != 1 {
 		t.Errorf("a read that loaded was counted %d times, want 1", counted)
-	}
-}
-
-// TestReloadSchema_UnchangedStoresNothing: reloading the file as it was
-// makes no new schema version (which replicas on PostgreSQL would follow)
-// and writes no audit entry; a changed file still does.
-func TestReloadSchema_UnchangedStoresNothing(t *testing.T) {
-	s, _ := newService(t)
-	ctx := context.Background()
-	if err := s.SyncSchema(ctx); err != nil { // as a start does
-		t.Fatal(err)
-	}
-	before := s.Schema()
-	c, err := s.ReloadSchema(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Version != before.Version || c.Hash != before.Hash {
-		t.Errorf("an unchanged reload: version %d -> %d", before.Version, c.Version)
-	}
-	if reloads := trail(t, s, profile.AuditQuery{Op: profile.OpSchemaReload}); len(reloads) != 0 {
-		t.Errorf("an unchanged reload left %d audit entries", len(reloads))
-	}
-	if _, err := s.CreateKey(ctx, schema.KeyDoc{Name: "title_key", Attributes: []string{"Title"}}); err != nil {
-		t.Fatal(err)
-	}
-	if after := s.Schema(); after.Version != before.Version+1 {
-		t.Errorf("a change: version %d -> %d, want +1", before.Version, after.Version)
 	}
 }
