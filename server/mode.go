@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"path/filepath"
@@ -158,15 +157,9 @@ func (a *App) checkHandler(c echo.Context) error {
 		}
 		problems = cfg.Problems(err)
 	}
-	st, err := a.Store.SchemaState(c.Request().Context())
+	overlay, err := a.storedOverlay(c.Request().Context())
 	if err != nil {
 		return err
-	}
-	var overlay schema.Document
-	if len(st.Overlay) > 0 {
-		if err := json.Unmarshal(st.Overlay, &overlay); err != nil {
-			return err
-		}
 	}
 	problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
 	for i := range problems {

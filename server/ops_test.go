@@ -116,6 +116,11 @@ func TestReload(t *testing.T) {
 		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "mapping.phone.number") {
 			t.Fatalf("a mapping naming a missing attribute: reload answered %d %s", res.Status, res.Body)
 		}
+		// The pending edit is the reload's business only: a metadata
+		// change meanwhile goes through.
+		if res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Pending","type":"multi-valued","attributes":[{"name":"v","type":"string"}]}`); res.Status != http.StatusCreated {
+			t.Errorf("a metadata change while the file holds a broken mapping: %d %s", res.Status, res.Body)
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -134,17 +135,6 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
 		registry.AddGuard(a.EGain.CheckSchema)
-		// The mapping in the file must fit too: a reload applies the
-		// file's schema but not its mapping (the facade keeps the one it
-		// started with), so an edit to the mapping that does not fit would
-		// pass the reload and then stop the next start.
-		registry.AddGuard(func(c *schema.Compiled) error {
-			file, err := config.Load(cfg.File)
-			if err != nil || file.EGain.Disabled {
-				return err
-			}
-			return egain.CheckMapping(file.EGain.Mapping, c)
-		})
 	}
 	if err := a.registerMetrics(); err != nil {
 		return nil, err
@@ -465,6 +455,17 @@ func (a *App) registerMetrics() error {
 // schema in the background: they are counted, never dropped.
 // ctx carries the actor the audit entry names.
 func (a *App) Reload(ctx context.Context) error {
+	// The file is checked as the next start would check it, as check-config
+	// does: a reload applies its schema but not its eGain mapping (the
+	// facade keeps the one it started with), so a mapping that does not
+	// fit the new schema would pass the reload and then stop the next start.
+	if problems, err := a.checkFile(ctx); err != nil || len(problems) > 0 {
+		if err == nil {
+			err = problems
+		}
+		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
+		return err
+	}
 	c, err := a.Profiles.ReloadSchema(ctx)
 	if err != nil {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
@@ -473,6 +474,33 @@ func (a *App) Reload(ctx context.Context) error {
 	a.noteSchema(c)
 	a.bgActive.Go(func() { a.checkConformance(c) })
 	return nil
+}
+
+// checkFile checks the config file with the schema stored by the metadata
+// API, as a start would.
+func (a *App) checkFile(ctx context.Context) (schema.Problems, error) {
+	file, err := config.Load(a.Config.File)
+	if err != nil {
+		return nil, err
+	}
+	overlay, err := a.storedOverlay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return config.CheckSchema(file, overlay, egain.CheckMapping), nil
+}
+
+// storedOverlay is the schema the metadata API stored.
+func (a *App) storedOverlay(ctx context.Context) (schema.Document, error) {
+	var overlay schema.Document
+	st, err := a.Store.SchemaState(ctx)
+	if err != nil || len(st.Overlay) == 0 {
+		return overlay, err
+	}
+	if err := json.Unmarshal(st.Overlay, &overlay); err != nil {
+		return overlay, fmt.Errorf("decode schema overlay stored by the metadata API: %w", err)
+	}
+	return overlay, nil
 }
 
 // checkConformance counts stored profiles that do not fit schema c.
