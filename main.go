@@ -334,8 +334,8 @@ func applyOverrides(cfg *config.Config, addr, data, storeURL string) {
 }
 
 func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
-	level, err := zerolog.ParseLevel(cfg.Log.Level)
-	if err != nil || cfg.Log.Level == "" {
+	level, _ := zerolog.ParseLevel(strings.ToLower(cfg.Log.Level)) // config refuses the others
+	if cfg.Log.Level == "" {
 		level = zerolog.InfoLevel
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()

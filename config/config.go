@@ -23,6 +23,7 @@ import (
 
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/schema"
+	"github.com/rs/zerolog"
 )
 
 // Config is the whole configuration file.
@@ -355,10 +356,8 @@ func (c *Config) validate() error {
 	if s := c.Server; s.ReadHeaderTimeout < 0 || s.ReadTimeout < 0 || s.WriteTimeout < 0 || s.IdleTimeout < 0 || s.ShutdownTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("server timeouts must not be negative (0: none), and server.shutdown_timeout must be positive"))
 	}
-	switch c.Log.Level {
-	case "", "debug", "info", "warn", "error":
-	default:
-		problems = append(problems, fmt.Errorf("log.level must be debug, info, warn or error, not %q", c.Log.Level))
+	if _, err := zerolog.ParseLevel(strings.ToLower(c.Log.Level)); err != nil {
+		problems = append(problems, fmt.Errorf("log.level must be debug, info, warn or error (or trace, disabled), not %q", c.Log.Level))
 	}
 	if c.Store.Path == "" {
 		problems = append(problems, fmt.Errorf("store.path must be set"))

@@ -64,7 +64,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"BadDuration", "server:\n  read_timeout: soon\n", "c.yaml:2: cannot unmarshal"},
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
 		{"NegativeTimeout", "server:\n  shutdown_timeout: -1s\n", "server.shutdown_timeout must be positive"},
-		{"UnknownLogLevel", "log:\n  level: verbose\n", `log.level must be debug, info, warn or error, not "verbose"`},
+		{"UnknownLogLevel", "log:\n  level: verbose\n", `log.level must be debug, info, warn or error (or trace, disabled), not "verbose"`},
 		{"UserWithoutBcrypt", "egain:\n  users: [{name: a, password_hash: secret}]\n", "must be a bcrypt hash"},
 		{"UserWithMalformedBcrypt", "egain:\n  users: [{name: a, password_hash: \"$2a$10$bogus\"}]\n", "must be a bcrypt hash"},
 		{"UserIDNotANumber", "egain:\n  users: [{id: abc, name: a, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}]\n", `id "abc" must be a number`},
@@ -117,5 +117,15 @@ func TestSchemaDocument_SeparateFile(t *testing.T) {
 	}
 	if doc.Profile[0].Line != 2 {
 		t.Errorf("line = %d, want 2 (lines are those of the schema file)", doc.Profile[0].Line)
+	}
+}
+
+// TestLoad_LogLevelIgnoresCase: the levels zerolog names, in any case, as
+// configs written before the check used them.
+func TestLoad_LogLevelIgnoresCase(t *testing.T) {
+	for _, level := range []string{"INFO", "Warn", "debug", "trace", "disabled"} {
+		if _, err := config.Load(write(t, "c.yaml", "log:\n  level: "+level+"\n")); err != nil {
+			t.Errorf("log.level %s: %v", level, err)
+		}
 	}
 }

@@ -132,7 +132,7 @@ func (f *Facade) create(c echo.Context) error {
 	// one address, on any replicas, cannot both pass.
 	p, err := f.profiles.Create(ctx, r.tenant, body, profile.CreateOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
-		return inEGainWords(err, cust)
+		return f.inEGainWords(err, cust)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, BasePath+"/interaction/customer/"+strconv.FormatUint(p.Num, 10))
 	return noContent(c, r.format, r.session, http.StatusCreated)
@@ -166,7 +166,7 @@ func (f *Facade) edit(c echo.Context) error {
 		return f.applyEdit(r, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if err != nil {
-		return inEGainWords(err, body)
+		return f.inEGainWords(err, body)
 	}
 	return noContent(c, r.format, r.session, http.StatusNoContent)
 }
@@ -174,10 +174,11 @@ func (f *Facade) edit(c echo.Context) error {
 // inEGainWords words the domain's refusals of a write of customer c in
 // eGain terms: a unique-key refusal is the e-mail error clients expect
 // (400-107; the store's message would name the other customer's Genesys
-// id), and an index value too long is a custom attribute's, the only
-// eGain field whose index entry can reach the bound.
-func inEGainWords(err error, c *Customer) error {
-	if e := errs.As(err); e != nil && e.Code == profile.CodeIndexValueTooLong {
+// id), and an index value too long of the custom attribute extension is a
+// custom attribute's (the only eGain field the shipped keys index that can
+// reach the bound; another key's keeps the domain's words).
+func (f *Facade) inEGainWords(err error, c *Customer) error {
+	if e := errs.As(err); e != nil && e.Code == profile.CodeIndexValueTooLong && strings.HasPrefix(e.Field, f.mapper.CustomAttributes.Extension+".") {
 		return errs.Invalid(CodeValueTooLong, "customAttributes", "a custom attribute is too long to be searched by: its name and value may take at most %d bytes in UTF-8 together", profile.MaxIndexedBytes)
 	}
 	return emailTaken(err, c)

@@ -298,15 +298,22 @@ func (b *batcher) commit(items []pending, upTo int) error {
 		return err
 	}
 	if len(b.rejects) > 0 {
+		// Those of the lines this commit covers, in line order; a later
+		// line's (read ahead of a batch stored line by line) waits.
 		slices.SortFunc(b.rejects, func(a, b rejected) int { return a.line - b.line })
 		var out []byte
+		n := 0
 		for _, r := range b.rejects {
+			if r.line > upTo {
+				break
+			}
 			out = append(out, r.record...)
+			n++
 		}
 		if _, err := b.opts.Rejects.Write(out); err != nil {
 			return fmt.Errorf("writing the reject file: %w", err)
 		}
-		b.rejects = b.rejects[:0]
+		b.rejects = slices.Delete(b.rejects, 0, n)
 	}
 	b.res.Profiles += n
 	if n > 0 {

@@ -178,15 +178,44 @@ func TestImportSkipBadRejectsInLineOrder(t *testing.T) {
 	if err != nil || res.Rejected != 4 {
 		t.Fatalf("Import = %+v, %v; want 4 lines set aside", res, err)
 	}
+	if got := rejectedLines(t, rejects.String()); got != "[2 3 5 6]" {
+		t.Errorf("reject file lines %v, want [2 3 5 6]", got)
+	}
+	// A conflict found only at commit has the batch stored line by line:
+	// the malformed line 4, read ahead, is still written after line 3.
+	rejects.Reset()
+	in = ndjson(line("c1"), line("c2"), line("c3"), `{broken`, line("c5"))
+	if _, err := importer.Import(context.Background(), conflictOn{"c3"}, in, importer.Options{Batch: 10, Rejects: &rejects}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rejectedLines(t, rejects.String()); got != "[3 4]" {
+		t.Errorf("reject file lines %v, want [3 4]", got)
+	}
+}
+
+// rejectedLines lists the line numbers of a reject file, in its order.
+func rejectedLines(t *testing.T, file string) string {
+	t.Helper()
 	var order []int
-	for _, rec := range strings.Split(strings.TrimSpace(rejects.String()), "\n") {
+	for _, rec := range strings.Split(strings.TrimSpace(file), "\n") {
 		var r struct{ Line int }
 		if err := json.Unmarshal([]byte(rec), &r); err != nil {
 			t.Fatal(err)
 		}
 		order = append(order, r.Line)
 	}
-	if fmt.Sprint(order) != "[2 3 5 6]" {
-		t.Errorf("reject file lines %v, want [2 3 5 6]", order)
+	return fmt.Sprint(order)
+}
+
+// conflictOn refuses, as a store would at commit (naming no line), every
+// batch holding the customer_id it names.
+type conflictOn struct{ id string }
+
+func (c conflictOn) CreateMany(_ context.Context, _ string, bodies []map[string]any, _ profile.Mark) (int, error) {
+	for _, b := range bodies {
+		if b["customer_id"] == c.id {
+			return 0, errs.Conflict(profile.CodeProfileExists, "customer_id %q is already used", c.id)
+		}
 	}
+	return len(bodies), nil
 }

@@ -53,15 +53,20 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 }
 
 // KeysDiffer reports whether the store's indexes were built for other
-// identification keys than the live schema's (a store never used reports
-// false): SyncSchema would rebuild them. A tool run beside replicas checks
-// it first, as rebuilding would change the indexes under them.
+// identification keys than the live schema's (a store no schema was ever
+// stored in reports false): SyncSchema would rebuild them. A tool run
+// beside replicas checks it first, as rebuilding would change the indexes
+// under them.
 func (s *Service) KeysDiffer(ctx context.Context) (bool, error) {
-	stored, err := s.storedManifest(ctx)
+	state, err := s.store.SchemaState(ctx)
 	if err != nil {
 		return false, err
 	}
-	return len(stored) > 0 && !manifestEqual(stored, manifestOf(s.Schema())), nil
+	stored, err := decodeManifest(state.Manifest)
+	if err != nil {
+		return false, err
+	}
+	return state.Version > 0 && !manifestEqual(stored, manifestOf(s.Schema())), nil
 }
 
 // changeSchema applies edit to the metadata overlay, then stores it with

@@ -91,19 +91,24 @@ type DB struct {
 
 var _ profile.Store = (*DB)(nil)
 
+// lowerScheme writes a postgres:// URL's scheme in lower case. URL schemes
+// ignore case (RFC 3986), and config.IsPostgresURL takes POSTGRES://; pgx
+// tells a URL from a key=value string by a lower-case scheme, and read the
+// rest as key=value settings, password and all.
+func lowerScheme(url string) string {
+	if scheme, rest, ok := strings.Cut(url, "://"); ok {
+		if s := strings.ToLower(scheme); s == "postgres" || s == "postgresql" {
+			return s + "://" + rest
+		}
+	}
+	return url
+}
+
 // Open connects to the database at url, applies the embedded migrations
 // (once across replicas) and refuses a database migrated by a newer
 // profiled.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
-	// URL schemes ignore case (RFC 3986), and config.IsPostgresURL takes
-	// POSTGRES://; pgx tells a URL from a key=value string by a lower-case
-	// scheme, and read the rest as key=value, password and all.
-	if scheme, rest, ok := strings.Cut(url, "://"); ok {
-		if s := strings.ToLower(scheme); s == "postgres" || s == "postgresql" {
-			url = s + "://" + rest
-		}
-	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := pgxpool.ParseConfig(lowerScheme(url))
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL URL: %w", err)
 	}
@@ -538,7 +543,7 @@ func ReadOverlay(ctx context.Context, url string) (schema.Document, error) {
 	var doc schema.Document
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(ctx, lowerScheme(url))
 	if err != nil {
 		return doc, fmt.Errorf("store: reading the schema overlay: %w", err)
 	}

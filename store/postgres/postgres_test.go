@@ -355,9 +355,13 @@ func TestOpen_SchemeIgnoresCase(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
 	scheme, rest, _ := strings.Cut(url, "://")
-	db, err := Open(t.Context(), strings.ToUpper(scheme)+"://"+rest, Options{MaxConns: 2})
+	upper := strings.ToUpper(scheme) + "://" + rest
+	db, err := Open(t.Context(), upper, Options{MaxConns: 2})
 	if err != nil {
 		t.Fatalf("Open with an upper-case scheme: %v", err)
 	}
 	db.Close()
+	if _, err := ReadOverlay(t.Context(), upper); err != nil { // check-config's read
+		t.Errorf("ReadOverlay with an upper-case scheme: %v", err)
+	}
 }
