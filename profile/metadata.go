@@ -242,12 +242,19 @@ func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
 // persisted in the store and overlays the config schema. Records left by an
 // earlier extension of the same name are dropped: a new schema starts empty.
 func (s *Service) CreateExtension(ctx context.Context, doc schema.ExtensionDoc) (*schema.Extension, error) {
-	if _, exists := s.Schema().Extension(doc.Name); exists {
-		return nil, errs.Invalid(CodeExtensionExists, doc.Name, "extension %q already exists", doc.Name)
+	s.catchUp(ctx)
+	exists := func() error {
+		return errs.Invalid(CodeExtensionExists, doc.Name, "extension %q already exists", doc.Name)
+	}
+	if _, ok := s.Schema().Extension(doc.Name); ok {
+		return nil, exists()
 	}
 	entry := newEntry(ctx, OpSchemaCreateExtension)
 	entry.Extensions = []string{doc.Name}
 	c, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
+		if hasNamed(o.Extensions, doc.Name, extensionName) {
+			return exists() // another replica made it meanwhile
+		}
 		o.Extensions = append(o.Extensions, doc)
 		return nil
 	}, func(_ string, tx Tx) error { return tx.DropExtension(doc.Name) })
@@ -260,9 +267,11 @@ func (s *Service) CreateExtension(ctx context.Context, doc schema.ExtensionDoc) 
 
 // DeleteExtension drops an API-created extension schema and all its records.
 func (s *Service) DeleteExtension(ctx context.Context, name string) error {
+	s.catchUp(ctx)
+	notFound := func() error { return errs.NotFound(CodeExtensionNotFound, "extension %q is not defined", name) }
 	e, ok := s.Schema().Extension(name)
 	if !ok {
-		return errs.NotFound(CodeExtensionNotFound, "extension %q is not defined", name)
+		return notFound()
 	}
 	if e.Origin == schema.OriginConfig {
 		return errs.E(errs.KindForbidden, CodeDefinedInConfig, "extension %q is defined in the config file; remove it there and reload", e.Name)
@@ -275,7 +284,16 @@ func (s *Service) DeleteExtension(ctx context.Context, name string) error {
 	entry := newEntry(ctx, OpSchemaDeleteExtension)
 	entry.Extensions = []string{e.Name}
 	_, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
-		o.Extensions = removeNamed(o.Extensions, e.Name, func(d schema.ExtensionDoc) string { return d.Name })
+		// Another replica may have deleted it, or keyed it, meanwhile.
+		if !hasNamed(o.Extensions, e.Name, extensionName) {
+			return notFound()
+		}
+		for _, k := range o.Keys {
+			if strings.EqualFold(k.Source, e.Name) {
+				return errs.Conflict(CodeExtensionInUse, "extension %q is used by identification key %q; delete the key first", e.Name, k.Name)
+			}
+		}
+		o.Extensions = removeNamed(o.Extensions, e.Name, extensionName)
 		return nil
 	}, func(_ string, tx Tx) error { return tx.DropExtension(e.Name) })
 	return schemaError(err)
@@ -284,12 +302,19 @@ func (s *Service) DeleteExtension(ctx context.Context, name string) error {
 // CreateKey adds an identification key; every existing profile is indexed
 // for it in the same transaction that persists it.
 func (s *Service) CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.IdentificationKey, error) {
-	if _, exists := s.Schema().Key(doc.Name); exists {
-		return nil, errs.Invalid(CodeKeyExists, doc.Name, "identification key %q already exists", doc.Name)
+	s.catchUp(ctx)
+	exists := func() error {
+		return errs.Invalid(CodeKeyExists, doc.Name, "identification key %q already exists", doc.Name)
+	}
+	if _, ok := s.Schema().Key(doc.Name); ok {
+		return nil, exists()
 	}
 	entry := newEntry(ctx, OpSchemaCreateKey)
 	entry.Keys = []string{doc.Name}
 	c, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
+		if hasNamed(o.Keys, doc.Name, keyName) {
+			return exists() // another replica made it meanwhile
+		}
 		o.Keys = append(o.Keys, doc)
 		return nil
 	}, nil)
@@ -302,9 +327,11 @@ func (s *Service) CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.Ide
 
 // DeleteKey drops an API-created identification key and its index.
 func (s *Service) DeleteKey(ctx context.Context, name string) error {
+	s.catchUp(ctx)
+	notFound := func() error { return errs.NotFound(CodeKeyNotFound, "identification key %q is not defined", name) }
 	k, ok := s.Schema().Key(name)
 	if !ok {
-		return errs.NotFound(CodeKeyNotFound, "identification key %q is not defined", name)
+		return notFound()
 	}
 	if k.Origin == schema.OriginConfig {
 		return errs.E(errs.KindForbidden, CodeDefinedInConfig, "identification key %q is defined in the config file; remove it there and reload", k.Name)
@@ -312,10 +339,27 @@ func (s *Service) DeleteKey(ctx context.Context, name string) error {
 	entry := newEntry(ctx, OpSchemaDeleteKey)
 	entry.Keys = []string{k.Name}
 	_, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
-		o.Keys = removeNamed(o.Keys, k.Name, func(d schema.KeyDoc) string { return d.Name })
+		if !hasNamed(o.Keys, k.Name, keyName) {
+			return notFound() // another replica deleted it meanwhile
+		}
+		o.Keys = removeNamed(o.Keys, k.Name, keyName)
 		return nil
 	}, nil)
 	return schemaError(err)
+}
+
+// catchUp brings the live schema up to the stored one before a metadata
+// change checks names against it: on PostgreSQL another replica may have
+// changed it a moment ago (its notification may not have arrived). The
+// changes check the stored schema again as they edit it; a replica that
+// cannot follow (its config disagrees) answers from what it has.
+func (s *Service) catchUp(ctx context.Context) { _, _ = s.FollowSchema(ctx) }
+
+func extensionName(d schema.ExtensionDoc) string { return d.Name }
+func keyName(d schema.KeyDoc) string             { return d.Name }
+
+func hasNamed[T any](list []T, name string, nameOf func(T) string) bool {
+	return slices.ContainsFunc(list, func(item T) bool { return strings.EqualFold(nameOf(item), name) })
 }
 
 func removeNamed[T any](list []T, name string, nameOf func(T) string) []T {

@@ -5,7 +5,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/postgres"
 )
 
 // TestRead_OneSnapshot: the lookups and loads of one Service.Read see one
@@ -73,5 +78,59 @@ func TestRead_OneSnapshot(t *testing.T) {
 	})
 	if counted != 1 {
 		t.Errorf("a read that loaded was counted %d times, want 1", counted)
+	}
+}
+
+// TestMetadata_ChecksTheStoredSchema: two replicas over one PostgreSQL
+// database, neither following the other (no schema watch runs here): a
+// metadata change on one is checked against the schema the other stored,
+// not against its own stale copy (it answered "already exists" for a key
+// just deleted, 404 for one just created, and deleted a key twice).
+func TestMetadata_ChecksTheStoredSchema(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t) // skips without a server outside CI
+	cfg, err := config.Load("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	replica := func() *profile.Service {
+		db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := profile.NewService(db, registry)
+		if err := s.SyncSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := replica(), replica()
+	key := schema.KeyDoc{Name: "title_key", Attributes: []string{"Title"}}
+	ext := schema.ExtensionDoc{Name: "Loyalty", Type: "multi-valued", Attributes: []schema.AttributeDoc{{Name: "tier", Type: "string"}}}
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	for range 2 {
+		_, err := a.CreateKey(ctx, key)
+		must("A creates the key", err)
+		must("B deletes the key A created", b.DeleteKey(ctx, key.Name))
+		if err := a.DeleteKey(ctx, key.Name); errs.KindOf(err) != errs.KindNotFound {
+			t.Errorf("A deletes the key B deleted: %v, want not found", err)
+		}
+		_, err = a.CreateExtension(ctx, ext)
+		must("A creates the extension", err)
+		if _, err := b.CreateExtension(ctx, ext); errs.KindOf(err) != errs.KindInvalid {
+			t.Errorf("B creates the extension A created: %v, want already exists", err)
+		}
+		must("B deletes the extension A created", b.DeleteExtension(ctx, ext.Name))
 	}
 }
