@@ -23,7 +23,6 @@ import (
 
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/schema"
-	"github.com/rs/zerolog"
 )
 
 // Config is the whole configuration file.
@@ -356,7 +355,9 @@ func (c *Config) validate() error {
 	if s := c.Server; s.ReadHeaderTimeout < 0 || s.ReadTimeout < 0 || s.WriteTimeout < 0 || s.IdleTimeout < 0 || s.ShutdownTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("server timeouts must not be negative (0: none), and server.shutdown_timeout must be positive"))
 	}
-	if _, err := zerolog.ParseLevel(strings.ToLower(c.Log.Level)); err != nil {
+	switch strings.ToLower(c.Log.Level) {
+	case "", "trace", "debug", "info", "warn", "error", "disabled":
+	default: // zerolog also takes fatal, panic and numbers, which would hide refusals
 		problems = append(problems, fmt.Errorf("log.level must be debug, info, warn or error (or trace, disabled), not %q", c.Log.Level))
 	}
 	if c.Store.Path == "" {

@@ -128,4 +128,10 @@ func TestLoad_LogLevelIgnoresCase(t *testing.T) {
 			t.Errorf("log.level %s: %v", level, err)
 		}
 	}
+	// zerolog's fatal, panic and numbers would silence refusals' logs.
+	for _, level := range []string{"fatal", "panic", "6", "99"} {
+		if _, err := config.Load(write(t, "c.yaml", "log:\n  level: "+level+"\n")); err == nil {
+			t.Errorf("log.level %s accepted", level)
+		}
+	}
 }

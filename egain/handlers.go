@@ -178,10 +178,17 @@ func (f *Facade) edit(c echo.Context) error {
 // custom attribute's (the only eGain field the shipped keys index that can
 // reach the bound; another key's keeps the domain's words).
 func (f *Facade) inEGainWords(err error, c *Customer) error {
-	if e := errs.As(err); e != nil && e.Code == profile.CodeIndexValueTooLong && strings.HasPrefix(e.Field, f.mapper.CustomAttributes.Extension+".") {
+	if e := errs.As(err); e != nil && e.Code == profile.CodeIndexValueTooLong && f.isCustomAttributeField(e.Field) {
 		return errs.Invalid(CodeValueTooLong, "customAttributes", "a custom attribute is too long to be searched by: its name and value may take at most %d bytes in UTF-8 together", profile.MaxIndexedBytes)
 	}
 	return emailTaken(err, c)
+}
+
+// isCustomAttributeField reports whether field (extension.attributes)
+// names the custom attribute extension.
+func (f *Facade) isCustomAttributeField(field string) bool {
+	ext, _, _ := strings.Cut(field, ".")
+	return schema.SameName(ext, f.mapper.CustomAttributes.Extension)
 }
 
 // emailTaken turns the store's unique-key refusal into 400-107, naming the

@@ -359,7 +359,7 @@ func extensionName(d schema.ExtensionDoc) string { return d.Name }
 func keyName(d schema.KeyDoc) string             { return d.Name }
 
 func hasNamed[T any](list []T, name string, nameOf func(T) string) bool {
-	return slices.ContainsFunc(list, func(item T) bool { return strings.EqualFold(nameOf(item), name) })
+	return slices.ContainsFunc(list, func(item T) bool { return schema.SameName(nameOf(item), name) })
 }
 
 func removeNamed[T any](list []T, name string, nameOf func(T) string) []T {

@@ -105,9 +105,9 @@ func runLoad(ctx context.Context, client *http.Client, l load, seq *seqCounter, 
 		next := next[c%len(next)]
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 1024)
-			// Every client sends at least one request: on a loaded machine
-			// a goroutine may first run after a short cell has ended, and a
-			// cell with no answer measures nothing.
+			// Every client sends at least one request (within maxRequests):
+			// on a loaded machine a goroutine may first run after a short
+			// cell has ended, and a cell with no answer measures nothing.
 			for first := true; ctx.Err() == nil && (first || time.Now().Before(end)) && (l.maxRequests <= 0 || sent.Add(1) <= int64(l.maxRequests)); first = false {
 				d, err := do(ctx, client, next, rng, seq.next(), l.expect)
 				switch {
