@@ -40,7 +40,7 @@ func (s *Service) ReloadSchema(ctx context.Context) (*schema.Compiled, error) {
 // was down (the config was edited); call it once at start. With an
 // unchanged schema it reads one value and does nothing, so start-up stays fast.
 func (s *Service) SyncSchema(ctx context.Context) error {
-	stored, err := s.storedManifest(ctx)
+	_, stored, err := s.storedSchema(ctx)
 	if err != nil {
 		return err
 	}
@@ -58,11 +58,7 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 // beside replicas checks it first, as rebuilding would change the indexes
 // under them.
 func (s *Service) KeysDiffer(ctx context.Context) (bool, error) {
-	state, err := s.store.SchemaState(ctx)
-	if err != nil {
-		return false, err
-	}
-	stored, err := decodeManifest(state.Manifest)
+	state, stored, err := s.storedSchema(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -81,11 +77,7 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
 	for attempt := 1; ; attempt++ {
-		state, err := s.store.SchemaState(ctx)
-		if err != nil {
-			return nil, err
-		}
-		old, err := decodeManifest(state.Manifest)
+		state, old, err := s.storedSchema(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -157,12 +149,14 @@ func manifestEqual(a, b manifest) bool {
 	return true
 }
 
-func (s *Service) storedManifest(ctx context.Context) (manifest, error) {
+// storedSchema reads the stored schema state and its index manifest.
+func (s *Service) storedSchema(ctx context.Context) (SchemaState, manifest, error) {
 	state, err := s.store.SchemaState(ctx)
 	if err != nil {
-		return nil, err
+		return state, nil, err
 	}
-	return decodeManifest(state.Manifest)
+	m, err := decodeManifest(state.Manifest)
+	return state, m, err
 }
 
 func decodeManifest(data []byte) (manifest, error) {

@@ -92,15 +92,8 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	}
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
-	state, err := s.store.SchemaState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if state.Version == s.Schema().Version {
-		return nil, nil
-	}
-	stored, err := decodeManifest(state.Manifest)
-	if err != nil {
+	state, stored, err := s.storedSchema(ctx)
+	if err != nil || state.Version == s.Schema().Version {
 		return nil, err
 	}
 	return s.schema.Refresh(state.Overlay, state.Version, func(c *schema.Compiled) error {
