@@ -38,13 +38,15 @@ func (s *Service) ReloadSchema(ctx context.Context) (*schema.Compiled, error) {
 
 // SyncSchema rebuilds the indexes of keys that changed while the service
 // was down (the config was edited); call it once at start. With an
-// unchanged schema it reads one value and does nothing, so start-up stays fast.
+// unchanged schema it reads one value and does nothing, so start-up stays
+// fast. A store's first start stores the schema even without keys, so a
+// used store never reads as new (KeysDiffer).
 func (s *Service) SyncSchema(ctx context.Context) error {
-	_, stored, err := s.storedSchema(ctx)
+	state, stored, err := s.storedSchema(ctx)
 	if err != nil {
 		return err
 	}
-	if manifestEqual(stored, manifestOf(s.Schema())) {
+	if state.Version > 0 && manifestEqual(stored, manifestOf(s.Schema())) {
 		return nil
 	}
 	entry := newEntry(WithActor(ctx, &Actor{Name: "profiled (start)"}), OpSchemaSync)

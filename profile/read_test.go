@@ -2,13 +2,17 @@ package profile_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/postgres"
 )
@@ -132,5 +136,38 @@ func TestMetadata_ChecksTheStoredSchema(t *testing.T) {
 			t.Errorf("B creates the extension A created: %v, want already exists", err)
 		}
 		must("B deletes the extension A created", b.DeleteExtension(ctx, ext.Name))
+	}
+}
+
+// TestSyncSchema_FirstStartStoresAVersion: a store's first start stores
+// the schema even when the config has no identification keys, so an
+// import with other keys later sees a used store (KeysDiffer), not a new
+// one whose indexes it may build as it likes.
+func TestSyncSchema_FirstStartStoresAVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := string(data)
+	start := strings.Index(base, "  identification_keys:")
+	end := strings.Index(base, "\n\n# The eGain")
+	if start < 0 || end < start {
+		t.Fatal("config.yaml changed; the test proves nothing")
+	}
+	// No keys, and no eGain (its mapping needs them).
+	noKeys := base[:start] + "  identification_keys: []" + base[end:]
+	noKeys = strings.Replace(noKeys, "egain:\n", "egain:\n  disabled: true\n", 1)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(noKeys), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, db, _ := profiletest.New(t, path)
+	if err := s.SyncSchema(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := db.SchemaState(context.Background()); err != nil || st.Version == 0 {
+		t.Errorf("schema state after the first start: version %d, %v; want a stored version", st.Version, err)
 	}
 }
