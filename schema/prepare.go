@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"maps"
 	"slices"
 	"sort"
@@ -68,7 +67,12 @@ func (c *Compiled) prepare(body map[string]any, withCore, checkWords bool) (*Doc
 	var cleared []string // single-valued extensions given as [] : remove the record
 	// Members in name order: a body with several faults is answered by the
 	// same one every time, on every store (map order made it vary).
-	for _, name := range slices.Sorted(maps.Keys(body)) {
+	names := make([]string, 0, len(body)) // one allocation; slices.Sorted(maps.Keys) grows its slice step by step
+	for name := range body {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		v := body[name]
 		if v == nil {
 			continue // null means "no value", as if the key were absent
@@ -204,29 +208,25 @@ func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
 	return nil, errs.Invalid(CodeInvalidType, e.Name, "extension %q must be a JSON object or an array of objects", e.Name)
 }
 
-// recordMembers renames the attributes of record in (met in the order
-// names gives) and drops its envelope fields; it refuses an unknown name
-// and a name given twice.
-func (c *Compiled) recordMembers(e *Extension, in map[string]any, names iter.Seq[string]) (Record, error) {
-	out := make(Record, len(in))
-	for name := range names {
-		v := in[name]
-		a, ok := e.Attribute(name)
-		if !ok {
-			if SameName(name, "customer_id") || SameName(name, "name") {
-				continue
-			}
-			return nil, errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
+// addRecordMember adds member name of a record to out under its schema
+// name, dropping the envelope fields; it refuses an unknown name and a name
+// given twice.
+func addRecordMember(e *Extension, out Record, name string, v any) error {
+	a, ok := e.Attribute(name)
+	if !ok {
+		if SameName(name, "customer_id") || SameName(name, "name") {
+			return nil
 		}
-		if v == nil {
-			continue
-		}
-		if _, dup := out[a.Name]; dup {
-			return nil, errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
-		}
-		out[a.Name] = coerce(a.Type, v)
+		return errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)
 	}
-	return out, nil
+	if v == nil {
+		return nil
+	}
+	if _, dup := out[a.Name]; dup {
+		return errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
+	}
+	out[a.Name] = coerce(a.Type, v)
+	return nil
 }
 
 // TooManyItems refuses a list longer than the schema's maxItems before the
@@ -241,12 +241,19 @@ func TooManyItems(field string, n, max int) error {
 // spec §2.3 (customer_id, name) when they are not attributes, and applies
 // defaults when complete is set.
 func (c *Compiled) canonicalRecord(e *Extension, in map[string]any, complete bool) (Record, error) {
-	out, err := c.recordMembers(e, in, maps.Keys(in))
-	if err != nil {
-		// Again in name order, for the fault to name (records are many,
-		// so the valid ones are not sorted).
-		_, err = c.recordMembers(e, in, slices.Values(slices.Sorted(maps.Keys(in))))
-		return nil, err
+	out := make(Record, len(in))
+	for name, v := range in {
+		if err := addRecordMember(e, out, name, v); err != nil {
+			// Again in name order, for the fault to name (records are
+			// many, so the valid ones are not sorted).
+			clear(out)
+			for _, name := range slices.Sorted(maps.Keys(in)) {
+				if err := addRecordMember(e, out, name, in[name]); err != nil {
+					return nil, err
+				}
+			}
+			return nil, err
+		}
 	}
 	if complete {
 		for i := range e.Attributes {
