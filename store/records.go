@@ -38,7 +38,7 @@ func recordKey(id string, seq uint64) []byte {
 // whether they are a set of the old form.
 func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, err error) {
 	name := lower(ext)
-	if b := child(t.setGroup(bucketRecords, &t.recsB, &t.recsFound), name); b != nil {
+	if b := child(t.setGroup(bucketRecords, &t.recs), name); b != nil {
 		prefix := customerKey(id, nil)
 		c := b.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
@@ -52,7 +52,7 @@ func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, 
 	if len(recs) > 0 {
 		return recs, false, nil
 	}
-	v := get(child(t.setGroup(bucketExt, &t.legacyB, &t.legacyFound), name), []byte(id))
+	v := get(child(t.setGroup(bucketExt, &t.legacy), name), []byte(id))
 	if v == nil {
 		return nil, false, nil
 	}
@@ -66,16 +66,22 @@ func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, 
 	return recs, true, nil
 }
 
+// groupBucket is a tenant's bucket group as a read transaction found it.
+type groupBucket struct {
+	b      *bolt.Bucket // nil when absent
+	looked bool
+}
+
 // setGroup returns the tenant's bucket group ("recs" or "ext"), nil when
-// absent; a read transaction looks each up once, in *found.
-func (t *tx) setGroup(group []byte, found **bolt.Bucket, looked *bool) *bolt.Bucket {
+// absent; a read transaction looks each up once, into g.
+func (t *tx) setGroup(group []byte, g *groupBucket) *bolt.Bucket {
 	if t.btx.Writable() {
 		return t.bucket(group)
 	}
-	if !*looked {
-		*found, *looked = t.bucket(group), true
+	if !g.looked {
+		g.b, g.looked = t.bucket(group), true
 	}
-	return *found
+	return g.b
 }
 
 // child is bucket b's child name, nil when either is absent.

@@ -37,8 +37,7 @@ type tx struct {
 	// legacy sets once looked up (nil when absent: a snapshot does not
 	// change). Reading a profile's extensions looked both up again for each
 	// extension, six times in an eGain read.
-	recsB, legacyB         *bolt.Bucket
-	recsFound, legacyFound bool
+	recs, legacy groupBucket
 	// read holds what this transaction read with Profile (or wrote) of the
 	// profiles it may replace: PutProfile and DeleteProfile move their
 	// derived keys from it instead of decoding the stored profile again.
