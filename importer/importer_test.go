@@ -69,7 +69,7 @@ func TestImportCreatesEveryProfileInBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if recs := p.Extensions["Phone"]; len(recs) != 1 || recs[0]["PhoneNumber"] != "a2-1" {
+	if recs := p.Extensions["Phone"]; len(recs) != 1 || profiletest.Record(t, recs[0])["PhoneNumber"] != "a2-1" {
 		t.Errorf("a2's Phone records are %v", recs)
 	}
 }

@@ -420,7 +420,7 @@ const (
 // noteRead audits a read of ids as s.Reads says. A read entry that cannot
 // be written fails the read: with audit.reads: every, no read goes
 // unrecorded.
-func (s *Service) noteRead(ctx context.Context, tenant string, read ...*Profile) error {
+func (s *Service) noteRead(ctx context.Context, tenant string, read ...string) error {
 	switch s.Reads {
 	case ReadsCount:
 		if s.OnRead != nil {
@@ -431,9 +431,7 @@ func (s *Service) noteRead(ctx context.Context, tenant string, read ...*Profile)
 			return nil
 		}
 		e := newEntry(ctx, OpRead)
-		for _, p := range read {
-			e.Customers = append(e.Customers, p.ID)
-		}
+		e.Customers = read
 		return s.store.Update(ctx, tenant, func(tx Tx) error {
 			return s.appendEntry(tx, e)
 		})

@@ -52,8 +52,8 @@ type IdentifyQuery struct {
 
 // Identification is the answer to an identify request.
 type Identification struct {
-	Profiles  []*Profile // only ID set unless IncludeProfile
-	Truncated bool       // more than MaxIdentifyResults matched
+	Profiles  []*Document // only ID set unless IncludeProfile
+	Truncated bool        // more than MaxIdentifyResults matched
 }
 
 // resolvedFilter is a Filter bound to the schema, its value in index text.
@@ -115,22 +115,26 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 			withExts = nil
 		}
 		for _, id := range ids {
-			p := &Profile{ID: id}
+			d := &Document{ID: id}
 			if q.IncludeProfile || len(withExts) > 0 {
-				if p, err = loadProfile(tx, id, withExts); errs.Is(err, errs.KindNotFound) {
+				if d, err = loadDocument(tx, id, withExts); errs.Is(err, errs.KindNotFound) {
 					continue // an index entry without its profile must not fail the whole answer
 				} else if err != nil {
 					return err
 				}
 			}
-			result.Profiles = append(result.Profiles, p)
+			result.Profiles = append(result.Profiles, d)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return result, s.noteRead(ctx, tenant, result.Profiles...)
+	ids := make([]string, len(result.Profiles))
+	for i, d := range result.Profiles {
+		ids[i] = d.ID
+	}
+	return result, s.noteRead(ctx, tenant, ids...)
 }
 
 func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, error) {

@@ -54,8 +54,8 @@ func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error
 type reader struct {
 	schema *schema.Compiled
 	tx     Tx
-	loaded bool       // GetMany was called
-	read   []*Profile // what it returned
+	loaded bool     // GetMany was called
+	read   []string // the ids of what it returned
 }
 
 func (r *reader) Lookup(key string, values []string, limit int) ([]string, error) {
@@ -153,9 +153,9 @@ func (r *reader) GetMany(ids []string, exts []string) ([]*Profile, error) {
 			return nil, err
 		}
 		out = append(out, p)
+		r.read = append(r.read, p.ID)
 	}
 	r.loaded = true
-	r.read = append(r.read, out...)
 	return out, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -24,6 +25,24 @@ type Profile struct {
 	Attributes map[string]any             // core attributes by schema name; multi-valued as []any
 	Extensions map[string][]schema.Record // extension records, only those a read asked for
 }
+
+// Document is a profile as a read that only shows it needs it: the core
+// fields decoded, attributes and records left as the stored JSON members.
+// Building maps of them only to write them out again was most of the cost
+// of a get (BenchmarkGetProfile: 135 -> 81 allocations).
+type Document struct {
+	ID         string
+	Num        uint64
+	Created    time.Time
+	Updated    time.Time
+	Rev        uint64
+	Attributes []Member              // in stored order; a name's last member counts
+	Extensions map[string][][]Member // records, only those a read asked for
+}
+
+// Member is one member of a stored JSON object: a name and its value as
+// JSON text.
+type Member = jsonw.Member
 
 // Store persists profiles, their extension records and index entries.
 // Tenants are isolated: a Tx sees only its tenant's data. A store may be
@@ -82,6 +101,12 @@ type Tx interface {
 	// In a write transaction it also keeps other writers off the profile
 	// until the transaction ends.
 	Profile(id string) (*Profile, error)
+	// Document is Profile for a read that only shows the profile (nil if
+	// absent); it keeps no other writer off the profile.
+	Document(id string) (*Document, error)
+	// RecordDocuments is RecordSets for such a read: each record as its
+	// stored members.
+	RecordDocuments(id string, exts []string) (map[string][][]Member, error)
 	// IDByNum returns the customer_id of a numeric id, "" if absent.
 	IDByNum(num uint64) (string, error)
 	// NextNum allocates a numeric id, unique across tenants.

@@ -55,8 +55,12 @@ func TestInsertRecords_WritesWhatChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := got.Extensions["Phone"]
-	if len(recs) != 999 || recs[len(recs)-1]["PhoneNumber"] != "5559999" || recs[500]["description"] != "desk" {
-		t.Errorf("%d records; last %v, 500th %v", len(recs), recs[len(recs)-1], recs[500])
+	if len(recs) != 999 {
+		t.Fatalf("%d records, want 999", len(recs))
+	}
+	last, r500 := profiletest.Record(t, recs[len(recs)-1]), profiletest.Record(t, recs[500])
+	if last["PhoneNumber"] != "5559999" || r500["description"] != "desk" {
+		t.Errorf("last %v, 500th %v", last, r500)
 	}
 }
 

@@ -335,22 +335,23 @@ func randomChars(dst []byte) {
 	}
 }
 
-// Get returns a profile with the records of the named extensions.
-func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*Profile, error) {
+// Get returns a profile with the records of the named extensions, to be
+// shown.
+func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*Document, error) {
 	c := s.schema.Current()
 	names, err := extensionNames(c, exts)
 	if err != nil {
 		return nil, err
 	}
-	var p *Profile
+	var d *Document
 	err = s.store.View(ctx, tenant, func(tx Tx) error {
-		p, err = loadProfile(tx, id, names)
+		d, err = loadDocument(tx, id, names)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return p, s.noteRead(ctx, tenant, p)
+	return d, s.noteRead(ctx, tenant, d.ID)
 }
 
 // GetByNum is Get by numeric id.
@@ -375,7 +376,7 @@ func (s *Service) GetByNum(ctx context.Context, tenant string, num uint64, exts 
 	if err != nil {
 		return nil, err
 	}
-	return p, s.noteRead(ctx, tenant, p)
+	return p, s.noteRead(ctx, tenant, p.ID)
 }
 
 // extensionNames resolves requested extension names (case-insensitive).
@@ -402,6 +403,29 @@ func loadProfile(tx Tx, id string, exts []string) (*Profile, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// loadDocument is loadProfile for a read that only shows the profile.
+func loadDocument(tx Tx, id string, exts []string) (*Document, error) {
+	d, err := tx.Document(id)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, absent(tx, id)
+	}
+	if len(exts) == 0 {
+		return d, nil
+	}
+	sets, err := tx.RecordDocuments(id, exts)
+	if err != nil {
+		return nil, err
+	}
+	d.Extensions = make(map[string][][]Member, len(exts))
+	for _, ext := range exts {
+		d.Extensions[ext] = sets[ext]
+	}
+	return d, nil
 }
 
 func loadExtensions(tx Tx, p *Profile, exts []string) error {
@@ -437,14 +461,20 @@ func profileOrNotFound(tx Tx, id string) (*Profile, error) {
 		return nil, err
 	}
 	if p == nil {
-		if t, err := tombstone(tx, id); err != nil {
-			return nil, err
-		} else if t != nil {
-			return nil, erasedError(id, t)
-		}
-		return nil, errs.NotFound(CodeProfileNotFound, "customer %q not found", id)
+		return nil, absent(tx, id)
 	}
 	return p, nil
+}
+
+// absent is the error for profile id, which tx does not hold: erased or
+// not found.
+func absent(tx Tx, id string) error {
+	if t, err := tombstone(tx, id); err != nil {
+		return err
+	} else if t != nil {
+		return erasedError(id, t)
+	}
+	return errs.NotFound(CodeProfileNotFound, "customer %q not found", id)
 }
 
 // NeverMatches is an If-Match precondition no revision meets: the

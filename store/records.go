@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 )
@@ -37,26 +38,18 @@ func recordKey(id string, seq uint64) []byte {
 // storedSet reads customer id's records of ext as stored, in order, and
 // whether they are a set of the old form.
 func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, err error) {
-	name := lower(ext)
-	if b := child(t.setGroup(bucketRecords, &t.recs), name); b != nil {
-		prefix := customerKey(id, nil)
-		c := b.Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
-			r, err := codec.DecodeRecord(v)
-			if err != nil {
-				return nil, false, codec.Corrupt(id, err)
-			}
-			recs = append(recs, codec.StoredRecord{Seq: binary.BigEndian.Uint64(k[len(prefix):]), Value: v, Record: r})
-		}
+	old, err := t.eachStored(ext, id, func(seq uint64, v []byte) error {
+		r, err := codec.DecodeRecord(v)
+		recs = append(recs, codec.StoredRecord{Seq: seq, Value: v, Record: r})
+		return err
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	if len(recs) > 0 {
+	if old == nil {
 		return recs, false, nil
 	}
-	v := get(child(t.setGroup(bucketExt, &t.legacy), name), []byte(id))
-	if v == nil {
-		return nil, false, nil
-	}
-	set, err := codec.DecodeRecords(v)
+	set, err := codec.DecodeRecords(old)
 	if err != nil {
 		return nil, false, codec.Corrupt(id, err)
 	}
@@ -64,6 +57,28 @@ func (t *tx) storedSet(ext, id string) (recs []codec.StoredRecord, legacy bool, 
 		recs = append(recs, codec.StoredRecord{Seq: uint64(i + 1), Record: r})
 	}
 	return recs, true, nil
+}
+
+// eachStored calls fn with each of customer id's records of ext as stored
+// (sequence number and the page's bytes), in order. A set of the old form
+// is returned whole instead. fn's errors are the customer's Corrupt.
+func (t *tx) eachStored(ext, id string, fn func(seq uint64, v []byte) error) (oldForm []byte, err error) {
+	name := lower(ext)
+	found := false
+	if b := child(t.setGroup(bucketRecords, &t.recs), name); b != nil {
+		prefix := customerKey(id, nil)
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
+			if err := fn(binary.BigEndian.Uint64(k[len(prefix):]), v); err != nil {
+				return nil, codec.Corrupt(id, err)
+			}
+			found = true
+		}
+	}
+	if found {
+		return nil, nil
+	}
+	return get(child(t.setGroup(bucketExt, &t.legacy), name), []byte(id)), nil
 }
 
 // groupBucket is a tenant's bucket group as a read transaction found it.
@@ -118,6 +133,30 @@ func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, e
 	out := make(map[string][]schema.Record, len(exts))
 	for _, ext := range exts {
 		recs, err := t.Records(ext, id)
+		if err != nil {
+			return nil, err
+		}
+		if recs != nil {
+			out[ext] = recs
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.Member, error) {
+	out := make(map[string][][]profile.Member, len(exts))
+	for _, ext := range exts {
+		var recs [][]profile.Member
+		old, err := t.eachStored(ext, id, func(_ uint64, v []byte) error {
+			r, err := codec.DecodeRecordDocument(bytes.Clone(v)) // the page bytes are the transaction's only
+			recs = append(recs, r)
+			return err
+		})
+		if err == nil && old != nil {
+			if recs, err = codec.DecodeRecordsDocument(bytes.Clone(old)); err != nil {
+				err = codec.Corrupt(id, err)
+			}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -88,5 +90,42 @@ func TestRecords_DamagedRecordExportsTheSetOnce(t *testing.T) {
 	}
 	if len(copied) != 1 || !bytes.Equal(copied[0].Value, items[0].Value) {
 		t.Errorf("the copy holds %d items; want the damaged bytes as they came", len(copied))
+	}
+}
+
+// TestDocument_OutlivesTheFile: a Document and its records are the
+// caller's, not views of bbolt's memory map, which is only valid inside
+// the transaction: read after the store is closed (the map is gone), page
+// bytes would crash the test binary.
+func TestDocument_OutlivesTheFile(t *testing.T) {
+	db, _ := openTest(t)
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+		for i := range 50 { // buckets past a page: their values are on pages of their own, not inline
+			id := fmt.Sprintf("c%d", i+1)
+			p := storetest.NewProfile(id, uint64(i+1), time.Now())
+			p.Attributes = map[string]any{"FirstName": "Bruce"}
+			if err := tx.PutProfile(p); err != nil {
+				return err
+			}
+			if err := tx.PutRecords("Phone", id, []schema.Record{{"PhoneNumber": "1"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var d *profile.Document
+	var sets map[string][][]profile.Member
+	storetest.MustView(t, db, "", func(tx profile.Tx) (err error) {
+		if d, err = tx.Document("c1"); err != nil {
+			return err
+		}
+		sets, err = tx.RecordDocuments("c1", []string{"Phone"})
+		return err
+	})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(d.Attributes[0].Value) + string(sets["Phone"][0][0].Value); got != `"Bruce""1"` {
+		t.Errorf("read %s", got)
 	}
 }

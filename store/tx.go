@@ -151,6 +151,19 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 	return p, nil
 }
 
+func (t *tx) Document(id string) (*profile.Document, error) {
+	v := get(t.bucket(bucketProfiles), []byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	t.db.profileReads.Add(1)
+	d, err := codec.DecodeDocument(bytes.Clone(v)) // the page bytes are the transaction's only
+	if err != nil {
+		return nil, codec.Corrupt(id, err)
+	}
+	return d, nil
+}
+
 func (t *tx) remember(p *profile.Profile) {
 	if !t.btx.Writable() {
 		return // a view replaces nothing

@@ -14,6 +14,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -57,7 +58,7 @@ func benchProfile() *profile.Profile {
 // body of GET /profiles/{id}?extensions=Phone.
 func BenchmarkAppendProfile(b *testing.B) {
 	c := compiledDefault(b)
-	p := benchProfile()
+	p := profiletest.DocumentOf(b, benchProfile())
 	out := appendProfile(nil, c, p, true)
 	if !json.Valid(out) {
 		b.Fatalf("invalid JSON: %s", out)

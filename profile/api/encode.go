@@ -10,26 +10,30 @@ import (
 // extensions in schema order (clients read them top to bottom), with no
 // reflection on the hot read path.
 
-// appendProfile appends p as the flat JSON object of spec §2.1.
-func appendProfile(b []byte, c *schema.Compiled, p *profile.Profile, withAttributes bool) []byte {
+// appendProfile appends d as the flat JSON object of spec §2.1. Stored
+// values are copied as they are (profile.Document).
+func appendProfile(b []byte, c *schema.Compiled, d *profile.Document, withAttributes bool) []byte {
 	b = append(b, `{"customer_id":`...)
-	b = jsonw.AppendString(b, p.ID)
+	b = jsonw.AppendString(b, d.ID)
 	if withAttributes {
 		for i := range c.Def.Profile { // every one, null when unset (spec §3.2)
 			name := c.Def.Profile[i].Name
-			b = appendMember(b, name, p.Attributes[name])
+			b = append(b, ',')
+			b = jsonw.AppendString(b, name)
+			b = append(b, ':')
+			b = appendStored(b, d.Attributes, name)
 		}
 	}
 	for i := range c.Def.Extensions {
 		e := &c.Def.Extensions[i]
-		recs, asked := p.Extensions[e.Name]
+		recs, asked := d.Extensions[e.Name]
 		if !asked {
 			continue
 		}
+		b = append(b, ',')
+		b = jsonw.AppendString(b, e.Name)
+		b = append(b, ':')
 		if e.Kind == schema.SingleValued {
-			b = append(b, ',')
-			b = jsonw.AppendString(b, e.Name)
-			b = append(b, ':')
 			if len(recs) == 0 {
 				b = append(b, "null"...)
 			} else {
@@ -37,9 +41,7 @@ func appendProfile(b []byte, c *schema.Compiled, p *profile.Profile, withAttribu
 			}
 			continue
 		}
-		b = append(b, ',')
-		b = jsonw.AppendString(b, e.Name)
-		b = append(b, ":["...)
+		b = append(b, '[')
 		for j, r := range recs {
 			if j > 0 {
 				b = append(b, ',')
@@ -51,17 +53,21 @@ func appendProfile(b []byte, c *schema.Compiled, p *profile.Profile, withAttribu
 	return append(b, '}')
 }
 
-func appendMember(b []byte, name string, v any) []byte {
-	b = append(b, ',')
-	b = jsonw.AppendString(b, name)
-	b = append(b, ':')
-	return jsonw.AppendValue(b, v)
+// appendStored appends the value of member name, null when there is none.
+// A name stored twice counts once, the last, as when decoding into a map.
+func appendStored(b []byte, members []profile.Member, name string) []byte {
+	for i := len(members) - 1; i >= 0; i-- {
+		if members[i].Name == name {
+			return append(b, members[i].Value...)
+		}
+	}
+	return append(b, "null"...)
 }
 
 // appendRecord writes a record's attributes in schema order. Attributes
 // the schema no longer declares are not shown, as for core attributes: a
 // client that reads, modifies and writes back must not send them.
-func appendRecord(b []byte, e *schema.Extension, r schema.Record) []byte {
+func appendRecord(b []byte, e *schema.Extension, r []profile.Member) []byte {
 	b = append(b, '{')
 	for i := range e.Attributes { // every one, null when unset (spec §3.2)
 		if i > 0 {
@@ -70,7 +76,7 @@ func appendRecord(b []byte, e *schema.Extension, r schema.Record) []byte {
 		name := e.Attributes[i].Name
 		b = jsonw.AppendString(b, name)
 		b = append(b, ':')
-		b = jsonw.AppendValue(b, r[name])
+		b = appendStored(b, r, name)
 	}
 	return append(b, '}')
 }

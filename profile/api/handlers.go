@@ -34,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -53,7 +54,7 @@ import (
 type Profiles interface {
 	Schema() *schema.Compiled
 	Create(ctx context.Context, tenant string, body map[string]any, opts profile.CreateOptions) (*profile.Profile, error)
-	Get(ctx context.Context, tenant, id string, exts []string) (*profile.Profile, error)
+	Get(ctx context.Context, tenant, id string, exts []string) (*profile.Document, error)
 	Identify(ctx context.Context, tenant string, q profile.IdentifyQuery) (*profile.Identification, error)
 	Replace(ctx context.Context, tenant, id string, body map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error)
 	Delete(ctx context.Context, tenant, id string, ifMatch uint64) error
@@ -192,7 +193,8 @@ func (h *Handler) get(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(p.Rev))
-	return writeJSON(c, http.StatusOK, appendProfile(nil, h.profiles.Schema(), p, true))
+	sc := h.profiles.Schema()
+	return writeJSONWith(c, http.StatusOK, func(b []byte) []byte { return appendProfile(b, sc, p, true) })
 }
 
 func (h *Handler) replace(c echo.Context) error {
@@ -389,4 +391,23 @@ func splitList(s string) []string {
 
 func writeJSON(c echo.Context, status int, body []byte) error {
 	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}
+
+// bodies are buffers that get and identify answers are written into,
+// reused once sent: growing a new one cost a get 4 allocations.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody bounds the buffers kept: a rare large answer (an identify
+// with many profiles) is not held for every later one.
+const maxPooledBody = 64 << 10
+
+// writeJSONWith sends the body write appends to a pooled buffer.
+func writeJSONWith(c echo.Context, status int, write func(b []byte) []byte) error {
+	buf := bodies.Get().(*[]byte)
+	*buf = write((*buf)[:0])
+	err := writeJSON(c, status, *buf)
+	if cap(*buf) <= maxPooledBody {
+		bodies.Put(buf)
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -24,19 +25,20 @@ import (
 // codes, error bodies — is what these tests check; the domain has its own.
 type fakeProfiles struct {
 	Profiles
+	schema  *schema.Compiled
 	create  func(tenant string, body map[string]any) (*profile.Profile, error)
-	get     func(tenant, id string, exts []string) (*profile.Profile, error)
+	get     func(tenant, id string, exts []string) (*profile.Document, error)
 	replace func(tenant, id string, opts profile.ReplaceOptions) (*profile.Profile, error)
 	delete  func(tenant, id string, ifMatch uint64) error
 	merge   func(tenant, dest, src string, opts profile.MergeOptions) error
 }
 
-func (f *fakeProfiles) Schema() *schema.Compiled { return nil }
+func (f *fakeProfiles) Schema() *schema.Compiled { return f.schema }
 
 func (f *fakeProfiles) Create(_ context.Context, tenant string, body map[string]any, _ profile.CreateOptions) (*profile.Profile, error) {
 	return f.create(tenant, body)
 }
-func (f *fakeProfiles) Get(_ context.Context, tenant, id string, exts []string) (*profile.Profile, error) {
+func (f *fakeProfiles) Get(_ context.Context, tenant, id string, exts []string) (*profile.Document, error) {
 	return f.get(tenant, id, exts)
 }
 func (f *fakeProfiles) Replace(_ context.Context, tenant, id string, _ map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error) {
@@ -201,7 +203,7 @@ func TestHandler_MergeBodyFlags(t *testing.T) {
 // spellings it is 400.
 func TestHandler_ReadParameterIgnoresCase(t *testing.T) {
 	var asked []string
-	e := serveFake(&fakeProfiles{get: func(_, id string, exts []string) (*profile.Profile, error) {
+	e := serveFake(&fakeProfiles{get: func(_, id string, exts []string) (*profile.Document, error) {
 		asked = exts
 		return nil, errs.NotFound(profile.CodeProfileNotFound, "customer %q not found", id) // no rendering: the fake has no schema
 	}})
@@ -213,5 +215,53 @@ func TestHandler_ReadParameterIgnoresCase(t *testing.T) {
 	}
 	if rec := call(e, "GET", "/profiles/x?extensions=Phone&Extensions=Phone", ""); rec.Code != http.StatusBadRequest {
 		t.Errorf("the parameter in two spellings: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestHandler_GetShowsStoredValues: a get shows what the store holds, in
+// schema order with null for what is unset, without attributes the schema
+// no longer declares, and a member stored twice once (the last, as a map
+// decode keeps it); ETag is the revision.
+func TestHandler_GetShowsStoredValues(t *testing.T) {
+	sc := compiledDefault(t)
+	p := benchProfile()
+	p.Attributes["Retired"] = "no longer declared"
+	d := profiletest.DocumentOf(t, p)
+	d.Attributes = append(d.Attributes, profile.Member{Name: "FirstName", Value: []byte(`"Robert"`)})
+	e := serveFake(&fakeProfiles{schema: sc, get: func(_, id string, exts []string) (*profile.Document, error) {
+		return d, nil
+	}})
+	rec := call(e, "GET", "/profiles/"+d.ID+"?extensions=Phone", "")
+	if rec.Code != http.StatusOK || rec.Header().Get("ETag") != `"1"` {
+		t.Fatalf("%d ETag %s: %s", rec.Code, rec.Header().Get("ETag"), rec.Body)
+	}
+	var names []string
+	want := []string{"customer_id"}
+	for _, a := range sc.Def.Profile {
+		want = append(want, a.Name)
+	}
+	want = append(want, "Phone")
+	dec := json.NewDecoder(strings.NewReader(rec.Body.String()))
+	dec.Token()
+	for dec.More() {
+		tok, _ := dec.Token()
+		names = append(names, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("members %q, want %q", names, want)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	phones, _ := got["Phone"].([]any)
+	first, _ := phones[0].(map[string]any)
+	if got["FirstName"] != "Robert" || got["LastName"] != "Banner" || got["Title"] != nil ||
+		len(got["EmailAddress"].([]any)) != 2 || len(phones) != 3 || first["PhoneNumber"] != "3145926535" || first["PhoneType"] != 0.0 {
+		t.Errorf("shown: %s", rec.Body)
 	}
 }

@@ -36,16 +36,16 @@ func (h *Handler) identify(c echo.Context) error {
 		c.Response().Header().Set("X-Result-Truncated", "true")
 	}
 	sc := h.profiles.Schema()
-	b := make([]byte, 0, 64*len(result.Profiles)+2)
-	b = append(b, '[')
-	for i, p := range result.Profiles {
-		if i > 0 {
-			b = append(b, ',')
+	return writeJSONWith(c, http.StatusOK, func(b []byte) []byte {
+		b = append(b, '[')
+		for i, p := range result.Profiles {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendProfile(b, sc, p, q.IncludeProfile)
 		}
-		b = appendProfile(b, sc, p, q.IncludeProfile)
-	}
-	b = append(b, ']')
-	return writeJSON(c, http.StatusOK, b)
+		return append(b, ']')
+	})
 }
 
 func parseIdentify(c echo.Context) (profile.IdentifyQuery, error) {

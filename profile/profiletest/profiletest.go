@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store"
 )
 
@@ -39,4 +41,46 @@ func NewOver(tb testing.TB, configPath string, wrap func(*store.DB) profile.Stor
 		tb.Fatal(err)
 	}
 	return profile.NewService(s, registry), db, cfg
+}
+
+// DocumentOf is p as a store's Document read gives it: attributes and
+// records as the members of their stored JSON.
+func DocumentOf(tb testing.TB, p *profile.Profile) *profile.Document {
+	tb.Helper()
+	d := &profile.Document{ID: p.ID, Num: p.Num, Created: p.Created, Updated: p.Updated, Rev: p.Rev,
+		Attributes: members(tb, p.Attributes)}
+	if p.Extensions != nil {
+		d.Extensions = map[string][][]profile.Member{}
+		for ext, recs := range p.Extensions {
+			d.Extensions[ext] = make([][]profile.Member, len(recs))
+			for i, r := range recs {
+				d.Extensions[ext][i] = members(tb, r)
+			}
+		}
+	}
+	return d
+}
+
+func members(tb testing.TB, m map[string]any) []profile.Member {
+	tb.Helper()
+	out, err := jsonw.Members(jsonw.AppendObject(nil, m))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// Record decodes a Document's record (or attributes) into the map a
+// Profile holds.
+func Record(tb testing.TB, members []profile.Member) schema.Record {
+	tb.Helper()
+	r := schema.Record{}
+	for _, m := range members {
+		v, err := jsonw.Parse(m.Value)
+		if err != nil {
+			tb.Fatalf("member %s: %v", m.Name, err)
+		}
+		r[m.Name] = v
+	}
+	return r
 }

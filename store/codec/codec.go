@@ -140,6 +140,60 @@ func DecodeProfile(v []byte) (*profile.Profile, error) {
 	return p, nil
 }
 
+// DecodeDocument reads a stored profile for a read that only shows it: the
+// document's members point into v, which must not change while it is used.
+func DecodeDocument(v []byte) (*profile.Document, error) {
+	data, err := payload(v)
+	if err != nil {
+		return nil, err
+	}
+	top, err := jsonw.Members(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: decoding profile: %w", ErrCorrupt, err)
+	}
+	d := &profile.Document{}
+	var found [4]bool // num, rev, created, updated: as DecodeProfile, each is required
+	for _, m := range top {
+		switch m.Name {
+		case "id":
+			if len(m.Value) > 0 && m.Value[0] == '"' {
+				d.ID, err = jsonw.String(m.Value)
+			}
+		case "num":
+			d.Num, err = strconv.ParseUint(string(m.Value), 10, 64)
+			found[0] = true
+		case "rev":
+			d.Rev, err = strconv.ParseUint(string(m.Value), 10, 64)
+			found[1] = true
+		case "created":
+			d.Created, err = documentTime(m.Value)
+			found[2] = true
+		case "updated":
+			d.Updated, err = documentTime(m.Value)
+			found[3] = true
+		case "attrs":
+			if len(m.Value) > 0 && m.Value[0] == '{' {
+				d.Attributes, err = jsonw.Members(m.Value)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: decoding profile %q: %s: %w", ErrCorrupt, d.ID, m.Name, err)
+		}
+	}
+	if found != [4]bool{true, true, true, true} {
+		return nil, fmt.Errorf("%w: decoding profile %q: a field is missing", ErrCorrupt, d.ID)
+	}
+	return d, nil
+}
+
+func documentTime(v []byte) (time.Time, error) {
+	s, err := jsonw.String(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
 func uintField(m map[string]any, name string) (uint64, error) {
 	n, _ := m[name].(json.Number)
 	return strconv.ParseUint(string(n), 10, 64)
@@ -176,6 +230,26 @@ func DecodeRecords(v []byte) ([]schema.Record, error) {
 		records[i] = r
 	}
 	return records, nil
+}
+
+// DecodeRecordsDocument is DecodeRecords for a read that only shows the
+// records; they point into v.
+func DecodeRecordsDocument(v []byte) ([][]profile.Member, error) {
+	data, err := payload(v)
+	if err != nil {
+		return nil, err
+	}
+	items, err := jsonw.Elements(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: decoding records: %w", ErrCorrupt, err)
+	}
+	out := make([][]profile.Member, len(items))
+	for i, item := range items {
+		if out[i], err = jsonw.Members(item); err != nil {
+			return nil, fmt.Errorf("%w: decoding records: item %d: %w", ErrCorrupt, i, err)
+		}
+	}
+	return out, nil
 }
 
 // decodeAs reads a stored value of JSON type T; every failure wraps
@@ -356,6 +430,20 @@ func EncodeRecord(r schema.Record) []byte {
 	b = append(b, codecV1)
 	b = jsonw.AppendObject(b, r)
 	return seal(b)
+}
+
+// DecodeRecordDocument is DecodeRecord for a read that only shows the
+// record; its members point into v.
+func DecodeRecordDocument(v []byte) ([]profile.Member, error) {
+	data, err := payload(v)
+	if err != nil {
+		return nil, err
+	}
+	members, err := jsonw.Members(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: decoding a record: %w", ErrCorrupt, err)
+	}
+	return members, nil
 }
 
 // DecodeRecord reads what EncodeRecord wrote.

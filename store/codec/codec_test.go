@@ -84,15 +84,20 @@ func TestChecksums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, v := range map[string][]byte{"profile": pv, "records": rv} {
-		decode := func(v []byte) error {
-			if name == "profile" {
-				_, err := DecodeProfile(v)
-				return err
-			}
-			_, err := DecodeRecords(v)
-			return err
-		}
+	recv := EncodeRecord(schema.Record{"PhoneNumber": "555"})
+	for _, tc := range []struct {
+		name   string
+		v      []byte
+		decode func([]byte) error
+	}{
+		{"profile", pv, func(v []byte) error { _, err := DecodeProfile(v); return err }},
+		{"profile document", pv, func(v []byte) error { _, err := DecodeDocument(v); return err }},
+		{"records", rv, func(v []byte) error { _, err := DecodeRecords(v); return err }},
+		{"records document", rv, func(v []byte) error { _, err := DecodeRecordsDocument(v); return err }},
+		{"record", recv, func(v []byte) error { _, err := DecodeRecord(v); return err }},
+		{"record document", recv, func(v []byte) error { _, err := DecodeRecordDocument(v); return err }},
+	} {
+		name, v, decode := tc.name, tc.v, tc.decode
 		if err := decode(v); err != nil {
 			t.Fatalf("%s: intact value: %v", name, err)
 		}
@@ -111,6 +116,17 @@ func TestChecksums(t *testing.T) {
 		legacy := slices.Concat([]byte{codecV1}, v[1:len(v)-4])
 		if err := decode(legacy); err != nil || Checksummed(legacy) {
 			t.Errorf("%s: v1 value: %v", name, err)
+		}
+		if err := decode(legacy[:len(legacy)-1]); !errors.Is(err, ErrCorrupt) { // no checksum to catch it
+			t.Errorf("%s: v1 value cut: %v", name, err)
+		}
+	}
+	for _, doc := range []string{`{"id":"c1","num":1,"rev":1,"created":"2026-01-01T00:00:00Z"}`, `{"id":"c1","num":"1","rev":1,"created":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z"}`} {
+		v := slices.Concat([]byte{codecV1}, []byte(doc))
+		_, perr := DecodeProfile(v)
+		_, derr := DecodeDocument(v)
+		if !errors.Is(perr, ErrCorrupt) || !errors.Is(derr, ErrCorrupt) {
+			t.Errorf("%s: DecodeProfile %v, DecodeDocument %v; want both ErrCorrupt", doc, perr, derr)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"github.com/jackc/pgx/v5"
 
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 )
@@ -58,12 +59,14 @@ func (s *storedRows) add(r pgx.Rows) error {
 	return nil
 }
 
+// selectSets reads a customer's records of several lower-cased extensions.
+const selectSets = "SELECT ext, seq, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3) ORDER BY ext, seq"
+
 // readSets reads customer id's records of the lower-cased extensions in
 // one statement and remembers, in a write, what it read.
 func (t *tx) readSets(id string, lowered []string) (*storedRows, error) {
 	rows := &storedRows{id: id, sets: map[string][]codec.StoredRecord{}, legacy: map[string]bool{}}
-	err := t.query(rows.add, "SELECT ext, seq, doc FROM records WHERE tenant = $1 AND id = $2 AND ext = ANY($3) ORDER BY ext, seq",
-		t.tenant, id, lowered)
+	err := t.query(rows.add, selectSets, t.tenant, id, lowered)
 	if err != nil || !t.write || len(t.sets) >= maxCachedSets {
 		return rows, err
 	}
@@ -106,16 +109,62 @@ func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, e
 	if !storable(id) || len(exts) == 0 {
 		return out, nil
 	}
-	lowered := make([]string, len(exts))
-	for i, ext := range exts {
-		lowered[i] = lower(ext)
-	}
+	lowered := lowerAll(exts)
 	rows, err := t.readSets(id, lowered)
 	if err != nil {
 		return nil, err
 	}
 	for i, ext := range exts {
 		if recs := records(rows.sets[lowered[i]]); recs != nil {
+			out[ext] = recs
+		}
+	}
+	return out, nil
+}
+
+func lowerAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, name := range names {
+		out[i] = lower(name)
+	}
+	return out
+}
+
+// RecordDocuments is RecordSets for a read that only shows the records.
+func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.Member, error) {
+	out := make(map[string][][]profile.Member, len(exts))
+	if !storable(id) || len(exts) == 0 {
+		return out, nil
+	}
+	lowered := lowerAll(exts)
+	byLowered := make(map[string][][]profile.Member, len(exts))
+	err := t.query(func(r pgx.Rows) error {
+		var ext string
+		var seq int64
+		var doc []byte
+		if err := r.Scan(&ext, &seq, &doc); err != nil {
+			return err
+		}
+		if seq == legacySet {
+			set, err := codec.DecodeRecordsDocument(doc)
+			if err != nil {
+				return codec.Corrupt(id, err)
+			}
+			byLowered[ext] = append(byLowered[ext], set...)
+			return nil
+		}
+		rec, err := codec.DecodeRecordDocument(doc)
+		if err != nil {
+			return codec.Corrupt(id, err)
+		}
+		byLowered[ext] = append(byLowered[ext], rec)
+		return nil
+	}, selectSets, t.tenant, id, lowered)
+	if err != nil {
+		return nil, err
+	}
+	for i, ext := range exts {
+		if recs := byLowered[lowered[i]]; recs != nil {
 			out[ext] = recs
 		}
 	}

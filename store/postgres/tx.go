@@ -124,19 +124,10 @@ func (t *tx) SchemaVersion() (uint64, error) {
 func storable(id string) bool { return strings.IndexByte(id, 0) < 0 && utf8.ValidString(id) }
 
 func (t *tx) Profile(id string) (*profile.Profile, error) {
-	if !storable(id) {
-		return nil, nil
-	}
-	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
-	if t.write {
-		q += " FOR UPDATE"
-	}
-	var doc []byte
-	found, err := t.queryValue([]any{&doc}, q, t.tenant, id)
-	if err != nil || !found {
+	doc, err := t.profileDoc(id, t.write)
+	if err != nil || doc == nil {
 		return nil, err
 	}
-	t.db.profileReads.Add(1)
 	if t.write {
 		t.existing[id] = true
 	}
@@ -145,6 +136,37 @@ func (t *tx) Profile(id string) (*profile.Profile, error) {
 		return nil, codec.Corrupt(id, err)
 	}
 	return p, nil
+}
+
+func (t *tx) Document(id string) (*profile.Document, error) {
+	doc, err := t.profileDoc(id, false)
+	if err != nil || doc == nil {
+		return nil, err
+	}
+	d, err := codec.DecodeDocument(doc)
+	if err != nil {
+		return nil, codec.Corrupt(id, err)
+	}
+	return d, nil
+}
+
+// profileDoc reads profile id's stored value, nil if absent; lock keeps
+// other writers off the profile until the transaction ends.
+func (t *tx) profileDoc(id string, lock bool) ([]byte, error) {
+	if !storable(id) {
+		return nil, nil
+	}
+	q := "SELECT doc FROM profiles WHERE tenant = $1 AND id = $2"
+	if lock {
+		q += " FOR UPDATE"
+	}
+	var doc []byte
+	found, err := t.queryValue([]any{&doc}, q, t.tenant, id)
+	if err != nil || !found {
+		return nil, err
+	}
+	t.db.profileReads.Add(1)
+	return doc, nil
 }
 
 func (t *tx) IDByNum(num uint64) (string, error) {

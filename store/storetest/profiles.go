@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -355,4 +356,92 @@ func testReadsAreIndependent(t *testing.T, s Store) {
 		len(afterRecs) != 1 || afterRecs[0]["id"] != "o2" {
 		t.Errorf("read after the write = %v rev %d, %v", after.Attributes, after.Rev, afterRecs)
 	}
+}
+
+// testDocuments: Document and RecordDocuments read what Profile and
+// RecordSets read (under the names asked for, nothing for what is absent),
+// and what they return stays the caller's after the transaction, whatever
+// is written next (bbolt's TestDocument_OutlivesTheFile goes further).
+func testDocuments(t *testing.T, s Store) {
+	attrs := map[string]any{"FirstName": "Zoë \"Z\" \u2028", "Tags": []any{"a", json.Number("-1.5e3"), true, nil}, "Nested": map[string]any{"k": []any{}}}
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		p := NewProfile("c1", 7, t0)
+		p.Attributes = attrs
+		if err := tx.PutProfile(p); err != nil {
+			return err
+		}
+		if err := tx.PutRecords("Orders", "c1", []schema.Record{{"id": "o1", "n": json.Number("1")}, {"id": "o2"}}); err != nil {
+			return err
+		}
+		return tx.PutRecords("notes", "c1", []schema.Record{{"text": "hi\x01"}})
+	})
+	var d *profile.Document
+	var sets map[string][][]profile.Member
+	MustView(t, s, "", func(tx profile.Tx) error {
+		p, err := tx.Profile("c1")
+		if err != nil {
+			return err
+		}
+		if d, err = tx.Document("c1"); err != nil {
+			return err
+		}
+		if d.ID != p.ID || d.Num != p.Num || d.Rev != p.Rev || !d.Created.Equal(p.Created) || !d.Updated.Equal(p.Updated) ||
+			!reflect.DeepEqual(decodeMembers(t, d.Attributes), p.Attributes) {
+			t.Errorf("Document = %+v, Profile = %+v", d, p)
+		}
+		if sets, err = tx.RecordDocuments("c1", []string{"orders", "Notes", "absent"}); err != nil {
+			return err
+		}
+		want, err := tx.RecordSets("c1", []string{"orders", "Notes", "absent"})
+		if err != nil {
+			return err
+		}
+		if len(sets) != len(want) {
+			t.Errorf("RecordDocuments = %d sets, RecordSets %d", len(sets), len(want))
+		}
+		for ext, recs := range want {
+			for i, r := range recs {
+				if i >= len(sets[ext]) || !reflect.DeepEqual(schema.Record(decodeMembers(t, sets[ext][i])), r) {
+					t.Errorf("RecordDocuments[%s] = %q, RecordSets %v", ext, sets[ext], recs)
+				}
+			}
+		}
+		if d, err := tx.Document("nobody"); d != nil || err != nil {
+			t.Errorf("Document of an unknown customer = %v, %v", d, err)
+		}
+		if sets, err := tx.RecordDocuments("nobody", []string{"orders"}); err != nil || len(sets) != 0 {
+			t.Errorf("RecordDocuments of an unknown customer = %v, %v", sets, err)
+		}
+		return nil
+	})
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		if _, err := tx.Profile("c1"); err != nil {
+			return err
+		}
+		p := NewProfile("c1", 7, t0)
+		p.Attributes = map[string]any{"FirstName": "changed"}
+		if err := tx.PutProfile(p); err != nil {
+			return err
+		}
+		return tx.PutRecords("Orders", "c1", []schema.Record{{"id": "changed"}})
+	})
+	if got := decodeMembers(t, d.Attributes); !reflect.DeepEqual(got, attrs) {
+		t.Errorf("after the transaction the document reads %v", got)
+	}
+	if got := decodeMembers(t, sets["orders"][0]); got["id"] != "o1" {
+		t.Errorf("after the transaction the records read %v", got)
+	}
+}
+
+func decodeMembers(t *testing.T, members []profile.Member) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for _, m := range members {
+		v, err := jsonw.Parse(m.Value)
+		if err != nil {
+			t.Fatalf("member %s = %q: %v", m.Name, m.Value, err)
+		}
+		out[m.Name] = v
+	}
+	return out
 }

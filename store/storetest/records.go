@@ -125,6 +125,13 @@ func OldFormSet(t *testing.T, s Store, export func(fn func(transfer.Item) error)
 	if got := read(); !slices.Equal(got, []string{"1", "2"}) {
 		t.Fatalf("the old set reads %v", got)
 	}
+	MustView(t, s, "", func(tx profile.Tx) error {
+		sets, err := tx.RecordDocuments("old1", []string{"Phone"})
+		if recs := sets["Phone"]; len(recs) != 2 || decodeMembers(t, recs[1])["PhoneNumber"] != "2" {
+			t.Errorf("the old set reads as documents %q", recs)
+		}
+		return err
+	})
 	sets := 0
 	if err := export(func(it transfer.Item) error {
 		if it.Kind == transfer.KindRecords {

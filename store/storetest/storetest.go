@@ -74,6 +74,7 @@ var tests = []struct {
 	{"RecordWritesOnlyWhatChanged", testRecordWritesOnlyWhatChanged},
 	{"ManySetsReadInOneWrite", testManySetsReadInOneWrite},
 	{"ReadsAreIndependent", testReadsAreIndependent},
+	{"Documents", testDocuments},
 	{"ProfilesAfter", testProfilesAfter},
 	{"ForEachProfileWhileWriting", testForEachProfileWhileWriting},
 	{"ScanCreated", testScanCreated},
