@@ -146,25 +146,44 @@ func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, e
 func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.Member, error) {
 	out := make(map[string][][]profile.Member, len(exts))
 	for _, ext := range exts {
-		var recs [][]profile.Member
+		var pages [][]byte
 		old, err := t.eachStored(ext, id, func(_ uint64, v []byte) error {
-			r, err := codec.DecodeRecordDocument(bytes.Clone(v)) // the page bytes are the transaction's only
-			recs = append(recs, r)
-			return err
+			pages = append(pages, v)
+			return nil
 		})
-		if err == nil && old != nil {
-			if recs, err = codec.DecodeRecordsDocument(bytes.Clone(old)); err != nil {
-				err = codec.Corrupt(id, err)
-			}
-		}
 		if err != nil {
 			return nil, err
+		}
+		var recs [][]profile.Member
+		switch {
+		case old != nil:
+			recs, err = codec.DecodeRecordsDocument(bytes.Clone(old)) // the page bytes are the transaction's only
+		case len(pages) > 0:
+			recs, err = codec.DecodeRecordSetDocument(copyPages(pages))
+		}
+		if err != nil {
+			return nil, codec.Corrupt(id, err)
 		}
 		if recs != nil {
 			out[ext] = recs
 		}
 	}
 	return out, nil
+}
+
+// copyPages replaces page bytes, which are the transaction's only, with
+// copies, all in one buffer.
+func copyPages(pages [][]byte) [][]byte {
+	n := 0
+	for _, p := range pages {
+		n += len(p)
+	}
+	buf := make([]byte, 0, n)
+	for i, p := range pages {
+		buf = append(buf, p...)
+		pages[i] = buf[len(buf)-len(p):]
+	}
+	return pages
 }
 
 // PutRecords stores records as customer id's set of ext, writing and

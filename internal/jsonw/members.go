@@ -24,20 +24,29 @@ type Member struct {
 // U+FFFD after Parse) is written again by AppendValue from Parse's result.
 // Values point into data otherwise.
 func Members(data []byte) ([]Member, error) {
+	// Members are gathered on the stack and copied once: growing the slice
+	// from empty cost 3 more allocations for a profile (BenchmarkMembers 4 -> 1).
+	var room [32]Member
+	out, err := AppendMembers(room[:0], data)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return slices.Clone(out), nil
+}
+
+// AppendMembers is Members appending to dst, so that several objects (the
+// records of a set) can share one array.
+func AppendMembers(dst []Member, data []byte) ([]Member, error) {
 	p := parser{data: data}
 	p.space()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return nil, p.fail("expected an object")
 	}
 	p.pos++
-	// Members are gathered on the stack and copied once: growing the slice
-	// from empty cost 3 more allocations for a profile (BenchmarkMembers 4 -> 1).
-	var room [32]Member
-	out := room[:0]
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return nil, p.end()
+		return dst, p.end()
 	}
 	for {
 		p.space()
@@ -57,7 +66,7 @@ func Members(data []byte) ([]Member, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Member{Name: name, Value: v})
+		dst = append(dst, Member{Name: name, Value: v})
 		p.space()
 		if p.pos >= len(p.data) {
 			return nil, p.fail("unexpected end of object")
@@ -67,7 +76,7 @@ func Members(data []byte) ([]Member, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			return slices.Clone(out), p.end()
+			return dst, p.end()
 		default:
 			return nil, p.fail("expected ',' or '}'")
 		}

@@ -147,7 +147,8 @@ func DecodeDocument(v []byte) (*profile.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	top, err := jsonw.Members(data)
+	var room [8]profile.Member // the six fields, on the stack
+	top, err := jsonw.AppendMembers(room[:0], data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: decoding profile: %w", ErrCorrupt, err)
 	}
@@ -243,11 +244,36 @@ func DecodeRecordsDocument(v []byte) ([][]profile.Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: decoding records: %w", ErrCorrupt, err)
 	}
-	out := make([][]profile.Member, len(items))
-	for i, item := range items {
-		if out[i], err = jsonw.Members(item); err != nil {
-			return nil, fmt.Errorf("%w: decoding records: item %d: %w", ErrCorrupt, i, err)
+	return recordMembers(items, false)
+}
+
+// DecodeRecordSetDocument decodes the records of a set, each stored as
+// EncodeRecord wrote it, for a read that only shows them: they point into
+// values.
+func DecodeRecordSetDocument(values [][]byte) ([][]profile.Member, error) {
+	return recordMembers(values, true)
+}
+
+// recordMembers splits each record (a stored value when sealed, else its
+// JSON) into its members. The records share one array of members:
+// a slice of their own each cost a set an allocation per record.
+func recordMembers(values [][]byte, sealed bool) ([][]profile.Member, error) {
+	out := make([][]profile.Member, len(values))
+	all := make([]profile.Member, 0, 8*len(values))
+	for i, v := range values {
+		data := v
+		if sealed {
+			var err error
+			if data, err = payload(v); err != nil {
+				return nil, err
+			}
 		}
+		start := len(all)
+		var err error
+		if all, err = jsonw.AppendMembers(all, data); err != nil {
+			return nil, fmt.Errorf("%w: decoding record %d: %w", ErrCorrupt, i+1, err)
+		}
+		out[i] = all[start:len(all):len(all)]
 	}
 	return out, nil
 }
@@ -430,20 +456,6 @@ func EncodeRecord(r schema.Record) []byte {
 	b = append(b, codecV1)
 	b = jsonw.AppendObject(b, r)
 	return seal(b)
-}
-
-// DecodeRecordDocument is DecodeRecord for a read that only shows the
-// record; its members point into v.
-func DecodeRecordDocument(v []byte) ([]profile.Member, error) {
-	data, err := payload(v)
-	if err != nil {
-		return nil, err
-	}
-	members, err := jsonw.Members(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: decoding a record: %w", ErrCorrupt, err)
-	}
-	return members, nil
 }
 
 // DecodeRecord reads what EncodeRecord wrote.

@@ -95,7 +95,7 @@ func TestChecksums(t *testing.T) {
 		{"records", rv, func(v []byte) error { _, err := DecodeRecords(v); return err }},
 		{"records document", rv, func(v []byte) error { _, err := DecodeRecordsDocument(v); return err }},
 		{"record", recv, func(v []byte) error { _, err := DecodeRecord(v); return err }},
-		{"record document", recv, func(v []byte) error { _, err := DecodeRecordDocument(v); return err }},
+		{"record document", recv, func(v []byte) error { _, err := DecodeRecordSetDocument([][]byte{v}); return err }},
 	} {
 		name, v, decode := tc.name, tc.v, tc.decode
 		if err := decode(v); err != nil {

@@ -137,7 +137,8 @@ func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.M
 		return out, nil
 	}
 	lowered := lowerAll(exts)
-	byLowered := make(map[string][][]profile.Member, len(exts))
+	values := make(map[string][][]byte, len(exts))
+	legacy := map[string][]byte{}
 	err := t.query(func(r pgx.Rows) error {
 		var ext string
 		var seq int64
@@ -146,22 +147,27 @@ func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.M
 			return err
 		}
 		if seq == legacySet {
-			set, err := codec.DecodeRecordsDocument(doc)
-			if err != nil {
-				return codec.Corrupt(id, err)
-			}
-			byLowered[ext] = append(byLowered[ext], set...)
-			return nil
+			legacy[ext] = doc
+		} else {
+			values[ext] = append(values[ext], doc)
 		}
-		rec, err := codec.DecodeRecordDocument(doc)
-		if err != nil {
-			return codec.Corrupt(id, err)
-		}
-		byLowered[ext] = append(byLowered[ext], rec)
 		return nil
 	}, selectSets, t.tenant, id, lowered)
 	if err != nil {
 		return nil, err
+	}
+	byLowered := make(map[string][][]profile.Member, len(exts))
+	for ext, v := range values {
+		if byLowered[ext], err = codec.DecodeRecordSetDocument(v); err != nil {
+			return nil, codec.Corrupt(id, err)
+		}
+	}
+	for ext, v := range legacy {
+		set, err := codec.DecodeRecordsDocument(v)
+		if err != nil {
+			return nil, codec.Corrupt(id, err)
+		}
+		byLowered[ext] = append(set, byLowered[ext]...)
 	}
 	for i, ext := range exts {
 		if recs := byLowered[lowered[i]]; recs != nil {
