@@ -353,9 +353,13 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	// Log lines go through a lock-free ring buffer drained by its own
 	// goroutine, so a slow log device never stalls requests; if it falls
 	// 10000 lines behind, lines are dropped and the drop is counted.
-	// (struct{ io.Writer } hides Close: closing the diode must not close stderr.)
-	async := diode.NewWriter(struct{ io.Writer }{logOut}, 10000, 10*time.Millisecond, func(dropped int) {
-		fmt.Fprintf(logOut, `{"level":"warn","message":"log writer fell behind; %d lines dropped"}`+"\n", dropped)
+	// The drain writes lines out in batches, at most 5 ms after the first
+	// one waits (ops.BatchWriter). (struct{ io.Writer } hides Close: closing
+	// the diode must not close stderr.)
+	batch := ops.NewBatchWriter(logOut, 5*time.Millisecond)
+	defer batch.Close()
+	async := diode.NewWriter(struct{ io.Writer }{batch}, 10000, 10*time.Millisecond, func(dropped int) {
+		fmt.Fprintf(batch, `{"level":"warn","message":"log writer fell behind; %d lines dropped"}`+"\n", dropped)
 	})
 	defer async.Close()
 	log := newLogger(cfg, async)
