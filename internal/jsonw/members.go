@@ -1,7 +1,6 @@
 package jsonw
 
 import (
-	"fmt"
 	"slices"
 	"unicode/utf8"
 )
@@ -38,242 +37,50 @@ func Members(data []byte) ([]Member, error) {
 // records of a set) can share one array.
 func AppendMembers(dst []Member, data []byte) ([]Member, error) {
 	p := parser{data: data}
-	p.space()
-	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
-		return nil, p.fail("expected an object")
+	if err := p.open('{', "an object"); err != nil {
+		return nil, err
 	}
-	p.pos++
-	p.space()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
-		p.pos++
-		return dst, p.end()
-	}
-	for {
-		p.space()
-		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-			return nil, p.fail("expected a member name")
-		}
-		name, err := p.key()
-		if err != nil {
-			return nil, err
-		}
-		p.space()
-		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-			return nil, p.fail("expected ':'")
-		}
-		p.pos++
+	err := p.members(p.key, func(name string) error {
 		v, err := p.rawValue()
-		if err != nil {
-			return nil, err
-		}
 		dst = append(dst, Member{Name: name, Value: v})
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, p.fail("unexpected end of object")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return dst, p.end()
-		default:
-			return nil, p.fail("expected ',' or '}'")
-		}
+		return err
+	})
+	if err == nil {
+		err = p.end()
 	}
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
 }
 
 // Elements splits the JSON array data into its elements as Members splits
 // an object.
 func Elements(data []byte) ([][]byte, error) {
 	p := parser{data: data}
-	p.space()
-	if p.pos >= len(p.data) || p.data[p.pos] != '[' {
-		return nil, p.fail("expected an array")
+	if err := p.open('[', "an array"); err != nil {
+		return nil, err
 	}
-	p.pos++
 	var out [][]byte
-	p.space()
-	if p.pos < len(p.data) && p.data[p.pos] == ']' {
-		p.pos++
-		return out, p.end()
-	}
-	for {
+	err := p.elements(func() error {
 		v, err := p.rawValue()
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, v)
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, p.fail("unexpected end of array")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return out, p.end()
-		default:
-			return nil, p.fail("expected ',' or ']'")
-		}
+		return err
+	})
+	if err == nil {
+		err = p.end()
 	}
-}
-
-// end refuses anything but white space after the value.
-func (p *parser) end() error {
-	p.space()
-	if p.pos != len(p.data) {
-		return fmt.Errorf("%w: %w at offset %d", ErrSyntax, ErrTrailing, p.pos)
-	}
-	return nil
-}
-
-// rawValue checks the syntax of the value at p.pos and returns its text,
-// or the text AppendValue writes for it where Parse would change a string.
-func (p *parser) rawValue() ([]byte, error) {
-	p.space()
-	start := p.pos
-	exact, err := p.skip(0)
 	if err != nil {
 		return nil, err
 	}
-	text := p.data[start:p.pos]
-	if exact {
-		return text, nil
-	}
-	v, err := Parse(text)
-	if err != nil {
-		return nil, err
-	}
-	return AppendValue(nil, v), nil
-}
-
-// skip moves past one value, checking it as value would; exact is false
-// when it holds a string Parse would change.
-func (p *parser) skip(depth int) (exact bool, err error) {
-	if depth > maxDepth {
-		return false, p.fail("nesting too deep")
-	}
-	p.space()
-	if p.pos >= len(p.data) {
-		return false, p.fail("unexpected end")
-	}
-	switch c := p.data[p.pos]; {
-	case c == '{', c == '[':
-		return p.skipContainer(depth)
-	case c == '"':
-		return p.skipString()
-	case c == 't':
-		return true, p.literal("true")
-	case c == 'f':
-		return true, p.literal("false")
-	case c == 'n':
-		return true, p.literal("null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		_, err := p.number()
-		return true, err
-	}
-	return false, p.fail("unexpected character")
-}
-
-// skipContainer moves past an object or an array.
-func (p *parser) skipContainer(depth int) (bool, error) {
-	object := p.data[p.pos] == '{'
-	closing := byte(']')
-	if object {
-		closing = '}'
-	}
-	p.pos++
-	p.space()
-	if p.pos < len(p.data) && p.data[p.pos] == closing {
-		p.pos++
-		return true, nil
-	}
-	exact := true
-	for {
-		if object {
-			p.space()
-			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-				return false, p.fail("expected a member name")
-			}
-			ok, err := p.skipString()
-			if err != nil {
-				return false, err
-			}
-			exact = exact && ok
-			p.space()
-			if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-				return false, p.fail("expected ':'")
-			}
-			p.pos++
-		}
-		ok, err := p.skip(depth + 1)
-		if err != nil {
-			return false, err
-		}
-		exact = exact && ok
-		p.space()
-		if p.pos >= len(p.data) {
-			return false, p.fail("unexpected end")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case closing:
-			p.pos++
-			return exact, nil
-		default:
-			return false, p.fail("expected ',' or " + string(closing))
-		}
-	}
-}
-
-// skipString moves past a string; exact is false when Parse would change
-// it (invalid UTF-8, a lone surrogate escape).
-func (p *parser) skipString() (exact bool, err error) {
-	p.pos++ // opening quote
-	start := p.pos
-	exact = true
-	for p.pos < len(p.data) {
-		switch c := p.data[p.pos]; {
-		case c == '"':
-			p.pos++
-			return exact && utf8.Valid(p.data[start:p.pos-1]), nil
-		case c < 0x20:
-			return false, p.fail("control character in string")
-		case c == '\\':
-			if p.pos+1 >= len(p.data) {
-				return false, p.fail("unterminated escape")
-			}
-			switch p.data[p.pos+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				p.pos += 2
-			case 'u':
-				p.pos += 2
-				r, ok := p.hex4()
-				if !ok {
-					return false, p.fail("invalid \\u escape")
-				}
-				if r >= 0xD800 && r < 0xE000 {
-					exact = false // a pair is exact, but rare enough to write again
-				}
-			default:
-				return false, p.fail("invalid escape")
-			}
-		default:
-			p.pos++
-		}
-	}
-	return false, p.fail("unterminated string")
+	return out, nil
 }
 
 // String decodes data, a JSON string, as Parse would.
 func String(data []byte) (string, error) {
 	p := parser{data: data}
-	p.space()
-	if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-		return "", p.fail("expected a string")
+	if err := p.open('"', "a string"); err != nil {
+		return "", err
 	}
 	s, err := p.string()
 	if err == nil {
@@ -283,4 +90,107 @@ func String(data []byte) (string, error) {
 		return "", err
 	}
 	return s, nil
+}
+
+// open checks that the value at the start of the data begins with c.
+func (p *parser) open(c byte, what string) error {
+	p.space()
+	if p.pos >= len(p.data) || p.data[p.pos] != c {
+		return p.fail("expected " + what)
+	}
+	return nil
+}
+
+// rawValue checks the syntax of the value at p.pos and returns its text,
+// or the text AppendValue writes for it where Parse would change a string.
+func (p *parser) rawValue() ([]byte, error) {
+	p.space()
+	start := p.pos
+	p.changed = false
+	if err := p.skip(0); err != nil {
+		return nil, err
+	}
+	text := p.data[start:p.pos]
+	if !p.changed {
+		return text, nil
+	}
+	v, err := Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return AppendValue(nil, v), nil
+}
+
+// skip moves past one value, checking it as value would; it sets
+// p.changed when the value holds a string Parse would change.
+func (p *parser) skip(depth int) error {
+	if depth > maxDepth {
+		return p.fail("nesting too deep")
+	}
+	p.space()
+	if p.pos >= len(p.data) {
+		return p.fail("unexpected end")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.members(p.skipName, func(string) error { return p.skip(depth + 1) })
+	case c == '[':
+		return p.elements(func() error { return p.skip(depth + 1) })
+	case c == '"':
+		return p.skipString()
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, err := p.number()
+		return err
+	}
+	return p.fail("unexpected character")
+}
+
+// skipName moves past a member name without decoding it.
+func (p *parser) skipName() (string, error) { return "", p.skipString() }
+
+// skipString moves past a string, setting p.changed when Parse would
+// change it (invalid UTF-8, a lone surrogate escape).
+func (p *parser) skipString() error {
+	p.pos++ // opening quote
+	start := p.pos
+	for p.pos < len(p.data) {
+		switch c := p.data[p.pos]; {
+		case c == '"':
+			p.pos++
+			if !utf8.Valid(p.data[start : p.pos-1]) {
+				p.changed = true
+			}
+			return nil
+		case c < 0x20:
+			return p.fail("control character in string")
+		case c == '\\':
+			if p.pos+1 >= len(p.data) {
+				return p.fail("unterminated escape")
+			}
+			switch p.data[p.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.pos += 2
+			case 'u':
+				p.pos += 2
+				r, ok := p.hex4()
+				if !ok {
+					return p.fail("invalid \\u escape")
+				}
+				if r >= 0xD800 && r < 0xE000 {
+					p.changed = true // a pair is exact, but rare enough to write again
+				}
+			default:
+				return p.fail("invalid escape")
+			}
+		default:
+			p.pos++
+		}
+	}
+	return p.fail("unterminated string")
 }

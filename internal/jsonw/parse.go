@@ -28,23 +28,32 @@ func ParseUnique(data []byte) (any, error) { return parse(parser{data: data, uni
 
 func parse(p parser) (any, error) {
 	v, err := p.value(0)
+	if err == nil {
+		err = p.end()
+	}
 	if err != nil {
 		return nil, err
 	}
+	return v, nil
+}
+
+// end refuses anything but white space after the value.
+func (p *parser) end() error {
 	p.space()
 	if p.pos != len(p.data) {
-		return nil, fmt.Errorf("%w: %w at offset %d", ErrSyntax, ErrTrailing, p.pos)
+		return fmt.Errorf("%w: %w at offset %d", ErrSyntax, ErrTrailing, p.pos)
 	}
-	return v, nil
+	return nil
 }
 
 // maxDepth bounds nesting like encoding/json does.
 const maxDepth = 10000
 
 type parser struct {
-	data   []byte
-	pos    int
-	unique bool // ParseUnique
+	data    []byte
+	pos     int
+	unique  bool // ParseUnique
+	changed bool // skip met a string Parse would change
 }
 
 // ErrSyntax marks text that is not JSON; the message says what and where.
@@ -101,77 +110,104 @@ func (p *parser) literal(word string) error {
 }
 
 func (p *parser) object(depth int) (map[string]any, error) {
-	p.pos++ // {
 	m := map[string]any{}
+	err := p.members(p.key, func(key string) error {
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return err
+		}
+		if _, dup := m[key]; dup && p.unique {
+			return fmt.Errorf("%w: %q", ErrDuplicate, key)
+		}
+		m[key] = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (p *parser) array(depth int) ([]any, error) {
+	list := []any{}
+	err := p.elements(func() error {
+		v, err := p.value(depth + 1)
+		list = append(list, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// members walks the object at p.pos: for each member it reads the name
+// with name and calls value, which reads the value. Parse, the raw member
+// split and the syntax check share it.
+func (p *parser) members(name func() (string, error), value func(name string) error) error {
+	p.pos++ // {
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return m, nil
+		return nil
 	}
 	for {
 		p.space()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-			return nil, p.fail("expected a member name")
+			return p.fail("expected a member name")
 		}
-		key, err := p.key()
+		key, err := name()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.space()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-			return nil, p.fail("expected ':'")
+			return p.fail("expected ':'")
 		}
 		p.pos++
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
+		if err := value(key); err != nil {
+			return err
 		}
-		if _, dup := m[key]; dup && p.unique {
-			return nil, fmt.Errorf("%w: %q", ErrDuplicate, key)
-		}
-		m[key] = v
 		p.space()
 		if p.pos >= len(p.data) {
-			return nil, p.fail("unexpected end of object")
+			return p.fail("unexpected end of object")
 		}
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
 		case '}':
 			p.pos++
-			return m, nil
+			return nil
 		default:
-			return nil, p.fail("expected ',' or '}'")
+			return p.fail("expected ',' or '}'")
 		}
 	}
 }
 
-func (p *parser) array(depth int) ([]any, error) {
+// elements walks the array at p.pos, calling value for each element.
+func (p *parser) elements(value func() error) error {
 	p.pos++ // [
-	list := []any{}
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return list, nil
+		return nil
 	}
 	for {
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
+		if err := value(); err != nil {
+			return err
 		}
-		list = append(list, v)
 		p.space()
 		if p.pos >= len(p.data) {
-			return nil, p.fail("unexpected end of array")
+			return p.fail("unexpected end of array")
 		}
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
 		case ']':
 			p.pos++
-			return list, nil
+			return nil
 		default:
-			return nil, p.fail("expected ',' or ']'")
+			return p.fail("expected ',' or ']'")
 		}
 	}
 }

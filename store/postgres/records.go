@@ -33,13 +33,24 @@ type storedRows struct {
 	legacy map[string]bool
 }
 
+// setRow is one row selectSets reads.
+type setRow struct {
+	ext string
+	seq int64
+	doc []byte
+}
+
+func scanSetRow(r pgx.Rows) (row setRow, err error) {
+	err = r.Scan(&row.ext, &row.seq, &row.doc)
+	return row, err
+}
+
 func (s *storedRows) add(r pgx.Rows) error {
-	var ext string
-	var seq int64
-	var doc []byte
-	if err := r.Scan(&ext, &seq, &doc); err != nil {
+	row, err := scanSetRow(r)
+	if err != nil {
 		return err
 	}
+	ext, seq, doc := row.ext, row.seq, row.doc
 	if seq == legacySet {
 		set, err := codec.DecodeRecords(doc)
 		if err != nil {
@@ -140,16 +151,14 @@ func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.M
 	values := make(map[string][][]byte, len(exts))
 	legacy := map[string][]byte{}
 	err := t.query(func(r pgx.Rows) error {
-		var ext string
-		var seq int64
-		var doc []byte
-		if err := r.Scan(&ext, &seq, &doc); err != nil {
+		row, err := scanSetRow(r)
+		if err != nil {
 			return err
 		}
-		if seq == legacySet {
-			legacy[ext] = doc
+		if row.seq == legacySet {
+			legacy[row.ext] = row.doc
 		} else {
-			values[ext] = append(values[ext], doc)
+			values[row.ext] = append(values[row.ext], row.doc)
 		}
 		return nil
 	}, selectSets, t.tenant, id, lowered)
