@@ -1,21 +1,28 @@
 package ops
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// countingWriter records each write it gets.
+// countingWriter records each write it gets; it refuses the first
+// failures ones.
 type countingWriter struct {
-	mu     sync.Mutex
-	writes []string
+	mu       sync.Mutex
+	failures int
+	writes   []string
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.failures > 0 {
+		w.failures--
+		return 0, errors.New("no space left on device")
+	}
 	w.writes = append(w.writes, string(p))
 	return len(p), nil
 }
@@ -31,7 +38,7 @@ func (w *countingWriter) got() []string {
 // delay; Close writes what waits.
 func TestBatchWriter(t *testing.T) {
 	dev := &countingWriter{}
-	b := NewBatchWriter(dev, 20*time.Millisecond)
+	b := NewBatchWriter(dev, 200*time.Millisecond) // long enough that the three writes below are one batch
 	for _, line := range []string{"a\n", "b\n", "c\n"} {
 		b.Write([]byte(line))
 	}
@@ -61,5 +68,23 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5 s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBatchWriter_AfterAFailedWrite: a batch the device refuses is lost,
+// and the lines after it are written (one failure must not end logging).
+func TestBatchWriter_AfterAFailedWrite(t *testing.T) {
+	dev := &countingWriter{failures: 1}
+	b := NewBatchWriter(dev, time.Millisecond)
+	b.Write([]byte("lost\n"))
+	waitFor(t, func() bool { dev.mu.Lock(); defer dev.mu.Unlock(); return dev.failures == 0 }) // the failed flush
+	b.Write([]byte("kept\n"))
+	waitFor(t, func() bool { return len(dev.got()) == 1 })
+	b.Write([]byte("closed\n"))
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(dev.got(), ""); got != "kept\nclosed\n" {
+		t.Fatalf("device got %q", got)
 	}
 }
