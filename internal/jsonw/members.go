@@ -107,7 +107,7 @@ func (p *parser) rawValue() ([]byte, error) {
 	p.space()
 	start := p.pos
 	p.changed = false
-	if err := p.skip(0); err != nil {
+	if err := p.skip(1); err != nil { // a member or element: one level down, as in Parse
 		return nil, err
 	}
 	text := p.data[start:p.pos]

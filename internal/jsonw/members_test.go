@@ -2,6 +2,7 @@ package jsonw
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -95,6 +96,21 @@ func BenchmarkMembers(b *testing.B) {
 	for b.Loop() {
 		if _, err := Members(data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestMembers_DepthAsParse: a value nested one level past Parse's bound
+// is refused by Members and Elements too, and one level less is taken by
+// all three.
+func TestMembers_DepthAsParse(t *testing.T) {
+	for _, arrays := range []int{maxDepth, maxDepth + 1} { // the innermost is at depth arrays
+		inner := strings.Repeat("[", arrays) + strings.Repeat("]", arrays)
+		_, perr := Parse([]byte(`{"a":` + inner + `}`))
+		_, merr := Members([]byte(`{"a":` + inner + `}`))
+		_, eerr := Elements([]byte(`[` + inner + `]`))
+		if (perr == nil) != (arrays <= maxDepth) || (merr == nil) != (perr == nil) || (eerr == nil) != (perr == nil) {
+			t.Errorf("%d nested arrays: Parse %v, Members %v, Elements %v", arrays, perr, merr, eerr)
 		}
 	}
 }
