@@ -156,8 +156,9 @@ func DecodeDocument(v []byte) (*profile.Document, error) {
 	var found [4]bool // num, rev, created, updated: as DecodeProfile, each is required
 	for _, m := range top {
 		switch m.Name {
-		case "id":
-			if len(m.Value) > 0 && m.Value[0] == '"' {
+		case "id": // as DecodeProfile: a later member wins, and a non-string is no id
+			d.ID = ""
+			if m.Value[0] == '"' {
 				d.ID, err = jsonw.String(m.Value)
 			}
 		case "num":
@@ -173,7 +174,8 @@ func DecodeDocument(v []byte) (*profile.Document, error) {
 			d.Updated, err = documentTime(m.Value)
 			found[3] = true
 		case "attrs":
-			if len(m.Value) > 0 && m.Value[0] == '{' {
+			d.Attributes = nil
+			if m.Value[0] == '{' {
 				d.Attributes, err = jsonw.Members(m.Value)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/jsonw"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -129,4 +130,38 @@ func TestChecksums(t *testing.T) {
 			t.Errorf("%s: DecodeProfile %v, DecodeDocument %v; want both ErrCorrupt", doc, perr, derr)
 		}
 	}
+}
+
+// FuzzDecodeDocument holds DecodeDocument to DecodeProfile on any stored
+// profile (v1, so no checksum stops the input): the same verdict, and the
+// same fields and attributes when both read it.
+func FuzzDecodeDocument(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"c1","num":7,"created":"2026-01-02T15:04:05.123Z","updated":"2026-01-02T15:04:05Z","rev":2,"attrs":{"FirstName":"Bruce","EmailAddress":["b@x.dom"]}}`,
+		`{"id":"c1","num":7,"created":"2026-01-02T15:04:05Z","updated":"2026-01-02T15:04:05Z","rev":2,"attrs":{"a":1},"attrs":2,"id":3}`,
+		`{"num":"7","created":"x","updated":"2026-01-02T15:04:05Z","rev":2}`, `{"num":1,"rev":1,"created":"2026-01-02T15:04:05Z","updated":"2026-01-02T15:04:05Z","attrs":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v := append([]byte{codecV1}, data...)
+		p, perr := DecodeProfile(v)
+		d, derr := DecodeDocument(v)
+		if (perr == nil) != (derr == nil) {
+			t.Fatalf("%q: DecodeProfile %v, DecodeDocument %v", data, perr, derr)
+		}
+		if perr != nil {
+			return
+		}
+		if d.ID != p.ID || d.Num != p.Num || d.Rev != p.Rev || !d.Created.Equal(p.Created) || !d.Updated.Equal(p.Updated) {
+			t.Fatalf("%q: document %+v, profile %+v", data, d, p)
+		}
+		attrs := map[string]any{}
+		for _, m := range d.Attributes {
+			attrs[m.Name], _ = jsonw.Parse(m.Value)
+		}
+		if len(attrs) != len(p.Attributes) || (len(attrs) > 0 && !reflect.DeepEqual(attrs, p.Attributes)) {
+			t.Fatalf("%q: document attributes %v, profile %v", data, attrs, p.Attributes)
+		}
+	})
 }
