@@ -153,9 +153,11 @@ func (r *reader) GetMany(ids []string, exts []string) ([]*Profile, error) {
 			return nil, err
 		}
 		out = append(out, p)
-		r.read = append(r.read, p.ID)
 	}
 	r.loaded = true
+	for _, p := range out { // only what was returned: a failed load is no read
+		r.read = append(r.read, p.ID)
+	}
 	return out, nil
 }
 

@@ -113,19 +113,34 @@ func TestDocument_OutlivesTheFile(t *testing.T) {
 		}
 		return nil
 	})
+	err := db.update(t.Context(), func(btx *bolt.Tx) error { // sets of the old form, one value each
+		for i := range 50 {
+			set, err := codec.EncodeRecords([]schema.Record{{"text": fmt.Sprintf("note %d", i+1)}})
+			if err != nil {
+				return err
+			}
+			if err := db.newTx(btx, "").put(set, []byte(fmt.Sprintf("c%d", i+1)), bucketExt, []byte("notes")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var d *profile.Document
 	var sets map[string][][]profile.Member
 	storetest.MustView(t, db, "", func(tx profile.Tx) (err error) {
 		if d, err = tx.Document("c1"); err != nil {
 			return err
 		}
-		sets, err = tx.RecordDocuments("c1", []string{"Phone"})
+		sets, err = tx.RecordDocuments("c1", []string{"Phone", "Notes"})
 		return err
 	})
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(d.Attributes[0].Value) + string(sets["Phone"][0][0].Value); got != `"Bruce""1"` {
+	if got := string(d.Attributes[0].Value) + string(sets["Phone"][0][0].Value) + string(sets["Notes"][0][0].Value); got != `"Bruce""1""note 1"` {
 		t.Errorf("read %s", got)
 	}
 }

@@ -400,6 +400,9 @@ func testDocuments(t *testing.T, s Store) {
 			t.Errorf("RecordDocuments = %d sets, RecordSets %d", len(sets), len(want))
 		}
 		for ext, recs := range want {
+			if len(sets[ext]) != len(recs) {
+				t.Errorf("RecordDocuments[%s] has %d records, RecordSets %d", ext, len(sets[ext]), len(recs))
+			}
 			for i, r := range recs {
 				if i >= len(sets[ext]) || !reflect.DeepEqual(schema.Record(decodeMembers(t, sets[ext][i])), r) {
 					t.Errorf("RecordDocuments[%s] = %q, RecordSets %v", ext, sets[ext], recs)
