@@ -512,3 +512,27 @@ extensions:
 		t.Errorf("unique Kind given null is not in the patch: %v", rec)
 	}
 }
+
+// TestLookupByName_TakesNoAllocation: finding an attribute, extension or
+// key by a name in any case allocates nothing (they run several times per
+// request), and still folds A-Z only.
+func TestLookupByName_TakesNoAllocation(t *testing.T) {
+	c := mustCompile(t, "profile:\n  - {name: FirstName, type: string}\n  - {name: Kind, type: string}\nextensions:\n  - name: ContactPoint\n    type: multi-valued\n    attributes:\n      - {name: value, type: string}\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, ok := c.Extension("ContactPoint"); !ok {
+			t.Fatal("extension not found")
+		}
+		if _, ok := c.Attribute("FIRSTNAME"); !ok {
+			t.Fatal("attribute not found")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per lookup pair", allocs)
+	}
+	if _, ok := c.Extension("Contactpoint"); !ok {
+		t.Error("lookup is case-sensitive")
+	}
+	if _, ok := c.Attribute("\u212aind"); ok { // the Kelvin sign is no K
+		t.Error("a non-ASCII letter folded to an ASCII one")
+	}
+}
