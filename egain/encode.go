@@ -142,6 +142,7 @@ func (e *xmlEncoder) child(f field, fv reflect.Value, ns string) {
 // {"link": {...}, "customer": [...]}, every scalar a string.
 func EncodeCustomersJSON(w io.Writer, selfHref string, customers []Customer) error {
 	var e jsonEncoder
+	e.Grow(256 + 2048*len(customers)) // a customer of the vendor's full example is about 1.5 KB
 	e.WriteString(`{"link":`)
 	e.object(reflect.ValueOf(Link{Rel: Str("self"), Href: &selfHref}))
 	e.WriteString(`,"customer":[`)
@@ -173,17 +174,16 @@ func (e *jsonEncoder) object(v reflect.Value) {
 			e.WriteByte(',')
 		}
 		first = false
-		e.str(f.name)
-		e.WriteByte(':')
+		e.WriteString(f.jsonName)
 		switch f.kind {
 		case kindString:
 			e.str(fv.Elem().String())
 		case kindStruct:
 			e.object(fv.Elem())
 		default:
-			e.WriteString("{")
-			e.str(f.item)
-			e.WriteString(":[")
+			e.WriteByte('{')
+			e.WriteString(f.jsonItem)
+			e.WriteByte('[')
 			for i := range fv.Len() {
 				if i > 0 {
 					e.WriteByte(',')
