@@ -783,3 +783,32 @@ func TestCreate_CustomValueTooLongToSearch(t *testing.T) {
 	}
 	h.do("GET", "/ws/v12/interaction/customer?email=long@value.example", "", SessionHeader, s).want(t, http.StatusNoContent)
 }
+
+// TestEdit_KeepsTheProfilesCaseOfAnAddress: a Genesys client changes the
+// case of an address an eGain client wrote; the eGain read shows the
+// profile's spelling, and an edit that does not touch addresses keeps it.
+func TestEdit_KeepsTheProfilesCaseOfAnAddress(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Case", "Kept", "caseb@x.com", ""))
+	n, _ := strconv.ParseUint(num, 10, 64)
+	id, err := h.svc.IDByNum(t.Context(), "", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Replace(t.Context(), "", id, map[string]any{"FirstName": "Case", "LastName": "Kept", "EmailAddress": []any{"Caseb@X.com"}}, profile.ReplaceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if read := mustJSON(t, h.view(t, s, num)); !strings.Contains(read, `"Caseb@X.com"`) || strings.Contains(read, `"caseb@x.com"`) {
+		t.Errorf("the eGain read does not show the profile's spelling: %s", read)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","marketSegment":"m"}`, SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+	p, err := h.svc.GetByNum(t.Context(), "", n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Attributes["EmailAddress"]; !reflect.DeepEqual(got, []any{"Caseb@X.com"}) {
+		t.Errorf("after an unrelated edit the profile's addresses are %v, want [Caseb@X.com]", got)
+	}
+}

@@ -347,16 +347,45 @@ func pointValue(p *ContactPoint) string {
 	return ""
 }
 
+// withPointValue is pt (an e-mail or phone point) holding value v instead;
+// pt's own structures are not changed (they may be shared).
+func withPointValue(pt ContactPoint, v string) ContactPoint {
+	typ := *pt.Type
+	switch pointKind(&pt) {
+	case kindEmail:
+		var e Email
+		if typ.Email != nil {
+			e = *typ.Email
+		}
+		e.EmailAddress = Str(v)
+		typ.Email = &e
+	case kindPhone:
+		var ph Phone
+		if typ.Phone != nil {
+			ph = *typ.Phone
+		}
+		ph.PhoneNo = Str(v)
+		typ.Phone = &ph
+	}
+	pt.Type = &typ
+	return pt
+}
+
 // overlayPoints makes the points of kind match values, the profile's list
 // (what identification reads, so what a search finds is what a read shows):
 // a point holding one of the values keeps its place (and id, priority,
 // custom attributes), even when another point holds the same value (two
 // persons sharing an office phone); other points of the kind are dropped; a
-// value no point holds becomes a new point of the first contact person.
+// value no point holds becomes a new point of the first contact person. A
+// point matching a value under norm (an e-mail address in another case)
+// shows the value as the profile spells it: a read written back must not
+// undo a Genesys client's change of case.
 func overlayPoints(c *Customer, kind string, values []string, norm func(string) string, newPoint func(string) ContactPoint) {
-	want := map[string]bool{}
+	want := map[string]string{} // normalised value -> the profile's spelling
 	for _, v := range values {
-		want[norm(v)] = true
+		if _, dup := want[norm(v)]; !dup {
+			want[norm(v)] = v
+		}
 	}
 	have := map[string]bool{}
 	for i := range c.ContactPersons {
@@ -365,10 +394,14 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 		for _, pt := range person.ContactPoints {
 			if pointKind(&pt) == kind {
 				v := norm(pointValue(&pt))
-				if !want[v] {
+				spelling, ok := want[v]
+				if !ok {
 					continue
 				}
 				have[v] = true
+				if spelling != pointValue(&pt) {
+					pt = withPointValue(pt, spelling)
+				}
 			}
 			kept = append(kept, pt)
 		}
