@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
 )
@@ -105,6 +106,9 @@ func singleValues(q url.Values) (map[string]string, []string, error) {
 		names = append(names, name)
 		if len(vs) != 1 {
 			return nil, nil, errs.Invalid(CodeRepeatedParameter, name, "query parameter %q is given more than once", name)
+		}
+		if !utf8.ValidString(vs[0]) { // no stored value is such text: a search by it is a client's mistake
+			return nil, nil, badParam(name, "query parameter %q is not UTF-8 once decoded", strings.ToValidUTF8(name, "\uFFFD"))
 		}
 		vals[name] = vs[0]
 	}

@@ -61,6 +61,8 @@ func TestParseSearchQuery(t *testing.T) {
 		{"unknown $ parameter", "phone=1&$lang=en", nil, CodeUnknownParameter, "$lang"},
 		{"repeated parameter", "phone=1&phone=2", nil, CodeRepeatedParameter, "phone"},
 		{"empty criterion", "phone=", nil, CodeInvalidParameter, "phone"},
+		{"e-mail not UTF-8", "email=%FF", nil, CodeInvalidParameter, "email"},
+		{"phone not UTF-8", "phone=%C0%AF", nil, CodeInvalidParameter, "phone"},
 		{"unconfigured custom attribute", "custom.shoe=42", nil, CodeInvalidParameter, "custom.shoe"},
 		{"order without sort", "phone=1&$order=asc", nil, CodeInvalidParameter, "$order"},
 		{"bad order", "phone=1&$sort=id&$order=up", nil, CodeInvalidParameter, "$order"},
