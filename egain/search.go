@@ -388,9 +388,7 @@ func sortKey(key string) func(a, b item) int {
 	case "type":
 		return func(a, b item) int { return strings.Compare(typeOf(&a.customer), typeOf(&b.customer)) }
 	case "customerName":
-		return func(a, b item) int {
-			return strings.Compare(strings.ToLower(str(a.customer.CustomerName)), strings.ToLower(str(b.customer.CustomerName)))
-		}
+		return func(a, b item) int { return compareText(str(a.customer.CustomerName), str(b.customer.CustomerName)) }
 	case "created":
 		return func(a, b item) int { return a.profile.Created.Compare(b.profile.Created) }
 	case "lastModified":
@@ -398,11 +396,15 @@ func sortKey(key string) func(a, b item) int {
 	}
 	if name, ok := strings.CutPrefix(key, "custom."); ok {
 		return func(a, b item) int {
-			return strings.Compare(customValue(&a.customer, name), customValue(&b.customer, name))
+			return compareText(customValue(&a.customer, name), customValue(&b.customer, name))
 		}
 	}
 	return func(a, b item) int { return cmp.Compare(a.profile.Num, b.profile.Num) }
 }
+
+// compareText orders text sort keys (names, custom values) as people read
+// them: case aside, so "alice" sorts beside "Amy", not after "Zed".
+func compareText(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }
 
 // customValue is the first value of a customer-level custom attribute.
 func customValue(c *Customer, name string) string {

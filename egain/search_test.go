@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/contactcenter/profiled/profile"
 )
 
 // byNum sorts eGain ids numerically, the search's default order.
@@ -216,5 +218,28 @@ func TestCheckWindow(t *testing.T) {
 	}
 	if err := (candidates{}).checkWindow(Page{Offset: 1000, Limit: 25}, 3); err != nil {
 		t.Errorf("unbounded: %v", err)
+	}
+}
+
+// TestSortItems_TextKeysIgnoreCase: names and custom values sort with case
+// aside, alike (custom values sorted byte by byte put "alice" after "Zed").
+func TestSortItems_TextKeysIgnoreCase(t *testing.T) {
+	names := []string{"Zed", "alice", "Amy", "bob"}
+	var items []item
+	for i, n := range names {
+		items = append(items, item{profile: &profile.Profile{Num: uint64(i + 1)}, customer: Customer{
+			CustomerName:     Str(n),
+			CustomAttributes: []CustomAttribute{{AttribName: Str("loyaltyId"), AttribValues: []AttribValue{{Value: Str(n)}}}},
+		}})
+	}
+	for _, key := range []string{"customerName", "custom.loyaltyId"} {
+		sortItems(items, key, false)
+		var got []string
+		for _, it := range items {
+			got = append(got, str(it.customer.CustomerName))
+		}
+		if want := []string{"alice", "Amy", "bob", "Zed"}; !slices.Equal(got, want) {
+			t.Errorf("$sort=%s: %v, want %v", key, got, want)
+		}
 	}
 }
