@@ -350,8 +350,14 @@ func IfMatchRevision(r *http.Request) (uint64, error) {
 	if strings.HasPrefix(tag, "W/") {
 		return profile.NeverMatches, nil
 	}
-	rev, err := strconv.ParseUint(strings.Trim(tag, `"`), 10, 64)
-	if err != nil || rev == 0 {
+	digits := tag // a bare revision is taken too (documented)
+	if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+		digits = tag[1 : len(tag)-1]
+	}
+	// Only a revision as written in an ETag: "03" or an unbalanced quote
+	// is no tag this API returned, and must not match revision 3.
+	rev, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || rev == 0 || strconv.FormatUint(rev, 10) != digits {
 		return 0, errs.Invalid(CodeBadParameter, "If-Match", "If-Match must be one ETag returned by this API")
 	}
 	return rev, nil

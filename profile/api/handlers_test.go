@@ -151,6 +151,13 @@ func TestHandler_IfMatchAndETag(t *testing.T) {
 			t.Errorf("If-Match %q: %d, domain got IfMatch %d (want %d), ETag %q", c.ifMatch, rec.Code, got.IfMatch, c.want, rec.Header().Get("ETag"))
 		}
 	}
+	// Tags this API never returns are malformed, not a revision.
+	for _, tag := range []string{`"03"`, `"7`, `7"`, `"+7"`, `""`, `"`} {
+		got.IfMatch = 99
+		if rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, "If-Match", tag); rec.Code != http.StatusBadRequest || got.IfMatch != 99 {
+			t.Errorf("If-Match %s: %d, domain called with %d", tag, rec.Code, got.IfMatch)
+		}
+	}
 	got.IfMatch = 99
 	if rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`); rec.Code != http.StatusOK || got.IfMatch != 0 {
 		t.Errorf("no If-Match: %d, domain got IfMatch %d", rec.Code, got.IfMatch)
