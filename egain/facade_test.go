@@ -812,3 +812,28 @@ func TestEdit_KeepsTheProfilesCaseOfAnAddress(t *testing.T) {
 		t.Errorf("after an unrelated edit the profile's addresses are %v, want [Caseb@X.com]", got)
 	}
 }
+
+// TestRead_DocumentAGenesysClientWrote: the legacy document attribute is a
+// schema attribute a Genesys client can write; a value that is no customer
+// is not the facade's, so the customer is read from its records (it was a
+// 500 on every eGain read and data export of the customer).
+func TestRead_DocumentAGenesysClientWrote(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Doc", "LastName": "Junk", "EgainCustomer": map[string]any{"document": "hello"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := h.view(t, s, strconv.FormatUint(p.Num, 10))
+	if !strings.Contains(mustJSON(t, view), `"Doc Junk"`) {
+		t.Errorf("eGain view: %v", view)
+	}
+	full, err := h.svc.GetByNum(t.Context(), "", p.Num, h.f.mapper.extensions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := h.f.CustomerJSON(full); !strings.Contains(string(doc), `"Doc Junk"`) {
+		t.Errorf("export view: %s", doc)
+	}
+}

@@ -215,10 +215,7 @@ func emailTaken(err error, c *Customer) error {
 // returns the profile body to store. It runs inside the edit's
 // transaction, so it only computes.
 func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Profile) (map[string]any, error) {
-	cur, err := f.mapper.customerOf(p)
-	if err != nil {
-		return nil, err
-	}
+	cur := f.mapper.customerOf(p)
 	if !f.mayAccess(r, &cur) {
 		return nil, departmentDenied(&cur)
 	}
@@ -304,10 +301,7 @@ func (f *Facade) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := f.items(found, matches)
-	if err != nil {
-		return err
-	}
+	items := f.items(found, matches)
 	visible := items[:0]
 	for _, it := range items {
 		if f.mayAccess(r, &it.customer) {
@@ -342,20 +336,17 @@ func (f *Facade) read(rd profile.Reader, ids []string, exts ...string) ([]*profi
 
 // items maps profiles ps to published customers, skipping those keep (if
 // not nil) refuses.
-func (f *Facade) items(ps []*profile.Profile, keep func(*profile.Profile) bool) ([]item, error) {
+func (f *Facade) items(ps []*profile.Profile, keep func(*profile.Profile) bool) []item {
 	items := make([]item, 0, len(ps))
 	for _, p := range ps {
 		if keep != nil && !keep(p) {
 			continue
 		}
-		c, err := f.mapper.customerOf(p)
-		if err != nil {
-			return nil, err
-		}
+		c := f.mapper.customerOf(p)
 		publish(&c, p)
 		items = append(items, item{profile: p, customer: c})
 	}
-	return items, nil
+	return items
 }
 
 // loadByNums reads the customers with numeric ids nums that the caller may
@@ -374,10 +365,7 @@ func (f *Facade) loadByNums(c echo.Context, r *request, nums []uint64, named str
 	if err != nil {
 		return nil, err
 	}
-	items, err := f.items(found, nil)
-	if err != nil {
-		return nil, err
-	}
+	items := f.items(found, nil)
 	if len(items) == 0 {
 		return nil, errs.NotFound(CodeNotFound, "no customer with id %s exists", named)
 	}
@@ -427,13 +415,10 @@ func decodeRequest[T any](c echo.Context, decode func(Format, io.Reader, Limits)
 
 // CustomerJSON is profile p as the facade shows it to eGain clients (every
 // attribute), as JSON: the eGain view in a data export.
-func (f *Facade) CustomerJSON(p *profile.Profile) ([]byte, error) {
-	c, err := f.mapper.customerOf(p)
-	if err != nil {
-		return nil, err
-	}
+func (f *Facade) CustomerJSON(p *profile.Profile) []byte {
+	c := f.mapper.customerOf(p)
 	publish(&c, p)
 	var e jsonEncoder
 	e.object(reflect.ValueOf(withLinks(c)))
-	return e.Bytes(), nil
+	return e.Bytes()
 }

@@ -146,11 +146,8 @@ func (m mapper) extensions() []string {
 // of birth taken from the core attributes and the e-mail and phone points
 // made to match the e-mail attribute and phone records, so Genesys writes
 // are seen.
-func (m mapper) customerOf(p *profile.Profile) (Customer, error) {
-	c, err := m.stored(p)
-	if err != nil {
-		return c, err
-	}
+func (m mapper) customerOf(p *profile.Profile) Customer {
+	c := m.stored(p)
 	first, last, dob := attrString(p.Attributes, m.FirstName), attrString(p.Attributes, m.LastName), attrString(p.Attributes, m.DateOfBirth)
 	emails := attrStrings(p.Attributes[m.Email])
 	var phones []string
@@ -181,25 +178,26 @@ func (m mapper) customerOf(p *profile.Profile) (Customer, error) {
 	}
 	m.departments.withID(c.Department) // also for customers stored before departments had ids
 	allocateIDs(&c)
-	return c, nil
+	return c
 }
 
 // stored builds the customer from its records, or from the JSON document
 // of a customer not written since before 2026-12. A profile written only
-// through the Genesys API is an individual customer.
-func (m mapper) stored(p *profile.Profile) (Customer, error) {
+// through the Genesys API is an individual customer. A document that is
+// not a customer was written by a Genesys client (the facade wrote only
+// customers, and a damaged record fails its checksum before this): it is
+// not the facade's, and the customer is built from the records.
+func (m mapper) stored(p *profile.Profile) Customer {
 	var rec schema.Record
 	if recs := p.Extensions[m.Customer]; len(recs) > 0 {
 		rec = recs[0]
 	}
 	custom := m.customerAttributes(p.Extensions[m.CustomAttributes.Extension])
 	if doc := recordString(rec, m.LegacyDocument); m.LegacyDocument != "" && doc != nil {
-		c, err := decodeStoredCustomer(*doc)
-		if err != nil {
-			return Customer{}, fmt.Errorf("egain: customer %s: stored document: %w", p.ID, err)
+		if c, err := decodeStoredCustomer(*doc); err == nil {
+			c.CustomAttributes = legacyCustom(c.CustomAttributes, custom)
+			return *c
 		}
-		c.CustomAttributes = legacyCustom(c.CustomAttributes, custom)
-		return *c, nil
 	}
 	var c Customer
 	customerFields.fill(rec, reflect.ValueOf(&c).Elem())
@@ -249,7 +247,7 @@ func (m mapper) stored(p *profile.Profile) (Customer, error) {
 			*dst = appendValue(*dst, recordString(r, attrName), recordString(r, attrValue))
 		}
 	}
-	return c, nil
+	return c
 }
 
 // legacyCustom merges a legacy document's customer-level custom attributes

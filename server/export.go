@@ -90,9 +90,7 @@ func (a *App) export(c echo.Context, id string) error {
 		}
 	}
 	if a.EGain != nil {
-		if doc.EGain, err = a.EGain.CustomerJSON(p); err != nil {
-			return err
-		}
+		doc.EGain = a.EGain.CustomerJSON(p)
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="profile-`+p.ID+`.json"`)
 	return c.JSON(http.StatusOK, doc)
