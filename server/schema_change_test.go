@@ -173,3 +173,44 @@ func TestReload_RemovedRecordAttribute(t *testing.T) {
 		t.Errorf("update by unique: %d %s", res.Status, res.Body)
 	}
 }
+
+// TestReload_NameCaseChanged: a reload that changes only the case of a
+// declared name (names ignore case) shows the stored values under the new
+// spelling, in a get and an identify, so a client that reads and writes
+// back keeps them.
+func TestReload_NameCaseChanged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	base := string(mustRead(t, "../config.yaml"))
+	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	id := ts.mustCreate(exampleProfile(t))
+	renamed := strings.Replace(base, "{name: FirstName,", "{name: firstName,", 1)
+	renamed = strings.Replace(renamed, "{name: description,", "{name: Description,", 1)
+	if renamed == base {
+		t.Fatal("the config has no FirstName to rename")
+	}
+	if err := os.WriteFile(cfgPath, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", res.Status, res.Body)
+	}
+	read := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
+	if !strings.Contains(string(read.Body), `"firstName":"Bruce"`) || !strings.Contains(string(read.Body), `"Description":"family phone"`) {
+		t.Fatalf("values under the renamed names are not shown: %s", read.Body)
+	}
+	found := ts.do("GET", "/profiles?EmailAddress=bruce.banner@marvelous.com&include_profile=yes", nil)
+	if !strings.Contains(string(found.Body), `"firstName":"Bruce"`) {
+		t.Errorf("identify: %s", found.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id, read.Body); res.Status != http.StatusOK {
+		t.Errorf("writing back what was read: %d %s", res.Status, res.Body)
+	}
+	if again := ts.do("GET", "/profiles/"+id, nil); !strings.Contains(string(again.Body), `"firstName":"Bruce"`) {
+		t.Errorf("after writing back: %s", again.Body)
+	}
+}
