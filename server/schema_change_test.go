@@ -147,21 +147,9 @@ func TestRecreatedExtensionStartsEmpty(t *testing.T) {
 // attribute, reads no longer show it and read-modify-write still works.
 func TestReload_RemovedRecordAttribute(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	base := string(mustRead(t, "../config.yaml"))
-	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	ts, base, reload := startOnConfigCopy(t)
 	id := ts.mustCreate(exampleProfile(t))
-	without := strings.Replace(base, "        - {name: description,        type: string, length: 256}\n", "", 1)
-	if err := os.WriteFile(cfgPath, []byte(without), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
-		t.Fatalf("reload: %d %s", res.Status, res.Body)
-	}
+	reload(strings.Replace(base, "        - {name: description,        type: string, length: 256}\n", "", 1))
 	read := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
 	if strings.Contains(string(read.Body), "description") {
 		t.Fatalf("a removed attribute is still shown: %s", read.Body)
@@ -180,25 +168,14 @@ func TestReload_RemovedRecordAttribute(t *testing.T) {
 // back keeps them.
 func TestReload_NameCaseChanged(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	base := string(mustRead(t, "../config.yaml"))
-	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ts := mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	ts, base, reload := startOnConfigCopy(t)
 	id := ts.mustCreate(exampleProfile(t))
 	renamed := strings.Replace(base, "{name: FirstName,", "{name: firstName,", 1)
 	renamed = strings.Replace(renamed, "{name: description,", "{name: Description,", 1)
 	if renamed == base {
 		t.Fatal("the config has no FirstName to rename")
 	}
-	if err := os.WriteFile(cfgPath, []byte(renamed), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
-		t.Fatalf("reload: %d %s", res.Status, res.Body)
-	}
+	reload(renamed)
 	read := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil)
 	if !strings.Contains(string(read.Body), `"firstName":"Bruce"`) || !strings.Contains(string(read.Body), `"Description":"family phone"`) {
 		t.Fatalf("values under the renamed names are not shown: %s", read.Body)
@@ -212,5 +189,28 @@ func TestReload_NameCaseChanged(t *testing.T) {
 	}
 	if again := ts.do("GET", "/profiles/"+id, nil); !strings.Contains(string(again.Body), `"firstName":"Bruce"`) {
 		t.Errorf("after writing back: %s", again.Body)
+	}
+}
+
+// startOnConfigCopy starts a server on a copy of the repository's config
+// and returns it, the config's text, and reload, which writes a new text
+// into the copy and reloads it.
+func startOnConfigCopy(t *testing.T) (ts *testServer, base string, reload func(config string)) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	base = string(mustRead(t, "../config.yaml"))
+	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts = mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	return ts, base, func(config string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+			t.Fatalf("reload: %d %s", res.Status, res.Body)
+		}
 	}
 }
