@@ -29,7 +29,7 @@ func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error
 	var out Export
 	err := s.store.Update(ctx, tenant, func(tx Tx) error {
 		out = Export{}
-		p, err := loadProfile(tx, id, exts)
+		p, err := loadProfile(canonical(tx, c), id, exts)
 		if err != nil {
 			return err
 		}

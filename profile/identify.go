@@ -82,6 +82,7 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 	rest := remainingFilters(key, len(prefix), filters)
 	result := &Identification{}
 	err = s.store.View(ctx, tenant, func(tx Tx) error {
+		tx = canonical(tx, c)
 		var ids []string
 		seen := map[string]bool{}
 		var scanErr error

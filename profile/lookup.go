@@ -41,7 +41,7 @@ type Reader interface {
 func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error) error {
 	r := &reader{schema: s.schema.Current()}
 	err := s.store.View(ctx, tenant, func(tx Tx) error {
-		r.tx = tx
+		r.tx = canonical(tx, r.schema)
 		return fn(r)
 	})
 	if err != nil || !r.loaded {

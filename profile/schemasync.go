@@ -73,7 +73,7 @@ func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, 
 		if v != c.Version {
 			return errSchemaStale
 		}
-		return s.audited(ctx, tx, c, op, fn)
+		return s.audited(ctx, canonical(tx, c), c, op, fn)
 	})
 }
 

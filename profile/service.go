@@ -345,7 +345,7 @@ func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*D
 	}
 	var d *Document
 	err = s.store.View(ctx, tenant, func(tx Tx) error {
-		d, err = loadDocument(tx, id, names)
+		d, err = loadDocument(canonical(tx, c), id, names)
 		return err
 	})
 	if err != nil {
@@ -370,7 +370,7 @@ func (s *Service) GetByNum(ctx context.Context, tenant string, num uint64, exts 
 		if id == "" {
 			return errs.NotFound(CodeProfileNotFound, "customer %d not found", num)
 		}
-		p, err = loadProfile(tx, id, names)
+		p, err = loadProfile(canonical(tx, c), id, names)
 		return err
 	})
 	if err != nil {

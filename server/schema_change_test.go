@@ -190,6 +190,14 @@ func TestReload_NameCaseChanged(t *testing.T) {
 	if again := ts.do("GET", "/profiles/"+id, nil); !strings.Contains(string(again.Body), `"firstName":"Bruce"`) {
 		t.Errorf("after writing back: %s", again.Body)
 	}
+	// A unique record attribute renamed by case still selects its record.
+	reload(strings.Replace(renamed, "{name: PhoneNumber,        type: string, length: 40,", "{name: phoneNumber,        type: string, length: 40,", 1))
+	if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"phoneNumber":"6543210","prefix":"+1"}`); res.Status != http.StatusNoContent {
+		t.Errorf("update by a unique attribute renamed by case: %d %s", res.Status, res.Body)
+	}
+	if read := ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil); !strings.Contains(string(read.Body), `"prefix":"+1","phoneNumber":"6543210"`) {
+		t.Errorf("after the update: %s", read.Body)
+	}
 }
 
 // startOnConfigCopy starts a server on a copy of the repository's config

@@ -73,27 +73,20 @@ func storedOf(members []profile.Member) stored {
 func byName(a, b profile.Member) int { return strings.Compare(a.Name, b.Name) }
 
 // append appends the value of member name, null when there is none. A name
-// stored twice counts once, the last, as when decoding into a map. A value
-// stored under the name in another case (a reload changed only the case of
-// a declared name, which names ignore) is found too.
+// stored twice counts once, the last, as when decoding into a map.
 func (s stored) append(b []byte, name string) []byte {
 	if s.sorted {
 		i, found := slices.BinarySearchFunc(s.members, name, func(m profile.Member, name string) int { return strings.Compare(m.Name, name) })
-		if found {
-			for i+1 < len(s.members) && s.members[i+1].Name == name {
-				i++
-			}
-			return append(b, s.members[i].Value...)
+		if !found {
+			return append(b, "null"...)
 		}
-	} else {
-		for i := len(s.members) - 1; i >= 0; i-- {
-			if s.members[i].Name == name {
-				return append(b, s.members[i].Value...)
-			}
+		for i+1 < len(s.members) && s.members[i+1].Name == name {
+			i++
 		}
+		return append(b, s.members[i].Value...)
 	}
-	for i := len(s.members) - 1; i >= 0; i-- { // lengths differ for nearly all: cheap
-		if schema.SameName(name, s.members[i].Name) {
+	for i := len(s.members) - 1; i >= 0; i-- {
+		if s.members[i].Name == name {
 			return append(b, s.members[i].Value...)
 		}
 	}

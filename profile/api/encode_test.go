@@ -36,31 +36,3 @@ func TestStored_SearchByHalvesFindsWhatALinearSearchFinds(t *testing.T) {
 		t.Error("an unsorted object is searched by halves")
 	}
 }
-
-// TestStored_NameInAnotherCase: a value stored under a declared name in
-// another case (the config changed only the name's case) is shown under the
-// declared name, by either search; an exact name wins over a folded one.
-func TestStored_NameInAnotherCase(t *testing.T) {
-	small := []profile.Member{{Name: "FirstName", Value: []byte(`"Casey"`)}, {Name: "text", Value: []byte(`"t"`)}}
-	if got := string(storedOf(small).append(nil, "firstName")); got != `"Casey"` {
-		t.Errorf("firstName: %s", got)
-	}
-	var large []profile.Member
-	for i := range 20 {
-		large = append(large, profile.Member{Name: fmt.Sprintf("A%02d", i), Value: []byte(fmt.Sprint(i))})
-	}
-	large = append(large, profile.Member{Name: "a05", Value: []byte("-5")}) // sorts after the capitals
-	s := storedOf(large)
-	if !s.sorted {
-		t.Fatal("not searched by halves")
-	}
-	if got := string(s.append(nil, "a07")); got != "7" {
-		t.Errorf("a07: %s", got)
-	}
-	if got := string(s.append(nil, "a05")); got != "-5" {
-		t.Errorf("a05: %s, want the exact name's value", got)
-	}
-	if got := string(s.append(nil, "b01")); got != "null" {
-		t.Errorf("b01: %s", got)
-	}
-}

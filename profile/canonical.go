@@ -1,0 +1,101 @@
+package profile
+
+import (
+	"slices"
+
+	"github.com/contactcenter/profiled/schema"
+)
+
+// Names ignore case, and a reload may change only the case of a declared
+// name: data stored before keeps the old spelling. A read through
+// canonicalTx sees attributes and record attributes under the names the
+// schema declares now, so every layer above it (rendering, record matching
+// by unique attributes, index entries) compares names exactly. The stored
+// bytes keep the old spelling until the profile or record is next written.
+type canonicalTx struct {
+	Tx
+	c *schema.Compiled
+}
+
+// canonical is tx read under schema c's spellings.
+func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c} }
+
+func (t canonicalTx) Profile(id string) (*Profile, error) {
+	p, err := t.Tx.Profile(id)
+	if p != nil {
+		renameKeys(p.Attributes, t.c.Attribute)
+	}
+	return p, err
+}
+
+func (t canonicalTx) Document(id string) (*Document, error) {
+	d, err := t.Tx.Document(id)
+	if d != nil {
+		renameMembers(d.Attributes, t.c.Attribute)
+	}
+	return d, err
+}
+
+func (t canonicalTx) Records(ext, id string) ([]schema.Record, error) {
+	recs, err := t.Tx.Records(ext, id)
+	t.renameRecords(ext, recs)
+	return recs, err
+}
+
+func (t canonicalTx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	sets, err := t.Tx.RecordSets(id, exts)
+	for ext, recs := range sets {
+		t.renameRecords(ext, recs)
+	}
+	return sets, err
+}
+
+func (t canonicalTx) RecordDocuments(id string, exts []string) (map[string][][]Member, error) {
+	sets, err := t.Tx.RecordDocuments(id, exts)
+	for ext, recs := range sets {
+		if e, ok := t.c.Extension(ext); ok {
+			for _, r := range recs {
+				renameMembers(r, e.Attribute)
+			}
+		}
+	}
+	return sets, err
+}
+
+func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
+	if e, ok := t.c.Extension(ext); ok {
+		for _, r := range recs {
+			renameKeys(r, e.Attribute)
+		}
+	}
+}
+
+// declared finds an attribute by a name in any case (schema lookups).
+type declared func(name string) (*schema.Attribute, bool)
+
+// renameKeys moves values stored under a declared name in another case to
+// the declared spelling; a value already under it wins. The map is the
+// reader's own (reads are independent), so it is changed in place.
+func renameKeys(m map[string]any, lookup declared) {
+	for k, v := range m {
+		if a, ok := lookup(k); ok && a.Name != k {
+			name := a.Name
+			delete(m, k)
+			if _, taken := m[name]; !taken {
+				m[name] = v
+			}
+		}
+	}
+}
+
+// renameMembers is renameKeys for a document's members; a member already
+// under the declared spelling keeps it, and the other is left as it is
+// (a name no schema attribute has exactly, so never shown).
+func renameMembers(members []Member, lookup declared) {
+	for i := range members {
+		a, ok := lookup(members[i].Name)
+		if ok && a.Name != members[i].Name && !slices.ContainsFunc(members, func(m Member) bool { return m.Name == a.Name }) {
+			members[i].Name = a.Name
+		}
+	}
+}
