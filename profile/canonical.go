@@ -11,7 +11,8 @@ import (
 // canonicalTx sees attributes and record attributes under the names the
 // schema declares now, so every layer above it (rendering, record matching
 // by unique attributes, index entries) compares names exactly. The stored
-// bytes keep the old spelling until the profile or record is next written.
+// bytes keep the old spelling until the profile is next written, or the
+// record next changes (an unchanged record is not written again).
 type canonicalTx struct {
 	Tx
 	c *schema.Compiled
