@@ -2,6 +2,8 @@ package egain
 
 import (
 	"reflect"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
 )
@@ -203,4 +205,130 @@ func givenKind(t *ContactPointType) string {
 		}
 	}
 	return kind
+}
+
+// withoutUnchanged returns a copy of an edit body of customer num without
+// what it sends back as the stored customer cur holds it (or as XML shows
+// it): an edit is validated and applied on what it changes. A client that
+// reads a customer, changes one field and writes the whole customer back
+// is then not refused for values it did not touch, which a Genesys client
+// may have written (a contact point type or custom attribute eGain does
+// not know, text eGain's rules refuse), and a control character XML showed
+// as U+FFFD is kept. Contact persons and points keep their ids, and are
+// left out when nothing but the id remains; a department that changes is
+// kept whole, as applyEdit replaces it whole.
+func withoutUnchanged(edit, cur *Customer, num uint64) Customer {
+	var out Customer
+	keepChanged(reflect.ValueOf(&out).Elem(), reflect.ValueOf(edit).Elem(), reflect.ValueOf(cur).Elem(), num)
+	out.ID = edit.ID
+	return out
+}
+
+// keepChanged sets on out (a zero struct of sent's type) the fields of sent
+// that stored does not hold as they are, and reports whether there were any.
+func keepChanged(out, sent, stored reflect.Value, num uint64) bool {
+	changed := false
+	for _, f := range fieldsOf(sent.Type()) {
+		sv, tv := sent.Field(f.index), stored.Field(f.index)
+		if sv.IsNil() {
+			continue
+		}
+		var kept reflect.Value
+		switch {
+		case f.kind == kindList:
+			kept = changedItems(sv, tv, num)
+		case tv.IsNil():
+			kept = sv
+		case f.kind == kindString:
+			if sent, stored := sv.Elem().String(), tv.Elem().String(); sent != stored && sent != shownInXML(stored) {
+				kept = sv
+			}
+		case sv.Type() == reflect.TypeFor[*Department]():
+			if !reflect.DeepEqual(sv.Interface(), tv.Interface()) {
+				kept = sv
+			}
+		default:
+			if nv := reflect.New(sv.Type().Elem()); keepChanged(nv.Elem(), sv.Elem(), tv.Elem(), num) {
+				kept = nv
+			}
+		}
+		if kept.IsValid() {
+			out.Field(f.index).Set(kept)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// changedItems is keepChanged for a list: custom attributes are kept
+// unless stored with the same values; persons and points with an id of
+// this customer keep what changes in them; new ones (no id) and unknown
+// ids (which the edit refuses) are kept whole. It returns the invalid Value
+// when nothing is kept.
+func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
+	out := reflect.MakeSlice(sent.Type(), 0, sent.Len())
+	for i := range sent.Len() {
+		item := sent.Index(i)
+		switch a := item.Addr().Interface().(type) {
+		case *CustomAttribute:
+			attrs := stored.Interface().([]CustomAttribute)
+			if j := indexOfAttribute(attrs, str(a.AttribName)); j >= 0 && reflect.DeepEqual(attrs[j], *a) {
+				continue
+			}
+		default:
+			id := item.FieldByName("ID")
+			local, ok := "", !id.IsNil()
+			if ok {
+				local, ok = localID(num, id.Elem().String())
+			}
+			j := -1
+			for k := 0; ok && k < stored.Len(); k++ {
+				if sid := stored.Index(k).FieldByName("ID"); !sid.IsNil() && sid.Elem().String() == local {
+					j = k
+				}
+			}
+			if j >= 0 {
+				// Compared without ids: the body's are external, the
+				// stored ones local.
+				sentItem, storedItem := reflect.New(item.Type()).Elem(), reflect.New(item.Type()).Elem()
+				sentItem.Set(item)
+				storedItem.Set(stored.Index(j))
+				sentItem.FieldByName("ID").SetZero()
+				storedItem.FieldByName("ID").SetZero()
+				kept := reflect.New(item.Type()).Elem()
+				if !keepChanged(kept, sentItem, storedItem, num) && sendsSomething(sentItem, num) {
+					continue
+				}
+				kept.FieldByName("ID").Set(id)
+				item = kept
+			}
+		}
+		out = reflect.Append(out, item)
+	}
+	if out.Len() == 0 {
+		return reflect.Value{}
+	}
+	return out
+}
+
+// sendsSomething reports whether item (a person or point without its id)
+// sends any field: one that sends only its id is kept, for validation to
+// refuse as an edit of nothing.
+func sendsSomething(item reflect.Value, num uint64) bool {
+	none := reflect.New(item.Type()).Elem()
+	return keepChanged(reflect.New(item.Type()).Elem(), item, none, num)
+}
+
+// shownInXML is s as an XML answer shows it: a character XML cannot carry
+// becomes U+FFFD (xml.EscapeText).
+func shownInXML(s string) string {
+	if !strings.ContainsFunc(s, notXMLChar) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if notXMLChar(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }

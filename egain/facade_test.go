@@ -837,3 +837,64 @@ func TestRead_DocumentAGenesysClientWrote(t *testing.T) {
 		t.Errorf("export view: %s", doc)
 	}
 }
+
+// TestEdit_ValuesAGenesysClientWroteWriteBack: values a Genesys client
+// wrote that eGain's rules refuse (a contact point type eGain does not
+// know, an unconfigured custom attribute, a salutation outside the list, a
+// control character) do not stop a client that reads the customer,
+// changes one field and writes the whole customer back, in JSON or XML;
+// they are kept, and the same values sent as a change are still refused.
+func TestEdit_ValuesAGenesysClientWroteWriteBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{
+		"FirstName": "Mixed", "LastName": "Writers",
+		"EgainCustomer":   map[string]any{"type": "individual", "pin": "a\x01b"},
+		"ContactPerson":   []any{map[string]any{"personId": "1", "firstName": "Mixed", "lastName": "Writers", "salutation": "Dr."}},
+		"ContactPoint":    []any{map[string]any{"pointId": "2", "personId": "1", "type": "alien", "priority": "urgent"}},
+		"CustomAttribute": []any{map[string]any{"name": "unconfigured", "value": "v"}},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	read := h.view(t, s, num)
+	for _, want := range []string{`"alien"`, `"unconfigured"`, `"Dr."`, `"urgent"`, `a\u0001b`} {
+		if !strings.Contains(mustJSON(t, read), want) {
+			t.Fatalf("the view lacks %s, the test proves nothing: %s", want, mustJSON(t, read))
+		}
+	}
+	edited := maps.Clone(read)
+	edited["marketSegment"] = "retail"
+	h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+
+	// The XML read's one customer, with the namespaces its root declares.
+	xmlRead := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/xml").want(t, http.StatusOK).Body
+	_, root, _ := strings.Cut(xmlRead, "<customers")
+	namespaces, _, _ := strings.Cut(root, ">")
+	_, customer, _ := strings.Cut(xmlRead, "<customer ")
+	customer, _, _ = strings.Cut(customer, "</customers>")
+	xmlEdit := strings.Replace("<customer"+namespaces+" "+customer, "<marketSegment>retail</marketSegment>", "<marketSegment>wholesale</marketSegment>", 1)
+	if !strings.Contains(xmlEdit, "wholesale") {
+		t.Fatalf("no marketSegment element in the XML read: %s", xmlRead)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", xmlEdit, SessionHeader, s, "Content-Type", "application/xml").want(t, http.StatusNoContent)
+
+	after := mustJSON(t, h.view(t, s, num))
+	for _, want := range []string{`"wholesale"`, `"alien"`, `"unconfigured"`, `"Dr."`, `"urgent"`, `"a\u0001b"`} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after the edits the customer lacks %s: %s", want, after)
+		}
+	}
+	for _, changed := range []struct{ from, to string }{
+		{`"alien"`, `"martian"`}, {`"unconfigured"`, `"unconfigured2"`}, {`"Dr."`, `"Prof."`}, {`"urgent"`, `"now"`},
+	} {
+		body := strings.Replace(mustJSON(t, read), changed.from, changed.to, 1)
+		h.do("PUT", "/ws/v12/interaction/customer", body, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").
+			wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
+	}
+	if got := mustJSON(t, h.view(t, s, num)); got != after {
+		t.Errorf("a refused edit changed the customer:\n%s\nwant\n%s", got, after)
+	}
+}

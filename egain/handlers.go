@@ -150,13 +150,15 @@ func (f *Facade) edit(c echo.Context) error {
 	if err := f.mapper.departments.resolve(body.Department); err != nil {
 		return err
 	}
-	// A first pass checks the id and everything that does not depend on the
-	// stored customer; the rules that do (its type, its addresses) run once
-	// it is read.
+	// A first pass checks the whole body without the stored customer. Only
+	// a bad id is answered at once: the rest is checked again once the
+	// customer is read, on what the edit changes (withoutUnchanged), and the
+	// first pass's refusal stands where there is no such customer.
 	first := f.validate
 	first.Unread = true
-	if err := ValidateForEdit(body, first); err != nil {
-		return err
+	unread := ValidateForEdit(body, first)
+	if e := errs.As(unread); e != nil && e.Field == "id" {
+		return unread
 	}
 	num, err := strconv.ParseUint(*body.ID, 10, 64)
 	if err != nil {
@@ -165,6 +167,9 @@ func (f *Facade) edit(c echo.Context) error {
 	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapper.extensions(), func(p *profile.Profile) (map[string]any, error) {
 		return f.applyEdit(r, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
+	if unread != nil && errs.Is(err, errs.KindNotFound) {
+		return unread
+	}
 	if err != nil {
 		return f.inEGainWords(err, body)
 	}
@@ -228,13 +233,14 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
 		opts.StoredEmails[strings.ToLower(a)] = true
 	}
-	if err := ValidateForEdit(&body, opts); err != nil {
+	changes := withoutUnchanged(&body, &cur, num)
+	if err := ValidateForEdit(&changes, opts); err != nil {
 		return nil, err
 	}
 	if opts.StoredType == TypeIndividual {
-		body.CustomerName = nil // the name follows the person
+		changes.CustomerName = nil // the name follows the person
 	}
-	if err := applyEdit(&cur, body, num); err != nil {
+	if err := applyEdit(&cur, changes, num); err != nil {
 		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department

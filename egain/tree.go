@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
@@ -222,8 +221,8 @@ func parseJSONTree(data []byte, lim Limits, rootName string) (*node, error) {
 
 // notXMLChar reports a control character XML 1.0 cannot carry (it allows
 // tab, line feed and carriage return). A JSON value holding one is refused
-// as the XML decoder refuses it, so what one format stores the other can
-// show and take back unchanged.
+// by validation (xmlSafe) as the XML decoder refuses it, so what one format
+// stores the other can show and take back unchanged.
 func notXMLChar(r rune) bool {
 	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF
 }
@@ -251,9 +250,6 @@ func (p *jsonParser) value(tok json.Token, name, path string, depth int) (*node,
 		}
 		return n, p.array(n, path, depth) // Token never yields a closing delimiter here
 	case string:
-		if i := strings.IndexFunc(t, notXMLChar); i >= 0 {
-			return nil, errs.Invalid(CodeInvalidValue, path, "%s holds the control character %U, which XML cannot carry", elemName(path), []rune(t[i:])[0])
-		}
 		n.shape, n.text = shapeScalar, []byte(t)
 	case json.Number:
 		n.shape, n.text = shapeScalar, []byte(t.String())

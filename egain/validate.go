@@ -2,6 +2,7 @@ package egain
 
 import (
 	"net/mail"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -95,6 +96,9 @@ type validator struct {
 // displayValue) are ignored, so a body read back from GET is acceptable.
 func ValidateForCreate(c *Customer, opts Options) error {
 	v := validator{opts: opts}
+	if err := xmlSafe(reflect.ValueOf(c).Elem(), ""); err != nil {
+		return err
+	}
 	typ := val(c.Type, func(t *CustomerType) *string { return t.Value })
 	if typ == "" {
 		return missing("type.value")
@@ -131,6 +135,9 @@ func ValidateForEdit(c *Customer, opts Options) error {
 	}
 	if !isDigits(*c.ID, 19) {
 		return errs.Invalid(CodeInvalidValue, "id", "id must be a number")
+	}
+	if err := xmlSafe(reflect.ValueOf(c).Elem(), ""); err != nil {
+		return err
 	}
 	typ := opts.StoredType
 	if typ == "" {
@@ -554,6 +561,37 @@ func (v validator) configured(w *Value, path string) error {
 }
 
 // text checks a length limit in characters; absent and empty always pass.
+// xmlSafe refuses a string in v (a struct of the customer model, at path)
+// holding a character XML cannot carry: a JSON body can, and what one
+// format stores the other must show and take back. An edit runs it on
+// what it changes, so a value a Genesys client wrote passes when sent
+// back as read.
+func xmlSafe(v reflect.Value, path string) error {
+	for _, f := range fieldsOf(v.Type()) {
+		fv, at := v.Field(f.index), joinPath(path, f.name)
+		switch {
+		case f.kind == kindList:
+			for i := range fv.Len() {
+				if err := xmlSafe(fv.Index(i), indexPath(joinPath(at, f.item), i)); err != nil {
+					return err
+				}
+			}
+		case fv.IsNil():
+		case f.kind == kindStruct:
+			if err := xmlSafe(fv.Elem(), at); err != nil {
+				return err
+			}
+		default:
+			s := fv.Elem().String()
+			if i := strings.IndexFunc(s, notXMLChar); i >= 0 {
+				r, _ := utf8.DecodeRuneInString(s[i:])
+				return errs.Invalid(CodeInvalidValue, at, "%s holds the control character %U, which XML cannot carry", at, r)
+			}
+		}
+	}
+	return nil
+}
+
 func (v validator) text(s *string, path string, max int) error {
 	if s != nil && utf8.RuneCountInString(*s) > max {
 		return errs.Invalid(CodeValueTooLong, path, "%s is longer than %d characters", path, max)

@@ -166,6 +166,10 @@ func TestValidateForCreateRules(t *testing.T) {
 			point(c, 2).Type = &ContactPointType{Value: Str("social"), Social: &Social{Type: &Value{Value: Str("twitter")}}}
 		}, testOpts, CodeMissingElement, "contactPersons.contactPerson[0].contactPoints.contactPoint[2].type.social.socialId"},
 		{"web needs url", func(c *Customer) { point(c, 2).Type = &ContactPointType{Value: Str("web"), Web: &Web{}} }, testOpts, CodeMissingElement, "contactPersons.contactPerson[0].contactPoints.contactPoint[2].type.web.url"},
+		// XML cannot carry these, so an XML client could not read them back.
+		{"control character", func(c *Customer) { person(c).FirstName = Str("A\aB") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].firstName"},
+		{"escape character", func(c *Customer) { c.Pin = Str("\x1b[31m") }, testOpts, CodeInvalidValue, "pin"},
+		{"control character in a custom value", func(c *Customer) { c.CustomAttributes[0].AttribValues[0].Value = Str("\x00") }, testOpts, CodeInvalidValue, "customAttributes.customAttribute[0].attribValues.attribValue[0].value"},
 		{"web valid", func(c *Customer) {
 			point(c, 2).Type = &ContactPointType{Value: Str("web"), Web: &Web{URL: Str("https://example.com")}}
 		}, testOpts, "", ""},
@@ -234,6 +238,7 @@ func TestValidateForEditRules(t *testing.T) {
 		{"edit point only id", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","contactPoints":{"contactPoint":[{"id":"20"}]}}]}}`, individual, CodeMissingElement, "contactPersons.contactPerson[0].contactPoints.contactPoint[0]"},
 		{"edit point clears phoneNo", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","contactPoints":{"contactPoint":[{"id":"20","type":{"value":"phone","phone":{"phoneNo":""}}}]}}]}}`, individual, CodeMissingElement, "contactPersons.contactPerson[0].contactPoints.contactPoint[0].type.phone.phoneNo"},
 		{"added point is a create", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{}}}]}}]}}`, individual, CodeMissingElement, "contactPersons.contactPerson[0].contactPoints.contactPoint[0].type.email.emailAddress"},
+		{"control character", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","lastName":"\u0007"}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson[0].lastName"},
 		{"point id numeric", `{"id":"1","contactPersons":{"contactPerson":[{"id":"10","contactPoints":{"contactPoint":[{"id":"x","priority":{"value":"low"}}]}}]}}`, individual, CodeInvalidValue, "contactPersons.contactPerson[0].contactPoints.contactPoint[0].id"},
 	}
 	for _, tt := range tests {
