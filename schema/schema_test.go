@@ -148,7 +148,7 @@ extensions:
       - {name: Kind, type: integer, default: 3}
 `)
 	doc, err := c.PrepareProfile(body(t, `{"firstname":"Ann","DOB":"1965-12-09T00:00:00.000Z","Seen":"2020-01-02T03:04:05+01:00",
-		"Age":"42","Score":1.50,"VIP":"TRUE","Balance":"12.34","Email":"a@b.c","phone":{"num":"1"}}`))
+		"Age":" 42 ","Score":1.50,"VIP":" TRUE\t","Balance":"12.34","Email":"a@b.c","phone":{"num":"1"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}

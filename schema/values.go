@@ -140,7 +140,9 @@ func normalize(t Type, v any) (any, error) {
 		case bool:
 			return b, nil
 		case string:
-			if strings.EqualFold(b, "true") || strings.EqualFold(b, "false") {
+			// Spaces around the word are ignored as around a numeric
+			// string's digits (numberText).
+			if b = strings.TrimSpace(b); strings.EqualFold(b, "true") || strings.EqualFold(b, "false") {
 				return strings.EqualFold(b, "true"), nil
 			}
 		}
