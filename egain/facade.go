@@ -72,6 +72,7 @@ type Facade struct {
 // user is a configured agent.
 type user struct {
 	name        string
+	id          string // egain.users[].id, optional: createdBy of what the user creates
 	hash        []byte
 	permissions []string
 	departments []string // home and foreign; "*" is every department
@@ -129,7 +130,7 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 			f.validate.UserIDs[u.ID] = true
 		}
 		f.users[strings.ToLower(u.Name)] = &user{
-			name: u.Name, hash: []byte(u.PasswordHash), permissions: u.Permissions,
+			name: u.Name, id: u.ID, hash: []byte(u.PasswordHash), permissions: u.Permissions,
 			departments: append([]string{u.HomeDepartment}, u.ForeignDepartments...),
 			tenants:     u.Tenants,
 		}

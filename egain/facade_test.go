@@ -7,6 +7,8 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // subset reports the first element of sent missing or different in got:
@@ -896,5 +899,85 @@ func TestEdit_ValuesAGenesysClientWroteWriteBack(t *testing.T) {
 	}
 	if got := mustJSON(t, h.view(t, s, num)); got != after {
 		t.Errorf("a refused edit changed the customer:\n%s\nwant\n%s", got, after)
+	}
+}
+
+// TestCreatedBy: a customer shows the id of the user who created it when
+// $attribute asks for createdBy; a user without an id leaves it out, an
+// edit cannot change it, and the Genesys API sees it in the customer
+// extension.
+func TestCreatedBy(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	agent, admin := h.login("agent"), h.login("admin")
+	get := func(num, attrs string) string {
+		return h.do("GET", "/ws/v12/interaction/customer/"+num+attrs, "", SessionHeader, agent, "Accept", "application/json").want(t, http.StatusOK).Body
+	}
+	num := h.create(agent, individual("Made", "By", "made@by.example", ""))
+	for _, attrs := range []string{"?$attribute=createdBy", "?$attribute=all"} {
+		if got := get(num, attrs); !strings.Contains(got, `"createdBy":{"id":"2001"}`) {
+			t.Errorf("%s: %s", attrs, got)
+		}
+	}
+	if got := get(num, ""); strings.Contains(got, "createdBy") {
+		t.Errorf("the summary shows createdBy: %s", got)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","createdBy":{"id":"9"},"marketSegment":"m"}`,
+		SessionHeader, agent, "Content-Type", "application/json").want(t, http.StatusNoContent)
+	if got := get(num, "?$attribute=createdBy,marketSegment"); !strings.Contains(got, `"createdBy":{"id":"2001"}`) || !strings.Contains(got, `"marketSegment":"m"`) {
+		t.Errorf("after an edit sending another createdBy: %s", got)
+	}
+	if got := h.do("GET", "/profiles/"+h.customerID("", num)+"?extensions=EgainCustomer", "").want(t, http.StatusOK).Body; !strings.Contains(got, `"createdBy":"2001"`) {
+		t.Errorf("the Genesys view lacks createdBy: %s", got)
+	}
+	other := h.create(admin, individual("No", "Id", "no@id.example", ""))
+	if got := get(other, "?$attribute=all"); strings.Contains(got, "createdBy") {
+		t.Errorf("a customer made by a user without an id shows createdBy: %s", got)
+	}
+}
+
+// TestCreatedBy_OptionalInTheSchema: a config written before createdBy
+// was kept (no such attribute in the customer extension) still fits the
+// mapping, and customers are written without it.
+func TestCreatedBy_OptionalInTheSchema(t *testing.T) {
+	data, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "{name: createdBy,") {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == len(strings.Split(string(data), "\n")) {
+		t.Fatal("config.yaml declares no createdBy attribute, the test proves nothing")
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.LoadSchema(schema.Document{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMapping(cfg.EGain.Mapping, c); err != nil {
+		t.Fatalf("the mapping refuses a schema without createdBy: %v", err)
+	}
+	m := mapper{EGainMapping: cfg.EGain.Mapping}
+	if m.keepsCreator(c) {
+		t.Fatal("keepsCreator without the attribute")
+	}
+	body, err := m.profileBody(&Customer{Type: &CustomerType{Value: Str(TypeIndividual)}, CreatedBy: &UserRef{ID: Str("1")},
+		ContactPersons: []ContactPerson{{FirstName: Str("A")}}}, nil, m.keepsCreator(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := body[m.Customer].(map[string]any); rec == nil || rec[attrCreatedBy] != nil {
+		t.Errorf("customer record %v: want one without %s", body[m.Customer], attrCreatedBy)
 	}
 }

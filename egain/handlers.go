@@ -123,8 +123,12 @@ func (f *Facade) create(c echo.Context) error {
 		cust.ContactPersons[i].ContactPoints = withoutIDs(cust.ContactPersons[i].ContactPoints)
 	}
 	allocateIDs(cust)
+	cust.CreatedBy = nil // output only: the server's to give
+	if r.user.id != "" {
+		cust.CreatedBy = &UserRef{ID: Str(r.user.id)}
+	}
 	ctx := c.Request().Context()
-	body, err := f.mapper.profileBody(cust, nil)
+	body, err := f.mapper.profileBody(cust, nil, f.mapper.keepsCreator(f.profiles.Schema()))
 	if err != nil {
 		return err
 	}
@@ -240,13 +244,14 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	if opts.StoredType == TypeIndividual {
 		changes.CustomerName = nil // the name follows the person
 	}
+	changes.CreatedBy = nil // output only
 	if err := applyEdit(&cur, changes, num); err != nil {
 		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
 		return nil, departmentDenied(&cur)
 	}
-	return f.mapper.profileBody(&cur, p)
+	return f.mapper.profileBody(&cur, p, f.mapper.keepsCreator(f.profiles.Schema()))
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {

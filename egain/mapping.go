@@ -46,6 +46,22 @@ const (
 	attrValue    = "value"
 )
 
+// attrCreatedBy is the customer extension's optional attribute for the id
+// of the user who created the customer (createdBy). It is kept where the
+// schema declares it (the shipped config does), so that a config written
+// before it still starts.
+const attrCreatedBy = "createdBy"
+
+// keepsCreator reports whether schema c declares attrCreatedBy.
+func (m mapper) keepsCreator(c *schema.Compiled) bool {
+	e, ok := c.Extension(m.Customer)
+	if !ok {
+		return false
+	}
+	a, ok := e.Attribute(attrCreatedBy)
+	return ok && a.Type == schema.TypeString
+}
+
 // CheckMapping refuses a mapping that does not fit schema c.
 func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	var problems []error
@@ -201,6 +217,9 @@ func (m mapper) stored(p *profile.Profile) Customer {
 	}
 	var c Customer
 	customerFields.fill(rec, reflect.ValueOf(&c).Elem())
+	if id := recordString(rec, attrCreatedBy); str(id) != "" {
+		c.CreatedBy = &UserRef{ID: id}
+	}
 	if c.Type == nil {
 		c.Type = &CustomerType{Value: Str(TypeIndividual)}
 	}
@@ -495,7 +514,7 @@ func publish(c *Customer, p *profile.Profile) {
 // eGain does not carry, so an eGain write never erases what the Genesys API
 // wrote. The customer record is written whole, which drops a legacy
 // document.
-func (m mapper) profileBody(c *Customer, base *profile.Profile) (map[string]any, error) {
+func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool) (map[string]any, error) {
 	body := map[string]any{}
 	var baseRecords map[string][]schema.Record
 	if base != nil {
@@ -520,7 +539,11 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile) (map[string]any,
 	body[m.Phone.Extension] = m.phoneRecords(c, baseRecords[m.Phone.Extension])
 	customer := *c
 	customer.CustomAttributes, customer.ContactPersons = nil, nil
-	body[m.Customer] = customerFields.record(reflect.ValueOf(customer))
+	rec := customerFields.record(reflect.ValueOf(customer))
+	if keepCreator && c.CreatedBy != nil && str(c.CreatedBy.ID) != "" {
+		rec[attrCreatedBy] = *c.CreatedBy.ID
+	}
+	body[m.Customer] = rec
 	custom, persons, points, contactAttrs := []any{}, []any{}, []any{}, []any{}
 	custom = appendValueRecords(custom, c.CustomAttributes, func(name, value string) map[string]any {
 		rec := map[string]any{m.CustomAttributes.Name: name}
