@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -569,6 +571,44 @@ func TestEdit_WhatWasReadWritesBack(t *testing.T) {
 	}
 }
 
+// TestEdit_WhatWasReadWritesBackInXML: TestEdit_WhatWasReadWritesBack for a
+// client that speaks XML (JAXB, .NET): the vendor's XML examples, read with
+// every attribute and written back with one change, read back the same.
+func TestEdit_WhatWasReadWritesBackInXML(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	for _, example := range []string{"egain-create-full.xml", "egain-create-minimal.xml"} {
+		t.Run(example, func(t *testing.T) {
+			res := h.do("POST", "/ws/v12/interaction/customer", string(mustRead(t, "../testdata/examples/"+example)), SessionHeader, s, "Content-Type", "application/xml").want(t, http.StatusCreated)
+			num := path.Base(res.Header.Get("Location"))
+			read := func() string {
+				body := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/xml").want(t, http.StatusOK).Body
+				return regexp.MustCompile(`<lastModified date="[^"]*">`).ReplaceAllString(body, "<lastModified>")
+			}
+			before := read()
+			edit := strings.Replace(onlyCustomerXML(before), "</entitlements>", " (gold)</entitlements>", 1)
+			if !strings.Contains(edit, "(gold)") {
+				edit = strings.Replace(onlyCustomerXML(before), "<created>", "<entitlements>(gold)</entitlements><created>", 1)
+			}
+			h.do("PUT", "/ws/v12/interaction/customer", edit, SessionHeader, s, "Content-Type", "application/xml").want(t, http.StatusNoContent)
+			if after := onlyCustomerXML(read()); after != edit {
+				t.Errorf("after writing back\n%s\nwant\n%s", after, edit)
+			}
+		})
+	}
+}
+
+// onlyCustomerXML is the one customer of an XML read, with the namespaces
+// the read's root declares: what a client sends back to edit it.
+func onlyCustomerXML(read string) string {
+	_, root, _ := strings.Cut(read, "<customers")
+	namespaces, _, _ := strings.Cut(root, ">")
+	_, customer, _ := strings.Cut(read, "<customer ")
+	customer, _, _ = strings.Cut(customer, "</customers>")
+	return "<customer" + namespaces + " " + customer
+}
+
 func TestDepartmentalization(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *config.EGain) { c.Departmentalization = true })
@@ -872,13 +912,8 @@ func TestEdit_ValuesAGenesysClientWroteWriteBack(t *testing.T) {
 	edited["marketSegment"] = "retail"
 	h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
 
-	// The XML read's one customer, with the namespaces its root declares.
 	xmlRead := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/xml").want(t, http.StatusOK).Body
-	_, root, _ := strings.Cut(xmlRead, "<customers")
-	namespaces, _, _ := strings.Cut(root, ">")
-	_, customer, _ := strings.Cut(xmlRead, "<customer ")
-	customer, _, _ = strings.Cut(customer, "</customers>")
-	xmlEdit := strings.Replace("<customer"+namespaces+" "+customer, "<marketSegment>retail</marketSegment>", "<marketSegment>wholesale</marketSegment>", 1)
+	xmlEdit := strings.Replace(onlyCustomerXML(xmlRead), "<marketSegment>retail</marketSegment>", "<marketSegment>wholesale</marketSegment>", 1)
 	if !strings.Contains(xmlEdit, "wholesale") {
 		t.Fatalf("no marketSegment element in the XML read: %s", xmlRead)
 	}
