@@ -197,6 +197,9 @@ func bindLogin(root *node, b binder) (*Login, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := xmlSafeText(s, k.name); err != nil { // as XML refuses it
+			return nil, err
+		}
 		*dst = &s
 	}
 	if user == nil || *user == "" {

@@ -482,6 +482,9 @@ func TestDecodeLogin(t *testing.T) {
 		{"unknown property", FormatJSON, `{"userName":"a","password":"s","domain":"x"}`, Login{}, CodeUnknownElement},
 		{"object password", FormatJSON, `{"userName":"a","password":{}}`, Login{}, CodeInvalidValue},
 		{"doctype", FormatXML, `<!DOCTYPE login><login/>`, Login{}, CodeMalformedBody},
+		// As the XML parser refuses them.
+		{"json control character", FormatJSON, `{"userName":"agent\u0001","password":"s"}`, Login{}, CodeInvalidValue},
+		{"json control character in password", FormatJSON, `{"userName":"a","password":"\u001b"}`, Login{}, CodeInvalidValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -240,13 +240,15 @@ func keepChanged(out, sent, stored reflect.Value, num uint64) bool {
 		case tv.IsNil():
 			kept = sv
 		case f.kind == kindString:
-			if sent, stored := sv.Elem().String(), tv.Elem().String(); sent != stored && sent != shownInXML(stored) {
+			if !sameText(sv.Elem().String(), tv.Elem().String()) {
 				kept = sv
 			}
 		case sv.Type() == reflect.TypeFor[*Department]():
-			if !reflect.DeepEqual(sv.Interface(), tv.Interface()) {
+			if !same(sv.Elem(), tv.Elem()) {
 				kept = sv
 			}
+		case !hasFields(sv.Elem()):
+			kept = sv // an element sent empty is validation's to judge
 		default:
 			if nv := reflect.New(sv.Type().Elem()); keepChanged(nv.Elem(), sv.Elem(), tv.Elem(), num) {
 				kept = nv
@@ -272,7 +274,7 @@ func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
 		switch a := item.Addr().Interface().(type) {
 		case *CustomAttribute:
 			attrs := stored.Interface().([]CustomAttribute)
-			if j := indexOfAttribute(attrs, str(a.AttribName)); j >= 0 && reflect.DeepEqual(attrs[j], *a) {
+			if j := indexOfAttribute(attrs, str(a.AttribName)); j >= 0 && same(item, reflect.ValueOf(attrs[j])) {
 				continue
 			}
 		default:
@@ -296,7 +298,7 @@ func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
 				sentItem.FieldByName("ID").SetZero()
 				storedItem.FieldByName("ID").SetZero()
 				kept := reflect.New(item.Type()).Elem()
-				if !keepChanged(kept, sentItem, storedItem, num) && sendsSomething(sentItem, num) {
+				if !keepChanged(kept, sentItem, storedItem, num) && hasFields(sentItem) {
 					continue
 				}
 				kept.FieldByName("ID").Set(id)
@@ -311,13 +313,53 @@ func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
 	return out
 }
 
-// sendsSomething reports whether item (a person or point without its id)
-// sends any field: one that sends only its id is kept, for validation to
-// refuse as an edit of nothing.
-func sendsSomething(item reflect.Value, num uint64) bool {
-	none := reflect.New(item.Type()).Elem()
-	return keepChanged(reflect.New(item.Type()).Elem(), item, none, num)
+// hasFields reports whether v, a struct of the model, sends any field (a
+// list sent empty counts). A person or point that sends only its id is
+// kept, for validation to refuse as an edit of nothing.
+func hasFields(v reflect.Value) bool {
+	for _, f := range fieldsOf(v.Type()) {
+		if !v.Field(f.index).IsNil() {
+			return true
+		}
+	}
+	return false
 }
+
+// same reports whether sent, a struct of the model, holds what stored
+// holds, text compared by sameText.
+func same(sent, stored reflect.Value) bool {
+	for _, f := range fieldsOf(sent.Type()) {
+		sv, tv := sent.Field(f.index), stored.Field(f.index)
+		switch {
+		case f.kind == kindList:
+			if sv.Len() != tv.Len() {
+				return false
+			}
+			for i := range sv.Len() {
+				if !same(sv.Index(i), tv.Index(i)) {
+					return false
+				}
+			}
+		case sv.IsNil() || tv.IsNil():
+			if sv.IsNil() != tv.IsNil() {
+				return false
+			}
+		case f.kind == kindString:
+			if !sameText(sv.Elem().String(), tv.Elem().String()) {
+				return false
+			}
+		default:
+			if !same(sv.Elem(), tv.Elem()) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameText reports whether a sent text is the stored one, or the stored one
+// as an XML answer showed it.
+func sameText(sent, stored string) bool { return sent == stored || sent == shownInXML(stored) }
 
 // shownInXML is s as an XML answer shows it: a character XML cannot carry
 // becomes U+FFFD (xml.EscapeText).

@@ -896,7 +896,7 @@ func TestEdit_ValuesAGenesysClientWroteWriteBack(t *testing.T) {
 		"EgainCustomer":   map[string]any{"type": "individual", "pin": "a\x01b"},
 		"ContactPerson":   []any{map[string]any{"personId": "1", "firstName": "Mixed", "lastName": "Writers", "salutation": "Dr."}},
 		"ContactPoint":    []any{map[string]any{"pointId": "2", "personId": "1", "type": "alien", "priority": "urgent"}},
-		"CustomAttribute": []any{map[string]any{"name": "unconfigured", "value": "v"}},
+		"CustomAttribute": []any{map[string]any{"name": "unconfigured", "value": "v\x01w"}, map[string]any{"name": "loyaltyId", "value": "L\x01Y"}},
 	}, profile.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -920,7 +920,7 @@ func TestEdit_ValuesAGenesysClientWroteWriteBack(t *testing.T) {
 	h.do("PUT", "/ws/v12/interaction/customer", xmlEdit, SessionHeader, s, "Content-Type", "application/xml").want(t, http.StatusNoContent)
 
 	after := mustJSON(t, h.view(t, s, num))
-	for _, want := range []string{`"wholesale"`, `"alien"`, `"unconfigured"`, `"Dr."`, `"urgent"`, `"a\u0001b"`} {
+	for _, want := range []string{`"wholesale"`, `"alien"`, `"unconfigured"`, `"Dr."`, `"urgent"`, `"a\u0001b"`, `"v\u0001w"`, `"L\u0001Y"`} {
 		if !strings.Contains(after, want) {
 			t.Errorf("after the edits the customer lacks %s: %s", want, after)
 		}
@@ -1014,5 +1014,45 @@ func TestCreatedBy_OptionalInTheSchema(t *testing.T) {
 	}
 	if rec, _ := body[m.Customer].(map[string]any); rec == nil || rec[attrCreatedBy] != nil {
 		t.Errorf("customer record %v: want one without %s", body[m.Customer], attrCreatedBy)
+	}
+}
+
+// TestEdit_WholeListsAndEmptyElements: what an edit's lists say as a whole
+// is checked before the edit is reduced to its changes (a custom attribute,
+// person or point named twice, a second copy of an individual's person),
+// and elements sent empty are judged as before: an empty list on an
+// edited point is no change, an empty type or preferredAgent is refused.
+func TestEdit_WholeListsAndEmptyElements(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Whole", "Lists", "whole@lists.example", "", "loyaltyId", "1"))
+	read := h.view(t, s, num)
+	persons := read["contactPersons"].(map[string]any)["contactPerson"].([]any)
+	person := persons[0].(map[string]any)
+	personID := person["id"].(string)
+	pointID := person["contactPoints"].(map[string]any)["contactPoint"].([]any)[0].(map[string]any)["id"].(string)
+	put := func(body string) response {
+		return h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`",`+body+`}`, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	}
+	point := func(fields string) string {
+		return `"contactPersons":{"contactPerson":[{"id":"` + personID + `","contactPoints":{"contactPoint":[{"id":"` + pointID + `"` + fields + `}]}}]}`
+	}
+	for _, refused := range []struct{ body, code string }{
+		{`"customAttributes":{"customAttribute":[{"attribName":"loyaltyId","attribValues":{"attribValue":[{"value":"1"}]}},{"attribName":"loyaltyId","attribValues":{"attribValue":[{"value":"2"}]}}]}`, "400-103"},
+		{`"contactPersons":{"contactPerson":[{"id":"` + personID + `","firstName":"Bob"},{"id":"` + personID + `","firstName":"Whole"}]}`, "400-103"},
+		{`"contactPersons":{"contactPerson":[{"id":"` + personID + `","contactPoints":{"contactPoint":[{"id":"` + pointID + `","priority":{"value":"high"}},{"id":"` + pointID + `","priority":{"value":"low"}}]}}]}`, "400-103"},
+		{point(`,"type":{}`), "400-104"},
+		{`"preferredAgent":{}`, "400-103"},
+		{point(``), "400-104"},
+	} {
+		put(refused.body).wantError(t, http.StatusBadRequest, refused.code, FormatJSON)
+	}
+	put(point(`,"customAttributes":{"customAttribute":[]}`)).want(t, http.StatusNoContent)
+	after := h.view(t, s, num)
+	delete(after, "lastModified") // the no-op edit was a write
+	delete(read, "lastModified")
+	if got, want := mustJSON(t, after), mustJSON(t, read); got != want {
+		t.Errorf("the customer changed:\n%s\nwant\n%s", got, want)
 	}
 }

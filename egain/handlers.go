@@ -237,6 +237,9 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
 		opts.StoredEmails[strings.ToLower(a)] = true
 	}
+	if err := listRules(&body, opts.StoredType); err != nil {
+		return nil, err
+	}
 	changes := withoutUnchanged(&body, &cur, num)
 	if err := ValidateForEdit(&changes, opts); err != nil {
 		return nil, err

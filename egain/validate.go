@@ -531,7 +531,6 @@ func (v validator) web(w *Web, path string, need bool) error {
 
 // customAttributes checks names against the configured set for the level.
 func (v validator) customAttributes(attrs []CustomAttribute, path string, known []string) error {
-	seen := map[string]bool{}
 	for i, a := range attrs {
 		at := indexPath(path+".customAttribute", i)
 		name := str(a.AttribName)
@@ -541,12 +540,65 @@ func (v validator) customAttributes(attrs []CustomAttribute, path string, known 
 		if !slices.Contains(known, name) {
 			return errs.Invalid(CodeUnknownCustomAttribute, at+".attribName", "custom attribute %q is not configured", name)
 		}
-		if seen[name] {
-			return errs.Invalid(CodeInvalidValue, at+".attribName", "custom attribute %q appears more than once", name)
-		}
-		seen[name] = true
 		for j, av := range a.AttribValues {
 			if err := v.text(av.Value, indexPath(at+".attribValues.attribValue", j)+".value", maxCustomValue); err != nil {
+				return err
+			}
+		}
+	}
+	return namedOnce(attrs, path)
+}
+
+// namedOnce refuses a custom attribute named twice in one list.
+func namedOnce(attrs []CustomAttribute, path string) error {
+	seen := map[string]bool{}
+	for i, a := range attrs {
+		name := str(a.AttribName)
+		if name != "" && seen[name] {
+			return errs.Invalid(CodeInvalidValue, indexPath(path+".customAttribute", i)+".attribName", "custom attribute %q appears more than once", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// listRules checks what the lists of an edit body of a customer of type
+// typ say as a whole: a custom attribute, contact person or contact point
+// named twice, a second person on an individual. It runs before the body
+// is reduced to what it changes (withoutUnchanged), which could leave out
+// one of two copies.
+func listRules(c *Customer, typ string) error {
+	if typ == TypeIndividual && len(c.ContactPersons) > 1 {
+		return errs.Invalid(CodeInvalidValue, "contactPersons.contactPerson", "an individual customer has exactly one contact person")
+	}
+	if err := namedOnce(c.CustomAttributes, "customAttributes"); err != nil {
+		return err
+	}
+	persons, points := map[string]bool{}, map[string]bool{}
+	once := func(seen map[string]bool, id *string, path, what string) error {
+		if id == nil {
+			return nil
+		}
+		if seen[*id] {
+			return errs.Invalid(CodeInvalidValue, path, "%s %s appears more than once", what, *id)
+		}
+		seen[*id] = true
+		return nil
+	}
+	for i, p := range c.ContactPersons {
+		at := personPath(i)
+		if err := once(persons, p.ID, at+".id", "contact person"); err != nil {
+			return err
+		}
+		if err := namedOnce(p.CustomAttributes, at+".customAttributes"); err != nil {
+			return err
+		}
+		for j, pt := range p.ContactPoints {
+			pat := indexPath(at+".contactPoints.contactPoint", j)
+			if err := once(points, pt.ID, pat+".id", "contact point"); err != nil {
+				return err
+			}
+			if err := namedOnce(pt.CustomAttributes, pat+".customAttributes"); err != nil {
 				return err
 			}
 		}
@@ -582,12 +634,20 @@ func xmlSafe(v reflect.Value, path string) error {
 				return err
 			}
 		default:
-			s := fv.Elem().String()
-			if i := strings.IndexFunc(s, notXMLChar); i >= 0 {
-				r, _ := utf8.DecodeRuneInString(s[i:])
-				return errs.Invalid(CodeInvalidValue, at, "%s holds the control character %U, which XML cannot carry", at, r)
+			if err := xmlSafeText(fv.Elem().String(), at); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// xmlSafeText refuses s, the value at path, if it holds a character XML
+// cannot carry.
+func xmlSafeText(s, path string) error {
+	if i := strings.IndexFunc(s, notXMLChar); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return errs.Invalid(CodeInvalidValue, path, "%s holds the control character %U, which XML cannot carry", path, r)
 	}
 	return nil
 }
