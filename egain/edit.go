@@ -217,16 +217,51 @@ func givenKind(t *ContactPointType) string {
 // as U+FFFD is kept. Contact persons and points keep their ids, and are
 // left out when nothing but the id remains; a department that changes is
 // kept whole, as applyEdit replaces it whole.
-func withoutUnchanged(edit, cur *Customer, num uint64) Customer {
+func withoutUnchanged(edit, cur *Customer, num uint64) (Customer, sentPaths) {
 	var out Customer
-	keepChanged(reflect.ValueOf(&out).Elem(), reflect.ValueOf(edit).Elem(), reflect.ValueOf(cur).Elem(), num)
+	p := pruner{num: num, moved: sentPaths{}}
+	p.keepChanged(reflect.ValueOf(&out).Elem(), reflect.ValueOf(edit).Elem(), reflect.ValueOf(cur).Elem(), "", "")
 	out.ID = edit.ID
-	return out
+	return out, p.moved
+}
+
+// pruner reduces an edit of customer num to its changes, noting where each
+// list item it keeps stood in the body as sent.
+type pruner struct {
+	num   uint64
+	moved sentPaths
+}
+
+// sentPaths maps the path of a list item in an edit's changes to its path
+// in the body as sent, where the two differ.
+type sentPaths map[string]string
+
+// inBody words a refusal of the changes with the paths of the body as
+// sent, so that it names the element the client sent.
+func (m sentPaths) inBody(err error) error {
+	e := errs.As(err)
+	if e == nil {
+		return err
+	}
+	from := ""
+	for k := range m {
+		if len(k) > len(from) && (e.Field == k || strings.HasPrefix(e.Field, k+".")) {
+			from = k
+		}
+	}
+	if from == "" {
+		return err
+	}
+	moved := *e
+	moved.Field = m[from] + strings.TrimPrefix(e.Field, from)
+	moved.Message = strings.Replace(e.Message, from, m[from], 1)
+	return &moved
 }
 
 // keepChanged sets on out (a zero struct of sent's type) the fields of sent
-// that stored does not hold as they are, and reports whether there were any.
-func keepChanged(out, sent, stored reflect.Value, num uint64) bool {
+// that stored does not hold as they are, and reports whether there were
+// any. path is out's path in the changes, sentPath sent's in the body.
+func (p pruner) keepChanged(out, sent, stored reflect.Value, path, sentPath string) bool {
 	changed := false
 	for _, f := range fieldsOf(sent.Type()) {
 		sv, tv := sent.Field(f.index), stored.Field(f.index)
@@ -236,7 +271,7 @@ func keepChanged(out, sent, stored reflect.Value, num uint64) bool {
 		var kept reflect.Value
 		switch {
 		case f.kind == kindList:
-			kept = changedItems(sv, tv, num)
+			kept = p.changedItems(sv, tv, joinPath(joinPath(path, f.name), f.item), joinPath(joinPath(sentPath, f.name), f.item))
 		case tv.IsNil():
 			kept = sv
 		case f.kind == kindString:
@@ -250,7 +285,7 @@ func keepChanged(out, sent, stored reflect.Value, num uint64) bool {
 		case !hasFields(sv.Elem()):
 			kept = sv // an element sent empty is validation's to judge
 		default:
-			if nv := reflect.New(sv.Type().Elem()); keepChanged(nv.Elem(), sv.Elem(), tv.Elem(), num) {
+			if nv := reflect.New(sv.Type().Elem()); p.keepChanged(nv.Elem(), sv.Elem(), tv.Elem(), joinPath(path, f.name), joinPath(sentPath, f.name)) {
 				kept = nv
 			}
 		}
@@ -262,15 +297,16 @@ func keepChanged(out, sent, stored reflect.Value, num uint64) bool {
 	return changed
 }
 
-// changedItems is keepChanged for a list: custom attributes are kept
-// unless stored with the same values; persons and points with an id of
-// this customer keep what changes in them; new ones (no id) and unknown
-// ids (which the edit refuses) are kept whole. It returns the invalid Value
-// when nothing is kept.
-func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
+// changedItems is keepChanged for a list at path (sentPath in the body):
+// custom attributes are kept unless stored with the same values; persons
+// and points with an id of this customer keep what changes in them; new
+// ones (no id) and unknown ids (which the edit refuses) are kept whole. It
+// returns the invalid Value when nothing is kept.
+func (p pruner) changedItems(sent, stored reflect.Value, path, sentPath string) reflect.Value {
 	out := reflect.MakeSlice(sent.Type(), 0, sent.Len())
 	for i := range sent.Len() {
 		item := sent.Index(i)
+		at, sentAt := indexPath(path, out.Len()), indexPath(sentPath, i)
 		switch a := item.Addr().Interface().(type) {
 		case *CustomAttribute:
 			attrs := stored.Interface().([]CustomAttribute)
@@ -281,7 +317,7 @@ func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
 			id := item.FieldByName("ID")
 			local, ok := "", !id.IsNil()
 			if ok {
-				local, ok = localID(num, id.Elem().String())
+				local, ok = localID(p.num, id.Elem().String())
 			}
 			j := -1
 			for k := 0; ok && k < stored.Len(); k++ {
@@ -298,12 +334,15 @@ func changedItems(sent, stored reflect.Value, num uint64) reflect.Value {
 				sentItem.FieldByName("ID").SetZero()
 				storedItem.FieldByName("ID").SetZero()
 				kept := reflect.New(item.Type()).Elem()
-				if !keepChanged(kept, sentItem, storedItem, num) && hasFields(sentItem) {
+				if !p.keepChanged(kept, sentItem, storedItem, at, sentAt) && hasFields(sentItem) {
 					continue
 				}
 				kept.FieldByName("ID").Set(id)
 				item = kept
 			}
+		}
+		if at != sentAt {
+			p.moved[at] = sentAt
 		}
 		out = reflect.Append(out, item)
 	}

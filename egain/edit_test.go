@@ -51,7 +51,7 @@ func TestWithoutUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			changes := withoutUnchanged(edit, cur, num)
+			changes, _ := withoutUnchanged(edit, cur, num)
 			want, err := DecodeCustomerJSON(strings.NewReader(tt.want), Limits{})
 			if err != nil {
 				t.Fatal(err)

@@ -1056,3 +1056,93 @@ func TestEdit_WholeListsAndEmptyElements(t *testing.T) {
 		t.Errorf("the customer changed:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestEdit_GenesysShapesWriteBack: customers whose shape only the Genesys
+// API can give (an individual's name eGain would refuse, a department not
+// configured, two persons on an individual) are read, changed in one
+// field and written back in JSON and XML.
+func TestEdit_GenesysShapesWriteBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	for name, body := range map[string]map[string]any{
+		"name with a control character": {"FirstName": "C\x01c", "LastName": "Ctl"},
+		"name over 124 characters":      {"FirstName": strings.Repeat("F", 200), "LastName": "L"},
+		"department not configured":     {"FirstName": "Dep", "EgainCustomer": map[string]any{"departmentId": "5555", "department": "Ghost"}},
+		"department id and name apart":  {"FirstName": "Dep", "EgainCustomer": map[string]any{"departmentId": "1000", "department": "Sales"}},
+		"two persons on an individual": {"FirstName": "Two", "ContactPerson": []any{
+			map[string]any{"personId": "1", "firstName": "Two"}, map[string]any{"personId": "2", "firstName": "Second"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := h.svc.Create(t.Context(), "", body, profile.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			num := strconv.FormatUint(p.Num, 10)
+			read := h.view(t, s, num)
+			edited := maps.Clone(read)
+			edited["pin"] = "1234"
+			h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").want(t, http.StatusNoContent)
+
+			xmlRead := h.do("GET", "/ws/v12/interaction/customer/"+num+"?$attribute=all", "", SessionHeader, s, "Accept", "application/xml").want(t, http.StatusOK).Body
+			xmlEdit := strings.Replace(onlyCustomerXML(xmlRead), "<pin>1234</pin>", "<pin>5678</pin>", 1)
+			h.do("PUT", "/ws/v12/interaction/customer", xmlEdit, SessionHeader, s, "Content-Type", "application/xml").want(t, http.StatusNoContent)
+
+			after := h.view(t, s, num)
+			if after["pin"] != "5678" {
+				t.Errorf("pin %v, want 5678", after["pin"])
+			}
+			for _, field := range []string{"customerName", "department", "contactPersons"} {
+				if got, want := mustJSON(t, after[field]), mustJSON(t, read[field]); got != want {
+					t.Errorf("%s after the edits: %s, want %s", field, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestEdit_RefusalNamesTheElementSent: an edit is validated on its
+// changes, yet a refusal names the element by its place in the body as
+// sent, not among the changes.
+func TestEdit_RefusalNamesTheElementSent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, string(mustRead(t, "../testdata/examples/egain-create-full.json")))
+	read := h.view(t, s, num)
+	points := read["contactPersons"].(map[string]any)["contactPerson"].([]any)[0].(map[string]any)["contactPoints"].(map[string]any)["contactPoint"].([]any)
+	if len(points) < 3 {
+		t.Fatalf("the example has %d points, the test needs 3", len(points))
+	}
+	points[2].(map[string]any)["priority"] = map[string]any{"value": "urgent"}
+	res := h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, read), SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	res.wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
+	if want := "contactPersons.contactPerson[0].contactPoints.contactPoint[2].priority.value"; !strings.Contains(res.Body, want) {
+		t.Errorf("the refusal does not name %s: %s", want, res.Body)
+	}
+}
+
+// TestEdit_KeepsAttributesOfOwnersItDoesNotShow: contact attribute records
+// a Genesys client wrote for an owner the eGain view has no person or
+// point for survive an eGain edit, which could not show them.
+func TestEdit_KeepsAttributesOfOwnersItDoesNotShow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Dee", "EmailAddress": []any{"dee@attr.example"},
+		"ContactAttribute": []any{map[string]any{"owner": "1", "name": "isprimary", "value": "y"}, map[string]any{"owner": "77", "name": "isprimary", "value": "n"}}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+	edited := h.view(t, s, num)
+	edited["pin"] = "2"
+	h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+	got := h.do("GET", "/profiles/"+p.ID+"?extensions=ContactAttribute", "").want(t, http.StatusOK).Body
+	for _, want := range []string{`"owner":"1"`, `"owner":"77"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after the edits the profile lacks the record with %s: %s", want, got)
+		}
+	}
+}

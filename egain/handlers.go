@@ -151,9 +151,6 @@ func (f *Facade) edit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := f.mapper.departments.resolve(body.Department); err != nil {
-		return err
-	}
 	// A first pass checks the whole body without the stored customer. Only
 	// a bad id is answered at once: the rest is checked again once the
 	// customer is read, on what the edit changes (withoutUnchanged), and the
@@ -237,12 +234,20 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
 		opts.StoredEmails[strings.ToLower(a)] = true
 	}
-	if err := listRules(&body, opts.StoredType); err != nil {
+	if err := listRules(&body); err != nil {
 		return nil, err
 	}
-	changes := withoutUnchanged(&body, &cur, num)
-	if err := ValidateForEdit(&changes, opts); err != nil {
+	if opts.StoredType == TypeIndividual && body.CustomerName != nil && sameText(*body.CustomerName, opts.StoredName) {
+		body.CustomerName = nil // the name shown, sent back: derived output
+	}
+	changes, sent := withoutUnchanged(&body, &cur, num)
+	// A department sent back as read is no change, configured or not (a
+	// Genesys client may have written it); a new one must be configured.
+	if err := f.mapper.departments.resolve(changes.Department); err != nil {
 		return nil, err
+	}
+	if err := ValidateForEdit(&changes, opts); err != nil {
+		return nil, sent.inBody(err)
 	}
 	if opts.StoredType == TypeIndividual {
 		changes.CustomerName = nil // the name follows the person

@@ -565,6 +565,7 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 			contactAttrs = appendValueRecords(contactAttrs, pt.CustomAttributes, ownedBy(str(pt.ID)))
 		}
 	}
+	contactAttrs = m.withUnownedAttributes(contactAttrs, base)
 	body[m.CustomAttributes.Extension] = custom
 	body[m.ContactPersons] = persons
 	body[m.ContactPoints] = points
@@ -588,6 +589,37 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 		}
 	}
 	return body, nil
+}
+
+// withUnownedAttributes appends to recs (contact attribute records) those
+// of base (the stored profile, nil on create) whose owner was no stored
+// contact person or point: a Genesys client wrote them for an owner the
+// eGain view did not show, so a write that could not see them keeps them
+// as they are (unless recs holds the same record).
+func (m mapper) withUnownedAttributes(recs []any, base *profile.Profile) []any {
+	if base == nil {
+		return recs
+	}
+	owners := map[string]bool{}
+	for _, r := range base.Extensions[m.ContactPersons] {
+		owners[str(localIDOf(r, attrPersonID))] = true
+	}
+	for _, r := range base.Extensions[m.ContactPoints] {
+		owners[str(localIDOf(r, attrPointID))] = true
+	}
+	key := func(r schema.Record) [3]string {
+		return [3]string{str(recordString(r, attrOwner)), str(recordString(r, attrName)), str(recordString(r, attrValue))}
+	}
+	have := map[[3]string]bool{}
+	for _, r := range recs {
+		have[key(r.(map[string]any))] = true
+	}
+	for _, r := range base.Extensions[m.ContactAttributes] {
+		if owner := str(recordString(r, attrOwner)); (owner == "" || !owners[owner]) && !have[key(r)] {
+			recs = append(recs, r)
+		}
+	}
+	return recs
 }
 
 // appendValueRecords appends one record per value of each custom attribute

@@ -562,15 +562,11 @@ func namedOnce(attrs []CustomAttribute, path string) error {
 	return nil
 }
 
-// listRules checks what the lists of an edit body of a customer of type
-// typ say as a whole: a custom attribute, contact person or contact point
-// named twice, a second person on an individual. It runs before the body
-// is reduced to what it changes (withoutUnchanged), which could leave out
-// one of two copies.
-func listRules(c *Customer, typ string) error {
-	if typ == TypeIndividual && len(c.ContactPersons) > 1 {
-		return errs.Invalid(CodeInvalidValue, "contactPersons.contactPerson", "an individual customer has exactly one contact person")
-	}
+// listRules checks what the lists of an edit body say as a whole: a
+// custom attribute, contact person or contact point named twice. It runs
+// before the body is reduced to what it changes (withoutUnchanged), which
+// could leave out one of two copies.
+func listRules(c *Customer) error {
 	if err := namedOnce(c.CustomAttributes, "customAttributes"); err != nil {
 		return err
 	}
