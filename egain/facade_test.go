@@ -1146,3 +1146,27 @@ func TestEdit_KeepsAttributesOfOwnersItDoesNotShow(t *testing.T) {
 		}
 	}
 }
+
+// TestRead_DepartmentByIDAlone: a department a Genesys client wrote as a
+// configured id without its name reads as that department (it read as the
+// default one, and the next edit stored that).
+func TestRead_DepartmentByIDAlone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *config.EGain) {
+		c.Departments = append(c.Departments, config.EGainDepartment{ID: "2000", Name: "Sales"})
+	})
+	s := h.login("admin")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Dep", "EgainCustomer": map[string]any{"departmentId": "2000"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	want := `{"id":"2000","name":"Sales"}`
+	if got := mustJSON(t, h.view(t, s, num)["department"]); got != want {
+		t.Fatalf("department %s, want %s", got, want)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+	if got := mustJSON(t, h.view(t, s, num)["department"]); got != want {
+		t.Errorf("after an edit, department %s, want %s", got, want)
+	}
+}

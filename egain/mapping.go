@@ -189,6 +189,9 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 	overlayPoints(&c, kindPhone, phones, func(s string) string { return s }, func(v string) ContactPoint {
 		return ContactPoint{Type: &ContactPointType{Value: Str(kindPhone), Phone: &Phone{Type: &Value{Value: Str("home")}, PhoneNo: Str(v)}}}
 	})
+	if d := c.Department; d != nil && str(d.Name) == "" && str(d.ID) != "" {
+		_ = m.departments.resolve(d) // a configured id gives its name; another leaves it without
+	}
 	if c.Department == nil || str(c.Department.Name) == "" {
 		c.Department = &Department{Name: Str(m.defaultDepartment)}
 	}
