@@ -521,6 +521,9 @@ func TestEdit(t *testing.T) {
 	})
 	t.Run("UnknownCustomer", func(t *testing.T) {
 		put(`{"id":"987654","level":{"value":"Gold"}}`).wantError(t, http.StatusNotFound, "404-101", FormatJSON)
+		// A body refused whatever is stored keeps its 400 for a customer
+		// that does not exist, as before edits were checked on changes.
+		put(`{"id":"987654","role":{"value":"Boss"}}`).wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
 	})
 	t.Run("MissingID", func(t *testing.T) {
 		put(`{"level":{"value":"Gold"}}`).wantError(t, http.StatusBadRequest, "400-104", FormatJSON)

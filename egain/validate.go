@@ -608,7 +608,6 @@ func (v validator) configured(w *Value, path string) error {
 	return v.text(valueOf(w), path+".value", maxUncaptured)
 }
 
-// text checks a length limit in characters; absent and empty always pass.
 // xmlSafe refuses a string in v (a struct of the customer model, at path)
 // holding a character XML cannot carry: a JSON body can, and what one
 // format stores the other must show and take back. An edit runs it on
@@ -648,6 +647,7 @@ func xmlSafeText(s, path string) error {
 	return nil
 }
 
+// text checks a length limit in characters; absent and empty always pass.
 func (v validator) text(s *string, path string, max int) error {
 	if s != nil && utf8.RuneCountInString(*s) > max {
 		return errs.Invalid(CodeValueTooLong, path, "%s is longer than %d characters", path, max)
