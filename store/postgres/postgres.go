@@ -147,7 +147,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // It uses connections of its own, not the pool's, so it works whatever the
 // pool's size.
 func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	// A migration may rebuild a large table, and a replica waits for
+	// another's migration as long as it takes: the statement timeout that
+	// keeps requests short applies to neither; ctx bounds both.
+	migrating := cfg.Copy()
+	migrating.RuntimeParams["statement_timeout"] = "0"
+	conn, err := pgx.ConnectConfig(ctx, migrating)
 	if err != nil {
 		return fmt.Errorf("store: PostgreSQL: %w", err)
 	}
@@ -157,10 +162,6 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate)
 
-	// A migration may rebuild a large table: the statement timeout that
-	// keeps requests short does not apply to it.
-	migrating := cfg.Copy()
-	migrating.RuntimeParams["statement_timeout"] = "0"
 	sqlDB := stdlib.OpenDB(*migrating)
 	defer sqlDB.Close()
 	dir, err := fs.Sub(migrations, "migrations")

@@ -64,6 +64,51 @@ func TestOpen_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	}
 }
 
+// A replica waits for another's migration however long it takes: the
+// statement timeout that bounds requests does not end the wait (CI once
+// failed when a loaded machine made four replicas' first migration outlast
+// it).
+func TestOpen_WaitsForALongMigrationBeyondTheStatementTimeout(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	holder, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 200 * time.Millisecond
+	opened := make(chan error, 1)
+	go func() {
+		db, err := Open(t.Context(), url, Options{StatementTimeout: timeout})
+		if err == nil {
+			db.Close()
+		}
+		opened <- err
+	}()
+	// Wait until the replica waits for the lock, then hold it for longer
+	// than the timeout: the duration is what is tested here.
+	for waiting := false; !waiting; {
+		if err := holder.QueryRow(t.Context(), "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(3 * timeout)
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned while another replica held the migration lock: %v", err)
+	default:
+	}
+	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustSources(t *testing.T) []string {
 	entries, err := migrations.ReadDir("migrations")
 	if err != nil {
