@@ -451,6 +451,6 @@ func individual(first, last, email, phone string, custom ...string) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	pgtest.DropTemplates()
+	pgtest.DropShared()
 	os.Exit(code)
 }

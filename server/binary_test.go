@@ -65,7 +65,7 @@ func TestMain(m *testing.M) {
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)
 	}
-	pgtest.DropTemplates()
+	pgtest.DropShared()
 	os.Exit(code)
 }
 

@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,6 +85,32 @@ func TestPasswords(t *testing.T) {
 	}
 	if p.Match(nil, "no user has this password") {
 		t.Error("an unknown user matched the dummy hash's password")
+	}
+}
+
+// The dummy hash an unknown user is checked against is a well-formed hash
+// of the configured cost, so that checking it costs what a known user's
+// check does; a cost bcrypt refuses is refused.
+func TestPasswords_DummyHasTheCost(t *testing.T) {
+	for _, cost := range []int{bcrypt.MinCost, bcrypt.DefaultCost, 12, bcrypt.MaxCost} {
+		p, err := NewPasswords(cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := bcrypt.Cost(p.dummy); err != nil || got != cost {
+			t.Errorf("cost %d: the dummy hash %q has cost %d (%v)", cost, p.dummy, got, err)
+		}
+	}
+	p, _ := NewPasswords(bcrypt.MinCost)
+	// CompareHashAndPassword parses the salt and digest and runs bcrypt:
+	// only a mismatch, not a malformed hash, is the answer.
+	if err := bcrypt.CompareHashAndPassword(p.dummy, []byte("x")); !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+		t.Errorf("comparing with the dummy hash: %v, want a mismatch", err)
+	}
+	for _, cost := range []int{bcrypt.MinCost - 1, bcrypt.MaxCost + 1} {
+		if _, err := NewPasswords(cost); err == nil {
+			t.Errorf("NewPasswords(%d) took a cost bcrypt refuses", cost)
+		}
 	}
 }
 

@@ -86,6 +86,46 @@ func TestURL_DatabaseDroppedAtCleanup(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	DropShared()
+	os.Exit(code)
+}
+
+// SchemaURL gives each test an empty schema of one shared database (the
+// URL's search_path), and drops it with what it holds when the test ends.
+func TestSchemaURL_SeparateSchemasDroppedAtCleanup(t *testing.T) {
+	t.Parallel()
+	var first, second, db1, db2 string
+	t.Run("user", func(t *testing.T) {
+		c1, c2 := connect(t, SchemaURL(t)), connect(t, SchemaURL(t))
+		if _, err := c1.Exec(t.Context(), `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (42)`); err != nil {
+			t.Fatalf("create table: %v", err)
+		}
+		if err := c1.QueryRow(t.Context(), `SELECT current_schema(), current_database()`).Scan(&first, &db1); err != nil {
+			t.Fatal(err)
+		}
+		var tables int
+		if err := c2.QueryRow(t.Context(), `SELECT current_schema(), current_database(), (SELECT count(*) FROM pg_tables WHERE schemaname = current_schema())`).Scan(&second, &db2, &tables); err != nil {
+			t.Fatal(err)
+		}
+		if first == second || first == "public" || db1 != db2 || !strings.HasPrefix(db1, dbPrefix) {
+			t.Fatalf("schemas %q (database %q) and %q (database %q), want two schemas of one test database", first, db1, second, db2)
+		}
+		if tables != 0 {
+			t.Fatalf("second schema has %d tables, want an empty one", tables)
+		}
+	})
+	conn := connect(t, databaseURL(probedURL, db1))
+	var left int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_namespace WHERE nspname IN ($1, $2)`, first, second).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Fatalf("%d of the schemas %s, %s still exist after their test's cleanup", left, first, second)
+	}
+}
+
 // TestURL_Unreachable runs this test binary again against a closed port:
 // URL must skip there, and fail under CI=true.
 func TestURL_Unreachable(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	pgtest.DropTemplates()
+	pgtest.DropShared()
 	os.Exit(code)
 }
 

@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
 	"slices"
@@ -70,7 +71,8 @@ const (
 	maxAttempts = 5
 	// countShards spreads each tenant's profile count over rows.
 	countShards = 128
-	// schemaNotifyChannel carries "the schema changed" to every replica.
+	// schemaNotifyChannel carries "the schema changed" to every replica
+	// (of the deployment in the schema public; see namespace).
 	schemaNotifyChannel = "profiled_schema"
 )
 
@@ -82,9 +84,38 @@ const (
 	lockSpaceMigrate = 3 // (3, 0), session-level: one replica migrates at a time
 )
 
+// namespace keeps deployments that share one database in schemas of their
+// own (search_path in the store URL) apart where PostgreSQL is
+// database-wide: advisory locks and notification channels. A deployment in
+// the schema public uses the keys and channel of releases before schemas
+// were told apart, so replicas of both kinds can run side by side during
+// an upgrade.
+type namespace struct {
+	schema  string
+	key     int32  // second key of the two-key locks: 0 in public
+	salt    string // what hashed lock keys start with: "" in public
+	channel string // where schema changes are announced
+}
+
+func namespaceOf(schema string) namespace {
+	if schema == "public" {
+		return namespace{schema: schema, channel: schemaNotifyChannel}
+	}
+	h := fnv.New32a()
+	h.Write([]byte(schema))
+	key := int32(h.Sum32())
+	if key == 0 { // 0 is public's
+		key = 1
+	}
+	// A collision between two schemas' keys only makes them queue for
+	// each other, and follow each other's (no-op) notifications.
+	return namespace{schema: schema, key: key, salt: schema + "\x00", channel: fmt.Sprintf("%s_%08x", schemaNotifyChannel, uint32(key))}
+}
+
 // DB is the PostgreSQL store. It is safe for concurrent use.
 type DB struct {
 	pool *pgxpool.Pool
+	ns   namespace
 
 	commits, retries, profileReads, indexVisited, recordsWritten atomic.Uint64
 }
@@ -132,11 +163,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	if err := migrate(ctx, cfg.ConnConfig); err != nil {
+	ns, err := migrate(ctx, cfg.ConnConfig)
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, ns: ns}, nil
 }
 
 // migrate applies pending migrations while holding an advisory lock, so
@@ -145,8 +177,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // second at best; a blocking pg_advisory_lock wakes the waiters at once.)
 //
 // It uses connections of its own, not the pool's, so it works whatever the
-// pool's size.
-func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
+// pool's size. It returns the namespace of the schema the tables are in
+// (the first of the search_path that exists).
+func migrate(ctx context.Context, cfg *pgx.ConnConfig) (namespace, error) {
 	// A migration may rebuild a large table, and a replica waits for
 	// another's migration as long as it takes: the statement timeout that
 	// keeps requests short applies to neither; ctx bounds both.
@@ -154,37 +187,45 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	migrating.RuntimeParams["statement_timeout"] = "0"
 	conn, err := pgx.ConnectConfig(ctx, migrating)
 	if err != nil {
-		return fmt.Errorf("store: PostgreSQL: %w", err)
+		return namespace{}, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
-		return fmt.Errorf("store: waiting for the migration lock: %w", err)
+	var schema *string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return namespace{}, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate)
+	if schema == nil {
+		return namespace{}, fmt.Errorf("store: no schema of the search_path (%q) exists in the database: create it (CREATE SCHEMA), or name an existing one in the store URL", cfg.RuntimeParams["search_path"])
+	}
+	ns := namespaceOf(*schema)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", lockSpaceMigrate, ns.key); err != nil {
+		return namespace{}, fmt.Errorf("store: waiting for the migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, $2)", lockSpaceMigrate, ns.key)
 
 	sqlDB := stdlib.OpenDB(*migrating)
 	defer sqlDB.Close()
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return err
+		return namespace{}, err
 	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, dir, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return namespace{}, fmt.Errorf("store: migrations: %w", err)
 	}
 	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("store: applying migrations to PostgreSQL: %w", err)
+		return namespace{}, fmt.Errorf("store: applying migrations to PostgreSQL: %w", err)
 	}
 	current, err := provider.GetDBVersion(ctx)
 	if err != nil {
-		return fmt.Errorf("store: reading the migration version: %w", err)
+		return namespace{}, fmt.Errorf("store: reading the migration version: %w", err)
 	}
 	sources := provider.ListSources()
 	known := sources[len(sources)-1].Version
 	if current > known {
-		return fmt.Errorf("store: the database is at migration version %d, newer than this profiled knows (%d): run a newer profiled, or restore a database of version %d or older", current, known, known)
+		return namespace{}, fmt.Errorf("store: the database is at migration version %d, newer than this profiled knows (%d): run a newer profiled, or restore a database of version %d or older", current, known, known)
 	}
-	return nil
+	return ns, nil
 }
 
 // Close closes the pool.
@@ -270,7 +311,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		// for it are, and answer 503 meanwhile).
 		b.Queue("SET LOCAL statement_timeout = 0")
 	}
-	b.Queue("SELECT "+lockFn+"($1, 0)", lockSpaceSchema)
+	b.Queue("SELECT "+lockFn+"($1, $2)", lockSpaceSchema, db.ns.key)
 	b.Queue("SELECT version FROM schema_state").QueryRow(func(row pgx.Row) error {
 		var v int64
 		err := row.Scan(&v)
@@ -427,7 +468,7 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 					return err
 				}
 			}
-			_, err = t.pg.Exec(ctx, "SELECT pg_notify($1, $2)", schemaNotifyChannel, strconv.FormatUint(base+1, 10))
+			_, err = t.pg.Exec(ctx, "SELECT pg_notify($1, $2)", db.ns.channel, strconv.FormatUint(base+1, 10))
 			return mapError(err)
 		})
 	})
@@ -518,7 +559,7 @@ func (db *DB) listen(ctx context.Context, poll time.Duration, changed func()) {
 		return
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+schemaNotifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.ns.channel}.Sanitize()); err != nil {
 		return
 	}
 	changed() // whatever happened while not listening

@@ -26,6 +26,7 @@ func (db *DB) OpenSession(rec session.Record, limit session.Limit) ([]string, er
 		ended = nil
 		return pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
 			h := fnv.New32a()
+			h.Write([]byte(db.ns.salt))
 			h.Write([]byte(rec.User))
 			if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, $2)", lockSpaceSession, int32(h.Sum32())); err != nil {
 				return err

@@ -252,6 +252,7 @@ func (t *tx) RemoveIndexEntry(key string, values []string, id string) error {
 // READ COMMITTED reads after it see what the previous holder committed.
 func (t *tx) LockIndexValues(key string, values []string) error {
 	h := fnv.New64a()
+	h.Write([]byte(t.db.ns.salt))
 	h.Write([]byte(t.tenant))
 	h.Write([]byte{0})
 	h.Write([]byte(lower(key)))

@@ -1,0 +1,128 @@
+package postgres
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/profile"
+)
+
+// withSearchPath is the store URL u naming schema in its search_path.
+func withSearchPath(t *testing.T, u, schema string) string {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := parsed.Query()
+	q.Set("search_path", schema)
+	parsed.RawQuery = q.Encode()
+	return parsed.String()
+}
+
+// The schema public keeps the lock keys and the notification channel of
+// releases that did not tell schemas apart, so old and new replicas
+// exclude each other during a rolling upgrade.
+func TestNamespace_PublicKeepsTheKeysOfEarlierReleases(t *testing.T) {
+	if ns := namespaceOf("public"); ns.key != 0 || ns.salt != "" || ns.channel != "profiled_schema" {
+		t.Errorf("namespace of public = %+v, want key 0, no salt, channel profiled_schema", ns)
+	}
+	a, b := namespaceOf("staging"), namespaceOf("production")
+	if a.key == 0 || a.key == b.key || a.channel == b.channel || a.channel == "profiled_schema" || len(a.channel) >= 63 {
+		t.Errorf("namespaces of two schemas are not apart: %+v, %+v", a, b)
+	}
+}
+
+// Two deployments in schemas of one database (search_path in the store
+// URL) each have their own tables, and neither waits on the other's
+// schema-change or migration lock.
+func TestSchemas_DeploymentsInOneDatabaseAreApart(t *testing.T) {
+	t.Parallel()
+	base := pgtest.URL(t)
+	admin, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	for _, s := range []string{"staging", "production", "third"} {
+		if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stagingURL, productionURL := withSearchPath(t, base, "staging"), withSearchPath(t, base, "production")
+	staging, err := Open(t.Context(), stagingURL, Options{StatementTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer staging.Close()
+	production, err := Open(t.Context(), productionURL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer production.Close()
+
+	now := time.Now()
+	put := func(db *DB, email string) error {
+		return db.Update(t.Context(), "", func(tx profile.Tx) error {
+			if err := tx.PutProfile(&profile.Profile{ID: "c1", Num: 1, Created: now, Updated: now, Rev: 1}); err != nil {
+				return err
+			}
+			return tx.AddIndexEntry("email", []string{email}, "c1", true)
+		})
+	}
+	if err := put(staging, "ann@x"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := production.ProfileCount(); err != nil || n != 0 {
+		t.Errorf("production counts %d profiles (%v) after a write to staging, want 0", n, err)
+	}
+
+	// Hold staging's schema-change lock as a schema change would.
+	holder, err := admin.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(t.Context())
+	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_xact_lock($1, $2)", lockSpaceSchema, staging.ns.key); err != nil {
+		t.Fatal(err)
+	}
+	// The same id and unique value in the other schema: its own tables,
+	// and no wait for staging's lock.
+	if err := put(production, "ann@x"); err != nil {
+		t.Errorf("a write to production while staging's schema lock is held: %v", err)
+	}
+	if err := put(staging, "bob@x"); errs.KindOf(err) != errs.KindUnavailable {
+		t.Errorf("a write to staging while its schema lock is held = %v, want unavailable after its statement timeout (the lock held is not the one staging takes)", err)
+	}
+	// And a third deployment starts while staging's migration lock is held.
+	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_xact_lock($1, $2)", lockSpaceMigrate, staging.ns.key); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	third, err := Open(ctx, withSearchPath(t, base, "third"), Options{})
+	if err != nil {
+		t.Fatalf("a deployment in a third schema did not start while staging's migration lock was held: %v", err)
+	}
+	third.Close()
+	if staging.ns.channel == production.ns.channel {
+		t.Errorf("both schemas announce schema changes on %q", staging.ns.channel)
+	}
+}
+
+// A search_path that names no existing schema is refused at start with a
+// message that says what to do, instead of a failure to create a table.
+func TestOpen_SearchPathWithoutSchema(t *testing.T) {
+	t.Parallel()
+	_, err := Open(t.Context(), withSearchPath(t, pgtest.URL(t), "missing"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "CREATE SCHEMA") || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("Open with search_path=missing = %v, want a refusal naming the schema and CREATE SCHEMA", err)
+	}
+}
