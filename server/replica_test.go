@@ -201,9 +201,12 @@ func TestReplicas_SIGKILLUnderLoad(t *testing.T) {
 	const writers = 6
 	var mu sync.Mutex
 	var acked []string
+	ackedBy := make([]atomic.Int64, len(r))
 	failedOnSurvivors := 0
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	stopWriters := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopWriters() // also when a wait below fails the test
 	for w := range writers {
 		wg.Go(func() {
 			p := r[w%len(r)]
@@ -235,6 +238,7 @@ func TestReplicas_SIGKILLUnderLoad(t *testing.T) {
 					mu.Lock()
 					acked = append(acked, out.ID)
 					mu.Unlock()
+					ackedBy[w%len(r)].Add(1)
 				case p != r[0]:
 					mu.Lock()
 					failedOnSurvivors++
@@ -244,16 +248,24 @@ func TestReplicas_SIGKILLUnderLoad(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Conditions, not durations: a loaded machine may take seconds to get
+	// the load going.
+	waitFor(t, 60*time.Second, "every replica to acknowledge 5 writes", func() bool {
+		for i := range ackedBy {
+			if ackedBy[i].Load() < 5 {
+				return false
+			}
+		}
+		return true
+	})
 	r[0].kill()
-	time.Sleep(700 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	before := []int64{ackedBy[1].Load(), ackedBy[2].Load()}
+	waitFor(t, 60*time.Second, "each survivor to acknowledge 10 writes after the kill", func() bool {
+		return ackedBy[1].Load() >= before[0]+10 && ackedBy[2].Load() >= before[1]+10
+	})
+	stopWriters()
 	if failedOnSurvivors > 0 {
 		t.Errorf("the surviving replicas failed %d writes", failedOnSurvivors)
-	}
-	if len(acked) < 20 {
-		t.Fatalf("only %d writes acknowledged; the load did not run", len(acked))
 	}
 	b := clientOf(t, r[1].base())
 	for _, id := range acked {
