@@ -163,7 +163,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	ns, err := migrate(ctx, cfg.ConnConfig)
+	ns, err := migrate(ctx, pool)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -175,35 +175,46 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // that of replicas starting together one migrates and the others wait for
 // it, then find nothing to do. (goose's own session locker polls once a
 // second at best; a blocking pg_advisory_lock wakes the waiters at once.)
+// It returns the namespace of the schema the tables are in (the first of
+// the search_path that exists).
 //
-// It uses connections of its own, not the pool's, so it works whatever the
-// pool's size. It returns the namespace of the schema the tables are in
-// (the first of the search_path that exists).
-func migrate(ctx context.Context, cfg *pgx.ConnConfig) (namespace, error) {
+// Most starts find every migration applied (a restart, a second replica):
+// two reads on one of the pool's connections, which requests then reuse,
+// tell so. Otherwise the migration runs on one connection of its own,
+// whatever the pool's size: a PostgreSQL connection is a process, and its
+// start costs the server tens of milliseconds of CPU.
+func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
+	known, count, err := embeddedMigrations()
+	if err != nil {
+		return namespace{}, err
+	}
+	ns, applied, latest, err := migrationState(ctx, pool)
+	if err != nil {
+		return namespace{}, err
+	}
+	if latest > known {
+		return namespace{}, newerDatabase(latest, known)
+	}
+	if latest == known && applied == count {
+		return ns, nil
+	}
+
 	// A migration may rebuild a large table, and a replica waits for
 	// another's migration as long as it takes: the statement timeout that
 	// keeps requests short applies to neither; ctx bounds both.
-	migrating := cfg.Copy()
-	migrating.RuntimeParams["statement_timeout"] = "0"
-	conn, err := pgx.ConnectConfig(ctx, migrating)
+	cfg := pool.Config().Copy()
+	cfg.MinConns, cfg.MaxConns = 0, 1
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "0"
+	migrating, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return namespace{}, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var schema *string
-	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		return namespace{}, fmt.Errorf("store: PostgreSQL: %w", err)
-	}
-	if schema == nil {
-		return namespace{}, fmt.Errorf("store: no schema of the search_path (%q) exists in the database: create it (CREATE SCHEMA), or name an existing one in the store URL", cfg.RuntimeParams["search_path"])
-	}
-	ns := namespaceOf(*schema)
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", lockSpaceMigrate, ns.key); err != nil {
+	// Closing the pool ends its one session, which releases the lock.
+	defer migrating.Close()
+	if _, err := migrating.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", lockSpaceMigrate, ns.key); err != nil {
 		return namespace{}, fmt.Errorf("store: waiting for the migration lock: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, $2)", lockSpaceMigrate, ns.key)
-
-	sqlDB := stdlib.OpenDB(*migrating)
+	sqlDB := stdlib.OpenDBFromPool(migrating) // the same, locked, connection
 	defer sqlDB.Close()
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -220,12 +231,57 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) (namespace, error) {
 	if err != nil {
 		return namespace{}, fmt.Errorf("store: reading the migration version: %w", err)
 	}
-	sources := provider.ListSources()
-	known := sources[len(sources)-1].Version
 	if current > known {
-		return namespace{}, fmt.Errorf("store: the database is at migration version %d, newer than this profiled knows (%d): run a newer profiled, or restore a database of version %d or older", current, known, known)
+		return namespace{}, newerDatabase(current, known)
 	}
 	return ns, nil
+}
+
+// migrationState reads the schema the tables are in, and how many
+// migrations were applied there up to which version (0, 0 before the
+// first).
+func migrationState(ctx context.Context, pool *pgxpool.Pool) (ns namespace, applied, latest int64, err error) {
+	var schema *string
+	var tracked bool
+	err = pool.QueryRow(ctx, "SELECT current_schema(), to_regclass('goose_db_version') IS NOT NULL").Scan(&schema, &tracked)
+	if err != nil {
+		return ns, 0, 0, fmt.Errorf("store: PostgreSQL: %w", err)
+	}
+	if schema == nil {
+		return ns, 0, 0, fmt.Errorf("store: no schema of the search_path (%q) exists in the database: create it (CREATE SCHEMA), or name an existing one in the store URL", pool.Config().ConnConfig.RuntimeParams["search_path"])
+	}
+	ns = namespaceOf(*schema)
+	if !tracked {
+		return ns, 0, 0, nil
+	}
+	err = pool.QueryRow(ctx, "SELECT count(DISTINCT version_id), COALESCE(max(version_id), 0) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&applied, &latest)
+	if err != nil {
+		return ns, 0, 0, fmt.Errorf("store: reading the migration version: %w", err)
+	}
+	return ns, applied, latest, nil
+}
+
+// embeddedMigrations returns the version of the latest migration this
+// binary holds, and how many it holds (files are named VERSION_name.sql).
+func embeddedMigrations() (latest, count int64, err error) {
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, e := range entries {
+		prefix, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: migration %s is not named VERSION_name.sql", e.Name())
+		}
+		latest = max(latest, v)
+		count++
+	}
+	return latest, count, nil
+}
+
+func newerDatabase(current, known int64) error {
+	return fmt.Errorf("store: the database is at migration version %d, newer than this profiled knows (%d): run a newer profiled, or restore a database of version %d or older", current, known, known)
 }
 
 // Close closes the pool.

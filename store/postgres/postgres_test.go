@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -408,5 +409,62 @@ func TestOpen_SchemeIgnoresCase(t *testing.T) {
 	db.Close()
 	if _, err := ReadOverlay(t.Context(), upper); err != nil { // check-config's read
 		t.Errorf("ReadOverlay with an upper-case scheme: %v", err)
+	}
+}
+
+// statements records the statements a store sends and on how many
+// connections.
+type statements struct {
+	mu    sync.Mutex
+	sql   []string
+	conns map[*pgx.Conn]bool
+}
+
+func (s *statements) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sql = append(s.sql, data.SQL)
+	if s.conns == nil {
+		s.conns = map[*pgx.Conn]bool{}
+	}
+	s.conns[conn] = true
+	return ctx
+}
+
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (s *statements) sent(fragment string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.ContainsFunc(s.sql, func(q string) bool { return strings.Contains(q, fragment) })
+}
+
+// A start that finds every migration applied (a restart, a second
+// replica) reads that on a connection of the pool, takes no migration
+// lock and opens no connection of its own: a PostgreSQL connection is a
+// process the server starts.
+func TestOpen_MigratedDatabaseNeedsNoConnectionOfItsOwn(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	first := &statements{}
+	db, err := Open(t.Context(), url, Options{Tracer: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if !first.sent("pg_advisory_lock") {
+		t.Fatal("the first start did not migrate under the lock")
+	}
+	again := &statements{}
+	db, err = Open(t.Context(), url, Options{Tracer: again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if again.sent("pg_advisory_lock") || len(again.conns) != 1 {
+		t.Errorf("a start on a migrated database used %d connections and sent %q; want one connection and no migration lock", len(again.conns), again.sql)
+	}
+	if db.pool.Stat().TotalConns() != 1 {
+		t.Errorf("the pool holds %d connections after the start, want the one that read the migration state", db.pool.Stat().TotalConns())
 	}
 }
