@@ -301,9 +301,11 @@ func adminConnect(ctx context.Context, admin string) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
-// idleAdmin keeps a few admin connections between calls: connecting costs
-// ~20 ms, a fifth of making a database.
-var idleAdmin = make(chan *pgx.Conn, 2)
+// idleAdmin keeps admin connections between calls, as many as tests make
+// databases at once (-parallel 8): a connection is a process the server
+// starts, about 40 ms of its CPU on a 2-core VM, a third of making a
+// database.
+var idleAdmin = make(chan *pgx.Conn, 8)
 
 // adminExec runs one statement on an admin connection (CREATE and DROP
 // DATABASE cannot run in a transaction, so nothing else is needed). A
