@@ -126,3 +126,36 @@ func TestOpen_SearchPathWithoutSchema(t *testing.T) {
 		t.Errorf("Open with search_path=missing = %v, want a refusal naming the schema and CREATE SCHEMA", err)
 	}
 }
+
+// With search_path "staging,public" and profiled's tables already in
+// public, a start still migrates staging, where its tables go: the
+// migrations of another schema on the path do not count.
+func TestOpen_MigratesTheFirstSchemaOfThePath(t *testing.T) {
+	t.Parallel()
+	base := pgtest.URL(t)
+	public, err := Open(t.Context(), base, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public.Close()
+	admin, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA staging"); err != nil {
+		t.Fatal(err)
+	}
+	staging, err := Open(t.Context(), withSearchPath(t, base, "staging,public"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer staging.Close()
+	var tables int
+	if err := admin.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'staging' AND tablename IN ('profiles', 'goose_db_version')").Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 2 || staging.ns.schema != "staging" {
+		t.Errorf("staging holds %d of profiles and goose_db_version, namespace %q; want both, in staging", tables, staging.ns.schema)
+	}
+}

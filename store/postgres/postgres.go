@@ -243,7 +243,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 func migrationState(ctx context.Context, pool *pgxpool.Pool) (ns namespace, applied, latest int64, err error) {
 	var schema *string
 	var tracked bool
-	err = pool.QueryRow(ctx, "SELECT current_schema(), to_regclass('goose_db_version') IS NOT NULL").Scan(&schema, &tracked)
+	// The table in the schema the tables go to, as goose looks for it: with
+	// search_path "a, public", public's must not count for a.
+	err = pool.QueryRow(ctx, "SELECT current_schema(), EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'goose_db_version')").Scan(&schema, &tracked)
 	if err != nil {
 		return ns, 0, 0, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
@@ -254,7 +256,7 @@ func migrationState(ctx context.Context, pool *pgxpool.Pool) (ns namespace, appl
 	if !tracked {
 		return ns, 0, 0, nil
 	}
-	err = pool.QueryRow(ctx, "SELECT count(DISTINCT version_id), COALESCE(max(version_id), 0) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&applied, &latest)
+	err = pool.QueryRow(ctx, "SELECT count(DISTINCT version_id), COALESCE(max(version_id), 0) FROM "+pgx.Identifier{*schema, "goose_db_version"}.Sanitize()+" WHERE version_id > 0 AND is_applied").Scan(&applied, &latest)
 	if err != nil {
 		return ns, 0, 0, fmt.Errorf("store: reading the migration version: %w", err)
 	}
