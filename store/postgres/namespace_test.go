@@ -159,3 +159,45 @@ func TestOpen_MigratesTheFirstSchemaOfThePath(t *testing.T) {
 		t.Errorf("staging holds %d of profiles and goose_db_version, namespace %q; want both, in staging", tables, staging.ns.schema)
 	}
 }
+
+// A search_path whose first schema does not exist is refused even when a
+// later one does: a typo would otherwise put the tables in (or read them
+// from) another deployment's schema. Names fold to lower case unless
+// quoted, as PostgreSQL reads them.
+func TestOpen_FirstSchemaOfThePathMustExist(t *testing.T) {
+	t.Parallel()
+	base := pgtest.URL(t)
+	_, err := Open(t.Context(), withSearchPath(t, base, "stagign,public"), Options{})
+	if err == nil || !strings.Contains(err.Error(), `"stagign"`) || !strings.Contains(err.Error(), "CREATE SCHEMA") {
+		t.Fatalf("Open with search_path=stagign,public = %v, want a refusal naming stagign", err)
+	}
+	admin, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA staging; CREATE SCHEMA "Mixed"`); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"Staging,public", `"Mixed"`, "$user,public"} {
+		db, err := Open(t.Context(), withSearchPath(t, base, path), Options{})
+		if err != nil {
+			t.Errorf("Open with search_path=%s: %v", path, err)
+			continue
+		}
+		db.Close()
+	}
+	if _, err := Open(t.Context(), withSearchPath(t, base, "Mixed"), Options{}); err == nil {
+		t.Error(`Open with search_path=Mixed (read as mixed) found the schema "Mixed"`)
+	}
+}
+
+func TestFirstSchema(t *testing.T) {
+	for path, want := range map[string]string{
+		"Staging,public": "staging", `"Mi""xed", public`: `Mi"xed`, " a ": "a", "": "", "$user, public": "",
+	} {
+		if got, named := firstSchema(path); got != want || named != (want != "") {
+			t.Errorf("firstSchema(%q) = %q, %v; want %q", path, got, named, want)
+		}
+	}
+}

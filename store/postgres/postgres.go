@@ -188,22 +188,26 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 	if err != nil {
 		return namespace{}, err
 	}
-	ns, applied, latest, err := migrationState(ctx, pool)
+	state, err := migrationState(ctx, pool)
 	if err != nil {
 		return namespace{}, err
 	}
-	if latest > known {
-		return namespace{}, newerDatabase(latest, known)
+	ns := state.ns
+	if state.latest > known {
+		return namespace{}, newerDatabase(state.latest, known)
 	}
-	if latest == known && applied == count {
+	if state.latest == known && state.applied == count && !state.locked {
 		return ns, nil
 	}
 
-	// A migration may rebuild a large table, and a replica waits for
-	// another's migration as long as it takes: the statement timeout that
-	// keeps requests short applies to neither; ctx bounds both.
+	// The statement timeout that keeps requests short applies neither to a
+	// migration (it may rebuild a large table) nor to the wait for another
+	// replica's; ctx bounds the wait. The one connection is never recycled
+	// (whatever the URL's pool_max_conn_lifetime), so the session that took
+	// the lock is the one goose migrates on.
 	cfg := pool.Config().Copy()
 	cfg.MinConns, cfg.MaxConns = 0, 1
+	cfg.MaxConnLifetime, cfg.MaxConnLifetimeJitter, cfg.MaxConnIdleTime = forever, 0, forever
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "0"
 	migrating, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -214,6 +218,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 	if _, err := migrating.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", lockSpaceMigrate, ns.key); err != nil {
 		return namespace{}, fmt.Errorf("store: waiting for the migration lock: %w", err)
 	}
+	// A migration once begun runs to its end: a start deadline that cut
+	// it would roll it back, and the next start would begin it again.
+	run := context.WithoutCancel(ctx)
 	sqlDB := stdlib.OpenDBFromPool(migrating) // the same, locked, connection
 	defer sqlDB.Close()
 	dir, err := fs.Sub(migrations, "migrations")
@@ -224,12 +231,16 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 	if err != nil {
 		return namespace{}, fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
+	if _, err := provider.Up(run); err != nil {
 		return namespace{}, fmt.Errorf("store: applying migrations to PostgreSQL: %w", err)
 	}
-	current, err := provider.GetDBVersion(ctx)
+	current, err := provider.GetDBVersion(run)
 	if err != nil {
 		return namespace{}, fmt.Errorf("store: reading the migration version: %w", err)
+	}
+	var held bool
+	if err := migrating.QueryRow(run, "SELECT pg_advisory_unlock($1, $2)", lockSpaceMigrate, ns.key).Scan(&held); err != nil || !held {
+		return namespace{}, fmt.Errorf("store: the migration lock was not held to the end (its connection was replaced: %v); start again", err)
 	}
 	if current > known {
 		return namespace{}, newerDatabase(current, known)
@@ -237,30 +248,69 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 	return ns, nil
 }
 
-// migrationState reads the schema the tables are in, and how many
-// migrations were applied there up to which version (0, 0 before the
-// first).
-func migrationState(ctx context.Context, pool *pgxpool.Pool) (ns namespace, applied, latest int64, err error) {
+// forever is a connection lifetime that never ends (pgxpool takes 0 as
+// "already expired").
+const forever = 100 * 365 * 24 * time.Hour
+
+// migrations applied to a schema, as a start finds them.
+type migrationsState struct {
+	ns              namespace
+	applied, latest int64 // how many, up to which version (0, 0 before the first)
+	locked          bool  // another replica holds the migration lock: it may be migrating
+}
+
+// migrationState reads the schema the tables are in and the migrations
+// applied there.
+func migrationState(ctx context.Context, pool *pgxpool.Pool) (state migrationsState, err error) {
 	var schema *string
 	var tracked bool
 	// The table in the schema the tables go to, as goose looks for it: with
-	// search_path "a, public", public's must not count for a.
+	// search_path "a,public", public's must not count for a.
 	err = pool.QueryRow(ctx, "SELECT current_schema(), EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'goose_db_version')").Scan(&schema, &tracked)
 	if err != nil {
-		return ns, 0, 0, fmt.Errorf("store: PostgreSQL: %w", err)
+		return state, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
+	path := pool.Config().ConnConfig.RuntimeParams["search_path"]
 	if schema == nil {
-		return ns, 0, 0, fmt.Errorf("store: no schema of the search_path (%q) exists in the database: create it (CREATE SCHEMA), or name an existing one in the store URL", pool.Config().ConnConfig.RuntimeParams["search_path"])
+		return state, fmt.Errorf("store: no schema of the search_path (%q) exists in the database: create it (CREATE SCHEMA), or name an existing one in the store URL", path)
 	}
-	ns = namespaceOf(*schema)
+	if first, named := firstSchema(path); named && first != *schema {
+		// Tables would go to a later schema of the path, which may be
+		// another deployment's: a typo must not share its data.
+		return state, fmt.Errorf("store: the schema %q, first of the store URL's search_path, does not exist in the database: create it (CREATE SCHEMA), or correct the URL", first)
+	}
+	state.ns = namespaceOf(*schema)
 	if !tracked {
-		return ns, 0, 0, nil
+		return state, nil
 	}
-	err = pool.QueryRow(ctx, "SELECT count(DISTINCT version_id), COALESCE(max(version_id), 0) FROM "+pgx.Identifier{*schema, "goose_db_version"}.Sanitize()+" WHERE version_id > 0 AND is_applied").Scan(&applied, &latest)
+	// A migration in progress has not committed its version yet: with the
+	// lock held, the start waits for it instead of starting on what is
+	// about to change.
+	err = pool.QueryRow(ctx, `SELECT count(DISTINCT version_id), COALESCE(max(version_id), 0),
+		EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 2)
+		FROM `+pgx.Identifier{*schema, "goose_db_version"}.Sanitize()+` WHERE version_id > 0 AND is_applied`,
+		lockSpaceMigrate, int64(uint32(state.ns.key))).Scan(&state.applied, &state.latest, &state.locked)
 	if err != nil {
-		return ns, 0, 0, fmt.Errorf("store: reading the migration version: %w", err)
+		return state, fmt.Errorf("store: reading the migration version: %w", err)
 	}
-	return ns, applied, latest, nil
+	return state, nil
+}
+
+// firstSchema returns the first schema a search_path names, as PostgreSQL
+// reads the name (folded to lower case unless quoted), and false when
+// there is none or it is "$user".
+func firstSchema(path string) (string, bool) {
+	first, _, _ := strings.Cut(path, ",")
+	first = strings.TrimSpace(first)
+	if first == "" || first == "$user" {
+		return "", false
+	}
+	if len(first) >= 2 && first[0] == '"' && first[len(first)-1] == '"' {
+		return strings.ReplaceAll(first[1:len(first)-1], `""`, `"`), true
+	}
+	return strings.ToLower(first), true
 }
 
 // embeddedMigrations returns the version of the latest migration this

@@ -65,6 +65,69 @@ func TestOpen_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	}
 }
 
+// migrationLock is the public schema's migration lock, held by a session
+// of the test as a migrating replica would hold it.
+type migrationLock struct {
+	t    *testing.T
+	conn *pgx.Conn
+}
+
+func holdMigrationLock(t *testing.T, url string) *migrationLock {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(t.Context(), "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
+		t.Fatal(err)
+	}
+	return &migrationLock{t: t, conn: conn}
+}
+
+// waitForWaiters returns once n sessions wait for a lock of the database,
+// failing the test if one of the Opens started returns first.
+func (l *migrationLock) waitForWaiters(n int, started ...<-chan error) {
+	l.t.Helper()
+	for waiting := 0; waiting < n; {
+		for _, opened := range started {
+			notYet(l.t, opened, "without waiting for the migration lock")
+		}
+		if err := l.conn.QueryRow(l.t.Context(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&waiting); err != nil {
+			l.t.Fatal(err)
+		}
+	}
+}
+
+func (l *migrationLock) release() {
+	l.t.Helper()
+	if _, err := l.conn.Exec(l.t.Context(), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// openAsync starts Open(url, opts) and returns where its error arrives.
+func openAsync(url string, opts Options) <-chan error {
+	opened := make(chan error, 1)
+	go func() {
+		db, err := Open(context.Background(), url, opts)
+		if err == nil {
+			db.Close()
+		}
+		opened <- err
+	}()
+	return opened
+}
+
+func notYet(t *testing.T, opened <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned (%v) %s", err, what)
+	default:
+	}
+}
+
 // A replica waits for another's migration however long it takes: the
 // statement timeout that bounds requests does not end the wait (CI once
 // failed when a loaded machine made four replicas' first migration outlast
@@ -72,39 +135,54 @@ func TestOpen_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
 func TestOpen_WaitsForALongMigrationBeyondTheStatementTimeout(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	holder, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(context.Background())
-	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
-		t.Fatal(err)
-	}
+	lock := holdMigrationLock(t, url)
 	const timeout = 200 * time.Millisecond
-	opened := make(chan error, 1)
-	go func() {
-		db, err := Open(t.Context(), url, Options{StatementTimeout: timeout})
-		if err == nil {
-			db.Close()
-		}
-		opened <- err
-	}()
-	// Wait until the replica waits for the lock, then hold it for longer
-	// than the timeout: the duration is what is tested here.
-	for waiting := false; !waiting; {
-		if err := holder.QueryRow(t.Context(), "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-	}
+	opened := openAsync(url, Options{StatementTimeout: timeout})
+	// Hold the lock for longer than the timeout once the replica waits:
+	// the duration is what is tested here.
+	lock.waitForWaiters(1, opened)
 	time.Sleep(3 * timeout)
-	select {
-	case err := <-opened:
-		t.Fatalf("Open returned while another replica held the migration lock: %v", err)
-	default:
-	}
-	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_unlock($1, 0)", lockSpaceMigrate); err != nil {
+	notYet(t, opened, "while another replica held the migration lock")
+	lock.release()
+	if err := <-opened; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The session that waited for the migration lock is the one that
+// migrates, however short a connection lifetime the URL asks of the pool:
+// a connection replaced after the wait would have lost the lock, and
+// replicas would migrate at once (and fail on each other's tables).
+func TestOpen_MigratesOnTheSessionThatHoldsTheLock(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	lock := holdMigrationLock(t, url)
+	short := url + "&pool_max_conn_lifetime=50ms"
+	var starts []<-chan error
+	for range 4 {
+		starts = append(starts, openAsync(short, Options{}))
+	}
+	lock.waitForWaiters(4, starts...)
+	time.Sleep(200 * time.Millisecond) // the waiting connections outlive their lifetime
+	lock.release()
+	for _, opened := range starts {
+		if err := <-opened; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A replica that starts while another holds the migration lock waits for
+// it even when the versions it reads are all it knows: the other may be
+// applying a newer one it has not committed yet.
+func TestOpen_WaitsForAMigrationInProgressOnAMigratedDatabase(t *testing.T) {
+	t.Parallel()
+	db, url := openTest(t)
+	db.Close()
+	lock := holdMigrationLock(t, url)
+	opened := openAsync(url, Options{})
+	lock.waitForWaiters(1, opened)
+	lock.release()
 	if err := <-opened; err != nil {
 		t.Fatal(err)
 	}
