@@ -390,6 +390,9 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	}
 	if cfg.Store.IsPostgres() {
 		ev = ev.Str("store", redactURL(cfg.Store.URL))
+		if pg, ok := app.Store.(*postgres.DB); ok {
+			ev = ev.Str("store_schema", pg.Schema())
+		}
 	} else {
 		ev = ev.Str("data", cfg.Store.Path)
 	}

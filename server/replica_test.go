@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,16 @@ func startReplicas(t *testing.T, n int) ([]*process, string) {
 		wg.Go(func() { replicas[i] = startProfiled(t, bin, "-config", cfg, "-store", url) })
 	}
 	wg.Wait()
+	// The start log names the schema the tables are in.
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range replicas {
+		if want := `"store_schema":"` + u.Query().Get("search_path") + `"`; !strings.Contains(p.logs.String(), want) {
+			t.Errorf("replica %s: the start log lacks %s:\n%s", p.addr, want, p.logs)
+		}
+	}
 	return replicas, url
 }
 

@@ -112,6 +112,9 @@ func TestSchemas_DeploymentsInOneDatabaseAreApart(t *testing.T) {
 		t.Fatalf("a deployment in a third schema did not start while staging's migration lock was held: %v", err)
 	}
 	third.Close()
+	if staging.Schema() != "staging" || production.Schema() != "production" {
+		t.Errorf("Schema() = %q and %q, want staging and production", staging.Schema(), production.Schema())
+	}
 	if staging.ns.channel == production.ns.channel {
 		t.Errorf("both schemas announce schema changes on %q", staging.ns.channel)
 	}

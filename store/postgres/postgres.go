@@ -631,6 +631,10 @@ type Stats struct {
 	Pool                *pgxpool.Stat
 }
 
+// Schema returns the schema profiled's tables are in (the first of the
+// store URL's search_path, or public), for the start log.
+func (db *DB) Schema() string { return db.ns.schema }
+
 // Stats returns the current counters.
 func (db *DB) Stats() Stats {
 	return Stats{
