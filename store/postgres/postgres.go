@@ -79,9 +79,9 @@ const (
 // Advisory lock keys. The two-key form (namespace, key) does not overlap
 // the one-key form used for index values.
 const (
-	lockSpaceSchema  = 1 // (1, 0): writes shared, schema changes exclusive
-	lockSpaceSession = 2 // (2, hash of user name): one login at a time per user
-	lockSpaceMigrate = 3 // (3, 0), session-level: one replica migrates at a time
+	lockSpaceSchema  = 1 // (1, namespace key): writes shared, schema changes exclusive
+	lockSpaceSession = 2 // (2, hash of namespace salt and user name): one login at a time per user
+	lockSpaceMigrate = 3 // (3, namespace key), session-level: one replica migrates at a time
 )
 
 // namespace keeps deployments that share one database in schemas of their
@@ -188,7 +188,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 	if err != nil {
 		return namespace{}, err
 	}
-	state, err := migrationState(ctx, pool)
+	state, err := readMigrationStatus(ctx, pool)
 	if err != nil {
 		return namespace{}, err
 	}
@@ -239,8 +239,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 		return namespace{}, fmt.Errorf("store: reading the migration version: %w", err)
 	}
 	var held bool
-	if err := migrating.QueryRow(run, "SELECT pg_advisory_unlock($1, $2)", lockSpaceMigrate, ns.key).Scan(&held); err != nil || !held {
-		return namespace{}, fmt.Errorf("store: the migration lock was not held to the end (its connection was replaced: %v); start again", err)
+	if err := migrating.QueryRow(run, "SELECT pg_advisory_unlock($1, $2)", lockSpaceMigrate, ns.key).Scan(&held); err != nil {
+		return namespace{}, fmt.Errorf("store: releasing the migration lock: %w", err)
+	}
+	if !held { // the session that took it was replaced: another may have migrated at once
+		return namespace{}, errors.New("store: the migration lock was not held to the end of the migration; start again")
 	}
 	if current > known {
 		return namespace{}, newerDatabase(current, known)
@@ -252,16 +255,16 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 // "already expired").
 const forever = 100 * 365 * 24 * time.Hour
 
-// migrations applied to a schema, as a start finds them.
-type migrationsState struct {
+// migrationStatus is what a start finds of the migrations of its schema.
+type migrationStatus struct {
 	ns              namespace
 	applied, latest int64 // how many, up to which version (0, 0 before the first)
 	locked          bool  // another replica holds the migration lock: it may be migrating
 }
 
-// migrationState reads the schema the tables are in and the migrations
-// applied there.
-func migrationState(ctx context.Context, pool *pgxpool.Pool) (state migrationsState, err error) {
+// readMigrationStatus reads the schema the tables are in and the
+// migrations applied there.
+func readMigrationStatus(ctx context.Context, pool *pgxpool.Pool) (state migrationStatus, err error) {
 	var schema *string
 	var tracked bool
 	// The table in the schema the tables go to, as goose looks for it: with
