@@ -76,7 +76,7 @@ const (
 	schemaNotifyChannel = "profiled_schema"
 )
 
-// Advisory lock keys. The two-key form (namespace, key) does not overlap
+// Advisory lock keys. The two-key form (space, key) does not overlap
 // the one-key form used for index values.
 const (
 	lockSpaceSchema  = 1 // (1, namespace key): writes shared, schema changes exclusive
