@@ -1104,6 +1104,48 @@ func TestEdit_GenesysShapesWriteBack(t *testing.T) {
 	}
 }
 
+// TestEdit_KeepsTheDateOfBirthOfAGenesysPerson: a date of birth a Genesys
+// client wrote on contact person 1's record, with no core date of birth,
+// shows in the eGain view and survives an eGain edit of something else,
+// moving to the core attribute (it was hidden, and the edit dropped it).
+// Text that is no date is not shown.
+func TestEdit_KeepsTheDateOfBirthOfAGenesysPerson(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	personOf := func(view map[string]any) map[string]any {
+		return view["contactPersons"].(map[string]any)["contactPerson"].([]any)[0].(map[string]any)
+	}
+	for written, want := range map[string]any{"1980-02-03": "1980-02-03T00:00:00.000Z", "1980-02-03T10:00:00Z": "1980-02-03T00:00:00.000Z", "soon": nil} {
+		p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Dob", "ContactPerson": []any{
+			map[string]any{"personId": "1", "firstName": "Dob", "dateOfBirth": written}}}, profile.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		num := strconv.FormatUint(p.Num, 10)
+		read := h.view(t, s, num)
+		if got := personOf(read)["dateOfBirth"]; got != want {
+			t.Errorf("%s written on the person: the eGain view shows %v, want %v", written, got, want)
+		}
+		edited := maps.Clone(read)
+		edited["pin"] = "1234"
+		h.do("PUT", "/ws/v12/interaction/customer", mustJSON(t, edited), SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").want(t, http.StatusNoContent)
+		if got := personOf(h.view(t, s, num))["dateOfBirth"]; got != want {
+			t.Errorf("%s written on the person: after an edit the eGain view shows %v, want %v", written, got, want)
+		}
+		if want == nil {
+			continue
+		}
+		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stored.Attributes["DOB"]; got != "1980-02-03" {
+			t.Errorf("%s written on the person: after an eGain edit the core DOB is %v, want 1980-02-03", written, got)
+		}
+	}
+}
+
 // TestEdit_RefusalNamesTheElementSent: an edit is validated on its
 // changes, yet a refusal names the element by its place in the body as
 // sent, not among the changes.

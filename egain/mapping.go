@@ -161,7 +161,9 @@ func (m mapper) extensions() []string {
 // contact ids: the stored records, with contact person 1's names and date
 // of birth taken from the core attributes and the e-mail and phone points
 // made to match the e-mail attribute and phone records, so Genesys writes
-// are seen.
+// are seen. A date of birth a Genesys client wrote on person 1's record
+// shows while the core attribute has none (the next eGain write moves it
+// there).
 func (m mapper) customerOf(p *profile.Profile) Customer {
 	c := m.stored(p)
 	first, last, dob := attrString(p.Attributes, m.FirstName), attrString(p.Attributes, m.LastName), attrString(p.Attributes, m.DateOfBirth)
@@ -178,9 +180,11 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 	}
 	if len(c.ContactPersons) > 0 {
 		p0 := &c.ContactPersons[0]
-		p0.FirstName, p0.LastName, p0.DateOfBirth = first, last, nil
+		p0.FirstName, p0.LastName = first, last
 		if dob != nil {
 			p0.DateOfBirth = Str(*dob + "T00:00:00.000Z")
+		} else if m.DateOfBirth != "" {
+			p0.DateOfBirth = recordBirthDate(p0.DateOfBirth)
 		}
 	}
 	overlayPoints(&c, kindEmail, emails, strings.ToLower, func(v string) ContactPoint {
@@ -198,6 +202,21 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 	m.departments.withID(c.Department) // also for customers stored before departments had ids
 	allocateIDs(&c)
 	return c
+}
+
+// recordBirthDate is the date of birth a Genesys client wrote on person
+// 1's record, as the core attribute shows one; nil for text that is no
+// date (it could not move to the date-typed core attribute on the next
+// eGain write, which would then be refused).
+func recordBirthDate(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t, ok := parseISO(*s)
+	if !ok {
+		return nil
+	}
+	return Str(t.Format(time.DateOnly) + "T00:00:00.000Z")
 }
 
 // stored builds the customer from its records, or from the JSON document
@@ -555,7 +574,10 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 		}
 		return rec
 	})
-	for _, person := range c.ContactPersons {
+	for i, person := range c.ContactPersons {
+		if i == 0 && m.DateOfBirth != "" {
+			person.DateOfBirth = nil // its home is the core attribute, set above
+		}
 		personID := str(person.ID)
 		rec := personFields.record(reflect.ValueOf(person))
 		rec[attrPersonID] = personID
