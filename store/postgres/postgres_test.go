@@ -16,11 +16,14 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
+// openTest opens a store on a schema of its own (tests about the database
+// itself, its locks or migrations, use pgtest.URL).
 func openTest(tb testing.TB) (*DB, string) {
 	tb.Helper()
-	url := pgtest.URL(tb)
+	url := postgrestest.URL(tb)
 	db, err := Open(context.Background(), url, Options{MaxConns: 8})
 	if err != nil {
 		tb.Fatal(err)
@@ -177,7 +180,11 @@ func TestOpen_MigratesOnTheSessionThatHoldsTheLock(t *testing.T) {
 // applying a newer one it has not committed yet.
 func TestOpen_WaitsForAMigrationInProgressOnAMigratedDatabase(t *testing.T) {
 	t.Parallel()
-	db, url := openTest(t)
+	url := pgtest.URL(t) // public, whose migration lock holdMigrationLock takes
+	db, err := Open(t.Context(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 	lock := holdMigrationLock(t, url)
 	opened := openAsync(url, Options{})
