@@ -108,7 +108,7 @@ func TestReplicas_LoginThrottleCountsEveryReplica(t *testing.T) {
 	}
 }
 
-func TestReplicas_MetadataChangeLiveEverywhereWithinASecond(t *testing.T) {
+func TestReplicas_MetadataChangeLiveEverywhereBeforeThePoll(t *testing.T) {
 	t.Parallel()
 	r, _ := startReplicas(t, 3)
 	a := clientOf(t, r[0].base())
