@@ -450,7 +450,12 @@ func TestMapError(t *testing.T) {
 // error in a ConnectError, and its SQLSTATE is no connection class.
 func TestUnavailable_WhenTheServerRefusesConnections(t *testing.T) {
 	t.Parallel()
-	db, url := openTest(t)
+	url := pgtest.URL(t) // a database of its own: the test closes it to connections
+	db, err := Open(t.Context(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
