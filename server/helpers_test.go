@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/contactcenter/profiled/internal/pgtest"
+
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -24,7 +26,6 @@ import (
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
-	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // testBackend is the store engine the HTTP tests run on: the bbolt file
@@ -77,7 +78,7 @@ func mustStartWith(tb testing.TB, configPath, dataPath string) *testServer {
 	tb.Helper()
 	url := ""
 	if onPostgres() {
-		url = postgrestest.URL(tb)
+		url = pgtest.SchemaURL(tb)
 	}
 	return startOn(tb, configPath, dataPath, url)
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/contactcenter/profiled/store/postgres/postgrestest"
+	"github.com/contactcenter/profiled/internal/pgtest"
 )
 
 // These tests run several profiled binaries on one PostgreSQL database, as
@@ -28,7 +28,7 @@ func replicaConfig(t *testing.T) string {
 func startReplicas(t *testing.T, n int) ([]*process, string) {
 	t.Helper()
 	bin := buildProfiled(t)
-	url, cfg := postgrestest.URL(t), replicaConfig(t)
+	url, cfg := pgtest.SchemaURL(t), replicaConfig(t)
 	replicas := make([]*process, n)
 	var wg sync.WaitGroup
 	for i := range replicas {

@@ -159,11 +159,20 @@ func SchemaURL(tb testing.TB) string {
 			tb.Errorf("pgtest: drop schema %s: %v", schema, err)
 		}
 	})
-	u, _ := url.Parse(db)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return WithSearchPath(db, schema)
+}
+
+// WithSearchPath returns the database URL u with search_path (the schemas
+// profiled's tables go to, first existing one first) set to path.
+func WithSearchPath(u, path string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return u // URLs here come from AdminURL, which Available checked
+	}
+	q := parsed.Query()
+	q.Set("search_path", path)
+	parsed.RawQuery = q.Encode()
+	return parsed.String()
 }
 
 // DropShared drops the database SchemaURL made in this process (one a

@@ -2,30 +2,14 @@ package postgres
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
 )
-
-// withSearchPath is the store URL u naming schema in its search_path.
-func withSearchPath(t *testing.T, u, schema string) string {
-	t.Helper()
-	parsed, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := parsed.Query()
-	q.Set("search_path", schema)
-	parsed.RawQuery = q.Encode()
-	return parsed.String()
-}
 
 // The schema public keeps the lock keys and the notification channel of
 // releases that did not tell schemas apart, so old and new replicas
@@ -46,17 +30,13 @@ func TestNamespace_PublicKeepsTheKeysOfEarlierReleases(t *testing.T) {
 func TestSchemas_DeploymentsInOneDatabaseAreApart(t *testing.T) {
 	t.Parallel()
 	base := pgtest.URL(t)
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(t.Context())
+	admin := connect(t, base)
 	for _, s := range []string{"staging", "production", "third"} {
 		if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	stagingURL, productionURL := withSearchPath(t, base, "staging"), withSearchPath(t, base, "production")
+	stagingURL, productionURL := pgtest.WithSearchPath(base, "staging"), pgtest.WithSearchPath(base, "production")
 	staging, err := Open(t.Context(), stagingURL, Options{StatementTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +87,7 @@ func TestSchemas_DeploymentsInOneDatabaseAreApart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	third, err := Open(ctx, withSearchPath(t, base, "third"), Options{})
+	third, err := Open(ctx, pgtest.WithSearchPath(base, "third"), Options{})
 	if err != nil {
 		t.Fatalf("a deployment in a third schema did not start while staging's migration lock was held: %v", err)
 	}
@@ -124,7 +104,7 @@ func TestSchemas_DeploymentsInOneDatabaseAreApart(t *testing.T) {
 // message that says what to do, instead of a failure to create a table.
 func TestOpen_SearchPathWithoutSchema(t *testing.T) {
 	t.Parallel()
-	_, err := Open(t.Context(), withSearchPath(t, pgtest.URL(t), "missing"), Options{})
+	_, err := Open(t.Context(), pgtest.WithSearchPath(pgtest.URL(t), "missing"), Options{})
 	if err == nil || !strings.Contains(err.Error(), "CREATE SCHEMA") || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("Open with search_path=missing = %v, want a refusal naming the schema and CREATE SCHEMA", err)
 	}
@@ -141,15 +121,11 @@ func TestOpen_MigratesTheFirstSchemaOfThePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	public.Close()
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(t.Context())
+	admin := connect(t, base)
 	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA staging"); err != nil {
 		t.Fatal(err)
 	}
-	staging, err := Open(t.Context(), withSearchPath(t, base, "staging,public"), Options{})
+	staging, err := Open(t.Context(), pgtest.WithSearchPath(base, "staging,public"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,27 +146,23 @@ func TestOpen_MigratesTheFirstSchemaOfThePath(t *testing.T) {
 func TestOpen_FirstSchemaOfThePathMustExist(t *testing.T) {
 	t.Parallel()
 	base := pgtest.URL(t)
-	_, err := Open(t.Context(), withSearchPath(t, base, "stagign,public"), Options{})
+	_, err := Open(t.Context(), pgtest.WithSearchPath(base, "stagign,public"), Options{})
 	if err == nil || !strings.Contains(err.Error(), `"stagign"`) || !strings.Contains(err.Error(), "CREATE SCHEMA") {
 		t.Fatalf("Open with search_path=stagign,public = %v, want a refusal naming stagign", err)
 	}
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(t.Context())
+	admin := connect(t, base)
 	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA staging; CREATE SCHEMA "Mixed"`); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"Staging,public", `"Mixed"`, "$user,public"} {
-		db, err := Open(t.Context(), withSearchPath(t, base, path), Options{})
+		db, err := Open(t.Context(), pgtest.WithSearchPath(base, path), Options{})
 		if err != nil {
 			t.Errorf("Open with search_path=%s: %v", path, err)
 			continue
 		}
 		db.Close()
 	}
-	if _, err := Open(t.Context(), withSearchPath(t, base, "Mixed"), Options{}); err == nil {
+	if _, err := Open(t.Context(), pgtest.WithSearchPath(base, "Mixed"), Options{}); err == nil {
 		t.Error(`Open with search_path=Mixed (read as mixed) found the schema "Mixed"`)
 	}
 }

@@ -16,14 +16,13 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // openTest opens a store on a schema of its own (tests about the database
 // itself, its locks or migrations, use pgtest.URL).
 func openTest(tb testing.TB) (*DB, string) {
 	tb.Helper()
-	url := postgrestest.URL(tb)
+	url := pgtest.SchemaURL(tb)
 	db, err := Open(context.Background(), url, Options{MaxConns: 8})
 	if err != nil {
 		tb.Fatal(err)
@@ -54,11 +53,7 @@ func TestOpen_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := connect(t, url)
 	var applied int
 	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&applied); err != nil {
 		t.Fatal(err)
@@ -77,11 +72,7 @@ type migrationLock struct {
 
 func holdMigrationLock(t *testing.T, url string) *migrationLock {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := connect(t, url)
 	if _, err := conn.Exec(t.Context(), "SELECT pg_advisory_lock($1, 0)", lockSpaceMigrate); err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +186,18 @@ func TestOpen_WaitsForAMigrationInProgressOnAMigratedDatabase(t *testing.T) {
 	}
 }
 
+// connect opens a connection of the test's own to url, closed when the
+// test ends.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 func mustSources(t *testing.T) []string {
 	entries, err := migrations.ReadDir("migrations")
 	if err != nil {
@@ -211,15 +214,11 @@ func TestOpen_RefusesNewerDatabase(t *testing.T) {
 	t.Parallel()
 	db, url := openTest(t)
 	db.Close()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := connect(t, url)
 	if _, err := conn.Exec(t.Context(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(t.Context(), url, Options{})
+	_, err := Open(t.Context(), url, Options{})
 	known := fmt.Sprint(len(mustSources(t)))
 	if err == nil || !strings.Contains(err.Error(), "99") || !strings.Contains(err.Error(), "("+known+")") {
 		t.Fatalf("Open on a newer database = %v, want a refusal naming versions 99 and %s", err, known)
@@ -460,11 +459,7 @@ func TestUnavailable_WhenTheServerRefusesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := pgx.Connect(t.Context(), pgtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	admin := connect(t, pgtest.AdminURL())
 	name := pgx.Identifier{cfg.Database}.Sanitize()
 	if _, err := admin.Exec(t.Context(), "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false"); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/contactcenter/profiled/store/codec"
 	"github.com/contactcenter/profiled/store/storetest"
 	"github.com/contactcenter/profiled/store/transfer"
-	"github.com/jackc/pgx/v5"
 )
 
 // TestRecords_SetsOfTheOldForm: a set stored whole (seq -1, as before
@@ -25,11 +24,7 @@ func TestRecords_SetsOfTheOldForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, url)
 	if _, err := conn.Exec(context.Background(), "INSERT INTO records (tenant, ext, id, seq, doc) VALUES ('', 'phone', 'old1', -1, $1)", set); err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +44,7 @@ func TestRecords_SetsOfTheOldForm(t *testing.T) {
 func TestRecords_CreateDropsLeftoverRows(t *testing.T) {
 	t.Parallel()
 	db, url := openTest(t)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, url)
 	old, err := codec.EncodeRecords([]schema.Record{{"PhoneNumber": "ghost"}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/contactcenter/profiled/internal/pgtest"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/store/postgres"
-	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // roundTrips counts what goes to the server and waits for an answer: a
@@ -34,7 +35,7 @@ func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 func TestRoundTrips(t *testing.T) {
 	t.Parallel()
 	counter := &roundTrips{}
-	db, err := postgres.Open(context.Background(), postgrestest.URL(t), postgres.Options{Tracer: counter, MaxConns: 1})
+	db, err := postgres.Open(context.Background(), pgtest.SchemaURL(t), postgres.Options{Tracer: counter, MaxConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
