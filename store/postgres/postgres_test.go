@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -551,5 +552,47 @@ func TestOpen_MigratedDatabaseNeedsNoConnectionOfItsOwn(t *testing.T) {
 	}
 	if db.pool.Stat().TotalConns() != 1 {
 		t.Errorf("the pool holds %d connections after the start, want the one that read the migration state", db.pool.Stat().TotalConns())
+	}
+}
+
+// cancelAfterLock cancels a context once the migration lock is granted.
+type cancelAfterLock struct {
+	cancel  context.CancelFunc
+	locking atomic.Bool
+}
+
+func (c *cancelAfterLock) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	c.locking.Store(strings.Contains(data.SQL, "pg_advisory_lock("))
+	return ctx
+}
+
+func (c *cancelAfterLock) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {
+	if c.locking.Load() {
+		c.cancel()
+	}
+}
+
+// A migration once begun runs to its end although the start's context
+// ends (the start deadline): cut, it would roll back, and the next start
+// would begin it again.
+func TestOpen_BegunMigrationOutlivesTheStartContext(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	db, err := Open(ctx, url, Options{Tracer: &cancelAfterLock{cancel: cancel}})
+	if err != nil {
+		t.Fatalf("Open whose context ended once it held the migration lock: %v", err)
+	}
+	db.Close()
+	if ctx.Err() == nil {
+		t.Fatal("the context was not cancelled: the test proves nothing")
+	}
+	var applied int
+	if err := connect(t, url).QueryRow(t.Context(), "SELECT count(*) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(mustSources(t)); applied != want {
+		t.Errorf("%d migrations applied, want all %d", applied, want)
 	}
 }
