@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -422,4 +423,16 @@ func TestBinary_RefusesDamagedDataFile(t *testing.T) {
 			t.Errorf("%s: the file was changed", name)
 		}
 	}
+}
+
+// TestBinary_PrewarmsTheDataFile: a server on a bbolt file maps it in the
+// background after the start and says so (store.DB.Prewarm).
+func TestBinary_PrewarmsTheDataFile(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("prewarming is implemented for Linux only")
+	}
+	p := startProfiled(t, buildProfiled(t), "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
+	prewarmed := regexp.MustCompile(`"bytes":[1-9][0-9]*,"took":[0-9.]+,[^\n]*"message":"data file prewarmed"`)
+	waitFor(t, 5*time.Second, "the prewarm log line", func() bool { return prewarmed.MatchString(p.logs.String()) })
 }

@@ -146,7 +146,30 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	a.noteSchema(registry.Current())
 	a.watchSchema()
 	a.sweepAudit()
+	a.prewarm()
 	return a, nil
+}
+
+// prewarm maps a bbolt data file into memory in the background, so the
+// first requests after a start do not each wait on the disk (see
+// store.DB.Prewarm); the server is ready meanwhile.
+func (a *App) prewarm() {
+	db, ok := a.Store.(*store.DB)
+	if !ok {
+		return
+	}
+	a.bgActive.Go(func() {
+		start := time.Now()
+		res, err := db.Prewarm(a.bg)
+		switch {
+		case err != nil && a.bg.Err() == nil:
+			a.Log.Warn().Err(err).Int64("bytes", res.Bytes).Msg("data file not prewarmed; reads fault its pages in as they come")
+		case res.Skipped != "":
+			a.Log.Info().Str("reason", res.Skipped).Msg("data file not prewarmed")
+		case err == nil:
+			a.Log.Info().Int64("bytes", res.Bytes).Dur("took", time.Since(start)).Msg("data file prewarmed")
+		}
+	})
 }
 
 // Close closes the store; call it after the HTTP server has stopped.
