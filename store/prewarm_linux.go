@@ -4,10 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
+
+// cgroupRoot is where the cgroup files are mounted (a test's directory in
+// tests).
+var cgroupRoot = "/sys/fs/cgroup"
 
 // prewarmChunk is what one read transaction maps: a remap (the file
 // outgrowing the mapping) waits for it, so it stays short.
@@ -20,19 +28,16 @@ const prewarmChunk = 64 << 20
 // ran at 4.4k req/s in its first 4 s against 14k once warm
 // (docs/performance.md). Prewarm reads the file in order instead, in
 // chunks, each under a read transaction so the mapping cannot move under
-// it, with MADV_POPULATE_READ (Linux 5.14; older kernels skip it). A file larger than
-// half the machine's memory is left alone: warming it would only evict
-// its own pages.
+// it, with MADV_POPULATE_READ (Linux 5.14; older kernels skip it). A file
+// larger than half the memory (see memoryLimit) is left alone: warming it
+// would only evict its own pages.
 func (db *DB) Prewarm(ctx context.Context) (PrewarmResult, error) {
 	var size int64
 	if err := db.view(func(btx *bolt.Tx) error { size = btx.Size(); return nil }); err != nil {
 		return PrewarmResult{}, err
 	}
-	var sys unix.Sysinfo_t
-	if err := unix.Sysinfo(&sys); err == nil {
-		if memory := uint64(sys.Totalram) * uint64(sys.Unit); uint64(size) > memory/2 {
-			return PrewarmResult{Skipped: fmt.Sprintf("the data file (%d bytes) is over half the memory (%d bytes)", size, memory)}, nil
-		}
+	if memory := memoryLimit(cgroupRoot); memory > 0 && uint64(size) > memory/2 {
+		return PrewarmResult{Skipped: fmt.Sprintf("the data file (%d bytes) is over half the memory (%d bytes)", size, memory)}, nil
 	}
 	var warmed int64
 	for warmed < size {
@@ -67,6 +72,30 @@ func populate(addr uintptr, length int64) error {
 		err = restore
 	}
 	return err
+}
+
+// memoryLimit is the machine's memory, or the memory limit of the
+// process's cgroup (a container's) where that is lower: mapped file pages
+// are charged to the cgroup. cgroupRoot is where cgroup files are mounted.
+// 0 when nothing can be read.
+func memoryLimit(cgroupRoot string) uint64 {
+	var limit uint64
+	var sys unix.Sysinfo_t
+	if unix.Sysinfo(&sys) == nil {
+		limit = uint64(sys.Totalram) * uint64(sys.Unit)
+	}
+	// cgroup v2 names the limit memory.max ("max": none), v1
+	// memory/memory.limit_in_bytes (a huge number: none).
+	for _, name := range []string{"memory.max", "memory/memory.limit_in_bytes"} {
+		data, err := os.ReadFile(filepath.Join(cgroupRoot, name))
+		if err != nil {
+			continue
+		}
+		if n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64); err == nil && (limit == 0 || n < limit) {
+			limit = n
+		}
+	}
+	return limit
 }
 
 // madvise is unix.Madvise on an address: the mapping is bbolt's, known

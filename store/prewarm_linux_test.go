@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +109,54 @@ func TestPrewarm_StopsWithItsContextAndOnAClosedStore(t *testing.T) {
 	db.Close()
 	if _, err := db.Prewarm(context.Background()); !errors.Is(err, errClosed) {
 		t.Errorf("Prewarm on a closed store: %v, want %v", err, errClosed)
+	}
+}
+
+func TestMemoryLimit_TheCgroupsWhereLower(t *testing.T) {
+	var sys unix.Sysinfo_t
+	if err := unix.Sysinfo(&sys); err != nil {
+		t.Fatal(err)
+	}
+	machine := uint64(sys.Totalram) * uint64(sys.Unit)
+	for _, tc := range []struct {
+		name, file, content string
+		want                uint64
+	}{
+		{"no cgroup files", "", "", machine},
+		{"v2 without a limit", "memory.max", "max\n", machine},
+		{"v2 limit", "memory.max", "536870912\n", 512 << 20},
+		{"v1 without a limit", "memory/memory.limit_in_bytes", "9223372036854771712\n", machine},
+		{"v1 limit", "memory/memory.limit_in_bytes", "1073741824\n", 1 << 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			if tc.file != "" {
+				path := filepath.Join(root, tc.file)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := memoryLimit(root); got != tc.want {
+				t.Errorf("memoryLimit = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPrewarm_LeavesAFileOverHalfTheMemoryAlone(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "memory.max"), []byte("32768\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := cgroupRoot
+	cgroupRoot = root
+	t.Cleanup(func() { cgroupRoot = old })
+	db, _ := openTest(t) // a new file holds 28 KiB
+	res, err := db.Prewarm(context.Background())
+	if err != nil || res.Bytes != 0 || !strings.Contains(res.Skipped, "over half the memory (32768 bytes)") {
+		t.Errorf("Prewarm under a 32 KiB limit = %+v, %v", res, err)
 	}
 }
