@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/contactcenter/profiled/profile"
 )
 
@@ -62,4 +64,27 @@ func waitQueued(t *testing.T, db *DB, n int) {
 func schemaOverlay(db *DB) ([]byte, error) {
 	st, err := db.SchemaState(context.Background())
 	return st.Overlay, err
+}
+
+// fillBucket writes n values of 3000 bytes into a bucket of the file's
+// root, outside the profile layout: bulk for tests about pages.
+func fillBucket(t *testing.T, db *DB, name string, n int) {
+	t.Helper()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(name))
+		if err != nil {
+			return err
+		}
+		value := make([]byte, 3000)
+		for i := range n {
+			value[0], value[1] = byte(i), byte(i>>8)
+			if err := b.Put([]byte{byte(i >> 16), byte(i >> 8), byte(i)}, value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -91,13 +91,12 @@ const (
 // waits while older read transactions are open, until ctx ends. It returns
 // how many pages it overwrote.
 //
-// The pages to look at are found first in a read transaction, off the
-// single writer (that reads every page header of the file); the committer
-// then checks each is still free and overwrites it. A page freed after
-// that look was live after the caller's delete, so it holds none of what
-// was deleted.
+// The pages to look at are found first, a slice of the file at a time
+// between commits (freePages); the committer then checks each is still
+// free and overwrites it. A page freed after that look was live after the
+// caller's delete, so it holds none of what was deleted.
 func (db *DB) ScrubFreePages(ctx context.Context) (int, error) {
-	candidates, err := db.freePages()
+	candidates, err := db.freePages(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -119,24 +118,50 @@ func (db *DB) ScrubFreePages(ctx context.Context) (int, error) {
 	}
 }
 
-// freePages lists the pages bbolt reports free (or pending) now.
-func (db *DB) freePages() ([]int, error) {
+// scanSlice is how many pages one turn of freePages looks at: reading a
+// page header costs up to a microsecond (a TLB miss on a large file), so a
+// turn holds commits back for a few milliseconds at most.
+const scanSlice = 4096
+
+// freePages lists the pages bbolt reports free (or pending). Whether a
+// page is free is read from bbolt's freelist, which only the writer may
+// read while commits run (Tx.Page in a read transaction beside the
+// committer crashed the process: concurrent map read and map write). So
+// the look runs in the committer, between commits, a slice of the file per
+// turn, so that writes are not held up for a scan of the whole file.
+func (db *DB) freePages(ctx context.Context) ([]int, error) {
 	var ids []int
-	err := db.view(func(btx *bolt.Tx) error {
-		for id := 2; ; { // pages 0 and 1 are the meta pages
-			info, err := btx.Page(id)
-			if err != nil || info == nil { // nil: the high-water mark
+	for next := 2; next > 0; { // pages 0 and 1 are the meta pages; 0: the end
+		err := db.updateAlone(ctx, func() (bool, error) {
+			return false, db.bolt.View(func(btx *bolt.Tx) error {
+				var err error
+				ids, next, err = scanPages(btx, ids, next, scanSlice)
 				return err
-			}
-			if info.Type == "free" {
-				ids = append(ids, id)
-				id++ // a free page's header is stale: never trust its overflow
-				continue
-			}
-			id += 1 + info.OverflowCount
+			})
+		})
+		if err != nil {
+			return nil, err
 		}
-	})
-	return ids, err
+	}
+	return ids, nil
+}
+
+// scanPages appends to ids the free pages among up to n pages from id on,
+// and returns where to go on (0 at the high-water mark).
+func scanPages(btx *bolt.Tx, ids []int, id, n int) ([]int, int, error) {
+	for end := id + n; id < end; {
+		info, err := btx.Page(id)
+		if err != nil || info == nil { // nil: the high-water mark
+			return ids, 0, err
+		}
+		if info.Type == "free" {
+			ids = append(ids, id)
+			id++ // a free page's header is stale: never trust its overflow
+			continue
+		}
+		id += 1 + info.OverflowCount
+	}
+	return ids, id, nil
 }
 
 // scrub runs in the committer, in a write transaction of its own: the
