@@ -434,5 +434,12 @@ func TestBinary_PrewarmsTheDataFile(t *testing.T) {
 	}
 	p := startProfiled(t, buildProfiled(t), "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
 	prewarmed := regexp.MustCompile(`"bytes":[1-9][0-9]*,"took":[0-9.]+,[^\n]*"message":"data file prewarmed"`)
-	waitFor(t, 5*time.Second, "the prewarm log line", func() bool { return prewarmed.MatchString(p.logs.String()) })
+	waitFor(t, 5*time.Second, "a prewarm log line", func() bool { return strings.Contains(p.logs.String(), `"message":"data file`) })
+	logs := p.logs.String()
+	if strings.Contains(logs, "no MADV_POPULATE_READ") {
+		t.Skip("this kernel cannot populate a mapping (before Linux 5.14)")
+	}
+	if !prewarmed.MatchString(logs) {
+		t.Errorf("no data file prewarmed line with its bytes and time:\n%s", logs)
+	}
 }

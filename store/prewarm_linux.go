@@ -4,39 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/sys/unix"
 )
 
-// cgroupRoot is where the cgroup files are mounted (a test's directory in
-// tests).
-var cgroupRoot = "/sys/fs/cgroup"
-
 // prewarmChunk is what one read transaction maps: a remap (the file
 // outgrowing the mapping) waits for it, so it stays short.
-const prewarmChunk = 64 << 20
+const prewarmChunk = 16 << 20
 
 // Prewarm maps the data file's pages into the process ahead of the reads
 // that would otherwise fault them in one at a time. After a restart or an
-// import the first reads of a large file wait on page faults, many of them
-// random 4 KiB reads from disk: on the 1M-profile file (2.8 GB), with the
-// page cache dropped, get by id ran at 2.5k req/s in its first 3 s, 8.1k
-// with Prewarm, 14k once warm (docs/performance.md). Prewarm reads the file in order instead, in
-// chunks, each under a read transaction so the mapping cannot move under
-// it, with MADV_POPULATE_READ (Linux 5.14; older kernels skip it). A file
-// larger than half the memory (see memoryLimit) is left alone: warming it
-// would only evict its own pages.
+// import, the first reads of a file not in the page cache wait on page
+// faults, random 4 KiB reads from disk: on the 1M-profile file (2.8 GB),
+// with the page cache dropped, get by id ran at 2.5k req/s in its first
+// 3 s, 8.1k with Prewarm, 14k once warm (docs/performance.md). Prewarm
+// reads the file in order instead, in chunks, each under a read
+// transaction so the mapping cannot move under it, with MADV_POPULATE_READ
+// (Linux 5.14; older kernels skip it). A file larger than half the memory
+// (see memoryLimit) is left alone: warming it would only evict its own
+// pages.
 func (db *DB) Prewarm(ctx context.Context) (PrewarmResult, error) {
 	var size int64
 	if err := db.view(func(btx *bolt.Tx) error { size = btx.Size(); return nil }); err != nil {
 		return PrewarmResult{}, err
 	}
-	if memory := memoryLimit(cgroupRoot); memory > 0 && uint64(size) > memory/2 {
+	if memory := memoryLimit(); memory > 0 && uint64(size) > memory/2 {
 		return PrewarmResult{Skipped: fmt.Sprintf("the data file (%d bytes) is over half the memory (%d bytes)", size, memory)}, nil
 	}
 	var warmed int64
@@ -45,9 +40,14 @@ func (db *DB) Prewarm(ctx context.Context) (PrewarmResult, error) {
 			return PrewarmResult{Bytes: warmed}, err
 		}
 		n := min(size-warmed, prewarmChunk)
-		err := db.view(func(*bolt.Tx) error {
+		// Not db.view: the scrub of free pages need not wait for a reader
+		// that only maps pages.
+		err := db.bolt.View(func(*bolt.Tx) error {
 			return populate(db.bolt.Info().Data+uintptr(warmed), n)
 		})
+		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			return PrewarmResult{Bytes: warmed}, errClosed
+		}
 		if errors.Is(err, unix.EINVAL) && warmed == 0 {
 			return PrewarmResult{Skipped: "the kernel has no MADV_POPULATE_READ (Linux 5.14)"}, nil
 		}
@@ -74,26 +74,17 @@ func populate(addr uintptr, length int64) error {
 	return err
 }
 
+// cgroupLimit is the memory limit of the process's cgroup (a container's,
+// a systemd unit's, the lowest on its path); a variable for tests.
+var cgroupLimit = memlimit.FromCgroup
+
 // memoryLimit is the machine's memory, or the memory limit of the
-// process's cgroup (a container's) where that is lower: mapped file pages
-// are charged to the cgroup. cgroupRoot is where cgroup files are mounted.
-// 0 when nothing can be read.
-func memoryLimit(cgroupRoot string) uint64 {
-	var limit uint64
-	var sys unix.Sysinfo_t
-	if unix.Sysinfo(&sys) == nil {
-		limit = uint64(sys.Totalram) * uint64(sys.Unit)
-	}
-	// cgroup v2 names the limit memory.max ("max": none), v1
-	// memory/memory.limit_in_bytes (a huge number: none).
-	for _, name := range []string{"memory.max", "memory/memory.limit_in_bytes"} {
-		data, err := os.ReadFile(filepath.Join(cgroupRoot, name))
-		if err != nil {
-			continue
-		}
-		if n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64); err == nil && (limit == 0 || n < limit) {
-			limit = n
-		}
+// process's cgroup where that is lower (mapped file pages are charged to
+// the cgroup); 0 when neither is known.
+func memoryLimit() uint64 {
+	limit, _ := memlimit.FromSystem()
+	if n, err := cgroupLimit(); err == nil && n > 0 && (limit == 0 || n < limit) {
+		limit = n
 	}
 	return limit
 }
