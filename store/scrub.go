@@ -118,10 +118,10 @@ func (db *DB) ScrubFreePages(ctx context.Context) (int, error) {
 	}
 }
 
-// scanSlice is how many pages one turn of freePages looks at: reading a
-// page header costs up to a microsecond (a TLB miss on a large file), so a
-// turn holds commits back for a few milliseconds at most.
-const scanSlice = 4096
+// scanSlice is how many pages one turn of freePages looks at: a page costs
+// up to a microsecond (a TLB miss on a large file), so a turn holds
+// commits back for a few milliseconds at most.
+var scanSlice = 8192 // a variable for tests
 
 // freePages lists the pages bbolt reports free (or pending). Whether a
 // page is free is read from bbolt's freelist, which only the writer may
@@ -146,20 +146,22 @@ func (db *DB) freePages(ctx context.Context) ([]int, error) {
 	return ids, nil
 }
 
-// scanPages appends to ids the free pages among up to n pages from id on,
-// and returns where to go on (0 at the high-water mark).
+// scanPages appends to ids the free pages among the n pages from id on,
+// and returns where to go on (0 at the high-water mark). Each page is
+// asked for alone, overflow pages too: commits between two turns may have
+// begun a value's run of pages where the last turn ended, so a page
+// header read there could be a value's bytes, and skipping by it could
+// pass over free pages. Whether a page is free comes from the freelist,
+// never from its header.
 func scanPages(btx *bolt.Tx, ids []int, id, n int) ([]int, int, error) {
-	for end := id + n; id < end; {
+	for end := id + n; id < end; id++ {
 		info, err := btx.Page(id)
 		if err != nil || info == nil { // nil: the high-water mark
 			return ids, 0, err
 		}
 		if info.Type == "free" {
 			ids = append(ids, id)
-			id++ // a free page's header is stale: never trust its overflow
-			continue
 		}
-		id += 1 + info.OverflowCount
 	}
 	return ids, id, nil
 }

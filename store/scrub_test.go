@@ -235,3 +235,70 @@ func TestScrubFreePages_BesideCommits(t *testing.T) {
 		t.Errorf("%d scrubs beside the writes, want some", scrubs)
 	}
 }
+
+// TestScrubFreePages_FindsEveryFreePageBesideWrites: the look for free
+// pages goes a slice at a time with commits between, which may begin runs
+// of pages where a slice ended; no free page holding deleted bytes may be
+// passed over.
+func TestScrubFreePages_FindsEveryFreePageBesideWrites(t *testing.T) {
+	old := scanSlice
+	scanSlice = 3
+	t.Cleanup(func() { scanSlice = old })
+	db, path := openTest(t)
+	marker := []byte("deleted-marker-")
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("gone"))
+		if err != nil {
+			return err
+		}
+		for i := range 400 {
+			if err := b.Put(fmt.Appendf(nil, "k%04d", i), bytes.Repeat(marker, 200)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("gone")) }); err != nil {
+		t.Fatal(err)
+	}
+	stop, writes := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				writes <- nil
+				return
+			default:
+			}
+			err := db.update(t.Context(), func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucketIfNotExists([]byte("busy"))
+				if err != nil {
+					return err
+				}
+				return b.Put(fmt.Appendf(nil, "v%d", i%40), bytes.Repeat([]byte{'w'}, 9000+i%5000)) // runs of 3-4 pages
+			})
+			if err != nil {
+				writes <- err
+				return
+			}
+		}
+	}()
+	_, err = db.ScrubFreePages(t.Context())
+	close(stop)
+	if werr := <-writes; werr != nil {
+		t.Fatal(werr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(data, marker); n > 0 {
+		t.Errorf("deleted bytes survive the scrub %d times", n)
+	}
+}
