@@ -198,48 +198,22 @@ func TestScrubFreePages_BesideCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillBucket(t, db, "kept", 4000)
-	stop := make(chan struct{})
-	writes := make(chan error, 1)
-	go func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				writes <- nil
-				return
-			default:
-			}
-			err := db.update(t.Context(), func(tx *bolt.Tx) error {
-				b, err := tx.CreateBucketIfNotExists([]byte("busy"))
-				if err != nil {
-					return err
-				}
-				return b.Put([]byte{byte(i % 50)}, make([]byte, 5000))
-			})
-			if err != nil {
-				writes <- err
-				return
-			}
-		}
-	}()
+	stopWrites := writeBeside(t, db, func(i int) ([]byte, []byte) { return []byte{byte(i % 50)}, make([]byte, 5000) })
 	scrubs := 0
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); scrubs++ {
 		if _, err := db.ScrubFreePages(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	close(stop)
-	if err := <-writes; err != nil {
-		t.Fatal(err)
-	}
+	stopWrites()
 	if scrubs < 2 {
 		t.Errorf("%d scrubs beside the writes, want some", scrubs)
 	}
 }
 
 // TestScrubFreePages_FindsEveryFreePageBesideWrites: the look for free
-// pages goes a slice at a time with commits between, which may begin runs
-// of pages where a slice ended; no free page holding deleted bytes may be
-// passed over.
+// pages goes a slice at a time (here 3 pages) with commits between; no
+// free page holding deleted bytes may be passed over between slices.
 func TestScrubFreePages_FindsEveryFreePageBesideWrites(t *testing.T) {
 	old := scanSlice
 	scanSlice = 3
@@ -264,33 +238,11 @@ func TestScrubFreePages_FindsEveryFreePageBesideWrites(t *testing.T) {
 	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("gone")) }); err != nil {
 		t.Fatal(err)
 	}
-	stop, writes := make(chan struct{}), make(chan error, 1)
-	go func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				writes <- nil
-				return
-			default:
-			}
-			err := db.update(t.Context(), func(tx *bolt.Tx) error {
-				b, err := tx.CreateBucketIfNotExists([]byte("busy"))
-				if err != nil {
-					return err
-				}
-				return b.Put(fmt.Appendf(nil, "v%d", i%40), bytes.Repeat([]byte{'w'}, 9000+i%5000)) // runs of 3-4 pages
-			})
-			if err != nil {
-				writes <- err
-				return
-			}
-		}
-	}()
+	stopWrites := writeBeside(t, db, func(i int) ([]byte, []byte) {
+		return fmt.Appendf(nil, "v%d", i%40), bytes.Repeat([]byte{'w'}, 9000+i%5000) // runs of 3-4 pages
+	})
 	_, err = db.ScrubFreePages(t.Context())
-	close(stop)
-	if werr := <-writes; werr != nil {
-		t.Fatal(werr)
-	}
+	stopWrites()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,5 +252,40 @@ func TestScrubFreePages_FindsEveryFreePageBesideWrites(t *testing.T) {
 	}
 	if n := bytes.Count(data, marker); n > 0 {
 		t.Errorf("deleted bytes survive the scrub %d times", n)
+	}
+}
+
+// writeBeside commits kv(i) into bucket "busy" for i = 0, 1, ... until the
+// returned stop is called, which fails the test if a write failed.
+func writeBeside(t *testing.T, db *DB, kv func(i int) (key, value []byte)) (stop func()) {
+	t.Helper()
+	done, writes := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				writes <- nil
+				return
+			default:
+			}
+			err := db.update(t.Context(), func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucketIfNotExists([]byte("busy"))
+				if err != nil {
+					return err
+				}
+				return b.Put(kv(i))
+			})
+			if err != nil {
+				writes <- err
+				return
+			}
+		}
+	}()
+	return func() {
+		t.Helper()
+		close(done)
+		if err := <-writes; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
