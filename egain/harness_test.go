@@ -27,6 +27,7 @@ import (
 	"github.com/contactcenter/profiled/profile/api"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 	"github.com/contactcenter/profiled/store/storetest"
 	"github.com/contactcenter/profiled/store/transfer"
 )
@@ -119,7 +120,7 @@ func unstartedHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 	}
 	h := &harness{t: t, all: all, cfg: eg, dbPath: filepath.Join(t.TempDir(), "profiles.db"), clock: &fakeClock{t: time.Now()}}
 	if os.Getenv("PROFILED_TEST_STORE") == "postgres" {
-		h.storeURL = pgtest.SchemaURL(t)
+		h.storeURL = postgrestest.URL(t)
 	}
 	return h
 }

@@ -17,8 +17,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/contactcenter/profiled/internal/pgtest"
-
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // testBackend is the store engine the HTTP tests run on: the bbolt file
@@ -78,7 +77,7 @@ func mustStartWith(tb testing.TB, configPath, dataPath string) *testServer {
 	tb.Helper()
 	url := ""
 	if onPostgres() {
-		url = pgtest.SchemaURL(tb)
+		url = postgrestest.URL(tb)
 	}
 	return startOn(tb, configPath, dataPath, url)
 }

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/contactcenter/profiled/internal/pgtest"
-
 	"github.com/contactcenter/profiled/store"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // schemaHash reads the live schema hash from /admin/schema.
@@ -245,7 +244,7 @@ func TestAdminGuard_Token(t *testing.T) {
 // its own tools; /admin/backup says so with 501 instead of a partial copy.
 func TestBackup_PostgresPointsToPgDump(t *testing.T) {
 	t.Parallel()
-	ts := startOn(t, "../config.yaml", filepath.Join(t.TempDir(), "unused.db"), pgtest.SchemaURL(t))
+	ts := startOn(t, "../config.yaml", filepath.Join(t.TempDir(), "unused.db"), postgrestest.URL(t))
 	res := ts.do("GET", "/admin/backup", nil)
 	if res.Status != http.StatusNotImplemented || !strings.Contains(string(res.Body), "pg_dump") || !strings.Contains(string(res.Body), `"code":"BACKUP_NOT_SUPPORTED"`) {
 		t.Errorf("GET /admin/backup on PostgreSQL = %d %s, want 501 pointing to pg_dump", res.Status, res.Body)

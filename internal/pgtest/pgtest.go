@@ -4,7 +4,8 @@
 // drops it when the test ends, so tests that use it can run in parallel,
 // across packages and test binaries, without seeing each other's tables.
 // SchemaURL does the same with a schema of a database the test binary
-// shares, for a fraction of the cost.
+// shares, for a fraction of the cost, and a Template hands out schemas
+// readied once (migrated) and reset between tests, for less again.
 // The server is the one named by PROFILED_TEST_POSTGRES (default
 // DefaultAdminURL); .ci/run starts it in CI.
 //
@@ -124,6 +125,23 @@ var shared struct {
 // the database itself. Call DropShared from TestMain.
 func SchemaURL(tb testing.TB) string {
 	tb.Helper()
+	useSharedDatabase(tb)
+	schema, err := createSchema()
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := dropSchema(schema); err != nil {
+			tb.Errorf("pgtest: %v", err)
+		}
+	})
+	return sharedSchemaURL(schema)
+}
+
+// useSharedDatabase makes the database SchemaURL and Template make schemas
+// in, once per process.
+func useSharedDatabase(tb testing.TB) {
+	tb.Helper()
 	admin := available(tb)
 	shared.once.Do(func() {
 		name := databaseName()
@@ -145,21 +163,31 @@ func SchemaURL(tb testing.TB) string {
 	if shared.err != nil {
 		tb.Fatalf("pgtest: creating the shared database on %s: %v", redact(admin), shared.err)
 	}
-	db := databaseURL(admin, shared.name)
+}
+
+// createSchema makes a new, empty schema in the shared database.
+func createSchema() (string, error) {
 	schema := fmt.Sprintf("t_%d", dbCounter.Add(1)) // the database is this process's
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := shared.pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		tb.Fatalf("pgtest: create schema %s: %v", schema, err)
+		return "", fmt.Errorf("create schema %s: %w", schema, err)
 	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := shared.pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			tb.Errorf("pgtest: drop schema %s: %v", schema, err)
-		}
-	})
-	return WithSearchPath(db, schema)
+	return schema, nil
+}
+
+func dropSchema(schema string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := shared.pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		return fmt.Errorf("drop schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// sharedSchemaURL is the URL of schema in the shared database.
+func sharedSchemaURL(schema string) string {
+	return WithSearchPath(databaseURL(probedURL, shared.name), schema)
 }
 
 // WithSearchPath returns the database URL u with search_path (the schemas

@@ -7,6 +7,7 @@ import (
 
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/store/postgres"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 	"github.com/contactcenter/profiled/store/storetest"
 )
 
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		db, err := postgres.Open(context.Background(), pgtest.SchemaURL(t), postgres.Options{MaxConns: 4}) // many run at once on one server
+		db, err := postgres.Open(context.Background(), postgrestest.URL(t), postgres.Options{MaxConns: 4}) // many run at once on one server
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,11 +19,23 @@ import (
 	"github.com/contactcenter/profiled/profile"
 )
 
-// openTest opens a store on a schema of its own (tests about the database
-// itself, its locks or migrations, use pgtest.URL).
+// migrated hands out migrated schemas, reused between tests (as
+// postgrestest does for other packages; it imports this one).
+var migrated = &pgtest.Template{Prepare: func(ctx context.Context, url string) error {
+	db, err := Open(ctx, url, Options{MaxConns: 1})
+	if err != nil {
+		return err
+	}
+	db.Close()
+	return nil
+}}
+
+// openTest opens a store on a migrated schema of its own (tests about the
+// database itself, its locks or migrations, use pgtest.URL or
+// pgtest.SchemaURL).
 func openTest(tb testing.TB) (*DB, string) {
 	tb.Helper()
-	url := pgtest.SchemaURL(tb)
+	url := migrated.URL(tb)
 	db, err := Open(context.Background(), url, Options{MaxConns: 8})
 	if err != nil {
 		tb.Fatal(err)
