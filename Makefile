@@ -17,26 +17,20 @@ run: build ## start the service on ./config.yaml, data under ./data/, port 8080 
 build: ## build bin/profiled
 	$(GO) build -buildvcs=auto -o $(BIN) .
 
-# The HTTP suites of both APIs run twice: on bbolt (with everything else),
-# then on PostgreSQL (PROFILED_TEST_POSTGRES names the server; without one
-# reachable the PostgreSQL tests skip, saying so, except under CI=true).
+# The HTTP suites of both APIs (server, egain) run twice: on bbolt, and
+# beside it, from the same test binary, on PostgreSQL (PROFILED_TEST_POSTGRES
+# names the server; without one reachable the PostgreSQL tests skip, saying
+# so, except under CI=true). PROFILED_TEST_STORE=bbolt or =postgres runs one.
 test: ## every test: unit, HTTP, store, fuzz seeds, example bodies; HTTP suites on both stores
 	$(GO) vet $(PKGS)
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	@# The second run (HTTP suites on PostgreSQL) mostly waits on the
-	@# database, so it runs beside the first; go test prints each package's
-	@# output as one block, so the two do not interleave within a package.
 	@# Tests wait on fsyncs, processes and the database more than they
 	@# compute: 8 at a time instead of one per core (measured on 2 cores:
 	@# the server suite 15.5 s -> 11.1 s).
 	@# The binary the end-to-end tests start is linked once, here, for
-	@# every package and both runs (PROFILED_TEST_BIN).
+	@# every package (PROFILED_TEST_BIN).
 	$(GO) build -o $(TESTBIN) .
-	@echo 'PROFILED_TEST_BIN=$(abspath $(TESTBIN)) $(GO) test -count=1 -p 4 -parallel 8 -timeout 15m $(PKGS) & PROFILED_TEST_STORE=postgres $(GO) test -count=1 -parallel 4 -timeout 15m ./server/ ./egain/'
-	@export PROFILED_TEST_BIN=$(abspath $(TESTBIN)); \
-	$(GO) test -count=1 -p 4 -parallel 8 -timeout 15m $(PKGS) & all=$$!; \
-	PROFILED_TEST_STORE=postgres $(GO) test -count=1 -parallel 4 -timeout 15m ./server/ ./egain/ | sed 's/^\(ok\|FAIL\|---\)/[postgres] \1/' & pg=$$!; \
-	wait $$all; a=$$?; wait $$pg; p=$$?; test $$a -eq 0 -a $$p -eq 0
+	PROFILED_TEST_BIN=$(abspath $(TESTBIN)) $(GO) test -count=1 -p 4 -parallel 8 -timeout 15m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

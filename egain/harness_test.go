@@ -69,7 +69,7 @@ type harness struct {
 	cfg    config.EGain
 	dbPath string
 	// storeURL is the PostgreSQL database when the suite runs there
-	// (PROFILED_TEST_STORE=postgres; make test runs both stores).
+	// (PROFILED_TEST_STORE=postgres; TestMain runs both stores).
 	storeURL string
 	db       storetest.Store
 	svc      *profile.Service
@@ -119,7 +119,7 @@ func unstartedHarness(t testing.TB, adjust ...func(*config.EGain)) *harness {
 		a(&eg)
 	}
 	h := &harness{t: t, all: all, cfg: eg, dbPath: filepath.Join(t.TempDir(), "profiles.db"), clock: &fakeClock{t: time.Now()}}
-	if os.Getenv("PROFILED_TEST_STORE") == "postgres" {
+	if os.Getenv(pgtest.EnvStore) == "postgres" {
 		h.storeURL = postgrestest.URL(t)
 	}
 	return h
@@ -449,8 +449,9 @@ func individual(first, last, email, phone string, custom ...string) string {
 		`","contactPoints":{"contactPoint":[` + strings.Join(points, ",") + `]}}]}}`
 }
 
+// TestMain runs the suite on both stores (see pgtest.RunOnBothStores).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.RunOnBothStores(m)
 	pgtest.DropShared()
 	os.Exit(code)
 }

@@ -61,8 +61,9 @@ var profiledBinary = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// TestMain runs the suite on both stores (see pgtest.RunOnBothStores).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.RunOnBothStores(m)
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)
 	}

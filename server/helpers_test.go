@@ -21,16 +21,18 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
 	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
-// testBackend is the store engine the HTTP tests run on: the bbolt file
-// by default, a fresh PostgreSQL database per server with
-// PROFILED_TEST_STORE=postgres. make test runs the suites both ways.
-var testBackend = os.Getenv("PROFILED_TEST_STORE")
+// testBackend is the store engine the HTTP tests run on in this process:
+// the bbolt file by default, a migrated PostgreSQL schema of its own per
+// server with PROFILED_TEST_STORE=postgres. TestMain runs the suite both
+// ways unless the variable is set.
+var testBackend = os.Getenv(pgtest.EnvStore)
 
 func onPostgres() bool { return testBackend == "postgres" }
 

@@ -87,7 +87,12 @@ func TestURL_DatabaseDroppedAtCleanup(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	var code int
+	if os.Getenv("PGTEST_BOTH_STORES_CHILD") == "1" { // see TestRunOnBothStores
+		code = RunOnBothStores(m)
+	} else {
+		code = m.Run()
+	}
 	DropShared()
 	os.Exit(code)
 }

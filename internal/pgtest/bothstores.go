@@ -1,0 +1,87 @@
+package pgtest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// EnvStore names the store engine a suite that runs on both (the HTTP
+// suites of server and egain) runs on in this process: "postgres", or
+// "bbolt"; unset, RunOnBothStores runs both.
+const EnvStore = "PROFILED_TEST_STORE"
+
+// RunOnBothStores is a TestMain body for a suite that must pass on both
+// store engines: it runs the tests here on bbolt while the same test
+// binary runs them again beside it with EnvStore=postgres, and prints that
+// run's output after this one's, each line marked "[postgres] ". It
+// returns the exit code for os.Exit: failing if either run failed.
+//
+// Why one binary: go test ./... then runs both passes of every suite, and
+// make test no longer links the two largest test binaries twice (5 s of
+// CPU of a 2-core run). With EnvStore set it runs only that engine; the
+// second run is not made for benchmarks, fuzzing or -list, which are
+// about this process.
+func RunOnBothStores(m *testing.M) int {
+	if os.Getenv(EnvStore) != "" || !secondRunWanted(os.Args[1:]) {
+		return m.Run()
+	}
+	var out bytes.Buffer
+	child := exec.Command(os.Args[0], childArgs(os.Args[1:])...)
+	child.Env = append(os.Environ(), EnvStore+"=postgres")
+	child.Stdout, child.Stderr = &out, &out
+	startErr := child.Start()
+	code := m.Run()
+	if startErr != nil {
+		fmt.Printf("[postgres] could not start the PostgreSQL run: %v\n", startErr)
+		return 1
+	}
+	waitErr := child.Wait()
+	lines := bufio.NewScanner(&out)
+	lines.Buffer(nil, 1<<20)
+	for lines.Scan() {
+		fmt.Printf("[postgres] %s\n", lines.Text())
+	}
+	if waitErr != nil {
+		fmt.Printf("[postgres] FAIL: %v\n", waitErr)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// secondRunWanted reports whether the flags go test gave the binary ask for
+// tests to be run, not benchmarks alone, a fuzz target or a listing.
+func secondRunWanted(args []string) bool {
+	for _, arg := range args {
+		name, value, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		switch name {
+		case "test.bench", "test.fuzz", "test.list":
+			if value != "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// childArgs drops the flags that make the test binary write a file, which
+// the two runs would otherwise write at once (this run writes them).
+func childArgs(args []string) []string {
+	var kept []string
+	for _, arg := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		switch name {
+		case "test.testlogfile", "test.coverprofile", "test.cpuprofile", "test.memprofile",
+			"test.blockprofile", "test.mutexprofile", "test.trace", "test.outputdir":
+			continue
+		}
+		kept = append(kept, arg)
+	}
+	return kept
+}

@@ -1,0 +1,82 @@
+package pgtest
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBothStoresChild is the suite of the test binary TestRunOnBothStores
+// runs: it says which store it ran on, and fails on the one named by
+// PGTEST_FAIL_ON.
+func TestBothStoresChild(t *testing.T) {
+	if os.Getenv("PGTEST_BOTH_STORES_CHILD") != "1" {
+		t.Skip("run by TestRunOnBothStores")
+	}
+	store := os.Getenv(EnvStore)
+	if store == "" {
+		store = "bbolt"
+	}
+	t.Logf("ran on %s", store)
+	if os.Getenv("PGTEST_FAIL_ON") == store {
+		t.Fatalf("failing on %s as asked", store)
+	}
+}
+
+// A suite's TestMain with RunOnBothStores runs it on bbolt and again, from
+// the same binary, on PostgreSQL; a failure of either fails the binary,
+// and the second run's output comes after the first's, marked.
+func TestRunOnBothStores(t *testing.T) {
+	t.Parallel()
+	run := func(t *testing.T, env ...string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBothStoresChild$", "-test.v", "-test.count=1")
+		cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, EnvStore+"=") }),
+			append(env, "PGTEST_BOTH_STORES_CHILD=1")...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Run("both pass", func(t *testing.T) {
+		out, err := run(t)
+		if err != nil || !strings.Contains(out, "ran on bbolt") || !strings.Contains(out, "[postgres]     bothstores_test.go") ||
+			strings.Index(out, "ran on postgres") < strings.Index(out, "ran on bbolt") {
+			t.Fatalf("exit %v, output:\n%s\nwant a pass on bbolt, then one on postgres marked [postgres]", err, out)
+		}
+	})
+	for _, store := range []string{"bbolt", "postgres"} {
+		t.Run("fails on "+store, func(t *testing.T) {
+			out, err := run(t, "PGTEST_FAIL_ON="+store)
+			if err == nil || !strings.Contains(out, "failing on "+store) {
+				t.Fatalf("exit %v, output:\n%s\nwant a failure", err, out)
+			}
+		})
+	}
+	t.Run("one store named", func(t *testing.T) {
+		out, err := run(t, EnvStore+"=bbolt")
+		if err != nil || strings.Contains(out, "postgres") {
+			t.Fatalf("exit %v, output:\n%s\nwant the bbolt run alone", err, out)
+		}
+	})
+}
+
+func TestSecondRunWanted(t *testing.T) {
+	for args, want := range map[string]bool{
+		"-test.v=true -test.run=X -test.paniconexit0": true,
+		"-test.run=^$ -test.bench=.":                  false,
+		"-test.bench= -test.run=X":                    true,
+		"-test.fuzz=FuzzX -test.run=FuzzX":            false,
+		"-test.list=.":                                false,
+	} {
+		if got := secondRunWanted(strings.Fields(args)); got != want {
+			t.Errorf("secondRunWanted(%s) = %v, want %v", args, got, want)
+		}
+	}
+}
+
+func TestChildArgs_DropsFilesTheFirstRunWrites(t *testing.T) {
+	got := childArgs([]string{"-test.v=true", "-test.testlogfile=/tmp/x", "-test.coverprofile=c.out", "-test.run=A", "-test.cpuprofile=p", "-test.timeout=10m"})
+	if want := []string{"-test.v=true", "-test.run=A", "-test.timeout=10m"}; !slices.Equal(got, want) {
+		t.Errorf("childArgs = %q, want %q", got, want)
+	}
+}
