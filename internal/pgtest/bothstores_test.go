@@ -80,3 +80,11 @@ func TestChildArgs_DropsFilesTheFirstRunWrites(t *testing.T) {
 		t.Errorf("childArgs = %q, want %q", got, want)
 	}
 }
+
+func TestChildArgs_BoundsParallel(t *testing.T) {
+	for given, want := range map[string]string{"-test.parallel=8": "-test.parallel=4", "-test.parallel=2": "-test.parallel=2"} {
+		if got := childArgs([]string{given}); !slices.Equal(got, []string{want}) {
+			t.Errorf("childArgs(%s) = %q, want %s", given, got, want)
+		}
+	}
+}
