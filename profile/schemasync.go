@@ -42,11 +42,26 @@ func LoadRegistry(ctx context.Context, store Store, source schema.Source, unauth
 // withSchema runs op under the live schema, held against local schema
 // changes. When op's write finds that another process changed the stored
 // schema, the live one catches up and op runs again.
+//
+// A write refused as invalid under the live schema is checked against the
+// stored one too, once: another replica may have just added what the
+// write names (a client that adds an extension on one replica and writes
+// it through another must not get 400 until this one's watch catches up).
+// That costs a refused write one read of the stored schema version.
 func withSchema[T any](ctx context.Context, s *Service, op func(c *schema.Compiled) (T, error)) (T, error) {
+	recheckedRefusal := false
 	for attempt := 1; ; attempt++ {
 		s.schemaMu.RLock()
-		out, err := op(s.schema.Current())
+		used := s.schema.Current()
+		out, err := op(used)
 		s.schemaMu.RUnlock()
+		if errs.Is(err, errs.KindInvalid) && !recheckedRefusal {
+			recheckedRefusal = true
+			// Followed here or by the watch meanwhile: either way, newer.
+			if _, ferr := s.FollowSchema(ctx); ferr == nil && s.schema.Current().Version != used.Version {
+				continue
+			}
+		}
 		if !errors.Is(err, errSchemaStale) {
 			return out, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	neturl "net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -287,4 +288,41 @@ func TestReplicas_SIGKILLUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged writes, all stored", len(acked))
+}
+
+// TestReplicas_SchemaChangeUsableAtOnceOnAnother: what one replica adds to
+// the schema (an extension, an identification key) the next request to
+// another replica may use, whether its watch has caught up or not: a
+// provisioning script behind a load balancer adds an extension, then
+// writes profiles with it.
+func TestReplicas_SchemaChangeUsableAtOnceOnAnother(t *testing.T) {
+	t.Parallel()
+	if !onPostgres() {
+		t.Skip("replicas share a PostgreSQL store; a bbolt file has one process")
+	}
+	a := mustStart(t)
+	b := startOn(t, a.config, filepath.Join(t.TempDir(), "unused.db"), a.storeURL)
+	id := a.mustCreate(`{"FirstName":"Prov","EmailAddress":["prov@x.dom"]}`)
+	for i := range 8 {
+		ext := fmt.Sprintf("Loyal%d", i)
+		if res := a.do("POST", "/metadata/profiles/extensions", `{"name":"`+ext+`","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`); res.Status != http.StatusCreated {
+			t.Fatalf("create extension %s on A: %d %s", ext, res.Status, res.Body)
+		}
+		if res := b.do("POST", "/profiles", `{"FirstName":"X`+ext+`","`+ext+`":{"tier":"gold"}}`); res.Status != http.StatusCreated {
+			t.Fatalf("create with %s on B right after A added it: %d %s", ext, res.Status, res.Body)
+		}
+		if res := b.do("GET", "/metadata/profiles/extensions/"+ext, nil); res.Status != http.StatusOK {
+			t.Fatalf("metadata of %s on B: %d %s", ext, res.Status, res.Body)
+		}
+		key := fmt.Sprintf("first%d", i)
+		if res := a.do("POST", "/metadata/identification-keys", `{"name":"`+key+`","attributes":["FirstName"]}`); res.Status != http.StatusCreated {
+			t.Fatalf("create key %s on A: %d %s", key, res.Status, res.Body)
+		}
+		if res := b.do("GET", "/profiles?id_key="+key+"&FirstName=Prov", nil); res.Status != http.StatusOK || !strings.Contains(string(res.Body), id) {
+			t.Fatalf("identify by %s on B right after A added it: %d %s", key, res.Status, res.Body)
+		}
+		if res := a.do("DELETE", "/metadata/identification-keys/"+key, nil); res.Status != http.StatusNoContent {
+			t.Fatalf("delete key %s on A: %d %s", key, res.Status, res.Body)
+		}
+	}
 }

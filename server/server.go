@@ -220,6 +220,41 @@ func (a *App) followSchema(ctx context.Context) {
 	}
 }
 
+// schemaRefusals are the codes of requests refused for naming what the
+// live schema does not define.
+var schemaRefusals = map[string]bool{
+	schema.CodeUnknownAttribute: true, schema.CodeUnknownExtension: true, profile.CodeUnknownKey: true,
+	profile.CodeExtensionNotFound: true, profile.CodeKeyNotFound: true,
+}
+
+// followSchemaOnRefusal answers a request without a body again, once, when
+// it was refused for naming what the live schema does not define and
+// another replica has changed the stored schema since: an extension or
+// key added through one replica is there at once on the others, not only
+// when their watch catches up (writes do the same in the domain, which
+// checks every refused write against the stored schema).
+func (a *App) followSchemaOnRefusal(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		version := a.Schema.Current().Version
+		err := next(c)
+		var e *errs.Error
+		if err == nil || c.Response().Committed || !errors.As(err, &e) || !schemaRefusals[e.Code] {
+			return err
+		}
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodDelete:
+		default:
+			return err
+		}
+		// Followed here or by the watch meanwhile: either way, newer.
+		a.followSchema(c.Request().Context())
+		if a.Schema.Current().Version == version {
+			return err
+		}
+		return next(c)
+	}
+}
+
 // routes builds the Echo instance with every endpoint of the contract.
 func (a *App) routes() *echo.Echo {
 	e := echo.New()
@@ -243,6 +278,9 @@ func (a *App) routes() *echo.Echo {
 		}))
 	}
 	e.Use(bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
+	if _, shared := a.Store.(*postgres.DB); shared {
+		e.Use(a.followSchemaOnRefusal)
+	}
 
 	e.GET("/livez", ops.Livez)
 	e.GET("/readyz", ops.Readyz(a.ready, a.schemaInfo))
