@@ -65,3 +65,33 @@ func TestServerMode(t *testing.T) {
 		t.Errorf("a read in production: %d %s", res.Status, res.Body)
 	}
 }
+
+// TestNoParameters_AdminAndMetadata: the operator and metadata routes take
+// no query parameter; one given is 400 BAD_PARAMETER and nothing is done
+// (an operator's "dry run" of a mode switch must not stop every replica).
+func TestNoParameters_AdminAndMetadata(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	for _, r := range []struct{ method, path, body string }{
+		{"POST", "/server/mode?dryRun=true", `{"mode":"maintenance"}`},
+		{"GET", "/server/status?verbose=1", ""},
+		{"POST", "/admin/reload?dryRun=true", ""},
+		{"GET", "/admin/schema?x=1", ""},
+		{"POST", "/admin/check?x=1", ""},
+		{"GET", "/metadata/profiles?x=1", ""},
+		{"GET", "/metadata/profiles/extensions?x=1", ""},
+		{"GET", "/metadata/profiles/extensions/Phone?x=1", ""},
+		{"GET", "/metadata/identification-keys?x=1", ""},
+		{"GET", "/metadata/identification-keys/email?x=1", ""},
+	} {
+		res := ts.do(r.method, r.path, r.body)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `"code":"BAD_PARAMETER"`) {
+			t.Errorf("%s %s: %d %s, want 400 BAD_PARAMETER", r.method, r.path, res.Status, res.Body)
+		}
+	}
+	var status struct{ Mode string }
+	ts.do("GET", "/server/status", nil).JSON(t, &status)
+	if status.Mode != "production" {
+		t.Errorf("mode %q after the refused switch, want production", status.Mode)
+	}
+}

@@ -302,9 +302,9 @@ func (a *App) routes() *echo.Echo {
 				"this store is a PostgreSQL database: back it up with pg_dump (see docs/deploy.md)")
 		})
 	}
-	admin.POST("/reload", a.reloadHandler)
-	admin.GET("/schema", a.schemaHandler)
-	admin.POST("/check", a.checkHandler)
+	admin.POST("/reload", a.reloadHandler, api.NoParameters)
+	admin.GET("/schema", a.schemaHandler, api.NoParameters)
+	admin.POST("/check", a.checkHandler, api.NoParameters)
 	admin.GET("/debug/pprof", ops.ProfilingHandler())
 	admin.GET("/debug/pprof/:name", ops.ProfilingHandler())
 	// A data subject's requests and the audit trail: admin-level, or a
@@ -317,8 +317,8 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/profiles/:id/export", a.exportHandler, privacy)
 	e.POST("/profiles/:id/erase", a.eraseHandler, privacy, api.NoParameters)
 	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
-	server.POST("/mode", a.setModeHandler)
-	server.GET("/status", a.statusHandler)
+	server.POST("/mode", a.setModeHandler, api.NoParameters)
+	server.GET("/status", a.statusHandler, api.NoParameters)
 
 	if a.EGain != nil {
 		a.EGain.Register(e)
@@ -715,5 +715,10 @@ type adminRoutes struct {
 	guard echo.MiddlewareFunc
 }
 
-func (r adminRoutes) GET(path string, h echo.HandlerFunc)  { r.g.GET(path, h, r.guard) }
-func (r adminRoutes) POST(path string, h echo.HandlerFunc) { r.g.POST(path, h, r.guard) }
+func (r adminRoutes) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.g.GET(path, h, append([]echo.MiddlewareFunc{r.guard}, m...)...)
+}
+
+func (r adminRoutes) POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.g.POST(path, h, append([]echo.MiddlewareFunc{r.guard}, m...)...)
+}

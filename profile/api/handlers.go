@@ -94,19 +94,20 @@ func (h *Handler) Register(g *echo.Group) {
 	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write, NoParameters)
 	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write, NoParameters)
 	g.PUT("/profiles/:id/merge/:source", h.merge, write, NoParameters)
-	g.GET("/metadata/profiles", h.profileSchema, read)
-	g.GET("/metadata/profiles/extensions", h.listExtensions, read)
+	g.GET("/metadata/profiles", h.profileSchema, read, NoParameters)
+	g.GET("/metadata/profiles/extensions", h.listExtensions, read, NoParameters)
 	g.POST("/metadata/profiles/extensions", h.createExtension, schema, NoParameters)
-	g.GET("/metadata/profiles/extensions/:name", h.getExtension, read)
+	g.GET("/metadata/profiles/extensions/:name", h.getExtension, read, NoParameters)
 	g.DELETE("/metadata/profiles/extensions/:name", h.deleteExtension, schema, NoParameters)
-	g.GET("/metadata/identification-keys", h.listKeys, read)
+	g.GET("/metadata/identification-keys", h.listKeys, read, NoParameters)
 	g.POST("/metadata/identification-keys", h.createKey, schema, NoParameters)
-	g.GET("/metadata/identification-keys/:key", h.getKey, read)
+	g.GET("/metadata/identification-keys/:key", h.getKey, read, NoParameters)
 	g.DELETE("/metadata/identification-keys/:key", h.deleteKey, schema, NoParameters)
 }
 
-// NoParameters refuses a query string on a write, none of which takes one:
-// a client sending ?dryRun=true must not have the write done for real.
+// NoParameters refuses a query string on a route that takes none: a write
+// sent with ?dryRun=true must not be done for real, and a read must not
+// ignore what the client asked for.
 func NoParameters(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, err := singleValues(c.QueryParams()); err != nil {
