@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -935,5 +936,36 @@ func TestHead_RefusedRoutesExist(t *testing.T) {
 		if !routes[path] {
 			t.Errorf("headless names %s, which is no GET route", path)
 		}
+	}
+}
+
+// TestHostile_CompressedBodies: a body sent with a content coding is 415 in
+// each API's format, with Accept-Encoding: identity, and nothing is
+// written (neither API decodes one).
+func TestHostile_CompressedBodies(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write([]byte(`{"FirstName":"Zipped","EmailAddress":["zip@x.dom"]}`))
+	_ = zw.Close()
+	before := ts.profileCount()
+	res := ts.do("POST", "/profiles", zipped.Bytes(), "Content-Encoding", "gzip")
+	if res.Status != http.StatusUnsupportedMediaType || res.Header.Get("Accept-Encoding") != "identity" ||
+		!strings.Contains(string(res.Body), `"code":"UNSUPPORTED_MEDIA_TYPE"`) || !strings.Contains(string(res.Body), "gzip") {
+		t.Errorf("Genesys create, gzip: %d %v %s, want 415 UNSUPPORTED_MEDIA_TYPE with Accept-Encoding: identity", res.Status, res.Header, res.Body)
+	}
+	res = ts.do("POST", "/ws/v12/interaction/customer", zipped.Bytes(), "Content-Encoding", "gzip", egSession, session,
+		"Content-Type", "application/json", "Accept", "application/json")
+	if res.Status != http.StatusUnsupportedMediaType || !strings.Contains(string(res.Body), `"code":"415-101"`) {
+		t.Errorf("eGain create, gzip: %d %s, want 415 with 415-101", res.Status, res.Body)
+	}
+	if after := ts.profileCount(); after != before {
+		t.Errorf("profiles %d -> %d after refused compressed creates", before, after)
+	}
+	// Identity is no coding at all.
+	if res := ts.do("POST", "/profiles", `{"FirstName":"Plain"}`, "Content-Encoding", "identity"); res.Status != http.StatusCreated {
+		t.Errorf("Content-Encoding: identity: %d %s, want 201", res.Status, res.Body)
 	}
 }
