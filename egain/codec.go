@@ -18,12 +18,19 @@ type Format uint8
 const (
 	FormatXML Format = iota // the default when the client does not say (spec §10 Q14)
 	FormatJSON
+	// FormatTextXML is XML sent as text/xml, for a client that asked for
+	// that media type (the spec: an answer carries the Content-Type asked
+	// for). Everything but ContentType treats it as FormatXML.
+	FormatTextXML
 )
 
 // ContentType is the media type sent with a body in f.
 func (f Format) ContentType() string {
-	if f == FormatJSON {
+	switch f {
+	case FormatJSON:
 		return "application/json"
+	case FormatTextXML:
+		return "text/xml"
 	}
 	return "application/xml"
 }

@@ -382,6 +382,7 @@ func TestAccessErrors(t *testing.T) {
 		{"BadLanguage", "GET", "/ws/v12/interaction/customer?email=a@b.c", "", []string{SessionHeader, agent, "Accept-Language", "xx-YY", "Accept", "application/json"}, 406, "406-101", FormatJSON},
 		{"BadLanguageOnLogout", "DELETE", "/ws/v12/authentication/user/logout", "", []string{SessionHeader, agent, "Accept-Language", "tlh"}, 406, "406-101", FormatXML},
 		{"BadAccept", "GET", "/ws/v12/interaction/customer?email=a@b.c", "", []string{SessionHeader, agent, "Accept", "text/plain"}, 406, "406-102", FormatXML},
+		{"ErrorAsTextXML", "GET", "/ws/v12/interaction/customer/999999", "", []string{SessionHeader, agent, "Accept", "text/xml"}, 404, "404-101", FormatTextXML},
 		{"BadContentType", "POST", "/ws/v12/interaction/customer", "x", []string{SessionHeader, agent, "Content-Type", "text/plain"}, 415, "415-101", FormatXML},
 		{"BadTenant", "GET", "/ws/v12/interaction/customer/1", "", []string{SessionHeader, agent, TenantHeader, "no spaces"}, 400, "400-109", FormatXML},
 		{"NoRoute", "GET", "/system/ws/v12/interaction/nothing", "", []string{"Accept", "application/json"}, 404, "404-101", FormatJSON},
@@ -1213,5 +1214,30 @@ func TestRead_DepartmentByIDAlone(t *testing.T) {
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
 	if got := mustJSON(t, h.view(t, s, num)["department"]); got != want {
 		t.Errorf("after an edit, department %s, want %s", got, want)
+	}
+}
+
+// TestAccept_MediaTypeAskedFor: an answer carries the media type the client
+// asked for (text/xml included), and a type ruled out with q=0 stays out
+// beside a wildcard.
+func TestAccept_MediaTypeAskedFor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	id := h.create(s, individual("Ada", "Accept", "ada@accept.dom", ""))
+	for accept, want := range map[string]string{
+		"text/xml":                               "text/xml",
+		"application/xml":                        "application/xml",
+		"":                                       "application/xml",
+		"application/xml;q=0, */*":               "application/json",
+		"text/xml;q=0.5, application/json;q=0.4": "text/xml",
+	} {
+		res := h.do("GET", "/ws/v12/interaction/customer/"+id, "", SessionHeader, s, "Accept", accept).want(t, http.StatusOK)
+		if got, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";"); got != want {
+			t.Errorf("Accept %q: Content-Type %q, want %s", accept, res.Header.Get("Content-Type"), want)
+		}
+		if xml := strings.HasPrefix(res.Body, "<?xml"); xml != strings.HasSuffix(want, "xml") {
+			t.Errorf("Accept %q: body %.60s, want %s", accept, res.Body, want)
+		}
 	}
 }

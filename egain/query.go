@@ -514,24 +514,56 @@ func weighted(part string) (string, float64, bool) {
 	return strings.TrimSpace(value), q, true
 }
 
-// ResponseFormat picks the response format from the Accept header: XML when
-// it is absent or a wildcard (spec §10 Q14), otherwise the most preferred
-// of application/json, application/xml and text/xml; anything else → 406.
+// responseOffers are the media types an answer can have, in the order a
+// tie prefers them: application/xml first, as for an absent Accept (spec
+// §10 Q14); text/xml last, so that a client ruling out application/xml
+// beside a wildcard gets JSON.
+var responseOffers = []struct {
+	typ, sub string
+	format   Format
+}{{"application", "xml", FormatXML}, {"application", "json", FormatJSON}, {"text", "xml", FormatTextXML}}
+
+// ResponseFormat picks the response format from the Accept header as RFC
+// 9110 §12.5.1 does: each offer takes the weight of the most specific range
+// that matches it (so "application/xml;q=0, */*" rules XML out), the
+// heaviest wins, a tie goes to the range listed first, then to XML. No
+// offer with a weight above 0 → 406. An absent header means XML.
 func ResponseFormat(accept string) (Format, error) {
 	if strings.TrimSpace(accept) == "" {
 		return FormatXML, nil
 	}
-	best, bestQ := FormatXML, 0.0
+	type mediaRange struct {
+		typ, sub string
+		q        float64
+	}
+	var ranges []mediaRange
 	for part := range strings.SplitSeq(accept, ",") {
 		mt, q, ok := weighted(part)
-		if !ok || q <= bestQ {
+		if !ok || mt == "" {
 			continue
 		}
-		switch strings.ToLower(mt) {
-		case "application/json":
-			best, bestQ = FormatJSON, q
-		case "application/xml", "text/xml", "application/*", "text/*", "*/*":
-			best, bestQ = FormatXML, q
+		typ, sub, _ := strings.Cut(strings.ToLower(mt), "/")
+		ranges = append(ranges, mediaRange{strings.TrimSpace(typ), strings.TrimSpace(sub), q})
+	}
+	best, bestQ, bestAt := FormatXML, 0.0, len(ranges)
+	for _, o := range responseOffers {
+		q, at, specificity := 0.0, -1, 0
+		for i, r := range ranges {
+			s := 0
+			switch {
+			case r.typ == o.typ && r.sub == o.sub:
+				s = 3
+			case r.typ == o.typ && r.sub == "*":
+				s = 2
+			case r.typ == "*" && r.sub == "*":
+				s = 1
+			}
+			if s > specificity {
+				q, at, specificity = r.q, i, s
+			}
+		}
+		if q > bestQ || (q > 0 && q == bestQ && at < bestAt) {
+			best, bestQ, bestAt = o.format, q, at
 		}
 	}
 	if bestQ == 0 {

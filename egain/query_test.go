@@ -218,12 +218,24 @@ func TestResponseFormat(t *testing.T) {
 		{"*/*", FormatXML, true},
 		{"application/json", FormatJSON, true},
 		{"application/xml", FormatXML, true},
-		{"text/xml; charset=utf-8", FormatXML, true},
+		{"text/xml; charset=utf-8", FormatTextXML, true},
+		{"text/*", FormatTextXML, true},
+		{"application/*", FormatXML, true},
 		{"Application/JSON", FormatJSON, true},
 		{"application/xml;q=0.5, application/json", FormatJSON, true},
 		{"text/html, application/json;q=0.1", FormatJSON, true},
 		{"text/html", FormatXML, false},
 		{"application/json;q=0", FormatXML, false},
+		// Ties go to the range listed first, then to XML.
+		{"application/json, application/xml", FormatJSON, true},
+		{"application/xml, application/json", FormatXML, true},
+		// The most specific range decides: q=0 rules a type out, a
+		// wildcard beside it does not bring it back.
+		{"application/xml;q=0, */*", FormatJSON, true},
+		{"application/xml;q=0,*/*;q=0.8", FormatJSON, true},
+		{"text/xml;q=0, application/*", FormatXML, true},
+		{"application/*;q=0, */*", FormatTextXML, true},
+		{"*/*;q=0", FormatXML, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.accept, func(t *testing.T) {
