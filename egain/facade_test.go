@@ -1241,3 +1241,29 @@ func TestAccept_MediaTypeAskedFor(t *testing.T) {
 		}
 	}
 }
+
+// TestIDs_GetAndEditAlike: an id that cannot name a customer (0, past
+// 2^63-1) is 400-103 "out of range" on GET and PUT alike, one that is no
+// number "not a number"; an id in range with no customer is 404-101.
+func TestIDs_GetAndEditAlike(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	for id, want := range map[string]string{
+		"0":                    "out of range",
+		"99999999999999999999": "out of range",
+		"9223372036854775808":  "out of range",
+		"12a":                  "not a number",
+	} {
+		get := h.do("GET", "/ws/v12/interaction/customer/"+id, "", SessionHeader, s, "Accept", "application/json")
+		put := h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+id+`","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+		for name, res := range map[string]response{"GET": get, "PUT": put} {
+			res.wantError(t, http.StatusBadRequest, "400-103", FormatJSON)
+			if !strings.Contains(res.Body, want) && !(want == "not a number" && strings.Contains(res.Body, "must be a number")) {
+				t.Errorf("%s id %s: %s, want %q", name, id, res.Body, want)
+			}
+		}
+	}
+	h.do("GET", "/ws/v12/interaction/customer/9223372036854775807", "", SessionHeader, s, "Accept", "application/json").wantError(t, http.StatusNotFound, "404-101", FormatJSON)
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"9223372036854775807","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").wantError(t, http.StatusNotFound, "404-101", FormatJSON)
+}

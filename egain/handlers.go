@@ -161,10 +161,7 @@ func (f *Facade) edit(c echo.Context) error {
 	if e := errs.As(unread); e != nil && e.Field == "id" {
 		return unread
 	}
-	num, err := strconv.ParseUint(*body.ID, 10, 64)
-	if err != nil {
-		return errs.Invalid(CodeInvalidValue, "id", "id is out of range")
-	}
+	num, _, _ := customerNum(*body.ID) // ValidateForEdit checked it
 	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapper.extensions(), func(p *profile.Profile) (map[string]any, error) {
 		return f.applyEdit(r, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})

@@ -204,6 +204,20 @@ func ParseGetByIDs(ids string, q url.Values, customAttrs []string) (*GetQuery, e
 	return &GetQuery{IDs: list, Sort: c.sort, Desc: c.desc, Attributes: c.attributes}, nil
 }
 
+// customerNum reads a customer id as GET and PUT take it alike: digits
+// (ok), naming a customer id can have: 1 to 2^63-1 (inRange; leading zeros
+// allowed).
+func customerNum(s string) (n uint64, ok, inRange bool) {
+	if !isDigits(s, len(s)) {
+		return 0, false, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v == 0 {
+		return 0, true, false
+	}
+	return uint64(v), true, true
+}
+
 func parseIDs(s string) ([]string, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) > MaxIDs {
@@ -211,17 +225,14 @@ func parseIDs(s string) ([]string, error) {
 	}
 	var ids []string
 	for _, p := range parts {
-		if !isDigits(p, len(p)) {
+		n, ok, inRange := customerNum(p)
+		if !ok {
 			return nil, errs.Invalid(CodeInvalidValue, "IDs", "customer id %q is not a number", p)
 		}
-		if len(p) > 19 {
+		if !inRange {
 			return nil, errs.Invalid(CodeInvalidValue, "IDs", "customer id %q is out of range", p)
 		}
-		n, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || n == 0 {
-			return nil, errs.Invalid(CodeInvalidValue, "IDs", "customer id %q is out of range", p)
-		}
-		id := strconv.FormatInt(n, 10)
+		id := strconv.FormatUint(n, 10)
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}

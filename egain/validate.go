@@ -133,8 +133,10 @@ func ValidateForEdit(c *Customer, opts Options) error {
 	if str(c.ID) == "" {
 		return missing("id")
 	}
-	if !isDigits(*c.ID, 19) {
+	if _, ok, inRange := customerNum(*c.ID); !ok {
 		return errs.Invalid(CodeInvalidValue, "id", "id must be a number")
+	} else if !inRange {
+		return errs.Invalid(CodeInvalidValue, "id", "id is out of range")
 	}
 	if err := xmlSafe(reflect.ValueOf(c).Elem(), ""); err != nil {
 		return err
