@@ -97,7 +97,7 @@ func (b *builder) attribute(d AttributeDoc, allowMulti bool) (Attribute, bool) {
 
 // defaultValue checks a default against the attribute's own rules.
 func defaultValue(a *Attribute, raw any) (any, error) {
-	v, err := normalize(a.Type, looseScalar(raw))
+	v, err := normalize(a.valueType(), looseScalar(raw))
 	if err != nil {
 		return nil, err
 	}

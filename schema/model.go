@@ -68,6 +68,21 @@ type Attribute struct {
 	Aliases []string `json:"aliases,omitempty"`
 }
 
+// int32Digits is how many decimal digits every 32-bit integer can have.
+const int32Digits = 9
+
+// valueType is the type a's values are checked and stored as: its declared
+// type, except that an integer declared with a length of more digits than
+// 32 bits hold is 64-bit (the vendor's own Phone schema declares
+// PhoneNumber an integer of length 15 and sends 10-digit numbers). The
+// length still bounds its digits.
+func (a *Attribute) valueType() Type {
+	if a.Type == TypeInteger && a.Length > int32Digits {
+		return TypeLong
+	}
+	return a.Type
+}
+
 // named reports whether name (case-insensitively) is a's name or an alias.
 func (a *Attribute) named(name string) bool {
 	return SameName(a.Name, name) || slices.ContainsFunc(a.Aliases, func(al string) bool { return SameName(al, name) })

@@ -154,15 +154,15 @@ func (c *Compiled) canonicalMember(name string, v any, withCore bool) (string, a
 // multi-valued attribute becomes an array of one.
 func coerceAttribute(a *Attribute, v any) any {
 	if !a.MultiValued {
-		return coerce(a.Type, v)
+		return coerce(a.valueType(), v)
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return []any{coerce(a.Type, v)}
+		return []any{coerce(a.valueType(), v)}
 	}
 	out := make([]any, len(list))
 	for i, item := range list {
-		out[i] = coerce(a.Type, item)
+		out[i] = coerce(a.valueType(), item)
 	}
 	return out
 }
@@ -225,7 +225,7 @@ func addRecordMember(e *Extension, out Record, name string, v any) error {
 	if _, dup := out[a.Name]; dup {
 		return errs.Invalid(CodeInvalidBody, e.Name+"."+name, "%q is given twice in a record of %q (names are case-insensitive)", a.Name, e.Name)
 	}
-	out[a.Name] = coerce(a.Type, v)
+	out[a.Name] = coerce(a.valueType(), v)
 	return nil
 }
 
@@ -364,7 +364,7 @@ func (c *Compiled) normalizeDoc(canon map[string]any) (*Doc, error) {
 
 func normalizeAttribute(a *Attribute, v any) (any, error) {
 	if !a.MultiValued {
-		return normalize(a.Type, v)
+		return normalize(a.valueType(), v)
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -372,7 +372,7 @@ func normalizeAttribute(a *Attribute, v any) (any, error) {
 	}
 	out := make([]any, len(list))
 	for i, item := range list {
-		nv, err := normalize(a.Type, item)
+		nv, err := normalize(a.valueType(), item)
 		if err != nil {
 			return nil, err
 		}
@@ -384,7 +384,7 @@ func normalizeAttribute(a *Attribute, v any) (any, error) {
 func normalizeRecord(e *Extension, r Record) error {
 	for name, v := range r {
 		a, _ := e.Attribute(name)
-		nv, err := normalize(a.Type, v)
+		nv, err := normalize(a.valueType(), v)
 		if err != nil {
 			return errs.Invalid(CodeInvalidValue, e.Name+"."+name, "%s.%s: %v", e.Name, name, err)
 		}
@@ -470,7 +470,7 @@ func (c *Compiled) QueryValue(source, attr, raw string) (string, error) {
 	if !ok {
 		return "", errs.Invalid(CodeUnknownAttribute, field, "%q is not a known attribute", field)
 	}
-	v, err := normalize(a.Type, raw)
+	v, err := normalize(a.valueType(), raw)
 	if err != nil {
 		return "", errs.Invalid(CodeInvalidValue, field, "%s: %v", field, err)
 	}
@@ -540,12 +540,12 @@ func deepestCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 func (c *Compiled) expectedType(field string) string {
 	parts := strings.Split(field, ".")
 	if a, ok := c.Attribute(parts[0]); ok {
-		return typeDescription(a.Type)
+		return typeDescription(a.valueType())
 	}
 	if e, ok := c.Extension(parts[0]); ok {
 		last := parts[len(parts)-1]
 		if a, ok := e.Attribute(last); ok {
-			return typeDescription(a.Type)
+			return typeDescription(a.valueType())
 		}
 		if e.Kind == MultiValued && len(parts) == 1 {
 			return "an array of records"

@@ -536,3 +536,36 @@ func TestLookupByName_TakesNoAllocation(t *testing.T) {
 		t.Error("a non-ASCII letter folded to an ASCII one")
 	}
 }
+
+// TestPrepareProfile_IntegerLengthCountsDigits: an integer declared with
+// more digits than 32 bits hold takes values of that many digits (the
+// vendor's Phone schema: PhoneNumber integer, length 15, 10-digit numbers
+// sent as strings); without a length, or with one of 9 digits or fewer,
+// it stays 32-bit and bounded by the length.
+func TestPrepareProfile_IntegerLengthCountsDigits(t *testing.T) {
+	c := mustCompile(t, `
+profile:
+  - {name: Plain, type: integer}
+  - {name: Phone, type: integer, length: 15}
+  - {name: Short, type: integer, length: 3}
+`)
+	for value, fits := range map[string]map[string]bool{
+		`"3145926535"`:       {"Plain": false, "Phone": true, "Short": false},
+		`999999999999999`:    {"Plain": false, "Phone": true, "Short": false},
+		`"-999999999999999"`: {"Plain": false, "Phone": true, "Short": false},
+		`1000000000000000`:   {"Plain": false, "Phone": false, "Short": false},
+		`2147483647`:         {"Plain": true, "Phone": true, "Short": false},
+		`999`:                {"Plain": true, "Phone": true, "Short": true},
+		`"12.5"`:             {"Plain": false, "Phone": false, "Short": false},
+	} {
+		for attr, want := range fits {
+			p, err := c.PrepareProfile(body(t, `{"`+attr+`":`+value+`}`))
+			if want && err != nil {
+				t.Errorf("%s = %s: %v, want it stored", attr, value, err)
+			}
+			if !want && err == nil {
+				t.Errorf("%s = %s: stored as %v, want a refusal", attr, value, p)
+			}
+		}
+	}
+}

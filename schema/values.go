@@ -24,7 +24,7 @@ const (
 // type a.Type. Loose forms (numeric strings, "true") are coerced before
 // validation (see coerce), so each type is one plain schema.
 func jsonSchemaFor(a *Attribute) map[string]any {
-	switch a.Type {
+	switch a.valueType() {
 	case TypeBoolean:
 		return map[string]any{"type": "boolean"}
 	case TypeString:
@@ -35,7 +35,7 @@ func jsonSchemaFor(a *Attribute) map[string]any {
 		return s
 	case TypeInteger, TypeLong:
 		lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
-		if a.Type == TypeLong {
+		if a.valueType() == TypeLong {
 			lo, hi = math.MinInt64, math.MaxInt64
 		}
 		if a.Length > 0 && a.Length < 19 { // length counts digits

@@ -918,3 +918,23 @@ func TestIdentify_FiltersOnOneExtensionMatchOneRecord(t *testing.T) {
 		wantError(t, ts.do("GET", "/profiles?EmailAddress=a@x.com&id_%E2%84%AAey=email", nil), 400, "UNKNOWN_ATTRIBUTE")
 	})
 }
+
+// TestMetadata_VendorPhoneSchemaHoldsVendorNumbers: the Phone extension as
+// the vendor's docs declare it (PhoneNumber: integer, length 15) stores
+// the vendor's numbers, sent as strings as its examples do.
+func TestMetadata_VendorPhoneSchemaHoldsVendorNumbers(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	if res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"VPhone","type":"multi-valued","unique":["PhoneNumber"],"attributes":[{"name":"PhoneType","type":"integer","default":0,"mandatory":"true"},{"name":"PhoneNumber","type":"integer","length":15}]}`); res.Status != http.StatusCreated {
+		t.Fatalf("create the vendor's Phone schema: %d %s", res.Status, res.Body)
+	}
+	id := ts.mustCreate(`{"FirstName":"Vendor","VPhone":[{"PhoneType":0,"PhoneNumber":"3145926535"}]}`)
+	var got map[string]any
+	ts.do("GET", "/profiles/"+id+"?extensions=VPhone", nil).JSON(t, &got)
+	if fmt.Sprint(got["VPhone"]) != "[map[PhoneNumber:3145926535 PhoneType:0]]" {
+		t.Errorf("VPhone read back: %v", got["VPhone"])
+	}
+	if res := ts.do("POST", "/profiles", `{"VPhone":[{"PhoneType":0,"PhoneNumber":"1000000000000000"}]}`); res.Status != http.StatusBadRequest {
+		t.Errorf("a 16-digit PhoneNumber: %d %s, want 400", res.Status, res.Body)
+	}
+}
