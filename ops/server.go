@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // ServerConfig holds the http.Server limits. A zero duration means no limit,
@@ -20,8 +22,11 @@ type ServerConfig struct {
 	ReadTimeout       time.Duration // whole request including body, e.g. 30s
 	WriteTimeout      time.Duration // e.g. 60s; BackupHandler extends it for its own response
 	IdleTimeout       time.Duration // keep-alive, e.g. 120s
-	MaxHeaderBytes    int           // 0 means net/http's 1 MiB
-	ErrorLog          *log.Logger   // net/http's own errors (TLS, panics); nil means the log package
+	// MaxHeaderBytes bounds the request line and headers: HeaderLimit
+	// answers a request over it in the API's format; net/http itself cuts
+	// at headerReadCap times it (0 means net/http's 1 MiB for both).
+	MaxHeaderBytes int
+	ErrorLog       *log.Logger // net/http's own errors (TLS, panics); nil means the log package
 }
 
 // Server is an HTTP server that is already listening.
@@ -65,7 +70,7 @@ func (l *Listener) Serve(h http.Handler) *Server {
 		ReadTimeout:       l.cfg.ReadTimeout,
 		WriteTimeout:      l.cfg.WriteTimeout,
 		IdleTimeout:       l.cfg.IdleTimeout,
-		MaxHeaderBytes:    l.cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    l.cfg.MaxHeaderBytes * headerReadCap,
 		ErrorLog:          l.cfg.ErrorLog,
 	}
 	go func() {
@@ -116,4 +121,41 @@ func (s *Server) Shutdown(timeout time.Duration) (cut int64, err error) {
 	}
 	<-s.done
 	return cut, err
+}
+
+// headerReadCap is how many times MaxHeaderBytes net/http reads before it
+// answers 431 itself, in plain text: requests between the limit and the
+// cap get HeaderLimit's answer, which clients can parse (a 70 KB query
+// string is a bug in a client, not only an attack); beyond it, memory per
+// connection stays bounded.
+const headerReadCap = 4
+
+// HeaderLimit refuses a request whose request line and headers, counted as
+// sent, are over max bytes: 431 as an *echo.HTTPError, which each API
+// renders in its own format.
+func HeaderLimit(max int) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if max > 0 && headerSize(c.Request()) > max {
+				return echo.NewHTTPError(http.StatusRequestHeaderFieldsTooLarge,
+					fmt.Sprintf("the request line and headers are over %d bytes", max))
+			}
+			return next(c)
+		}
+	}
+}
+
+// headerSize is the size of r's request line and headers as sent
+// (net/http keeps Host apart from the other headers).
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			n += len(name) + len(v) + 4
+		}
+	}
+	return n
 }

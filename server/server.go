@@ -277,7 +277,7 @@ func (a *App) routes() *echo.Echo {
 			MaxAge:        600,
 		}))
 	}
-	e.Use(bodyLimit(a.Config.Server.MaxBodyBytes), uncompressedBodies, queryCheck, a.maintenanceGate)
+	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), uncompressedBodies, queryCheck, a.maintenanceGate)
 	if _, shared := a.Store.(*postgres.DB); shared {
 		e.Use(a.followSchemaOnRefusal)
 	}

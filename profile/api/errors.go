@@ -39,14 +39,15 @@ type ErrorBody struct {
 
 // codeOfStatus names errors Echo raises itself (no route, bad method, ...).
 var codeOfStatus = map[int]string{
-	http.StatusNotFound:              "NOT_FOUND",
-	http.StatusMethodNotAllowed:      "METHOD_NOT_ALLOWED",
-	http.StatusRequestEntityTooLarge: "BODY_TOO_LARGE",
-	http.StatusUnsupportedMediaType:  "UNSUPPORTED_MEDIA_TYPE",
-	http.StatusBadRequest:            "BAD_REQUEST",
-	http.StatusUnauthorized:          "UNAUTHORIZED",
-	http.StatusForbidden:             "FORBIDDEN",
-	http.StatusServiceUnavailable:    "UNAVAILABLE",
+	http.StatusNotFound:                    "NOT_FOUND",
+	http.StatusMethodNotAllowed:            "METHOD_NOT_ALLOWED",
+	http.StatusRequestEntityTooLarge:       "BODY_TOO_LARGE",
+	http.StatusUnsupportedMediaType:        "UNSUPPORTED_MEDIA_TYPE",
+	http.StatusRequestHeaderFieldsTooLarge: "HEADERS_TOO_LARGE",
+	http.StatusBadRequest:                  "BAD_REQUEST",
+	http.StatusUnauthorized:                "UNAUTHORIZED",
+	http.StatusForbidden:                   "FORBIDDEN",
+	http.StatusServiceUnavailable:          "UNAVAILABLE",
 }
 
 // Describe returns the status and body for err. Errors that are neither
