@@ -105,6 +105,7 @@ var kindDefaults = map[errs.Kind]wsCode{
 	errs.KindUnavailable:        {http.StatusServiceUnavailable, "503-101"},
 	errs.KindTooManyRequests:    {http.StatusTooManyRequests, "429-101"},
 	errs.KindCorrupt:            {http.StatusInternalServerError, "500-102"},
+	errs.KindUnsupportedMedia:   {http.StatusUnsupportedMediaType, "415-101"},
 }
 
 const internalMessage = "Internal server error."

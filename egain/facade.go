@@ -281,11 +281,11 @@ func departmentDenied(c *Customer) *errs.Error {
 	return errs.E(errs.KindForbidden, CodeForbidden, "no access to department %q", val(c.Department, func(d *Department) *string { return d.Name }))
 }
 
-// requestBody reads the request body, turning the server's body limit into
-// 413 rather than a malformed body.
+// requestBody reads the request body: over the server's body limit is 413
+// and a coded body 415, rather than a malformed body.
 func requestBody(c echo.Context) (io.Reader, error) {
 	data, err := httpin.ReadBody(c.Request())
-	if errs.Is(err, errs.KindTooLarge) {
+	if errs.As(err) != nil { // too large, or coded
 		return nil, err
 	}
 	if err != nil {

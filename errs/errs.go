@@ -32,6 +32,7 @@ const (
 	KindTooManyRequests                // the caller is throttled
 	KindNotImplemented                 // the operation does not exist on this configuration (e.g. this store engine)
 	KindCorrupt                        // stored data fails its checksum: a 500 the client may be told about
+	KindUnsupportedMedia               // the request body comes in a coding the API does not read
 )
 
 var kindNames = [...]string{
@@ -47,6 +48,7 @@ var kindNames = [...]string{
 	KindTooManyRequests:    "too_many_requests",
 	KindNotImplemented:     "not_implemented",
 	KindCorrupt:            "corrupt",
+	KindUnsupportedMedia:   "unsupported_media",
 }
 
 func (k Kind) String() string {

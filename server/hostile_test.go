@@ -981,4 +981,24 @@ func TestHostile_CompressedBodies(t *testing.T) {
 	if res := ts.do("POST", "/profiles", `{"FirstName":"Plain"}`, "Content-Encoding", "identity"); res.Status != http.StatusCreated {
 		t.Errorf("Content-Encoding: identity: %d %s, want 201", res.Status, res.Body)
 	}
+	// Every header line counts.
+	req, err := http.NewRequest("POST", ts.URL+"/profiles", bytes.NewReader(zipped.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header["Content-Encoding"] = []string{"identity", "gzip"}
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnsupportedMediaType {
+		body, _ := io.ReadAll(res.Body)
+		t.Errorf("Content-Encoding: identity, then gzip on a second line: %v %v %s, want 415", res.StatusCode, err, body)
+	} else {
+		res.Body.Close()
+	}
+	// The body is looked at where it is read: what is checked before
+	// (route, session) answers first.
+	if res := ts.do("POST", "/nowhere", zipped.Bytes(), "Content-Encoding", "gzip"); res.Status != http.StatusNotFound {
+		t.Errorf("gzip to no route: %d %s, want 404", res.Status, res.Body)
+	}
+	if res := ts.do("POST", "/ws/v12/interaction/customer", zipped.Bytes(), "Content-Encoding", "gzip", "Content-Type", "application/json"); res.Status != http.StatusUnauthorized {
+		t.Errorf("eGain create, gzip, no session: %d %s, want 401", res.Status, res.Body)
+	}
 }

@@ -277,7 +277,7 @@ func (a *App) routes() *echo.Echo {
 			MaxAge:        600,
 		}))
 	}
-	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), uncompressedBodies, queryCheck, a.maintenanceGate)
+	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
 	if _, shared := a.Store.(*postgres.DB); shared {
 		e.Use(a.followSchemaOnRefusal)
 	}
@@ -355,8 +355,11 @@ func (a *App) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := api.Describe(err)
-	if errs.KindOf(err) == errs.KindCorrupt {
+	switch errs.KindOf(err) {
+	case errs.KindCorrupt:
 		a.corrupt.Inc()
+	case errs.KindUnsupportedMedia: // a coded body: RFC 9110 §15.5.16
+		c.Response().Header().Set("Accept-Encoding", "identity")
 	}
 	if status >= 500 && errs.KindOf(err) != errs.KindUnavailable {
 		a.Log.Error().Err(err).Str("request_id", ops.RequestIDFrom(c)).Str("route", c.Path()).Msg("request failed")
@@ -448,22 +451,6 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 			return next(c)
 		}
-	}
-}
-
-// uncompressedBodies refuses a body sent with a content coding (415, with
-// Accept-Encoding: identity as RFC 9110 §15.5.16 asks): neither API decodes
-// one, and a gzip body read as JSON or XML was refused for its characters,
-// which misleads the client about its data.
-func uncompressedBodies(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		coding := strings.TrimSpace(r.Header.Get("Content-Encoding"))
-		if coding == "" || strings.EqualFold(coding, "identity") || r.ContentLength == 0 {
-			return next(c)
-		}
-		c.Response().Header().Set("Accept-Encoding", "identity")
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %q is not supported: send the body uncompressed", coding))
 	}
 }
 

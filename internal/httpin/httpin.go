@@ -28,6 +28,8 @@ const (
 	CodeInvalidTenant = "INVALID_TENANT"
 	CodeBodyTooLarge  = "BODY_TOO_LARGE"
 	CodeBadParameter  = "BAD_PARAMETER"
+	// CodeUnsupportedMediaType: a body in a coding the APIs do not read.
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 // TenantHeader isolates tenants (Genesys spec §8); the eGain facade reads
@@ -77,8 +79,11 @@ func CheckTenant(t string) error {
 
 // ReadBody reads the request body whole. A body over the server's limit
 // (http.MaxBytesReader, or Echo's body limit) is a KindTooLarge error (413);
-// any other failure is returned as it is, for the API to answer in its own
-// terms.
+// one sent with a content coding (gzip, ...) is KindUnsupportedMedia (415):
+// neither API decodes one, and read as it is it was refused for its
+// characters, which misled the client about its data. Those are
+// *errs.Error; any other failure (the connection's) is returned as it is,
+// for the API to answer in its own terms.
 func ReadBody(r *http.Request) ([]byte, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -89,7 +94,23 @@ func ReadBody(r *http.Request) ([]byte, error) {
 		}
 		return nil, err
 	}
+	if coding := contentCoding(r.Header); coding != "" && len(data) > 0 {
+		return nil, errs.E(errs.KindUnsupportedMedia, CodeUnsupportedMediaType, "Content-Encoding %q is not supported: send the body uncompressed", coding)
+	}
 	return data, nil
+}
+
+// contentCoding is the first coding other than identity that Content-Encoding
+// names, over all its header lines, or "".
+func contentCoding(h http.Header) string {
+	for _, line := range h.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(line, ",") {
+			if coding = strings.TrimSpace(coding); coding != "" && !strings.EqualFold(coding, "identity") {
+				return coding
+			}
+		}
+	}
+	return ""
 }
 
 // Bearer returns the credentials of an "Authorization: Bearer ..." header,

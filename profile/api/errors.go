@@ -27,6 +27,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindNotImplemented:     http.StatusNotImplemented,
 	errs.KindInternal:           http.StatusInternalServerError,
 	errs.KindCorrupt:            http.StatusInternalServerError,
+	errs.KindUnsupportedMedia:   http.StatusUnsupportedMediaType,
 }
 
 // ErrorBody is the JSON error body of the Genesys-style API.

@@ -136,7 +136,7 @@ func Tenant(r *http.Request) (string, error) { return httpin.Tenant(r.Header) }
 // json.Number so integers are never rounded through float64.
 func readObject(c echo.Context) (map[string]any, error) {
 	data, err := httpin.ReadBody(c.Request())
-	if errs.Is(err, errs.KindTooLarge) {
+	if errs.As(err) != nil { // too large, or coded
 		return nil, err
 	}
 	if err != nil {
