@@ -43,22 +43,22 @@ func LoadRegistry(ctx context.Context, store Store, source schema.Source, unauth
 // changes. When op's write finds that another process changed the stored
 // schema, the live one catches up and op runs again.
 //
-// A write refused as invalid under the live schema is checked against the
-// stored one too, once: another replica may have just added what the
-// write names (a client that adds an extension on one replica and writes
-// it through another must not get 400 until this one's watch catches up).
-// That costs a refused write one read of the stored schema version.
+// A write refused under the live schema (invalid, or naming what it does
+// not define) is checked against the stored one too, once: another replica
+// may have just added what the write names (a client that adds an
+// extension on one replica and writes it through another must not get 400
+// until this one's watch catches up). That costs a refused write one read
+// of the stored schema version.
 func withSchema[T any](ctx context.Context, s *Service, op func(c *schema.Compiled) (T, error)) (T, error) {
 	recheckedRefusal := false
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ; {
 		s.schemaMu.RLock()
 		used := s.schema.Current()
 		out, err := op(used)
 		s.schemaMu.RUnlock()
-		if errs.Is(err, errs.KindInvalid) && !recheckedRefusal {
+		if !recheckedRefusal && (errs.Is(err, errs.KindInvalid) || NamesWhatSchemaLacks(err)) {
 			recheckedRefusal = true
-			// Followed here or by the watch meanwhile: either way, newer.
-			if _, ferr := s.FollowSchema(ctx); ferr == nil && s.schema.Current().Version != used.Version {
+			if s.CatchUp(ctx, used.Version) {
 				continue
 			}
 		}
@@ -73,7 +73,39 @@ func withSchema[T any](ctx context.Context, s *Service, op func(c *schema.Compil
 			return out, &errs.Error{Kind: errs.KindUnavailable, Code: CodeSchemaOutOfSync,
 				Message: "the schema was changed by another replica and this one cannot follow yet; retry", Err: ferr}
 		}
+		attempt++
 	}
+}
+
+// NamesWhatSchemaLacks reports whether err refuses a request for naming an
+// attribute, extension or identification key the live schema does not
+// define: one another process may have just added.
+func NamesWhatSchemaLacks(err error) bool {
+	e := errs.As(err)
+	if e == nil {
+		return false
+	}
+	switch e.Code {
+	case schema.CodeUnknownAttribute, schema.CodeUnknownExtension, CodeUnknownKey, CodeExtensionNotFound, CodeKeyNotFound:
+		return true
+	}
+	return false
+}
+
+// CatchUp follows the stored schema when it is newer than used, the
+// version a refused request ran under, and reports whether the live schema
+// is now newer than used (caught up here or by the watch meanwhile). A
+// stored version this process's config could not follow is not tried
+// again here: the watch keeps saying why, and clients cannot make this
+// process recompile on every refusal.
+func (s *Service) CatchUp(ctx context.Context, used uint64) bool {
+	state, err := s.store.SchemaState(ctx)
+	if err == nil && state.Version != used && state.Version != s.unfollowable.Load() {
+		if _, err := s.FollowSchema(ctx); err != nil && ctx.Err() == nil {
+			s.unfollowable.Store(state.Version)
+		}
+	}
+	return s.Schema().Version != used
 }
 
 // write runs fn in a write transaction for schema c, with its audit entry
@@ -111,10 +143,14 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	if err != nil || state.Version == s.Schema().Version {
 		return nil, err
 	}
-	return s.schema.Refresh(state.Overlay, state.Version, func(c *schema.Compiled) error {
+	c, err := s.schema.Refresh(state.Overlay, state.Version, func(c *schema.Compiled) error {
 		if !manifestEqual(stored, manifestOf(c)) {
 			return fmt.Errorf("the identification keys of this replica's config differ from those the store is indexed for (schema version %d); give every replica the same config and reload", state.Version)
 		}
 		return nil
 	})
+	if c != nil && s.OnFollow != nil {
+		s.OnFollow(c)
+	}
+	return c, err
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
@@ -41,6 +42,13 @@ type Service struct {
 	// ReadsCount (config audit.reads).
 	Reads  ReadAudit
 	OnRead func(actor string)
+	// OnFollow is told of each schema another process stored that this one
+	// caught up with (by its watch, a write or a refused request).
+	OnFollow func(c *schema.Compiled)
+	// unfollowable is the stored schema version this process's config
+	// could not follow: requests refused under the live schema do not try
+	// again for it (each try recompiles, under the schema lock).
+	unfollowable atomic.Uint64
 	// withoutAudit skips the trail of profile writes: only the benchmark
 	// that measures what the trail costs sets it (export_test.go).
 	withoutAudit bool

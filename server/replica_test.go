@@ -314,6 +314,14 @@ func TestReplicas_SchemaChangeUsableAtOnceOnAnother(t *testing.T) {
 		if res := b.do("GET", "/metadata/profiles/extensions/"+ext, nil); res.Status != http.StatusOK {
 			t.Fatalf("metadata of %s on B: %d %s", ext, res.Status, res.Body)
 		}
+		tags := fmt.Sprintf("Tags%d", i)
+		if res := a.do("POST", "/metadata/profiles/extensions", `{"name":"`+tags+`","type":"multi-valued","unique":["tag"],"attributes":[{"name":"tag","type":"string"}]}`); res.Status != http.StatusCreated {
+			t.Fatalf("create extension %s on A: %d %s", tags, res.Status, res.Body)
+		}
+		// The customer has no such record: 404 for the record, not the extension.
+		if res := b.do("PUT", "/profiles/"+id+"/extensions/"+tags+"/delete/by/unique", `{"tag":"a"}`); res.Status != http.StatusNotFound || !strings.Contains(string(res.Body), "RECORD_NOT_FOUND") {
+			t.Fatalf("delete by unique in %s on B right after A added it: %d %s, want 404 RECORD_NOT_FOUND", tags, res.Status, res.Body)
+		}
 		key := fmt.Sprintf("first%d", i)
 		if res := a.do("POST", "/metadata/identification-keys", `{"name":"`+key+`","attributes":["FirstName"]}`); res.Status != http.StatusCreated {
 			t.Fatalf("create key %s on A: %d %s", key, res.Status, res.Body)

@@ -144,6 +144,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	}
 	a.Echo = a.routes()
 	a.noteSchema(registry.Current())
+	a.Profiles.OnFollow = a.followed
 	a.watchSchema()
 	a.sweepAudit()
 	a.prewarm()
@@ -208,23 +209,19 @@ func (a *App) watchSchema() {
 	a.stopWatch = func() { cancel(); <-done }
 }
 
-// followSchema catches up with a schema change another replica stored.
+// followSchema catches up with a schema change another replica stored
+// (Profiles.OnFollow, set in New, says so).
 func (a *App) followSchema(ctx context.Context) {
-	c, err := a.Profiles.FollowSchema(ctx)
-	switch {
-	case err != nil && ctx.Err() == nil:
+	if _, err := a.Profiles.FollowSchema(ctx); err != nil && ctx.Err() == nil {
 		a.Log.Error().Err(err).Msg("cannot follow the schema stored by another replica; writes answer 503 until this replica's config matches")
-	case c != nil:
-		a.Log.Info().Uint64("schema_version", c.Version).Msg("followed a schema change made by another replica")
-		a.noteSchema(c)
 	}
 }
 
-// schemaRefusals are the codes of requests refused for naming what the
-// live schema does not define.
-var schemaRefusals = map[string]bool{
-	schema.CodeUnknownAttribute: true, schema.CodeUnknownExtension: true, profile.CodeUnknownKey: true,
-	profile.CodeExtensionNotFound: true, profile.CodeKeyNotFound: true,
+// followed notes a schema another replica stored that this one caught up
+// with, whichever path caught up.
+func (a *App) followed(c *schema.Compiled) {
+	a.Log.Info().Uint64("schema_version", c.Version).Msg("followed a schema change made by another replica")
+	a.noteSchema(c)
 }
 
 // followSchemaOnRefusal answers a request without a body again, once, when
@@ -237,8 +234,7 @@ func (a *App) followSchemaOnRefusal(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		version := a.Schema.Current().Version
 		err := next(c)
-		var e *errs.Error
-		if err == nil || c.Response().Committed || !errors.As(err, &e) || !schemaRefusals[e.Code] {
+		if err == nil || c.Response().Committed || !profile.NamesWhatSchemaLacks(err) {
 			return err
 		}
 		switch c.Request().Method {
@@ -246,9 +242,7 @@ func (a *App) followSchemaOnRefusal(next echo.HandlerFunc) echo.HandlerFunc {
 		default:
 			return err
 		}
-		// Followed here or by the watch meanwhile: either way, newer.
-		a.followSchema(c.Request().Context())
-		if a.Schema.Current().Version == version {
+		if !a.Profiles.CatchUp(c.Request().Context(), version) {
 			return err
 		}
 		return next(c)

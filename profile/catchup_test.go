@@ -1,0 +1,75 @@
+package profile_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed: a process
+// whose config cannot follow the stored schema (its identification keys
+// differ) answers refused requests without compiling the stored schema
+// again for each one (each try takes the schema lock), and a later stored
+// version is tried again.
+func TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed(t *testing.T) {
+	ctx := context.Background()
+	a, _, db := newServiceAndStore(t)
+	if err := a.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// B shares the store (as a replica would) with one more key in its config.
+	base, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := strings.Replace(string(base), "  identification_keys:\n", "  identification_keys:\n    - {name: first_only,   attributes: [FirstName]}\n", 1)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var builds atomic.Int32
+	registry.AddGuard(func(*schema.Compiled) error { builds.Add(1); return nil })
+	b := profile.NewService(db, registry)
+
+	// A changes the schema; B cannot follow it.
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Loyalty", Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "tier", Type: "string"}}}); err != nil {
+		t.Fatal(err)
+	}
+	used := b.Schema().Version
+	for range 5 {
+		_, err := b.Create(ctx, "", map[string]any{"Unknown": "x"}, profile.CreateOptions{})
+		if !errs.Is(err, errs.KindInvalid) {
+			t.Fatalf("refused write on B: %v, want invalid", err)
+		}
+		if b.CatchUp(ctx, used) {
+			t.Fatal("CatchUp followed a schema B's config cannot follow")
+		}
+	}
+	if n := builds.Load(); n != 1 {
+		t.Errorf("B compiled the stored schema %d times for 10 refusals, want once", n)
+	}
+	// A newer stored version is worth one more try.
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Loyalty2", Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "tier", Type: "string"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.CatchUp(ctx, used)
+	if n := builds.Load(); n != 2 {
+		t.Errorf("B compiled %d times after a newer stored schema, want 2", n)
+	}
+}
