@@ -1,9 +1,9 @@
 package pgtest
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -26,34 +26,55 @@ const EnvStore = "PROFILED_TEST_STORE"
 // make test no longer links the two largest test binaries twice (5 s of
 // CPU of a 2-core run). With EnvStore set it runs only that engine; the
 // second run is not made for benchmarks, fuzzing or -list, which are
-// about this process.
+// about this process. Its output is this package's output, not events of
+// its own under go test -json, and it writes no coverage profile.
 func RunOnBothStores(m *testing.M) int {
 	if os.Getenv(EnvStore) != "" || !secondRunWanted(os.Args[1:]) {
+		if os.Getenv(envWatchParent) == "1" {
+			go exitWithParent()
+		}
 		return m.Run()
 	}
 	var out bytes.Buffer
 	child := exec.Command(os.Args[0], childArgs(os.Args[1:])...)
-	child.Env = append(os.Environ(), EnvStore+"=postgres")
+	child.Env = append(os.Environ(), EnvStore+"=postgres", envWatchParent+"=1")
 	child.Stdout, child.Stderr = &out, &out
-	startErr := child.Start()
+	// The child's stdin is a pipe held open by this process alone: when
+	// this process ends, however it ends (a panic, -test.timeout), the
+	// child reads EOF and exits instead of running on unseen.
+	parentAlive, pipeErr := child.StdinPipe()
+	startErr := pipeErr
+	if startErr == nil {
+		startErr = child.Start()
+	}
 	code := m.Run()
 	if startErr != nil {
 		fmt.Printf("[postgres] could not start the PostgreSQL run: %v\n", startErr)
 		return 1
 	}
 	waitErr := child.Wait()
-	lines := bufio.NewScanner(&out)
-	lines.Buffer(nil, 1<<20)
-	for lines.Scan() {
-		fmt.Printf("[postgres] %s\n", lines.Text())
+	_ = parentAlive.Close()
+	for line := range bytes.Lines(out.Bytes()) {
+		fmt.Printf("[postgres] %s", line)
 	}
 	if waitErr != nil {
-		fmt.Printf("[postgres] FAIL: %v\n", waitErr)
+		fmt.Printf("\n[postgres] FAIL: %v\n", waitErr)
 		if code == 0 {
 			code = 1
 		}
 	}
 	return code
+}
+
+// envWatchParent tells the PostgreSQL run that its stdin stays open for as
+// long as the run that started it lives.
+const envWatchParent = "PGTEST_WATCH_PARENT"
+
+// exitWithParent ends this process once the run that started it has ended.
+func exitWithParent() {
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	fmt.Println("[pgtest] the bbolt run that started this one has ended: stopping")
+	os.Exit(2)
 }
 
 // secondRunWanted reports whether the flags go test gave the binary ask for

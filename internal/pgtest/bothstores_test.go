@@ -3,9 +3,13 @@ package pgtest
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestBothStoresChild is the suite of the test binary TestRunOnBothStores
@@ -23,6 +27,23 @@ func TestBothStoresChild(t *testing.T) {
 	if os.Getenv("PGTEST_FAIL_ON") == store {
 		t.Fatalf("failing on %s as asked", store)
 	}
+	if os.Getenv("PGTEST_HANG_ON") == store {
+		if err := os.WriteFile(os.Getenv("PGTEST_PIDFILE"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+	}
+	if os.Getenv("PGTEST_PANIC_ON") == store {
+		for i := 0; i < 100 && !fileExists(os.Getenv("PGTEST_PIDFILE")); i++ {
+			time.Sleep(50 * time.Millisecond) // until the other run is in its test
+		}
+		panic("panicking on " + store + " as asked")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // A suite's TestMain with RunOnBothStores runs it on bbolt and again, from
@@ -52,6 +73,26 @@ func TestRunOnBothStores(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the PostgreSQL run ends with the first", func(t *testing.T) {
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		out, err := run(t, "PGTEST_PANIC_ON=bbolt", "PGTEST_HANG_ON=postgres", "PGTEST_PIDFILE="+pidFile)
+		if err == nil || !strings.Contains(out, "panicking on bbolt") {
+			t.Fatalf("exit %v, output:\n%s\nwant the panic", err, out)
+		}
+		data, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(string(data))
+		deadline := time.Now().Add(10 * time.Second)
+		for syscall.Kill(pid, 0) == nil {
+			if time.Now().After(deadline) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				t.Fatalf("the PostgreSQL run (pid %d) still runs 10 s after the bbolt run ended", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 	t.Run("one store named", func(t *testing.T) {
 		out, err := run(t, EnvStore+"=bbolt")
 		if err != nil || strings.Contains(out, "postgres") {
