@@ -24,7 +24,7 @@ import (
 // start a store per test, and this was most of the server's CPU in make
 // test.
 //
-// A schema whose tables, indexes or sequences a test changed (or whose
+// A schema whose relations, columns or constraints a test changed (or whose
 // reset fails) is dropped, not reused. Use SchemaURL for a test that needs
 // an empty schema, and URL for one about the database itself.
 type Template struct {
@@ -101,11 +101,16 @@ func (t *Template) prepare() (string, error) {
 
 // preparePristine prepares the schema resets copy from and notes what a
 // prepared schema holds. Called with t.mu held.
-func (t *Template) preparePristine() error {
+func (t *Template) preparePristine() (err error) {
 	schema, err := t.prepare()
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			_ = dropSchema(schema)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if t.shape, err = catalogShape(ctx, shared.pool, schema); err != nil {
@@ -154,7 +159,7 @@ func (t *Template) reset(schema string) error {
 		return err
 	}
 	if shape != t.shape {
-		return fmt.Errorf("the test changed its tables, indexes or sequences")
+		return fmt.Errorf("the test changed its tables, columns, constraints, indexes or sequences")
 	}
 	var sql strings.Builder
 	for _, table := range t.tables {
@@ -173,15 +178,25 @@ func (t *Template) reset(schema string) error {
 	return tx.Commit(ctx)
 }
 
-// catalogShape describes the relations of schema (tables, indexes,
-// sequences, with their column counts), to tell whether a test changed
-// them.
+// catalogShape describes what schema defines (relations; their columns
+// with type and nullability; constraints), to tell whether a test changed
+// it. Defaults are left out: one naming a sequence names its schema.
 func catalogShape(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, schema string) (string, error) {
 	var shape string
-	err := q.QueryRow(ctx, `SELECT coalesce(string_agg(format('%s:%s:%s', c.relname, c.relkind, c.relnatts), ',' ORDER BY c.relname), '')
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, schema).Scan(&shape)
+	err := q.QueryRow(ctx, `WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1)
+		SELECT coalesce(string_agg(item, ',' ORDER BY item), '') FROM (
+			SELECT format('%s:%s', c.relname, c.relkind) AS item
+				FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns)
+			UNION ALL
+			SELECT format('%s.%s:%s:%s:%s', c.relname, a.attname, a.atttypid, a.atttypmod, a.attnotnull)
+				FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+				WHERE c.relnamespace = (SELECT oid FROM ns) AND a.attnum > 0 AND NOT a.attisdropped
+			UNION ALL
+			SELECT format('%s/%s', con.conname, pg_get_constraintdef(con.oid))
+				FROM pg_constraint con WHERE con.connamespace = (SELECT oid FROM ns)
+		) items`, schema).Scan(&shape)
 	return shape, err
 }
 

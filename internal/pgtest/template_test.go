@@ -80,24 +80,33 @@ func TestTemplate_DropsASchemaTheTestChanged(t *testing.T) {
 	t.Parallel()
 	var prepared atomic.Int32
 	tmpl := testTemplate(&prepared)
-	var changed string
-	t.Run("changes", func(t *testing.T) {
-		u := tmpl.URL(t)
-		changed = schemaOf(t, u)
-		if _, err := connect(t, u).Exec(t.Context(), `ALTER TABLE items ADD COLUMN extra int`); err != nil {
+	for _, ddl := range []string{
+		`ALTER TABLE items ADD COLUMN extra int`,
+		`ALTER TABLE items ALTER COLUMN name TYPE varchar(1)`,
+		`ALTER TABLE state ADD CONSTRAINT positive CHECK (version > 0)`,
+		`ALTER TABLE state ALTER COLUMN version DROP NOT NULL`,
+		`ALTER TABLE items DROP COLUMN seq`,
+		`CREATE INDEX items_seq ON items (name)`,
+	} {
+		var changed string
+		t.Run("changes", func(t *testing.T) {
+			u := tmpl.URL(t)
+			changed = schemaOf(t, u)
+			if _, err := connect(t, u).Exec(t.Context(), ddl); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("next", func(t *testing.T) {
+			if got := schemaOf(t, tmpl.URL(t)); got == changed {
+				t.Fatalf("the schema %s changed by %q was handed out again", got, ddl)
+			}
+		})
+		var left bool
+		if err := shared.pool.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, changed).Scan(&left); err != nil {
 			t.Fatal(err)
 		}
-	})
-	t.Run("next", func(t *testing.T) {
-		if got := schemaOf(t, tmpl.URL(t)); got == changed {
-			t.Fatalf("the changed schema %s was handed out again", got)
+		if left {
+			t.Errorf("the schema %s changed by %q still exists", changed, ddl)
 		}
-	})
-	var left bool
-	if err := shared.pool.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, changed).Scan(&left); err != nil {
-		t.Fatal(err)
-	}
-	if left {
-		t.Errorf("the changed schema %s still exists", changed)
 	}
 }
