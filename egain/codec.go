@@ -30,7 +30,7 @@ func (f Format) ContentType() string {
 	case FormatJSON:
 		return "application/json"
 	case FormatTextXML:
-		return "text/xml"
+		return "text/xml; charset=utf-8" // text/* defaults to US-ASCII for older clients
 	}
 	return "application/xml"
 }

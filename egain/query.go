@@ -578,7 +578,7 @@ func ResponseFormat(accept string) (Format, error) {
 		}
 	}
 	if bestQ == 0 {
-		return FormatXML, errs.Invalid(CodeNotAcceptable, "Accept", "Accept %q allows neither application/xml nor application/json", accept)
+		return FormatXML, errs.Invalid(CodeNotAcceptable, "Accept", "Accept %q allows none of application/xml, application/json and text/xml", accept)
 	}
 	return best, nil
 }

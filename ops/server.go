@@ -24,7 +24,8 @@ type ServerConfig struct {
 	IdleTimeout       time.Duration // keep-alive, e.g. 120s
 	// MaxHeaderBytes bounds the request line and headers: HeaderLimit
 	// answers a request over it in the API's format; net/http itself cuts
-	// at headerReadCap times it (0 means net/http's 1 MiB for both).
+	// at headerReadCap times it. 0: HeaderLimit is off and net/http's own
+	// 1 MiB applies.
 	MaxHeaderBytes int
 	ErrorLog       *log.Logger // net/http's own errors (TLS, panics); nil means the log package
 }
@@ -146,11 +147,14 @@ func HeaderLimit(max int) echo.MiddlewareFunc {
 }
 
 // headerSize is the size of r's request line and headers as sent
-// (net/http keeps Host apart from the other headers).
+// (net/http keeps Host and Transfer-Encoding apart from the others).
 func headerSize(r *http.Request) int {
 	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
 	if r.Host != "" {
 		n += len("Host: ") + len(r.Host) + 2
+	}
+	for _, coding := range r.TransferEncoding {
+		n += len("Transfer-Encoding: ") + len(coding) + 2
 	}
 	for name, values := range r.Header {
 		for _, v := range values {
