@@ -544,7 +544,9 @@ func backup(cfg *config.Config, out string, stdout io.Writer) error {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return fmt.Errorf("no such data file %s: nothing to back up (-data or store.path names it)", cfg.Store.Path)
 	}
-	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+	// Read-only: a backup only reads (a read-only file or mount too), and
+	// still fails fast on a file a running server holds.
+	db, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/contactcenter/profiled/store"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -85,5 +88,28 @@ func TestCLI_Refusals(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files created: %v", entries)
+	}
+}
+
+// TestCLI_BackupNeverReplacesAFile: -data and -out swapped during a
+// restore must not replace the live data file.
+func TestCLI_BackupNeverReplacesAFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "profiles.db")
+	stored := filepath.Join(dir, "stored.db")
+	db, err := store.Open(stored, store.Options{OpenTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := os.WriteFile(data, []byte("live"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "backup", "-data", stored, "-out", data); code != 1 || !strings.Contains(errOut, "exists") {
+		t.Errorf("backup over an existing file: exit %d, %q", code, errOut)
+	}
+	if got, _ := os.ReadFile(data); string(got) != "live" {
+		t.Errorf("backup replaced the existing file")
 	}
 }

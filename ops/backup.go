@@ -1,8 +1,10 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,8 +76,14 @@ func BackupHandler(s Snapshotter) echo.HandlerFunc {
 
 // BackupToFile writes a snapshot to path, for the offline `profiled backup
 // -out FILE`. It writes a temporary file in the same directory, syncs it and
-// renames it into place, so path never holds a partial backup.
+// gives it the name path, so path never holds a partial backup. A file
+// already at path is never replaced: swapping -data and -out during a
+// restore replaced the live data file, and a running server then
+// acknowledged writes into a deleted file.
 func BackupToFile(s Snapshotter, path string) (int64, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return 0, fmt.Errorf("backup: %s exists: a backup never replaces a file (it may be a data file in use); remove it or choose another -out", path)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
@@ -98,10 +106,27 @@ func BackupToFile(s Snapshotter, path string) (int64, error) {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = placeNew(tmp.Name(), path)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return written, nil
+}
+
+// placeNew gives the finished file at tmp the name path, unless a file
+// took that name meanwhile: a hard link never replaces one. Where the
+// file system has no hard links, a rename after a last look.
+func placeNew(tmp, path string) error {
+	err := os.Link(tmp, path)
+	switch {
+	case err == nil:
+		return os.Remove(tmp)
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s appeared while the backup ran; the backup was not written", path)
+	}
+	if _, statErr := os.Lstat(path); statErr == nil {
+		return fmt.Errorf("%s appeared while the backup ran; the backup was not written", path)
+	}
+	return os.Rename(tmp, path)
 }

@@ -120,6 +120,25 @@ func TestBackupToFile(t *testing.T) {
 	checkBackup(t, path)
 }
 
+// TestBackupToFile_NeverReplacesAFile: an existing -out (a data file in
+// use, an older backup) is refused and left as it was.
+func TestBackupToFile_NeverReplacesAFile(t *testing.T) {
+	db := newStore(t)
+	path := filepath.Join(t.TempDir(), "live.db")
+	if err := os.WriteFile(path, []byte("the live data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.BackupToFile(boltStore{db}, path); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("backup over an existing file: %v, want a refusal", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "the live data" {
+		t.Errorf("the existing file now holds %d bytes", len(data))
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("files left behind: %v", entries)
+	}
+}
+
 func TestStoreCollector(t *testing.T) {
 	m := ops.NewMetrics()
 	stats := ops.StoreStats{Commits: 4, BatchedCalls: 80, SizeBytes: 32768, OpenReadTx: 1}
