@@ -77,6 +77,10 @@ func TestPostgresFault(t *testing.T) {
 	if res := ts.do("GET", "/profiles/0000000001AAAAAA", nil); res.Status != http.StatusServiceUnavailable {
 		t.Errorf("a read while the database is down: %d %s, want 503", res.Status, res.Body)
 	}
+	// A reload fails for the store, not for the config: 503, worth a retry.
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusServiceUnavailable || !strings.Contains(string(res.Body), "STORE_UNAVAILABLE") {
+		t.Errorf("a reload while the database is down: %d %s, want 503 STORE_UNAVAILABLE", res.Status, res.Body)
+	}
 	time.Sleep(time.Until(down.Add(time.Second)))
 	select {
 	case <-p.done:

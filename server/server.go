@@ -212,7 +212,13 @@ func (a *App) watchSchema() {
 // followSchema catches up with a schema change another replica stored
 // (Profiles.OnFollow, set in New, says so).
 func (a *App) followSchema(ctx context.Context) {
-	if _, err := a.Profiles.FollowSchema(ctx); err != nil && ctx.Err() == nil {
+	_, err := a.Profiles.FollowSchema(ctx)
+	switch {
+	case err == nil || ctx.Err() != nil:
+	case errs.Is(err, errs.KindUnavailable):
+		// An outage, not a config that differs: requests say 503 anyway.
+		a.Log.Warn().Err(err).Msg("cannot read the stored schema: the store is unavailable")
+	default:
 		a.Log.Error().Err(err).Msg("cannot follow the schema stored by another replica; writes answer 503 until this replica's config matches")
 	}
 }
@@ -587,6 +593,9 @@ func (a *App) checkConformance(c *schema.Compiled) {
 
 func (a *App) reloadHandler(c echo.Context) error {
 	if err := a.Reload(c.Request().Context()); err != nil {
+		if errs.Is(err, errs.KindUnavailable) {
+			return err // the store, not the config: 503, worth retrying
+		}
 		return c.JSON(http.StatusBadRequest, map[string]any{
 			"message":   "schema reload refused, the previous schema stays live: " + err.Error(),
 			"exception": errs.GenesysException,
