@@ -11,6 +11,7 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -71,5 +72,36 @@ func TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed(t *testing.T)
 	b.CatchUp(ctx, used)
 	if n := builds.Load(); n != 2 {
 		t.Errorf("B compiled %d times after a newer stored schema, want 2", n)
+	}
+}
+
+// TestReloadSchema_AuditNamesTheKeysItChanged: a reload (and a start) that
+// builds or drops indexes names those keys in its audit entry, as a key
+// made through the metadata API does.
+func TestReloadSchema_AuditNamesTheKeysItChanged(t *testing.T) {
+	ctx := context.Background()
+	base, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, base, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := profiletest.New(t, path)
+	if err := s.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(base), "  identification_keys:\n", "  identification_keys:\n    - {name: First_Only,   attributes: [FirstName]}\n", 1)
+	edited = strings.Replace(edited, "    - {name: phone_number, attributes: [PhoneNumber]}\n", "", 1)
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReloadSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries := trail(t, s, profile.AuditQuery{Op: profile.OpSchemaReload})
+	if len(entries) != 1 || strings.Join(entries[0].Keys, ",") != "First_Only,phone_number" {
+		t.Fatalf("reload entries %+v, want one naming First_Only and phone_number", entries)
 	}
 }

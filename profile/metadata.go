@@ -89,6 +89,10 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 			if err != nil {
 				return err
 			}
+			recorded := entry
+			if len(recorded.Keys) == 0 { // a reload or a start: the keys whose index it changes
+				recorded.Keys = touchedKeys(next, old, want)
+			}
 			return s.store.UpdateSchema(ctx, state.Version, overlay, data, func(tenant string, tx Tx) error {
 				if dataEdit != nil {
 					if err := dataEdit(tenant, tx); err != nil {
@@ -96,7 +100,7 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 					}
 				}
 				if tenant == "" {
-					if err := s.appendEntry(tx, entry); err != nil {
+					if err := s.appendEntry(tx, recorded); err != nil {
 						return err
 					}
 				}
@@ -174,6 +178,24 @@ func decodeManifest(data []byte) (manifest, error) {
 
 // syncIndexesToSchema drops the indexes of keys that are gone or changed
 // and builds those of keys that are new or changed, for one tenant.
+// touchedKeys names the identification keys whose index a change from old
+// to want builds or drops, as c names them (a dropped one lower-cased).
+func touchedKeys(c *schema.Compiled, old, want manifest) []string {
+	var names []string
+	for name, fingerprint := range old {
+		if _, kept := want[name]; !kept && fingerprint != "" {
+			names = append(names, name)
+		}
+	}
+	for _, k := range c.Keys() {
+		if name := strings.ToLower(k.Name); old[name] != want[name] {
+			names = append(names, k.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 	for name, fingerprint := range old {
 		if want[name] != fingerprint {
