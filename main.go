@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"net/http"
@@ -45,6 +46,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/egain"
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/profile"
@@ -478,6 +480,16 @@ func checkConfig(o *options, io cmdIO) error {
 		return fmt.Errorf("NOT CHECKED: the schema stored in the database could not be read: %w", err)
 	default:
 		problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
+		if len(problems) == 0 {
+			indexed, note, err := checkIndexes(context.Background(), cfg)
+			if err != nil {
+				return fmt.Errorf("NOT CHECKED: the identification keys could not be tried on the stored data: %w", err)
+			}
+			if note != "" {
+				fmt.Fprintln(io.stdout, note)
+			}
+			problems = append(problems, indexed...)
+		}
 	}
 	printProblems(io.stdout, problems)
 	if len(problems) > 0 {
@@ -485,6 +497,47 @@ func checkConfig(o *options, io cmdIO) error {
 	}
 	fmt.Fprintf(io.stdout, "%s: OK\n", cfg.File)
 	return nil
+}
+
+// checkIndexes builds the indexes cfg's identification keys need over the
+// stored data, as a reload or a start would, in a transaction rolled back:
+// a unique key over values two customers hold is a problem here, not a
+// failed start. note says when there was nothing to try.
+func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Problems, note string, err error) {
+	var st profile.Store
+	if cfg.Store.IsPostgres() {
+		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: 2, AsItIs: true})
+		if errors.Is(err, postgres.ErrNotMigrated) {
+			return nil, "identification keys not tried on the data: the database has no tables of this release yet (the first start makes them)", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		defer db.Close()
+		st = db
+	} else {
+		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, "", nil // no data to index
+		}
+		db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+		if err != nil {
+			return nil, "", err
+		}
+		defer db.Close()
+		st = db
+	}
+	registry, err := profile.LoadRegistry(ctx, st, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		return nil, "", err
+	}
+	svc := profile.NewService(st, registry)
+	if err := svc.CheckIndexes(ctx, svc.Schema()); err != nil {
+		if !errs.Is(err, errs.KindInvalid) && !errs.Is(err, errs.KindConflict) {
+			return nil, "", err
+		}
+		return schema.Problems{{File: cfg.File, Message: "the stored data cannot be indexed for its identification keys: " + err.Error()}}, "", nil
+	}
+	return nil, "", nil
 }
 
 func printProblems(w io.Writer, problems schema.Problems) {

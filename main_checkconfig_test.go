@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/contactcenter/profiled/internal/pgtest"
 )
 
 // writeFile writes text to name in dir and returns the path.
@@ -121,4 +123,57 @@ func TestCheckConfig_AsksTheRunningServer(t *testing.T) {
 	if code, _, errOut := runCLI(t, "check-config", "-config", fine, "-data", data, "-addr", strings.TrimPrefix(nobody.URL, "http://")); code != 1 || !strings.Contains(errOut, "NOT CHECKED") {
 		t.Errorf("no server to ask: exit %d, %q; want 1 and NOT CHECKED", code, errOut)
 	}
+}
+
+// TestCheckConfig_UniqueKeyOverDuplicates: a config that makes a key
+// unique over values two stored customers hold would fail the start or
+// the reload; check-config says so on every path (the file, the running
+// server, PostgreSQL) instead of OK, and changes nothing.
+func TestCheckConfig_UniqueKeyOverDuplicates(t *testing.T) {
+	t.Parallel()
+	base := strings.Replace(string(mustReadFile(t, "config.yaml")), "open_timeout: 2s", "open_timeout: 100ms", 1)
+	const key = "    - {name: name,         attributes: [LastName, FirstName]}"
+	if !strings.Contains(base, key) {
+		t.Fatal("config.yaml has no name key to make unique")
+	}
+	unique := writeFile(t, t.TempDir(), "config.yaml", strings.Replace(base, key, "    - {name: name,         attributes: [LastName, FirstName], unique: true}", 1))
+	fine := writeFile(t, t.TempDir(), "config.yaml", base)
+	twins := func(t *testing.T, url string) {
+		for _, email := range []string{"a@twin.dom", "b@twin.dom"} {
+			if res, body := send(t, url, "POST", "/profiles", `{"FirstName":"Twin","LastName":"Same","EmailAddress":["`+email+`"]}`); res.StatusCode != http.StatusCreated {
+				t.Fatalf("create: %d %s", res.StatusCode, body)
+			}
+		}
+	}
+	refused := func(t *testing.T, what string, args ...string) {
+		t.Helper()
+		code, out, errOut := runCLI(t, append([]string{"check-config", "-config", unique}, args...)...)
+		if code != 1 || !strings.Contains(out, "cannot be indexed") {
+			t.Errorf("%s: a unique key over duplicates: exit %d\n%s%s", what, code, out, errOut)
+		}
+		if code, out, errOut := runCLI(t, append([]string{"check-config", "-config", fine}, args...)...); code != 0 || !strings.Contains(out, "OK") {
+			t.Errorf("%s: the shipped config: exit %d\n%s%s", what, code, out, errOut)
+		}
+	}
+
+	data := filepath.Join(t.TempDir(), "profiles.db")
+	app, srv := serveOn(t, data)
+	twins(t, srv.URL)
+	refused(t, "through the running server", "-data", data, "-addr", strings.TrimPrefix(srv.URL, "http://"))
+	srv.Close()
+	app.Close()
+	refused(t, "the stopped file", "-data", data)
+	app, srv = serveOn(t, data) // the file was left as it was: the start builds nothing
+	if res, body := send(t, srv.URL, "GET", "/profiles?LastName=Same&FirstName=Twin", ""); res.StatusCode != http.StatusOK || strings.Count(body, "customer_id") != 2 {
+		t.Errorf("after the checks: %d %s, want both twins", res.StatusCode, body)
+	}
+	srv.Close()
+	app.Close()
+
+	pgURL := pgtest.URL(t)
+	app, srv = serveOn(t, pgURL)
+	twins(t, srv.URL)
+	srv.Close()
+	app.Close()
+	refused(t, "PostgreSQL", "-store", pgURL)
 }

@@ -54,6 +54,24 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 	return err
 }
 
+// CheckIndexes reports whether the stored data can be indexed for the
+// identification keys of c (a schema about to be reloaded or started
+// with): the indexes that differ from the stored ones are built in a
+// transaction that is rolled back, so a refusal (a unique key over values
+// two customers hold, an index value too long) names the customer as the
+// reload or start would, and nothing changes.
+func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled) error {
+	_, old, err := s.storedSchema(ctx)
+	if err != nil {
+		return err
+	}
+	want := manifestOf(c)
+	if manifestEqual(old, want) {
+		return nil
+	}
+	return s.store.DryRun(ctx, func(_ string, tx Tx) error { return syncIndexesToSchema(tx, c, old, want) })
+}
+
 // KeysDiffer reports whether the store's indexes were built for other
 // identification keys than the live schema's (a store no schema was ever
 // stored in reports false): SyncSchema would rebuild them. A tool run

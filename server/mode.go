@@ -162,6 +162,20 @@ func (a *App) checkHandler(c echo.Context) error {
 		return err
 	}
 	problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
+	if len(problems) == 0 {
+		// The keys as the store's data would take them, as a reload would
+		// build them (in a transaction rolled back).
+		compiled, err := cfg.LoadSchema(overlay)
+		if err == nil {
+			err = a.Profiles.CheckIndexes(c.Request().Context(), compiled)
+		}
+		switch {
+		case errs.Is(err, errs.KindInvalid), errs.Is(err, errs.KindConflict):
+			problems = append(problems, schema.Problem{Message: "the stored data cannot be indexed for its identification keys: " + err.Error()})
+		case err != nil:
+			return err
+		}
+	}
 	for i := range problems {
 		if problems[i].File == a.Config.File {
 			problems[i].File = "" // the candidate itself: the caller knows it by its own name

@@ -257,25 +257,47 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 				return err
 			}
 		}
-		// Names first: fn changes the tenant buckets being iterated.
-		var tenants []string
-		err := btx.Bucket(bucketTenants).ForEachBucket(func(k []byte) error {
-			tenants = append(tenants, string(bytes.TrimPrefix(k, tenantPrefix)))
-			return nil
-		})
+		return db.eachTenant(btx, fn)
+	})
+}
+
+// DryRun implements profile.Store: between the committer's batches, in a
+// write transaction it rolls back.
+func (db *DB) DryRun(ctx context.Context, fn func(tenant string, tx profile.Tx) error) error {
+	if db.readOnly {
+		return errors.New("store: opened read-only")
+	}
+	return db.updateAlone(ctx, func() (bool, error) {
+		btx, err := db.bolt.Begin(true)
 		if err != nil {
-			return err
+			return false, unavailable("the profile store cannot write right now", err)
 		}
-		if !slices.Contains(tenants, "") { // the default tenant keeps the change's audit entry
-			tenants = slices.Insert(tenants, 0, "")
-		}
-		for _, t := range tenants {
-			if err := fn(t, db.newTx(btx, t)); err != nil {
-				return err
-			}
-		}
+		defer btx.Rollback() //nolint:errcheck // nothing was committed
+		return false, db.eachTenant(btx, fn)
+	})
+}
+
+// eachTenant runs fn for every tenant of btx, the default tenant first
+// (it keeps a schema change's audit entry).
+func (db *DB) eachTenant(btx *bolt.Tx, fn func(tenant string, tx profile.Tx) error) error {
+	// Names first: fn changes the tenant buckets being iterated.
+	var tenants []string
+	err := btx.Bucket(bucketTenants).ForEachBucket(func(k []byte) error {
+		tenants = append(tenants, string(bytes.TrimPrefix(k, tenantPrefix)))
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(tenants, "") {
+		tenants = slices.Insert(tenants, 0, "")
+	}
+	for _, t := range tenants {
+		if err := fn(t, db.newTx(btx, t)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // schemaVersion reads the stored schema version; files written before

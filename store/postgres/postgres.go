@@ -61,7 +61,15 @@ type Options struct {
 	// Tracer, when set, sees every statement and batch (tests count round
 	// trips with it).
 	Tracer pgx.QueryTracer
+	// AsItIs opens the database without migrating it: a database this
+	// release has not migrated (new, or older) is refused with
+	// ErrNotMigrated. For checks, which change nothing.
+	AsItIs bool
 }
+
+// ErrNotMigrated refuses an Options.AsItIs open of a database this
+// release's migrations have not all been applied to.
+var ErrNotMigrated = errors.New("the database is not migrated to this release's tables")
 
 const (
 	defaultMaxConns         = 16
@@ -163,7 +171,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	ns, err := migrate(ctx, pool)
+	ns, err := migrate(ctx, pool, !opts.AsItIs)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -183,7 +191,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // tell so. Otherwise the migration runs on one connection of its own,
 // whatever the pool's size: a PostgreSQL connection is a process, and its
 // start costs the server tens of milliseconds of CPU.
-func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
+func migrate(ctx context.Context, pool *pgxpool.Pool, apply bool) (namespace, error) {
 	known, count, err := embeddedMigrations()
 	if err != nil {
 		return namespace{}, err
@@ -198,6 +206,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (namespace, error) {
 	}
 	if state.latest == known && state.applied == count && !state.locked {
 		return ns, nil
+	}
+	if !apply {
+		return namespace{}, ErrNotMigrated
 	}
 
 	// The statement timeout that keeps requests short applies neither to a
@@ -563,26 +574,55 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 			if err != nil {
 				return mapError(err)
 			}
-			tenants, err := db.tenants(ctx, t.pg)
-			if err != nil {
+			if err := db.eachTenant(t, base+1, fn); err != nil {
 				return err
-			}
-			if !slices.Contains(tenants, "") { // the default tenant keeps the change's audit entry
-				tenants = slices.Insert(tenants, 0, "")
-			}
-			for _, tenant := range tenants {
-				tt := &tx{db: db, ctx: ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: base + 1}
-				if err := fn(tenant, tt); err != nil {
-					return err
-				}
-				if err := tt.flush(); err != nil {
-					return err
-				}
 			}
 			_, err = t.pg.Exec(ctx, "SELECT pg_notify($1, $2)", db.ns.channel, strconv.FormatUint(base+1, 10))
 			return mapError(err)
 		})
 	})
+}
+
+// errDryRun ends a dry run's transaction: update rolls back on an error.
+var errDryRun = errors.New("dry run: roll back")
+
+// DryRun implements profile.Store, under the shared schema lock (writes
+// carry on beside it; a schema change waits for it).
+func (db *DB) DryRun(ctx context.Context, fn func(tenant string, tx profile.Tx) error) error {
+	err := db.update(ctx, "", lockShared, func(ptx profile.Tx) error {
+		t := ptx.(*tx)
+		if err := db.eachTenant(t, t.version, fn); err != nil {
+			return err
+		}
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
+}
+
+// eachTenant runs fn for every tenant in t's transaction, the default
+// tenant first (it keeps a schema change's audit entry), each tenant's
+// writes sent before the next.
+func (db *DB) eachTenant(t *tx, version uint64, fn func(tenant string, tx profile.Tx) error) error {
+	tenants, err := db.tenants(t.ctx, t.pg)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(tenants, "") {
+		tenants = slices.Insert(tenants, 0, "")
+	}
+	for _, tenant := range tenants {
+		tt := &tx{db: db, ctx: t.ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: version}
+		if err := fn(tenant, tt); err != nil {
+			return err
+		}
+		if err := tt.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func nilIfEmpty(b []byte) []byte {

@@ -608,3 +608,25 @@ func TestOpen_BegunMigrationOutlivesTheStartContext(t *testing.T) {
 		t.Errorf("%d migrations applied, want all %d", applied, want)
 	}
 }
+
+// TestOpen_AsItIsMigratesNothing: a check opens the database as it is: one
+// without this release's tables is refused and left without them.
+func TestOpen_AsItIsMigratesNothing(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	if _, err := Open(t.Context(), url, Options{AsItIs: true}); !errors.Is(err, ErrNotMigrated) {
+		t.Fatalf("Open AsItIs on an empty schema = %v, want ErrNotMigrated", err)
+	}
+	var tables int
+	if err := connect(t, url).QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("%d tables after an AsItIs open, want none", tables)
+	}
+	if db, err := Open(t.Context(), migrated.URL(t), Options{AsItIs: true}); err != nil {
+		t.Errorf("Open AsItIs on a migrated schema: %v", err)
+	} else {
+		db.Close()
+	}
+}

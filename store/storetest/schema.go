@@ -134,3 +134,64 @@ func testUpdateSchema(t *testing.T, s Store) {
 		t.Errorf("removed overlay = %q", o)
 	}
 }
+
+// testDryRun: a dry run visits every tenant, default first, keeps none of
+// its writes, leaves the schema version alone, and returns a refusal its
+// writes met (a unique value twice).
+func testDryRun(t *testing.T, s Store) {
+	for i, tenant := range []string{"a", ""} {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
+			for j, id := range []string{"c1", "c2"} {
+				if err := tx.PutProfile(NewProfile(id, uint64(2*i+j+1), t0)); err != nil {
+					return err
+				}
+			}
+			return tx.AddIndexEntry("phone", []string{"1"}, "c1", false)
+		})
+	}
+	before, err := s.SchemaState(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenants []string
+	err = s.DryRun(t.Context(), func(tenant string, tx profile.Tx) error {
+		tenants = append(tenants, tenant)
+		if err := tx.DropIndex("phone"); err != nil {
+			return err
+		}
+		return tx.AddIndexEntry("fresh", []string{"v"}, "c1", true)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tenants, []string{"", "a"}) {
+		t.Errorf("fn ran for tenants %q", tenants)
+	}
+	for _, tenant := range []string{"", "a"} {
+		MustView(t, s, tenant, func(tx profile.Tx) error {
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("fresh", nil, fn) }); len(ids) != 0 {
+				t.Errorf("tenant %q: the dry run's index entries were kept: %q", tenant, ids)
+			}
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", nil, fn) }); !slices.Equal(ids, []string{"c1"}) {
+				t.Errorf("tenant %q: the index the dry run dropped scans %q", tenant, ids)
+			}
+			return nil
+		})
+	}
+	if after, err := s.SchemaState(t.Context()); err != nil || after.Version != before.Version {
+		t.Errorf("schema version %d -> %d (%v) after a dry run", before.Version, after.Version, err)
+	}
+
+	err = s.DryRun(t.Context(), func(tenant string, tx profile.Tx) error {
+		if tenant != "a" {
+			return nil
+		}
+		if err := tx.AddIndexEntry("dup", []string{"same"}, "c1", true); err != nil {
+			return err
+		}
+		return tx.AddIndexEntry("dup", []string{"same"}, "c2", true)
+	})
+	if !uniqueViolation(err) {
+		t.Errorf("a dry run adding one unique value twice = %v, want the unique key violation", err)
+	}
+}

@@ -96,6 +96,7 @@ var tests = []struct {
 	{"TenantIsolation", testTenantIsolation},
 	{"Tenants", testTenants},
 	{"UpdateSchema", testUpdateSchema},
+	{"DryRun", testDryRun},
 	{"SchemaVersion", testSchemaVersion},
 	{"DropExtensionAndIndex", testDropExtensionAndIndex},
 
