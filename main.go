@@ -344,7 +344,7 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 }
 
 // serve runs the service until SIGTERM or SIGINT; SIGHUP reloads the schema.
-func serve(cfg *config.Config, logOut io.Writer) error {
+func serve(cfg *config.Config, logOut io.Writer) (err error) {
 	// Signals are taken over first: a SIGTERM that arrives while the store
 	// opens, or just after /readyz first answers, must still shut down
 	// gracefully instead of killing the process.
@@ -365,6 +365,13 @@ func serve(cfg *config.Config, logOut io.Writer) error {
 	})
 	defer async.Close()
 	log := newLogger(cfg, async)
+	// Why the process stops, as a JSON line too: log collectors read those
+	// (the plain "profiled: ..." line after it is for a person at a shell).
+	defer func() {
+		if err != nil {
+			log.Error().Err(err).Msg("profiled cannot serve; exiting")
+		}
+	}()
 	// Bind first: a port already in use fails before the data file is
 	// created or opened.
 	ln, err := ops.Listen(ops.ServerConfig{

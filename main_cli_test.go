@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -80,7 +81,9 @@ func TestCLI_Refusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if code, _, errOut := runCLI(t, "serve", "-data", data, "-addr", busy.Addr().String()); code != 1 || !strings.Contains(errOut, "listen on") {
+	// Why it stops, for log collectors as a JSON line too.
+	if code, _, errOut := runCLI(t, "serve", "-data", data, "-addr", busy.Addr().String()); code != 1 || !strings.Contains(errOut, "listen on") ||
+		!regexp.MustCompile(`\{"level":"error",[^\n]*"error":"listen on [^\n]*"message":"profiled cannot serve; exiting"\}`).MatchString(errOut) {
 		t.Errorf("serve on a busy port: exit %d, %q", code, errOut)
 	}
 	if code, _, errOut := runCLI(t, "check", "-data", t.TempDir()); code != 1 || !strings.Contains(errOut, "is a directory") || !strings.Contains(errOut, "profiles.db") {
