@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/contactcenter/profiled/errs"
 	"github.com/labstack/echo/v4"
 )
 
@@ -26,7 +27,7 @@ func Readyz(check func() error, info func() map[string]string) echo.HandlerFunc 
 	return func(c echo.Context) error {
 		body, status := map[string]string{"status": "ready"}, http.StatusOK
 		if err := check(); err != nil {
-			body, status = map[string]string{"status": "unavailable", "reason": err.Error()}, http.StatusServiceUnavailable
+			body, status = map[string]string{"status": "unavailable", "reason": readinessReason(err)}, http.StatusServiceUnavailable
 		}
 		if info != nil {
 			for k, v := range info() {
@@ -73,4 +74,14 @@ func HealthcheckURL(addr string) (string, error) {
 		host = "::1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/readyz", nil
+}
+
+// readinessReason is what an unauthenticated probe is told: a classified
+// error's message, written for clients, without the cause it wraps (a
+// driver's error names the database, its user and its address).
+func readinessReason(err error) string {
+	if e := errs.As(err); e != nil && e.Message != "" {
+		return e.Message
+	}
+	return err.Error()
 }

@@ -220,6 +220,14 @@ func TestHealth(t *testing.T) {
 	if err := ops.Healthcheck(srv.URL+"/readyz", time.Second); err == nil {
 		t.Error("Healthcheck passed on 503")
 	}
+	// A store's classified error says its client message, not the driver's
+	// cause, which names the database, its user and its address.
+	notReady = &errs.Error{Kind: errs.KindUnavailable, Code: "STORE_UNAVAILABLE", Message: "the profile store is unavailable; retry later",
+		Err: errors.New("failed to connect to `user=postgres database=prod`: 10.0.0.5:5432")}
+	if resp, body := do(t, "GET", srv.URL+"/readyz", nil, nil); resp.StatusCode != 503 ||
+		strings.TrimSpace(body) != `{"reason":"the profile store is unavailable; retry later","status":"unavailable"}` {
+		t.Errorf("readyz with the store down: %d %s", resp.StatusCode, body)
+	}
 
 	notReady = nil
 	if resp, body := do(t, "GET", srv.URL+"/readyz", nil, nil); resp.StatusCode != 200 || strings.TrimSpace(body) != `{"status":"ready"}` {
