@@ -515,7 +515,7 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 	if cfg.Store.IsPostgres() {
 		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: 2, AsItIs: true})
 		if errors.Is(err, postgres.ErrNotMigrated) {
-			return nil, "identification keys not tried on the data: the database has no tables of this release yet (the first start makes them)", nil
+			return nil, "identification keys not tried on the stored data: the database is not at this release's tables (new, of an older release, or migrating now); this release's first start makes them", nil
 		}
 		if err != nil {
 			return nil, "", err
@@ -525,6 +525,12 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 	} else {
 		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
 			return nil, "", nil // no data to index
+		}
+		// Read-only first: most checks change no key, and then the file is
+		// neither written nor needs to be writable.
+		differ, err := keysDiffer(ctx, cfg)
+		if err != nil || !differ {
+			return nil, "", err
 		}
 		db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
 		if err != nil {
@@ -545,6 +551,21 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 		return schema.Problems{{File: cfg.File, Message: "the stored data cannot be indexed for its identification keys: " + err.Error()}}, "", nil
 	}
 	return nil, "", nil
+}
+
+// keysDiffer reports, from the bbolt file opened read-only, whether cfg's
+// identification keys differ from those the file is indexed for.
+func keysDiffer(ctx context.Context, cfg *config.Config) (bool, error) {
+	db, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		return false, err
+	}
+	return profile.NewService(db, registry).KeysDiffer(ctx)
 }
 
 func printProblems(w io.Writer, problems schema.Problems) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -163,6 +164,11 @@ func TestCheckConfig_UniqueKeyOverDuplicates(t *testing.T) {
 	srv.Close()
 	app.Close()
 	refused(t, "the stopped file", "-data", data)
+	// A check whose keys match the file's reads it only: not a byte changes.
+	before := mustReadFile(t, data)
+	if code, out, errOut := runCLI(t, "check-config", "-config", fine, "-data", data); code != 0 || !bytes.Equal(mustReadFile(t, data), before) {
+		t.Errorf("check-config with the file's own keys: exit %d, file changed: %v\n%s%s", code, !bytes.Equal(mustReadFile(t, data), before), out, errOut)
+	}
 	app, srv = serveOn(t, data) // the file was left as it was: the start builds nothing
 	if res, body := send(t, srv.URL, "GET", "/profiles?LastName=Same&FirstName=Twin", ""); res.StatusCode != http.StatusOK || strings.Count(body, "customer_id") != 2 {
 		t.Errorf("after the checks: %d %s, want both twins", res.StatusCode, body)

@@ -121,7 +121,8 @@ func placeNew(tmp, path string) error {
 	err := os.Link(tmp, path)
 	switch {
 	case err == nil:
-		return os.Remove(tmp)
+		_ = os.Remove(tmp) // the backup is in place; the caller's defer tries again
+		return nil
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%s appeared while the backup ran; the backup was not written", path)
 	}

@@ -194,8 +194,6 @@ func decodeManifest(data []byte) (manifest, error) {
 	return m, nil
 }
 
-// syncIndexesToSchema drops the indexes of keys that are gone or changed
-// and builds those of keys that are new or changed, for one tenant.
 // touchedKeys names the identification keys whose index a change from old
 // to want builds or drops, as c names them (a dropped one lower-cased).
 func touchedKeys(c *schema.Compiled, old, want manifest) []string {
@@ -214,6 +212,8 @@ func touchedKeys(c *schema.Compiled, old, want manifest) []string {
 	return names
 }
 
+// syncIndexesToSchema drops the indexes of keys that are gone or changed
+// and builds those of keys that are new or changed, for one tenant.
 func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 	for name, fingerprint := range old {
 		if want[name] != fingerprint {

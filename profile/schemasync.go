@@ -101,7 +101,9 @@ func NamesWhatSchemaLacks(err error) bool {
 func (s *Service) CatchUp(ctx context.Context, used uint64) bool {
 	state, err := s.store.SchemaState(ctx)
 	if err == nil && state.Version != used && state.Version != s.unfollowable.Load() {
-		if _, err := s.FollowSchema(ctx); err != nil && ctx.Err() == nil {
+		// Only the config's refusal is remembered: an outage or a timeout
+		// says nothing about whether the config can follow.
+		if _, err := s.FollowSchema(ctx); err != nil && ctx.Err() == nil && !errs.Is(err, errs.KindUnavailable) {
 			s.unfollowable.Store(state.Version)
 		}
 	}

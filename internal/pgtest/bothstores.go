@@ -74,6 +74,7 @@ const envWatchParent = "PGTEST_WATCH_PARENT"
 func exitWithParent() {
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	fmt.Println("[pgtest] the bbolt run that started this one has ended: stopping")
+	DropShared() // TestMain will not run on
 	os.Exit(2)
 }
 

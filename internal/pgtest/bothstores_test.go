@@ -34,7 +34,7 @@ func TestBothStoresChild(t *testing.T) {
 		time.Sleep(time.Minute)
 	}
 	if os.Getenv("PGTEST_PANIC_ON") == store {
-		for i := 0; i < 100 && !fileExists(os.Getenv("PGTEST_PIDFILE")); i++ {
+		for i := 0; i < 600 && !fileExists(os.Getenv("PGTEST_PIDFILE")); i++ {
 			time.Sleep(50 * time.Millisecond) // until the other run is in its test
 		}
 		panic("panicking on " + store + " as asked")

@@ -586,15 +586,19 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 // errDryRun ends a dry run's transaction: update rolls back on an error.
 var errDryRun = errors.New("dry run: roll back")
 
-// DryRun implements profile.Store, under the shared schema lock (writes
-// carry on beside it; a schema change waits for it).
+// DryRun implements profile.Store, under the shared schema lock: writes
+// carry on beside it, except those to the index entries it rebuilds (it
+// holds their rows until it rolls back); a schema change waits for it. A
+// deadlock or serialization failure is retried as writes are.
 func (db *DB) DryRun(ctx context.Context, fn func(tenant string, tx profile.Tx) error) error {
-	err := db.update(ctx, "", lockShared, func(ptx profile.Tx) error {
-		t := ptx.(*tx)
-		if err := db.eachTenant(t, t.version, fn); err != nil {
-			return err
-		}
-		return errDryRun
+	err := db.retry(ctx, func() error {
+		return db.update(ctx, "", lockShared, func(ptx profile.Tx) error {
+			t := ptx.(*tx)
+			if err := db.eachTenant(t, t.version, fn); err != nil {
+				return err
+			}
+			return errDryRun
+		})
 	})
 	if errors.Is(err, errDryRun) {
 		return nil
@@ -614,7 +618,7 @@ func (db *DB) eachTenant(t *tx, version uint64, fn func(tenant string, tx profil
 		tenants = slices.Insert(tenants, 0, "")
 	}
 	for _, tenant := range tenants {
-		tt := &tx{db: db, ctx: t.ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: version}
+		tt := &tx{db: db, ctx: t.ctx, pg: t.pg, tenant: tenant, write: true, existing: map[string]bool{}, version: version, noValueLocks: true}
 		if err := fn(tenant, tt); err != nil {
 			return err
 		}
