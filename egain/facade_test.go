@@ -1215,6 +1215,25 @@ func TestRead_DepartmentByIDAlone(t *testing.T) {
 	if got := mustJSON(t, h.view(t, s, num)["department"]); got != want {
 		t.Errorf("after an edit, department %s, want %s", got, want)
 	}
+
+	// An id that is not configured reads as it is, not as the default
+	// department, and an edit that sends it back keeps it.
+	p, err = h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Gone", "EgainCustomer": map[string]any{"departmentId": "7777"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num = strconv.FormatUint(p.Num, 10)
+	if got := mustJSON(t, h.view(t, s, num)["department"]); got != `{"id":"7777"}` {
+		t.Fatalf("unconfigured department %s, want {\"id\":\"7777\"}", got)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"1","department":{"id":"7777"}}`, SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
+	if got := mustJSON(t, h.view(t, s, num)["department"]); got != `{"id":"7777"}` {
+		t.Errorf("after an edit sending it back, department %s, want {\"id\":\"7777\"}", got)
+	}
+	xml := h.do("GET", "/ws/v12/interaction/customer/"+num, "", SessionHeader, s).want(t, http.StatusOK).Body
+	if !strings.Contains(xml, `department id="7777"`) {
+		t.Errorf("XML view: %s, want the department by its id", xml)
+	}
 }
 
 // TestAccept_MediaTypeAskedFor: an answer carries the media type the client

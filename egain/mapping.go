@@ -196,7 +196,11 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 	if d := c.Department; d != nil && str(d.Name) == "" && str(d.ID) != "" {
 		_ = m.departments.resolve(d) // a configured id gives its name; another leaves it without
 	}
-	if c.Department == nil || str(c.Department.Name) == "" {
+	// The default only where no department is stored: an id that is not
+	// configured (a Genesys client wrote it, or the config dropped it) is
+	// shown as it is, not as the default one, which the next edit would
+	// then store.
+	if c.Department == nil || (str(c.Department.Name) == "" && str(c.Department.ID) == "") {
 		c.Department = &Department{Name: Str(m.defaultDepartment)}
 	}
 	m.departments.withID(c.Department) // also for customers stored before departments had ids
