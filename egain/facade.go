@@ -278,6 +278,9 @@ func (f *Facade) mayAccess(r *request, c *Customer) bool {
 }
 
 func departmentDenied(c *Customer) *errs.Error {
+	if d := c.Department; d != nil && str(d.Name) == "" && str(d.ID) != "" { // not configured
+		return errs.E(errs.KindForbidden, CodeForbidden, "no access to department id %s", str(d.ID))
+	}
 	return errs.E(errs.KindForbidden, CodeForbidden, "no access to department %q", val(c.Department, func(d *Department) *string { return d.Name }))
 }
 

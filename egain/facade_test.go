@@ -1286,3 +1286,25 @@ func TestIDs_GetAndEditAlike(t *testing.T) {
 	h.do("GET", "/ws/v12/interaction/customer/9223372036854775807", "", SessionHeader, s, "Accept", "application/json").wantError(t, http.StatusNotFound, "404-101", FormatJSON)
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"9223372036854775807","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").wantError(t, http.StatusNotFound, "404-101", FormatJSON)
 }
+
+// TestDepartmentalization_UnconfiguredID: a customer whose stored
+// department id is not configured is in no user's department: only a user
+// of every department ("*") reaches it.
+func TestDepartmentalization_UnconfiguredID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *config.EGain) { c.Departmentalization = true })
+	agent, admin := h.login("agent"), h.login("admin")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Gone", "EgainCustomer": map[string]any{"departmentId": "7777"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	res := h.do("GET", "/ws/v12/interaction/customer/"+num, "", SessionHeader, agent, "Accept", "application/json")
+	res.wantError(t, http.StatusForbidden, "403-101", FormatJSON)
+	if !strings.Contains(res.Body, "department id 7777") {
+		t.Errorf("403 body %s, want it to name the department id", res.Body)
+	}
+	if got := mustJSON(t, h.view(t, admin, num)["department"]); got != `{"id":"7777"}` {
+		t.Errorf("admin reads department %s, want {\"id\":\"7777\"}", got)
+	}
+}
