@@ -46,7 +46,6 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/egain"
-	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/profile"
@@ -511,7 +510,6 @@ func checkConfig(o *options, io cmdIO) error {
 // a unique key over values two customers hold is a problem here, not a
 // failed start. note says when there was nothing to try.
 func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Problems, note string, err error) {
-	var st profile.Store
 	if cfg.Store.IsPostgres() {
 		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: 2, AsItIs: true})
 		if errors.Is(err, postgres.ErrNotMigrated) {
@@ -521,51 +519,38 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 			return nil, "", err
 		}
 		defer db.Close()
-		st = db
-	} else {
-		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil, "", nil // no data to index
-		}
-		// Read-only first: most checks change no key, and then the file is
-		// neither written nor needs to be writable.
-		differ, err := keysDiffer(ctx, cfg)
-		if err != nil || !differ {
-			return nil, "", err
-		}
-		db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
+		registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 		if err != nil {
 			return nil, "", err
 		}
-		defer db.Close()
-		st = db
+		problems, err = profile.NewService(db, registry).CheckIndexes(ctx, registry.Current(), cfg.File)
+		return problems, "", err
 	}
-	registry, err := profile.LoadRegistry(ctx, st, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+		return nil, "", nil // no data to index
+	}
+	// Read-only first: most checks change no key, and then the file is
+	// neither written nor needs to be writable.
+	readOnly, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
 	if err != nil {
 		return nil, "", err
 	}
-	svc := profile.NewService(st, registry)
-	if err := svc.CheckIndexes(ctx, svc.Schema()); err != nil {
-		if !errs.Is(err, errs.KindInvalid) && !errs.Is(err, errs.KindConflict) {
-			return nil, "", err
-		}
-		return schema.Problems{{File: cfg.File, Message: "the stored data cannot be indexed for its identification keys: " + err.Error()}}, "", nil
+	registry, err := profile.LoadRegistry(ctx, readOnly, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	var differ bool
+	if err == nil {
+		differ, err = profile.NewService(readOnly, registry).KeysDiffer(ctx)
 	}
-	return nil, "", nil
-}
-
-// keysDiffer reports, from the bbolt file opened read-only, whether cfg's
-// identification keys differ from those the file is indexed for.
-func keysDiffer(ctx context.Context, cfg *config.Config) (bool, error) {
-	db, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
+	readOnly.Close()
+	if err != nil || !differ {
+		return nil, "", err
+	}
+	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
 	if err != nil {
-		return false, err
+		return nil, "", err
 	}
 	defer db.Close()
-	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		return false, err
-	}
-	return profile.NewService(db, registry).KeysDiffer(ctx)
+	problems, err = profile.NewService(db, registry).CheckIndexes(ctx, registry.Current(), cfg.File)
+	return problems, "", err
 }
 
 func printProblems(w io.Writer, problems schema.Problems) {

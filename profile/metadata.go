@@ -56,20 +56,25 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 
 // CheckIndexes reports whether the stored data can be indexed for the
 // identification keys of c (a schema about to be reloaded or started
-// with): the indexes that differ from the stored ones are built in a
-// transaction that is rolled back, so a refusal (a unique key over values
-// two customers hold, an index value too long) names the customer as the
-// reload or start would, and nothing changes.
-func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled) error {
+// with, from file): the indexes that differ from the stored ones are built
+// in a transaction that is rolled back, so a refusal (a unique key over
+// values two customers hold, an index value too long) is a problem naming
+// the customer, as the reload or start would refuse, and nothing changes.
+// Any other failure (the store's) is the error.
+func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled, file string) (schema.Problems, error) {
 	_, old, err := s.storedSchema(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	want := manifestOf(c)
 	if manifestEqual(old, want) {
-		return nil
+		return nil, nil
 	}
-	return s.store.DryRun(ctx, func(_ string, tx Tx) error { return syncIndexesToSchema(tx, c, old, want) })
+	err = s.store.DryRun(ctx, func(_ string, tx Tx) error { return syncIndexesToSchema(tx, c, old, want) })
+	if errs.Is(err, errs.KindInvalid) || errs.Is(err, errs.KindConflict) {
+		return schema.Problems{{File: file, Message: "the stored data cannot be indexed for its identification keys: " + err.Error()}}, nil
+	}
+	return nil, err
 }
 
 // KeysDiffer reports whether the store's indexes were built for other

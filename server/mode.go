@@ -166,15 +166,14 @@ func (a *App) checkHandler(c echo.Context) error {
 		// The keys as the store's data would take them, as a reload would
 		// build them (in a transaction rolled back).
 		compiled, err := cfg.LoadSchema(overlay)
-		if err == nil {
-			err = a.Profiles.CheckIndexes(c.Request().Context(), compiled)
-		}
-		switch {
-		case errs.Is(err, errs.KindInvalid), errs.Is(err, errs.KindConflict):
-			problems = append(problems, schema.Problem{Message: "the stored data cannot be indexed for its identification keys: " + err.Error()})
-		case err != nil:
+		if err != nil {
 			return err
 		}
+		indexed, err := a.Profiles.CheckIndexes(c.Request().Context(), compiled, "")
+		if err != nil {
+			return err
+		}
+		problems = append(problems, indexed...)
 	}
 	for i := range problems {
 		if problems[i].File == a.Config.File {
