@@ -547,7 +547,7 @@ func ResponseFormat(accept string) (Format, error) {
 		typ, sub string
 		q        float64
 	}
-	var ranges []mediaRange
+	ranges := make([]mediaRange, 0, 8) // on the stack for the usual header: this runs on every eGain call
 	for part := range strings.SplitSeq(accept, ",") {
 		mt, q, ok := weighted(part)
 		if !ok || mt == "" {
