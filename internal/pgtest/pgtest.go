@@ -51,9 +51,12 @@ const (
 	// binary (its cleanup never ran) is old enough to be dropped by the next
 	// run: far longer than any test binary lives.
 	staleAfter = 6 * time.Hour
-	// connectTimeout bounds each connection attempt, so an absent server
+	// probeTimeout bounds the first connection attempt, so an absent server
 	// costs a test run 2 s once, not a timeout per test.
-	connectTimeout = 2 * time.Second
+	probeTimeout = 2 * time.Second
+	// connectTimeout bounds each later attempt, once the server is known to
+	// answer: a busy CI machine has taken over 2 s to start a backend.
+	connectTimeout = 20 * time.Second
 )
 
 var (
@@ -80,9 +83,9 @@ func AdminURL() string {
 func Available() (string, error) {
 	probeOnce.Do(func() {
 		probedURL = AdminURL()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*connectTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*probeTimeout)
 		defer cancel()
-		conn, err := adminConnect(ctx, probedURL)
+		conn, err := adminConnect(ctx, probedURL, probeTimeout)
 		if err != nil {
 			probeErr = err
 			return
@@ -329,12 +332,12 @@ func reapStaleDatabases(ctx context.Context, conn *pgx.Conn) int {
 	return n
 }
 
-func adminConnect(ctx context.Context, admin string) (*pgx.Conn, error) {
+func adminConnect(ctx context.Context, admin string, timeout time.Duration) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(admin)
 	if err != nil {
 		return nil, err
 	}
-	cfg.ConnectTimeout = connectTimeout
+	cfg.ConnectTimeout = timeout
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
@@ -357,7 +360,7 @@ func adminExec(ctx context.Context, admin, sql string) error {
 			cached = true
 		default:
 			var err error
-			if conn, err = adminConnect(ctx, admin); err != nil {
+			if conn, err = adminConnect(ctx, admin, connectTimeout); err != nil {
 				return err
 			}
 		}
