@@ -188,6 +188,12 @@ func (t *auditedTx) DeleteProfile(p *Profile) error {
 	return t.Tx.DeleteProfile(p)
 }
 
+// PurgeProfile names the customer only: what it held cannot be read.
+func (t *auditedTx) PurgeProfile(id string) error {
+	t.customer(id)
+	return t.Tx.PurgeProfile(id)
+}
+
 func (t *auditedTx) PutRecords(ext, id string, records []schema.Record) error {
 	t.customer(id)
 	if len(records) > 0 || !t.empty[[2]string{strings.ToLower(ext), id}] {

@@ -124,6 +124,12 @@ type Tx interface {
 	// DeleteProfile removes the profile's core data and all its extension
 	// records (index entries are removed by the caller).
 	DeleteProfile(p *Profile) error
+	// PurgeProfile removes everything stored under customer id — profile,
+	// records, index entries, numeric id and creation entry — without
+	// reading any of it: the way out for a customer whose stored data is
+	// damaged, where DeleteProfile's caller cannot know the index entries.
+	// It may scan the store's indexes.
+	PurgeProfile(id string) error
 	// Records returns the records of one extension of a profile. They
 	// must not be changed in place: a store recognises records handed back
 	// to PutRecords unchanged and does not write them again.

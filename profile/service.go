@@ -654,6 +654,9 @@ func (s *Service) Delete(ctx context.Context, tenant, id string, ifMatch uint64)
 // id, if its revision is ifMatch (0: whatever it is).
 func remove(tx Tx, c *schema.Compiled, id string, ifMatch uint64) error {
 	p, before, err := loadForChange(tx, c, id)
+	if errs.Is(err, errs.KindCorrupt) {
+		return purgeDamaged(tx, id, ifMatch, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -664,6 +667,18 @@ func remove(tx Tx, c *schema.Compiled, id string, ifMatch uint64) error {
 		return err
 	}
 	return tx.DeleteProfile(p)
+}
+
+// purgeDamaged removes customer id, whose stored profile or records could
+// not be read (damage, the error reading them): a delete or erasure is how
+// a client or operator gets rid of it and can create the customer again.
+// Its revision is unknown, so an If-Match precondition cannot hold.
+func purgeDamaged(tx Tx, id string, ifMatch uint64, damage error) error {
+	if ifMatch != 0 {
+		return &errs.Error{Kind: errs.KindPreconditionFailed, Code: CodeRevisionMismatch, Err: damage,
+			Message: fmt.Sprintf("customer %q is damaged, so its revision cannot be compared; send the request without If-Match to remove it", id)}
+	}
+	return tx.PurgeProfile(id)
 }
 
 // InsertRecords implements POST /profiles/{id}/extensions (spec §4.1 and

@@ -108,3 +108,48 @@ func grepLines(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestDataCorrupt_DeleteAndErase: a damaged customer, whose stored data
+// cannot be read, can still be deleted or erased (without If-Match, since
+// its revision is unknown), leaving no index entry behind, and then created
+// again: a client can put right what a restore from backup would not.
+func TestDataCorrupt_DeleteAndErase(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	bad := ts.mustCreate(exampleProfile(t))
+	ts.mustCreate(`{"customer_id":"RECS01","FirstName":"Recs","EmailAddress":["recs@x.dom"],"Phone":[{"PhoneNumber":"5551212"}]}`)
+	kept := ts.mustCreate(`{"FirstName":"Kept","EmailAddress":["b.banner@hulk.dom"]}`)
+	damage(t, ts, "profiles", bad)
+	damage(t, ts, "records", "RECS01")
+
+	wantError(t, ts.do("DELETE", "/profiles/"+bad, nil, "If-Match", `"1"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	wantError(t, ts.do("POST", "/profiles/RECS01/erase", nil, "If-Match", `"1"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	wantError(t, ts.do("GET", "/profiles/"+bad, nil), http.StatusInternalServerError, "DATA_CORRUPT")
+
+	if res := ts.do("DELETE", "/profiles/"+bad, nil); res.Status != http.StatusOK {
+		t.Fatalf("deleting the damaged profile: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("POST", "/profiles/RECS01/erase", nil); res.Status != http.StatusOK {
+		t.Fatalf("erasing the customer with damaged records: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("GET", "/profiles/"+bad, nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	wantError(t, ts.do("GET", "/profiles/RECS01", nil), http.StatusNotFound, "PROFILE_ERASED")
+	for q, want := range map[string]string{
+		"EmailAddress=bruce.banner@marvelous.com": "[]",
+		"EmailAddress=b.banner@hulk.dom":          `[{"customer_id":"` + kept + `"}]`,
+		"Phone.PhoneNumber=3145926535":            "[]",
+		"Phone.PhoneNumber=5551212":               "[]",
+		"EmailAddress=recs@x.dom":                 "[]",
+	} {
+		if res := ts.do("GET", "/profiles?"+q, nil); string(res.Body) != want {
+			t.Errorf("identify %s after the removal: %s, want %s", q, res.Body, want)
+		}
+	}
+	if n := ts.profileCount(); n != 1 {
+		t.Errorf("%d profiles after the removals, want 1", n)
+	}
+	again := ts.mustCreate(exampleProfile(t))
+	if res := ts.do("GET", "/profiles?EmailAddress=bruce.banner@marvelous.com", nil); string(res.Body) != `[{"customer_id":"`+again+`"}]` {
+		t.Errorf("identify the re-created customer: %s", res.Body)
+	}
+}

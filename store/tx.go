@@ -260,6 +260,69 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 	return t.deleteAllRecords(p.ID)
 }
 
+// PurgeProfile removes what DeleteProfile removes and the customer's index
+// entries, reading none of its values: the numeric-id, creation and index
+// buckets are not keyed by customer id, so each is scanned for the id: a
+// damaged customer is rare, and other writes wait while the scan runs.
+func (t *tx) PurgeProfile(id string) error {
+	delete(t.read, id)
+	if b := t.bucket(bucketProfiles); b != nil && b.Get([]byte(id)) != nil {
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := t.addToCount(-1); err != nil {
+			return err
+		}
+	}
+	type scan struct {
+		bucket *bolt.Bucket
+		holds  func(k, v []byte) bool
+	}
+	scans := []scan{
+		{t.bucket(bucketNums), func(_, v []byte) bool { return string(v) == id }},
+		{t.bucket(bucketCreated), func(k, _ []byte) bool { return len(k) >= 8 && string(k[8:]) == id }},
+	}
+	entryOfID := func(k, _ []byte) bool { return codec.EntryID(k) == id }
+	if idx := t.bucket(bucketIdx); idx != nil {
+		err := idx.ForEachBucket(func(key []byte) error {
+			scans = append(scans, scan{idx.Bucket(key), entryOfID})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, s := range scans {
+		if err := deleteWhere(s.bucket, s.holds); err != nil {
+			return err
+		}
+	}
+	return t.deleteAllRecords(id)
+}
+
+// deleteWhere deletes b's entries that hold says to. Keys are collected
+// first: deleting under a moving cursor skips entries in bbolt.
+func deleteWhere(b *bolt.Bucket, holds func(k, v []byte) bool) error {
+	if b == nil {
+		return nil
+	}
+	var doomed [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		if holds(k, v) {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *tx) SchemaVersion() (uint64, error) {
 	return schemaVersion(t.btx.Bucket(bucketMeta)), nil
 }

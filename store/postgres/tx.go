@@ -232,6 +232,15 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 	return nil
 }
 
+// PurgeProfile removes what DeleteProfile removes and the customer's index
+// entries, reading none of its values. index_entries has no index by
+// customer id (every write would pay for one), so this scans the table: a
+// damaged customer is rare, and the scan locks only the rows it deletes.
+func (t *tx) PurgeProfile(id string) error {
+	t.queue(nil, "DELETE FROM index_entries WHERE tenant = $1 AND id = $2", t.tenant, id)
+	return t.DeleteProfile(&profile.Profile{ID: id})
+}
+
 func (t *tx) AddIndexEntry(key string, values []string, id string, unique bool) error {
 	t.queue(func(err error) error {
 		var pgErr *pgconn.PgError

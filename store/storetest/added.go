@@ -250,6 +250,80 @@ func testDeleteProfile(t *testing.T, s Store) {
 	}
 }
 
+// testPurgeProfile: PurgeProfile removes a customer, its records, numeric
+// id, creation entry and index entries, given only its id, and nothing of
+// another customer, whatever its id starts with, or of another tenant.
+func testPurgeProfile(t *testing.T, s Store) {
+	nums := create(t, s, "", t0, "c1", "c2", "c10")
+	create(t, s, "other", t0, "c1")
+	for _, tenant := range []string{"", "other"} {
+		MustUpdate(t, s, tenant, func(tx profile.Tx) error {
+			for _, e := range []struct {
+				key, value, id string
+				unique         bool
+			}{{"email", "a@x", "c1", false}, {"email", "a@x", "c2", false}, {"email", "b@x", "c10", false}, {"phone", "555", "c1", true}} {
+				if err := tx.AddIndexEntry(e.key, []string{e.value}, e.id, e.unique); err != nil {
+					return err
+				}
+			}
+			for _, id := range []string{"c1", "c10"} {
+				if err := tx.PutRecords("orders", id, []schema.Record{{"id": "o-" + id}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.PurgeProfile("c1") })
+
+	for _, tenant := range []string{"", "other"} {
+		MustView(t, s, tenant, func(tx profile.Tx) error {
+			gone := tenant == ""
+			if p, err := tx.Profile("c1"); err != nil || (p == nil) != gone {
+				t.Errorf("tenant %q: c1 = %+v, %v after the purge", tenant, p, err)
+			}
+			if recs, err := tx.Records("orders", "c1"); err != nil || (recs == nil) != gone {
+				t.Errorf("tenant %q: c1's orders = %v, %v after the purge", tenant, recs, err)
+			}
+			wantEmail, wantPhone := []string{"c1", "c2"}, []string{"c1"}
+			if gone {
+				wantEmail, wantPhone = []string{"c2"}, []string{}
+			}
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"a@x"}, fn) }); !slices.Equal(ids, wantEmail) {
+				t.Errorf("tenant %q: email a@x finds %q, want %q", tenant, ids, wantEmail)
+			}
+			if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", []string{"555"}, fn) }); !slices.Equal(ids, wantPhone) {
+				t.Errorf("tenant %q: phone 555 finds %q, want %q", tenant, ids, wantPhone)
+			}
+			return nil
+		})
+	}
+	MustView(t, s, "", func(tx profile.Tx) error {
+		if id, _ := tx.IDByNum(nums["c1"]); id != "" {
+			t.Errorf("the purged customer's num maps to %q", id)
+		}
+		if id, _ := tx.IDByNum(nums["c10"]); id != "c10" {
+			t.Errorf("c10's num maps to %q", id)
+		}
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanCreated(time.Time{}, time.Time{}, fn) }); !slices.Equal(ids, []string{"c10", "c2"}) {
+			t.Errorf("ScanCreated after the purge = %q", ids)
+		}
+		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("email", []string{"b@x"}, fn) }); !slices.Equal(ids, []string{"c10"}) {
+			t.Errorf("email b@x finds %q after c1's purge", ids)
+		}
+		if recs, err := tx.Records("orders", "c10"); len(recs) != 1 || err != nil {
+			t.Errorf("c10's orders after c1's purge = %v, %v", recs, err)
+		}
+		return nil
+	})
+	if n := profileCount(t, s); n != 3 { // c2, c10 and the other tenant's c1
+		t.Errorf("ProfileCount after the purge = %d, want 3", n)
+	}
+	// The unique value is free, and the id can be created again.
+	create(t, s, "", t0, "c1")
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("phone", []string{"555"}, "c2", true) })
+}
+
 func testProfilesAfter(t *testing.T, s Store) {
 	nums := create(t, s, "", t0, "b", "a-1", "Z", "a", "_x", "0", "a_", "c")
 	create(t, s, "other", t0, "a0", "d")

@@ -70,6 +70,7 @@ var tests = []struct {
 	{"IDByNum", testIDByNum},
 	{"NextNumStrictlyIncreasing", testNextNumStrictlyIncreasing},
 	{"DeleteProfile", testDeleteProfile},
+	{"PurgeProfile", testPurgeProfile},
 	{"RecordSets", testRecordSets},
 	{"RecordWritesOnlyWhatChanged", testRecordWritesOnlyWhatChanged},
 	{"ManySetsReadInOneWrite", testManySetsReadInOneWrite},
