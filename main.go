@@ -505,50 +505,38 @@ func checkConfig(o *options, io cmdIO) error {
 	return nil
 }
 
-// checkIndexes builds the indexes cfg's identification keys need over the
-// stored data, as a reload or a start would, in a transaction rolled back:
+// checkIndexes works out, over the stored data, the index entries cfg's
+// identification keys need, as a reload or a start would, writing nothing:
 // a unique key over values two customers hold is a problem here, not a
 // failed start. note says when there was nothing to try.
 func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Problems, note string, err error) {
+	var db profile.Store
 	if cfg.Store.IsPostgres() {
-		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: 2, AsItIs: true})
+		pg, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: 2, AsItIs: true})
 		if errors.Is(err, postgres.ErrNotMigrated) {
 			return nil, "identification keys not tried on the stored data: the database is not at this release's tables (new, of an older release, or migrating now); this release's first start makes them", nil
 		}
 		if err != nil {
 			return nil, "", err
 		}
-		defer db.Close()
-		registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+		defer pg.Close()
+		db = pg
+	} else {
+		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, "", nil // no data to index
+		}
+		// Read-only: the check only reads, so the file need not be writable.
+		bolt, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
 		if err != nil {
 			return nil, "", err
 		}
-		problems, err = profile.NewService(db, registry).CheckIndexes(ctx, registry.Current(), cfg.File)
-		return problems, "", err
+		defer bolt.Close()
+		db = bolt
 	}
-	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
-		return nil, "", nil // no data to index
-	}
-	// Read-only first: most checks change no key, and then the file is
-	// neither written nor needs to be writable.
-	readOnly, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
+	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		return nil, "", err
 	}
-	registry, err := profile.LoadRegistry(ctx, readOnly, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	var differ bool
-	if err == nil {
-		differ, err = profile.NewService(readOnly, registry).KeysDiffer(ctx)
-	}
-	readOnly.Close()
-	if err != nil || !differ {
-		return nil, "", err
-	}
-	db, err := store.Open(cfg.Store.Path, store.Options{OpenTimeout: cfg.Store.OpenTimeout})
-	if err != nil {
-		return nil, "", err
-	}
-	defer db.Close()
 	problems, err = profile.NewService(db, registry).CheckIndexes(ctx, registry.Current(), cfg.File)
 	return problems, "", err
 }

@@ -284,11 +284,17 @@ func checkUniqueEntry(tx Tx, k *schema.IdentificationKey, t []string, id string)
 		return err
 	}
 	if other != "" {
-		e := errs.Conflict(CodeUniqueKeyViolation, "identification key %q is unique and customer %s already has these values", k.Name, other)
-		e.Err = &TakenValues{Key: k.Name, Values: t}
-		return e
+		return uniqueViolation(k, t, other)
 	}
 	return nil
+}
+
+// uniqueViolation refuses values t of unique key k, which customer other
+// already has.
+func uniqueViolation(k *schema.IdentificationKey, t []string, other string) error {
+	e := errs.Conflict(CodeUniqueKeyViolation, "identification key %q is unique and customer %s already has these values", k.Name, other)
+	e.Err = &TakenValues{Key: k.Name, Values: t}
+	return e
 }
 
 // TakenValues is the cause of a CodeUniqueKeyViolation: the values of key

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/contactcenter/profiled/errs"
@@ -56,11 +57,13 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 
 // CheckIndexes reports whether the stored data can be indexed for the
 // identification keys of c (a schema about to be reloaded or started
-// with, from file): the indexes that differ from the stored ones are built
-// in a transaction that is rolled back, so a refusal (a unique key over
-// values two customers hold, an index value too long) is a problem naming
-// the customer, as the reload or start would refuse, and nothing changes.
-// Any other failure (the store's) is the error.
+// with, from file): the entries of the keys that differ from the stored
+// ones are worked out over every tenant's stored data, and a refusal the
+// reload or start would meet (a unique key over values two customers hold,
+// an index value too long) is a problem naming the customer. It only reads:
+// on bbolt, whose one writer a rolled-back build would hold for as long as
+// the reload, writes go on beside it. Any other failure (the store's, ctx
+// ending) is the error.
 func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled, file string) (schema.Problems, error) {
 	_, old, err := s.storedSchema(ctx)
 	if err != nil {
@@ -70,11 +73,53 @@ func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled, file str
 	if manifestEqual(old, want) {
 		return nil, nil
 	}
-	err = s.store.DryRun(ctx, func(_ string, tx Tx) error { return syncIndexesToSchema(tx, c, old, want) })
-	if errs.Is(err, errs.KindInvalid) || errs.Is(err, errs.KindConflict) {
-		return schema.Problems{{File: file, Message: "the stored data cannot be indexed for its identification keys: " + err.Error()}}, nil
+	keys := changedKeys(c, old, want)
+	tenants, err := s.store.Tenants()
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	if !slices.Contains(tenants, "") {
+		tenants = slices.Insert(tenants, 0, "")
+	}
+	for _, tenant := range tenants {
+		err := s.store.View(ctx, tenant, func(tx Tx) error { return checkIndexable(ctx, tx, keys) })
+		if errs.Is(err, errs.KindInvalid) || errs.Is(err, errs.KindConflict) {
+			in := ""
+			if tenant != "" {
+				in = fmt.Sprintf(" (tenant %q)", tenant)
+			}
+			return schema.Problems{{File: file, Message: "the stored data" + in + " cannot be indexed for its identification keys: " + err.Error()}}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// checkIndexable refuses, as buildIndexes would, the tenant's data that
+// keys cannot index, without writing: the values of unique keys are
+// remembered, so memory grows with them (the values and a customer id
+// each), not with the data.
+func checkIndexable(ctx context.Context, tx Tx, keys []*schema.IdentificationKey) error {
+	holders := map[string]string{} // key name and values → the customer that has them
+	return eachIndexEntry(tx, keys, func(k *schema.IdentificationKey, t []string, id string) error {
+		if err := ctx.Err(); err != nil { // check-config gave up waiting
+			return err
+		}
+		if !k.Unique {
+			return nil
+		}
+		slot := strings.ToLower(k.Name)
+		for _, v := range t { // length-prefixed: no value can pass for two
+			slot += "\x00" + strconv.Itoa(len(v)) + ":" + v
+		}
+		if other, ok := holders[slot]; ok && other != id {
+			return uniqueViolation(k, t, other)
+		}
+		holders[slot] = id
+		return nil
+	})
 }
 
 // KeysDiffer reports whether the store's indexes were built for other
@@ -227,26 +272,46 @@ func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 			}
 		}
 	}
-	var rebuild []*schema.IdentificationKey
-	for i := range c.Keys() {
-		k := &c.Keys()[i]
-		name := strings.ToLower(k.Name)
-		if old[name] == want[name] {
-			continue
-		}
-		if err := tx.DropIndex(name); err != nil { // entries left by an older key of that name
+	rebuild := changedKeys(c, old, want)
+	for _, k := range rebuild {
+		if err := tx.DropIndex(k.Name); err != nil { // entries left by an older key of that name
 			return err
 		}
-		rebuild = append(rebuild, k)
 	}
 	return buildIndexes(tx, rebuild)
 }
 
-// buildIndexes indexes every profile of the tenant for keys, in one pass
-// over the profiles however many keys changed (a pass per key read every
-// profile and its records once for each), reading only the records those
-// keys are computed from (none for keys on core attributes).
+// changedKeys returns c's identification keys whose index old (the stored
+// manifest) does not hold as want (c's) says: those a schema change builds.
+func changedKeys(c *schema.Compiled, old, want manifest) []*schema.IdentificationKey {
+	var changed []*schema.IdentificationKey
+	for i := range c.Keys() {
+		k := &c.Keys()[i]
+		if name := strings.ToLower(k.Name); old[name] != want[name] {
+			changed = append(changed, k)
+		}
+	}
+	return changed
+}
+
+// buildIndexes indexes every profile of the tenant for keys.
 func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
+	return eachIndexEntry(tx, keys, func(k *schema.IdentificationKey, t []string, id string) error {
+		if k.Unique {
+			if err := checkUniqueEntry(tx, k, t, id); err != nil {
+				return err
+			}
+		}
+		return tx.AddIndexEntry(k.Name, t, id, k.Unique)
+	})
+}
+
+// eachIndexEntry calls fn with every entry keys yield over the tenant's
+// profiles, refusing one too long to index. It makes one pass over the
+// profiles however many keys there are (a pass per key read every profile
+// and its records once for each), reading only the records those keys are
+// computed from (none for keys on core attributes).
+func eachIndexEntry(tx Tx, keys []*schema.IdentificationKey, fn func(k *schema.IdentificationKey, t []string, id string) error) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -265,12 +330,7 @@ func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
 				if err := checkEntrySize(k, t, p.ID); err != nil {
 					return err
 				}
-				if k.Unique {
-					if err := checkUniqueEntry(tx, k, t, p.ID); err != nil {
-						return err
-					}
-				}
-				if err := tx.AddIndexEntry(k.Name, t, p.ID, k.Unique); err != nil {
+				if err := fn(k, t, p.ID); err != nil {
 					return err
 				}
 			}

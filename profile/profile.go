@@ -63,12 +63,6 @@ type Store interface {
 	// (the default tenant "" always, first), all in one transaction that excludes every write of every process. It
 	// fails with ErrSchemaMoved when the stored version is not base.
 	UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx Tx) error) error
-	// DryRun runs fn for every tenant (the default tenant "" always,
-	// first) in one write transaction that is always rolled back, its
-	// writes sent to the store as a commit would send them, so a refusal
-	// (a unique value found twice) comes back: a check of what a schema
-	// change would do, which changes nothing.
-	DryRun(ctx context.Context, fn func(tenant string, tx Tx) error) error
 	// Tenants lists the tenants that have data ("" is the default tenant).
 	Tenants() ([]string, error)
 }

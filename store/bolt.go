@@ -261,22 +261,6 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 	})
 }
 
-// DryRun implements profile.Store: between the committer's batches, in a
-// write transaction it rolls back.
-func (db *DB) DryRun(ctx context.Context, fn func(tenant string, tx profile.Tx) error) error {
-	if db.readOnly {
-		return errors.New("store: opened read-only")
-	}
-	return db.updateAlone(ctx, func() (bool, error) {
-		btx, err := db.bolt.Begin(true)
-		if err != nil {
-			return false, unavailable("the profile store cannot write right now", err)
-		}
-		defer btx.Rollback() //nolint:errcheck // nothing was committed
-		return false, db.eachTenant(btx, fn)
-	})
-}
-
 // eachTenant runs fn for every tenant of btx, the default tenant first
 // (it keeps a schema change's audit entry).
 func (db *DB) eachTenant(btx *bolt.Tx, fn func(tenant string, tx profile.Tx) error) error {

@@ -583,29 +583,6 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 	})
 }
 
-// errDryRun ends a dry run's transaction: update rolls back on an error.
-var errDryRun = errors.New("dry run: roll back")
-
-// DryRun implements profile.Store, under the shared schema lock: writes
-// carry on beside it, except those to the index entries it rebuilds (it
-// holds their rows until it rolls back); a schema change waits for it. A
-// deadlock or serialization failure is retried as writes are.
-func (db *DB) DryRun(ctx context.Context, fn func(tenant string, tx profile.Tx) error) error {
-	err := db.retry(ctx, func() error {
-		return db.update(ctx, "", lockShared, func(ptx profile.Tx) error {
-			t := ptx.(*tx)
-			if err := db.eachTenant(t, t.version, fn); err != nil {
-				return err
-			}
-			return errDryRun
-		})
-	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
-}
-
 // eachTenant runs fn for every tenant in t's transaction, the default
 // tenant first (it keeps a schema change's audit entry), each tenant's
 // writes sent before the next.

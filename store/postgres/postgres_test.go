@@ -143,12 +143,14 @@ func TestOpen_WaitsForALongMigrationBeyondTheStatementTimeout(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
 	lock := holdMigrationLock(t, url)
-	const timeout = 200 * time.Millisecond
+	// Long enough for the start's reads before the wait on a loaded
+	// machine (200 ms was not: the migration status read timed out).
+	const timeout = time.Second
 	opened := openAsync(url, Options{StatementTimeout: timeout})
 	// Hold the lock for longer than the timeout once the replica waits:
 	// the duration is what is tested here.
 	lock.waitForWaiters(1, opened)
-	time.Sleep(3 * timeout)
+	time.Sleep(timeout * 3 / 2)
 	notYet(t, opened, "while another replica held the migration lock")
 	lock.release()
 	if err := <-opened; err != nil {

@@ -51,9 +51,8 @@ type tx struct {
 	// sets holds the record sets this write transaction read, as stored,
 	// so that PutRecords writes only the records that changed (records.go).
 	sets map[setKey][]codec.StoredRecord
-	// noValueLocks: a schema change (which holds the schema lock
-	// exclusively: no other write runs) or a dry run (whose writes are
-	// thrown away). An index build takes no lock per value then: one per
+	// noValueLocks: a schema change, which holds the schema lock
+	// exclusively: no other write runs. An index build takes no lock per value then: one per
 	// value of a large store ran the server out of lock memory (53200),
 	// failing every replica's writes.
 	noValueLocks bool

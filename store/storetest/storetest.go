@@ -97,7 +97,6 @@ var tests = []struct {
 	{"TenantIsolation", testTenantIsolation},
 	{"Tenants", testTenants},
 	{"UpdateSchema", testUpdateSchema},
-	{"DryRun", testDryRun},
 	{"SchemaVersion", testSchemaVersion},
 	{"DropExtensionAndIndex", testDropExtensionAndIndex},
 

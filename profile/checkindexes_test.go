@@ -1,0 +1,82 @@
+package profile_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// TestCheckIndexes: a key made unique over values two customers of one
+// tenant hold is a problem naming the tenant and the customer; the same
+// values in two tenants are not; the check writes nothing (no commit, so
+// on bbolt no write waits for it); a cancelled check stops.
+func TestCheckIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, _, db := newServiceAndStore(t)
+	if err := s.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	twin := map[string]any{"FirstName": "Twin", "LastName": "Same"}
+	for _, tenant := range []string{"", "acme", "acme", "zed"} {
+		if _, err := s.Create(ctx, tenant, twin, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unique := candidate(t, db, "    - {name: name,         attributes: [LastName, FirstName]}", "    - {name: name,         attributes: [LastName, FirstName], unique: true}")
+	commits := db.Stats().Commits
+	problems, err := s.CheckIndexes(ctx, unique, "candidate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Message, `tenant "acme"`) || !strings.Contains(problems[0].Message, "customer ") {
+		t.Errorf("problems = %v, want one naming tenant acme and a customer", problems)
+	}
+	if got := db.Stats().Commits; got != commits {
+		t.Errorf("the check committed %d writes", got-commits)
+	}
+
+	// Unique values held once per tenant pass, and a changed key that is
+	// not unique is only read.
+	firstOnly := candidate(t, db, "  identification_keys:\n", "  identification_keys:\n    - {name: first_only,   attributes: [FirstName]}\n")
+	if problems, err := s.CheckIndexes(ctx, firstOnly, "candidate.yaml"); err != nil || len(problems) != 0 {
+		t.Errorf("a new key that is not unique: %v, %v", problems, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.CheckIndexes(cancelled, unique, "candidate.yaml"); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled check = %v, want context.Canceled", err)
+	}
+}
+
+// candidate compiles the shipped config with old replaced by new, as
+// check-config would compile the file it is given, over the store db.
+func candidate(t *testing.T, db profile.Store, old, new string) *schema.Compiled {
+	t.Helper()
+	base, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(base), old) {
+		t.Fatalf("config.yaml has no %q", old)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(base), old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return registry.Current()
+}
