@@ -96,7 +96,8 @@ func damageStore(t *testing.T, where, damaged, missing, stale string) {
 	}
 }
 
-// TestCheck: profiled check passes a sound store and, after a changed
+// TestCheck: profiled check passes a sound store (one customer's equal
+// values included) and, after a changed
 // byte, a lost index entry and an entry of no customer, exits 1 naming
 // each; on the bbolt file and on PostgreSQL (-store).
 func TestCheck(t *testing.T) {
@@ -115,6 +116,10 @@ func TestCheck(t *testing.T) {
 			}
 			send(t, srv.URL, "POST", "/profiles", `{"customer_id":"missing1","FirstName":"B","EmailAddress":["b@x.dom"]}`)
 			send(t, srv.URL, "POST", "/profiles", `{"customer_id":"fine1","FirstName":"C","EmailAddress":["c@x.dom"]}`)
+			// Equal values yield one index entry, stored once: sound too.
+			if res, body := send(t, srv.URL, "POST", "/profiles", `{"customer_id":"twice1","EmailAddress":["z@x.dom","Z@x.dom"],"Activity":[{"ActivityId":"1","type":"email"},{"ActivityId":"2","type":"email"}]}`); res.StatusCode != 201 {
+				t.Fatalf("create twice1: %d %s", res.StatusCode, body)
+			}
 			srv.Close()
 			app.Close()
 			flag := "-data"
@@ -126,7 +131,7 @@ func TestCheck(t *testing.T) {
 				code := run([]string{"check", "-config", "config.yaml", flag, where}, nil, &stdout, &stderr)
 				return code, stdout.String() + stderr.String()
 			}
-			if code, out := check(); code != 0 || !strings.Contains(out, "result: ok") || !strings.Contains(out, "checked 3 profiles") {
+			if code, out := check(); code != 0 || !strings.Contains(out, "result: ok") || !strings.Contains(out, "checked 4 profiles") {
 				t.Fatalf("sound store: exit %d\n%s", code, out)
 			}
 			damageStore(t, where, "damaged1", "missing1", "fine1")

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,8 +98,15 @@ func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visi
 				r.problem("customer %q (tenant %q): key %s: %v", id, tenant, key.Name, err)
 				continue
 			}
-			for _, t := range tuples {
-				visit(entry{k.hash(tenant, key.Name, codec.IndexEntry(t, id)), 1, tenant, id, key.Name, true})
+			// Equal values (an e-mail given twice, two activities alike)
+			// yield one entry, stored once.
+			entries := make([]string, len(tuples))
+			for i, t := range tuples {
+				entries[i] = string(codec.IndexEntry(t, id))
+			}
+			slices.Sort(entries)
+			for _, e := range slices.Compact(entries) {
+				visit(entry{k.hash(tenant, key.Name, []byte(e)), 1, tenant, id, key.Name, true})
 			}
 		}
 	}
