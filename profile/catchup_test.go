@@ -105,3 +105,82 @@ func TestReloadSchema_AuditNamesTheKeysItChanged(t *testing.T) {
 		t.Fatalf("reload entries %+v, want one naming First_Only and phone_number", entries)
 	}
 }
+
+// TestFollowSchema_ReadsThroughKeysIndexedOtherwise: a replica whose config
+// cannot follow the schema another stored answers a read through a key
+// whose index the store no longer holds as its config defines it with 503
+// SCHEMA_OUT_OF_SYNC, not with what is left of the index (identify
+// answered [] and a client would create a duplicate); reads through keys
+// indexed alike are served, and a reload of its config ends it.
+func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
+	ctx := context.Background()
+	a, _, db := newServiceAndStore(t)
+	if err := a.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Create(ctx, "", map[string]any{"FirstName": "Solo", "EmailAddress": []any{"solo@x.dom"}}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// B starts with one more key and indexes it, as its start would.
+	base, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(base), "  identification_keys:\n", "  identification_keys:\n    - {name: first_only,   attributes: [FirstName]}\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := profile.NewService(db, registry)
+	if err := b.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	byFirst := profile.IdentifyQuery{Key: "first_only", Filters: []profile.Filter{{Attribute: "FirstName", Value: "Solo"}}}
+	byEmail := profile.IdentifyQuery{Filters: []profile.Filter{{Attribute: "EmailAddress", Value: "solo@x.dom"}}}
+	found := func(q profile.IdentifyQuery) (int, error) {
+		res, err := b.Identify(ctx, "", q)
+		if err != nil {
+			return 0, err
+		}
+		return len(res.Profiles), nil
+	}
+	if n, err := found(byFirst); n != 1 || err != nil {
+		t.Fatalf("B by first_only before: %d, %v", n, err)
+	}
+
+	// A changes the schema with its own keys: first_only's index is dropped.
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Loyalty", Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "tier", Type: "string"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.FollowSchema(ctx); err == nil {
+		t.Fatal("B followed a schema whose keys differ from its config's")
+	}
+	if _, err := found(byFirst); errs.As(err) == nil || errs.As(err).Code != profile.CodeSchemaOutOfSync {
+		t.Errorf("B by first_only after A's change = %v, want SCHEMA_OUT_OF_SYNC", err)
+	}
+	err = b.Read(ctx, "", func(r profile.Reader) error {
+		_, err := r.Lookup("first_only", []string{"Solo"}, 0)
+		return err
+	})
+	if errs.As(err) == nil || errs.As(err).Code != profile.CodeSchemaOutOfSync {
+		t.Errorf("B's lookup by first_only = %v, want SCHEMA_OUT_OF_SYNC", err)
+	}
+	if n, err := found(byEmail); n != 1 || err != nil {
+		t.Errorf("B by e-mail, indexed alike: %d, %v", n, err)
+	}
+
+	// B reloads its config: the store is indexed for it again.
+	if _, err := b.ReloadSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := found(byFirst); n != 1 || err != nil {
+		t.Errorf("B by first_only after its reload: %d, %v", n, err)
+	}
+}

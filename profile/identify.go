@@ -75,6 +75,9 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkIndexed(s.staleKeys.Load(), key.Name); err != nil {
+		return nil, err
+	}
 	exts, err := extensionNames(c, q.Extensions)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ type Reader interface {
 // loads with GetMany are noted as read (the audit trail's read setting)
 // once fn has succeeded.
 func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error) error {
-	r := &reader{schema: s.schema.Current()}
+	r := &reader{schema: s.schema.Current(), stale: s.staleKeys.Load()}
 	err := s.store.View(ctx, tenant, func(tx Tx) error {
 		r.tx = canonical(tx, r.schema)
 		return fn(r)
@@ -53,6 +53,7 @@ func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error
 // reader is the Reader of one Service.Read.
 type reader struct {
 	schema *schema.Compiled
+	stale  *map[string]bool // the Service's staleKeys when the read began
 	tx     Tx
 	loaded bool     // GetMany was called
 	read   []string // the ids of what it returned
@@ -71,6 +72,9 @@ func (r *reader) lookup(key string, values []string, bounds *[2]string, limit in
 	k, ok := c.Key(key)
 	if !ok {
 		return nil, errs.E(errs.KindInternal, CodeUnknownKey, "identification key %q is not defined", key)
+	}
+	if err := checkIndexed(r.stale, k.Name); err != nil {
+		return nil, err
 	}
 	width := len(values)
 	if bounds != nil {

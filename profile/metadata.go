@@ -179,6 +179,9 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 			return nil, errs.Conflict(CodeSchemaChangedConcurrently, "the schema was changed by another replica meanwhile; retry")
 		}
 		if !errors.Is(err, ErrSchemaMoved) {
+			if err == nil { // the store is indexed for this schema now
+				s.staleKeys.Store(nil)
+			}
 			return c, err
 		}
 	}

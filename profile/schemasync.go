@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/schema"
@@ -137,6 +138,9 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	// A look first, without the lock: the periodic check must not hold up
 	// writes when nothing changed (or while the store does not answer).
 	if state, err := s.store.SchemaState(ctx); err != nil || state.Version == s.Schema().Version {
+		if err == nil {
+			s.staleKeys.Store(nil)
+		}
 		return nil, err
 	}
 	s.schemaMu.Lock()
@@ -151,8 +155,39 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		s.staleKeys.Store(keysIndexedOtherwise(s.Schema(), stored))
+	} else {
+		s.staleKeys.Store(nil)
+	}
 	if c != nil && s.OnFollow != nil {
 		s.OnFollow(c)
 	}
 	return c, err
+}
+
+// keysIndexedOtherwise names (lower-cased) the keys of live whose index in
+// the store (its manifest, stored) is missing or built for another
+// definition; nil when there are none.
+func keysIndexedOtherwise(live *schema.Compiled, stored manifest) *map[string]bool {
+	stale := map[string]bool{}
+	for name, fingerprint := range manifestOf(live) {
+		if stored[name] != fingerprint {
+			stale[name] = true
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	return &stale
+}
+
+// checkIndexed refuses a read through identification key name when the
+// store's index of it is not the live schema's (staleKeys).
+func checkIndexed(stale *map[string]bool, name string) error {
+	if stale == nil || !(*stale)[strings.ToLower(name)] {
+		return nil
+	}
+	return &errs.Error{Kind: errs.KindUnavailable, Code: CodeSchemaOutOfSync,
+		Message: fmt.Sprintf("identification key %q is indexed in the store as another replica's schema defines it, and this replica's config cannot follow that schema yet; retry, or ask another replica", name)}
 }

@@ -49,6 +49,12 @@ type Service struct {
 	// could not follow: requests refused under the live schema do not try
 	// again for it (each try recompiles, under the schema lock).
 	unfollowable atomic.Uint64
+	// staleKeys names (lower-cased) the live schema's identification keys
+	// whose index the store does not hold as this process's config defines
+	// them: another process changed the schema and this one could not
+	// follow. Reads through them answer CodeSchemaOutOfSync, not what an
+	// index built for another definition (or dropped) happens to hold.
+	staleKeys atomic.Pointer[map[string]bool]
 	// withoutAudit skips the trail of profile writes: only the benchmark
 	// that measures what the trail costs sets it (export_test.go).
 	withoutAudit bool
