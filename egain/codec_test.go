@@ -281,7 +281,7 @@ func prefixUnqualified(body, p string) string {
 
 // TestDecodeXMLSchemaInstance: the XML Schema instance attributes JAXB and
 // .NET clients write are understood: xsi:nil="true" is an absent element,
-// xsi:type and schema locations are ignored.
+// xsi:type, schema locations and xml:lang / xml:space are ignored.
 func TestDecodeXMLSchemaInstance(t *testing.T) {
 	full := string(readExample(t, "egain-create-full.xml"))
 	want := decodeXML(t, full)
@@ -289,6 +289,7 @@ func TestDecodeXMLSchemaInstance(t *testing.T) {
 	body := strings.Replace(full, `xmlns="`+NSCustomer+`"`, `xmlns="`+NSCustomer+`" `+xsi+
 		` xsi:type="customer" xsi:schemaLocation="`+NSCustomer+` customer.xsd"`, 1)
 	body = strings.Replace(body, "</customer>", `<preferredAgent xsi:nil="true"/></customer>`, 1)
+	body = strings.Replace(body, "<pin>", `<pin xml:lang="en" xml:space="preserve">`, 1)
 	if body == full || !strings.Contains(body, "xsi:nil") {
 		t.Fatal("the example did not change: the test proves nothing")
 	}
@@ -322,6 +323,8 @@ func TestDecodeXMLRejects(t *testing.T) {
 		{"wrong root", `<client xmlns="` + NSCustomer + `"/>`, CodeUnknownElement, "client"},
 		{"root without namespace", `<customer/>`, CodeUnknownElement, "customer"},
 		{"not well-formed", head + `<pin>1</pn></customer>`, CodeMalformedBody, ""},
+		{"surrogate reference", head + `<pin>&#xD800;</pin></customer>`, CodeMalformedBody, ""},
+		{"surrogate reference in decimal", head + `<pin>&#57343;</pin></customer>`, CodeMalformedBody, ""},
 		{"two roots", head + `</customer>` + head + `</customer>`, CodeMalformedBody, ""},
 		{"empty", "  ", CodeMalformedBody, ""},
 		{"invalid UTF-8", head + "<pin>\xff\xfe</pin></customer>", CodeMalformedBody, ""},

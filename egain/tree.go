@@ -101,6 +101,9 @@ func readBody(r io.Reader, lim Limits) ([]byte, error) {
 // parseXMLTree parses one XML document into a node tree, resolving
 // namespaces and refusing DTDs (and with them every entity trick).
 func parseXMLTree(data []byte, lim Limits) (*node, error) {
+	if ref := surrogateReference(data); ref != "" {
+		return nil, malformed("request body is not well-formed XML: %s refers to no character", ref)
+	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true // unknown entities and mismatched tags are errors; CharsetReader nil refuses non-UTF-8 encodings
 	var (
@@ -167,17 +170,46 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 	return root, nil
 }
 
+// surrogateReference returns the first character reference in data to a
+// UTF-16 surrogate (&#xD800; to &#xDFFF;), "" if none. XML allows no such
+// character, and encoding/xml reads one as U+FFFD, so a body that is not
+// well-formed would be stored with that character in its place.
+func surrogateReference(data []byte) string {
+	for rest := data; ; {
+		i := bytes.Index(rest, []byte("&#"))
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+2:]
+		end := bytes.IndexByte(rest, ';')
+		if end < 0 {
+			return ""
+		}
+		digits, base := rest[:end], 10
+		if len(digits) > 0 && digits[0] == 'x' {
+			digits, base = digits[1:], 16
+		}
+		if n, err := strconv.ParseUint(string(digits), base, 32); err == nil && n >= 0xD800 && n <= 0xDFFF {
+			return "&#" + string(rest[:end]) + ";"
+		}
+	}
+}
+
 // xsiNamespace is XML Schema instance's: JAXB and .NET clients put
 // xsi:nil, xsi:type and schema locations on elements.
 const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
 
+// xmlNamespace is the one the xml: prefix is bound to (xml:lang,
+// xml:space), which some JAXB and .NET clients write.
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
 // plainAttrs drops namespace declarations, which Token has already applied,
-// and the XML Schema instance attributes, reporting xsi:nil="true" (the
-// element is null, as a JSON null is).
+// the xml: attributes and the XML Schema instance attributes, reporting
+// xsi:nil="true" (the element is null, as a JSON null is).
 func plainAttrs(attrs []xml.Attr) (out []xml.Attr, isNil bool) {
 	for _, a := range attrs {
 		switch {
-		case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"):
+		case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"), a.Name.Space == xmlNamespace:
 		case a.Name.Space == xsiNamespace:
 			isNil = isNil || (a.Name.Local == "nil" && (a.Value == "true" || a.Value == "1"))
 		default:

@@ -165,8 +165,11 @@ var ErrNotUTF8 = errors.New("is not valid UTF-8")
 // escaped) wrap jsonw.ErrNumber or jsonw.ErrEscape, and a member named
 // twice in one object wraps jsonw.ErrDuplicate (encoding/json would keep
 // the last silently). It parses with jsonw, which reads as encoding/json
-// does (FuzzParse compares them) without reflection.
+// does (FuzzParse compares them) without reflection. A leading byte order
+// mark, which .NET's default UTF-8 encoder and Windows editors write, is
+// skipped, as RFC 8259 allows and the eGain facade does.
 func DecodeObject(data []byte) (map[string]any, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if !utf8.Valid(data) {
 		return nil, ErrNotUTF8
 	}

@@ -119,8 +119,16 @@ func TestDecodeObject(t *testing.T) {
 	if err != nil || obj["n"].(json.Number).String() != "12345678901234567890" {
 		t.Fatalf("DecodeObject = %v, %v; want the number kept whole", obj, err)
 	}
+	// A leading byte order mark is skipped, once.
+	if obj, err := DecodeObject([]byte("\ufeff{\"a\":1}")); err != nil || obj["a"] == nil {
+		t.Errorf("DecodeObject after a BOM = %v, %v", obj, err)
+	}
+	if _, err := DecodeObject([]byte("\ufeff\ufeff{}")); err == nil {
+		t.Error("DecodeObject took two byte order marks")
+	}
 	for data, want := range map[string]string{
 		"":                          "is not valid JSON: it is empty",
+		"\ufeff":                    "is not valid JSON: it is empty",
 		"{":                         "is not valid JSON: expected a member name at offset 1",
 		`{"a":1,"b":{"c":1,"c":2}}`: `names a member twice: a member name appears twice in one object: "c"`,
 		"{} {}":                     "has data after the JSON object",
