@@ -883,6 +883,11 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 		if err != nil {
 			return err
 		}
+		// Both may predate a mandatory attribute; what the merge writes must
+		// be a profile a write could make.
+		if err := c.CheckMandatory(attributes); err != nil {
+			return err
+		}
 		after := indexed{attributes: attributes, records: map[string][]schema.Record{}}
 		for i := range c.Def.Extensions {
 			e := &c.Def.Extensions[i]

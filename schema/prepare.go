@@ -477,6 +477,22 @@ func (c *Compiled) QueryValue(source, attr, raw string) (string, error) {
 	return IndexText(v), nil
 }
 
+// CheckMandatory refuses core attributes attrs (by schema name) that lack
+// a mandatory attribute, as a write of them would be refused: for what a
+// write builds from stored data (a merge) rather than from a body.
+func (c *Compiled) CheckMandatory(attrs map[string]any) error {
+	var missing []string
+	for _, a := range c.Def.Profile {
+		if v, ok := attrs[a.Name]; a.Mandatory && (!ok || v == nil || isEmptyList(v)) {
+			missing = append(missing, a.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return errs.Invalid(CodeMissingMandatory, strings.Join(missing, ","), "mandatory attribute missing: %s", strings.Join(missing, ", "))
+}
+
 // validationError turns a JSON Schema failure into one clear client error
 // naming the attribute at fault; record is the extension when the
 // validated value was one record of it (its paths are then the record's).
