@@ -209,12 +209,19 @@ func (c *Compiled) canonicalExtension(e *Extension, v any) (any, error) {
 }
 
 // addRecordMember adds member name of a record to out under its schema
-// name, dropping the envelope fields; it refuses an unknown name and a name
-// given twice.
+// name, dropping the envelope fields (spec §2.3; an envelope name must
+// name e, the extension the record is given under); it refuses an unknown
+// name and a name given twice.
 func addRecordMember(e *Extension, out Record, name string, v any) error {
 	a, ok := e.Attribute(name)
 	if !ok {
-		if SameName(name, "customer_id") || SameName(name, "name") {
+		if SameName(name, "name") {
+			if s, isString := v.(string); v != nil && (!isString || !SameName(s, e.Name)) {
+				return errs.Invalid(CodeInvalidValue, e.Name+"."+name, "a record given under %q names extension %v", e.Name, v)
+			}
+			return nil
+		}
+		if SameName(name, "customer_id") {
 			return nil
 		}
 		return errs.Invalid(CodeUnknownAttribute, e.Name+"."+name, "%q is not an attribute of extension %q", name, e.Name)

@@ -210,6 +210,9 @@ extensions:
 		{`{"Name":"A","Tag":{"v":{"w":[{"x":"Where"}]}}}`, schema.CodeUnauthorized, "Tag.v.w.x"},
 		{`{"Name":"A","Tag":{"v":{"w":1e999999}}}`, schema.CodeInvalidType, "Tag.v.w"},
 		{`{"Name":"A","customer_id":"a/b"}`, schema.CodeInvalidID, "customer_id"},
+		// A record's envelope name (spec §2.3) must be its extension's.
+		{`{"Name":"A","Tag":{"name":"Other","v":true}}`, schema.CodeInvalidValue, "Tag.name"},
+		{`{"Name":"A","Tag":{"name":5}}`, schema.CodeInvalidValue, "Tag.name"},
 	} {
 		t.Run(tc.body, func(t *testing.T) {
 			_, err := c.PrepareProfile(body(t, tc.body))
@@ -343,7 +346,7 @@ extensions:
 		`{"Info":{"des\u212a":"a"}}`:       false,
 		// The envelope fields (spec §2.3) too: these are unknown names, not
 		// the customer_id or name a record may carry.
-		`{"CUSTOMER_ID":"c1","Info":{"Customer_Id":"c1","NAME":"x","desk":"a"}}`: true,
+		`{"CUSTOMER_ID":"c1","Info":{"Customer_Id":"c1","NAME":"INFO","desk":"a"}}`: true,
 		`{"cu\u017ftomer_id":"c1"}`:          false,
 		`{"Info":{"cu\u017ftomer_id":"c1"}}`: false,
 	} {
