@@ -27,8 +27,8 @@ func writeFile(t *testing.T, dir, name, text string) string {
 // TestCheckConfig_ProblemForms: every problem is file:line: message on a
 // line of its own — YAML syntax (with the text of the line yaml names),
 // bad indentation, an unknown key at its own line, an eGain mapping
-// problem at the mapping key — and one settings problem does not hide the
-// schema's problems in the same file.
+// problem at the mapping key — and one settings problem (an unknown key
+// too) does not hide the schema's problems in the same file.
 func TestCheckConfig_ProblemForms(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -50,6 +50,10 @@ func TestCheckConfig_ProblemForms(t *testing.T) {
 			"    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: strng, length: 64}", 1),
 			[]string{"bad.yaml:" + lineOf(base, "  max_body_bytes: 1048576", 0) + ": server.max_body_bytes must be positive",
 				"bad.yaml:" + lineOf(base, "    - {name: Title,", 0) + `: "Title": unknown type "strng"`}},
+		{"UnknownKeyAndSchema", strings.Replace(strings.Replace(base, "  max_header_bytes: 65536", "  max_header_bytes: 65536\n  max_heder_bytes: 1", 1),
+			"    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: strng, length: 64}", 1),
+			[]string{`bad.yaml:` + lineOf(base, "  max_header_bytes: 65536", 1) + `: "max_heder_bytes": unknown key in server`,
+				"bad.yaml:" + lineOf(base, "    - {name: Title,", 1) + `: "Title": unknown type "strng"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := writeFile(t, t.TempDir(), "bad.yaml", tc.text)

@@ -310,8 +310,15 @@ func Parse(path string, data []byte) (*Config, error) {
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	var problems schema.Problems
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // empty file: all defaults
-		return nil, yamlProblems(path, data, err)
+		// Unknown keys and values of the wrong type leave the rest decoded:
+		// the checks below still run, so check-config reports every
+		// problem at once. YAML that cannot be read at all stops here.
+		if _, decoded := errors.AsType[*yaml.TypeError](err); !decoded {
+			return nil, yamlProblems(path, data, err)
+		}
+		problems = yamlProblems(path, data, err)
 	}
 	cfg.File = path
 	var root yaml.Node
@@ -319,9 +326,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		cfg.root = &root
 	}
 	if err := cfg.validate(); err != nil {
+		problems = append(problems, cfg.Problems(err)...)
+	}
+	if len(problems) > 0 {
 		// The config is returned too: check-config goes on to report the
 		// schema's problems as well; everything else stops here.
-		return &cfg, cfg.Problems(err)
+		return &cfg, problems
 	}
 	return &cfg, nil
 }
