@@ -326,6 +326,9 @@ func eachIndexEntry(tx Tx, keys []*schema.IdentificationKey, fn func(k *schema.I
 		}
 		for _, k := range keys {
 			entries, err := keyEntries(k, in)
+			if e := errs.As(err); e != nil && e.Code == CodeTooManyIndexValues {
+				return errs.Invalid(e.Code, e.Field, "customer %s: %s", p.ID, e.Message)
+			}
 			if err != nil {
 				return err
 			}
