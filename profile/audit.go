@@ -143,12 +143,30 @@ func (t *auditedTx) Profile(id string) (*Profile, error) {
 func (t *auditedTx) Records(ext, id string) ([]schema.Record, error) {
 	recs, err := t.Tx.Records(ext, id)
 	if err == nil && len(recs) == 0 {
-		if t.empty == nil {
-			t.empty = map[[2]string]bool{}
-		}
-		t.empty[[2]string{strings.ToLower(ext), id}] = true
+		t.readEmpty(ext, id)
 	}
 	return recs, err
+}
+
+func (t *auditedTx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
+	sets, err := t.Tx.RecordSets(id, exts)
+	if err == nil {
+		for _, ext := range exts {
+			if len(sets[ext]) == 0 {
+				t.readEmpty(ext, id)
+			}
+		}
+	}
+	return sets, err
+}
+
+// readEmpty notes that customer id had no records of ext: writing none
+// back changes nothing.
+func (t *auditedTx) readEmpty(ext, id string) {
+	if t.empty == nil {
+		t.empty = map[[2]string]bool{}
+	}
+	t.empty[[2]string{strings.ToLower(ext), id}] = true
 }
 
 func (t *auditedTx) PutProfile(p *Profile) error {

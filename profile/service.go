@@ -45,6 +45,13 @@ type Service struct {
 	// OnFollow is told of each schema another process stored that this one
 	// caught up with (by its watch, a write or a refused request).
 	OnFollow func(c *schema.Compiled)
+	// BeforeMerge, when set, may replace records of src (the source's record
+	// sets, by extension name) before a merge joins them with dest's, for
+	// records whose unique values are numbers per customer (the eGain
+	// facade's contact persons and points), which would otherwise be taken
+	// for the destination's and dropped. It must not change the records it
+	// is given, only put others in their place.
+	BeforeMerge func(c *schema.Compiled, dest, src map[string][]schema.Record)
 	// unfollowable is the stored schema version this process's config
 	// could not follow: requests refused under the live schema do not try
 	// again for it (each try recompiles, under the schema lock).
@@ -889,16 +896,20 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 			return err
 		}
 		after := indexed{attributes: attributes, records: map[string][]schema.Record{}}
+		destSets, err := tx.RecordSets(destID, c.ExtensionNames())
+		if err != nil {
+			return err
+		}
+		srcSets, err := tx.RecordSets(srcID, c.ExtensionNames())
+		if err != nil {
+			return err
+		}
+		if s.BeforeMerge != nil {
+			s.BeforeMerge(c, destSets, srcSets)
+		}
 		for i := range c.Def.Extensions {
 			e := &c.Def.Extensions[i]
-			d, err := tx.Records(e.Name, destID)
-			if err != nil {
-				return err
-			}
-			sr, err := tx.Records(e.Name, srcID)
-			if err != nil {
-				return err
-			}
+			d, sr := destSets[e.Name], srcSets[e.Name]
 			out := extensions.Merge(e, d, sr, opts.PreferSource)
 			if len(out) > len(d) {
 				if err := s.checkRecordLimit(map[string][]schema.Record{e.Name: out}); err != nil {

@@ -349,3 +349,56 @@ func TestClients_AvailabilitySpellings(t *testing.T) {
 	wantError(t, ts.do("POST", "/profiles", `{"Phone":[{"PhoneNumber":"1","start_availabilty":"2009-12-18T18:30:00.000Z","start_availability":"2009-12-18T18:30:00.000Z"}]}`),
 		http.StatusBadRequest, "INVALID_BODY") // the same attribute twice
 }
+
+// TestClients_MergeOfEGainCustomersKeepsBothContacts: a Genesys merge of
+// two customers an eGain client created keeps the source's contact points
+// (its postal address, phone details and their custom attributes) beside
+// the destination's: both number their persons and points from 1, and
+// merged by those numbers as they were, the source's were dropped as the
+// destination's duplicates.
+func TestClients_MergeOfEGainCustomersKeepsBothContacts(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	full := string(mustRead(t, "../testdata/examples/egain-create-full.json"))
+	numA := egCreate(t, ts, session, full, "")
+	numB := egCreate(t, ts, session, strings.NewReplacer("john.russel@customer.com", "b@merge.dom", "234 3456", "555 0102", "Mountain View", "Sunnyvale").Replace(full), "")
+	genesysID := func(email string) string {
+		t.Helper()
+		var found []struct {
+			CustomerID string `json:"customer_id"`
+		}
+		ts.do("GET", "/profiles?EmailAddress="+email, nil).JSON(t, &found)
+		if len(found) != 1 {
+			t.Fatalf("identify %s: %v", email, found)
+		}
+		return found[0].CustomerID
+	}
+	a, b := genesysID("john.russel@customer.com"), genesysID("b@merge.dom")
+	view := func(num string) string {
+		t.Helper()
+		res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, egSession, session, "Accept", "application/json")
+		if res.Status != http.StatusOK {
+			t.Fatalf("eGain get %s: %d %s", num, res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	before := strings.Count(view(numA), `"contactPoint"`)
+	points := strings.Count(view(numA), `"priority":{"value"`)
+	if res := ts.do("PUT", "/profiles/"+a+"/merge/"+b, `{}`); res.Status != http.StatusNoContent {
+		t.Fatalf("merge: %d %s", res.Status, res.Body)
+	}
+	merged := view(numA)
+	for _, want := range []string{`"city":"Mountain View"`, `"city":"Sunnyvale"`, `"phoneNo":"234 3456"`, `"phoneNo":"555 0102"`, `"emailAddress":"b@merge.dom"`} {
+		if !strings.Contains(merged, want) {
+			t.Errorf("the merged customer lacks %s:\n%s", want, merged)
+		}
+	}
+	if got := strings.Count(merged, `"priority":{"value"`); got != 2*points {
+		t.Errorf("the merged customer shows %d points with their priority, want %d (both customers'):\n%s", got, 2*points, merged)
+	}
+	if strings.Count(merged, `"contactPoint"`) < before {
+		t.Errorf("the merged customer shows fewer contact point lists than before:\n%s", merged)
+	}
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/"+numB, nil, egSession, session, "Accept", "application/json"), http.StatusNotFound, "404-101", "application/json")
+}

@@ -135,6 +135,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 			return nil, fmt.Errorf("egain facade (set egain.disabled to run without it): %w", err)
 		}
 		registry.AddGuard(a.EGain.CheckSchema)
+		a.Profiles.BeforeMerge = a.EGain.RenumberForMerge
 	}
 	if err := a.registerMetrics(); err != nil {
 		return nil, err
