@@ -3,17 +3,17 @@ package profile_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
 )
+
+// firstOnly is an identification key the shipped config does not have.
+const firstOnly = "    - {name: first_only,   attributes: [FirstName]}"
 
 // TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed: a process
 // whose config cannot follow the stored schema (its identification keys
@@ -27,23 +27,7 @@ func TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed(t *testing.T)
 		t.Fatal(err)
 	}
 	// B shares the store (as a replica would) with one more key in its config.
-	base, err := os.ReadFile("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra := strings.Replace(string(base), "  identification_keys:\n", "  identification_keys:\n    - {name: first_only,   attributes: [FirstName]}\n", 1)
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(extra), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
+	registry := registryOver(t, db, configWithKey(t, firstOnly))
 	var builds atomic.Int32
 	registry.AddGuard(func(*schema.Compiled) error { builds.Add(1); return nil })
 	b := profile.NewService(db, registry)
@@ -80,19 +64,8 @@ func TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed(t *testing.T)
 // made through the metadata API does.
 func TestReloadSchema_AuditNamesTheKeysItChanged(t *testing.T) {
 	ctx := context.Background()
-	base, err := os.ReadFile("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, base, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, _, _ := profiletest.New(t, path)
-	if err := s.SyncSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
-	edited := strings.Replace(string(base), "  identification_keys:\n", "  identification_keys:\n    - {name: First_Only,   attributes: [FirstName]}\n", 1)
+	s, path, base := reloadableService(t)
+	edited := strings.Replace(base, "  identification_keys:\n", "  identification_keys:\n    - {name: First_Only,   attributes: [FirstName]}\n", 1)
 	edited = strings.Replace(edited, "    - {name: phone_number, attributes: [PhoneNumber]}\n", "", 1)
 	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
@@ -122,23 +95,7 @@ func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
 		t.Fatal(err)
 	}
 	// B starts with one more key and indexes it, as its start would.
-	base, err := os.ReadFile("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(string(base), "  identification_keys:\n", "  identification_keys:\n    - {name: first_only,   attributes: [FirstName]}\n", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := profile.NewService(db, registry)
+	b := profile.NewService(db, registryOver(t, db, configWithKey(t, firstOnly)))
 	if err := b.SyncSchema(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +122,7 @@ func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
 	if _, err := found(byFirst); errs.As(err) == nil || errs.As(err).Code != profile.CodeSchemaOutOfSync {
 		t.Errorf("B by first_only after A's change = %v, want SCHEMA_OUT_OF_SYNC", err)
 	}
-	err = b.Read(ctx, "", func(r profile.Reader) error {
+	err := b.Read(ctx, "", func(r profile.Reader) error {
 		_, err := r.Lookup("first_only", []string{"Solo"}, 0)
 		return err
 	})

@@ -3,14 +3,9 @@ package profile_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/contactcenter/profiled/config"
-	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -61,53 +56,5 @@ func TestCheckIndexes(t *testing.T) {
 // check-config would compile the file it is given, over the store db.
 func candidate(t *testing.T, db profile.Store, old, new string) *schema.Compiled {
 	t.Helper()
-	base, err := os.ReadFile("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(base), old) {
-		t.Fatalf("config.yaml has no %q", old)
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(string(base), old, new, 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return registry.Current()
-}
-
-// TestCreateKey_TooManyIndexValuesNamesTheCustomer: a key whose entries
-// over a stored customer would pass the per-key bound is refused naming
-// that customer (the write-time refusal has no customer to name), in the
-// check as in the build.
-func TestCreateKey_TooManyIndexValuesNamesTheCustomer(t *testing.T) {
-	ctx := context.Background()
-	s, _, db := newServiceAndStore(t)
-	if err := s.SyncSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var emails, phones []any
-	for i := range 40 {
-		emails = append(emails, fmt.Sprintf("m%d@x.dom", i))
-		phones = append(phones, fmt.Sprint(5550000+i))
-	}
-	p, err := s.Create(ctx, "", map[string]any{"EmailAddress": emails, "PhoneNumber": phones}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.CreateKey(ctx, schema.KeyDoc{Name: "both", Attributes: []string{"EmailAddress", "PhoneNumber"}})
-	if e := errs.As(err); e == nil || e.Code != profile.CodeTooManyIndexValues || !strings.Contains(e.Message, p.ID) {
-		t.Errorf("CreateKey over 1,600 entries of one customer = %v, want TOO_MANY_INDEX_VALUES naming %s", err, p.ID)
-	}
-	both := candidate(t, db, "  identification_keys:\n", "  identification_keys:\n    - {name: both,         attributes: [EmailAddress, PhoneNumber]}\n")
-	if problems, err := s.CheckIndexes(ctx, both, "candidate.yaml"); err != nil || len(problems) != 1 || !strings.Contains(problems[0].Message, p.ID) {
-		t.Errorf("check of a config with that key = %v, %v; want one problem naming %s", problems, err, p.ID)
-	}
+	return registryOver(t, db, configWith(t, old, new)).Current()
 }

@@ -3,13 +3,11 @@ package profile_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -19,18 +17,7 @@ import (
 // merge goes through.
 func TestMerge_MandatoryAttribute(t *testing.T) {
 	ctx := context.Background()
-	base, err := os.ReadFile("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, base, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, _, _ := profiletest.New(t, path)
-	if err := s.SyncSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, path, base := reloadableService(t)
 	create := func(body map[string]any) string {
 		t.Helper()
 		p, err := s.Create(ctx, "", body, profile.CreateOptions{})
@@ -41,17 +28,17 @@ func TestMerge_MandatoryAttribute(t *testing.T) {
 	}
 	dest, src := create(map[string]any{"FirstName": "Dest"}), create(map[string]any{"FirstName": "Src"})
 	const title = "    - {name: Title,        type: string, length: 64}"
-	if !strings.Contains(string(base), title) {
+	if !strings.Contains(base, title) {
 		t.Fatalf("config.yaml has no %q", title)
 	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(base), title, title+"\n    - {name: Loyalty,      type: string, mandatory: true}", 1)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Replace(base, title, title+"\n    - {name: Loyalty,      type: string, mandatory: true}", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ReloadSchema(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	_, err = s.Merge(ctx, "", dest, src, profile.MergeOptions{})
+	_, err := s.Merge(ctx, "", dest, src, profile.MergeOptions{})
 	if e := errs.As(err); e == nil || e.Code != schema.CodeMissingMandatory || e.Field != "Loyalty" {
 		t.Fatalf("merge of two customers without the mandatory attribute = %v, want MISSING_MANDATORY_ATTRIBUTE on Loyalty", err)
 	}

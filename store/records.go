@@ -255,19 +255,7 @@ func (t *tx) deleteRecords(ext, id string) error {
 	if b == nil {
 		return nil
 	}
-	var keys [][]byte
-	if err := forPrefix(b, customerKey(id, nil), func(k, _ []byte) error {
-		keys = append(keys, bytes.Clone(k))
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteWalked(b, func(fn func(k, v []byte) error) error { return forPrefix(b, customerKey(id, nil), fn) })
 }
 
 // deleteAllRecords removes customer id's records of every extension.

@@ -293,24 +293,31 @@ func (t *tx) PurgeProfile(id string) error {
 		}
 	}
 	for _, s := range scans {
-		if err := deleteWhere(s.bucket, s.holds); err != nil {
+		if s.bucket == nil {
+			continue
+		}
+		err := deleteWalked(s.bucket, func(fn func(k, v []byte) error) error {
+			return s.bucket.ForEach(func(k, v []byte) error {
+				if s.holds(k, v) {
+					return fn(k, v)
+				}
+				return nil
+			})
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return t.deleteAllRecords(id)
 }
 
-// deleteWhere deletes b's entries that hold says to. Keys are collected
-// first: deleting under a moving cursor skips entries in bbolt.
-func deleteWhere(b *bolt.Bucket, holds func(k, v []byte) bool) error {
-	if b == nil {
-		return nil
-	}
+// deleteWalked deletes the entries of b that walk calls its function
+// with. Keys are collected first: deleting under a moving cursor skips
+// entries in bbolt.
+func deleteWalked(b *bolt.Bucket, walk func(fn func(k, v []byte) error) error) error {
 	var doomed [][]byte
-	if err := b.ForEach(func(k, v []byte) error {
-		if holds(k, v) {
-			doomed = append(doomed, bytes.Clone(k))
-		}
+	if err := walk(func(k, _ []byte) error {
+		doomed = append(doomed, bytes.Clone(k))
 		return nil
 	}); err != nil {
 		return err
