@@ -260,9 +260,7 @@ func (g *GenesysAuth) validate() []error {
 		checkRole("user", u.Name, u.Role)
 		problems = append(problems, checkTenants("genesys.auth: user "+strconv.Quote(u.Name), u.Tenants)...)
 	}
-	if g.Throttle.MaxFailures < 0 || g.Throttle.MaxFailures > 0 && g.Throttle.Window <= 0 {
-		problems = append(problems, fmt.Errorf("genesys.auth.throttle: max_failures must be 0 (off) or positive with a positive window"))
-	}
+	problems = append(problems, g.Throttle.check("genesys.auth.throttle")...)
 	if g.Enabled && len(g.APIKeys) == 0 && len(g.Users) == 0 {
 		problems = append(problems, fmt.Errorf("genesys.auth.enabled is true but no api_keys or users are configured"))
 	}

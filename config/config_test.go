@@ -71,6 +71,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"UserIDTwice", "egain:\n  users: [{id: \"7\", name: a, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}, {id: \"7\", name: b, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"}]\n", "id 7 is given twice"},
 		{"UnknownPermission", "egain:\n  users: [{name: a, password_hash: \"$2a$10$x\", permissions: [fly]}]\n", `unknown permission "fly"`},
 		{"AuthWithoutCredentials", "genesys:\n  auth: {enabled: true}\n", "no api_keys or users"},
+		{"ThrottleWithoutWindow", "egain:\n  login_throttle: {max_failures: 5, window: 0s}\n", "egain.login_throttle: max_failures must be 0 (off) or positive with a positive window"},
+		{"AddressBoundBelowUsers", "genesys:\n  auth:\n    throttle: {max_failures: 5, max_failures_per_address: 2, window: 1m}\n", "genesys.auth.throttle: max_failures_per_address must be 0 (10 times max_failures) or at least max_failures"},
 		{"AuthBadKeyHash", "genesys:\n  auth: {api_keys: [{name: k, key_sha256: abc, role: agent}]}\n", "64 hex digits"},
 		{"StoreURLNotPostgres", "store:\n  url: mysql://u:secret@db/x\n", "must be a postgres:// or postgresql:// URL"},
 		{"NonPositivePool", "store:\n  max_conns: 0\n", "store.max_conns"},

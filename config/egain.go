@@ -99,11 +99,41 @@ type EGainCustomAttributes struct {
 	ContactPoint  []string `yaml:"contact_point"`
 }
 
-// LoginThrottle: after MaxFailures failed logins within Window, further
+// LoginThrottle: after MaxFailures failed logins for one user name within
+// Window, or MaxFailuresPerAddress from one client address, further
 // attempts for that user or address get 429 until the window passes.
 type LoginThrottle struct {
-	MaxFailures int           `yaml:"max_failures"`
-	Window      time.Duration `yaml:"window"`
+	MaxFailures int `yaml:"max_failures"`
+	// MaxFailuresPerAddress is higher than MaxFailures (0:
+	// DefaultAddressFactor times it): one address is often a whole contact
+	// center behind NAT, where a few agents' typos must not lock everyone
+	// out, while a guesser trying many names from one address still is.
+	MaxFailuresPerAddress int           `yaml:"max_failures_per_address"`
+	Window                time.Duration `yaml:"window"`
+}
+
+// DefaultAddressFactor is how many times max_failures one client address
+// may fail when max_failures_per_address is not set.
+const DefaultAddressFactor = 10
+
+// PerAddress is the failures one client address may have in the window.
+func (t LoginThrottle) PerAddress() int {
+	if t.MaxFailuresPerAddress > 0 {
+		return t.MaxFailuresPerAddress
+	}
+	return DefaultAddressFactor * t.MaxFailures
+}
+
+// check refuses settings that would throttle nothing by mistake.
+func (t LoginThrottle) check(section string) []error {
+	var problems []error
+	if t.MaxFailures < 0 || t.MaxFailures > 0 && t.Window <= 0 {
+		problems = append(problems, fmt.Errorf("%s: max_failures must be 0 (off) or positive with a positive window", section))
+	}
+	if t.MaxFailuresPerAddress < 0 || t.MaxFailuresPerAddress > 0 && t.MaxFailuresPerAddress < t.MaxFailures {
+		problems = append(problems, fmt.Errorf("%s: max_failures_per_address must be 0 (%d times max_failures) or at least max_failures", section, DefaultAddressFactor))
+	}
+	return problems
 }
 
 // EGain permissions.
@@ -153,6 +183,7 @@ func (e *EGain) validate() []error {
 	if e.MaxSessionsPerUser <= 0 {
 		problems = append(problems, fmt.Errorf("egain.max_sessions_per_user must be positive"))
 	}
+	problems = append(problems, e.LoginThrottle.check("egain.login_throttle")...)
 	ids, names := map[string]bool{}, map[string]bool{}
 	for i, d := range e.Departments {
 		switch {

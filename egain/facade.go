@@ -57,7 +57,7 @@ type Customers interface {
 type Facade struct {
 	profiles  Customers
 	sessions  *sessions
-	throttle  *session.Throttle
+	throttle  *session.Logins
 	users     map[string]*user  // by lower-cased name
 	passwords *httpin.Passwords // unknown users cost what known ones do
 	cfg       config.EGain
@@ -99,7 +99,7 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 	}
 	f := &Facade{
 		profiles: profiles,
-		throttle: session.NewThrottle(cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.Window, failures),
+		throttle: session.NewLogins("", cfg.LoginThrottle.MaxFailures, cfg.LoginThrottle.PerAddress(), cfg.LoginThrottle.Window, failures),
 		users:    map[string]*user{},
 		cfg:      cfg,
 		mapper:   mapper{EGainMapping: cfg.Mapping, defaultDepartment: cfg.DefaultDepartment, departments: cfg.Departments},

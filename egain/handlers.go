@@ -32,14 +32,14 @@ func (f *Facade) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userKey, addrKey := "user:"+strings.ToLower(in.UserName), "addr:"+httpin.ClientIP(c)
-	wait, err := f.throttle.RetryAfter(userKey, addrKey)
+	userName, addr := strings.ToLower(in.UserName), httpin.ClientIP(c)
+	wait, err := f.throttle.RetryAfter(userName, addr)
 	if err != nil { // not blocked: see throttle for why
 		f.log.Error().Err(err).Msg("egain login throttle cannot read failed logins; not throttling")
 	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		f.log.Warn().Str("user", in.UserName).Str("addr", httpin.ClientIP(c)).Msg("egain login throttled")
+		f.log.Warn().Str("user", in.UserName).Str("addr", addr).Msg("egain login throttled")
 		return errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins; retry later")
 	}
 	u := f.users[strings.ToLower(in.UserName)]
@@ -48,14 +48,14 @@ func (f *Facade) login(c echo.Context) error {
 		hash = u.hash
 	}
 	if !f.passwords.Match(hash, in.Password) {
-		if err := f.throttle.Fail(userKey, addrKey); err != nil {
+		if err := f.throttle.Fail(userName, addr); err != nil {
 			// A failure the throttle cannot count is not answered 401, which
 			// would differ from a right password's failure to open a session.
 			return err
 		}
 		return errs.E(errs.KindUnauthorized, CodeBadCredentials, "user name or password is wrong")
 	}
-	if err := f.throttle.Reset(userKey); err != nil {
+	if err := f.throttle.Succeeded(userName); err != nil {
 		// The login stands; the user's failures leave the window by themselves.
 		f.log.Error().Err(err).Msg("egain login throttle cannot clear failed logins")
 	}

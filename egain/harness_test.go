@@ -100,7 +100,7 @@ func testEGainConfig(t testing.TB) (*config.Config, config.EGain) {
 		{Name: "admin", PasswordHash: testHash(), HomeDepartment: "Service", ForeignDepartments: []string{"*"},
 			Permissions: []string{config.PermViewAgentConsole, config.PermCreateCustomer, config.PermEditCustomer}},
 	}
-	eg.LoginThrottle = config.LoginThrottle{MaxFailures: 3, Window: time.Minute}
+	eg.LoginThrottle = config.LoginThrottle{MaxFailures: 3, MaxFailuresPerAddress: 7, Window: time.Minute}
 	return cfg, eg
 }
 
@@ -180,7 +180,8 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.f.sessions.now, h.f.throttle.Now = h.clock.Now, h.clock.Now
+	h.f.sessions.now = h.clock.Now
+	h.f.throttle.SetClock(h.clock.Now)
 	if h.lookupLimit > 0 {
 		h.f.lookupLimit = h.lookupLimit
 	}
@@ -214,7 +215,8 @@ func (h *harness) replica() *harness {
 	if r.f, err = NewFacade(r.svc, h.db, h.failures, h.cfg, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
-	r.f.sessions.now, r.f.throttle.Now = h.clock.Now, h.clock.Now
+	r.f.sessions.now = h.clock.Now
+	r.f.throttle.SetClock(h.clock.Now)
 	e := echo.New()
 	e.Use(httpin.UnescapeParams)
 	e.HTTPErrorHandler = func(err error, c echo.Context) { RenderError(c, err) }

@@ -77,15 +77,18 @@ func TestGenesysAuth(t *testing.T) {
 
 // TestGenesysAuth_Throttle: basic-auth failures are counted per user name
 // and per client address as eGain logins are: after max_failures (5) wrong
-// passwords the user, and everyone from that address, gets 429 with
-// Retry-After, even with the right password, also one verified in the
-// last minute (the cache that spares bcrypt must not answer a guesser);
-// API keys are not throttled.
+// passwords the user gets 429 with Retry-After, even with the right
+// password, also one verified in the last minute (the cache that spares
+// bcrypt must not answer a guesser); others from that address are let in
+// until it has max_failures_per_address (8) failures, when everyone from it
+// gets 429 (one address is often a contact center behind NAT); API keys are
+// not throttled.
 func TestGenesysAuth_Throttle(t *testing.T) {
 	t.Parallel()
 	cfg := authConfig(t, `      - {name: routing, key_sha256: "KEY(agent-key)", role: agent}`,
 		`      - {name: ops, password_hash: "PW", role: administrator}
-      - {name: dev, password_hash: "PW", role: agent}`)
+      - {name: dev, password_hash: "PW", role: agent}
+    throttle: {max_failures: 5, max_failures_per_address: 8, window: 1m}`)
 	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
 	get := func(auth ...string) response { return ts.do("GET", "/metadata/profiles", nil, auth...) }
 	if res := get("Authorization", basicAuth("ops", testPassword)); res.Status != http.StatusOK {
@@ -95,6 +98,12 @@ func TestGenesysAuth_Throttle(t *testing.T) {
 		if res := get("Authorization", basicAuth("ops", "guess")); res.Status != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: %d, want 401", i+1, res.Status)
 		}
+	}
+	if res := get("Authorization", basicAuth("dev", testPassword)); res.Status != http.StatusOK {
+		t.Errorf("another user from the address after 5 failures: %d %s, want 200", res.Status, res.Body)
+	}
+	for range 3 { // the address's 6th to 8th failures
+		get("Authorization", basicAuth("ghost", "guess"))
 	}
 	for _, who := range [][]string{{"ops", "guess"}, {"ops", "s3cret2"}, {"dev", testPassword}} {
 		res := get("Authorization", basicAuth(who[0], who[1]))

@@ -77,6 +77,51 @@ func (t *Throttle) Fail(keys ...string) error {
 	return t.log.AddFailure(keys, now, t.since(now))
 }
 
+// Logins throttles password checks per user name and, with a higher bound,
+// per client address (one address is often a whole contact center behind
+// NAT), over one FailureLog: the answer for a user and address is the
+// longer wait of the two.
+type Logins struct {
+	prefix     string
+	user, addr *Throttle
+}
+
+// NewLogins counts failures under keys starting with prefix (the API's),
+// blocking a user name after perUser and an address after perAddress
+// failures within window (perUser 0 disables both).
+func NewLogins(prefix string, perUser, perAddress int, window time.Duration, log FailureLog) *Logins {
+	if log == nil {
+		log = NewMemoryFailures()
+	}
+	if perUser <= 0 {
+		perAddress = 0
+	}
+	return &Logins{prefix: prefix, user: NewThrottle(perUser, window, log), addr: NewThrottle(perAddress, window, log)}
+}
+
+func (l *Logins) userKey(user string) string { return l.prefix + "user:" + user }
+func (l *Logins) addrKey(addr string) string { return l.prefix + "addr:" + addr }
+
+// RetryAfter is how long a login of user from addr stays blocked, 0 when
+// it is not (nor when the failures cannot be read: see Throttle).
+func (l *Logins) RetryAfter(user, addr string) (time.Duration, error) {
+	byUser, uerr := l.user.RetryAfter(l.userKey(user))
+	byAddr, aerr := l.addr.RetryAfter(l.addrKey(addr))
+	return max(byUser, byAddr), errors.Join(uerr, aerr)
+}
+
+// Fail records a failed login of user from addr.
+func (l *Logins) Fail(user, addr string) error {
+	return errors.Join(l.user.Fail(l.userKey(user)), l.addr.Fail(l.addrKey(addr)))
+}
+
+// Succeeded forgets user's failures; the address's stay, so a guesser
+// cannot clear them with an account of its own.
+func (l *Logins) Succeeded(user string) error { return l.user.Reset(l.userKey(user)) }
+
+// SetClock replaces the clock of both counts (tests).
+func (l *Logins) SetClock(now func() time.Time) { l.user.Now, l.addr.Now = now, now }
+
 // Reset forgets key's failures (after a successful login).
 func (t *Throttle) Reset(key string) error {
 	if t.max <= 0 {

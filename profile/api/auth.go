@@ -54,7 +54,7 @@ type authenticator struct {
 	keys      []apiKey
 	users     map[string]config.GenesysUser
 	passwords *httpin.Passwords
-	throttle  *session.Throttle
+	throttle  *session.Logins
 	verified  *verifiedCache
 	log       zerolog.Logger
 }
@@ -78,7 +78,7 @@ func newAuthenticator(cfg config.GenesysAuth, failures session.FailureLog, log z
 		log:      log,
 		enabled:  cfg.Enabled,
 		users:    map[string]config.GenesysUser{},
-		throttle: session.NewThrottle(cfg.Throttle.MaxFailures, cfg.Throttle.Window, failures),
+		throttle: session.NewLogins("genesys:", cfg.Throttle.MaxFailures, cfg.Throttle.PerAddress(), cfg.Throttle.Window, failures),
 		verified: newVerifiedCache(),
 	}
 	// Unknown user names cost what known ones do (httpin.Passwords).
@@ -127,13 +127,13 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 	// The throttle comes first, for cached credentials too: a blocked user
 	// or address gets 429 whatever the password, so a guesser learns
 	// nothing while blocked, not even from a cache hit.
-	userKey, addrKey := "genesys:user:"+name, "genesys:addr:"+httpin.ClientIP(c)
-	wait, terr := a.throttle.RetryAfter(userKey, addrKey)
+	addr := httpin.ClientIP(c)
+	wait, terr := a.throttle.RetryAfter(name, addr)
 	if terr != nil { // not blocked: see session.Throttle for why
 		a.log.Error().Err(terr).Msg("genesys basic-auth throttle cannot read failures; not throttling")
 	}
 	if wait > 0 {
-		a.log.Warn().Str("user", name).Str("addr", httpin.ClientIP(c)).Msg("genesys basic auth throttled")
+		a.log.Warn().Str("user", name).Str("addr", addr).Msg("genesys basic auth throttled")
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return caller{}, false, errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins from this client or for this user; retry later")
 	}
@@ -145,12 +145,12 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 		hash = []byte(u.PasswordHash)
 	}
 	if !a.passwords.Match(hash, password) {
-		if ferr := a.throttle.Fail(userKey, addrKey); ferr != nil {
+		if ferr := a.throttle.Fail(name, addr); ferr != nil {
 			return caller{}, false, ferr // as the eGain login: no 401 that a right password would not get
 		}
 		return caller{}, false, nil
 	}
-	if rerr := a.throttle.Reset(userKey); rerr != nil {
+	if rerr := a.throttle.Succeeded(name); rerr != nil {
 		a.log.Error().Err(rerr).Msg("genesys basic-auth throttle cannot clear failures")
 	}
 	a.verified.add(name, password)
