@@ -228,11 +228,18 @@ func databaseName() string {
 		strconv.FormatInt(time.Now().Unix(), 36), os.Getpid(), dbCounter.Add(1), hex.EncodeToString(rnd[:]))
 }
 
-// databaseURL is admin with its database replaced by name.
+// databaseURL is admin with its database replaced by name. Its
+// connections wait as long as the admin connections do (connectTimeout),
+// unless admin says otherwise: the store's own default (5 s) is for a
+// deployment, and a loaded CI machine has taken over 2 s to start a backend.
 func databaseURL(admin, name string) string {
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
 	u.RawPath = ""
+	if q := u.Query(); !q.Has("connect_timeout") {
+		q.Set("connect_timeout", strconv.Itoa(int(connectTimeout.Seconds())))
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
 }
 
