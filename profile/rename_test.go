@@ -1,0 +1,51 @@
+package profile_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
+)
+
+// TestReload_NameRecasedThenIndexed: after a reload changes only the case
+// of an attribute's name, an index built later (a key made through the
+// API, a config key rebuilt in another order) finds the customers stored
+// under the old spelling, as the indexes built before do.
+func TestReload_NameRecasedThenIndexed(t *testing.T) {
+	ctx := context.Background()
+	s, path, base := reloadableService(t)
+	old, err := s.Create(ctx, "", map[string]any{"FirstName": "Ann", "LastName": "Lee"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const first = "    - {name: FirstName,"
+	if !strings.Contains(base, first) {
+		t.Fatalf("config.yaml has no %q", first)
+	}
+	recased := strings.Replace(base, first, "    - {name: firstName,", 1)
+	recased = strings.Replace(recased, "attributes: [LastName, FirstName]", "attributes: [FirstName, LastName]", 1)
+	if recased == strings.Replace(base, first, "    - {name: firstName,", 1) {
+		t.Fatal("config.yaml has no name key to reorder")
+	}
+	if err := os.WriteFile(path, []byte(recased), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReloadSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateKey(ctx, schema.KeyDoc{Name: "fn", Attributes: []string{"firstName"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []profile.IdentifyQuery{
+		{Key: "fn", Filters: []profile.Filter{{Attribute: "firstName", Value: "Ann"}}},
+		{Filters: []profile.Filter{{Attribute: "LastName", Value: "Lee"}, {Attribute: "FirstName", Value: "Ann"}}},
+	} {
+		res, err := s.Identify(ctx, "", q)
+		if err != nil || len(res.Profiles) != 1 || res.Profiles[0].ID != old.ID {
+			t.Errorf("identify %+v = %+v, %v; want the customer stored before the rename", q, res, err)
+		}
+	}
+}
