@@ -34,7 +34,7 @@ const (
 // ReloadSchema re-reads the schema config and applies it. On any problem
 // the live schema and the data stay as they were.
 func (s *Service) ReloadSchema(ctx context.Context) (*schema.Compiled, error) {
-	return s.changeSchema(ctx, newEntry(ctx, OpSchemaReload), func(*schema.Document) error { return nil }, nil)
+	return s.changeSchema(ctx, newEntry(ctx, OpSchemaReload), true, func(*schema.Document) error { return nil }, nil)
 }
 
 // SyncSchema rebuilds the indexes of keys that changed while the service
@@ -51,7 +51,7 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 		return nil
 	}
 	entry := newEntry(WithActor(ctx, &Actor{Name: "profiled (start)"}), OpSchemaSync)
-	_, err = s.changeSchema(ctx, entry, func(*schema.Document) error { return nil }, nil)
+	_, err = s.changeSchema(ctx, entry, false, func(*schema.Document) error { return nil }, nil)
 	return err
 }
 
@@ -139,11 +139,14 @@ func (s *Service) KeysDiffer(ctx context.Context) (bool, error) {
 // dataEdit (run for every tenant) and the index changes, in one
 // transaction. It starts from the stored schema, so a change made by
 // another process is never overwritten; when one lands in between, the
-// change is made again on top of it.
+// change is made again on top of it. fromFile re-reads the config file's
+// schema (a reload); otherwise the change builds on the one the live
+// schema came from, so an edit of the file nobody has reloaded (or checked)
+// does not go live with a metadata call.
 //
 // The change's audit entry is appended in the default tenant's trail, in
 // the same transaction.
-func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
+func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile bool, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
 	for attempt := 1; ; attempt++ {
@@ -151,7 +154,7 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, edit func(
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.schema.Change(state.Overlay, state.Version, edit, func(overlay []byte, next *schema.Compiled) error {
+		c, err := s.schema.Change(state.Overlay, state.Version, fromFile, edit, func(overlay []byte, next *schema.Compiled) error {
 			want := manifestOf(next)
 			data, err := json.Marshal(want)
 			if err != nil {
@@ -358,7 +361,7 @@ func (s *Service) CreateExtension(ctx context.Context, doc schema.ExtensionDoc) 
 	}
 	entry := newEntry(ctx, OpSchemaCreateExtension)
 	entry.Extensions = []string{doc.Name}
-	c, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
+	c, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
 		if hasNamed(o.Extensions, doc.Name, extensionName) {
 			return exists() // another replica made it meanwhile
 		}
@@ -390,7 +393,7 @@ func (s *Service) DeleteExtension(ctx context.Context, name string) error {
 	}
 	entry := newEntry(ctx, OpSchemaDeleteExtension)
 	entry.Extensions = []string{e.Name}
-	_, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
+	_, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
 		// Another replica may have deleted it, or keyed it, meanwhile.
 		if !hasNamed(o.Extensions, e.Name, extensionName) {
 			return notFound()
@@ -418,7 +421,7 @@ func (s *Service) CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.Ide
 	}
 	entry := newEntry(ctx, OpSchemaCreateKey)
 	entry.Keys = []string{doc.Name}
-	c, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
+	c, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
 		if hasNamed(o.Keys, doc.Name, keyName) {
 			return exists() // another replica made it meanwhile
 		}
@@ -445,7 +448,7 @@ func (s *Service) DeleteKey(ctx context.Context, name string) error {
 	}
 	entry := newEntry(ctx, OpSchemaDeleteKey)
 	entry.Keys = []string{k.Name}
-	_, err := s.changeSchema(ctx, entry, func(o *schema.Document) error {
+	_, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
 		if !hasNamed(o.Keys, k.Name, keyName) {
 			return notFound() // another replica deleted it meanwhile
 		}

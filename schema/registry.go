@@ -37,8 +37,13 @@ type Registry struct {
 	unauthorized Unauthorized
 	now          func() time.Time
 
-	mu      sync.Mutex              // serialises writers
-	guards  []func(*Compiled) error // guarded by mu
+	mu     sync.Mutex              // serialises writers
+	guards []func(*Compiled) error // guarded by mu
+	// base is the document of source the live schema was built from
+	// (guarded by mu): a metadata change builds on it, not on whatever the
+	// file says now, so an edit nobody has reloaded (or a half-written
+	// file) does not go live with it.
+	base    Document
 	current atomic.Pointer[Compiled]
 }
 
@@ -66,7 +71,7 @@ func (r *Registry) Refresh(overlay []byte, version uint64, accept func(*Compiled
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.build(doc)
+	c, base, err := r.build(doc, true)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +82,7 @@ func (r *Registry) Refresh(overlay []byte, version uint64, accept func(*Compiled
 		}
 	}
 	r.current.Store(c)
+	r.base = base
 	return c, nil
 }
 
@@ -96,8 +102,10 @@ func (r *Registry) Current() *Compiled { return r.current.Load() }
 // none), compiles the result, lets persist store the new overlay (with
 // whatever data change goes with it, in one transaction, as version+1), and
 // only then swaps the schema in: a failure anywhere leaves the live schema
-// as it was.
-func (r *Registry) Change(stored []byte, version uint64, edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
+// as it was. fromSource re-reads the base schema (a reload); otherwise the
+// change builds on the base the live schema was built from (the metadata
+// API's changes).
+func (r *Registry) Change(stored []byte, version uint64, fromSource bool, edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
 	var base Document
 	if len(stored) > 0 {
 		if err := json.Unmarshal(stored, &base); err != nil {
@@ -110,7 +118,7 @@ func (r *Registry) Change(stored []byte, version uint64, edit func(overlay *Docu
 	if err := edit(&next); err != nil {
 		return nil, err
 	}
-	c, err := r.build(next)
+	c, base, err := r.build(next, fromSource)
 	if err != nil {
 		return nil, err
 	}
@@ -123,24 +131,30 @@ func (r *Registry) Change(stored []byte, version uint64, edit func(overlay *Docu
 		return nil, err
 	}
 	r.current.Store(c)
+	r.base = base
 	return c, nil
 }
 
-func (r *Registry) build(overlay Document) (*Compiled, error) {
-	base, problems := r.source()
-	if len(problems) > 0 {
-		return nil, problems
+// build compiles overlay over the base schema, read from the source anew
+// (fromSource) or the live one's, and returns that base too.
+func (r *Registry) build(overlay Document, fromSource bool) (*Compiled, Document, error) {
+	base := r.base
+	if fromSource || r.current.Load() == nil {
+		var problems Problems
+		if base, problems = r.source(); len(problems) > 0 {
+			return nil, Document{}, problems
+		}
 	}
 	c, err := Load(base, overlay, r.unauthorized, r.now())
 	if err != nil {
-		return nil, err
+		return nil, Document{}, err
 	}
 	for _, guard := range r.guards {
 		if err := guard(c); err != nil {
-			return nil, Problems{{File: base.File, Message: err.Error()}}
+			return nil, Document{}, Problems{{File: base.File, Message: err.Error()}}
 		}
 	}
-	return c, nil
+	return c, base, nil
 }
 
 // Load builds base (from a file) with overlay (from the metadata API) and

@@ -1,0 +1,46 @@
+package profile_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/contactcenter/profiled/schema"
+)
+
+// TestMetadata_BuildsOnTheLiveConfig: a metadata change builds on the
+// config the live schema was loaded from, not on the file as it is now: an
+// edit nobody reloaded does not go live with it, and a half-written file
+// does not refuse it; the next reload reads the file.
+func TestMetadata_BuildsOnTheLiveConfig(t *testing.T) {
+	ctx := context.Background()
+	s, path, base := reloadableService(t)
+	const title = "    - {name: Title,        type: string, length: 64}"
+	pending := strings.Replace(base, title, title+"\n    - {name: Loyalty,      type: string}", 1)
+	if pending == base {
+		t.Fatalf("config.yaml has no %q", title)
+	}
+	for i, text := range []string{pending + "\ngarbage: [\n", pending} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprint("Tier", i)
+		if _, err := s.CreateExtension(ctx, schema.ExtensionDoc{Name: name, Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "t", Type: "string"}}}); err != nil {
+			t.Fatalf("creating %s with an edited config file: %v", name, err)
+		}
+		if _, ok := s.Schema().Attribute("Loyalty"); ok {
+			t.Fatalf("the metadata change made the file's pending edit live")
+		}
+	}
+	if _, err := s.ReloadSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Schema().Attribute("Loyalty"); !ok {
+		t.Error("the reload did not read the edited file")
+	}
+	if _, ok := s.Schema().Extension("Tier1"); !ok {
+		t.Error("the reload lost an extension the metadata API made")
+	}
+}
