@@ -1,10 +1,16 @@
 package profile
 
-import "context"
+import (
+	"context"
+	"maps"
+
+	"github.com/contactcenter/profiled/schema"
+)
 
 // Export is everything held about one customer (a data subject's request,
-// GDPR article 15): the profile, every extension's records, the
-// identification entries its data yields and the audit entries about it.
+// GDPR article 15): the profile, every extension's records (those of
+// extensions the schema no longer declares too), the identification
+// entries its data yields and the audit entries about it.
 type Export struct {
 	Profile *Profile
 	// Identification lists, per identification key, the value tuples the
@@ -13,6 +19,35 @@ type Export struct {
 	// Audit is the customer's audit trail, newest first, this export's
 	// own entry included.
 	Audit []AuditEntry
+}
+
+// addUndeclared adds to p.Extensions, under their stored (lower-cased)
+// names, the records p's customer has of extensions c does not declare: a
+// reload that removed an extension keeps its records, hidden from reads,
+// and an export must still show everything held.
+func addUndeclared(tx Tx, c *schema.Compiled, p *Profile) error {
+	stored, err := tx.StoredExtensions(p.ID)
+	if err != nil {
+		return err
+	}
+	var hidden []string
+	for _, name := range stored {
+		if _, declared := c.Extension(name); !declared {
+			hidden = append(hidden, name)
+		}
+	}
+	if len(hidden) == 0 {
+		return nil
+	}
+	sets, err := tx.RecordSets(p.ID, hidden)
+	if err != nil {
+		return err
+	}
+	if p.Extensions == nil {
+		p.Extensions = map[string][]schema.Record{}
+	}
+	maps.Copy(p.Extensions, sets)
+	return nil
 }
 
 // IdentificationEntry is one tuple of values of one key.
@@ -34,6 +69,9 @@ func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error
 			return err
 		}
 		out.Profile = p
+		if err := addUndeclared(tx, c, p); err != nil {
+			return err
+		}
 		for i := range c.Keys() {
 			k := &c.Keys()[i]
 			tuples, err := keyEntries(k, indexed{attributes: p.Attributes, records: p.Extensions})

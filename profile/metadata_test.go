@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -42,5 +43,39 @@ func TestMetadata_BuildsOnTheLiveConfig(t *testing.T) {
 	}
 	if _, ok := s.Schema().Extension("Tier1"); !ok {
 		t.Error("the reload lost an extension the metadata API made")
+	}
+}
+
+// TestExport_RecordsOfARemovedExtension: a reload that removes an
+// extension from the config keeps its records, hidden from reads; an
+// export still shows them (everything held about the customer), under the
+// stored name.
+func TestExport_RecordsOfARemovedExtension(t *testing.T) {
+	ctx := context.Background()
+	s, path, base := reloadableService(t)
+	const extensions = "  extensions:\n"
+	withProf := strings.Replace(base, extensions, extensions+"    - {name: Prof, type: single-valued, attributes: [{name: nick, type: string}]}\n", 1)
+	if withProf == base {
+		t.Fatalf("config.yaml has no %q", extensions)
+	}
+	for _, text := range []string{withProf, base} {
+		if text == base {
+			if _, err := s.Create(ctx, "", map[string]any{"customer_id": "Z2", "FirstName": "Zed", "Prof": map[string]any{"nick": "secretnick"}}, profile.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ReloadSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := s.Export(ctx, "", "Z2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := x.Profile.Extensions["prof"]; len(recs) != 1 || recs[0]["nick"] != "secretnick" {
+		t.Errorf("export of a removed extension's records: %v", x.Profile.Extensions)
 	}
 }

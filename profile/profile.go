@@ -132,6 +132,10 @@ type Tx interface {
 	// at once (one round trip on a networked store), keyed by the names
 	// as given; an extension without records is absent.
 	RecordSets(id string, exts []string) (map[string][]schema.Record, error)
+	// StoredExtensions names (lower-cased, sorted) the extensions customer
+	// id has records of, declared or not: a reload that removes an
+	// extension from the schema leaves its records stored, hidden.
+	StoredExtensions(id string) ([]string, error)
 	// PutRecords replaces them; an empty set deletes them. A store writes
 	// only the records that differ from those stored (one key or row per
 	// record), so a write costs what it changes, not the set.

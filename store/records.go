@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -141,6 +142,35 @@ func (t *tx) RecordSets(id string, exts []string) (map[string][]schema.Record, e
 		}
 	}
 	return out, nil
+}
+
+func (t *tx) StoredExtensions(id string) ([]string, error) {
+	var names []string
+	for _, group := range [][]byte{bucketRecords, bucketExt} {
+		if g := t.bucket(group); g != nil {
+			if err := g.ForEachBucket(func(name []byte) error {
+				if !slices.Contains(names, string(name)) {
+					names = append(names, string(name))
+				}
+				return nil
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var held []string
+	for _, name := range names {
+		found := false
+		old, err := t.eachStored(name, id, func(uint64, []byte) error { found = true; return nil })
+		if err != nil {
+			return nil, err
+		}
+		if found || old != nil {
+			held = append(held, name)
+		}
+	}
+	slices.Sort(held)
+	return held, nil
 }
 
 func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.Member, error) {

@@ -141,6 +141,22 @@ func lowerAll(names []string) []string {
 	return out
 }
 
+func (t *tx) StoredExtensions(id string) ([]string, error) {
+	if !storable(id) {
+		return nil, nil
+	}
+	var names []string
+	err := t.query(func(r pgx.Rows) error {
+		var name string
+		if err := r.Scan(&name); err != nil {
+			return err
+		}
+		names = append(names, name)
+		return nil
+	}, "SELECT DISTINCT ext FROM records WHERE tenant = $1 AND id = $2 ORDER BY ext", t.tenant, id)
+	return names, err
+}
+
 // RecordDocuments is RecordSets for a read that only shows the records.
 func (t *tx) RecordDocuments(id string, exts []string) (map[string][][]profile.Member, error) {
 	out := make(map[string][][]profile.Member, len(exts))

@@ -324,6 +324,35 @@ func testPurgeProfile(t *testing.T, s Store) {
 	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.AddIndexEntry("phone", []string{"555"}, "c2", true) })
 }
 
+// testStoredExtensions: StoredExtensions names, lower-cased and sorted,
+// the extensions a customer has records of, whatever the schema declares,
+// and not those whose set was emptied.
+func testStoredExtensions(t *testing.T, s Store) {
+	create(t, s, "", t0, "c1", "c2", "c3")
+	MustUpdate(t, s, "", func(tx profile.Tx) error {
+		for _, set := range []struct{ ext, id string }{{"Orders", "c1"}, {"notes", "c1"}, {"orders", "c2"}} {
+			if err := tx.PutRecords(set.ext, set.id, []schema.Record{{"id": set.ext}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	stored := func(want map[string][]string) {
+		t.Helper()
+		MustView(t, s, "", func(tx profile.Tx) error {
+			for id, names := range want {
+				if got, err := tx.StoredExtensions(id); err != nil || !slices.Equal(got, names) {
+					t.Errorf("StoredExtensions(%s) = %q, %v; want %q", id, got, err, names)
+				}
+			}
+			return nil
+		})
+	}
+	stored(map[string][]string{"c1": {"notes", "orders"}, "c2": {"orders"}, "c3": nil})
+	MustUpdate(t, s, "", func(tx profile.Tx) error { return tx.PutRecords("NOTES", "c1", nil) })
+	stored(map[string][]string{"c1": {"orders"}})
+}
+
 func testProfilesAfter(t *testing.T, s Store) {
 	nums := create(t, s, "", t0, "b", "a-1", "Z", "a", "_x", "0", "a_", "c")
 	create(t, s, "other", t0, "a0", "d")

@@ -71,6 +71,7 @@ var tests = []struct {
 	{"NextNumStrictlyIncreasing", testNextNumStrictlyIncreasing},
 	{"DeleteProfile", testDeleteProfile},
 	{"PurgeProfile", testPurgeProfile},
+	{"StoredExtensions", testStoredExtensions},
 	{"RecordSets", testRecordSets},
 	{"RecordWritesOnlyWhatChanged", testRecordWritesOnlyWhatChanged},
 	{"ManySetsReadInOneWrite", testManySetsReadInOneWrite},
