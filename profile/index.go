@@ -268,18 +268,33 @@ func moveEntries(tx Tx, k *schema.IdentificationKey, id string, old, new [][]str
 			if err := checkEntrySize(k, t, ""); err != nil {
 				return err
 			}
-			if k.Unique {
-				if err := checkUniqueEntry(tx, k, t, id); err != nil {
-					return err
-				}
-			}
-			if err := tx.AddIndexEntry(k.Name, t, id, k.Unique); err != nil {
+			if err := addEntry(tx, k, t, id); err != nil {
 				return err
 			}
 			had[entryID(t)] = true
 		}
 	}
 	return nil
+}
+
+// addEntry stores entry t of key k for customer id, refused when k holds
+// t as unique and another customer has it.
+func addEntry(tx Tx, k *schema.IdentificationKey, t []string, id string) error {
+	unique := uniqueEntry(k, t)
+	if unique {
+		if err := checkUniqueEntry(tx, k, t, id); err != nil {
+			return err
+		}
+	}
+	return tx.AddIndexEntry(k.Name, t, id, unique)
+}
+
+// uniqueEntry reports whether unique key k holds entry t as unique: not
+// when a component is empty (its attribute has no value), as a relational
+// unique index never takes two rows with a NULL for equal. Such an entry is
+// still indexed for identify.
+func uniqueEntry(k *schema.IdentificationKey, t []string) bool {
+	return k.Unique && !slices.Contains(t, "")
 }
 
 // checkUniqueEntry fails when another customer has entry t of key k. The

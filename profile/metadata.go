@@ -107,7 +107,7 @@ func checkIndexable(ctx context.Context, tx Tx, keys []*schema.IdentificationKey
 		if err := ctx.Err(); err != nil { // check-config gave up waiting
 			return err
 		}
-		if !k.Unique {
+		if !uniqueEntry(k, t) {
 			return nil
 		}
 		slot := strings.ToLower(k.Name)
@@ -303,12 +303,7 @@ func changedKeys(c *schema.Compiled, old, want manifest) []*schema.Identificatio
 // buildIndexes indexes every profile of the tenant for keys.
 func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
 	return eachIndexEntry(tx, keys, func(k *schema.IdentificationKey, t []string, id string) error {
-		if k.Unique {
-			if err := checkUniqueEntry(tx, k, t, id); err != nil {
-				return err
-			}
-		}
-		return tx.AddIndexEntry(k.Name, t, id, k.Unique)
+		return addEntry(tx, k, t, id)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 )
@@ -77,5 +78,38 @@ func TestExport_RecordsOfARemovedExtension(t *testing.T) {
 	}
 	if recs := x.Profile.Extensions["prof"]; len(recs) != 1 || recs[0]["nick"] != "secretnick" {
 		t.Errorf("export of a removed extension's records: %v", x.Profile.Extensions)
+	}
+}
+
+// TestUniqueKey_MissingValuesAreNotEqual: a unique key over several
+// attributes refuses two customers with equal values, but not two whose
+// values are equal where both have them and missing elsewhere (a relational
+// unique index never takes NULLs for equal); both are still found by what
+// they have, on writes and on an index built over stored data.
+func TestUniqueKey_MissingValuesAreNotEqual(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := reloadableService(t)
+	create := func(body map[string]any) error {
+		_, err := s.Create(ctx, "", body, profile.CreateOptions{})
+		return err
+	}
+	for range 2 { // stored before the key exists: the build must take them
+		if err := create(map[string]any{"FirstName": "Early"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateKey(ctx, schema.KeyDoc{Name: "title_first", Attributes: []string{"Title", "FirstName"}, Unique: schema.LooseBool{Value: true, Set: true}}); err != nil {
+		t.Fatalf("a unique key over customers who lack one of its values: %v", err)
+	}
+	for range 2 {
+		if err := create(map[string]any{"FirstName": "Ann"}); err != nil {
+			t.Errorf("a second customer with the same FirstName and no Title: %v", err)
+		}
+	}
+	if err := create(map[string]any{"Title": "Dr", "FirstName": "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(map[string]any{"Title": "Dr", "FirstName": "Ann"}); errs.As(err) == nil || errs.As(err).Code != profile.CodeUniqueKeyViolation {
+		t.Errorf("a second customer with every value equal = %v, want UNIQUE_KEY_VIOLATION", err)
 	}
 }
