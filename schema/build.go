@@ -249,22 +249,25 @@ func Build(base, overlay Document, unauthorized Unauthorized) (*Definition, Prob
 	if len(overlay.Profile) > 0 {
 		b.fail(0, "", "core profile attributes come from config only")
 	}
-	names := map[string]Origin{}
+	holders := map[string]string{} // lower-cased name → what has it, for a refusal
 	for _, a := range def.Profile {
-		names[strings.ToLower(a.Name)] = OriginConfig
+		holders[strings.ToLower(a.Name)] = fmt.Sprintf("the core attribute %q", a.Name)
 	}
-	names["customer_id"] = OriginConfig
+	holders["customer_id"] = "customer_id, every profile's id"
 	addExtensions := func(docs []ExtensionDoc, origin Origin) {
 		for _, d := range docs {
 			e, ok := b.extension(d, origin)
 			if !ok {
 				continue
 			}
-			if prev, taken := names[strings.ToLower(e.Name)]; taken {
-				b.fail(d.Line, e.Name, "extension name is already used by %s (names are case-insensitive)", describe(prev, origin))
+			if holder, taken := holders[strings.ToLower(e.Name)]; taken {
+				if holder == "an extension "+defined(OriginConfig) && origin == OriginAPI {
+					holder += ", and the metadata API has one too (a reload added it to config): remove one of them"
+				}
+				b.fail(d.Line, e.Name, "extension name is already used by %s (names are case-insensitive)", holder)
 				continue
 			}
-			names[strings.ToLower(e.Name)] = origin
+			holders[strings.ToLower(e.Name)] = "an extension " + defined(origin)
 			def.Extensions = append(def.Extensions, e)
 		}
 	}
@@ -289,6 +292,14 @@ func Build(base, overlay Document, unauthorized Unauthorized) (*Definition, Prob
 	addKeys(base.Keys, OriginConfig)
 	addKeys(overlay.Keys, OriginAPI)
 	return def, b.problems
+}
+
+// defined says where a definition of origin was made.
+func defined(origin Origin) string {
+	if origin == OriginConfig {
+		return "defined in config"
+	}
+	return "created through the metadata API"
 }
 
 func describe(prev, now Origin) string {

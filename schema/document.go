@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -126,12 +127,34 @@ func DecodeDocumentJSON(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+			// Go's own words name Go types ("Go struct field KeyDoc.attributes
+			// of type []string"); a client wrote JSON.
+			return fmt.Errorf("%q must be %s, not a JSON %s", te.Field, jsonKind(te.Type), te.Value)
+		}
 		return err
 	}
 	if dec.More() {
 		return fmt.Errorf("unexpected data after the JSON document")
 	}
 	return nil
+}
+
+// jsonKind says in JSON's words what a value decoded into t must be.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another JSON type"
 }
 
 // LooseInt is an integer that may be written as a number or a numeric string.

@@ -109,7 +109,7 @@ func TestBuild_OverlayConflictIsReported(t *testing.T) {
 	base, _ := decode(t, "extensions:\n  - {name: Address, type: single-valued}\n")
 	overlay := schema.Document{Extensions: []schema.ExtensionDoc{{Name: "address", Type: "single-valued"}}}
 	_, problems := schema.Build(base, overlay, unauthorized)
-	if len(problems) != 1 || !strings.Contains(problems.Error(), "config and by the metadata API") {
+	if len(problems) != 1 || !strings.Contains(problems.Error(), "defined in config, and the metadata API has one too (a reload added it to config): remove one of them") {
 		t.Fatalf("problems = %v", problems)
 	}
 }
@@ -126,6 +126,12 @@ func TestDocument_LooseScalars(t *testing.T) {
 	}
 	if err := schema.DecodeDocumentJSON([]byte(`{"name":"X","type":"single-valued","attributes":[{"name":"a","type":"string","mandatory":"perhaps"}]}`), &ext); err == nil {
 		t.Fatal("mandatory \"perhaps\" accepted")
+	}
+	// A value of the wrong JSON type is named in JSON's words, not Go's.
+	var key schema.KeyDoc
+	err = schema.DecodeDocumentJSON([]byte(`{"name":"k","attributes":"FirstName"}`), &key)
+	if err == nil || err.Error() != `"attributes" must be a list, not a JSON string` {
+		t.Errorf("attributes as a string: %v", err)
 	}
 }
 
