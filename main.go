@@ -25,7 +25,6 @@ import (
 	"maps"
 	"math"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"os/user"
@@ -397,7 +396,7 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 		ev = ev.Int64("memory_limit_bytes", memoryLimit)
 	}
 	if cfg.Store.IsPostgres() {
-		ev = ev.Str("store", redactURL(cfg.Store.URL))
+		ev = ev.Str("store", config.RedactURL(cfg.Store.URL))
 		if pg, ok := app.Store.(*postgres.DB); ok {
 			ev = ev.Str("store_schema", pg.Schema())
 		}
@@ -775,15 +774,6 @@ func hashPassword(stdin io.Reader, stdout io.Writer) error {
 	return err
 }
 
-// redactURL hides a password in a store URL before it is printed or logged.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
-
 // copyStore copies every tenant's data, the numeric ids, the sessions and
 // the stored schema from one store into another, empty one (bbolt file ↔
 // PostgreSQL), then compares what both hold. Stop the servers of a bbolt
@@ -871,7 +861,7 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 	ctx := context.Background()
 	sound := true
 	if cfg.Store.IsPostgres() {
-		fmt.Fprintf(stdout, "checking the PostgreSQL store %s\n", redactURL(cfg.Store.URL))
+		fmt.Fprintf(stdout, "checking the PostgreSQL store %s\n", config.RedactURL(cfg.Store.URL))
 	} else {
 		path := cfg.Store.Path
 		fmt.Fprintf(stdout, "checking the data file %s\n", path)

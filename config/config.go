@@ -109,6 +109,25 @@ func IsPostgresURL(s string) bool {
 // IsPostgres reports whether the store is a PostgreSQL database.
 func (s Store) IsPostgres() bool { return IsPostgresURL(s.URL) }
 
+// RedactURL is a store URL fit for a log line or a message: a password in
+// its user part or among its parameters (pgx reads password= and
+// sslpassword= there too) is replaced by xxxxx.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+		for _, secret := range []string{"password", "sslpassword"} {
+			if q.Has(secret) {
+				q.Set(secret, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
 // CheckURL refuses a store URL that is set but names no PostgreSQL
 // database, wherever it came from (file, environment, flag). The URL is
 // not repeated: it may hold a password.

@@ -137,3 +137,20 @@ func TestLoad_LogLevelIgnoresCase(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactURL: a password is hidden wherever a store URL may carry one
+// (the user part, and the password= and sslpassword= parameters pgx reads),
+// and everything else is kept.
+func TestRedactURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"postgres://u:secret@h/db":                                 "postgres://u:xxxxx@h/db",
+		"postgres://u@h/db?sslmode=disable&password=secret":        "postgres://u@h/db?password=xxxxx&sslmode=disable",
+		"postgresql://h/db?sslpassword=secret&search_path=staging": "postgresql://h/db?search_path=staging&sslpassword=xxxxx",
+		"postgres://u@h/db?sslmode=disable":                        "postgres://u@h/db?sslmode=disable",
+		"postgres://u:a@h/db?password=b":                           "postgres://u:xxxxx@h/db?password=xxxxx",
+	} {
+		if got := config.RedactURL(raw); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

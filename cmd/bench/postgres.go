@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/contactcenter/profiled/config"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -68,18 +69,6 @@ func (s *pgSizeRun) cell(workload string, clients, replicas int) (cellResult, bo
 	return cellResult{}, false
 }
 
-// redactURL hides a password in a URL for the report.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
-
 // databaseURL is admin with its database replaced by name.
 func databaseURL(admin, name string) (string, error) {
 	u, err := url.Parse(admin)
@@ -87,7 +76,7 @@ func databaseURL(admin, name string) (string, error) {
 		return "", err
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return "", fmt.Errorf("%q is not a postgres:// URL", redactURL(admin))
+		return "", fmt.Errorf("%q is not a postgres:// URL", config.RedactURL(admin))
 	}
 	u.Path = "/" + name
 	u.RawPath = ""
@@ -176,7 +165,7 @@ func pgDatabaseName(what string) string {
 // pgSetup probes the server named by -postgres. Unreachable, the column is
 // skipped (said in the report and on the console) and the run goes on.
 func (b *bench) pgSetup(ctx context.Context) {
-	b.rep.pg = &pgReport{admin: redactURL(b.o.postgres), duration: b.o.pgDuration, maxConns: configValue(b.o.config, "max_conns", "16")}
+	b.rep.pg = &pgReport{admin: config.RedactURL(b.o.postgres), duration: b.o.pgDuration, maxConns: configValue(b.o.config, "max_conns", "16")}
 	if b.o.postgres == "" || b.o.postgres == "off" {
 		b.rep.pg.skipped = "-postgres off"
 		logf(b.log, "PostgreSQL column skipped: -postgres off")

@@ -19,9 +19,6 @@ func TestDatabaseURL(t *testing.T) {
 	if _, err := databaseURL("mysql://x/y", "z"); err == nil {
 		t.Error("a mysql URL was accepted")
 	}
-	if r := redactURL("postgres://u:secret@h/db"); strings.Contains(r, "secret") {
-		t.Errorf("redacted URL %s shows the password", r)
-	}
 }
 
 func TestConfigValue(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/config"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -164,7 +165,7 @@ func useSharedDatabase(tb testing.TB) {
 		shared.pool, shared.err = pgxpool.NewWithConfig(ctx, cfg)
 	})
 	if shared.err != nil {
-		tb.Fatalf("pgtest: creating the shared database on %s: %v", redact(admin), shared.err)
+		tb.Fatalf("pgtest: creating the shared database on %s: %v", config.RedactURL(admin), shared.err)
 	}
 }
 
@@ -257,7 +258,7 @@ func newDatabase(tb testing.TB) string {
 	// The default WAL_LOG strategy is kept: FILE_COPY was twice as slow,
 	// and its checkpoints would slow every other test's writes.
 	if err := adminExec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
-		tb.Fatalf("pgtest: create database %s on %s: %v", name, redact(admin), err)
+		tb.Fatalf("pgtest: create database %s on %s: %v", name, config.RedactURL(admin), err)
 	}
 	tb.Cleanup(func() {
 		if err := dropDatabase(admin, name); err != nil {
@@ -274,7 +275,7 @@ func available(tb testing.TB) string {
 	admin, err := Available()
 	if err != nil {
 		unavailable(tb, "PostgreSQL not reachable at %s: %v; set %s or start it (pg_ctlcluster 15 main start)",
-			redact(admin), err, EnvAdminURL)
+			config.RedactURL(admin), err, EnvAdminURL)
 	}
 	reapLog.Do(func() {
 		if reaped > 0 {
@@ -283,7 +284,7 @@ func available(tb testing.TB) string {
 	})
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		tb.Fatalf("pgtest: %s must be a postgres:// URL, got %q", EnvAdminURL, redact(admin))
+		tb.Fatalf("pgtest: %s must be a postgres:// URL, got %q", EnvAdminURL, config.RedactURL(admin))
 	}
 	return admin
 }
@@ -398,13 +399,4 @@ func unavailable(tb testing.TB, format string, args ...any) {
 		tb.Fatalf("pgtest (CI=true, so not skipping): "+format, args...)
 	}
 	tb.Skipf(format, args...)
-}
-
-// redact hides a password in a URL meant for a message.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
