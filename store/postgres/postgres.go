@@ -360,7 +360,10 @@ func (db *DB) Close() error {
 func (db *DB) Ping() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := db.pool.Ping(ctx); err != nil {
+	// A read of a table, not a bare ping: a database made anew and empty
+	// answers pings while every request fails.
+	var one int
+	if err := db.pool.QueryRow(ctx, "SELECT 1 FROM schema_state").Scan(&one); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return unavailable(err)
 	}
 	return nil
@@ -536,6 +539,11 @@ func mapError(err error) error {
 		case retryable(err):
 			return err
 		case pgErr.Code == "25006": // read-only transaction: a failover left us on a standby
+			return unavailable(err)
+		case pgErr.Code == "42P01" || pgErr.Code == "3F000":
+			// No such table, or no such schema: the database was dropped and
+			// made anew (a restore's window between createdb and pg_restore),
+			// or its tables were: no request can be served until they are back.
 			return unavailable(err)
 		case len(pgErr.Code) == 2+3 && (pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" || pgErr.Code[:2] == "57" || pgErr.Code[:2] == "58"):
 			// connection exceptions, insufficient resources, operator

@@ -632,3 +632,35 @@ func TestOpen_AsItIsMigratesNothing(t *testing.T) {
 		db.Close()
 	}
 }
+
+// TestUnavailable_WhenTheTablesAreGone: a database whose tables are gone
+// (dropped and made anew empty, as between createdb and pg_restore in a
+// restore) is the store being unavailable: Ping fails, so /readyz says not
+// ready, and a request is 503, not a 500.
+func TestUnavailable_WhenTheTablesAreGone(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	db, err := Open(t.Context(), url, Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ping(); err != nil {
+		t.Fatalf("Ping of a migrated store: %v", err)
+	}
+	conn := connect(t, url)
+	schema := pgx.Identifier{db.ns.schema}.Sanitize()
+	if _, err := conn.Exec(t.Context(), "DROP SCHEMA "+schema+" CASCADE; CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	if e := errs.As(db.Ping()); e == nil || e.Kind != errs.KindUnavailable {
+		t.Errorf("Ping without tables = %v, want unavailable", db.Ping())
+	}
+	err = db.View(t.Context(), "", func(tx profile.Tx) error {
+		_, err := tx.Profile("anyone")
+		return err
+	})
+	if e := errs.As(err); e == nil || e.Kind != errs.KindUnavailable || e.Code != profile.CodeStoreUnavailable {
+		t.Errorf("a read without tables = %v, want 503 %s", err, profile.CodeStoreUnavailable)
+	}
+}
