@@ -791,12 +791,12 @@ func copyStore(from, to string, stdout io.Writer) error {
 		}
 	}
 	ctx := context.Background()
-	src, err := openTransferStore(ctx, from)
+	src, err := openTransferStore(ctx, from, true)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := openTransferStore(ctx, to)
+	dst, err := openTransferStore(ctx, to, false)
 	if err != nil {
 		return err
 	}
@@ -845,11 +845,24 @@ type transferStore interface {
 	Close() error
 }
 
-func openTransferStore(ctx context.Context, where string) (transferStore, error) {
+func openTransferStore(ctx context.Context, where string, source bool) (transferStore, error) {
 	if config.IsPostgresURL(where) {
-		return postgres.Open(ctx, where, postgres.Options{})
+		db, err := postgres.Open(ctx, where, postgres.Options{AsItIs: source})
+		if errors.Is(err, postgres.ErrNotMigrated) {
+			return nil, notProfiledDatabase(where)
+		}
+		return db, err
 	}
-	return store.Open(where, store.Options{})
+	// A source is only read: its file stays byte for byte as it was, and
+	// may be on a read-only mount.
+	return store.Open(where, store.Options{ReadOnly: source})
+}
+
+// notProfiledDatabase refuses to read a database that does not hold this
+// release's tables, rather than making them (a typo'd database name that
+// exists, one a failed restore left empty) and reading it as empty.
+func notProfiledDatabase(url string) error {
+	return fmt.Errorf("the database %s does not hold this release's profiled tables (it is empty, an older release's, or being migrated): nothing to read; start this release's server on it first to migrate an older one", config.RedactURL(url))
 }
 
 // checkStore runs `profiled check`: bbolt's structural check of the data

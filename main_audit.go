@@ -74,7 +74,11 @@ type readStore interface {
 // (opening would otherwise create an empty one).
 func openForReading(ctx context.Context, cfg *config.Config) (readStore, error) {
 	if cfg.Store.IsPostgres() {
-		return postgres.Open(ctx, cfg.Store.URL, postgres.Options{})
+		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{AsItIs: true}) // a reader migrates nothing
+		if errors.Is(err, postgres.ErrNotMigrated) {
+			return nil, notProfiledDatabase(cfg.Store.URL)
+		}
+		return db, err
 	}
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return nil, fmt.Errorf("no data file %s: %w", cfg.Store.Path, err)

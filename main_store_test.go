@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/config"
@@ -152,8 +153,30 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 		code := run([]string{"copy-store", "-config", filepath.Join(dir, "absent.yaml"), "-from", from, "-to", to}, nil, &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
+	// A source is only read: an empty database is refused, not migrated
+	// and read as empty, and a source file stays byte for byte as it was.
+	empty := pgtest.URL(t)
+	if code, _, stderr := copyStore(empty, back); code != 1 || !strings.Contains(stderr, "does not hold this release's profiled tables") {
+		t.Fatalf("copy from an empty database: exit %d, %s", code, stderr)
+	}
+	if code, stdout, stderr := runCLI(t, "check", "-config", "config.yaml", "-store", empty); code != 1 || !strings.Contains(stdout+stderr, "does not hold this release's profiled tables") {
+		t.Fatalf("check of an empty database: exit %d\n%s%s", code, stdout, stderr)
+	}
+	conn, err := pgx.Connect(t.Context(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var tables int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("the empty database has %d tables after being read (%v)", tables, err)
+	}
+	sourceBytes := mustReadFile(t, original)
 	if code, stdout, stderr := copyStore(original, pgURL); code != 0 || !strings.Contains(stdout, "counts match") || !strings.Contains(stdout, "tenant acme: 1 profiles") {
 		t.Fatalf("copy to PostgreSQL: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !bytes.Equal(mustReadFile(t, original), sourceBytes) {
+		t.Error("copy-store changed its source file")
 	}
 	if code, _, stderr := copyStore(original, pgURL); code != 1 || !strings.Contains(stderr, "not empty") {
 		t.Fatalf("copy into a non-empty store: exit %d, %s; want 1 and a refusal", code, stderr)
