@@ -64,6 +64,12 @@ func TestReload(t *testing.T) {
 		if got := ts.schemaHash(); got != hashB {
 			t.Errorf("schema changed to %s after a refused reload", got)
 		}
+		// An unknown setting does not hide the schema's problems.
+		writeFile(strings.Replace(invalid, "log:\n", "log:\n  levle: info\n", 1))
+		res = ts.do("POST", "/admin/reload", nil)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `unknown type \"text\"`) || !strings.Contains(string(res.Body), "levle") {
+			t.Fatalf("reload of a file with an unknown key and an invalid schema: %d %s, want both named", res.Status, res.Body)
+		}
 		ts.mustCreate(`{"Nickname":"Still"}`)
 		if res := ts.do("GET", "/readyz", nil); res.Status != http.StatusOK {
 			t.Errorf("readyz = %d after a refused reload", res.Status)

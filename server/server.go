@@ -545,14 +545,18 @@ func (a *App) Reload(ctx context.Context) error {
 // API, as a start would.
 func (a *App) checkFile(ctx context.Context) (schema.Problems, error) {
 	file, err := config.Load(a.Config.File)
+	var problems schema.Problems
 	if err != nil {
-		return nil, err
+		if file == nil { // not readable as YAML: nothing more to check
+			return nil, err
+		}
+		problems = file.Problems(err) // settings: the schema is checked too, as check-config does
 	}
 	overlay, err := a.storedOverlay(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return config.CheckSchema(file, overlay, egain.CheckMapping), nil
+	return append(problems, config.CheckSchema(file, overlay, egain.CheckMapping)...), nil
 }
 
 // storedOverlay is the schema the metadata API stored.
