@@ -782,7 +782,7 @@ func copyStore(from, to string, stdout io.Writer) error {
 	if from == "" || to == "" {
 		return errors.New("copy-store needs -from FILE_OR_URL and -to FILE_OR_URL")
 	}
-	if from == to {
+	if sameStore(from, to) {
 		return errors.New("copy-store: -from and -to name the same store")
 	}
 	if !config.IsPostgresURL(from) {
@@ -828,6 +828,25 @@ func copyStore(from, to string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "copied %d profiles, %d record sets, %d index entries, %d sessions, %d server settings, %d audit entries and the schema in %s; counts match\n",
 		profileTotal(verified), verified.Records, verified.IndexEntries, verified.Sessions, verified.Settings, verified.AuditEntries, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// sameStore reports whether from and to name one store: equal URLs, or
+// paths of one file however spelled (./a.db, a.db, a link to it).
+func sameStore(from, to string) bool {
+	if from == to {
+		return true
+	}
+	if config.IsPostgresURL(from) || config.IsPostgresURL(to) {
+		return false
+	}
+	a, errA := os.Stat(from)
+	b, errB := os.Stat(to)
+	if errA == nil && errB == nil {
+		return os.SameFile(a, b)
+	}
+	absFrom, errA := filepath.Abs(from)
+	absTo, errB := filepath.Abs(to)
+	return errA == nil && errB == nil && absFrom == absTo
 }
 
 func profileTotal(c transfer.Counts) int {

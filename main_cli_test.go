@@ -92,6 +92,16 @@ func TestCLI_Refusals(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files created: %v", entries)
 	}
+	// One file named two ways is the same store, not one in use by another
+	// process.
+	src := filepath.Join(t.TempDir(), "a.db")
+	if err := os.WriteFile(src, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Dir(src) + "/./a.db" // not cleaned
+	if code, _, errOut := runCLI(t, "copy-store", "-from", src, "-to", other); code != 1 || !strings.Contains(errOut, "name the same store") {
+		t.Errorf("copy-store of one file to itself, spelled otherwise: exit %d, %q", code, errOut)
+	}
 }
 
 // TestCLI_BackupNeverReplacesAFile: -data and -out swapped during a
