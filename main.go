@@ -87,6 +87,16 @@ type cmdIO struct {
 // itself (profiled check): exit 1 without another line.
 var errProblems = errors.New("problems found")
 
+// errUsage marks a command's refusal of its flags, which the flag package
+// cannot see (a missing -in, flags that do not go together): exit 2, as
+// for any usage error.
+var errUsage = errors.New("usage")
+
+// usageError is a refusal of the flags given, in the words of format.
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
 func configFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.config, "config", envOr("PROFILED_CONFIG", "config.yaml"), "config file (env PROFILED_CONFIG)")
 }
@@ -260,25 +270,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fs.PrintDefaults()
 		}
 	}
-	usageError := 2
+	usageExit := 2
 	if cmd.name == "check-config" {
-		usageError = 1 // the run contract: check-config exits 0 when valid, 1 otherwise
+		usageExit = 1 // the run contract: check-config exits 0 when valid, 1 otherwise
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return usageError // the flag package printed the problem and the usage
+		return usageExit // the flag package printed the problem and the usage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "profiled %s: unexpected argument %q (flags start with -; see profiled help %s)\n", cmd.name, fs.Arg(0), cmd.name)
-		return usageError
+		return usageExit
 	}
 	err := cmd.run(&o, cmdIO{stdin, stdout, stderr})
 	var problems schema.Problems
 	switch {
 	case errors.Is(err, errProblems):
 		return 1
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "profiled %s: %s (see profiled help %s)\n", cmd.name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "), cmd.name)
+		return usageExit
 	case errors.As(err, &problems):
 		for _, p := range problems { // one per line, file:line first, as editors read them
 			fmt.Fprintln(stderr, p.String())
@@ -628,13 +641,16 @@ func healthcheck(cfg *config.Config) error {
 // nothing of its batch behind.
 func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	if o.in == "" {
-		return fmt.Errorf("import needs -in FILE (- for stdin)")
+		return usageError("import needs -in FILE (- for stdin)")
 	}
 	if o.batch <= 0 {
-		return fmt.Errorf("import: -batch must be positive, not %d", o.batch)
+		return usageError("-batch must be positive, not %d", o.batch)
 	}
 	if o.resume && o.in == "-" {
-		return fmt.Errorf("import: -resume needs -in FILE: standard input cannot be read again")
+		return usageError("-resume needs -in FILE: standard input cannot be read again")
+	}
+	if o.rejects != "" && !o.skipBad {
+		return usageError("-rejects names the file -skip-bad writes bad lines to; give -skip-bad too")
 	}
 	src := io.Reader(os.Stdin)
 	var size int64 = -1
@@ -780,7 +796,7 @@ func hashPassword(stdin io.Reader, stdout io.Writer) error {
 // file first (they hold its lock); stop writes to a PostgreSQL source.
 func copyStore(from, to string, stdout io.Writer) error {
 	if from == "" || to == "" {
-		return errors.New("copy-store needs -from FILE_OR_URL and -to FILE_OR_URL")
+		return usageError("copy-store needs -from FILE_OR_URL and -to FILE_OR_URL")
 	}
 	if sameStore(from, to) {
 		return errors.New("copy-store: -from and -to name the same store")

@@ -20,6 +20,9 @@ import (
 // printAudit is `profiled audit`: what GET /admin/audit lists, read from
 // a stopped server's data file (read-only) or a PostgreSQL store.
 func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
+	if o.limit < 0 {
+		return usageError("-limit must be 0 (all) or positive, not %d", o.limit)
+	}
 	params := url.Values{}
 	for name, v := range map[string]string{"customer_id": o.customerID, "actor": o.actor, "op": o.op, "from": o.from, "to": o.to} {
 		if v != "" {

@@ -108,8 +108,24 @@ func TestImport_Resume(t *testing.T) {
 	if code, out, _ := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", other, "-resume"); code != 0 || !strings.Contains(out, "no earlier import") {
 		t.Errorf("resume with no record: exit %d, %q", code, out)
 	}
-	if code, _, errOut := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", "-", "-resume"); code != 1 || !strings.Contains(errOut, "-resume needs -in FILE") {
-		t.Errorf("resume of stdin: exit %d, %q", code, errOut)
+	// Flags that do not go together are usage errors: exit 2.
+	for _, usage := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "-in", "-", "-resume"}, "-resume needs -in FILE"},
+		{[]string{"import"}, "import needs -in FILE"},
+		{[]string{"import", "-in", other, "-rejects", "r.ndjson"}, "give -skip-bad too"},
+		{[]string{"audit", "-limit", "-1"}, "-limit must be 0 (all) or positive"},
+		{[]string{"copy-store", "-from", data}, "needs -from FILE_OR_URL and -to FILE_OR_URL"},
+	} {
+		args := append(usage.args, "-config", "config.yaml")
+		if usage.args[0] != "copy-store" {
+			args = append(args, "-data", data)
+		}
+		if code, _, errOut := runCLI(t, args...); code != 2 || !strings.Contains(errOut, usage.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", usage.args, code, errOut, usage.want)
+		}
 	}
 	bad := writeFile(t, dir, "first.ndjson", "{\"DOB\":\"never\"}\n")
 	if code, _, errOut := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", bad); code != 1 || !strings.Contains(errOut, "nothing was committed") || strings.Contains(errOut, "lines 1-0") {
