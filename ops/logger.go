@@ -65,7 +65,7 @@ func APIOf(genesysBase string) func(path string) string {
 		case underPrefix(path, "/ws/v12"), underPrefix(path, "/system/ws/v12"):
 			return "egain"
 		case underPrefix(path, "/livez"), underPrefix(path, "/readyz"), underPrefix(path, "/metrics"),
-			underPrefix(path, "/admin"), underPrefix(path, "/docs"):
+			underPrefix(path, "/admin"), underPrefix(path, "/docs"), underPrefix(path, "/server"):
 			return "ops"
 		}
 		return "other"

@@ -328,6 +328,9 @@ func TestAPIOf(t *testing.T) {
 		"/livez":                        "ops",
 		"/admin/backup":                 "ops",
 		"/docs/openapi.yaml":            "ops",
+		"/server/mode":                  "ops",
+		"/server/status":                "ops",
+		"/serverX":                      "other",
 		"/profilesX":                    "other",
 		"/":                             "other",
 	} {
