@@ -199,16 +199,15 @@ func TestScrubFreePages_BesideCommits(t *testing.T) {
 	}
 	fillBucket(t, db, "kept", 4000)
 	stopWrites := writeBeside(t, db, func(i int) ([]byte, []byte) { return []byte{byte(i % 50)}, make([]byte, 5000) })
-	scrubs := 0
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); scrubs++ {
+	// At least a second of scrubs, and at least three however slow the
+	// machine: how many fit in the second is no property of the code.
+	deadline := time.Now().Add(time.Second)
+	for scrubs := 0; scrubs < 3 || time.Now().Before(deadline); scrubs++ {
 		if _, err := db.ScrubFreePages(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	stopWrites()
-	if scrubs < 2 {
-		t.Errorf("%d scrubs beside the writes, want some", scrubs)
-	}
 }
 
 // TestScrubFreePages_FindsEveryFreePageBesideWrites: the look for free
