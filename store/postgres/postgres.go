@@ -126,7 +126,23 @@ type DB struct {
 	ns   namespace
 
 	commits, retries, profileReads, indexVisited, recordsWritten atomic.Uint64
+
+	// commitFault makes writes lose their connection around COMMIT's
+	// answer (tests of update's outcome check; commitFaultNone in use).
+	commitFault commitFault
 }
+
+// commitFault is where a test has a write lose its connection.
+type commitFault uint8
+
+const (
+	commitFaultNone  commitFault = iota
+	lostBeforeAnswer             // the COMMIT ran, its answer never came
+	lostAfterAnswer              // the answer came, the rest of the reply did not
+)
+
+// errConnectionLost is what commitFault makes a write see.
+var errConnectionLost = errors.New("connection lost (injected)")
 
 var _ profile.Store = (*DB)(nil)
 
@@ -443,6 +459,10 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		t.version = uint64(v)
 		return err
 	})
+	// The transaction's id, so that a COMMIT whose answer is lost can be
+	// looked up (outcome) instead of answered "unavailable" when it committed.
+	var txid int64
+	b.Queue("SELECT txid_current()").QueryRow(func(row pgx.Row) error { return row.Scan(&txid) })
 	defer func() {
 		if err != nil {
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
@@ -457,21 +477,76 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	// COMMIT goes with the last queued writes, in one round trip. The
 	// server answers COMMIT of a failed transaction with ROLLBACK and no
 	// error: that must not pass for a commit.
+	committed := false
 	t.pending.Queue("COMMIT").Fn = func(br pgx.BatchResults) error {
 		tag, err := br.Exec()
+		if db.commitFault == lostBeforeAnswer {
+			return errConnectionLost
+		}
 		if err != nil {
 			return mapError(err)
 		}
 		if tag.String() != "COMMIT" {
 			return fmt.Errorf("store: the transaction was rolled back (%s)", tag)
 		}
+		committed = true
+		if db.commitFault == lostAfterAnswer {
+			return errConnectionLost
+		}
 		return nil
 	}
-	if err := t.flush(); err != nil {
+	err = t.flush()
+	switch {
+	case committed:
+		// The database said COMMIT: the write is stored, whatever broke
+		// while the rest of its reply was read. Answering "unavailable,
+		// retry" would have a client write it twice.
+		err = nil
+	case err != nil && connectionLost(err):
+		// The answer to COMMIT never came: the connection broke after the
+		// COMMIT may have run. Ask the database on another connection.
+		_ = conn.Conn().Close(context.Background()) // the server ends what is left of the transaction
+		err = db.outcome(txid, err)
+	}
+	if err != nil {
 		return err
 	}
 	db.commits.Add(1)
 	return nil
+}
+
+// connectionLost reports whether err broke the connection rather than
+// failed a statement (which leaves the transaction failed, never committed).
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	return !errors.As(err, &pgErr) || pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC"
+}
+
+// outcome asks the database whether transaction txid, whose COMMIT's
+// answer was lost with its connection (cause), committed: nil when it did,
+// cause when it did not, and an error saying so when it cannot be told
+// (the database does not answer within a few seconds).
+func (db *DB) outcome(txid int64, cause error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		var status *string
+		err := db.pool.QueryRow(ctx, "SELECT txid_status($1)", txid).Scan(&status)
+		switch {
+		case err == nil && status != nil && *status == "committed":
+			return nil
+		case err == nil && (status == nil || *status == "aborted"):
+			return mapError(cause) // nothing was stored: retrying is safe
+		}
+		// In progress (the backend is still ending it) or not answering.
+		select {
+		case <-ctx.Done():
+			return &errs.Error{Kind: errs.KindUnavailable, Code: profile.CodeStoreUnavailable,
+				Message: "the profile store became unavailable while this write was committed, and whether it was stored is not known: read it before writing again",
+				Err:     cause}
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // retry runs attempt until it succeeds, fails for a reason other than a

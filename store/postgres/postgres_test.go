@@ -664,3 +664,59 @@ func TestUnavailable_WhenTheTablesAreGone(t *testing.T) {
 		t.Errorf("a read without tables = %v, want 503 %s", err, profile.CodeStoreUnavailable)
 	}
 }
+
+// TestUpdate_CommitAnswerLost: a write whose connection breaks around the
+// answer to its COMMIT is answered by what the database did, not "store
+// unavailable, retry" (a retry wrote it twice: 412, 409, or a later write
+// overwritten): committed when the answer came before the break, and when
+// it never came but the transaction committed; a transaction the database
+// did not commit is still refused.
+func TestUpdate_CommitAnswerLost(t *testing.T) {
+	t.Parallel()
+	db, url := openTest(t)
+	for i, fault := range []commitFault{lostAfterAnswer, lostBeforeAnswer} {
+		id := fmt.Sprint("lost", i)
+		db.commitFault = fault
+		err := db.Update(t.Context(), "", func(tx profile.Tx) error {
+			return tx.PutProfile(&profile.Profile{ID: id, Created: time.Now(), Rev: 1})
+		})
+		db.commitFault = commitFaultNone
+		if err != nil {
+			t.Errorf("fault %d: a write the database committed answered %v", fault, err)
+		}
+		err = db.View(t.Context(), "", func(tx profile.Tx) error {
+			p, err := tx.Profile(id)
+			if err == nil && p == nil {
+				t.Errorf("fault %d: the write is not stored", fault)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What the database says of a transaction decides: aborted is the
+	// cause (nothing stored, retrying is safe), committed is success.
+	conn := connect(t, url)
+	cause := errors.New("connection lost")
+	for _, end := range []string{"ROLLBACK", "COMMIT"} {
+		var txid int64
+		if _, err := conn.Exec(t.Context(), "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRow(t.Context(), "SELECT txid_current()").Scan(&txid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(t.Context(), end); err != nil {
+			t.Fatal(err)
+		}
+		err := db.outcome(txid, cause)
+		if end == "COMMIT" && err != nil {
+			t.Errorf("outcome of a committed transaction = %v", err)
+		}
+		if e := errs.As(err); end == "ROLLBACK" && (e == nil || e.Code != profile.CodeStoreUnavailable || !errors.Is(err, cause)) {
+			t.Errorf("outcome of a rolled back transaction = %v, want 503 carrying the cause", err)
+		}
+	}
+}
