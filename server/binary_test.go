@@ -101,6 +101,7 @@ func startProfiled(t *testing.T, bin string, args ...string) *process {
 	p := &process{logs: &safebuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.SysProcAttr = dieWithParent() // no server outlives a test binary that crashed
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,9 @@ func startReplicas(t *testing.T, n int) ([]*process, string) {
 		wg.Go(func() { replicas[i] = startProfiled(t, bin, "-config", cfg, "-store", url) })
 	}
 	wg.Wait()
+	if slices.Contains(replicas, nil) { // startProfiled failed the test in its goroutine
+		t.FailNow()
+	}
 	// The start log names the schema the tables are in.
 	u, err := neturl.Parse(url)
 	if err != nil {
