@@ -464,11 +464,18 @@ func checkConfig(o *options, io cmdIO) error {
 		problems = cfg.Problems(err)
 	}
 	applyOverrides(cfg, o.addr, o.data, o.store)
-	if err := cfg.Store.CheckURL(); err != nil {
-		return err
-	}
 	if err := cfg.Server.CheckAddr(); err != nil {
-		problems = append(problems, schema.Problem{File: o.config, Message: err.Error()})
+		problems = append(problems, cfg.Problems(err)...)
+	}
+	if err := cfg.Store.CheckURL(); err != nil {
+		// No store to read the stored schema from: the file alone is
+		// checked, and every problem of it reported.
+		if !slices.ContainsFunc(problems, func(p schema.Problem) bool { return p.Message == err.Error() }) { // a flag or the environment set it
+			problems = append(problems, cfg.Problems(err)...)
+		}
+		problems = append(problems, config.CheckSchema(cfg, schema.Document{}, egain.CheckMapping)...)
+		printProblems(io.stdout, problems)
+		return fmt.Errorf("%d problem(s) in %s", len(problems), cfg.File)
 	}
 	var overlay schema.Document
 	if cfg.Store.IsPostgres() {

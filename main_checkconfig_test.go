@@ -45,7 +45,14 @@ func TestCheckConfig_ProblemForms(t *testing.T) {
 		{"Mapping", strings.Replace(base, "    first_name: FirstName", "    first_name: FirstNam", 1),
 			[]string{`bad.yaml:` + lineOf(base, "    first_name: FirstName", 0) + `: egain.mapping.first_name: "FirstNam" is not a core attribute`}},
 		{"AddrWithoutPort", strings.Replace(base, `  addr: ":8080"`, `  addr: "localhost"`, 1),
-			[]string{`bad.yaml: server.addr (-addr, PROFILED_ADDR) must be host:port or :port, not "localhost"`}},
+			[]string{`bad.yaml:` + lineOf(base, `  addr: ":8080"`, 0) + `: server.addr (-addr, PROFILED_ADDR) must be host:port or :port, not "localhost"`}},
+		{"NegativeTimeout", strings.Replace(base, "  read_timeout: 30s", "  read_timeout: -1s", 1),
+			[]string{`bad.yaml:` + lineOf(base, "  read_timeout: 30s", 0) + `: server.read_timeout must not be negative`}},
+		// A store URL that names no database does not hide the other problems.
+		{"StoreURLAndMore", strings.Replace(strings.Replace(base, "  path: data/profiles.db", "  url: mysql://x@y/z\n  path: data/profiles.db", 1),
+			"  level: info ", "  level: verbose ", 1),
+			[]string{`bad.yaml:` + lineOf(base, "  path: data/profiles.db", 0) + `: store.url (-store, PROFILED_STORE) must be a postgres://`,
+				`bad.yaml:` + lineOf(base, "  level: info ", 1) + `: log.level must be`}},
 		{"SettingsAndSchema", strings.Replace(strings.Replace(base, "  max_body_bytes: 1048576", "  max_body_bytes: -1", 1),
 			"    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: strng, length: 64}", 1),
 			[]string{"bad.yaml:" + lineOf(base, "  max_body_bytes: 1048576", 0) + ": server.max_body_bytes must be positive",
@@ -122,6 +129,12 @@ func TestCheckConfig_AsksTheRunningServer(t *testing.T) {
 	fine := writeFile(t, t.TempDir(), "config.yaml", base)
 	if code, out, errOut := runCLI(t, "check-config", "-config", fine, "-data", data, "-addr", addr); code != 0 || !strings.Contains(out, "OK") {
 		t.Errorf("the shipped config: exit %d\n%s%s", code, out, errOut)
+	}
+	// The server refuses what a start with the file would: an address
+	// without a port (here -addr only says where to ask).
+	noPort := writeFile(t, t.TempDir(), "config.yaml", strings.Replace(base, `  addr: ":8080"`, `  addr: "127.0.0.1"`, 1))
+	if code, out, errOut := runCLI(t, "check-config", "-config", noPort, "-data", data, "-addr", addr); code != 1 || !strings.Contains(out, "server.addr") {
+		t.Errorf("an address without a port, checked by the server: exit %d\n%s%s", code, out, errOut)
 	}
 	nobody := httptest.NewServer(http.NotFoundHandler())
 	nobody.Close() // an address where no server answers

@@ -379,8 +379,16 @@ func (c *Config) validate() error {
 	if c.Server.MaxBodyBytes <= 0 {
 		problems = append(problems, fmt.Errorf("server.max_body_bytes must be positive"))
 	}
-	if s := c.Server; s.ReadHeaderTimeout < 0 || s.ReadTimeout < 0 || s.WriteTimeout < 0 || s.IdleTimeout < 0 || s.ShutdownTimeout <= 0 {
-		problems = append(problems, fmt.Errorf("server timeouts must not be negative (0: none), and server.shutdown_timeout must be positive"))
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{{"read_header_timeout", c.Server.ReadHeaderTimeout}, {"read_timeout", c.Server.ReadTimeout}, {"write_timeout", c.Server.WriteTimeout}, {"idle_timeout", c.Server.IdleTimeout}} {
+		if t.d < 0 {
+			problems = append(problems, fmt.Errorf("server.%s must not be negative (0: none)", t.key))
+		}
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("server.shutdown_timeout must be positive"))
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "trace", "debug", "info", "warn", "error", "disabled":

@@ -157,6 +157,9 @@ func (a *App) checkHandler(c echo.Context) error {
 		}
 		problems = cfg.Problems(err)
 	}
+	if err := cfg.Server.CheckAddr(); err != nil { // a start with this file would not listen
+		problems = append(problems, cfg.Problems(err)...)
+	}
 	overlay, err := a.storedOverlay(c.Request().Context())
 	if err != nil {
 		return err
