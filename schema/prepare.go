@@ -526,6 +526,12 @@ func (c *Compiled) validationError(record string, err error) error {
 		return errs.Invalid(CodeMissingMandatory, strings.Join(names, ","), "mandatory attribute missing: %s", strings.Join(names, ", "))
 	case strings.HasSuffix(kw, "/maxLength"):
 		return errs.Invalid(CodeTooLong, field, "attribute %q is too long: %s", field, leaf.Message)
+	case strings.HasSuffix(kw, "/maximum"), strings.HasSuffix(kw, "/minimum"):
+		// An integer's length counts its digits (jsonSchemaFor); a value
+		// within its type's range is refused for them, not for its type.
+		if a := c.attributeAt(field); a != nil && a.Length > 0 && a.Length < 19 {
+			return errs.Invalid(CodeTooLong, field, "attribute %q has more than %d digits (its length)", field, a.Length)
+		}
 	case strings.HasSuffix(kw, "/maxItems"), strings.HasSuffix(kw, "/minItems"):
 		return errs.Invalid(CodeInvalidValue, field, "attribute %q: %s", field, leaf.Message)
 	case strings.HasSuffix(kw, "/format"):
@@ -562,20 +568,31 @@ func deepestCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 // "DOB", "EmailAddress.1" or "Phone.0.PhoneType".
 func (c *Compiled) expectedType(field string) string {
 	parts := strings.Split(field, ".")
-	if a, ok := c.Attribute(parts[0]); ok {
+	if a := c.attributeAt(field); a != nil {
 		return typeDescription(a.valueType())
 	}
 	if e, ok := c.Extension(parts[0]); ok {
-		last := parts[len(parts)-1]
-		if a, ok := e.Attribute(last); ok {
-			return typeDescription(a.valueType())
-		}
 		if e.Kind == MultiValued && len(parts) == 1 {
 			return "an array of records"
 		}
 		return "a record (JSON object)"
 	}
 	return ""
+}
+
+// attributeAt is the attribute a field path names (Name, or Ext.attr with
+// record indexes between), nil when none.
+func (c *Compiled) attributeAt(field string) *Attribute {
+	parts := strings.Split(field, ".")
+	if a, ok := c.Attribute(parts[0]); ok {
+		return a
+	}
+	if e, ok := c.Extension(parts[0]); ok {
+		if a, ok := e.Attribute(parts[len(parts)-1]); ok {
+			return a
+		}
+	}
+	return nil
 }
 
 func typeDescription(t Type) string {

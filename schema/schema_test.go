@@ -184,6 +184,7 @@ func TestPrepareProfile_Errors(t *testing.T) {
 profile:
   - {name: Name, type: string, length: 5, mandatory: true}
   - {name: Age, type: integer, length: 3}
+  - {name: Count, type: integer}
   - {name: Big, type: long}
   - {name: Seen, type: datetime}
 extensions:
@@ -192,7 +193,11 @@ extensions:
 	for _, tc := range []struct{ body, code, field string }{
 		{`{"Age":1}`, schema.CodeMissingMandatory, "Name"},
 		{`{"Name":"Toolong"}`, schema.CodeTooLong, "Name"},
-		{`{"Name":"A","Age":1000}`, schema.CodeInvalidType, "Age"},
+		// A length counts an integer's digits: more is too long; beyond
+		// its type's range, a value is of the wrong type.
+		{`{"Name":"A","Age":1000}`, schema.CodeTooLong, "Age"},
+		{`{"Name":"A","Age":-1000}`, schema.CodeTooLong, "Age"},
+		{`{"Name":"A","Count":3000000000}`, schema.CodeInvalidType, "Count"},
 		{`{"Name":"A","Age":"12a"}`, schema.CodeInvalidType, "Age"},
 		// Numeric strings are decimal: Go's number syntaxes are not.
 		{`{"Name":"A","Age":"0x10"}`, schema.CodeInvalidType, "Age"},
