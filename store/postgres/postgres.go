@@ -459,10 +459,13 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		t.version = uint64(v)
 		return err
 	})
-	// The transaction's id, so that a COMMIT whose answer is lost can be
-	// looked up (outcome) instead of answered "unavailable" when it committed.
-	var txid int64
-	b.Queue("SELECT txid_current()").QueryRow(func(row pgx.Row) error { return row.Scan(&txid) })
+	// The transaction's id and the server's start, so that a COMMIT whose
+	// answer is lost can be looked up (outcome) instead of answered
+	// "unavailable" when it committed.
+	var began serverTx
+	b.Queue("SELECT txid_current(), pg_postmaster_start_time()").QueryRow(func(row pgx.Row) error {
+		return row.Scan(&began.txid, &began.serverStart)
+	})
 	defer func() {
 		if err != nil {
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
@@ -506,7 +509,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		// The answer to COMMIT never came: the connection broke after the
 		// COMMIT may have run. Ask the database on another connection.
 		_ = conn.Conn().Close(context.Background()) // the server ends what is left of the transaction
-		err = db.outcome(txid, err)
+		err = db.outcome(began, err)
 	}
 	if err != nil {
 		return err
@@ -522,17 +525,33 @@ func connectionLost(err error) bool {
 	return !errors.As(err, &pgErr) || pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC"
 }
 
-// outcome asks the database whether transaction txid, whose COMMIT's
-// answer was lost with its connection (cause), committed: nil when it did,
-// cause when it did not, and an error saying so when it cannot be told
-// (the database does not answer within a few seconds).
-func (db *DB) outcome(txid int64, cause error) error {
+// serverTx names a transaction: its id on the server that started when
+// serverStart says. A server that crashed and started again may hand the
+// id of a transaction whose records it lost to a new one.
+type serverTx struct {
+	txid        int64
+	serverStart time.Time
+}
+
+// outcome asks the database whether transaction tx, whose COMMIT's answer
+// was lost with its connection (cause), committed: nil when it did, cause
+// when it did not, and an error saying it is not known when that cannot be
+// told: the database does not answer within a few seconds, or it started
+// again since (a crash; its answer about the id could be another
+// transaction's).
+func (db *DB) outcome(tx serverTx, cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	unknown := &errs.Error{Kind: errs.KindUnavailable, Code: profile.CodeStoreUnavailable,
+		Message: "the profile store became unavailable while this write was committed, and whether it was stored is not known: read it before writing again",
+		Err:     cause}
 	for {
 		var status *string
-		err := db.pool.QueryRow(ctx, "SELECT txid_status($1)", txid).Scan(&status)
+		var started time.Time
+		err := db.pool.QueryRow(ctx, "SELECT txid_status($1), pg_postmaster_start_time()", tx.txid).Scan(&status, &started)
 		switch {
+		case err == nil && !started.Equal(tx.serverStart):
+			return unknown
 		case err == nil && status != nil && *status == "committed":
 			return nil
 		case err == nil && (status == nil || *status == "aborted"):
@@ -541,9 +560,7 @@ func (db *DB) outcome(txid int64, cause error) error {
 		// In progress (the backend is still ending it) or not answering.
 		select {
 		case <-ctx.Done():
-			return &errs.Error{Kind: errs.KindUnavailable, Code: profile.CodeStoreUnavailable,
-				Message: "the profile store became unavailable while this write was committed, and whether it was stored is not known: read it before writing again",
-				Err:     cause}
+			return unknown
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
