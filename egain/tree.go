@@ -110,6 +110,7 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 		root  *node
 		stack []*node
 		count int
+		scope namespaces
 	)
 	for {
 		tok, err := d.Token()
@@ -121,6 +122,10 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			scope.enter(t)
+			if prefix := scope.undeclared(t); prefix != "" {
+				return nil, malformed("request body is not well-formed XML: the namespace prefix %q is not declared", prefix)
+			}
 			if root != nil && len(stack) == 0 {
 				return nil, malformed("XML body has more than one root element")
 			}
@@ -143,6 +148,7 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
+			scope.leave()
 			if n := stack[len(stack)-1]; n.shape == shapeNull && (len(n.kids) > 0 || len(bytes.TrimSpace(n.text)) > 0) {
 				var path string
 				for _, up := range stack[1:] {
@@ -198,6 +204,49 @@ func surrogateReference(data []byte) string {
 // xsiNamespace is XML Schema instance's: JAXB and .NET clients put
 // xsi:nil, xsi:type and schema locations on elements.
 const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// namespaces are the namespace names declared where the decoder is, to
+// tell a prefix nobody declared: encoding/xml leaves such a prefix where
+// the namespace name goes, and the body is not well-formed.
+type namespaces struct {
+	declared map[string]int // namespace name → declarations of it in scope
+	frames   [][]string     // per open element, the names it declared
+}
+
+func (n *namespaces) enter(e xml.StartElement) {
+	if n.declared == nil {
+		n.declared = map[string]int{xmlNamespace: 1} // bound without a declaration
+	}
+	var names []string
+	for _, a := range e.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			names = append(names, a.Value)
+			n.declared[a.Value]++
+		}
+	}
+	n.frames = append(n.frames, names)
+}
+
+func (n *namespaces) leave() {
+	for _, name := range n.frames[len(n.frames)-1] {
+		n.declared[name]--
+	}
+	n.frames = n.frames[:len(n.frames)-1]
+}
+
+// undeclared returns the prefix of e's name or of an attribute's that no
+// declaration in scope binds, "" if none.
+func (n *namespaces) undeclared(e xml.StartElement) string {
+	if s := e.Name.Space; s != "" && n.declared[s] == 0 {
+		return s
+	}
+	for _, a := range e.Attr {
+		if s := a.Name.Space; s != "" && s != "xmlns" && n.declared[s] == 0 {
+			return s
+		}
+	}
+	return ""
+}
 
 // xmlNamespace is the one the xml: prefix is bound to (xml:lang,
 // xml:space), which some JAXB and .NET clients write.
