@@ -213,14 +213,14 @@ func keyTest(c *schema.Compiled, key string, values []string, bounds *[2]string)
 	}
 	row := func(r map[string]any) bool {
 		for i, w := range want {
-			if !slices.Contains(schema.IndexTexts(rowValue(r, k.Attributes[i])), w) {
+			if !slices.Contains(schema.AttributeTexts(r, k.Attributes[i]), w) {
 				return false
 			}
 		}
 		if bounds == nil {
 			return true
 		}
-		return slices.ContainsFunc(schema.IndexTexts(rowValue(r, k.Attributes[len(want)])), func(v string) bool {
+		return slices.ContainsFunc(schema.AttributeTexts(r, k.Attributes[len(want)]), func(v string) bool {
 			return v >= from && (to == "" || v <= to)
 		})
 	}
@@ -230,20 +230,6 @@ func keyTest(c *schema.Compiled, key string, values []string, bounds *[2]string)
 		}
 		return slices.ContainsFunc(p.Extensions[source], func(r schema.Record) bool { return row(r) })
 	}, exts, nil
-}
-
-// rowValue reads attribute name of a row (names as the schema spells them;
-// stored data is canonical, the fallback ignores case).
-func rowValue(r map[string]any, name string) any {
-	if v, ok := r[name]; ok {
-		return v
-	}
-	for k, v := range r {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
 }
 
 // union is the criterion matched by any of several lookups (phone: one per

@@ -2,7 +2,6 @@ package profile_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -63,16 +62,9 @@ func TestCatchUp_RefusalsDoNotRecompileASchemaThatCannotBeFollowed(t *testing.T)
 // builds or drops indexes names those keys in its audit entry, as a key
 // made through the metadata API does.
 func TestReloadSchema_AuditNamesTheKeysItChanged(t *testing.T) {
-	ctx := context.Background()
 	s, path, base := reloadableService(t)
-	edited := strings.Replace(base, "  identification_keys:\n", "  identification_keys:\n    - {name: First_Only,   attributes: [FirstName]}\n", 1)
-	edited = strings.Replace(edited, "    - {name: phone_number, attributes: [PhoneNumber]}\n", "", 1)
-	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ReloadSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
+	text := edited(t, base, "  identification_keys:\n", "  identification_keys:\n    - {name: First_Only,   attributes: [FirstName]}\n")
+	reloadWith(t, s, path, edited(t, text, "    - {name: phone_number, attributes: [PhoneNumber]}\n", ""))
 	entries := trail(t, s, profile.AuditQuery{Op: profile.OpSchemaReload})
 	if len(entries) != 1 || strings.Join(entries[0].Keys, ",") != "First_Only,phone_number" {
 		t.Fatalf("reload entries %+v, want one naming First_Only and phone_number", entries)

@@ -34,15 +34,33 @@ func writeConfig(t testing.TB, text string) string {
 	return path
 }
 
+// edited is text with old replaced by new; old must be in it, or the test
+// would prove nothing.
+func edited(t testing.TB, text, old, new string) string {
+	t.Helper()
+	if !strings.Contains(text, old) {
+		t.Fatalf("the config has no %q: the test proves nothing", old)
+	}
+	return strings.Replace(text, old, new, 1)
+}
+
 // configWith is the shipped config with old replaced by new, written to a
-// file of the test's own (its path); old must be in it.
+// file of the test's own (its path).
 func configWith(t testing.TB, old, new string) string {
 	t.Helper()
-	base := shippedConfig(t)
-	if !strings.Contains(base, old) {
-		t.Fatalf("config.yaml has no %q: the test proves nothing", old)
+	return writeConfig(t, edited(t, shippedConfig(t), old, new))
+}
+
+// reloadWith writes text to the config file at path and reloads s's schema
+// from it, as an operator's edit and SIGHUP would.
+func reloadWith(t testing.TB, s *profile.Service, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	return writeConfig(t, strings.Replace(base, old, new, 1))
+	if _, err := s.ReloadSchema(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // configWithKey is configWith one more identification key: line, a YAML

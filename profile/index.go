@@ -99,23 +99,6 @@ func loadIndexed(tx Tx, p *Profile, sources []string) (indexed, error) {
 	return in, nil
 }
 
-// valueOf is row's value of attribute name, whose stored spelling may
-// differ in case (names ignore case, and a reload may re-case a declared
-// name while data keeps the old spelling until it is written): the exact
-// spelling first, as canonicalTx's reads have it, then any other. Index
-// builds walk stored profiles as they are, and so does profiled check.
-func valueOf(row map[string]any, name string) any {
-	if v, ok := row[name]; ok {
-		return v
-	}
-	for k, v := range row {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
-}
-
 // keyEntries returns the index entries of key k for in: one tuple of index
 // texts per combination of values (multi-valued attributes and multi-valued
 // extension records yield several). A tuple whose components are all empty
@@ -129,7 +112,7 @@ func keyEntries(k *schema.IdentificationKey, in indexed) ([][]string, error) {
 	for _, row := range rows {
 		tuples := [][]string{{}}
 		for _, name := range k.Attributes {
-			values := schema.IndexTexts(valueOf(row, name))
+			values := schema.AttributeTexts(row, name)
 			next := make([][]string, 0, len(tuples)*len(values))
 			for _, t := range tuples {
 				for _, v := range values {

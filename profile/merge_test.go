@@ -2,8 +2,6 @@ package profile_test
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/errs"
@@ -28,15 +26,7 @@ func TestMerge_MandatoryAttribute(t *testing.T) {
 	}
 	dest, src := create(map[string]any{"FirstName": "Dest"}), create(map[string]any{"FirstName": "Src"})
 	const title = "    - {name: Title,        type: string, length: 64}"
-	if !strings.Contains(base, title) {
-		t.Fatalf("config.yaml has no %q", title)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(base, title, title+"\n    - {name: Loyalty,      type: string, mandatory: true}", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ReloadSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
+	reloadWith(t, s, path, edited(t, base, title, title+"\n    - {name: Loyalty,      type: string, mandatory: true}"))
 
 	_, err := s.Merge(ctx, "", dest, src, profile.MergeOptions{})
 	if e := errs.As(err); e == nil || e.Code != schema.CodeMissingMandatory || e.Field != "Loyalty" {

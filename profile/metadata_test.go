@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/errs"
@@ -20,10 +19,7 @@ func TestMetadata_BuildsOnTheLiveConfig(t *testing.T) {
 	ctx := context.Background()
 	s, path, base := reloadableService(t)
 	const title = "    - {name: Title,        type: string, length: 64}"
-	pending := strings.Replace(base, title, title+"\n    - {name: Loyalty,      type: string}", 1)
-	if pending == base {
-		t.Fatalf("config.yaml has no %q", title)
-	}
+	pending := edited(t, base, title, title+"\n    - {name: Loyalty,      type: string}")
 	for i, text := range []string{pending + "\ngarbage: [\n", pending} {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
@@ -55,23 +51,11 @@ func TestExport_RecordsOfARemovedExtension(t *testing.T) {
 	ctx := context.Background()
 	s, path, base := reloadableService(t)
 	const extensions = "  extensions:\n"
-	withProf := strings.Replace(base, extensions, extensions+"    - {name: Prof, type: single-valued, attributes: [{name: nick, type: string}]}\n", 1)
-	if withProf == base {
-		t.Fatalf("config.yaml has no %q", extensions)
+	reloadWith(t, s, path, edited(t, base, extensions, extensions+"    - {name: Prof, type: single-valued, attributes: [{name: nick, type: string}]}\n"))
+	if _, err := s.Create(ctx, "", map[string]any{"customer_id": "Z2", "FirstName": "Zed", "Prof": map[string]any{"nick": "secretnick"}}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	for _, text := range []string{withProf, base} {
-		if text == base {
-			if _, err := s.Create(ctx, "", map[string]any{"customer_id": "Z2", "FirstName": "Zed", "Prof": map[string]any{"nick": "secretnick"}}, profile.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.ReloadSchema(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reloadWith(t, s, path, base)
 	x, err := s.Export(ctx, "", "Z2")
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package profile_test
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/profile"
@@ -21,21 +19,8 @@ func TestReload_NameRecasedThenIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const first = "    - {name: FirstName,"
-	if !strings.Contains(base, first) {
-		t.Fatalf("config.yaml has no %q", first)
-	}
-	recased := strings.Replace(base, first, "    - {name: firstName,", 1)
-	recased = strings.Replace(recased, "attributes: [LastName, FirstName]", "attributes: [FirstName, LastName]", 1)
-	if recased == strings.Replace(base, first, "    - {name: firstName,", 1) {
-		t.Fatal("config.yaml has no name key to reorder")
-	}
-	if err := os.WriteFile(path, []byte(recased), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ReloadSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
+	recased := edited(t, base, "    - {name: FirstName,", "    - {name: firstName,")
+	reloadWith(t, s, path, edited(t, recased, "attributes: [LastName, FirstName]", "attributes: [FirstName, LastName]"))
 	if _, err := s.CreateKey(ctx, schema.KeyDoc{Name: "fn", Attributes: []string{"firstName"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -271,6 +271,24 @@ func IndexText(v any) string {
 	}
 }
 
+// AttributeTexts is IndexTexts of attribute name of row (core attributes,
+// or a record), whose stored spelling may differ in case: names ignore
+// case, and a reload may re-case a declared name while data keeps the old
+// spelling until it is written. The exact spelling first, as reads under
+// the live schema have it, then any other: index builds and checks walk
+// stored data as it is.
+func AttributeTexts(row map[string]any, name string) []string {
+	if v, ok := row[name]; ok {
+		return IndexTexts(v)
+	}
+	for k, v := range row {
+		if strings.EqualFold(k, name) {
+			return IndexTexts(v)
+		}
+	}
+	return IndexTexts(nil)
+}
+
 // IndexTexts returns the index texts of a stored attribute value: "" when
 // absent (so a key's shorter prefixes still find the profile), one per value
 // of a multi-valued attribute.

@@ -485,12 +485,19 @@ func TestUnavailable_WhenTheServerRefusesConnections(t *testing.T) {
 		}
 	})
 	db.pool.Reset() // the next read connects anew
-	err = db.View(t.Context(), "", func(tx profile.Tx) error {
+	wantUnavailableRead(t, db, "while the database refuses connections")
+}
+
+// wantUnavailableRead fails t unless a read of db answers 503
+// STORE_UNAVAILABLE.
+func wantUnavailableRead(t *testing.T, db *DB, when string) {
+	t.Helper()
+	err := db.View(t.Context(), "", func(tx profile.Tx) error {
 		_, err := tx.Profile("anyone")
 		return err
 	})
 	if e := errs.As(err); e == nil || e.Kind != errs.KindUnavailable || e.Code != profile.CodeStoreUnavailable {
-		t.Fatalf("a read while the database refuses connections = %v, want 503 %s", err, profile.CodeStoreUnavailable)
+		t.Errorf("a read %s = %v, want 503 %s", when, err, profile.CodeStoreUnavailable)
 	}
 }
 
@@ -656,13 +663,7 @@ func TestUnavailable_WhenTheTablesAreGone(t *testing.T) {
 	if e := errs.As(db.Ping()); e == nil || e.Kind != errs.KindUnavailable {
 		t.Errorf("Ping without tables = %v, want unavailable", db.Ping())
 	}
-	err = db.View(t.Context(), "", func(tx profile.Tx) error {
-		_, err := tx.Profile("anyone")
-		return err
-	})
-	if e := errs.As(err); e == nil || e.Kind != errs.KindUnavailable || e.Code != profile.CodeStoreUnavailable {
-		t.Errorf("a read without tables = %v, want 503 %s", err, profile.CodeStoreUnavailable)
-	}
+	wantUnavailableRead(t, db, "without tables")
 }
 
 // TestUpdate_CommitAnswerLost: a write whose connection breaks around the
