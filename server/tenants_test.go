@@ -14,7 +14,9 @@ func TestCredentialTenants(t *testing.T) {
 	t.Parallel()
 	cfg := authConfig(t, `      - {name: acme, key_sha256: "KEY(acme-key)", role: agent, tenants: [acme]}
       - {name: home, key_sha256: "KEY(home-key)", role: agent, tenants: [""]}
-      - {name: all, key_sha256: "KEY(all-key)", role: agent}`,
+      - {name: all, key_sha256: "KEY(all-key)", role: agent}
+      - {name: acme-admin, key_sha256: "KEY(acme-admin-key)", role: administrator, tenants: [acme]}
+      - {name: root, key_sha256: "KEY(root-key)", role: administrator}`,
 		`      - {name: acme-ops, password_hash: "PW", role: agent, tenants: [acme, beta]}`,
 		`      foreign_departments: ["*"]`, `      foreign_departments: ["*"]
     - name: acme-agent
@@ -58,6 +60,14 @@ func TestCredentialTenants(t *testing.T) {
 			t.Errorf("basic user on its tenant: %d %s", res.Status, res.Body)
 		}
 		forbidden(basic("other"))
+		// The schema is every tenant's: an administrator bound to a tenant
+		// may not change it (it would drop or probe the others' data).
+		ext := `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`
+		wantError(t, ts.do("POST", "/metadata/profiles/extensions", ext, "X-API-Key", "acme-admin-key", tenant, "acme"), http.StatusForbidden, "ROLE_FORBIDDEN")
+		if res := ts.do("POST", "/metadata/profiles/extensions", ext, "X-API-Key", "root-key"); res.Status != http.StatusCreated {
+			t.Errorf("an administrator bound to no tenant creating an extension: %d %s", res.Status, res.Body)
+		}
+		wantError(t, ts.do("DELETE", "/metadata/profiles/extensions/Loyalty", nil, "X-API-Key", "acme-admin-key", tenant, "acme"), http.StatusForbidden, "ROLE_FORBIDDEN")
 	})
 	t.Run("EGain", func(t *testing.T) {
 		res := ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"acme-agent","password":"`+testPassword+`"}`, "Content-Type", "application/json")

@@ -184,6 +184,11 @@ func (a *authenticator) require(need access) echo.MiddlewareFunc {
 			if !roleAllows[who.role][need] {
 				return errs.E(errs.KindForbidden, CodeRoleForbidden, "role %s may not call this operation", who.role)
 			}
+			// The schema is every tenant's: an administrator bound to some
+			// tenants would change, drop or probe the others' data with it.
+			if need == accessSchema && len(who.tenants) > 0 {
+				return errs.E(errs.KindForbidden, CodeRoleForbidden, "%s is bound to tenants %q, and the schema is every tenant's: schema changes need an administrator credential bound to no tenant", who.name, []string(who.tenants))
+			}
 			tenant, err := Tenant(c.Request())
 			if err != nil {
 				return err
