@@ -39,7 +39,7 @@ func (f *Facade) login(c echo.Context) error {
 	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		f.log.Warn().Str("user", in.UserName).Str("addr", addr).Msg("egain login throttled")
+		f.log.Warn().Str("user", httpin.Shorten(in.UserName)).Str("addr", addr).Msg("egain login throttled")
 		return errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins; retry later")
 	}
 	u := f.users[strings.ToLower(in.UserName)]
@@ -47,10 +47,12 @@ func (f *Facade) login(c echo.Context) error {
 	if u != nil {
 		hash = u.hash
 	}
+	// Counted before the check (session.Logins.Attempt). A wrong password
+	// whose failure cannot be counted is answered with the log's error, not
+	// 401, which would differ from a right one's failure to open a session.
+	attemptErr := f.throttle.Attempt(userName)
 	if !f.passwords.Match(hash, in.Password) {
-		if err := f.throttle.Fail(userName, addr); err != nil {
-			// A failure the throttle cannot count is not answered 401, which
-			// would differ from a right password's failure to open a session.
+		if err := errors.Join(attemptErr, f.throttle.Failed(addr)); err != nil {
 			return err
 		}
 		return errs.E(errs.KindUnauthorized, CodeBadCredentials, "user name or password is wrong")

@@ -113,6 +113,21 @@ func contentCoding(h http.Header) string {
 	return ""
 }
 
+// Shorten is s for a log line: at most 128 bytes (cut at a character),
+// marked when cut. Clients choose some logged values, such as a login's
+// user name, up to a whole request body.
+func Shorten(s string) string {
+	const max = 128
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // Bearer returns the credentials of an "Authorization: Bearer ..." header,
 // or "".
 func Bearer(h http.Header) string {

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -99,8 +101,22 @@ func NewLogins(prefix string, perUser, perAddress int, window time.Duration, log
 	return &Logins{prefix: prefix, user: NewThrottle(perUser, window, log), addr: NewThrottle(perAddress, window, log)}
 }
 
-func (l *Logins) userKey(user string) string { return l.prefix + "user:" + user }
+// userKey is the failure log's key of a user name. A name longer than any
+// a deployment gives its users goes in as its hash: unauthenticated
+// clients choose it, up to a whole body, and a key that size filled the
+// log (PostgreSQL refused its index entry, answering 500).
+func (l *Logins) userKey(user string) string {
+	if len(user) > maxKeyName {
+		sum := sha256.Sum256([]byte(user))
+		user = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return l.prefix + "user:" + user
+}
+
 func (l *Logins) addrKey(addr string) string { return l.prefix + "addr:" + addr }
+
+// maxKeyName bounds a user name kept as it is in a failure log key.
+const maxKeyName = 128
 
 // RetryAfter is how long a login of user from addr stays blocked, 0 when
 // it is not (nor when the failures cannot be read: see Throttle).
@@ -110,10 +126,15 @@ func (l *Logins) RetryAfter(user, addr string) (time.Duration, error) {
 	return max(byUser, byAddr), errors.Join(uerr, aerr)
 }
 
-// Fail records a failed login of user from addr.
-func (l *Logins) Fail(user, addr string) error {
-	return errors.Join(l.user.Fail(l.userKey(user)), l.addr.Fail(l.addrKey(addr)))
-}
+// Attempt counts a login of user as failed before its password is
+// checked, so that guesses sent at once are counted as they arrive and not
+// only when each check ends (a burst of 45 passed a limit of 5); Succeeded
+// takes it back. A login not blocked (RetryAfter) calls it first.
+func (l *Logins) Attempt(user string) error { return l.user.Fail(l.userKey(user)) }
+
+// Failed records the failed login's client address (the user's failure was
+// counted by Attempt).
+func (l *Logins) Failed(addr string) error { return l.addr.Fail(l.addrKey(addr)) }
 
 // Succeeded forgets user's failures; the address's stay, so a guesser
 // cannot clear them with an account of its own.

@@ -1,6 +1,10 @@
 package session
 
 import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,10 +25,14 @@ func TestLogins(t *testing.T) {
 		}
 		return d
 	}
-	for range 2 {
-		if err := l.Fail("ann", "10.0.0.1"); err != nil {
+	fail := func(user, addr string) {
+		t.Helper()
+		if err := errors.Join(l.Attempt(user), l.Failed(addr)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for range 2 {
+		fail("ann", "10.0.0.1")
 	}
 	if wait("ann", "10.0.0.2") != time.Minute {
 		t.Error("ann is not blocked after 2 failures")
@@ -34,9 +42,7 @@ func TestLogins(t *testing.T) {
 	}
 	now = now.Add(10 * time.Second)
 	for _, user := range []string{"bob", "cy", "dee"} {
-		if err := l.Fail(user, "10.0.0.1"); err != nil {
-			t.Fatal(err)
-		}
+		fail(user, "10.0.0.1")
 	}
 	if d := wait("eve", "10.0.0.1"); d != time.Minute-10*time.Second {
 		t.Errorf("eve from the address of 5 failures waits %v, want until its oldest failure leaves the window", d)
@@ -53,11 +59,41 @@ func TestLogins(t *testing.T) {
 
 	off := NewLogins("", 0, 5, time.Minute, nil)
 	for range 10 {
-		if err := off.Fail("ann", "10.0.0.1"); err != nil {
+		if err := errors.Join(off.Attempt("ann"), off.Failed("10.0.0.1")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if d, err := off.RetryAfter("ann", "10.0.0.1"); d != 0 || err != nil {
 		t.Errorf("throttling off: %v, %v", d, err)
+	}
+}
+
+// TestLogins_BurstAndLongNames: guesses sent at once are counted as they
+// arrive (Attempt before the password check), so a burst passes no more
+// than the limit; a user name of any length makes a short key.
+func TestLogins_BurstAndLongNames(t *testing.T) {
+	log := NewMemoryFailures()
+	l := NewLogins("", 5, 50, time.Minute, log)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for range 45 {
+		wg.Go(func() {
+			if d, _ := l.RetryAfter("ann", "10.0.0.1"); d > 0 {
+				return
+			}
+			if l.Attempt("ann") == nil {
+				passed.Add(1)
+				time.Sleep(10 * time.Millisecond) // the password check
+				_ = l.Failed("10.0.0.1")
+			}
+		})
+	}
+	wg.Wait()
+	if n := passed.Load(); n > 10 {
+		t.Errorf("%d of 45 guesses sent at once reached the password check, want about 5", n)
+	}
+	long := strings.Repeat("é", 450_000)
+	if key := l.userKey(long); len(key) > 100 || key == l.userKey(long+"x") {
+		t.Errorf("the key of a 900 KB user name is %d bytes, or not its own", len(key))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -133,7 +134,7 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 		a.log.Error().Err(terr).Msg("genesys basic-auth throttle cannot read failures; not throttling")
 	}
 	if wait > 0 {
-		a.log.Warn().Str("user", name).Str("addr", addr).Msg("genesys basic auth throttled")
+		a.log.Warn().Str("user", httpin.Shorten(name)).Str("addr", addr).Msg("genesys basic auth throttled")
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return caller{}, false, errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins from this client or for this user; retry later")
 	}
@@ -144,8 +145,9 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 	if known {
 		hash = []byte(u.PasswordHash)
 	}
+	attemptErr := a.throttle.Attempt(name) // counted before the check, as the eGain login
 	if !a.passwords.Match(hash, password) {
-		if ferr := a.throttle.Fail(name, addr); ferr != nil {
+		if ferr := errors.Join(attemptErr, a.throttle.Failed(addr)); ferr != nil {
 			return caller{}, false, ferr // as the eGain login: no 401 that a right password would not get
 		}
 		return caller{}, false, nil
