@@ -21,6 +21,9 @@ const (
 // tells when more customers matched.
 const MaxIdentifyResults = 1000
 
+// DefaultIdentifyBytes is Service.IdentifyBytes's default.
+const DefaultIdentifyBytes = 16 << 20
+
 // Filter is one attribute=value condition of an identify request: Source ""
 // for a core attribute, else the extension ("Phone.PhoneNumber=...").
 type Filter struct {
@@ -118,6 +121,7 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 		if q.OnlyIfUnique && len(ids) != 1 {
 			withExts = nil
 		}
+		size := 0
 		for _, id := range ids {
 			d := &Document{ID: id}
 			if q.IncludeProfile || len(withExts) > 0 {
@@ -125,6 +129,10 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 					continue // an index entry without its profile must not fail the whole answer
 				} else if err != nil {
 					return err
+				}
+				if size += d.size(); size > s.identifyBytes() && len(result.Profiles) > 0 {
+					result.Truncated = true
+					break
 				}
 			}
 			result.Profiles = append(result.Profiles, d)

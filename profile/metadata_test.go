@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/contactcenter/profiled/errs"
@@ -95,5 +96,30 @@ func TestUniqueKey_MissingValuesAreNotEqual(t *testing.T) {
 	}
 	if err := create(map[string]any{"Title": "Dr", "FirstName": "Ann"}); errs.As(err) == nil || errs.As(err).Code != profile.CodeUniqueKeyViolation {
 		t.Errorf("a second customer with every value equal = %v, want UNIQUE_KEY_VIOLATION", err)
+	}
+}
+
+// TestIdentify_BoundedBytes: an identify answer that includes profiles or
+// records stops before the stored data it carries passes IdentifyBytes,
+// and says it was cut; one without them lists every id.
+func TestIdentify_BoundedBytes(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newServiceAndStore(t)
+	note := strings.Repeat("x", 1000)
+	for i := range 10 {
+		if _, err := s.Create(ctx, "", map[string]any{"LastName": "Fanout", "FirstName": fmt.Sprint("F", i), "Title": note[:60]}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.IdentifyBytes = 300 // about three of these profiles
+	q := profile.IdentifyQuery{Filters: []profile.Filter{{Attribute: "LastName", Value: "Fanout"}}}
+	res, err := s.Identify(ctx, "", q)
+	if err != nil || len(res.Profiles) != 10 || res.Truncated {
+		t.Fatalf("ids only: %d profiles, truncated %t, %v; want all 10", len(res.Profiles), res.Truncated, err)
+	}
+	q.IncludeProfile = true
+	res, err = s.Identify(ctx, "", q)
+	if err != nil || len(res.Profiles) == 0 || len(res.Profiles) >= 10 || !res.Truncated {
+		t.Errorf("with profiles: %d profiles, truncated %t, %v; want some, cut", len(res.Profiles), res.Truncated, err)
 	}
 }

@@ -40,6 +40,22 @@ type Document struct {
 	Extensions map[string][][]Member // records, only those a read asked for
 }
 
+// size is about how many bytes d's values take.
+func (d *Document) size() int {
+	n := 0
+	for _, m := range d.Attributes {
+		n += len(m.Name) + len(m.Value)
+	}
+	for _, recs := range d.Extensions {
+		for _, r := range recs {
+			for _, m := range r {
+				n += len(m.Name) + len(m.Value)
+			}
+		}
+	}
+	return n
+}
+
 // Member is one member of a stored JSON object: a name and its value as
 // JSON text.
 type Member = jsonw.Member

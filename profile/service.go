@@ -38,6 +38,12 @@ type Service struct {
 	// profile without bound, and every later write of it, which rewrites
 	// its record set, grows slower with it.
 	RecordLimit int
+	// IdentifyBytes bounds the stored data one identify answer carries when
+	// it includes profiles or records (0: DefaultIdentifyBytes): a
+	// read-only client asking for a common surname with every customer's
+	// records had one request hold 600 MB. Identification.Truncated tells
+	// when customers were left out for it (the first is always in).
+	IdentifyBytes int
 	// Reads says how reads are audited; OnRead counts them when it is
 	// ReadsCount (config audit.reads).
 	Reads  ReadAudit
@@ -81,6 +87,13 @@ const DefaultRecordLimit = 1000
 // records of one extension than RecordLimit, or that brings more than
 // schema.MaxRecordsPerWrite: one code for both, as clients see one limit.
 const CodeTooManyRecords = schema.CodeTooManyRecords
+
+func (s *Service) identifyBytes() int {
+	if s.IdentifyBytes > 0 {
+		return s.IdentifyBytes
+	}
+	return DefaultIdentifyBytes
+}
 
 func (s *Service) recordLimit() int {
 	if s.RecordLimit > 0 {
