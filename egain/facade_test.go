@@ -647,6 +647,15 @@ func TestDepartmentalization(t *testing.T) {
 	}
 	h.do("GET", "/ws/v12/interaction/customer?email=m@x.com", "", SessionHeader, agent).want(t, http.StatusNoContent)
 	h.do("GET", "/ws/v12/interaction/customer/"+marketing, "", SessionHeader, agent).wantError(t, http.StatusForbidden, "403-101", FormatXML)
+	// An edit sending an empty department is missing one, for every user:
+	// it moved the customer to the default department.
+	for _, session := range []string{admin, agent} {
+		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+sales+`","department":{}}`, SessionHeader, session, "Content-Type", "application/json").
+			wantError(t, http.StatusBadRequest, "400-104", FormatXML)
+	}
+	if got := search(agent); !slices.Equal(got, []string{service, sales}) {
+		t.Errorf("after the refused edits the agent finds %v", got)
+	}
 }
 
 func TestTenantIsolation(t *testing.T) {

@@ -245,6 +245,12 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	if err := f.mapper.departments.resolve(changes.Department); err != nil {
 		return nil, err
 	}
+	// An empty department would move the customer to the default one (and
+	// out of sight of some users): where departments are required, it is
+	// missing, as on create, whoever sends it.
+	if d := changes.Department; opts.Departmentalization && d != nil && str(d.Name) == "" && str(d.ID) == "" {
+		return nil, sent.inBody(missing("department.name"))
+	}
 	if err := ValidateForEdit(&changes, opts); err != nil {
 		return nil, sent.inBody(err)
 	}
