@@ -47,12 +47,18 @@ func (f *Facade) login(c echo.Context) error {
 	if u != nil {
 		hash = u.hash
 	}
-	// Counted before the check (session.Logins.Attempt). A wrong password
-	// whose failure cannot be counted is answered with the log's error, not
-	// 401, which would differ from a right one's failure to open a session.
-	attemptErr := f.throttle.Attempt(userName)
+	// One check of the user's password at a time, after the failures of
+	// those before it (session.Logins.Serialize).
+	unlock := f.throttle.Serialize(userName)
+	defer unlock()
+	if wait, _ := f.throttle.RetryAfter(userName, addr); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins; retry later")
+	}
 	if !f.passwords.Match(hash, in.Password) {
-		if err := errors.Join(attemptErr, f.throttle.Failed(addr)); err != nil {
+		if err := f.throttle.Fail(userName, addr); err != nil {
+			// A failure the throttle cannot count is not answered 401, which
+			// would differ from a right password's failure to open a session.
 			return err
 		}
 		return errs.E(errs.KindUnauthorized, CodeBadCredentials, "user name or password is wrong")

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash/fnv"
+	"sync"
 	"time"
 )
 
@@ -86,6 +88,7 @@ func (t *Throttle) Fail(keys ...string) error {
 type Logins struct {
 	prefix     string
 	user, addr *Throttle
+	stripes    [64]sync.Mutex // see Serialize
 }
 
 // NewLogins counts failures under keys starting with prefix (the API's),
@@ -126,15 +129,25 @@ func (l *Logins) RetryAfter(user, addr string) (time.Duration, error) {
 	return max(byUser, byAddr), errors.Join(uerr, aerr)
 }
 
-// Attempt counts a login of user as failed before its password is
-// checked, so that guesses sent at once are counted as they arrive and not
-// only when each check ends (a burst of 45 passed a limit of 5); Succeeded
-// takes it back. A login not blocked (RetryAfter) calls it first.
-func (l *Logins) Attempt(user string) error { return l.user.Fail(l.userKey(user)) }
+// Fail records a failed login of user from addr.
+func (l *Logins) Fail(user, addr string) error {
+	return errors.Join(l.user.Fail(l.userKey(user)), l.addr.Fail(l.addrKey(addr)))
+}
 
-// Failed records the failed login's client address (the user's failure was
-// counted by Attempt).
-func (l *Logins) Failed(addr string) error { return l.addr.Fail(l.addrKey(addr)) }
+// Serialize makes this process check one password of user at a time: the
+// caller holds the returned unlock while it asks RetryAfter again and
+// checks the password. Guesses sent at once then meet the failures of those
+// before them (45 at once all reached the check past a limit of 5), while
+// right passwords sent at once are checked one after another, not counted
+// as failures. Names share a fixed set of locks (a hash picks one), so
+// any number of names costs no memory.
+func (l *Logins) Serialize(user string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	m := &l.stripes[h.Sum32()%uint32(len(l.stripes))]
+	m.Lock()
+	return m.Unlock
+}
 
 // Succeeded forgets user's failures; the address's stay, so a guesser
 // cannot clear them with an account of its own.

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +26,7 @@ func TestLogins(t *testing.T) {
 	}
 	fail := func(user, addr string) {
 		t.Helper()
-		if err := errors.Join(l.Attempt(user), l.Failed(addr)); err != nil {
+		if err := l.Fail(user, addr); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +58,7 @@ func TestLogins(t *testing.T) {
 
 	off := NewLogins("", 0, 5, time.Minute, nil)
 	for range 10 {
-		if err := errors.Join(off.Attempt("ann"), off.Failed("10.0.0.1")); err != nil {
+		if err := off.Fail("ann", "10.0.0.1"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,29 +67,44 @@ func TestLogins(t *testing.T) {
 	}
 }
 
-// TestLogins_BurstAndLongNames: guesses sent at once are counted as they
-// arrive (Attempt before the password check), so a burst passes no more
-// than the limit; a user name of any length makes a short key.
+// TestLogins_BurstAndLongNames: wrong passwords sent at once are checked
+// one at a time (Serialize), each after the failures of those before it,
+// so no more than the limit reach the check; right ones sent at once are
+// never counted; a user name of any length makes a short key.
 func TestLogins_BurstAndLongNames(t *testing.T) {
-	log := NewMemoryFailures()
-	l := NewLogins("", 5, 50, time.Minute, log)
-	var passed atomic.Int32
-	var wg sync.WaitGroup
-	for range 45 {
-		wg.Go(func() {
-			if d, _ := l.RetryAfter("ann", "10.0.0.1"); d > 0 {
-				return
-			}
-			if l.Attempt("ann") == nil {
-				passed.Add(1)
-				time.Sleep(10 * time.Millisecond) // the password check
-				_ = l.Failed("10.0.0.1")
-			}
-		})
+	l := NewLogins("", 5, 50, time.Minute, nil)
+	login := func(user string, right bool) bool {
+		unlock := l.Serialize(user)
+		defer unlock()
+		if d, _ := l.RetryAfter(user, "10.0.0.1"); d > 0 {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond) // the password check
+		if right {
+			_ = l.Succeeded(user)
+		} else {
+			_ = l.Fail(user, "10.0.0.1")
+		}
+		return true
 	}
-	wg.Wait()
-	if n := passed.Load(); n > 10 {
-		t.Errorf("%d of 45 guesses sent at once reached the password check, want about 5", n)
+	burst := func(user string, right bool) int32 {
+		var checked atomic.Int32
+		var wg sync.WaitGroup
+		for range 45 {
+			wg.Go(func() {
+				if login(user, right) {
+					checked.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return checked.Load()
+	}
+	if n := burst("ann", false); n != 5 {
+		t.Errorf("%d of 45 wrong passwords sent at once reached the check, want 5", n)
+	}
+	if n := burst("bob", true); n != 45 {
+		t.Errorf("%d of 45 right passwords sent at once were let in, want all", n)
 	}
 	long := strings.Repeat("é", 450_000)
 	if key := l.userKey(long); len(key) > 100 || key == l.userKey(long+"x") {

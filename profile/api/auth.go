@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -145,9 +144,20 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 	if known {
 		hash = []byte(u.PasswordHash)
 	}
-	attemptErr := a.throttle.Attempt(name) // counted before the check, as the eGain login
+	// One check of the user's password at a time, after the failures of
+	// those before it (session.Logins.Serialize); right passwords sent at
+	// once find the first one's check in the cache.
+	unlock := a.throttle.Serialize(name)
+	defer unlock()
+	if a.verified.has(name, password) {
+		return who, true, nil
+	}
+	if wait, _ := a.throttle.RetryAfter(name, addr); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return caller{}, false, errs.E(errs.KindTooManyRequests, CodeThrottled, "too many failed logins from this client or for this user; retry later")
+	}
 	if !a.passwords.Match(hash, password) {
-		if ferr := errors.Join(attemptErr, a.throttle.Failed(addr)); ferr != nil {
+		if ferr := a.throttle.Fail(name, addr); ferr != nil {
 			return caller{}, false, ferr // as the eGain login: no 401 that a right password would not get
 		}
 		return caller{}, false, nil
