@@ -138,9 +138,6 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	// A look first, without the lock: the periodic check must not hold up
 	// writes when nothing changed (or while the store does not answer).
 	if state, err := s.store.SchemaState(ctx); err != nil || state.Version == s.Schema().Version {
-		if err == nil {
-			s.staleKeys.Store(nil)
-		}
 		return nil, err
 	}
 	s.schemaMu.Lock()

@@ -128,7 +128,7 @@ type DB struct {
 	commits, retries, profileReads, indexVisited, recordsWritten atomic.Uint64
 
 	// commitFault makes writes lose their connection around COMMIT's
-	// answer (tests of update's outcome check; commitFaultNone in use).
+	// answer (tests of update's answers; commitFaultNone in use).
 	commitFault commitFault
 }
 
@@ -459,13 +459,6 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		t.version = uint64(v)
 		return err
 	})
-	// The transaction's id and the server's start, so that a COMMIT whose
-	// answer is lost can be looked up (outcome) instead of answered
-	// "unavailable" when it committed.
-	var began serverTx
-	b.Queue("SELECT txid_current(), pg_postmaster_start_time()").QueryRow(func(row pgx.Row) error {
-		return row.Scan(&began.txid, &began.serverStart)
-	})
 	defer func() {
 		if err != nil {
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
@@ -480,7 +473,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	// COMMIT goes with the last queued writes, in one round trip. The
 	// server answers COMMIT of a failed transaction with ROLLBACK and no
 	// error: that must not pass for a commit.
-	committed := false
+	committed, answered := false, false
 	t.pending.Queue("COMMIT").Fn = func(br pgx.BatchResults) error {
 		tag, err := br.Exec()
 		if db.commitFault == lostBeforeAnswer {
@@ -489,6 +482,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		if err != nil {
 			return mapError(err)
 		}
+		answered = true
 		if tag.String() != "COMMIT" {
 			return fmt.Errorf("store: the transaction was rolled back (%s)", tag)
 		}
@@ -505,11 +499,14 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		// while the rest of its reply was read. Answering "unavailable,
 		// retry" would have a client write it twice.
 		err = nil
-	case err != nil && connectionLost(err):
-		// The answer to COMMIT never came: the connection broke after the
-		// COMMIT may have run. Ask the database on another connection.
-		_ = conn.Conn().Close(context.Background()) // the server ends what is left of the transaction
-		err = db.outcome(began, err)
+	case err != nil && !answered && connectionLost(err):
+		// The connection broke before COMMIT's answer came: the COMMIT may
+		// have run. The transaction's id cannot settle it (after a crash,
+		// even one that keeps the postmaster, the server may hand a lost
+		// transaction's id to a new one), so the client is told.
+		err = &errs.Error{Kind: errs.KindUnavailable, Code: profile.CodeStoreUnavailable,
+			Message: "the profile store became unavailable while this write was committed, and whether it was stored is not known: read it before writing again",
+			Err:     err}
 	}
 	if err != nil {
 		return err
@@ -523,47 +520,6 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 func connectionLost(err error) bool {
 	var pgErr *pgconn.PgError
 	return !errors.As(err, &pgErr) || pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC"
-}
-
-// serverTx names a transaction: its id on the server that started when
-// serverStart says. A server that crashed and started again may hand the
-// id of a transaction whose records it lost to a new one.
-type serverTx struct {
-	txid        int64
-	serverStart time.Time
-}
-
-// outcome asks the database whether transaction tx, whose COMMIT's answer
-// was lost with its connection (cause), committed: nil when it did, cause
-// when it did not, and an error saying it is not known when that cannot be
-// told: the database does not answer within a few seconds, or it started
-// again since (a crash; its answer about the id could be another
-// transaction's).
-func (db *DB) outcome(tx serverTx, cause error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	unknown := &errs.Error{Kind: errs.KindUnavailable, Code: profile.CodeStoreUnavailable,
-		Message: "the profile store became unavailable while this write was committed, and whether it was stored is not known: read it before writing again",
-		Err:     cause}
-	for {
-		var status *string
-		var started time.Time
-		err := db.pool.QueryRow(ctx, "SELECT txid_status($1), pg_postmaster_start_time()", tx.txid).Scan(&status, &started)
-		switch {
-		case err == nil && !started.Equal(tx.serverStart):
-			return unknown
-		case err == nil && status != nil && *status == "committed":
-			return nil
-		case err == nil && (status == nil || *status == "aborted"):
-			return mapError(cause) // nothing was stored: retrying is safe
-		}
-		// In progress (the backend is still ending it) or not answering.
-		select {
-		case <-ctx.Done():
-			return unknown
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // retry runs attempt until it succeeds, fails for a reason other than a

@@ -236,6 +236,9 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 // customer id (every write would pay for one), so this scans the table: a
 // damaged customer is rare, and the scan locks only the rows it deletes.
 func (t *tx) PurgeProfile(id string) error {
+	// The scan may outlast the statement timeout that keeps requests short
+	// on a large store; the transaction's other statements keep it.
+	t.queue(nil, "SET LOCAL statement_timeout = 0")
 	t.queue(nil, "DELETE FROM index_entries WHERE tenant = $1 AND id = $2", t.tenant, id)
 	return t.DeleteProfile(&profile.Profile{ID: id})
 }
