@@ -300,6 +300,14 @@ func TestDecodeXMLSchemaInstance(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
+	// A surrogate's reference written as text (in CDATA or a comment) is
+	// no reference: the body is well-formed.
+	for _, literal := range []string{`<!-- &#xD800; --></customer>`, `<marketSegment><![CDATA[&#xD800;]]></marketSegment></customer>`} {
+		text := strings.Replace(strings.Replace(full, "<marketSegment>Medical Products</marketSegment>", "", 1), "</customer>", literal, 1)
+		if _, err := DecodeCustomerXML(strings.NewReader(text), Limits{}); err != nil {
+			t.Errorf("%s: %v", literal, err)
+		}
+	}
 }
 
 func TestDecodeXMLRejects(t *testing.T) {

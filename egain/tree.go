@@ -182,11 +182,21 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 // well-formed would be stored with that character in its place.
 func surrogateReference(data []byte) string {
 	for rest := data; ; {
-		i := bytes.Index(rest, []byte("&#"))
+		i := bytes.IndexAny(rest, "&<")
 		if i < 0 {
 			return ""
 		}
-		rest = rest[i+2:]
+		rest = rest[i:]
+		// Character data of CDATA sections and comments holds no references.
+		if skip := literalSpan(rest); skip > 0 {
+			rest = rest[skip:]
+			continue
+		}
+		if !bytes.HasPrefix(rest, []byte("&#")) {
+			rest = rest[1:]
+			continue
+		}
+		rest = rest[2:]
 		end := bytes.IndexByte(rest, ';')
 		if end < 0 {
 			return ""
@@ -199,6 +209,20 @@ func surrogateReference(data []byte) string {
 			return "&#" + string(rest[:end]) + ";"
 		}
 	}
+}
+
+// literalSpan is the length of the CDATA section or comment b starts with
+// (all of b when it is not closed), 0 when it starts with neither.
+func literalSpan(b []byte) int {
+	for _, span := range [][2]string{{"<![CDATA[", "]]>"}, {"<!--", "-->"}} {
+		if bytes.HasPrefix(b, []byte(span[0])) {
+			if end := bytes.Index(b[len(span[0]):], []byte(span[1])); end >= 0 {
+				return len(span[0]) + end + len(span[1])
+			}
+			return len(b)
+		}
+	}
+	return 0
 }
 
 // xsiNamespace is XML Schema instance's: JAXB and .NET clients put
