@@ -529,29 +529,19 @@ func checkConfig(o *options, io cmdIO) error {
 // a unique key over values two customers hold is a problem here, not a
 // failed start. note says when there was nothing to try.
 func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Problems, note string, err error) {
-	var db profile.Store
-	if cfg.Store.IsPostgres() {
-		pg, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{MaxConns: 2, AsItIs: true})
-		if errors.Is(err, postgres.ErrNotMigrated) {
-			return nil, "identification keys not tried on the stored data: the database is not at this release's tables (new, of an older release, or migrating now); this release's first start makes them", nil
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		defer pg.Close()
-		db = pg
-	} else {
+	if !cfg.Store.IsPostgres() {
 		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
 			return nil, "", nil // no data to index
 		}
-		// Read-only: the check only reads, so the file need not be writable.
-		bolt, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
-		if err != nil {
-			return nil, "", err
-		}
-		defer bolt.Close()
-		db = bolt
 	}
+	db, err := openForReading(ctx, storeOf(cfg), cfg.Store.OpenTimeout)
+	if errors.Is(err, postgres.ErrNotMigrated) {
+		return nil, "identification keys not tried on the stored data: the database is not at this release's tables (new, of an older release, or migrating now); this release's first start makes them", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	defer db.Close()
 	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
 	if err != nil {
 		return nil, "", err
@@ -814,12 +804,12 @@ func copyStore(from, to string, stdout io.Writer) error {
 		}
 	}
 	ctx := context.Background()
-	src, err := openTransferStore(ctx, from, true)
+	src, err := openForReading(ctx, from, 0)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := openTransferStore(ctx, to, false)
+	dst, err := openTarget(ctx, to)
 	if err != nil {
 		return err
 	}
@@ -880,31 +870,20 @@ func profileTotal(c transfer.Counts) int {
 	return n
 }
 
-// transferStore is a store copy-store reads or fills.
-type transferStore interface {
-	transfer.Source
+// target is a store copy-store fills.
+type target interface {
 	transfer.Target
+	transfer.Source // read back to verify the copy
 	Close() error
 }
 
-func openTransferStore(ctx context.Context, where string, source bool) (transferStore, error) {
+// openTarget opens the store at where (a bbolt file, made if missing, or
+// a PostgreSQL database, migrated) for copy-store to fill.
+func openTarget(ctx context.Context, where string) (target, error) {
 	if config.IsPostgresURL(where) {
-		db, err := postgres.Open(ctx, where, postgres.Options{AsItIs: source})
-		if errors.Is(err, postgres.ErrNotMigrated) {
-			return nil, notProfiledDatabase(where)
-		}
-		return db, err
+		return postgres.Open(ctx, where, postgres.Options{})
 	}
-	// A source is only read: its file stays byte for byte as it was, and
-	// may be on a read-only mount.
-	return store.Open(where, store.Options{ReadOnly: source})
-}
-
-// notProfiledDatabase refuses to read a database that does not hold this
-// release's tables, rather than making them (a typo'd database name that
-// exists, one a failed restore left empty) and reading it as empty.
-func notProfiledDatabase(url string) error {
-	return fmt.Errorf("the database %s does not hold this release's profiled tables (it is empty, an older release's, or being migrated): nothing to read; start this release's server on it first to migrate an older one", config.RedactURL(url))
+	return store.Open(where, store.Options{})
 }
 
 // checkStore runs `profiled check`: bbolt's structural check of the data
@@ -933,7 +912,7 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 			fmt.Fprintln(stdout, "structure: ok (bbolt consistency check of every page)")
 		}
 	}
-	src, err := openForReading(ctx, cfg)
+	src, err := openForReading(ctx, storeOf(cfg), cfg.Store.OpenTimeout)
 	if err != nil {
 		return false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
@@ -34,7 +35,7 @@ func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := openForReading(ctx, cfg)
+	st, err := openForReading(ctx, storeOf(cfg), cfg.Store.OpenTimeout)
 	if err != nil {
 		if errors.Is(err, store.ErrInUse) {
 			return fmt.Errorf("%w (while a server runs on it, ask it: GET /admin/audit)", err)
@@ -72,19 +73,32 @@ type readStore interface {
 	Close() error
 }
 
-// openForReading opens the store cfg names for reading only: the
-// PostgreSQL database, or the bbolt data file read-only, which must exist
-// (opening would otherwise create an empty one).
-func openForReading(ctx context.Context, cfg *config.Config) (readStore, error) {
-	if cfg.Store.IsPostgres() {
-		db, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{AsItIs: true}) // a reader migrates nothing
+// openForReading opens the store at where (a PostgreSQL URL or a bbolt
+// file) for reading only, for check, audit, check-config and copy-store's
+// source: the database as it is, never migrated, and the file read-only
+// (byte for byte as it was, on a read-only mount too), which must exist
+// (opening would otherwise create an empty one). A database without this
+// release's tables (a typo'd name that exists, one a failed restore left
+// empty) is refused, wrapping postgres.ErrNotMigrated, rather than made
+// and read as empty.
+func openForReading(ctx context.Context, where string, openTimeout time.Duration) (readStore, error) {
+	if config.IsPostgresURL(where) {
+		db, err := postgres.Open(ctx, where, postgres.Options{AsItIs: true})
 		if errors.Is(err, postgres.ErrNotMigrated) {
-			return nil, notProfiledDatabase(cfg.Store.URL)
+			return nil, fmt.Errorf("the database %s does not hold this release's profiled tables (it is empty, an older release's, or being migrated): nothing to read; start this release's server on it first to migrate an older one: %w", config.RedactURL(where), err)
 		}
 		return db, err
 	}
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		return nil, fmt.Errorf("no data file %s: %w", cfg.Store.Path, err)
+	if _, err := os.Stat(where); err != nil {
+		return nil, fmt.Errorf("no data file %s: %w", where, err)
 	}
-	return store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
+	return store.Open(where, store.Options{ReadOnly: true, OpenTimeout: openTimeout})
+}
+
+// storeOf is where cfg's store is: its PostgreSQL URL, or its bbolt file.
+func storeOf(cfg *config.Config) string {
+	if cfg.Store.IsPostgres() {
+		return cfg.Store.URL
+	}
+	return cfg.Store.Path
 }

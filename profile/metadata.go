@@ -259,10 +259,8 @@ func touchedKeys(c *schema.Compiled, old, want manifest) []string {
 			names = append(names, name)
 		}
 	}
-	for _, k := range c.Keys() {
-		if name := strings.ToLower(k.Name); old[name] != want[name] {
-			names = append(names, k.Name)
-		}
+	for _, k := range changedKeys(c, old, want) {
+		names = append(names, k.Name)
 	}
 	slices.Sort(names)
 	return names
