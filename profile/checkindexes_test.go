@@ -3,7 +3,9 @@ package profile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/contactcenter/profiled/profile"
@@ -45,11 +47,32 @@ func TestCheckIndexes(t *testing.T) {
 	if problems, err := s.CheckIndexes(ctx, firstOnly, "candidate.yaml"); err != nil || len(problems) != 0 {
 		t.Errorf("a new key that is not unique: %v, %v", problems, err)
 	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := s.CheckIndexes(cancelled, unique, "candidate.yaml"); !errors.Is(err, context.Canceled) {
-		t.Errorf("a cancelled check = %v, want context.Canceled", err)
+	// Cancelled while it walks the data (check-config stopped waiting): it
+	// stops there, not only before it starts.
+	for i := range 40 {
+		if _, err := s.Create(ctx, "", map[string]any{"FirstName": fmt.Sprint("Many", i)}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	walking := &cancelledAfter{Context: ctx, calls: 10}
+	if _, err := s.CheckIndexes(walking, unique, "candidate.yaml"); !errors.Is(err, context.Canceled) {
+		t.Errorf("a check cancelled while it walks = %v, want context.Canceled", err)
+	}
+}
+
+// cancelledAfter is a context whose Err says Canceled from its calls-th
+// call on: cancelled in the middle of whatever asks it.
+type cancelledAfter struct {
+	context.Context
+	calls int32
+	asked atomic.Int32
+}
+
+func (c *cancelledAfter) Err() error {
+	if c.asked.Add(1) >= c.calls {
+		return context.Canceled
+	}
+	return nil
 }
 
 // candidate compiles the shipped config with old replaced by new, as
