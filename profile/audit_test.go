@@ -202,14 +202,9 @@ func TestAudit_PagingStableWhileAppending(t *testing.T) {
 func TestAudit_RetentionSweep(t *testing.T) {
 	s, now, db := newServiceAndStore(t)
 	start := *now
-	for i := range 1200 { // the old ones take three sweep batches
-		if i == 1100 {
-			*now = start.Add(300 * 24 * time.Hour) // the last 100 are recent
-		}
-		if _, err := s.Create(as("crm"), "", map[string]any{"FirstName": "P"}, profile.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createMany(t, s, 1100) // the old ones take three sweep batches
+	*now = start.Add(300 * 24 * time.Hour)
+	createMany(t, s, 100) // recent
 	if _, err := s.Create(as("crm"), "t2", map[string]any{"FirstName": "P"}, profile.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -283,5 +278,28 @@ func TestOps_ListsEveryOperation(t *testing.T) {
 	slices.Sort(declared)
 	if !slices.Equal(got, declared) {
 		t.Errorf("profile.Ops = %q, the Op constants are %q", got, declared)
+	}
+}
+
+// createMany creates n profiles {"FirstName":"P"} as crm, 8 at a time:
+// concurrent creates share a commit and its fsync.
+func createMany(t *testing.T, s *profile.Service, n int) {
+	t.Helper()
+	failed := make(chan error, n)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				if _, err := s.Create(as("crm"), "", map[string]any{"FirstName": "P"}, profile.CreateOptions{}); err != nil {
+					failed <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(failed)
+	if err := <-failed; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,9 +96,11 @@ func TestErase_LeavesNoPersonalData(t *testing.T) {
 	}
 	session := egLogin(t, ts)
 	num := egCreate(t, ts, session, egIndividual("Ursulaname", "Quirkysurname", "ursula.u@erase.example", "5550777"), "")
-	for i := range 50 { // other customers, so the erased ones shared pages with data that stays
-		ts.mustCreate(fmt.Sprintf(`{"FirstName":"Other%d","EmailAddress":["other%d@keep.example"]}`, i, i))
+	others := make([]string, 50) // other customers, so the erased ones shared pages with data that stays
+	for i := range others {
+		others[i] = fmt.Sprintf(`{"FirstName":"Other%d","EmailAddress":["other%d@keep.example"]}`, i, i)
 	}
+	ts.mustCreateAll(others)
 	for _, path := range []string{"/profiles/" + id + "/erase", "/admin/egain/customer/" + num + "/erase"} {
 		res := ts.do("POST", path, nil)
 		if res.Status != http.StatusOK {
@@ -188,9 +190,11 @@ func TestErase_ScrubWaitsForALongReader(t *testing.T) {
 	boltOnly(t, "free pages are bbolt's")
 	ts := mustStart(t)
 	ts.App.EraseScrubWait = 50 * time.Millisecond
-	for i := range 30 {
-		ts.mustCreate(fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i))
+	keep := make([]string, 30)
+	for i := range keep {
+		keep[i] = fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i)
 	}
+	ts.mustCreateAll(keep)
 	ts.mustCreate(`{"customer_id":"LONG1","FirstName":"Wanda","EmailAddress":["wanda@first.example"]}`)
 	ts.mustCreate(`{"customer_id":"LONG2","FirstName":"Xavier","EmailAddress":["xavier@second.example"]}`)
 	reading, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)

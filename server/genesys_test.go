@@ -165,9 +165,11 @@ func TestIdentify_VendorExample(t *testing.T) {
 func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
 	t.Parallel()
 	ts := mustStart(t)
-	for i := 0; i < 300; i++ {
-		ts.mustCreate(fmt.Sprintf(`{"LastName":"L%d","EmailAddress":["u%d@x.dom"],"Phone":[{"PhoneNumber":"%d"}]}`, i, i, 5550000+i))
+	bodies := make([]string, 300)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf(`{"LastName":"L%d","EmailAddress":["u%d@x.dom"],"Phone":[{"PhoneNumber":"%d"}]}`, i, i, 5550000+i)
 	}
+	ts.mustCreateAll(bodies)
 	for _, q := range []string{"EmailAddress=u150@x.dom", "Phone.PhoneNumber=5550150"} {
 		visitedBefore, readsBefore := ts.readStats()
 		var got []map[string]any

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -171,6 +173,15 @@ func (r response) JSON(tb testing.TB, v any) {
 // name, value pairs.
 func (ts *testServer) do(method, path string, body any, headers ...string) response {
 	ts.tb.Helper()
+	res, err := ts.send(method, path, body, headers...)
+	if err != nil {
+		ts.tb.Fatal(err)
+	}
+	return res
+}
+
+// send is do for any goroutine: it returns the error do fails the test with.
+func (ts *testServer) send(method, path string, body any, headers ...string) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case string:
@@ -182,7 +193,7 @@ func (ts *testServer) do(method, path string, body any, headers ...string) respo
 	}
 	req, err := http.NewRequest(method, ts.URL+path, rd)
 	if err != nil {
-		ts.tb.Fatal(err)
+		return response{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -192,14 +203,50 @@ func (ts *testServer) do(method, path string, body any, headers ...string) respo
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		ts.tb.Fatal(err)
+		return response{}, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
+		return response{}, err
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: data}, nil
+}
+
+// mustCreateAll creates one profile per body, 8 at a time, and returns their
+// customer_ids in the order of bodies. Concurrent creates share fsyncs, so a
+// test that needs many customers does not wait for one fsync each.
+func (ts *testServer) mustCreateAll(bodies []string) []string {
+	ts.tb.Helper()
+	ids := make([]string, len(bodies))
+	errs := make([]error, len(bodies))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				res, err := ts.send("POST", "/profiles", bodies[i])
+				var out map[string]string
+				switch {
+				case err != nil:
+				case res.Status != http.StatusCreated:
+					err = fmt.Errorf("create %d: status %d: %s", i, res.Status, res.Body)
+				default:
+					err = json.Unmarshal(res.Body, &out)
+				}
+				ids[i], errs[i] = out["customer_id"], err
+			}
+		})
+	}
+	for i := range bodies {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		ts.tb.Fatal(err)
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: data}
+	return ids
 }
 
 // mustCreate posts body and returns the new customer_id.

@@ -170,10 +170,11 @@ func TestBackup_WhileWriting(t *testing.T) {
 	t.Parallel()
 	boltOnly(t, "copies the bbolt file; TestBackup_PostgresPointsToPgDump covers PostgreSQL")
 	ts := mustStart(t)
-	var acked []string
-	for i := 0; i < 50; i++ {
-		acked = append(acked, ts.mustCreate(fmt.Sprintf(`{"FirstName":"Before%d","EmailAddress":["b%d@x.dom"]}`, i, i)))
+	before := make([]string, 50)
+	for i := range before {
+		before[i] = fmt.Sprintf(`{"FirstName":"Before%d","EmailAddress":["b%d@x.dom"]}`, i, i)
 	}
+	acked := ts.mustCreateAll(before)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
