@@ -28,6 +28,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -295,8 +296,18 @@ func (h *Handler) merge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The body is optional (spec §3.6): an empty one, whether sent with
+	// Content-Length: 0 or chunked (Content-Length unknown, -1), is {}.
 	var body mergeBody
-	if c.Request().ContentLength != 0 {
+	data, err := httpin.ReadBody(c.Request())
+	if errs.As(err) != nil {
+		return err
+	}
+	if err != nil {
+		return errs.Invalid(CodeMalformedJSON, "", "cannot read the request body")
+	}
+	if len(data) > 0 {
+		c.Request().Body = io.NopCloser(bytes.NewReader(data))
 		if err := decodeStrict(c, &body, CodeMalformedJSON); err != nil {
 			return err
 		}

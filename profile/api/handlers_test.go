@@ -272,3 +272,22 @@ func TestHandler_GetShowsStoredValues(t *testing.T) {
 		t.Errorf("shown: %s", rec.Body)
 	}
 }
+
+// TestHandler_MergeEmptyChunkedBody: the merge body is optional; an empty
+// body sent chunked (no Content-Length, as streaming clients send it) is
+// the same as an empty body with Content-Length: 0, not 400.
+func TestHandler_MergeEmptyChunkedBody(t *testing.T) {
+	merged := false
+	e := serveFake(&fakeProfiles{merge: func(_, _, _ string, _ profile.MergeOptions) error { merged = true; return nil }})
+	for _, body := range []string{"", `{"force_merge":true}`} {
+		merged = false
+		req := httptest.NewRequest(http.MethodPut, "/profiles/a/merge/b", strings.NewReader(body))
+		req.ContentLength = -1 // chunked: length unknown
+		req.TransferEncoding = []string{"chunked"}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNoContent || !merged {
+			t.Errorf("chunked merge body %q: %d %s", body, rec.Code, rec.Body)
+		}
+	}
+}
