@@ -121,3 +121,22 @@ func TestCORS_Browser(t *testing.T) {
 		t.Errorf("CORS headers without allow_origins: %v", h)
 	}
 }
+
+// TestCORS_ExposesActionableHeaders: a browser page reads only the response
+// headers CORS exposes; identify's X-Result-Truncated (the answer was cut at
+// 1000), Retry-After of a 429 and WWW-Authenticate of a 401 are not
+// CORS-safelisted, so without them a page cannot tell a partial answer
+// from a whole one.
+func TestCORS_ExposesActionableHeaders(t *testing.T) {
+	t.Parallel()
+	storeIndependent(t)
+	cfg := configWith(t, "    allow_origins: []", `    allow_origins: ["https://agent.example.com"]`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	res := ts.do("GET", "/profiles?EmailAddress=nobody@example.com", nil, "Origin", "https://agent.example.com")
+	expose := strings.ToLower(res.Header.Get("Access-Control-Expose-Headers"))
+	for _, h := range []string{"x-result-truncated", "retry-after", "www-authenticate", "etag", "location"} {
+		if !strings.Contains(expose, h) {
+			t.Errorf("Access-Control-Expose-Headers = %q lacks %s", expose, h)
+		}
+	}
+}

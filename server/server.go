@@ -274,8 +274,12 @@ func (a *App) routes() *echo.Echo {
 			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete},
 			AllowHeaders: []string{echo.HeaderContentType, echo.HeaderAccept, "Accept-Language", echo.HeaderAuthorization,
 				"X-egain-session", httpin.TenantHeader, httpin.ContactCenterHeader, "X-API-Key", "If-Match", echo.HeaderXRequestID},
-			ExposeHeaders: []string{"X-egain-session", echo.HeaderLocation, "ETag", echo.HeaderXRequestID},
-			MaxAge:        600,
+			// Every response header a client acts on that is not CORS-safelisted:
+			// a page must see that an identify answer was cut, when to retry a
+			// throttled call, and which scheme a 401 asks for.
+			ExposeHeaders: []string{"X-egain-session", echo.HeaderLocation, "ETag", echo.HeaderXRequestID,
+				"X-Result-Truncated", echo.HeaderRetryAfter, echo.HeaderWWWAuthenticate},
+			MaxAge: 600,
 		}))
 	}
 	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
