@@ -126,7 +126,7 @@ func (a *App) erase(c echo.Context, id string) error {
 			return errs.Invalid(api.CodeBadParameter, "", "an erase takes no body")
 		}
 	}
-	ifMatch, err := api.IfMatchRevision(c.Request())
+	ifMatch, err := api.WritePrecondition(c.Request(), api.Revision(c.Request().Context(), a.Profiles, tenant, id))
 	if err != nil {
 		return err
 	}

@@ -940,3 +940,34 @@ func TestMetadata_VendorPhoneSchemaHoldsVendorNumbers(t *testing.T) {
 		t.Errorf("a 16-digit PhoneNumber: %d %s, want 400", res.Status, res.Body)
 	}
 }
+
+// TestPreconditions: If-None-Match makes a read 304 and a write 412 when it
+// names the current ETag (or is *), and If-Match takes a list of tags; a
+// refused write changes nothing.
+func TestPreconditions(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Pre","EmailAddress":["pre@cond.example"]}`)
+	res := ts.do("GET", "/profiles/"+id, nil, "If-None-Match", `"1"`)
+	if res.Status != http.StatusNotModified || len(res.Body) != 0 || res.Header.Get("ETag") != `"1"` {
+		t.Fatalf("GET naming the current ETag: %d, ETag %q, body %q", res.Status, res.Header.Get("ETag"), res.Body)
+	}
+	wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"Clobbered"}`, "If-None-Match", "*"), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	wantError(t, ts.do("DELETE", "/profiles/"+id, nil, "If-None-Match", `W/"1"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	wantError(t, ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"5551"}]}`, "If-Match", `"2", "3"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	var got map[string]any
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
+	if got["FirstName"] != "Pre" || len(got["Phone"].([]any)) != 0 {
+		t.Fatalf("refused writes changed the profile: %v", got)
+	}
+	if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"Listed"}`, "If-Match", `"7", "1"`); res.Status != http.StatusOK || res.Header.Get("ETag") != `"2"` {
+		t.Fatalf("PUT with a list naming the current ETag: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/profiles/"+id, nil, "If-None-Match", `"1"`); res.Status != http.StatusOK {
+		t.Fatalf("GET naming an old ETag: %d", res.Status)
+	}
+	if res := ts.do("DELETE", "/profiles/"+id, nil, "If-None-Match", `"1"`); res.Status != http.StatusOK {
+		t.Fatalf("DELETE with If-None-Match naming an old ETag: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"Gone"}`, "If-None-Match", "*"), http.StatusNotFound, "PROFILE_NOT_FOUND")
+}

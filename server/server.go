@@ -273,7 +273,7 @@ func (a *App) routes() *echo.Echo {
 			AllowOrigins: origins,
 			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete},
 			AllowHeaders: []string{echo.HeaderContentType, echo.HeaderAccept, "Accept-Language", echo.HeaderAuthorization,
-				"X-egain-session", httpin.TenantHeader, httpin.ContactCenterHeader, "X-API-Key", "If-Match", echo.HeaderXRequestID},
+				"X-egain-session", httpin.TenantHeader, httpin.ContactCenterHeader, "X-API-Key", "If-Match", "If-None-Match", echo.HeaderXRequestID},
 			// Every response header a client acts on that is not CORS-safelisted:
 			// a page must see that an identify answer was cut, when to retry a
 			// throttled call, and which scheme a 401 asks for.

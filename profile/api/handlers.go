@@ -195,16 +195,22 @@ func (h *Handler) get(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(p.Rev))
+	if same, err := notModified(c.Request(), p.Rev); err != nil || same {
+		if err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNotModified)
+	}
 	sc := h.profiles.Schema()
 	return writeJSONWith(c, http.StatusOK, func(b []byte) []byte { return appendProfile(b, sc, p, true) })
 }
 
 func (h *Handler) replace(c echo.Context) error {
-	ifMatch, err := IfMatchRevision(c.Request())
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
-	tenant, body, err := tenantAndBody(c)
+	ifMatch, err := h.precondition(c, tenant, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -217,15 +223,15 @@ func (h *Handler) replace(c echo.Context) error {
 }
 
 func (h *Handler) delete(c echo.Context) error {
-	ifMatch, err := IfMatchRevision(c.Request())
-	if err != nil {
-		return err
-	}
 	tenant, err := Tenant(c.Request())
 	if err != nil {
 		return err
 	}
 	id := c.Param("id")
+	ifMatch, err := h.precondition(c, tenant, id)
+	if err != nil {
+		return err
+	}
 	if err := h.profiles.Delete(c.Request().Context(), tenant, id, ifMatch); err != nil {
 		return err
 	}
@@ -233,11 +239,11 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 func (h *Handler) insertRecords(c echo.Context) error {
-	ifMatch, err := IfMatchRevision(c.Request())
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
-	tenant, body, err := tenantAndBody(c)
+	ifMatch, err := h.precondition(c, tenant, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -260,11 +266,11 @@ func (h *Handler) deleteRecord(c echo.Context) error {
 type recordOp func(ctx context.Context, tenant, id, ext string, body map[string]any, ifMatch uint64) (*profile.Profile, error)
 
 func (h *Handler) recordByUnique(c echo.Context, op recordOp) error {
-	ifMatch, err := IfMatchRevision(c.Request())
+	tenant, body, err := tenantAndBody(c)
 	if err != nil {
 		return err
 	}
-	tenant, body, err := tenantAndBody(c)
+	ifMatch, err := h.precondition(c, tenant, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -288,11 +294,11 @@ type mergeBody struct {
 }
 
 func (h *Handler) merge(c echo.Context) error {
-	ifMatch, err := IfMatchRevision(c.Request())
+	tenant, err := Tenant(c.Request())
 	if err != nil {
 		return err
 	}
-	tenant, err := Tenant(c.Request())
+	ifMatch, err := h.precondition(c, tenant, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -346,33 +352,10 @@ func childLocation(c echo.Context, name string) string {
 
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
 
-// IfMatchRevision reads If-Match: absent or "*" is no precondition; empty
-// is malformed, not absent. Tags compare strongly (RFC 9110 §13.1.1), so a
-// weak tag never matches and is answered 412 like a stale one. A bare
-// revision (3) is accepted too.
-func IfMatchRevision(r *http.Request) (uint64, error) {
-	values, given := r.Header["If-Match"]
-	if !given {
-		return 0, nil
-	}
-	tag := strings.TrimSpace(strings.Join(values, ","))
-	if tag == "*" {
-		return 0, nil
-	}
-	if strings.HasPrefix(tag, "W/") {
-		return profile.NeverMatches, nil
-	}
-	digits := tag // a bare revision is taken too (documented)
-	if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
-		digits = tag[1 : len(tag)-1]
-	}
-	// Only a revision as written in an ETag: "03" or an unbalanced quote
-	// is no tag this API returned, and must not match revision 3.
-	rev, err := strconv.ParseUint(digits, 10, 64)
-	if err != nil || rev == 0 || strconv.FormatUint(rev, 10) != digits {
-		return 0, errs.Invalid(CodeBadParameter, "If-Match", "If-Match must be one ETag returned by this API")
-	}
-	return rev, nil
+// precondition is WritePrecondition of a write of profile id, which it
+// reads when the headers need its revision.
+func (h *Handler) precondition(c echo.Context, tenant, id string) (uint64, error) {
+	return WritePrecondition(c.Request(), Revision(c.Request().Context(), h.profiles, tenant, id))
 }
 
 // singleValues checks that only the named parameters are present, each at most once.

@@ -67,7 +67,7 @@ func call(e *echo.Echo, method, path, body string, headers ...string) *httptest.
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		req.Header.Add(headers[i], headers[i+1]) // a name twice is sent twice
 	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
@@ -288,6 +288,80 @@ func TestHandler_MergeEmptyChunkedBody(t *testing.T) {
 		e.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNoContent || !merged {
 			t.Errorf("chunked merge body %q: %d %s", body, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestHandler_Preconditions: If-Match lists and If-None-Match (RFC 9110
+// §13.2.2). A list, or If-None-Match, needs the profile's revision: it is
+// read, and the write is then made conditional on it.
+func TestHandler_Preconditions(t *testing.T) {
+	current := uint64(8)
+	var reads int
+	var got profile.ReplaceOptions
+	written := false
+	e := serveFake(&fakeProfiles{
+		get: func(_, id string, _ []string) (*profile.Document, error) {
+			reads++
+			return &profile.Document{ID: id, Rev: current}, nil
+		},
+		replace: func(_, id string, opts profile.ReplaceOptions) (*profile.Profile, error) {
+			got, written = opts, true
+			return &profile.Profile{ID: id, Rev: current + 1}, nil
+		},
+	})
+	for _, c := range []struct {
+		name, ifMatch, ifNoneMatch string
+		status                     int
+		want                       uint64 // the IfMatch the domain is given
+	}{
+		{"a list naming the revision", `"7", "8"`, "", 200, 8},
+		{"a list in two headers", `"7"` + "\n" + `"8"`, "", 200, 8},
+		{"a list not naming it", `"6", "7"`, "", 412, 0},
+		{"a list of a weak tag and the revision", `W/"8", "8"`, "", 200, 8},
+		{"If-None-Match * on an existing profile", "", "*", 412, 0},
+		{"If-None-Match naming the revision", "", `"8"`, 412, 0},
+		{"If-None-Match naming it weakly", "", `W/"8"`, 412, 0},
+		{"If-None-Match naming another", "", `"7", W/"6"`, 200, 8},
+		{"both, met", `"8"`, `"7"`, 200, 8},
+		{"both, If-None-Match fails", `"8"`, `"8"`, 412, 0},
+		{"both, If-Match fails", `"7"`, `"6"`, 412, 0},
+		{"If-Match * and If-None-Match met", "*", `"7"`, 200, 8},
+		{"a malformed If-None-Match", "", `"08"`, 400, 0},
+		{"a malformed item in a list", `"8", abc`, "", 400, 0},
+	} {
+		got, written = profile.ReplaceOptions{}, false
+		var headers []string
+		if c.ifMatch != "" {
+			for _, v := range strings.Split(c.ifMatch, "\n") {
+				headers = append(headers, "If-Match", v)
+			}
+		}
+		if c.ifNoneMatch != "" {
+			headers = append(headers, "If-None-Match", c.ifNoneMatch)
+		}
+		rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, headers...)
+		if rec.Code != c.status || written != (c.status == 200) || got.IfMatch != c.want {
+			t.Errorf("%s: %d, written %t with IfMatch %d; want %d, IfMatch %d: %s", c.name, rec.Code, written, got.IfMatch, c.status, c.want, rec.Body)
+		}
+	}
+	// One strong tag alone needs no read: the store checks it.
+	reads = 0
+	if rec := call(e, "PUT", "/profiles/x", `{"FirstName":"A"}`, "If-Match", `"5"`); rec.Code != 200 || got.IfMatch != 5 || reads != 0 {
+		t.Errorf("one If-Match tag: %d, IfMatch %d, %d reads", rec.Code, got.IfMatch, reads)
+	}
+}
+
+// TestHandler_GetNotModified: a GET whose If-None-Match names the current
+// ETag is 304 with the ETag and no body.
+func TestHandler_GetNotModified(t *testing.T) {
+	e := serveFake(&fakeProfiles{schema: compiledDefault(t), get: func(_, id string, _ []string) (*profile.Document, error) {
+		return &profile.Document{ID: id, Rev: 3}, nil
+	}})
+	for tag, want := range map[string]int{`"3"`: 304, `W/"3"`: 304, `"2", "3"`: 304, "*": 304, `"2"`: 200, `"x"`: 400} {
+		rec := call(e, "GET", "/profiles/x", "", "If-None-Match", tag)
+		if rec.Code != want || (want == 304 && (rec.Body.Len() != 0 || rec.Header().Get("ETag") != `"3"`)) {
+			t.Errorf("If-None-Match %s: %d, ETag %q, body %q; want %d", tag, rec.Code, rec.Header().Get("ETag"), rec.Body, want)
 		}
 	}
 }
