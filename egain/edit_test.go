@@ -1,6 +1,8 @@
 package egain
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -70,4 +72,45 @@ func customerJSON(t *testing.T, c *Customer) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestEdit_PhoneNumberChangeKeepsGenesysFields: an eGain edit that changes
+// the number of a phone point keeps what a Genesys client wrote on that
+// point's Phone record (prefix, description, PhoneType): the record moves
+// with the point instead of being replaced by a bare one.
+func TestEdit_PhoneNumberChangeKeepsGenesysFields(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Phil", "Rename", "phil@rename.example", "5550001"))
+	id := h.customerID("", num)
+	h.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"5550001","prefix":"+49","description":"desk","PhoneType":3}`,
+		"Content-Type", "application/json").want(t, http.StatusNoContent)
+
+	c := h.getJSON(s, num).Customer[0]
+	person := c.ContactPersons.ContactPerson[0]
+	var pointID string
+	for _, pt := range person.ContactPoints.ContactPoint {
+		if pt.Type.Value == "phone" {
+			pointID = pt.ID
+		}
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"id":"`+pointID+`","type":{"phone":{"phoneNo":"5550002"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+
+	res := h.do("GET", "/profiles/"+id+"?extensions=Phone", "").want(t, http.StatusOK)
+	var p struct {
+		Phone []map[string]any `json:"Phone"`
+	}
+	if err := json.Unmarshal([]byte(res.Body), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Phone) != 1 {
+		t.Fatalf("Phone = %v, want one record", p.Phone)
+	}
+	r := p.Phone[0]
+	if r["PhoneNumber"] != "5550002" || r["prefix"] != "+49" || r["description"] != "desk" || r["PhoneType"] != float64(3) {
+		t.Errorf("Phone record after the number changed = %v, want 5550002 with prefix +49, description desk, PhoneType 3", r)
+	}
 }

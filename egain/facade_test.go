@@ -1028,7 +1028,7 @@ func TestCreatedBy_OptionalInTheSchema(t *testing.T) {
 		t.Fatal("keepsCreator without the attribute")
 	}
 	body, err := m.profileBody(&Customer{Type: &CustomerType{Value: Str(TypeIndividual)}, CreatedBy: &UserRef{ID: Str("1")},
-		ContactPersons: []ContactPerson{{FirstName: Str("A")}}}, nil, m.keepsCreator(c))
+		ContactPersons: []ContactPerson{{FirstName: Str("A")}}}, nil, m.keepsCreator(c), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func (f *Facade) create(c echo.Context) error {
 		cust.CreatedBy = &UserRef{ID: Str(r.user.id)}
 	}
 	ctx := c.Request().Context()
-	body, err := f.mapper.profileBody(cust, nil, f.mapper.keepsCreator(f.profiles.Schema()))
+	body, err := f.mapper.profileBody(cust, nil, f.mapper.keepsCreator(f.profiles.Schema()), nil)
 	if err != nil {
 		return err
 	}
@@ -264,13 +264,14 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 		changes.CustomerName = nil // the name follows the person
 	}
 	changes.CreatedBy = nil // output only
+	phones := phonesByPoint(&cur)
 	if err := applyEdit(&cur, changes, num); err != nil {
 		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
 		return nil, departmentDenied(&cur)
 	}
-	return f.mapper.profileBody(&cur, p, f.mapper.keepsCreator(f.profiles.Schema()))
+	return f.mapper.profileBody(&cur, p, f.mapper.keepsCreator(f.profiles.Schema()), renamedPhones(phones, &cur))
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {

@@ -540,7 +540,11 @@ func publish(c *Customer, p *profile.Profile) {
 // eGain does not carry, so an eGain write never erases what the Genesys API
 // wrote. The customer record is written whole, which drops a legacy
 // document.
-func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool) (map[string]any, error) {
+//
+// renamed maps a phone number an edit gave an existing point to the number
+// it replaced, so the stored record of the old number (prefix, description
+// and other attributes a Genesys client wrote) moves with the point.
+func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool, renamed map[string]string) (map[string]any, error) {
 	body := map[string]any{}
 	var baseRecords map[string][]schema.Record
 	if base != nil {
@@ -562,7 +566,7 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 	if len(emails) > 0 {
 		body[m.Email] = emails
 	}
-	body[m.Phone.Extension] = m.phoneRecords(c, baseRecords[m.Phone.Extension])
+	body[m.Phone.Extension] = m.phoneRecords(c, baseRecords[m.Phone.Extension], renamed)
 	customer := *c
 	customer.CustomAttributes, customer.ContactPersons = nil, nil
 	rec := customerFields.record(reflect.ValueOf(customer))
@@ -718,7 +722,7 @@ func duplicateEmail(addr string) *errs.Error {
 // phoneRecords builds one record per phone number (the extension allows a
 // number once per customer, eGain on several points), starting from the
 // stored record with the same number so its other attributes survive.
-func (m mapper) phoneRecords(c *Customer, base []schema.Record) []any {
+func (m mapper) phoneRecords(c *Customer, base []schema.Record, renamed map[string]string) []any {
 	out := []any{}
 	seen := map[string]bool{}
 	for _, person := range c.ContactPersons {
@@ -734,8 +738,46 @@ func (m mapper) phoneRecords(c *Customer, base []schema.Record) []any {
 					maps.Copy(rec, b)
 				}
 			}
+			if old, ok := renamed[number]; ok && len(rec) == 0 {
+				for _, b := range base {
+					if str(recordString(b, m.Phone.Number)) == old {
+						maps.Copy(rec, b)
+					}
+				}
+			}
 			rec[m.Phone.Number] = number
 			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// phonesByPoint maps the id of each phone point of c to its number.
+func phonesByPoint(c *Customer) map[string]string {
+	out := map[string]string{}
+	for _, person := range c.ContactPersons {
+		for i := range person.ContactPoints {
+			if pt := &person.ContactPoints[i]; pointKind(pt) == kindPhone && str(pt.ID) != "" {
+				out[str(pt.ID)] = pointValue(pt)
+			}
+		}
+	}
+	return out
+}
+
+// renamedPhones maps each number an edit gave a phone point of c to the
+// number the point had before (before: phonesByPoint of the stored
+// customer), where no point of c keeps the old number.
+func renamedPhones(before map[string]string, c *Customer) map[string]string {
+	after := phonesByPoint(c)
+	kept := map[string]bool{}
+	for _, n := range after {
+		kept[n] = true
+	}
+	out := map[string]string{}
+	for id, n := range after {
+		if old, ok := before[id]; ok && old != n && !kept[old] {
+			out[n] = old
 		}
 	}
 	return out
