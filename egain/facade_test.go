@@ -1125,7 +1125,8 @@ func TestEdit_GenesysShapesWriteBack(t *testing.T) {
 // client wrote on contact person 1's record, with no core date of birth,
 // shows in the eGain view and survives an eGain edit of something else,
 // moving to the core attribute (it was hidden, and the edit dropped it).
-// Text that is no date is not shown.
+// Text that is no date is not shown, and an eGain edit leaves it on the
+// record.
 func TestEdit_KeepsTheDateOfBirthOfAGenesysPerson(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -1150,12 +1151,15 @@ func TestEdit_KeepsTheDateOfBirthOfAGenesysPerson(t *testing.T) {
 		if got := personOf(h.view(t, s, num))["dateOfBirth"]; got != want {
 			t.Errorf("%s written on the person: after an edit the eGain view shows %v, want %v", written, got, want)
 		}
-		if want == nil {
-			continue
-		}
-		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, nil)
+		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPerson"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if want == nil { // not shown, and kept where the Genesys client wrote it
+			if persons := stored.Extensions["ContactPerson"]; len(persons) != 1 || persons[0]["dateOfBirth"] != written {
+				t.Errorf("%s written on the person: after an eGain edit the record is %v", written, persons)
+			}
+			continue
 		}
 		if got := stored.Attributes["DOB"]; got != "1980-02-03" {
 			t.Errorf("%s written on the person: after an eGain edit the core DOB is %v, want 1980-02-03", written, got)

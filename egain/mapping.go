@@ -223,6 +223,21 @@ func recordBirthDate(s *string) *string {
 	return Str(t.Format(time.DateOnly) + "T00:00:00.000Z")
 }
 
+// undatedBirth is the dateOfBirth of person personID's stored record when
+// it is text that is no date (recordBirthDate does not show it); nil
+// otherwise.
+func undatedBirth(persons []schema.Record, personID string) *string {
+	for _, r := range persons {
+		if str(recordString(r, attrPersonID)) != personID {
+			continue
+		}
+		if text := recordString(r, "dateOfBirth"); text != nil && recordBirthDate(text) == nil {
+			return text
+		}
+	}
+	return nil
+}
+
 // stored builds the customer from its records, or from the JSON document
 // of a customer not written since before 2026-12. A profile written only
 // through the Genesys API is an individual customer. A document that is
@@ -583,10 +598,16 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 		return rec
 	})
 	for i, person := range c.ContactPersons {
-		if i == 0 && m.DateOfBirth != "" {
-			person.DateOfBirth = nil // its home is the core attribute, set above
-		}
 		personID := str(person.ID)
+		if i == 0 && m.DateOfBirth != "" {
+			// Its home is the core attribute, set above. Text a Genesys
+			// client wrote on the record that is no date stays there: it is
+			// not shown, and the core attribute could not take it.
+			person.DateOfBirth = nil
+			if first.DateOfBirth == nil {
+				person.DateOfBirth = undatedBirth(baseRecords[m.ContactPersons], personID)
+			}
+		}
 		rec := personFields.record(reflect.ValueOf(person))
 		rec[attrPersonID] = personID
 		persons = append(persons, rec)
