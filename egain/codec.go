@@ -155,7 +155,7 @@ func DecodeLogin(f Format, r io.Reader, lim Limits) (*Login, error) {
 
 // DecodeLoginXML decodes <login><userName/><password/></login>. The v12
 // namespace is inferred (spec §2.1), so an un-namespaced login is accepted
-// too; the children must share the root's namespace.
+// too; the children are in the root's namespace or in none.
 func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
 	root, err := readTree(r, lim, FormatXML)
 	if err != nil {
@@ -194,7 +194,9 @@ func bindLogin(root *node, b binder) (*Login, error) {
 		case strings.EqualFold(k.name, "password"):
 			dst = &pass
 		}
-		if dst == nil || (b.xml && k.space != root.space) {
+		// Children in no namespace are what a JAXB client without
+		// elementFormDefault="qualified" sends under a namespaced root.
+		if dst == nil || (b.xml && k.space != root.space && k.space != "") {
 			return nil, unknownElement(k.name, "unknown element %q", k.name)
 		}
 		if *dst != nil {

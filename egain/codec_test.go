@@ -484,6 +484,7 @@ func TestDecodeLogin(t *testing.T) {
 	}{
 		{"xml", FormatXML, `<login xmlns="` + NSPlatform + `"><userName>agent1</userName><password>secret</password></login>`, Login{"agent1", "secret"}, ""},
 		{"xml lower-case username", FormatXML, `<p:login xmlns:p="` + NSPlatform + `"><p:username>agent1</p:username><p:password>s</p:password></p:login>`, Login{"agent1", "s"}, ""},
+		{"xml of JAXB with unqualified children", FormatXML, `<ns2:login xmlns:ns2="` + NSPlatform + `"><userName>a</userName><password>s</password></ns2:login>`, Login{"a", "s"}, ""},
 		{"xml without namespace", FormatXML, `<login><USERNAME>a</USERNAME><password>s</password></login>`, Login{"a", "s"}, ""},
 		{"json", FormatJSON, `{"userName":"agent1","password":"secret"}`, Login{"agent1", "secret"}, ""},
 		{"json username", FormatJSON, `{"username":"agent1","password":"secret"}`, Login{"agent1", "secret"}, ""},
