@@ -24,6 +24,9 @@ const MaxIdentifyResults = 1000
 // DefaultIdentifyBytes is Service.IdentifyBytes's default.
 const DefaultIdentifyBytes = 16 << 20
 
+// DefaultIdentifyCandidates is Service.IdentifyCandidates's default.
+const DefaultIdentifyCandidates = 10 * MaxIdentifyResults
+
 // Filter is one attribute=value condition of an identify request: Source ""
 // for a core attribute, else the extension ("Phone.PhoneNumber=...").
 type Filter struct {
@@ -56,7 +59,7 @@ type IdentifyQuery struct {
 // Identification is the answer to an identify request.
 type Identification struct {
 	Profiles  []*Document // only ID set unless IncludeProfile
-	Truncated bool        // more than MaxIdentifyResults matched
+	Truncated bool        // more than MaxIdentifyResults matched, or candidates or bytes ran past their bounds
 }
 
 // resolvedFilter is a Filter bound to the schema, its value in index text.
@@ -97,6 +100,17 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 				return true
 			}
 			seen[id] = true
+			if len(rest) > 0 {
+				// Each candidate is a read: stop for a client that has gone
+				// (the store's own reads may outlive it), and after a bound.
+				if scanErr = ctx.Err(); scanErr != nil {
+					return false
+				}
+				if len(seen) > s.identifyCandidates() {
+					result.Truncated = true
+					return false
+				}
+			}
 			ok, err := matchesAll(tx, id, rest)
 			if err != nil {
 				scanErr = err

@@ -2,6 +2,7 @@ package profile_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -102,6 +103,37 @@ func TestUniqueKey_MissingValuesAreNotEqual(t *testing.T) {
 // TestIdentify_BoundedBytes: an identify answer that includes profiles or
 // records stops before the stored data it carries passes IdentifyBytes,
 // and says it was cut; one without them lists every id.
+// TestIdentify_BoundedCandidates: filters outside the key's prefix are
+// checked on at most IdentifyCandidates customers; past it the answer is
+// cut (Truncated), and a client that has gone stops the checks.
+func TestIdentify_BoundedCandidates(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newServiceAndStore(t)
+	for i := range 12 {
+		if _, err := s.Create(ctx, "", map[string]any{"LastName": "Common", "FirstName": fmt.Sprint("F", i), "Title": fmt.Sprint("T", i)}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.IdentifyCandidates = 5
+	filtered := profile.IdentifyQuery{Filters: []profile.Filter{{Attribute: "LastName", Value: "Common"}, {Attribute: "Title", Value: "nobody's"}}}
+	if res, err := s.Identify(ctx, "", filtered); err != nil || len(res.Profiles) != 0 || !res.Truncated {
+		t.Errorf("a filter none of 12 candidates meets, bound 5: %v, truncated %t, %v; want none, cut", res, res != nil && res.Truncated, err)
+	}
+	keyOnly := profile.IdentifyQuery{Filters: []profile.Filter{{Attribute: "LastName", Value: "Common"}}}
+	if res, err := s.Identify(ctx, "", keyOnly); err != nil || len(res.Profiles) != 12 || res.Truncated {
+		t.Errorf("the key alone reads no candidate: %v, %v; want all 12", res, err)
+	}
+	s.IdentifyCandidates = 0 // the default
+	filtered.Filters[1].Value = "T11"
+	if res, err := s.Identify(ctx, "", filtered); err != nil || len(res.Profiles) != 1 || res.Truncated {
+		t.Errorf("within the default bound: %v, %v; want the one customer", res, err)
+	}
+	gone := &cancelledAfter{Context: ctx, calls: 3}
+	if _, err := s.Identify(gone, "", filtered); !errors.Is(err, context.Canceled) {
+		t.Errorf("a client gone while candidates are checked: %v, want context.Canceled", err)
+	}
+}
+
 func TestIdentify_BoundedBytes(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newServiceAndStore(t)
