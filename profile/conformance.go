@@ -83,12 +83,19 @@ func conforms(tx Tx, c *schema.Compiled, p *Profile) (bool, error) {
 	for k, v := range p.Attributes {
 		body[k] = v
 	}
+	names := make([]string, len(c.Def.Extensions))
 	for i := range c.Def.Extensions {
-		e := &c.Def.Extensions[i]
-		recs, err := tx.Records(e.Name, p.ID)
-		if err != nil {
-			return false, err
-		}
+		names[i] = c.Def.Extensions[i].Name
+	}
+	// One read of every extension's records, not one per extension: on
+	// PostgreSQL each read is a round trip, and a schema with 70
+	// extensions made a check of 906 profiles take 38 s.
+	sets, err := tx.RecordSets(p.ID, names)
+	if err != nil {
+		return false, err
+	}
+	for _, name := range names {
+		recs := sets[name]
 		if len(recs) == 0 {
 			continue
 		}
@@ -96,8 +103,8 @@ func conforms(tx Tx, c *schema.Compiled, p *Profile) (bool, error) {
 		for j, r := range recs {
 			list[j] = map[string]any(r)
 		}
-		body[e.Name] = list
+		body[name] = list
 	}
-	_, err := c.PrepareProfileAnyWords(body)
+	_, err = c.PrepareProfileAnyWords(body)
 	return err == nil, nil
 }

@@ -75,6 +75,9 @@ type App struct {
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
+	// conformanceCancel ends the check a newer reload superseded, so
+	// reloads in a row run one scan, not one each (under conformanceMu).
+	conformanceCancel context.CancelFunc
 
 	stopWatch func() // ends the schema watch of a shared store and waits for it
 
@@ -541,7 +544,14 @@ func (a *App) Reload(ctx context.Context) error {
 		return err
 	}
 	a.noteSchema(c)
-	a.bgActive.Go(func() { a.checkConformance(c) })
+	a.conformanceMu.Lock()
+	if a.conformanceCancel != nil {
+		a.conformanceCancel()
+	}
+	ctx, cancel := context.WithCancel(a.bg)
+	a.conformanceCancel = cancel
+	a.conformanceMu.Unlock()
+	a.bgActive.Go(func() { defer cancel(); a.checkConformance(ctx, c) })
 	return nil
 }
 
@@ -577,10 +587,10 @@ func (a *App) storedOverlay(ctx context.Context) (schema.Document, error) {
 }
 
 // checkConformance counts stored profiles that do not fit schema c.
-func (a *App) checkConformance(c *schema.Compiled) {
-	result, err := a.Profiles.CheckConformance(a.bg, c)
+func (a *App) checkConformance(ctx context.Context, c *schema.Compiled) {
+	result, err := a.Profiles.CheckConformance(ctx, c)
 	if err != nil {
-		if a.bg.Err() == nil {
+		if ctx.Err() == nil {
 			a.Log.Error().Err(err).Msg("conformance check failed")
 		}
 		return
