@@ -133,6 +133,16 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := checkDataFile(path); err != nil {
 		return nil, err
 	}
+	// A file this call creates is removed again when the open fails (a
+	// full disk while bbolt writes the first pages): left behind empty, it
+	// would be refused at every later start as a truncated data file.
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist) && !opts.ReadOnly
+	removeCreated := func() {
+		if created {
+			os.Remove(path)
+		}
+	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("store: no data file %s: %w", path, err)
@@ -160,6 +170,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: data file %s is %w (bbolt lock not acquired within %s)", path, ErrInUse, timeout)
 	}
 	if err != nil {
+		removeCreated()
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	if opts.ReadOnly {
@@ -177,6 +188,7 @@ func Open(path string, opts Options) (*DB, error) {
 	})
 	if err != nil {
 		bdb.Close()
+		removeCreated()
 		return nil, fmt.Errorf("store: initialising %s: %w", path, err)
 	}
 	db := &DB{bolt: bdb, queue: make(chan *call, maxBatch), stopped: make(chan struct{})}
