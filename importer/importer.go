@@ -124,15 +124,18 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 			return res, fmt.Errorf("the recorded progress of %s is %q, not lines and a fingerprint", opts.Track, v)
 		}
 	}
-	sc := bufio.NewScanner(r)
-	// The limit is the larger of max and the buffer's capacity, so the
-	// first buffer must not exceed it; +1 leaves room for the newline.
-	sc.Buffer(make([]byte, 0, min(64<<10, maxLine+1)), maxLine+1)
+	lr := &lineReader{r: bufio.NewReaderSize(r, min(64<<10, maxLine+1)), max: maxLine}
 	b := &batcher{ctx: ctx, svc: svc, opts: opts, res: &res, items: make([]pending, 0, batchSize)}
 	line := 0
-	for sc.Scan() {
+	for {
+		data, tooLong, err := lr.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return res, fmt.Errorf("reading input after line %d: %w", line, err)
+		}
 		line++
-		data := sc.Bytes()
 		if line == 1 {
 			b.head = fingerprint(data)
 			if head != "" && head != b.head {
@@ -141,6 +144,15 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 		}
 		if line <= done {
 			res.Resumed++
+			continue
+		}
+		if tooLong {
+			// Set aside with -skip-bad like any bad line (the reject
+			// keeps the line's first bytes); without it, the import stops.
+			text := data[:min(len(data), rejectTextBytes)]
+			if err := b.reject(line, fmt.Errorf("line is longer than %d bytes", maxLine), text); err != nil {
+				return res, err
+			}
 			continue
 		}
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -160,17 +172,56 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return res, &LineError{Line: line + 1, Err: fmt.Errorf("line is longer than %d bytes", maxLine)}
-		}
-		return res, fmt.Errorf("reading input after line %d: %w", line, err)
-	}
 	if err := b.flush(line); err != nil {
 		return res, err
 	}
 	res.Lines = line
 	return res, nil
+}
+
+// rejectTextBytes is how much of a line over the limit its reject keeps.
+const rejectTextBytes = 4096
+
+// lineReader reads lines as bufio.ScanLines does (the newline and a
+// carriage return before it dropped), but goes on past a line longer than
+// max: next returns its first max bytes and tooLong, and the next call
+// starts at the following line.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	lr.buf = lr.buf[:0]
+	read := false
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		if len(chunk) > 0 {
+			read = true
+		}
+		if room := lr.max + 1 - len(lr.buf); room > 0 {
+			lr.buf = append(lr.buf, chunk[:min(len(chunk), room)]...)
+		} else if len(chunk) > 0 {
+			tooLong = true
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err != nil && !errors.Is(err, io.EOF):
+			return nil, false, err
+		case errors.Is(err, io.EOF) && !read:
+			return nil, false, io.EOF
+		}
+		out := bytes.TrimSuffix(lr.buf, []byte("\n"))
+		if len(out) > lr.max {
+			return out[:lr.max], true, nil
+		}
+		if tooLong {
+			return out, true, nil
+		}
+		return bytes.TrimSuffix(out, []byte("\r")), false, nil
+	}
 }
 
 // batcher commits pending lines in batches, setting bad ones aside when

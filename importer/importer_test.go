@@ -219,3 +219,22 @@ func (c conflictOn) CreateMany(_ context.Context, _ string, bodies []map[string]
 	}
 	return len(bodies), nil
 }
+
+// TestImportSkipBadSetsAsideTooLongLine: with -skip-bad a line over the
+// limit is set aside like any bad line, and the lines around it are stored.
+func TestImportSkipBadSetsAsideTooLongLine(t *testing.T) {
+	svc := newService(t)
+	var rejects bytes.Buffer
+	long := fmt.Sprintf(`{"FirstName":%q}`, strings.Repeat("x", 400))
+	in := ndjson(line("l1"), long, `{broken`, line("l4"), "\r", line("l6")+"\r")
+	res, err := importer.Import(context.Background(), svc, in, importer.Options{Batch: 10, MaxLine: 300, Rejects: &rejects})
+	if err != nil || res.Rejected != 2 || res.Profiles != 3 {
+		t.Fatalf("Import = %+v, %v; want 3 profiles stored and 2 lines set aside", res, err)
+	}
+	if got := rejectedLines(t, rejects.String()); got != "[2 3]" {
+		t.Errorf("reject file lines %v, want [2 3]", got)
+	}
+	if got := stored(t, svc, "", "l1", "l4", "l6"); len(got) != 3 {
+		t.Errorf("stored %v, want l1 l4 l6", got)
+	}
+}
