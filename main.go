@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -178,7 +179,7 @@ var commands = []command{
 		func(o *options, io cmdIO) error { return copyStore(o.from, o.to, io.stdout) }},
 	{"healthcheck", "", "exit 0 when the local server answers /readyz (the image's HEALTHCHECK)",
 		func(fs *flag.FlagSet, o *options) { configFlag(fs, o); addrFlag(fs, o) },
-		withConfig(func(cfg *config.Config, _ *options, _ cmdIO) error { return healthcheck(cfg) })},
+		func(o *options, _ cmdIO) error { return healthcheck(o) }},
 	{"hash-password", "", "read a password on standard input and print its bcrypt hash for the config",
 		func(*flag.FlagSet, *options) {},
 		func(_ *options, io cmdIO) error { return hashPassword(io.stdin, io.stdout) }},
@@ -623,8 +624,20 @@ func backup(cfg *config.Config, out string, stdout io.Writer) error {
 }
 
 // healthcheck is the Docker HEALTHCHECK (the image has no shell or curl).
-func healthcheck(cfg *config.Config) error {
-	url, err := ops.HealthcheckURL(cfg.Server.Addr)
+// The address comes from -addr or PROFILED_ADDR (the image sets it) when
+// given, without reading the config file: an edit in progress, or one a
+// reload refused, must not make a server that serves on the old config
+// look unhealthy. Only without either is server.addr read from the file.
+func healthcheck(o *options) error {
+	addr := cmp.Or(o.addr, os.Getenv("PROFILED_ADDR"))
+	if addr == "" {
+		cfg, err := loadConfig(o.config, "", "", "")
+		if err != nil {
+			return err
+		}
+		addr = cfg.Server.Addr
+	}
+	url, err := ops.HealthcheckURL(addr)
 	if err != nil {
 		return err
 	}

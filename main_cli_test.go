@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,5 +126,35 @@ func TestCLI_BackupNeverReplacesAFile(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(data); string(got) != "live" {
 		t.Errorf("backup replaced the existing file")
+	}
+}
+
+// TestCLI_HealthcheckIgnoresABrokenConfigGivenAnAddress: the image's health
+// check names the address (PROFILED_ADDR); a config file being edited, or
+// one whose reload was refused, must not fail it while the server serves.
+func TestCLI_HealthcheckIgnoresABrokenConfigGivenAnAddress(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" {
+			w.Write([]byte(`{"status":"ready"}`))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	broken := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(broken, []byte("server: [unclosed\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Listener.Addr().String()
+	if code, _, errOut := runCLI(t, "healthcheck", "-config", broken, "-addr", addr); code != 0 {
+		t.Errorf("healthcheck -addr with a broken config: exit %d\n%s", code, errOut)
+	}
+	t.Setenv("PROFILED_ADDR", addr)
+	if code, _, errOut := runCLI(t, "healthcheck", "-config", broken); code != 0 {
+		t.Errorf("healthcheck with PROFILED_ADDR and a broken config: exit %d\n%s", code, errOut)
+	}
+	t.Setenv("PROFILED_ADDR", "")
+	if code, _, _ := runCLI(t, "healthcheck", "-config", broken); code != 1 {
+		t.Errorf("healthcheck without an address and a broken config: exit %d, want 1", code)
 	}
 }
