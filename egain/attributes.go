@@ -75,7 +75,7 @@ func (f *Facade) attributes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Request().Header.Get(SessionHeader)
+	id := sessionID(c.Request())
 	if _, err := f.sessions.touch(id); err != nil {
 		return err // no permission is needed, only a session
 	}

@@ -241,6 +241,16 @@ func negotiate(c echo.Context) (Format, error) {
 	return format, nil
 }
 
+// sessionID is the request's session header; "" (no session) when it is
+// given more than once: a proxy that appends headers must not make a
+// request act as whichever user's session comes first.
+func sessionID(r *http.Request) string {
+	if ids := r.Header.Values(SessionHeader); len(ids) == 1 {
+		return ids[0]
+	}
+	return ""
+}
+
 // authenticate runs the checks of every customer call in the documented
 // order: 406, 401, 403, then the tenant header (400).
 func (f *Facade) authenticate(c echo.Context, permission string) (*request, error) {
@@ -248,7 +258,7 @@ func (f *Facade) authenticate(c echo.Context, permission string) (*request, erro
 	if err != nil {
 		return nil, err
 	}
-	id := c.Request().Header.Get(SessionHeader)
+	id := sessionID(c.Request())
 	name, err := f.sessions.touch(id)
 	if err != nil {
 		return nil, err

@@ -315,6 +315,23 @@ func TestSessions(t *testing.T) {
 		search(s).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
 		h.do("DELETE", "/system/ws/v12/authentication/user/logout", "", SessionHeader, s).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
 	})
+	t.Run("LogoutTakesNoQuery", func(t *testing.T) {
+		s := h.login("agent")
+		h.do("DELETE", "/ws/v12/authentication/user/logout?all=yes", "", SessionHeader, s).wantError(t, http.StatusBadRequest, "400-102", FormatXML)
+		search(s).want(t, http.StatusNoContent) // still logged in
+		h.do("DELETE", "/ws/v12/authentication/user/logout", "", SessionHeader, s).want(t, http.StatusNoContent)
+	})
+	t.Run("HeaderTwice", func(t *testing.T) {
+		// A proxy that appends a header must not make the request act
+		// as whichever session comes first.
+		first, second := h.login("agent"), h.login("agent")
+		h.do("GET", "/ws/v12/interaction/customer?email=a@b.c", "", SessionHeader, first, SessionHeader, second).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+		h.do("DELETE", "/ws/v12/authentication/user/logout", "", SessionHeader, second, SessionHeader, second).wantError(t, http.StatusUnauthorized, "401-101", FormatXML)
+		search(second).want(t, http.StatusNoContent)
+		for _, s := range []string{first, second} {
+			h.do("DELETE", "/ws/v12/authentication/user/logout", "", SessionHeader, s).want(t, http.StatusNoContent)
+		}
+	})
 	t.Run("MaxSessions", func(t *testing.T) {
 		var open []string
 		for range h.cfg.MaxSessionsPerUser {

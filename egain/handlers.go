@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,7 +99,10 @@ func (f *Facade) logout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Request().Header.Get(SessionHeader)
+	if names := slices.Sorted(maps.Keys(c.QueryParams())); len(names) > 0 {
+		return errs.Invalid(CodeUnknownParameter, names[0], "logout takes no query parameter, not %q", names[0])
+	}
+	id := sessionID(c.Request())
 	if err := f.sessions.close(id); err != nil {
 		return err
 	}

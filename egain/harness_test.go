@@ -268,7 +268,7 @@ func (h *harness) do(method, path, body string, hdr ...string) response {
 		h.t.Fatal(err)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+		req.Header.Add(hdr[i], hdr[i+1]) // a name twice is sent twice
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
