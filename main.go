@@ -600,7 +600,7 @@ func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
 // stopped; a running service holds the lock, so use GET /admin/backup then).
 func backup(cfg *config.Config, out string, stdout io.Writer) error {
 	if out == "" {
-		return fmt.Errorf("backup needs -out FILE")
+		return usageError("backup needs -out FILE")
 	}
 	if cfg.Store.IsPostgres() {
 		return errors.New("backup copies a bbolt data file; back up a PostgreSQL store with pg_dump (docs/deploy.md)")
@@ -611,6 +611,9 @@ func backup(cfg *config.Config, out string, stdout io.Writer) error {
 	// Read-only: a backup only reads (a read-only file or mount too), and
 	// still fails fast on a file a running server holds.
 	db, err := store.Open(cfg.Store.Path, store.Options{ReadOnly: true, OpenTimeout: cfg.Store.OpenTimeout})
+	if errors.Is(err, store.ErrInUse) {
+		return fmt.Errorf("%w (while a server runs on it, ask it: GET /admin/backup)", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,9 @@ func TestCLI_Refusals(t *testing.T) {
 	if code, _, errOut := runCLI(t, "backup", "-data", data, "-out", filepath.Join(dir, "b.db")); code != 1 || !strings.Contains(errOut, "no such data file") {
 		t.Errorf("backup of a missing file: exit %d, %q", code, errOut)
 	}
+	if code, _, errOut := runCLI(t, "backup", "-data", data); code != 2 || !strings.Contains(errOut, "backup needs -out FILE") {
+		t.Errorf("backup without -out, a usage error: exit %d, %q", code, errOut)
+	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -156,5 +159,16 @@ func TestCLI_HealthcheckIgnoresABrokenConfigGivenAnAddress(t *testing.T) {
 	t.Setenv("PROFILED_ADDR", "")
 	if code, _, _ := runCLI(t, "healthcheck", "-config", broken); code != 1 {
 		t.Errorf("healthcheck without an address and a broken config: exit %d, want 1", code)
+	}
+}
+
+// TestCLI_BackupOfAServedFile points to the running server's backup.
+func TestCLI_BackupOfAServedFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "profiles.db")
+	_, _ = serveOn(t, data)
+	if code, _, errOut := runCLI(t, "backup", "-data", data, "-out", filepath.Join(dir, "b.db")); code != 1 || !strings.Contains(errOut, "GET /admin/backup") {
+		t.Errorf("backup of a file a server holds: exit %d, %q", code, errOut)
 	}
 }
