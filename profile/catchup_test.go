@@ -133,3 +133,37 @@ func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
 		t.Errorf("B by first_only after its reload: %d, %v", n, err)
 	}
 }
+
+// TestIdentify_EmptyAnswerChecksTheStoredSchema: a replica whose live
+// schema still has a key another replica deleted reads its emptied index;
+// it answers that the key is unknown, after catching up, not [] (a client
+// told "no such customer" would create a duplicate).
+func TestIdentify_EmptyAnswerChecksTheStoredSchema(t *testing.T) {
+	ctx := context.Background()
+	a, _, db := newServiceAndStore(t)
+	if err := a.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Create(ctx, "", map[string]any{"FirstName": "Solo", "EmailAddress": []any{"solo@x.dom"}}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateKey(ctx, schema.KeyDoc{Name: "first_named", Attributes: []string{"FirstName"}}); err != nil {
+		t.Fatal(err)
+	}
+	// B shares the store (as a replica would) and starts after the key was made.
+	b := profile.NewService(db, registryOver(t, db, "../config.yaml"))
+	byFirst := profile.IdentifyQuery{Key: "first_named", Filters: []profile.Filter{{Attribute: "FirstName", Value: "Solo"}}}
+	if res, err := b.Identify(ctx, "", byFirst); err != nil || len(res.Profiles) != 1 {
+		t.Fatalf("B by first_named: %v, %v", res, err)
+	}
+	if err := a.DeleteKey(ctx, "first_named"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Schema().Key("first_named"); !ok {
+		t.Fatal("B followed A's change by itself: the test proves nothing")
+	}
+	_, err := b.Identify(ctx, "", byFirst)
+	if e := errs.As(err); e == nil || e.Code != profile.CodeUnknownKey {
+		t.Errorf("B by the key A deleted: %v, want %s", err, profile.CodeUnknownKey)
+	}
+}

@@ -71,8 +71,25 @@ type resolvedFilter struct {
 // Identify finds customers through the index of one identification key:
 // the prefix of key attributes supplied selects index entries, and only
 // the matching customers are read to check any remaining filters.
+//
+// Another replica may have just changed the identification keys (deleted
+// the one read, so its index is empty), and a client told "no such
+// customer" creates a duplicate: an empty answer is checked against the
+// stored schema once (one read of its version) and, when that is newer,
+// the live schema catches up and the identify runs again. (A refusal for
+// naming what this schema lacks is checked so by the HTTP server, as for
+// every read.)
 func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) (*Identification, error) {
-	c := s.schema.Current()
+	used := s.schema.Current()
+	res, err := s.identifyUnder(ctx, used, tenant, q)
+	if err == nil && len(res.Profiles) == 0 && s.CatchUp(ctx, used.Version) {
+		return s.identifyUnder(ctx, s.schema.Current(), tenant, q)
+	}
+	return res, err
+}
+
+// identifyUnder is Identify under schema c.
+func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant string, q IdentifyQuery) (*Identification, error) {
 	filters, err := resolveFilters(c, q.Filters)
 	if err != nil {
 		return nil, err

@@ -80,14 +80,15 @@ func withSchema[T any](ctx context.Context, s *Service, op func(c *schema.Compil
 
 // NamesWhatSchemaLacks reports whether err refuses a request for naming an
 // attribute, extension or identification key the live schema does not
-// define: one another process may have just added.
+// define, or attributes no key of it covers: one another process may have
+// just added.
 func NamesWhatSchemaLacks(err error) bool {
 	e := errs.As(err)
 	if e == nil {
 		return false
 	}
 	switch e.Code {
-	case schema.CodeUnknownAttribute, schema.CodeUnknownExtension, CodeUnknownKey, CodeExtensionNotFound, CodeKeyNotFound:
+	case schema.CodeUnknownAttribute, schema.CodeUnknownExtension, CodeUnknownKey, CodeExtensionNotFound, CodeKeyNotFound, CodeNoIdentificationKey:
 		return true
 	}
 	return false

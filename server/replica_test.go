@@ -336,5 +336,20 @@ func TestReplicas_SchemaChangeUsableAtOnceOnAnother(t *testing.T) {
 		if res := a.do("DELETE", "/metadata/identification-keys/"+key, nil); res.Status != http.StatusNoContent {
 			t.Fatalf("delete key %s on A: %d %s", key, res.Status, res.Body)
 		}
+		// Not [] from the emptied index: a client would create a duplicate.
+		if res := b.do("GET", "/profiles?id_key="+key+"&FirstName=Prov", nil); res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "UNKNOWN_IDENTIFICATION_KEY") {
+			t.Fatalf("identify by %s on B right after A deleted it: %d %s, want 400 UNKNOWN_IDENTIFICATION_KEY", key, res.Status, res.Body)
+		}
+		// Attributes no key of B's covered until A added one.
+		titled := fmt.Sprintf("title%d", i)
+		if res := a.do("POST", "/metadata/identification-keys", `{"name":"`+titled+`","attributes":["Title"]}`); res.Status != http.StatusCreated {
+			t.Fatalf("create key %s on A: %d %s", titled, res.Status, res.Body)
+		}
+		if res := b.do("GET", "/profiles?Title=Dr", nil); res.Status != http.StatusOK {
+			t.Fatalf("identify by Title on B right after A added %s: %d %s", titled, res.Status, res.Body)
+		}
+		if res := a.do("DELETE", "/metadata/identification-keys/"+titled, nil); res.Status != http.StatusNoContent {
+			t.Fatalf("delete key %s on A: %d %s", titled, res.Status, res.Body)
+		}
 	}
 }
