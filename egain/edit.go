@@ -11,8 +11,9 @@ import (
 // applyEdit merges a validated edit body onto cur, the stored customer of
 // number num with local contact ids (spec §5.4): only elements present
 // change, an element sent empty clears, a contact person or point with an
-// id edits that one, one without an id is added.
-func applyEdit(cur *Customer, edit Customer, num uint64) error {
+// id edits that one, one without an id is added; new ones are numbered
+// above floor (allocateIDs).
+func applyEdit(cur *Customer, edit Customer, num, floor uint64) error {
 	edit.ID = nil
 	cur.CustomAttributes = mergeCustomAttributes(cur.CustomAttributes, edit.CustomAttributes)
 	for _, ep := range edit.ContactPersons {
@@ -35,7 +36,7 @@ func applyEdit(cur *Customer, edit Customer, num uint64) error {
 	edit.CustomAttributes, edit.ContactPersons = nil, nil
 	mergeFields(reflect.ValueOf(cur).Elem(), reflect.ValueOf(edit))
 	prune(reflect.ValueOf(cur).Elem())
-	allocateIDs(cur)
+	allocateIDs(cur, floor)
 	return nil
 }
 

@@ -2,9 +2,14 @@ package egain
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/contactcenter/profiled/profile"
 )
 
 // TestWithoutUnchanged: an edit is validated and applied on what it
@@ -112,5 +117,66 @@ func TestEdit_PhoneNumberChangeKeepsGenesysFields(t *testing.T) {
 	r := p.Phone[0]
 	if r["PhoneNumber"] != "5550002" || r["prefix"] != "+49" || r["description"] != "desk" || r["PhoneType"] != float64(3) {
 		t.Errorf("Phone record after the number changed = %v, want 5550002 with prefix +49, description desk, PhoneType 3", r)
+	}
+}
+
+// TestEdit_KeepsPointsTheViewHides: contact points a Genesys client wrote
+// that the eGain view hides (an e-mail point whose address is not in
+// EmailAddress, a phone point without a Phone record) and their contact
+// attributes survive an eGain edit of something else, and a point the
+// edit adds does not take their numbers.
+func TestEdit_KeepsPointsTheViewHides(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Hid", "EmailAddress": []any{"shown@x.dom"},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "type": "postal", "city": "Lyon"},
+			map[string]any{"pointId": "3", "type": "email", "emailAddress": "hidden@x.dom"},
+			map[string]any{"pointId": "4", "type": "phone", "phoneNo": "5550444"},
+		},
+		"ContactAttribute": []any{map[string]any{"owner": "3", "name": "note", "value": "work"}},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	view := h.getJSON(s, num).Customer[0]
+	person := view.ContactPersons.ContactPerson[0]
+	var shown []string
+	for _, pt := range person.ContactPoints.ContactPoint {
+		shown = append(shown, pt.Type.Value)
+	}
+	if slices.Contains(shown, "phone") || len(shown) != 2 {
+		t.Fatalf("the view shows points %v, want the postal one and the e-mail point of EmailAddress", shown)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"1234","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"type":{"value":"web","web":{"url":"https://x.dom"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+
+	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint", "ContactAttribute"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]string{}
+	for _, r := range stored.Extensions["ContactPoint"] {
+		var values []string
+		for _, name := range []string{"type", "emailAddress", "phoneNo", "city", "url"} {
+			if v, ok := r[name].(string); ok {
+				values = append(values, v)
+			}
+		}
+		byID[fmt.Sprint(r["pointId"])] = strings.Join(values, " ")
+	}
+	for id, want := range map[string]string{"2": "postal Lyon", "3": "email hidden@x.dom", "4": "phone 5550444"} {
+		if byID[id] != want {
+			t.Errorf("point %s after the edit: %q, want %q (all points: %v)", id, byID[id], want, byID)
+		}
+	}
+	if len(byID) != 5 { // and the new web point, and the e-mail point of EmailAddress
+		t.Errorf("points after the edit: %v, want 5", byID)
+	}
+	if attrs := stored.Extensions["ContactAttribute"]; len(attrs) != 1 || attrs[0]["owner"] != "3" {
+		t.Errorf("contact attributes after the edit: %v, want the hidden point's", attrs)
 	}
 }

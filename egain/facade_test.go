@@ -1045,7 +1045,7 @@ func TestCreatedBy_OptionalInTheSchema(t *testing.T) {
 		t.Fatal("keepsCreator without the attribute")
 	}
 	body, err := m.profileBody(&Customer{Type: &CustomerType{Value: Str(TypeIndividual)}, CreatedBy: &UserRef{ID: Str("1")},
-		ContactPersons: []ContactPerson{{FirstName: Str("A")}}}, nil, m.keepsCreator(c), nil)
+		ContactPersons: []ContactPerson{{FirstName: Str("A")}}}, nil, m.keepsCreator(c))
 	if err != nil {
 		t.Fatal(err)
 	}

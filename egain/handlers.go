@@ -135,13 +135,13 @@ func (f *Facade) create(c echo.Context) error {
 		cust.ContactPersons[i].ID = nil
 		cust.ContactPersons[i].ContactPoints = withoutIDs(cust.ContactPersons[i].ContactPoints)
 	}
-	allocateIDs(cust)
+	allocateIDs(cust, 0)
 	cust.CreatedBy = nil // output only: the server's to give
 	if r.user.id != "" {
 		cust.CreatedBy = &UserRef{ID: Str(r.user.id)}
 	}
 	ctx := c.Request().Context()
-	body, err := f.mapper.profileBody(cust, nil, f.mapper.keepsCreator(f.profiles.Schema()), nil)
+	body, err := f.mapper.profileBody(cust, nil, f.mapper.keepsCreator(f.profiles.Schema()))
 	if err != nil {
 		return err
 	}
@@ -269,14 +269,14 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 		changes.CustomerName = nil // the name follows the person
 	}
 	changes.CreatedBy = nil // output only
-	phones := phonesByPoint(&cur)
-	if err := applyEdit(&cur, changes, num); err != nil {
+	phones, shown := phonesByPoint(&cur), pointIDs(&cur)
+	if err := applyEdit(&cur, changes, num, f.mapper.storedIDFloor(p)); err != nil {
 		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
 		return nil, departmentDenied(&cur)
 	}
-	return f.mapper.profileBody(&cur, p, f.mapper.keepsCreator(f.profiles.Schema()), renamedPhones(phones, &cur))
+	return f.mapper.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), shownPoints: shown}, f.mapper.keepsCreator(f.profiles.Schema()))
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {

@@ -204,7 +204,7 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 		c.Department = &Department{Name: Str(m.defaultDepartment)}
 	}
 	m.departments.withID(c.Department) // also for customers stored before departments had ids
-	allocateIDs(&c)
+	allocateIDs(&c, m.storedIDFloor(p))
 	return c
 }
 
@@ -474,9 +474,12 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 }
 
 // allocateIDs gives every contact person and point without an id the next
-// free sequence number, in document order, so ids are deterministic.
-func allocateIDs(c *Customer) {
-	var next uint64
+// free sequence number above floor and every id c holds, in document
+// order, so ids are deterministic. floor is the highest id the stored
+// records hold (storedIDFloor), shown or not: a new point must not take
+// the number of one the view hides.
+func allocateIDs(c *Customer, floor uint64) {
+	next := floor
 	each := func(f func(id **string)) {
 		for i := range c.ContactPersons {
 			person := &c.ContactPersons[i]
@@ -549,20 +552,81 @@ func publish(c *Customer, p *profile.Profile) {
 	}
 }
 
+// editBase is what an edit's write keeps of the stored customer.
+type editBase struct {
+	profile *profile.Profile
+	// renamedPhones maps a phone number the edit gave an existing point to
+	// the number it replaced, so the stored record of the old number
+	// (prefix, description and other attributes a Genesys client wrote)
+	// moves with the point.
+	renamedPhones map[string]string
+	// shownPoints holds the local ids of the contact points the stored
+	// customer's view showed before the edit (pointIDs).
+	shownPoints map[string]bool
+}
+
+// hiddenPoints are the stored contact point records the view did not show
+// (an e-mail point whose address is not in the e-mail attribute, a phone
+// point without its phone record: identification data wins on read),
+// by local id. A write that could not see them keeps them as they are.
+func (m mapper) hiddenPoints(e *editBase) map[string]schema.Record {
+	hidden := map[string]schema.Record{}
+	if e == nil {
+		return hidden
+	}
+	for _, r := range e.profile.Extensions[m.ContactPoints] {
+		if id := localIDOf(r, attrPointID); id != nil && !e.shownPoints[*id] {
+			hidden[*id] = r
+		}
+	}
+	return hidden
+}
+
+// pointIDs is the set of the local ids of c's contact points.
+func pointIDs(c *Customer) map[string]bool {
+	ids := map[string]bool{}
+	for _, person := range c.ContactPersons {
+		for _, pt := range person.ContactPoints {
+			if pt.ID != nil {
+				ids[*pt.ID] = true
+			}
+		}
+	}
+	return ids
+}
+
+// storedIDFloor is the highest local id p's contact person and point
+// records hold.
+func (m mapper) storedIDFloor(p *profile.Profile) uint64 {
+	var floor uint64
+	raise := func(id *string) {
+		if id != nil {
+			n, _ := strconv.ParseUint(*id, 10, 64)
+			floor = max(floor, n)
+		}
+	}
+	for _, r := range p.Extensions[m.ContactPersons] {
+		raise(localIDOf(r, attrPersonID))
+	}
+	for _, r := range p.Extensions[m.ContactPoints] {
+		raise(localIDOf(r, attrPointID))
+	}
+	return floor
+}
+
 // profileBody is the profile write for customer c (local ids): the mapped
-// core attributes and records of every mapped extension. base, the stored
-// profile on an edit, supplies the core attributes and phone record fields
+// core attributes and records of every mapped extension. edited, the stored
+// profile on an edit (nil on create), supplies the core attributes and phone record fields
 // eGain does not carry, so an eGain write never erases what the Genesys API
 // wrote. The customer record is written whole, which drops a legacy
 // document.
-//
-// renamed maps a phone number an edit gave an existing point to the number
-// it replaced, so the stored record of the old number (prefix, description
-// and other attributes a Genesys client wrote) moves with the point.
-func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool, renamed map[string]string) (map[string]any, error) {
+func (m mapper) profileBody(c *Customer, edited *editBase, keepCreator bool) (map[string]any, error) {
 	body := map[string]any{}
+	var base *profile.Profile
 	var baseRecords map[string][]schema.Record
-	if base != nil {
+	var renamed map[string]string
+	if edited != nil {
+		base, renamed = edited.profile, edited.renamedPhones
 		maps.Copy(body, base.Attributes)
 		baseRecords = base.Extensions
 	}
@@ -619,7 +683,14 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 			contactAttrs = appendValueRecords(contactAttrs, pt.CustomAttributes, ownedBy(str(pt.ID)))
 		}
 	}
-	contactAttrs = m.withUnownedAttributes(contactAttrs, base)
+	hidden := m.hiddenPoints(edited)
+	written := pointIDs(c)
+	for _, id := range slices.Sorted(maps.Keys(hidden)) {
+		if !written[id] {
+			points = append(points, map[string]any(hidden[id]))
+		}
+	}
+	contactAttrs = m.withUnownedAttributes(contactAttrs, base, hidden)
 	body[m.CustomAttributes.Extension] = custom
 	body[m.ContactPersons] = persons
 	body[m.ContactPoints] = points
@@ -647,10 +718,10 @@ func (m mapper) profileBody(c *Customer, base *profile.Profile, keepCreator bool
 
 // withUnownedAttributes appends to recs (contact attribute records) those
 // of base (the stored profile, nil on create) whose owner was no stored
-// contact person or point: a Genesys client wrote them for an owner the
-// eGain view did not show, so a write that could not see them keeps them
-// as they are (unless recs holds the same record).
-func (m mapper) withUnownedAttributes(recs []any, base *profile.Profile) []any {
+// contact person or point, or a hidden point: a Genesys client wrote them
+// for an owner the eGain view did not show, so a write that could not see
+// them keeps them as they are (unless recs holds the same record).
+func (m mapper) withUnownedAttributes(recs []any, base *profile.Profile, hidden map[string]schema.Record) []any {
 	if base == nil {
 		return recs
 	}
@@ -659,7 +730,9 @@ func (m mapper) withUnownedAttributes(recs []any, base *profile.Profile) []any {
 		owners[str(localIDOf(r, attrPersonID))] = true
 	}
 	for _, r := range base.Extensions[m.ContactPoints] {
-		owners[str(localIDOf(r, attrPointID))] = true
+		if id := str(localIDOf(r, attrPointID)); hidden[id] == nil {
+			owners[id] = true
+		}
 	}
 	key := func(r schema.Record) [3]string {
 		return [3]string{str(recordString(r, attrOwner)), str(recordString(r, attrName)), str(recordString(r, attrValue))}
