@@ -202,7 +202,8 @@ func TestAudit_Reads(t *testing.T) {
 
 // TestAudit_PrivacyRole: with admin.privacy_role, Genesys credentials of
 // that role reach export, erase and the audit trail for their tenants and
-// are named as the actor; other roles and tenants need the admin token.
+// are named as the actor; other roles need the admin token, and other
+// tenants are 403.
 func TestAudit_PrivacyRole(t *testing.T) {
 	t.Parallel()
 	cfg := authConfig(t, `      - {name: dpo, key_sha256: "KEY(dpo-key)", role: administrator, tenants: [acme]}
@@ -220,12 +221,18 @@ func TestAudit_PrivacyRole(t *testing.T) {
 		t.Errorf("the export's entry: %+v", page.Entries)
 	}
 	for _, who := range [][]string{
-		{"X-API-Key", "crm-key", "X-Genesys-TenantId", "acme"},  // another role
-		{"X-API-Key", "dpo-key", "X-Genesys-TenantId", "other"}, // another tenant
-		{"X-Genesys-TenantId", "acme"},                          // nobody
+		{"X-API-Key", "crm-key", "X-Genesys-TenantId", "acme"}, // another role
+		{"X-Genesys-TenantId", "acme"},                         // nobody
 	} {
 		wantError(t, ts.do("GET", "/admin/audit", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
 		wantError(t, ts.do("POST", "/profiles/"+id+"/erase", nil, who...), http.StatusUnauthorized, "UNAUTHORIZED")
+	}
+	// The privacy role's credential for a tenant it is not bound to: 403,
+	// as on every other route.
+	for _, tenant := range [][]string{{"X-Genesys-TenantId", "other"}, nil} {
+		who := append([]string{"X-API-Key", "dpo-key"}, tenant...)
+		wantError(t, ts.do("GET", "/admin/audit", nil, who...), http.StatusForbidden, "FORBIDDEN")
+		wantError(t, ts.do("POST", "/profiles/"+id+"/erase", nil, who...), http.StatusForbidden, "FORBIDDEN")
 	}
 	// The privacy role's credential with a malformed tenant header: 400, not 401.
 	for _, tenant := range []string{"", "not a tenant!"} {

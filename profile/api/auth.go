@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -286,6 +287,12 @@ func (h *Handler) RoleOrElse(role string, fallback echo.MiddlewareFunc) echo.Mid
 			tenant, terr := httpin.Tenant(c.Request().Header)
 			if ok && who.role == role && terr != nil {
 				return terr // the credential is right, the header is not: say so, not 403
+			}
+			bearer := strings.HasPrefix(strings.ToLower(c.Request().Header.Get(echo.HeaderAuthorization)), "bearer ")
+			if ok && who.role == role && !who.tenants.Allow(tenant) && !bearer {
+				// The right credential for another tenant: 403, as on every
+				// other route, not the admin guard's 401.
+				return errs.E(errs.KindForbidden, CodeForbidden, "%s may not use tenant %q", who.name, tenant)
 			}
 			if !ok || who.role != role || terr != nil || !who.tenants.Allow(tenant) {
 				return guarded(c) // the admin token travels as a bearer credential too
