@@ -372,8 +372,9 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 	// the diode must not close stderr.)
 	batch := ops.NewBatchWriter(logOut, 5*time.Millisecond)
 	defer batch.Close()
+	behind := newLogger(cfg, batch) // from the drain's own goroutine, past the ring
 	async := diode.NewWriter(struct{ io.Writer }{batch}, 10000, 10*time.Millisecond, func(dropped int) {
-		fmt.Fprintf(batch, `{"level":"warn","message":"log writer fell behind; %d lines dropped"}`+"\n", dropped)
+		behind.Warn().Int("dropped", dropped).Msg("log writer fell behind; lines dropped")
 	})
 	defer async.Close()
 	log := newLogger(cfg, async)
