@@ -354,6 +354,16 @@ func TestDecodeXMLRejects(t *testing.T) {
 	}
 }
 
+// TestDecodeXML_DeclaredEncodingNamed: a body declaring another encoding
+// than UTF-8 is refused saying so, not as XML that is not well-formed.
+func TestDecodeXML_DeclaredEncodingNamed(t *testing.T) {
+	_, err := DecodeCustomerXML(strings.NewReader(`<?xml version="1.0" encoding="US-ASCII"?><customer xmlns="`+NSCustomer+`"/>`), Limits{})
+	e := wantCode(t, err, CodeMalformedBody)
+	if !strings.Contains(e.Message, `"US-ASCII"`) || !strings.Contains(e.Message, "UTF-8") {
+		t.Errorf("message %q does not name the encoding and UTF-8", e.Message)
+	}
+}
+
 func TestDecodeLimits(t *testing.T) {
 	deepXML := `<customer xmlns="` + NSCustomer + `">` + strings.Repeat("<type>", 40) + strings.Repeat("</type>", 40) + `</customer>`
 	manyXML := `<customer xmlns="` + NSCustomer + `"><customAttributes>` + strings.Repeat(`<x/>`, 200) + `</customAttributes></customer>`

@@ -105,7 +105,12 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 		return nil, malformed("request body is not well-formed XML: %s refers to no character", ref)
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true // unknown entities and mismatched tags are errors; CharsetReader nil refuses non-UTF-8 encodings
+	d.Strict = true     // unknown entities and mismatched tags are errors
+	var declared string // an encoding other than UTF-8, which is refused
+	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		declared = label
+		return nil, errors.New("only UTF-8 is accepted")
+	}
 	var (
 		root  *node
 		stack []*node
@@ -116,6 +121,9 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
+		}
+		if err != nil && declared != "" {
+			return nil, malformed("the XML declaration names encoding %q: only UTF-8 is accepted", declared)
 		}
 		if err != nil {
 			return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed XML", Err: err}
