@@ -180,3 +180,73 @@ func TestEdit_KeepsPointsTheViewHides(t *testing.T) {
 		t.Errorf("contact attributes after the edit: %v, want the hidden point's", attrs)
 	}
 }
+
+// TestEdit_PointNumberedAsAPersonIsNotDuplicated: a Genesys client numbered its person 1 and its point 1 (one numbering in
+// the facade, two unique keys in the store): eGain edits must not multiply
+// the point.
+func TestEdit_PointNumberedAsAPersonIsNotDuplicated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Dup", "EmailAddress": []any{"a@x.dom"},
+		"ContactPerson": []any{map[string]any{"personId": "1"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "1", "personId": "1", "type": "email", "emailAddress": "a@x.dom"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	for i := 0; i < 3; i++ {
+		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"123`+fmt.Sprint(i)+`"}`,
+			"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(stored.Extensions["ContactPoint"]); n != 1 {
+			t.Errorf("after edit %d %d point records are stored, want 1: %v", i+1, n, stored.Extensions["ContactPoint"])
+		}
+		view := h.getJSON(s, num).Customer[0]
+		n := 0
+		for _, person := range view.ContactPersons.ContactPerson {
+			n += len(person.ContactPoints.ContactPoint)
+		}
+		if n != 1 {
+			t.Errorf("after edit %d the view shows %d points, want 1", i+1, n)
+		}
+	}
+}
+
+// TestEdit_HiddenAddressAddedBack: a Genesys client dropped an address from EmailAddress (its point is now
+// hidden); an agent adds it back through eGain; later edits must work.
+func TestEdit_HiddenAddressAddedBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Back", "EmailAddress": []any{"shown@x.dom"},
+		"ContactPerson": []any{map[string]any{"personId": "1"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "shown@x.dom"},
+			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "old@x.dom"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"old@x.dom"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(stored.Extensions["ContactPoint"]); n != 2 {
+		t.Errorf("%d point records after the address came back, want 2 (the hidden one not beside its twin): %v", n, stored.Extensions["ContactPoint"])
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+}

@@ -574,12 +574,54 @@ func (m mapper) hiddenPoints(e *editBase) map[string]schema.Record {
 	if e == nil {
 		return hidden
 	}
+	// A point numbered as a person (a Genesys client numbered both from
+	// 1) was renumbered by the view (stored), so its number says nothing
+	// of whether it was shown: it is written under its new number or, if
+	// hidden, dropped as before.
+	persons := map[string]bool{}
+	for _, r := range e.profile.Extensions[m.ContactPersons] {
+		if id := localIDOf(r, attrPersonID); id != nil {
+			persons[*id] = true
+		}
+	}
 	for _, r := range e.profile.Extensions[m.ContactPoints] {
-		if id := localIDOf(r, attrPointID); id != nil && !e.shownPoints[*id] {
+		if id := localIDOf(r, attrPointID); id != nil && !e.shownPoints[*id] && !persons[*id] {
 			hidden[*id] = r
 		}
 	}
 	return hidden
+}
+
+// pointValues is the set of valueKeys of c's contact points.
+func pointValues(c *Customer) map[string]bool {
+	out := map[string]bool{}
+	for _, person := range c.ContactPersons {
+		for i := range person.ContactPoints {
+			if k := valueKey(&person.ContactPoints[i]); k != "" {
+				out[k] = true
+			}
+		}
+	}
+	return out
+}
+
+// pointRecordValue is the valueKey of a stored point record.
+func pointRecordValue(r schema.Record) string {
+	var pt ContactPoint
+	pointFields.fill(r, reflect.ValueOf(&pt).Elem())
+	return valueKey(&pt)
+}
+
+// valueKey is an e-mail point's address (lower case) or a phone point's
+// number, prefixed by its kind; "" for a point of another kind.
+func valueKey(pt *ContactPoint) string {
+	switch kind := pointKind(pt); kind {
+	case kindEmail:
+		return kind + " " + strings.ToLower(pointValue(pt))
+	case kindPhone:
+		return kind + " " + pointValue(pt)
+	}
+	return ""
 }
 
 // pointIDs is the set of the local ids of c's contact points.
@@ -685,12 +727,18 @@ func (m mapper) profileBody(c *Customer, edited *editBase, keepCreator bool) (ma
 	}
 	hidden := m.hiddenPoints(edited)
 	written := pointIDs(c)
+	values := pointValues(c)
+	kept := map[string]schema.Record{}
 	for _, id := range slices.Sorted(maps.Keys(hidden)) {
-		if !written[id] {
-			points = append(points, map[string]any(hidden[id]))
+		// A hidden point whose address or number the customer now holds
+		// again would show beside the point that holds it (an e-mail
+		// address twice is refused on every later edit, 400-107).
+		if r := hidden[id]; !written[id] && !values[pointRecordValue(r)] {
+			kept[id] = r
+			points = append(points, map[string]any(r))
 		}
 	}
-	contactAttrs = m.withUnownedAttributes(contactAttrs, base, hidden)
+	contactAttrs = m.withUnownedAttributes(contactAttrs, base, kept)
 	body[m.CustomAttributes.Extension] = custom
 	body[m.ContactPersons] = persons
 	body[m.ContactPoints] = points

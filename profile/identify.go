@@ -149,7 +149,9 @@ func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant 
 			return scanErr
 		}
 		withExts := exts
-		if q.OnlyIfUnique && len(ids) != 1 {
+		// Unique only when every candidate was checked: one match among
+		// candidates cut by the bound may have namesakes past it.
+		if q.OnlyIfUnique && (len(ids) != 1 || result.Truncated) {
 			withExts = nil
 		}
 		size := 0

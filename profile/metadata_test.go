@@ -100,9 +100,6 @@ func TestUniqueKey_MissingValuesAreNotEqual(t *testing.T) {
 	}
 }
 
-// TestIdentify_BoundedBytes: an identify answer that includes profiles or
-// records stops before the stored data it carries passes IdentifyBytes,
-// and says it was cut; one without them lists every id.
 // TestIdentify_BoundedCandidates: filters outside the key's prefix are
 // checked on at most IdentifyCandidates customers; past it the answer is
 // cut (Truncated), and a client that has gone stops the checks.
@@ -134,6 +131,9 @@ func TestIdentify_BoundedCandidates(t *testing.T) {
 	}
 }
 
+// TestIdentify_BoundedBytes: an identify answer that includes profiles or
+// records stops before the stored data it carries passes IdentifyBytes,
+// and says it was cut; one without them lists every id.
 func TestIdentify_BoundedBytes(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newServiceAndStore(t)
@@ -153,5 +153,37 @@ func TestIdentify_BoundedBytes(t *testing.T) {
 	res, err = s.Identify(ctx, "", q)
 	if err != nil || len(res.Profiles) == 0 || len(res.Profiles) >= 10 || !res.Truncated {
 		t.Errorf("with profiles: %d profiles, truncated %t, %v; want some, cut", len(res.Profiles), res.Truncated, err)
+	}
+}
+
+// TestIdentify_UniqueNotClaimedWhenCandidatesCut: include_extensions=unique
+// gives records only for a customer known to be the only match; one found
+// among candidates cut by IdentifyCandidates is not known to be.
+func TestIdentify_UniqueNotClaimedWhenCandidatesCut(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newServiceAndStore(t)
+	for i := range 12 {
+		title := fmt.Sprint("T", i)
+		if i == 0 || i == 11 {
+			title = "Dr"
+		}
+		body := map[string]any{"LastName": "Common", "FirstName": fmt.Sprintf("F%02d", i), "Title": title,
+			"Phone": []any{map[string]any{"PhoneNumber": fmt.Sprint("55500", 10+i)}}}
+		if _, err := s.Create(ctx, "", body, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.IdentifyCandidates = 5
+	q := profile.IdentifyQuery{Filters: []profile.Filter{{Attribute: "LastName", Value: "Common"}, {Attribute: "Title", Value: "Dr"}},
+		Extensions: []string{"Phone"}, OnlyIfUnique: true}
+	res, err := s.Identify(ctx, "", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Truncated || len(res.Profiles) != 1 {
+		t.Fatalf("got %d profiles, truncated %t; want the one among the first 5, cut", len(res.Profiles), res.Truncated)
+	}
+	if len(res.Profiles[0].Extensions) > 0 {
+		t.Errorf("records of %s given as the unique match, but a second Dr Common was never checked: %v", res.Profiles[0].ID, res.Profiles[0].Extensions)
 	}
 }
