@@ -1345,3 +1345,43 @@ func TestDepartmentalization_UnconfiguredID(t *testing.T) {
 		t.Errorf("admin reads department %s, want {\"id\":\"7777\"}", got)
 	}
 }
+
+// TestEmailMatchingFoldsCase: e-mail addresses are told apart as the
+// identification index tells them apart (Unicode case folding), wherever
+// the facade compares them: a search in capitals (SS for ß) finds the
+// customer, another customer cannot take the address so spelt (400-107),
+// one customer cannot hold it twice so spelt (400-107), and a Genesys
+// client's re-spelling of a stored address is the same contact point (its
+// id kept), not a point dropped and another added.
+func TestEmailMatchingFoldsCase(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, individual("Jörg", "Straße", "jörg@straße.example", ""))
+	found := ids(t, h.do("GET", "/ws/v12/interaction/customer?email=JÖRG@STRASSE.EXAMPLE", "", SessionHeader, s, "Accept", "application/json"))
+	if len(found) != 1 || found[0] != num {
+		t.Errorf("search by the address in capitals = %v, want [%s]", found, num)
+	}
+	post := func(body string) response {
+		return h.do("POST", "/ws/v12/interaction/customer", body, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	}
+	res := post(individual("Other", "Person", "JÖRG@STRASSE.EXAMPLE", ""))
+	res.wantError(t, http.StatusBadRequest, "400-107", FormatJSON)
+	if !strings.Contains(res.Body, "JÖRG@STRASSE.EXAMPLE") {
+		t.Errorf("the error does not name the address as sent: %s", res.Body)
+	}
+	twice := `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"A","lastName":"B","contactPoints":{"contactPoint":[` +
+		`{"type":{"value":"email","email":{"emailAddress":"x@maß.example"}}},{"type":{"value":"email","email":{"emailAddress":"X@MASS.EXAMPLE"}}}]}}]}}`
+	post(twice).wantError(t, http.StatusBadRequest, "400-107", FormatJSON)
+
+	before := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint
+	if len(before) != 1 {
+		t.Fatalf("points %+v, want the one e-mail point", before)
+	}
+	id := h.customerID("", num)
+	h.do("PUT", "/profiles/"+id, `{"FirstName":"Jörg","LastName":"Straße","EmailAddress":["JÖRG@STRASSE.EXAMPLE"]}`, "Content-Type", "application/json").want(t, http.StatusOK)
+	after := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint
+	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Type.Email == nil || after[0].Type.Email.EmailAddress != "JÖRG@STRASSE.EXAMPLE" {
+		t.Errorf("after a Genesys client re-spelt the address: %+v, want point %s showing JÖRG@STRASSE.EXAMPLE", after, before[0].ID)
+	}
+}

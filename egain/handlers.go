@@ -242,7 +242,7 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	}
 	opts.StoredEmails = map[string]bool{}
 	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
-		opts.StoredEmails[strings.ToLower(a)] = true
+		opts.StoredEmails[schema.Fold(a)] = true
 	}
 	if err := listRules(&body); err != nil {
 		return nil, err

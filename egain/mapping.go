@@ -187,7 +187,7 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 			p0.DateOfBirth = recordBirthDate(p0.DateOfBirth)
 		}
 	}
-	overlayPoints(&c, kindEmail, emails, strings.ToLower, func(v string) ContactPoint {
+	overlayPoints(&c, kindEmail, emails, schema.Fold, func(v string) ContactPoint {
 		return ContactPoint{Type: &ContactPointType{Value: Str(kindEmail), Email: &Email{EmailAddress: Str(v)}}}
 	})
 	overlayPoints(&c, kindPhone, phones, func(s string) string { return s }, func(v string) ContactPoint {
@@ -435,7 +435,9 @@ func withPointValue(pt ContactPoint, v string) ContactPoint {
 // custom attributes), even when another point holds the same value (two
 // persons sharing an office phone); other points of the kind are dropped; a
 // value no point holds becomes a new point of the first contact person. A
-// point matching a value under norm (an e-mail address in another case)
+// point matching a value under norm (an e-mail address in another case:
+// schema.Fold, as the e-mail index and emailAddresses compare them, so a
+// point the index takes for a stored address is that address here too)
 // shows the value as the profile spells it: a read written back must not
 // undo a Genesys client's change of case.
 func overlayPoints(c *Customer, kind string, values []string, norm func(string) string, newPoint func(string) ContactPoint) {
@@ -847,10 +849,10 @@ func emailAddresses(c *Customer) ([]any, error) {
 				continue
 			}
 			addr := pointValue(&pt)
-			if seen[strings.ToLower(addr)] {
+			if seen[schema.Fold(addr)] { // as the e-mail index tells addresses apart
 				return nil, duplicateEmail(addr)
 			}
-			seen[strings.ToLower(addr)] = true
+			seen[schema.Fold(addr)] = true
 			out = append(out, addr)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // Customer types (spec §3.1).
@@ -38,7 +39,9 @@ type Options struct {
 	// changes and writes the whole customer) it is no edit of the name.
 	StoredName string
 	// StoredEmails holds, for an edit once the stored customer is read,
-	// its e-mail addresses (lower-cased). One sent back as it is passes
+	// its e-mail addresses (schema.Fold: the address the e-mail index
+	// sees, so one the index takes for a stored address, in whatever case,
+	// is that address here too). One sent back as it is passes
 	// though it would not as a new address: a Genesys client may have
 	// written it (any string), and a client that reads, changes and writes
 	// the whole customer must not be refused for it. Before the read
@@ -473,7 +476,7 @@ func (v validator) email(e *Email, path string, need bool) error {
 	if err := v.requiredText(e.EmailAddress, field, need); err != nil {
 		return err
 	}
-	if e.EmailAddress == nil || v.edit && (v.opts.Unread || v.opts.StoredEmails[strings.ToLower(*e.EmailAddress)]) {
+	if e.EmailAddress == nil || v.edit && (v.opts.Unread || v.opts.StoredEmails[schema.Fold(*e.EmailAddress)]) {
 		return nil
 	}
 	if err := v.text(e.EmailAddress, field, maxEmailAddress); err != nil {

@@ -36,6 +36,23 @@ func TestUniqueMatchingIgnoresCase(t *testing.T) {
 	}
 }
 
+// TestUniqueMatchingFoldsCase: a record's unique values compare as the
+// identification index compares them (Unicode case folding), so a record
+// the index takes for a held one is that record here too: STRASSE replaces
+// straße, a Greek value in capitals its lower-case spelling, and two such
+// records in one request are the same record twice.
+func TestUniqueMatchingFoldsCase(t *testing.T) {
+	for _, tc := range [][2]string{{"straße", "STRASSE"}, {"Παπαδόπουλος", "ΠΑΠΑΔΌΠΟΥΛΟΣ"}} {
+		got, err := extensions.Upsert(phone, []schema.Record{rec(tc[0], "old")}, []schema.Record{rec(tc[1], "new")})
+		if err != nil || len(got) != 1 || got[0]["Note"] != "new" {
+			t.Errorf("upsert %q over %q: %v, %v; want the record replaced", tc[1], tc[0], got, err)
+		}
+		if err := extensions.CheckUnique(phone, []schema.Record{rec(tc[0], "a"), rec(tc[1], "b")}); errs.KindOf(err) != errs.KindInvalid {
+			t.Errorf("%q and %q in one request: %v, want refused as duplicates", tc[0], tc[1], err)
+		}
+	}
+}
+
 func TestUpdateByUnique(t *testing.T) {
 	recs := []schema.Record{rec("1", "a"), rec("2", "b")}
 	out, updated, err := extensions.UpdateByUnique(phone, recs, schema.Record{"Number": "2", "Note": "new"})

@@ -78,11 +78,15 @@ type resolvedFilter struct {
 // stored schema once (one read of its version) and, when that is newer,
 // the live schema catches up and the identify runs again. (A refusal for
 // naming what this schema lacks is checked so by the HTTP server, as for
-// every read.)
+// every read.) When that check finds instead that this process cannot
+// follow the stored schema because the store's index of a key is built
+// otherwise (another replica's config, or another release's index text),
+// the identify runs again too, and a key so marked answers 503
+// SCHEMA_OUT_OF_SYNC rather than the [] its index gave.
 func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) (*Identification, error) {
-	used := s.schema.Current()
+	used, stale := s.schema.Current(), s.staleKeys.Load()
 	res, err := s.identifyUnder(ctx, used, tenant, q)
-	if err == nil && len(res.Profiles) == 0 && s.CatchUp(ctx, used.Version) {
+	if err == nil && len(res.Profiles) == 0 && (s.CatchUp(ctx, used.Version) || s.staleKeys.Load() != stale) {
 		return s.identifyUnder(ctx, s.schema.Current(), tenant, q)
 	}
 	return res, err

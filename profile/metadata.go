@@ -192,12 +192,21 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile b
 
 // A manifest records, per identification key (lower-cased name), what its
 // index was built from, so a changed key is rebuilt and a removed one dropped.
+//
+// A fingerprint is "source|attributes|unique=B|text=V", V the
+// schema.IndexTextVersion the entries were computed with. Releases before
+// case folding wrote no text part (their entries were lower-cased): their
+// fingerprints differ from every one this release makes, so the first
+// start over such a store rebuilds every index (SyncSchema), a replica of
+// this release that meets such a manifest stored by an older one refuses
+// to serve those keys (FollowSchema: 503 SCHEMA_OUT_OF_SYNC), and an older
+// replica refuses this release's manifest alike (see docs/scale-out.md).
 type manifest map[string]string
 
 func manifestOf(c *schema.Compiled) manifest {
 	m := manifest{}
 	for _, k := range c.Keys() {
-		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique)
+		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t|text=%s", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique, schema.IndexTextVersion)
 	}
 	return m
 }
@@ -211,7 +220,7 @@ func UniqueKeys(stored []byte) map[string]bool {
 	if err != nil {
 		return out
 	}
-	for key, fingerprint := range m { // "source|attributes|unique=true" (manifestOf)
+	for key, fingerprint := range m { // "source|attributes|unique=true[|text=…]" (manifestOf)
 		out[key] = slices.Contains(strings.Split(fingerprint, "|"), "unique=true")
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -162,6 +163,41 @@ func TestIdentify_VendorExample(t *testing.T) {
 
 // TestIdentify_ReadsOnlyIndexEntries shows identify never scans: among many
 // profiles, finding one visits one index entry and no other profile.
+// TestIdentify_FoldsCase: identification ignores case as Unicode case
+// folding has it (docs/api.md, "Matching ignores case"): a Greek surname in
+// capitals finds it stored in lower case (Σ and final ς alike), STRASSE
+// finds Straße, and an e-mail address in capitals finds its customer.
+func TestIdentify_FoldsCase(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	greek := ts.mustCreate(`{"FirstName":"Γιώργος","LastName":"Παπαδόπουλος","EmailAddress":["giorgos@παράδειγμα.gr"]}`)
+	german := ts.mustCreate(`{"FirstName":"Jörg","LastName":"Straße","EmailAddress":["jörg@straße.example"]}`)
+	for _, tc := range []struct{ query, id string }{
+		{"LastName=ΠΑΠΑΔΌΠΟΥΛΟΣ", greek},
+		{"LastName=ΠΑΠΑΔΌΠΟΥΛΟΣ&FirstName=ΓΙΏΡΓΟΣ", greek},
+		{"EmailAddress=GIORGOS@ΠΑΡΆΔΕΙΓΜΑ.GR", greek},
+		{"LastName=STRASSE", german},
+		{"EmailAddress=JÖRG@STRASSE.EXAMPLE", german},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			q := url.Values{}
+			for part := range strings.SplitSeq(tc.query, "&") {
+				name, value, _ := strings.Cut(part, "=")
+				q.Set(name, value)
+			}
+			res := ts.do("GET", "/profiles?"+q.Encode(), nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", res.Status, res.Body)
+			}
+			var got []map[string]any
+			res.JSON(t, &got)
+			if len(got) != 1 || got[0]["customer_id"] != tc.id {
+				t.Fatalf("got %v, want only %s", got, tc.id)
+			}
+		})
+	}
+}
+
 func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
 	t.Parallel()
 	ts := mustStart(t)
