@@ -75,7 +75,8 @@ type resolvedFilter struct {
 // Another replica may have just changed the identification keys (deleted
 // the one read, so its index is empty), and a client told "no such
 // customer" creates a duplicate: an empty answer is checked against the
-// stored schema once (one read of its version) and, when that is newer,
+// stored schema once (one read of its version, in the identify's own
+// transaction) and, when that is newer,
 // the live schema catches up and the identify runs again. (A refusal for
 // naming what this schema lacks is checked so by the HTTP server, as for
 // every read.) When that check finds instead that this process cannot
@@ -85,32 +86,33 @@ type resolvedFilter struct {
 // SCHEMA_OUT_OF_SYNC rather than the [] its index gave.
 func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) (*Identification, error) {
 	used, stale := s.schema.Current(), s.staleKeys.Load()
-	res, err := s.identifyUnder(ctx, used, tenant, q)
-	if err == nil && len(res.Profiles) == 0 && (s.CatchUp(ctx, used.Version) || s.staleKeys.Load() != stale) {
-		return s.identifyUnder(ctx, s.schema.Current(), tenant, q)
+	res, newer, err := s.identifyUnder(ctx, used, tenant, q)
+	if err == nil && newer && (s.CatchUp(ctx, used.Version) || s.staleKeys.Load() != stale) {
+		res, _, err = s.identifyUnder(ctx, s.schema.Current(), tenant, q)
 	}
 	return res, err
 }
 
-// identifyUnder is Identify under schema c.
-func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant string, q IdentifyQuery) (*Identification, error) {
+// identifyUnder is Identify under schema c; newer reports an empty answer
+// read from a store whose schema version is not c's.
+func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant string, q IdentifyQuery) (*Identification, bool, error) {
 	filters, err := resolveFilters(c, q.Filters)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	key, prefix, err := chooseKey(c, q.Key, filters)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := checkIndexed(s.staleKeys.Load(), key.Name); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	exts, err := extensionNames(c, q.Extensions)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rest := remainingFilters(key, len(prefix), filters)
-	result := &Identification{}
+	result, newer := &Identification{}, false
 	err = s.store.View(ctx, tenant, func(tx Tx) error {
 		tx = canonical(tx, c)
 		var ids []string
@@ -152,6 +154,10 @@ func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant 
 		if scanErr != nil {
 			return scanErr
 		}
+		if len(ids) == 0 {
+			v, err := tx.SchemaVersion()
+			newer = err == nil && v != c.Version
+		}
 		withExts := exts
 		// Unique only when every candidate was checked: one match among
 		// candidates cut by the bound may have namesakes past it.
@@ -177,13 +183,13 @@ func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ids := make([]string, len(result.Profiles))
 	for i, d := range result.Profiles {
 		ids[i] = d.ID
 	}
-	return result, s.noteRead(ctx, tenant, ids...)
+	return result, newer, s.noteRead(ctx, tenant, ids...)
 }
 
 func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, error) {
