@@ -193,8 +193,19 @@ func (t *auditedTx) DeleteProfile(p *Profile) error {
 	for name := range p.Attributes {
 		t.attribute(name)
 	}
-	// Every record goes with the profile: name the extensions that had any.
-	sets, err := t.Tx.RecordSets(p.ID, t.extensions)
+	// Every record goes with the profile: name the extensions that had any,
+	// those a reload removed from the schema (kept, hidden) too.
+	exts := slices.Clone(t.extensions)
+	stored, err := t.Tx.StoredExtensions(p.ID)
+	if err != nil {
+		return err
+	}
+	for _, name := range stored {
+		if !slices.ContainsFunc(exts, func(e string) bool { return strings.EqualFold(e, name) }) {
+			exts = append(exts, name)
+		}
+	}
+	sets, err := t.Tx.RecordSets(p.ID, exts)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"maps"
+	"time"
 
 	"github.com/contactcenter/profiled/schema"
 )
@@ -87,7 +88,10 @@ func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error
 		if err := s.appendEntry(tx, e); err != nil {
 			return err
 		}
-		return tx.Audit(StoreFilter{CustomerID: id}, func(e *AuditEntry) bool {
+		// Only this customer's entries: a customer deleted before it was
+		// created under the same customer_id was someone else, and its
+		// entries are not this data subject's to be handed.
+		return tx.Audit(StoreFilter{CustomerID: id, From: p.Created.Truncate(time.Microsecond)}, func(e *AuditEntry) bool {
 			out.Audit = append(out.Audit, *e)
 			return true
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,6 +65,30 @@ func TestExport_RecordsOfARemovedExtension(t *testing.T) {
 	}
 	if recs := x.Profile.Extensions["prof"]; len(recs) != 1 || recs[0]["nick"] != "secretnick" {
 		t.Errorf("export of a removed extension's records: %v", x.Profile.Extensions)
+	}
+}
+
+// TestErase_AuditNamesARemovedExtension: an erase removes the records of an
+// extension a reload removed, and its audit entry names that extension as
+// it names every other whose records went.
+func TestErase_AuditNamesARemovedExtension(t *testing.T) {
+	ctx := context.Background()
+	s, path, base := reloadableService(t)
+	const extensions = "  extensions:\n"
+	reloadWith(t, s, path, edited(t, base, extensions, extensions+"    - {name: Prof, type: single-valued, attributes: [{name: nick, type: string}]}\n"))
+	if _, err := s.Create(ctx, "", map[string]any{"customer_id": "Z3", "FirstName": "Zed", "Prof": map[string]any{"nick": "secretnick"}}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reloadWith(t, s, path, base)
+	if _, err := s.Erase(ctx, "", "Z3", 0); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Audit(ctx, "", profile.AuditQuery{CustomerID: "Z3", Op: profile.OpErase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 1 || !slices.ContainsFunc(page.Entries[0].Extensions, func(e string) bool { return strings.EqualFold(e, "prof") }) {
+		t.Errorf("erase entry: %+v, want it to name the removed extension prof", page.Entries)
 	}
 }
 

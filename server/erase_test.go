@@ -237,3 +237,47 @@ func TestErase_ScrubWaitsForALongReader(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestErase_ScrubSurvivesARestart: an erase whose scrub was held up by a
+// long reader, and whose process ended before the reader did, leaves the
+// erased values in free pages; the next start scrubs them.
+func TestErase_ScrubSurvivesARestart(t *testing.T) {
+	boltOnly(t, "free pages are bbolt's")
+	ts := mustStart(t)
+	ts.App.EraseScrubWait = 50 * time.Millisecond
+	keep := make([]string, 30)
+	for i := range keep {
+		keep[i] = fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i)
+	}
+	ts.mustCreateAll(keep)
+	ts.mustCreate(`{"customer_id":"GONE1","FirstName":"Yolanda","EmailAddress":["yolanda@restart.example"]}`)
+	reading, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- ts.App.Store.View(context.Background(), "", func(profile.Tx) error {
+			close(reading)
+			<-release
+			return nil
+		})
+	}()
+	<-reading
+	if res := ts.do("POST", "/profiles/GONE1/erase", nil); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"free_pages_scrubbed":false`) {
+		t.Fatalf("erase while a reader is open: %d %s", res.Status, res.Body)
+	}
+	// The process ends before the reader: the background scrub is cut off.
+	go func() { time.Sleep(300 * time.Millisecond); close(release) }()
+	ts.stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(mustRead(t, ts.data), []byte("yolanda@restart.example")) {
+		t.Skip("the scrub completed before the stop; nothing to show")
+	}
+	ts = ts.restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for bytes.Contains(mustRead(t, ts.data), []byte("yolanda@restart.example")) {
+		if time.Now().After(deadline) {
+			t.Fatal("the erased e-mail is still in the data file's free pages after a restart")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -152,7 +152,29 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	a.watchSchema()
 	a.sweepAudit()
 	a.prewarm()
+	a.scrubAtStart()
 	return a, nil
+}
+
+// scrubAtStart overwrites the free pages of a bbolt data file once, in the
+// background, at every start: an erase whose scrub was still waiting for a
+// long reader when the process ended (a crash, a kill, a shutdown that
+// outlived the reader) left the erased values in free pages, and nothing
+// else would ever come back for them.
+func (a *App) scrubAtStart() {
+	s, ok := a.Store.(freePageScrubber)
+	if !ok {
+		return
+	}
+	a.bgActive.Go(func() {
+		pages, err := s.ScrubFreePages(a.bg)
+		switch {
+		case err != nil && a.bg.Err() == nil:
+			a.Log.Warn().Err(err).Msg("free pages not scrubbed at start; the next erase scrubs them")
+		case err == nil && pages > 0:
+			a.Log.Info().Int("pages", pages).Msg("free pages scrubbed at start")
+		}
+	})
 }
 
 // prewarm maps a bbolt data file into memory in the background, so the
