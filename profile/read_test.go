@@ -171,3 +171,25 @@ func TestSyncSchema_FirstStartStoresAVersion(t *testing.T) {
 		t.Errorf("schema state after the first start: version %d, %v; want a stored version", st.Version, err)
 	}
 }
+
+// TestRevision_NotAuditedAsARead: the revision a write's precondition
+// reads is no read of the customer's data (nothing leaves); it reports a
+// missing customer as Get does.
+func TestRevision_NotAuditedAsARead(t *testing.T) {
+	s, _ := newService(t)
+	s.Reads = profile.ReadsEvery
+	ctx := context.Background()
+	p, err := s.Create(ctx, "", map[string]any{"FirstName": "Rev"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev, err := s.Revision(ctx, "", p.ID); err != nil || rev != p.Rev {
+		t.Fatalf("Revision = %d, %v; want %d", rev, err, p.Rev)
+	}
+	if reads := trail(t, s, profile.AuditQuery{Op: profile.OpRead}); len(reads) != 0 {
+		t.Errorf("read entries %+v, want none", reads)
+	}
+	if _, err := s.Revision(ctx, "", "NOSUCH"); !errs.Is(err, errs.KindNotFound) {
+		t.Errorf("Revision of a missing customer = %v, want not found", err)
+	}
+}

@@ -401,6 +401,20 @@ func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*D
 	return d, s.noteRead(ctx, tenant, d.ID)
 }
 
+// Revision is profile id's revision, read as a write's precondition needs
+// it: no data leaves, so the read is not audited.
+func (s *Service) Revision(ctx context.Context, tenant, id string) (uint64, error) {
+	var rev uint64
+	err := s.store.View(ctx, tenant, func(tx Tx) error {
+		d, err := loadDocument(tx, id, nil)
+		if err == nil {
+			rev = d.Rev
+		}
+		return err
+	})
+	return rev, err
+}
+
 // GetByNum is Get by numeric id.
 func (s *Service) GetByNum(ctx context.Context, tenant string, num uint64, exts []string) (*Profile, error) {
 	c := s.schema.Current()

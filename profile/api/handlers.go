@@ -56,6 +56,7 @@ type Profiles interface {
 	Schema() *schema.Compiled
 	Create(ctx context.Context, tenant string, body map[string]any, opts profile.CreateOptions) (*profile.Profile, error)
 	Get(ctx context.Context, tenant, id string, exts []string) (*profile.Document, error)
+	Revision(ctx context.Context, tenant, id string) (uint64, error)
 	Identify(ctx context.Context, tenant string, q profile.IdentifyQuery) (*profile.Identification, error)
 	Replace(ctx context.Context, tenant, id string, body map[string]any, opts profile.ReplaceOptions) (*profile.Profile, error)
 	Delete(ctx context.Context, tenant, id string, ifMatch uint64) error

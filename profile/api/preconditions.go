@@ -28,8 +28,11 @@ func (t *entityTags) matches(rev uint64, weak bool) bool {
 
 // readEntityTags reads header name; nil when it is absent. Empty is
 // malformed, not absent, and so is a tag this API cannot have returned:
-// "03" or an unbalanced quote must not match revision 3.
-func readEntityTags(r *http.Request, name string) (*entityTags, error) {
+// "03" or an unbalanced quote must not match revision 3. Empty list
+// elements are skipped (RFC 9110 §5.6.1.2). foreign, for a read, takes a
+// tag this API cannot have returned (a proxy's "1-gzip") for one that
+// matches nothing instead.
+func readEntityTags(r *http.Request, name string, foreign bool) (*entityTags, error) {
 	values, given := r.Header[name]
 	if !given {
 		return nil, nil
@@ -42,6 +45,9 @@ func readEntityTags(r *http.Request, name string) (*entityTags, error) {
 	tags := &entityTags{}
 	for _, item := range strings.Split(list, ",") {
 		tag := strings.TrimSpace(item)
+		if tag == "" {
+			continue
+		}
 		weak := strings.HasPrefix(tag, "W/")
 		tag = strings.TrimPrefix(tag, "W/")
 		if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
@@ -49,6 +55,9 @@ func readEntityTags(r *http.Request, name string) (*entityTags, error) {
 		}
 		rev, err := strconv.ParseUint(tag, 10, 64)
 		if err != nil || rev == 0 || strconv.FormatUint(rev, 10) != tag {
+			if foreign {
+				continue
+			}
 			return nil, malformed
 		}
 		if weak {
@@ -56,6 +65,9 @@ func readEntityTags(r *http.Request, name string) (*entityTags, error) {
 		} else {
 			tags.strong = append(tags.strong, rev)
 		}
+	}
+	if len(tags.strong)+len(tags.weak) == 0 && !foreign {
+		return nil, malformed // only empty elements
 	}
 	return tags, nil
 }
@@ -69,11 +81,11 @@ func readEntityTags(r *http.Request, name string) (*entityTags, error) {
 // read is then the one the write must find, so a change between the two is
 // 412, never a write the headers forbid.
 func WritePrecondition(r *http.Request, current func() (uint64, error)) (uint64, error) {
-	ifMatch, err := readEntityTags(r, "If-Match")
+	ifMatch, err := readEntityTags(r, "If-Match", false)
 	if err != nil {
 		return 0, err
 	}
-	ifNoneMatch, err := readEntityTags(r, "If-None-Match")
+	ifNoneMatch, err := readEntityTags(r, "If-None-Match", false)
 	if err != nil {
 		return 0, err
 	}
@@ -103,26 +115,20 @@ func WritePrecondition(r *http.Request, current func() (uint64, error)) (uint64,
 	return rev, nil
 }
 
-// profileReader reads one profile.
-type profileReader interface {
-	Get(ctx context.Context, tenant, id string, exts []string) (*profile.Document, error)
+// revisions reads a profile's revision without auditing a read.
+type revisions interface {
+	Revision(ctx context.Context, tenant, id string) (uint64, error)
 }
 
 // Revision is a WritePrecondition's current: it reads profile id's revision.
-func Revision(ctx context.Context, profiles profileReader, tenant, id string) func() (uint64, error) {
-	return func() (uint64, error) {
-		p, err := profiles.Get(ctx, tenant, id, nil)
-		if err != nil {
-			return 0, err
-		}
-		return p.Rev, nil
-	}
+func Revision(ctx context.Context, profiles revisions, tenant, id string) func() (uint64, error) {
+	return func() (uint64, error) { return profiles.Revision(ctx, tenant, id) }
 }
 
 // notModified reports whether a read of a profile at revision rev is
 // answered 304: If-None-Match names it (weakly) or is "*".
 func notModified(r *http.Request, rev uint64) (bool, error) {
-	tags, err := readEntityTags(r, "If-None-Match")
+	tags, err := readEntityTags(r, "If-None-Match", true)
 	if err != nil || tags == nil {
 		return false, err
 	}
