@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,9 +136,23 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	// A file this call creates is removed again when the open fails (a
 	// full disk while bbolt writes the first pages): left behind empty, it
-	// would be refused at every later start as a truncated data file.
-	_, statErr := os.Stat(path)
-	created := errors.Is(statErr, os.ErrNotExist) && !opts.ReadOnly
+	// would be refused at every later start as a truncated data file. It is
+	// created here, exclusively, so a file another process made meanwhile
+	// (or a dangling symlink) is never taken for ours; bbolt initialises an
+	// empty file as a new one.
+	created := false
+	if !opts.ReadOnly {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			created = true
+			if err := f.Close(); err != nil {
+				return nil, fmt.Errorf("store: creating %s: %w", path, err)
+			}
+		case !errors.Is(err, fs.ErrExist):
+			return nil, fmt.Errorf("store: creating %s: %w", path, err)
+		}
+	}
 	removeCreated := func() {
 		if created {
 			os.Remove(path)
