@@ -54,6 +54,9 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 			return q, errs.Invalid(CodeInvalidAuditQuery, name, "%s is given %d times", name, len(values))
 		}
 		v := values[0]
+		if v == "" { // an empty filter would list every customer's entries
+			return q, errs.Invalid(CodeInvalidAuditQuery, name, "%s is empty; leave it out to list everything", name)
+		}
 		var err error
 		switch name {
 		case "customer_id":
@@ -62,8 +65,8 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 			q.Actor = v
 		case "op":
 			q.Op = v
-			// An operation, or one with a qualifier (server.mode.production).
-			if !slices.ContainsFunc(profile.Ops, func(op string) bool { return v == op || strings.HasPrefix(v, op+".") }) {
+			// An operation, or the server mode with its qualifier (server.mode.production).
+			if !slices.Contains(profile.Ops, v) && !strings.HasPrefix(v, profile.OpServerMode+".") {
 				err = errs.Invalid(CodeInvalidAuditQuery, name, "unknown operation %q (%s)", v, strings.Join(profile.Ops, ", "))
 			}
 		case "before":
