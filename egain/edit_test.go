@@ -250,3 +250,25 @@ func TestEdit_HiddenAddressAddedBack(t *testing.T) {
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
 		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
 }
+
+// TestEdit_WritesOnlyWhatChanged: an eGain edit of one customer field
+// writes, and its audit entry names, only the extension that holds it;
+// the records the edit left as they were are not rewritten.
+func TestEdit_WritesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, string(mustRead(t, "../testdata/examples/egain-create-full.json")))
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+	page, err := h.svc.Audit(t.Context(), "", profile.AuditQuery{Op: profile.OpEdit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 1 || !slices.Equal(page.Entries[0].Extensions, []string{"EgainCustomer"}) {
+		t.Fatalf("edit entries %+v, want one naming EgainCustomer alone", page.Entries)
+	}
+	if got := h.view(t, s, num)["pin"]; got != "4321" {
+		t.Errorf("pin after the edit: %v", got)
+	}
+}

@@ -763,7 +763,40 @@ func (m mapper) profileBody(c *Customer, edited *editBase, keepCreator bool) (ma
 			return nil, errs.Invalid(CodeLimitExceeded, n.field, "a customer has at most %d %s; this one would have %d", n.max, n.what, n.count)
 		}
 	}
+	if base != nil {
+		// Replace leaves the extensions a body does not name as they are:
+		// those whose records the edit did not change are left out, so the
+		// write, and its audit entry, covers what changed.
+		for _, ext := range []string{m.Phone.Extension, m.CustomAttributes.Extension, m.Customer, m.ContactPersons, m.ContactPoints, m.ContactAttributes} {
+			if sameRecords(body[ext], base.Extensions[ext]) {
+				delete(body, ext)
+			}
+		}
+	}
 	return body, nil
+}
+
+// sameRecords reports whether the records of a body (a list of records, or
+// one record of a single-valued extension) are stored as they are, in order.
+func sameRecords(written any, stored []schema.Record) bool {
+	var list []any
+	switch w := written.(type) {
+	case []any:
+		list = w
+	case map[string]any:
+		list = []any{w}
+	default:
+		return false
+	}
+	if len(list) != len(stored) {
+		return false
+	}
+	for i, r := range list {
+		if rec, ok := r.(map[string]any); !ok || !reflect.DeepEqual(rec, map[string]any(stored[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // withUnownedAttributes appends to recs (contact attribute records) those
