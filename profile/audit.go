@@ -52,12 +52,13 @@ const (
 	OpSchemaReload          = "schema.reload"
 	OpSchemaSync            = "schema.sync" // indexes brought in line with a config changed while stopped
 	OpServerMode            = "server.mode"
+	OpBackup                = "backup" // a hot backup: every tenant's customers, recorded in the default tenant
 )
 
 // Ops lists every operation above, for checking a query names one.
 var Ops = []string{OpCreate, OpImport, OpReplace, OpEdit, OpDelete, OpInsertRecords, OpUpdateRecord, OpDeleteRecord,
 	OpMerge, OpErase, OpExport, OpRead, OpSchemaCreateExtension, OpSchemaDeleteExtension, OpSchemaCreateKey,
-	OpSchemaDeleteKey, OpSchemaReload, OpSchemaSync, OpServerMode}
+	OpSchemaDeleteKey, OpSchemaReload, OpSchemaSync, OpServerMode, OpBackup}
 
 // Actor is who a request acts for, as the audit trail records it. The HTTP
 // layer puts one in every request's context; authentication fills in Name.

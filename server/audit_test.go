@@ -243,3 +243,19 @@ func TestAudit_PrivacyRole(t *testing.T) {
 		t.Errorf("the admin token reads %d entries, want create and export", len(p.Entries))
 	}
 }
+
+// TestAudit_Backup: a hot backup, a copy of every customer, is recorded
+// with who asked for it, before it streams.
+func TestAudit_Backup(t *testing.T) {
+	t.Parallel()
+	boltOnly(t, "a PostgreSQL store is backed up with pg_dump")
+	ts := mustStart(t)
+	ts.mustCreate(`{"FirstName":"Copied"}`)
+	if res := ts.do("GET", "/admin/backup", nil); res.Status != http.StatusOK {
+		t.Fatalf("backup: %d", res.Status)
+	}
+	page := ts.audit(t, "op=backup")
+	if len(page.Entries) != 1 || page.Entries[0].Actor != "admin (loopback)" {
+		t.Errorf("backup entries %+v, want one by admin (loopback)", page.Entries)
+	}
+}

@@ -281,6 +281,19 @@ func (a *App) followSchemaOnRefusal(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// auditBackup records a hot backup in the audit trail before it streams:
+// a copy of every customer is the largest disclosure there is. The entry
+// is the default tenant's (a backup copies every tenant); a backup that
+// cannot be recorded is not served.
+func (a *App) auditBackup(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := a.Profiles.Record(c.Request().Context(), "", profile.OpBackup, nil); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
 // routes builds the Echo instance with every endpoint of the contract.
 func (a *App) routes() *echo.Echo {
 	e := echo.New()
@@ -325,7 +338,7 @@ func (a *App) routes() *echo.Echo {
 	guard := adminActor(ops.AdminGuard(a.Config.Admin.Token), a.Config.Admin.Token != "")
 	admin := adminRoutes{e.Group("/admin"), guard}
 	if snap, ok := a.Store.(ops.Snapshotter); ok {
-		admin.GET("/backup", ops.BackupHandler(snap))
+		admin.GET("/backup", ops.BackupHandler(snap), a.auditBackup)
 	} else {
 		admin.GET("/backup", func(echo.Context) error {
 			return errs.E(errs.KindNotImplemented, "BACKUP_NOT_SUPPORTED",
