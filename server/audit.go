@@ -54,7 +54,7 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 			return q, errs.Invalid(CodeInvalidAuditQuery, name, "%s is given %d times", name, len(values))
 		}
 		v := values[0]
-		if v == "" { // an empty filter would list every customer's entries
+		if v == "" && name != "before" { // an empty filter would list every customer's entries; an empty cursor is the first page
 			return q, errs.Invalid(CodeInvalidAuditQuery, name, "%s is empty; leave it out to list everything", name)
 		}
 		var err error
