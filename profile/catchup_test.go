@@ -9,6 +9,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store"
 )
 
 // firstOnly is an identification key the shipped config does not have.
@@ -79,13 +80,7 @@ func TestReloadSchema_AuditNamesTheKeysItChanged(t *testing.T) {
 // indexed alike are served, and a reload of its config ends it.
 func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
 	ctx := context.Background()
-	a, _, db := newServiceAndStore(t)
-	if err := a.SyncSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Create(ctx, "", map[string]any{"FirstName": "Solo", "EmailAddress": []any{"solo@x.dom"}}, profile.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	a, db := replicaWithSolo(t)
 	// B starts with one more key and indexes it, as its start would.
 	b := profile.NewService(db, registryOver(t, db, configWithKey(t, firstOnly)))
 	if err := b.SyncSchema(ctx); err != nil {
@@ -140,13 +135,7 @@ func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
 // told "no such customer" would create a duplicate).
 func TestIdentify_EmptyAnswerChecksTheStoredSchema(t *testing.T) {
 	ctx := context.Background()
-	a, _, db := newServiceAndStore(t)
-	if err := a.SyncSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Create(ctx, "", map[string]any{"FirstName": "Solo", "EmailAddress": []any{"solo@x.dom"}}, profile.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	a, db := replicaWithSolo(t)
 	if _, err := a.CreateKey(ctx, schema.KeyDoc{Name: "first_named", Attributes: []string{"FirstName"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +155,19 @@ func TestIdentify_EmptyAnswerChecksTheStoredSchema(t *testing.T) {
 	if e := errs.As(err); e == nil || e.Code != profile.CodeUnknownKey {
 		t.Errorf("B by the key A deleted: %v, want %s", err, profile.CodeUnknownKey)
 	}
+}
+
+// replicaWithSolo is a Service over a store of its own, synced as at a
+// start, holding one customer (FirstName Solo, solo@x.dom); a test makes
+// other replicas over db.
+func replicaWithSolo(t *testing.T) (*profile.Service, *store.DB) {
+	ctx := context.Background()
+	a, _, db := newServiceAndStore(t)
+	if err := a.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Create(ctx, "", map[string]any{"FirstName": "Solo", "EmailAddress": []any{"solo@x.dom"}}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return a, db
 }

@@ -188,24 +188,10 @@ func scanTables(t *testing.T, url string, secrets []string) []string {
 func TestErase_ScrubWaitsForALongReader(t *testing.T) {
 	t.Parallel()
 	boltOnly(t, "free pages are bbolt's")
-	ts := mustStart(t)
-	ts.App.EraseScrubWait = 50 * time.Millisecond
-	keep := make([]string, 30)
-	for i := range keep {
-		keep[i] = fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i)
-	}
-	ts.mustCreateAll(keep)
+	ts := startForScrub(t)
 	ts.mustCreate(`{"customer_id":"LONG1","FirstName":"Wanda","EmailAddress":["wanda@first.example"]}`)
 	ts.mustCreate(`{"customer_id":"LONG2","FirstName":"Xavier","EmailAddress":["xavier@second.example"]}`)
-	reading, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- ts.App.Store.View(context.Background(), "", func(profile.Tx) error {
-			close(reading)
-			<-release
-			return nil
-		})
-	}()
-	<-reading
+	release, done := ts.holdReader()
 	for _, id := range []string{"LONG1", "LONG2"} {
 		res := ts.do("POST", "/profiles/"+id+"/erase", nil)
 		if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"free_pages_scrubbed":false`) {
@@ -243,23 +229,9 @@ func TestErase_ScrubWaitsForALongReader(t *testing.T) {
 // erased values in free pages; the next start scrubs them.
 func TestErase_ScrubSurvivesARestart(t *testing.T) {
 	boltOnly(t, "free pages are bbolt's")
-	ts := mustStart(t)
-	ts.App.EraseScrubWait = 50 * time.Millisecond
-	keep := make([]string, 30)
-	for i := range keep {
-		keep[i] = fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i)
-	}
-	ts.mustCreateAll(keep)
+	ts := startForScrub(t)
 	ts.mustCreate(`{"customer_id":"GONE1","FirstName":"Yolanda","EmailAddress":["yolanda@restart.example"]}`)
-	reading, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- ts.App.Store.View(context.Background(), "", func(profile.Tx) error {
-			close(reading)
-			<-release
-			return nil
-		})
-	}()
-	<-reading
+	release, done := ts.holdReader()
 	if res := ts.do("POST", "/profiles/GONE1/erase", nil); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"free_pages_scrubbed":false`) {
 		t.Fatalf("erase while a reader is open: %d %s", res.Status, res.Body)
 	}
@@ -280,4 +252,34 @@ func TestErase_ScrubSurvivesARestart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startForScrub starts a bbolt server whose erase waits 50 ms for readers,
+// holding 30 customers besides those a test erases (so the erased ones
+// share pages with data that stays).
+func startForScrub(t *testing.T) *testServer {
+	ts := mustStart(t)
+	ts.App.EraseScrubWait = 50 * time.Millisecond
+	keep := make([]string, 30)
+	for i := range keep {
+		keep[i] = fmt.Sprintf(`{"FirstName":"Keep%d","EmailAddress":["keep%d@keep.example"]}`, i, i)
+	}
+	ts.mustCreateAll(keep)
+	return ts
+}
+
+// holdReader opens a read transaction, as a long hot backup would, and
+// holds it until release is closed; done gets its error.
+func (ts *testServer) holdReader() (release chan struct{}, done chan error) {
+	reading := make(chan struct{})
+	release, done = make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- ts.App.Store.View(context.Background(), "", func(profile.Tx) error {
+			close(reading)
+			<-release
+			return nil
+		})
+	}()
+	<-reading
+	return release, done
 }
