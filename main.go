@@ -77,6 +77,7 @@ type options struct {
 	customerID, actor, op                                         string
 	batch, limit                                                  int
 	skipBad, resume                                               bool
+	given                                                         map[string]bool // the flags given, empty or not
 }
 
 type cmdIO struct {
@@ -281,6 +282,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return usageExit // the flag package printed the problem and the usage
 	}
+	o.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "profiled %s: unexpected argument %q (flags start with -; see profiled help %s)\n", cmd.name, fs.Arg(0), cmd.name)
 		return usageExit

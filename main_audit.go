@@ -24,10 +24,15 @@ func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
 	if o.limit < 0 {
 		return usageError("-limit must be 0 (all) or positive, not %d", o.limit)
 	}
+	// A filter given empty (-customer-id "$ID" with $ID unset) is passed
+	// on, so it is refused as GET /admin/audit refuses it, not taken for
+	// no filter: that would list every customer's entries.
 	params := url.Values{}
-	for name, v := range map[string]string{"customer_id": o.customerID, "actor": o.actor, "op": o.op, "from": o.from, "to": o.to} {
-		if v != "" {
-			params.Set(name, v)
+	for _, f := range []struct{ param, flag, value string }{
+		{"customer_id", "customer-id", o.customerID}, {"actor", "actor", o.actor}, {"op", "op", o.op}, {"from", "from", o.from}, {"to", "to", o.to},
+	} {
+		if f.value != "" || o.given[f.flag] {
+			params.Set(f.param, f.value)
 		}
 	}
 	q, err := server.ParseAuditQuery(params)

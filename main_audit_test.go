@@ -68,6 +68,11 @@ func TestAuditSubcommand(t *testing.T) {
 			if code, _, stderr := audit("-from", "someday"); code != 1 || !strings.Contains(stderr, "from") {
 				t.Errorf("bad -from: exit %d, %s", code, stderr)
 			}
+			// An empty filter (a script's unset variable) is refused, as
+			// GET /admin/audit refuses it, not taken for no filter.
+			if code, entries, stderr := audit("-customer-id", ""); code != 1 || len(entries) != 0 || !strings.Contains(stderr, "customer_id") {
+				t.Errorf("empty -customer-id: exit %d, %d entries, %s", code, len(entries), stderr)
+			}
 		})
 	}
 }

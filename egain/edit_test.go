@@ -272,3 +272,35 @@ func TestEdit_WritesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("pin after the edit: %v", got)
 	}
 }
+
+// TestEdit_HiddenAddressAddedBackInOtherCase: as TestEdit_HiddenAddressAddedBack, the address added back in
+// another case under Unicode folding (ß / SS), which the e-mail index and the view take for the same address.
+func TestEdit_HiddenAddressAddedBackInOtherCase(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Back", "EmailAddress": []any{"shown@x.dom"},
+		"ContactPerson": []any{map[string]any{"personId": "1"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "shown@x.dom"},
+			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "old@maß.dom"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"OLD@MASS.DOM"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(stored.Extensions["ContactPoint"]); n != 2 {
+		t.Errorf("%d point records after the address came back, want 2 (the hidden one not beside its twin): %v", n, stored.Extensions["ContactPoint"])
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+}

@@ -614,12 +614,13 @@ func pointRecordValue(r schema.Record) string {
 	return valueKey(&pt)
 }
 
-// valueKey is an e-mail point's address (lower case) or a phone point's
+// valueKey is an e-mail point's address (schema.Fold, as the view's
+// overlay and emailAddresses compare them) or a phone point's
 // number, prefixed by its kind; "" for a point of another kind.
 func valueKey(pt *ContactPoint) string {
 	switch kind := pointKind(pt); kind {
 	case kindEmail:
-		return kind + " " + strings.ToLower(pointValue(pt))
+		return kind + " " + schema.Fold(pointValue(pt))
 	case kindPhone:
 		return kind + " " + pointValue(pt)
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/schema"
 )
@@ -17,11 +19,12 @@ func TestFold(t *testing.T) {
 		{"ΠΑΠΑΔΌΠΟΥΛΟΣ", "Παπαδόπουλος"},
 		{"STRASSE", "straße"},
 		{"Straße", "STRASSE"},
-		{"ﬁle", "FILE"},           // a ligature folds to its letters
-		{"K", "k"},                // Kelvin sign
-		{"ſ", "S"},                // long s
-		{"ÉLODIE", "élodie"},      // precomposed either way
-		{"İstanbul", "i̇stanbul"}, // İ folds to i + combining dot, as ToLower makes it
+		{"ﬁle", "FILE"},          // a ligature folds to its letters
+		{"K", "k"},               // Kelvin sign
+		{"ſ", "S"},               // long s
+		{"ÉLODIE", "élodie"},     // precomposed either way
+		{"İstanbul", "istanbul"}, // İ is i, as strings.ToLower made it
+		{"İBRAHİM", "Ibrahim"},
 	} {
 		if fa, fb := schema.Fold(tc.a), schema.Fold(tc.b); fa != fb {
 			t.Errorf("Fold(%q) = %q, Fold(%q) = %q: want equal", tc.a, fa, tc.b, fb)
@@ -59,6 +62,27 @@ func TestFold(t *testing.T) {
 	// it is) does not panic or vanish.
 	if got := schema.Fold("A\xffB"); got == "" {
 		t.Error("Fold of invalid UTF-8 is empty")
+	}
+}
+
+// TestFold_MatchesWhatLowerCasingMatched: every character is folded as
+// its lower case is, so no two values that releases before folding found
+// for each other (strings.ToLower alike) are told apart now: folding alone
+// takes İ to i and a combining dot, and folds Cherokee letters to the
+// other case.
+func TestFold_MatchesWhatLowerCasingMatched(t *testing.T) {
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		if s := string(r); schema.Fold(s) != schema.Fold(strings.ToLower(s)) {
+			t.Errorf("Fold(%q) = %q but Fold(%q) = %q: lower-casing matched them", s, schema.Fold(s), strings.ToLower(s), schema.Fold(strings.ToLower(s)))
+		}
+	}
+	for _, tc := range [][2]string{{"İBRAHİM YILMAZ", "ibrahim yilmaz"}, {"ᏣᎳᎩ", "ꮳꮃꭹ"}} {
+		if a, b := schema.Fold(tc[0]), schema.Fold(tc[1]); a != b {
+			t.Errorf("Fold(%q) = %q, Fold(%q) = %q: want equal", tc[0], a, tc[1], b)
+		}
 	}
 }
 

@@ -301,6 +301,13 @@ var foldCase = cases.Fold()
 // Fold of both sides. Text is not normalised (NFC and NFD spellings of "é"
 // stay apart, as they were).
 //
+// Text is lower-cased (strings.ToLower) before it is folded, so that
+// whatever earlier releases matched still matches: folding alone takes İ
+// to "i" and a combining dot (İBRAHİM no longer found ibrahim, as
+// lower-casing did) and folds Cherokee capitals and small letters to each
+// other's case (x/text: Fold("Ꭰ") is "ꭰ" but Fold("ꭰ") is "Ꭰ"), never
+// alike (TestFold_MatchesWhatLowerCasingMatched).
+//
 // ASCII text takes strings.ToLower, which folds it alike (TestFold checks
 // every byte) and is what releases before folding stored, so ASCII entries
 // stay valid; and the fast path matters: BenchmarkIndexText (2 shared
@@ -310,7 +317,7 @@ var foldCase = cases.Fold()
 func Fold(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return foldCase.String(s)
+			return foldCase.String(strings.ToLower(s))
 		}
 	}
 	return strings.ToLower(s)

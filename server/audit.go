@@ -66,7 +66,7 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 		case "op":
 			q.Op = v
 			// An operation, or the server mode with its qualifier (server.mode.production).
-			if !slices.Contains(profile.Ops, v) && !strings.HasPrefix(v, profile.OpServerMode+".") {
+			if !slices.Contains(profile.Ops, v) && v != profile.OpServerMode+"."+ModeProduction && v != profile.OpServerMode+"."+ModeMaintenance {
 				err = errs.Invalid(CodeInvalidAuditQuery, name, "unknown operation %q (%s)", v, strings.Join(profile.Ops, ", "))
 			}
 		case "before":

@@ -150,7 +150,7 @@ func TestAudit_BadQueries(t *testing.T) {
 	ts := mustStart(t)
 	for _, q := range []string{"from=yesterday", "to=2026-13-01", "limit=0", "limit=1001", "limit=x", "before=zzz", "before=1.2.3",
 		"colour=red", "op=a&op=b", "op=bogus", "from=2026-02-01&to=2026-01-01",
-		"customer_id=", "actor=", "op=", "op=erase.anything"} {
+		"customer_id=", "actor=", "op=", "op=erase.anything", "op=server.mode.x"} {
 		res := ts.do("GET", "/admin/audit?"+q, nil)
 		var body map[string]any
 		if res.Status != http.StatusBadRequest || json.Unmarshal(res.Body, &body) != nil || body["code"] == nil || body["message"] == nil {
@@ -257,5 +257,22 @@ func TestAudit_Backup(t *testing.T) {
 	page := ts.audit(t, "op=backup")
 	if len(page.Entries) != 1 || page.Entries[0].Actor != "admin (loopback)" {
 		t.Errorf("backup entries %+v, want one by admin (loopback)", page.Entries)
+	}
+}
+
+// TestAudit_PreconditionIsNoRead: the revision a conditional write reads
+// (a list in If-Match, or If-None-Match) is not a read of the customer.
+func TestAudit_PreconditionIsNoRead(t *testing.T) {
+	t.Parallel()
+	ts := mustStartWith(t, configWith(t, "  reads: false", "  reads: every"), t.TempDir()+"/p.db")
+	id := ts.mustCreate(`{"FirstName":"R"}`)
+	if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"S"}`, "If-None-Match", `"9"`); res.Status != http.StatusOK {
+		t.Fatalf("PUT with If-None-Match: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"T"}`, "If-Match", `"1", "2"`); res.Status != http.StatusOK {
+		t.Fatalf("PUT with an If-Match list: %d %s", res.Status, res.Body)
+	}
+	if p := ts.audit(t, "op=read"); len(p.Entries) != 0 {
+		t.Errorf("a precondition's revision read was audited as a read: %+v", p.Entries)
 	}
 }

@@ -161,8 +161,6 @@ func TestIdentify_VendorExample(t *testing.T) {
 	})
 }
 
-// TestIdentify_ReadsOnlyIndexEntries shows identify never scans: among many
-// profiles, finding one visits one index entry and no other profile.
 // TestIdentify_FoldsCase: identification ignores case as Unicode case
 // folding has it (docs/api.md, "Matching ignores case"): a Greek surname in
 // capitals finds it stored in lower case (Σ and final ς alike), STRASSE
@@ -198,6 +196,8 @@ func TestIdentify_FoldsCase(t *testing.T) {
 	}
 }
 
+// TestIdentify_ReadsOnlyIndexEntries shows identify never scans: among many
+// profiles, finding one visits one index entry and no other profile.
 func TestIdentify_ReadsOnlyIndexEntries(t *testing.T) {
 	t.Parallel()
 	ts := mustStart(t)
