@@ -701,6 +701,11 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if other, err := profiles.OtherIndexText(context.Background()); err != nil {
+			return err
+		} else if other {
+			return fmt.Errorf("import: the database's identification indexes were built by another release of profiled (index text %q is this one's): import with the release the replicas run, or once every replica runs this one (docs/scale-out.md, \"Upgrades and migrations\")", schema.IndexTextVersion)
+		}
 		if differ {
 			return fmt.Errorf("import: the identification keys of %s differ from those the database's indexes were built for; import with the config the replicas run with (or start a replica with this one first)", cfg.File)
 		}

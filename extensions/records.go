@@ -74,18 +74,44 @@ func Upsert(e *schema.Extension, existing, incoming []schema.Record) ([]schema.R
 	return out, nil
 }
 
+// exactKey is uniqueKey without case folding: text as it is spelled.
+func exactKey(e *schema.Extension, rec schema.Record) string {
+	var b strings.Builder
+	for _, name := range e.Unique {
+		if v := rec[name]; v != nil {
+			if s, ok := v.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString(schema.IndexText(v))
+			}
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
 // find returns the index of the record with rec's unique values, or -1.
+// A record spelled exactly as rec wins over one that only folds alike:
+// records stored before case folding (STRASSE-X and straße-x) may hold
+// unique values that fold alike, and a request naming one must not
+// change or delete the other.
 func find(e *schema.Extension, records []schema.Record, rec schema.Record) int {
 	key, ok := uniqueKey(e, rec)
 	if !ok {
 		return -1
 	}
+	exact, found := exactKey(e, rec), -1
 	for i, r := range records {
 		if k, _ := uniqueKey(e, r); k == key {
-			return i
+			if exactKey(e, r) == exact {
+				return i
+			}
+			if found < 0 {
+				found = i
+			}
 		}
 	}
-	return -1
+	return found
 }
 
 // selectByUnique finds the record a by-unique request addresses. Every

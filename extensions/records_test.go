@@ -115,3 +115,27 @@ func TestDeclared(t *testing.T) {
 		t.Fatalf("got %v, want only declared attributes", got)
 	}
 }
+
+// TestByUnique_PrefersExactSpelling: a customer indexed before case folding
+// may hold two records whose unique values fold alike (STRASSE-X and
+// straße-x were two values then). Naming one changes or deletes that one,
+// not the first that folds alike.
+func TestByUnique_PrefersExactSpelling(t *testing.T) {
+	stored := []schema.Record{rec("STRASSE-X", "a"), rec("straße-x", "b")}
+	got, err := extensions.DeleteByUnique(phone, stored, schema.Record{"Number": "straße-x"})
+	if want := []schema.Record{rec("STRASSE-X", "a")}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("delete straße-x: got %v, %v; want %v", got, err, want)
+	}
+	got, _, err = extensions.UpdateByUnique(phone, stored, schema.Record{"Number": "straße-x", "Note": "B"})
+	if want := []schema.Record{rec("STRASSE-X", "a"), rec("straße-x", "B")}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("update straße-x: got %v, %v; want %v", got, err, want)
+	}
+	got, err = extensions.Upsert(phone, stored, []schema.Record{rec("straße-x", "c")})
+	if want := []schema.Record{rec("STRASSE-X", "a"), rec("straße-x", "c")}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("insert straße-x: got %v, %v; want %v", got, err, want)
+	}
+	// a spelling neither record has still selects one that folds alike
+	if got, err = extensions.DeleteByUnique(phone, stored, schema.Record{"Number": "Strasse-X"}); err != nil || len(got) != 1 {
+		t.Fatalf("delete Strasse-X: got %v, %v", got, err)
+	}
+}

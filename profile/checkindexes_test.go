@@ -81,3 +81,34 @@ func candidate(t *testing.T, db profile.Store, old, new string) *schema.Compiled
 	t.Helper()
 	return registryOver(t, db, configWith(t, old, new)).Current()
 }
+
+// TestCheckIndexes_NamesBothCustomers: the problem names both customers
+// whose values the unique key takes for one (the operator edits or merges
+// them before the start; after an upgrade to case folding, STRASSE and
+// straße are such values and no identify finds the second by the first's).
+func TestCheckIndexes_NamesBothCustomers(t *testing.T) {
+	ctx := context.Background()
+	s, _, db := newServiceAndStore(t)
+	if err := s.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Create(ctx, "", map[string]any{"FirstName": "Jörg", "LastName": "STRASSE"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Create(ctx, "", map[string]any{"FirstName": "jörg", "LastName": "straße"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unique := candidate(t, db, "    - {name: name,         attributes: [LastName, FirstName]}", "    - {name: name,         attributes: [LastName, FirstName], unique: true}")
+	problems, err := s.CheckIndexes(ctx, unique, "candidate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Message, a.ID) || !strings.Contains(problems[0].Message, b.ID) {
+		t.Errorf("problems = %v, want one naming %s and %s", problems, a.ID, b.ID)
+	}
+	if strings.Contains(problems[0].Message, "strasse") {
+		t.Errorf("the problem names the values: %v", problems)
+	}
+}

@@ -199,6 +199,9 @@ func TestSyncSchema_RebuildsIndexesOfTheOldText(t *testing.T) {
 		if differ, err := s.KeysDiffer(ctx); err != nil || !differ {
 			t.Fatalf("KeysDiffer over the old release's indexes = %t, %v; want true", differ, err)
 		}
+		if keys, err := s.KeysToSync(ctx); err != nil || len(keys) != len(s.Schema().Keys()) {
+			t.Errorf("KeysToSync over the old release's indexes = %v, %v; want every key", keys, err)
+		}
 		// The fixture is what the old release left: capitals find nothing.
 		if ids, err := identifyIDs(t, s, "LastName", "ΠΑΠΑΔΌΠΟΥΛΟΣ"); err != nil || len(ids) != 0 {
 			t.Fatalf("before the rebuild: identify = %q, %v; the fixture is not the old text", ids, err)
@@ -212,6 +215,9 @@ func TestSyncSchema_RebuildsIndexesOfTheOldText(t *testing.T) {
 		wantFound(t, s, "EmailAddress", "giorgos@example.gr", greek.ID) // ASCII entries are as they were
 		if differ, err := s.KeysDiffer(ctx); err != nil || differ {
 			t.Errorf("KeysDiffer after the rebuild = %t, %v; want false", differ, err)
+		}
+		if keys, err := s.KeysToSync(ctx); err != nil || len(keys) != 0 {
+			t.Errorf("KeysToSync after the rebuild = %v, %v; want none", keys, err)
 		}
 		state, err := st.SchemaState(ctx)
 		if err != nil || !strings.Contains(string(state.Manifest), "|text=fold") {
@@ -259,5 +265,34 @@ func TestIdentify_ReplicaOverAnOldReleasesIndexesRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantFound(t, r, "LastName", "ΠΑΠΑΔΌΠΟΥΛΟΣ", greek.ID)
+	})
+}
+
+// TestOtherIndexText: indexes another release built for the same keys are
+// told apart from indexes built for other keys, so that an import refused
+// over them names the release, not the config.
+func TestOtherIndexText(t *testing.T) {
+	onBothStores(t, func(t *testing.T, st profile.Store) {
+		ctx := context.Background()
+		path := writeConfig(t, shippedConfig(t))
+		first := startOver(t, st, path)
+		if err := first.SyncSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if other, err := first.OtherIndexText(ctx); err != nil || other {
+			t.Fatalf("OtherIndexText over this release's indexes = %t, %v; want false", other, err)
+		}
+		greek, german := greekAndGerman(t, first)
+		indexAsOldRelease(t, st, greek, german)
+		s := startOver(t, st, path)
+		if other, err := s.OtherIndexText(ctx); err != nil || !other {
+			t.Fatalf("OtherIndexText over the old release's indexes = %t, %v; want true", other, err)
+		}
+		if err := s.SyncSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if other, err := s.OtherIndexText(ctx); err != nil || other {
+			t.Errorf("OtherIndexText after the rebuild = %t, %v; want false", other, err)
+		}
 	})
 }

@@ -55,6 +55,22 @@ func (s *Service) SyncSchema(ctx context.Context) error {
 	return err
 }
 
+// KeysToSync names the identification keys whose indexes SyncSchema would
+// build: at a start after the config's keys changed while stopped, or the
+// first start of a release that computes index entries otherwise. The
+// build reads every profile, so a start over a large store takes long.
+func (s *Service) KeysToSync(ctx context.Context) ([]string, error) {
+	state, stored, err := s.storedSchema(ctx)
+	if err != nil || state.Version == 0 {
+		return nil, err // a new store: nothing to read
+	}
+	var names []string
+	for _, k := range changedKeys(s.Schema(), stored, manifestOf(s.Schema())) {
+		names = append(names, k.Name)
+	}
+	return names, nil
+}
+
 // CheckIndexes reports whether the stored data can be indexed for the
 // identification keys of c (a schema about to be reloaded or started
 // with, from file): the entries of the keys that differ from the stored
@@ -115,7 +131,12 @@ func checkIndexable(ctx context.Context, tx Tx, keys []*schema.IdentificationKey
 			slot += "\x00" + strconv.Itoa(len(v)) + ":" + v
 		}
 		if other, ok := holders[slot]; ok && other != id {
-			return uniqueViolation(k, t, other)
+			// An operator fixes this by editing or merging the two
+			// customers (values that fold alike, after an upgrade from
+			// lower-casing): name both, the values stay out (personal data).
+			e := errs.Conflict(CodeUniqueKeyViolation, "identification key %q is unique and customer %s already has the values of customer %s", k.Name, other, id)
+			e.Err = &TakenValues{Key: k.Name, Values: t}
+			return e
 		}
 		holders[slot] = id
 		return nil
@@ -133,6 +154,35 @@ func (s *Service) KeysDiffer(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return state.Version > 0 && !manifestEqual(stored, manifestOf(s.Schema())), nil
+}
+
+// OtherIndexText reports whether the store's indexes were built for the
+// live schema's identification keys but with another index text (another
+// release: before case folding, entries were lower-cased), so that the
+// keys differ (KeysDiffer) only by the release that indexed them.
+func (s *Service) OtherIndexText(ctx context.Context) (bool, error) {
+	state, stored, err := s.storedSchema(ctx)
+	if err != nil || state.Version == 0 {
+		return false, err
+	}
+	want := manifestOf(s.Schema())
+	if len(stored) != len(want) || manifestEqual(stored, want) {
+		return false, nil
+	}
+	for k, v := range want {
+		if withoutText(stored[k]) != withoutText(v) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// withoutText is a manifest fingerprint without its "|text=" part.
+func withoutText(fingerprint string) string {
+	if i := strings.Index(fingerprint, "|text="); i >= 0 {
+		return fingerprint[:i]
+	}
+	return fingerprint
 }
 
 // changeSchema applies edit to the metadata overlay, then stores it with

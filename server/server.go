@@ -130,7 +130,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 		scrubRequests:  make(chan struct{}, 1),
 	}
 	a.Profiles.RecordLimit = cfg.Limits.MaxRecordsPerExtension
-	if err := a.Profiles.SyncSchema(context.Background()); err != nil {
+	if err := a.syncIndexes(); err != nil {
 		return nil, fmt.Errorf("bring indexes in line with the schema: %w", err)
 	}
 	if !cfg.EGain.Disabled {
@@ -279,6 +279,28 @@ func (a *App) followSchemaOnRefusal(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// syncIndexes builds the indexes the stored ones lack for the live
+// schema's keys (profile.Service.SyncSchema), saying so before and after:
+// over a large store it takes minutes, before the server listens.
+func (a *App) syncIndexes() error {
+	ctx := context.Background()
+	keys, err := a.Profiles.KeysToSync(ctx)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		a.Log.Warn().Strs("keys", keys).Msg("building identification indexes before serving (the config's keys changed while stopped, or this release computes index entries otherwise): this reads every profile, and nothing answers until it ends")
+	}
+	start := time.Now()
+	if err := a.Profiles.SyncSchema(ctx); err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		a.Log.Info().Strs("keys", keys).Dur("took", time.Since(start)).Msg("identification indexes built")
+	}
+	return nil
 }
 
 // auditBackup records a hot backup in the audit trail before it streams:
