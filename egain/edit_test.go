@@ -304,3 +304,46 @@ func TestEdit_HiddenAddressAddedBackInOtherCase(t *testing.T) {
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
 		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
 }
+
+// TestEdit_AddressesAnEarlierReleaseToldApart: a customer an earlier
+// release stored with two e-mail points whose addresses differ only as
+// case folding joins them (ß and SS) shows both, each as spelled, and an
+// edit of something else is not refused as a duplicate address.
+func TestEdit_AddressesAnEarlierReleaseToldApart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@GROSS.example", "otto@groß.example"},
+		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Otto"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "otto@GROSS.example"},
+			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "otto@groß.example"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	shown := func() []string {
+		var addrs []string
+		for _, pt := range h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint {
+			if pt.Type.Email != nil {
+				addrs = append(addrs, pt.Type.Email.EmailAddress)
+			}
+		}
+		return addrs
+	}
+	if got := shown(); !slices.Equal(got, []string{"otto@GROSS.example", "otto@groß.example"}) {
+		t.Fatalf("the view shows %v, want each address as stored", got)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"42"}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+	if got := shown(); !slices.Equal(got, []string{"otto@GROSS.example", "otto@groß.example"}) {
+		t.Errorf("after an edit of the pin the view shows %v", got)
+	}
+	// A third spelling is a duplicate, as ever.
+	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"OTTO@GROSS.EXAMPLE"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s).wantError(t, http.StatusBadRequest, "400-107", FormatXML)
+}

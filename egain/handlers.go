@@ -214,7 +214,7 @@ func emailTaken(err error, c *Customer) error {
 		var taken *profile.TakenValues
 		if errors.As(err, &taken) && len(taken.Values) == 1 {
 			addr := taken.Values[0]
-			sent, _ := emailAddresses(c)
+			sent, _ := emailAddresses(c, nil)
 			for _, a := range sent {
 				if schema.IndexText(a) == taken.Values[0] {
 					addr = a.(string)

@@ -447,6 +447,10 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 			want[norm(v)] = v
 		}
 	}
+	spelled := map[string]bool{} // the values as the profile spells them
+	for _, v := range values {
+		spelled[v] = true
+	}
 	have := map[string]bool{}
 	for i := range c.ContactPersons {
 		person := &c.ContactPersons[i]
@@ -459,7 +463,10 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 					continue
 				}
 				have[v] = true
-				if spelling != pointValue(&pt) {
+				// A point keeps its own spelling when the profile holds it
+				// too: two addresses an earlier release told apart (ß and
+				// ss) stay two points, not one address shown twice.
+				if spelling != pointValue(&pt) && !spelled[pointValue(&pt)] {
 					pt = withPointValue(pt, spelling)
 				}
 			}
@@ -682,7 +689,8 @@ func (m mapper) profileBody(c *Customer, edited *editBase, keepCreator bool) (ma
 	setAttr(body, m.FirstName, first.FirstName)
 	setAttr(body, m.LastName, first.LastName)
 	setAttr(body, m.DateOfBirth, first.DateOfBirth)
-	emails, err := emailAddresses(c)
+	stored, _ := body[m.Email].([]any) // the stored addresses, on an edit
+	emails, err := emailAddresses(c, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -874,7 +882,7 @@ func setAttr(body map[string]any, name string, v *string) {
 
 // emailAddresses lists every e-mail point's address in order, refusing an
 // address given twice (spec §3.3: an address belongs to one point).
-func emailAddresses(c *Customer) ([]any, error) {
+func emailAddresses(c *Customer, stored []any) ([]any, error) {
 	var out []any
 	seen := map[string]bool{}
 	for _, person := range c.ContactPersons {
@@ -883,7 +891,10 @@ func emailAddresses(c *Customer) ([]any, error) {
 				continue
 			}
 			addr := pointValue(&pt)
-			if seen[schema.Fold(addr)] { // as the e-mail index tells addresses apart
+			// As the e-mail index tells addresses apart; but two the
+			// customer holds already (an earlier release lower-cased
+			// instead of folding, and took ß and ss for two) stay.
+			if seen[schema.Fold(addr)] && !slices.Contains(stored, any(addr)) {
 				return nil, duplicateEmail(addr)
 			}
 			seen[schema.Fold(addr)] = true
