@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -346,4 +347,95 @@ func TestEdit_AddressesAnEarlierReleaseToldApart(t *testing.T) {
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
 		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"OTTO@GROSS.EXAMPLE"}}}]}}]}}`,
 		"Content-Type", "application/json", SessionHeader, s).wantError(t, http.StatusBadRequest, "400-107", FormatXML)
+}
+
+// TestEdit_StoredAddressAddedTwiceIsADuplicate: an exact copy of a stored
+// address, added as a second point, is a duplicate (spec §3.3), stored or
+// not.
+func TestEdit_StoredAddressAddedTwiceIsADuplicate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Ann", "EmailAddress": []any{"ann@x.example"},
+		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Ann"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "ann@x.example"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+	r := h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"ann@x.example"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s)
+	r.wantError(t, http.StatusBadRequest, "400-107", FormatXML)
+}
+
+// TestEdit_NewSpellingBeforeTheStoredOneIsADuplicate: a new spelling that
+// folds like a stored address, sent before the stored spelling, is a
+// duplicate too.
+func TestEdit_NewSpellingBeforeTheStoredOneIsADuplicate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@gross.example"},
+		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Otto"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "otto@gross.example"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	c := h.getJSON(s, num).Customer[0]
+	person := c.ContactPersons.ContactPerson[0]
+	pt := person.ContactPoints.ContactPoint[0]
+	r := h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+		`","contactPoints":{"contactPoint":[{"id":"`+pt.ID+`","type":{"value":"email","email":{"emailAddress":"otto@groß.example"}}},{"type":{"value":"email","email":{"emailAddress":"otto@gross.example"}}}]}}]}}`,
+		"Content-Type", "application/json", SessionHeader, s)
+	r.wantError(t, http.StatusBadRequest, "400-107", FormatXML)
+}
+
+// TestEdit_GenesysRecasesOneOfTwoAddressesFoldingAlike: of two stored
+// addresses that fold alike, a Genesys client re-cases one: the view shows
+// each as the profile spells it, and an eGain edit keeps both.
+func TestEdit_GenesysRecasesOneOfTwoAddressesFoldingAlike(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@GROSS.example", "otto@groß.example"},
+		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Otto"}},
+		"ContactPoint": []any{
+			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "otto@GROSS.example"},
+			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "otto@groß.example"},
+		},
+	}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Replace(t.Context(), "", p.ID, map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@GROSS.example", "OTTO@groß.example"}}, profile.ReplaceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	var addrs []string
+	for _, pt := range h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint {
+		if pt.Type.Email != nil {
+			addrs = append(addrs, pt.Type.Email.EmailAddress)
+		}
+	}
+	if !slices.Equal(addrs, []string{"otto@GROSS.example", "OTTO@groß.example"}) {
+		t.Errorf("view %v, want each address as the profile spells it", addrs)
+	}
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"42"}`,
+		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.Attributes["EmailAddress"]; !reflect.DeepEqual(got, []any{"otto@GROSS.example", "OTTO@groß.example"}) {
+		t.Errorf("after a pin edit EmailAddress is %v", got)
+	}
 }

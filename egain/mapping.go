@@ -441,15 +441,24 @@ func withPointValue(pt ContactPoint, v string) ContactPoint {
 // shows the value as the profile spells it: a read written back must not
 // undo a Genesys client's change of case.
 func overlayPoints(c *Customer, kind string, values []string, norm func(string) string, newPoint func(string) ContactPoint) {
-	want := map[string]string{} // normalised value -> the profile's spelling
+	want := map[string][]string{} // normalised value -> the profile's spellings, in order
 	for _, v := range values {
-		if _, dup := want[norm(v)]; !dup {
-			want[norm(v)] = v
+		if n := norm(v); !slices.Contains(want[n], v) {
+			want[n] = append(want[n], v)
 		}
 	}
-	spelled := map[string]bool{} // the values as the profile spells them
-	for _, v := range values {
-		spelled[v] = true
+	// A point keeps its own spelling when the profile holds it: two
+	// addresses an earlier release told apart (ß and ss) stay two points,
+	// not one address shown twice. Another point of the same normalised
+	// value shows a spelling no point holds (one a Genesys client
+	// re-cased), else the first.
+	claimed := map[string]bool{}
+	for _, person := range c.ContactPersons {
+		for _, pt := range person.ContactPoints {
+			if pointKind(&pt) == kind && slices.Contains(want[norm(pointValue(&pt))], pointValue(&pt)) {
+				claimed[pointValue(&pt)] = true
+			}
+		}
 	}
 	have := map[string]bool{}
 	for i := range c.ContactPersons {
@@ -458,15 +467,20 @@ func overlayPoints(c *Customer, kind string, values []string, norm func(string) 
 		for _, pt := range person.ContactPoints {
 			if pointKind(&pt) == kind {
 				v := norm(pointValue(&pt))
-				spelling, ok := want[v]
+				spellings, ok := want[v]
 				if !ok {
 					continue
 				}
 				have[v] = true
-				// A point keeps its own spelling when the profile holds it
-				// too: two addresses an earlier release told apart (ß and
-				// ss) stay two points, not one address shown twice.
-				if spelling != pointValue(&pt) && !spelled[pointValue(&pt)] {
+				if !slices.Contains(spellings, pointValue(&pt)) {
+					spelling := spellings[0]
+					for _, s := range spellings {
+						if !claimed[s] {
+							spelling = s
+							break
+						}
+					}
+					claimed[spelling] = true
 					pt = withPointValue(pt, spelling)
 				}
 			}
@@ -884,24 +898,41 @@ func setAttr(body map[string]any, name string, v *string) {
 // address given twice (spec §3.3: an address belongs to one point).
 func emailAddresses(c *Customer, stored []any) ([]any, error) {
 	var out []any
-	seen := map[string]bool{}
+	seen := map[string][]string{} // folded address -> the spellings sent so far
 	for _, person := range c.ContactPersons {
 		for _, pt := range person.ContactPoints {
 			if pointKind(&pt) != kindEmail {
 				continue
 			}
 			addr := pointValue(&pt)
-			// As the e-mail index tells addresses apart; but two the
+			folded := schema.Fold(addr)
+			// As the e-mail index tells addresses apart; but spellings the
 			// customer holds already (an earlier release lower-cased
-			// instead of folding, and took ß and ss for two) stay.
-			if seen[schema.Fold(addr)] && !slices.Contains(stored, any(addr)) {
+			// instead of folding, and took ß and ss for two) stay, each
+			// once, and only beside one another.
+			if prev := seen[folded]; len(prev) > 0 && !heldApart(stored, prev, addr) {
 				return nil, duplicateEmail(addr)
 			}
-			seen[schema.Fold(addr)] = true
+			seen[folded] = append(seen[folded], addr)
 			out = append(out, addr)
 		}
 	}
 	return out, nil
+}
+
+// heldApart reports whether addr, sent after prev (addresses that fold as
+// it does), is a spelling stored beside them: addr and every one of prev
+// are stored, and addr is not one of prev.
+func heldApart(stored []any, prev []string, addr string) bool {
+	if slices.Contains(prev, addr) || !slices.Contains(stored, any(addr)) {
+		return false
+	}
+	for _, p := range prev {
+		if !slices.Contains(stored, any(p)) {
+			return false
+		}
+	}
+	return true
 }
 
 func duplicateEmail(addr string) *errs.Error {

@@ -181,7 +181,9 @@ func Merge(e *schema.Extension, dest, src []schema.Record, preferSource bool) []
 	}
 	out := append([]schema.Record(nil), dest...)
 	for _, rec := range src {
-		i := find(e, out, rec)
+		// Only the destination's records: two of the source's own that
+		// fold alike (stored before case folding) are both copied.
+		i := find(e, out[:len(dest)], rec)
 		switch {
 		case i >= 0 && preferSource:
 			out[i] = rec

@@ -139,3 +139,15 @@ func TestByUnique_PrefersExactSpelling(t *testing.T) {
 		t.Fatalf("delete Strasse-X: got %v, %v", got, err)
 	}
 }
+
+// TestMerge_KeepsSourceRecordsToldApart: two records of the source whose
+// unique values fold alike (stored before case folding) are both merged.
+func TestMerge_KeepsSourceRecordsToldApart(t *testing.T) {
+	src := []schema.Record{rec("STRASSE-X", "a"), rec("straße-x", "b")}
+	if got := extensions.Merge(phone, []schema.Record{rec("other", "o")}, src, false); len(got) != 3 {
+		t.Errorf("merge dropped a source record: %v", got)
+	}
+	if got := extensions.Merge(phone, nil, src, false); len(got) != 2 {
+		t.Errorf("merge into none dropped a source record: %v", got)
+	}
+}
