@@ -130,18 +130,14 @@ func TestEdit_KeepsPointsTheViewHides(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Hid", "EmailAddress": []any{"shown@x.dom"},
+	p, num := h.stored(t, map[string]any{"FirstName": "Hid", "EmailAddress": []any{"shown@x.dom"},
 		"ContactPoint": []any{
 			map[string]any{"pointId": "2", "type": "postal", "city": "Lyon"},
 			map[string]any{"pointId": "3", "type": "email", "emailAddress": "hidden@x.dom"},
 			map[string]any{"pointId": "4", "type": "phone", "phoneNo": "5550444"},
 		},
 		"ContactAttribute": []any{map[string]any{"owner": "3", "name": "note", "value": "work"}},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := strconv.FormatUint(p.Num, 10)
+	})
 	view := h.getJSON(s, num).Customer[0]
 	person := view.ContactPersons.ContactPerson[0]
 	var shown []string
@@ -189,16 +185,12 @@ func TestEdit_PointNumberedAsAPersonIsNotDuplicated(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Dup", "EmailAddress": []any{"a@x.dom"},
+	p, num := h.stored(t, map[string]any{"FirstName": "Dup", "EmailAddress": []any{"a@x.dom"},
 		"ContactPerson": []any{map[string]any{"personId": "1"}},
 		"ContactPoint": []any{
 			map[string]any{"pointId": "1", "personId": "1", "type": "email", "emailAddress": "a@x.dom"},
 		},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := strconv.FormatUint(p.Num, 10)
+	})
 	for i := 0; i < 3; i++ {
 		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"123`+fmt.Sprint(i)+`"}`,
 			"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
@@ -220,36 +212,37 @@ func TestEdit_PointNumberedAsAPersonIsNotDuplicated(t *testing.T) {
 	}
 }
 
-// TestEdit_HiddenAddressAddedBack: a Genesys client dropped an address from EmailAddress (its point is now
-// hidden); an agent adds it back through eGain; later edits must work.
+// TestEdit_HiddenAddressAddedBack: a Genesys client dropped an address
+// from EmailAddress (its point is now hidden); an agent adds it back
+// through eGain, as it was or in another case under Unicode folding (ß /
+// SS, which the e-mail index and the view take for the same address): the
+// hidden point is not kept beside its twin, and later edits work.
 func TestEdit_HiddenAddressAddedBack(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Back", "EmailAddress": []any{"shown@x.dom"},
-		"ContactPerson": []any{map[string]any{"personId": "1"}},
-		"ContactPoint": []any{
-			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "shown@x.dom"},
-			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "old@x.dom"},
-		},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
+	for hidden, added := range map[string]string{"old@x.dom": "old@x.dom", "old@maß.dom": "OLD@MASS.DOM"} {
+		p, num := h.stored(t, map[string]any{"FirstName": "Back", "EmailAddress": []any{"shown@x.dom"},
+			"ContactPerson": []any{map[string]any{"personId": "1"}},
+			"ContactPoint": []any{
+				map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "shown@x.dom"},
+				map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": hidden},
+			},
+		})
+		person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
+		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
+			`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"`+added+`"}}}]}}]}}`,
+			"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
+		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(stored.Extensions["ContactPoint"]); n != 2 {
+			t.Errorf("%s added back as %s: %d point records, want 2 (the hidden one not beside its twin): %v", hidden, added, n, stored.Extensions["ContactPoint"])
+		}
+		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
+			"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
 	}
-	num := strconv.FormatUint(p.Num, 10)
-	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
-	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
-		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"old@x.dom"}}}]}}]}}`,
-		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
-	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(stored.Extensions["ContactPoint"]); n != 2 {
-		t.Errorf("%d point records after the address came back, want 2 (the hidden one not beside its twin): %v", n, stored.Extensions["ContactPoint"])
-	}
-	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
-		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
 }
 
 // TestEdit_WritesOnlyWhatChanged: an eGain edit of one customer field
@@ -274,38 +267,6 @@ func TestEdit_WritesOnlyWhatChanged(t *testing.T) {
 	}
 }
 
-// TestEdit_HiddenAddressAddedBackInOtherCase: as TestEdit_HiddenAddressAddedBack, the address added back in
-// another case under Unicode folding (ß / SS), which the e-mail index and the view take for the same address.
-func TestEdit_HiddenAddressAddedBackInOtherCase(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Back", "EmailAddress": []any{"shown@x.dom"},
-		"ContactPerson": []any{map[string]any{"personId": "1"}},
-		"ContactPoint": []any{
-			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "shown@x.dom"},
-			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "old@maß.dom"},
-		},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := strconv.FormatUint(p.Num, 10)
-	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
-	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
-		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"OLD@MASS.DOM"}}}]}}]}}`,
-		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
-	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(stored.Extensions["ContactPoint"]); n != 2 {
-		t.Errorf("%d point records after the address came back, want 2 (the hidden one not beside its twin): %v", n, stored.Extensions["ContactPoint"])
-	}
-	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"4321"}`,
-		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
-}
-
 // TestEdit_AddressesAnEarlierReleaseToldApart: a customer an earlier
 // release stored with two e-mail points whose addresses differ only as
 // case folding joins them (ß and SS) shows both, each as spelled, and an
@@ -314,17 +275,13 @@ func TestEdit_AddressesAnEarlierReleaseToldApart(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@GROSS.example", "otto@groß.example"},
+	_, num := h.stored(t, map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@GROSS.example", "otto@groß.example"},
 		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Otto"}},
 		"ContactPoint": []any{
 			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "otto@GROSS.example"},
 			map[string]any{"pointId": "3", "personId": "1", "type": "email", "emailAddress": "otto@groß.example"},
 		},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := strconv.FormatUint(p.Num, 10)
+	})
 	shown := func() []string {
 		var addrs []string
 		for _, pt := range h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint {
@@ -356,16 +313,12 @@ func TestEdit_StoredAddressAddedTwiceIsADuplicate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Ann", "EmailAddress": []any{"ann@x.example"},
+	_, num := h.stored(t, map[string]any{"FirstName": "Ann", "EmailAddress": []any{"ann@x.example"},
 		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Ann"}},
 		"ContactPoint": []any{
 			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "ann@x.example"},
 		},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := strconv.FormatUint(p.Num, 10)
+	})
 	person := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0]
 	r := h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
 		`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"ann@x.example"}}}]}}]}}`,
@@ -380,16 +333,12 @@ func TestEdit_NewSpellingBeforeTheStoredOneIsADuplicate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@gross.example"},
+	_, num := h.stored(t, map[string]any{"FirstName": "Otto", "EmailAddress": []any{"otto@gross.example"},
 		"ContactPerson": []any{map[string]any{"personId": "1", "firstName": "Otto"}},
 		"ContactPoint": []any{
 			map[string]any{"pointId": "2", "personId": "1", "type": "email", "emailAddress": "otto@gross.example"},
 		},
-	}, profile.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := strconv.FormatUint(p.Num, 10)
+	})
 	c := h.getJSON(s, num).Customer[0]
 	person := c.ContactPersons.ContactPerson[0]
 	pt := person.ContactPoints.ContactPoint[0]
@@ -438,4 +387,16 @@ func TestEdit_GenesysRecasesOneOfTwoAddressesFoldingAlike(t *testing.T) {
 	if got := stored.Attributes["EmailAddress"]; !reflect.DeepEqual(got, []any{"otto@GROSS.example", "OTTO@groß.example"}) {
 		t.Errorf("after a pin edit EmailAddress is %v", got)
 	}
+}
+
+// stored creates a profile from body through the domain (as a Genesys
+// client or an earlier release would have written it) and returns it and
+// its eGain number.
+func (h *harness) stored(t *testing.T, body map[string]any) (*profile.Profile, string) {
+	t.Helper()
+	p, err := h.svc.Create(t.Context(), "", body, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, strconv.FormatUint(p.Num, 10)
 }

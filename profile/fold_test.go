@@ -187,12 +187,7 @@ func indexAsOldRelease(t *testing.T, st profile.Store, greek, german *profile.Pr
 func TestSyncSchema_RebuildsIndexesOfTheOldText(t *testing.T) {
 	onBothStores(t, func(t *testing.T, st profile.Store) {
 		ctx := context.Background()
-		path := writeConfig(t, shippedConfig(t))
-		first := startOver(t, st, path)
-		if err := first.SyncSchema(ctx); err != nil {
-			t.Fatal(err)
-		}
-		greek, german := greekAndGerman(t, first)
+		path, _, greek, german := startedWithGreekAndGerman(t, st)
 		indexAsOldRelease(t, st, greek, german)
 
 		s := startOver(t, st, path) // the first start of this release
@@ -243,12 +238,7 @@ func TestSyncSchema_RebuildsIndexesOfTheOldText(t *testing.T) {
 func TestIdentify_ReplicaOverAnOldReleasesIndexesRefuses(t *testing.T) {
 	onBothStores(t, func(t *testing.T, st profile.Store) {
 		ctx := context.Background()
-		path := writeConfig(t, shippedConfig(t))
-		s := startOver(t, st, path)
-		if err := s.SyncSchema(ctx); err != nil {
-			t.Fatal(err)
-		}
-		greek, german := greekAndGerman(t, s)
+		path, s, greek, german := startedWithGreekAndGerman(t, st)
 		indexAsOldRelease(t, st, greek, german)
 
 		ids, err := identifyIDs(t, s, "LastName", "ΠΑΠΑΔΌΠΟΥΛΟΣ")
@@ -274,15 +264,10 @@ func TestIdentify_ReplicaOverAnOldReleasesIndexesRefuses(t *testing.T) {
 func TestOtherIndexText(t *testing.T) {
 	onBothStores(t, func(t *testing.T, st profile.Store) {
 		ctx := context.Background()
-		path := writeConfig(t, shippedConfig(t))
-		first := startOver(t, st, path)
-		if err := first.SyncSchema(ctx); err != nil {
-			t.Fatal(err)
-		}
+		path, first, greek, german := startedWithGreekAndGerman(t, st)
 		if other, err := first.OtherIndexText(ctx); err != nil || other {
 			t.Fatalf("OtherIndexText over this release's indexes = %t, %v; want false", other, err)
 		}
-		greek, german := greekAndGerman(t, first)
 		indexAsOldRelease(t, st, greek, german)
 		s := startOver(t, st, path)
 		if other, err := s.OtherIndexText(ctx); err != nil || !other {
@@ -295,4 +280,18 @@ func TestOtherIndexText(t *testing.T) {
 			t.Errorf("OtherIndexText after the rebuild = %t, %v; want false", other, err)
 		}
 	})
+}
+
+// startedWithGreekAndGerman starts a service of this release over st with
+// the shipped config (written to path), synced as at a start, holding the
+// customers of greekAndGerman.
+func startedWithGreekAndGerman(t *testing.T, st profile.Store) (path string, s *profile.Service, greek, german *profile.Profile) {
+	t.Helper()
+	path = writeConfig(t, shippedConfig(t))
+	s = startOver(t, st, path)
+	if err := s.SyncSchema(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	greek, german = greekAndGerman(t, s)
+	return path, s, greek, german
 }
