@@ -401,14 +401,19 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	app, err := server.New(cfg, log)
-	if err != nil {
-		ln.Close()
+	// Served from here on, so that a start that takes long (indexes built
+	// over a large store) answers /livez, and a SIGTERM meanwhile stops it:
+	// the unfinished start commits nothing, and the next one begins again.
+	handler := ops.NewSwap(ops.Starting())
+	srv := ln.Serve(handler)
+	app, err := startApp(cfg, log, signals)
+	if err != nil || app == nil {
+		_, _ = srv.Shutdown(cfg.Server.ShutdownTimeout)
 		return err
 	}
 	defer app.Close()
 	app.WarnInsecureDefaults()
-	srv := ln.Serve(app.Echo)
+	handler.Set(app.Echo)
 	ev := log.Info().Str("addr", srv.Addr()).Int("gc_percent", gcPercent)
 	if memoryLimit != math.MaxInt64 {
 		ev = ev.Int64("memory_limit_bytes", memoryLimit)
@@ -440,6 +445,36 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 			}
 			log.Info().Dur("took", time.Since(start)).Int64("requests_drained", max(0, inFlight-cut)).Msg("stopped")
 			return nil
+		}
+	}
+}
+
+// startApp makes the service (server.New) while watching signals: a
+// SIGTERM or SIGINT before it is ready ends the start, answered nil app
+// and nil error (the store opens in its own goroutine, which the exit
+// abandons: bbolt and PostgreSQL commit nothing of a transaction that did
+// not finish). A SIGHUP then has nothing to reload yet.
+func startApp(cfg *config.Config, log zerolog.Logger, signals <-chan os.Signal) (*server.App, error) {
+	type started struct {
+		app *server.App
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		app, err := server.New(cfg, log)
+		done <- started{app, err}
+	}()
+	for {
+		select {
+		case s := <-done:
+			return s.app, s.err
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				log.Warn().Msg("SIGHUP while starting: nothing to reload yet, the start reads the config as it is")
+				continue
+			}
+			log.Info().Str("signal", sig.String()).Msg("stopping before the start finished; it committed nothing, and the next start begins again")
+			return nil, nil
 		}
 	}
 }

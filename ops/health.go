@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
@@ -85,3 +86,38 @@ func readinessReason(err error) string {
 	}
 	return err.Error()
 }
+
+// Starting serves while the service starts, before its handler exists (the
+// store opening, identification indexes being built: minutes over a large
+// store on the first start of a release that indexes otherwise): /livez
+// is 200, since the process is alive and a liveness probe that killed it
+// would make the next start begin the build again; /readyz and every other
+// request are 503, with Retry-After.
+func Starting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/livez" {
+			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+			return
+		}
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"unavailable","reason":"starting"}`+"\n")
+	})
+}
+
+// Swap is an http.Handler that serves whichever handler it was last set to:
+// Starting until the service's own is ready.
+type Swap struct{ h atomic.Pointer[http.Handler] }
+
+// NewSwap serves h until Set.
+func NewSwap(h http.Handler) *Swap {
+	s := &Swap{}
+	s.Set(h)
+	return s
+}
+
+// Set serves h from now on.
+func (s *Swap) Set(h http.Handler) { s.h.Store(&h) }
+
+func (s *Swap) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*s.h.Load()).ServeHTTP(w, r) }

@@ -445,3 +445,55 @@ func TestBinary_PrewarmsTheDataFile(t *testing.T) {
 		t.Errorf("no data file prewarmed line with its bytes and time:\n%s", logs)
 	}
 }
+
+// TestBinary_AnswersLivenessWhileStarting: a start that takes long (here
+// waiting for the data file's lock; over a large store, building indexes)
+// answers /livez 200 and /readyz 503 meanwhile, so a liveness probe does
+// not kill it, and a SIGTERM ends it at once with status 0.
+func TestBinary_AnswersLivenessWhileStarting(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	data := filepath.Join(t.TempDir(), "p.db")
+	startProfiled(t, bin, "-config", "../config.yaml", "-data", data) // holds the file
+	addr := freeAddr(t)
+	slow := configWith(t, "open_timeout: 2s", "open_timeout: 60s")
+	second := &process{logs: &safebuf.Buffer{}, done: make(chan struct{}), addr: addr}
+	second.cmd = exec.Command(bin, "serve", "-config", slow, "-data", data, "-addr", addr)
+	second.cmd.Stdout, second.cmd.Stderr = second.logs, second.logs
+	second.cmd.SysProcAttr = dieWithParent()
+	if err := second.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		second.cmd.Wait()
+		close(second.done)
+	}()
+	t.Cleanup(second.kill)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err := http.Get(second.base() + "/livez")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/livez did not answer while starting (%v); log:\n%s", err, second.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	res, err := http.Get(second.base() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "starting") {
+		t.Errorf("/readyz while starting: %d %s", res.StatusCode, body)
+	}
+	second.cmd.Process.Signal(syscall.SIGTERM)
+	if code := second.wait(t, 10*time.Second); code != 0 || !strings.Contains(second.logs.String(), "stopping before the start finished") {
+		t.Errorf("SIGTERM while starting: exit %d; log:\n%s", code, second.logs)
+	}
+}
