@@ -10,6 +10,7 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 )
 
 // Livez answers GET /livez: 200 {"status":"ok"} whenever the process serves
@@ -92,18 +93,19 @@ func readinessReason(err error) string {
 // store on the first start of a release that indexes otherwise): /livez
 // is 200, since the process is alive and a liveness probe that killed it
 // would make the next start begin the build again; /readyz and every other
-// request are 503, with Retry-After.
-func Starting() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/livez" {
-			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
-			return
-		}
-		w.Header().Set("Retry-After", "5")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, `{"status":"unavailable","reason":"starting"}`+"\n")
+// request are 503, with Retry-After. Requests are logged as ever
+// (probesAtDebug as the service's own log has it).
+func Starting(log zerolog.Logger, probesAtDebug bool) http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug)))
+	e.GET("/livez", Livez)
+	e.HEAD("/livez", Livez)
+	e.Any("/*", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderRetryAfter, "5")
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "starting"})
 	})
+	return e
 }
 
 // Swap is an http.Handler that serves whichever handler it was last set to:

@@ -493,6 +493,10 @@ func TestBinary_AnswersLivenessWhileStarting(t *testing.T) {
 		t.Errorf("/readyz while starting: %d %s", res.StatusCode, body)
 	}
 	second.cmd.Process.Signal(syscall.SIGTERM)
+	<-second.done
+	if !regexp.MustCompile(`"status":503[^\n]*"message":"request"`).MatchString(second.logs.String()) {
+		t.Errorf("no request line for /readyz while starting; log:\n%s", second.logs)
+	}
 	if code := second.wait(t, 10*time.Second); code != 0 || !strings.Contains(second.logs.String(), "stopping before the start finished") {
 		t.Errorf("SIGTERM while starting: exit %d; log:\n%s", code, second.logs)
 	}
