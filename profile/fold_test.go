@@ -197,6 +197,9 @@ func TestSyncSchema_RebuildsIndexesOfTheOldText(t *testing.T) {
 		if keys, err := s.KeysToSync(ctx); err != nil || len(keys) != len(s.Schema().Keys()) {
 			t.Errorf("KeysToSync over the old release's indexes = %v, %v; want every key", keys, err)
 		}
+		if state, err := st.SchemaState(ctx); err != nil || !profile.IndexedWithOtherText(state.Manifest) {
+			t.Errorf("IndexedWithOtherText of the old release's manifest = false (%v), want true", err)
+		}
 		// The fixture is what the old release left: capitals find nothing.
 		if ids, err := identifyIDs(t, s, "LastName", "ΠΑΠΑΔΌΠΟΥΛΟΣ"); err != nil || len(ids) != 0 {
 			t.Fatalf("before the rebuild: identify = %q, %v; the fixture is not the old text", ids, err)
@@ -213,6 +216,9 @@ func TestSyncSchema_RebuildsIndexesOfTheOldText(t *testing.T) {
 		}
 		if keys, err := s.KeysToSync(ctx); err != nil || len(keys) != 0 {
 			t.Errorf("KeysToSync after the rebuild = %v, %v; want none", keys, err)
+		}
+		if state, err := st.SchemaState(ctx); err != nil || profile.IndexedWithOtherText(state.Manifest) {
+			t.Errorf("IndexedWithOtherText after the rebuild = true (%v), want false", err)
 		}
 		state, err := st.SchemaState(ctx)
 		if err != nil || !strings.Contains(string(state.Manifest), "|text=fold") {

@@ -177,6 +177,24 @@ func (s *Service) OtherIndexText(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// IndexedWithOtherText reports whether a stored manifest has a key whose
+// entries were computed with another index text than this release's (an
+// earlier release lower-cased): this release finds them missing and stale
+// until its first start rebuilds them. A manifest that cannot be read says
+// nothing.
+func IndexedWithOtherText(stored []byte) bool {
+	m, err := decodeManifest(stored)
+	if err != nil {
+		return false
+	}
+	for _, fingerprint := range m {
+		if !strings.HasSuffix(fingerprint, "|text="+schema.IndexTextVersion) {
+			return true
+		}
+	}
+	return false
+}
+
 // withoutText is a manifest fingerprint without its "|text=" part.
 func withoutText(fingerprint string) string {
 	if i := strings.Index(fingerprint, "|text="); i >= 0 {
