@@ -26,14 +26,29 @@ func uniqueKey(e *schema.Extension, rec schema.Record) (key string, ok bool) {
 	if len(e.Unique) == 0 {
 		return "", false
 	}
+	return joinUnique(e, rec, schema.IndexText), true
+}
+
+// exactKey is uniqueKey without case folding: text as it is spelled.
+func exactKey(e *schema.Extension, rec schema.Record) string {
+	return joinUnique(e, rec, func(v any) string {
+		if s, ok := v.(string); ok {
+			return s
+		}
+		return schema.IndexText(v)
+	})
+}
+
+// joinUnique joins text of rec's unique values, a null (unset) one empty.
+func joinUnique(e *schema.Extension, rec schema.Record, text func(any) string) string {
 	var b strings.Builder
 	for _, name := range e.Unique {
-		if v := rec[name]; v != nil { // null is unset
-			b.WriteString(schema.IndexText(v))
+		if v := rec[name]; v != nil {
+			b.WriteString(text(v))
 		}
 		b.WriteByte(0)
 	}
-	return b.String(), true
+	return b.String()
 }
 
 // CheckUnique refuses a record set in which two records share their unique
@@ -72,22 +87,6 @@ func Upsert(e *schema.Extension, existing, incoming []schema.Record) ([]schema.R
 		}
 	}
 	return out, nil
-}
-
-// exactKey is uniqueKey without case folding: text as it is spelled.
-func exactKey(e *schema.Extension, rec schema.Record) string {
-	var b strings.Builder
-	for _, name := range e.Unique {
-		if v := rec[name]; v != nil {
-			if s, ok := v.(string); ok {
-				b.WriteString(s)
-			} else {
-				b.WriteString(schema.IndexText(v))
-			}
-		}
-		b.WriteByte(0)
-	}
-	return b.String()
 }
 
 // find returns the index of the record with rec's unique values, or -1.

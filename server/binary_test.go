@@ -98,18 +98,7 @@ var listeningAt = regexp.MustCompile(`"addr":"([^"]+)"[^\n]*"message":"profiled 
 // meanwhile, whose /readyz would then answer for this one.
 func startProfiled(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{logs: &safebuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = dieWithParent() // no server outlives a test binary that crashed
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(p.kill)
+	p := spawnProfiled(t, bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -135,6 +124,25 @@ func startProfiled(t *testing.T, bin string, args ...string) *process {
 	}
 	t.Fatalf("profiled did not become ready; log:\n%s", p.logs)
 	return nil
+}
+
+// spawnProfiled starts bin with args, its output in logs; it is killed
+// when the test ends, and dies with the test binary.
+func spawnProfiled(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{logs: &safebuf.Buffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.SysProcAttr = dieWithParent() // no server outlives a test binary that crashed
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(p.kill)
+	return p
 }
 
 func (p *process) base() string { return "http://" + p.addr }
@@ -457,18 +465,8 @@ func TestBinary_AnswersLivenessWhileStarting(t *testing.T) {
 	startProfiled(t, bin, "-config", "../config.yaml", "-data", data) // holds the file
 	addr := freeAddr(t)
 	slow := configWith(t, "open_timeout: 2s", "open_timeout: 60s")
-	second := &process{logs: &safebuf.Buffer{}, done: make(chan struct{}), addr: addr}
-	second.cmd = exec.Command(bin, "serve", "-config", slow, "-data", data, "-addr", addr)
-	second.cmd.Stdout, second.cmd.Stderr = second.logs, second.logs
-	second.cmd.SysProcAttr = dieWithParent()
-	if err := second.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		second.cmd.Wait()
-		close(second.done)
-	}()
-	t.Cleanup(second.kill)
+	second := spawnProfiled(t, bin, "serve", "-config", slow, "-data", data, "-addr", addr)
+	second.addr = addr
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		res, err := http.Get(second.base() + "/livez")
