@@ -275,3 +275,28 @@ func TestStoreFlag_RefusesWhatIsNotPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyStore_UniqueKeyWithAnEmptyValue: a unique key of two attributes
+// holds entries with one of them unset as not unique (a relational unique
+// index never takes two rows with a NULL for equal), so two customers on
+// bbolt may share them; the copy to PostgreSQL must carry them as such.
+func TestCopyStore_UniqueKeyWithAnEmptyValue(t *testing.T) {
+	dir := t.TempDir()
+	original := filepath.Join(dir, "original.db")
+	pgURL := pgtest.URL(t)
+	app, srv := serveOn(t, original)
+	if res, body := send(t, srv.URL, "POST", "/metadata/identification-keys", `{"name":"fullname","attributes":["LastName","FirstName"],"unique":true}`); res.StatusCode != http.StatusCreated {
+		t.Fatalf("create key: %d %s", res.StatusCode, body)
+	}
+	for range 2 {
+		if res, body := send(t, srv.URL, "POST", "/profiles", `{"LastName":"Smith"}`); res.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.StatusCode, body)
+		}
+	}
+	srv.Close()
+	app.Close()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"copy-store", "-config", filepath.Join(dir, "absent.yaml"), "-from", original, "-to", pgURL}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("copy to PostgreSQL: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+}

@@ -65,7 +65,7 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			}
 			err := forEachNested(tb.Bucket(bucketIdx), func(key string, k, _ []byte) error {
 				return fn(transfer.Item{Kind: transfer.KindIndex, Tenant: tenant, Name: key, ID: codec.EntryID(k),
-					Value: bytes.Clone(k), Unique: unique[key]})
+					Value: bytes.Clone(k), Unique: unique[key] && !codec.EntryHasEmptyValue(k)})
 			})
 			if err != nil {
 				return err

@@ -340,6 +340,16 @@ func IndexEntry(values []string, id string) []byte {
 	return AppendEscaped(IndexPrefix(values), id)
 }
 
+// EntryHasEmptyValue reports whether one of entry's components is empty
+// (its attribute unset): such an entry of a unique key is not held as
+// unique (profile's uniqueEntry). A terminator 00 01 opens the entry or
+// follows another only around an empty component (00 inside a value is
+// 00 FF).
+func EntryHasEmptyValue(entry []byte) bool {
+	vals := EntryValues(entry)
+	return bytes.HasPrefix(vals, []byte{0, term}) || bytes.Contains(vals, []byte{0, term, 0, term})
+}
+
 // EntryID decodes the customer_id from the tail of an index entry.
 func EntryID(k []byte) string {
 	if i := bytes.LastIndex(k, []byte{0, term}); i >= 0 {
