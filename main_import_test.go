@@ -163,3 +163,19 @@ func TestImport_PostgresKeysDiffer(t *testing.T) {
 		t.Errorf("import with the replicas' config again: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestImport_PostgresFileNameNotUTF8: an input file whose name is not
+// UTF-8 (a Latin-1 name from an older system) imports on PostgreSQL as on
+// bbolt: its progress mark must not make every batch fail.
+func TestImport_PostgresFileNameNotUTF8(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	dir := t.TempDir()
+	in := writeFile(t, dir, "clients_\xe9t\xe9.ndjson", `{"FirstName":"One"}`+"\n")
+	if code, out, errOut := runCLI(t, "import", "-config", "config.yaml", "-data", filepath.Join(dir, "p.db"), "-in", in); code != 0 {
+		t.Fatalf("import on bbolt: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "import", "-config", "config.yaml", "-store", url, "-in", in); code != 0 {
+		t.Errorf("import on PostgreSQL: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
@@ -79,7 +80,14 @@ type Creator interface {
 var _ Creator = (*profile.Service)(nil)
 
 // markName is the setting an import records its progress under.
-func markName(tenant, track string) string { return "import:" + tenant + ":" + track }
+// A name that is not UTF-8 (a file name in Latin-1) is quoted: PostgreSQL
+// text cannot hold it, and an absolute path never starts with a quote.
+func markName(tenant, track string) string {
+	if !utf8.ValidString(track) {
+		track = strconv.QuoteToASCII(track)
+	}
+	return "import:" + tenant + ":" + track
+}
 
 // fingerprint identifies an input by its first line, so that a resume
 // refuses another file at the same path.
