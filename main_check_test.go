@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,5 +164,39 @@ func TestCheck_FileInUse(t *testing.T) {
 	out := stdout.String() + stderr.String()
 	if code != 1 || !strings.Contains(out, "in use by another profiled process") || strings.Contains(out, "DAMAGED") {
 		t.Errorf("check of a file in use: exit %d\n%s", code, out)
+	}
+}
+
+// TestCheck_AttributeRenamedWithAlias: after the config renames a key's
+// attribute and keeps the old name as an alias, the stored values stay
+// under the old name; the start rebuilds the key's index from them as
+// writes read them, and check must compute the same entries (it reported
+// every customer's name entry missing and stale).
+func TestCheck_AttributeRenamedWithAlias(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	where := filepath.Join(dir, "profiles.db")
+	app, srv := serveOn(t, where)
+	if res, body := send(t, srv.URL, "POST", "/profiles", `{"customer_id":"c1","FirstName":"Bruce","LastName":"Banner"}`); res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, body)
+	}
+	srv.Close()
+	app.Close()
+
+	base, err := os.ReadFile("config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(base), "{name: FirstName,    type: string, length: 256}", "{name: GivenName,    type: string, length: 256, aliases: [FirstName]}", 1)
+	if renamed == string(base) {
+		t.Fatal("config.yaml has no FirstName to rename")
+	}
+	config := filepath.Join(dir, "renamed.yaml")
+	if err := os.WriteFile(config, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"check", "-config", config, "-data", where}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "result: ok") {
+		t.Fatalf("check: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }

@@ -29,6 +29,16 @@ func (t canonicalTx) Profile(id string) (*Profile, error) {
 	return p, err
 }
 
+// ForEachProfile hands out every profile under the declared spellings: an
+// index build after a reload that renamed a key's attribute (keeping the
+// old name as an alias) computes the entries a write would.
+func (t canonicalTx) ForEachProfile(fn func(p *Profile) error) error {
+	return t.Tx.ForEachProfile(func(p *Profile) error {
+		renameKeys(p.Attributes, t.c.Attribute)
+		return fn(p)
+	})
+}
+
 func (t canonicalTx) Document(id string) (*Document, error) {
 	d, err := t.Tx.Document(id)
 	if d != nil {
@@ -68,6 +78,18 @@ func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
 		for _, r := range recs {
 			renameKeys(r, e.Attribute)
 		}
+	}
+}
+
+// Canonical moves attributes (and the records of sets, by extension name)
+// read from a store without a canonicalTx to the names schema c declares,
+// in place: for checks that compute index entries from exported data.
+func Canonical(c *schema.Compiled, attributes map[string]any, sets map[string][]schema.Record) {
+	if attributes != nil {
+		renameKeys(attributes, c.Attribute)
+	}
+	for ext, recs := range sets {
+		canonicalTx{c: c}.renameRecords(ext, recs)
 	}
 }
 

@@ -98,7 +98,7 @@ func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled, file str
 		tenants = slices.Insert(tenants, 0, "")
 	}
 	for _, tenant := range tenants {
-		err := s.store.View(ctx, tenant, func(tx Tx) error { return checkIndexable(ctx, tx, keys) })
+		err := s.store.View(ctx, tenant, func(tx Tx) error { return checkIndexable(ctx, canonical(tx, c), keys) })
 		if errs.Is(err, errs.KindInvalid) || errs.Is(err, errs.KindConflict) {
 			in := ""
 			if tenant != "" {
@@ -243,7 +243,7 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile b
 						return err
 					}
 				}
-				return syncIndexesToSchema(tx, next, old, want)
+				return syncIndexesToSchema(canonical(tx, next), next, old, want)
 			})
 		})
 		if errors.Is(err, ErrSchemaMoved) && attempt == followAttempts {

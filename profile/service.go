@@ -781,7 +781,9 @@ func (s *Service) UpdateRecordByUnique(ctx context.Context, tenant, id, ext stri
 		if err != nil {
 			return nil, err
 		}
-		return out, c.CheckRecord(e.Name, updated)
+		// Attributes a reload removed stay stored (docs/api.md), but must
+		// not make the record invalid.
+		return out, c.CheckRecord(e.Name, extensions.Declared(e, []schema.Record{updated})[0])
 	})
 }
 
@@ -814,7 +816,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 			if err != nil {
 				return err
 			}
-			out, err := apply(c, e, extensions.Declared(e, recs), rec)
+			out, err := apply(c, e, recs, rec)
 			if err != nil {
 				return err
 			}

@@ -222,3 +222,46 @@ func startOnConfigCopy(t *testing.T) (ts *testServer, base string, reload func(c
 		}
 	}
 }
+
+// TestReload_RemovedRecordAttributeKeptBySiblingWrites: a write of one
+// record (update or delete by unique) keeps what a reload removed from the
+// other records of the set (docs/api.md: writes of records keep it).
+func TestReload_RemovedRecordAttributeKeptBySiblingWrites(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	id := ts.mustCreate(exampleProfile(t))
+	reload(strings.Replace(base, "        - {name: description,        type: string, length: 256}\n", "", 1))
+	if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/by/unique", `{"PhoneNumber":"6543210","prefix":"+1"}`); res.Status != http.StatusNoContent {
+		t.Fatalf("update by unique: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("PUT", "/profiles/"+id+"/extensions/Phone/delete/by/unique", `{"PhoneNumber":"951357456"}`); res.Status != http.StatusNoContent {
+		t.Fatalf("delete by unique: %d %s", res.Status, res.Body)
+	}
+	export := ts.do("GET", "/profiles/"+id+"/export", nil)
+	if !strings.Contains(string(export.Body), "family phone") {
+		t.Errorf("the untouched record 3145926535 lost its stored description: %s", export.Body)
+	}
+}
+
+// TestReload_AttributeRenamedWithAlias: a reload that renames a key's
+// attribute and keeps the old name as an alias rebuilds the key's index
+// (its fingerprint names the attribute) from the stored profiles, whose
+// values are under the old name: identify by the new name must find them,
+// and a deleted customer must not be left in the index.
+func TestReload_AttributeRenamedWithAlias(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	id := ts.mustCreate(exampleProfile(t))
+	renamed := strings.Replace(base, "{name: FirstName,    type: string, length: 256}", "{name: GivenName,    type: string, length: 256, aliases: [FirstName]}", 1)
+	if renamed == base {
+		t.Fatal("the config has no FirstName to rename")
+	}
+	reload(renamed)
+	if got := ts.identifyIDs("LastName=banner&GivenName=bruce&id_key=name"); len(got) != 1 || got[0] != id {
+		t.Errorf("identify by the renamed attribute = %v, want [%s]", got, id)
+	}
+	ts.do("DELETE", "/profiles/"+id, nil)
+	if got := ts.identifyIDs("LastName=banner&id_key=name"); len(got) != 0 {
+		t.Errorf("a deleted customer is still identified: %v", got)
+	}
+}

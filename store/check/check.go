@@ -92,6 +92,7 @@ func (k *checker) markDamaged(owner, source string) {
 func (k *checker) walk(ctx context.Context, src transfer.Source, r *Report, visit func(entry)) error {
 	k.owners, k.damaged = map[string]bool{}, map[string]map[string]bool{}
 	expect := func(tenant, id string, keys []*schema.IdentificationKey, attrs map[string]any, records map[string][]schema.Record) {
+		profile.Canonical(k.c, attrs, records) // stored under names a reload may have renamed, as writes read them
 		for _, key := range keys {
 			tuples, err := profile.IndexEntries(key, attrs, records)
 			if err != nil {
