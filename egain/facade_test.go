@@ -1385,3 +1385,74 @@ func TestEmailMatchingFoldsCase(t *testing.T) {
 		t.Errorf("after a Genesys client re-spelt the address: %+v, want point %s showing JÖRG@STRASSE.EXAMPLE", after, before[0].ID)
 	}
 }
+
+// TestCreate_ValuesThatDifferInCaseOnly: values an eGain client sends that
+// differ only in case (two custom attribute values, two phone numbers with
+// letters) are different strings to eGain. The facade must either keep
+// them or refuse them in eGain's terms; it must not pass on the store's
+// message, which names profiled's extensions ("CustomAttribute", "Phone")
+// and none of the elements sent.
+func TestCreate_ValuesThatDifferInCaseOnly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	post := func(body string) response {
+		return h.do("POST", "/ws/v12/interaction/customer", body, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json")
+	}
+	internal := []string{`\"CustomAttribute\"`, `\"ContactAttribute\"`, `\"Phone\"`, "name+value", "owner+name+value", "PhoneNumber"}
+	check := func(name string, res response) {
+		t.Helper()
+		if res.Status == http.StatusCreated {
+			return
+		}
+		for _, s := range internal {
+			if strings.Contains(res.Body, s) {
+				t.Errorf("%s: %d %s: the refusal names profiled's storage (%s), not an element of the body", name, res.Status, res.Body, s)
+				return
+			}
+		}
+	}
+	check("customer custom attribute Gold/GOLD", post(`{"type":{"value":"individual"},"customAttributes":{"customAttribute":[{"attribName":"loyaltyId","attribValues":{"attribValue":[{"value":"Gold"},{"value":"GOLD"}]}}]},"contactPersons":{"contactPerson":[{"firstName":"A"}]}}`))
+	check("person custom attribute Y/y", post(`{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"A","customAttributes":{"customAttribute":[{"attribName":"isprimary","attribValues":{"attribValue":[{"value":"Y"},{"value":"y"}]}}]}}]}}`))
+	// Two phone points whose numbers differ in case: phoneNo is any string
+	// (spec §3.3), and several points may share a number (docs/egain.md).
+	phones := `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"A","contactPoints":{"contactPoint":[` +
+		`{"type":{"value":"phone","phone":{"type":{"value":"office"},"phoneNo":"1-800-FLOWERS"}}},` +
+		`{"type":{"value":"phone","phone":{"type":{"value":"home"},"phoneNo":"1-800-flowers"}}}]}}]}}`
+	res := post(phones)
+	check("phones 1-800-FLOWERS/1-800-flowers", res)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("two phone points differing in case only: %d %s, want 201 as for two points with the same number", res.Status, res.Body)
+	}
+	num := locationPattern.FindStringSubmatch(res.Header.Get("Location"))[1]
+	points := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[0].ContactPoints.ContactPoint
+	if len(points) != 2 {
+		t.Errorf("points = %+v, want both phone points", points)
+	}
+	if got := ids(t, h.do("GET", "/ws/v12/interaction/customer?phone=1-800-flowers", "", SessionHeader, s, "Accept", "application/json")); len(got) != 1 || got[0] != num {
+		t.Errorf("search phone=1-800-flowers = %v, want [%s]", got, num)
+	}
+}
+
+// TestRead_DateOfBirthOfEveryPersonInOneForm: spec §1 has dates as
+// ISO-8601 UTC with milliseconds, and the facade shows person 1's date of
+// birth so (yyyy-MM-ddT00:00:00.000Z) whatever form it was sent in. The
+// other persons of a group show theirs exactly as sent ("1965-12-09",
+// "...+05:00"), so one response mixes forms and a client parsing the
+// documented form fails on person 2.
+func TestRead_DateOfBirthOfEveryPersonInOneForm(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, `{"customerName":"DOB Group","type":{"value":"group","group":{"type":{"value":"Association"}}},"contactPersons":{"contactPerson":[`+
+		`{"firstName":"A","dateOfBirth":"1965-12-09"},{"firstName":"B","dateOfBirth":"1965-12-09"},{"firstName":"C","dateOfBirth":"1965-12-09T15:30:00+05:00"}]}}`)
+	persons := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson
+	if len(persons) != 3 {
+		t.Fatalf("persons = %+v", persons)
+	}
+	for i, p := range persons {
+		if p.DateOfBirth != "1965-12-09T00:00:00.000Z" {
+			t.Errorf("person %d (%s) dateOfBirth = %q, want 1965-12-09T00:00:00.000Z as person 1 shows it", i+1, p.FirstName, p.DateOfBirth)
+		}
+	}
+}

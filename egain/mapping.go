@@ -187,10 +187,18 @@ func (m mapper) customerOf(p *profile.Profile) Customer {
 			p0.DateOfBirth = recordBirthDate(p0.DateOfBirth)
 		}
 	}
+	// The other persons' dates of birth show in the form person 1's does
+	// (spec §1: ISO-8601 UTC with milliseconds), whatever form the client
+	// sent; text that is no date shows as it is stored.
+	for i := 1; i < len(c.ContactPersons); i++ {
+		if d := recordBirthDate(c.ContactPersons[i].DateOfBirth); d != nil {
+			c.ContactPersons[i].DateOfBirth = d
+		}
+	}
 	overlayPoints(&c, kindEmail, emails, schema.Fold, func(v string) ContactPoint {
 		return ContactPoint{Type: &ContactPointType{Value: Str(kindEmail), Email: &Email{EmailAddress: Str(v)}}}
 	})
-	overlayPoints(&c, kindPhone, phones, func(s string) string { return s }, func(v string) ContactPoint {
+	overlayPoints(&c, kindPhone, phones, schema.Fold, func(v string) ContactPoint {
 		return ContactPoint{Type: &ContactPointType{Value: Str(kindPhone), Phone: &Phone{Type: &Value{Value: Str("home")}, PhoneNo: Str(v)}}}
 	})
 	if d := c.Department; d != nil && str(d.Name) == "" && str(d.ID) != "" {
@@ -866,8 +874,11 @@ func appendValueRecords(out []any, attrs []CustomAttribute, record func(name, va
 		}
 		seen := map[string]bool{}
 		for _, v := range a.AttribValues {
-			if !seen[str(v.Value)] {
-				seen[str(v.Value)] = true
+			// Values the unique key takes for one (schema.Fold, as the
+			// custom and contact attribute records compare them) are one
+			// value, as an exact repeat is.
+			if k := schema.Fold(str(v.Value)); !seen[k] {
+				seen[k] = true
 				out = append(out, record(name, str(v.Value)))
 			}
 		}
@@ -948,10 +959,13 @@ func (m mapper) phoneRecords(c *Customer, base []schema.Record, renamed map[stri
 	for _, person := range c.ContactPersons {
 		for _, pt := range person.ContactPoints {
 			number := pointValue(&pt)
-			if pointKind(&pt) != kindPhone || seen[number] {
+			// One record per number as the extension's unique key compares
+			// numbers (schema.Fold): two points whose numbers differ in
+			// case share it, as two points with one number do.
+			if pointKind(&pt) != kindPhone || seen[schema.Fold(number)] {
 				continue
 			}
-			seen[number] = true
+			seen[schema.Fold(number)] = true
 			rec := map[string]any{}
 			for _, b := range base {
 				if str(recordString(b, m.Phone.Number)) == number {
