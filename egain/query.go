@@ -409,8 +409,9 @@ func parseRange(name, v string, wholeEnd bool) (TimeRange, error) {
 // precision is the unit of the last digit of date-time s: an inclusive end
 // of created covers it whole, so a bound copied from a customer's created
 // (shown in milliseconds, stored in nanoseconds) includes that customer.
-// The activity range keeps its ends exact: its 14-day limit is measured
-// between them as written.
+// The activity range keeps date-time ends exact, for its 14-day limit; a
+// date-only end still covers its day, so [d,d+13] is the longest range of
+// dates.
 func precision(s string) time.Duration {
 	_, clock, _ := strings.Cut(strings.ToUpper(s), "T")
 	if i := strings.IndexAny(clock, "Z+-"); i >= 0 {
