@@ -80,7 +80,8 @@ func (a *App) mode(ctx context.Context) string {
 func (a *App) isDataRoute(route string) bool {
 	base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/")
 	return strings.HasPrefix(route, "/profiles") || base != "" && strings.HasPrefix(route, base+"/profiles") ||
-		strings.Contains(route, "/ws/v12/interaction/")
+		strings.Contains(route, "/ws/v12/interaction/") ||
+		strings.HasPrefix(route, "/admin/egain/customer/") // export and erase by eGain id, as /profiles/:id/export and /erase
 }
 
 // maintenanceGate refuses data operations while the server is in

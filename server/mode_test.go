@@ -95,3 +95,28 @@ func TestNoParameters_AdminAndMetadata(t *testing.T) {
 		t.Errorf("mode %q after the refused switch, want production", status.Mode)
 	}
 }
+
+// TestServerMode_PrivacyWritesOfBothPaths: in maintenance an erase or an
+// export is refused (503 MAINTENANCE_MODE) whichever path names the
+// customer: POST /profiles/{id}/erase is, and POST
+// /admin/egain/customer/{num}/erase, the same operation by eGain id, must
+// be too, and must not delete the customer.
+func TestServerMode_PrivacyWritesOfBothPaths(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	s := egLogin(t, ts)
+	num := egCreate(t, ts, s, egIndividual("Mia", "Maint", "mia@maint.dom", ""), "")
+	id := ts.mustCreate(`{"FirstName":"Other"}`)
+	if res := ts.do("POST", "/server/mode", `{"mode":"maintenance"}`); res.Status != http.StatusOK {
+		t.Fatalf("switch: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("POST", "/profiles/"+id+"/erase", nil), http.StatusServiceUnavailable, "MAINTENANCE_MODE")
+	res := ts.do("POST", "/admin/egain/customer/"+num+"/erase", nil)
+	if res.Status != http.StatusServiceUnavailable {
+		t.Errorf("eGain-path erase in maintenance: %d %s, want 503 MAINTENANCE_MODE as on /profiles/{id}/erase", res.Status, res.Body)
+	}
+	ts.do("POST", "/server/mode", `{"mode":"production"}`)
+	if res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, egSession, s, "Accept", "application/json"); res.Status != http.StatusOK {
+		t.Errorf("the customer after a refused erase: %d %s", res.Status, res.Body)
+	}
+}
