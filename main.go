@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -427,14 +428,32 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 		ev = ev.Str("data", cfg.Store.Path)
 	}
 	ev.Msg("profiled listening")
+	// A reload runs beside this loop, one at a time, so that the loop
+	// always takes the next signal: run here, a slow reload left the
+	// one-signal channel full and a SIGTERM behind a second SIGHUP was
+	// dropped. A shutdown cancels the reload (which then commits nothing)
+	// and the store closes only once it has ended.
+	var reloads sync.WaitGroup
+	reloading := make(chan struct{}, 1)
+	reloadCtx, cancelReload := context.WithCancel(profile.WithActor(context.Background(), &profile.Actor{Name: "operator (SIGHUP)"}))
+	defer reloads.Wait() // before app.Close, deferred earlier
+	defer cancelReload()
 	for {
 		select {
 		case <-srv.Done():
 			return srv.Err()
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				// Logged by Reload; the old schema stays live on failure.
-				_ = app.Reload(profile.WithActor(context.Background(), &profile.Actor{Name: "operator (SIGHUP)"}))
+				select {
+				case reloading <- struct{}{}:
+					reloads.Go(func() {
+						defer func() { <-reloading }()
+						// Logged by Reload; the old schema stays live on failure.
+						_ = app.Reload(reloadCtx)
+					})
+				default:
+					log.Warn().Msg("SIGHUP while a reload runs: not reloaded again; send it once that one has ended")
+				}
 				continue
 			}
 			log.Info().Str("signal", sig.String()).Msg("shutting down")
@@ -599,11 +618,13 @@ func printProblems(w io.Writer, problems schema.Problems) {
 // checkOnServer asks the server at cfg.Server.Addr to check the config
 // text data against its stored schema (POST /admin/check).
 func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
-	addr := cfg.Server.Addr
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
+	// The address as healthcheck reaches it: an unspecified host is the
+	// loopback address.
+	readyz, err := ops.HealthcheckURL(cfg.Server.Addr)
+	if err != nil {
+		return nil, err
 	}
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/admin/check", bytes.NewReader(data))
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(readyz, "/readyz")+"/admin/check", bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
@@ -611,7 +632,9 @@ func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
 	if cfg.Admin.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+cfg.Admin.Token)
 	}
-	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	// Never through an HTTP_PROXY of the environment: the request carries
+	// the admin token and the candidate config to our own server.
+	res, err := (&http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}).Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/internal/pgtest"
 )
 
@@ -199,4 +202,43 @@ func TestCheckConfig_UniqueKeyOverDuplicates(t *testing.T) {
 	srv.Close()
 	app.Close()
 	refused(t, "PostgreSQL", "-store", pgURL)
+}
+
+// TestCheckConfig_AsksTheServerWithoutAProxy: check-config asks the local
+// server directly, as healthcheck does, never through an HTTP_PROXY of the
+// environment: server.addr 0.0.0.0:PORT (a common container setting) is no
+// loopback address to net/http's proxy rules, and the request carries the
+// admin token and the candidate config to the proxy.
+func TestCheckConfig_AsksTheServerWithoutAProxy(t *testing.T) {
+	if os.Getenv("PROFILED_TEST_PROXY_CHILD") == "1" {
+		// The environment's proxy is read once per process: a child of
+		// its own sees the HTTP_PROXY set for it.
+		cfg, err := config.Load("config.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Server.Addr, cfg.Admin.Token = "0.0.0.0:9", "admin-s3cret"
+		_, _ = checkOnServer(cfg, []byte("server: {}\n"))
+		return
+	}
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.String()+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, "proxy", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	child := exec.Command(os.Args[0], "-test.run=^TestCheckConfig_AsksTheServerWithoutAProxy$")
+	child.Env = append(os.Environ(), "PROFILED_TEST_PROXY_CHILD=1", "PROFILED_TEST_STORE=bolt", "HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "NO_PROXY=", "no_proxy=")
+	if out, err := child.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range seen {
+		t.Errorf("check-config's request went through the environment's proxy: %s", s)
+	}
 }
