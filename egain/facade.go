@@ -167,8 +167,8 @@ func (f *Facade) Register(e *echo.Echo) {
 }
 
 // OpenSessions is the number of live sessions in the store (those of every
-// process sharing it), for a metric; 0 when the store cannot say.
-func (f *Facade) OpenSessions() int { return f.sessions.count() }
+// process sharing it), for a metric.
+func (f *Facade) OpenSessions() (int, error) { return f.sessions.count() }
 
 // IsFacadePath reports whether path belongs to the facade, whose errors
 // must be WSError bodies. The prefix is matched ignoring ASCII case: routes
@@ -195,7 +195,7 @@ func RenderError(c echo.Context, err error) {
 	}
 	format, ok := c.Get(formatKey).(Format)
 	if !ok {
-		format, _ = ResponseFormat(c.Request().Header.Get(echo.HeaderAccept))
+		format, _ = ResponseFormat(listHeader(c.Request().Header, echo.HeaderAccept))
 	}
 	ws := describe(err)
 	c.Response().Header().Set(echo.HeaderContentType, format.ContentType())
@@ -230,15 +230,21 @@ type request struct {
 // response format for RenderError.
 func negotiate(c echo.Context) (Format, error) {
 	h := c.Request().Header
-	format, err := ResponseFormat(h.Get(echo.HeaderAccept))
+	format, err := ResponseFormat(listHeader(h, echo.HeaderAccept))
 	if err != nil {
 		return format, err
 	}
 	c.Set(formatKey, format)
-	if _, err := NegotiateLanguage(h.Get("Accept-Language")); err != nil {
+	if _, err := NegotiateLanguage(listHeader(h, "Accept-Language")); err != nil {
 		return format, err
 	}
 	return format, nil
+}
+
+// listHeader is the list header name as one value: its field lines joined
+// by commas, which means the same list (RFC 9110 §5.3).
+func listHeader(h http.Header, name string) string {
+	return strings.Join(h.Values(name), ", ")
 }
 
 // sessionID is the request's session header; "" (no session) when it is

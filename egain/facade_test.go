@@ -347,10 +347,10 @@ func TestSessions(t *testing.T) {
 	})
 	t.Run("SurvivesRestart", func(t *testing.T) {
 		s := h.login("agent")
-		before := h.f.OpenSessions()
+		before := openSessions(t, h.f)
 		h.restart()
 		search(s).want(t, http.StatusNoContent)
-		if after := h.f.OpenSessions(); after != before {
+		if after := openSessions(t, h.f); after != before {
 			t.Errorf("OpenSessions = %d after restart, want %d", after, before)
 		}
 	})
@@ -1454,5 +1454,25 @@ func TestRead_DateOfBirthOfEveryPersonInOneForm(t *testing.T) {
 		if p.DateOfBirth != "1965-12-09T00:00:00.000Z" {
 			t.Errorf("person %d (%s) dateOfBirth = %q, want 1965-12-09T00:00:00.000Z as person 1 shows it", i+1, p.FirstName, p.DateOfBirth)
 		}
+	}
+}
+
+// TestAccept_SeveralFieldLines: Accept and Accept-Language are lists, and a
+// list sent as several field lines means what the same list joined by
+// commas means (RFC 9110 §5.3): a client (or a proxy that appends its own
+// line) sending "Accept: text/html" and "Accept: application/json" asked
+// for JSON, and one sending an unknown language beside en-US accepts en-US.
+func TestAccept_SeveralFieldLines(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	id := h.create(s, individual("Ada", "Lines", "ada@lines.dom", ""))
+	res := h.do("GET", "/ws/v12/interaction/customer/"+id, "", SessionHeader, s, "Accept", "text/html", "Accept", "application/json")
+	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("Accept text/html + Accept application/json: %d %s %s, want 200 JSON", res.Status, res.Header.Get("Content-Type"), res.Body)
+	}
+	res = h.do("GET", "/ws/v12/interaction/customer/"+id, "", SessionHeader, s, "Accept", "application/json", "Accept-Language", "xx", "Accept-Language", "en-US")
+	if res.Status != http.StatusOK {
+		t.Errorf("Accept-Language xx + Accept-Language en-US: %d %s, want 200", res.Status, res.Body)
 	}
 }

@@ -157,10 +157,6 @@ func (s *sessions) close(id string) error {
 
 // count returns the number of live sessions in the store (every
 // process's), 0 when the store cannot say: it feeds a gauge.
-func (s *sessions) count() int {
-	n, err := s.store.CountSessions(s.now().Add(-s.idle))
-	if err != nil {
-		return 0
-	}
-	return n
+func (s *sessions) count() (int, error) {
+	return s.store.CountSessions(s.now().Add(-s.idle))
 }

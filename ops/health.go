@@ -98,7 +98,8 @@ func readinessReason(err error) string {
 func Starting(log zerolog.Logger, probesAtDebug bool) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.Use(RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug)))
+	e.IPExtractor = echo.ExtractIPDirect() // as the service's own: remote_ip is the peer, not a header
+	e.Use(RequestID, RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug)))
 	e.GET("/livez", Livez)
 	e.HEAD("/livez", Livez)
 	e.Any("/*", func(c echo.Context) error {

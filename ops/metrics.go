@@ -49,10 +49,28 @@ func (m *Metrics) Register(c prometheus.Collector) error {
 	return m.reg.Register(c)
 }
 
-// RegisterGaugeFunc exposes fn's value as a gauge. fn runs on every scrape,
+// RegisterCountFunc exposes fn's value as a gauge, and leaves the series
+// out of the scrape when fn fails (a store that cannot count right now):
+// a made-up 0 would read as every item gone. fn runs on every scrape,
 // possibly concurrently with requests: keep it cheap and goroutine-safe.
-func (m *Metrics) RegisterGaugeFunc(name, help string, fn func() float64) error {
-	return m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+func (m *Metrics) RegisterCountFunc(name, help string, fn func() (float64, error)) error {
+	return m.reg.Register(&countCollector{desc: prometheus.NewDesc(name, help, nil, nil), fn: fn})
+}
+
+type countCollector struct {
+	desc *prometheus.Desc
+	fn   func() (float64, error)
+}
+
+func (c *countCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *countCollector) Collect(ch chan<- prometheus.Metric) {
+	v, err := c.fn()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v)
 }
 
 // Handler serves the registry in the Prometheus text exposition format.

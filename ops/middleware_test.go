@@ -153,10 +153,10 @@ func TestRequestLogger(t *testing.T) {
 
 func TestMetricsRouteLabels(t *testing.T) {
 	srv, m := newServer(t, &safebuf.Buffer{})
-	if err := m.RegisterGaugeFunc("profiled_profiles", "Stored profiles.", func() float64 { return 42 }); err != nil {
+	if err := m.RegisterCountFunc("profiled_profiles", "Stored profiles.", func() (float64, error) { return 42, nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RegisterGaugeFunc("profiled_profiles", "again", func() float64 { return 0 }); err == nil {
+	if err := m.RegisterCountFunc("profiled_profiles", "again", func() (float64, error) { return 0, nil }); err == nil {
 		t.Error("registering a metric name twice succeeded")
 	}
 
@@ -358,5 +358,24 @@ func TestRequestLogger_ProbesAtDebug(t *testing.T) {
 	}
 	if strings.Join(levels, " ") != "/metrics:debug /profiles/:id:info" {
 		t.Errorf("request log levels = %v", levels)
+	}
+}
+
+// TestStarting_LogsThePeer: while the service starts, requests are logged
+// as every request is, with remote_ip the connection's peer: a client must
+// not write another address into the log with X-Forwarded-For or X-Real-IP
+// (the service's own Echo uses echo.ExtractIPDirect for that reason).
+func TestStarting_LogsThePeer(t *testing.T) {
+	logs := &safebuf.Buffer{}
+	srv := httptest.NewServer(ops.Starting(zerolog.New(logs), false))
+	t.Cleanup(srv.Close)
+	do(t, "GET", srv.URL+"/readyz", nil, map[string]string{"X-Forwarded-For": "203.0.113.7", "X-Real-IP": "203.0.113.8"})
+	lines := waitLines(t, logs, 1)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["remote_ip"] != "127.0.0.1" {
+		t.Errorf("remote_ip = %v, want the peer 127.0.0.1 (not a header the client wrote)", got["remote_ip"])
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
@@ -300,5 +302,34 @@ func TestProfiling(t *testing.T) {
 	}
 	if res := ts.do("HEAD", "/admin/debug/pprof/profile", nil, auth...); res.Status != http.StatusMethodNotAllowed {
 		t.Errorf("HEAD of a CPU profile = %d, want 405", res.Status)
+	}
+}
+
+// countlessStore is a store that cannot count its profiles right now, as
+// the PostgreSQL store cannot while its database is down.
+type countlessStore struct{ server.Backend }
+
+func (countlessStore) ProfileCount() (int, error) {
+	return 0, errs.E(errs.KindUnavailable, "STORE_UNAVAILABLE", "the profile store cannot be reached")
+}
+
+// TestMetrics_ProfileCountUnknown: profiled_profiles is what the store
+// holds; when the store cannot say, the scrape must not report 0 customers
+// (a dashboard would show every customer gone, an alert on a drop would
+// page for lost data): the series is left out (or the scrape says it
+// failed), never a made-up value.
+func TestMetrics_ProfileCountUnknown(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	ts.mustCreate(`{"FirstName":"Counted"}`)
+	ts.App.Store = countlessStore{ts.App.Store}
+	defer func() { ts.App.Store = ts.App.Store.(countlessStore).Backend }()
+	res := ts.do("GET", "/metrics", nil)
+	text := string(res.Body)
+	if m := regexp.MustCompile(`(?m)^profiled_profiles (\S+)$`).FindStringSubmatch(text); m != nil {
+		t.Errorf("profiled_profiles shown while the store cannot count (1 profile stored): %q", m[0])
+	}
+	if res.Status != 200 || !strings.Contains(text, "profiled_http_requests_total") {
+		t.Errorf("the rest of the scrape is lost: %d\n%.300s", res.Status, text)
 	}
 }

@@ -546,15 +546,16 @@ func (a *App) registerMetrics() error {
 		Name: "profiled_schema_loaded_timestamp_seconds",
 		Help: "When the live schema was loaded, labelled by its hash.",
 	}, []string{"hash"})
-	if err := a.Metrics.RegisterGaugeFunc("profiled_profiles", "Stored profiles, all tenants.", func() float64 {
-		n, _ := a.Store.ProfileCount()
-		return float64(n)
+	if err := a.Metrics.RegisterCountFunc("profiled_profiles", "Stored profiles, all tenants.", func() (float64, error) {
+		n, err := a.Store.ProfileCount()
+		return float64(n), err
 	}); err != nil {
 		return err
 	}
 	if a.EGain != nil {
-		if err := a.Metrics.RegisterGaugeFunc("profiled_egain_sessions_open", "eGain sessions open.", func() float64 {
-			return float64(a.EGain.OpenSessions())
+		if err := a.Metrics.RegisterCountFunc("profiled_egain_sessions_open", "eGain sessions open.", func() (float64, error) {
+			n, err := a.EGain.OpenSessions()
+			return float64(n), err
 		}); err != nil {
 			return err
 		}
