@@ -3,13 +3,16 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
 // TestPostgresFault stops the database with `pg_ctl -m immediate` while
@@ -128,4 +131,274 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// freezeProxy forwards TCP to a PostgreSQL server and can stop
+// forwarding without closing anything, as a network partition, a paused
+// VM or a dead host behind a route that drops packets does (no reset
+// reaches the client): freeze stops every connection, new ones included;
+// darken stops those open now and lets new ones through, as a failover
+// whose old primary went dark while the URL now reaches the new one.
+type freezeProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cond   *sync.Cond
+	frozen bool         // every connection
+	dark   map[int]bool // connections opened before darken
+	conns  []net.Conn
+}
+
+func startFreezeProxy(t *testing.T, target string) *freezeProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezeProxy{ln: ln, target: target, dark: map[int]bool{}}
+	p.cond = sync.NewCond(&p.mu)
+	go func() {
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(n, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		p.frozen, p.dark = false, map[int]bool{}
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		p.cond.Broadcast()
+	})
+	return p
+}
+
+func (p *freezeProxy) addr() string { return p.ln.Addr().String() }
+
+// frozenStoreURL is a migrated store's URL through a freezeProxy: the
+// faults are the proxy's, so the shared server serves (no cluster of the
+// test's own to start).
+func frozenStoreURL(t *testing.T) (*neturl.URL, *freezeProxy) {
+	t.Helper()
+	u, err := neturl.Parse(postgrestest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startFreezeProxy(t, u.Host)
+	u.Host = proxy.addr()
+	// A connection through a frozen proxy is given up after 1 s instead of
+	// the default 5 s, so answers come well inside the bounds below on a
+	// loaded machine too.
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	return u, proxy
+}
+
+func (p *freezeProxy) freeze(on bool) {
+	p.mu.Lock()
+	p.frozen = on
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// darken stops forwarding on every connection open now, for good.
+func (p *freezeProxy) darken() {
+	p.mu.Lock()
+	for n := range len(p.conns) / 2 {
+		p.dark[n] = true
+	}
+	p.mu.Unlock()
+}
+
+func (p *freezeProxy) serve(n int, c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	n = len(p.conns) / 2
+	p.conns = append(p.conns, c, s)
+	p.mu.Unlock()
+	pipe := func(dst, src net.Conn) {
+		defer dst.Close()
+		defer src.Close()
+		buf := make([]byte, 32<<10)
+		for {
+			k, err := src.Read(buf)
+			p.mu.Lock()
+			for p.frozen || p.dark[n] {
+				p.cond.Wait()
+			}
+			p.mu.Unlock()
+			if k > 0 {
+				if _, werr := dst.Write(buf[:k]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go pipe(s, c)
+	pipe(c, s)
+}
+
+// TestPostgresFault_FrozenDatabaseAnswersWithinBound: when the database
+// stops answering without closing connections (a network partition, a
+// frozen host, the old primary of a failover gone dark), a request must
+// still be answered, 503 STORE_UNAVAILABLE, within about
+// store.statement_timeout plus the connect timeout, not hang for as long
+// as TCP takes to give up (minutes) or forever.
+func TestPostgresFault_FrozenDatabaseAnswersWithinBound(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	u, proxy := frozenStoreURL(t)
+	cfg := configWith(t, "statement_timeout: 5s", "statement_timeout: 2s")
+	p := startProfiled(t, bin, "-config", cfg, "-store", u.String())
+	ts := clientOf(t, p.base())
+	// Warm the pool: the writes below find idle connections to the server.
+	var ids []string
+	for i := range 4 {
+		ids = append(ids, ts.mustCreate(fmt.Sprintf(`{"FirstName":"Warm%d"}`, i)))
+	}
+
+	proxy.freeze(true)
+	client := &http.Client{Timeout: 30 * time.Second}
+	type answer struct {
+		what   string
+		status int
+		took   time.Duration
+		err    error
+	}
+	answers := make(chan answer, 4)
+	for i, req := range []struct{ method, path, body string }{
+		{"POST", "/profiles", `{"FirstName":"Frozen"}`},
+		{"PUT", "/profiles/" + ids[0], `{"FirstName":"Frozen"}`},
+		{"GET", "/profiles/" + ids[1], ""},
+		{"GET", "/profiles?EmailAddress=nobody@x.dom", ""},
+	} {
+		go func() {
+			r, _ := http.NewRequest(req.method, p.base()+req.path, strings.NewReader(req.body))
+			r.Header.Set("Content-Type", "application/json")
+			start := time.Now()
+			res, err := client.Do(r)
+			a := answer{what: fmt.Sprint(i, " ", req.method, " ", req.path), took: time.Since(start), err: err}
+			if err == nil {
+				a.status = res.StatusCode
+				res.Body.Close()
+			}
+			answers <- a
+		}()
+	}
+	// A request may need a few connections (the server mode, the schema
+	// version, the write), each given up after the connect timeout (1 s
+	// here, 5 s by default: about 20 s in all), and a round trip on a
+	// connection opened before the freeze after 2 x statement_timeout +
+	// 1 s (5 s here): answered within server.write_timeout (30 s), not
+	// after minutes.
+	const bound = 20 * time.Second
+	for range 4 {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Errorf("%s while the database is frozen: no answer after %v: %v", a.what, a.took.Round(time.Second), a.err)
+		case a.took > bound || a.status != http.StatusServiceUnavailable:
+			t.Errorf("%s while the database is frozen: %d after %v, want 503 within %v", a.what, a.status, a.took.Round(time.Second), bound)
+		}
+	}
+	proxy.freeze(false)
+	waitFor(t, 20*time.Second, "a create to succeed after the database answers again", func() bool {
+		return ts.do("POST", "/profiles", `{"FirstName":"After"}`).Status == http.StatusCreated
+	})
+}
+
+// TestPostgresFault_FailoverToAPrimaryThatWentDark: the primary dies
+// without a word (power, kernel, network) and the URL now reaches a new
+// primary (docs/scale-out.md, Failover: "requests on connections to the old
+// primary fail with 503, and new connections find the new primary"). The
+// requests on the old connections must be answered 503 within about
+// store.statement_timeout, and the replica must serve again from the new
+// primary at once: not wait, with every pooled connection stuck on the dead
+// one, until TCP gives up on them (minutes to an hour).
+func TestPostgresFault_FailoverToAPrimaryThatWentDark(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	u, proxy := frozenStoreURL(t)
+	const maxConns = 4
+	cfg := configWith(t, "statement_timeout: 5s", "statement_timeout: 2s", "max_conns: 16", fmt.Sprintf("max_conns: %d", maxConns))
+	p := startProfiled(t, bin, "-config", cfg, "-store", u.String())
+	ts := clientOf(t, p.base())
+	// Fill the pool: concurrent creates open every connection it may hold.
+	var mu sync.Mutex
+	var ids []string
+	var wg sync.WaitGroup
+	for i := range 2 * maxConns {
+		wg.Go(func() {
+			id := ts.mustCreate(fmt.Sprintf(`{"FirstName":"Warm%d"}`, i))
+			mu.Lock()
+			ids = append(ids, id)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	proxy.darken() // the old primary is gone; new connections reach the new one
+	failedOver := time.Now()
+	client := &http.Client{Timeout: 40 * time.Second}
+	const bound = 20 * time.Second // statement_timeout 2 s, connect timeout 1 s: ample on a loaded machine
+	type answer struct {
+		status int
+		took   time.Duration
+		err    error
+	}
+	answers := make(chan answer, 2*maxConns)
+	for i := range 2 * maxConns {
+		go func() {
+			start := time.Now()
+			res, err := client.Get(p.base() + "/profiles/" + ids[i])
+			a := answer{took: time.Since(start), err: err}
+			if err == nil {
+				a.status = res.StatusCode
+				res.Body.Close()
+			}
+			answers <- a
+		}()
+	}
+	for range 2 * maxConns {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Errorf("a read after the failover: no answer after %v: %v", a.took.Round(time.Second), a.err)
+		case a.took > bound:
+			t.Errorf("a read after the failover: %d after %v, want an answer within %v", a.status, a.took.Round(time.Second), bound)
+		}
+	}
+	ready := false
+	for time.Since(failedOver) < 50*time.Second {
+		res, err := (&http.Client{Timeout: 5 * time.Second}).Get(p.base() + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				ready = true
+				break
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !ready {
+		t.Fatalf("/readyz not 200 %v after the failover, though the new primary answers", time.Since(failedOver).Round(time.Second))
+	}
+	if res := ts.do("POST", "/profiles", `{"FirstName":"AfterFailover"}`); res.Status != http.StatusCreated {
+		t.Errorf("a create after the failover: %d %s", res.Status, res.Body)
+	}
+	t.Logf("ready %v after the failover", time.Since(failedOver).Round(time.Millisecond))
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/contactcenter/profiled/internal/pgtest"
 )
@@ -351,5 +354,136 @@ func TestReplicas_SchemaChangeUsableAtOnceOnAnother(t *testing.T) {
 		if res := a.do("DELETE", "/metadata/identification-keys/"+titled, nil); res.Status != http.StatusNoContent {
 			t.Fatalf("delete key %s on A: %d %s", titled, res.Status, res.Body)
 		}
+	}
+}
+
+// TestReplicas_ReadsAndReadinessWhileASchemaChangeHoldsWrites: a schema
+// change on one replica (a reload or /metadata call rebuilding indexes)
+// holds every write of every replica (docs/scale-out.md). Writes waiting
+// for it must not take every pooled connection of the other replicas:
+// their reads, and their /readyz, must go on, or the load balancer takes
+// every replica out for as long as the rebuild lasts.
+func TestReplicas_ReadsAndReadinessWhileASchemaChangeHoldsWrites(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	url := pgtest.URL(t) // the schema public: the schema lock is (1, 0)
+	const maxConns = 4
+	cfg := configWith(t, "max_conns: 16", fmt.Sprintf("max_conns: %d", maxConns))
+	p := startProfiled(t, bin, "-config", cfg, "-store", url)
+	ts := clientOf(t, p.base())
+	id := ts.mustCreate(`{"FirstName":"Reader","EmailAddress":["reader@x.dom"]}`)
+
+	// Another replica's schema change, as far as this one can tell: the
+	// schema lock held exclusively for a few seconds.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	lock, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, "SELECT pg_advisory_xact_lock(1, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	// Writers, as many as a busy replica has at once.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range 3 * maxConns {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := client.Post(p.base()+"/profiles", "application/json", strings.NewReader(`{"FirstName":"Writer"}`))
+				if err == nil {
+					res.Body.Close()
+				}
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	probe := &http.Client{Timeout: 2 * time.Second}
+	var slowReads, unready int
+	for range 4 {
+		start := time.Now()
+		res, err := probe.Get(p.base() + "/profiles/" + id)
+		if err == nil {
+			res.Body.Close()
+		}
+		if err != nil || res.StatusCode != http.StatusOK || time.Since(start) > time.Second {
+			slowReads++
+			t.Logf("a read while writes wait for the schema change: %v after %v", statusOrErr(res, err), time.Since(start).Round(time.Millisecond))
+		}
+		res, err = probe.Get(p.base() + "/readyz")
+		if err == nil {
+			res.Body.Close()
+		}
+		if err != nil || res.StatusCode != http.StatusOK {
+			unready++
+			t.Logf("/readyz while writes wait for the schema change: %v", statusOrErr(res, err))
+		}
+	}
+	lock.Rollback(ctx)
+	close(stop)
+	wg.Wait()
+	if slowReads > 0 || unready > 0 {
+		t.Errorf("while writes waited for a schema change: %d of 4 reads failed or slower than 1 s, /readyz not 200 %d of 4 times", slowReads, unready)
+	}
+}
+
+func statusOrErr(res *http.Response, err error) any {
+	if err != nil {
+		return err
+	}
+	return res.StatusCode
+}
+
+// TestReplicas_SchemaChangeLongerThanWriteTimeoutIsAnswered: a schema
+// change waits for the writes in flight on every replica and rebuilds
+// indexes over every profile (minutes on a large store). Its answer must
+// reach the operator: not a connection closed by server.write_timeout
+// while the change went through, which reads as a failure.
+func TestReplicas_SchemaChangeLongerThanWriteTimeoutIsAnswered(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	url := pgtest.URL(t) // the schema public: the schema lock is (1, 0)
+	cfg := configWith(t, "write_timeout: 30s", "write_timeout: 1s")
+	p := startProfiled(t, bin, "-config", cfg, "-store", url)
+	ts := clientOf(t, p.base())
+
+	// A change that takes 2 s, as far as its client can tell: the schema
+	// lock is held shared (as another replica's long write would) for 2 s.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	lock, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, "SELECT pg_advisory_xact_lock_shared(1, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(2*time.Second, func() { lock.Rollback(context.Background()) })
+
+	res, err := ts.send("POST", "/metadata/identification-keys", `{"name":"title","attributes":["Title"]}`)
+	switch {
+	case err != nil:
+		t.Errorf("a schema change that took longer than write_timeout: no answer (%v)", err)
+	case res.Status != http.StatusCreated:
+		t.Errorf("a schema change that took longer than write_timeout: %d %s, want 201", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/metadata/identification-keys/title", nil); res.Status != http.StatusOK {
+		t.Errorf("the key after the change: %d %s", res.Status, res.Body)
+	} else if err != nil {
+		t.Logf("the key was created all the same")
 	}
 }

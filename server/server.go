@@ -342,7 +342,7 @@ func (a *App) routes() *echo.Echo {
 			MaxAge: 600,
 		}))
 	}
-	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate)
+	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate, schemaChangeAnswered)
 	if _, shared := a.Store.(*postgres.DB); shared {
 		e.Use(a.followSchemaOnRefusal)
 	}
@@ -393,6 +393,22 @@ func (a *App) routes() *echo.Echo {
 		genesys.Register(e.Group(base))
 	}
 	return e
+}
+
+// schemaChangeAnswered lifts server.write_timeout for the requests that
+// change the schema (a reload, a /metadata write): they wait for writes on
+// every replica and rebuild indexes over every profile, which may take
+// minutes, and an operator whose connection was closed meanwhile cannot
+// tell whether the change went through.
+func schemaChangeAnswered(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method != http.MethodGet && r.Method != http.MethodHead &&
+			(strings.Contains(c.Path(), "/metadata/") || c.Path() == "/admin/reload") {
+			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Time{})
+		}
+		return next(c)
+	}
 }
 
 // ready reports whether the store answers and a schema is live.

@@ -130,6 +130,46 @@ type DB struct {
 	// commitFault makes writes lose their connection around COMMIT's
 	// answer (tests of update's answers; commitFaultNone in use).
 	commitFault commitFault
+
+	// roundTrip bounds, on this side, each round trip of a request's
+	// transaction: statement_timeout is the server's, and a server that
+	// does not answer at all (a partition, a primary gone dark, a stalled
+	// disk) cannot apply it. Past it the connection is closed and the
+	// request answers 503 instead of waiting for TCP to give up.
+	roundTrip time.Duration
+
+	// writeSlots bounds the write transactions running at once below the
+	// pool's size, so that reads (and /readyz) always find a connection:
+	// writes that wait (for a schema change, which holds every write, or
+	// for one customer's row) would otherwise take every connection, and
+	// reads would queue behind them for statement_timeout after
+	// statement_timeout.
+	writeSlots chan struct{}
+}
+
+// release gives conn back to the pool. A connection that broke (a round
+// trip past its bound closes it) leaves the pool at once: released, its
+// slot would stay taken while pgx closes it, up to 15 s, and requests
+// would wait for slots held by dead connections.
+func release(conn *pgxpool.Conn) {
+	if !conn.Conn().IsClosed() {
+		conn.Release()
+		return
+	}
+	c := conn.Hijack()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = c.Close(ctx)
+	}()
+}
+
+// bounded returns ctx with the round-trip bound (none when d is 0).
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // commitFault is where a test has a write lose its connection.
@@ -183,6 +223,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	// An idle connection is pinged before reuse; one to a server that went
+	// dark must not hold the request for as long as TCP takes to notice.
+	if cfg.PingTimeout == 0 {
+		cfg.PingTimeout = time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
@@ -192,7 +237,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, ns: ns}, nil
+	reserved := max(1, cfg.MaxConns/4)
+	return &DB{pool: pool, ns: ns, roundTrip: 2*timeout + time.Second,
+		writeSlots: make(chan struct{}, max(1, cfg.MaxConns-reserved))}, nil
 }
 
 // migrate applies pending migrations while holding an advisory lock, so
@@ -393,24 +440,28 @@ func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error
 	if err != nil {
 		return mapError(err)
 	}
-	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	defer release(conn) // a connection left inside a transaction is closed, not reused
 	// Once it has a connection, a request's statements are not cancelled
 	// when its client goes away (statement_timeout still bounds them): pgx
 	// can only cancel a running query by closing its connection, and
 	// clients that give up under load would then cost a reconnect each.
 	ctx = context.WithoutCancel(ctx)
-	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant}
+	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, roundTrip: db.roundTrip}
 	t.queue(nil, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	if err = fn(t); err != nil {
 		if t.pending.Len() == 0 { // BEGIN was sent
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			rctx, cancel := bounded(ctx, db.roundTrip)
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+			cancel()
 		}
 		return err
 	}
 	if t.pending.Len() > 0 { // no read was made: no transaction was begun
 		return nil
 	}
-	_, err = conn.Exec(ctx, "COMMIT")
+	rctx, cancel := bounded(ctx, db.roundTrip)
+	defer cancel()
+	_, err = conn.Exec(rctx, "COMMIT")
 	return mapError(err)
 }
 
@@ -430,13 +481,21 @@ const (
 )
 
 func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn func(profile.Tx) error) (err error) {
+	if db.writeSlots != nil {
+		select {
+		case db.writeSlots <- struct{}{}:
+			defer func() { <-db.writeSlots }()
+		case <-ctx.Done():
+			return mapError(ctx.Err())
+		}
+	}
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return mapError(err)
 	}
-	defer conn.Release()             // a connection left inside a transaction is closed, not reused
+	defer release(conn)              // a connection left inside a transaction is closed, not reused
 	ctx = context.WithoutCancel(ctx) // see View
-	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, write: true, existing: map[string]bool{}}
+	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, write: true, existing: map[string]bool{}, roundTrip: db.roundTrip}
 	// BEGIN, the schema lock and the version in one round trip. READ
 	// COMMITTED whatever the server's default: the locking is designed for
 	// it (each statement sees what committed before it), and the version,
@@ -451,6 +510,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 		// statements are not bound by statement_timeout (writers waiting
 		// for it are, and answer 503 meanwhile).
 		b.Queue("SET LOCAL statement_timeout = 0")
+		t.roundTrip = 0 // nor by the round-trip bound
 	}
 	b.Queue("SELECT "+lockFn+"($1, $2)", lockSpaceSchema, db.ns.key)
 	b.Queue("SELECT version FROM schema_state").QueryRow(func(row pgx.Row) error {
@@ -461,10 +521,15 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	})
 	defer func() {
 		if err != nil {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			rctx, cancel := bounded(ctx, db.roundTrip)
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+			cancel()
 		}
 	}()
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+	bctx, cancel := bounded(ctx, t.roundTrip)
+	err = conn.SendBatch(bctx, b).Close()
+	cancel()
+	if err != nil {
 		return mapError(err)
 	}
 	if err := fn(t); err != nil {
@@ -564,7 +629,8 @@ func mapError(err error) error {
 		return nil
 	}
 	// A request's statements run without its cancellation (see View), so
-	// a deadline here is the connect timeout: the database did not answer.
+	// a deadline here is the connect timeout or a round trip's bound
+	// (DB.roundTrip): the database did not answer.
 	if errs.As(err) != nil || errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -609,6 +675,8 @@ func mapError(err error) error {
 func (db *DB) SchemaState(ctx context.Context) (profile.SchemaState, error) {
 	var st profile.SchemaState
 	var v int64
+	ctx, cancel := bounded(ctx, db.roundTrip)
+	defer cancel()
 	err := db.pool.QueryRow(ctx, "SELECT version, overlay, manifest FROM schema_state").Scan(&v, &st.Overlay, &st.Manifest)
 	st.Version = uint64(v)
 	return st, mapError(err)

@@ -20,7 +20,8 @@ var (
 // that holds the user's advisory lock, so concurrent logins of one user on
 // any replicas are counted one after the other.
 func (db *DB) OpenSession(rec session.Record, limit session.Limit) ([]string, error) {
-	ctx := context.Background()
+	ctx, cancel := bounded(context.Background(), 2*db.roundTrip)
+	defer cancel()
 	var ended []string
 	err := db.retry(ctx, func() error {
 		ended = nil
@@ -71,9 +72,11 @@ func (db *DB) OpenSession(rec session.Record, limit session.Limit) ([]string, er
 }
 
 func (db *DB) GetSession(id string) (session.Record, bool, error) {
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
 	rec := session.Record{ID: id}
 	var created, seen int64
-	err := db.pool.QueryRow(context.Background(), "SELECT user_name, created_ns, last_seen_ns FROM sessions WHERE id = $1", id).
+	err := db.pool.QueryRow(ctx, "SELECT user_name, created_ns, last_seen_ns FROM sessions WHERE id = $1", id).
 		Scan(&rec.User, &created, &seen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return session.Record{}, false, nil
@@ -86,39 +89,51 @@ func (db *DB) GetSession(id string) (session.Record, bool, error) {
 }
 
 func (db *DB) TouchSession(id string, lastSeen time.Time) error {
-	_, err := db.pool.Exec(context.Background(), "UPDATE sessions SET last_seen_ns = greatest(last_seen_ns, $2) WHERE id = $1", id, lastSeen.UnixNano())
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
+	_, err := db.pool.Exec(ctx, "UPDATE sessions SET last_seen_ns = greatest(last_seen_ns, $2) WHERE id = $1", id, lastSeen.UnixNano())
 	return mapError(err)
 }
 
 func (db *DB) DeleteSession(id string) error {
-	_, err := db.pool.Exec(context.Background(), "DELETE FROM sessions WHERE id = $1", id)
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
+	_, err := db.pool.Exec(ctx, "DELETE FROM sessions WHERE id = $1", id)
 	return mapError(err)
 }
 
 func (db *DB) CountSessions(since time.Time) (int, error) {
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
 	var n int
-	err := db.pool.QueryRow(context.Background(), "SELECT count(*) FROM sessions WHERE last_seen_ns >= $1", since.UnixNano()).Scan(&n)
+	err := db.pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE last_seen_ns >= $1", since.UnixNano()).Scan(&n)
 	return n, mapError(err)
 }
 
 func (db *DB) DeleteSessionsBefore(t time.Time) (int, error) {
-	tag, err := db.pool.Exec(context.Background(), "DELETE FROM sessions WHERE last_seen_ns < $1", t.UnixNano())
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
+	tag, err := db.pool.Exec(ctx, "DELETE FROM sessions WHERE last_seen_ns < $1", t.UnixNano())
 	return int(tag.RowsAffected()), mapError(err)
 }
 
 // AddFailure records a failed login under every key and forgets every
 // failure older than forgetBefore, so the table stays as small as the window.
 func (db *DB) AddFailure(keys []string, at, forgetBefore time.Time) error {
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
 	b := &pgx.Batch{}
 	for _, k := range keys {
 		b.Queue("INSERT INTO login_failures (key, at_ns) VALUES ($1, $2)", []byte(k), at.UnixNano())
 	}
 	b.Queue("DELETE FROM login_failures WHERE at_ns < $1", forgetBefore.UnixNano())
-	return mapError(db.pool.SendBatch(context.Background(), b).Close())
+	return mapError(db.pool.SendBatch(ctx, b).Close())
 }
 
 func (db *DB) RecentFailures(key string, since time.Time, limit int) ([]time.Time, error) {
-	rows, err := db.pool.Query(context.Background(),
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
+	rows, err := db.pool.Query(ctx,
 		"SELECT at_ns FROM login_failures WHERE key = $1 AND at_ns >= $2 ORDER BY at_ns DESC LIMIT $3", []byte(key), since.UnixNano(), limit)
 	if err != nil {
 		return nil, mapError(err)
@@ -135,6 +150,8 @@ func (db *DB) RecentFailures(key string, since time.Time, limit int) ([]time.Tim
 }
 
 func (db *DB) ClearFailures(key string) error {
-	_, err := db.pool.Exec(context.Background(), "DELETE FROM login_failures WHERE key = $1", []byte(key))
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
+	_, err := db.pool.Exec(ctx, "DELETE FROM login_failures WHERE key = $1", []byte(key))
 	return mapError(err)
 }

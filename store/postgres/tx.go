@@ -56,6 +56,9 @@ type tx struct {
 	// value of a large store ran the server out of lock memory (53200),
 	// failing every replica's writes.
 	noValueLocks bool
+	// roundTrip bounds each round trip on this side (DB.roundTrip; 0 in a
+	// schema change, whose statements are unbounded).
+	roundTrip time.Duration
 }
 
 // queue adds a write to the pipeline; mapErr reads its error (nil: mapError).
@@ -79,7 +82,9 @@ func (t *tx) flush() error {
 	}
 	batch := t.pending // the results read it as they come
 	t.pending = pgx.Batch{}
-	return mapError(t.pg.SendBatch(t.ctx, &batch).Close())
+	ctx, cancel := bounded(t.ctx, t.roundTrip)
+	defer cancel()
+	return mapError(t.pg.SendBatch(ctx, &batch).Close())
 }
 
 // query runs a read, in the same round trip as whatever is queued before
