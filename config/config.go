@@ -77,6 +77,39 @@ type Server struct {
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 	CORS              CORS          `yaml:"cors"`
+	// TrustedProxies are the addresses (IPs or CIDR ranges) of the load
+	// balancers or proxies in front of the server: a request whose peer is
+	// one of them is the client's that X-Forwarded-For names, for the
+	// login throttle, the audit trail and the request log. Empty: the peer
+	// is the client, whatever headers say.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyNets is TrustedProxies as networks (an IP is one address's
+// network); validate has refused what does not parse.
+func (s Server) TrustedProxyNets() []*net.IPNet {
+	var nets []*net.IPNet
+	for _, p := range s.TrustedProxies {
+		if n, ok := proxyNet(p); ok {
+			nets = append(nets, n)
+		}
+	}
+	return nets
+}
+
+func proxyNet(s string) (*net.IPNet, bool) {
+	if _, n, err := net.ParseCIDR(s); err == nil {
+		return n, true
+	}
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil, false
+	}
+	bits := 8 * net.IPv6len
+	if v4 := ip.To4(); v4 != nil {
+		ip, bits = v4, 8*net.IPv4len
+	}
+	return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, true
 }
 
 // CORS lets browser pages of other origins call the APIs (the eGain guide
@@ -374,6 +407,11 @@ func (c *Config) validate() error {
 	for _, o := range c.Server.CORS.AllowOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "") {
 			problems = append(problems, fmt.Errorf("server.cors.allow_origins: %q must be an origin such as https://agent.example.com (scheme, host, optional port; no path)", o))
+		}
+	}
+	for _, p := range c.Server.TrustedProxies {
+		if _, ok := proxyNet(p); !ok {
+			problems = append(problems, fmt.Errorf("server.trusted_proxies: %q must be an IP address or a CIDR range such as 10.0.0.0/8", p))
 		}
 	}
 	if c.Server.MaxBodyBytes <= 0 {

@@ -74,6 +74,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"ThrottleWithoutWindow", "egain:\n  login_throttle: {max_failures: 5, window: 0s}\n", "egain.login_throttle: max_failures must be 0 (off) or positive with a positive window"},
 		{"AddressBoundBelowUsers", "genesys:\n  auth:\n    throttle: {max_failures: 5, max_failures_per_address: 2, window: 1m}\n", "genesys.auth.throttle: max_failures_per_address must be 0 (10 times max_failures) or at least max_failures"},
 		{"AuthBadKeyHash", "genesys:\n  auth: {api_keys: [{name: k, key_sha256: abc, role: agent}]}\n", "64 hex digits"},
+		{"TrustedProxyNotAnAddress", "server:\n  trusted_proxies: [10.0.0.0/8, lb.example.com]\n", `server.trusted_proxies: "lb.example.com" must be an IP address or a CIDR range`},
 		{"StoreURLNotPostgres", "store:\n  url: mysql://u:secret@db/x\n", "must be a postgres:// or postgresql:// URL"},
 		{"NonPositivePool", "store:\n  max_conns: 0\n", "store.max_conns"},
 		{"AuthBadRole", "genesys:\n  auth: {users: [{name: u, password_hash: \"$2a$10$x\", role: boss}]}\n", `role "boss"`},

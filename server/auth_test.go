@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -116,4 +117,49 @@ func TestGenesysAuth_Throttle(t *testing.T) {
 		t.Errorf("an API key while the address is throttled: %d %s", res.Status, res.Body)
 	}
 	wantError(t, get("Authorization", basicAuth("ops", testPassword)), http.StatusTooManyRequests, "TOO_MANY_REQUESTS") // cached, still throttled
+}
+
+// TestTrustedProxies_ThrottlePerClient: behind a load balancer listed in
+// server.trusted_proxies, failed eGain logins count per client that its
+// X-Forwarded-For names, not per balancer: one client's 50 wrong logins
+// lock that client out, not every other client behind the same balancer
+// (without the setting every client had the balancer's address). The audit
+// trail names the client too. Without the setting the header is ignored.
+func TestTrustedProxies_ThrottlePerClient(t *testing.T) {
+	t.Parallel()
+	login := func(ts *testServer, client, name, password string) response {
+		return ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"`+name+`","password":"`+password+`"}`,
+			"Content-Type", "application/json", "Accept", "application/json", "X-Forwarded-For", client)
+	}
+	guess := func(ts *testServer, client string) {
+		for i := range 50 { // the address's bound: 10 x max_failures
+			login(ts, client, fmt.Sprint("nobody", i), "wrong")
+		}
+	}
+	t.Run("Trusted", func(t *testing.T) {
+		t.Parallel()
+		ts := mustStartWith(t, configWith(t, "trusted_proxies: []", "trusted_proxies: [127.0.0.1]"), t.TempDir()+"/p.db")
+		guess(ts, "203.0.113.7")
+		wantWSError(t, login(ts, "203.0.113.7", "demo", "demo"), http.StatusTooManyRequests, "429-101", "application/json")
+		res := login(ts, "198.51.100.2", "demo", "demo")
+		if res.Status != http.StatusNoContent {
+			t.Fatalf("another client behind the balancer: %d %s, want 204", res.Status, res.Body)
+		}
+		session := res.Header.Get("X-egain-session")
+		create := ts.do("POST", "/ws/v12/interaction/customer", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Via","lastName":"Proxy"}]}}`,
+			"X-egain-session", session, "Content-Type", "application/json", "X-Forwarded-For", "198.51.100.2")
+		if create.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", create.Status, create.Body)
+		}
+		entries := ts.audit(t, "op=create").Entries
+		if len(entries) != 1 || entries[0].Client != "198.51.100.2" {
+			t.Errorf("audit entries of the create = %+v, want one with client 198.51.100.2", entries)
+		}
+	})
+	t.Run("NotTrusted", func(t *testing.T) {
+		t.Parallel()
+		ts := mustStart(t)
+		guess(ts, "203.0.113.7")
+		wantWSError(t, login(ts, "198.51.100.2", "demo", "demo"), http.StatusTooManyRequests, "429-101", "application/json")
+	})
 }

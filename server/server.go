@@ -320,7 +320,8 @@ func (a *App) auditBackup(next echo.HandlerFunc) echo.HandlerFunc {
 func (a *App) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For for the admin guard
+	// The admin guard judges the peer itself (ops.AdminGuard), whatever this says.
+	e.IPExtractor = httpin.ClientIPExtractor(a.Config.Server.TrustedProxyNets())
 	e.HTTPErrorHandler = a.handleError
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	e.Pre(headAsGet)

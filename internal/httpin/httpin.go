@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -208,6 +209,23 @@ func DecodeObject(data []byte) (map[string]any, error) {
 		return nil, errors.New("must be a JSON object")
 	}
 	return obj, nil
+}
+
+// ClientIPExtractor tells a request's client address: the connection's
+// peer, or, when the peer is one of the trusted proxies (the load balancer
+// in front of replicas), the nearest X-Forwarded-For address that is not
+// one. Nothing else is trusted (Echo's defaults would trust every private
+// and loopback address), so a client elsewhere cannot choose its address
+// by sending the header.
+func ClientIPExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // ClientIP is the client's address as the server's IPExtractor says;

@@ -3,6 +3,7 @@ package httpin
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,5 +140,42 @@ func TestDecodeObject(t *testing.T) {
 		if _, err := DecodeObject([]byte(data)); err == nil || err.Error() != want {
 			t.Errorf("DecodeObject(%q) = %v, want %q", data, err, want)
 		}
+	}
+}
+
+// TestClientIPExtractor: without trusted proxies the peer is the client,
+// whatever X-Forwarded-For says; with them, a trusted peer's header names
+// the client (the nearest untrusted address), an untrusted peer's is
+// ignored, and private or loopback addresses are not trusted unless listed.
+func TestClientIPExtractor(t *testing.T) {
+	_, balancers, err := net.ParseCIDR("10.1.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		trusted []*net.IPNet
+		peer    string
+		xff     []string
+		want    string
+	}{
+		{"NoneTrusted", nil, "10.1.0.5:4000", []string{"203.0.113.7"}, "10.1.0.5"},
+		{"TrustedPeer", []*net.IPNet{balancers}, "10.1.0.5:4000", []string{"203.0.113.7"}, "203.0.113.7"},
+		{"NearestUntrusted", []*net.IPNet{balancers}, "10.1.0.5:4000", []string{"198.51.100.1, 203.0.113.7", "10.1.0.9"}, "203.0.113.7"},
+		{"UntrustedPeer", []*net.IPNet{balancers}, "192.168.1.2:4000", []string{"203.0.113.7"}, "192.168.1.2"},
+		{"LoopbackNotTrustedUnlessListed", []*net.IPNet{balancers}, "127.0.0.1:4000", []string{"203.0.113.7"}, "127.0.0.1"},
+		{"TrustedPeerWithoutHeader", []*net.IPNet{balancers}, "10.1.0.5:4000", nil, "10.1.0.5"},
+		{"Garbage", []*net.IPNet{balancers}, "10.1.0.5:4000", []string{"not-an-ip"}, "10.1.0.5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tc.peer
+			for _, v := range tc.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := ClientIPExtractor(tc.trusted)(r); got != tc.want {
+				t.Errorf("client = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
