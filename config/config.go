@@ -442,8 +442,14 @@ func (c *Config) validate() error {
 	if err := c.Store.CheckURL(); err != nil {
 		problems = append(problems, err)
 	}
-	if c.Store.MaxConns <= 0 || c.Store.StatementTimeout <= 0 || c.Store.SchemaPoll <= 0 {
-		problems = append(problems, fmt.Errorf("store.max_conns, store.statement_timeout and store.schema_poll must be positive"))
+	if c.Store.MaxConns <= 0 {
+		problems = append(problems, fmt.Errorf("store.max_conns must be positive"))
+	}
+	if c.Store.StatementTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("store.statement_timeout must be positive"))
+	}
+	if c.Store.SchemaPoll <= 0 {
+		problems = append(problems, fmt.Errorf("store.schema_poll must be positive"))
 	}
 	if c.Limits.MaxRecordsPerExtension <= 0 {
 		problems = append(problems, fmt.Errorf("limits.max_records_per_extension must be positive"))
@@ -453,8 +459,11 @@ func (c *Config) validate() error {
 	default:
 		problems = append(problems, fmt.Errorf("admin.privacy_role must be empty, administrator, supervisor or agent, not %q", c.Admin.PrivacyRole))
 	}
-	if c.Audit.RetentionDays <= 0 || c.Audit.SweepEvery <= 0 {
-		problems = append(problems, fmt.Errorf("audit.retention_days and audit.sweep_every must be positive"))
+	if c.Audit.RetentionDays <= 0 {
+		problems = append(problems, fmt.Errorf("audit.retention_days must be positive"))
+	}
+	if c.Audit.SweepEvery <= 0 {
+		problems = append(problems, fmt.Errorf("audit.sweep_every must be positive"))
 	}
 	switch c.Audit.Reads {
 	case AuditReadsOff, AuditReadsCount, AuditReadsEvery:

@@ -79,7 +79,11 @@ func TestLoad_Errors(t *testing.T) {
 		{"NonPositivePool", "store:\n  max_conns: 0\n", "store.max_conns"},
 		{"AuthBadRole", "genesys:\n  auth: {users: [{name: u, password_hash: \"$2a$10$x\", role: boss}]}\n", `role "boss"`},
 		{"AuditReadsUnknown", "audit:\n  reads: sometimes\n", `c.yaml:2: audit.reads must be false, true or every, not "sometimes"`},
-		{"AuditRetentionZero", "audit:\n  retention_days: 0\n", "c.yaml:2: audit.retention_days and audit.sweep_every must be positive"},
+		{"AuditRetentionZero", "audit:\n  retention_days: 0\n", "c.yaml:2: audit.retention_days must be positive"},
+		// The run contract: check-config names the offending setting at its line,
+		// not a sibling that holds a valid value.
+		{"StatementTimeoutZero", "store:\n  max_conns: 16\n  statement_timeout: 0s\n", "c.yaml:3: store.statement_timeout must be positive"},
+		{"SweepEveryZero", "audit:\n  retention_days: 400\n  sweep_every: 0s\n", "c.yaml:3: audit.sweep_every must be positive"},
 		{"PrivacyRoleUnknown", "admin:\n  privacy_role: dpo\n", `c.yaml:2: admin.privacy_role must be empty, administrator, supervisor or agent, not "dpo"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
