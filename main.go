@@ -405,7 +405,7 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 	// Served from here on, so that a start that takes long (indexes built
 	// over a large store) answers /livez, and a SIGTERM meanwhile stops it:
 	// the unfinished start commits nothing, and the next one begins again.
-	handler := ops.NewSwap(ops.Starting(log, cfg.Log.ProbesAtDebug))
+	handler := ops.NewSwap(ops.Starting(log, cfg.Log.ProbesAtDebug, server.RenderError))
 	srv := ln.Serve(handler)
 	app, err := startApp(cfg, log, signals)
 	if err != nil || app == nil {

@@ -93,21 +93,33 @@ func readinessReason(err error) string {
 // store on the first start of a release that indexes otherwise): /livez
 // is 200, since the process is alive and a liveness probe that killed it
 // would make the next start begin the build again; /readyz and every other
-// request are 503, with Retry-After. Requests are logged as ever
+// request are 503, with Retry-After: /readyz with its own body, the others
+// with errors of KindUnavailable and CodeStarting that render writes in the
+// API's format, as the service's would. Requests are logged as ever
 // (probesAtDebug as the service's own log has it).
-func Starting(log zerolog.Logger, probesAtDebug bool) http.Handler {
+func Starting(log zerolog.Logger, probesAtDebug bool, render echo.HTTPErrorHandler) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // as the service's own: remote_ip is the peer, not a header
+	e.HTTPErrorHandler = render
 	e.Use(RequestID, RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug)))
 	e.GET("/livez", Livez)
 	e.HEAD("/livez", Livez)
-	e.Any("/*", func(c echo.Context) error {
+	readyz := func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderRetryAfter, "5")
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "starting"})
+	}
+	e.GET("/readyz", readyz)
+	e.HEAD("/readyz", readyz)
+	e.Any("/*", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderRetryAfter, "5")
+		return errs.E(errs.KindUnavailable, CodeStarting, "the service is starting; retry later")
 	})
 	return e
 }
+
+// CodeStarting is the code of what a starting service refuses.
+const CodeStarting = "STARTING"
 
 // Swap is an http.Handler that serves whichever handler it was last set to:
 // Starting until the service's own is ready.

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/server"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres/postgrestest"
@@ -331,5 +337,42 @@ func TestMetrics_ProfileCountUnknown(t *testing.T) {
 	}
 	if res.Status != 200 || !strings.Contains(text, "profiled_http_requests_total") {
 		t.Errorf("the rest of the scrape is lost: %d\n%.300s", res.Status, text)
+	}
+}
+
+// TestStarting_AnswersInTheAPIsFormat: while the service starts (the store
+// opening, indexes being built: minutes on a large store) every request but
+// /livez is 503 with Retry-After, and the run contract's error formats
+// hold from the first answer: a Genesys body with its code, a WSError in
+// the format asked for; /readyz keeps its own body.
+func TestStarting_AnswersInTheAPIsFormat(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(ops.Starting(zerolog.Nop(), false, server.RenderError))
+	defer srv.Close()
+	get := func(path string, headers ...string) response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.Header.Get("Retry-After") == "" || res.Header.Get(echo.HeaderXRequestID) == "" {
+			t.Errorf("%s: Retry-After %q, X-Request-Id %q", path, res.Header.Get("Retry-After"), res.Header.Get(echo.HeaderXRequestID))
+		}
+		return response{Status: res.StatusCode, Header: res.Header, Body: body}
+	}
+	wantError(t, get("/profiles/abc"), http.StatusServiceUnavailable, ops.CodeStarting)
+	wantWSError(t, get("/ws/v12/interaction/customer/1", "Accept", "application/xml"), http.StatusServiceUnavailable, "503-101", "application/xml")
+	wantWSError(t, get("/system/ws/v12/interaction/customer/1", "Accept", "application/json"), http.StatusServiceUnavailable, "503-101", "application/json")
+	if res := get("/readyz"); res.Status != http.StatusServiceUnavailable || !strings.Contains(string(res.Body), `"reason":"starting"`) {
+		t.Errorf("/readyz while starting: %d %s", res.Status, res.Body)
 	}
 }

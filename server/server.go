@@ -436,20 +436,31 @@ func (a *App) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, body := api.Describe(err)
 	switch errs.KindOf(err) {
 	case errs.KindCorrupt:
 		a.corrupt.Inc()
 	case errs.KindUnsupportedMedia: // a coded body: RFC 9110 §15.5.16
 		c.Response().Header().Set("Accept-Encoding", "identity")
 	}
-	if status >= 500 && errs.KindOf(err) != errs.KindUnavailable {
+	if status, _ := api.Describe(err); status >= 500 && errs.KindOf(err) != errs.KindUnavailable {
 		a.Log.Error().Err(err).Str("request_id", ops.RequestIDFrom(c)).Str("route", c.Path()).Msg("request failed")
+	}
+	RenderError(err, c)
+}
+
+// RenderError writes err in the format of the API the request is for: a
+// WSError on the eGain facade's paths, the Genesys JSON body elsewhere.
+// It is also the starting server's (ops.Starting), so clients see one
+// format from the first answer on.
+func RenderError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
 	}
 	if egain.IsFacadePath(c.Request().URL.Path) {
 		egain.RenderError(c, err)
 		return
 	}
+	status, body := api.Describe(err)
 	c.JSON(status, body) // for HEAD, net/http sends no body
 }
 
