@@ -807,7 +807,11 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 		if err := checkRecordOwner(e, body, id); err != nil {
 			return nil, err
 		}
-		rec, err := c.PrepareRecordPatch(e.Name, body)
+		prepare := c.PrepareRecordPatch
+		if op == OpDeleteRecord {
+			prepare = c.PrepareRecordSelector
+		}
+		rec, err := prepare(e.Name, body)
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,9 @@ type ExtensionDoc struct {
 	// Required is accepted and ignored: metadata queries list it, and
 	// clients post back what they read.
 	Required LooseBool `json:"required,omitzero" yaml:"-"`
-	Line     int       `json:"-" yaml:"-"`
+	// Origin is accepted and ignored for the same reason (views list it).
+	Origin ViewOnly `json:"origin,omitzero" yaml:"-"`
+	Line   int      `json:"-" yaml:"-"`
 }
 
 // KeyDoc is an identification key as written in a schema document.
@@ -49,7 +51,19 @@ type KeyDoc struct {
 	Source     string    `json:"source,omitempty" yaml:"source,omitempty"`
 	Attributes []string  `json:"attributes" yaml:"attributes"`
 	Unique     LooseBool `json:"unique,omitzero" yaml:"unique,omitempty"`
+	Origin     ViewOnly  `json:"origin,omitzero" yaml:"-"` // listed by views; ignored
 	Line       int       `json:"-" yaml:"-"`
+}
+
+// ViewOnly is a member metadata views show (origin) that a body may carry
+// back: any string is accepted, nothing is kept, nothing is written.
+type ViewOnly struct{}
+
+func (ViewOnly) IsZero() bool { return true }
+
+func (*ViewOnly) UnmarshalJSON(data []byte) error {
+	var s *string
+	return json.Unmarshal(data, &s)
 }
 
 // Document is a whole schema as written: the `schema:` section of config.yaml,

@@ -403,6 +403,18 @@ func normalizeRecord(e *Extension, r Record) error {
 // PrepareRecordPatch validates part of one record (update by unique): only
 // the attributes given are checked, and no defaults are applied.
 func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, error) {
+	return c.prepareRecordPatch(ext, body, true)
+}
+
+// PrepareRecordSelector validates the body of a delete by unique: it only
+// selects a stored record, so its values are not held to the unauthorized
+// strings (a value stored unchecked, through the eGain facade or before
+// check_values was set, must stay addressable).
+func (c *Compiled) PrepareRecordSelector(ext string, body map[string]any) (Record, error) {
+	return c.prepareRecordPatch(ext, body, false)
+}
+
+func (c *Compiled) prepareRecordPatch(ext string, body map[string]any, writes bool) (Record, error) {
 	e, ok := c.Extension(ext)
 	if !ok {
 		return nil, errs.NotFound(CodeUnknownExtension, "extension %q is not defined", ext)
@@ -414,8 +426,15 @@ func (c *Compiled) PrepareRecordPatch(ext string, body map[string]any) (Record, 
 	if err := checkNumbers(e.Name, rec); err != nil {
 		return nil, err
 	}
-	if c.unauthorized.Values {
-		if err := c.checkUnauthorized(e.Name, rec); err != nil {
+	if c.unauthorized.Values && writes {
+		// The unique attributes select the record; an update never changes them.
+		written := Record{}
+		for name, v := range rec {
+			if !slices.ContainsFunc(e.Unique, func(u string) bool { return SameName(u, name) }) {
+				written[name] = v
+			}
+		}
+		if err := c.checkUnauthorized(e.Name, written); err != nil {
 			return nil, err
 		}
 	}

@@ -402,3 +402,28 @@ func TestClients_MergeOfEGainCustomersKeepsBothContacts(t *testing.T) {
 	}
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/"+numB, nil, egSession, session, "Accept", "application/json"), http.StatusNotFound, "404-101", "application/json")
 }
+
+// TestClients_StrictValuesStillSelectStoredRecords: with
+// genesys.unauthorized_strings.check_values, a value the eGain facade
+// stored unchecked (a custom attribute "None") must still be addressable by
+// delete/by/unique: the body only selects the record, it writes no value.
+func TestClients_StrictValuesStillSelectStoredRecords(t *testing.T) {
+	t.Parallel()
+	strict := mustStartWith(t, configWith(t, "genesys:\n", "genesys:\n  unauthorized_strings: {check_values: true}\n"), t.TempDir()+"/p.db")
+	session := egLogin(t, strict)
+	body := `{"type":{"value":"individual"},"customAttributes":{"customAttribute":[{"attribName":"preferredlang","attribValues":{"attribValue":[{"value":"None"}]}}]},"contactPersons":{"contactPerson":[{"firstName":"Ann"}]}}`
+	if res := strict.do("POST", "/ws/v12/interaction/customer", body, "Content-Type", "application/json", egSession, session); res.Status != http.StatusCreated {
+		t.Fatalf("eGain create: %d %s", res.Status, res.Body)
+	}
+	var found []struct {
+		ID string `json:"customer_id"`
+	}
+	strict.do("GET", "/profiles?CustomAttribute.name=preferredlang&CustomAttribute.value=None", nil).JSON(t, &found)
+	if len(found) != 1 {
+		t.Fatalf("identify by the custom attribute: %+v", found)
+	}
+	res := strict.do("PUT", "/profiles/"+found[0].ID+"/extensions/CustomAttribute/delete/by/unique", `{"name":"preferredlang","value":"None"}`)
+	if res.Status != http.StatusNoContent {
+		t.Errorf("delete by unique of a stored record whose unique value is a keyword: %d %s; want 204", res.Status, res.Body)
+	}
+}

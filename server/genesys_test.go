@@ -1007,3 +1007,27 @@ func TestPreconditions(t *testing.T) {
 	}
 	wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"Gone"}`, "If-None-Match", "*"), http.StatusNotFound, "PROFILE_NOT_FOUND")
 }
+
+// TestMetadata_ViewPostsBack: an extension schema or key as GET
+// /metadata/... shows it can be POSTed again under another name (copying a
+// schema to another environment, spec §5 list shape); the view's own
+// fields must not make the body invalid.
+func TestMetadata_ViewPostsBack(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	for _, c := range []struct{ get, post, name string }{
+		{"/metadata/profiles/extensions/Phone", "/metadata/profiles/extensions", "PhoneCopy"},
+		{"/metadata/identification-keys/name", "/metadata/identification-keys", "nameCopy"},
+	} {
+		var view map[string]any
+		ts.do("GET", c.get, nil).JSON(t, &view)
+		view["name"] = c.name
+		body, err := json.Marshal(view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := ts.do("POST", c.post, body); res.Status != http.StatusCreated {
+			t.Errorf("POST %s with the body GET %s gave (renamed): %d %s", c.post, c.get, res.Status, res.Body)
+		}
+	}
+}
