@@ -7,12 +7,16 @@ import (
 )
 
 // Names ignore case, and a reload may change only the case of a declared
-// name: data stored before keeps the old spelling. A read through
-// canonicalTx sees attributes and record attributes under the names the
-// schema declares now, so every layer above it (rendering, record matching
-// by unique attributes, index entries) compares names exactly. The stored
-// bytes keep the old spelling until the profile is next written, or the
-// record next changes (an unchanged record is not written again).
+// name, rename an attribute keeping the old name as an alias, or change
+// its type: data stored before keeps the old spelling and form. A read
+// through canonicalTx sees attributes and record attributes under the
+// names the schema declares now, in the form their types give them, so
+// every layer above it (record matching by unique attributes, index
+// entries, identify's filters) compares them exactly. The stored bytes keep
+// the old spelling and form until the profile is next written, or the
+// record next changes (an unchanged record is not written again). A
+// Document (a Genesys read, which shows stored values as stored) is only
+// renamed.
 type canonicalTx struct {
 	Tx
 	c *schema.Compiled
@@ -24,7 +28,7 @@ func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c} }
 func (t canonicalTx) Profile(id string) (*Profile, error) {
 	p, err := t.Tx.Profile(id)
 	if p != nil {
-		renameKeys(p.Attributes, t.c.Attribute)
+		canonicalize(p.Attributes, t.c.Attribute)
 	}
 	return p, err
 }
@@ -34,7 +38,7 @@ func (t canonicalTx) Profile(id string) (*Profile, error) {
 // old name as an alias) computes the entries a write would.
 func (t canonicalTx) ForEachProfile(fn func(p *Profile) error) error {
 	return t.Tx.ForEachProfile(func(p *Profile) error {
-		renameKeys(p.Attributes, t.c.Attribute)
+		canonicalize(p.Attributes, t.c.Attribute)
 		return fn(p)
 	})
 }
@@ -76,7 +80,7 @@ func (t canonicalTx) RecordDocuments(id string, exts []string) (map[string][][]M
 func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
 	if e, ok := t.c.Extension(ext); ok {
 		for _, r := range recs {
-			renameKeys(r, e.Attribute)
+			canonicalize(r, e.Attribute)
 		}
 	}
 }
@@ -86,7 +90,7 @@ func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
 // in place: for checks that compute index entries from exported data.
 func Canonical(c *schema.Compiled, attributes map[string]any, sets map[string][]schema.Record) {
 	if attributes != nil {
-		renameKeys(attributes, c.Attribute)
+		canonicalize(attributes, c.Attribute)
 	}
 	for ext, recs := range sets {
 		canonicalTx{c: c}.renameRecords(ext, recs)
@@ -96,12 +100,21 @@ func Canonical(c *schema.Compiled, attributes map[string]any, sets map[string][]
 // declared finds an attribute by a name in any case (schema lookups).
 type declared func(name string) (*schema.Attribute, bool)
 
-// renameKeys moves values stored under a declared name in another case to
-// the declared spelling; a value already under it wins. The map is the
-// reader's own (reads are independent), so it is changed in place.
-func renameKeys(m map[string]any, lookup declared) {
+// canonicalize moves values stored under a declared name in another case to
+// the declared spelling (a value already under it wins), in the form the
+// attribute's type now gives them (schema.Attribute.Retyped: a value
+// written before a reload changed the type). The map is the reader's own
+// (reads are independent), so it is changed in place.
+func canonicalize(m map[string]any, lookup declared) {
 	for k, v := range m {
-		if a, ok := lookup(k); ok && a.Name != k {
+		a, ok := lookup(k)
+		if !ok {
+			continue
+		}
+		if nv, changed := a.Retyped(v); changed {
+			v, m[k] = nv, nv
+		}
+		if a.Name != k {
 			name := a.Name
 			delete(m, k)
 			if _, taken := m[name]; !taken {
@@ -111,7 +124,7 @@ func renameKeys(m map[string]any, lookup declared) {
 	}
 }
 
-// renameMembers is renameKeys for a document's members; a member already
+// renameMembers is canonicalize's renaming for a document's members; a member already
 // under the declared spelling keeps it, and the other is left as it is
 // (a name no schema attribute has exactly, so never shown).
 func renameMembers(members []Member, lookup declared) {

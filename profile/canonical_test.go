@@ -20,9 +20,9 @@ func TestRename(t *testing.T) {
 		return nil, false
 	}
 	m := map[string]any{"FirstName": "old", "TITLE": "t", "title": "shadowed", "Title": "kept", "Other": 1}
-	renameKeys(m, declared)
+	canonicalize(m, declared)
 	if want := map[string]any{"firstName": "old", "Title": "kept", "Other": 1}; !reflect.DeepEqual(m, want) {
-		t.Errorf("renameKeys: %v, want %v", m, want)
+		t.Errorf("canonicalize: %v, want %v", m, want)
 	}
 	members := []Member{{Name: "FirstName"}, {Name: "TITLE"}, {Name: "Title"}, {Name: "Other"}}
 	renameMembers(members, declared)

@@ -274,9 +274,37 @@ type manifest map[string]string
 func manifestOf(c *schema.Compiled) manifest {
 	m := manifest{}
 	for _, k := range c.Keys() {
-		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t|text=%s", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique, schema.IndexTextVersion)
+		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t%s|text=%s", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique, keyTypes(c, &k), schema.IndexTextVersion)
 	}
 	return m
+}
+
+// keyTypes is the part of k's fingerprint that names its attributes'
+// types, so that a reload retyping one rebuilds the index from the values
+// as the new type reads them (canonicalTx). Keys of strings only, as every
+// key was before types were part of it, have none: their indexes stay.
+func keyTypes(c *schema.Compiled, k *schema.IdentificationKey) string {
+	lookup := c.Attribute
+	if k.Source != "" {
+		e, ok := c.Extension(k.Source)
+		if !ok {
+			return ""
+		}
+		lookup = e.Attribute
+	}
+	types := make([]string, len(k.Attributes))
+	plain := true
+	for i, name := range k.Attributes {
+		types[i] = string(schema.TypeString)
+		if a, ok := lookup(name); ok {
+			types[i] = string(a.Type)
+		}
+		plain = plain && types[i] == string(schema.TypeString)
+	}
+	if plain {
+		return ""
+	}
+	return "|types=" + strings.Join(types, ",")
 }
 
 // UniqueKeys reads from a stored manifest which identification keys are

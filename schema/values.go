@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -218,6 +219,68 @@ func normalize(t Type, v any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("%v is not a %s", v, t)
+}
+
+// Retyped returns v, a value stored for a, in the form a write under a's
+// type now stores it, and whether that differs from v: a reload may change
+// an attribute's type (UCS lets an administrator retype one), and values
+// written before keep their old form (a string "2020-05-10T00:00:00.000Z"
+// of an attribute now a date, "007" of one now an integer) until their
+// customer is written again. Read so, they are identified, matched and
+// indexed as values written now are. A value the type cannot take (a
+// word under a date) is left as stored. Strings under the string type,
+// nearly every value, cost one type switch.
+func (a *Attribute) Retyped(v any) (any, bool) {
+	t := a.valueType()
+	if t == "" || v == nil {
+		return v, false
+	}
+	if list, ok := v.([]any); ok && a.MultiValued {
+		if !slices.ContainsFunc(list, func(item any) bool { return !inForm(t, item) }) {
+			return v, false
+		}
+	} else if !a.MultiValued && inForm(t, v) {
+		return v, false
+	}
+	nv, err := normalizeAttribute(a, v)
+	if err != nil {
+		return v, false
+	}
+	return nv, true
+}
+
+// inForm reports, cheaply, whether v is already what normalize makes of it
+// under type t (what a write under t stored): reads check every value
+// stored, and nearly all are. Types whose form takes as long to check as
+// to make (double, currency) say no.
+func inForm(t Type, v any) bool {
+	switch t {
+	case TypeString:
+		_, ok := v.(string)
+		return ok
+	case TypeBoolean:
+		_, ok := v.(bool)
+		return ok
+	case TypeInteger, TypeLong:
+		n, ok := v.(json.Number)
+		if !ok {
+			return false
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return err == nil && strconv.FormatInt(i, 10) == string(n) && (t == TypeLong || i >= math.MinInt32 && i <= math.MaxInt32)
+	case TypeDate, TypeDatetime:
+		layout := DateLayout
+		if t == TypeDatetime {
+			layout = DatetimeLayout
+		}
+		s, ok := v.(string)
+		if !ok || len(s) != len(layout) {
+			return false
+		}
+		d, err := time.Parse(layout, s)
+		return err == nil && d.Format(layout) == s
+	}
+	return false
 }
 
 // decimalPattern is a number as people write it in a string: a sign,

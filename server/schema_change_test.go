@@ -265,3 +265,41 @@ func TestReload_AttributeRenamedWithAlias(t *testing.T) {
 		t.Errorf("a deleted customer is still identified: %v", got)
 	}
 }
+
+// TestReload_AttributeRetyped: a reload that changes a key attribute's type
+// (UCS lets an administrator retype a Contact Attribute) rebuilds the key's
+// index from the stored values as the new type reads them: a Title "007"
+// written as a string is found by Title=7 once Title is an integer, and no
+// longer once its customer is deleted; a value the new type cannot read
+// stays as stored; a write afterwards stores the new form. Both stores.
+func TestReload_AttributeRetyped(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	keyed := strings.Replace(base, "  identification_keys:\n", "  identification_keys:\n    - {name: title, attributes: [Title]}\n", 1)
+	reload(keyed)
+	seven := ts.mustCreate(`{"LastName":"Bond","Title":"007"}`)
+	word := ts.mustCreate(`{"LastName":"Moneypenny","Title":"Miss"}`)
+	reload(strings.Replace(keyed, "{name: Title,        type: string, length: 64}", "{name: Title,        type: integer, length: 9}", 1))
+	for _, q := range []string{"Title=7", "Title=007"} {
+		if got := ts.identifyIDs(q); len(got) != 1 || got[0] != seven {
+			t.Errorf("identify %s after string -> integer = %v, want [%s]", q, got, seven)
+		}
+	}
+	var kept map[string]any
+	ts.do("GET", "/profiles/"+word, nil).JSON(t, &kept)
+	if kept["Title"] != "Miss" {
+		t.Errorf("a Title the new type cannot read = %#v, want it as stored, Miss", kept["Title"])
+	}
+	if res := ts.do("PUT", "/profiles/"+seven, `{"LastName":"Bond","Title":"007"}`); res.Status != http.StatusOK {
+		t.Fatalf("write after the retype: %d %s", res.Status, res.Body)
+	}
+	var p map[string]any
+	ts.do("GET", "/profiles/"+seven, nil).JSON(t, &p)
+	if fmt.Sprint(p["Title"]) != "7" {
+		t.Errorf("Title written after the retype = %#v, want 7", p["Title"])
+	}
+	ts.do("DELETE", "/profiles/"+seven, nil)
+	if got := ts.identifyIDs("Title=7"); len(got) != 0 {
+		t.Errorf("a deleted customer is still identified: %v", got)
+	}
+}

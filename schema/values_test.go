@@ -1,0 +1,40 @@
+package schema
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// TestRetyped: a stored value already in its type's form is handed back
+// unchanged (reads check every value); one written under an earlier type
+// takes the form a write now stores; one the type cannot read stays.
+func TestRetyped(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		a       Attribute
+		v, want any
+		changed bool
+	}{
+		{"StringAsIs", Attribute{Type: TypeString}, "007", "007", false},
+		{"IntegerInForm", Attribute{Type: TypeInteger}, json.Number("7"), json.Number("7"), false},
+		{"IntegerFromString", Attribute{Type: TypeInteger}, "007", json.Number("7"), true},
+		{"IntegerOutOf32Bits", Attribute{Type: TypeInteger}, json.Number("4294967296"), json.Number("4294967296"), false},
+		{"DateInForm", Attribute{Type: TypeDate}, "2020-05-10", "2020-05-10", false},
+		{"DateFromDatetime", Attribute{Type: TypeDate}, "2020-05-10T00:00:00.000Z", "2020-05-10", true},
+		{"DatetimeInForm", Attribute{Type: TypeDatetime}, "2009-12-18T18:30:00.000Z", "2009-12-18T18:30:00.000Z", false},
+		{"DatetimeWithOffset", Attribute{Type: TypeDatetime}, "2009-12-18T19:30:00+01:00", "2009-12-18T18:30:00.000Z", true},
+		{"UnreadableStays", Attribute{Type: TypeDate}, "Miss", "Miss", false},
+		{"BooleanFromString", Attribute{Type: TypeBoolean}, "TRUE", true, true},
+		{"MultiValuedInForm", Attribute{Type: TypeString, MultiValued: true}, []any{"a", "b"}, []any{"a", "b"}, false},
+		{"MultiValuedFromInts", Attribute{Type: TypeInteger, MultiValued: true}, []any{"01", json.Number("2")}, []any{json.Number("1"), json.Number("2")}, true},
+		{"Nil", Attribute{Type: TypeDate}, nil, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, changed := tc.a.Retyped(tc.v)
+			if changed != tc.changed || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Retyped(%#v) = %#v, %t; want %#v, %t", tc.v, got, changed, tc.want, tc.changed)
+			}
+		})
+	}
+}
