@@ -268,6 +268,7 @@ func TestNormalise_CanonicalValues(t *testing.T) {
 	c := mustCompile(t, `
 profile:
   - {name: DOB, type: date}
+  - {name: At, type: datetime}
   - {name: N, type: integer}
   - {name: Bal, type: currency}
   - {name: Emails, type: string, multi_valued: true}
@@ -280,6 +281,15 @@ extensions:
 	}{
 		{`{"DOB":"1962-05-10T00:00:00+14:00"}`, "DOB", "1962-05-10"},
 		{`{"DOB":"1962-05-10T23:30:00-05:00"}`, "DOB", "1962-05-10"},
+		// What clients' date types write: .NET DateTime (no offset), Java's
+		// SimpleDateFormat "Z" (+hhmm), minutes without seconds.
+		{`{"DOB":"1962-05-10T00:00:00"}`, "DOB", "1962-05-10"},
+		{`{"DOB":"1962-05-10T00:00:00.0000000"}`, "DOB", "1962-05-10"},
+		{`{"DOB":"1962-05-10T00:00Z"}`, "DOB", "1962-05-10"},
+		{`{"DOB":"1962-05-10T00:00:00+0000"}`, "DOB", "1962-05-10"},
+		{`{"At":"2009-12-18T19:30:00.000+0100"}`, "At", "2009-12-18T18:30:00.000Z"},
+		{`{"At":"2009-12-18T18:30Z"}`, "At", "2009-12-18T18:30:00.000Z"},
+		{`{"At":"2009-12-18T20:30+02:00"}`, "At", "2009-12-18T18:30:00.000Z"},
 		{`{"N":1.0}`, "N", json.Number("1")},
 		{`{"N":1e3}`, "N", json.Number("1000")},
 		{`{"N":"-2147483648"}`, "N", json.Number("-2147483648")},
@@ -306,7 +316,8 @@ extensions:
 	}
 	// 1e399 is a short literal but 400 digits stored, which could not be
 	// written back (number literals are at most 64 characters).
-	for _, bad := range []string{`{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`, `{"Bal":1e399}`, `{"Bal":"1e70"}`, `{"Bal":"0x10"}`, `{"Bal":"1/4"}`} {
+	// A date-time without an offset names no instant.
+	for _, bad := range []string{`{"At":"2009-12-18T18:30:00"}`, `{"At":"2009-12-18T18:30"}`, `{"At":"2009-12-18T18:30:00+2400"}`, `{"Bal":1.123456}`, `{"N":1.5}`, `{"N":2147483648}`, `{"Bal":1e399}`, `{"Bal":"1e70"}`, `{"Bal":"0x10"}`, `{"Bal":"1/4"}`} {
 		if _, err := c.PrepareProfile(body(t, bad)); errs.KindOf(err) != errs.KindInvalid {
 			t.Errorf("%s accepted: %v", bad, err)
 		}

@@ -102,11 +102,36 @@ func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(DateLayout, s); err == nil {
 		return t, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || !validOffset(t) {
+	t, _, ok := parseISODatetime(s)
+	if !ok {
 		return time.Time{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", s)
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+}
+
+// Date-time layouts ISO 8601 allows beside RFC 3339 that clients write:
+// minutes without seconds, the basic offset +hhmm (Java's SimpleDateFormat
+// "Z"), and, for a date only, no offset at all (.NET's DateTime). Go's
+// parser takes a fraction after the seconds without a layout for it.
+var (
+	zonedLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z0700"}
+	localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04"}
+)
+
+// parseISODatetime reads an ISO 8601 date-time; zoned is false for one
+// without an offset, whose clock is local to nobody knows where.
+func parseISODatetime(s string) (t time.Time, zoned, ok bool) {
+	for _, layout := range zonedLayouts {
+		if t, err := time.Parse(layout, s); err == nil && validOffset(t) {
+			return t, true, true
+		}
+	}
+	for _, layout := range localLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, false, true
+		}
+	}
+	return time.Time{}, false, false
 }
 
 // validOffset reports whether t's offset is one RFC 3339 allows (hours
@@ -117,16 +142,20 @@ func validOffset(t time.Time) bool {
 }
 
 // parseDatetime accepts ISO 8601 with an offset or Z, with or without
-// fractional seconds, and a bare date (midnight UTC).
+// seconds and fractional seconds, the offset also as +hhmm, and a bare
+// date (midnight UTC). A date-time without an offset is refused: which
+// instant it means depends on a zone it does not name.
 //
 // The stored form is UTC, so a time whose UTC year leaves 0000-9999 (such
 // as 9999-12-31T23:59:59-01:00) is refused: it could not be written back.
 func parseDatetime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil && validOffset(t) {
+	if t, zoned, ok := parseISODatetime(s); ok && zoned {
 		if y := t.UTC().Year(); y < 0 || y > 9999 {
 			return time.Time{}, fmt.Errorf("%q is outside years 0000-9999 in UTC, the stored form", s)
 		}
 		return t.UTC(), nil
+	} else if ok {
+		return time.Time{}, fmt.Errorf("%q has no offset: add Z (UTC) or one such as +02:00", s)
 	}
 	if t, err := time.Parse(DateLayout, s); err == nil {
 		return t, nil
