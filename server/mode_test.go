@@ -66,8 +66,8 @@ func TestServerMode(t *testing.T) {
 	}
 }
 
-// TestNoParameters_AdminAndMetadata: the operator and metadata routes take
-// no query parameter; one given is 400 BAD_PARAMETER and nothing is done
+// TestNoParameters_AdminAndMetadata: the operator, export and metadata
+// routes take no query parameter; one given is 400 BAD_PARAMETER and nothing is done
 // (an operator's "dry run" of a mode switch must not stop every replica).
 func TestNoParameters_AdminAndMetadata(t *testing.T) {
 	t.Parallel()
@@ -83,6 +83,8 @@ func TestNoParameters_AdminAndMetadata(t *testing.T) {
 		{"GET", "/metadata/profiles/extensions/Phone?x=1", ""},
 		{"GET", "/metadata/identification-keys?x=1", ""},
 		{"GET", "/metadata/identification-keys/email?x=1", ""},
+		{"GET", "/profiles/nobody/export?x=1", ""},
+		{"GET", "/admin/egain/customer/1/export?x=1", ""},
 	} {
 		res := ts.do(r.method, r.path, r.body)
 		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `"code":"BAD_PARAMETER"`) {

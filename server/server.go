@@ -378,9 +378,9 @@ func (a *App) routes() *echo.Echo {
 	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth, failureLog(a.Store), a.Log)
 	privacy := genesys.RoleOrElse(a.Config.Admin.PrivacyRole, guard)
 	e.GET("/admin/audit", a.auditHandler, privacy)
-	e.GET("/admin/egain/customer/:num/export", a.egainExportHandler, privacy)
+	e.GET("/admin/egain/customer/:num/export", a.egainExportHandler, privacy, api.NoParameters)
 	e.POST("/admin/egain/customer/:num/erase", a.egainEraseHandler, privacy, api.NoParameters)
-	e.GET("/profiles/:id/export", a.exportHandler, privacy)
+	e.GET("/profiles/:id/export", a.exportHandler, privacy, api.NoParameters)
 	e.POST("/profiles/:id/erase", a.eraseHandler, privacy, api.NoParameters)
 	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler, api.NoParameters)
