@@ -38,6 +38,28 @@ func TestGenesysAuth(t *testing.T) {
 			t.Fatalf("status %d, want 401", res.StatusCode)
 		}
 	})
+	t.Run("ErrTwoCredentials", func(t *testing.T) {
+		// Which would decide is a guess: a proxy appending its own key must
+		// not make the request act as the first key's caller.
+		for _, headers := range [][][2]string{
+			{{"X-API-Key", "super-key"}, {"X-API-Key", "agent-key"}},
+			{{"X-API-Key", "agent-key"}, {"Authorization", "Bearer super-key"}},
+			{{"Authorization", "Bearer super-key"}, {"Authorization", "Bearer agent-key"}},
+		} {
+			req, _ := http.NewRequest("POST", ts.HTTP.URL+"/profiles", strings.NewReader(`{"FirstName":"Twice"}`))
+			for _, h := range headers {
+				req.Header.Add(h[0], h[1])
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%v: %d, want 401 with WWW-Authenticate", headers, res.StatusCode)
+			}
+		}
+	})
 	var id string
 	t.Run("AgentWritesProfiles", func(t *testing.T) {
 		id = ts.mustCreate(`{"FirstName":"A","EmailAddress":["a@b.c"]}`, agent...)

@@ -110,6 +110,13 @@ func newAuthenticator(cfg config.GenesysAuth, failures session.FailureLog, log z
 // error (429) before any password is compared.
 func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error) {
 	r := c.Request()
+	// One credential, given once: with two, which one decides would be a
+	// guess (a proxy that appends its own must not make the request act
+	// as the first one's caller).
+	if keys, auths := len(r.Header.Values("X-API-Key")), len(r.Header.Values(echo.HeaderAuthorization)); keys+auths > 1 {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="profiled", Bearer`)
+		return caller{}, false, errs.E(errs.KindUnauthorized, CodeUnauthenticated, "give one credential: one X-API-Key or one Authorization header, not %d", keys+auths)
+	}
 	if key := apiKeyOf(r); key != "" {
 		got := sha256.Sum256([]byte(key))
 		for _, k := range a.keys { // no early exit: the time does not depend on which key matched
