@@ -184,7 +184,7 @@ var commands = []command{
 		func(o *options, _ cmdIO) error { return healthcheck(o) }},
 	{"hash-password", "", "read a password on standard input and print its bcrypt hash for the config",
 		func(*flag.FlagSet, *options) {},
-		func(_ *options, io cmdIO) error { return hashPassword(io.stdin, io.stdout) }},
+		func(_ *options, io cmdIO) error { return hashPassword(io.stdin, io.stdout, io.stderr) }},
 	{"version", "", "print the version, commit and Go version",
 		func(*flag.FlagSet, *options) {},
 		func(_ *options, io cmdIO) error { fmt.Fprintln(io.stdout, versionLine()); return nil }},
@@ -853,10 +853,24 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 
 // hashPassword prints the bcrypt hash of the password read from stdin (its
 // first line), for egain.users and genesys.auth.users in config.yaml.
-func hashPassword(stdin io.Reader, stdout io.Writer) error {
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
+func hashPassword(stdin io.Reader, stdout, stderr io.Writer) error {
+	var line string
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		// Typed at a terminal: not echoed, so it is not on the screen or
+		// in a screen recording.
+		fmt.Fprint(stderr, "password (not shown): ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return err
+		}
+		line = string(b)
+	} else {
+		var err error
+		line, err = bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
 	}
 	password := strings.TrimRight(line, "\r\n")
 	if password == "" {
