@@ -301,3 +301,56 @@ func startedWithGreekAndGerman(t *testing.T, st profile.Store) (path string, s *
 	greek, german = greekAndGerman(t, s)
 	return path, s, greek, german
 }
+
+// TestManifest_PreviousReleaseWithoutReadPart: the release before
+// fingerprints named how key attributes are read (types, aliases) wrote
+// none. Over its manifest, with the same config, this release must find the
+// keys indexed as it would index them: nothing to rebuild at the start,
+// nothing written (the previous release's replicas keep serving beside it
+// in a rolling upgrade), and `profiled import` allowed (KeysDiffer false,
+// where it told the operator the config's keys differ).
+func TestManifest_PreviousReleaseWithoutReadPart(t *testing.T) {
+	onBothStores(t, func(t *testing.T, st profile.Store) {
+		ctx := context.Background()
+		path, _, _, german := startedWithGreekAndGerman(t, st)
+		state, err := st.SchemaState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(state.Manifest, &m); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range m {
+			i, j := strings.Index(v, "|read="), strings.Index(v, "|text=")
+			if i < 0 || j < i {
+				t.Fatalf("fingerprint %q of %s has no read part before its text part", v, k)
+			}
+			m[k] = v[:i] + v[j:]
+		}
+		previous, _ := json.Marshal(m)
+		if err := st.UpdateSchema(ctx, state.Version, state.Overlay, previous, func(string, profile.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		s := startOver(t, st, path)
+		if keys, err := s.KeysToSync(ctx); err != nil || len(keys) != 0 {
+			t.Errorf("KeysToSync over the previous release's manifest = %v, %v; want none", keys, err)
+		}
+		if differ, err := s.KeysDiffer(ctx); err != nil || differ {
+			t.Errorf("KeysDiffer over the previous release's manifest = %t, %v; want false (import allowed)", differ, err)
+		}
+		if err := s.SyncSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after, err := st.SchemaState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Version != state.Version+1 || string(after.Manifest) != string(previous) {
+			t.Errorf("the start wrote the schema: version %d -> %d", state.Version+1, after.Version)
+		}
+		if ids, err := identifyIDs(t, s, "LastName", "STRASSE"); err != nil || len(ids) != 1 || ids[0] != german.ID {
+			t.Errorf("identify after the start = %v, %v; want [%s]", ids, err, german.ID)
+		}
+	})
+}

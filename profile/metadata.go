@@ -170,7 +170,7 @@ func (s *Service) OtherIndexText(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	for k, v := range want {
-		if withoutText(stored[k]) != withoutText(v) {
+		if withoutRead(withoutText(stored[k])) != withoutRead(withoutText(v)) {
 			return false, nil
 		}
 	}
@@ -261,29 +261,34 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile b
 // A manifest records, per identification key (lower-cased name), what its
 // index was built from, so a changed key is rebuilt and a removed one dropped.
 //
-// A fingerprint is "source|attributes|unique=B|text=V", V the
-// schema.IndexTextVersion the entries were computed with. Releases before
-// case folding wrote no text part (their entries were lower-cased): their
-// fingerprints differ from every one this release makes, so the first
-// start over such a store rebuilds every index (SyncSchema), a replica of
-// this release that meets such a manifest stored by an older one refuses
-// to serve those keys (FollowSchema: 503 SCHEMA_OUT_OF_SYNC), and an older
-// replica refuses this release's manifest alike (see docs/scale-out.md).
+// A fingerprint is "source|attributes|unique=B|read=R|text=V": R how the
+// attributes' stored values are read (keyReading: their types and aliases,
+// which canonicalTx applies), V the schema.IndexTextVersion the entries were
+// computed with. Releases before case folding wrote no text part (their
+// entries were lower-cased): their fingerprints differ from every one this
+// release makes, so the first start over such a store rebuilds every index
+// (SyncSchema), a replica of this release that meets such a manifest stored
+// by an older one refuses to serve those keys (FollowSchema: 503
+// SCHEMA_OUT_OF_SYNC), and an older replica refuses this release's
+// manifest alike (see docs/scale-out.md). The release before this one wrote
+// no read part; storedSchema takes such a fingerprint for the live
+// schema's when the rest agrees, so an upgrade rebuilds nothing and older
+// replicas keep serving beside newer ones.
 type manifest map[string]string
 
 func manifestOf(c *schema.Compiled) manifest {
 	m := manifest{}
 	for _, k := range c.Keys() {
-		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t%s|text=%s", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique, keyTypes(c, &k), schema.IndexTextVersion)
+		m[strings.ToLower(k.Name)] = fmt.Sprintf("%s|%s|unique=%t|read=%s|text=%s", strings.ToLower(k.Source), strings.ToLower(strings.Join(k.Attributes, ",")), k.Unique, keyReading(c, &k), schema.IndexTextVersion)
 	}
 	return m
 }
 
-// keyTypes is the part of k's fingerprint that names its attributes'
-// types, so that a reload retyping one rebuilds the index from the values
-// as the new type reads them (canonicalTx). Keys of strings only, as every
-// key was before types were part of it, have none: their indexes stay.
-func keyTypes(c *schema.Compiled, k *schema.IdentificationKey) string {
+// keyReading is how k's attributes are read from stored data: their types
+// and their aliases (lower-cased, sorted), so that a reload retyping an
+// attribute or adding an alias under which values are stored rebuilds the
+// index from the values as they are now read.
+func keyReading(c *schema.Compiled, k *schema.IdentificationKey) string {
 	lookup := c.Attribute
 	if k.Source != "" {
 		e, ok := c.Extension(k.Source)
@@ -292,19 +297,49 @@ func keyTypes(c *schema.Compiled, k *schema.IdentificationKey) string {
 		}
 		lookup = e.Attribute
 	}
-	types := make([]string, len(k.Attributes))
-	plain := true
+	types, aliases := make([]string, len(k.Attributes)), make([]string, len(k.Attributes))
 	for i, name := range k.Attributes {
-		types[i] = string(schema.TypeString)
-		if a, ok := lookup(name); ok {
-			types[i] = string(a.Type)
+		a, ok := lookup(name)
+		if !ok {
+			continue
 		}
-		plain = plain && types[i] == string(schema.TypeString)
+		types[i] = string(a.Type)
+		names := make([]string, len(a.Aliases))
+		for j, al := range a.Aliases {
+			names[j] = strings.ToLower(al)
+		}
+		slices.Sort(names)
+		aliases[i] = strings.Join(names, "+")
 	}
-	if plain {
-		return ""
+	return "types:" + strings.Join(types, ",") + ";aliases:" + strings.Join(aliases, ",")
+}
+
+// withoutRead is a fingerprint without its read part.
+func withoutRead(fingerprint string) string {
+	before, rest, found := strings.Cut(fingerprint, "|read=")
+	if !found {
+		return fingerprint
 	}
-	return "|types=" + strings.Join(types, ",")
+	if _, after, more := strings.Cut(rest, "|"); more {
+		return before + "|" + after
+	}
+	return before
+}
+
+// readAsLive takes a stored fingerprint of the release before read parts
+// for the live schema's when the rest agrees: that release indexed under
+// the types and aliases of its schema, which is the live one unless the
+// config changed them while it ran (then profiled check finds the entries
+// missing; see docs/scale-out.md).
+func readAsLive(stored, live manifest) manifest {
+	out := make(manifest, len(stored))
+	for k, fp := range stored {
+		if l, ok := live[k]; ok && !strings.Contains(fp, "|read=") && withoutRead(l) == fp {
+			fp = l
+		}
+		out[k] = fp
+	}
+	return out
 }
 
 // UniqueKeys reads from a stored manifest which identification keys are
@@ -341,7 +376,13 @@ func (s *Service) storedSchema(ctx context.Context) (SchemaState, manifest, erro
 		return state, nil, err
 	}
 	m, err := decodeManifest(state.Manifest)
-	return state, m, err
+	if err != nil {
+		return state, nil, err
+	}
+	if live := s.Schema(); live != nil {
+		m = readAsLive(m, manifestOf(live))
+	}
+	return state, m, nil
 }
 
 func decodeManifest(data []byte) (manifest, error) {
