@@ -20,7 +20,11 @@ import (
 // by the client and would let anyone claim to be 127.0.0.1. Note that in a
 // container, requests through a published port arrive from the bridge
 // gateway, not loopback, so there a token is required.
-func AdminGuard(token string) echo.MiddlewareFunc {
+//
+// proxies are server.trusted_proxies: a loopback peer that is one of them
+// (a reverse proxy on the same host) and forwards for someone
+// (X-Forwarded-For) is that someone, not the operator, and is refused.
+func AdminGuard(token string, proxies ...*net.IPNet) echo.MiddlewareFunc {
 	// Comparing digests keeps the comparison constant-time in the token's
 	// length too, which subtle.ConstantTimeCompare alone does not.
 	want := sha256.Sum256([]byte(token))
@@ -30,6 +34,10 @@ func AdminGuard(token string) echo.MiddlewareFunc {
 				if !loopback(c.Request().RemoteAddr) {
 					return adminError(c, http.StatusForbidden, "FORBIDDEN",
 						"admin endpoints answer only loopback clients when no admin token is configured")
+				}
+				if len(c.Request().Header.Values(echo.HeaderXForwardedFor)) > 0 && proxied(c.Request().RemoteAddr, proxies) {
+					return adminError(c, http.StatusForbidden, "FORBIDDEN",
+						"admin endpoints answer no client forwarded by a trusted proxy when no admin token is configured")
 				}
 				return next(c)
 			}
@@ -41,6 +49,21 @@ func AdminGuard(token string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// proxied reports whether the peer is one of proxies.
+func proxied(remoteAddr string, proxies []*net.IPNet) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	for _, n := range proxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func loopback(remoteAddr string) bool {

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/httpin"
 )
 
 // Unmatched is the route recorded for requests that matched no route, so
@@ -130,6 +131,11 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 				bytesOut = 0
 			}
 			if tenant := req.Header.Get("X-Genesys-TenantId"); tenant != "" {
+				// As sent, before anything checked it: a value no tenant
+				// can have (up to the whole header block) is cut.
+				if httpin.CheckTenant(tenant) != nil {
+					tenant = httpin.Shorten(strings.ToValidUTF8(tenant, "?"))
+				}
 				ev = ev.Str("tenant", tenant)
 			}
 			ev.Str("request_id", RequestIDFrom(c)).

@@ -379,3 +379,19 @@ func TestStarting_LogsThePeer(t *testing.T) {
 		t.Errorf("remote_ip = %v, want the peer 127.0.0.1 (not a header the client wrote)", got["remote_ip"])
 	}
 }
+
+// TestRequestLogger_TenantHeaderBounded: the tenant header is logged as
+// sent, before anything checks it, so one unauthenticated request with a
+// 60 KB header of 0xFF bytes (each escaped to \ufffd, 6 bytes) wrote a
+// 360 KB log line (1.5 MB with a header net/http still reads past
+// max_header_bytes). A value no tenant can have must not reach the log
+// whole.
+func TestRequestLogger_TenantHeaderBounded(t *testing.T) {
+	logs := &safebuf.Buffer{}
+	srv, _ := newServer(t, logs)
+	do(t, "GET", srv.URL+"/profiles/p1", nil, map[string]string{"X-Genesys-TenantId": strings.Repeat("\xff", 60000)})
+	lines := waitLines(t, logs, 1)
+	if n := len(lines[0]); n > 2048 {
+		t.Errorf("log line of a request with a 60 KB tenant header is %d bytes", n)
+	}
+}

@@ -160,7 +160,7 @@ func TestTrustedProxies_ThrottlePerClient(t *testing.T) {
 	}
 	t.Run("Trusted", func(t *testing.T) {
 		t.Parallel()
-		ts := mustStartWith(t, configWith(t, "trusted_proxies: []", "trusted_proxies: [127.0.0.1]"), t.TempDir()+"/p.db")
+		ts := mustStartWith(t, configWith(t, "# trusted_proxies: []  ", "trusted_proxies: [127.0.0.1]"), t.TempDir()+"/p.db")
 		guess(ts, "203.0.113.7")
 		wantWSError(t, login(ts, "203.0.113.7", "demo", "demo"), http.StatusTooManyRequests, "429-101", "application/json")
 		res := login(ts, "198.51.100.2", "demo", "demo")
@@ -184,4 +184,40 @@ func TestTrustedProxies_ThrottlePerClient(t *testing.T) {
 		guess(ts, "203.0.113.7")
 		wantWSError(t, login(ts, "198.51.100.2", "demo", "demo"), http.StatusTooManyRequests, "429-101", "application/json")
 	})
+}
+
+// TestTrustedProxies_LoopbackProxyIsNotAdmin: with a reverse proxy on the
+// same host listed in server.trusted_proxies and no admin token, a request
+// the proxy forwards for a remote client must not be admitted as the
+// loopback operator: the server itself says (audit client, request log)
+// the client is 203.0.113.5, and yet it served /admin/backup and an export.
+func TestTrustedProxies_LoopbackProxyIsNotAdmin(t *testing.T) {
+	t.Parallel()
+	ts := mustStartWith(t, configWith(t, "# trusted_proxies: []  ", "trusted_proxies: [127.0.0.1]"), t.TempDir()+"/p.db")
+	for _, path := range []string{"/admin/backup", "/admin/schema", "/server/status"} {
+		if res := ts.do("GET", path, nil, "X-Forwarded-For", "203.0.113.5"); res.Status != http.StatusForbidden {
+			t.Errorf("GET %s forwarded for 203.0.113.5 by the trusted loopback proxy: %d, want 403", path, res.Status)
+		}
+	}
+	// The operator on the host itself (no forwarding header) stays admin.
+	if res := ts.do("GET", "/server/status", nil); res.Status != http.StatusOK {
+		t.Errorf("GET /server/status from loopback without X-Forwarded-For: %d, want 200", res.Status)
+	}
+}
+
+// TestTrustedProxies_IPv6ClientCannotDodgeAddressThrottle: one IPv6 client
+// holds a whole /64 (every home line gets one), so counting failed logins
+// per full address lets it try names without end, one address each. The
+// address bound must count the /64.
+func TestTrustedProxies_IPv6ClientCannotDodgeAddressThrottle(t *testing.T) {
+	t.Parallel()
+	ts := mustStartWith(t, configWith(t, "# trusted_proxies: []  ", "trusted_proxies: [127.0.0.1]"), t.TempDir()+"/p.db")
+	login := func(client, name, password string) response {
+		return ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"`+name+`","password":"`+password+`"}`,
+			"Content-Type", "application/json", "Accept", "application/json", "X-Forwarded-For", client)
+	}
+	for i := range 50 { // the address's bound: 10 x max_failures
+		login(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprint("nobody", i), "wrong")
+	}
+	wantWSError(t, login("2001:db8:1:2::ffff", "demo", "demo"), http.StatusTooManyRequests, "429-101", "application/json")
 }

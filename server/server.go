@@ -358,7 +358,7 @@ func (a *App) routes() *echo.Echo {
 	// The guard is per route: a Group with middleware answers every other
 	// method on its paths 404 (Echo routes them to its catch-all), where a
 	// client should get 405 with Allow.
-	guard := adminActor(ops.AdminGuard(a.Config.Admin.Token), a.Config.Admin.Token != "")
+	guard := adminActor(ops.AdminGuard(a.Config.Admin.Token, a.Config.Server.TrustedProxyNets()...), a.Config.Admin.Token != "")
 	admin := adminRoutes{e.Group("/admin"), guard}
 	if snap, ok := a.Store.(ops.Snapshotter); ok {
 		admin.GET("/backup", ops.BackupHandler(snap), a.auditBackup)

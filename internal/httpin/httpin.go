@@ -221,11 +221,45 @@ func ClientIPExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, n := range trusted {
-		opts = append(opts, echo.TrustIPRange(n))
+	isTrusted := func(ip net.IP) bool {
+		for _, n := range trusted {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
 	}
-	return echo.ExtractIPFromXFFHeader(opts...)
+	direct := echo.ExtractIPDirect()
+	return func(r *http.Request) string {
+		peer := direct(r)
+		client := net.ParseIP(peer)
+		if client == nil || !isTrusted(client) {
+			return peer
+		}
+		hops := strings.Split(strings.Join(r.Header.Values(echo.HeaderXForwardedFor), ","), ",")
+		for i := len(hops) - 1; i >= 0 && isTrusted(client); i-- {
+			ip := forwardedIP(hops[i])
+			if ip == nil { // nothing to the left of it can be trusted
+				break
+			}
+			client = ip
+		}
+		return client.String()
+	}
+}
+
+// forwardedIP reads one X-Forwarded-For element: an address, an IPv6
+// address in brackets, or either with the client's port, as some balancers
+// write it (203.0.113.7:51234, [2001:db8::7]:443); nil when it is none.
+func forwardedIP(s string) net.IP {
+	s = strings.TrimSpace(s)
+	if ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); ip != nil {
+		return ip
+	}
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		return net.ParseIP(host)
+	}
+	return nil
 }
 
 // ClientIP is the client's address as the server's IPExtractor says;

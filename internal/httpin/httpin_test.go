@@ -179,3 +179,26 @@ func TestClientIPExtractor(t *testing.T) {
 		})
 	}
 }
+
+// TestClientIPExtractor_ProxyForms: balancers that write the client's port
+// (Azure Application Gateway: "203.0.113.7:51234", "[2001:db8::7]:443")
+// still name the client; falling back to the peer gives every client the
+// balancer's address again, so one client's failed logins lock out all.
+func TestClientIPExtractor_ProxyForms(t *testing.T) {
+	_, balancers, err := net.ParseCIDR("10.1.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ xff, want string }{
+		{"203.0.113.7:51234", "203.0.113.7"},
+		{"[2001:db8::7]:443", "2001:db8::7"},
+		{"[2001:db8::7]", "2001:db8::7"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "10.1.0.5:4000"
+		r.Header.Set("X-Forwarded-For", tc.xff)
+		if got := ClientIPExtractor([]*net.IPNet{balancers})(r); got != tc.want {
+			t.Errorf("X-Forwarded-For %q: client = %q, want %q", tc.xff, got, tc.want)
+		}
+	}
+}

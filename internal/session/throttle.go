@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash/fnv"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -116,7 +117,18 @@ func (l *Logins) userKey(user string) string {
 	return l.prefix + "user:" + user
 }
 
-func (l *Logins) addrKey(addr string) string { return l.prefix + "addr:" + addr }
+// addrKey is the failure log's key of a client address. An IPv6 client
+// holds a whole /64 (a home line gets one, a host picks its addresses in
+// it at will), so one counts as its /64, not as 2^64 addresses of a
+// failure each.
+func (l *Logins) addrKey(addr string) string {
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		if p, err := a.WithZone("").Prefix(64); err == nil {
+			addr = p.String()
+		}
+	}
+	return l.prefix + "addr:" + addr
+}
 
 // maxKeyName bounds a user name kept as it is in a failure log key.
 const maxKeyName = 128
