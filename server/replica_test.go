@@ -408,7 +408,9 @@ func TestReplicas_ReadsAndReadinessWhileASchemaChangeHoldsWrites(t *testing.T) {
 		})
 	}
 	time.Sleep(500 * time.Millisecond)
-	probe := &http.Client{Timeout: 2 * time.Second}
+	// Before the fix, a read waited for a writer's statement_timeout (5 s)
+	// to free a connection; 4 s tells that from a slow machine.
+	probe := &http.Client{Timeout: 4 * time.Second}
 	var slowReads, unready int
 	for range 4 {
 		start := time.Now()
@@ -416,7 +418,7 @@ func TestReplicas_ReadsAndReadinessWhileASchemaChangeHoldsWrites(t *testing.T) {
 		if err == nil {
 			res.Body.Close()
 		}
-		if err != nil || res.StatusCode != http.StatusOK || time.Since(start) > time.Second {
+		if err != nil || res.StatusCode != http.StatusOK {
 			slowReads++
 			t.Logf("a read while writes wait for the schema change: %v after %v", statusOrErr(res, err), time.Since(start).Round(time.Millisecond))
 		}
@@ -433,7 +435,7 @@ func TestReplicas_ReadsAndReadinessWhileASchemaChangeHoldsWrites(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	if slowReads > 0 || unready > 0 {
-		t.Errorf("while writes waited for a schema change: %d of 4 reads failed or slower than 1 s, /readyz not 200 %d of 4 times", slowReads, unready)
+		t.Errorf("while writes waited for a schema change: %d of 4 reads failed or took over 4 s, /readyz not 200 %d of 4 times", slowReads, unready)
 	}
 }
 
