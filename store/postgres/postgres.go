@@ -432,7 +432,6 @@ func (db *DB) Ping() error {
 	return nil
 }
 
-// View runs fn in a read-only snapshot of tenant's data.
 // View runs fn in a read-only snapshot of tenant's data. BEGIN goes to
 // the server with the first read, in one round trip.
 func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error) (err error) {
@@ -763,8 +762,10 @@ func (db *DB) RecordsWritten() uint64 { return db.recordsWritten.Load() }
 // ProfileCount counts the profiles of all tenants from the counter rows
 // every create and delete keeps.
 func (db *DB) ProfileCount() (int, error) {
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
 	var n int64
-	err := db.pool.QueryRow(context.Background(), "SELECT coalesce(sum(n), 0) FROM profile_counts").Scan(&n)
+	err := db.pool.QueryRow(ctx, "SELECT coalesce(sum(n), 0) FROM profile_counts").Scan(&n)
 	return int(n), mapError(err)
 }
 
@@ -870,6 +871,10 @@ func ReadOverlay(ctx context.Context, url string) (schema.Document, error) {
 // Setting returns the server setting name ("" when unset); replicas share
 // it (server mode).
 func (db *DB) Setting(ctx context.Context, name string) (string, error) {
+	// Every data request reads the server mode once a second (or finds it
+	// cached): bounded as a request's round trips are.
+	ctx, cancel := bounded(ctx, db.roundTrip)
+	defer cancel()
 	var v string
 	err := db.pool.QueryRow(ctx, "SELECT value FROM server_settings WHERE name = $1", name).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -880,6 +885,8 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 
 // SetSetting stores a server setting.
 func (db *DB) SetSetting(ctx context.Context, name, value string) error {
+	ctx, cancel := bounded(ctx, db.roundTrip)
+	defer cancel()
 	_, err := db.pool.Exec(ctx, "INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
 	return mapError(err)
 }
