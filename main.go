@@ -48,6 +48,7 @@ import (
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/egain"
 	"github.com/contactcenter/profiled/importer"
+	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/ops"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
@@ -405,7 +406,7 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 	// Served from here on, so that a start that takes long (indexes built
 	// over a large store) answers /livez, and a SIGTERM meanwhile stops it:
 	// the unfinished start commits nothing, and the next one begins again.
-	handler := ops.NewSwap(ops.Starting(log, cfg.Log.ProbesAtDebug, server.RenderError))
+	handler := ops.NewSwap(ops.Starting(log, cfg.Log.ProbesAtDebug, server.RenderError, httpin.ClientIPExtractor(cfg.Server.TrustedProxyNets())))
 	srv := ln.Serve(handler)
 	app, err := startApp(cfg, log, signals)
 	if err != nil || app == nil {

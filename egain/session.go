@@ -156,7 +156,7 @@ func (s *sessions) close(id string) error {
 }
 
 // count returns the number of live sessions in the store (every
-// process's), 0 when the store cannot say: it feeds a gauge.
+// process's): it feeds a gauge, which is left out when the store cannot say.
 func (s *sessions) count() (int, error) {
 	return s.store.CountSessions(s.now().Add(-s.idle))
 }

@@ -97,10 +97,10 @@ func readinessReason(err error) string {
 // with errors of KindUnavailable and CodeStarting that render writes in the
 // API's format, as the service's would. Requests are logged as ever
 // (probesAtDebug as the service's own log has it).
-func Starting(log zerolog.Logger, probesAtDebug bool, render echo.HTTPErrorHandler) http.Handler {
+func Starting(log zerolog.Logger, probesAtDebug bool, render echo.HTTPErrorHandler, clientIP echo.IPExtractor) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect() // as the service's own: remote_ip is the peer, not a header
+	e.IPExtractor = clientIP // as the service's: remote_ip is the client it would log
 	e.HTTPErrorHandler = render
 	e.Use(RequestID, RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug)))
 	e.GET("/livez", Livez)

@@ -367,7 +367,7 @@ func TestRequestLogger_ProbesAtDebug(t *testing.T) {
 // (the service's own Echo uses echo.ExtractIPDirect for that reason).
 func TestStarting_LogsThePeer(t *testing.T) {
 	logs := &safebuf.Buffer{}
-	srv := httptest.NewServer(ops.Starting(zerolog.New(logs), false, func(err error, c echo.Context) { _ = c.String(http.StatusServiceUnavailable, err.Error()) }))
+	srv := httptest.NewServer(ops.Starting(zerolog.New(logs), false, func(err error, c echo.Context) { _ = c.String(http.StatusServiceUnavailable, err.Error()) }, echo.ExtractIPDirect()))
 	t.Cleanup(srv.Close)
 	do(t, "GET", srv.URL+"/readyz", nil, map[string]string{"X-Forwarded-For": "203.0.113.7", "X-Real-IP": "203.0.113.8"})
 	lines := waitLines(t, logs, 1)

@@ -11,6 +11,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store"
 	"github.com/contactcenter/profiled/store/postgres"
 )
@@ -351,6 +352,66 @@ func TestManifest_PreviousReleaseWithoutReadPart(t *testing.T) {
 		}
 		if ids, err := identifyIDs(t, s, "LastName", "STRASSE"); err != nil || len(ids) != 1 || ids[0] != german.ID {
 			t.Errorf("identify after the start = %v, %v; want [%s]", ids, err, german.ID)
+		}
+	})
+}
+
+// TestOtherIndexText_ConfigReadsAKeyOtherwise: indexes this release built
+// for the same keys, over a config that since gave a key attribute an alias
+// (how the key's values are read changed), differ by the config, not by the
+// release: OtherIndexText must say false, so that import names the config.
+func TestOtherIndexText_ConfigReadsAKeyOtherwise(t *testing.T) {
+	onBothStores(t, func(t *testing.T, st profile.Store) {
+		ctx := context.Background()
+		startedWithGreekAndGerman(t, st)
+		changed := writeConfig(t, edited(t, shippedConfig(t),
+			"{name: LastName,     type: string, length: 256}",
+			"{name: LastName,     type: string, length: 256, aliases: [Surname]}"))
+		s := startOver(t, st, changed)
+		if differ, err := s.KeysDiffer(ctx); err != nil || !differ {
+			t.Fatalf("KeysDiffer = %t, %v; want true (the config reads key name otherwise)", differ, err)
+		}
+		if other, err := s.OtherIndexText(ctx); err != nil || other {
+			t.Errorf("OtherIndexText = %t, %v; want false: the indexes are this release's, the config changed", other, err)
+		}
+	})
+}
+
+// TestFollowSchema_KeyAddedByThePreviousRelease: in a rolling upgrade, a
+// replica of the release before read parts adds a key (POST
+// /metadata/identification-keys); its manifest has no read parts. A
+// replica of this release must follow it as it takes the other keys of
+// that release (readAsLive), not refuse it and answer every write 503
+// SCHEMA_OUT_OF_SYNC.
+func TestFollowSchema_KeyAddedByThePreviousRelease(t *testing.T) {
+	onBothStores(t, func(t *testing.T, st profile.Store) {
+		ctx := context.Background()
+		path, old, _, _ := startedWithGreekAndGerman(t, st)
+		b := startOver(t, st, path) // this release's replica
+		if _, err := old.CreateKey(ctx, schema.KeyDoc{Name: "title", Attributes: []string{"Title"}}); err != nil {
+			t.Fatal(err)
+		}
+		state, err := st.SchemaState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(state.Manifest, &m); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range m { // as the previous release wrote it
+			i, j := strings.Index(v, "|read="), strings.Index(v, "|text=")
+			m[k] = v[:i] + v[j:]
+		}
+		previous, _ := json.Marshal(m)
+		if err := st.UpdateSchema(ctx, state.Version, state.Overlay, previous, func(string, profile.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.FollowSchema(ctx); err != nil {
+			t.Errorf("this release's replica cannot follow a key the previous release added: %v", err)
+		}
+		if _, err := b.Create(ctx, "", map[string]any{"Title": "Dr"}, profile.CreateOptions{}); err != nil {
+			t.Errorf("a write on this release's replica: %v", err)
 		}
 	})
 }

@@ -170,7 +170,14 @@ func (s *Service) OtherIndexText(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	for k, v := range want {
-		if withoutRead(withoutText(stored[k])) != withoutRead(withoutText(v)) {
+		// A read part differs by the config (types, aliases), not by the
+		// release: only a fingerprint without one (a release before read
+		// parts) is compared without this release's.
+		s, w := withoutText(stored[k]), withoutText(v)
+		if !strings.Contains(s, "|read=") {
+			w = withoutRead(w)
+		}
+		if s != w {
 			return false, nil
 		}
 	}
@@ -213,7 +220,11 @@ func withoutText(fingerprint string) string {
 // does not go live with a metadata call.
 //
 // The change's audit entry is appended in the default tenant's trail, in
-// the same transaction.
+// the same transaction. ctx's cancellation aborts the change, which then
+// commits nothing (on PostgreSQL; on bbolt a change the committer has begun
+// completes): the metadata calls pass a ctx without it, so a client that
+// goes away does not cut them, and a reload's caller chooses (a SIGHUP
+// reload is ended by a shutdown; POST /admin/reload is not by its client).
 func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile bool, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
@@ -351,7 +362,7 @@ func UniqueKeys(stored []byte) map[string]bool {
 	if err != nil {
 		return out
 	}
-	for key, fingerprint := range m { // "source|attributes|unique=true[|text=…]" (manifestOf)
+	for key, fingerprint := range m { // "source|attributes|unique=true[|read=…][|text=…]" (manifestOf)
 		out[key] = slices.Contains(strings.Split(fingerprint, "|"), "unique=true")
 	}
 	return out
@@ -500,7 +511,7 @@ func (s *Service) CreateExtension(ctx context.Context, doc schema.ExtensionDoc) 
 	}
 	entry := newEntry(ctx, OpSchemaCreateExtension)
 	entry.Extensions = []string{doc.Name}
-	c, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
+	c, err := s.changeSchema(context.WithoutCancel(ctx), entry, false, func(o *schema.Document) error {
 		if hasNamed(o.Extensions, doc.Name, extensionName) {
 			return exists() // another replica made it meanwhile
 		}
@@ -532,7 +543,7 @@ func (s *Service) DeleteExtension(ctx context.Context, name string) error {
 	}
 	entry := newEntry(ctx, OpSchemaDeleteExtension)
 	entry.Extensions = []string{e.Name}
-	_, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
+	_, err := s.changeSchema(context.WithoutCancel(ctx), entry, false, func(o *schema.Document) error {
 		// Another replica may have deleted it, or keyed it, meanwhile.
 		if !hasNamed(o.Extensions, e.Name, extensionName) {
 			return notFound()
@@ -560,7 +571,7 @@ func (s *Service) CreateKey(ctx context.Context, doc schema.KeyDoc) (*schema.Ide
 	}
 	entry := newEntry(ctx, OpSchemaCreateKey)
 	entry.Keys = []string{doc.Name}
-	c, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
+	c, err := s.changeSchema(context.WithoutCancel(ctx), entry, false, func(o *schema.Document) error {
 		if hasNamed(o.Keys, doc.Name, keyName) {
 			return exists() // another replica made it meanwhile
 		}
@@ -587,7 +598,7 @@ func (s *Service) DeleteKey(ctx context.Context, name string) error {
 	}
 	entry := newEntry(ctx, OpSchemaDeleteKey)
 	entry.Keys = []string{k.Name}
-	_, err := s.changeSchema(ctx, entry, false, func(o *schema.Document) error {
+	_, err := s.changeSchema(context.WithoutCancel(ctx), entry, false, func(o *schema.Document) error {
 		if !hasNamed(o.Keys, k.Name, keyName) {
 			return notFound() // another replica deleted it meanwhile
 		}

@@ -347,7 +347,7 @@ func TestMetrics_ProfileCountUnknown(t *testing.T) {
 // the format asked for; /readyz keeps its own body.
 func TestStarting_AnswersInTheAPIsFormat(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(ops.Starting(zerolog.Nop(), false, server.RenderError))
+	srv := httptest.NewServer(ops.Starting(zerolog.Nop(), false, server.RenderError, echo.ExtractIPDirect()))
 	defer srv.Close()
 	get := func(path string, headers ...string) response {
 		t.Helper()

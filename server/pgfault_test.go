@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/store/postgres"
 	"github.com/contactcenter/profiled/store/postgres/postgrestest"
 )
 
@@ -401,4 +403,47 @@ func TestPostgresFault_FailoverToAPrimaryThatWentDark(t *testing.T) {
 		t.Errorf("a create after the failover: %d %s", res.Status, res.Body)
 	}
 	t.Logf("ready %v after the failover", time.Since(failedOver).Round(time.Millisecond))
+}
+
+// TestPostgresFault_FrozenDatabaseBoundsEveryRoundTrip: the round-trip
+// bound (2 x statement_timeout + 1 s) covers the store's statements
+// outside a transaction too. The maintenance gate reads the server mode
+// (Setting) on data requests once a second, /metrics counts profiles, the
+// audit sweep and checks list tenants: on a connection used less than a
+// second before (not pinged) they waited for TCP to give up, holding the
+// request and a pooled connection.
+func TestPostgresFault_FrozenDatabaseBoundsEveryRoundTrip(t *testing.T) {
+	t.Parallel()
+	u, proxy := frozenStoreURL(t)
+	db, err := postgres.Open(context.Background(), u.String(), postgres.Options{MaxConns: 2, StatementTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		name string
+		call func() error
+	}{
+		{"Setting (the maintenance gate's server mode)", func() error { _, err := db.Setting(context.Background(), "server_mode"); return err }},
+		{"ProfileCount (profiled_profiles)", func() error { _, err := db.ProfileCount(); return err }},
+		{"Tenants", func() error { _, err := db.Tenants(); return err }},
+	} {
+		if err := c.call(); err != nil { // the connection is fresh: not pinged before the next
+			t.Fatal(err)
+		}
+		proxy.freeze(true)
+		done := make(chan error, 1)
+		go func() { done <- c.call() }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s answered from a frozen database", c.name)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: no answer 10 s into the freeze (bound: 3 s)", c.name)
+			proxy.freeze(false)
+			<-done
+		}
+		proxy.freeze(false)
+	}
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	neturl "net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -376,18 +378,7 @@ func TestReplicas_ReadsAndReadinessWhileASchemaChangeHoldsWrites(t *testing.T) {
 	// Another replica's schema change, as far as this one can tell: the
 	// schema lock held exclusively for a few seconds.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	lock, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.Exec(ctx, "SELECT pg_advisory_xact_lock(1, 0)"); err != nil {
-		t.Fatal(err)
-	}
+	lock := holdSchemaLock(t, url, "pg_advisory_xact_lock")
 	// Writers, as many as a busy replica has at once.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -461,19 +452,7 @@ func TestReplicas_SchemaChangeLongerThanWriteTimeoutIsAnswered(t *testing.T) {
 
 	// A change that takes 2 s, as far as its client can tell: the schema
 	// lock is held shared (as another replica's long write would) for 2 s.
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	lock, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.Exec(ctx, "SELECT pg_advisory_xact_lock_shared(1, 0)"); err != nil {
-		t.Fatal(err)
-	}
+	lock := holdSchemaLock(t, url, "pg_advisory_xact_lock_shared")
 	time.AfterFunc(2*time.Second, func() { lock.Rollback(context.Background()) })
 
 	res, err := ts.send("POST", "/metadata/identification-keys", `{"name":"title","attributes":["Title"]}`)
@@ -488,4 +467,82 @@ func TestReplicas_SchemaChangeLongerThanWriteTimeoutIsAnswered(t *testing.T) {
 	} else if err != nil {
 		t.Logf("the key was created all the same")
 	}
+}
+
+// TestReplicas_SIGTERMDuringAReloadCommitsNothing: docs/deploy.md says a
+// SIGTERM during a reload "cancels it (nothing of it is committed) and
+// stops the server as usual". A reload waiting for the schema lock (writes
+// of other replicas in flight, or building indexes) must not hold the exit
+// and must not commit after the SIGTERM.
+func TestReplicas_SIGTERMDuringAReloadCommitsNothing(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	url := pgtest.URL(t) // the schema public: the schema lock is (1, 0)
+	cfg := configWith(t)
+	p := startProfiled(t, bin, "-config", cfg, "-store", url)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var before int64
+	if err := conn.QueryRow(ctx, "SELECT version FROM schema_state").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	// Another replica's write in flight: the reload's schema change waits.
+	lock := holdSchemaLock(t, url, "pg_advisory_xact_lock_shared")
+	text := string(mustRead(t, cfg))
+	text = strings.Replace(text, "  identification_keys:\n", "  identification_keys:\n    - {name: first_only, attributes: [FirstName]}\n", 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the reload waits for the lock
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	time.AfterFunc(8*time.Second, func() { lock.Rollback(context.Background()) }) // the write ends
+	<-p.done
+	if took := time.Since(sent); took > 7*time.Second { // the write holding the reload ends at 8 s
+		t.Errorf("profiled exited %v after SIGTERM: it waited for the reload", took.Round(100*time.Millisecond))
+	}
+	time.Sleep(9 * time.Second)
+	var after int64
+	c2, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close(ctx)
+	if err := c2.QueryRow(ctx, "SELECT version FROM schema_state").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("schema version %d -> %d: the reload cancelled by SIGTERM was committed", before, after)
+	}
+}
+
+// holdSchemaLock takes the schema lock of the store at url (the schema
+// public: lock (1, 0)) with fn, pg_advisory_xact_lock as a schema change on
+// another replica holds it or pg_advisory_xact_lock_shared as a write does,
+// in a transaction the caller ends (Rollback) or the test's end closes.
+func holdSchemaLock(t *testing.T, url, fn string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	lock, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, "SELECT "+fn+"(1, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	return lock
 }

@@ -697,7 +697,9 @@ func (a *App) checkConformance(ctx context.Context, c *schema.Compiled) {
 }
 
 func (a *App) reloadHandler(c echo.Context) error {
-	if err := a.Reload(c.Request().Context()); err != nil {
+	// A client (or a proxy's timeout) going away must not cut a reload
+	// that is rebuilding indexes: it completes, or fails whole.
+	if err := a.Reload(context.WithoutCancel(c.Request().Context())); err != nil {
 		if errs.Is(err, errs.KindUnavailable) {
 			return err // the store, not the config: 503, worth retrying
 		}

@@ -492,8 +492,13 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 	if err != nil {
 		return mapError(err)
 	}
-	defer release(conn)              // a connection left inside a transaction is closed, not reused
-	ctx = context.WithoutCancel(ctx) // see View
+	defer release(conn) // a connection left inside a transaction is closed, not reused
+	if mode != lockExclusive {
+		ctx = context.WithoutCancel(ctx) // see View
+	}
+	// A schema change is cancelled by its ctx (the connection is then
+	// closed, so the server rolls it back whole): callers that must not be
+	// cut by a client going away pass a ctx without cancellation.
 	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, write: true, existing: map[string]bool{}, roundTrip: db.roundTrip}
 	// BEGIN, the schema lock and the version in one round trip. READ
 	// COMMITTED whatever the server's default: the locking is designed for
@@ -738,7 +743,9 @@ func nilIfEmpty(b []byte) []byte {
 
 // Tenants lists the tenants that have data ("" is the default tenant).
 func (db *DB) Tenants() ([]string, error) {
-	return db.tenants(context.Background(), db.pool)
+	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	defer cancel()
+	return db.tenants(ctx, db.pool)
 }
 
 type querier interface {
