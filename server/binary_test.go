@@ -96,6 +96,19 @@ var listeningAt = regexp.MustCompile(`"addr":"([^"]+)"[^\n]*"message":"profiled 
 // waits until /readyz answers 200. The process says which port it got: a
 // port picked free beforehand could be taken by another test's process
 // meanwhile, whose /readyz would then answer for this one.
+// startOnConfigFile starts profiled on bbolt and a copy of config.yaml it
+// may change (the copy's path and the text it started with).
+func startOnConfigFile(t *testing.T) (p *process, cfg string, base []byte) {
+	t.Helper()
+	bin := buildProfiled(t)
+	cfg = filepath.Join(t.TempDir(), "config.yaml")
+	base = mustRead(t, "../config.yaml")
+	if err := os.WriteFile(cfg, base, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startProfiled(t, bin, "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db")), cfg, base
+}
+
 func startProfiled(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := spawnProfiled(t, bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
@@ -250,13 +263,7 @@ func TestBinary_ShutdownCutsAfterTimeout(t *testing.T) {
 
 func TestBinary_SIGHUPReloadsSchema(t *testing.T) {
 	t.Parallel()
-	bin := buildProfiled(t)
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	base := mustRead(t, "../config.yaml")
-	if err := os.WriteFile(cfg, base, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := startProfiled(t, bin, "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"))
+	p, cfg, base := startOnConfigFile(t)
 	post := func() int {
 		res, err := http.Post("http://"+p.addr+"/profiles", "application/json", strings.NewReader(`{"Nickname":"Hulk"}`))
 		if err != nil {

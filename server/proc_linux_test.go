@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -24,13 +23,7 @@ func dieWithParent() *syscall.SysProcAttr {
 // file is a FIFO, so a reload waits for it as a slow one would.
 func TestBinary_SIGTERMDuringAReload(t *testing.T) {
 	t.Parallel()
-	bin := buildProfiled(t)
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	base := mustRead(t, "../config.yaml")
-	if err := os.WriteFile(cfg, base, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := startProfiled(t, bin, "-config", cfg, "-data", filepath.Join(t.TempDir(), "p.db"))
+	p, cfg, base := startOnConfigFile(t)
 	if err := os.Remove(cfg); err != nil {
 		t.Fatal(err)
 	}
