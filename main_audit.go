@@ -75,6 +75,7 @@ func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
 type readStore interface {
 	profile.Store
 	transfer.Source
+	ProfileCount() (int, error)
 	Close() error
 }
 

@@ -242,3 +242,31 @@ func TestCheckConfig_AsksTheServerWithoutAProxy(t *testing.T) {
 		t.Errorf("check-config's request went through the environment's proxy: %s", s)
 	}
 }
+
+// TestCheckConfig_SaysWhatTheStartBuilds: over a store indexed for other
+// keys, check-config says which indexes a start (or reload) with the file
+// builds, over how many profiles, and how long working out their entries
+// took (docs/scale-out.md tells operators to run it to see how long the
+// start will take); over a store indexed for the file's keys it says
+// nothing of it.
+func TestCheckConfig_SaysWhatTheStartBuilds(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "profiles.db")
+	app, srv := serveOn(t, data)
+	for _, body := range []string{`{"FirstName":"A","Title":"Dr"}`, `{"FirstName":"B","Title":"Mr"}`} {
+		if res, out := send(t, srv.URL, "POST", "/profiles", body); res.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.StatusCode, out)
+		}
+	}
+	srv.Close()
+	app.Close()
+	base := string(mustReadFile(t, "config.yaml"))
+	keyed := writeFile(t, t.TempDir(), "config.yaml", strings.Replace(base, "  identification_keys:\n", "  identification_keys:\n    - {name: title, attributes: [Title]}\n", 1))
+	code, out, errOut := runCLI(t, "check-config", "-config", keyed, "-data", data)
+	if code != 0 || !strings.Contains(out, "builds the indexes of keys title over 2 profiles") {
+		t.Errorf("a config with a new key: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "check-config", "-config", "config.yaml", "-data", data); code != 0 || strings.Contains(out, "builds the indexes") {
+		t.Errorf("the config the store is indexed for: exit %d\n%s%s", code, out, errOut)
+	}
+}
