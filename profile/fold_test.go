@@ -3,6 +3,9 @@ package profile_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -413,4 +416,45 @@ func storeWithoutReadParts(t *testing.T, st profile.Store) profile.SchemaState {
 		t.Fatal(err)
 	}
 	return after
+}
+
+// TestReloadSchema_CancelledMidBuildCommitsNothing: a reload whose context
+// ends while it builds an index (a SIGTERM during a SIGHUP reload) stops
+// and commits nothing, on both stores: the schema version and the live
+// schema stay, and the key is not there.
+func TestReloadSchema_CancelledMidBuildCommitsNothing(t *testing.T) {
+	onBothStores(t, func(t *testing.T, st profile.Store) {
+		ctx := context.Background()
+		path := writeConfig(t, shippedConfig(t))
+		s := startOver(t, st, path)
+		if err := s.SyncSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200 {
+			if _, err := s.Create(ctx, "", map[string]any{"FirstName": "F", "Title": fmt.Sprint("T", i)}, profile.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, err := st.SchemaState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(edited(t, shippedConfig(t), "  identification_keys:\n", "  identification_keys:\n    - {name: title, attributes: [Title]}\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cancelled := &cancelledAfter{Context: ctx, calls: 100} // of 200 entries to build
+		if _, err := s.ReloadSchema(cancelled); !errors.Is(err, context.Canceled) {
+			t.Fatalf("reload cancelled mid-build: %v, want context.Canceled", err)
+		}
+		after, err := st.SchemaState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Version != before.Version || string(after.Manifest) != string(before.Manifest) {
+			t.Errorf("the cancelled reload committed: version %d -> %d", before.Version, after.Version)
+		}
+		if _, ok := s.Schema().Key("title"); ok {
+			t.Error("the cancelled reload's key is live")
+		}
+	})
 }

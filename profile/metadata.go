@@ -220,9 +220,9 @@ func withoutText(fingerprint string) string {
 // does not go live with a metadata call.
 //
 // The change's audit entry is appended in the default tenant's trail, in
-// the same transaction. ctx's cancellation aborts the change, which then
-// commits nothing (on PostgreSQL; on bbolt a change the committer has begun
-// completes): the metadata calls pass a ctx without it, so a client that
+// the same transaction. ctx's cancellation aborts the change, also in the
+// middle of an index build, which then commits nothing: the metadata calls
+// pass a ctx without it, so a client that
 // goes away does not cut them, and a reload's caller chooses (a SIGHUP
 // reload is ended by a shutdown; POST /admin/reload is not by its client).
 func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile bool, edit func(*schema.Document) error, dataEdit func(tenant string, tx Tx) error) (*schema.Compiled, error) {
@@ -254,7 +254,7 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile b
 						return err
 					}
 				}
-				return syncIndexesToSchema(canonical(tx, next), next, old, want)
+				return syncIndexesToSchema(ctx, canonical(tx, next), next, old, want)
 			})
 		})
 		if errors.Is(err, ErrSchemaMoved) && attempt == followAttempts {
@@ -425,7 +425,7 @@ func touchedKeys(c *schema.Compiled, old, want manifest) []string {
 
 // syncIndexesToSchema drops the indexes of keys that are gone or changed
 // and builds those of keys that are new or changed, for one tenant.
-func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
+func syncIndexesToSchema(ctx context.Context, tx Tx, c *schema.Compiled, old, want manifest) error {
 	for name, fingerprint := range old {
 		if want[name] != fingerprint {
 			if err := tx.DropIndex(name); err != nil {
@@ -439,7 +439,7 @@ func syncIndexesToSchema(tx Tx, c *schema.Compiled, old, want manifest) error {
 			return err
 		}
 	}
-	return buildIndexes(tx, rebuild)
+	return buildIndexes(ctx, tx, rebuild)
 }
 
 // changedKeys returns c's identification keys whose index old (the stored
@@ -455,9 +455,14 @@ func changedKeys(c *schema.Compiled, old, want manifest) []*schema.Identificatio
 	return changed
 }
 
-// buildIndexes indexes every profile of the tenant for keys.
-func buildIndexes(tx Tx, keys []*schema.IdentificationKey) error {
+// buildIndexes indexes every profile of the tenant for keys. It stops
+// when ctx ends (a shutdown during a SIGHUP reload): the transaction then
+// commits nothing.
+func buildIndexes(ctx context.Context, tx Tx, keys []*schema.IdentificationKey) error {
 	return eachIndexEntry(tx, keys, func(k *schema.IdentificationKey, t []string, id string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		return addEntry(tx, k, t, id)
 	})
 }
