@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,13 @@ func (a *App) checkHandler(c echo.Context) error {
 	}
 	if err := cfg.Server.CheckAddr(); err != nil { // a start with this file would not listen
 		problems = append(problems, cfg.Problems(err)...)
+	}
+	if name, external := cfg.SchemaFile(); external {
+		// The file would be this server's to read, which a request must
+		// not choose (its text would come back in problems); check-config
+		// does not send such a config.
+		problems = append(problems, schema.Problem{Message: fmt.Sprintf("the schema is in a separate file (%q): the server checks a config with its schema inline only", name)})
+		return c.JSON(http.StatusOK, map[string]any{"ok": false, "problems": problems})
 	}
 	overlay, err := a.storedOverlay(c.Request().Context())
 	if err != nil {

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -120,5 +122,31 @@ func TestServerMode_PrivacyWritesOfBothPaths(t *testing.T) {
 	ts.do("POST", "/server/mode", `{"mode":"production"}`)
 	if res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, egSession, s, "Accept", "application/json"); res.Status != http.StatusOK {
 		t.Errorf("the customer after a refused erase: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestAdminCheck_SchemaFileNotRead: POST /admin/check takes a config with
+// its schema inline only: a schema.file would be the server's to read (any
+// file it can open, its first characters quoted back in a problem).
+func TestAdminCheck_SchemaFileNotRead(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(secret, []byte("supersecret: [value"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := ts.do("POST", "/admin/check", "schema: {file: "+secret+"}\n")
+	var answer struct {
+		OK       bool `json:"ok"`
+		Problems []struct {
+			Message string `json:"message"`
+		} `json:"problems"`
+	}
+	res.JSON(t, &answer)
+	if res.Status != http.StatusOK || answer.OK || len(answer.Problems) != 1 || !strings.Contains(answer.Problems[0].Message, "separate file") {
+		t.Errorf("a config naming a schema file: %d %s", res.Status, res.Body)
+	}
+	if strings.Contains(string(res.Body), "supersecret") {
+		t.Errorf("the answer quotes the file: %s", res.Body)
 	}
 }
