@@ -1439,21 +1439,27 @@ func TestCreate_ValuesThatDifferInCaseOnly(t *testing.T) {
 // birth so (yyyy-MM-ddT00:00:00.000Z) whatever form it was sent in. The
 // other persons of a group show theirs exactly as sent ("1965-12-09",
 // "...+05:00"), so one response mixes forms and a client parsing the
-// documented form fails on person 2.
+// documented form fails on person 2. A date-time without an offset, as
+// .NET writes one, is a date of birth too (the profile's DOB takes it).
 func TestRead_DateOfBirthOfEveryPersonInOneForm(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
 	num := h.create(s, `{"customerName":"DOB Group","type":{"value":"group","group":{"type":{"value":"Association"}}},"contactPersons":{"contactPerson":[`+
-		`{"firstName":"A","dateOfBirth":"1965-12-09"},{"firstName":"B","dateOfBirth":"1965-12-09"},{"firstName":"C","dateOfBirth":"1965-12-09T15:30:00+05:00"}]}}`)
+		`{"firstName":"A","dateOfBirth":"1965-12-09"},{"firstName":"B","dateOfBirth":"1965-12-09"},{"firstName":"C","dateOfBirth":"1965-12-09T15:30:00+05:00"},`+
+		`{"firstName":"D","dateOfBirth":"1965-12-09T00:00:00"}]}}`) // .NET's DateTime: no offset
 	persons := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson
-	if len(persons) != 3 {
+	if len(persons) != 4 {
 		t.Fatalf("persons = %+v", persons)
 	}
 	for i, p := range persons {
 		if p.DateOfBirth != "1965-12-09T00:00:00.000Z" {
 			t.Errorf("person %d (%s) dateOfBirth = %q, want 1965-12-09T00:00:00.000Z as person 1 shows it", i+1, p.FirstName, p.DateOfBirth)
 		}
+	}
+	one := h.create(s, `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"E","lastName":"Net","dateOfBirth":"1970-01-02T00:00:00"}]}}`)
+	if got := h.getJSON(s, one).Customer[0].ContactPersons.ContactPerson[0].DateOfBirth; got != "1970-01-02T00:00:00.000Z" {
+		t.Errorf("an individual's dateOfBirth without an offset = %q, want 1970-01-02T00:00:00.000Z", got)
 	}
 }
 

@@ -224,7 +224,7 @@ func recordBirthDate(s *string) *string {
 	if s == nil {
 		return nil
 	}
-	t, ok := parseISO(*s)
+	t, ok := parseBirthDate(*s)
 	if !ok {
 		return nil
 	}

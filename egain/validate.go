@@ -355,7 +355,7 @@ func (v validator) dateOfBirth(s *string, path string) error {
 	if s == nil || *s == "" {
 		return nil
 	}
-	t, ok := parseISO(*s)
+	t, ok := parseBirthDate(*s)
 	if !ok {
 		return errs.Invalid(CodeInvalidValue, path, "%s must be an ISO-8601 date or date-time", path)
 	}
@@ -756,4 +756,19 @@ func parseISO(s string) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
+}
+
+// parseBirthDate is parseISO for a date of birth, which also takes a
+// date-time without an offset (.NET's DateTime writes one): only its day
+// counts, as the profile's date attribute takes it.
+func parseBirthDate(s string) (time.Time, bool) {
+	if t, ok := parseISO(s); ok {
+		return t, true
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
