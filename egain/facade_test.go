@@ -1463,6 +1463,38 @@ func TestRead_DateOfBirthOfEveryPersonInOneForm(t *testing.T) {
 	}
 }
 
+// TestRead_DateOfBirthGenesysFormsInOneForm: a Genesys client writes a
+// person's dateOfBirth in the forms the profile's DOB takes (+hhmm offset,
+// minutes without seconds); the eGain read shows it in the documented form
+// like any other date of birth, and an eGain client may send those forms.
+func TestRead_DateOfBirthGenesysFormsInOneForm(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	num := h.create(s, `{"customerName":"DOB Forms","type":{"value":"group","group":{"type":{"value":"Association"}}},"contactPersons":{"contactPerson":[`+
+		`{"firstName":"A"},{"firstName":"B","dateOfBirth":"1965-12-09"}]}}`)
+	id := h.customerID("", num)
+	persons := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson
+	if len(persons) != 2 {
+		t.Fatalf("persons = %+v", persons)
+	}
+	n, _ := strconv.ParseUint(num, 10, 64)
+	pid, _ := strconv.ParseUint(persons[1].ID, 10, 64)
+	personID := strconv.FormatUint(pid-n*1000000, 10)
+	for _, form := range []string{"1965-12-09T00:00+0200", "1965-12-09T00:00:00+0200", "1965-12-09T00:00Z"} {
+		h.do("PUT", "/profiles/"+id+"/extensions/ContactPerson/by/unique", `{"personId":"`+personID+`","dateOfBirth":"`+form+`"}`,
+			"Content-Type", "application/json").want(t, http.StatusNoContent)
+		if got := h.getJSON(s, num).Customer[0].ContactPersons.ContactPerson[1].DateOfBirth; got != "1965-12-09T00:00:00.000Z" {
+			t.Errorf("person 2 written by Genesys as %s: dateOfBirth = %q, want 1965-12-09T00:00:00.000Z", form, got)
+		}
+		one := h.do("POST", "/ws/v12/interaction/customer", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"F","lastName":"`+form+`","dateOfBirth":"`+form+`"}]}}`,
+			"X-egain-session", s, "Content-Type", "application/json")
+		if one.Status != http.StatusCreated {
+			t.Errorf("eGain create with dateOfBirth %s (the profile's DOB takes it) = %d %s", form, one.Status, one.Body)
+		}
+	}
+}
+
 // TestAccept_SeveralFieldLines: Accept and Accept-Language are lists, and a
 // list sent as several field lines means what the same list joined by
 // commas means (RFC 9110 §5.3): a client (or a proxy that appends its own

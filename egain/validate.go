@@ -363,7 +363,9 @@ func (v validator) dateOfBirth(s *string, path string) error {
 	if v.opts.Now != nil {
 		now = v.opts.Now
 	}
-	if !t.Before(now()) {
+	// Only the day as written is kept (mapping.go, schema parseDate), so
+	// that day is what must be past, whatever the offset or clock.
+	if day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC); !day.Before(now()) {
 		return errs.Invalid(CodeInvalidValue, path, "%s must be in the past", path)
 	}
 	return nil
@@ -752,23 +754,20 @@ func val[T any](parent *T, get func(*T) *string) string {
 // plain date (midnight UTC).
 func parseISO(s string) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
+		return t, schema.ValidOffset(t, s) // Go's parser takes +24:00 and minute 60
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
 }
 
-// parseBirthDate is parseISO for a date of birth, which also takes a
-// date-time without an offset (.NET's DateTime writes one): only its day
-// counts, as the profile's date attribute takes it.
+// parseBirthDate reads a date of birth in every form the profile's date
+// attribute (core DOB) takes: parseISO's, and those of other clients'
+// date types (no offset as .NET writes it, +hhmm, minutes without
+// seconds). Only its day as written counts.
 func parseBirthDate(s string) (time.Time, bool) {
 	if t, ok := parseISO(s); ok {
 		return t, true
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
+	t, _, ok := schema.ParseISODatetime(s)
+	return t, ok
 }

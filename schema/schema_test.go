@@ -212,6 +212,10 @@ extensions:
 		{`{"Name":"A","Seen":"9999-12-31T23:59:59-01:00"}`, schema.CodeInvalidValue, "Seen"},
 		{`{"Name":"A","Seen":"0000-01-01T00:00:00+01:00"}`, schema.CodeInvalidValue, "Seen"},
 		{`{"Name":"A","Seen":"2023-01-01T00:00:00+24:00"}`, schema.CodeInvalidValue, "Seen"}, // offset hours are 00-23
+		// and offset minutes 00-59 (Go's parser takes 60 to 99 in +hhmm and 60 in +hh:mm).
+		{`{"Name":"A","Seen":"2023-01-01T00:00:00+02:60"}`, schema.CodeInvalidValue, "Seen"},
+		{`{"Name":"A","Seen":"2023-01-01T00:00:00+0260"}`, schema.CodeInvalidValue, "Seen"},
+		{`{"Name":"A","Seen":"2023-01-01T00:00:00-00:60"}`, schema.CodeInvalidValue, "Seen"},
 		{`{"Name":"A","Tag":[{"v":true},{"v":false}]}`, schema.CodeInvalidType, "Tag"},
 		{`{"Name":"A","Tag":{"v":"maybe"}}`, schema.CodeInvalidType, "Tag.v"},
 		{`{"Name":"A","Tag":{"w":1}}`, schema.CodeUnknownAttribute, "Tag.w"},

@@ -102,7 +102,7 @@ func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(DateLayout, s); err == nil {
 		return t, nil
 	}
-	t, _, ok := parseISODatetime(s)
+	t, _, ok := ParseISODatetime(s)
 	if !ok {
 		return time.Time{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", s)
 	}
@@ -118,11 +118,12 @@ var (
 	localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04"}
 )
 
-// parseISODatetime reads an ISO 8601 date-time; zoned is false for one
-// without an offset, whose clock is local to nobody knows where.
-func parseISODatetime(s string) (t time.Time, zoned, ok bool) {
+// ParseISODatetime reads an ISO 8601 date-time as the schema's date and
+// datetime types take them; zoned is false for one without an offset,
+// whose clock is local to nobody knows where.
+func ParseISODatetime(s string) (t time.Time, zoned, ok bool) {
 	for _, layout := range zonedLayouts {
-		if t, err := time.Parse(layout, s); err == nil && validOffset(t) {
+		if t, err := time.Parse(layout, s); err == nil && ValidOffset(t, s) {
 			return t, true, true
 		}
 	}
@@ -134,11 +135,14 @@ func parseISODatetime(s string) (t time.Time, zoned, ok bool) {
 	return time.Time{}, false, false
 }
 
-// validOffset reports whether t's offset is one RFC 3339 allows (hours
-// 00-23; Go's parser takes 24).
-func validOffset(t time.Time) bool {
+// ValidOffset reports whether the offset of t, parsed from s, is one RFC
+// 3339 allows: hours 00-23 and minutes 00-59 (Go's parser takes 24 hours,
+// and 60 minutes, which it folds into the hours). The minutes are the last
+// two characters of a numeric offset (+hh:mm, +hhmm).
+func ValidOffset(t time.Time, s string) bool {
 	_, off := t.Zone()
-	return off > -24*3600 && off < 24*3600
+	minutesOK := strings.HasSuffix(s, "Z") || len(s) < 2 || s[len(s)-2] <= '5'
+	return off > -24*3600 && off < 24*3600 && minutesOK
 }
 
 // parseDatetime accepts ISO 8601 with an offset or Z, with or without
@@ -149,7 +153,7 @@ func validOffset(t time.Time) bool {
 // The stored form is UTC, so a time whose UTC year leaves 0000-9999 (such
 // as 9999-12-31T23:59:59-01:00) is refused: it could not be written back.
 func parseDatetime(s string) (time.Time, error) {
-	if t, zoned, ok := parseISODatetime(s); ok && zoned {
+	if t, zoned, ok := ParseISODatetime(s); ok && zoned {
 		if y := t.UTC().Year(); y < 0 || y > 9999 {
 			return time.Time{}, fmt.Errorf("%q is outside years 0000-9999 in UTC, the stored form", s)
 		}
