@@ -303,3 +303,31 @@ func createMany(t *testing.T, s *profile.Service, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestExport_ImportEntryNamesNoOtherCustomer: a customer loaded by
+// `profiled import` shares its batch's audit entry with every other
+// customer of the batch; the data subject's export must not hand over
+// the other customers' ids (they are other data subjects' identifiers).
+func TestExport_ImportEntryNamesNoOtherCustomer(t *testing.T) {
+	s, _ := newService(t)
+	ctx := as("importer")
+	bodies := []map[string]any{
+		{"customer_id": "SUBJ1", "FirstName": "Ann"},
+		{"customer_id": "OTHER1", "FirstName": "Bob"},
+		{"customer_id": "OTHER2", "FirstName": "Cy"},
+	}
+	if _, err := s.CreateMany(ctx, "", bodies, profile.Mark{}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := s.Export(context.Background(), "", "SUBJ1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range x.Audit {
+		for _, id := range e.Customers {
+			if id != "SUBJ1" {
+				t.Errorf("export of SUBJ1: entry %q names another customer %q (all: %v)", e.Op, id, e.Customers)
+			}
+		}
+	}
+}

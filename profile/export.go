@@ -92,7 +92,15 @@ func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error
 		// created under the same customer_id was someone else, and its
 		// entries are not this data subject's to be handed.
 		return tx.Audit(StoreFilter{CustomerID: id, From: p.Created.Truncate(time.Microsecond)}, func(e *AuditEntry) bool {
-			out.Audit = append(out.Audit, *e)
+			entry := *e
+			if entry.Op != OpMerge {
+				// An entry of several customers (an import batch, a read of
+				// an identify's results) names other data subjects, not
+				// this one's to be handed; a merge names the customer
+				// merged into this one, part of its story.
+				entry.Customers = []string{id}
+			}
+			out.Audit = append(out.Audit, entry)
 			return true
 		})
 	})
