@@ -202,6 +202,29 @@ func IndexedWithOtherText(stored []byte) bool {
 	return false
 }
 
+// KeysIndexedOtherwise names (lower-cased, sorted) the identification keys
+// of c whose index the stored manifest says was built for another
+// definition, or not at all: a config edited for the next reload, or a
+// store an earlier release indexed with another index text. Their entries
+// are not what c yields until a start or reload rebuilds them. A manifest
+// that cannot be read names none.
+func KeysIndexedOtherwise(stored []byte, c *schema.Compiled) []string {
+	m, err := decodeManifest(stored)
+	if err != nil {
+		return nil
+	}
+	want := manifestOf(c)
+	m = readAsLive(m, want)
+	var names []string
+	for name, fingerprint := range want {
+		if m[name] != fingerprint {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // withoutText is a manifest fingerprint without its "|text=" part.
 func withoutText(fingerprint string) string {
 	if i := strings.Index(fingerprint, "|text="); i >= 0 {
