@@ -550,15 +550,19 @@ func checkConfig(o *options, io cmdIO) error {
 		// It reads schema files next to its own config, not this one's, so
 		// a schema in a separate file cannot be checked that way.
 		var remote schema.Problems
+		var note string
 		rerr := errors.New("the schema is in a separate file, which the server would read next to its own config")
 		if _, external := cfg.SchemaFile(); !external {
-			remote, rerr = checkOnServer(cfg, data)
+			remote, note, rerr = checkOnServer(cfg, data)
 		}
 		if rerr != nil {
 			printProblems(io.stdout, problems)
 			return fmt.Errorf("NOT CHECKED: the schema stored by the metadata API could not be read (%v), and the server at %s could not check the file (%v)", err, cfg.Server.Addr, rerr)
 		}
 		fmt.Fprintf(io.stdout, "checked by the running server at %s (it holds %s)\n", cfg.Server.Addr, cfg.Store.Path)
+		if note != "" {
+			fmt.Fprintln(io.stdout, note)
+		}
 		problems = remote
 	case err != nil:
 		printProblems(io.stdout, problems)
@@ -615,7 +619,7 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 	// What a start (or a reload) with this config will build: it reads
 	// every profile as the check just did, so the check's time is the
 	// build's, give or take the writes.
-	keys, err := profiles.KeysToSync(ctx)
+	keys, err := profiles.IndexesToBuild(ctx, registry.Current())
 	if err != nil || len(keys) == 0 {
 		return problems, "", err
 	}
@@ -623,9 +627,8 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 	if err != nil {
 		return nil, "", err
 	}
-	note = fmt.Sprintf("a start (or reload) with this config builds the indexes of keys %s over %d profiles first; working out their entries here took %v, and the build takes about as long",
-		strings.Join(keys, ", "), n, time.Since(start).Round(time.Millisecond))
-	return problems, note, nil
+	build := server.IndexBuild{Keys: keys, Profiles: n, TookMillis: time.Since(start).Milliseconds()}
+	return problems, build.Note(), nil
 }
 
 func printProblems(w io.Writer, problems schema.Problems) {
@@ -635,17 +638,18 @@ func printProblems(w io.Writer, problems schema.Problems) {
 }
 
 // checkOnServer asks the server at cfg.Server.Addr to check the config
-// text data against its stored schema (POST /admin/check).
-func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
+// text data against its stored schema (POST /admin/check); note says what
+// a reload with it builds.
+func checkOnServer(cfg *config.Config, data []byte) (problems schema.Problems, note string, err error) {
 	// The address as healthcheck reaches it: an unspecified host is the
 	// loopback address.
 	readyz, err := ops.HealthcheckURL(cfg.Server.Addr)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(readyz, "/readyz")+"/admin/check", bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Content-Type", "application/yaml")
 	if cfg.Admin.Token != "" {
@@ -655,26 +659,30 @@ func checkOnServer(cfg *config.Config, data []byte) (schema.Problems, error) {
 	// the admin token and the candidate config to our own server.
 	res, err := (&http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}).Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer res.Body.Close()
 	var answer struct {
-		Problems []schema.Problem `json:"problems"`
-		DataFile string           `json:"data_file"`
-		Message  string           `json:"message"`
+		Problems []schema.Problem   `json:"problems"`
+		DataFile string             `json:"data_file"`
+		Builds   *server.IndexBuild `json:"builds"`
+		Message  string             `json:"message"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil || res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("POST /admin/check answered %d %s", res.StatusCode, answer.Message)
+		return nil, "", fmt.Errorf("POST /admin/check answered %d %s", res.StatusCode, answer.Message)
 	}
 	if want, _ := filepath.Abs(cfg.Store.Path); answer.DataFile != want {
-		return nil, fmt.Errorf("that server holds %q, not %s", answer.DataFile, want)
+		return nil, "", fmt.Errorf("that server holds %q, not %s", answer.DataFile, want)
 	}
 	for i := range answer.Problems {
 		if answer.Problems[i].File == "" { // in the config itself; a schema file keeps its name
 			answer.Problems[i].File = cfg.File
 		}
 	}
-	return answer.Problems, nil
+	if answer.Builds != nil {
+		note = answer.Builds.Note()
+	}
+	return answer.Problems, note, nil
 }
 
 // backup writes a consistent copy of the data file (the service may be

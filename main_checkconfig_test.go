@@ -218,7 +218,7 @@ func TestCheckConfig_AsksTheServerWithoutAProxy(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Server.Addr, cfg.Admin.Token = "0.0.0.0:9", "admin-s3cret"
-		_, _ = checkOnServer(cfg, []byte("server: {}\n"))
+		_, _, _ = checkOnServer(cfg, []byte("server: {}\n"))
 		return
 	}
 	t.Parallel()
@@ -268,5 +268,28 @@ func TestCheckConfig_SaysWhatTheStartBuilds(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, "check-config", "-config", "config.yaml", "-data", data); code != 0 || strings.Contains(out, "builds the indexes") {
 		t.Errorf("the config the store is indexed for: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestCheckConfig_SaysWhatTheReloadBuildsOnTheRunningServer: the path
+// docs/deploy.md prescribes (check-config in the container while the
+// server holds the file) must say which indexes the reload or the next
+// start builds, as the path over a stopped file does.
+func TestCheckConfig_SaysWhatTheReloadBuildsOnTheRunningServer(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "profiles.db")
+	app, srv := serveOn(t, data)
+	defer srv.Close()
+	defer app.Close()
+	for _, body := range []string{`{"FirstName":"A","Title":"Dr"}`, `{"FirstName":"B","Title":"Mr"}`} {
+		if res, out := send(t, srv.URL, "POST", "/profiles", body); res.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.StatusCode, out)
+		}
+	}
+	base := strings.Replace(string(mustReadFile(t, "config.yaml")), "open_timeout: 2s", "open_timeout: 100ms", 1)
+	keyed := writeFile(t, t.TempDir(), "config.yaml", strings.Replace(base, "  identification_keys:\n", "  identification_keys:\n    - {name: title, attributes: [Title]}\n", 1))
+	code, out, errOut := runCLI(t, "check-config", "-config", keyed, "-data", data, "-addr", strings.TrimPrefix(srv.URL, "http://"))
+	if code != 0 || !strings.Contains(out, "checked by the running server") || !strings.Contains(out, "builds the indexes of keys title") {
+		t.Errorf("a config with a new key, checked by the running server: exit %d\n%s%s", code, out, errOut)
 	}
 }

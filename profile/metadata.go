@@ -225,6 +225,16 @@ func KeysIndexedOtherwise(stored []byte, c *schema.Compiled) []string {
 	return names
 }
 
+// IndexesToBuild names the identification keys whose index a reload (or a
+// start) with schema c builds over the stored data (KeysIndexedOtherwise).
+func (s *Service) IndexesToBuild(ctx context.Context, c *schema.Compiled) ([]string, error) {
+	state, err := s.store.SchemaState(ctx)
+	if err != nil || state.Version == 0 {
+		return nil, err // a new store: nothing to read
+	}
+	return KeysIndexedOtherwise(state.Manifest, c), nil
+}
+
 // withoutText is a manifest fingerprint without its "|text=" part.
 func withoutText(fingerprint string) string {
 	if i := strings.Index(fingerprint, "|text="); i >= 0 {

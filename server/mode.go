@@ -174,6 +174,7 @@ func (a *App) checkHandler(c echo.Context) error {
 		return err
 	}
 	problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
+	var builds *IndexBuild
 	if len(problems) == 0 {
 		// The keys as the store's data would take them, as a reload would
 		// build them (in a transaction rolled back).
@@ -181,11 +182,25 @@ func (a *App) checkHandler(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		indexed, err := a.Profiles.CheckIndexes(c.Request().Context(), compiled, "")
 		if err != nil {
 			return err
 		}
 		problems = append(problems, indexed...)
+		// What the reload will build, for check-config to say (as it does
+		// when it checks a stopped store itself).
+		keys, err := a.Profiles.IndexesToBuild(c.Request().Context(), compiled)
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			n, err := a.Store.ProfileCount()
+			if err != nil {
+				return err
+			}
+			builds = &IndexBuild{Keys: keys, Profiles: n, TookMillis: time.Since(start).Milliseconds()}
+		}
 	}
 	for i := range problems {
 		if problems[i].File == a.Config.File {
@@ -196,5 +211,20 @@ func (a *App) checkHandler(c echo.Context) error {
 	if !a.Config.Store.IsPostgres() {
 		dataFile, _ = filepath.Abs(a.Config.Store.Path)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"ok": len(problems) == 0, "problems": problems, "data_file": dataFile})
+	return c.JSON(http.StatusOK, map[string]any{"ok": len(problems) == 0, "problems": problems, "data_file": dataFile, "builds": builds})
+}
+
+// IndexBuild is what a reload with a checked config builds (POST
+// /admin/check's "builds"): the keys, over how many profiles, and how long
+// working out their entries took, about what the build will take.
+type IndexBuild struct {
+	Keys       []string `json:"keys"`
+	Profiles   int      `json:"profiles"`
+	TookMillis int64    `json:"took_ms"`
+}
+
+// Note is the line check-config prints of it.
+func (b *IndexBuild) Note() string {
+	return fmt.Sprintf("a start (or reload) with this config builds the indexes of keys %s over %d profiles first; working out their entries here took %v, and the build takes about as long",
+		strings.Join(b.Keys, ", "), b.Profiles, time.Duration(b.TookMillis)*time.Millisecond)
 }
