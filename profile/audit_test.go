@@ -331,3 +331,23 @@ func TestExport_ImportEntryNamesNoOtherCustomer(t *testing.T) {
 		}
 	}
 }
+
+// TestAudit_ImportOfNothingLeavesNoEntry: an import run that creates no
+// customer (-resume of a finished file writes only its progress mark)
+// leaves no import entry naming nobody; a batch that creates some does.
+func TestAudit_ImportOfNothingLeavesNoEntry(t *testing.T) {
+	s, _ := newService(t)
+	ctx := as("importer")
+	if _, err := s.CreateMany(ctx, "", nil, profile.Mark{Name: "import::/tmp/done.ndjson", Value: "line 1000"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := trail(t, s, profile.AuditQuery{Op: profile.OpImport}); len(got) != 0 {
+		t.Errorf("an import of nothing left entries: %+v", got)
+	}
+	if _, err := s.CreateMany(ctx, "", []map[string]any{{"FirstName": "Ann"}}, profile.Mark{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := trail(t, s, profile.AuditQuery{Op: profile.OpImport}); len(got) != 1 || len(got[0].Customers) != 1 {
+		t.Errorf("an import of one customer: entries %+v, want one naming it", got)
+	}
+}
