@@ -811,7 +811,7 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 		if o.resume { // the lines rejected before the interruption are not read again: keep them
 			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 		}
-		f, err := os.OpenFile(rejects, flags, 0o644)
+		f, err := os.OpenFile(rejects, flags, 0o600) // customers' data: readable by the importer only
 		if err != nil {
 			return fmt.Errorf("import: reject file: %w", err)
 		}

@@ -51,6 +51,9 @@ func TestImport_SkipBad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil || info.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the reject file, which holds customers' data, is readable by others: %v %v", info.Mode(), err)
+	}
 	var lines []int
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
