@@ -57,13 +57,7 @@ func proxied(remoteAddr string, proxies []*net.IPNet) bool {
 	if err != nil {
 		return false
 	}
-	ip := net.ParseIP(host)
-	for _, n := range proxies {
-		if ip != nil && n.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return httpin.InNets(net.ParseIP(host), proxies)
 }
 
 func loopback(remoteAddr string) bool {

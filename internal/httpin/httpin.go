@@ -221,14 +221,7 @@ func ClientIPExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
-	isTrusted := func(ip net.IP) bool {
-		for _, n := range trusted {
-			if n.Contains(ip) {
-				return true
-			}
-		}
-		return false
-	}
+	isTrusted := func(ip net.IP) bool { return InNets(ip, trusted) }
 	direct := echo.ExtractIPDirect()
 	return func(r *http.Request) string {
 		peer := direct(r)
@@ -246,6 +239,16 @@ func ClientIPExtractor(trusted []*net.IPNet) echo.IPExtractor {
 		}
 		return client.String()
 	}
+}
+
+// InNets reports whether ip (nil: none) is in one of nets.
+func InNets(ip net.IP, nets []*net.IPNet) bool {
+	for _, n := range nets {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // forwardedIP reads one X-Forwarded-For element: an address, an IPv6

@@ -164,6 +164,12 @@ func release(conn *pgxpool.Conn) {
 	}()
 }
 
+// roundTripContext is a statement's own context, outside a request's
+// transaction (sessions, settings, counts), with the round-trip bound.
+func (db *DB) roundTripContext() (context.Context, context.CancelFunc) {
+	return bounded(context.Background(), db.roundTrip)
+}
+
 // bounded returns ctx with the round-trip bound (none when d is 0).
 func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
@@ -743,7 +749,7 @@ func nilIfEmpty(b []byte) []byte {
 
 // Tenants lists the tenants that have data ("" is the default tenant).
 func (db *DB) Tenants() ([]string, error) {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	return db.tenants(ctx, db.pool)
 }
@@ -769,7 +775,7 @@ func (db *DB) RecordsWritten() uint64 { return db.recordsWritten.Load() }
 // ProfileCount counts the profiles of all tenants from the counter rows
 // every create and delete keeps.
 func (db *DB) ProfileCount() (int, error) {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	var n int64
 	err := db.pool.QueryRow(ctx, "SELECT coalesce(sum(n), 0) FROM profile_counts").Scan(&n)

@@ -72,7 +72,7 @@ func (db *DB) OpenSession(rec session.Record, limit session.Limit) ([]string, er
 }
 
 func (db *DB) GetSession(id string) (session.Record, bool, error) {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	rec := session.Record{ID: id}
 	var created, seen int64
@@ -89,21 +89,21 @@ func (db *DB) GetSession(id string) (session.Record, bool, error) {
 }
 
 func (db *DB) TouchSession(id string, lastSeen time.Time) error {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	_, err := db.pool.Exec(ctx, "UPDATE sessions SET last_seen_ns = greatest(last_seen_ns, $2) WHERE id = $1", id, lastSeen.UnixNano())
 	return mapError(err)
 }
 
 func (db *DB) DeleteSession(id string) error {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	_, err := db.pool.Exec(ctx, "DELETE FROM sessions WHERE id = $1", id)
 	return mapError(err)
 }
 
 func (db *DB) CountSessions(since time.Time) (int, error) {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	var n int
 	err := db.pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE last_seen_ns >= $1", since.UnixNano()).Scan(&n)
@@ -111,7 +111,7 @@ func (db *DB) CountSessions(since time.Time) (int, error) {
 }
 
 func (db *DB) DeleteSessionsBefore(t time.Time) (int, error) {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	tag, err := db.pool.Exec(ctx, "DELETE FROM sessions WHERE last_seen_ns < $1", t.UnixNano())
 	return int(tag.RowsAffected()), mapError(err)
@@ -120,7 +120,7 @@ func (db *DB) DeleteSessionsBefore(t time.Time) (int, error) {
 // AddFailure records a failed login under every key and forgets every
 // failure older than forgetBefore, so the table stays as small as the window.
 func (db *DB) AddFailure(keys []string, at, forgetBefore time.Time) error {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	b := &pgx.Batch{}
 	for _, k := range keys {
@@ -131,7 +131,7 @@ func (db *DB) AddFailure(keys []string, at, forgetBefore time.Time) error {
 }
 
 func (db *DB) RecentFailures(key string, since time.Time, limit int) ([]time.Time, error) {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	rows, err := db.pool.Query(ctx,
 		"SELECT at_ns FROM login_failures WHERE key = $1 AND at_ns >= $2 ORDER BY at_ns DESC LIMIT $3", []byte(key), since.UnixNano(), limit)
@@ -150,7 +150,7 @@ func (db *DB) RecentFailures(key string, since time.Time, limit int) ([]time.Tim
 }
 
 func (db *DB) ClearFailures(key string) error {
-	ctx, cancel := bounded(context.Background(), db.roundTrip)
+	ctx, cancel := db.roundTripContext()
 	defer cancel()
 	_, err := db.pool.Exec(ctx, "DELETE FROM login_failures WHERE key = $1", []byte(key))
 	return mapError(err)
