@@ -38,3 +38,26 @@ func TestRetyped(t *testing.T) {
 		})
 	}
 }
+
+// FuzzInForm: inForm, the cheap check reads make of every stored value,
+// says yes exactly when normalize would hand the value back unchanged or
+// refuse it, and says yes for every value normalize hands back unchanged.
+func FuzzInForm(f *testing.F) {
+	for _, s := range []string{"2020-05-10", "2020-02-30", "2020-13-01", "0000-00-00", "2020-05-10T00:00:00.000Z",
+		"2009-12-18T24:00:00.000Z", "2009-12-18T18:30:60.000Z", "2009-12-18T18:30:00.000+", "2009-12-18 18:30:00.000Z",
+		"7", "-7", "0", "-0", "007", "+7", "2147483647", "2147483648", "-2147483648", "9223372036854775808", "1e3", "1.0", "", "-", "٣"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, tc := range []struct {
+			t Type
+			v any
+		}{{TypeDate, s}, {TypeDatetime, s}, {TypeInteger, json.Number(s)}, {TypeLong, json.Number(s)}} {
+			nv, err := normalize(tc.t, tc.v)
+			unchanged := err == nil && nv == tc.v
+			if got := inForm(tc.t, tc.v); got && err == nil && !unchanged || !got && unchanged {
+				t.Errorf("inForm(%s, %#v) = %t, but normalize gives %#v, %v", tc.t, tc.v, got, nv, err)
+			}
+		}
+	})
+}
