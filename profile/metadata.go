@@ -296,6 +296,9 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile b
 		if !errors.Is(err, ErrSchemaMoved) {
 			if err == nil { // the store is indexed for this schema now
 				s.staleKeys.Store(nil)
+				if s.OnChange != nil {
+					s.OnChange(c)
+				}
 			}
 			return c, err
 		}

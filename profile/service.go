@@ -57,6 +57,9 @@ type Service struct {
 	// OnFollow is told of each schema another process stored that this one
 	// caught up with (by its watch, a write or a refused request).
 	OnFollow func(c *schema.Compiled)
+	// OnChange is told of each schema this process stored and swapped in
+	// (a metadata change, a reload, the sync at start).
+	OnChange func(c *schema.Compiled)
 	// BeforeMerge, when set, may replace records of src (the source's record
 	// sets, by extension name) before a merge joins them with dest's, for
 	// records whose unique values are numbers per customer (the eGain

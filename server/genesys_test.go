@@ -1031,3 +1031,27 @@ func TestMetadata_ViewPostsBack(t *testing.T) {
 		}
 	}
 }
+
+// A view posted back copies the extension whole: the copy accepts every body
+// the original does, including the UCS-latest spelling start_availability,
+// an alias of the default schema's Phone.start_availabilty.
+func TestMetadata_ViewPostsBackWithAliases(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	var view map[string]any
+	ts.do("GET", "/metadata/profiles/extensions/Phone", nil).JSON(t, &view)
+	view["name"] = "PhoneCopy"
+	body, err := json.Marshal(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/metadata/profiles/extensions", body); res.Status != http.StatusCreated {
+		t.Fatalf("POST the view of Phone (renamed): %d %s", res.Status, res.Body)
+	}
+	for _, ext := range []string{"Phone", "PhoneCopy"} {
+		res := ts.do("POST", "/profiles", `{"`+ext+`":[{"PhoneNumber":"5550100","start_availability":"2009-12-18T18:30:00.000Z"}]}`)
+		if res.Status != http.StatusCreated {
+			t.Errorf("a %s record spelt as UCS latest spells it: %d %s", ext, res.Status, res.Body)
+		}
+	}
+}

@@ -174,6 +174,25 @@ func TestMetrics_RouteTemplates(t *testing.T) {
 	}
 }
 
+// A schema change through /metadata makes a new live schema on the replica
+// that made it as much as on the others: the schema metric must name its
+// hash, as /readyz and /admin/schema do, or the alert scale-out.md suggests
+// (more than one hash label across replicas) fires on replicas in sync, and
+// a single server's metric names a schema that is no longer live.
+func TestMetrics_SchemaHashAfterMetadataChange(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	if res := ts.do("POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`); res.Status != http.StatusCreated {
+		t.Fatalf("create extension: %d %s", res.Status, res.Body)
+	}
+	hash := ts.schemaHash()
+	text := string(ts.do("GET", "/metrics", nil).Body)
+	labels := regexp.MustCompile(`profiled_schema_loaded_timestamp_seconds\{hash="([0-9a-f]*)"\}`).FindAllStringSubmatch(text, -1)
+	if len(labels) != 1 || labels[0][1] != hash {
+		t.Errorf("after a metadata change the live schema is %s, metrics name %v", hash, labels)
+	}
+}
+
 func TestBackup_WhileWriting(t *testing.T) {
 	t.Parallel()
 	boltOnly(t, "copies the bbolt file; TestBackup_PostgresPointsToPgDump covers PostgreSQL")

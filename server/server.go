@@ -149,6 +149,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	a.Echo = a.routes()
 	a.noteSchema(registry.Current())
 	a.Profiles.OnFollow = a.followed
+	a.Profiles.OnChange = a.noteSchema
 	a.watchSchema()
 	a.sweepAudit()
 	a.prewarm()
@@ -629,7 +630,6 @@ func (a *App) Reload(ctx context.Context) error {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
 		return err
 	}
-	a.noteSchema(c)
 	a.conformanceMu.Lock()
 	if a.conformanceCancel != nil {
 		a.conformanceCancel()

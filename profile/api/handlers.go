@@ -336,10 +336,9 @@ func decodeStrict(c echo.Context, v any, code string) error {
 		return err
 	}
 	data, _ := json.Marshal(obj)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	// Schema's decoder says a member of the wrong type in JSON's words,
+	// not in the Go types it is decoded into.
+	if err := schema.DecodeDocumentJSON(data, v); err != nil {
 		return errs.Invalid(code, "", "request body: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil

@@ -376,3 +376,23 @@ func TestHandler_GetNotModified(t *testing.T) {
 		}
 	}
 }
+
+// A schema body of valid JSON with a member of the wrong JSON type
+// is refused in the API's words: the message names the member and what it
+// must be, not the Go types it is decoded into (ExtensionDoc,
+// []schema.AttributeDoc), which mean nothing to a client and show internals.
+func TestHandler_WrongMemberTypeNamesNoGoType(t *testing.T) {
+	e := serveFake(&fakeProfiles{}) // any domain call panics
+	for _, c := range []struct{ method, path, body, member string }{
+		{"POST", "/metadata/profiles/extensions", `{"name":"X","type":"single-valued","attributes":"nope"}`, "attributes"},
+		{"POST", "/metadata/profiles/extensions", `{"name":5,"type":"single-valued"}`, "name"},
+		{"POST", "/metadata/identification-keys", `{"name":"k","attributes":"LastName"}`, "attributes"},
+	} {
+		rec := call(e, c.method, c.path, c.body)
+		var body struct{ Message, Code string }
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != http.StatusBadRequest || strings.Contains(body.Message, "Go ") || strings.Contains(body.Message, "schema.") || !strings.Contains(body.Message, c.member) {
+			t.Errorf("%s %s %s: %d %s; want 400 naming %q and no Go type", c.method, c.path, c.body, rec.Code, rec.Body, c.member)
+		}
+	}
+}

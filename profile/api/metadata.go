@@ -21,6 +21,9 @@ type attributeView struct {
 	Length      int    `json:"length,omitempty"`
 	Mandatory   string `json:"mandatory"`
 	MultiValued bool   `json:"multi_valued,omitempty"`
+	// Aliases are the other names the attribute is accepted under, so a
+	// view posted back (a schema copied elsewhere) accepts what this does.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 type extensionView struct {
@@ -44,7 +47,7 @@ func viewAttributes(attrs []schema.Attribute) []attributeView {
 	out := make([]attributeView, len(attrs))
 	for i, a := range attrs {
 		out[i] = attributeView{Name: a.Name, Type: string(a.Type), Default: a.Default, Length: a.Length,
-			Mandatory: strconv.FormatBool(a.Mandatory), MultiValued: a.MultiValued}
+			Mandatory: strconv.FormatBool(a.Mandatory), MultiValued: a.MultiValued, Aliases: a.Aliases}
 	}
 	return out
 }
