@@ -364,6 +364,18 @@ func TestDecodeXML_DeclaredEncodingNamed(t *testing.T) {
 	}
 }
 
+// TestDecodeXML_UTF8Labels: a declaration naming UTF-8 by another label
+// ("utf8", which some clients write as they write it in Content-Type) is
+// UTF-8.
+func TestDecodeXML_UTF8Labels(t *testing.T) {
+	for _, label := range []string{"utf8", "UTF8", "unicode-1-1-utf-8"} {
+		c, err := DecodeCustomerXML(strings.NewReader(`<?xml version="1.0" encoding="`+label+`"?><customer xmlns="`+NSCustomer+`"><customerName>Zoë</customerName></customer>`), Limits{})
+		if err != nil || c == nil {
+			t.Errorf("encoding %q: %v", label, err)
+		}
+	}
+}
+
 func TestDecodeLimits(t *testing.T) {
 	deepXML := `<customer xmlns="` + NSCustomer + `">` + strings.Repeat("<type>", 40) + strings.Repeat("</type>", 40) + `</customer>`
 	manyXML := `<customer xmlns="` + NSCustomer + `"><customAttributes>` + strings.Repeat(`<x/>`, 200) + `</customAttributes></customer>`

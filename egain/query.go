@@ -1,6 +1,8 @@
 package egain
 
 import (
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
 	"mime"
 	"net/url"
 	"slices"
@@ -584,12 +586,19 @@ func ResponseFormat(accept string) (Format, error) {
 	return best, nil
 }
 
+// isUTF8 reports whether a charset label names UTF-8 as the WHATWG Encoding
+// standard reads labels (browsers, and clients that send "utf8").
+func isUTF8(label string) bool {
+	enc, err := htmlindex.Get(label)
+	return err == nil && enc == unicode.UTF8
+}
+
 // RequestFormat maps a request Content-Type to a format. Only XML and JSON
 // in UTF-8 are understood; anything else → 415.
 func RequestFormat(contentType string) (Format, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err == nil {
-		if cs, ok := params["charset"]; !ok || strings.EqualFold(cs, "utf-8") {
+		if cs, ok := params["charset"]; !ok || isUTF8(cs) {
 			switch mt {
 			case "application/json":
 				return FormatJSON, nil

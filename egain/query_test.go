@@ -264,6 +264,9 @@ func TestRequestFormat(t *testing.T) {
 		{"", FormatXML, false},
 		{"text/plain", FormatXML, false},
 		{"application/xml; charset=iso-8859-1", FormatXML, false},
+		{"application/json; charset=utf8", FormatJSON, true}, // WHATWG's label, sent by some clients
+		{`application/xml; charset="UTF8"`, FormatXML, true},
+		{"application/json; charset=us-ascii", FormatXML, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.contentType, func(t *testing.T) {

@@ -107,7 +107,10 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true     // unknown entities and mismatched tags are errors
 	var declared string // an encoding other than UTF-8, which is refused
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		if isUTF8(label) { // "utf8", as Content-Type may say it
+			return r, nil
+		}
 		declared = label
 		return nil, errors.New("only UTF-8 is accepted")
 	}
