@@ -463,7 +463,7 @@ func serve(cfg *config.Config, logOut io.Writer) (err error) {
 			if err != nil {
 				log.Error().Err(err).Int64("requests_cut", cut).Msg("shutdown timed out; in-flight requests were cut")
 			}
-			log.Info().Dur("took", time.Since(start)).Int64("requests_drained", max(0, inFlight-cut)).Msg("stopped")
+			log.Info().Dur("took_ms", time.Since(start)).Int64("requests_drained", max(0, inFlight-cut)).Msg("stopped")
 			return nil
 		}
 	}

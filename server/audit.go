@@ -144,7 +144,7 @@ func (a *App) sweepAudit() {
 			case err != nil && a.bg.Err() == nil:
 				a.Log.Error().Err(err).Int("deleted", n).Msg("audit retention sweep failed; it runs again later")
 			case n > 0:
-				a.Log.Info().Int("deleted", n).Dur("took", time.Since(start)).Int("retention_days", a.Config.Audit.RetentionDays).Msg("audit entries past retention deleted")
+				a.Log.Info().Int("deleted", n).Dur("took_ms", time.Since(start)).Int("retention_days", a.Config.Audit.RetentionDays).Msg("audit entries past retention deleted")
 			}
 			select {
 			case <-a.bg.Done():

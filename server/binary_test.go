@@ -450,7 +450,7 @@ func TestBinary_PrewarmsTheDataFile(t *testing.T) {
 		t.Skip("prewarming is implemented for Linux only")
 	}
 	p := startProfiled(t, buildProfiled(t), "-config", "../config.yaml", "-data", filepath.Join(t.TempDir(), "p.db"))
-	prewarmed := regexp.MustCompile(`"bytes":[1-9][0-9]*,"took":[0-9.]+,[^\n]*"message":"data file prewarmed"`)
+	prewarmed := regexp.MustCompile(`"bytes":[1-9][0-9]*,"took_ms":[0-9.]+,[^\n]*"message":"data file prewarmed"`)
 	waitFor(t, 5*time.Second, "a prewarm log line", func() bool { return strings.Contains(p.logs.String(), `"message":"data file`) })
 	logs := p.logs.String()
 	if strings.Contains(logs, "no MADV_POPULATE_READ") {

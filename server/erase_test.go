@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/safebuf"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 )
 
 // TestErase: POST /profiles/{id}/erase removes the customer with its
@@ -101,6 +103,8 @@ func TestErase_LeavesNoPersonalData(t *testing.T) {
 		others[i] = fmt.Sprintf(`{"FirstName":"Other%d","EmailAddress":["other%d@keep.example"]}`, i, i)
 	}
 	ts.mustCreateAll(others)
+	logs := &safebuf.Buffer{} // the handlers' own lines; the request log is ops's, tested there
+	ts.App.Log = zerolog.New(logs)
 	for _, path := range []string{"/profiles/" + id + "/erase", "/admin/egain/customer/" + num + "/erase"} {
 		res := ts.do("POST", path, nil)
 		if res.Status != http.StatusOK {
@@ -109,6 +113,9 @@ func TestErase_LeavesNoPersonalData(t *testing.T) {
 		if !onPostgres() && !strings.Contains(string(res.Body), `"free_pages_scrubbed":true`) {
 			t.Errorf("%s: the free pages were not scrubbed by the answer: %s", path, res.Body)
 		}
+	}
+	if !strings.Contains(logs.String(), "customer erased") || strings.Contains(logs.String(), id) || strings.Contains(logs.String(), `"`+num+`"`) {
+		t.Errorf("the erase log lines name the customer (deploy.md: logs hold no customer ids) or are missing: %s", logs)
 	}
 	for _, q := range []string{"EmailAddress=quentin.q@erase.example", "EmailAddress=ursula.u@erase.example", "Phone.PhoneNumber=5550777"} {
 		if res := ts.do("GET", "/profiles?"+q, nil); string(res.Body) != "[]" {

@@ -134,7 +134,8 @@ func (a *App) erase(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	a.Log.Info().Str("tenant", tenant).Str("customer_id", id).Str("actor", t.Actor).Msg("customer erased")
+	// The log holds no customer ids (deploy.md); the audit trail names whom.
+	a.Log.Info().Str("tenant", tenant).Str("actor", t.Actor).Msg("customer erased")
 	answer := map[string]any{"customer_id": id, "erased_at": t.At, "actor": t.Actor}
 	if s, ok := a.Store.(freePageScrubber); ok {
 		answer["free_pages_scrubbed"] = a.scrubFreePages(c.Request().Context(), s)

@@ -195,7 +195,7 @@ func (a *App) prewarm() {
 		case res.Skipped != "":
 			a.Log.Info().Str("reason", res.Skipped).Msg("data file not prewarmed")
 		case err == nil:
-			a.Log.Info().Int64("bytes", res.Bytes).Dur("took", time.Since(start)).Msg("data file prewarmed")
+			a.Log.Info().Int64("bytes", res.Bytes).Dur("took_ms", time.Since(start)).Msg("data file prewarmed")
 		}
 	})
 }
@@ -299,7 +299,7 @@ func (a *App) syncIndexes() error {
 		return err
 	}
 	if len(keys) > 0 {
-		a.Log.Info().Strs("keys", keys).Dur("took", time.Since(start)).Msg("identification indexes built")
+		a.Log.Info().Strs("keys", keys).Dur("took_ms", time.Since(start)).Msg("identification indexes built")
 	}
 	return nil
 }
