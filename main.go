@@ -616,6 +616,7 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 	if err != nil {
 		return nil, "", err
 	}
+	problems = cfg.AtKeys(problems)
 	// What a start (or a reload) with this config will build: it reads
 	// every profile as the check just did, so the check's time is the
 	// build's, give or take the writes.

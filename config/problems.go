@@ -145,3 +145,19 @@ func (c *Config) Problems(err error) schema.Problems {
 	}
 	return schema.Problems{c.positioned(err)}
 }
+
+// AtKeys places the problems that name an identification key (in Name) at
+// the line of the file that defines that key (the config or its schema
+// file): check-config's refusals of stored data for a key read as the
+// schema's own problems do.
+func (c *Config) AtKeys(ps schema.Problems) schema.Problems {
+	doc, _ := c.SchemaDocument()
+	for i := range ps {
+		for _, k := range doc.Keys {
+			if ps[i].Name != "" && strings.EqualFold(k.Name, ps[i].Name) {
+				ps[i].File, ps[i].Line = doc.File, k.Line
+			}
+		}
+	}
+	return ps
+}

@@ -34,8 +34,8 @@ func TestCheckIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(problems) != 1 || !strings.Contains(problems[0].Message, `tenant "acme"`) || !strings.Contains(problems[0].Message, "customer ") {
-		t.Errorf("problems = %v, want one naming tenant acme and a customer", problems)
+	if len(problems) != 1 || !strings.Contains(problems[0].Message, `tenant "acme"`) || !strings.Contains(problems[0].Message, "customer ") || problems[0].Name != "name" {
+		t.Errorf("problems = %#v, want one of key name naming tenant acme and a customer", problems)
 	}
 	if got := db.Stats().Commits; got != commits {
 		t.Errorf("the check committed %d writes", got-commits)

@@ -104,7 +104,13 @@ func (s *Service) CheckIndexes(ctx context.Context, c *schema.Compiled, file str
 			if tenant != "" {
 				in = fmt.Sprintf(" (tenant %q)", tenant)
 			}
-			return schema.Problems{{File: file, Message: "the stored data" + in + " cannot be indexed for its identification keys: " + err.Error()}}, nil
+			key := ""
+			if taken, ok := errors.AsType[*TakenValues](err); ok {
+				key = taken.Key
+			} else if e, ok := errors.AsType[*errs.Error](err); ok && e.Code == CodeTooManyIndexValues {
+				key = e.Field
+			}
+			return schema.Problems{{File: file, Name: key, Message: "the stored data" + in + " cannot be indexed for its identification keys: " + err.Error()}}, nil
 		}
 		if err != nil {
 			return nil, err

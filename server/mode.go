@@ -187,7 +187,7 @@ func (a *App) checkHandler(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		problems = append(problems, indexed...)
+		problems = append(problems, cfg.AtKeys(indexed)...)
 		// What the reload will build, for check-config to say (as it does
 		// when it checks a stopped store itself).
 		keys, err := a.Profiles.IndexesToBuild(c.Request().Context(), compiled)
