@@ -45,7 +45,7 @@ type Config struct {
 type Audit struct {
 	// RetentionDays is how long entries are kept; a background sweep
 	// deletes older ones in small batches every SweepEvery.
-	RetentionDays int           `yaml:"retention_days"`
+	RetentionDays int           `yaml:"retention_days"` // 1..MaxAuditRetentionDays
 	SweepEvery    time.Duration `yaml:"sweep_every"`
 	// Reads: false (not audited), true (counted per actor in /metrics) or
 	// every (an entry per read, which makes every read a write).
@@ -319,6 +319,9 @@ func (g *GenesysAuth) validate() []error {
 	return problems
 }
 
+// MaxAuditRetentionDays bounds audit.retention_days (100 years).
+const MaxAuditRetentionDays = 36500
+
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
@@ -461,6 +464,10 @@ func (c *Config) validate() error {
 	}
 	if c.Audit.RetentionDays <= 0 {
 		problems = append(problems, fmt.Errorf("audit.retention_days must be positive"))
+	} else if c.Audit.RetentionDays > MaxAuditRetentionDays {
+		// Days past 106,751 overflow a time.Duration and put the sweep's
+		// cutoff in the future: "keep for good" would delete every entry.
+		problems = append(problems, fmt.Errorf("audit.retention_days must be at most %d (100 years), not %d", MaxAuditRetentionDays, c.Audit.RetentionDays))
 	}
 	if c.Audit.SweepEvery <= 0 {
 		problems = append(problems, fmt.Errorf("audit.sweep_every must be positive"))

@@ -80,6 +80,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"AuthBadRole", "genesys:\n  auth: {users: [{name: u, password_hash: \"$2a$10$x\", role: boss}]}\n", `role "boss"`},
 		{"AuditReadsUnknown", "audit:\n  reads: sometimes\n", `c.yaml:2: audit.reads must be false, true or every, not "sometimes"`},
 		{"AuditRetentionZero", "audit:\n  retention_days: 0\n", "c.yaml:2: audit.retention_days must be positive"},
+		{"AuditRetentionPastDuration", "audit:\n  retention_days: 1000000\n", "c.yaml:2: audit.retention_days must be at most 36500"},
 		// The run contract: check-config names the offending setting at its line,
 		// not a sibling that holds a valid value.
 		{"StatementTimeoutZero", "store:\n  max_conns: 16\n  statement_timeout: 0s\n", "c.yaml:3: store.statement_timeout must be positive"},

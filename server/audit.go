@@ -133,7 +133,9 @@ func (a *App) auditReads() error {
 // audit.sweep_every until the app closes. Every replica sweeps; deleting
 // what another already deleted costs nothing.
 func (a *App) sweepAudit() {
-	retention := time.Duration(a.Config.Audit.RetentionDays) * 24 * time.Hour
+	// The config bounds the days; min keeps a larger value (an App built
+	// without config.Load) from overflowing into a cutoff in the future.
+	retention := time.Duration(min(a.Config.Audit.RetentionDays, config.MaxAuditRetentionDays)) * 24 * time.Hour
 	a.bgActive.Go(func() {
 		tick := time.NewTicker(a.Config.Audit.SweepEvery)
 		defer tick.Stop()

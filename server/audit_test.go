@@ -2,12 +2,20 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/profiled/config"
+	"github.com/contactcenter/profiled/server"
 )
 
 type auditEntry struct {
@@ -274,5 +282,34 @@ func TestAudit_PreconditionIsNoRead(t *testing.T) {
 	}
 	if p := ts.audit(t, "op=read"); len(p.Entries) != 0 {
 		t.Errorf("a precondition's revision read was audited as a read: %+v", p.Entries)
+	}
+}
+
+// TestAudit_LongRetentionKeepsEntries: an operator who means "keep the
+// trail for good" sets a large audit.retention_days; the sweep must never
+// wipe the trail (days times 24 h overflowed time.Duration past 106,751
+// days and put the cutoff in the future: retention_days 1000000 deleted
+// every entry at every sweep). The config refuses such a value
+// (config.TestLoad_Errors); an App given one anyway keeps its entries.
+func TestAudit_LongRetentionKeepsEntries(t *testing.T) {
+	t.Parallel()
+	boltOnly(t, "the sweep's cutoff is computed before the store is asked")
+	cfg, err := config.Load(configWith(t, "sweep_every: 1h", "sweep_every: 20ms"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Audit.RetentionDays = 1000000
+	cfg.Store.Path = filepath.Join(t.TempDir(), "p.db")
+	app, err := server.New(cfg, zerolog.New(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{tb: t, App: app, HTTP: httptest.NewServer(app.Echo), data: cfg.Store.Path}
+	ts.URL = ts.HTTP.URL
+	t.Cleanup(ts.stop)
+	id := ts.mustCreate(`{"FirstName":"Kept"}`)
+	time.Sleep(300 * time.Millisecond) // several sweeps
+	if p := ts.audit(t, "customer_id="+id); len(p.Entries) != 1 || p.Entries[0].Op != "create" {
+		t.Fatalf("with retention_days 1000000, the create's entry is gone after a sweep: %+v", p.Entries)
 	}
 }
