@@ -290,3 +290,54 @@ func (ts *testServer) holdReader() (release chan struct{}, done chan error) {
 	<-reading
 	return release, done
 }
+
+// TestErase_BackupAfterAnUnfinishedScrub: an erase whose scrub waits for a
+// long reader (an earlier hot backup) answers free_pages_scrubbed:false; a
+// backup taken after that erase is a "backup made after" it
+// (docs/privacy.md: only backups made before the erase keep its data), so
+// it must not carry the erased values in the free pages it copies.
+func TestErase_BackupAfterAnUnfinishedScrub(t *testing.T) {
+	boltOnly(t, "free pages are bbolt's")
+	ts := startForScrub(t)
+	ts.mustCreate(`{"customer_id":"BACK1","FirstName":"Zelda","EmailAddress":["zelda@backup.example"]}`)
+	release, done := ts.holdReader()
+	if res := ts.do("POST", "/profiles/BACK1/erase", nil); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"free_pages_scrubbed":false`) {
+		close(release)
+		t.Fatalf("erase while a reader is open: %d %s", res.Status, res.Body)
+	}
+	res := ts.do("GET", "/admin/backup", nil)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if res.Status == http.StatusOK && bytes.Contains(res.Body, []byte("zelda@backup.example")) {
+		t.Fatal("a backup taken after the erase holds the erased e-mail (in the free pages the erase has not yet overwritten)")
+	}
+	// Once the long reader has ended, a backup is served, without them.
+	if res := ts.do("GET", "/admin/backup", nil); res.Status != http.StatusOK || bytes.Contains(res.Body, []byte("zelda@backup.example")) {
+		t.Fatalf("backup after the reader ended: %d, holds the erased e-mail: %v", res.Status, bytes.Contains(res.Body, []byte("zelda@backup.example")))
+	}
+}
+
+// TestErase_OfADeletedCustomer: a customer deleted through the API before
+// its erasure request reached the data-protection team leaves its values
+// in the data file's free pages (a DELETE does not scrub them); the erase
+// the team then sends answers 404, and must still overwrite them, or
+// nothing the team can do removes them (every hot backup copies them).
+func TestErase_OfADeletedCustomer(t *testing.T) {
+	boltOnly(t, "free pages are bbolt's")
+	ts := startForScrub(t)
+	ts.mustCreate(`{"customer_id":"DEL1","FirstName":"Deletedname","EmailAddress":["gone@deleted.example"]}`)
+	if res := ts.do("DELETE", "/profiles/DEL1", nil); res.Status != http.StatusOK {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	if !bytes.Contains(mustRead(t, ts.data), []byte("gone@deleted.example")) {
+		t.Skip("the deleted values were overwritten already; nothing to show")
+	}
+	wantError(t, ts.do("POST", "/profiles/DEL1/erase", nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+	for _, s := range []string{"gone@deleted.example", "Deletedname"} {
+		if bytes.Contains(mustRead(t, ts.data), []byte(s)) {
+			t.Errorf("%s is still in the data file after the erase of the deleted customer", s)
+		}
+	}
+}

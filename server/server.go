@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -72,6 +73,12 @@ type App struct {
 	// worker, started with the first, takes them in turn (export.go).
 	scrubRequests chan struct{}
 	scrubWorker   sync.Once
+	// erasures counts erases committed by this process (and the start,
+	// whose scrub covers an earlier process's), scrubbedUpTo how many of
+	// them a completed scrub of free pages covers: while some are not, a
+	// hot backup scrubs first (scrubBeforeBackup), as its copy of the
+	// file's free pages would carry the erased values.
+	erasures, scrubbedUpTo atomic.Uint64
 
 	conformanceMu sync.Mutex
 	conformance   *profile.Conformance // of the live schema, once checked
@@ -167,8 +174,12 @@ func (a *App) scrubAtStart() {
 	if !ok {
 		return
 	}
+	owed := a.erasures.Add(1)
 	a.bgActive.Go(func() {
 		pages, err := s.ScrubFreePages(a.bg)
+		if err == nil {
+			a.scrubbed(owed)
+		}
 		switch {
 		case err != nil && a.bg.Err() == nil:
 			a.Log.Warn().Err(err).Msg("free pages not scrubbed at start; the next erase scrubs them")
@@ -317,6 +328,46 @@ func (a *App) auditBackup(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// scrubBeforeBackup overwrites the free pages before a hot backup while
+// an erase's scrub is still owed (it waited for a long reader, such as an
+// earlier backup, or the start's scrub has not finished): the backup copies
+// the file's free pages, and a backup taken after an erase must not carry
+// the erased values. When the scrub cannot be done in EraseScrubWait, the
+// backup is refused (503 ERASE_SCRUB_PENDING) rather than served with them.
+func (a *App) scrubBeforeBackup(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s, ok := a.Store.(freePageScrubber)
+		owed := a.erasures.Load()
+		if !ok || owed <= a.scrubbedUpTo.Load() {
+			return next(c)
+		}
+		wait, cancel := context.WithTimeout(c.Request().Context(), a.EraseScrubWait)
+		defer cancel()
+		if _, err := s.ScrubFreePages(wait); err != nil {
+			c.Response().Header().Set(echo.HeaderRetryAfter, "5")
+			return errs.E(errs.KindUnavailable, CodeEraseScrubPending,
+				"an erased customer's values are still in the data file's free pages, waiting for a long read (another backup) to end; retry later")
+		}
+		a.scrubbed(owed)
+		return next(c)
+	}
+}
+
+// CodeEraseScrubPending refuses a hot backup while an erase's free pages
+// cannot be overwritten yet.
+const CodeEraseScrubPending = "ERASE_SCRUB_PENDING"
+
+// scrubbed notes that a scrub which listed the free pages after the first
+// n erasures completed.
+func (a *App) scrubbed(n uint64) {
+	for {
+		cur := a.scrubbedUpTo.Load()
+		if n <= cur || a.scrubbedUpTo.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
 // routes builds the Echo instance with every endpoint of the contract.
 func (a *App) routes() *echo.Echo {
 	e := echo.New()
@@ -362,7 +413,7 @@ func (a *App) routes() *echo.Echo {
 	guard := adminActor(ops.AdminGuard(a.Config.Admin.Token, a.Config.Server.TrustedProxyNets()...), a.Config.Admin.Token != "")
 	admin := adminRoutes{e.Group("/admin"), guard}
 	if snap, ok := a.Store.(ops.Snapshotter); ok {
-		admin.GET("/backup", ops.BackupHandler(snap), a.auditBackup)
+		admin.GET("/backup", ops.BackupHandler(snap), a.scrubBeforeBackup, a.auditBackup)
 	} else {
 		admin.GET("/backup", func(echo.Context) error {
 			return errs.E(errs.KindNotImplemented, "BACKUP_NOT_SUPPORTED",
