@@ -40,7 +40,7 @@ BENCH_FLAGS ?=
 bench: ## build, micro-benchmarks, then the end-to-end harness (docs/performance.md); prints tables, never fails
 	-$(MAKE) --no-print-directory build
 	-$(GO) test -run '^$$' -bench . -skip Hostile -benchmem -benchtime 2000x ./internal/jsonw ./schema ./store ./profile/... ./importer ./egain ./server
-	-$(GO) test -run '^$$' -bench Hostile -benchmem -benchtime 20x ./server
+	-$(GO) test -run '^$$' -bench Hostile -benchmem -benchtime 20x ./schema ./server
 	-$(GO) run ./cmd/bench -bin $(BIN) -config config.yaml -sizes $(BENCH_SIZES) -out docs/performance.md $(BENCH_FLAGS)
 
 fuzz: ## run every fuzz target for FUZZTIME each

@@ -303,12 +303,9 @@ func departmentDenied(c *Customer) *errs.Error {
 // requestBody reads the request body: over the server's body limit is 413
 // and a coded body 415, rather than a malformed body.
 func requestBody(c echo.Context) (io.Reader, error) {
-	data, err := httpin.ReadBody(c.Request())
-	if errs.As(err) != nil { // too large, or coded
-		return nil, err
-	}
+	data, err := httpin.ReadBody(c.Request(), CodeMalformedBody)
 	if err != nil {
-		return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body could not be read", Err: err}
+		return nil, err
 	}
 	return bytes.NewReader(data), nil
 }

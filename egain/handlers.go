@@ -315,9 +315,8 @@ func (f *Facade) search(c echo.Context) error {
 		return err
 	}
 	var (
-		cand    candidates
-		matches func(*profile.Profile) bool
-		found   []*profile.Profile
+		cand candidates
+		page []item
 	)
 	err = f.profiles.Read(c.Request().Context(), r.tenant, func(rd profile.Reader) error {
 		var err error
@@ -327,28 +326,48 @@ func (f *Facade) search(c echo.Context) error {
 		if err := cand.checkOrder(q.Sort, q.Desc); err != nil {
 			return err // before anything is loaded (or audited as read)
 		}
-		var exts []string
-		if matches, exts, err = filter(f.profiles.Schema(), cand.check); err != nil {
+		matches, exts, err := filter(f.profiles.Schema(), cand.check)
+		if err != nil {
 			return err
 		}
-		found, err = f.read(rd, cand.ids, exts...)
-		return err
+		// The candidates with what the tests, department access and sort
+		// keys read (the customer-level record and custom attributes), not
+		// their contact persons and points: up to 1000 customers are
+		// candidates, and only the page is answered.
+		found, err := rd.GetMany(cand.ids, append([]string{f.mapper.Customer, f.mapper.CustomAttributes.Extension}, exts...))
+		if err != nil {
+			return err
+		}
+		items := f.items(found, matches)
+		visible := items[:0]
+		for _, it := range items {
+			if f.mayAccess(r, &it.customer) {
+				visible = append(visible, it)
+			}
+		}
+		if err := cand.checkWindow(q.Page, len(visible)); err != nil {
+			return err
+		}
+		sortItems(visible, q.Sort, q.Desc)
+		chosen := window(visible, q.Page)
+		if len(chosen) == 0 {
+			return nil
+		}
+		// The page whole, in the same transaction.
+		ids := make([]string, len(chosen))
+		for i, it := range chosen {
+			ids[i] = it.profile.ID
+		}
+		whole, err := f.read(rd, ids)
+		if err != nil {
+			return err
+		}
+		page = f.items(whole, nil)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	items := f.items(found, matches)
-	visible := items[:0]
-	for _, it := range items {
-		if f.mayAccess(r, &it.customer) {
-			visible = append(visible, it)
-		}
-	}
-	if err := cand.checkWindow(q.Page, len(visible)); err != nil {
-		return err
-	}
-	sortItems(visible, q.Sort, q.Desc)
-	page := window(visible, q.Page)
 	if len(page) == 0 {
 		return noContent(c, r.format, r.session, http.StatusNoContent)
 	}

@@ -39,6 +39,10 @@ func AdminGuard(token string, proxies ...*net.IPNet) echo.MiddlewareFunc {
 					return adminError(c, http.StatusForbidden, "FORBIDDEN",
 						"admin endpoints answer no client forwarded by a trusted proxy when no admin token is configured")
 				}
+				if fromPage(c.Request()) {
+					return adminError(c, http.StatusForbidden, "FORBIDDEN",
+						"admin endpoints answer no browser page when no admin token is configured")
+				}
 				return next(c)
 			}
 			got := sha256.Sum256([]byte(httpin.Bearer(c.Request().Header)))
@@ -49,6 +53,21 @@ func AdminGuard(token string, proxies ...*net.IPNet) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// fromPage reports whether a browser sent r on behalf of a page: browsers
+// mark every cross-origin request, and every same-origin one but a GET or
+// HEAD, with Origin, and (current ones) every request with Sec-Fetch-Site,
+// "none" only for what the user typed or bookmarked. A browser on the host
+// is a loopback peer like the operator's curl, but a page of any site can
+// make it send a simple POST (no preflight), and a page whose name rebinds
+// to 127.0.0.1 reads the answers as its own.
+func fromPage(r *http.Request) bool {
+	if r.Header.Get(echo.HeaderOrigin) != "" {
+		return true
+	}
+	site := r.Header.Get("Sec-Fetch-Site")
+	return site != "" && site != "none"
 }
 
 // proxied reports whether the peer is one of proxies.

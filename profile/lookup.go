@@ -55,8 +55,9 @@ type reader struct {
 	schema *schema.Compiled
 	stale  *map[string]bool // the Service's staleKeys when the read began
 	tx     Tx
-	loaded bool     // GetMany was called
-	read   []string // the ids of what it returned
+	loaded bool            // GetMany was called
+	read   []string        // the ids of what it returned
+	noted  map[string]bool // read, as a set: a profile loaded twice is one read
 }
 
 func (r *reader) Lookup(key string, values []string, limit int) ([]string, error) {
@@ -159,8 +160,14 @@ func (r *reader) GetMany(ids []string, exts []string) ([]*Profile, error) {
 		out = append(out, p)
 	}
 	r.loaded = true
+	if r.noted == nil {
+		r.noted = map[string]bool{}
+	}
 	for _, p := range out { // only what was returned: a failed load is no read
-		r.read = append(r.read, p.ID)
+		if !r.noted[p.ID] {
+			r.noted[p.ID] = true
+			r.read = append(r.read, p.ID)
+		}
 	}
 	return out, nil
 }

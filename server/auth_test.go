@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -220,4 +222,90 @@ func TestTrustedProxies_IPv6ClientCannotDodgeAddressThrottle(t *testing.T) {
 		login(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprint("nobody", i), "wrong")
 	}
 	wantWSError(t, login("2001:db8:1:2::ffff", "demo", "demo"), http.StatusTooManyRequests, "429-101", "application/json")
+}
+
+// TestAdminGuard_LoopbackAdmitsNoBrowserPage: without admin.token the
+// loopback peer is admin, meant for the operator's curl and check-config
+// on the host. A browser on that host is a loopback peer too, driven by
+// whatever page it shows: a page of any site can send it a "simple"
+// cross-site POST (Content-Type text/plain, no preflight; neither API
+// checks Content-Type), and a page whose name rebinds to 127.0.0.1 reads
+// the answers as its own. That switched the server to maintenance,
+// erased customers (by eGain number, counted up from 1) and downloaded
+// the whole data file. A request a browser marks as coming from a page
+// (Origin, Sec-Fetch-Site other than none) is not the operator's: 403,
+// nothing done.
+func TestAdminGuard_LoopbackAdmitsNoBrowserPage(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Victim"}`)
+	session := egLogin(t, ts)
+	num := egCreate(t, ts, session, egIndividual("Victim", "Too", "victim@x.example", ""), "")
+	page := []string{"Origin", "https://evil.example", "Content-Type", "text/plain", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors"}
+	for _, path := range []string{"/server/mode", "/profiles/" + id + "/erase", "/admin/egain/customer/" + num + "/erase", "/admin/reload"} {
+		body := ""
+		if path == "/server/mode" {
+			body = `{"mode":"maintenance"}`
+		}
+		res := ts.do("POST", path, body, page...)
+		if res.Status != http.StatusForbidden {
+			t.Errorf("POST %s from a page of https://evil.example: %d %.200s, want 403", path, res.Status, res.Body)
+			continue
+		}
+		wantError(t, res, http.StatusForbidden, "FORBIDDEN")
+	}
+	if res := ts.do("GET", "/server/status", nil); !strings.Contains(string(res.Body), `"production"`) {
+		t.Errorf("mode after a cross-site switch: %s", res.Body)
+	}
+	if res := ts.do("GET", "/profiles/"+id, nil); res.Status != http.StatusOK {
+		t.Errorf("profile after a cross-site erase: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, egSession, session); res.Status != http.StatusOK {
+		t.Errorf("eGain customer after a cross-site erase: %d %s", res.Status, res.Body)
+	}
+	// DNS rebinding: the page's own name, now resolving to 127.0.0.1, is
+	// the Host; the request is same-origin for the browser, which says so.
+	for _, path := range []string{"/admin/backup", "/admin/audit", "/admin/schema", "/profiles/" + id + "/export"} {
+		req, err := http.NewRequest("GET", ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(ts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "rebind.evil.example:" + u.Port()
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("GET %s with Host %s: %d (%d bytes), want 403", path, req.Host, res.StatusCode, len(data))
+		}
+	}
+	// The operator on the host stays admin: curl sends neither header, and
+	// names the host as localhost or a loopback address.
+	for _, host := range []string{"", "localhost:8080", "127.0.0.1", "[::1]:8080"} {
+		req, err := http.NewRequest("GET", ts.URL+"/server/status", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET /server/status from loopback, Host %q: %d, want 200", host, res.StatusCode)
+		}
+	}
+	if res := ts.do("POST", "/server/mode", `{"mode":"production"}`, "Sec-Fetch-Site", "none"); res.Status != http.StatusOK {
+		t.Errorf("POST /server/mode typed by the operator (Sec-Fetch-Site: none): %d %s, want 200", res.Status, res.Body)
+	}
 }

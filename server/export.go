@@ -135,7 +135,7 @@ func (a *App) erase(c echo.Context, id string) error {
 	// takes no body and no query parameter (?dryRun=true must not erase),
 	// and an If-Match that is not the profile's revision is 412.
 	if c.Request().ContentLength != 0 {
-		if body, err := httpin.ReadBody(c.Request()); err != nil {
+		if body, err := httpin.ReadBody(c.Request(), api.CodeMalformedJSON); err != nil {
 			return err
 		} else if len(body) > 0 {
 			return errs.Invalid(api.CodeBadParameter, "", "an erase takes no body")

@@ -1002,3 +1002,68 @@ func TestHostile_CompressedBodies(t *testing.T) {
 		t.Errorf("eGain create, gzip, no session: %d %s, want 401", res.Status, res.Body)
 	}
 }
+
+// rawRequest writes request (a whole HTTP/1.1 message, as a hostile client
+// sends it) to ts on a connection of its own and reads the answer.
+func rawRequest(t *testing.T, ts *testServer, request string) response {
+	t.Helper()
+	u, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+}
+
+// A body that cannot be read (broken chunked framing, or a client that
+// sends less than its Content-Length and stops) is the client's fault on
+// every endpoint that takes one: 400 in the API's format, never the 500
+// "internal error" an operator is alerted by, and nothing is done. The
+// Genesys and eGain writes answered so; the operations endpoints that
+// read a body (server mode, check, the erases) answered 500.
+func TestHostile_UnreadableBody(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	id := ts.mustCreate(`{"FirstName":"Kept"}`)
+	session := egLogin(t, ts)
+	num := egCreate(t, ts, session, egIndividual("Kept", "Too", "kept@x.example", ""), "")
+	for _, path := range []string{
+		"/profiles", "/server/mode", "/admin/check",
+		"/profiles/" + id + "/erase", "/admin/egain/customer/" + num + "/erase",
+	} {
+		for name, framing := range map[string]string{
+			"bad chunk size": "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+			"bad chunk end":  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
+		} {
+			res := rawRequest(t, ts, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"+framing)
+			if res.Status != http.StatusBadRequest {
+				t.Errorf("POST %s, %s: %d %s, want 400", path, name, res.Status, res.Body)
+				continue
+			}
+			wantError(t, res, http.StatusBadRequest, "MALFORMED_JSON")
+		}
+	}
+	if res := ts.do("GET", "/profiles/"+id, nil); res.Status != http.StatusOK {
+		t.Errorf("profile after refused erases: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, egSession, session); res.Status != http.StatusOK {
+		t.Errorf("eGain customer after refused erases: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/server/status", nil); !strings.Contains(string(res.Body), `"production"`) {
+		t.Errorf("mode after refused switches: %s", res.Body)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/api"
 	"github.com/contactcenter/profiled/schema"
 )
 
@@ -99,7 +100,7 @@ func (a *App) maintenanceGate(next echo.HandlerFunc) echo.HandlerFunc {
 // setModeHandler serves POST /server/mode {"mode": "maintenance"|"production"}
 // (case-insensitive): 200, Location /server/status, {"server changed": mode}.
 func (a *App) setModeHandler(c echo.Context) error {
-	data, err := httpin.ReadBody(c.Request())
+	data, err := httpin.ReadBody(c.Request(), api.CodeMalformedJSON)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (a *App) statusHandler(c echo.Context) error {
 // truth while this server holds the data file. A schema file the candidate
 // names is read relative to this server's config file.
 func (a *App) checkHandler(c echo.Context) error {
-	data, err := httpin.ReadBody(c.Request())
+	data, err := httpin.ReadBody(c.Request(), api.CodeMalformedJSON)
 	if err != nil {
 		return err
 	}

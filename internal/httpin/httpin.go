@@ -82,10 +82,9 @@ func CheckTenant(t string) error {
 // (http.MaxBytesReader, or Echo's body limit) is a KindTooLarge error (413);
 // one sent with a content coding (gzip, ...) is KindUnsupportedMedia (415):
 // neither API decodes one, and read as it is it was refused for its
-// characters, which misled the client about its data. Those are
-// *errs.Error; any other failure (the connection's) is returned as it is,
-// for the API to answer in its own terms.
-func ReadBody(r *http.Request) ([]byte, error) {
+// characters, which misled the client about its data. A body that cannot
+// be read is KindInvalid with code malformed, the API's own.
+func ReadBody(r *http.Request, malformed string) ([]byte, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -93,7 +92,9 @@ func ReadBody(r *http.Request) ([]byte, error) {
 		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
 			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than the configured limit")
 		}
-		return nil, err
+		// Broken chunked framing, or a client that stopped before its
+		// Content-Length: the client's fault, not a 500 that alerts.
+		return nil, &errs.Error{Kind: errs.KindInvalid, Code: malformed, Message: "request body could not be read", Err: err}
 	}
 	if coding := contentCoding(r.Header); coding != "" && len(data) > 0 {
 		return nil, errs.E(errs.KindUnsupportedMedia, CodeUnsupportedMediaType, "Content-Encoding %q is not supported: send the body uncompressed", coding)

@@ -50,11 +50,11 @@ func TestReadBody_OverTheLimitIs413(t *testing.T) {
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", 100)))
 	r.Body = http.MaxBytesReader(w, r.Body, 10)
-	if _, err := ReadBody(r); errs.KindOf(err) != errs.KindTooLarge || errs.As(err).Code != CodeBodyTooLarge {
+	if _, err := ReadBody(r, "MALFORMED"); errs.KindOf(err) != errs.KindTooLarge || errs.As(err).Code != CodeBodyTooLarge {
 		t.Errorf("ReadBody over the limit = %v, want too large", err)
 	}
 	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader("hello"))
-	if data, err := ReadBody(r); err != nil || string(data) != "hello" {
+	if data, err := ReadBody(r, "MALFORMED"); err != nil || string(data) != "hello" {
 		t.Errorf("ReadBody = %q, %v", data, err)
 	}
 }

@@ -137,12 +137,9 @@ func Tenant(r *http.Request) (string, error) { return httpin.Tenant(r.Header) }
 // readObject reads the request body as one JSON object. Numbers stay
 // json.Number so integers are never rounded through float64.
 func readObject(c echo.Context) (map[string]any, error) {
-	data, err := httpin.ReadBody(c.Request())
-	if errs.As(err) != nil { // too large, or coded
-		return nil, err
-	}
+	data, err := httpin.ReadBody(c.Request(), CodeMalformedJSON)
 	if err != nil {
-		return nil, errs.Invalid(CodeMalformedJSON, "", "cannot read the request body")
+		return nil, err
 	}
 	obj, err := httpin.DecodeObject(data)
 	switch {
@@ -306,12 +303,9 @@ func (h *Handler) merge(c echo.Context) error {
 	// The body is optional (spec §3.6): an empty one, whether sent with
 	// Content-Length: 0 or chunked (Content-Length unknown, -1), is {}.
 	var body mergeBody
-	data, err := httpin.ReadBody(c.Request())
-	if errs.As(err) != nil {
-		return err
-	}
+	data, err := httpin.ReadBody(c.Request(), CodeMalformedJSON)
 	if err != nil {
-		return errs.Invalid(CodeMalformedJSON, "", "cannot read the request body")
+		return err
 	}
 	if len(data) > 0 {
 		c.Request().Body = io.NopCloser(bytes.NewReader(data))
