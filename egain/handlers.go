@@ -330,11 +330,19 @@ func (f *Facade) search(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		// The candidates with what the tests, department access and sort
-		// keys read (the customer-level record and custom attributes), not
-		// their contact persons and points: up to 1000 customers are
-		// candidates, and only the page is answered.
-		found, err := rd.GetMany(cand.ids, append([]string{f.mapper.Customer, f.mapper.CustomAttributes.Extension}, exts...))
+		// Candidates that all fit in the page (an e-mail or a phone search,
+		// nearly always) are read whole, once. More are read first with
+		// what the tests, department access and sort keys read (the
+		// customer-level record and custom attributes), not their contact
+		// persons and points: up to 1000 customers are candidates, and
+		// only the page is answered.
+		whole := len(cand.ids) <= q.Page.Limit
+		var found []*profile.Profile
+		if whole {
+			found, err = f.read(rd, cand.ids, exts...)
+		} else {
+			found, err = rd.GetMany(cand.ids, append([]string{f.mapper.Customer, f.mapper.CustomAttributes.Extension}, exts...))
+		}
 		if err != nil {
 			return err
 		}
@@ -350,7 +358,8 @@ func (f *Facade) search(c echo.Context) error {
 		}
 		sortItems(visible, q.Sort, q.Desc)
 		chosen := window(visible, q.Page)
-		if len(chosen) == 0 {
+		if whole || len(chosen) == 0 {
+			page = chosen
 			return nil
 		}
 		// The page whole, in the same transaction.
@@ -358,11 +367,11 @@ func (f *Facade) search(c echo.Context) error {
 		for i, it := range chosen {
 			ids[i] = it.profile.ID
 		}
-		whole, err := f.read(rd, ids)
+		read, err := f.read(rd, ids)
 		if err != nil {
 			return err
 		}
-		page = f.items(whole, nil)
+		page = f.items(read, nil)
 		return nil
 	})
 	if err != nil {

@@ -159,13 +159,18 @@ func (r *reader) GetMany(ids []string, exts []string) ([]*Profile, error) {
 		}
 		out = append(out, p)
 	}
-	r.loaded = true
-	if r.noted == nil {
-		r.noted = map[string]bool{}
+	if r.loaded && r.noted == nil { // a second load (a search's page): a profile read twice is one read
+		r.noted = make(map[string]bool, len(r.read))
+		for _, id := range r.read {
+			r.noted[id] = true
+		}
 	}
+	r.loaded = true
 	for _, p := range out { // only what was returned: a failed load is no read
-		if !r.noted[p.ID] {
-			r.noted[p.ID] = true
+		if r.noted == nil || !r.noted[p.ID] {
+			if r.noted != nil {
+				r.noted[p.ID] = true
+			}
 			r.read = append(r.read, p.ID)
 		}
 	}
