@@ -12,10 +12,11 @@ ARGS     ?=
 run: build ## start the service on ./config.yaml, data under ./data/, port 8080 (ARGS='-addr :9090' for more flags)
 	./$(BIN) serve -config config.yaml $(ARGS)
 
-# Development builds share the build cache of make test (no -trimpath);
-# make image builds the release binary.
+# Development builds are static (CGO_ENABLED=0) as the release binary is,
+# so an image built from whatever bin/profiled holds runs FROM scratch;
+# make image adds -trimpath and strips symbols.
 build: ## build bin/profiled
-	$(GO) build -buildvcs=auto -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o $(BIN) .
 
 # The HTTP suites of both APIs (server, egain) run twice: on bbolt, and
 # beside it, from the same test binary, on PostgreSQL (PROFILED_TEST_POSTGRES

@@ -507,9 +507,9 @@ func startApp(cfg *config.Config, log zerolog.Logger, signals <-chan os.Signal) 
 // when the stored schema can be read neither way it says NOT CHECKED and
 // fails (exit 1, as the run contract has it).
 func checkConfig(o *options, io cmdIO) error {
-	data, err := os.ReadFile(o.config)
+	data, err := config.ReadFile(o.config)
 	if err != nil {
-		return fmt.Errorf("read config: %w", err)
+		return err
 	}
 	cfg, err := config.Parse(o.config, data)
 	var problems schema.Problems

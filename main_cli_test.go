@@ -172,3 +172,22 @@ func TestCLI_BackupOfAServedFile(t *testing.T) {
 		t.Errorf("backup of a file a server holds: exit %d, %q", code, errOut)
 	}
 }
+
+// TestCLI_MissingConfigSaysHowToNameOne: a config file that is not there
+// (a first run outside the repository, where the default config.yaml is
+// not) is named together with the way to give another, as a data file
+// that is not there is (-data or store.path names it).
+func TestCLI_MissingConfigSaysHowToNameOne(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "config.yaml")
+	for _, args := range [][]string{
+		{"serve", "-config", missing, "-addr", "127.0.0.1:0"},
+		{"check-config", "-config", missing},
+		{"check", "-config", missing, "-data", filepath.Join(t.TempDir(), "p.db")},
+	} {
+		code, _, errOut := runCLI(t, args...)
+		if code != 1 || !strings.Contains(errOut, missing) || !strings.Contains(errOut, "-config") || !strings.Contains(errOut, "PROFILED_CONFIG") {
+			t.Errorf("%v: exit %d, want 1 and a message naming the file, -config and PROFILED_CONFIG:\n%s", args, code, errOut)
+		}
+	}
+}

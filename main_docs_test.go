@@ -55,3 +55,28 @@ func TestDocs_Curl(t *testing.T) {
 		t.Errorf("found %d runnable blocks, want README's, api.md's and egain.md's", blocks)
 	}
 }
+
+// TestDocs_BackgroundStartIsAwaited: a "# try it" block that starts the
+// server with `make run &` waits for /readyz before its first request.
+// TestDocs_Curl drops that line and runs the block against a server that is
+// already up, so it cannot see that pasted as written the curls run while
+// make is still building: every one fails with curl's exit 7, silently
+// under -s, and the reader sees nothing at all.
+func TestDocs_BackgroundStartIsAwaited(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("docs/*.md")
+	files = append([]string{"README.md"}, files...)
+	for _, file := range files {
+		for _, m := range tryBlock.FindAllSubmatch(mustReadFile(t, file), -1) {
+			block := string(m[1])
+			start := strings.Index(block, "make run &\n")
+			if start < 0 {
+				continue
+			}
+			first := regexp.MustCompile(`(?m)^[^#\n]*\bcurl .*$`).FindString(block[start:])
+			if first != "" && !strings.Contains(first, "/readyz") {
+				t.Errorf("%s: the block starts `make run &` and sends its first request before it waits for /readyz:\n%s", file, block)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -350,11 +351,25 @@ func Default() Config {
 // at their lines; when only settings are wrong the config read is returned
 // with them.
 func Load(path string) (*Config, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// ReadFile reads the config file at path. One that is not there is named
+// with the way to give another: the default, config.yaml, is relative to
+// the working directory, so a first run outside the repository meets it.
+func ReadFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read config: %w (name the config file with -config FILE or PROFILED_CONFIG)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse is Load of data read from path (the name problems carry, and the
