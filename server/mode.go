@@ -226,6 +226,6 @@ type IndexBuild struct {
 
 // Note is the line check-config prints of it.
 func (b *IndexBuild) Note() string {
-	return fmt.Sprintf("a start (or reload) with this config builds the indexes of keys %s over %d profiles first; working out their entries here took %v, and the build takes about as long",
+	return fmt.Sprintf("a start (or reload) with this config builds the indexes of keys %s over %d profiles first; working out their entries took %v, and the build takes about as long",
 		strings.Join(b.Keys, ", "), b.Profiles, time.Duration(b.TookMillis)*time.Millisecond)
 }
