@@ -267,6 +267,14 @@ func (t *tx) importProfile(id string, v []byte) error {
 	if err := t.put([]byte{}, createdKey(p.Created, id), bucketCreated); err != nil {
 		return err
 	}
+	// The sequence passes every copied number whatever the header says (a
+	// source written between its header and its export), as the
+	// PostgreSQL target's ImportHeader makes sure with max(num).
+	if seq := t.btx.Bucket(bucketMeta).Bucket(bucketSeq); p.Num > seq.Sequence() {
+		if err := seq.SetSequence(p.Num); err != nil {
+			return err
+		}
+	}
 	return t.addToCount(1)
 }
 

@@ -137,6 +137,15 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 	counts := map[string]int{}
 	for _, it := range items {
 		switch it.Kind {
+		case transfer.KindSession, transfer.KindSetting: // not a tenant's
+		default:
+			// Tenants are the tenants of profile_counts rows (DB.Tenants):
+			// one whose data holds no profile (an audit trail left by
+			// customers all deleted) is a tenant too, or the audit sweep
+			// never visits it.
+			counts[it.Tenant] += 0
+		}
+		switch it.Kind {
 		case transfer.KindProfile:
 			p, err := codec.DecodeProfile(it.Value)
 			if err != nil {
