@@ -258,7 +258,11 @@ func (b *batcher) reject(line int, err error, text []byte) error {
 	if b.opts.Rejects == nil {
 		return &LineError{Line: line, Err: err}
 	}
-	rec, _ := json.Marshal(map[string]any{"line": line, "error": err.Error(), "text": string(text)})
+	msg := err.Error()
+	if e := errs.As(err); e != nil {
+		msg = e.Message // what a client would be told, not the store's own words
+	}
+	rec, _ := json.Marshal(map[string]any{"line": line, "error": msg, "text": string(text)})
 	b.rejects = append(b.rejects, rejected{line, append(rec, '\n')})
 	b.res.Rejected++
 	return nil

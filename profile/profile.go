@@ -92,6 +92,11 @@ type SchemaState struct {
 	Version  uint64
 }
 
+// ErrDeferredWrite is in the chain of a write's refusal that a store
+// reported at a later call than the write's (Tx): it may be an earlier
+// write's, so it blames no particular one.
+var ErrDeferredWrite = errors.New("a deferred write was refused")
+
 // ErrSchemaMoved is UpdateSchema's answer when another process changed the
 // stored schema since the caller read it.
 var ErrSchemaMoved = errors.New("the stored schema changed concurrently")
@@ -99,8 +104,8 @@ var ErrSchemaMoved = errors.New("the stored schema changed concurrently")
 // Tx is a transaction over one tenant's data. A store may defer its
 // writes until the next read or the commit (PostgreSQL sends them in one
 // round trip), so a write's refusal (a taken customer_id or unique value)
-// may come from a later call or from Update itself; either way the
-// transaction fails whole.
+// may come from a later call or from Update itself (with ErrDeferredWrite
+// in its chain); either way the transaction fails whole.
 type Tx interface {
 	// PutSetting stores a server setting in this transaction, so it is
 	// kept exactly when the transaction's other writes are (an import's

@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -216,6 +217,9 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[st
 		err := s.write(ctx, tenant, c, OpImport, func(tx Tx) error {
 			for i, doc := range docs {
 				if _, err := s.insert(tx, c, doc, CreateOptions{}); err != nil {
+					if errors.Is(err, ErrDeferredWrite) {
+						return err // maybe an earlier body's: the caller finds whose
+					}
 					return &BodyError{Index: i, Err: err}
 				}
 			}

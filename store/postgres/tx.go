@@ -68,11 +68,19 @@ func (t *tx) queue(mapErr func(error) error, sql string, args ...any) {
 	}
 	t.pending.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
-			return mapErr(err)
+			return deferredError{mapErr(err)}
 		}
 		return nil
 	}
 }
+
+// deferredError is a queued write's refusal, reported by whichever later
+// call sent it: profile.ErrDeferredWrite is in its chain, and it reads as
+// the refusal itself.
+type deferredError struct{ error }
+
+func (e deferredError) Unwrap() error      { return e.error }
+func (deferredError) Is(target error) bool { return target == profile.ErrDeferredWrite }
 
 // flush sends what is queued in one round trip. After a failed statement
 // the server skips the rest, and the transaction can only roll back.
