@@ -810,13 +810,18 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 		}
 		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 		if o.resume { // the lines rejected before the interruption are not read again: keep them
-			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			flags = os.O_CREATE | os.O_RDWR | os.O_APPEND // read for the last line it holds
 		}
 		f, err := os.OpenFile(rejects, flags, 0o600) // customers' data: readable by the importer only
 		if err != nil {
 			return fmt.Errorf("import: reject file: %w", err)
 		}
 		defer f.Close()
+		if o.resume { // a batch redone reports no line the file holds already
+			if opts.RejectedThrough, err = importer.LastRejectedLine(f); err != nil {
+				return fmt.Errorf("import: reject file: %w", err)
+			}
+		}
 		opts.Rejects = f
 		defer fmt.Fprintf(stdout, "bad lines, with their numbers and errors: %s\n", rejects)
 	}

@@ -45,10 +45,16 @@ type Options struct {
 	Progress func(Result)
 	// Rejects, when set, receives each bad line as a JSON line
 	// {"line":N,"error":"…","text":"…"} and the import goes on; without
-	// it the first bad line stops the import. A line is written once its
-	// batch has committed, so a batch redone after an interruption does
-	// not report its lines twice.
+	// it the first bad line stops the import. A batch's rejects are
+	// written (and synced, when Rejects has Sync, as an *os.File has)
+	// before the batch commits: a line recorded as done has reached the
+	// reject file, whatever stops the import after.
 	Rejects io.Writer
+	// RejectedThrough is the last line Rejects already holds a record of
+	// (a -resume appending to the reject file of the run it resumes): a
+	// redone batch does not report those lines twice. LastRejectedLine
+	// reads it from a reject file.
+	RejectedThrough int
 	// Track names this input (its absolute path, say): each batch records,
 	// in its own transaction, how many lines are done under that name,
 	// with a fingerprint of the input's first line.
@@ -258,6 +264,10 @@ func (b *batcher) reject(line int, err error, text []byte) error {
 	if b.opts.Rejects == nil {
 		return &LineError{Line: line, Err: err}
 	}
+	if line <= b.opts.RejectedThrough { // in the reject file already
+		b.res.Rejected++
+		return nil
+	}
 	msg := err.Error()
 	if e := errs.As(err); e != nil {
 		msg = e.Message // what a client would be told, not the store's own words
@@ -341,9 +351,12 @@ func lineAtFault(err error) bool {
 	return k == errs.KindInvalid || k == errs.KindConflict
 }
 
-// commit stores items in one transaction, with the progress mark, then
-// writes the rejects of the lines it covers.
+// commit writes the rejects of the lines it covers, then stores items in
+// one transaction with the progress mark.
 func (b *batcher) commit(items []pending, upTo int) error {
+	if err := b.writeRejects(upTo); err != nil {
+		return err
+	}
 	bodies := make([]map[string]any, len(items))
 	for i, it := range items {
 		bodies[i] = it.body
@@ -360,24 +373,6 @@ func (b *batcher) commit(items []pending, upTo int) error {
 		}
 		return err
 	}
-	if len(b.rejects) > 0 {
-		// Those of the lines this commit covers, in line order; a later
-		// line's (read ahead of a batch stored line by line) waits.
-		slices.SortFunc(b.rejects, func(a, b rejected) int { return a.line - b.line })
-		var out []byte
-		n := 0
-		for _, r := range b.rejects {
-			if r.line > upTo {
-				break
-			}
-			out = append(out, r.record...)
-			n++
-		}
-		if _, err := b.opts.Rejects.Write(out); err != nil {
-			return fmt.Errorf("writing the reject file: %w", err)
-		}
-		b.rejects = slices.Delete(b.rejects, 0, n)
-	}
 	b.res.Profiles += n
 	if n > 0 {
 		b.res.Batches++
@@ -387,6 +382,51 @@ func (b *batcher) commit(items []pending, upTo int) error {
 		b.opts.Progress(*b.res)
 	}
 	return nil
+}
+
+// writeRejects writes the rejects of lines up to upTo, in line order (a
+// later line's, read ahead of a batch stored line by line, waits), and
+// syncs them: the commit that records those lines as done comes after.
+func (b *batcher) writeRejects(upTo int) error {
+	slices.SortFunc(b.rejects, func(a, b rejected) int { return a.line - b.line })
+	var out []byte
+	n := 0
+	for _, r := range b.rejects {
+		if r.line > upTo {
+			break
+		}
+		out = append(out, r.record...)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := b.opts.Rejects.Write(out); err != nil {
+		return fmt.Errorf("writing the reject file: %w", err)
+	}
+	if f, ok := b.opts.Rejects.(interface{ Sync() error }); ok {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("writing the reject file: %w", err)
+		}
+	}
+	b.rejects = slices.Delete(b.rejects, 0, n)
+	return nil
+}
+
+// LastRejectedLine returns the last line number a reject file holds a
+// record of (0 for an empty one), for Options.RejectedThrough. A last
+// record cut short (the disk filled up mid-write) is ignored.
+func LastRejectedLine(r io.Reader) (int, error) {
+	last := 0
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var rec struct{ Line int }
+		if json.Unmarshal(sc.Bytes(), &rec) == nil {
+			last = max(last, rec.Line)
+		}
+	}
+	return last, sc.Err()
 }
 
 // decodeLine reads one line as the API reads a request body.
