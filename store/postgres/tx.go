@@ -250,8 +250,11 @@ func (t *tx) DeleteProfile(p *profile.Profile) error {
 // damaged customer is rare, and the scan locks only the rows it deletes.
 func (t *tx) PurgeProfile(id string) error {
 	// The scan may outlast the statement timeout that keeps requests short
-	// on a large store; the transaction's other statements keep it.
+	// on a large store, and the round-trip bound made from it: the rest of
+	// the transaction has neither, as a schema change (an admin's request,
+	// for a damaged customer).
 	t.queue(nil, "SET LOCAL statement_timeout = 0")
+	t.roundTrip = 0
 	t.queue(nil, "DELETE FROM index_entries WHERE tenant = $1 AND id = $2", t.tenant, id)
 	return t.DeleteProfile(&profile.Profile{ID: id})
 }
