@@ -5,10 +5,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/store/postgres"
 )
 
@@ -45,21 +45,7 @@ func (t *racingTx) NextNum() (uint64, error) {
 func TestImportSkipBad_ConflictFoundLaterBlamesItsLine(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t) // skips without a server outside CI
-	cfg, err := config.Load("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	service := func(st profile.Store) *profile.Service {
-		registry, err := profile.LoadRegistry(ctx, st, config.SchemaSource(cfg.File), cfg.Unauthorized())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := profile.NewService(st, registry)
-		if err := s.SyncSchema(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	service := func(st profile.Store) *profile.Service { return profiletest.Started(t, "../config.yaml", st) }
 	open := func() *postgres.DB {
 		db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 3})
 		if err != nil {

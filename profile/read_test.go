@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
@@ -93,10 +92,6 @@ func TestRead_OneSnapshot(t *testing.T) {
 func TestMetadata_ChecksTheStoredSchema(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t) // skips without a server outside CI
-	cfg, err := config.Load("../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	replica := func() *profile.Service {
 		db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 2})
@@ -104,15 +99,7 @@ func TestMetadata_ChecksTheStoredSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := profile.NewService(db, registry)
-		if err := s.SyncSchema(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return profiletest.Started(t, "../config.yaml", db)
 	}
 	a, b := replica(), replica()
 	key := schema.KeyDoc{Name: "title_key", Attributes: []string{"Title"}}

@@ -84,3 +84,23 @@ func Record(tb testing.TB, members []profile.Member) schema.Record {
 	}
 	return r
 }
+
+// Started returns the service over s with the schema of the config file
+// at configPath, synced with the store as at a server's start (another
+// replica's, on a shared database).
+func Started(tb testing.TB, configPath string, s profile.Store) *profile.Service {
+	tb.Helper()
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	registry, err := profile.LoadRegistry(context.Background(), s, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc := profile.NewService(s, registry)
+	if err := svc.SyncSchema(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return svc
+}

@@ -7,9 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/store/postgres"
 )
 
@@ -28,18 +28,7 @@ func TestPurgeProfile_OutlastsTheRoundTripBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cfg, err := config.Load("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := profile.NewService(db, registry)
-	if err := svc.SyncSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
+	svc := profiletest.Started(t, "../../config.yaml", db)
 	if _, err := svc.Create(ctx, "", map[string]any{"customer_id": "p1", "EmailAddress": []any{"p1@x.dom"}}, profile.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/contactcenter/profiled/internal/pgtest"
+	"github.com/contactcenter/profiled/profile/profiletest"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/store/postgres"
 )
@@ -40,18 +40,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cfg, err := config.Load("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := profile.NewService(db, registry)
-	if err := svc.SyncSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	svc := profiletest.Started(t, "../../config.yaml", db)
 	ctx := context.Background()
 	body := func() map[string]any {
 		return map[string]any{"FirstName": "Ann", "EmailAddress": []any{"ann@x.dom"}}
