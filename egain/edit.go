@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/schema"
 )
 
 // applyEdit merges a validated edit body onto cur, the stored customer of
@@ -119,9 +120,13 @@ func mergeCustomAttributes(cur, edit []CustomAttribute) []CustomAttribute {
 	return cur
 }
 
+// indexOfAttribute finds the attribute called name, its case aside
+// (schema.Fold), as the custom key, which eGain search reads, and the
+// records' unique key compare names: one a Genesys client wrote as
+// LOYALTYID is the customer's loyaltyId.
 func indexOfAttribute(attrs []CustomAttribute, name string) int {
 	for i, a := range attrs {
-		if str(a.AttribName) == name {
+		if schema.Fold(str(a.AttribName)) == schema.Fold(name) {
 			return i
 		}
 	}

@@ -269,14 +269,14 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 		changes.CustomerName = nil // the name follows the person
 	}
 	changes.CreatedBy = nil // output only
-	phones, shown := phonesByPoint(&cur), pointIDs(&cur)
+	phones, addresses, shown := phonesByPoint(&cur), emailsByPoint(&cur), pointIDs(&cur)
 	if err := applyEdit(&cur, changes, num, f.mapper.storedIDFloor(p)); err != nil {
 		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
 		return nil, departmentDenied(&cur)
 	}
-	return f.mapper.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), shownPoints: shown}, f.mapper.keepsCreator(f.profiles.Schema()))
+	return f.mapper.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), emailsBefore: addresses, shownPoints: shown}, f.mapper.keepsCreator(f.profiles.Schema()))
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {

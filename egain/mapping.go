@@ -375,12 +375,14 @@ func (m mapper) customerAttributes(recs []schema.Record) []CustomAttribute {
 	return out
 }
 
-// appendValue adds value to the attribute called name (added when new).
+// appendValue adds value to the attribute called name (added when new;
+// names in another case are one name, as indexOfAttribute finds them, shown
+// as first seen).
 func appendValue(attrs []CustomAttribute, name, value *string) []CustomAttribute {
 	if name == nil {
 		return attrs
 	}
-	i := slices.IndexFunc(attrs, func(a CustomAttribute) bool { return str(a.AttribName) == *name })
+	i := indexOfAttribute(attrs, *name)
 	if i < 0 {
 		attrs = append(attrs, CustomAttribute{AttribName: name})
 		i = len(attrs) - 1
@@ -591,6 +593,10 @@ type editBase struct {
 	// (prefix, description and other attributes a Genesys client wrote)
 	// moves with the point.
 	renamedPhones map[string]string
+	// emailsBefore maps the local id of each e-mail point the stored
+	// customer's view showed to its address, so an address the edit gives
+	// a point takes the stored place of the one it replaces.
+	emailsBefore map[string]string
 	// shownPoints holds the local ids of the contact points the stored
 	// customer's view showed before the edit (pointIDs).
 	shownPoints map[string]bool
@@ -715,6 +721,9 @@ func (m mapper) profileBody(c *Customer, edited *editBase, keepCreator bool) (ma
 	emails, err := emailAddresses(c, stored)
 	if err != nil {
 		return nil, err
+	}
+	if edited != nil {
+		emails = inStoredOrder(emails, stored, edited.emailsBefore, c)
 	}
 	delete(body, m.Email)
 	if len(emails) > 0 {
@@ -981,6 +990,59 @@ func (m mapper) phoneRecords(c *Customer, base []schema.Record, renamed map[stri
 			}
 			rec[m.Phone.Number] = number
 			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// inStoredOrder puts emails (an edited customer's addresses, in contact
+// point order) in the order the stored attribute holds them: its first is
+// the primary address (Genesys spec §2.1), which a Genesys client may have
+// chosen, and an edit must not choose another for it. An address an edit
+// gave a point takes the place of the stored address it replaced (before:
+// emailsByPoint of the stored customer); other new addresses follow the
+// stored ones, in point order.
+func inStoredOrder(emails, stored []any, before map[string]string, c *Customer) []any {
+	place := map[string]int{}
+	for i, a := range stored {
+		if s, ok := a.(string); ok {
+			if _, dup := place[s]; !dup {
+				place[s] = i
+			}
+		}
+	}
+	kept := map[string]bool{}
+	for _, a := range emails {
+		kept[a.(string)] = true
+	}
+	for id, addr := range emailsByPoint(c) {
+		old, ok := before[id]
+		if _, stays := place[addr]; !ok || stays || kept[old] {
+			continue
+		}
+		if i, held := place[old]; held {
+			place[addr] = i
+		}
+	}
+	key := func(a any) int {
+		if i, ok := place[a.(string)]; ok {
+			return i
+		}
+		return len(stored)
+	}
+	out := slices.Clone(emails)
+	slices.SortStableFunc(out, func(a, b any) int { return key(a) - key(b) })
+	return out
+}
+
+// emailsByPoint maps the id of each e-mail point of c to its address.
+func emailsByPoint(c *Customer) map[string]string {
+	out := map[string]string{}
+	for _, person := range c.ContactPersons {
+		for i := range person.ContactPoints {
+			if pt := &person.ContactPoints[i]; pointKind(pt) == kindEmail && str(pt.ID) != "" {
+				out[str(pt.ID)] = pointValue(pt)
+			}
 		}
 	}
 	return out

@@ -31,6 +31,20 @@ func (f *Facade) RenumberForMerge(c *schema.Compiled, dest, src map[string][]sch
 			}
 		}
 	}
+	// A destination without contact person records (the Genesys API wrote
+	// it) still shows a person 1, made from its core attributes, and the
+	// reading takes the first stored person for it: it gets a record, so
+	// the source's persons, numbered after it, stay persons of their own
+	// rather than lending theirs (salutation, identification, points) to
+	// the destination's name.
+	if len(dest[persons]) == 0 && len(src[persons]) > 0 {
+		id := last + 1
+		if !pointNumbered(dest[points], "1") {
+			id = 1
+		}
+		dest[persons] = []schema.Record{{attrPersonID: strconv.FormatUint(id, 10)}}
+		last = max(last, id)
+	}
 	if last == 0 {
 		return // nothing of the destination's to collide with
 	}
@@ -67,6 +81,16 @@ func (f *Facade) RenumberForMerge(c *schema.Compiled, dest, src map[string][]sch
 		}
 		return r
 	})
+}
+
+// pointNumbered reports whether a point record of recs holds local id.
+func pointNumbered(recs []schema.Record, id string) bool {
+	for _, r := range recs {
+		if str(localIDOf(r, attrPointID)) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // extName is the schema's spelling of the mapped extension name.

@@ -42,10 +42,19 @@ func TestRenumberForMerge(t *testing.T) {
 		t.Error("a record given was changed in place")
 	}
 
-	// A destination without numbered contacts leaves the source as it is.
-	empty := map[string][]schema.Record{"ContactPerson": {{"personId": "1"}}}
-	f.RenumberForMerge(c, map[string][]schema.Record{}, empty)
-	if empty["ContactPerson"][0]["personId"] != "1" {
-		t.Errorf("renumbered against an empty destination: %v", empty)
+	// A destination without contact person records (the Genesys API wrote
+	// it) gets a record for the person 1 its reading shows, and the
+	// source's persons follow it.
+	empty := map[string][]schema.Record{}
+	srcOnly := map[string][]schema.Record{"ContactPerson": {{"personId": "1"}}}
+	f.RenumberForMerge(c, empty, srcOnly)
+	if srcOnly["ContactPerson"][0]["personId"] != "2" || len(empty["ContactPerson"]) != 1 || empty["ContactPerson"][0]["personId"] != "1" {
+		t.Errorf("against an empty destination: destination %v, source %v", empty, srcOnly)
+	}
+	// Nor does anything change without the source's persons.
+	none := map[string][]schema.Record{}
+	f.RenumberForMerge(c, none, map[string][]schema.Record{})
+	if len(none) != 0 {
+		t.Errorf("a merge without contact persons gave the destination %v", none)
 	}
 }
