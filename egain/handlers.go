@@ -37,7 +37,10 @@ func (f *Facade) login(c echo.Context) error {
 	userName, addr := strings.ToLower(in.UserName), httpin.ClientIP(c)
 	wait, err := f.throttle.RetryAfter(userName, addr)
 	if err != nil { // not blocked: see throttle for why
-		f.log.Error().Err(err).Msg("egain login throttle cannot read failed logins; not throttling")
+		// A warning of this request: when the store is down, the request's
+		// own line is the error (the session cannot be opened either).
+		f.log.Warn().Err(err).Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
+			Msg("egain login throttle cannot read failed logins; not throttling")
 	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -67,7 +70,8 @@ func (f *Facade) login(c echo.Context) error {
 	}
 	if err := f.throttle.Succeeded(userName); err != nil {
 		// The login stands; the user's failures leave the window by themselves.
-		f.log.Error().Err(err).Msg("egain login throttle cannot clear failed logins")
+		f.log.Warn().Err(err).Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
+			Msg("egain login throttle cannot clear failed logins")
 	}
 	id, err := f.sessions.open(u.name, force)
 	if err != nil {

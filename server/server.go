@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,7 @@ type App struct {
 
 	schemaLoaded  *prometheus.GaugeVec
 	nonconforming prometheus.Gauge
+	reloadOK      prometheus.Gauge   // 1 after the start and a reload that succeeded, 0 after a refused one
 	corrupt       prometheus.Counter // requests answered DATA_CORRUPT
 	modes         modeCache
 
@@ -493,10 +495,14 @@ func (a *App) handleError(err error, c echo.Context) {
 		a.corrupt.Inc()
 	case errs.KindUnsupportedMedia: // a coded body: RFC 9110 §15.5.16
 		c.Response().Header().Set("Accept-Encoding", "identity")
+	case errs.KindUnavailable: // "retry later", said in the header clients back off by
+		if c.Response().Header().Get(echo.HeaderRetryAfter) == "" {
+			c.Response().Header().Set(echo.HeaderRetryAfter, "5")
+		}
 	}
-	if status, _ := api.Describe(err); status >= 500 && errs.KindOf(err) != errs.KindUnavailable {
-		a.Log.Error().Err(err).Str("request_id", ops.RequestIDFrom(c)).Str("route", c.Path()).Msg("request failed")
-	}
+	// The request log (ops.RequestLogger) writes the failed request's one
+	// line, at error level with err: a line here as well would log every
+	// 500 twice.
 	RenderError(err, c)
 }
 
@@ -575,7 +581,10 @@ func recoverer(log zerolog.Logger) echo.MiddlewareFunc {
 					if r == http.ErrAbortHandler {
 						panic(r)
 					}
-					log.Error().Interface("panic", r).Str("request_id", ops.RequestIDFrom(c)).Msg("handler panicked")
+					// The stack says where: the request line that follows
+					// has only the panic's value.
+					log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).
+						Str("request_id", ops.RequestIDFrom(c)).Msg("handler panicked")
 					err = fmt.Errorf("panic: %v", r)
 				}
 			}()
@@ -657,6 +666,14 @@ func (a *App) registerMetrics() error {
 	if err := a.Metrics.Register(a.schemaLoaded); err != nil {
 		return err
 	}
+	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "profiled_schema_last_reload_successful",
+		Help: "1 when the last schema reload (SIGHUP, POST /admin/reload) succeeded or none was asked since the start; 0 after a refused one, whose file the next start would refuse too.",
+	})
+	a.reloadOK.Set(1)
+	if err := a.Metrics.Register(a.reloadOK); err != nil {
+		return err
+	}
 	return a.Metrics.Register(ops.NewStoreCollector(a.storeStats))
 }
 
@@ -674,13 +691,16 @@ func (a *App) Reload(ctx context.Context) error {
 			err = problems
 		}
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
+		a.reloadOK.Set(0)
 		return err
 	}
 	c, err := a.Profiles.ReloadSchema(ctx)
 	if err != nil {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
+		a.reloadOK.Set(0)
 		return err
 	}
+	a.reloadOK.Set(1)
 	a.conformanceMu.Lock()
 	if a.conformanceCancel != nil {
 		a.conformanceCancel()

@@ -138,6 +138,9 @@ const maxKeyName = 128
 func (l *Logins) RetryAfter(user, addr string) (time.Duration, error) {
 	byUser, uerr := l.user.RetryAfter(l.userKey(user))
 	byAddr, aerr := l.addr.RetryAfter(l.addrKey(addr))
+	if uerr != nil && aerr != nil && uerr.Error() == aerr.Error() {
+		aerr = nil // one outage, said once
+	}
 	return max(byUser, byAddr), errors.Join(uerr, aerr)
 }
 

@@ -138,7 +138,10 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 	addr := httpin.ClientIP(c)
 	wait, terr := a.throttle.RetryAfter(name, addr)
 	if terr != nil { // not blocked: see session.Throttle for why
-		a.log.Error().Err(terr).Msg("genesys basic-auth throttle cannot read failures; not throttling")
+		// A warning of this request: when the store is down, the request's
+		// own line is the error.
+		a.log.Warn().Err(terr).Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
+			Msg("genesys basic-auth throttle cannot read failures; not throttling")
 	}
 	if wait > 0 {
 		a.log.Warn().Str("user", httpin.Shorten(name)).Str("addr", addr).Msg("genesys basic auth throttled")
@@ -171,7 +174,8 @@ func (a *authenticator) identify(c echo.Context) (who caller, ok bool, err error
 		return caller{}, false, nil
 	}
 	if rerr := a.throttle.Succeeded(name); rerr != nil {
-		a.log.Error().Err(rerr).Msg("genesys basic-auth throttle cannot clear failures")
+		a.log.Warn().Err(rerr).Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
+			Msg("genesys basic-auth throttle cannot clear failures")
 	}
 	a.verified.add(name, password)
 	return who, true, nil

@@ -1,0 +1,60 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestReload_RefusedIsAMetric: a reload the server refuses (a bad edit,
+// then SIGHUP, which answers no one) is visible in /metrics, so an alert
+// can fire before the next restart, which would refuse the same file and
+// not start: profiled_schema_last_reload_successful is 0 until a reload
+// succeeds again.
+func TestReload_RefusedIsAMetric(t *testing.T) {
+	t.Parallel()
+	cfgPath := configWith(t)
+	good := string(mustRead(t, cfgPath))
+	ts := mustStartWith(t, cfgPath, t.TempDir()+"/profiles.db")
+	metric := func() string {
+		t.Helper()
+		for _, l := range strings.Split(string(ts.do("GET", "/metrics", nil).Body), "\n") {
+			if strings.HasPrefix(l, "profiled_schema_last_reload_successful ") {
+				return l
+			}
+		}
+		return ""
+	}
+	if got := metric(); got != "profiled_schema_last_reload_successful 1" {
+		t.Errorf("after the start: %q, want profiled_schema_last_reload_successful 1", got)
+	}
+	bad := strings.Replace(good, "{name: LastName,     type: string", "{name: LastName,     type: strng", 1)
+	if bad == good {
+		t.Fatal("config.yaml has no LastName line to break")
+	}
+	if err := os.WriteFile(cfgPath, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What SIGHUP runs (main.serve): nobody sees its error but the log.
+	if err := ts.App.Reload(context.Background()); err == nil {
+		t.Fatal("a reload of a bad file was not refused")
+	}
+	if got := metric(); got != "profiled_schema_last_reload_successful 0" {
+		t.Errorf("after a refused reload: %q, want profiled_schema_last_reload_successful 0", got)
+	}
+	wantError(t, ts.do("POST", "/admin/reload", nil), http.StatusBadRequest, "SCHEMA_RELOAD_REFUSED")
+	if got := metric(); got != "profiled_schema_last_reload_successful 0" {
+		t.Errorf("after a refused POST /admin/reload: %q, want 0", got)
+	}
+	if err := os.WriteFile(cfgPath, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+		t.Fatalf("reload of the good file: %d %s", res.Status, res.Body)
+	}
+	if got := metric(); got != "profiled_schema_last_reload_successful 1" {
+		t.Errorf("after a reload that succeeded: %q, want 1", got)
+	}
+}
