@@ -818,7 +818,7 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 		}
 		defer f.Close()
 		if o.resume { // a batch redone reports no line the file holds already
-			if opts.RejectedThrough, err = importer.LastRejectedLine(f); err != nil {
+			if opts.Rejected, err = importer.ReopenRejects(f); err != nil {
 				return fmt.Errorf("import: reject file: %w", err)
 			}
 		}

@@ -50,11 +50,13 @@ type Options struct {
 	// before the batch commits: a line recorded as done has reached the
 	// reject file, whatever stops the import after.
 	Rejects io.Writer
-	// RejectedThrough is the last line Rejects already holds a record of
-	// (a -resume appending to the reject file of the run it resumes): a
-	// redone batch does not report those lines twice. LastRejectedLine
-	// reads it from a reject file.
-	RejectedThrough int
+	// Rejected holds the lines Rejects already holds a record of (a
+	// -resume appending to the reject file of the run it resumes): a
+	// redone batch does not report those lines twice. The file is not in
+	// line order (a batch's malformed lines are written before its try,
+	// a schema fault after them), so a line before the last it holds may
+	// still be missing. RejectedLines reads them from a reject file.
+	Rejected map[int]bool
 	// Track names this input (its absolute path, say): each batch records,
 	// in its own transaction, how many lines are done under that name,
 	// with a fingerprint of the input's first line.
@@ -264,7 +266,7 @@ func (b *batcher) reject(line int, err error, text []byte) error {
 	if b.opts.Rejects == nil {
 		return &LineError{Line: line, Err: err}
 	}
-	if line <= b.opts.RejectedThrough { // in the reject file already
+	if b.opts.Rejected[line] { // in the reject file already
 		b.res.Rejected++
 		return nil
 	}
@@ -413,20 +415,31 @@ func (b *batcher) writeRejects(upTo int) error {
 	return nil
 }
 
-// LastRejectedLine returns the last line number a reject file holds a
-// record of (0 for an empty one), for Options.RejectedThrough. A last
-// record cut short (the disk filled up mid-write) is ignored.
-func LastRejectedLine(r io.Reader) (int, error) {
-	last := 0
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
+// ReopenRejects readies a reject file opened for reading and appending (a
+// -resume appends to the file of the run it resumes): it returns the lines
+// the file holds a record of, for Options.Rejected, and ends a last record
+// cut short (the disk filled up mid-write) with a newline, so the records
+// appended after it are lines of their own.
+func ReopenRejects(f io.ReadWriter) (map[int]bool, error) {
+	lines := map[int]bool{}
+	r := bufio.NewReader(f)
+	for {
+		record, err := r.ReadBytes('\n')
 		var rec struct{ Line int }
-		if json.Unmarshal(sc.Bytes(), &rec) == nil {
-			last = max(last, rec.Line)
+		if json.Unmarshal(record, &rec) == nil && rec.Line > 0 {
+			lines[rec.Line] = true
+		}
+		if err == io.EOF {
+			if len(record) > 0 { // cut short: no newline after it
+				_, err = f.Write([]byte("\n"))
+				return lines, err
+			}
+			return lines, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	return last, sc.Err()
 }
 
 // decodeLine reads one line as the API reads a request body.

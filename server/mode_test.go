@@ -38,6 +38,9 @@ func TestServerMode(t *testing.T) {
 			if !strings.Contains(string(res.Body), "maintenance") {
 				t.Errorf("%s %s: the body does not name the mode: %s", r.method, r.path, res.Body)
 			}
+			if after := res.Header.Get("Retry-After"); after != "" { // the mode lasts as long as the operator needs
+				t.Errorf("%s %s: Retry-After %s in maintenance", r.method, r.path, after)
+			}
 		}
 		wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json"), http.StatusServiceUnavailable, "503-101", "application/json")
 		if res := ts.do("POST", "/metadata/identification-keys", `{"name":"title","attributes":["Title"]}`); res.Status != http.StatusCreated {

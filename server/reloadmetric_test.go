@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -56,5 +57,25 @@ func TestReload_RefusedIsAMetric(t *testing.T) {
 	}
 	if got := metric(); got != "profiled_schema_last_reload_successful 1" {
 		t.Errorf("after a reload that succeeded: %q, want 1", got)
+	}
+}
+
+// TestReload_StoreFaultIsNoRefusedFile: a reload of a good file that fails
+// because the store cannot commit now (503 STORE_UNAVAILABLE: retry) says
+// nothing about the file, which the next start takes: deploy.md has
+// operators alert on profiled_schema_last_reload_successful 0 as "the next
+// start would refuse the same file", so it must stay 1.
+func TestReload_StoreFaultIsNoRefusedFile(t *testing.T) {
+	t.Parallel()
+	boltOnly(t, "injects bbolt commit faults")
+	ts := mustStartWith(t, configWith(t), t.TempDir()+"/profiles.db")
+	ts.injectCommitFault(func() error { return errors.New("write /data/profiles.db: no space left on device") })
+	res := ts.do("POST", "/admin/reload", nil)
+	ts.injectCommitFault(nil)
+	wantError(t, res, http.StatusServiceUnavailable, "STORE_UNAVAILABLE")
+	for _, l := range strings.Split(string(ts.do("GET", "/metrics", nil).Body), "\n") {
+		if strings.HasPrefix(l, "profiled_schema_last_reload_successful ") && l != "profiled_schema_last_reload_successful 1" {
+			t.Errorf("after a reload of a good file cut by a store fault: %q, want 1 (the file is fine; retry)", l)
+		}
 	}
 }

@@ -496,7 +496,9 @@ func (a *App) handleError(err error, c echo.Context) {
 	case errs.KindUnsupportedMedia: // a coded body: RFC 9110 §15.5.16
 		c.Response().Header().Set("Accept-Encoding", "identity")
 	case errs.KindUnavailable: // "retry later", said in the header clients back off by
-		if c.Response().Header().Get(echo.HeaderRetryAfter) == "" {
+		// Not for maintenance, which lasts as long as the operator needs:
+		// a client told 5 s would ask again every 5 s for hours.
+		if c.Response().Header().Get(echo.HeaderRetryAfter) == "" && errs.As(err).Code != CodeMaintenance {
 			c.Response().Header().Set(echo.HeaderRetryAfter, "5")
 		}
 	}
@@ -691,13 +693,13 @@ func (a *App) Reload(ctx context.Context) error {
 			err = problems
 		}
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
-		a.reloadOK.Set(0)
+		a.noteRefusedReload(err)
 		return err
 	}
 	c, err := a.Profiles.ReloadSchema(ctx)
 	if err != nil {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
-		a.reloadOK.Set(0)
+		a.noteRefusedReload(err)
 		return err
 	}
 	a.reloadOK.Set(1)
@@ -710,6 +712,16 @@ func (a *App) Reload(ctx context.Context) error {
 	a.conformanceMu.Unlock()
 	a.bgActive.Go(func() { defer cancel(); a.checkConformance(ctx, c) })
 	return nil
+}
+
+// noteRefusedReload sets profiled_schema_last_reload_successful to 0 when
+// the reload was refused for its file, which the next start would refuse
+// too; a store that could not answer or commit now (503, or 409 when other
+// replicas kept changing the schema) says nothing about the file.
+func (a *App) noteRefusedReload(err error) {
+	if k := errs.KindOf(err); k != errs.KindUnavailable && k != errs.KindConflict {
+		a.reloadOK.Set(0)
+	}
 }
 
 // checkFile checks the config file with the schema stored by the metadata
