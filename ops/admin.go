@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"strings"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/httpin"
@@ -43,6 +45,10 @@ func AdminGuard(token string, proxies ...*net.IPNet) echo.MiddlewareFunc {
 					return adminError(c, http.StatusForbidden, "FORBIDDEN",
 						"admin endpoints answer no browser page when no admin token is configured")
 				}
+				if !localName(c.Request().Host) {
+					return adminError(c, http.StatusForbidden, "FORBIDDEN",
+						"without an admin token, admin endpoints answer requests for localhost, a loopback address or this machine's own name only")
+				}
 				return next(c)
 			}
 			got := sha256.Sum256([]byte(httpin.Bearer(c.Request().Header)))
@@ -68,6 +74,26 @@ func fromPage(r *http.Request) bool {
 	}
 	site := r.Header.Get("Sec-Fetch-Site")
 	return site != "" && site != "none"
+}
+
+// localName reports whether host (a request's Host) names this machine
+// as its own tools do: an IP address, localhost, or the machine's own
+// name (which Debian maps to 127.0.1.1). A page of a site whose name
+// rebinds to 127.0.0.1 sends its own name: an older browser sends no
+// Sec-Fetch-Site for a same-origin GET, and it could read a backup.
+func localName(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return true
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	own, err := os.Hostname()
+	return err == nil && own != "" && host == strings.ToLower(own)
 }
 
 // proxied reports whether the peer is one of proxies.
