@@ -1049,7 +1049,7 @@ func TestHostile_UnreadableBody(t *testing.T) {
 			"bad chunk size": "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
 			"bad chunk end":  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
 		} {
-			res := rawRequest(t, ts, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"+framing)
+			res := rawRequest(t, ts, "POST "+path+" HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"+framing)
 			if res.Status != http.StatusBadRequest {
 				t.Errorf("POST %s, %s: %d %s, want 400", path, name, res.Status, res.Body)
 				continue
