@@ -239,6 +239,18 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
 	ns, err := migrate(ctx, pool, !opts.AsItIs)
+	// A server at max_connections refuses a new session (53300) until
+	// another ends: a start (of a replica beside others starting, or of a
+	// tool) waits for a slot, up to the connect timeout, instead of failing.
+	for give := time.Now().Add(cfg.ConnConfig.ConnectTimeout); tooManyConnections(err) && time.Now().Before(give); {
+		select {
+		case <-ctx.Done():
+			pool.Close()
+			return nil, err
+		case <-time.After(100 * time.Millisecond):
+		}
+		ns, err = migrate(ctx, pool, !opts.AsItIs)
+	}
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -246,6 +258,13 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	reserved := max(1, cfg.MaxConns/4)
 	return &DB{pool: pool, ns: ns, roundTrip: 2*timeout + time.Second,
 		writeSlots: make(chan struct{}, max(1, cfg.MaxConns-reserved))}, nil
+}
+
+// tooManyConnections reports the server's refusal of a session for want
+// of a connection slot.
+func tooManyConnections(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "53300"
 }
 
 // migrate applies pending migrations while holding an advisory lock, so
