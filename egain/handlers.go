@@ -273,7 +273,7 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 		changes.CustomerName = nil // the name follows the person
 	}
 	changes.CreatedBy = nil // output only
-	phones, addresses, shown := phonesByPoint(&cur), emailsByPoint(&cur), pointIDs(&cur)
+	phones, addresses, shown := valuesByPoint(&cur, kindPhone), valuesByPoint(&cur, kindEmail), pointIDs(&cur)
 	if err := applyEdit(&cur, changes, num, f.mapper.storedIDFloor(p)); err != nil {
 		return nil, err
 	}

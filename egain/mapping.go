@@ -1000,7 +1000,7 @@ func (m mapper) phoneRecords(c *Customer, base []schema.Record, renamed map[stri
 // the primary address (Genesys spec §2.1), which a Genesys client may have
 // chosen, and an edit must not choose another for it. An address an edit
 // gave a point takes the place of the stored address it replaced (before:
-// emailsByPoint of the stored customer); other new addresses follow the
+// valuesByPoint of the stored customer); other new addresses follow the
 // stored ones, in point order.
 func inStoredOrder(emails, stored []any, before map[string]string, c *Customer) []any {
 	place := map[string]int{}
@@ -1015,7 +1015,7 @@ func inStoredOrder(emails, stored []any, before map[string]string, c *Customer) 
 	for _, a := range emails {
 		kept[a.(string)] = true
 	}
-	for id, addr := range emailsByPoint(c) {
+	for id, addr := range valuesByPoint(c, kindEmail) {
 		old, ok := before[id]
 		if _, stays := place[addr]; !ok || stays || kept[old] {
 			continue
@@ -1035,25 +1035,13 @@ func inStoredOrder(emails, stored []any, before map[string]string, c *Customer) 
 	return out
 }
 
-// emailsByPoint maps the id of each e-mail point of c to its address.
-func emailsByPoint(c *Customer) map[string]string {
+// valuesByPoint maps the id of each point of kind (kindEmail, kindPhone)
+// of c to its value (address, number).
+func valuesByPoint(c *Customer, kind string) map[string]string {
 	out := map[string]string{}
 	for _, person := range c.ContactPersons {
 		for i := range person.ContactPoints {
-			if pt := &person.ContactPoints[i]; pointKind(pt) == kindEmail && str(pt.ID) != "" {
-				out[str(pt.ID)] = pointValue(pt)
-			}
-		}
-	}
-	return out
-}
-
-// phonesByPoint maps the id of each phone point of c to its number.
-func phonesByPoint(c *Customer) map[string]string {
-	out := map[string]string{}
-	for _, person := range c.ContactPersons {
-		for i := range person.ContactPoints {
-			if pt := &person.ContactPoints[i]; pointKind(pt) == kindPhone && str(pt.ID) != "" {
+			if pt := &person.ContactPoints[i]; pointKind(pt) == kind && str(pt.ID) != "" {
 				out[str(pt.ID)] = pointValue(pt)
 			}
 		}
@@ -1062,10 +1050,10 @@ func phonesByPoint(c *Customer) map[string]string {
 }
 
 // renamedPhones maps each number an edit gave a phone point of c to the
-// number the point had before (before: phonesByPoint of the stored
+// number the point had before (before: valuesByPoint of the stored
 // customer), where no point of c keeps the old number.
 func renamedPhones(before map[string]string, c *Customer) map[string]string {
-	after := phonesByPoint(c)
+	after := valuesByPoint(c, kindPhone)
 	kept := map[string]bool{}
 	for _, n := range after {
 		kept[n] = true

@@ -273,61 +273,44 @@ func TestImportSkipBadRejectLostToResume(t *testing.T) {
 	}
 }
 
-// TestImportSkipBadResumeReportsNoLineTwice: a batch's rejects reach the
-// reject file before it commits; when the commit then fails (the store
-// went away), the resumed import redoes the batch, appending to the same
-// file, and reports none of the lines the file holds already.
-func TestImportSkipBadResumeReportsNoLineTwice(t *testing.T) {
-	svc, db, _ := profiletest.New(t, "../config.yaml")
-	input := func() *strings.Reader { return ndjson(line("n1"), `{broken`, line("n3")) }
-	var rejects bytes.Buffer
-	if _, err := importer.Import(context.Background(), failingStore{}, input(), importer.Options{Batch: 10, Rejects: &rejects}); errs.KindOf(err) != errs.KindUnavailable {
-		t.Fatalf("first run = %v, want the outage", err)
-	}
-	if got := rejectedLines(t, rejects.String()); got != "[2]" {
-		t.Fatalf("after the failed commit the reject file holds lines %v, want [2]", got)
-	}
-	held, err := importer.ReopenRejects(bytes.NewBufferString(rejects.String()))
-	if err != nil || len(held) != 1 || !held[2] {
-		t.Fatalf("RejectedLines = %v, %v; want [2]", held, err)
-	}
-	opts := importer.Options{Batch: 10, Rejects: &rejects, Rejected: held, Track: "/imports/n.ndjson", Resume: true, Committed: db.Setting}
-	if res, err := importer.Import(context.Background(), svc, input(), opts); err != nil || res.Profiles != 2 {
-		t.Fatalf("resumed run = %+v, %v; want both good lines stored", res, err)
-	}
-	if got := rejectedLines(t, rejects.String()); got != "[2]" {
-		t.Errorf("after the resumed run the reject file holds lines %v, want [2] once", got)
-	}
-}
-
-// TestImportSkipBadResumeReportsALineFoundAfterALaterOne: the reject file
-// is not in line order (the malformed lines of a batch are written before
-// its try, a schema fault the try finds after them), so the greatest line
-// it holds does not mean every line before it is there. An import stopped
-// after writing a batch's malformed line 2 and before its try found line
-// 1's fault is resumed: line 1 must reach the reject file.
-func TestImportSkipBadResumeReportsALineFoundAfterALaterOne(t *testing.T) {
-	svc, db, _ := profiletest.New(t, "../config.yaml")
-	input := func() *strings.Reader {
-		return ndjson(`{"customer_id":"m1","DOB":"nope"}`, `{broken`, line("m3"))
-	}
-	var rejects bytes.Buffer
-	if _, err := importer.Import(context.Background(), failingStore{}, input(), importer.Options{Batch: 10, Rejects: &rejects}); errs.KindOf(err) != errs.KindUnavailable {
-		t.Fatalf("first run = %v, want the outage", err)
-	}
-	if got := rejectedLines(t, rejects.String()); got != "[2]" {
-		t.Fatalf("after the failed commit the reject file holds lines %v, want [2]", got)
-	}
-	held, err := importer.ReopenRejects(bytes.NewBufferString(rejects.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := importer.Options{Batch: 10, Rejects: &rejects, Rejected: held, Track: "/imports/m.ndjson", Resume: true, Committed: db.Setting}
-	res, err := importer.Import(context.Background(), svc, input(), opts)
-	if err != nil || res.Profiles != 1 || res.Rejected != 2 {
-		t.Fatalf("resumed run = %+v, %v; want one line stored and two set aside", res, err)
-	}
-	if got := rejectedLines(t, rejects.String()); got != "[2 1]" {
-		t.Errorf("after the resumed run the reject file holds lines %v, want [2 1]: line 1, set aside by the resumed run, never reached it", got)
+// TestImportSkipBadResume_RejectFile: a batch's rejects reach the reject
+// file before it commits; when the commit then fails (the store went
+// away), the resumed import redoes the batch, appending to the same file.
+// It reports none of the lines the file holds already, and every line it
+// sets aside that the file does not hold: the file is not in line order
+// (a batch's malformed lines are written before its try, a schema fault
+// the try finds after them), so the greatest line it holds does not mean
+// every line before it is there.
+func TestImportSkipBadResume_RejectFile(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		lines       []string
+		stored      int
+		afterResume string
+	}{
+		{"NoLineTwice", []string{line("n1"), `{broken`, line("n3")}, 2, "[2]"},
+		{"ALineFoundAfterALaterOne", []string{`{"customer_id":"m1","DOB":"nope"}`, `{broken`, line("m3")}, 1, "[2 1]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc, db, _ := profiletest.New(t, "../config.yaml")
+			var rejects bytes.Buffer
+			if _, err := importer.Import(context.Background(), failingStore{}, ndjson(tc.lines...), importer.Options{Batch: 10, Rejects: &rejects}); errs.KindOf(err) != errs.KindUnavailable {
+				t.Fatalf("first run = %v, want the outage", err)
+			}
+			if got := rejectedLines(t, rejects.String()); got != "[2]" {
+				t.Fatalf("after the failed commit the reject file holds lines %v, want [2]", got)
+			}
+			held, err := importer.ReopenRejects(bytes.NewBufferString(rejects.String()))
+			if err != nil || len(held) != 1 || !held[2] {
+				t.Fatalf("ReopenRejects = %v, %v; want line 2", held, err)
+			}
+			opts := importer.Options{Batch: 10, Rejects: &rejects, Rejected: held, Track: "/imports/" + tc.name, Resume: true, Committed: db.Setting}
+			if res, err := importer.Import(context.Background(), svc, ndjson(tc.lines...), opts); err != nil || res.Profiles != tc.stored {
+				t.Fatalf("resumed run = %+v, %v; want %d lines stored", res, err, tc.stored)
+			}
+			if got := rejectedLines(t, rejects.String()); got != tc.afterResume {
+				t.Errorf("after the resumed run the reject file holds lines %v, want %s", got, tc.afterResume)
+			}
+		})
 	}
 }

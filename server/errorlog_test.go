@@ -3,38 +3,19 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
-	"github.com/rs/zerolog"
 
-	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/internal/safebuf"
-	"github.com/contactcenter/profiled/server"
 )
 
 // startLogged starts profiled as startOn does, with its log kept.
 func startLogged(tb testing.TB, configPath, dataPath, storeURL string) (*testServer, *safebuf.Buffer) {
 	tb.Helper()
-	cfg, err := config.Load(configPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.Store.Path = dataPath
-	cfg.Store.URL = storeURL
-	cfg.Store.MaxConns = testMaxConns
 	logs := &safebuf.Buffer{}
-	app, err := server.New(cfg, zerolog.New(logs))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ts := &testServer{tb: tb, App: app, config: configPath, data: dataPath, storeURL: storeURL}
-	ts.HTTP = httptest.NewServer(app.Echo)
-	ts.URL = ts.HTTP.URL
-	tb.Cleanup(ts.stop)
-	return ts, logs
+	return startLoggingTo(tb, configPath, dataPath, storeURL, logs), logs
 }
 
 // linesOf returns the log lines that carry request id rid.

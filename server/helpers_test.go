@@ -88,6 +88,12 @@ func mustStartWith(tb testing.TB, configPath, dataPath string) *testServer {
 
 func startOn(tb testing.TB, configPath, dataPath, storeURL string) *testServer {
 	tb.Helper()
+	return startLoggingTo(tb, configPath, dataPath, storeURL, io.Discard)
+}
+
+// startLoggingTo is startOn with the app's log written to log.
+func startLoggingTo(tb testing.TB, configPath, dataPath, storeURL string, log io.Writer) *testServer {
+	tb.Helper()
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		tb.Fatal(err)
@@ -95,7 +101,7 @@ func startOn(tb testing.TB, configPath, dataPath, storeURL string) *testServer {
 	cfg.Store.Path = dataPath
 	cfg.Store.URL = storeURL
 	cfg.Store.MaxConns = testMaxConns
-	app, err := server.New(cfg, zerolog.New(io.Discard))
+	app, err := server.New(cfg, zerolog.New(log))
 	if err != nil {
 		tb.Fatal(err)
 	}
