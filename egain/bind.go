@@ -153,8 +153,16 @@ func (b binder) bindList(w *node, f field, fv reflect.Value, ns, path string) er
 			return unknownElement(kidPath, "unknown element %q", kidPath)
 		}
 		elems := []*node{k}
-		if k.shape == shapeArray {
+		switch {
+		case k.shape == shapeArray:
 			elems = k.kids
+		case k.shape == shapeNull && !b.xml:
+			// "customAttribute": null is a list the client never filled
+			// (Jackson, Newtonsoft and System.Text.Json write unset members
+			// as null): no items, as [] and as null anywhere else. An item
+			// that is null ([null], or xsi:nil on a repeated element) is
+			// still refused.
+			elems = nil
 		}
 		for _, e := range elems {
 			item := reflect.New(fv.Type().Elem()).Elem()

@@ -12,6 +12,9 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/jsonw"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // Limits bound what a request body may cost to decode. Zero fields take the
@@ -98,6 +101,11 @@ func readBody(r io.Reader, lim Limits) ([]byte, error) {
 	return data, nil
 }
 
+// isUTF16 reports whether enc is UTF-16 in either byte order.
+func isUTF16(enc encoding.Encoding) bool {
+	return enc == unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM) || enc == unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+}
+
 // parseXMLTree parses one XML document into a node tree, resolving
 // namespaces and refusing DTDs (and with them every entity trick).
 func parseXMLTree(data []byte, lim Limits) (*node, error) {
@@ -109,6 +117,13 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 	var declared string // an encoding other than UTF-8, which is refused
 	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
 		if isUTF8(label) { // "utf8", as Content-Type may say it
+			return r, nil
+		}
+		// .NET's XmlSerializer writing to a string declares utf-16, and
+		// the string is sent as UTF-8 (Content-Type says so, and RFC 7303
+		// puts that before the declaration): bytes without a UTF-16 byte
+		// order mark are read as the UTF-8 they are.
+		if enc, err := htmlindex.Get(label); err == nil && isUTF16(enc) && !bytes.HasPrefix(data, []byte{0xFE, 0xFF}) && !bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
 			return r, nil
 		}
 		declared = label

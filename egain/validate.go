@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -262,7 +263,7 @@ func (v validator) group(g *Group) error {
 	return firstError([]error{
 		v.text(gt, "type.group.type.value", maxUncaptured),
 		v.text(g.Region, "type.group.region", maxUncaptured),
-		v.digits(g.NumberOfMembers, "type.group.numberOfMembers", 19),
+		v.count(g.NumberOfMembers, "type.group.numberOfMembers"),
 		v.text(g.Income, "type.group.income", 20),
 		v.text(g.Currency, "type.group.currency", maxUncaptured),
 		v.text(g.RegistrationNumber, "type.group.registrationNumber", maxUncaptured),
@@ -671,6 +672,19 @@ func (v validator) oneOf(s *string, path string, allowed []string) error {
 	return invalidEnum(path, *s, allowed)
 }
 
+// count checks an optional count: digits a client's long holds (at most
+// 2^63-1; a 19-digit value above it broke Jackson and JAXB clients reading
+// it back).
+func (v validator) count(s *string, path string) error {
+	if s == nil || *s == "" {
+		return nil
+	}
+	if _, err := strconv.ParseInt(*s, 10, 64); err != nil || !isDigits(*s, 19) {
+		return errs.Invalid(CodeInvalidValue, path, "%s must be a number from 0 to 9223372036854775807", path)
+	}
+	return nil
+}
+
 // digits checks an optional all-digit value of at most max digits.
 func (v validator) digits(s *string, path string, max int) error {
 	if s == nil || *s == "" || isDigits(*s, max) {
@@ -766,6 +780,9 @@ func parseISO(s string) (time.Time, bool) {
 // seconds). Only its day as written counts.
 func parseBirthDate(s string) (time.Time, bool) {
 	if t, ok := parseISO(s); ok {
+		return t, true
+	}
+	if t, ok := schema.ParseZonedDate(s); ok {
 		return t, true
 	}
 	t, _, ok := schema.ParseISODatetime(s)

@@ -94,6 +94,12 @@ func TestValidateForCreateRules(t *testing.T) {
 		{"numberOfMembers length", func(c *Customer) {
 			c.Type, c.CustomerName = &CustomerType{Value: Str("group"), Group: &Group{Type: &Value{Value: Str("A")}, NumberOfMembers: Str(strings.Repeat("9", 20))}}, Str("Club")
 		}, testOpts, CodeInvalidValue, "type.group.numberOfMembers"},
+		{"numberOfMembers past a long", func(c *Customer) { // 19 digits, above 2^63-1: a client's long cannot read it back
+			c.Type, c.CustomerName = &CustomerType{Value: Str("group"), Group: &Group{Type: &Value{Value: Str("A")}, NumberOfMembers: Str("9223372036854775808")}}, Str("Club")
+		}, testOpts, CodeInvalidValue, "type.group.numberOfMembers"},
+		{"numberOfMembers the largest long", func(c *Customer) {
+			c.Type, c.CustomerName = &CustomerType{Value: Str("group"), Group: &Group{Type: &Value{Value: Str("A")}, NumberOfMembers: Str("9223372036854775807")}}, Str("Club")
+		}, testOpts, "", ""},
 		{"income length", func(c *Customer) {
 			c.Type, c.CustomerName = &CustomerType{Value: Str("group"), Group: &Group{Type: &Value{Value: Str("A")}, Income: long(21)}}, Str("Club")
 		}, testOpts, CodeValueTooLong, "type.group.income"},

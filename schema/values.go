@@ -102,6 +102,9 @@ func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(DateLayout, s); err == nil {
 		return t, nil
 	}
+	if t, ok := ParseZonedDate(s); ok {
+		return t, nil
+	}
 	t, _, ok := ParseISODatetime(s)
 	if !ok {
 		return time.Time{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", s)
@@ -133,6 +136,18 @@ func ParseISODatetime(s string) (t time.Time, zoned, ok bool) {
 		}
 	}
 	return time.Time{}, false, false
+}
+
+// ParseZonedDate reads the XML Schema xs:date form with a timezone,
+// 1965-12-09Z or 1965-12-09+01:00 (what JAXB prints for an
+// XMLGregorianCalendar holding a date and a zone), as its calendar date as
+// written (midnight UTC), the zone set aside as a date-time's offset is.
+func ParseZonedDate(s string) (time.Time, bool) {
+	t, err := time.Parse("2006-01-02Z07:00", s)
+	if err != nil || !ValidOffset(t, s) {
+		return time.Time{}, false
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true
 }
 
 // ValidOffset reports whether the offset of t, parsed from s, is one RFC
