@@ -252,6 +252,39 @@ func TestAudit_PrivacyRole(t *testing.T) {
 	}
 }
 
+// TestAudit_PrivacyRoleBesideTheAdminToken: a privacy-role credential's
+// tenant binding gives way when the request also carries the admin token
+// (docs/privacy.md, "Who may call these"), and the same key is judged alike
+// whether it comes as X-API-Key or as Authorization: Bearer (security.md:
+// either form is the API key).
+func TestAudit_PrivacyRoleBesideTheAdminToken(t *testing.T) {
+	t.Parallel()
+	cfg := authConfig(t, `      - {name: dpo, key_sha256: "KEY(dpo-key)", role: administrator, tenants: [acme]}
+      - {name: crm, key_sha256: "KEY(crm-key)", role: agent}`, "",
+		`  token: ""`, `  token: "admin-secret"`,
+		`  privacy_role: ""`, `  privacy_role: administrator`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	id := ts.mustCreate(`{"FirstName":"Acme"}`, "X-API-Key", "dpo-key", "X-Genesys-TenantId", "acme")
+	other := ts.mustCreate(`{"FirstName":"Home"}`, "X-API-Key", "crm-key") // the default tenant
+	both := []string{"X-API-Key", "dpo-key", "Authorization", "Bearer admin-secret"}
+	if res := ts.do("GET", "/profiles/"+other+"/export", nil, both...); res.Status != http.StatusOK {
+		t.Errorf("export of another tenant's customer with the admin token beside the dpo key: %d %s, want 200", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/admin/audit", nil, append(both, "X-Genesys-TenantId", "acme")...); res.Status != http.StatusOK {
+		t.Errorf("audit with the admin token beside the dpo key: %d %s, want 200", res.Status, res.Body)
+	}
+	// The dpo key as a bearer credential for a tenant it is not bound to:
+	// 403 FORBIDDEN, as with X-API-Key, not the admin guard's 401.
+	for _, tenant := range [][]string{{"X-Genesys-TenantId", "other"}, nil} {
+		who := append([]string{"Authorization", "Bearer dpo-key"}, tenant...)
+		wantError(t, ts.do("GET", "/admin/audit", nil, who...), http.StatusForbidden, "FORBIDDEN")
+		wantError(t, ts.do("POST", "/profiles/"+other+"/erase", nil, who...), http.StatusForbidden, "FORBIDDEN")
+	}
+	if res := ts.do("GET", "/profiles/"+id, nil, "X-API-Key", "dpo-key", "X-Genesys-TenantId", "acme"); res.Status != http.StatusOK {
+		t.Errorf("the dpo key's own customer: %d", res.Status)
+	}
+}
+
 // TestAudit_Backup: a hot backup, a copy of every customer, is recorded
 // with who asked for it, before it streams.
 func TestAudit_Backup(t *testing.T) {

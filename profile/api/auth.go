@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -291,16 +290,22 @@ func (h *Handler) RoleOrElse(role string, fallback echo.MiddlewareFunc) echo.Mid
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		guarded := fallback(next)
 		return func(c echo.Context) error {
+			hdr := c.Request().Header
+			if len(hdr.Values("X-API-Key")) == 1 && len(hdr.Values(echo.HeaderAuthorization)) == 1 && httpin.Bearer(hdr) != "" {
+				// A key beside a bearer credential: the bearer is the admin
+				// token's, which admits whatever the key is bound to (and a
+				// wrong one is the admin guard's 401).
+				return guarded(c)
+			}
 			who, ok, err := a.identify(c)
 			if err != nil {
 				return err
 			}
-			tenant, terr := httpin.Tenant(c.Request().Header)
+			tenant, terr := httpin.Tenant(hdr)
 			if ok && who.role == role && terr != nil {
 				return terr // the credential is right, the header is not: say so, not 403
 			}
-			bearer := strings.HasPrefix(strings.ToLower(c.Request().Header.Get(echo.HeaderAuthorization)), "bearer ")
-			if ok && who.role == role && !who.tenants.Allow(tenant) && !bearer {
+			if ok && who.role == role && !who.tenants.Allow(tenant) {
 				// The right credential for another tenant: 403, as on every
 				// other route, not the admin guard's 401.
 				return errs.E(errs.KindForbidden, CodeForbidden, "%s may not use tenant %q", who.name, tenant)
