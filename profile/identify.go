@@ -118,7 +118,15 @@ func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant 
 		var ids []string
 		seen := map[string]bool{}
 		var scanErr error
+		// Entries, not only customers, are bounded: a key over a
+		// multi-valued extension has an entry per record, so one customer
+		// may own a thousand entries under the prefix.
+		entries, maxEntries := 0, s.identifyCandidates()+MaxIdentifyResults
 		err := tx.ScanIndex(key.Name, prefix, func(id string) bool {
+			if entries++; entries > maxEntries {
+				result.Truncated = true
+				return false
+			}
 			if seen[id] {
 				return true
 			}

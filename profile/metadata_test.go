@@ -212,3 +212,39 @@ func TestIdentify_UniqueNotClaimedWhenCandidatesCut(t *testing.T) {
 		t.Errorf("records of %s given as the unique match, but a second Dr Common was never checked: %v", res.Profiles[0].ID, res.Profiles[0].Extensions)
 	}
 }
+
+// TestIdentify_BoundedEntries: the index entries one identify walks are
+// bounded, not only the customers: a key over a multi-valued extension
+// (email_activity, led by the Activity type every e-mail activity shares)
+// has an entry per record, so a few customers with many records would
+// otherwise have every one of their entries walked to list a handful of
+// ids. Past the bound the answer is cut (Truncated), as for candidates.
+func TestIdentify_BoundedEntries(t *testing.T) {
+	ctx := context.Background()
+	s, _, db := newServiceAndStore(t)
+	for i := range 2 {
+		acts := make([]any, 600)
+		for j := range acts {
+			acts[j] = map[string]any{"ActivityId": fmt.Sprint("a", j), "type": "email", "mode": "inbound",
+				"sentDate": fmt.Sprintf("202%d-01-01T00:%02d:%02d.000Z", i, j/60, j%60)}
+		}
+		if _, err := s.Create(ctx, "", map[string]any{"customer_id": fmt.Sprint("ACT", i), "LastName": "Act", "Activity": acts}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.IdentifyCandidates = 5
+	bound := uint64(s.IdentifyCandidates + profile.MaxIdentifyResults + 1)
+	for _, filters := range [][]profile.Filter{
+		{{Source: "Activity", Attribute: "type", Value: "email"}},
+		{{Source: "Activity", Attribute: "type", Value: "email"}, {Source: "Activity", Attribute: "ActivityId", Value: "nope"}},
+	} {
+		before := db.Stats().IndexEntriesVisited
+		res, err := s.Identify(ctx, "", profile.IdentifyQuery{Filters: filters})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if visited := db.Stats().IndexEntriesVisited - before; visited > bound {
+			t.Errorf("%v: walked %d index entries for %d customers (truncated %t), want at most %d", filters, visited, len(res.Profiles), res.Truncated, bound)
+		}
+	}
+}
