@@ -141,7 +141,7 @@ func Import(ctx context.Context, svc Creator, r io.Reader, opts Options) (Result
 		}
 	}
 	lr := &lineReader{r: bufio.NewReaderSize(r, min(64<<10, maxLine+1)), max: maxLine}
-	b := &batcher{ctx: ctx, svc: svc, opts: opts, res: &res, items: make([]pending, 0, batchSize)}
+	b := &batcher{ctx: ctx, svc: svc, opts: opts, res: &res, items: make([]pending, 0, min(batchSize, DefaultBatch))} // grows to a larger batch as lines come: -batch is a bound, not a reservation
 	line := 0
 	for {
 		data, tooLong, err := lr.next()

@@ -314,3 +314,28 @@ func TestImportSkipBadResume_RejectFile(t *testing.T) {
 		})
 	}
 }
+
+// TestImportHugeBatchAllocatesForTheInputNotTheBatch: -batch bounds how
+// many profiles one transaction takes, not how much memory the import
+// reserves before reading a line. A batch of 2^63-1 panicked (makeslice:
+// cap out of range), and -batch 100000000 (an extra zero or two) took
+// 3.9 GB for a one-line file.
+func TestImportHugeBatchAllocatesForTheInputNotTheBatch(t *testing.T) {
+	svc := newService(t)
+	for _, batch := range []int{int(^uint(0) >> 1), 1 << 40} {
+		res, err := func() (res importer.Result, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			return importer.Import(context.Background(), svc, ndjson(line(fmt.Sprintf("h%d", batch%97))), importer.Options{Batch: batch})
+		}()
+		if err != nil {
+			t.Fatalf("-batch %d: %v", batch, err)
+		}
+		if res.Profiles != 1 || res.Batches != 1 {
+			t.Errorf("-batch %d: result %+v, want one profile in one batch", batch, res)
+		}
+	}
+}
