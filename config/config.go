@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -393,6 +395,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if yaml.Unmarshal(data, &root) == nil && root.Kind != 0 {
 		cfg.root = &root
 	}
+	if cfg.root != nil && len(cfg.root.Content) > 0 {
+		problems = append(problems, fractionalCounts(path, cfg.root.Content[0], reflect.TypeOf(cfg), "")...)
+	}
 	if err := cfg.validate(); err != nil {
 		problems = append(problems, cfg.Problems(err)...)
 	}
@@ -402,6 +407,37 @@ func Parse(path string, data []byte) (*Config, error) {
 		return &cfg, problems
 	}
 	return &cfg, nil
+}
+
+// fractionalCounts finds numbers with a fraction given for integer
+// settings: YAML drops the fraction (retention_days: 1.5 is 1), so a
+// value is never silently other than written.
+func fractionalCounts(path string, n *yaml.Node, t reflect.Type, name string) schema.Problems {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out schema.Problems
+	switch {
+	case t == reflect.TypeOf(yaml.Node{}) || t == reflect.TypeOf(time.Duration(0)):
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			for j := 0; j < t.NumField(); j++ {
+				if f := t.Field(j); f.IsExported() && strings.Split(f.Tag.Get("yaml"), ",")[0] == key {
+					out = append(out, fractionalCounts(path, n.Content[i+1], f.Type, strings.TrimPrefix(name+"."+key, "."))...)
+				}
+			}
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			out = append(out, fractionalCounts(path, c, t.Elem(), name)...)
+		}
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!float" && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		if f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64); err == nil && f != math.Trunc(f) {
+			out = append(out, schema.Problem{File: path, Line: n.Line, Message: fmt.Sprintf("%s must be a whole number, not %s", name, n.Value)})
+		}
+	}
+	return out
 }
 
 // ApplyEnv applies the PROFILED_* environment overrides.
@@ -443,6 +479,12 @@ func (c *Config) validate() error {
 			problems = append(problems, fmt.Errorf("server.%s must not be negative (0: none)", t.key))
 		}
 	}
+	if c.Server.MaxHeaderBytes > MaxHeaderBytesLimit {
+		// net/http reads 4 times it plus 4096 bytes: far beyond this the sum
+		// overflows (every request 431), and well before, one connection's
+		// headers may take any memory.
+		problems = append(problems, fmt.Errorf("server.max_header_bytes must be at most %d (0 or less: net/http's 1 MiB), not %d", MaxHeaderBytesLimit, c.Server.MaxHeaderBytes))
+	}
 	if c.Server.ShutdownTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("server.shutdown_timeout must be positive"))
 	}
@@ -465,9 +507,15 @@ func (c *Config) validate() error {
 	}
 	if c.Store.StatementTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("store.statement_timeout must be positive"))
+	} else if c.Store.StatementTimeout < time.Millisecond || c.Store.StatementTimeout > MaxStatementTimeout {
+		// PostgreSQL takes whole milliseconds up to 2^31-1: less than one
+		// would be sent as 0 (no timeout), more refuses every connection.
+		problems = append(problems, fmt.Errorf("store.statement_timeout must be from 1ms to %s (PostgreSQL's limit), not %s", MaxStatementTimeout, c.Store.StatementTimeout))
 	}
 	if c.Store.SchemaPoll <= 0 {
 		problems = append(problems, fmt.Errorf("store.schema_poll must be positive"))
+	} else if c.Store.SchemaPoll < minBackgroundPeriod {
+		problems = append(problems, fmt.Errorf("store.schema_poll must be at least %s, not %s: shorter runs it back to back", minBackgroundPeriod, c.Store.SchemaPoll))
 	}
 	if c.Limits.MaxRecordsPerExtension <= 0 {
 		problems = append(problems, fmt.Errorf("limits.max_records_per_extension must be positive"))
@@ -486,6 +534,8 @@ func (c *Config) validate() error {
 	}
 	if c.Audit.SweepEvery <= 0 {
 		problems = append(problems, fmt.Errorf("audit.sweep_every must be positive"))
+	} else if c.Audit.SweepEvery < minBackgroundPeriod {
+		problems = append(problems, fmt.Errorf("audit.sweep_every must be at least %s, not %s: shorter runs it back to back", minBackgroundPeriod, c.Audit.SweepEvery))
 	}
 	switch c.Audit.Reads {
 	case AuditReadsOff, AuditReadsCount, AuditReadsEvery:
@@ -496,6 +546,18 @@ func (c *Config) validate() error {
 	problems = append(problems, c.Genesys.Auth.validate()...)
 	return errors.Join(problems...)
 }
+
+// MaxStatementTimeout is the longest statement_timeout PostgreSQL takes
+// (2^31-1 ms, about 24.8 days).
+const MaxStatementTimeout = (1<<31 - 1) * time.Millisecond
+
+// MaxHeaderBytesLimit bounds server.max_header_bytes (16 MiB of request
+// line and headers).
+const MaxHeaderBytesLimit = 16 << 20
+
+// minBackgroundPeriod bounds the period of background work (the audit
+// sweep, the schema poll): below it, the work runs back to back.
+const minBackgroundPeriod = 10 * time.Millisecond
 
 // Unauthorized returns the configured unauthorized strings (spec §7).
 func (c *Config) Unauthorized() schema.Unauthorized {

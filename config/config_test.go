@@ -160,3 +160,87 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_StatementTimeoutPostgreSQLCanHold: PostgreSQL takes
+// statement_timeout in whole milliseconds up to 2^31-1 (24.8 days). Under a
+// millisecond became 0, PostgreSQL's "no timeout" (the bound silently off);
+// 720h passed check-config and then every connection failed at start
+// (FATAL: invalid value for parameter "statement_timeout": "2592000000").
+func TestLoad_StatementTimeoutPostgreSQLCanHold(t *testing.T) {
+	for _, v := range []string{"500us", "1ns", "720h", "2562047h"} {
+		t.Run(v, func(t *testing.T) {
+			_, err := config.Load(write(t, "c.yaml", "store:\n  statement_timeout: "+v+"\n"))
+			if err == nil || !strings.Contains(err.Error(), "c.yaml:2: store.statement_timeout") {
+				t.Fatalf("statement_timeout %s: err = %v, want a problem at c.yaml:2 naming store.statement_timeout", v, err)
+			}
+		})
+	}
+	for _, v := range []string{"1ms", "5s", "596h"} {
+		if _, err := config.Load(write(t, "c.yaml", "store:\n  statement_timeout: "+v+"\n")); err != nil {
+			t.Errorf("statement_timeout %s: %v", v, err)
+		}
+	}
+}
+
+// TestLoad_MaxHeaderBytesBounded: net/http reads up to 4 times
+// max_header_bytes plus 4096 bytes; past about 2^61 that sum overflows and
+// every request, however small, was answered 431 in plain text (with
+// check-config OK), and a value like 1e18 let one connection's headers take
+// any amount of memory.
+func TestLoad_MaxHeaderBytesBounded(t *testing.T) {
+	for _, v := range []string{"2305843009213693951", "9223372036854775807", "1e18"} {
+		_, err := config.Load(write(t, "c.yaml", "server:\n  max_header_bytes: "+v+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "c.yaml:2: server.max_header_bytes") {
+			t.Errorf("max_header_bytes %s: err = %v, want a problem at c.yaml:2 naming server.max_header_bytes", v, err)
+		}
+	}
+	for _, v := range []string{"0", "-1", "65536", "1048576"} {
+		if _, err := config.Load(write(t, "c.yaml", "server:\n  max_header_bytes: "+v+"\n")); err != nil {
+			t.Errorf("max_header_bytes %s: %v", v, err)
+		}
+	}
+}
+
+// TestLoad_DurationsTooShortToMeanAnything: a unit typed one letter too
+// long (30ms for 30m, 1ms for 1m) passed check-config and then every eGain
+// session expired before its next call (401-101 right after the login), or
+// the audit sweep ran back to back (sweep_every: 1ns kept a core busy on an
+// idle server; on PostgreSQL every replica sends DELETEs without pause),
+// as would the schema poll against the database.
+func TestLoad_DurationsTooShortToMeanAnything(t *testing.T) {
+	for _, tc := range []struct{ content, want string }{
+		{"egain:\n  session_idle_timeout: 30ms\n", "c.yaml:2: egain.session_idle_timeout"},
+		{"egain:\n  session_idle_timeout: 1ns\n", "c.yaml:2: egain.session_idle_timeout"},
+		{"audit:\n  sweep_every: 1ns\n", "c.yaml:2: audit.sweep_every"},
+		{"audit:\n  sweep_every: 1ms\n", "c.yaml:2: audit.sweep_every"},
+		{"store:\n  schema_poll: 1ns\n", "c.yaml:2: store.schema_poll"},
+	} {
+		_, err := config.Load(write(t, "c.yaml", tc.content))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want a problem naming %q", tc.content, err, tc.want)
+		}
+	}
+	for _, ok := range []string{"egain:\n  session_idle_timeout: 1m\n", "audit:\n  sweep_every: 20ms\n", "store:\n  schema_poll: 1s\n"} {
+		if _, err := config.Load(write(t, "c.yaml", ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// TestLoad_FractionalCountRefused: YAML reads 1.5 into an integer setting
+// by dropping the fraction, so retention_days: 1.5 kept one day of audit
+// trail, max_body_bytes: 1048576.5 was accepted as written and
+// max_conns: 0.5 was reported as "must be positive" although it was not 0.
+func TestLoad_FractionalCountRefused(t *testing.T) {
+	for _, tc := range []struct{ content, want string }{
+		{"audit:\n  retention_days: 1.5\n", "c.yaml:2"},
+		{"server:\n  max_body_bytes: 1048576.5\n", "c.yaml:2"},
+		{"store:\n  max_conns: 16.5\n", "c.yaml:2"},
+		{"egain:\n  max_sessions_per_user: 2.9\n", "c.yaml:2"},
+	} {
+		_, err := config.Load(write(t, "c.yaml", tc.content))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want a problem at %s (a count is a whole number)", tc.content, err, tc.want)
+		}
+	}
+}

@@ -179,6 +179,9 @@ func (e *EGain) validate() []error {
 	var problems []error
 	if e.SessionIdleTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("egain.session_idle_timeout must be positive"))
+	} else if e.SessionIdleTimeout < time.Second {
+		// 30ms for 30m: every session would expire before its next call.
+		problems = append(problems, fmt.Errorf("egain.session_idle_timeout must be at least 1s, not %s (a typo for minutes?)", e.SessionIdleTimeout))
 	}
 	if e.MaxSessionsPerUser <= 0 {
 		problems = append(problems, fmt.Errorf("egain.max_sessions_per_user must be positive"))

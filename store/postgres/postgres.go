@@ -221,7 +221,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = defaultStatementTimeout
 	}
-	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	// Whole milliseconds, rounded up: a positive bound under one must not
+	// become 0, PostgreSQL's "no timeout".
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(int64((timeout+time.Millisecond-1)/time.Millisecond), 10)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "profiled"
 	if opts.Tracer != nil {
 		cfg.ConnConfig.Tracer = opts.Tracer

@@ -698,3 +698,22 @@ func TestUpdate_CommitAnswerLost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpen_SubMillisecondStatementTimeoutStaysABound: a positive timeout
+// under a millisecond was sent as statement_timeout=0, which PostgreSQL
+// reads as no timeout at all.
+func TestOpen_SubMillisecondStatementTimeoutStaysABound(t *testing.T) {
+	t.Parallel()
+	db, err := Open(t.Context(), migrated.URL(t), Options{MaxConns: 1, StatementTimeout: 500 * time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got string
+	if err := db.pool.QueryRow(t.Context(), "SHOW statement_timeout").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got == "0" {
+		t.Errorf("statement_timeout is %q for a 500µs bound: PostgreSQL runs statements without a timeout", got)
+	}
+}
