@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,6 +242,18 @@ func TestLoad_FractionalCountRefused(t *testing.T) {
 		_, err := config.Load(write(t, "c.yaml", tc.content))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want a problem at %s (a count is a whole number)", tc.content, err, tc.want)
+		}
+	}
+}
+
+// TestLoginThrottle_PerAddressNeverWraps: the per-address limit a
+// throttle derives from a huge max_failures (10 times it) stays huge; it
+// wrapped to a negative number, which turned the address throttle off.
+func TestLoginThrottle_PerAddressNeverWraps(t *testing.T) {
+	for _, max := range []int{5, math.MaxInt / 10, math.MaxInt/10 + 1, math.MaxInt} {
+		got := config.LoginThrottle{MaxFailures: max, Window: time.Minute}.PerAddress()
+		if got < max {
+			t.Errorf("PerAddress of max_failures %d = %d", max, got)
 		}
 	}
 }

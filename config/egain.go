@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -120,6 +121,9 @@ const DefaultAddressFactor = 10
 func (t LoginThrottle) PerAddress() int {
 	if t.MaxFailuresPerAddress > 0 {
 		return t.MaxFailuresPerAddress
+	}
+	if t.MaxFailures > math.MaxInt/DefaultAddressFactor { // the product would wrap negative: throttling off
+		return math.MaxInt
 	}
 	return DefaultAddressFactor * t.MaxFailures
 }
