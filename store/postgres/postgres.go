@@ -221,9 +221,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = defaultStatementTimeout
 	}
-	// Whole milliseconds, rounded up: a positive bound under one must not
-	// become 0, PostgreSQL's "no timeout".
-	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(int64((timeout+time.Millisecond-1)/time.Millisecond), 10)
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = milliseconds(timeout)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "profiled"
 	if opts.Tracer != nil {
 		cfg.ConnConfig.Tracer = opts.Tracer
@@ -260,6 +258,13 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	reserved := max(1, cfg.MaxConns/4)
 	return &DB{pool: pool, ns: ns, roundTrip: 2*timeout + time.Second,
 		writeSlots: make(chan struct{}, max(1, cfg.MaxConns-reserved))}, nil
+}
+
+// milliseconds is d as PostgreSQL's statement_timeout takes it: whole
+// milliseconds, rounded up, so that a positive bound under one does not
+// become 0, which is "no timeout".
+func milliseconds(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
 }
 
 // tooManyConnections reports the server's refusal of a session for want

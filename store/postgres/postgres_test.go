@@ -699,21 +699,13 @@ func TestUpdate_CommitAnswerLost(t *testing.T) {
 	}
 }
 
-// TestOpen_SubMillisecondStatementTimeoutStaysABound: a positive timeout
-// under a millisecond was sent as statement_timeout=0, which PostgreSQL
-// reads as no timeout at all.
-func TestOpen_SubMillisecondStatementTimeoutStaysABound(t *testing.T) {
-	t.Parallel()
-	db, err := Open(t.Context(), migrated.URL(t), Options{MaxConns: 1, StatementTimeout: 500 * time.Microsecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var got string
-	if err := db.pool.QueryRow(t.Context(), "SHOW statement_timeout").Scan(&got); err != nil {
-		t.Fatal(err)
-	}
-	if got == "0" {
-		t.Errorf("statement_timeout is %q for a 500µs bound: PostgreSQL runs statements without a timeout", got)
+// TestMilliseconds: statement_timeout is sent in whole milliseconds,
+// rounded up: a bound under one millisecond was sent as 0, which
+// PostgreSQL reads as no timeout at all.
+func TestMilliseconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{500 * time.Microsecond: "1", time.Nanosecond: "1", time.Millisecond: "1", 1500 * time.Microsecond: "2", 5 * time.Second: "5000"} {
+		if got := milliseconds(d); got != want {
+			t.Errorf("milliseconds(%v) = %s, want %s", d, got, want)
+		}
 	}
 }
