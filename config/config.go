@@ -416,12 +416,29 @@ func fractionalCounts(path string, n *yaml.Node, t reflect.Type, name string) sc
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil { // the walk follows types, so it ends
+		n = n.Alias
+	}
 	var out schema.Problems
 	switch {
 	case t == reflect.TypeOf(yaml.Node{}) || t == reflect.TypeOf(time.Duration(0)):
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
+			if n.Content[i].Tag == "!!merge" { // <<: a mapping (or a list of them) merged here
+				v := n.Content[i+1]
+				if v.Kind == yaml.AliasNode && v.Alias != nil {
+					v = v.Alias
+				}
+				merged := []*yaml.Node{v}
+				if v.Kind == yaml.SequenceNode {
+					merged = v.Content
+				}
+				for _, m := range merged {
+					out = append(out, fractionalCounts(path, m, t, name)...)
+				}
+				continue
+			}
 			for j := 0; j < t.NumField(); j++ {
 				if f := t.Field(j); f.IsExported() && strings.Split(f.Tag.Get("yaml"), ",")[0] == key {
 					out = append(out, fractionalCounts(path, n.Content[i+1], f.Type, strings.TrimPrefix(name+"."+key, "."))...)

@@ -238,6 +238,7 @@ func TestLoad_FractionalCountRefused(t *testing.T) {
 		{"server:\n  max_body_bytes: 1048576.5\n", "c.yaml:2"},
 		{"store:\n  max_conns: 16.5\n", "c.yaml:2"},
 		{"egain:\n  max_sessions_per_user: 2.9\n", "c.yaml:2"},
+		{"audit:\n  <<: {retention_days: 1.5}\n", "c.yaml:2"}, // a YAML merge key
 	} {
 		_, err := config.Load(write(t, "c.yaml", tc.content))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

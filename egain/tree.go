@@ -121,9 +121,9 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 		}
 		// .NET's XmlSerializer writing to a string declares utf-16, and
 		// the string is sent as UTF-8 (Content-Type says so, and RFC 7303
-		// puts that before the declaration): bytes without a UTF-16 byte
-		// order mark are read as the UTF-8 they are.
-		if enc, err := htmlindex.Get(label); err == nil && isUTF16(enc) && !bytes.HasPrefix(data, []byte{0xFE, 0xFF}) && !bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
+		// puts that before the declaration; the body was read as valid
+		// UTF-8, which real UTF-16 is not): read as the UTF-8 it is.
+		if enc, err := htmlindex.Get(label); err == nil && isUTF16(enc) {
 			return r, nil
 		}
 		declared = label

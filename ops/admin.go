@@ -82,6 +82,9 @@ func fromPage(r *http.Request) bool {
 // rebinds to 127.0.0.1 sends its own name: an older browser sends no
 // Sec-Fetch-Site for a same-origin GET, and it could read a backup.
 func localName(host string) bool {
+	if host == "" { // HTTP/1.0 without Host: no browser sends that
+		return true
+	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}

@@ -317,4 +317,10 @@ func TestAdminGuard_LoopbackAdmitsNoBrowserPage(t *testing.T) {
 	if res := ts.do("POST", "/server/mode", `{"mode":"production"}`, "Sec-Fetch-Site", "none"); res.Status != http.StatusOK {
 		t.Errorf("POST /server/mode typed by the operator (Sec-Fetch-Site: none): %d %s, want 200", res.Status, res.Body)
 	}
+	// An HTTP/1.0 request without a Host (a script over nc, an old
+	// monitoring probe) is no browser page: every browser sends Host, so a
+	// rebound page can never send none.
+	if res := rawRequest(t, ts, "GET /server/status HTTP/1.0\r\n\r\n"); res.Status != http.StatusOK {
+		t.Errorf("GET /server/status over HTTP/1.0 without Host from loopback: %d %s, want 200", res.Status, res.Body)
+	}
 }
