@@ -49,8 +49,8 @@ type fakeReader struct {
 }
 
 func (r fakeReader) IDsByNum(nums []uint64) ([]string, error) { return r.f.idsByNum(nums), nil }
-func (r fakeReader) Lookup(key string, values []string, _ int) ([]string, error) {
-	return r.f.lookup(key, values), nil
+func (r fakeReader) Lookup(key string, values []string, _ int) ([]string, bool, error) {
+	return r.f.lookup(key, values), true, nil
 }
 func (r fakeReader) GetMany([]string, []string) ([]*profile.Profile, error) { return nil, nil }
 

@@ -150,14 +150,10 @@ func (f *Facade) keyCriterion(name, key string, values []string, bounds *[2]stri
 		name:  name,
 		order: order,
 		lookup: func(r profile.Reader, limit int) ([]string, bool, error) {
-			var ids []string
-			var err error
 			if bounds == nil {
-				ids, err = r.Lookup(key, values, limit)
-			} else {
-				ids, err = r.LookupRange(key, values, bounds[0], bounds[1], limit)
+				return r.Lookup(key, values, limit)
 			}
-			return ids, len(ids) < limit, err
+			return r.LookupRange(key, values, bounds[0], bounds[1], limit)
 		},
 		test: func(c *schema.Compiled) (func(*profile.Profile) bool, []string, error) {
 			return keyTest(c, key, values, bounds)

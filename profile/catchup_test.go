@@ -110,7 +110,7 @@ func TestFollowSchema_ReadsThroughKeysIndexedOtherwise(t *testing.T) {
 		t.Errorf("B by first_only after A's change = %v, want SCHEMA_OUT_OF_SYNC", err)
 	}
 	err := b.Read(ctx, "", func(r profile.Reader) error {
-		_, err := r.Lookup("first_only", []string{"Solo"}, 0)
+		_, _, err := r.Lookup("first_only", []string{"Solo"}, 0)
 		return err
 	})
 	if errs.As(err) == nil || errs.As(err).Code != profile.CodeSchemaOutOfSync {

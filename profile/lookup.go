@@ -19,11 +19,14 @@ import (
 type Reader interface {
 	// Lookup returns the customers whose entry of identification key
 	// `key` starts with values (raw query values, in key attribute order),
-	// in index order, at most limit (0: MaxIdentifyResults).
-	Lookup(key string, values []string, limit int) ([]string, error)
+	// in index order, at most limit (0: MaxIdentifyResults); complete is
+	// false when more may match: it stopped at limit customers, or at
+	// limit + MaxLookupExtraEntries index entries (a key over a
+	// multi-valued extension has an entry per record).
+	Lookup(key string, values []string, limit int) (ids []string, complete bool, err error)
 	// LookupRange is Lookup where the key attribute after values lies in
 	// [from, to] (raw values; "" is an open bound).
-	LookupRange(key string, values []string, from, to string, limit int) ([]string, error)
+	LookupRange(key string, values []string, from, to string, limit int) (ids []string, complete bool, err error)
 	// CreatedBetween returns customers created in [from, to] (zero: open),
 	// oldest first, at most limit (0: MaxIdentifyResults).
 	CreatedBetween(from, to time.Time, limit int) ([]string, error)
@@ -60,35 +63,40 @@ type reader struct {
 	noted  map[string]bool // read, as a set: a profile loaded twice is one read
 }
 
-func (r *reader) Lookup(key string, values []string, limit int) ([]string, error) {
+// MaxLookupExtraEntries bounds the index entries a lookup reads beyond its
+// limit: customers with many records under a key's prefix (every e-mail
+// activity has type email) would otherwise have it read them all.
+const MaxLookupExtraEntries = 10_000
+
+func (r *reader) Lookup(key string, values []string, limit int) ([]string, bool, error) {
 	return r.lookup(key, values, nil, limit)
 }
 
-func (r *reader) LookupRange(key string, values []string, from, to string, limit int) ([]string, error) {
+func (r *reader) LookupRange(key string, values []string, from, to string, limit int) ([]string, bool, error) {
 	return r.lookup(key, values, &[2]string{from, to}, limit)
 }
 
-func (r *reader) lookup(key string, values []string, bounds *[2]string, limit int) ([]string, error) {
+func (r *reader) lookup(key string, values []string, bounds *[2]string, limit int) ([]string, bool, error) {
 	c := r.schema
 	k, ok := c.Key(key)
 	if !ok {
-		return nil, errs.E(errs.KindInternal, CodeUnknownKey, "identification key %q is not defined", key)
+		return nil, false, errs.E(errs.KindInternal, CodeUnknownKey, "identification key %q is not defined", key)
 	}
 	if err := checkIndexed(r.stale, k.Name); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	width := len(values)
 	if bounds != nil {
 		width++
 	}
 	if width == 0 || width > len(k.Attributes) {
-		return nil, errs.E(errs.KindInternal, CodeUnknownKey, "identification key %q has %d attributes, not %d", k.Name, len(k.Attributes), width)
+		return nil, false, errs.E(errs.KindInternal, CodeUnknownKey, "identification key %q has %d attributes, not %d", k.Name, len(k.Attributes), width)
 	}
 	prefix := make([]string, len(values))
 	for i, v := range values {
 		text, err := c.QueryValue(k.Source, k.Attributes[i], v)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		prefix[i] = text
 	}
@@ -98,12 +106,12 @@ func (r *reader) lookup(key string, values []string, bounds *[2]string, limit in
 		attr := k.Attributes[len(values)]
 		if bounds[0] != "" {
 			if from, err = c.QueryValue(k.Source, attr, bounds[0]); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		if bounds[1] != "" {
 			if to, err = c.QueryValue(k.Source, attr, bounds[1]); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
@@ -112,7 +120,12 @@ func (r *reader) lookup(key string, values []string, bounds *[2]string, limit in
 	}
 	var ids []string
 	seen := map[string]bool{}
+	entries, cut := 0, false
 	collect := func(id string) bool {
+		if entries++; entries > limit+MaxLookupExtraEntries {
+			cut = true
+			return false
+		}
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -125,7 +138,7 @@ func (r *reader) lookup(key string, values []string, bounds *[2]string, limit in
 	} else {
 		err = r.tx.ScanIndex(k.Name, prefix, collect)
 	}
-	return ids, err
+	return ids, !cut && len(ids) < limit, err
 }
 
 func (r *reader) CreatedBetween(from, to time.Time, limit int) ([]string, error) {

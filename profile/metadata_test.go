@@ -248,3 +248,41 @@ func TestIdentify_BoundedEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestLookup_BoundedEntries: an eGain search's lookup reads at most its
+// limit plus MaxLookupExtraEntries index entries, and says it is not
+// complete when it stops there: a key over Activity has an entry per
+// record, and every e-mail activity has type email, so one prefix held
+// every record of every customer, read whole to find a few customers.
+func TestLookup_BoundedEntries(t *testing.T) {
+	ctx := context.Background()
+	s, _, db := newServiceAndStore(t)
+	const customers, records = 11, 1000 // 11,000 entries: more than 20 + 10,000
+	for i := range customers {
+		acts := make([]any, records)
+		for j := range acts {
+			acts[j] = map[string]any{"ActivityId": fmt.Sprint("a", j), "type": "email", "mode": "inbound", // an entry each: their times differ
+				"sentDate": fmt.Sprintf("2020-01-01T%02d:%02d:%02d.000Z", j/3600, j/60%60, j%60)}
+		}
+		if _, err := s.Create(ctx, "", map[string]any{"customer_id": fmt.Sprint("LK", i), "Activity": acts}, profile.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := db.Stats().IndexEntriesVisited
+	err := s.Read(ctx, "", func(r profile.Reader) error {
+		ids, complete, err := r.Lookup("email_activity", []string{"email"}, 20)
+		if err != nil {
+			return err
+		}
+		if complete {
+			t.Errorf("lookup over %d entries: %d customers, complete; want it cut, not complete", customers*records, len(ids))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if visited, bound := db.Stats().IndexEntriesVisited-before, uint64(20+profile.MaxLookupExtraEntries+1); visited > bound {
+		t.Errorf("the lookup walked %d index entries, want at most %d", visited, bound)
+	}
+}

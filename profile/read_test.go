@@ -30,7 +30,7 @@ func TestRead_OneSnapshot(t *testing.T) {
 	}
 	var loaded []*profile.Profile
 	err = s.Read(ctx, "", func(r profile.Reader) error {
-		ids, err := r.Lookup("email", []string{"SNAP@x.example"}, 0)
+		ids, _, err := r.Lookup("email", []string{"SNAP@x.example"}, 0)
 		if err != nil || !slices.Equal(ids, []string{p.ID}) {
 			t.Fatalf("Lookup = %q, %v", ids, err)
 		}
@@ -69,7 +69,7 @@ func TestRead_OneSnapshot(t *testing.T) {
 	counted := 0
 	s.OnRead = func(string) { counted++ }
 	_ = s.Read(ctx, "", func(r profile.Reader) error {
-		_, err := r.Lookup("email", []string{"live@x.example"}, 0)
+		_, _, err := r.Lookup("email", []string{"live@x.example"}, 0)
 		return err
 	})
 	if counted != 0 {

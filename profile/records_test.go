@@ -83,7 +83,7 @@ func TestRecordIndexes_SharedEntries(t *testing.T) {
 		var ids []string
 		err := s.Read(ctx, "", func(r profile.Reader) error {
 			var err error
-			ids, err = r.Lookup("email_activity", []string{"email", "false", "false", "in"}, 10)
+			ids, _, err = r.Lookup("email_activity", []string{"email", "false", "false", "in"}, 10)
 			return err
 		})
 		if err != nil {
