@@ -390,6 +390,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		problems = yamlProblems(path, data, err)
 	}
+	// One document: what follows a second "---" would be ignored without
+	// a word (a file starting "---\n---" read as all defaults).
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil && len(next.Content) > 0 && next.Content[0].Tag != "!!null" {
+		problems = append(problems, schema.Problem{File: path, Line: next.Line, Message: "a second YAML document starts here: a config file holds one (remove the extra ---)"})
+	}
 	cfg.File = path
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) == nil && root.Kind != 0 {

@@ -258,3 +258,26 @@ func TestLoginThrottle_PerAddressNeverWraps(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_OneDocument: a config file holds one YAML document; a second
+// (an extra "---") was ignored without a word, so a file starting
+// "---\n---" read as all defaults.
+func TestLoad_OneDocument(t *testing.T) {
+	for _, text := range []string{"---\n---\naudit:\n  retention_days: 7\n", "audit:\n  retention_days: 7\n---\nlog:\n  level: debug\n"} {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := config.Load(path); err == nil || !strings.Contains(err.Error(), "second YAML document") {
+			t.Errorf("%q: %v, want the second document named", text, err)
+		}
+	}
+	// A "---" with nothing after it ends the one document.
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("audit:\n  retention_days: 7\n---\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := config.Load(path); err != nil || cfg.Audit.RetentionDays != 7 {
+		t.Errorf("a trailing ---: %v", err)
+	}
+}
