@@ -42,6 +42,9 @@ type Config struct {
 
 	File string     `yaml:"-"` // the file it was read from
 	root *yaml.Node // the file's YAML, for the lines of problems
+	// read is the settings as the file gave them, before the flags and
+	// the environment overrode some (NotReloaded compares files).
+	read *Config
 }
 
 // Audit configures the audit trail (docs/privacy.md).
@@ -407,12 +410,54 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		problems = append(problems, cfg.Problems(err)...)
 	}
+	read := cfg
+	read.Schema, read.root = yaml.Node{}, nil
+	cfg.read = &read
 	if len(problems) > 0 {
 		// The config is returned too: check-config goes on to report the
 		// schema's problems as well; everything else stops here.
 		return &cfg, problems
 	}
 	return &cfg, nil
+}
+
+// NotReloaded names, as dotted keys (admin.token, egain.users), the
+// settings whose value in next differs from c's, both as their files give
+// them (a flag or the environment overriding one at start is no edit). A
+// reload applies the schema only: these take effect at the next start.
+// Lists are named whole (egain.users), never with their values.
+func (c *Config) NotReloaded(next *Config) []string {
+	from, to := c, next
+	if c.read != nil {
+		from = c.read
+	}
+	if next.read != nil {
+		to = next.read
+	}
+	return changedSettings(reflect.ValueOf(*from), reflect.ValueOf(*to), "")
+}
+
+func changedSettings(a, b reflect.Value, prefix string) []string {
+	var out []string
+	t := a.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if !f.IsExported() || name == "" || name == "-" || f.Type == reflect.TypeOf(yaml.Node{}) {
+			continue // the schema is what a reload applies
+		}
+		key := strings.TrimPrefix(prefix+"."+name, ".")
+		x, y := a.Field(i), b.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, changedSettings(x, y, key)...)
+			continue
+		}
+		empty := (x.Kind() == reflect.Slice || x.Kind() == reflect.Map) && x.Len() == 0 && y.Len() == 0 // [] or left out
+		if !empty && !reflect.DeepEqual(x.Interface(), y.Interface()) {
+			out = append(out, key)
+		}
+	}
+	return out
 }
 
 // fractionalCounts finds numbers with a fraction given for integer

@@ -62,6 +62,7 @@ type App struct {
 	schemaLoaded  *prometheus.GaugeVec
 	nonconforming prometheus.Gauge
 	reloadOK      prometheus.Gauge   // 1 after the start and a reload that succeeded, 0 after a refused one
+	notApplied    prometheus.Gauge   // settings of the file last reloaded or followed that wait for a restart
 	corrupt       prometheus.Counter // requests answered DATA_CORRUPT
 	modes         modeCache
 
@@ -268,6 +269,9 @@ func (a *App) followSchema(ctx context.Context) {
 func (a *App) followed(c *schema.Compiled) {
 	a.Log.Info().Uint64("schema_version", c.Version).Msg("followed a schema change made by another replica")
 	a.noteSchema(c)
+	if file, err := config.Load(a.Config.File); err == nil { // the file the follow read the schema from
+		a.noteNotApplied(file, "followed another replica's schema change")
+	}
 }
 
 // followSchemaOnRefusal answers a request without a body again, once, when
@@ -676,33 +680,51 @@ func (a *App) registerMetrics() error {
 	if err := a.Metrics.Register(a.reloadOK); err != nil {
 		return err
 	}
+	a.notApplied = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "profiled_config_settings_not_applied",
+		Help: "Settings (other than the schema) that the config file, as the last reload or schema follow read it, changes since the start: a reload does not apply them, a restart does.",
+	})
+	if err := a.Metrics.Register(a.notApplied); err != nil {
+		return err
+	}
 	return a.Metrics.Register(ops.NewStoreCollector(a.storeStats))
 }
 
 // Reload re-reads the schema config and swaps it in; on failure the old
 // schema stays live. Stored profiles are then checked against the new
 // schema in the background: they are counted, never dropped.
-// ctx carries the actor the audit entry names.
+// ctx carries the actor the audit entry names. Settings other than the
+// schema that the file changed are not applied: they are logged at warn
+// level (see reload).
 func (a *App) Reload(ctx context.Context) error {
+	_, err := a.reload(ctx)
+	return err
+}
+
+// reload is Reload, returning the settings the file changed that the
+// reload did not apply (they wait for a restart).
+func (a *App) reload(ctx context.Context) ([]string, error) {
 	// The file is checked as the next start would check it, as check-config
 	// does: a reload applies its schema but not its eGain mapping (the
 	// facade keeps the one it started with), so a mapping that does not
 	// fit the new schema would pass the reload and then stop the next start.
-	if problems, err := a.checkFile(ctx); err != nil || len(problems) > 0 {
+	file, problems, err := a.checkFile(ctx)
+	if err != nil || len(problems) > 0 {
 		if err == nil {
 			err = problems
 		}
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
 		a.noteRefusedReload(err)
-		return err
+		return nil, err
 	}
 	c, err := a.Profiles.ReloadSchema(ctx)
 	if err != nil {
 		a.Log.Error().Err(err).Msg("schema reload refused; the previous schema stays live")
 		a.noteRefusedReload(err)
-		return err
+		return nil, err
 	}
 	a.reloadOK.Set(1)
+	notApplied := a.noteNotApplied(file, "reloaded the schema only")
 	a.conformanceMu.Lock()
 	if a.conformanceCancel != nil {
 		a.conformanceCancel()
@@ -711,7 +733,25 @@ func (a *App) Reload(ctx context.Context) error {
 	a.conformanceCancel = cancel
 	a.conformanceMu.Unlock()
 	a.bgActive.Go(func() { defer cancel(); a.checkConformance(ctx, c) })
-	return nil
+	return notApplied, nil
+}
+
+// noteNotApplied compares the settings of file (the config file as a
+// reload or a follow just read it) with those the server started with:
+// only the schema goes live without a restart, so an operator who rotated
+// admin.token or removed an eGain user and reloaded must not read a plain
+// success. The keys that differ are logged at warn level and counted in
+// profiled_config_settings_not_applied, and returned.
+func (a *App) noteNotApplied(file *config.Config, what string) []string {
+	if file == nil {
+		return nil
+	}
+	keys := a.Config.NotReloaded(file)
+	a.notApplied.Set(float64(len(keys)))
+	if len(keys) > 0 {
+		a.Log.Warn().Strs("not_applied", keys).Msg(what + ": the config file changes settings that only a restart applies; until then the server runs on the settings it started with")
+	}
+	return keys
 }
 
 // noteRefusedReload sets profiled_schema_last_reload_successful to 0 when
@@ -725,21 +765,21 @@ func (a *App) noteRefusedReload(err error) {
 }
 
 // checkFile checks the config file with the schema stored by the metadata
-// API, as a start would.
-func (a *App) checkFile(ctx context.Context) (schema.Problems, error) {
+// API, as a start would, and returns it as read.
+func (a *App) checkFile(ctx context.Context) (*config.Config, schema.Problems, error) {
 	file, err := config.Load(a.Config.File)
 	var problems schema.Problems
 	if err != nil {
 		if file == nil { // not readable as YAML: nothing more to check
-			return nil, err
+			return nil, nil, err
 		}
 		problems = file.Problems(err) // settings: the schema is checked too, as check-config does
 	}
 	overlay, err := a.storedOverlay(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(problems, config.CheckSchema(file, overlay, egain.CheckMapping)...), nil
+	return file, append(problems, config.CheckSchema(file, overlay, egain.CheckMapping)...), nil
 }
 
 // storedOverlay is the schema the metadata API stored.
@@ -782,7 +822,8 @@ func (a *App) checkConformance(ctx context.Context, c *schema.Compiled) {
 func (a *App) reloadHandler(c echo.Context) error {
 	// A client (or a proxy's timeout) going away must not cut a reload
 	// that is rebuilding indexes: it completes, or fails whole.
-	if err := a.Reload(context.WithoutCancel(c.Request().Context())); err != nil {
+	notApplied, err := a.reload(context.WithoutCancel(c.Request().Context()))
+	if err != nil {
 		if errs.Is(err, errs.KindUnavailable) {
 			return err // the store, not the config: 503, worth retrying
 		}
@@ -793,12 +834,16 @@ func (a *App) reloadHandler(c echo.Context) error {
 			"problems":  problemList(err),
 		})
 	}
-	return a.schemaHandler(c)
+	return a.schemaAnswer(c, notApplied)
 }
 
 // schemaHandler shows the live schema, its version and, once checked after
 // a reload, how many stored profiles do not conform to it.
-func (a *App) schemaHandler(c echo.Context) error {
+func (a *App) schemaHandler(c echo.Context) error { return a.schemaAnswer(c, nil) }
+
+// schemaAnswer is schemaHandler's answer; after a reload, notApplied names
+// the settings the file changed that wait for a restart.
+func (a *App) schemaAnswer(c echo.Context, notApplied []string) error {
 	s := a.Schema.Current()
 	a.conformanceMu.Lock()
 	conformance := a.conformance
@@ -806,12 +851,17 @@ func (a *App) schemaHandler(c echo.Context) error {
 	if conformance != nil && conformance.SchemaHash != s.Hash {
 		conformance = nil
 	}
-	return c.JSON(http.StatusOK, map[string]any{
+	body := map[string]any{
 		"hash":        s.Hash,
 		"loaded_at":   s.LoadedAt.UTC().Format(time.RFC3339Nano),
 		"schema":      s.Def,
 		"conformance": conformance,
-	})
+	}
+	if len(notApplied) > 0 {
+		body["not_applied"] = notApplied
+		body["message"] = "schema reloaded; the config file also changes settings a reload does not apply (only the schema is reloaded): they take effect at the next start"
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 func problemList(err error) []string {
