@@ -395,9 +395,23 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	// One document: what follows a second "---" would be ignored without
 	// a word (a file starting "---\n---" read as all defaults).
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil && len(next.Content) > 0 && next.Content[0].Tag != "!!null" {
-		problems = append(problems, schema.Problem{File: path, Line: next.Line, Message: "a second YAML document starts here: a config file holds one (remove the extra ---)"})
+	// Empty documents (comments only, "---" twice) are skipped: what comes
+	// after them is ignored just the same. YAML that cannot be read there
+	// is a problem too.
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problems = append(problems, yamlProblems(path, data, err)...)
+			break
+		}
+		if len(next.Content) > 0 && next.Content[0].Tag != "!!null" {
+			problems = append(problems, schema.Problem{File: path, Line: next.Line, Message: "a second YAML document starts here: a config file holds one (remove the extra ---)"})
+			break
+		}
 	}
 	cfg.File = path
 	var root yaml.Node
@@ -452,12 +466,51 @@ func changedSettings(a, b reflect.Value, prefix string) []string {
 			out = append(out, changedSettings(x, y, key)...)
 			continue
 		}
-		empty := (x.Kind() == reflect.Slice || x.Kind() == reflect.Map) && x.Len() == 0 && y.Len() == 0 // [] or left out
-		if !empty && !reflect.DeepEqual(x.Interface(), y.Interface()) {
+		if !sameSetting(x, y) {
 			out = append(out, key)
 		}
 	}
 	return out
+}
+
+// sameSetting is reflect.DeepEqual where a list or map left out equals an
+// empty one ([] or left out), at any depth: within a list's entries too
+// (tenants: [] of an API key is no tenants).
+func sameSetting(x, y reflect.Value) bool {
+	switch x.Kind() {
+	case reflect.Slice, reflect.Array:
+		if x.Len() != y.Len() {
+			return false
+		}
+		for i := range x.Len() {
+			if !sameSetting(x.Index(i), y.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if x.Len() == 0 && y.Len() == 0 {
+			return true
+		}
+		return x.Len() == y.Len() && reflect.DeepEqual(x.Interface(), y.Interface())
+	case reflect.Struct:
+		for i := range x.NumField() {
+			if !sameSetting(x.Field(i), y.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Pointer, reflect.Interface:
+		if x.IsNil() || y.IsNil() {
+			return x.IsNil() == y.IsNil()
+		}
+		if x.Elem().Type() != y.Elem().Type() {
+			return false
+		}
+		return sameSetting(x.Elem(), y.Elem())
+	default:
+		return x.Equal(y)
+	}
 }
 
 // fractionalCounts finds numbers with a fraction given for integer

@@ -281,3 +281,33 @@ func TestLoad_OneDocument(t *testing.T) {
 		t.Errorf("a trailing ---: %v", err)
 	}
 }
+
+// TestLoad_OneDocumentPastAnEmptyOne: the one-document check looked at the
+// next document only: past an empty one ("---" twice), or past a second
+// document YAML cannot read, the rest was ignored without a word again
+// (a file starting "---\n---\n---" read as all defaults).
+func TestLoad_OneDocumentPastAnEmptyOne(t *testing.T) {
+	for _, text := range []string{
+		"---\n---\n---\naudit:\n  retention_days: 7\n",
+		"audit:\n  retention_days: 7\n---\n---\nlog:\n  level: debug\n",
+		"audit:\n  retention_days: 7\n---\nlog: [debug\n",
+	} {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := config.Load(path); err == nil {
+			t.Errorf("%q: loaded, want what follows the first document named", text)
+		}
+	}
+	// Comments, "..." or an empty document after it are nothing.
+	for _, text := range []string{"audit:\n  retention_days: 7\n---\n# old settings removed\n", "audit:\n  retention_days: 7\n...\n", "audit:\n  retention_days: 7\n---\n...\n---\n"} {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if cfg, err := config.Load(path); err != nil || cfg.Audit.RetentionDays != 7 {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+}

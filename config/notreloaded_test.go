@@ -39,3 +39,34 @@ func TestNotReloaded(t *testing.T) {
 		t.Errorf("NotReloaded = %v, want %v", got, want)
 	}
 }
+
+// TestNotReloaded_EmptyListsWithinLists: a list left out equals an empty
+// one within a list's entries too ("tenants: []" of an API key is every
+// tenant, as no tenants is): writing or removing it changes nothing, so
+// a reload must not name genesys.auth.api_keys as waiting for a restart.
+func TestNotReloaded_EmptyListsWithinLists(t *testing.T) {
+	key := "{name: crm, key_sha256: " + strings.Repeat("ab", 32) + ", role: agent%s}"
+	file := "genesys: {auth: {api_keys: [" + key + "]}}\nschema:\n  profile:\n    - {name: FirstName, type: string}\n"
+	started, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", ", tenants: []", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := started.NotReloaded(next); len(got) > 0 {
+		t.Errorf("tenants: [] written out: NotReloaded = %v, want none", got)
+	}
+	if got := next.NotReloaded(started); len(got) > 0 {
+		t.Errorf("tenants: [] removed: NotReloaded = %v, want none", got)
+	}
+	// A real edit within the entry is still named.
+	edited, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", ", tenants: [t1]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := started.NotReloaded(edited); !slices.Equal(got, []string{"genesys.auth.api_keys"}) {
+		t.Errorf("tenants: [t1] added: NotReloaded = %v, want [genesys.auth.api_keys]", got)
+	}
+}

@@ -2,6 +2,7 @@ package egain
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,27 @@ type candidates struct {
 	limit   int    // the lookup limit
 	by      string // bounded: the criterion whose ids are the candidates
 	order   string // bounded: the order of those ids (criterion.order)
+	// few, when bounded by a lookup that stopped at its index entry bound
+	// (profile.Service.LookupExtraEntries) with fewer than limit customers, is
+	// how many it found: not "at least limit customers match".
+	few int
+}
+
+// tooMany says why a bounded answer's criterion matches too many: limit
+// customers, or more index entries than a lookup reads.
+func (c candidates) tooMany() string {
+	if c.few > 0 {
+		return fmt.Sprintf("%s has more index entries than a search reads (%d customers among those read)", c.by, c.few)
+	}
+	return fmt.Sprintf("at least %d customers match %s", c.limit, c.by)
+}
+
+// first is how many customers a bounded answer's candidates are.
+func (c candidates) first() int {
+	if c.few > 0 {
+		return c.few
+	}
+	return c.limit
 }
 
 // match runs the lookups of q's criteria and intersects the complete ones.
@@ -92,7 +114,11 @@ func (f *Facade) match(r profile.Reader, q *SearchQuery) (candidates, error) {
 	// criterion, and the others are tested on them. The first whose ids
 	// come in an order an answer can be served in is taken (checkOrder).
 	i := max(0, slices.IndexFunc(cut, func(c criterion) bool { return c.order != "" }))
-	return candidates{ids: cutIDs[i], check: slices.Delete(slices.Clone(cut), i, i+1), bounded: true, limit: limit, by: cut[i].name, order: cut[i].order}, nil
+	few := 0
+	if len(cutIDs[i]) < limit {
+		few = len(cutIDs[i])
+	}
+	return candidates{ids: cutIDs[i], check: slices.Delete(slices.Clone(cut), i, i+1), bounded: true, limit: limit, by: cut[i].name, order: cut[i].order, few: few}, nil
 }
 
 // criteria lists q's criteria in a fixed order: email, phone, custom.<name>
@@ -304,7 +330,7 @@ func (c candidates) checkOrder(sort string, desc bool) error {
 	}
 	switch {
 	case c.order == "":
-		return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered: at least %d customers match %s; add or narrow criteria", c.limit, c.by)
+		return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered: %s; add or narrow criteria", c.tooMany())
 	case !desc && (sort == "" || sort == "id" || sort == c.order):
 		return nil
 	}
@@ -312,8 +338,8 @@ func (c candidates) checkOrder(sort string, desc bool) error {
 	if c.order == "created" {
 		orders = "ascending id or created order"
 	}
-	return errs.Invalid(CodeLimitExceeded, "$sort", "this search matches too many customers to be sorted: at least %d customers match %s, "+
-		"and results can only be returned in %s; add or narrow criteria, or leave out $sort and $order", c.limit, c.by, orders)
+	return errs.Invalid(CodeLimitExceeded, "$sort", "this search matches too many customers to be sorted: %s, "+
+		"and results can only be returned in %s; add or narrow criteria, or leave out $sort and $order", c.tooMany(), orders)
 }
 
 // checkWindow refuses a page of a bounded answer that starts at or beyond
@@ -325,11 +351,11 @@ func (c candidates) checkWindow(p Page, n int) error {
 		return nil
 	}
 	if n == 0 {
-		return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered: at least %d customers match %s, "+
-			"and none of the first %d of them is a result; add or narrow criteria", c.limit, c.by, c.limit)
+		return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered: %s, "+
+			"and none of the first %d of them is a result; add or narrow criteria", c.tooMany(), c.first())
 	}
-	return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered in full: at least %d customers match %s, "+
-		"so only results 1 to %d can be returned and the requested window starts at result %d; add or narrow criteria", c.limit, c.by, n, p.Offset+1)
+	return errs.Invalid(CodeLimitExceeded, "", "this search matches too many customers to be answered in full: %s, "+
+		"so only results 1 to %d can be returned and the requested window starts at result %d; add or narrow criteria", c.tooMany(), n, p.Offset+1)
 }
 
 func sortedKeys(m map[string]string) []string {

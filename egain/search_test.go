@@ -243,3 +243,37 @@ func TestSortItems_TextKeysIgnoreCase(t *testing.T) {
 		}
 	}
 }
+
+// TestSearch_ManyActivitiesFewCustomers: a lookup over the activity key
+// reads an entry per activity, and stops after its limit plus
+// profile.Service.LookupExtraEntries of them; 120 customers with 100
+// matching e-mails each (12,000 entries) are well within it and answered.
+// Past the bound the search counts as matching too many, and the refusal
+// must not say that 1000 customers match when fewer do.
+func TestSearch_ManyActivitiesFewCustomers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	const customers, records = 120, 100
+	for i := range customers {
+		acts := make([]string, records)
+		for j := range acts {
+			acts[j] = fmt.Sprintf(`{"ActivityId":"m%d","type":"email","isRead":false,"isSecure":true,"mode":"outbound","sentDate":"2024-03-05T10:%02d:%02d.000Z"}`, j, j/60, j%60)
+		}
+		h.do("POST", "/profiles", fmt.Sprintf(`{"FirstName":"Busy","EmailAddress":["busy%d@x.com"],"Activity":[%s]}`, i, strings.Join(acts, ",")),
+			"Content-Type", "application/json").want(t, http.StatusCreated)
+	}
+	query := `activity={"type":"email","isRead":"false","isSecure":"true","mode":"outbound","sentDate":"[2024-03-01T00:00:00.000Z,2024-03-10T00:00:00.000Z]"}`
+	search := func() response {
+		return h.do("GET", "/ws/v12/interaction/customer?"+queryEscape(query)+"&$pagesize=75", "", SessionHeader, s, "Accept", "application/json")
+	}
+	if res := search(); res.Status != http.StatusOK {
+		t.Fatalf("%d customers with %d activities each: %d %s, want 200", customers, records, res.Status, res.Body)
+	}
+	h.svc.LookupExtraEntries = 1000 // now the lookup stops among the first customers' activities
+	res := search()
+	res.want(t, http.StatusBadRequest)
+	if strings.Contains(res.Body, fmt.Sprintf("at least %d customers match", profile.MaxIdentifyResults)) || !strings.Contains(res.Body, "more index entries than a search reads") {
+		t.Errorf("%d customers match: the refusal says %s", customers, res.Body)
+	}
+}

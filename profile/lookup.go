@@ -21,7 +21,7 @@ type Reader interface {
 	// `key` starts with values (raw query values, in key attribute order),
 	// in index order, at most limit (0: MaxIdentifyResults); complete is
 	// false when more may match: it stopped at limit customers, or at
-	// limit + MaxLookupExtraEntries index entries (a key over a
+	// limit + Service.LookupExtraEntries index entries (a key over a
 	// multi-valued extension has an entry per record).
 	Lookup(key string, values []string, limit int) (ids []string, complete bool, err error)
 	// LookupRange is Lookup where the key attribute after values lies in
@@ -42,7 +42,11 @@ type Reader interface {
 // loads with GetMany are noted as read (the audit trail's read setting)
 // once fn has succeeded.
 func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error) error {
-	r := &reader{schema: s.schema.Current(), stale: s.staleKeys.Load()}
+	extra := s.LookupExtraEntries
+	if extra <= 0 {
+		extra = DefaultLookupExtraEntries
+	}
+	r := &reader{schema: s.schema.Current(), stale: s.staleKeys.Load(), extra: extra}
 	err := s.store.View(ctx, tenant, func(tx Tx) error {
 		r.tx = canonical(tx, r.schema)
 		return fn(r)
@@ -61,12 +65,16 @@ type reader struct {
 	loaded bool            // GetMany was called
 	read   []string        // the ids of what it returned
 	noted  map[string]bool // read, as a set: a profile loaded twice is one read
+	extra  int             // index entries a lookup reads beyond its limit
 }
 
-// MaxLookupExtraEntries bounds the index entries a lookup reads beyond its
-// limit: customers with many records under a key's prefix (every e-mail
-// activity has type email) would otherwise have it read them all.
-const MaxLookupExtraEntries = 10_000
+// DefaultLookupExtraEntries is Service.LookupExtraEntries's default: the
+// index entries a lookup reads beyond its limit. Customers with many
+// records under a key's prefix (every e-mail activity has type email)
+// would otherwise have it read them all; 100 entries per customer of a
+// 1000-customer limit keeps a search of customers with many activities in
+// its range answered (about 150 ms on bbolt at the bound).
+const DefaultLookupExtraEntries = 100_000
 
 func (r *reader) Lookup(key string, values []string, limit int) ([]string, bool, error) {
 	return r.lookup(key, values, nil, limit)
@@ -122,7 +130,7 @@ func (r *reader) lookup(key string, values []string, bounds *[2]string, limit in
 	seen := map[string]bool{}
 	entries, cut := 0, false
 	collect := func(id string) bool {
-		if entries++; entries > limit+MaxLookupExtraEntries {
+		if entries++; entries > limit+r.extra {
 			cut = true
 			return false
 		}

@@ -250,14 +250,15 @@ func TestIdentify_BoundedEntries(t *testing.T) {
 }
 
 // TestLookup_BoundedEntries: an eGain search's lookup reads at most its
-// limit plus MaxLookupExtraEntries index entries, and says it is not
+// limit plus Service.LookupExtraEntries index entries, and says it is not
 // complete when it stops there: a key over Activity has an entry per
 // record, and every e-mail activity has type email, so one prefix held
 // every record of every customer, read whole to find a few customers.
 func TestLookup_BoundedEntries(t *testing.T) {
 	ctx := context.Background()
 	s, _, db := newServiceAndStore(t)
-	const customers, records = 11, 1000 // 11,000 entries: more than 20 + 10,000
+	s.LookupExtraEntries = 1000
+	const customers, records = 3, 1000 // 3,000 entries: more than 20 + 1,000
 	for i := range customers {
 		acts := make([]any, records)
 		for j := range acts {
@@ -282,7 +283,7 @@ func TestLookup_BoundedEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if visited, bound := db.Stats().IndexEntriesVisited-before, uint64(20+profile.MaxLookupExtraEntries+1); visited > bound {
+	if visited, bound := db.Stats().IndexEntriesVisited-before, uint64(20+s.LookupExtraEntries+1); visited > bound {
 		t.Errorf("the lookup walked %d index entries, want at most %d", visited, bound)
 	}
 }

@@ -51,6 +51,9 @@ type Service struct {
 	// 50,000 reads of 35 s and more on PostgreSQL. Identification.Truncated
 	// tells when candidates were left unchecked.
 	IdentifyCandidates int
+	// LookupExtraEntries bounds the index entries a Reader lookup reads
+	// beyond its limit of customers (0: DefaultLookupExtraEntries).
+	LookupExtraEntries int
 	// Reads says how reads are audited; OnRead counts them when it is
 	// ReadsCount (config audit.reads).
 	Reads  ReadAudit
