@@ -246,15 +246,15 @@ func TestSortItems_TextKeysIgnoreCase(t *testing.T) {
 
 // TestSearch_ManyActivitiesFewCustomers: a lookup over the activity key
 // reads an entry per activity, and stops after its limit plus
-// profile.Service.LookupExtraEntries of them; 120 customers with 100
-// matching e-mails each (12,000 entries) are well within it and answered.
+// profile.Service.LookupExtraEntries of them; 30 customers with 40
+// matching e-mails each (1,200 entries) are well within it and answered.
 // Past the bound the search counts as matching too many, and the refusal
 // must not say that 1000 customers match when fewer do.
 func TestSearch_ManyActivitiesFewCustomers(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	s := h.login("agent")
-	const customers, records = 120, 100
+	const customers, records = 30, 40
 	for i := range customers {
 		acts := make([]string, records)
 		for j := range acts {
@@ -270,7 +270,7 @@ func TestSearch_ManyActivitiesFewCustomers(t *testing.T) {
 	if res := search(); res.Status != http.StatusOK {
 		t.Fatalf("%d customers with %d activities each: %d %s, want 200", customers, records, res.Status, res.Body)
 	}
-	h.svc.LookupExtraEntries = 1000 // now the lookup stops among the first customers' activities
+	h.svc.LookupExtraEntries = 100 // now the lookup stops among the customers' activities (1000 + 100 < 1,200)
 	res := search()
 	res.want(t, http.StatusBadRequest)
 	if strings.Contains(res.Body, fmt.Sprintf("at least %d customers match", profile.MaxIdentifyResults)) || !strings.Contains(res.Body, "more index entries than a search reads") {
