@@ -209,17 +209,25 @@ func TestAudit_Reads(t *testing.T) {
 	})
 }
 
+// startWithPrivacyRole starts profiled with an admin token, privacy_role
+// administrator, the key dpo-key of an administrator bound to tenant acme
+// and crm-key of an agent.
+func startWithPrivacyRole(t *testing.T) *testServer {
+	t.Helper()
+	cfg := authConfig(t, `      - {name: dpo, key_sha256: "KEY(dpo-key)", role: administrator, tenants: [acme]}
+      - {name: crm, key_sha256: "KEY(crm-key)", role: agent}`, "",
+		`  token: ""`, `  token: "admin-secret"`,
+		`  privacy_role: ""`, `  privacy_role: administrator`)
+	return mustStartWith(t, cfg, t.TempDir()+"/p.db")
+}
+
 // TestAudit_PrivacyRole: with admin.privacy_role, Genesys credentials of
 // that role reach export, erase and the audit trail for their tenants and
 // are named as the actor; other roles need the admin token, and other
 // tenants are 403.
 func TestAudit_PrivacyRole(t *testing.T) {
 	t.Parallel()
-	cfg := authConfig(t, `      - {name: dpo, key_sha256: "KEY(dpo-key)", role: administrator, tenants: [acme]}
-      - {name: crm, key_sha256: "KEY(crm-key)", role: agent}`, "",
-		`  token: ""`, `  token: "admin-secret"`,
-		`  privacy_role: ""`, `  privacy_role: administrator`)
-	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	ts := startWithPrivacyRole(t)
 	dpo := []string{"X-API-Key", "dpo-key", "X-Genesys-TenantId", "acme"}
 	id := ts.mustCreate(`{"FirstName":"Priv"}`, "X-API-Key", "crm-key", "X-Genesys-TenantId", "acme")
 	if res := ts.do("GET", "/profiles/"+id+"/export", nil, dpo...); res.Status != http.StatusOK {
@@ -259,11 +267,7 @@ func TestAudit_PrivacyRole(t *testing.T) {
 // either form is the API key).
 func TestAudit_PrivacyRoleBesideTheAdminToken(t *testing.T) {
 	t.Parallel()
-	cfg := authConfig(t, `      - {name: dpo, key_sha256: "KEY(dpo-key)", role: administrator, tenants: [acme]}
-      - {name: crm, key_sha256: "KEY(crm-key)", role: agent}`, "",
-		`  token: ""`, `  token: "admin-secret"`,
-		`  privacy_role: ""`, `  privacy_role: administrator`)
-	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	ts := startWithPrivacyRole(t)
 	id := ts.mustCreate(`{"FirstName":"Acme"}`, "X-API-Key", "dpo-key", "X-Genesys-TenantId", "acme")
 	other := ts.mustCreate(`{"FirstName":"Home"}`, "X-API-Key", "crm-key") // the default tenant
 	both := []string{"X-API-Key", "dpo-key", "Authorization", "Bearer admin-secret"}

@@ -659,35 +659,25 @@ func (a *App) registerMetrics() error {
 		Name: "profiled_data_corrupt_total",
 		Help: "Requests answered 500 DATA_CORRUPT: stored data failed its checksum or could not be decoded.",
 	})
-	if err := a.Metrics.Register(a.corrupt); err != nil {
-		return err
-	}
 	a.nonconforming = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "profiled_schema_nonconforming_profiles",
 		Help: "Stored profiles that do not conform to the live schema (checked after each reload).",
 	})
-	if err := a.Metrics.Register(a.nonconforming); err != nil {
-		return err
-	}
-	if err := a.Metrics.Register(a.schemaLoaded); err != nil {
-		return err
-	}
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "profiled_schema_last_reload_successful",
 		Help: "1 when the last schema reload (SIGHUP, POST /admin/reload) succeeded or none was asked since the start; 0 after a refused one, whose file the next start would refuse too.",
 	})
 	a.reloadOK.Set(1)
-	if err := a.Metrics.Register(a.reloadOK); err != nil {
-		return err
-	}
 	a.notApplied = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "profiled_config_settings_not_applied",
 		Help: "Settings (other than the schema) that the config file, as the last reload or schema follow read it, changes since the start: a reload does not apply them, a restart does.",
 	})
-	if err := a.Metrics.Register(a.notApplied); err != nil {
-		return err
+	for _, c := range []prometheus.Collector{a.corrupt, a.nonconforming, a.schemaLoaded, a.reloadOK, a.notApplied, ops.NewStoreCollector(a.storeStats)} {
+		if err := a.Metrics.Register(c); err != nil {
+			return err
+		}
 	}
-	return a.Metrics.Register(ops.NewStoreCollector(a.storeStats))
+	return nil
 }
 
 // Reload re-reads the schema config and swaps it in; on failure the old
