@@ -79,3 +79,36 @@ func TestReload_StoreFaultIsNoRefusedFile(t *testing.T) {
 		}
 	}
 }
+
+// TestReload_UniqueKeyOverDuplicatesIsARefusedFile: a reload that makes a
+// key unique over values two customers share is refused (409 kind: the
+// stored data), and the next start refuses the same file ("At a start that
+// stops the start", config.md), so profiled_schema_last_reload_successful
+// must be 0, as deploy.md promises for every refused reload of a file the
+// next start would refuse.
+func TestReload_UniqueKeyOverDuplicatesIsARefusedFile(t *testing.T) {
+	t.Parallel()
+	cfgPath := configWith(t)
+	good := string(mustRead(t, cfgPath))
+	ts := mustStartWith(t, cfgPath, t.TempDir()+"/profiles.db")
+	for _, id := range []string{"A1", "A2"} {
+		if res := ts.do("POST", "/profiles", `{"customer_id":"`+id+`","LastName":"Lee","FirstName":"Ann"}`); res.Status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", id, res.Status, res.Body)
+		}
+	}
+	unique := strings.Replace(good, "attributes: [LastName, FirstName]}", "attributes: [LastName, FirstName], unique: true}", 1)
+	if unique == good {
+		t.Fatal("config.yaml has no name key to make unique")
+	}
+	if err := os.WriteFile(cfgPath, []byte(unique), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.App.Reload(context.Background()); err == nil {
+		t.Fatal("a reload making a key unique over duplicates was not refused")
+	}
+	for _, l := range strings.Split(string(ts.do("GET", "/metrics", nil).Body), "\n") {
+		if strings.HasPrefix(l, "profiled_schema_last_reload_successful ") && l != "profiled_schema_last_reload_successful 0" {
+			t.Errorf("after a reload refused for a unique key over duplicates (the next start refuses it too): %q, want 0", l)
+		}
+	}
+}

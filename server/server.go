@@ -749,7 +749,9 @@ func (a *App) noteNotApplied(file *config.Config, what string) []string {
 // too; a store that could not answer or commit now (503, or 409 when other
 // replicas kept changing the schema) says nothing about the file.
 func (a *App) noteRefusedReload(err error) {
-	if k := errs.KindOf(err); k != errs.KindUnavailable && k != errs.KindConflict {
+	// Only a concurrent schema change is a conflict of the moment; a unique
+	// key over stored duplicates (also 409) stops the next start as well.
+	if k := errs.KindOf(err); k != errs.KindUnavailable && !(k == errs.KindConflict && errs.As(err).Code == profile.CodeSchemaChangedConcurrently) {
 		a.reloadOK.Set(0)
 	}
 }
