@@ -410,8 +410,9 @@ func sortKey(key string) func(a, b item) int {
 	return func(a, b item) int { return cmp.Compare(a.profile.Num, b.profile.Num) }
 }
 
-// compareText orders text sort keys (names, custom values) as people read
-// them: case aside, so "alice" sorts beside "Amy", not after "Zed".
+// compareText orders text sort keys (names, custom values) with case
+// aside, so "alice" sorts beside "Amy", not after "Zed"; otherwise by code
+// point (accents count: "Émile" sorts after "Zed"), as docs/egain.md says.
 func compareText(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }
 
 // customValue is the first value of a customer-level custom attribute.
