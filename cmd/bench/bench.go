@@ -69,11 +69,7 @@ func (b *bench) httpCeiling(ctx context.Context, clients []int) (post, get map[i
 	if err != nil {
 		return nil, nil, err
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := startProcess(self, []string{"-bare", addr}, addr, filepath.Join(b.dir, "bare.log"), nil)
+	p, err := startOnFreeAddr(self, func(addr string) []string { return []string{"-bare", addr} }, filepath.Join(b.dir, "bare.log"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -207,11 +203,9 @@ func (b *bench) boltDataset(ctx context.Context, size int, sub string, loaded fu
 }
 
 func (b *bench) startServer(data, logPath string) (*process, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	return startProcess(b.o.bin, []string{"serve", "-config", b.o.config, "-addr", addr, "-data", data}, addr, logPath, nil)
+	return startOnFreeAddr(b.o.bin, func(addr string) []string {
+		return []string{"serve", "-config", b.o.config, "-addr", addr, "-data", data}
+	}, logPath)
 }
 
 // workloads runs reads first, so they see exactly size profiles, then

@@ -474,11 +474,9 @@ func pgCheckCounts(ctx context.Context, dbURL string, run *pgSizeRun) error {
 }
 
 func (b *bench) startPGServer(dbURL, logPath string) (*process, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	return startProcess(b.o.bin, []string{"serve", "-config", b.o.config, "-addr", addr, "-store", dbURL}, addr, logPath, nil)
+	return startOnFreeAddr(b.o.bin, func(addr string) []string {
+		return []string{"serve", "-config", b.o.config, "-addr", addr, "-store", dbURL}
+	}, logPath)
 }
 
 // measurePG is measure with the counters of every replica summed, the WAL

@@ -40,16 +40,32 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// startOnFreeAddr starts bin with the args args gives for a free loopback
+// address (startProcess). A port another process took between freeAddr and
+// the server's bind (make test runs many servers at once) is tried again
+// with another, twice.
+func startOnFreeAddr(bin string, args func(addr string) []string, logPath string) (*process, error) {
+	for try := 0; ; try++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		p, err := startProcess(bin, args(addr), addr, logPath)
+		if err == nil || try == 2 || !strings.Contains(err.Error(), "address already in use") {
+			return p, err
+		}
+	}
+}
+
 // startProcess runs bin with args, its output going to logPath, and waits
 // until GET base/readyz answers 200.
-func startProcess(bin string, args []string, addr, logPath string, env []string) (*process, error) {
+func startProcess(bin string, args []string, addr, logPath string) (*process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(os.Environ(), env...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
