@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // identifyIDs returns the customer ids identify finds for query.
@@ -329,5 +330,35 @@ func TestReload_AttributeRetyped(t *testing.T) {
 	ts.do("DELETE", "/profiles/"+seven, nil)
 	if got := ts.identifyIDs("Title=7"); len(got) != 0 {
 		t.Errorf("a deleted customer is still identified: %v", got)
+	}
+}
+
+// TestStart_CountsNonconformingProfiles: a schema edited while the server
+// was stopped (or a file replaced, which deploy.md has operators apply with
+// a restart instead of a reload) goes live at the start; the profiles it no
+// longer fits must be counted then as after a reload (config.md: "stored
+// profiles that no longer conform are counted in the background and
+// reported ... in GET /admin/schema (conformance) and in the metric
+// profiled_schema_nonconforming_profiles"), not reset to 0 by the restart.
+func TestStart_CountsNonconformingProfiles(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	ts.mustCreate(`{"LastName":"Lee"}`)
+	ts.mustCreate(`{"LastName":"Bond","Title":"Commander"}`)
+	reload(strings.Replace(base, "{name: Title,        type: string, length: 64}", "{name: Title,        type: string, length: 64, mandatory: true}", 1))
+	ts = ts.restart()
+	var got struct {
+		Conformance *struct{ Checked, Nonconforming int }
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for got.Conformance == nil && time.Now().Before(deadline) {
+		ts.do("GET", "/admin/schema", nil).JSON(t, &got)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got.Conformance == nil || got.Conformance.Checked != 2 || got.Conformance.Nonconforming != 1 {
+		t.Errorf("conformance after a restart = %+v, want 2 checked, 1 nonconforming (as the reload before it found)", got.Conformance)
+	}
+	if !strings.Contains(string(ts.do("GET", "/metrics", nil).Body), "\nprofiled_schema_nonconforming_profiles 1\n") {
+		t.Errorf("profiled_schema_nonconforming_profiles after a restart is not 1")
 	}
 }

@@ -164,6 +164,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 	a.sweepAudit()
 	a.prewarm()
 	a.scrubAtStart()
+	a.restoreConformance(registry.Current())
 	return a, nil
 }
 
@@ -715,6 +716,13 @@ func (a *App) reload(ctx context.Context) ([]string, error) {
 	}
 	a.reloadOK.Set(1)
 	notApplied := a.noteNotApplied(file, "reloaded the schema only")
+	a.startConformanceCheck(c)
+	return notApplied, nil
+}
+
+// startConformanceCheck counts, in the background, the stored profiles
+// schema c no longer fits, ending the check a previous one started.
+func (a *App) startConformanceCheck(c *schema.Compiled) {
 	a.conformanceMu.Lock()
 	if a.conformanceCancel != nil {
 		a.conformanceCancel()
@@ -723,7 +731,27 @@ func (a *App) reload(ctx context.Context) ([]string, error) {
 	a.conformanceCancel = cancel
 	a.conformanceMu.Unlock()
 	a.bgActive.Go(func() { defer cancel(); a.checkConformance(ctx, c) })
-	return notApplied, nil
+}
+
+// settingConformance keeps the last conformance count (JSON, with the
+// schema hash it is of), so a restart shows it instead of 0.
+const settingConformance = "schema_conformance"
+
+// restoreConformance shows, at a start, the count the last check made for
+// the live schema c; when the schema is another (the file was edited while
+// the server was stopped) or none was made, it counts anew in the
+// background. A restart with the same schema reads no profile for it.
+func (a *App) restoreConformance(c *schema.Compiled) {
+	stored, err := a.Store.Setting(context.Background(), settingConformance)
+	var last profile.Conformance
+	if err == nil && stored != "" && json.Unmarshal([]byte(stored), &last) == nil && last.SchemaHash == c.Hash {
+		a.conformanceMu.Lock()
+		a.conformance = &last
+		a.conformanceMu.Unlock()
+		a.nonconforming.Set(float64(last.Nonconforming))
+		return
+	}
+	a.startConformanceCheck(c)
 }
 
 // noteNotApplied compares the settings of file (the config file as a
@@ -803,6 +831,11 @@ func (a *App) checkConformance(ctx context.Context, c *schema.Compiled) {
 	}
 	a.conformance = &result
 	a.nonconforming.Set(float64(result.Nonconforming))
+	if data, err := json.Marshal(result); err == nil {
+		if err := a.Store.SetSetting(ctx, settingConformance, string(data)); err != nil && ctx.Err() == nil {
+			a.Log.Warn().Err(err).Msg("conformance count not kept for the next start")
+		}
+	}
 	ev := a.Log.Info()
 	if result.Nonconforming > 0 {
 		ev = a.Log.Warn()
