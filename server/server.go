@@ -738,20 +738,24 @@ func (a *App) startConformanceCheck(c *schema.Compiled) {
 const settingConformance = "schema_conformance"
 
 // restoreConformance shows, at a start, the count the last check made for
-// the live schema c; when the schema is another (the file was edited while
-// the server was stopped) or none was made, it counts anew in the
-// background. A restart with the same schema reads no profile for it.
+// the live schema c. When that count is of another schema (the file was
+// edited while the server was stopped), it counts anew in the background.
+// A store no check ever ran on (new, imported, or of an earlier release)
+// is not read at the start: only a reload counts, as before.
 func (a *App) restoreConformance(c *schema.Compiled) {
 	stored, err := a.Store.Setting(context.Background(), settingConformance)
 	var last profile.Conformance
-	if err == nil && stored != "" && json.Unmarshal([]byte(stored), &last) == nil && last.SchemaHash == c.Hash {
-		a.conformanceMu.Lock()
-		a.conformance = &last
-		a.conformanceMu.Unlock()
-		a.nonconforming.Set(float64(last.Nonconforming))
+	if err != nil || stored == "" || json.Unmarshal([]byte(stored), &last) != nil {
 		return
 	}
-	a.startConformanceCheck(c)
+	if last.SchemaHash != c.Hash {
+		a.startConformanceCheck(c)
+		return
+	}
+	a.conformanceMu.Lock()
+	a.conformance = &last
+	a.conformanceMu.Unlock()
+	a.nonconforming.Set(float64(last.Nonconforming))
 }
 
 // noteNotApplied compares the settings of file (the config file as a
