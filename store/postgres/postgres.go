@@ -238,19 +238,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
 	}
-	ns, err := migrate(ctx, pool, !opts.AsItIs)
 	// A server at max_connections refuses a new session (53300) until
 	// another ends: a start (of a replica beside others starting, or of a
 	// tool) waits for a slot, up to the connect timeout, instead of failing.
-	for give := time.Now().Add(cfg.ConnConfig.ConnectTimeout); tooManyConnections(err) && time.Now().Before(give); {
-		select {
-		case <-ctx.Done():
-			pool.Close()
-			return nil, err
-		case <-time.After(100 * time.Millisecond):
-		}
-		ns, err = migrate(ctx, pool, !opts.AsItIs)
-	}
+	ns, err := whenSlotFree(ctx, cfg.ConnConfig.ConnectTimeout, func() (namespace, error) { return migrate(ctx, pool, !opts.AsItIs) })
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -265,6 +256,30 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // become 0, which is "no timeout".
 func milliseconds(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
+}
+
+// whenSlotFree runs f again while the server refuses it a session for want
+// of a connection slot (53300), for up to wait, then gives f's answer.
+func whenSlotFree[T any](ctx context.Context, wait time.Duration, f func() (T, error)) (T, error) {
+	v, err := f()
+	for give := time.Now().Add(wait); tooManyConnections(err) && time.Now().Before(give); v, err = f() {
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return v, err
+}
+
+// slotWait bounds how long a request waits for a connection slot when the
+// pool must open a connection and the server is at max_connections: the
+// burst of another process's sessions ends soon, or the request is 503.
+const slotWait = time.Second
+
+// acquire is pool.Acquire waiting up to slotWait for a connection slot.
+func (db *DB) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	return whenSlotFree(ctx, slotWait, func() (*pgxpool.Conn, error) { return db.pool.Acquire(ctx) })
 }
 
 // tooManyConnections reports the server's refusal of a session for want
@@ -467,7 +482,7 @@ func (db *DB) Ping() error {
 // View runs fn in a read-only snapshot of tenant's data. BEGIN goes to
 // the server with the first read, in one round trip.
 func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error) (err error) {
-	conn, err := db.pool.Acquire(ctx)
+	conn, err := db.acquire(ctx)
 	if err != nil {
 		return mapError(err)
 	}
@@ -520,7 +535,7 @@ func (db *DB) update(ctx context.Context, tenant string, mode schemaLockMode, fn
 			return mapError(ctx.Err())
 		}
 	}
-	conn, err := db.pool.Acquire(ctx)
+	conn, err := db.acquire(ctx)
 	if err != nil {
 		return mapError(err)
 	}

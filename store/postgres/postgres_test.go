@@ -709,3 +709,32 @@ func TestMilliseconds(t *testing.T) {
 		}
 	}
 }
+
+// TestWhenSlotFree: a refusal for want of a connection slot (53300: the
+// server at max_connections while other processes' sessions come and go)
+// is tried again until it passes or the wait is over; any other error is
+// given at once. A request met it as a 503 when make test ran packages
+// together.
+func TestWhenSlotFree(t *testing.T) {
+	full := &pgconn.PgError{Code: "53300", Message: "sorry, too many clients already"}
+	calls := 0
+	v, err := whenSlotFree(context.Background(), time.Second, func() (int, error) {
+		if calls++; calls < 3 {
+			return 0, fmt.Errorf("connect: %w", full)
+		}
+		return 7, nil
+	})
+	if v != 7 || err != nil || calls != 3 {
+		t.Errorf("slots freed after two tries: %d, %v after %d calls", v, err, calls)
+	}
+	calls = 0
+	_, err = whenSlotFree(context.Background(), 120*time.Millisecond, func() (int, error) { calls++; return 0, full })
+	if !tooManyConnections(err) || calls < 2 {
+		t.Errorf("slots never freed: %v after %d calls, want the refusal after tries", err, calls)
+	}
+	calls = 0
+	other := errors.New("connection refused")
+	if _, err = whenSlotFree(context.Background(), time.Second, func() (int, error) { calls++; return 0, other }); err != other || calls != 1 {
+		t.Errorf("another error: %v after %d calls, want it at once", err, calls)
+	}
+}
