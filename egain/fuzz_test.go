@@ -137,7 +137,7 @@ func FuzzWriteBodies(f *testing.F) {
 // fuzzSend is harness.do for a fuzz function, which must not use the F.
 func fuzzSend(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func send(t *testing.T, method, url, session, body string) *http.Response {
 	req.Header.Set(SessionHeader, session)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

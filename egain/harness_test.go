@@ -270,7 +270,7 @@ func (h *harness) do(method, path, body string, hdr ...string) response {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Add(hdr[i], hdr[i+1]) // a name twice is sent twice
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -457,3 +457,9 @@ func TestMain(m *testing.M) {
 	pgtest.DropShared()
 	os.Exit(code)
 }
+
+// testClient is the tests' HTTP client, with a transport of its own:
+// httptest.Server.Close closes the idle connections of
+// http.DefaultTransport, and a request of a parallel test that had just
+// taken one failed ("CloseIdleConnections called").
+var testClient = &http.Client{Transport: &http.Transport{}}

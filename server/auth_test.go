@@ -32,7 +32,7 @@ func TestGenesysAuth(t *testing.T) {
 	t.Run("ErrWrongPassword", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", ts.HTTP.URL+"/metadata/profiles", nil)
 		req.SetBasicAuth("ops", "wrong")
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestGenesysAuth(t *testing.T) {
 			for _, h := range headers {
 				req.Header.Add(h[0], h[1])
 			}
-			res, err := http.DefaultClient.Do(req)
+			res, err := testClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func TestGenesysAuth(t *testing.T) {
 	t.Run("AdministratorChangesSchema", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", ts.HTTP.URL+"/metadata/identification-keys", strings.NewReader(`{"name":"t","attributes":["Title"]}`))
 		req.SetBasicAuth("ops", testPassword)
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,7 +281,7 @@ func TestAdminGuard_LoopbackAdmitsNoBrowserPage(t *testing.T) {
 		if i < 4 {
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func TestAdminGuard_LoopbackAdmitsNoBrowserPage(t *testing.T) {
 		if host != "" {
 			req.Host = host
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -796,7 +796,7 @@ func TestTenantIsolation(t *testing.T) {
 		req, _ := http.NewRequest("GET", ts.HTTP.URL+"/profiles/"+id, nil)
 		req.Header.Add(tenant, "101")
 		req.Header.Add(tenant, "202")
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -207,7 +207,7 @@ func (ts *testServer) send(method, path string, body any, headers ...string) (re
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		return response{}, err
 	}
@@ -384,3 +384,9 @@ func authConfig(tb testing.TB, keys, users string, more ...string) string {
 	block := "  base_path: /genesys/1/cs       # the API is served here as well as at / (\"\" = at / only)\n  auth:\n    enabled: true\n    api_keys:\n" + expand(keys) + "\n    users:\n" + expand(users)
 	return configWith(tb, append([]string{`  base_path: /genesys/1/cs       # the API is served here as well as at / ("" = at / only)`, block}, more...)...)
 }
+
+// testClient is the tests' HTTP client, with a transport of its own:
+// httptest.Server.Close closes the idle connections of
+// http.DefaultTransport, and a request of a parallel test that had just
+// taken one failed ("CloseIdleConnections called").
+var testClient = &http.Client{Transport: &http.Transport{}}

@@ -852,7 +852,7 @@ func TestHead(t *testing.T) {
 	}
 	// OPTIONS lists HEAD beside GET.
 	req, _ := http.NewRequest("OPTIONS", ts.URL+"/profiles", nil)
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -987,7 +987,7 @@ func TestHostile_CompressedBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header["Content-Encoding"] = []string{"identity", "gzip"}
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnsupportedMediaType {
+	if res, err := testClient.Do(req); err != nil || res.StatusCode != http.StatusUnsupportedMediaType {
 		body, _ := io.ReadAll(res.Body)
 		t.Errorf("Content-Encoding: identity, then gzip on a second line: %v %v %s, want 415", res.StatusCode, err, body)
 	} else {
