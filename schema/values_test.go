@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // TestRetyped: a stored value already in its type's form is handed back
@@ -60,4 +62,18 @@ func FuzzInForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCompileFresh_Draft2019: the generated schemas compile at draft
+// 2019-09. At 2020-12 the compiler's dynamic anchor pass made compiling
+// quadratic in attributes (BenchmarkHostile_CompileWideExtension: 10,000
+// attributes took 11 s and held writes); a benchmark cannot fail, this can.
+func TestCompileFresh_Draft2019(t *testing.T) {
+	s, err := compileFresh("draft", []byte(`{"type":"object","properties":{"a":{"type":"string"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Draft != jsonschema.Draft2019 {
+		t.Errorf("compiled at %v, want draft 2019-09", s.Draft)
+	}
 }

@@ -19,15 +19,7 @@ func TestReload_RefusedIsAMetric(t *testing.T) {
 	cfgPath := configWith(t)
 	good := string(mustRead(t, cfgPath))
 	ts := mustStartWith(t, cfgPath, t.TempDir()+"/profiles.db")
-	metric := func() string {
-		t.Helper()
-		for _, l := range strings.Split(string(ts.do("GET", "/metrics", nil).Body), "\n") {
-			if strings.HasPrefix(l, "profiled_schema_last_reload_successful ") {
-				return l
-			}
-		}
-		return ""
-	}
+	metric := func() string { return metricLine(t, ts, "profiled_schema_last_reload_successful ") }
 	if got := metric(); got != "profiled_schema_last_reload_successful 1" {
 		t.Errorf("after the start: %q, want profiled_schema_last_reload_successful 1", got)
 	}
@@ -73,10 +65,8 @@ func TestReload_StoreFaultIsNoRefusedFile(t *testing.T) {
 	res := ts.do("POST", "/admin/reload", nil)
 	ts.injectCommitFault(nil)
 	wantError(t, res, http.StatusServiceUnavailable, "STORE_UNAVAILABLE")
-	for _, l := range strings.Split(string(ts.do("GET", "/metrics", nil).Body), "\n") {
-		if strings.HasPrefix(l, "profiled_schema_last_reload_successful ") && l != "profiled_schema_last_reload_successful 1" {
-			t.Errorf("after a reload of a good file cut by a store fault: %q, want 1 (the file is fine; retry)", l)
-		}
+	if l := metricLine(t, ts, "profiled_schema_last_reload_successful "); l != "profiled_schema_last_reload_successful 1" {
+		t.Errorf("after a reload of a good file cut by a store fault: %q, want 1 (the file is fine; retry)", l)
 	}
 }
 
@@ -106,9 +96,7 @@ func TestReload_UniqueKeyOverDuplicatesIsARefusedFile(t *testing.T) {
 	if err := ts.App.Reload(context.Background()); err == nil {
 		t.Fatal("a reload making a key unique over duplicates was not refused")
 	}
-	for _, l := range strings.Split(string(ts.do("GET", "/metrics", nil).Body), "\n") {
-		if strings.HasPrefix(l, "profiled_schema_last_reload_successful ") && l != "profiled_schema_last_reload_successful 0" {
-			t.Errorf("after a reload refused for a unique key over duplicates (the next start refuses it too): %q, want 0", l)
-		}
+	if l := metricLine(t, ts, "profiled_schema_last_reload_successful "); l != "profiled_schema_last_reload_successful 0" {
+		t.Errorf("after a reload refused for a unique key over duplicates (the next start refuses it too): %q, want 0", l)
 	}
 }

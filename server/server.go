@@ -829,12 +829,15 @@ func (a *App) checkConformance(ctx context.Context, c *schema.Compiled) {
 		return
 	}
 	a.conformanceMu.Lock()
-	defer a.conformanceMu.Unlock()
 	if a.Schema.Current().Hash != c.Hash {
+		a.conformanceMu.Unlock()
 		return // a newer reload won; its own check will report
 	}
 	a.conformance = &result
 	a.nonconforming.Set(float64(result.Nonconforming))
+	a.conformanceMu.Unlock()
+	// Kept for the next start (restoreConformance), outside the lock: a
+	// store write must not hold the readers of /admin/schema.
 	if data, err := json.Marshal(result); err == nil {
 		if err := a.Store.SetSetting(ctx, settingConformance, string(data)); err != nil && ctx.Err() == nil {
 			a.Log.Warn().Err(err).Msg("conformance count not kept for the next start")
