@@ -500,28 +500,48 @@ func TestReplicas_SIGTERMDuringAReloadCommitsNothing(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the reload waits for the lock
+	// The reload waits for the lock.
+	waitForSessions(t, conn, "wait_event = 'advisory'", func(n int) bool { return n > 0 })
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	sent := time.Now()
-	time.AfterFunc(8*time.Second, func() { lock.Rollback(context.Background()) }) // the write ends
+	writeEnds := time.AfterFunc(8*time.Second, func() { lock.Rollback(context.Background()) })
 	<-p.done
 	if took := time.Since(sent); took > 7*time.Second { // the write holding the reload ends at 8 s
 		t.Errorf("profiled exited %v after SIGTERM: it waited for the reload", took.Round(100*time.Millisecond))
 	}
-	time.Sleep(9 * time.Second)
-	var after int64
-	c2, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
+	if writeEnds.Stop() {
+		lock.Rollback(ctx)
 	}
-	defer c2.Close(ctx)
-	if err := c2.QueryRow(ctx, "SELECT version FROM schema_state").Scan(&after); err != nil {
+	// Once profiled's last session is gone, nothing of the reload can
+	// commit any more.
+	waitForSessions(t, conn, "true", func(n int) bool { return n == 0 })
+	var after int64
+	if err := conn.QueryRow(ctx, "SELECT version FROM schema_state").Scan(&after); err != nil {
 		t.Fatal(err)
 	}
 	if after != before {
 		t.Errorf("schema version %d -> %d: the reload cancelled by SIGTERM was committed", before, after)
+	}
+}
+
+// waitForSessions waits up to 10 s until ok holds for the number of
+// profiled's sessions on conn's database that match the SQL condition where.
+func waitForSessions(t *testing.T, conn *pgx.Conn, where string, ok func(int) bool) {
+	t.Helper()
+	var n int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'profiled' AND "+where).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("profiled's sessions where %s: %d after 10 s", where, n)
+		}
 	}
 }
 
