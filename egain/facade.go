@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -61,7 +62,8 @@ type Facade struct {
 	users     map[string]*user  // by lower-cased name
 	passwords *httpin.Passwords // unknown users cost what known ones do
 	cfg       config.EGain
-	mapper    mapper
+	mapper    mapper // as configured; mapping() resolves it against the live schema
+	mapped    atomic.Pointer[mappedSchema]
 	validate  Options
 	log       zerolog.Logger
 	// lookupLimit caps each search lookup (profile.MaxIdentifyResults;
@@ -144,6 +146,24 @@ func NewFacade(profiles Customers, sessionStore session.Store, failures session.
 		return nil, fmt.Errorf("egain: deleting expired sessions: %w", err)
 	}
 	return f, nil
+}
+
+// mappedSchema is the mapper resolved against one schema.
+type mappedSchema struct {
+	schema *schema.Compiled
+	mapper mapper
+}
+
+// mapping returns the mapper resolved against the live schema, worked out
+// once per schema version.
+func (f *Facade) mapping() mapper {
+	c := f.profiles.Schema()
+	if m := f.mapped.Load(); m != nil && m.schema == c {
+		return m.mapper
+	}
+	m := &mappedSchema{schema: c, mapper: f.mapper.resolved(c)}
+	f.mapped.Store(m)
+	return m.mapper
 }
 
 // CheckSchema reports whether schema c still has everything the mapping

@@ -1514,3 +1514,31 @@ func TestAccept_SeveralFieldLines(t *testing.T) {
 		t.Errorf("Accept-Language xx + Accept-Language en-US: %d %s, want 200", res.Status, res.Body)
 	}
 }
+
+// TestMapping_NamesInAnotherCase: the mapping's check finds attributes and
+// extensions whatever their case, so the facade must read and write them
+// under the names the schema declares: a mapping written in other cases
+// round-trips the full example (before, names and e-mails read as missing).
+func TestMapping_NamesInAnotherCase(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(eg *config.EGain) {
+		m := &eg.Mapping
+		for _, name := range []*string{&m.FirstName, &m.LastName, &m.DateOfBirth, &m.Email, &m.Phone.Extension, &m.Phone.Number,
+			&m.CustomAttributes.Extension, &m.CustomAttributes.Name, &m.CustomAttributes.Value,
+			&m.Customer, &m.ContactPersons, &m.ContactPoints, &m.ContactAttributes} {
+			*name = strings.ToLower(*name)
+		}
+	})
+	session := h.login("agent")
+	body := readExample(t, "egain-create-full.json")
+	num := h.create(session, string(body))
+	got := h.do("GET", "/system/ws/v12/interaction/customer/"+num+"?$attribute=all", "",
+		"Accept", FormatJSON.ContentType(), SessionHeader, session).want(t, http.StatusOK)
+	sent, err := parseJSONTree(body, DefaultLimits, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := subset("customer", sent, firstCustomer(t, FormatJSON, []byte(got.Body))); diff != "" {
+		t.Errorf("element sent but not returned: %s\n%s", diff, got.Body)
+	}
+}

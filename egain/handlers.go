@@ -145,7 +145,8 @@ func (f *Facade) create(c echo.Context) error {
 		cust.CreatedBy = &UserRef{ID: Str(r.user.id)}
 	}
 	ctx := c.Request().Context()
-	body, err := f.mapper.profileBody(cust, nil, f.mapper.keepsCreator(f.profiles.Schema()))
+	m := f.mapping()
+	body, err := m.profileBody(cust, nil, m.keepsCreator(f.profiles.Schema()))
 	if err != nil {
 		return err
 	}
@@ -179,7 +180,7 @@ func (f *Facade) edit(c echo.Context) error {
 		return unread
 	}
 	num, _, _ := customerNum(*body.ID) // ValidateForEdit checked it
-	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapper.extensions(), func(p *profile.Profile) (map[string]any, error) {
+	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapping().extensions(), func(p *profile.Profile) (map[string]any, error) {
 		return f.applyEdit(r, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if unread != nil && errs.Is(err, errs.KindNotFound) {
@@ -235,7 +236,8 @@ func emailTaken(err error, c *Customer) error {
 // returns the profile body to store. It runs inside the edit's
 // transaction, so it only computes.
 func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Profile) (map[string]any, error) {
-	cur := f.mapper.customerOf(p)
+	m := f.mapping()
+	cur := m.customerOf(p)
 	if !f.mayAccess(r, &cur) {
 		return nil, departmentDenied(&cur)
 	}
@@ -245,7 +247,7 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 		opts.StoredAgent = str(cur.PreferredAgent.ID)
 	}
 	opts.StoredEmails = map[string]bool{}
-	for _, a := range attrStrings(p.Attributes[f.mapper.Email]) {
+	for _, a := range attrStrings(p.Attributes[m.Email]) {
 		opts.StoredEmails[schema.Fold(a)] = true
 	}
 	if err := listRules(&body); err != nil {
@@ -274,13 +276,13 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	}
 	changes.CreatedBy = nil // output only
 	phones, addresses, shown := valuesByPoint(&cur, kindPhone), valuesByPoint(&cur, kindEmail), pointIDs(&cur)
-	if err := applyEdit(&cur, changes, num, f.mapper.storedIDFloor(p)); err != nil {
+	if err := applyEdit(&cur, changes, num, m.storedIDFloor(p)); err != nil {
 		return nil, err
 	}
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
 		return nil, departmentDenied(&cur)
 	}
-	return f.mapper.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), emailsBefore: addresses, shownPoints: shown}, f.mapper.keepsCreator(f.profiles.Schema()))
+	return m.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), emailsBefore: addresses, shownPoints: shown}, m.keepsCreator(f.profiles.Schema()))
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {
@@ -345,7 +347,8 @@ func (f *Facade) search(c echo.Context) error {
 		if whole {
 			found, err = f.read(rd, cand.ids, exts...)
 		} else {
-			found, err = rd.GetMany(cand.ids, append([]string{f.mapper.Customer, f.mapper.CustomAttributes.Extension}, exts...))
+			m := f.mapping()
+			found, err = rd.GetMany(cand.ids, append([]string{m.Customer, m.CustomAttributes.Extension}, exts...))
 		}
 		if err != nil {
 			return err
@@ -399,18 +402,19 @@ func (f *Facade) read(rd profile.Reader, ids []string, exts ...string) ([]*profi
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return rd.GetMany(ids, append(f.mapper.extensions(), exts...))
+	return rd.GetMany(ids, append(f.mapping().extensions(), exts...))
 }
 
 // items maps profiles ps to published customers, skipping those keep (if
 // not nil) refuses.
 func (f *Facade) items(ps []*profile.Profile, keep func(*profile.Profile) bool) []item {
 	items := make([]item, 0, len(ps))
+	m := f.mapping()
 	for _, p := range ps {
 		if keep != nil && !keep(p) {
 			continue
 		}
-		c := f.mapper.customerOf(p)
+		c := m.customerOf(p)
 		publish(&c, p)
 		items = append(items, item{profile: p, customer: c})
 	}
@@ -484,7 +488,7 @@ func decodeRequest[T any](c echo.Context, decode func(Format, io.Reader, Limits)
 // CustomerJSON is profile p as the facade shows it to eGain clients (every
 // attribute), as JSON: the eGain view in a data export.
 func (f *Facade) CustomerJSON(p *profile.Profile) []byte {
-	c := f.mapper.customerOf(p)
+	c := f.mapping().customerOf(p)
 	publish(&c, p)
 	var e jsonEncoder
 	e.object(reflect.ValueOf(withLinks(c)))

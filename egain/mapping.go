@@ -62,8 +62,47 @@ func (m mapper) keepsCreator(c *schema.Compiled) bool {
 	return ok && a.Type == schema.TypeString
 }
 
+// resolved returns m with the attributes and extensions it names by an
+// alias, or in another case, named as schema c declares them: stored values
+// are read and written under those names only, so a mapping written before
+// an attribute was renamed (its old name kept as an alias, as
+// docs/config.md describes) keeps finding the values. Names c lacks stay as
+// they are (CheckMapping refuses them).
+func (m mapper) resolved(c *schema.Compiled) mapper {
+	core := func(name *string) {
+		if a, ok := c.Attribute(*name); ok {
+			*name = a.Name
+		}
+	}
+	ext := func(name *string, attrs ...*string) {
+		e, ok := c.Extension(*name)
+		if !ok {
+			return
+		}
+		*name = e.Name
+		for _, a := range attrs {
+			if at, ok := e.Attribute(*a); ok {
+				*a = at.Name
+			}
+		}
+	}
+	r := &m.EGainMapping
+	core(&r.FirstName)
+	core(&r.LastName)
+	core(&r.DateOfBirth)
+	core(&r.Email)
+	ext(&r.Phone.Extension, &r.Phone.Number)
+	ext(&r.CustomAttributes.Extension, &r.CustomAttributes.Name, &r.CustomAttributes.Value)
+	ext(&r.Customer)
+	ext(&r.ContactPersons)
+	ext(&r.ContactPoints)
+	ext(&r.ContactAttributes)
+	return m
+}
+
 // CheckMapping refuses a mapping that does not fit schema c.
 func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
+	m = mapper{EGainMapping: m}.resolved(c).EGainMapping // keys name attributes as c declares them
 	var problems []error
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Errorf("egain."+format, args...)) }
 	core := func(what, name string, t schema.Type, multi bool) {

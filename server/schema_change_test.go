@@ -365,3 +365,65 @@ func TestStart_CountsNonconformingProfiles(t *testing.T) {
 		t.Errorf("profiled_schema_nonconforming_profiles after a restart is not 1")
 	}
 }
+
+// TestReload_EGainMappedAttributesRenamedWithAlias: docs/config.md's rename
+// (the old name kept as an alias) of attributes the eGain mapping names by
+// their old names keeps the facade whole: an eGain read shows the stored
+// first name and e-mail, a search by the e-mail finds the customer, and an
+// eGain edit keeps them (before, the facade read the old names, showed
+// neither, and its edits failed 400-103). Both stores.
+func TestReload_EGainMappedAttributesRenamedWithAlias(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	session := egLogin(t, ts)
+	num := egCreate(t, ts, session, `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Jack","lastName":"Sparrow",
+		"contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"jack@pearl.example"}}}]}}]}}`, "")
+	renamed := strings.Replace(base, "{name: FirstName,    type: string, length: 256}", "{name: GivenName,    type: string, length: 256, aliases: [FirstName]}", 1)
+	renamed = strings.Replace(renamed, "{name: EmailAddress, type: string, length: 256, multi_valued: true}", "{name: Email, type: string, length: 256, multi_valued: true, aliases: [EmailAddress]}", 1)
+	if strings.Count(renamed, "aliases: [") != strings.Count(base, "aliases: [")+2 {
+		t.Fatal("the config has no FirstName or EmailAddress to rename")
+	}
+	reload(renamed)
+
+	eg := []string{egSession, session, "Accept", "application/json"}
+	person := func(what string) map[string]any {
+		t.Helper()
+		var got struct {
+			Customer []struct {
+				ContactPersons struct{ ContactPerson []map[string]any }
+			}
+		}
+		res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, eg...)
+		res.JSON(t, &got)
+		if res.Status != http.StatusOK || len(got.Customer) != 1 || len(got.Customer[0].ContactPersons.ContactPerson) != 1 {
+			t.Fatalf("%s: eGain read: %d %s", what, res.Status, res.Body)
+		}
+		return got.Customer[0].ContactPersons.ContactPerson[0]
+	}
+	check := func(what string) {
+		t.Helper()
+		p := person(what)
+		if p["firstName"] != "Jack" || !strings.Contains(fmt.Sprint(p["contactPoints"]), "jack@pearl.example") {
+			t.Errorf("%s: the eGain view lost the renamed attributes' values: %v", what, p)
+		}
+		res := ts.do("GET", "/ws/v12/interaction/customer?email=jack%40pearl.example", nil, eg...)
+		if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"id":"`+num+`"`) {
+			t.Errorf("%s: eGain search by the e-mail: %d %s", what, res.Status, res.Body)
+		}
+	}
+	check("after the rename")
+	res := ts.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","marketSegment":"Retail"}`, append(eg, "Content-Type", "application/json")...)
+	if res.Status != http.StatusNoContent {
+		t.Fatalf("eGain edit after the rename: %d %s", res.Status, res.Body)
+	}
+	check("after an eGain edit")
+	ids := ts.identifyIDs("Email=jack%40pearl.example")
+	if len(ids) != 1 {
+		t.Fatalf("Genesys identify by the e-mail after the eGain edit: %v", ids)
+	}
+	var got map[string]any
+	ts.do("GET", "/profiles/"+ids[0], nil).JSON(t, &got)
+	if got["GivenName"] != "Jack" || fmt.Sprint(got["Email"]) != "[jack@pearl.example]" || got["FirstName"] != nil || got["EmailAddress"] != nil {
+		t.Errorf("the Genesys view after the eGain edit: %v", got)
+	}
+}
