@@ -48,6 +48,10 @@ func TestCheckConfig_ProblemForms(t *testing.T) {
 			[]string{`bad.yaml:` + lineOf(base, "  max_header_bytes: 65536", 1) + `: "max_heder_bytes": unknown key in server`}},
 		{"Mapping", strings.Replace(base, "    first_name: FirstName", "    first_name: FirstNam", 1),
 			[]string{`bad.yaml:` + lineOf(base, "    first_name: FirstName", 0) + `: egain.mapping.first_name: "FirstNam" is not a core attribute`}},
+		// A mandatory attribute the facade never writes: every eGain create
+		// would be refused.
+		{"MandatoryUnmapped", strings.Replace(base, "    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: string, length: 64, mandatory: true}", 1),
+			[]string{`bad.yaml:` + lineOf(base, "  mapping:", 0) + `: egain.mapping: "Title" is mandatory without a default, and the eGain facade never writes it`}},
 		{"AddrWithoutPort", strings.Replace(base, `  addr: ":8080"`, `  addr: "localhost"`, 1),
 			[]string{`bad.yaml:` + lineOf(base, `  addr: ":8080"`, 0) + `: server.addr (-addr, PROFILED_ADDR) must be host:port or :port, not "localhost"`}},
 		{"NegativeTimeout", strings.Replace(base, "  read_timeout: 30s", "  read_timeout: -1s", 1),

@@ -157,6 +157,28 @@ func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	ext("contact_persons", m.ContactPersons, schema.MultiValued, []string{attrPersonID}, append(personFields.names(), attrPersonID)...)
 	ext("contact_points", m.ContactPoints, schema.MultiValued, []string{attrPointID}, append(pointFields.names(), attrPointID, attrPersonID)...)
 	ext("contact_attributes", m.ContactAttributes, schema.MultiValued, []string{attrOwner, attrName, attrValue}, attrOwner, attrName, attrValue)
+	// mandatory refuses attributes of attrs that are mandatory without a
+	// default although the facade never writes them (written are those it
+	// can): every eGain create would be refused 400-103.
+	mandatory := func(what string, attrs []schema.Attribute, written ...string) {
+		for _, a := range attrs {
+			if a.Mandatory && a.Default == nil && !slices.ContainsFunc(written, func(n string) bool { return strings.EqualFold(n, a.Name) }) {
+				fail("%s: %q is mandatory without a default, and the eGain facade never writes it: every eGain create would be refused (give it a default, make it optional, or set egain.disabled)", what, a.Name)
+			}
+		}
+	}
+	mandatory("mapping", c.Def.Profile, m.FirstName, m.LastName, m.DateOfBirth, m.Email)
+	writtenBy := func(what, extension string, written ...string) {
+		if e, ok := c.Extension(extension); ok {
+			mandatory(what, e.Attributes, written...)
+		}
+	}
+	writtenBy("mapping.phone.extension", m.Phone.Extension, m.Phone.Number)
+	writtenBy("mapping.custom_attributes.extension", m.CustomAttributes.Extension, m.CustomAttributes.Name, m.CustomAttributes.Value)
+	writtenBy("mapping.customer", m.Customer, append(customerAttrs, attrCreatedBy)...)
+	writtenBy("mapping.contact_persons", m.ContactPersons, append(personFields.names(), attrPersonID)...)
+	writtenBy("mapping.contact_points", m.ContactPoints, append(pointFields.names(), attrPointID, attrPersonID)...)
+	writtenBy("mapping.contact_attributes", m.ContactAttributes, attrOwner, attrName, attrValue)
 	key := func(what, name, source string, attrs ...string) {
 		k, ok := c.Key(name)
 		if !ok || !strings.EqualFold(k.Source, source) || !equalFold(k.Attributes, attrs) {

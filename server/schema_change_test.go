@@ -344,8 +344,8 @@ func TestStart_CountsNonconformingProfiles(t *testing.T) {
 	t.Parallel()
 	ts, base, reload := startOnConfigCopy(t)
 	ts.mustCreate(`{"LastName":"Lee"}`)
-	ts.mustCreate(`{"LastName":"Bond","Title":"Commander"}`)
-	reload(strings.Replace(base, "{name: Title,        type: string, length: 64}", "{name: Title,        type: string, length: 64, mandatory: true}", 1))
+	ts.mustCreate(`{"LastName":"Bond","FirstName":"James"}`)
+	reload(strings.Replace(base, "{name: FirstName,    type: string, length: 256}", "{name: FirstName,    type: string, length: 256, mandatory: true}", 1))
 	var got struct {
 		Conformance *struct{ Checked, Nonconforming int }
 	}
