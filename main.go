@@ -606,7 +606,7 @@ func checkIndexes(ctx context.Context, cfg *config.Config) (problems schema.Prob
 		return nil, "", err
 	}
 	defer db.Close()
-	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(ctx, db, config.SchemaSource(cfg.File))
 	if err != nil {
 		return nil, "", err
 	}
@@ -774,7 +774,7 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File))
 	if err != nil {
 		return fmt.Errorf("load schema: %w", err)
 	}

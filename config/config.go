@@ -438,7 +438,8 @@ func Parse(path string, data []byte) (*Config, error) {
 // NotReloaded names, as dotted keys (admin.token, egain.users), the
 // settings whose value in next differs from c's, both as their files give
 // them (a flag or the environment overriding one at start is no edit). A
-// reload applies the schema only: these take effect at the next start.
+// reload applies the schema, and the unauthorized strings that bound its
+// names (reloadedWithSchema): these take effect at the next start.
 // Lists are named whole (egain.users), never with their values.
 func (c *Config) NotReloaded(next *Config) []string {
 	from, to := c, next
@@ -448,8 +449,12 @@ func (c *Config) NotReloaded(next *Config) []string {
 	if next.read != nil {
 		to = next.read
 	}
-	return changedSettings(reflect.ValueOf(*from), reflect.ValueOf(*to), "")
+	changed := changedSettings(reflect.ValueOf(*from), reflect.ValueOf(*to), "")
+	return slices.DeleteFunc(changed, func(key string) bool { return strings.HasPrefix(key, reloadedWithSchema+".") })
 }
+
+// reloadedWithSchema is the settings a reload applies beside the schema.
+const reloadedWithSchema = "genesys.unauthorized_strings"
 
 func changedSettings(a, b reflect.Value, prefix string) []string {
 	var out []string
@@ -694,16 +699,17 @@ func (c *Config) Unauthorized() schema.Unauthorized {
 // SchemaSource returns a schema.Source that re-reads the config file (or the
 // schema file it names) on every call, which is what a reload needs.
 func SchemaSource(path string) schema.Source {
-	return func() (schema.Document, schema.Problems) {
+	return func() (schema.Document, schema.Unauthorized, schema.Problems) {
 		cfg, err := Load(path)
 		var problems schema.Problems
 		switch {
 		case errors.As(err, &problems):
-			return schema.Document{}, problems // already file:line; no second path
+			return schema.Document{}, schema.Unauthorized{}, problems // already file:line; no second path
 		case err != nil:
-			return schema.Document{}, schema.Problems{{File: path, Message: err.Error()}}
+			return schema.Document{}, schema.Unauthorized{}, schema.Problems{{File: path, Message: err.Error()}}
 		}
-		return cfg.SchemaDocument()
+		doc, problems := cfg.SchemaDocument()
+		return doc, cfg.Unauthorized(), problems
 	}
 }
 

@@ -59,7 +59,7 @@ func (r fakeReader) GetMany([]string, []string) ([]*profile.Profile, error) { re
 func serveFakeFacade(t *testing.T, f *fakeCustomers) (string, string) {
 	t.Helper()
 	all, eg := testEGainConfig(t)
-	registry, err := schema.NewRegistry(config.SchemaSource(all.File), nil, 0, all.Unauthorized())
+	registry, err := schema.NewRegistry(config.SchemaSource(all.File), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,7 +171,7 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource("../config.yaml"), h.all.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource("../config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func (h *harness) start() {
 func (h *harness) replica() *harness {
 	t := h.t
 	t.Helper()
-	registry, err := profile.LoadRegistry(context.Background(), h.db, config.SchemaSource("../config.yaml"), h.all.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), h.db, config.SchemaSource("../config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func registryOver(t testing.TB, db profile.Store, path string) *schema.Registry 
 	if err != nil {
 		t.Fatal(err)
 	}
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File))
 	if err != nil {
 		t.Fatal(err)
 	}

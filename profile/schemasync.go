@@ -32,12 +32,12 @@ var errSchemaStale = errors.New("the stored schema is newer than the live one")
 const followAttempts = 3
 
 // LoadRegistry compiles the schema of source with the overlay stored in store.
-func LoadRegistry(ctx context.Context, store Store, source schema.Source, unauthorized schema.Unauthorized) (*schema.Registry, error) {
+func LoadRegistry(ctx context.Context, store Store, source schema.Source) (*schema.Registry, error) {
 	state, err := store.SchemaState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the stored schema: %w", err)
 	}
-	return schema.NewRegistry(source, state.Overlay, state.Version, unauthorized)
+	return schema.NewRegistry(source, state.Overlay, state.Version)
 }
 
 // withSchema runs op under the live schema, held against local schema

@@ -25,33 +25,40 @@ func DecodeYAML(n *yaml.Node, file string) (Document, Problems) {
 	return doc, nil
 }
 
-// Source yields the base schema document; the registry calls it at start and
-// on every reload, so it re-reads the config files each time.
-type Source func() (Document, Problems)
+// Source yields the base schema document and the unauthorized strings its
+// config declares (spec §7: they bound the schema's names, so they go live
+// with it); the registry calls it at start and on every reload, so it
+// re-reads the config files each time.
+type Source func() (Document, Unauthorized, Problems)
+
+// sourced is what a Source yielded.
+type sourced struct {
+	doc          Document
+	unauthorized Unauthorized
+}
 
 // Registry holds the live compiled schema. Readers call Current, which is a
 // single atomic load; writers (reload, metadata API) build a fresh Compiled
 // and swap it in, so requests in flight finish on the schema they started with.
 type Registry struct {
-	source       Source
-	unauthorized Unauthorized
-	now          func() time.Time
+	source Source
+	now    func() time.Time
 
 	mu     sync.Mutex              // serialises writers
 	guards []func(*Compiled) error // guarded by mu
-	// base is the document of source the live schema was built from
-	// (guarded by mu): a metadata change builds on it, not on whatever the
-	// file says now, so an edit nobody has reloaded (or a half-written
-	// file) does not go live with it.
-	base    Document
+	// base is what source yielded when the live schema was built (guarded
+	// by mu): a metadata change builds on it, not on whatever the file says
+	// now, so an edit nobody has reloaded (or a half-written file) does not
+	// go live with it.
+	base    sourced
 	current atomic.Pointer[Compiled]
 }
 
 // NewRegistry compiles the base schema with overlay, the stored schema
 // overlay (JSON; empty for none) at store version version; any problem
 // refuses the start.
-func NewRegistry(source Source, overlay []byte, version uint64, unauthorized Unauthorized) (*Registry, error) {
-	r := &Registry{source: source, unauthorized: unauthorized, now: time.Now}
+func NewRegistry(source Source, overlay []byte, version uint64) (*Registry, error) {
+	r := &Registry{source: source, now: time.Now}
 	if _, err := r.Refresh(overlay, version, nil); err != nil {
 		return nil, err
 	}
@@ -106,15 +113,14 @@ func (r *Registry) Current() *Compiled { return r.current.Load() }
 // change builds on the base the live schema was built from (the metadata
 // API's changes).
 func (r *Registry) Change(stored []byte, version uint64, fromSource bool, edit func(overlay *Document) error, persist func(overlay []byte, next *Compiled) error) (*Compiled, error) {
-	var base Document
+	var next Document // freshly decoded: edit may change it in place
 	if len(stored) > 0 {
-		if err := json.Unmarshal(stored, &base); err != nil {
+		if err := json.Unmarshal(stored, &next); err != nil {
 			return nil, fmt.Errorf("decode schema overlay stored by the metadata API: %w", err)
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	next := base // freshly decoded: edit may change it in place
 	if err := edit(&next); err != nil {
 		return nil, err
 	}
@@ -137,21 +143,21 @@ func (r *Registry) Change(stored []byte, version uint64, fromSource bool, edit f
 
 // build compiles overlay over the base schema, read from the source anew
 // (fromSource) or the live one's, and returns that base too.
-func (r *Registry) build(overlay Document, fromSource bool) (*Compiled, Document, error) {
+func (r *Registry) build(overlay Document, fromSource bool) (*Compiled, sourced, error) {
 	base := r.base
 	if fromSource || r.current.Load() == nil {
 		var problems Problems
-		if base, problems = r.source(); len(problems) > 0 {
-			return nil, Document{}, problems
+		if base.doc, base.unauthorized, problems = r.source(); len(problems) > 0 {
+			return nil, sourced{}, problems
 		}
 	}
-	c, err := Load(base, overlay, r.unauthorized, r.now())
+	c, err := Load(base.doc, overlay, base.unauthorized, r.now())
 	if err != nil {
-		return nil, Document{}, err
+		return nil, sourced{}, err
 	}
 	for _, guard := range r.guards {
 		if err := guard(c); err != nil {
-			return nil, Document{}, Problems{{File: base.File, Message: err.Error()}}
+			return nil, sourced{}, Problems{{File: base.doc.File, Message: err.Error()}}
 		}
 	}
 	return c, base, nil

@@ -152,3 +152,40 @@ func metricLine(tb testing.TB, ts *testServer, prefix string) string {
 	}
 	return ""
 }
+
+// TestReload_AppliesTheUnauthorizedStrings: genesys.unauthorized_strings
+// bound the schema's names (spec §7), so a reload applies them with the
+// schema. An operator who drops a word from the list and adds an attribute
+// named by it, as check-config accepts, gets the reload done (before, the
+// running list refused the schema until a restart, and the failed-reload
+// metric fired); value checks switched on go live with it. Both stores.
+func TestReload_AppliesTheUnauthorizedStrings(t *testing.T) {
+	t.Parallel()
+	ts, cfgPath, base := startOnConfigCopyAt(t)
+	withOrder := strings.Replace(base, "    - {name: Title,        type: string, length: 64}\n",
+		"    - {name: Title,        type: string, length: 64}\n    - {name: Order,        type: string, length: 64}\n", 1)
+	edited := strings.Replace(withOrder, "genesys:\n", "genesys:\n  unauthorized_strings: {words: [long], check_values: true}\n", 1)
+	if edited == withOrder || withOrder == base {
+		t.Fatal("the config has no genesys section or no Title to add beside")
+	}
+	if err := os.WriteFile(cfgPath, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := ts.do("POST", "/admin/reload", nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", res.Status, res.Body)
+	}
+	if notApplied := notAppliedOf(t, res); len(notApplied) > 0 {
+		t.Errorf("not_applied = %v, want none: the reload applies the list", notApplied)
+	}
+	if m := metricLine(t, ts, "profiled_schema_last_reload_successful "); m != "profiled_schema_last_reload_successful 1" {
+		t.Errorf("after the reload: %q", m)
+	}
+	if res := ts.do("POST", "/profiles", `{"LastName":"Bond","Order":"7"}`); res.Status != http.StatusCreated {
+		t.Errorf("a profile with the attribute the new list allows: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("POST", "/profiles", `{"LastName":"Long"}`), http.StatusBadRequest, "UNAUTHORIZED_STRING")
+	if res := ts.do("POST", "/profiles", `{"LastName":"Select"}`); res.Status != http.StatusCreated {
+		t.Errorf("a value only the old list names, with check_values on: %d %s", res.Status, res.Body)
+	}
+}

@@ -206,13 +206,7 @@ func TestReload_NameCaseChanged(t *testing.T) {
 // into the copy and reloads it.
 func startOnConfigCopy(t *testing.T) (ts *testServer, base string, reload func(config string)) {
 	t.Helper()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	base = string(mustRead(t, "../config.yaml"))
-	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ts = mustStartWith(t, cfgPath, filepath.Join(dir, "p.db"))
+	ts, cfgPath, base := startOnConfigCopyAt(t)
 	return ts, base, func(config string) {
 		t.Helper()
 		if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
@@ -222,6 +216,19 @@ func startOnConfigCopy(t *testing.T) (ts *testServer, base string, reload func(c
 			t.Fatalf("reload: %d %s", res.Status, res.Body)
 		}
 	}
+}
+
+// startOnConfigCopyAt starts a server on a copy of ../config.yaml (base),
+// at cfgPath.
+func startOnConfigCopyAt(t *testing.T) (ts *testServer, cfgPath, base string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath = filepath.Join(dir, "config.yaml")
+	base = string(mustRead(t, "../config.yaml"))
+	if err := os.WriteFile(cfgPath, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return mustStartWith(t, cfgPath, filepath.Join(dir, "p.db")), cfgPath, base
 }
 
 // TestReload_RemovedRecordAttributeKeptBySiblingWrites: a write of one

@@ -121,7 +121,7 @@ func New(cfg *config.Config, log zerolog.Logger) (app *App, err error) {
 			db.Close()
 		}
 	}()
-	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), db, config.SchemaSource(cfg.File))
 	if err != nil {
 		return nil, fmt.Errorf("load schema: %w", err)
 	}

@@ -36,7 +36,7 @@ func NewOver(tb testing.TB, configPath string, wrap func(*store.DB) profile.Stor
 	}
 	tb.Cleanup(func() { db.Close() })
 	s := wrap(db)
-	registry, err := profile.LoadRegistry(context.Background(), s, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), s, config.SchemaSource(cfg.File))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func Started(tb testing.TB, configPath string, s profile.Store) *profile.Service
 	if err != nil {
 		tb.Fatal(err)
 	}
-	registry, err := profile.LoadRegistry(context.Background(), s, config.SchemaSource(cfg.File), cfg.Unauthorized())
+	registry, err := profile.LoadRegistry(context.Background(), s, config.SchemaSource(cfg.File))
 	if err != nil {
 		tb.Fatal(err)
 	}
