@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
@@ -21,6 +22,14 @@ type Tombstone struct {
 }
 
 func tombstoneName(tenant, id string) string { return "erased:" + tenant + ":" + id }
+
+// numTombstoneName names the setting that maps an erased customer's
+// numeric (eGain) id to its customer_id, so that an erase or export sent
+// again by that number (a retry whose answer was lost) hears the customer
+// was erased, not that the number never existed.
+func numTombstoneName(tenant string, num uint64) string {
+	return "erased-num:" + tenant + ":" + strconv.FormatUint(num, 10)
+}
 
 // tombstone reads the tombstone of customer id in tx's tenant, nil if none.
 func tombstone(tx Tx, id string) (*Tombstone, error) {
@@ -53,8 +62,14 @@ func (s *Service) Erase(ctx context.Context, tenant, id string, ifMatch uint64) 
 	}
 	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
 		return struct{}{}, s.write(ctx, tenant, c, OpErase, func(tx Tx) error {
-			if err := remove(tx, c, id, ifMatch); err != nil {
+			num, err := remove(tx, c, id, ifMatch)
+			if err != nil {
 				return err
+			}
+			if num != 0 {
+				if err := tx.PutSetting(numTombstoneName(tenant, num), id); err != nil {
+					return err
+				}
 			}
 			return tx.PutSetting(tombstoneName(tenant, id), string(value))
 		})

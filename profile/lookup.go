@@ -212,13 +212,24 @@ func (r *reader) IDsByNum(nums []uint64) ([]string, error) {
 	return ids, nil
 }
 
-// IDByNum is the customer id of numeric (eGain) id num, "" when none.
+// IDByNum is the customer id of numeric (eGain) id num, "" when none; a
+// PROFILE_ERASED error when the customer that had it was erased.
 func (s *Service) IDByNum(ctx context.Context, tenant string, num uint64) (string, error) {
 	var id string
 	err := s.store.View(ctx, tenant, func(tx Tx) error {
 		var err error
-		id, err = tx.IDByNum(num)
-		return err
+		if id, err = tx.IDByNum(num); err != nil || id != "" {
+			return err
+		}
+		erased, err := tx.Setting(numTombstoneName(tenant, num))
+		if err != nil || erased == "" {
+			return err
+		}
+		t, err := tombstone(tx, erased)
+		if err != nil || t == nil {
+			return err
+		}
+		return erasedError(erased, t)
 	})
 	return id, err
 }

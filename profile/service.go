@@ -708,28 +708,33 @@ func replaceWith(doc *schema.Doc) func(tx Tx, p *Profile, in *indexed) error {
 // ifMatch is an If-Match precondition (0: none).
 func (s *Service) Delete(ctx context.Context, tenant, id string, ifMatch uint64) error {
 	_, err := withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
-		return struct{}{}, s.write(ctx, tenant, c, OpDelete, func(tx Tx) error { return remove(tx, c, id, ifMatch) })
+		return struct{}{}, s.write(ctx, tenant, c, OpDelete, func(tx Tx) error {
+			_, err := remove(tx, c, id, ifMatch)
+			return err
+		})
 	})
 	return err
 }
 
 // remove deletes customer id with its records, index entries and numeric
 // id, if its revision is ifMatch (0: whatever it is).
-func remove(tx Tx, c *schema.Compiled, id string, ifMatch uint64) error {
+// remove deletes customer id and returns its numeric id (0 for a damaged
+// profile, whose number cannot be read).
+func remove(tx Tx, c *schema.Compiled, id string, ifMatch uint64) (num uint64, err error) {
 	p, before, err := loadForChange(tx, c, id)
 	if errs.Is(err, errs.KindCorrupt) {
-		return purgeDamaged(tx, id, ifMatch, err)
+		return 0, purgeDamaged(tx, id, ifMatch, err)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := checkRevision(p, ifMatch); err != nil {
-		return err
+		return 0, err
 	}
 	if err := syncIndexes(tx, c, id, &before, nil); err != nil {
-		return err
+		return 0, err
 	}
-	return tx.DeleteProfile(p)
+	return p.Num, tx.DeleteProfile(p)
 }
 
 // purgeDamaged removes customer id, whose stored profile or records could

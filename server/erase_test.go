@@ -78,6 +78,12 @@ func TestErase(t *testing.T) {
 		t.Fatalf("eGain erase: %d %s", res.Status, res.Body)
 	}
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, egSession, session, "Accept", "application/json"), http.StatusNotFound, "404-101", "application/json")
+	// An erase sent again by the number (its answer was lost) and an export
+	// by it hear that the customer was erased; a number never given out is
+	// not found.
+	wantError(t, ts.do("POST", "/admin/egain/customer/"+num+"/erase", nil), http.StatusNotFound, "PROFILE_ERASED")
+	wantError(t, ts.do("GET", "/admin/egain/customer/"+num+"/export", nil), http.StatusNotFound, "PROFILE_ERASED")
+	wantError(t, ts.do("GET", "/admin/egain/customer/999999/export", nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
 	if n := ts.profileCount(); n != 1 {
 		t.Errorf("%d profiles, want 1", n)
 	}
