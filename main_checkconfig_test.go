@@ -52,6 +52,10 @@ func TestCheckConfig_ProblemForms(t *testing.T) {
 		// would be refused.
 		{"MandatoryUnmapped", strings.Replace(base, "    - {name: Title,        type: string, length: 64}", "    - {name: Title,        type: string, length: 64, mandatory: true}", 1),
 			[]string{`bad.yaml:` + lineOf(base, "  mapping:", 0) + `: egain.mapping: "Title" is mandatory without a default, and the eGain facade never writes it`}},
+		// The legacy document is read, never written: mandatory without a
+		// default, it refuses every eGain create too.
+		{"MandatoryLegacyDocument", strings.Replace(base, "{name: document,                 type: string, length: 524288}", "{name: document,                 type: string, length: 524288, mandatory: true}", 1),
+			[]string{`bad.yaml:` + lineOf(base, "    customer: EgainCustomer", 0) + `: egain.mapping.customer: "document" is mandatory without a default, and the eGain facade never writes it`}},
 		{"AddrWithoutPort", strings.Replace(base, `  addr: ":8080"`, `  addr: "localhost"`, 1),
 			[]string{`bad.yaml:` + lineOf(base, `  addr: ":8080"`, 0) + `: server.addr (-addr, PROFILED_ADDR) must be host:port or :port, not "localhost"`}},
 		{"NegativeTimeout", strings.Replace(base, "  read_timeout: 30s", "  read_timeout: -1s", 1),

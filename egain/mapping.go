@@ -93,7 +93,7 @@ func (m mapper) resolved(c *schema.Compiled) mapper {
 	core(&r.Email)
 	ext(&r.Phone.Extension, &r.Phone.Number)
 	ext(&r.CustomAttributes.Extension, &r.CustomAttributes.Name, &r.CustomAttributes.Value)
-	ext(&r.Customer)
+	ext(&r.Customer, &r.LegacyDocument)
 	ext(&r.ContactPersons)
 	ext(&r.ContactPoints)
 	ext(&r.ContactAttributes)
@@ -159,11 +159,13 @@ func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	ext("contact_attributes", m.ContactAttributes, schema.MultiValued, []string{attrOwner, attrName, attrValue}, attrOwner, attrName, attrValue)
 	// mandatory refuses attributes of attrs that are mandatory without a
 	// default although the facade never writes them (written are those it
-	// can): every eGain create would be refused 400-103.
+	// can): every eGain create (of a core attribute, or of the customer and
+	// person records every create writes), or every write of such a record,
+	// would be refused 400-103.
 	mandatory := func(what string, attrs []schema.Attribute, written ...string) {
 		for _, a := range attrs {
 			if a.Mandatory && a.Default == nil && !slices.ContainsFunc(written, func(n string) bool { return strings.EqualFold(n, a.Name) }) {
-				fail("%s: %q is mandatory without a default, and the eGain facade never writes it: every eGain create would be refused (give it a default, make it optional, or set egain.disabled)", what, a.Name)
+				fail("%s: %q is mandatory without a default, and the eGain facade never writes it: eGain creates and edits would be refused (give it a default, make it optional, or set egain.disabled)", what, a.Name)
 			}
 		}
 	}
@@ -175,7 +177,9 @@ func CheckMapping(m config.EGainMapping, c *schema.Compiled) error {
 	}
 	writtenBy("mapping.phone.extension", m.Phone.Extension, m.Phone.Number)
 	writtenBy("mapping.custom_attributes.extension", m.CustomAttributes.Extension, m.CustomAttributes.Name, m.CustomAttributes.Value)
-	writtenBy("mapping.customer", m.Customer, append(customerAttrs, attrCreatedBy)...)
+	// Not the legacy document: it is read, never written (an eGain write
+	// drops it).
+	writtenBy("mapping.customer", m.Customer, append(customerFields.names(), attrCreatedBy)...)
 	writtenBy("mapping.contact_persons", m.ContactPersons, append(personFields.names(), attrPersonID)...)
 	writtenBy("mapping.contact_points", m.ContactPoints, append(pointFields.names(), attrPointID, attrPersonID)...)
 	writtenBy("mapping.contact_attributes", m.ContactAttributes, attrOwner, attrName, attrValue)

@@ -189,3 +189,24 @@ func TestReload_AppliesTheUnauthorizedStrings(t *testing.T) {
 		t.Errorf("a value only the old list names, with check_values on: %d %s", res.Status, res.Body)
 	}
 }
+
+// TestReload_UnauthorizedStringsBindTheMetadataAPI: a metadata change after
+// a reload builds on the reloaded base (fromSource=false), so the list the
+// reload applied names what it may create, not the start's list.
+func TestReload_UnauthorizedStringsBindTheMetadataAPI(t *testing.T) {
+	t.Parallel()
+	ts, cfgPath, base := startOnConfigCopyAt(t)
+	ext := `{"name":"Select","type":"single-valued","attributes":[{"name":"a","type":"string"}]}`
+	edited := strings.Replace(base, "genesys:\n", "genesys:\n  unauthorized_strings: {words: [long]}\n", 1)
+	if err := os.WriteFile(cfgPath, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("POST", "/metadata/profiles/extensions", ext); res.Status != http.StatusCreated {
+		t.Errorf("an extension named by a word only the start's list had: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("POST", "/metadata/profiles/extensions", `{"name":"Long","type":"single-valued","attributes":[{"name":"a","type":"string"}]}`),
+		http.StatusBadRequest, "INVALID_SCHEMA") // a word the reloaded list added
+}

@@ -566,3 +566,34 @@ func holdSchemaLock(t *testing.T, url, fn string) pgx.Tx {
 	}
 	return lock
 }
+
+// TestReplicas_FollowAppliesTheUnauthorizedStrings: a replica that follows
+// another's reload re-reads its own file (docs/scale-out.md step 4), and
+// with it the unauthorized strings that bound the schema's names: the
+// attribute the reloaded list allows is usable on it, and check_values
+// switched on goes live there too.
+func TestReplicas_FollowAppliesTheUnauthorizedStrings(t *testing.T) {
+	t.Parallel()
+	if !onPostgres() {
+		t.Skip("replicas share a PostgreSQL store; a bbolt file has one process")
+	}
+	a := mustStart(t)
+	b := startOn(t, a.config, filepath.Join(t.TempDir(), "unused.db"), a.storeURL)
+	base := string(mustRead(t, a.config))
+	withOrder := strings.Replace(base, "    - {name: Title,        type: string, length: 64}\n",
+		"    - {name: Title,        type: string, length: 64}\n    - {name: Order,        type: string, length: 64}\n", 1)
+	edited := strings.Replace(withOrder, "genesys:\n", "genesys:\n  unauthorized_strings: {words: [long], check_values: true}\n", 1)
+	if err := os.WriteFile(a.config, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.do("POST", "/admin/reload", nil); res.Status != http.StatusOK {
+		t.Fatalf("reload on A: %d %s", res.Status, res.Body)
+	}
+	if res := b.do("POST", "/profiles", `{"LastName":"Bond","Order":"7"}`); res.Status != http.StatusCreated {
+		t.Errorf("B, with the attribute A's reload added: %d %s", res.Status, res.Body)
+	}
+	wantError(t, b.do("POST", "/profiles", `{"LastName":"Long"}`), http.StatusBadRequest, "UNAUTHORIZED_STRING")
+	if res := b.do("POST", "/profiles", `{"LastName":"Select"}`); res.Status != http.StatusCreated {
+		t.Errorf("B, a value only the old list names: %d %s", res.Status, res.Body)
+	}
+}

@@ -434,3 +434,39 @@ func TestReload_EGainMappedAttributesRenamedWithAlias(t *testing.T) {
 		t.Errorf("the Genesys view after the eGain edit: %v", got)
 	}
 }
+
+// TestReload_EGainMappedRecordAttributeRenamedWithAlias: the rename of a
+// record attribute the mapping names (phone.number) keeps the facade
+// reading, finding and writing the stored numbers.
+func TestReload_EGainMappedRecordAttributeRenamedWithAlias(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	session := egLogin(t, ts)
+	num := egCreate(t, ts, session, `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Jack","lastName":"Sparrow",
+		"contactPoints":{"contactPoint":[{"type":{"value":"phone","phone":{"type":{"value":"home"},"phoneNo":"+44 1234 5678"}}}]}}]}}`, "")
+	old := "{name: PhoneNumber,        type: string, length: 40, mandatory: true}"
+	renamed := strings.Replace(base, old, "{name: Phonenum, type: string, length: 40, mandatory: true, aliases: [PhoneNumber]}", 1)
+	renamed = strings.Replace(renamed, "unique: [PhoneNumber]", "unique: [Phonenum]", 1)
+	if renamed == base {
+		t.Fatal("the config has no Phone.PhoneNumber to rename")
+	}
+	reload(renamed)
+	eg := []string{egSession, session, "Accept", "application/json"}
+	check := func(what string) {
+		t.Helper()
+		res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, eg...)
+		if res.Status != http.StatusOK || !strings.Contains(string(res.Body), "+44 1234 5678") {
+			t.Errorf("%s: eGain read lost the phone: %d %s", what, res.Status, res.Body)
+		}
+		res = ts.do("GET", "/ws/v12/interaction/customer?phone=%2B44%201234%205678", nil, eg...)
+		if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"id":"`+num+`"`) {
+			t.Errorf("%s: eGain search by the phone: %d %s", what, res.Status, res.Body)
+		}
+	}
+	check("after the rename")
+	res := ts.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","marketSegment":"Retail"}`, append(eg, "Content-Type", "application/json")...)
+	if res.Status != http.StatusNoContent {
+		t.Fatalf("eGain edit after the rename: %d %s", res.Status, res.Body)
+	}
+	check("after an eGain edit")
+}

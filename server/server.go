@@ -715,7 +715,7 @@ func (a *App) reload(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	a.reloadOK.Set(1)
-	notApplied := a.noteNotApplied(file, "reloaded the schema only")
+	notApplied := a.noteNotApplied(file, "reloaded the schema and unauthorized strings only")
 	a.startConformanceCheck(c)
 	return notApplied, nil
 }
@@ -891,7 +891,7 @@ func (a *App) schemaAnswer(c echo.Context, notApplied []string) error {
 	}
 	if len(notApplied) > 0 {
 		body["not_applied"] = notApplied
-		body["message"] = "schema reloaded; the config file also changes settings a reload does not apply (only the schema is reloaded): they take effect at the next start"
+		body["message"] = "schema reloaded; the config file also changes settings a reload does not apply (only the schema and genesys.unauthorized_strings are reloaded): they take effect at the next start"
 	}
 	return c.JSON(http.StatusOK, body)
 }
