@@ -138,6 +138,12 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 	if res, body := send(t, srv.URL, "POST", "/profiles/erased_id-9/erase", ""); res.StatusCode != http.StatusOK {
 		t.Fatalf("erase: %d %s", res.StatusCode, body)
 	}
+	res, body = send(t, srv.URL, "POST", "/ws/v12/interaction/customer",
+		`{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Er","lastName":"Ased"}]}}`, "X-egain-session", session)
+	erasedNum := res.Header.Get("Location")[strings.LastIndexByte(res.Header.Get("Location"), '/')+1:]
+	if res, body := send(t, srv.URL, "POST", "/admin/egain/customer/"+erasedNum+"/erase", ""); res.StatusCode != http.StatusOK {
+		t.Fatalf("erase by eGain number: %d %s", res.StatusCode, body)
+	}
 	_, before := send(t, srv.URL, "GET", "/profiles/"+ids[0]+"?extensions=Phone,Loyalty", "")
 	trail := func(base string) string { // the whole trail but the sequence numbers, which each store gives
 		_, body := send(t, base, "GET", "/admin/audit?limit=1000", "")
@@ -215,6 +221,10 @@ func TestCopyStore_RoundTrip(t *testing.T) {
 	// The tombstone came along: the erased customer cannot come back.
 	if res, body := send(t, srv.URL, "POST", "/profiles", `{"customer_id":"erased_id-9","FirstName":"Back"}`); res.StatusCode != http.StatusConflict || !strings.Contains(body, "PROFILE_ERASED") {
 		t.Errorf("re-create of an erased customer on the copy: %d %s", res.StatusCode, body)
+	}
+	// So did the erased eGain number's: an erase sent again by it hears so.
+	if res, body := send(t, srv.URL, "POST", "/admin/egain/customer/"+erasedNum+"/erase", ""); res.StatusCode != http.StatusNotFound || !strings.Contains(body, "PROFILE_ERASED") {
+		t.Errorf("erase by an erased eGain number on the copy: %d %s", res.StatusCode, body)
 	}
 	res, _ = send(t, srv.URL, "POST", "/ws/v12/interaction/customer",
 		`{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"New","lastName":"One"}]}}`, "X-egain-session", session)
