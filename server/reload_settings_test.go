@@ -162,6 +162,15 @@ func metricLine(tb testing.TB, ts *testServer, prefix string) string {
 func TestReload_AppliesTheUnauthorizedStrings(t *testing.T) {
 	t.Parallel()
 	ts, cfgPath, base := startOnConfigCopyAt(t)
+	// The list alone changed (value checks on): the reload applies it.
+	valuesChecked := strings.Replace(base, "genesys:\n", "genesys:\n  unauthorized_strings: {check_values: true}\n", 1)
+	if err := os.WriteFile(cfgPath, []byte(valuesChecked), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ts.do("POST", "/admin/reload", nil); res.Status != http.StatusOK || len(notAppliedOf(t, res)) > 0 {
+		t.Fatalf("reload of the list alone: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("POST", "/profiles", `{"LastName":"Select"}`), http.StatusBadRequest, "UNAUTHORIZED_STRING")
 	withOrder := strings.Replace(base, "    - {name: Title,        type: string, length: 64}\n",
 		"    - {name: Title,        type: string, length: 64}\n    - {name: Order,        type: string, length: 64}\n", 1)
 	edited := strings.Replace(withOrder, "genesys:\n", "genesys:\n  unauthorized_strings: {words: [long], check_values: true}\n", 1)
