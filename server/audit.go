@@ -96,14 +96,18 @@ func ParseAuditQuery(params map[string][]string) (profile.AuditQuery, error) {
 
 // auditTime reads an RFC 3339 time or a date (UTC): a date starts a
 // range at its first instant and ends one at its last, so from=D&to=D is
-// the whole day D.
+// the whole day D. An end before the Unix epoch, which no entry predates,
+// is the epoch: the zero time (0001-01-01T00:00:00Z) means no bound.
 func auditTime(name, v string, end bool) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		if end {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, v); err == nil && end {
 			t = t.Add(24*time.Hour - time.Nanosecond)
+		}
+	}
+	if err == nil {
+		if epoch := time.Unix(0, 0).UTC(); end && t.Before(epoch) {
+			t = epoch
 		}
 		return t, nil
 	}

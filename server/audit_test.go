@@ -132,6 +132,13 @@ func TestAudit_BothAPIs(t *testing.T) {
 	} else if rest := ts.audit(t, "op=create&before="+p.Next); len(rest.Entries) != 1 || rest.Entries[0].Actor != `api key "crm"` {
 		t.Errorf("the next page: %+v", rest)
 	}
+	// An upper bound before every entry lists none: the zero time too, which
+	// the listing takes for "no bound", and a bound before the epoch.
+	for _, q := range []string{"to=0001-01-01T00:00:00Z", "to=0001-01-01", "to=1969-07-20T20:17:00Z", "to=1970-01-01T00:00:00Z"} {
+		if p := ts.audit(t, q); len(p.Entries) != 0 {
+			t.Errorf("%s lists %d entries, want none", q, len(p.Entries))
+		}
+	}
 	if p := ts.audit(t, "from=2000-01-01&to=2000-12-31"); len(p.Entries) != 0 {
 		t.Errorf("a window without writes: %+v", p)
 	}
