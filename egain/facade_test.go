@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
-	"github.com/contactcenter/profiled/schema"
 )
 
 // subset reports the first element of sent missing or different in got:
@@ -1025,21 +1023,7 @@ func TestCreatedBy_OptionalInTheSchema(t *testing.T) {
 	if len(kept) == len(strings.Split(string(data), "\n")) {
 		t.Fatal("config.yaml declares no createdBy attribute, the test proves nothing")
 	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cfg.LoadSchema(schema.Document{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckMapping(cfg.EGain.Mapping, c); err != nil {
-		t.Fatalf("the mapping refuses a schema without createdBy: %v", err)
-	}
+	cfg, c := mappedConfig(t, strings.Join(kept, "\n"))
 	m := mapper{EGainMapping: cfg.EGain.Mapping}
 	if m.keepsCreator(c) {
 		t.Fatal("keepsCreator without the attribute")

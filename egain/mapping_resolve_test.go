@@ -30,17 +30,7 @@ func TestMapping_LegacyDocumentRenamedWithAlias(t *testing.T) {
 	if renamed == string(data) {
 		t.Fatal("config.yaml has no document attribute to rename")
 	}
-	cfg, err := config.Parse("config.yaml", []byte(renamed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cfg.LoadSchema(schema.Document{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckMapping(cfg.EGain.Mapping, c); err != nil {
-		t.Fatalf("CheckMapping: %v", err)
-	}
+	cfg, c := mappedConfig(t, renamed)
 	m := mapper{EGainMapping: cfg.EGain.Mapping}.resolved(c)
 	if m.LegacyDocument != "legacyDocument" {
 		t.Errorf("resolved LegacyDocument = %q, want the declared name legacyDocument", m.LegacyDocument)
@@ -51,4 +41,22 @@ func TestMapping_LegacyDocumentRenamedWithAlias(t *testing.T) {
 	if got := m.stored(p); str(got.CustomerName) != "Acme Ltd" {
 		t.Errorf("customer stored as a legacy document read as %+v: the document was not found", got)
 	}
+}
+
+// mappedConfig parses config text, compiles its schema and checks its eGain
+// mapping against it.
+func mappedConfig(t *testing.T, text string) (*config.Config, *schema.Compiled) {
+	t.Helper()
+	cfg, err := config.Parse("config.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.LoadSchema(schema.Document{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMapping(cfg.EGain.Mapping, c); err != nil {
+		t.Fatalf("CheckMapping: %v", err)
+	}
+	return cfg, c
 }
