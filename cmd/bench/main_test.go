@@ -159,7 +159,8 @@ func TestHarnessEndToEnd(t *testing.T) {
 }
 
 // TestCeilingForMeansBothMeasurements: where the ceiling was measured
-// again after the data sets, a cell is compared with the mean of both.
+// again after the data sets, a cell is compared with the mean of both,
+// unless it was measured just before the cell.
 func TestCeilingForMeansBothMeasurements(t *testing.T) {
 	per := func(n int) result { return result{ok: n, elapsed: time.Second} }
 	r := &report{
@@ -172,8 +173,9 @@ func TestCeilingForMeansBothMeasurements(t *testing.T) {
 		want float64
 	}{
 		{cellResult{clients: 64}, 1500},
-		{cellResult{clients: 1}, 100},               // measured once
-		{cellResult{clients: 64, write: true}, 500}, // measured once
+		{cellResult{clients: 1}, 100},                  // measured once
+		{cellResult{clients: 64, write: true}, 500},    // measured once
+		{cellResult{clients: 64, ceiling: 1200}, 1200}, // measured just before the cell
 	} {
 		if got := r.ceilingFor(tc.cell); got != tc.want {
 			t.Errorf("ceilingFor(%+v) = %v, want %v", tc.cell, got, tc.want)

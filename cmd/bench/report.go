@@ -19,6 +19,7 @@ type cellResult struct {
 	perFsync float64            // creates per commit (writes only, bbolt)
 	replicas int                // PostgreSQL: profiled processes the clients were split over; 0 on bbolt
 	delta    map[string]float64 // counters over the measured part, summed over the servers
+	ceiling  float64            // the HTTP ceiling (req/s) measured just before the cell; 0 when not
 }
 
 // walPerOp is the WAL PostgreSQL wrote per successful request.
@@ -164,9 +165,13 @@ func (s *sizeRun) cell(workload string, clients int) (cellResult, bool) {
 	return cellResult{}, false
 }
 
-// ceilingFor is the HTTP ceiling a cell is compared with: the mean of the
-// measurements before and after the data sets where there are both.
+// ceilingFor is the HTTP ceiling a cell is compared with: the one measured
+// just before it, or else the mean of the measurements before and after
+// the data sets where there are both.
 func (r *report) ceilingFor(c cellResult) float64 {
+	if c.ceiling > 0 {
+		return c.ceiling
+	}
 	start, end := r.ceilingGET, r.ceilingGETEnd
 	if c.write {
 		start, end = r.ceilingPOST, r.ceilingPOSTEnd
@@ -301,7 +306,7 @@ func (r *report) ceilingTable(b *bytes.Buffer) {
 			if x, ok := again.end[c]; ok {
 				drift := ""
 				if s := again.start[c].rate(); s > 0 {
-					drift = fmt.Sprintf("%+.0f%% from the start; cells at %d clients are compared with the mean", 100*(x.rate()/s-1), c)
+					drift = fmt.Sprintf("%+.0f%% from the start; PostgreSQL cells at %d clients are compared with the mean, bbolt cells with the ceiling measured just before each (their HTTP ceiling column)", 100*(x.rate()/s-1), c)
 				}
 				fmt.Fprintf(b, "| HTTP %s again, after the data sets | %d | %.0f | %s | %s | %s |\n", again.what, c, x.rate(), ms(x.percentile(.5)), ms(x.percentile(.99)), drift)
 			}
