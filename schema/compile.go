@@ -72,7 +72,7 @@ func Compile(def *Definition, unauthorized Unauthorized, now time.Time) (*Compil
 	for i := range def.Keys {
 		c.keys[strings.ToLower(def.Keys[i].Name)] = &def.Keys[i]
 	}
-	sum, err := hashDefinition(def)
+	sum, err := hashDefinition(def, unauthorized)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +114,15 @@ func Compile(def *Definition, unauthorized Unauthorized, now time.Time) (*Compil
 	return c, nil
 }
 
-func hashDefinition(def *Definition) (string, error) {
+// hashDefinition is the schema's hash: of def, and of the unauthorized
+// strings when they are not the default (replicas with different sets
+// judge the same names and values differently; the default adds nothing,
+// so the hash of a store with a default config stays as it was).
+func hashDefinition(def *Definition, unauthorized Unauthorized) (string, error) {
 	type withOrigins struct {
-		Def     *Definition
-		Origins []Origin
+		Def          *Definition
+		Origins      []Origin
+		Unauthorized *unauthorizedForm `json:",omitempty"`
 	}
 	var origins []Origin
 	for _, e := range def.Extensions {
@@ -126,7 +131,7 @@ func hashDefinition(def *Definition) (string, error) {
 	for _, k := range def.Keys {
 		origins = append(origins, k.Origin)
 	}
-	data, err := json.Marshal(withOrigins{def, origins})
+	data, err := json.Marshal(withOrigins{def, origins, unauthorized.form()})
 	if err != nil {
 		return "", fmt.Errorf("hash schema: %w", err)
 	}

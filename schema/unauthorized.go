@@ -1,6 +1,11 @@
 package schema
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+)
 
 // DefaultUnauthorizedStrings are the keywords Context Services refuses as
 // attribute values and schema names (spec §7): reserved to Context Services,
@@ -38,6 +43,28 @@ func NewUnauthorized(words []string) Unauthorized {
 	}
 	return u
 }
+
+// unauthorizedForm is a set as the schema hash covers it.
+type unauthorizedForm struct {
+	Words  []string
+	Values bool
+}
+
+// form is u for the schema hash: nil for the default set without value
+// checks.
+func (u Unauthorized) form() *unauthorizedForm {
+	words := slices.Sorted(maps.Keys(u.words))
+	if !u.Values && slices.Equal(words, defaultWords()) {
+		return nil
+	}
+	return &unauthorizedForm{Words: words, Values: u.Values}
+}
+
+// defaultWords is DefaultUnauthorizedStrings as a set holds them: lower
+// case, sorted.
+var defaultWords = sync.OnceValue(func() []string {
+	return slices.Sorted(maps.Keys(NewUnauthorized(DefaultUnauthorizedStrings).words))
+})
 
 // Contains reports whether s is one of the keywords, ignoring case.
 func (u Unauthorized) Contains(s string) bool {
