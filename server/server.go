@@ -828,21 +828,27 @@ func (a *App) checkConformance(ctx context.Context, c *schema.Compiled) {
 		}
 		return
 	}
-	a.conformanceMu.Lock()
 	if a.Schema.Current().Hash != c.Hash {
-		a.conformanceMu.Unlock()
 		return // a newer reload won; its own check will report
 	}
-	a.conformance = &result
-	a.nonconforming.Set(float64(result.Nonconforming))
-	a.conformanceMu.Unlock()
-	// Kept for the next start (restoreConformance), outside the lock: a
-	// store write must not hold the readers of /admin/schema.
+	// Kept for the next start (restoreConformance) before it is shown, so
+	// that a restart after /admin/schema shows the count still finds it;
+	// outside the lock, as a store write must not hold the readers of
+	// /admin/schema. (Should a newer reload win meanwhile, the count kept
+	// is of another schema, which a start does not restore.)
 	if data, err := json.Marshal(result); err == nil {
 		if err := a.Store.SetSetting(ctx, settingConformance, string(data)); err != nil && ctx.Err() == nil {
 			a.Log.Warn().Err(err).Msg("conformance count not kept for the next start")
 		}
 	}
+	a.conformanceMu.Lock()
+	if a.Schema.Current().Hash != c.Hash {
+		a.conformanceMu.Unlock()
+		return
+	}
+	a.conformance = &result
+	a.nonconforming.Set(float64(result.Nonconforming))
+	a.conformanceMu.Unlock()
 	ev := a.Log.Info()
 	if result.Nonconforming > 0 {
 		ev = a.Log.Warn()
