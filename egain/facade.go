@@ -62,7 +62,8 @@ type Facade struct {
 	users     map[string]*user  // by lower-cased name
 	passwords *httpin.Passwords // unknown users cost what known ones do
 	cfg       config.EGain
-	mapper    mapper // as configured; mapping() resolves it against the live schema
+	dataGate  func(echo.Context) error // GateData's; nil: none
+	mapper    mapper                   // as configured; mapping() resolves it against the live schema
 	mapped    atomic.Pointer[mappedSchema]
 	validate  Options
 	log       zerolog.Logger
@@ -186,6 +187,11 @@ func (f *Facade) Register(e *echo.Echo) {
 	}
 }
 
+// GateData has every customer and case request pass gate once its session
+// is authenticated, so that a refusal the gate makes (the server's
+// maintenance mode) tells nothing to a caller without a session.
+func (f *Facade) GateData(gate func(echo.Context) error) { f.dataGate = gate }
+
 // OpenSessions is the number of live sessions in the store (those of every
 // process sharing it), for a metric.
 func (f *Facade) OpenSessions() (int, error) { return f.sessions.count() }
@@ -304,6 +310,11 @@ func (f *Facade) authenticate(c echo.Context, permission string) (*request, erro
 		return nil, errs.E(errs.KindForbidden, CodeForbidden, "user %q may not use tenant %q", u.name, tenant)
 	}
 	profile.NameActor(c.Request().Context(), "egain user "+strconv.Quote(u.name))
+	if f.dataGate != nil {
+		if err := f.dataGate(c); err != nil {
+			return nil, err
+		}
+	}
 	return &request{format: format, user: u, session: id, tenant: tenant}, nil
 }
 

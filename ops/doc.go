@@ -6,12 +6,14 @@
 //	e.Pre(RemoveTrailingSlash, headAsGet)
 //	e.Use(headAgain, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(logger, apiOf, probes), metrics.Middleware(apiOf), recoverer, withActor)
 //	[CORS, when configured]
-//	e.Use(bodyLimit, queryCheck, maintenanceGate)
+//	e.Use(HeaderLimit, bodyLimit, queryCheck, schemaChangeAnswered)
+//	per route: the API's authentication, then the maintenance gate on profile data routes
 //
 // (all but this package's are the server's own: headAsGet routes a HEAD as
 // a GET and headAgain makes it HEAD again before anything logs it;
 // httpin.UnescapeParams decodes path parameters; withActor gives the request the
-// audit actor that authentication names later), so that a panic or a
+// audit actor that authentication names later; the gate refuses data
+// operations in maintenance mode once the caller is authenticated), so that a panic or a
 // refused body is still logged and counted with the status the client got.
 // RequestLogger and Metrics.Middleware both render a handler's error through
 // Echo's HTTPErrorHandler themselves (see runHandled), so they record the

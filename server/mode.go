@@ -76,22 +76,23 @@ func (a *App) mode(ctx context.Context) string {
 	return mode
 }
 
-// isDataRoute reports whether a route template is a profile data
-// operation: Genesys profiles (at / and under the base path) and eGain
-// customers; logins, metadata and operations are not.
-func (a *App) isDataRoute(route string) bool {
-	base := strings.TrimSuffix(a.Config.Genesys.BasePath, "/")
-	return strings.HasPrefix(route, "/profiles") || base != "" && strings.HasPrefix(route, base+"/profiles") ||
-		strings.Contains(route, "/ws/v12/interaction/") ||
-		strings.HasPrefix(route, "/admin/egain/customer/") // export and erase by eGain id, as /profiles/:id/export and /erase
+// inMaintenance refuses a profile data operation while the server is in
+// maintenance mode, with a body naming the mode. It runs once the caller
+// is authenticated (the data routes of both APIs, and export and erase,
+// call it after their guards), so a caller without credentials learns
+// nothing of the mode.
+func (a *App) inMaintenance(c echo.Context) error {
+	if a.mode(c.Request().Context()) == ModeMaintenance {
+		return errs.E(errs.KindUnavailable, CodeMaintenance, "the server is in maintenance mode: profile data operations are refused until POST /server/mode {\"mode\":\"production\"}")
+	}
+	return nil
 }
 
-// maintenanceGate refuses data operations while the server is in
-// maintenance mode, with a body naming the mode.
+// maintenanceGate is inMaintenance as route middleware.
 func (a *App) maintenanceGate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if a.isDataRoute(c.Path()) && a.mode(c.Request().Context()) == ModeMaintenance {
-			return errs.E(errs.KindUnavailable, CodeMaintenance, "the server is in maintenance mode: profile data operations are refused until POST /server/mode {\"mode\":\"production\"}")
+		if err := a.inMaintenance(c); err != nil {
+			return err
 		}
 		return next(c)
 	}

@@ -153,3 +153,24 @@ func TestAdminCheck_SchemaFileNotRead(t *testing.T) {
 		t.Errorf("the answer quotes the file: %s", res.Body)
 	}
 }
+
+// TestServerMode_AfterAuthentication: in maintenance a caller without
+// credentials gets the refusal it gets in production (401), not 503
+// naming the mode: the mode says nothing to an unauthenticated caller.
+// Authenticated, both APIs answer 503 as before.
+func TestServerMode_AfterAuthentication(t *testing.T) {
+	t.Parallel()
+	cfg := authConfig(t, `      - {name: routing, key_sha256: "KEY(agent-key)", role: agent}`, "")
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	session := egLogin(t, ts)
+	if res := ts.do("POST", "/server/mode", `{"mode":"maintenance"}`); res.Status != http.StatusOK {
+		t.Fatalf("switch: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("GET", "/profiles?EmailAddress=a@b.c", nil), http.StatusUnauthorized, "UNAUTHENTICATED")
+	wantError(t, ts.do("POST", "/profiles", `{"FirstName":"A"}`, "X-API-Key", "guess"), http.StatusUnauthorized, "UNAUTHENTICATED")
+	wantError(t, ts.do("GET", "/profiles?EmailAddress=a@b.c", nil, "X-API-Key", "agent-key"), http.StatusServiceUnavailable, "MAINTENANCE_MODE")
+	if res := ts.do("GET", "/ws/v12/interaction/customer/1", nil, "Accept", "application/json"); res.Status != http.StatusUnauthorized {
+		t.Errorf("eGain read without a session in maintenance: %d %s, want 401", res.Status, res.Body)
+	}
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json"), http.StatusServiceUnavailable, "503-101", "application/json")
+}

@@ -402,7 +402,7 @@ func (a *App) routes() *echo.Echo {
 			MaxAge: 600,
 		}))
 	}
-	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, a.maintenanceGate, schemaChangeAnswered)
+	e.Use(ops.HeaderLimit(a.Config.Server.MaxHeaderBytes), bodyLimit(a.Config.Server.MaxBodyBytes), queryCheck, schemaChangeAnswered)
 	if _, shared := a.Store.(*postgres.DB); shared {
 		e.Use(a.followSchemaOnRefusal)
 	}
@@ -437,15 +437,17 @@ func (a *App) routes() *echo.Echo {
 	genesys := api.NewHandler(a.Profiles, a.Config.Genesys.Auth, failureLog(a.Store), a.Log)
 	privacy := genesys.RoleOrElse(a.Config.Admin.PrivacyRole, guard)
 	e.GET("/admin/audit", a.auditHandler, privacy)
-	e.GET("/admin/egain/customer/:num/export", a.egainExportHandler, privacy, api.NoParameters)
-	e.POST("/admin/egain/customer/:num/erase", a.egainEraseHandler, privacy, api.NoParameters)
-	e.GET("/profiles/:id/export", a.exportHandler, privacy, api.NoParameters)
-	e.POST("/profiles/:id/erase", a.eraseHandler, privacy, api.NoParameters)
+	e.GET("/admin/egain/customer/:num/export", a.egainExportHandler, privacy, a.maintenanceGate, api.NoParameters)
+	e.POST("/admin/egain/customer/:num/erase", a.egainEraseHandler, privacy, a.maintenanceGate, api.NoParameters)
+	e.GET("/profiles/:id/export", a.exportHandler, privacy, a.maintenanceGate, api.NoParameters)
+	e.POST("/profiles/:id/erase", a.eraseHandler, privacy, a.maintenanceGate, api.NoParameters)
 	server := adminRoutes{e.Group("/server"), guard} // Genesys server mode, admin-protected
 	server.POST("/mode", a.setModeHandler, api.NoParameters)
 	server.GET("/status", a.statusHandler, api.NoParameters)
 
+	genesys.GateData(a.maintenanceGate)
 	if a.EGain != nil {
+		a.EGain.GateData(a.inMaintenance)
 		a.EGain.Register(e)
 	}
 	genesys.Register(e.Group(""))

@@ -74,6 +74,7 @@ type Profiles interface {
 type Handler struct {
 	profiles Profiles
 	auth     *authenticator
+	dataGate echo.MiddlewareFunc // GateData's; nil: none
 }
 
 // NewHandler returns the API over the profile domain; auth says who may
@@ -84,18 +85,29 @@ func NewHandler(profiles Profiles, auth config.GenesysAuth, failures session.Fai
 	return &Handler{profiles: profiles, auth: newAuthenticator(auth, failures, log)}
 }
 
+// GateData has every profile data route (not the metadata ones) pass gate
+// once its caller is authenticated, so that a refusal the gate makes (the
+// server's maintenance mode) tells nothing to a caller without credentials.
+func (h *Handler) GateData(gate echo.MiddlewareFunc) { h.dataGate = gate }
+
 // Register mounts every route on g, each guarded by the access it needs.
 func (h *Handler) Register(g *echo.Group) {
 	read, write, schema := h.auth.require(accessRead), h.auth.require(accessWrite), h.auth.require(accessSchema)
-	g.POST("/profiles", h.create, write, NoParameters)
-	g.GET("/profiles", h.identify, read)
-	g.GET("/profiles/:id", h.get, read)
-	g.PUT("/profiles/:id", h.replace, write, NoParameters)
-	g.DELETE("/profiles/:id", h.delete, write, NoParameters)
-	g.POST("/profiles/:id/extensions", h.insertRecords, write, NoParameters)
-	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, write, NoParameters)
-	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, write, NoParameters)
-	g.PUT("/profiles/:id/merge/:source", h.merge, write, NoParameters)
+	gated := func(access echo.MiddlewareFunc, more ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		if h.dataGate != nil {
+			return append([]echo.MiddlewareFunc{access, h.dataGate}, more...)
+		}
+		return append([]echo.MiddlewareFunc{access}, more...)
+	}
+	g.POST("/profiles", h.create, gated(write, NoParameters)...)
+	g.GET("/profiles", h.identify, gated(read)...)
+	g.GET("/profiles/:id", h.get, gated(read)...)
+	g.PUT("/profiles/:id", h.replace, gated(write, NoParameters)...)
+	g.DELETE("/profiles/:id", h.delete, gated(write, NoParameters)...)
+	g.POST("/profiles/:id/extensions", h.insertRecords, gated(write, NoParameters)...)
+	g.PUT("/profiles/:id/extensions/:ext/by/unique", h.updateRecord, gated(write, NoParameters)...)
+	g.PUT("/profiles/:id/extensions/:ext/delete/by/unique", h.deleteRecord, gated(write, NoParameters)...)
+	g.PUT("/profiles/:id/merge/:source", h.merge, gated(write, NoParameters)...)
 	g.GET("/metadata/profiles", h.profileSchema, read, NoParameters)
 	g.GET("/metadata/profiles/extensions", h.listExtensions, read, NoParameters)
 	g.POST("/metadata/profiles/extensions", h.createExtension, schema, NoParameters)
