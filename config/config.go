@@ -231,8 +231,8 @@ const DefaultGenesysBasePath = "/genesys/1/cs"
 
 // Genesys configures the Genesys-style profile API.
 type Genesys struct {
-	BasePath            string              `yaml:"base_path"` // "" serves the API at the root only
-	UnauthorizedStrings UnauthorizedStrings `yaml:"unauthorized_strings"`
+	BasePath            string              `yaml:"base_path"`                                 // "" serves the API at the root only
+	UnauthorizedStrings UnauthorizedStrings `yaml:"unauthorized_strings" reload:"with-schema"` // they bound the schema's names
 	Auth                GenesysAuth         `yaml:"auth"`
 }
 
@@ -438,8 +438,9 @@ func Parse(path string, data []byte) (*Config, error) {
 // NotReloaded names, as dotted keys (admin.token, egain.users), the
 // settings whose value in next differs from c's, both as their files give
 // them (a flag or the environment overriding one at start is no edit). A
-// reload applies the schema, and the unauthorized strings that bound its
-// names (reloadedWithSchema): these take effect at the next start.
+// reload applies the schema, and the settings tagged reload:"with-schema"
+// (the unauthorized strings that bound its names): these take effect at
+// the next start.
 // Lists are named whole (egain.users), never with their values.
 func (c *Config) NotReloaded(next *Config) []string {
 	from, to := c, next
@@ -449,12 +450,8 @@ func (c *Config) NotReloaded(next *Config) []string {
 	if next.read != nil {
 		to = next.read
 	}
-	changed := changedSettings(reflect.ValueOf(*from), reflect.ValueOf(*to), "")
-	return slices.DeleteFunc(changed, func(key string) bool { return strings.HasPrefix(key, reloadedWithSchema+".") })
+	return changedSettings(reflect.ValueOf(*from), reflect.ValueOf(*to), "")
 }
-
-// reloadedWithSchema is the settings a reload applies beside the schema.
-const reloadedWithSchema = "genesys.unauthorized_strings"
 
 func changedSettings(a, b reflect.Value, prefix string) []string {
 	var out []string
@@ -462,8 +459,8 @@ func changedSettings(a, b reflect.Value, prefix string) []string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if !f.IsExported() || name == "" || name == "-" || f.Type == reflect.TypeOf(yaml.Node{}) {
-			continue // the schema is what a reload applies
+		if !f.IsExported() || name == "" || name == "-" || f.Type == reflect.TypeOf(yaml.Node{}) || f.Tag.Get("reload") == "with-schema" {
+			continue // the schema, and what goes with it, is what a reload applies
 		}
 		key := strings.TrimPrefix(prefix+"."+name, ".")
 		x, y := a.Field(i), b.Field(i)

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/contactcenter/profiled/schema"
 )
@@ -17,21 +16,9 @@ import (
 // releases computed (golden below, from the release before).
 func TestHash_CoversTheUnauthorizedStrings(t *testing.T) {
 	t.Parallel()
-	d, problems := decode(t, "profile:\n  - {name: LastName, type: string, length: 64}\n")
-	if len(problems) > 0 {
-		t.Fatal(problems)
-	}
 	hash := func(u schema.Unauthorized) string {
 		t.Helper()
-		def, problems := schema.Build(d, schema.Document{}, u)
-		if len(problems) > 0 {
-			t.Fatal(problems)
-		}
-		c, err := schema.Compile(def, u, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.Hash
+		return compileWith(t, "profile:\n  - {name: LastName, type: string, length: 64}\n", u).Hash
 	}
 	defaults := schema.NewUnauthorized(schema.DefaultUnauthorizedStrings)
 	shuffled := slices.Clone(schema.DefaultUnauthorizedStrings)

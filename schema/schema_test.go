@@ -25,15 +25,21 @@ var unauthorized = func() schema.Unauthorized {
 // mustCompile builds and compiles a schema document written in YAML.
 func mustCompile(t *testing.T, doc string) *schema.Compiled {
 	t.Helper()
+	return compileWith(t, doc, unauthorized)
+}
+
+// compileWith is mustCompile with the unauthorized strings u.
+func compileWith(t *testing.T, doc string, u schema.Unauthorized) *schema.Compiled {
+	t.Helper()
 	d, problems := decode(t, doc)
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	def, problems := schema.Build(d, schema.Document{}, unauthorized)
+	def, problems := schema.Build(d, schema.Document{}, u)
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	c, err := schema.Compile(def, unauthorized, time.Now())
+	c, err := schema.Compile(def, u, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

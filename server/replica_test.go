@@ -306,11 +306,7 @@ func TestReplicas_SIGKILLUnderLoad(t *testing.T) {
 // writes profiles with it.
 func TestReplicas_SchemaChangeUsableAtOnceOnAnother(t *testing.T) {
 	t.Parallel()
-	if !onPostgres() {
-		t.Skip("replicas share a PostgreSQL store; a bbolt file has one process")
-	}
-	a := mustStart(t)
-	b := startOn(t, a.config, filepath.Join(t.TempDir(), "unused.db"), a.storeURL)
+	a, b := twoInProcessReplicas(t)
 	id := a.mustCreate(`{"FirstName":"Prov","EmailAddress":["prov@x.dom"]}`)
 	for i := range 8 {
 		ext := fmt.Sprintf("Loyal%d", i)
@@ -574,11 +570,7 @@ func holdSchemaLock(t *testing.T, url, fn string) pgx.Tx {
 // switched on goes live there too.
 func TestReplicas_FollowAppliesTheUnauthorizedStrings(t *testing.T) {
 	t.Parallel()
-	if !onPostgres() {
-		t.Skip("replicas share a PostgreSQL store; a bbolt file has one process")
-	}
-	a := mustStart(t)
-	b := startOn(t, a.config, filepath.Join(t.TempDir(), "unused.db"), a.storeURL)
+	a, b := twoInProcessReplicas(t)
 	base := string(mustRead(t, a.config))
 	withOrder := strings.Replace(base, "    - {name: Title,        type: string, length: 64}\n",
 		"    - {name: Title,        type: string, length: 64}\n    - {name: Order,        type: string, length: 64}\n", 1)
@@ -596,4 +588,16 @@ func TestReplicas_FollowAppliesTheUnauthorizedStrings(t *testing.T) {
 	if res := b.do("POST", "/profiles", `{"LastName":"Select"}`); res.Status != http.StatusCreated {
 		t.Errorf("B, a value only the old list names: %d %s", res.Status, res.Body)
 	}
+}
+
+// twoInProcessReplicas starts two in-process servers on one PostgreSQL
+// database, b with a's config; it skips on bbolt, whose file has one
+// process.
+func twoInProcessReplicas(t *testing.T) (a, b *testServer) {
+	t.Helper()
+	if !onPostgres() {
+		t.Skip("replicas share a PostgreSQL store; a bbolt file has one process")
+	}
+	a = mustStart(t)
+	return a, startOn(t, a.config, filepath.Join(t.TempDir(), "unused.db"), a.storeURL)
 }
