@@ -49,7 +49,7 @@ var prefixes = []string{"/ws/v12", "/system/ws/v12"}
 type Customers interface {
 	Schema() *schema.Compiled
 	Create(ctx context.Context, tenant string, body map[string]any, opts profile.CreateOptions) (*profile.Profile, error)
-	EditByNum(ctx context.Context, tenant string, num uint64, exts []string, edit func(p *profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error)
+	EditByNum(ctx context.Context, tenant string, num uint64, exts func(*schema.Compiled) []string, edit func(c *schema.Compiled, p *profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error)
 	// Read runs a request's lookups and loads in one snapshot.
 	Read(ctx context.Context, tenant string, fn func(profile.Reader) error) error
 }
@@ -63,7 +63,7 @@ type Facade struct {
 	passwords *httpin.Passwords // unknown users cost what known ones do
 	cfg       config.EGain
 	dataGate  func(echo.Context) error // GateData's; nil: none
-	mapper    mapper                   // as configured; mapping() resolves it against the live schema
+	mapper    mapper                   // as configured; mappingFor resolves it against a schema
 	mapped    atomic.Pointer[mappedSchema]
 	validate  Options
 	log       zerolog.Logger
@@ -155,10 +155,13 @@ type mappedSchema struct {
 	mapper mapper
 }
 
-// mapping returns the mapper resolved against the live schema, worked out
-// once per schema version.
-func (f *Facade) mapping() mapper {
-	c := f.profiles.Schema()
+// mapping returns the mapper resolved against the live schema.
+func (f *Facade) mapping() mapper { return f.mappingFor(f.profiles.Schema()) }
+
+// mappingFor returns the mapper resolved against schema c: the live one,
+// or the one a read or edit runs under, whose names what it loads is in
+// while a reload lands. It is worked out once per schema version.
+func (f *Facade) mappingFor(c *schema.Compiled) mapper {
 	if m := f.mapped.Load(); m != nil && m.schema == c {
 		return m.mapper
 	}

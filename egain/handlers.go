@@ -180,8 +180,9 @@ func (f *Facade) edit(c echo.Context) error {
 		return unread
 	}
 	num, _, _ := customerNum(*body.ID) // ValidateForEdit checked it
-	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, f.mapping().extensions(), func(p *profile.Profile) (map[string]any, error) {
-		return f.applyEdit(r, num, *body, p)
+	exts := func(c *schema.Compiled) []string { return f.mappingFor(c).extensions() }
+	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, exts, func(c *schema.Compiled, p *profile.Profile) (map[string]any, error) {
+		return f.applyEdit(r, f.mappingFor(c), c, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if unread != nil && errs.Is(err, errs.KindNotFound) {
 		return unread
@@ -232,11 +233,11 @@ func emailTaken(err error, c *Customer) error {
 	return err
 }
 
-// applyEdit applies body onto the stored customer num (profile p) and
-// returns the profile body to store. It runs inside the edit's
-// transaction, so it only computes.
-func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Profile) (map[string]any, error) {
-	m := f.mapping()
+// applyEdit applies body onto the stored customer num (profile p, read
+// under schema c, which m is resolved against) and returns the profile
+// body to store. It runs inside the edit's transaction, so it only
+// computes.
+func (f *Facade) applyEdit(r *request, m mapper, c *schema.Compiled, num uint64, body Customer, p *profile.Profile) (map[string]any, error) {
 	cur := m.customerOf(p)
 	if !f.mayAccess(r, &cur) {
 		return nil, departmentDenied(&cur)
@@ -282,7 +283,7 @@ func (f *Facade) applyEdit(r *request, num uint64, body Customer, p *profile.Pro
 	if !f.mayAccess(r, &cur) { // the edit moved it to another department
 		return nil, departmentDenied(&cur)
 	}
-	return m.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), emailsBefore: addresses, shownPoints: shown}, m.keepsCreator(f.profiles.Schema()))
+	return m.profileBody(&cur, &editBase{profile: p, renamedPhones: renamedPhones(phones, &cur), emailsBefore: addresses, shownPoints: shown}, m.keepsCreator(c))
 }
 
 func (f *Facade) getByIDs(c echo.Context) error {
@@ -332,7 +333,9 @@ func (f *Facade) search(c echo.Context) error {
 		if err := cand.checkOrder(q.Sort, q.Desc); err != nil {
 			return err // before anything is loaded (or audited as read)
 		}
-		matches, exts, err := filter(f.profiles.Schema(), cand.check)
+		under := rd.Schema()
+		m := f.mappingFor(under)
+		matches, exts, err := filter(under, cand.check)
 		if err != nil {
 			return err
 		}
@@ -347,13 +350,12 @@ func (f *Facade) search(c echo.Context) error {
 		if whole {
 			found, err = f.read(rd, cand.ids, exts...)
 		} else {
-			m := f.mapping()
 			found, err = rd.GetMany(cand.ids, append([]string{m.Customer, m.CustomAttributes.Extension}, exts...))
 		}
 		if err != nil {
 			return err
 		}
-		items := f.items(found, matches)
+		items := itemsOf(m, found, matches)
 		visible := items[:0]
 		for _, it := range items {
 			if f.mayAccess(r, &it.customer) {
@@ -378,7 +380,7 @@ func (f *Facade) search(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		page = f.items(read, nil)
+		page = itemsOf(m, read, nil)
 		return nil
 	})
 	if err != nil {
@@ -402,14 +404,13 @@ func (f *Facade) read(rd profile.Reader, ids []string, exts ...string) ([]*profi
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return rd.GetMany(ids, append(f.mapping().extensions(), exts...))
+	return rd.GetMany(ids, append(f.mappingFor(rd.Schema()).extensions(), exts...))
 }
 
-// items maps profiles ps to published customers, skipping those keep (if
-// not nil) refuses.
-func (f *Facade) items(ps []*profile.Profile, keep func(*profile.Profile) bool) []item {
+// items maps profiles ps, read under the schema m is resolved against, to
+// published customers, skipping those keep (if not nil) refuses.
+func itemsOf(m mapper, ps []*profile.Profile, keep func(*profile.Profile) bool) []item {
 	items := make([]item, 0, len(ps))
-	m := f.mapping()
 	for _, p := range ps {
 		if keep != nil && !keep(p) {
 			continue
@@ -425,19 +426,19 @@ func (f *Facade) items(ps []*profile.Profile, keep func(*profile.Profile) bool) 
 // see: 404 when none exists, 403 when one is of a department out of reach.
 // named is how the answer names the ids.
 func (f *Facade) loadByNums(c echo.Context, r *request, nums []uint64, named string) ([]item, error) {
-	var found []*profile.Profile
+	var items []item
 	err := f.profiles.Read(c.Request().Context(), r.tenant, func(rd profile.Reader) error {
 		ids, err := rd.IDsByNum(nums)
 		if err != nil {
 			return err
 		}
-		found, err = f.read(rd, ids)
+		found, err := f.read(rd, ids)
+		items = itemsOf(f.mappingFor(rd.Schema()), found, nil)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	items := f.items(found, nil)
 	if len(items) == 0 {
 		return nil, errs.NotFound(CodeNotFound, "no customer with id %s exists", named)
 	}

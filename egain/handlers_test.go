@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,14 +28,32 @@ import (
 // to WSErrors); the domain and the whole server have their own tests.
 type fakeCustomers struct {
 	Customers
-	schema    *schema.Compiled
-	editByNum func(num uint64, opts profile.ReplaceOptions) error
-	idsByNum  func(nums []uint64) []string
-	lookup    func(key string, values []string) []string
+	schema     *schema.Compiled // the live schema
+	readSchema *schema.Compiled // the one reads and edits run under; nil: schema
+	editByNum  func(num uint64, opts profile.ReplaceOptions) error
+	idsByNum   func(nums []uint64) []string
+	lookup     func(key string, values []string) []string
+	getMany    func(ids []string) []*profile.Profile // nil: none found
+	// edited, when set, runs the edit on the profile it returns and is
+	// given the body the edit made.
+	edited func(body map[string]any, err error) *profile.Profile
 }
 
 func (f *fakeCustomers) Schema() *schema.Compiled { return f.schema }
-func (f *fakeCustomers) EditByNum(_ context.Context, _ string, num uint64, _ []string, _ func(*profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error) {
+
+func (f *fakeCustomers) underSchema() *schema.Compiled {
+	if f.readSchema != nil {
+		return f.readSchema
+	}
+	return f.schema
+}
+
+func (f *fakeCustomers) EditByNum(_ context.Context, _ string, num uint64, exts func(*schema.Compiled) []string, edit func(*schema.Compiled, *profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error) {
+	if f.edited != nil {
+		exts(f.underSchema())
+		p := f.edited(nil, nil)
+		f.edited(edit(f.underSchema(), p))
+	}
 	return nil, f.editByNum(num, opts)
 }
 func (f *fakeCustomers) Read(_ context.Context, _ string, fn func(profile.Reader) error) error {
@@ -52,7 +71,13 @@ func (r fakeReader) IDsByNum(nums []uint64) ([]string, error) { return r.f.idsBy
 func (r fakeReader) Lookup(key string, values []string, _ int) ([]string, bool, error) {
 	return r.f.lookup(key, values), true, nil
 }
-func (r fakeReader) GetMany([]string, []string) ([]*profile.Profile, error) { return nil, nil }
+func (r fakeReader) GetMany(ids []string, _ []string) ([]*profile.Profile, error) {
+	if r.f.getMany == nil {
+		return nil, nil
+	}
+	return r.f.getMany(ids), nil
+}
+func (r fakeReader) Schema() *schema.Compiled { return r.f.underSchema() }
 
 // serveFakeFacade runs the facade over f, with real sessions in a bbolt
 // file, and returns its URL and a session of the test agent.
@@ -165,4 +190,58 @@ func readAll(t *testing.T, res *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// A reload that renames a mapped attribute (keeping the old name as an
+// alias) can land while a request runs: what a read loaded is in the
+// names of the schema it ran under, and is mapped by those, not the live
+// schema's, or the customer shows without the attribute once (and an edit
+// would write it under a name its transaction's schema does not know).
+func TestFacade_MapsInTheSchemaTheReadRanUnder(t *testing.T) {
+	t.Parallel()
+	ann := func() *profile.Profile {
+		return &profile.Profile{ID: "0000000001abcdef", Num: 7, Attributes: map[string]any{
+			"FirstName": "Ann", "LastName": "Lee", "EmailAddress": []any{"ann@x.dom"},
+		}}
+	}
+	var body map[string]any
+	f := &fakeCustomers{
+		idsByNum:  func([]uint64) []string { return []string{"0000000001abcdef"} },
+		lookup:    func(string, []string) []string { return []string{"0000000001abcdef"} },
+		getMany:   func([]string) []*profile.Profile { return []*profile.Profile{ann()} },
+		editByNum: func(uint64, profile.ReplaceOptions) error { return nil },
+		edited: func(b map[string]any, err error) *profile.Profile {
+			if err != nil {
+				t.Errorf("edit: %v", err)
+			}
+			body = b
+			return ann()
+		},
+	}
+	url, session := serveFakeFacade(t, f)
+	data, err := os.ReadFile("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "{name: FirstName,    type: string, length: 256}"
+	text := strings.Replace(string(data), old, "{name: GivenName, type: string, length: 256, aliases: [FirstName]}", 1)
+	if text == string(data) {
+		t.Fatal("config.yaml has no FirstName attribute to rename")
+	}
+	f.readSchema = f.schema
+	_, f.schema = mappedConfig(t, text) // the reload lands; the reads still run under the schema before it
+
+	for _, path := range []string{"/ws/v12/interaction/customer?email=ann@x.dom", "/ws/v12/interaction/customer/7"} {
+		res := send(t, "GET", url+path, session, "")
+		if got := readAll(t, res); res.StatusCode != http.StatusOK || !strings.Contains(got, `"Ann"`) {
+			t.Errorf("GET %s: %d %s, want the first name Ann", path, res.StatusCode, got)
+		}
+	}
+	edit := `{"id":"7","contactPersons":{"contactPerson":[{"id":"7000001","lastName":"Lee-Smith"}]}}`
+	if res := send(t, "PUT", url+"/ws/v12/interaction/customer", session, edit); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("edit: %d %s", res.StatusCode, readAll(t, res))
+	}
+	if body["FirstName"] != "Ann" || body["LastName"] != "Lee-Smith" {
+		t.Errorf("the edit made %v, want FirstName Ann (the name its transaction's schema knows) and LastName Lee-Smith", body)
+	}
 }

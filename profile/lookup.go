@@ -36,6 +36,9 @@ type Reader interface {
 	// IDsByNum maps numeric ids to customer ids; unknown numbers are
 	// skipped.
 	IDsByNum(nums []uint64) ([]string, error)
+	// Schema is the schema the read runs under: what it loads is in its
+	// names, which a reload since may have changed.
+	Schema() *schema.Compiled
 }
 
 // Read runs fn over one read transaction of tenant's data. Profiles fn
@@ -75,6 +78,8 @@ type reader struct {
 // 1000-customer limit keeps a search of customers with many activities in
 // its range answered (about 150 ms on bbolt at the bound).
 const DefaultLookupExtraEntries = 100_000
+
+func (r *reader) Schema() *schema.Compiled { return r.schema }
 
 func (r *reader) Lookup(key string, values []string, limit int) ([]string, bool, error) {
 	return r.lookup(key, values, nil, limit)

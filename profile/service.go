@@ -646,14 +646,17 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 }
 
 // EditByNum reads the profile with numeric id num, with the records of
-// exts, lets edit turn it into a whole new profile body (as Replace takes)
-// and stores that, all in one transaction: concurrent edits of one
-// customer, in this process or another, queue instead of overwriting each
-// other. edit may run more than once (see Store.Update) and must not act
-// outside its result.
-func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts []string, edit func(p *Profile) (map[string]any, error), opts ReplaceOptions) (*Profile, error) {
+// the extensions exts names, lets edit turn it into a whole new profile
+// body (as Replace takes) and stores that, all in one transaction:
+// concurrent edits of one customer, in this process or another, queue
+// instead of overwriting each other. exts and edit are given the schema
+// the transaction runs under, whose names the profile is read and the
+// body checked in (a reload may have renamed what the caller maps). edit
+// may run more than once (see Store.Update) and must not act outside its
+// result.
+func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts func(*schema.Compiled) []string, edit func(c *schema.Compiled, p *Profile) (map[string]any, error), opts ReplaceOptions) (*Profile, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (*Profile, error) {
-		names, err := extensionNames(c, exts)
+		names, err := extensionNames(c, exts(c))
 		if err != nil {
 			return nil, err
 		}
@@ -670,7 +673,7 @@ func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts
 			if err != nil {
 				return err
 			}
-			body, err := edit(p)
+			body, err := edit(c, p)
 			if err != nil {
 				return err
 			}
