@@ -232,6 +232,8 @@ func (t *auditedTx) PutRecords(ext, id string, records []schema.Record) error {
 	return t.Tx.PutRecords(ext, id, records)
 }
 
+func (t *auditedTx) readAsStored() bool { return asStored(t.Tx) }
+
 func (t *auditedTx) extension(name string) {
 	if !slices.ContainsFunc(t.entry.Extensions, func(e string) bool { return strings.EqualFold(e, name) }) {
 		t.entry.Extensions = append(t.entry.Extensions, name)
@@ -262,12 +264,24 @@ func (s *Service) audited(ctx context.Context, tx Tx, c *schema.Compiled, op str
 	if err := fn(at); err != nil {
 		return err
 	}
-	if op == OpImport && len(e.Customers) == 0 {
-		return nil // an import's last progress mark created no customer: nothing to account for
+	if len(e.Customers) == 0 && (op == OpImport || changesOne(op)) {
+		// An import's last progress mark created no customer, an edit
+		// left its customer as stored: nothing to account for.
+		return nil
 	}
 	slices.Sort(e.Attributes)
 	slices.Sort(e.Extensions)
 	return s.appendEntry(tx, e)
+}
+
+// changesOne reports whether op changes one customer in place (Service.changeIn),
+// writing nothing when the change leaves it as stored.
+func changesOne(op string) bool {
+	switch op {
+	case OpReplace, OpEdit, OpInsertRecords, OpUpdateRecord, OpDeleteRecord:
+		return true
+	}
+	return false
 }
 
 // Record appends an entry for an operation on no customer (a server mode

@@ -20,15 +20,25 @@ import (
 type canonicalTx struct {
 	Tx
 	c *schema.Compiled
+	// altered is set once something read in the transaction was stored
+	// under another spelling or form than it is read in: writing back what
+	// was read then still changes the stored bytes.
+	altered *bool
 }
 
 // canonical is tx read under schema c's spellings.
-func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c} }
+func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c, new(bool)} }
+
+// readAsStored is implemented by the Txs of a write: whether everything
+// read so far is stored in the spelling and form it was read in.
+type readAsStored interface{ readAsStored() bool }
+
+func (t canonicalTx) readAsStored() bool { return !*t.altered }
 
 func (t canonicalTx) Profile(id string) (*Profile, error) {
 	p, err := t.Tx.Profile(id)
-	if p != nil {
-		canonicalize(p.Attributes, t.c.Attribute)
+	if p != nil && canonicalize(p.Attributes, t.c.Attribute) {
+		*t.altered = true
 	}
 	return p, err
 }
@@ -80,7 +90,9 @@ func (t canonicalTx) RecordDocuments(id string, exts []string) (map[string][][]M
 func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
 	if e, ok := t.c.Extension(ext); ok {
 		for _, r := range recs {
-			canonicalize(r, e.Attribute)
+			if canonicalize(r, e.Attribute) && t.altered != nil {
+				*t.altered = true
+			}
 		}
 	}
 }
@@ -105,16 +117,17 @@ type declared func(name string) (*schema.Attribute, bool)
 // attribute's type now gives them (schema.Attribute.Retyped: a value
 // written before a reload changed the type). The map is the reader's own
 // (reads are independent), so it is changed in place.
-func canonicalize(m map[string]any, lookup declared) {
+func canonicalize(m map[string]any, lookup declared) (changed bool) {
 	for k, v := range m {
 		a, ok := lookup(k)
 		if !ok {
 			continue
 		}
-		if nv, changed := a.Retyped(v); changed {
-			v, m[k] = nv, nv
+		if nv, retyped := a.Retyped(v); retyped {
+			v, m[k], changed = nv, nv, true
 		}
 		if a.Name != k {
+			changed = true
 			name := a.Name
 			delete(m, k)
 			if _, taken := m[name]; !taken {
@@ -122,6 +135,7 @@ func canonicalize(m map[string]any, lookup declared) {
 			}
 		}
 	}
+	return changed
 }
 
 // renameMembers is canonicalize's renaming for a document's members; a member already

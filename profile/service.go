@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -154,6 +155,36 @@ func (t limitedTx) PutRecords(ext, id string, records []schema.Record) error {
 			return errs.Invalid(CodeTooManyRecords, ext, "extension %q would hold %d records for this customer; at most %d are allowed (limits.max_records_per_extension)", ext, len(records), t.limit)
 		}
 	}
+	return t.Tx.PutRecords(ext, id, records)
+}
+
+// asStored reports whether everything tx read is stored in the spelling
+// and form it was read in (readAsStored); a Tx that does not say, as
+// stored.
+func asStored(tx Tx) bool {
+	r, ok := tx.(readAsStored)
+	return !ok || r.readAsStored()
+}
+
+// changedRecords is the Tx an edit writes through: a record set equal to
+// the stored one is not written again, and whether any set differed is
+// noted.
+type changedRecords struct {
+	Tx
+	changed bool
+}
+
+func (t *changedRecords) PutRecords(ext, id string, records []schema.Record) error {
+	if !t.changed {
+		stored, err := t.Tx.Records(ext, id)
+		if err != nil {
+			return err
+		}
+		if len(stored) == len(records) && (len(records) == 0 || reflect.DeepEqual(stored, records)) {
+			return nil
+		}
+	}
+	t.changed = true
 	return t.Tx.PutRecords(ext, id, records)
 }
 
@@ -615,7 +646,13 @@ func (s *Service) change(ctx context.Context, tenant string, c *schema.Compiled,
 
 // changeIn runs edit on profile id in tx, then bumps its revision and
 // re-syncs its index entries. edit updates p and in (the indexed view) to
-// the new state; it writes records itself.
+// the new state; it writes records itself, and replaces p.Attributes
+// rather than changing the map in place.
+//
+// An edit that leaves the profile as stored (a client sending back what
+// it read, a sync tool's periodic PUT) writes nothing: the revision, and
+// so the ETag, and the modification time stay, and the audit trail gets
+// no entry, since nothing changed.
 func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOptions, edit func(tx Tx, p *Profile, in *indexed) error) (*Profile, error) {
 	p, before, err := loadForChange(tx, c, id)
 	if err != nil {
@@ -628,8 +665,13 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 	for k, v := range before.records {
 		after.records[k] = v
 	}
-	if err := edit(limitedTx{Tx: tx, id: id, limit: s.recordLimit()}, p, &after); err != nil {
+	stored := p.Attributes
+	writes := &changedRecords{Tx: limitedTx{Tx: tx, id: id, limit: s.recordLimit()}}
+	if err := edit(writes, p, &after); err != nil {
 		return nil, err
+	}
+	if !writes.changed && reflect.DeepEqual(stored, p.Attributes) && asStored(tx) {
+		return p, nil
 	}
 	p.Rev++
 	p.Updated = s.Now().UTC()
