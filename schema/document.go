@@ -203,22 +203,33 @@ func (l *LooseInt) UnmarshalYAML(n *yaml.Node) error {
 func (l LooseInt) MarshalJSON() ([]byte, error) { return []byte(strconv.Itoa(l.Value)), nil }
 func (l LooseInt) IsZero() bool                 { return !l.Set }
 
-// LooseBool is a boolean that may be written as true/false or "true"/"false".
+// LooseBool is a boolean that may be written as true/false or
+// "true"/"false" (in any case); JSON null is not given. Nothing else is
+// one: 1, "t" or "yes" (strconv.ParseBool's and YAML 1.1's other forms)
+// are refused, as a record's boolean refuses them, since a merge flag
+// read wrongly deletes a customer for good.
 type LooseBool struct {
 	Value bool
 	Set   bool
 }
 
 func (l *LooseBool) set(s string) error {
-	b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
-	if err != nil {
-		return fmt.Errorf("%q is not a boolean", s)
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true":
+		*l = LooseBool{Value: true, Set: true}
+	case "false":
+		*l = LooseBool{Value: false, Set: true}
+	default:
+		return fmt.Errorf("%q is not a boolean (true or false)", s)
 	}
-	*l = LooseBool{Value: b, Set: true}
 	return nil
 }
 
 func (l *LooseBool) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*l = LooseBool{}
+		return nil
+	}
 	return l.set(strings.Trim(string(b), `"`))
 }
 

@@ -396,3 +396,44 @@ func TestHandler_WrongMemberTypeNamesNoGoType(t *testing.T) {
 		}
 	}
 }
+
+// TestHandler_MergeBodyNullFlags: a client that serialises every field of
+// its merge request (Jackson, System.Text.Json without ignore-null) sends
+// the flags it does not set as null; null means "not given" everywhere
+// else in this API (docs/api.md rule 8), so the merge runs with the
+// defaults instead of answering 400.
+func TestHandler_MergeBodyNullFlags(t *testing.T) {
+	var got profile.MergeOptions
+	called := false
+	e := serveFake(&fakeProfiles{merge: func(_, _, _ string, opts profile.MergeOptions) error {
+		called, got = true, opts
+		return nil
+	}})
+	for _, body := range []string{
+		`{"force_merge":null}`,
+		`{"agent_id":null,"force_merge":null,"reason":null,"description":null}`,
+		`{"keep_uniq_from_src":null,"keep_active_service_only":null}`,
+	} {
+		called, got = false, profile.MergeOptions{}
+		rec := call(e, "PUT", "/profiles/a/merge/b", body)
+		if rec.Code != http.StatusNoContent || !called || got.PreferSource {
+			t.Errorf("merge body %s: %d %s, domain called %v with %+v", body, rec.Code, rec.Body, called, got)
+		}
+	}
+}
+
+// TestHandler_MergeFlagsAreBooleans: docs/api.md rule 16 takes the merge
+// flags "as booleans or "true"/"false"", and a record's boolean refuses 1
+// and "0" ("0 is not a boolean"); a merge, which deletes the source and
+// cannot be undone, must not read 1, "1" or "t" as force_merge=true.
+func TestHandler_MergeFlagsAreBooleans(t *testing.T) {
+	called := false
+	e := serveFake(&fakeProfiles{merge: func(_, _, _ string, _ profile.MergeOptions) error { called = true; return nil }})
+	for _, body := range []string{`{"force_merge":1}`, `{"force_merge":"1"}`, `{"force_merge":"t"}`, `{"keep_uniq_from_src":"T"}`, `{"force_merge":0}`} {
+		called = false
+		rec := call(e, "PUT", "/profiles/a/merge/b", body)
+		if rec.Code != http.StatusBadRequest || called {
+			t.Errorf("merge body %s: %d %s, merged %v; want 400 as for \"maybe\"", body, rec.Code, rec.Body, called)
+		}
+	}
+}
