@@ -103,8 +103,8 @@ func (f *Facade) logout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if names := slices.Sorted(maps.Keys(c.QueryParams())); len(names) > 0 {
-		return errs.Invalid(CodeUnknownParameter, names[0], "logout takes no query parameter, not %q", names[0])
+	if err := noQuery(c, "logout"); err != nil {
+		return err
 	}
 	id := sessionID(c.Request())
 	if err := f.sessions.close(id); err != nil {
@@ -113,9 +113,23 @@ func (f *Facade) logout(c echo.Context) error {
 	return noContent(c, format, id, http.StatusNoContent)
 }
 
+// noQuery refuses any query parameter on a route that takes none (the
+// vendor's logout, create and edit define none), as every other route
+// refuses one it does not know: a write must not succeed with a
+// parameter the client thought meant something.
+func noQuery(c echo.Context, route string) error {
+	if names := slices.Sorted(maps.Keys(c.QueryParams())); len(names) > 0 {
+		return errs.Invalid(CodeUnknownParameter, names[0], "%s takes no query parameter, not %q", route, names[0])
+	}
+	return nil
+}
+
 func (f *Facade) create(c echo.Context) error {
 	r, err := f.authenticate(c, config.PermCreateCustomer)
 	if err != nil {
+		return err
+	}
+	if err := noQuery(c, "create"); err != nil {
 		return err
 	}
 	cust, err := decodeRequest(c, DecodeCustomer)
@@ -163,6 +177,9 @@ func (f *Facade) create(c echo.Context) error {
 func (f *Facade) edit(c echo.Context) error {
 	r, err := f.authenticate(c, config.PermEditCustomer)
 	if err != nil {
+		return err
+	}
+	if err := noQuery(c, "edit"); err != nil {
 		return err
 	}
 	body, err := decodeRequest(c, DecodeCustomer)

@@ -1,6 +1,7 @@
 package egain
 
 import (
+	"net/http"
 	"net/url"
 	"reflect"
 	"testing"
@@ -292,4 +293,28 @@ func BenchmarkResponseFormat(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestFacade_CreateAndEditRefuseQueryParameters: every other facade route
+// answers an unknown query parameter 400-102 (search, get by ids, login,
+// logout, cases, attributes; docs/egain.md's catalogue: "unknown or
+// repeated query parameter"), and the vendor's create and edit pages take
+// none. POST and PUT /interaction/customer ignored any query and wrote the
+// customer.
+func TestFacade_CreateAndEditRefuseQueryParameters(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	body := `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Q"}]}}`
+	before := h.profileCount()
+	for _, q := range []string{"foo=1", "$attribute=all", "forceLogin=yes"} {
+		h.do("POST", "/ws/v12/interaction/customer?"+q, body, "Content-Type", "application/json", SessionHeader, s, "Accept", "application/json").
+			wantError(t, http.StatusBadRequest, "400-102", FormatJSON)
+	}
+	if got := h.profileCount(); got != before {
+		t.Errorf("refused creates wrote %d customers", got-before)
+	}
+	num := h.create(s, body)
+	h.do("PUT", "/ws/v12/interaction/customer?foo=1", `{"id":"`+num+`","pin":"1"}`, "Content-Type", "application/json", SessionHeader, s, "Accept", "application/json").
+		wantError(t, http.StatusBadRequest, "400-102", FormatJSON)
 }
