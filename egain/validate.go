@@ -352,6 +352,10 @@ func (v validator) identification(id *Identification, path string) error {
 }
 
 // dateOfBirth accepts an ISO date or an ISO date-time, strictly in the past.
+// easternmostOffset is the largest UTC offset in use (Kiribati's Line
+// Islands, UTC+14).
+const easternmostOffset = 14 * time.Hour
+
 func (v validator) dateOfBirth(s *string, path string) error {
 	if s == nil || *s == "" {
 		return nil
@@ -365,8 +369,10 @@ func (v validator) dateOfBirth(s *string, path string) error {
 		now = v.opts.Now
 	}
 	// Only the day as written is kept (mapping.go, schema parseDate), so
-	// that day is what must be past, whatever the offset or clock.
-	if day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC); !day.Before(now()) {
+	// that day is what must have begun, whatever the offset or clock:
+	// begun somewhere, since the client may be as far east as UTC+14,
+	// where today's date is a day ahead of UTC's for ten hours.
+	if day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC); !day.Add(-easternmostOffset).Before(now()) {
 		return errs.Invalid(CodeInvalidValue, path, "%s must be in the past", path)
 	}
 	return nil

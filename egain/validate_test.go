@@ -138,8 +138,13 @@ func TestValidateForCreateRules(t *testing.T) {
 		{"dateOfBirth format", func(c *Customer) { person(c).DateOfBirth = Str("09/12/1965") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].dateOfBirth"},
 		{"dateOfBirth date only", func(c *Customer) { person(c).DateOfBirth = Str("1965-12-09") }, testOpts, "", ""},
 		{"dateOfBirth in future", func(c *Customer) { person(c).DateOfBirth = Str("2030-01-01") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].dateOfBirth"},
-		// Only the day as written is kept (DOB 2024-01-01), and that day sent as a date is refused at testOpts.Now.
-		{"dateOfBirth today with a positive offset", func(c *Customer) { person(c).DateOfBirth = Str("2024-01-01T09:00:00+14:00") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].dateOfBirth"},
+		// Only the day as written is kept (DOB 2024-01-01). At testOpts.Now (midnight UTC)
+		// that day has begun everywhere from UTC+0 east (14:00 at UTC+14), so a client
+		// there entering today's date is right; the next day has begun nowhere yet.
+		{"dateOfBirth today with a positive offset", func(c *Customer) { person(c).DateOfBirth = Str("2024-01-01T09:00:00+14:00") }, testOpts, "", ""},
+		{"dateOfBirth today", func(c *Customer) { person(c).DateOfBirth = Str("2024-01-01") }, testOpts, "", ""},
+		{"dateOfBirth tomorrow", func(c *Customer) { person(c).DateOfBirth = Str("2024-01-02") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].dateOfBirth"},
+		{"dateOfBirth tomorrow with an offset", func(c *Customer) { person(c).DateOfBirth = Str("2024-01-02T01:00:00+14:00") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].dateOfBirth"},
 		// RFC 3339 offsets are -23:59..+23:59; the profile's DOB refuses +24:00 later, naming "DOB", not this field.
 		{"dateOfBirth offset +24:00", func(c *Customer) { person(c).DateOfBirth = Str("1965-12-09T00:00:00+24:00") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].dateOfBirth"},
 		{"maritalStatus enum", func(c *Customer) { person(c).MaritalStatus.Value = Str("engaged") }, testOpts, CodeInvalidValue, "contactPersons.contactPerson[0].maritalStatus.value"},
