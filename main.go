@@ -345,7 +345,9 @@ func applyOverrides(cfg *config.Config, addr, data, storeURL string) {
 		cfg.Server.Addr = addr
 	}
 	if data != "" {
-		cfg.Store.Path = data
+		// An explicit -data names the bbolt file: it outranks a URL from
+		// the environment or the file (flag > env > file); -store beats it.
+		cfg.Store.Path, cfg.Store.URL = data, ""
 	}
 	if storeURL != "" {
 		cfg.Store.URL = storeURL

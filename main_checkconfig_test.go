@@ -305,3 +305,48 @@ func TestCheckConfig_SaysWhatTheReloadBuildsOnTheRunningServer(t *testing.T) {
 		t.Errorf("a config with a new key, checked by the running server: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestCheckConfig_UnknownKeyInTheSchemaSection: unknown keys are errors
+// "so a typo is never silently ignored" (docs/config.md), and that holds
+// inside schema: as well. A misspelt identification_keys left the server
+// without any identification key (identify finds nobody) while
+// check-config said OK; a misspelt profile or a key beside file: was
+// reported only through what it broke elsewhere, never by its name.
+func TestCheckConfig_UnknownKeyInTheSchemaSection(t *testing.T) {
+	t.Parallel()
+	base := string(mustReadFile(t, "config.yaml"))
+	noEGain := strings.Replace(base, "  # disabled: false", "  disabled: true", 1)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), []byte("profile:\n  - {name: FirstName, type: string}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, text, key string }{
+		{"keys.yaml", strings.Replace(noEGain, "  identification_keys:\n", "  identification_key:\n", 1), "identification_key"},
+		{"profile.yaml", strings.Replace(noEGain, "  profile:\n", "  profil:\n", 1), "profil"},
+		{"file.yaml", noEGain[:strings.Index(noEGain, "schema:\n")] + "schema: {file: schema.yaml, extensionz: []}\n" + noEGain[strings.Index(noEGain, "\n# The eGain"):], "extensionz"},
+	} {
+		path := writeFile(t, dir, c.name, c.text)
+		code, out, errOut := runCLI(t, "check-config", "-config", path, "-data", filepath.Join(dir, "none.db"))
+		if code != 1 || !strings.Contains(out+errOut, `"`+c.key+`"`) {
+			t.Errorf("%s, with %q in schema: exit %d, want 1 naming it:\n%s%s", c.name, c.key, code, out, errOut)
+		}
+	}
+}
+
+// TestCheckConfig_UnknownKeyInUnauthorizedStrings: a misspelt check_values
+// (the switch that makes Context Services refuse keyword values) is an
+// unknown key like any other, not a silent "off".
+func TestCheckConfig_UnknownKeyInUnauthorizedStrings(t *testing.T) {
+	t.Parallel()
+	base := string(mustReadFile(t, "config.yaml"))
+	const commented = "  # unauthorized_strings: [select, delete]\n"
+	if !strings.Contains(base, commented) {
+		t.Fatal("config.yaml no longer has the commented unauthorized_strings line")
+	}
+	dir := t.TempDir()
+	path := writeFile(t, dir, "config.yaml", strings.Replace(base, commented, "  unauthorized_strings: {words: [select], chek_values: true}\n", 1))
+	code, out, errOut := runCLI(t, "check-config", "-config", path, "-data", filepath.Join(dir, "none.db"))
+	if code != 1 || !strings.Contains(out+errOut, `"chek_values"`) {
+		t.Errorf("exit %d, want 1 naming chek_values:\n%s%s", code, out, errOut)
+	}
+}

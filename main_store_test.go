@@ -310,3 +310,27 @@ func TestCopyStore_UniqueKeyWithAnEmptyValue(t *testing.T) {
 		t.Fatalf("copy to PostgreSQL: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestDataFlag_BeatsStoreEnv: precedence is flag > environment > file, so an
+// explicit -data FILE names the store even where PROFILED_STORE is set (a
+// PostgreSQL replica's environment, an operator's shell): an import goes
+// into that file and check checks it, not the database of the environment.
+func TestDataFlag_BeatsStoreEnv(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "profiles.db")
+	in := writeFile(t, dir, "one.ndjson", `{"customer_id":"C1","FirstName":"One"}`+"\n")
+	// A database no test server answers: were it used, the command fails.
+	t.Setenv("PROFILED_STORE", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+
+	code, out, errOut := runCLI(t, "import", "-config", "config.yaml", "-data", data, "-in", in)
+	if code != 0 {
+		t.Fatalf("import -data %s with PROFILED_STORE set: exit %d\n%s%s", data, code, out, errOut)
+	}
+	if n := profileCount(t, data); n != 1 {
+		t.Errorf("the -data file holds %d profiles, want 1", n)
+	}
+	code, out, errOut = runCLI(t, "check", "-config", "config.yaml", "-data", data)
+	if code != 0 || !strings.Contains(out, "checking the data file "+data) {
+		t.Errorf("check -data %s with PROFILED_STORE set: exit %d\n%s%s", data, code, out, errOut)
+	}
+}

@@ -130,7 +130,11 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 			if req.Method == http.MethodHead { // the handler wrote a GET's body; net/http sent none
 				bytesOut = 0
 			}
-			if tenant := req.Header.Get("X-Genesys-TenantId"); tenant != "" {
+			tenant := req.Header.Get(httpin.TenantHeader)
+			if tenant == "" {
+				tenant = req.Header.Get(httpin.ContactCenterHeader) // the 8.5 clients' name for it
+			}
+			if tenant != "" {
 				// As sent, before anything checked it: a value no tenant
 				// can have (up to the whole header block) is cut.
 				if httpin.CheckTenant(tenant) != nil {

@@ -395,3 +395,20 @@ func TestRequestLogger_TenantHeaderBounded(t *testing.T) {
 		t.Errorf("log line of a request with a 60 KB tenant header is %d bytes", n)
 	}
 }
+
+// TestRequestLogger_ContactCenterIdTenant: ContactCenterId (the tenant
+// header of Context Services 8.5 clients) names the tenant as
+// X-Genesys-TenantId does, so the request log names it as well.
+func TestRequestLogger_ContactCenterIdTenant(t *testing.T) {
+	logs := &safebuf.Buffer{}
+	srv, _ := newServer(t, logs)
+	do(t, "GET", srv.URL+"/profiles/p1", nil, map[string]string{"ContactCenterId": "tenant-b"})
+	lines := waitLines(t, logs, 1)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["tenant"] != "tenant-b" {
+		t.Errorf("tenant = %v, want tenant-b: %s", got["tenant"], lines[0])
+	}
+}

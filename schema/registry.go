@@ -18,6 +18,19 @@ func DecodeYAML(n *yaml.Node, file string) (Document, Problems) {
 	if n == nil {
 		return doc, nil
 	}
+	if n.Kind == yaml.MappingNode { // unknown keys are problems, as in the rest of the file
+		allowed := yamlFieldNames(&doc)
+		var problems Problems
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; !allowed[k.Value] {
+				msg := "unknown key in schema (profile, extensions, identification_keys; or file: alone)"
+				problems = append(problems, Problem{File: file, Line: k.Line, Name: k.Value, Message: msg})
+			}
+		}
+		if len(problems) > 0 {
+			return doc, problems
+		}
+	}
 	if err := n.Decode(&doc); err != nil {
 		return doc, Problems{{File: file, Line: n.Line, Message: err.Error()}}
 	}
