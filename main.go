@@ -558,7 +558,7 @@ func checkConfig(o *options, io cmdIO) error {
 			remote, note, rerr = checkOnServer(cfg, data)
 		}
 		if rerr != nil {
-			printProblems(io.stdout, problems)
+			printNotChecked(io, cfg, problems)
 			return fmt.Errorf("NOT CHECKED: the schema stored by the metadata API could not be read (%v), and the server at %s could not check the file (%v)", err, cfg.Server.Addr, rerr)
 		}
 		fmt.Fprintf(io.stdout, "checked by the running server at %s (it holds %s)\n", cfg.Server.Addr, cfg.Store.Path)
@@ -567,7 +567,7 @@ func checkConfig(o *options, io cmdIO) error {
 		}
 		problems = remote
 	case err != nil:
-		printProblems(io.stdout, problems)
+		printNotChecked(io, cfg, problems)
 		return fmt.Errorf("NOT CHECKED: the schema stored in the database could not be read: %w", err)
 	default:
 		problems = append(problems, config.CheckSchema(cfg, overlay, egain.CheckMapping)...)
@@ -588,6 +588,18 @@ func checkConfig(o *options, io cmdIO) error {
 	}
 	fmt.Fprintf(io.stdout, "%s: OK\n", cfg.File)
 	return nil
+}
+
+// printNotChecked prints, when the stored schema cannot be read, the
+// settings' problems and those the file's schema has on its own, so that
+// an operator fixes what the file says before chasing the server or the
+// database. The stored schema may define what some of the latter name.
+func printNotChecked(io cmdIO, cfg *config.Config, problems schema.Problems) {
+	printProblems(io.stdout, problems)
+	if alone := config.CheckSchema(cfg, schema.Document{}, egain.CheckMapping); len(alone) > 0 {
+		fmt.Fprintln(io.stdout, "in the file's schema alone (the schema stored by the metadata API may define what some of these name):")
+		printProblems(io.stdout, alone)
+	}
 }
 
 // checkIndexes works out, over the stored data, the index entries cfg's

@@ -350,3 +350,28 @@ func TestCheckConfig_UnknownKeyInUnauthorizedStrings(t *testing.T) {
 		t.Errorf("exit %d, want 1 naming chek_values:\n%s%s", code, out, errOut)
 	}
 }
+
+// TestCheckConfig_NotCheckedStillListsTheFilesOwnProblems: when neither
+// the data file (a server holds it) nor a server (none at -addr, or one
+// that refuses the file's admin token, as after a token rotation pending
+// a restart) can be asked, check-config says NOT CHECKED; a problem the
+// file has on its own (an unknown type) is still printed at its line, so
+// the operator fixes it instead of chasing the server first.
+func TestCheckConfig_NotCheckedStillListsTheFilesOwnProblems(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "profiles.db")
+	app, srv := serveOn(t, data) // holds the file's lock
+	defer srv.Close()
+	defer app.Close()
+	base := strings.Replace(string(mustReadFile(t, "config.yaml")), "open_timeout: 2s", "open_timeout: 100ms", 1)
+	const dob = "    - {name: DOB,          type: date}"
+	text := strings.Replace(base, dob, "    - {name: DOB,          type: dat}", 1)
+	bad := writeFile(t, t.TempDir(), "config.yaml", text)
+	nobody := httptest.NewServer(http.NotFoundHandler())
+	nobody.Close() // an address where no server answers
+	code, out, errOut := runCLI(t, "check-config", "-config", bad, "-data", data, "-addr", strings.TrimPrefix(nobody.URL, "http://"))
+	want := bad + ":" + lineOf(text, "    - {name: DOB,", 0) + `: "DOB": unknown type "dat"`
+	if code != 1 || !strings.Contains(out+errOut, want) {
+		t.Errorf("exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)
+	}
+}
