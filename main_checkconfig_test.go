@@ -375,3 +375,34 @@ func TestCheckConfig_NotCheckedStillListsTheFilesOwnProblems(t *testing.T) {
 		t.Errorf("exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)
 	}
 }
+
+// TestCheckConfig_OverlayClashNamesTheConfigLine: an extension the
+// metadata API created, added to the config file as well (moving it into
+// the file is the natural next step), is a problem at the line of the
+// file that defines it: check-config prints every problem as
+// file:line: "name": message, and the line is known here.
+func TestCheckConfig_OverlayClashNamesTheConfigLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "profiles.db")
+	app, srv := serveOn(t, data)
+	res, _ := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
+	srv.Close()
+	app.Close()
+	if res.StatusCode >= 300 {
+		t.Fatalf("create extension: %d", res.StatusCode)
+	}
+	base, err := os.ReadFile("config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const anchor = "  extensions:\n"
+	const added = "    - {name: Loyalty, type: single-valued, attributes: [{name: tier, type: string}]}\n"
+	edited := strings.Replace(string(base), anchor, anchor+added, 1)
+	clash := writeFile(t, dir, "config.yaml", edited)
+	code, out, errOut := runCLI(t, "check-config", "-config", clash, "-data", data)
+	want := clash + ":" + lineOf(edited, strings.TrimSuffix(added, "\n"), 0) + `: "Loyalty"`
+	if code != 1 || !strings.Contains(out+errOut, want) {
+		t.Errorf("exit %d, want 1 and a problem starting %q:\n%s%s", code, want, out, errOut)
+	}
+}

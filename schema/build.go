@@ -254,6 +254,10 @@ func Build(base, overlay Document, unauthorized Unauthorized) (*Definition, Prob
 		holders[strings.ToLower(a.Name)] = fmt.Sprintf("the core attribute %q", a.Name)
 	}
 	holders["customer_id"] = "customer_id, every profile's id"
+	// A name the metadata API defined again in the file is reported at the
+	// file's line: the overlay's definitions have none, and the file is
+	// what the operator edits.
+	configLines := map[string]int{} // lower-cased extension or key name → its line in the file
 	addExtensions := func(docs []ExtensionDoc, origin Origin) {
 		for _, d := range docs {
 			e, ok := b.extension(d, origin)
@@ -261,11 +265,16 @@ func Build(base, overlay Document, unauthorized Unauthorized) (*Definition, Prob
 				continue
 			}
 			if holder, taken := holders[strings.ToLower(e.Name)]; taken {
+				line := d.Line
 				if holder == "an extension "+defined(OriginConfig) && origin == OriginAPI {
 					holder += ", and the metadata API has one too (a reload added it to config): remove one of them"
+					line = configLines["ext:"+strings.ToLower(e.Name)]
 				}
-				b.fail(d.Line, e.Name, "extension name is already used by %s (names are case-insensitive)", holder)
+				b.fail(line, e.Name, "extension name is already used by %s (names are case-insensitive)", holder)
 				continue
+			}
+			if origin == OriginConfig {
+				configLines["ext:"+strings.ToLower(e.Name)] = d.Line
 			}
 			holders[strings.ToLower(e.Name)] = "an extension " + defined(origin)
 			def.Extensions = append(def.Extensions, e)
@@ -282,8 +291,15 @@ func Build(base, overlay Document, unauthorized Unauthorized) (*Definition, Prob
 				continue
 			}
 			if prev, taken := keyNames[strings.ToLower(k.Name)]; taken {
-				b.fail(d.Line, k.Name, "identification key is already defined by %s", describe(prev, origin))
+				line := d.Line
+				if prev == OriginConfig && origin == OriginAPI {
+					line = configLines["key:"+strings.ToLower(k.Name)]
+				}
+				b.fail(line, k.Name, "identification key is already defined by %s", describe(prev, origin))
 				continue
+			}
+			if origin == OriginConfig {
+				configLines["key:"+strings.ToLower(k.Name)] = d.Line
 			}
 			keyNames[strings.ToLower(k.Name)] = origin
 			def.Keys = append(def.Keys, k)
