@@ -19,7 +19,31 @@ import (
 var (
 	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)
+	// wrongType is yaml.v3's word for a value of the wrong type: "cannot
+	// unmarshal !!str `lots` into int32".
+	wrongType = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+	// lineKey is the key a "key: value" line (or list item) sets.
+	lineKey = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:`)
 )
+
+// expected says, for a Go type yaml.v3 names, what the file must give.
+func expected(goType string) string {
+	switch {
+	case goType == "time.Duration":
+		return "a duration such as 30s, 5m or 1h"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	}
+	return "a " + goType
+}
 
 // sectionOf names config types as they are written in the file.
 var sectionOf = map[string]string{
@@ -52,6 +76,14 @@ func yamlProblems(file string, data []byte, err error) schema.Problems {
 				}
 				p.Name, p.Message = f[1], "unknown key in "+section+" (keys are listed in docs/config.md)"
 			} else {
+				if w := wrongType.FindStringSubmatch(p.Message); w != nil && p.Line <= len(lines) {
+					// Name the key as every other problem does, and say
+					// what it takes rather than Go's type.
+					if k := lineKey.FindStringSubmatch(string(lines[p.Line-1])); k != nil {
+						p.Name = k[1]
+					}
+					p.Message = fmt.Sprintf("%q is not %s", w[1], expected(w[2]))
+				}
 				// The line yaml names and the next: its guess is often the
 				// line before the real fault (a bad indent shows on the next).
 				for n := p.Line; n > 0 && n <= p.Line+1 && n <= len(lines); n++ {
