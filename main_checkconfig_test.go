@@ -385,13 +385,7 @@ func TestCheckConfig_OverlayClashNamesTheConfigLine(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "profiles.db")
-	app, srv := serveOn(t, data)
-	res, _ := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
-	srv.Close()
-	app.Close()
-	if res.StatusCode >= 300 {
-		t.Fatalf("create extension: %d", res.StatusCode)
-	}
+	loyaltyThroughAPI(t, data)
 	base, err := os.ReadFile("config.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -404,5 +398,18 @@ func TestCheckConfig_OverlayClashNamesTheConfigLine(t *testing.T) {
 	want := clash + ":" + lineOf(edited, strings.TrimSuffix(added, "\n"), 0) + `: "Loyalty"`
 	if code != 1 || !strings.Contains(out+errOut, want) {
 		t.Errorf("exit %d, want 1 and a problem starting %q:\n%s%s", code, want, out, errOut)
+	}
+}
+
+// loyaltyThroughAPI creates the extension Loyalty through the metadata API
+// of a server on store (a data file or a database URL), then stops it.
+func loyaltyThroughAPI(t *testing.T, store string) {
+	t.Helper()
+	app, srv := serveOn(t, store)
+	res, _ := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
+	srv.Close()
+	app.Close()
+	if res.StatusCode >= 300 {
+		t.Fatalf("create extension: %d", res.StatusCode)
 	}
 }

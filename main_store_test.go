@@ -247,13 +247,7 @@ func TestCheckConfig_ReadsThePostgresOverlay(t *testing.T) {
 	if code, out := check("config.yaml"); code != 0 || strings.Contains(out, "note:") {
 		t.Fatalf("check-config on a new database: exit %d\n%s", code, out)
 	}
-	app, srv := serveOn(t, pgURL)
-	res, _ := send(t, srv.URL, "POST", "/metadata/profiles/extensions", `{"name":"Loyalty","type":"single-valued","attributes":[{"name":"tier","type":"string"}]}`)
-	srv.Close()
-	app.Close()
-	if res.StatusCode >= 300 {
-		t.Fatalf("create extension: %d", res.StatusCode)
-	}
+	loyaltyThroughAPI(t, pgURL)
 	data, err := os.ReadFile("config.yaml")
 	if err != nil {
 		t.Fatal(err)
