@@ -197,9 +197,9 @@ func (f *Facade) edit(c echo.Context) error {
 		return unread
 	}
 	num, _, _ := customerNum(*body.ID) // ValidateForEdit checked it
-	exts := func(c *schema.Compiled) []string { return f.mappingFor(c).extensions() }
-	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, exts, func(c *schema.Compiled, p *profile.Profile) (map[string]any, error) {
-		return f.applyEdit(r, f.mappingFor(c), c, num, *body, p)
+	exts := func(under *schema.Compiled) []string { return f.mappingFor(under).extensions() }
+	_, err = f.profiles.EditByNum(c.Request().Context(), r.tenant, num, exts, func(under *schema.Compiled, p *profile.Profile) (map[string]any, error) {
+		return f.applyEdit(r, f.mappingFor(under), under, num, *body, p)
 	}, profile.ReplaceOptions{UniqueKeys: []string{f.mapper.Keys.Email}, AnyWords: true})
 	if unread != nil && errs.Is(err, errs.KindNotFound) {
 		return unread
@@ -424,8 +424,8 @@ func (f *Facade) read(rd profile.Reader, ids []string, exts ...string) ([]*profi
 	return rd.GetMany(ids, append(f.mappingFor(rd.Schema()).extensions(), exts...))
 }
 
-// items maps profiles ps, read under the schema m is resolved against, to
-// published customers, skipping those keep (if not nil) refuses.
+// itemsOf maps profiles ps, read under the schema m is resolved against,
+// to published customers, skipping those keep (if not nil) refuses.
 func itemsOf(m mapper, ps []*profile.Profile, keep func(*profile.Profile) bool) []item {
 	items := make([]item, 0, len(ps))
 	for _, p := range ps {

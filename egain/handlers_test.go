@@ -34,9 +34,10 @@ type fakeCustomers struct {
 	idsByNum   func(nums []uint64) []string
 	lookup     func(key string, values []string) []string
 	getMany    func(ids []string) []*profile.Profile // nil: none found
-	// edited, when set, runs the edit on the profile it returns and is
-	// given the body the edit made.
-	edited func(body map[string]any, err error) *profile.Profile
+	// editing, when set, is the profile EditByNum runs the edit on; edited
+	// is given the body the edit made of it.
+	editing func() *profile.Profile
+	edited  func(body map[string]any, err error)
 }
 
 func (f *fakeCustomers) Schema() *schema.Compiled { return f.schema }
@@ -49,10 +50,9 @@ func (f *fakeCustomers) underSchema() *schema.Compiled {
 }
 
 func (f *fakeCustomers) EditByNum(_ context.Context, _ string, num uint64, exts func(*schema.Compiled) []string, edit func(*schema.Compiled, *profile.Profile) (map[string]any, error), opts profile.ReplaceOptions) (*profile.Profile, error) {
-	if f.edited != nil {
+	if f.editing != nil {
 		exts(f.underSchema())
-		p := f.edited(nil, nil)
-		f.edited(edit(f.underSchema(), p))
+		f.edited(edit(f.underSchema(), f.editing()))
 	}
 	return nil, f.editByNum(num, opts)
 }
@@ -210,12 +210,12 @@ func TestFacade_MapsInTheSchemaTheReadRanUnder(t *testing.T) {
 		lookup:    func(string, []string) []string { return []string{"0000000001abcdef"} },
 		getMany:   func([]string) []*profile.Profile { return []*profile.Profile{ann()} },
 		editByNum: func(uint64, profile.ReplaceOptions) error { return nil },
-		edited: func(b map[string]any, err error) *profile.Profile {
+		editing:   ann,
+		edited: func(b map[string]any, err error) {
 			if err != nil {
 				t.Errorf("edit: %v", err)
 			}
 			body = b
-			return ann()
 		},
 	}
 	url, session := serveFakeFacade(t, f)

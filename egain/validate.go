@@ -351,11 +351,12 @@ func (v validator) identification(id *Identification, path string) error {
 	})
 }
 
-// dateOfBirth accepts an ISO date or an ISO date-time, strictly in the past.
 // easternmostOffset is the largest UTC offset in use (Kiribati's Line
 // Islands, UTC+14).
 const easternmostOffset = 14 * time.Hour
 
+// dateOfBirth accepts an ISO date or an ISO date-time of a day that has
+// begun somewhere on Earth.
 func (v validator) dateOfBirth(s *string, path string) error {
 	if s == nil || *s == "" {
 		return nil
@@ -373,7 +374,7 @@ func (v validator) dateOfBirth(s *string, path string) error {
 	// begun somewhere, since the client may be as far east as UTC+14,
 	// where today's date is a day ahead of UTC's for ten hours.
 	if day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC); !day.Add(-easternmostOffset).Before(now()) {
-		return errs.Invalid(CodeInvalidValue, path, "%s must be in the past", path)
+		return errs.Invalid(CodeInvalidValue, path, "%s must not be in the future", path)
 	}
 	return nil
 }

@@ -33,12 +33,20 @@ func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c, new(boo
 // read so far is stored in the spelling and form it was read in.
 type readAsStored interface{ readAsStored() bool }
 
-func (t canonicalTx) readAsStored() bool { return !*t.altered }
+func (t canonicalTx) readAsStored() bool { return t.altered != nil && !*t.altered }
+
+// noteAltered records that something read was stored in another spelling
+// or form.
+func (t canonicalTx) noteAltered() {
+	if t.altered != nil {
+		*t.altered = true
+	}
+}
 
 func (t canonicalTx) Profile(id string) (*Profile, error) {
 	p, err := t.Tx.Profile(id)
 	if p != nil && canonicalize(p.Attributes, t.c.Attribute) {
-		*t.altered = true
+		t.noteAltered()
 	}
 	return p, err
 }
@@ -90,8 +98,8 @@ func (t canonicalTx) RecordDocuments(id string, exts []string) (map[string][][]M
 func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
 	if e, ok := t.c.Extension(ext); ok {
 		for _, r := range recs {
-			if canonicalize(r, e.Attribute) && t.altered != nil {
-				*t.altered = true
+			if canonicalize(r, e.Attribute) {
+				t.noteAltered()
 			}
 		}
 	}

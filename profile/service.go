@@ -159,28 +159,30 @@ func (t limitedTx) PutRecords(ext, id string, records []schema.Record) error {
 }
 
 // asStored reports whether everything tx read is stored in the spelling
-// and form it was read in (readAsStored); a Tx that does not say, as
-// stored.
+// and form it was read in (readAsStored). A Tx that does not say counts as
+// not: the write then happens, as it always may.
 func asStored(tx Tx) bool {
 	r, ok := tx.(readAsStored)
-	return !ok || r.readAsStored()
+	return ok && r.readAsStored()
 }
 
 // changedRecords is the Tx an edit writes through: a record set equal to
-// the stored one is not written again, and whether any set differed is
-// noted.
+// the one read (as the schema reads it) is not written again when it is
+// also stored so (asStored: no record of it, nor anything else read, in an
+// older spelling or form), and whether any set was written is noted.
 type changedRecords struct {
 	Tx
-	changed bool
+	asStored func() bool // the transaction's asStored (Tx wrappers hide it)
+	changed  bool
 }
 
 func (t *changedRecords) PutRecords(ext, id string, records []schema.Record) error {
-	if !t.changed {
+	if !t.changed && t.asStored() {
 		stored, err := t.Tx.Records(ext, id)
 		if err != nil {
 			return err
 		}
-		if len(stored) == len(records) && (len(records) == 0 || reflect.DeepEqual(stored, records)) {
+		if t.asStored() && len(stored) == len(records) && (len(records) == 0 || reflect.DeepEqual(stored, records)) {
 			return nil
 		}
 	}
@@ -666,7 +668,7 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 		after.records[k] = v
 	}
 	stored := p.Attributes
-	writes := &changedRecords{Tx: limitedTx{Tx: tx, id: id, limit: s.recordLimit()}}
+	writes := &changedRecords{Tx: limitedTx{Tx: tx, id: id, limit: s.recordLimit()}, asStored: func() bool { return asStored(tx) }}
 	if err := edit(writes, p, &after); err != nil {
 		return nil, err
 	}

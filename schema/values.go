@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -291,7 +292,7 @@ func (a *Attribute) Retyped(v any) (any, bool) {
 		return v, false
 	}
 	nv, err := normalizeAttribute(a, v)
-	if err != nil {
+	if err != nil || reflect.DeepEqual(nv, v) { // double and currency: in form, though not said so above
 		return v, false
 	}
 	return nv, true

@@ -440,3 +440,55 @@ func TestReload_EGainMappedAttributesRenamedWithAlias(t *testing.T) {
 		t.Errorf("the Genesys view after the eGain edit: %v", got)
 	}
 }
+
+// TestReload_RecordRetypedIsWrittenByAPut: as for a core attribute
+// (TestReload_AttributeRetyped), a record value written before a reload
+// retyped its attribute is stored in the new type's form by the next
+// write of its set (docs/config.md: "written so at the customer's next
+// write"): a PUT of the set the client read, in the new form, must store
+// it, so that a Genesys read, which shows record values as stored, shows
+// what was written. Both stores.
+func TestReload_RecordRetypedIsWrittenByAPut(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	id := ts.mustCreate(`{"LastName":"Bond","Phone":[{"PhoneNumber":"5550007","description":"007"}]}`)
+	retyped := strings.Replace(base, "{name: description,        type: string, length: 256}", "{name: description,        type: integer}", 1)
+	if retyped == base {
+		t.Fatal("the config has no Phone.description to retype")
+	}
+	reload(retyped)
+	res := ts.do("PUT", "/profiles/"+id, `{"LastName":"Bond","Phone":[{"PhoneNumber":"5550007","description":7}]}`)
+	if res.Status != http.StatusOK {
+		t.Fatalf("PUT after the retype: %d %s", res.Status, res.Body)
+	}
+	var p struct{ Phone []map[string]any }
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &p)
+	if len(p.Phone) != 1 || fmt.Sprint(p.Phone[0]["description"]) != "7" {
+		t.Errorf("Phone after a PUT of description 7 = %v, want description 7 as written, not the stored \"007\"", p.Phone)
+	}
+}
+
+// TestReload_RecordRenamedIsMovedByAPut: docs/config.md's rename of a
+// record attribute, keeping the old name as an alias, moves stored values
+// to the new name "at the customer's next write"; a PUT of the set as read
+// is that write, so once it is done the alias can be dropped and the value
+// is still there. Both stores.
+func TestReload_RecordRenamedIsMovedByAPut(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	id := ts.mustCreate(`{"LastName":"Bond","Phone":[{"PhoneNumber":"5550007","description":"desk"}]}`)
+	old := "{name: description,        type: string, length: 256}"
+	if !strings.Contains(base, old) {
+		t.Fatal("the config has no Phone.description to rename")
+	}
+	reload(strings.Replace(base, old, "{name: notes, type: string, length: 256, aliases: [description]}", 1))
+	if res := ts.do("PUT", "/profiles/"+id, `{"LastName":"Bond","Phone":[{"PhoneNumber":"5550007","notes":"desk"}]}`); res.Status != http.StatusOK {
+		t.Fatalf("PUT after the rename: %d %s", res.Status, res.Body)
+	}
+	reload(strings.Replace(base, old, "{name: notes, type: string, length: 256}", 1))
+	var p struct{ Phone []map[string]any }
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &p)
+	if len(p.Phone) != 1 || p.Phone[0]["notes"] != "desk" {
+		t.Errorf("Phone once the alias is dropped = %v, want notes \"desk\" (the PUT wrote it under the new name)", p.Phone)
+	}
+}

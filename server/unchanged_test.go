@@ -100,3 +100,29 @@ func TestUnchangedWrites_KeepTheRevision(t *testing.T) {
 		t.Errorf("a real change left %d audit entries, want 1", n-audited)
 	}
 }
+
+// TestUnchangedWrites_KeepTheRevisionWithADouble: a customer holding a
+// double or currency value (a balance, a score) is left as stored by a PUT
+// of the body it was created with as much as any other: docs/api.md says
+// such a write keeps the revision, whatever the attribute types.
+func TestUnchangedWrites_KeepTheRevisionWithADouble(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	title := "    - {name: Title,        type: string, length: 64}\n"
+	withMoney := strings.Replace(base, title, title+"    - {name: Score, type: double}\n    - {name: Balance, type: currency}\n", 1)
+	if withMoney == base {
+		t.Fatal("the config has no Title to add attributes after")
+	}
+	reload(withMoney)
+	for _, body := range []string{`{"LastName":"Dbl","Score":1.5}`, `{"LastName":"Cur","Balance":"12.34"}`} {
+		id := ts.mustCreate(body)
+		etag := ts.do("GET", "/profiles/"+id, nil).Header.Get("ETag")
+		res := ts.do("PUT", "/profiles/"+id, body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("PUT %s: %d %s", body, res.Status, res.Body)
+		}
+		if got := res.Header.Get("ETag"); got != etag {
+			t.Errorf("PUT of the body %s it was created with moved the ETag from %s to %s", body, etag, got)
+		}
+	}
+}
