@@ -85,7 +85,10 @@ type user struct {
 func (u *user) can(permission string) bool { return slices.Contains(u.permissions, permission) }
 
 func (u *user) inDepartment(name string) bool {
-	return slices.Contains(u.departments, "*") || slices.ContainsFunc(u.departments, func(d string) bool { return strings.EqualFold(d, name) })
+	// A user without a home department ("" in departments) is in no
+	// department by it; a customer shows no department name only when its
+	// stored id is not configured, which only "*" reaches.
+	return slices.Contains(u.departments, "*") || name != "" && slices.ContainsFunc(u.departments, func(d string) bool { return strings.EqualFold(d, name) })
 }
 
 // NewFacade checks cfg (the mapping against the live schema, users) and

@@ -1526,3 +1526,52 @@ func TestMapping_NamesInAnotherCase(t *testing.T) {
 		t.Errorf("element sent but not returned: %s\n%s", diff, got.Body)
 	}
 }
+
+// A user configured without a home department (the key is optional, and
+// means nothing while departmentalization is off) is in no department: it
+// must not reach a customer whose stored department id is not configured,
+// which docs/egain.md puts in no user's department ("only users with "*"
+// reach it"). Its empty home department matched the empty name such a
+// customer shows.
+func TestDepartmentalization_UserWithoutHomeDepartment(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *config.EGain) {
+		c.Departmentalization = true
+		c.Users = append(c.Users, config.EGainUser{Name: "nohome", PasswordHash: testHash(),
+			ForeignDepartments: []string{"Sales"},
+			Permissions:        []string{config.PermViewAgentConsole, config.PermEditCustomer}})
+	})
+	s := h.login("nohome")
+	p, err := h.svc.Create(t.Context(), "", map[string]any{"FirstName": "Gone", "EgainCustomer": map[string]any{"departmentId": "7777"}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := strconv.FormatUint(p.Num, 10)
+	h.do("GET", "/ws/v12/interaction/customer/"+num, "", SessionHeader, s, "Accept", "application/json").
+		wantError(t, http.StatusForbidden, "403-101", FormatJSON)
+	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"1"}`, SessionHeader, s, "Content-Type", "application/json", "Accept", "application/json").
+		wantError(t, http.StatusForbidden, "403-101", FormatJSON)
+}
+
+// A unique identification key other than the e-mail key (an operator's
+// unique key over a mapped attribute: the date of birth here, a loyalty
+// number over custom attributes likewise) refuses a create whose value
+// another customer holds. The eGain answer must not say that an e-mail
+// address is taken: the customer has none, and the client would look for
+// a clash that does not exist.
+func TestCreate_OtherUniqueKeyIsNotAnEmailClash(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.do("POST", "/metadata/identification-keys", `{"name":"dob","attributes":["DOB"],"unique":true}`).want(t, http.StatusCreated)
+	s := h.login("agent")
+	body := `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Ann","dateOfBirth":"1970-01-02"}]}}`
+	h.create(s, body)
+	res := h.do("POST", "/ws/v12/interaction/customer", strings.Replace(body, "Ann", "Bob", 1),
+		"Content-Type", "application/json", "Accept", "application/json", SessionHeader, s)
+	if res.Status == http.StatusCreated {
+		t.Fatalf("a second customer with the unique date of birth was created")
+	}
+	if strings.Contains(res.Body, "400-107") || strings.Contains(res.Body, "e-mail") {
+		t.Errorf("a clash on the unique key dob answers %d %s: an e-mail clash, and no e-mail address was sent", res.Status, res.Body)
+	}
+}

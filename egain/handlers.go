@@ -220,6 +220,12 @@ func (f *Facade) inEGainWords(err error, c *Customer) error {
 	if e := errs.As(err); e != nil && e.Code == profile.CodeIndexValueTooLong && f.isCustomAttributeField(e.Field) {
 		return errs.Invalid(CodeValueTooLong, "customAttributes", "a custom attribute is too long to be searched by: its name and value may take at most %d bytes in UTF-8 together", profile.MaxIndexedBytes)
 	}
+	var taken *profile.TakenValues
+	if errs.Is(err, errs.KindConflict) && errors.As(err, &taken) && !schema.SameName(taken.Key, f.mapper.Keys.Email) {
+		// Another unique key: not an e-mail clash, and the store's message
+		// names the other customer's Genesys id.
+		return errs.Invalid(CodeInvalidValue, "", "the values of the unique identification key %s are another customer's", taken.Key)
+	}
 	return emailTaken(err, c)
 }
 
