@@ -284,6 +284,9 @@ func (ts Tenants) Allow(tenant string) bool {
 // checkTenants refuses names no request could send.
 func checkTenants(what string, ts []string) []error {
 	var problems []error
+	if ts != nil && len(ts) == 0 { // "tenants: []": no tenant, not every one (leave the key out for that)
+		problems = append(problems, fmt.Errorf("%s: tenants is an empty list, which would allow every tenant: list the tenants (\"\" is the default tenant) or leave tenants out", what))
+	}
 	for _, t := range ts {
 		if err := httpin.CheckTenant(t); err != nil {
 			problems = append(problems, fmt.Errorf("%s: tenant %q: must be \"\" (the default tenant) or 1 to 64 letters, digits, '_' or '-'", what, t))

@@ -313,3 +313,19 @@ func TestLoad_OneDocumentPastAnEmptyOne(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_EmptyTenantListIsRefused: no list binds a credential to every
+// tenant; an explicitly empty one (a template that rendered none) would
+// too, failing open, so it is refused, naming the credential.
+func TestLoad_EmptyTenantListIsRefused(t *testing.T) {
+	const hash = `"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG"`
+	for name, content := range map[string]string{
+		"APIKey":    "genesys:\n  auth:\n    enabled: true\n    api_keys: [{name: k, key_sha256: " + strings.Repeat("a", 64) + ", role: agent, tenants: []}]\n",
+		"BasicUser": "genesys:\n  auth:\n    enabled: true\n    users: [{name: u, password_hash: " + hash + ", role: agent, tenants: []}]\n",
+		"EGainUser": "egain:\n  users: [{name: a, password_hash: " + hash + ", home_department: Service, tenants: []}]\n",
+	} {
+		if _, err := config.Load(write(t, "c.yaml", content)); err == nil || !strings.Contains(err.Error(), "tenants is an empty list") {
+			t.Errorf("%s with tenants: []: %v, want it refused", name, err)
+		}
+	}
+}

@@ -45,28 +45,30 @@ func TestNotReloaded(t *testing.T) {
 // tenant, as no tenants is): writing or removing it changes nothing, so
 // a reload must not name genesys.auth.api_keys as waiting for a restart.
 func TestNotReloaded_EmptyListsWithinLists(t *testing.T) {
-	key := "{name: crm, key_sha256: " + strings.Repeat("ab", 32) + ", role: agent%s}"
-	file := "genesys: {auth: {api_keys: [" + key + "]}}\nschema:\n  profile:\n    - {name: FirstName, type: string}\n"
+	// An eGain user's foreign_departments: [] is none, as absent is. (An
+	// empty tenants list is refused: it would read as every tenant.)
+	user := "{name: agent, password_hash: \"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG\"%s}"
+	file := "egain: {users: [" + user + "]}\nschema:\n  profile:\n    - {name: FirstName, type: string}\n"
 	started, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", "", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", ", tenants: []", 1)))
+	next, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", ", foreign_departments: []", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := started.NotReloaded(next); len(got) > 0 {
-		t.Errorf("tenants: [] written out: NotReloaded = %v, want none", got)
+		t.Errorf("foreign_departments: [] written out: NotReloaded = %v, want none", got)
 	}
 	if got := next.NotReloaded(started); len(got) > 0 {
-		t.Errorf("tenants: [] removed: NotReloaded = %v, want none", got)
+		t.Errorf("foreign_departments: [] removed: NotReloaded = %v, want none", got)
 	}
 	// A real edit within the entry is still named.
-	edited, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", ", tenants: [t1]", 1)))
+	edited, err := config.Parse("config.yaml", []byte(strings.Replace(file, "%s", ", foreign_departments: [Sales]", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := started.NotReloaded(edited); !slices.Equal(got, []string{"genesys.auth.api_keys"}) {
-		t.Errorf("tenants: [t1] added: NotReloaded = %v, want [genesys.auth.api_keys]", got)
+	if got := started.NotReloaded(edited); !slices.Equal(got, []string{"egain.users"}) {
+		t.Errorf("foreign_departments: [Sales] added: NotReloaded = %v, want [egain.users]", got)
 	}
 }
