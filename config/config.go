@@ -485,7 +485,7 @@ func changedSettings(a, b reflect.Value, prefix string) []string {
 
 // sameSetting is reflect.DeepEqual where a list or map left out equals an
 // empty one ([] or left out), at any depth: within a list's entries too
-// (tenants: [] of an API key is no tenants).
+// (foreign_departments: [] of an eGain user is none, as absent).
 func sameSetting(x, y reflect.Value) bool {
 	switch x.Kind() {
 	case reflect.Slice, reflect.Array:

@@ -41,9 +41,9 @@ func TestNotReloaded(t *testing.T) {
 }
 
 // TestNotReloaded_EmptyListsWithinLists: a list left out equals an empty
-// one within a list's entries too ("tenants: []" of an API key is every
-// tenant, as no tenants is): writing or removing it changes nothing, so
-// a reload must not name genesys.auth.api_keys as waiting for a restart.
+// one within a list's entries too ("foreign_departments: []" of an eGain
+// user is none, as absent is): writing or removing it changes nothing, so
+// a reload must not name egain.users as waiting for a restart.
 func TestNotReloaded_EmptyListsWithinLists(t *testing.T) {
 	// An eGain user's foreign_departments: [] is none, as absent is. (An
 	// empty tenants list is refused: it would read as every tenant.)
