@@ -4,13 +4,14 @@
 // The middleware order, outermost first, is the one the server uses:
 //
 //	e.Pre(RemoveTrailingSlash, headAsGet)
-//	e.Use(headAgain, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(logger, apiOf, probes), metrics.Middleware(apiOf), recoverer, withActor)
+//	e.Use(headAgain, cacheHeaders, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(logger, apiOf, probes), metrics.Middleware(apiOf), recoverer, withActor)
 //	[CORS, when configured]
 //	e.Use(HeaderLimit, bodyLimit, queryCheck, schemaChangeAnswered)
 //	per route: the API's authentication, then the maintenance gate on profile data routes
 //
 // (all but this package's are the server's own: headAsGet routes a HEAD as
 // a GET and headAgain makes it HEAD again before anything logs it;
+// cacheHeaders names in Vary and Cache-Control what an answer depends on;
 // httpin.UnescapeParams decodes path parameters; withActor gives the request the
 // audit actor that authentication names later; the gate refuses data
 // operations in maintenance mode once the caller is authenticated), so that a panic or a

@@ -104,7 +104,15 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 			req := c.Request()
 			body := &countingReader{r: req.Body}
 			if req.Body != nil {
-				req.Body = body
+				// On a copy: net/http judges by the body of the request it
+				// holds whether one was left unread (it answers a client
+				// waiting for 100 Continue at once, and one over 256 KiB
+				// without reading it) and would otherwise read the rest of
+				// a body it never asked for before answering.
+				counted := *req
+				counted.Body = body
+				c.SetRequest(&counted)
+				defer c.SetRequest(req)
 			}
 
 			runHandled(c, next)

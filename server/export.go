@@ -93,6 +93,7 @@ func (a *App) export(c echo.Context, id string) error {
 		doc.EGain = a.EGain.CustomerJSON(p)
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="profile-`+p.ID+`.json"`)
+	c.Response().Header().Set("Cache-Control", "no-store") // everything held about a person: kept by no cache
 	return c.JSON(http.StatusOK, doc)
 }
 

@@ -385,7 +385,7 @@ func (a *App) routes() *echo.Echo {
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	e.Pre(headAsGet)
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(headAgain, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
+	e.Use(headAgain, cacheHeaders, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
 	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
 		// Before the body limit, checks and authentication: a preflight
 		// carries no credentials and is answered here.
@@ -570,6 +570,34 @@ func headAgain(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 const headKey = "profiled.head"
+
+// cacheHeaders tells caches what every answer of the two APIs depends on
+// besides its URL (RFC 9110 §12.5.5; a 304 says it too, §15.4.5): the
+// tenant and credential headers, and in the eGain facade the negotiated
+// format and language and the session. The answers carry customer data, so
+// no shared cache may keep them, and a browser revalidates what it keeps
+// (the ETag of a profile read stays usable). The probes, metrics and the
+// API description are the same for every caller.
+func cacheHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch path := c.Request().URL.Path; path {
+		case "/livez", "/readyz", "/metrics", "/docs/openapi.yaml":
+		default:
+			vary := httpin.TenantHeader + ", " + httpin.ContactCenterHeader + ", Authorization, X-API-Key"
+			if egain.IsFacadePath(path) {
+				vary += ", Accept, Accept-Language, X-egain-session"
+			}
+			c.Response().Before(func() {
+				h := c.Response().Header()
+				if h.Get("Cache-Control") == "" {
+					h.Set("Cache-Control", "private, no-cache")
+				}
+				h.Add("Vary", vary)
+			})
+		}
+		return next(c)
+	}
+}
 
 // headless are the GET routes whose GET does more than read, so HEAD is
 // 405 there: an export is audited, a backup streams the whole data file.
