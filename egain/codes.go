@@ -106,6 +106,7 @@ var kindDefaults = map[errs.Kind]wsCode{
 	errs.KindTooManyRequests:    {http.StatusTooManyRequests, "429-101"},
 	errs.KindCorrupt:            {http.StatusInternalServerError, "500-102"},
 	errs.KindUnsupportedMedia:   {http.StatusUnsupportedMediaType, "415-101"},
+	errs.KindTimeout:            {http.StatusRequestTimeout, "408-101"},
 }
 
 const internalMessage = "Internal server error."

@@ -33,6 +33,7 @@ const (
 	KindNotImplemented                 // the operation does not exist on this configuration (e.g. this store engine)
 	KindCorrupt                        // stored data fails its checksum: a 500 the client may be told about
 	KindUnsupportedMedia               // the request body comes in a coding the API does not read
+	KindTimeout                        // the request (its body) did not arrive in time: the client may send it again
 )
 
 var kindNames = [...]string{
@@ -49,6 +50,7 @@ var kindNames = [...]string{
 	KindNotImplemented:     "not_implemented",
 	KindCorrupt:            "corrupt",
 	KindUnsupportedMedia:   "unsupported_media",
+	KindTimeout:            "timeout",
 }
 
 func (k Kind) String() string {

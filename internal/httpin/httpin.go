@@ -31,6 +31,8 @@ const (
 	CodeBadParameter  = "BAD_PARAMETER"
 	// CodeUnsupportedMediaType: a body in a coding the APIs do not read.
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	// CodeRequestTimeout: a body still arriving when the read timeout ended.
+	CodeRequestTimeout = "REQUEST_TIMEOUT"
 )
 
 // TenantHeader isolates tenants (Genesys spec §8); the eGain facade reads
@@ -91,6 +93,11 @@ func ReadBody(r *http.Request, malformed string) ([]byte, error) {
 		var he *echo.HTTPError
 		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
 			return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than the configured limit")
+		}
+		// A body still arriving when server.read_timeout ended: 408, which
+		// a client may send again, not a malformed body, which it may not.
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return nil, &errs.Error{Kind: errs.KindTimeout, Code: CodeRequestTimeout, Message: "the request body did not arrive within server.read_timeout", Err: err}
 		}
 		// Broken chunked framing, or a client that stopped before its
 		// Content-Length: the client's fault, not a 500 that alerts.

@@ -28,6 +28,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindInternal:           http.StatusInternalServerError,
 	errs.KindCorrupt:            http.StatusInternalServerError,
 	errs.KindUnsupportedMedia:   http.StatusUnsupportedMediaType,
+	errs.KindTimeout:            http.StatusRequestTimeout,
 }
 
 // ErrorBody is the JSON error body of the Genesys-style API.
