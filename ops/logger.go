@@ -102,13 +102,14 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 		return func(c echo.Context) error {
 			start := time.Now()
 			req := c.Request()
-			body := &countingReader{r: req.Body}
-			if req.Body != nil {
+			var body *countingReader // only a body of unknown length is counted
+			if req.ContentLength < 0 && req.Body != nil {
 				// On a copy: net/http judges by the body of the request it
 				// holds whether one was left unread (it answers a client
 				// waiting for 100 Continue at once, and one over 256 KiB
 				// without reading it) and would otherwise read the rest of
 				// a body it never asked for before answering.
+				body = &countingReader{r: req.Body}
 				counted := *req
 				counted.Body = body
 				c.SetRequest(&counted)
@@ -131,7 +132,7 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 				ev = ev.Str("code", e.Code)
 			}
 			bytesIn := req.ContentLength
-			if bytesIn < 0 { // chunked: count what the handler read
+			if body != nil { // chunked: count what the handler read
 				bytesIn = body.n
 			}
 			bytesOut := res.Size

@@ -578,26 +578,33 @@ const headKey = "profiled.head"
 // no shared cache may keep them, and a browser revalidates what it keeps
 // (the ETag of a profile read stays usable). The probes, metrics and the
 // API description are the same for every caller.
+//
+// They are set before the handler runs, which may replace Cache-Control
+// (an export, a backup): no hook per request.
 func cacheHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch path := c.Request().URL.Path; path {
 		case "/livez", "/readyz", "/metrics", "/docs/openapi.yaml":
 		default:
-			vary := httpin.TenantHeader + ", " + httpin.ContactCenterHeader + ", Authorization, X-API-Key"
+			h := c.Response().Header()
+			h["Cache-Control"] = privateNoCache
 			if egain.IsFacadePath(path) {
-				vary += ", Accept, Accept-Language, X-egain-session"
+				h["Vary"] = varyEGain
+			} else {
+				h["Vary"] = varyGenesys
 			}
-			c.Response().Before(func() {
-				h := c.Response().Header()
-				if h.Get("Cache-Control") == "" {
-					h.Set("Cache-Control", "private, no-cache")
-				}
-				h.Add("Vary", vary)
-			})
 		}
 		return next(c)
 	}
 }
+
+// The values cacheHeaders sets, shared read-only by every answer (the
+// header map's values are replaced, never appended to, by Set).
+var (
+	privateNoCache = []string{"private, no-cache"}
+	varyGenesys    = []string{httpin.TenantHeader + ", " + httpin.ContactCenterHeader + ", Authorization, X-API-Key"}
+	varyEGain      = []string{varyGenesys[0] + ", Accept, Accept-Language, X-egain-session"}
+)
 
 // headless are the GET routes whose GET does more than read, so HEAD is
 // 405 there: an export is audited, a backup streams the whole data file.
