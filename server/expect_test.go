@@ -49,8 +49,9 @@ func TestExpectContinue_RefusalBeforeTheBody(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The body is never sent: a client waiting for 100 Continue
-			// must get the refusal instead.
-			_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+			// must get the refusal instead, well before the server's
+			// read timeout (5 s) would end the wait the wrong way.
+			_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 			start := time.Now()
 			res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: tc.method})
 			if err != nil {
