@@ -157,7 +157,7 @@ func indexAsOldRelease(t *testing.T, st profile.Store, greek, german *profile.Pr
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = st.UpdateSchema(ctx, state.Version, state.Overlay, oldManifest(t, state.Manifest), func(tenant string, tx profile.Tx) error {
+	err = st.UpdateSchema(ctx, state.Version, state.Overlay, oldManifest(t, state.Manifest), "", func(tenant string, tx profile.Tx) error {
 		if tenant != "" {
 			return nil
 		}
@@ -408,7 +408,7 @@ func storeWithoutReadParts(t *testing.T, st profile.Store) profile.SchemaState {
 		m[k] = v[:i] + v[j:]
 	}
 	previous, _ := json.Marshal(m)
-	if err := st.UpdateSchema(ctx, state.Version, state.Overlay, previous, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := st.UpdateSchema(ctx, state.Version, state.Overlay, previous, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	after, err := st.SchemaState(ctx)

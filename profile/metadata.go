@@ -282,7 +282,7 @@ func (s *Service) changeSchema(ctx context.Context, entry AuditEntry, fromFile b
 			if len(recorded.Keys) == 0 { // a reload or a start: the keys whose index it changes
 				recorded.Keys = touchedKeys(next, old, want)
 			}
-			return s.store.UpdateSchema(ctx, state.Version, overlay, data, func(tenant string, tx Tx) error {
+			return s.store.UpdateSchema(ctx, state.Version, overlay, data, next.Hash, func(tenant string, tx Tx) error {
 				if dataEdit != nil {
 					if err := dataEdit(tenant, tx); err != nil {
 						return err

@@ -9,6 +9,8 @@ package profile
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/contactcenter/profiled/internal/jsonw"
@@ -74,11 +76,12 @@ type Store interface {
 	// SchemaState returns the stored schema overlay, index manifest and
 	// schema version.
 	SchemaState(ctx context.Context) (SchemaState, error)
-	// UpdateSchema stores the schema overlay and the index manifest, moves
+	// UpdateSchema stores the schema overlay, the index manifest and the
+	// hash of the schema they make (SchemaState.Hash), moves
 	// the schema version from base to base+1 and runs fn for every tenant
 	// (the default tenant "" always, first), all in one transaction that excludes every write of every process. It
 	// fails with ErrSchemaMoved when the stored version is not base.
-	UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx Tx) error) error
+	UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, hash string, fn func(tenant string, tx Tx) error) error
 	// Tenants lists the tenants that have data ("" is the default tenant).
 	Tenants() ([]string, error)
 }
@@ -90,6 +93,31 @@ type SchemaState struct {
 	Overlay  []byte
 	Manifest []byte
 	Version  uint64
+	// Hash is the schema hash (schema.Compiled.Hash) of the process that
+	// stored this version: a replica that followed it with a config file
+	// of its own that differs catches up once its file matches. "" when
+	// a release before stored it.
+	Hash string
+}
+
+// StoredHash is how a store keeps SchemaState.Hash: with the version it
+// was stored for, so that a hash left by an earlier change (a release
+// before did not write it) is not taken for the current version's.
+func StoredHash(version uint64, hash string) string {
+	if hash == "" {
+		return ""
+	}
+	return strconv.FormatUint(version, 10) + ":" + hash
+}
+
+// HashOf is the hash a store kept with StoredHash, when it was stored for
+// version; "" otherwise.
+func HashOf(version uint64, stored string) string {
+	v, hash, ok := strings.Cut(stored, ":")
+	if !ok || v != strconv.FormatUint(version, 10) {
+		return ""
+	}
+	return hash
 }
 
 // ErrDeferredWrite is in the chain of a write's refusal that a store

@@ -151,8 +151,8 @@ func serviceCountingReads(t *testing.T, n int) (*profile.Service, recordReadsSto
 	return s, counted
 }
 
-func (s recordReadsStore) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(string, profile.Tx) error) error {
-	return s.DB.UpdateSchema(ctx, base, overlay, manifest, func(tenant string, tx profile.Tx) error {
+func (s recordReadsStore) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, hash string, fn func(string, profile.Tx) error) error {
+	return s.DB.UpdateSchema(ctx, base, overlay, manifest, hash, func(tenant string, tx profile.Tx) error {
 		return fn(tenant, recordReadsTx{tx, s.sets, new(atomic.Int64)})
 	})
 }

@@ -138,16 +138,24 @@ func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, 
 func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	// A look first, without the lock: the periodic check must not hold up
 	// writes when nothing changed (or while the store does not answer).
-	if state, err := s.store.SchemaState(ctx); err != nil || state.Version == s.Schema().Version {
+	if state, err := s.store.SchemaState(ctx); err != nil || current(state, s.Schema()) {
 		return nil, err
 	}
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()
 	state, stored, err := s.storedSchema(ctx)
-	if err != nil || state.Version == s.Schema().Version {
+	if err != nil || current(state, s.Schema()) {
 		return nil, err
 	}
+	// The stored version, followed already with a config file that made
+	// another schema than the process that stored it had: this file is
+	// read again, and goes live only once it makes that schema (its file
+	// reached this replica after the change did).
+	catchingUp := state.Version == s.Schema().Version
 	c, err := s.schema.Refresh(state.Overlay, state.Version, func(c *schema.Compiled) error {
+		if catchingUp && c.Hash != state.Hash {
+			return errFileBehind
+		}
 		// A key the release before read parts added meanwhile is not in
 		// the live schema: it is read as c reads it, as readAsLive takes
 		// the live schema's keys.
@@ -156,6 +164,9 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 		}
 		return nil
 	})
+	if errors.Is(err, errFileBehind) {
+		return nil, nil // as before: the live schema stays
+	}
 	if err != nil {
 		s.staleKeys.Store(keysIndexedOtherwise(s.Schema(), stored))
 	} else {
@@ -166,6 +177,17 @@ func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	}
 	return c, err
 }
+
+// current reports whether live is the stored schema: its version, and,
+// where the store knows the hash of the schema the version was stored
+// with, that schema.
+func current(state SchemaState, live *schema.Compiled) bool {
+	return state.Version == live.Version && (state.Hash == "" || state.Hash == live.Hash)
+}
+
+// errFileBehind refuses, while catching up, a schema this process's config
+// still makes differently from the stored version's.
+var errFileBehind = errors.New("this replica's config does not yet make the stored schema")
 
 // keysIndexedOtherwise names (lower-cased) the keys of live whose index in
 // the store (its manifest, stored) is missing or built for another

@@ -60,6 +60,7 @@ var (
 	keyOverlay     = []byte("schema_overlay")
 	keyManifest    = []byte("index_manifest")
 	keyVersion     = []byte("schema_version")
+	keySchemaHash  = []byte("schema_hash") // profile.StoredHash
 
 	bucketProfiles = []byte("profiles")
 	bucketNums     = []byte("nums")
@@ -264,7 +265,7 @@ func (db *DB) Update(ctx context.Context, tenant string, fn func(profile.Tx) err
 // UpdateSchema stores overlay and manifest (an empty one removes it),
 // moves the schema version from base to base+1 and runs fn for every tenant
 // that has data, in one transaction.
-func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx profile.Tx) error) error {
+func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, hash string, fn func(tenant string, tx profile.Tx) error) error {
 	return db.update(ctx, func(btx *bolt.Tx) error {
 		meta := btx.Bucket(bucketMeta)
 		if schemaVersion(meta) != base {
@@ -273,7 +274,7 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 		if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, base+1)); err != nil {
 			return err
 		}
-		for key, value := range map[string][]byte{string(keyOverlay): overlay, string(keyManifest): manifest} {
+		for key, value := range map[string][]byte{string(keyOverlay): overlay, string(keyManifest): manifest, string(keySchemaHash): []byte(profile.StoredHash(base+1, hash))} {
 			var err error
 			if len(value) == 0 {
 				err = meta.Delete([]byte(key))
@@ -342,6 +343,7 @@ func (db *DB) SchemaState(ctx context.Context) (profile.SchemaState, error) {
 			Manifest: bytes.Clone(meta.Get(keyManifest)),
 			Version:  schemaVersion(meta),
 		}
+		st.Hash = profile.HashOf(st.Version, string(meta.Get(keySchemaHash)))
 		return nil
 	})
 	return st, err

@@ -46,7 +46,7 @@ func TestReopen(t *testing.T) {
 		}
 		return tx.AddIndexEntry("email", []string{"ann@x"}, "c1", false)
 	})
-	if err := db.UpdateSchema(t.Context(), 0, []byte("overlay"), nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := db.UpdateSchema(t.Context(), 0, []byte("overlay"), nil, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	sess := session.Record{ID: "s1", User: "ann", Created: t0, LastSeen: t0.Add(time.Second)}
@@ -309,7 +309,7 @@ func TestReadOverlay(t *testing.T) {
 		t.Errorf("ReadOverlay of no file = %+v, %v", doc, err)
 	}
 	db, path := openTest(t)
-	err := db.UpdateSchema(t.Context(), 0, []byte(`{"extensions":[{"name":"orders","type":"list"}]}`), nil, func(string, profile.Tx) error { return nil })
+	err := db.UpdateSchema(t.Context(), 0, []byte(`{"extensions":[{"name":"orders","type":"list"}]}`), nil, "", func(string, profile.Tx) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -291,7 +291,8 @@ func (t *tx) put(v, key []byte, path ...[]byte) error {
 func (db *DB) ImportHeader(ctx context.Context, h transfer.Header) error {
 	return db.update(ctx, func(btx *bolt.Tx) error {
 		meta := btx.Bucket(bucketMeta)
-		for key, value := range map[string][]byte{string(keyOverlay): h.Schema.Overlay, string(keyManifest): h.Schema.Manifest} {
+		for key, value := range map[string][]byte{string(keyOverlay): h.Schema.Overlay, string(keyManifest): h.Schema.Manifest,
+			string(keySchemaHash): []byte(profile.StoredHash(h.Schema.Version, h.Schema.Hash))} {
 			if len(value) > 0 {
 				if err := meta.Put([]byte(key), value); err != nil {
 					return err

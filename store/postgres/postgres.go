@@ -728,15 +728,17 @@ func (db *DB) SchemaState(ctx context.Context) (profile.SchemaState, error) {
 	var v int64
 	ctx, cancel := bounded(ctx, db.roundTrip)
 	defer cancel()
-	err := db.pool.QueryRow(ctx, "SELECT version, overlay, manifest FROM schema_state").Scan(&v, &st.Overlay, &st.Manifest)
+	var hash string
+	err := db.pool.QueryRow(ctx, "SELECT version, overlay, manifest, hash FROM schema_state").Scan(&v, &st.Overlay, &st.Manifest, &hash)
 	st.Version = uint64(v)
+	st.Hash = profile.HashOf(st.Version, hash)
 	return st, mapError(err)
 }
 
 // UpdateSchema stores overlay and manifest, moves the version from base to
 // base+1 and runs fn for every tenant, holding the schema lock exclusively:
 // every write of every replica waits. Replicas are notified on commit.
-func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, fn func(tenant string, tx profile.Tx) error) error {
+func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest []byte, hash string, fn func(tenant string, tx profile.Tx) error) error {
 	return db.retry(ctx, func() error {
 		return db.update(ctx, "", lockExclusive, func(ptx profile.Tx) error {
 			t := ptx.(*tx)
@@ -744,8 +746,8 @@ func (db *DB) UpdateSchema(ctx context.Context, base uint64, overlay, manifest [
 			if t.version != base {
 				return profile.ErrSchemaMoved
 			}
-			_, err := t.pg.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3",
-				int64(base+1), nilIfEmpty(overlay), nilIfEmpty(manifest))
+			_, err := t.pg.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3, hash = $4",
+				int64(base+1), nilIfEmpty(overlay), nilIfEmpty(manifest), profile.StoredHash(base+1, hash))
 			if err != nil {
 				return mapError(err)
 			}

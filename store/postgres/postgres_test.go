@@ -359,10 +359,10 @@ func TestProfileRowLock_NoLostUpdate(t *testing.T) {
 func TestSchemaVersion_WritesSeeTheLatestChange(t *testing.T) {
 	t.Parallel()
 	db, _ := openTest(t)
-	if err := db.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := db.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.UpdateSchema(t.Context(), 0, nil, nil, func(string, profile.Tx) error { return nil }); !errors.Is(err, profile.ErrSchemaMoved) {
+	if err := db.UpdateSchema(t.Context(), 0, nil, nil, "", func(string, profile.Tx) error { return nil }); !errors.Is(err, profile.ErrSchemaMoved) {
 		t.Errorf("UpdateSchema from an old base = %v", err)
 	}
 	err := db.Update(t.Context(), "", func(tx profile.Tx) error {
@@ -390,7 +390,7 @@ func TestWatchSchema_NotifiesOtherProcesses(t *testing.T) {
 	calls := make(chan struct{}, 16)
 	go b.WatchSchema(ctx, time.Hour, func() { calls <- struct{}{} })
 	<-calls // the first call, made once listening
-	if err := a.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := a.UpdateSchema(t.Context(), 0, []byte(`{}`), nil, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	select {

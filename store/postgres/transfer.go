@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/store/codec"
 	"github.com/contactcenter/profiled/store/transfer"
@@ -212,8 +213,8 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 // every imported numeric id.
 func (db *DB) ImportHeader(ctx context.Context, h transfer.Header) error {
 	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
-		if _, err := ptx.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3",
-			int64(h.Schema.Version), nilIfEmpty(h.Schema.Overlay), nilIfEmpty(h.Schema.Manifest)); err != nil {
+		if _, err := ptx.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3, hash = $4",
+			int64(h.Schema.Version), nilIfEmpty(h.Schema.Overlay), nilIfEmpty(h.Schema.Manifest), profile.StoredHash(h.Schema.Version, h.Schema.Hash)); err != nil {
 			return err
 		}
 		_, err := ptx.Exec(ctx, `SELECT setval('profile_num', greatest($1::bigint - 1, (SELECT coalesce(max(num), 0) FROM profiles), 1),

@@ -848,7 +848,7 @@ func testSchemaVersion(t *testing.T, s Store) {
 	versions(0)
 
 	overlay, manifest := []byte(`{"extensions":[]}`), []byte(`{"email":"core|email|unique=true"}`)
-	if err := s.UpdateSchema(context.Background(), 0, overlay, manifest, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := s.UpdateSchema(context.Background(), 0, overlay, manifest, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.SchemaState(context.Background()); string(st.Overlay) != string(overlay) || string(st.Manifest) != string(manifest) || err != nil {
@@ -856,7 +856,7 @@ func testSchemaVersion(t *testing.T, s Store) {
 	}
 	versions(1)
 
-	if err := s.UpdateSchema(context.Background(), 1, overlay, nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := s.UpdateSchema(context.Background(), 1, overlay, nil, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.SchemaState(context.Background()); st.Manifest != nil || err != nil {

@@ -160,7 +160,7 @@ func testAuditFailedUpdateKeepsNone(t *testing.T, s Store) {
 
 func testUpdateSchemaVisitsDefaultTenant(t *testing.T, s Store) {
 	var tenants []string
-	err := s.UpdateSchema(t.Context(), 0, nil, nil, func(tenant string, tx profile.Tx) error {
+	err := s.UpdateSchema(t.Context(), 0, nil, nil, "", func(tenant string, tx profile.Tx) error {
 		tenants = append(tenants, tenant)
 		return nil
 	})

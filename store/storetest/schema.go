@@ -84,7 +84,7 @@ func testUpdateSchema(t *testing.T, s Store) {
 
 	overlay := []byte(`{"extensions":[]}`)
 	var tenants []string
-	err := s.UpdateSchema(t.Context(), 0, overlay, nil, func(tenant string, tx profile.Tx) error {
+	err := s.UpdateSchema(t.Context(), 0, overlay, nil, "h1", func(tenant string, tx profile.Tx) error {
 		tenants = append(tenants, tenant)
 		if err := tx.DropIndex("PHONE"); err != nil {
 			return err
@@ -103,6 +103,9 @@ func testUpdateSchema(t *testing.T, s Store) {
 	if o, _ := schemaOverlay(s); !bytes.Equal(o, overlay) {
 		t.Errorf("overlay = %q", o)
 	}
+	if st, _ := s.SchemaState(t.Context()); st.Hash != "h1" {
+		t.Errorf("hash stored with version 1 = %q, want h1", st.Hash)
+	}
 	MustView(t, s, "a", func(tx profile.Tx) error {
 		if ids := Scan(t, func(fn func(string) bool) error { return tx.ScanIndex("phone", nil, fn) }); len(ids) != 0 {
 			t.Errorf("dropped index scans %q", ids)
@@ -115,20 +118,20 @@ func testUpdateSchema(t *testing.T, s Store) {
 
 	// A failing fn keeps nothing, not even the overlay.
 	boom := errors.New("boom")
-	if err := s.UpdateSchema(t.Context(), 1, []byte("new"), nil, func(string, profile.Tx) error { return boom }); !errors.Is(err, boom) {
+	if err := s.UpdateSchema(t.Context(), 1, []byte("new"), nil, "", func(string, profile.Tx) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("UpdateSchema = %v", err)
 	}
 	if o, _ := schemaOverlay(s); !bytes.Equal(o, overlay) {
 		t.Errorf("overlay after failure = %q", o)
 	}
-	if err := s.UpdateSchema(t.Context(), 0, nil, nil, func(string, profile.Tx) error { return nil }); !errors.Is(err, profile.ErrSchemaMoved) {
+	if err := s.UpdateSchema(t.Context(), 0, nil, nil, "", func(string, profile.Tx) error { return nil }); !errors.Is(err, profile.ErrSchemaMoved) {
 		t.Errorf("UpdateSchema from an old version = %v, want ErrSchemaMoved", err)
 	}
-	if err := s.UpdateSchema(t.Context(), 1, nil, nil, func(string, profile.Tx) error { return nil }); err != nil {
+	if err := s.UpdateSchema(t.Context(), 1, nil, nil, "", func(string, profile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := s.SchemaState(t.Context()); st.Version != 2 {
-		t.Errorf("schema version after two changes = %d", st.Version)
+	if st, _ := s.SchemaState(t.Context()); st.Version != 2 || st.Hash != "" {
+		t.Errorf("schema version after two changes = %d, hash %q (the second stored none)", st.Version, st.Hash)
 	}
 	if o, _ := schemaOverlay(s); o != nil {
 		t.Errorf("removed overlay = %q", o)
