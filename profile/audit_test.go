@@ -71,7 +71,7 @@ func TestAudit_EntriesNameWhatChanged(t *testing.T) {
 	if _, err := s.Merge(ctx, "", p.ID, other.ID, profile.MergeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Erase(as("admin (token)"), "", p.ID, 0); err != nil {
+	if _, err := s.Erase(as("admin (token)"), "", p.ID, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -319,7 +319,7 @@ func TestExport_ImportEntryNamesNoOtherCustomer(t *testing.T) {
 	if _, err := s.CreateMany(ctx, "", bodies, profile.Mark{}); err != nil {
 		t.Fatal(err)
 	}
-	x, err := s.Export(context.Background(), "", "SUBJ1")
+	x, err := s.Export(context.Background(), "", "SUBJ1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,9 +52,11 @@ func erasedError(id string, t *Tombstone) *errs.Error {
 // numeric id — and leaves a tombstone (time and actor, no personal data)
 // in the same transaction, so reads answer PROFILE_ERASED and its
 // customer_id cannot be created again, by the API, an import or a copy
-// of the store (copy-store carries tombstones). ifMatch, when not 0, is the
-// revision the profile must have (412 otherwise), as for Delete.
-func (s *Service) Erase(ctx context.Context, tenant, id string, ifMatch uint64) (*Tombstone, error) {
+// of the store (copy-store carries tombstones). num, when not 0, is the
+// numeric (eGain) id the request named, which id must still have (404
+// otherwise). ifMatch, when not 0, is the revision the profile must have
+// (412 otherwise), as for Delete.
+func (s *Service) Erase(ctx context.Context, tenant, id string, num, ifMatch uint64) (*Tombstone, error) {
 	t := &Tombstone{At: s.Now().UTC(), Actor: newEntry(ctx, OpErase).Actor}
 	value, err := json.Marshal(t)
 	if err != nil {
@@ -62,6 +64,9 @@ func (s *Service) Erase(ctx context.Context, tenant, id string, ifMatch uint64) 
 	}
 	_, err = withSchema(ctx, s, func(c *schema.Compiled) (struct{}, error) {
 		return struct{}{}, s.write(ctx, tenant, c, OpErase, func(tx Tx) error {
+			if err := checkNum(tx, id, num); err != nil {
+				return err
+			}
 			num, err := remove(tx, c, id, ifMatch)
 			if err != nil {
 				return err

@@ -58,13 +58,17 @@ type IdentificationEntry struct {
 }
 
 // Export reads everything held about customer id and records the export
-// in the audit trail, in one transaction.
-func (s *Service) Export(ctx context.Context, tenant, id string) (*Export, error) {
+// in the audit trail, in one transaction. num, when not 0, is the numeric
+// (eGain) id the request named, which id must still have (404 otherwise).
+func (s *Service) Export(ctx context.Context, tenant, id string, num uint64) (*Export, error) {
 	c := s.schema.Current()
 	exts := c.ExtensionNames()
 	var out Export
 	err := s.store.Update(ctx, tenant, func(tx Tx) error {
 		out = Export{}
+		if err := checkNum(tx, id, num); err != nil {
+			return err
+		}
 		p, err := loadProfile(canonical(tx, c), id, exts)
 		if err != nil {
 			return err

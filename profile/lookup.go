@@ -221,20 +221,42 @@ func (r *reader) IDsByNum(nums []uint64) ([]string, error) {
 // PROFILE_ERASED error when the customer that had it was erased.
 func (s *Service) IDByNum(ctx context.Context, tenant string, num uint64) (string, error) {
 	var id string
-	err := s.store.View(ctx, tenant, func(tx Tx) error {
-		var err error
-		if id, err = tx.IDByNum(num); err != nil || id != "" {
-			return err
-		}
-		erased, err := tx.Setting(numTombstoneName(tenant, num))
-		if err != nil || erased == "" {
-			return err
-		}
-		t, err := tombstone(tx, erased)
-		if err != nil || t == nil {
-			return err
-		}
-		return erasedError(erased, t)
+	err := s.store.View(ctx, tenant, func(tx Tx) (err error) {
+		id, err = idOfNum(tx, num)
+		return err
 	})
 	return id, err
+}
+
+func idOfNum(tx Tx, num uint64) (string, error) {
+	if id, err := tx.IDByNum(num); err != nil || id != "" {
+		return id, err
+	}
+	erased, err := tx.Setting(numTombstoneName(tx.Tenant(), num))
+	if err != nil || erased == "" {
+		return "", err
+	}
+	t, err := tombstone(tx, erased)
+	if err != nil || t == nil {
+		return "", err
+	}
+	return "", erasedError(erased, t)
+}
+
+// checkNum makes sure customer id still has numeric id num (when num is
+// not 0): a request by number resolves it to a customer_id in an earlier
+// transaction, and the customer may since have been deleted and its
+// customer_id created again, under a new number, for someone else.
+func checkNum(tx Tx, id string, num uint64) error {
+	if num == 0 {
+		return nil
+	}
+	got, err := idOfNum(tx, num)
+	if err != nil {
+		return err
+	}
+	if got != id {
+		return errs.NotFound(CodeProfileNotFound, "customer %d not found", num)
+	}
+	return nil
 }

@@ -59,7 +59,7 @@ func TestExport_RecordsOfARemovedExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	reloadWith(t, s, path, base)
-	x, err := s.Export(ctx, "", "Z2")
+	x, err := s.Export(ctx, "", "Z2", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestErase_AuditNamesARemovedExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	reloadWith(t, s, path, base)
-	if _, err := s.Erase(ctx, "", "Z3", 0); err != nil {
+	if _, err := s.Erase(ctx, "", "Z3", 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	page, err := s.Audit(ctx, "", profile.AuditQuery{CustomerID: "Z3", Op: profile.OpErase})
@@ -285,5 +285,50 @@ func TestLookup_BoundedEntries(t *testing.T) {
 	}
 	if visited, bound := db.Stats().IndexEntriesVisited-before, uint64(20+s.LookupExtraEntries+1); visited > bound {
 		t.Errorf("the lookup walked %d index entries, want at most %d", visited, bound)
+	}
+}
+
+// TestEraseAndExportByNum_CustomerIDReusedMeanwhile: an erase or export by
+// eGain number resolves the number, then acts in a later transaction; a
+// customer deleted and created again under the same customer_id in between
+// is someone else, with a new number, and is neither erased nor exported.
+func TestEraseAndExportByNum_CustomerIDReusedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t)
+	first, err := s.Create(ctx, "", map[string]any{"customer_id": "R1", "FirstName": "Old"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.IDByNum(ctx, "", first.Num)
+	if err != nil || id != "R1" {
+		t.Fatalf("IDByNum = %q, %v", id, err)
+	}
+	if err := s.Delete(ctx, "", "R1", 0); err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.Create(ctx, "", map[string]any{"customer_id": "R1", "FirstName": "New"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Num == first.Num {
+		t.Fatalf("the customer created again kept number %d", first.Num)
+	}
+	if _, err := s.Export(ctx, "", id, first.Num); errs.KindOf(err) != errs.KindNotFound {
+		t.Errorf("export by the old number: %v, want not found", err)
+	}
+	if _, err := s.Erase(ctx, "", id, first.Num, 0); errs.KindOf(err) != errs.KindNotFound {
+		t.Errorf("erase by the old number: %v, want not found", err)
+	}
+	if d, err := s.Get(ctx, "", "R1", nil); err != nil || d.Num != second.Num {
+		t.Fatalf("the new customer after the stale erase: %v, %v", d, err)
+	}
+	if x, err := s.Export(ctx, "", "R1", second.Num); err != nil || x.Profile.Num != second.Num {
+		t.Errorf("export by the current number: %v", err)
+	}
+	if _, err := s.Erase(ctx, "", "R1", second.Num, 0); err != nil {
+		t.Errorf("erase by the current number: %v", err)
+	}
+	if _, err := s.Erase(ctx, "", "R1", second.Num, 0); errs.KindOf(err) != errs.KindNotFound || !strings.Contains(err.Error(), "erased") {
+		t.Errorf("erase sent again by the number: %v, want PROFILE_ERASED", err)
 	}
 }

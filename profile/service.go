@@ -764,9 +764,8 @@ func (s *Service) Delete(ctx context.Context, tenant, id string, ifMatch uint64)
 }
 
 // remove deletes customer id with its records, index entries and numeric
-// id, if its revision is ifMatch (0: whatever it is).
-// remove deletes customer id and returns its numeric id (0 for a damaged
-// profile, whose number cannot be read).
+// id, if its revision is ifMatch (0: whatever it is), and returns its
+// numeric id (0 for a damaged profile, whose number cannot be read).
 func remove(tx Tx, c *schema.Compiled, id string, ifMatch uint64) (num uint64, err error) {
 	p, before, err := loadForChange(tx, c, id)
 	if errs.Is(err, errs.KindCorrupt) {

@@ -35,45 +35,49 @@ type exportDoc struct {
 // exportHandler serves GET /profiles/{id}/export (admin-protected): the
 // whole customer as one JSON attachment.
 func (a *App) exportHandler(c echo.Context) error {
-	return a.export(c, c.Param("id"))
+	return a.export(c, c.Param("id"), 0)
 }
 
 // egainExportHandler serves GET /admin/egain/customer/{num}/export: the
 // same, for the numeric id eGain clients know.
 func (a *App) egainExportHandler(c echo.Context) error {
-	id, err := a.customerOfNum(c)
+	id, num, err := a.customerOfNum(c)
 	if err != nil {
 		return err
 	}
-	return a.export(c, id)
+	return a.export(c, id, num)
 }
 
 // customerOfNum maps the {num} of an eGain admin path to the customer_id.
-func (a *App) customerOfNum(c echo.Context) (string, error) {
+// The export or erase checks again, in its own transaction, that the
+// customer still has num.
+func (a *App) customerOfNum(c echo.Context) (string, uint64, error) {
 	tenant, err := httpin.Tenant(c.Request().Header)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	num, err := strconv.ParseUint(c.Param("num"), 10, 64)
 	if err != nil {
-		return "", errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
+		return "", 0, errs.Invalid("INVALID_ID", "num", "the eGain customer id must be a number")
 	}
 	id, err := a.Profiles.IDByNum(c.Request().Context(), tenant, num)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if id == "" {
-		return "", errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
+		return "", 0, errs.NotFound(profile.CodeProfileNotFound, "customer %d not found", num)
 	}
-	return id, nil
+	return id, num, nil
 }
 
-func (a *App) export(c echo.Context, id string) error {
+// export answers the export of customer id; num, when not 0, is the
+// numeric id the request named (profile.Service.Export).
+func (a *App) export(c echo.Context, id string, num uint64) error {
 	tenant, err := httpin.Tenant(c.Request().Header)
 	if err != nil {
 		return err
 	}
-	x, err := a.Profiles.Export(c.Request().Context(), tenant, id)
+	x, err := a.Profiles.Export(c.Request().Context(), tenant, id, num)
 	if err != nil {
 		return err
 	}
@@ -100,17 +104,17 @@ func (a *App) export(c echo.Context, id string) error {
 // eraseHandler serves POST /profiles/{id}/erase (admin-protected): the
 // customer is removed and a tombstone kept (profile.Service.Erase).
 func (a *App) eraseHandler(c echo.Context) error {
-	return a.erase(c, c.Param("id"))
+	return a.erase(c, c.Param("id"), 0)
 }
 
 // egainEraseHandler serves POST /admin/egain/customer/{num}/erase.
 func (a *App) egainEraseHandler(c echo.Context) error {
-	id, err := a.customerOfNum(c)
+	id, num, err := a.customerOfNum(c)
 	if err != nil {
 		a.scrubAfterMissing(c, err)
 		return err
 	}
-	return a.erase(c, id)
+	return a.erase(c, id, num)
 }
 
 // scrubAfterMissing overwrites the free pages when an erase finds no
@@ -127,7 +131,9 @@ func (a *App) scrubAfterMissing(c echo.Context, err error) {
 	}
 }
 
-func (a *App) erase(c echo.Context, id string) error {
+// erase erases customer id; num, when not 0, is the numeric id the request
+// named (profile.Service.Erase).
+func (a *App) erase(c echo.Context, id string, num uint64) error {
 	tenant, err := httpin.Tenant(c.Request().Header)
 	if err != nil {
 		return err
@@ -146,7 +152,7 @@ func (a *App) erase(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id, ifMatch)
+	t, err := a.Profiles.Erase(c.Request().Context(), tenant, id, num, ifMatch)
 	if err != nil {
 		a.scrubAfterMissing(c, err)
 		return err
