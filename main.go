@@ -769,6 +769,20 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	if o.rejects != "" && !o.skipBad {
 		return usageError("-rejects names the file -skip-bad writes bad lines to; give -skip-bad too")
 	}
+	rejects := o.rejects
+	if o.skipBad && rejects == "" {
+		rejects = strings.TrimSuffix(o.in, filepath.Ext(o.in)) + ".rejects.ndjson"
+		if o.in == "-" {
+			rejects = "import.rejects.ndjson"
+		}
+	}
+	// The reject file is emptied when opened: naming the input, the data
+	// file or the config would destroy it.
+	for _, other := range []struct{ flag, path string }{{"-in", o.in}, {"-data", cfg.Store.Path}, {"-config", cfg.File}} {
+		if rejects != "" && other.path != "" && other.path != "-" && sameStore(rejects, other.path) {
+			return usageError("-rejects %s is the file %s names: the reject file is written over; name another", rejects, other.flag)
+		}
+	}
 	src := io.Reader(os.Stdin)
 	var size int64 = -1
 	name := "stdin"
@@ -815,13 +829,6 @@ func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	}
 	opts := importer.Options{Tenant: o.tenant, Batch: o.batch}
 	if o.skipBad {
-		rejects := o.rejects
-		if rejects == "" {
-			rejects = strings.TrimSuffix(o.in, filepath.Ext(o.in)) + ".rejects.ndjson"
-			if o.in == "-" {
-				rejects = "import.rejects.ndjson"
-			}
-		}
 		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 		if o.resume { // the lines rejected before the interruption are not read again: keep them
 			flags = os.O_CREATE | os.O_RDWR | os.O_APPEND // read for the last line it holds

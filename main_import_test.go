@@ -214,3 +214,27 @@ func TestImport_ResumeAfterACutReject(t *testing.T) {
 		t.Errorf("the reject file lists lines %v, want [2]:\n%s", lines, text)
 	}
 }
+
+// TestImport_RejectsFileIsNotTheInput: the reject file is emptied when
+// opened, so -rejects naming the input, the data file or the config (as
+// spelt differently as ./x) is refused before anything is read or written.
+func TestImport_RejectsFileIsNotTheInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "profiles.db")
+	const lines = "{\"FirstName\":\"One\"}\n{\"FirstName\":\n"
+	in := writeFile(t, dir, "in.ndjson", lines)
+	config := writeFile(t, dir, "config.yaml", string(mustReadFile(t, "config.yaml")))
+	for _, rejects := range []string{in, filepath.Join(dir, ".", "in.ndjson"), data, config} {
+		code, out, errOut := runCLI(t, "import", "-config", config, "-data", data, "-in", in, "-skip-bad", "-rejects", rejects)
+		if code != 2 || !strings.Contains(errOut, "-rejects") {
+			t.Errorf("-rejects %s: exit %d, want 2 naming -rejects\n%s%s", rejects, code, out, errOut)
+		}
+	}
+	if got := string(mustReadFile(t, in)); got != lines {
+		t.Errorf("the input after the refused imports: %q", got)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("a refused import made the data file: %v", err)
+	}
+}
