@@ -299,14 +299,17 @@ func (b *batcher) flush(upTo int) error {
 		if err == nil {
 			break
 		}
-		var be *profile.BodyError
-		switch {
-		case errors.As(err, &be) && be.Index >= 0 && be.Index < len(b.items) && lineAtFault(be.Err):
-			bad := b.items[be.Index]
-			if err := b.reject(bad.line, be.Err, bad.text); err != nil {
-				return err
+		switch bad := bodiesAtFault(err, len(b.items)); {
+		case bad != nil:
+			for _, be := range bad {
+				it := b.items[be.Index]
+				if err := b.reject(it.line, be.Err, it.text); err != nil {
+					return err
+				}
 			}
-			b.items = slices.Delete(b.items, be.Index, be.Index+1)
+			for _, be := range slices.Backward(bad) {
+				b.items = slices.Delete(b.items, be.Index, be.Index+1)
+			}
 		case b.opts.Rejects != nil && lineAtFault(err) && len(b.items) == 1:
 			it := b.items[0]
 			if err := b.reject(it.line, err, it.text); err != nil {
@@ -344,6 +347,27 @@ func (b *batcher) flush(upTo int) error {
 	clear(b.items) // let the committed maps go
 	b.items = b.items[:0]
 	return nil
+}
+
+// bodiesAtFault returns the bodies err blames, in order, when it blames
+// only bodies of the n given (each invalid or clashing with stored data);
+// nil otherwise.
+func bodiesAtFault(err error, n int) []*profile.BodyError {
+	var bad []*profile.BodyError
+	var invalid profile.InvalidBodies
+	var be *profile.BodyError
+	switch {
+	case errors.As(err, &invalid):
+		bad = invalid
+	case errors.As(err, &be):
+		bad = []*profile.BodyError{be}
+	}
+	for _, be := range bad {
+		if be.Index < 0 || be.Index >= n || !lineAtFault(be.Err) {
+			return nil
+		}
+	}
+	return bad
 }
 
 // lineAtFault reports whether err blames the line (invalid, or clashing

@@ -181,7 +181,7 @@ func TestImportSkipBadRejectsEveryBadLine(t *testing.T) {
 		t.Fatalf("Import = %+v, %v; want 4 lines set aside", res, err)
 	}
 	if got := rejectedLines(t, rejects.String()); got != "[3 6 2 5]" {
-		t.Errorf("reject file lines %v, want [3 6 2 5]: the malformed ones, then each schema fault as its try finds it", got)
+		t.Errorf("reject file lines %v, want [3 6 2 5]: the malformed ones, then the schema faults the batch's try found", got)
 	}
 	// A conflict found only at commit has the batch stored line by line:
 	// the malformed line 4, written before the batch's try, comes before
@@ -193,6 +193,45 @@ func TestImportSkipBadRejectsEveryBadLine(t *testing.T) {
 	}
 	if got := rejectedLines(t, rejects.String()); got != "[4 3]" {
 		t.Errorf("reject file lines %v, want [4 3]", got)
+	}
+}
+
+// countingCreator counts the batches tried.
+type countingCreator struct {
+	importer.Creator
+	tries *int
+}
+
+func (c countingCreator) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, mark profile.Mark) (int, error) {
+	*c.tries++
+	return c.Creator.CreateMany(ctx, tenant, bodies, mark)
+}
+
+// TestImportSkipBadTriesABatchTwice: however many lines of a batch fail
+// validation, they are set aside together and the rest stored by a second
+// try, not one try (and one validation of the whole batch) per bad line.
+func TestImportSkipBadTriesABatchTwice(t *testing.T) {
+	svc := newService(t)
+	var lines, bad []string
+	for i := range 50 {
+		if i%2 == 1 {
+			lines = append(lines, fmt.Sprintf(`{"customer_id":"b%d","DOB":"nope"}`, i))
+			bad = append(bad, fmt.Sprint(i+1))
+		} else {
+			lines = append(lines, line(fmt.Sprintf("g%d", i)))
+		}
+	}
+	var rejects bytes.Buffer
+	tries := 0
+	res, err := importer.Import(context.Background(), countingCreator{svc, &tries}, ndjson(lines...), importer.Options{Batch: 50, Rejects: &rejects})
+	if err != nil || res.Rejected != 25 || res.Profiles != 25 {
+		t.Fatalf("Import = %+v, %v; want 25 stored, 25 set aside", res, err)
+	}
+	if tries != 2 {
+		t.Errorf("%d tries of the batch, want 2", tries)
+	}
+	if got, want := rejectedLines(t, rejects.String()), "["+strings.Join(bad, " ")+"]"; got != want {
+		t.Errorf("reject file lines %v, want %v", got, want)
 	}
 }
 

@@ -236,19 +236,43 @@ type BodyError struct {
 func (e *BodyError) Error() string { return fmt.Sprintf("body %d of the batch: %v", e.Index, e.Err) }
 func (e *BodyError) Unwrap() error { return e.Err }
 
+// InvalidBodies are every body of a batch that failed validation, in
+// order: a caller setting bad bodies aside drops them all and stores the
+// rest in one more transaction, not one per bad body.
+type InvalidBodies []*BodyError
+
+func (e InvalidBodies) Error() string {
+	if len(e) == 1 {
+		return e[0].Error()
+	}
+	return fmt.Sprintf("%v (and %d more bodies)", e[0], len(e)-1)
+}
+
+func (e InvalidBodies) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, be := range e {
+		out[i] = be
+	}
+	return out
+}
+
 // CreateMany validates every body first and then stores them all in one
-// transaction: the bulk path of `profiled import`. Any invalid body, or a
-// conflict while storing, fails the whole batch with a *BodyError naming
-// the body.
+// transaction: the bulk path of `profiled import`. Invalid bodies fail the
+// batch with InvalidBodies naming each; a conflict while storing fails it
+// with a *BodyError naming the body.
 func (s *Service) CreateMany(ctx context.Context, tenant string, bodies []map[string]any, mark Mark) (int, error) {
 	return withSchema(ctx, s, func(c *schema.Compiled) (int, error) {
 		docs := make([]*schema.Doc, len(bodies))
+		var invalid InvalidBodies
 		for i, body := range bodies {
 			doc, err := prepareCreate(c, body, false)
 			if err != nil {
-				return 0, &BodyError{Index: i, Err: err}
+				invalid = append(invalid, &BodyError{Index: i, Err: err})
 			}
 			docs[i] = doc
+		}
+		if len(invalid) > 0 {
+			return 0, invalid
 		}
 		err := s.write(ctx, tenant, c, OpImport, func(tx Tx) error {
 			for i, doc := range docs {
