@@ -101,6 +101,15 @@ func usageError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 }
 
+// checkTenantFlag applies the tenant rule of X-Genesys-TenantId to -tenant:
+// a name no API could address reads nothing and must create nothing.
+func checkTenantFlag(tenant string) error {
+	if httpin.CheckTenant(tenant) != nil {
+		return usageError("-tenant %q must be 1 to 64 letters, digits, '_' or '-' (as X-Genesys-TenantId), or empty for the default tenant", tenant)
+	}
+	return nil
+}
+
 func configFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.config, "config", envOr("PROFILED_CONFIG", "config.yaml"), "config file (env PROFILED_CONFIG)")
 }
@@ -759,6 +768,9 @@ func healthcheck(o *options) error {
 func importProfiles(cfg *config.Config, o *options, stdout io.Writer) error {
 	if o.in == "" {
 		return usageError("import needs -in FILE (- for stdin)")
+	}
+	if err := checkTenantFlag(o.tenant); err != nil {
+		return err
 	}
 	if o.batch <= 0 {
 		return usageError("-batch must be positive, not %d", o.batch)

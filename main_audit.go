@@ -24,6 +24,9 @@ func printAudit(cfg *config.Config, o *options, stdout io.Writer) error {
 	if o.limit < 0 {
 		return usageError("-limit must be 0 (all) or positive, not %d", o.limit)
 	}
+	if err := checkTenantFlag(o.tenant); err != nil {
+		return err
+	}
 	// A filter given empty (-customer-id "$ID" with $ID unset) is passed
 	// on, so it is refused as GET /admin/audit refuses it, not taken for
 	// no filter: that would list every customer's entries.

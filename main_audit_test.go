@@ -73,6 +73,10 @@ func TestAuditSubcommand(t *testing.T) {
 			if code, entries, stderr := audit("-customer-id", ""); code != 1 || len(entries) != 0 || !strings.Contains(stderr, "customer_id") {
 				t.Errorf("empty -customer-id: exit %d, %d entries, %s", code, len(entries), stderr)
 			}
+			// A tenant no API could address is a mistake, not an empty trail.
+			if code, entries, stderr := audit("-tenant", "acme corp"); code != 2 || len(entries) != 0 || !strings.Contains(stderr, "-tenant") {
+				t.Errorf("bad -tenant: exit %d, %d entries, %s", code, len(entries), stderr)
+			}
 		})
 	}
 }

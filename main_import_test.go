@@ -217,7 +217,8 @@ func TestImport_ResumeAfterACutReject(t *testing.T) {
 
 // TestImport_RejectsFileIsNotTheInput: the reject file is emptied when
 // opened, so -rejects naming the input, the data file or the config (as
-// spelt differently as ./x) is refused before anything is read or written.
+// spelt differently as ./x) is refused before anything is read or written;
+// so is a -tenant no API could address.
 func TestImport_RejectsFileIsNotTheInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -230,6 +231,9 @@ func TestImport_RejectsFileIsNotTheInput(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "-rejects") {
 			t.Errorf("-rejects %s: exit %d, want 2 naming -rejects\n%s%s", rejects, code, out, errOut)
 		}
+	}
+	if code, out, errOut := runCLI(t, "import", "-config", config, "-data", data, "-in", in, "-tenant", "acme corp"); code != 2 || !strings.Contains(errOut, "-tenant") {
+		t.Errorf("-tenant 'acme corp': exit %d, want 2 naming -tenant\n%s%s", code, out, errOut)
 	}
 	if got := string(mustReadFile(t, in)); got != lines {
 		t.Errorf("the input after the refused imports: %q", got)
