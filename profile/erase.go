@@ -67,12 +67,15 @@ func (s *Service) Erase(ctx context.Context, tenant, id string, num, ifMatch uin
 			if err := checkNum(tx, id, num); err != nil {
 				return err
 			}
-			num, err := remove(tx, c, id, ifMatch)
+			removed, err := remove(tx, c, id, ifMatch)
 			if err != nil {
 				return err
 			}
-			if num != 0 {
-				if err := tx.PutSetting(numTombstoneName(tenant, num), id); err != nil {
+			if removed == 0 { // damaged, its number unreadable: the one the request named
+				removed = num
+			}
+			if removed != 0 {
+				if err := tx.PutSetting(numTombstoneName(tenant, removed), id); err != nil {
 					return err
 				}
 			}

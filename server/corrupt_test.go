@@ -119,8 +119,13 @@ func TestDataCorrupt_DeleteAndErase(t *testing.T) {
 	bad := ts.mustCreate(exampleProfile(t))
 	ts.mustCreate(`{"customer_id":"RECS01","FirstName":"Recs","EmailAddress":["recs@x.dom"],"Phone":[{"PhoneNumber":"5551212"}]}`)
 	kept := ts.mustCreate(`{"FirstName":"Kept","EmailAddress":["b.banner@hulk.dom"]}`)
+	session := egLogin(t, ts)
+	res := ts.do("POST", "/ws/v12/interaction/customer", egIndividual("Ed", "Gain", "ed@damaged.example", ""), "Content-Type", "application/json", egSession, session)
+	num := res.Header.Get("Location")[strings.LastIndexByte(res.Header.Get("Location"), '/')+1:]
+	egainID := ts.identifyIDs("EmailAddress=ed@damaged.example")[0]
 	damage(t, ts, "profiles", bad)
 	damage(t, ts, "records", "RECS01")
+	damage(t, ts, "profiles", egainID)
 
 	wantError(t, ts.do("DELETE", "/profiles/"+bad, nil, "If-Match", `"1"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
 	wantError(t, ts.do("POST", "/profiles/RECS01/erase", nil, "If-Match", `"1"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
@@ -132,6 +137,12 @@ func TestDataCorrupt_DeleteAndErase(t *testing.T) {
 	if res := ts.do("POST", "/profiles/RECS01/erase", nil); res.Status != http.StatusOK {
 		t.Fatalf("erasing the customer with damaged records: %d %s", res.Status, res.Body)
 	}
+	// Erased by its eGain number, whose index entry still reads: an erase
+	// sent again by the number (its answer lost) hears it was erased.
+	if res := ts.do("POST", "/admin/egain/customer/"+num+"/erase", nil); res.Status != http.StatusOK {
+		t.Fatalf("erasing the damaged customer by its eGain number: %d %s", res.Status, res.Body)
+	}
+	wantError(t, ts.do("POST", "/admin/egain/customer/"+num+"/erase", nil), http.StatusNotFound, "PROFILE_ERASED")
 	wantError(t, ts.do("GET", "/profiles/"+bad, nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
 	wantError(t, ts.do("GET", "/profiles/RECS01", nil), http.StatusNotFound, "PROFILE_ERASED")
 	for q, want := range map[string]string{
