@@ -47,6 +47,7 @@ import (
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/egain"
+	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/importer"
 	"github.com/contactcenter/profiled/internal/httpin"
 	"github.com/contactcenter/profiled/ops"
@@ -1049,6 +1050,9 @@ func openTarget(ctx context.Context, where string) (target, error) {
 	return store.Open(where, store.Options{})
 }
 
+// checkProblemsFound is the last line of a check that found the store unsound.
+const checkProblemsFound = "result: PROBLEMS FOUND (see docs/reliability.md, \"Checksums and profiled check\")"
+
 // checkStore runs `profiled check`: bbolt's structural check of the data
 // file (bbolt only), then every stored value against its checksum and
 // every index entry against the profile data that yields it (store/check).
@@ -1081,6 +1085,10 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 	}
 	defer src.Close()
 	header, err := transfer.ReadHeader(ctx, src)
+	if errs.Is(err, errs.KindCorrupt) { // a page bbolt cannot read; the structure pass named it
+		fmt.Fprintf(stdout, "values: NOT CHECKED: %v\n%s\n", errs.As(err).Err, checkProblemsFound)
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -1097,15 +1105,26 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 	start := time.Now()
 	otherwise := profile.KeysIndexedOtherwise(header.Schema.Manifest, compiled)
 	r, err := check.Run(ctx, src, compiled, otherwise...)
-	if err != nil {
+	// A page bbolt cannot read ends the walk: what was read before it is
+	// reported, and the store is not sound.
+	stopped := errs.Is(err, errs.KindCorrupt)
+	if err != nil && !stopped {
 		return false, err
 	}
 	fmt.Fprintf(stdout, "checked %d profiles, %d record sets, %d index entries and %d audit entries in %s\n",
 		r.Profiles, r.Records, r.IndexEntries, r.AuditEntries, time.Since(start).Round(time.Millisecond))
+	if stopped {
+		fmt.Fprintf(stdout, "values: the check stopped there: %v\n", errs.As(err).Err)
+		sound = false
+	}
 	if r.Unchecksummed > 0 {
 		fmt.Fprintf(stdout, "%d values were written before checksums existed: they were decoded but cannot be verified until they are next written\n", r.Unchecksummed)
 	}
-	fmt.Fprintf(stdout, "damaged values: %d, orphans: %d, missing index entries: %d, stale index entries: %d\n", r.Damaged, r.Orphans, r.Missing, r.Stale)
+	if stopped && r.Missing+r.Stale == 0 { // the walk ended before the entries were tallied
+		fmt.Fprintf(stdout, "damaged values: %d, orphans: %d (in what was read); index entries not judged\n", r.Damaged, r.Orphans)
+	} else {
+		fmt.Fprintf(stdout, "damaged values: %d, orphans: %d, missing index entries: %d, stale index entries: %d\n", r.Damaged, r.Orphans, r.Missing, r.Stale)
+	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(stdout, "  %s\n", p)
 	}
@@ -1116,7 +1135,7 @@ func checkStore(cfg *config.Config, stdout io.Writer) (bool, error) {
 		fmt.Fprintf(stdout, "note: indexes of keys %s not checked: the store built them for other definitions than this config's (or not at all), and a start or reload with it rebuilds them; check with the config the store runs to judge them\n", strings.Join(otherwise, ", "))
 	}
 	if !r.OK() || !sound {
-		fmt.Fprintln(stdout, "result: PROBLEMS FOUND (see docs/reliability.md, \"Checksums and profiled check\")")
+		fmt.Fprintln(stdout, checkProblemsFound)
 		return false, nil
 	}
 	fmt.Fprintln(stdout, "result: ok")

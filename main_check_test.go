@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/contactcenter/profiled/internal/bolttest"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/schema"
 	"github.com/contactcenter/profiled/server"
@@ -239,5 +241,56 @@ func TestCheck_ConfigWithOtherKeysIsNotDamage(t *testing.T) {
 	out := stdout.String() + stderr.String()
 	if code != 0 || !strings.Contains(out, "result: ok") || !strings.Contains(out, "indexes of keys title not checked") {
 		t.Errorf("a sound store checked with a config that adds a key: exit %d, want 0 with a note naming the key:\n%s", code, out)
+	}
+}
+
+// damagedDataFile is a data file of 300 customers (profiled import) whose
+// middle page of profiles was overwritten with garbage, as a disk fault
+// or a stray write would leave it; leaf is that page as it was.
+func damagedDataFile(t *testing.T) (path string, leaf bolttest.Leaf) {
+	t.Helper()
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&lines, `{"customer_id":"c%03d","FirstName":"Name%d","LastName":"Surname","EmailAddress":["u%d@x.dom"]}`+"\n", i, i, i)
+	}
+	path = filepath.Join(dir, "profiles.db")
+	in := writeFile(t, dir, "in.ndjson", lines.String())
+	if code, stdout, stderr := runCLI(t, "import", "-config", "config.yaml", "-data", path, "-in", in); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	return path, bolttest.DamageMiddleLeaf(t, path, "tenants", "t:", "profiles")
+}
+
+// runCatching is runCLI as the process ends: a panic is exit status 2 with
+// the panic at the end of stderr, not the end of the test binary.
+func runCatching(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	defer func() {
+		if r := recover(); r != nil {
+			code, stdout, stderr = 2, out.String(), errOut.String()+fmt.Sprintf("panic: %v\n", r)
+		}
+	}()
+	code = run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestCheck_DamagedPageExitsOne: on a data file with a page of profiles
+// overwritten, on which bbolt panics by design, check reports the
+// structure damaged and the pass over the values cut short there, and
+// ends with its summary and exit 1 (it panicked with exit 2 after the
+// structure line).
+func TestCheck_DamagedPageExitsOne(t *testing.T) {
+	t.Parallel()
+	path, _ := damagedDataFile(t)
+	code, stdout, stderr := runCatching(t, "check", "-config", "config.yaml", "-data", path)
+	if code != 1 {
+		t.Errorf("check of a damaged page: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"structure: DAMAGED", "values: the check stopped there", "index entries not judged", "result: PROBLEMS FOUND"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, stdout, stderr)
+		}
 	}
 }

@@ -328,3 +328,16 @@ func TestDataFlag_BeatsStoreEnv(t *testing.T) {
 		t.Errorf("check -data %s with PROFILED_STORE set: exit %d\n%s%s", data, code, out, errOut)
 	}
 }
+
+// TestCopyStore_DamagedSourceExitsOne: copy-store from a data file with a
+// page of profiles overwritten, on which bbolt panics by design, stops
+// with exit 1 and says the source is damaged (it panicked, exit 2).
+func TestCopyStore_DamagedSourceExitsOne(t *testing.T) {
+	t.Parallel()
+	from, _ := damagedDataFile(t)
+	to := filepath.Join(t.TempDir(), "copy.db")
+	code, stdout, stderr := runCatching(t, "copy-store", "-from", from, "-to", to)
+	if code != 1 || !strings.Contains(stderr, "data file is damaged") || !strings.Contains(stderr, "backup") {
+		t.Errorf("copy-store from a damaged page: exit %d, want 1 saying the data file is damaged\n%s%s", code, stdout, stderr)
+	}
+}

@@ -31,7 +31,7 @@ const (
 	KindPreconditionFailed             // an If-Match precondition does not hold
 	KindTooManyRequests                // the caller is throttled
 	KindNotImplemented                 // the operation does not exist on this configuration (e.g. this store engine)
-	KindCorrupt                        // stored data fails its checksum: a 500 the client may be told about
+	KindCorrupt                        // stored data fails its checksum, or a page of it cannot be read: a 500 the client may be told about
 	KindUnsupportedMedia               // the request body comes in a coding the API does not read
 	KindTimeout                        // the request (its body) did not arrive in time: the client may send it again
 )

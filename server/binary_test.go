@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactcenter/profiled/internal/bolttest"
 	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/internal/safebuf"
 	"github.com/contactcenter/profiled/store"
@@ -439,6 +440,107 @@ func TestBinary_RefusesDamagedDataFile(t *testing.T) {
 		if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
 			t.Errorf("%s: the file was changed", name)
 		}
+	}
+}
+
+// TestBinary_DamagedPage: serve on a data file with a page overwritten by
+// garbage, on which bbolt panics by design (docs/reliability.md, "Damaged
+// data files"). A page every start reads (the meta bucket's, the
+// freelist) is refused like a truncated file: exit 1 naming the file and
+// the way back. Any other is served: a request that reaches it answers
+// 500 DATA_CORRUPT and the others as before, and the audit sweep that
+// reaches it logs its failure. The process died of the panic instead, in
+// the start's goroutine or the sweep's (exit 2).
+func TestBinary_DamagedPage(t *testing.T) {
+	t.Parallel()
+	bin := buildProfiled(t)
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&lines, `{"customer_id":"c%03d","FirstName":"Name%d","LastName":"Surname","EmailAddress":["u%d@x.dom"]}`+"\n", i, i, i)
+	}
+	in, data := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "p.db")
+	if err := os.WriteFile(in, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "import", "-config", "../config.yaml", "-data", data, "-in", in).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	pristine := mustRead(t, data)
+	// damaged is a copy of the data file with the page that page picks in
+	// it overwritten.
+	damaged := func(t *testing.T, page func(path string) uint64) string {
+		path := filepath.Join(t.TempDir(), "p.db")
+		if err := os.WriteFile(path, pristine, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		bolttest.Damage(t, path, page(path))
+		return path
+	}
+	exited := func(p *process) bool {
+		select {
+		case <-p.done:
+			return true
+		default:
+			return false
+		}
+	}
+
+	t.Run("Profiles", func(t *testing.T) {
+		var lost, sound string
+		path := damaged(t, func(path string) uint64 {
+			leaves := bolttest.Leaves(t, path, "tenants", "t:", "profiles")
+			lost, sound = leaves[len(leaves)/2].Keys[0], leaves[0].Keys[0]
+			return leaves[len(leaves)/2].Page
+		})
+		p := startProfiled(t, bin, "-config", "../config.yaml", "-data", path)
+		get := func(id string) (int, string) {
+			res, err := http.Get(p.base() + "/profiles/" + id)
+			if err != nil {
+				t.Fatalf("GET %s: %v; log:\n%s", id, err, p.logs)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(body)
+		}
+		if code, body := get(lost); code != http.StatusInternalServerError || !strings.Contains(body, "DATA_CORRUPT") {
+			t.Errorf("a customer on the damaged page: %d %s, want 500 DATA_CORRUPT", code, body)
+		}
+		if code, body := get(sound); code != http.StatusOK {
+			t.Errorf("a customer on a sound page: %d %s", code, body)
+		}
+		if exited(p) || strings.Contains(p.logs.String(), "panic") {
+			t.Errorf("profiled exited or panicked; log:\n%s", p.logs)
+		}
+	})
+	t.Run("AuditTrail", func(t *testing.T) {
+		path := damaged(t, func(path string) uint64 { return bolttest.Leaves(t, path, "tenants", "t:", "audit")[0].Page })
+		p := spawnProfiled(t, bin, "serve", "-addr", "127.0.0.1:0", "-config", "../config.yaml", "-data", path)
+		waitFor(t, 10*time.Second, "the audit sweep", func() bool {
+			return exited(p) || strings.Contains(p.logs.String(), "audit retention sweep failed")
+		})
+		time.Sleep(100 * time.Millisecond) // a process dying of it dies now
+		if exited(p) || !strings.Contains(p.logs.String(), "data file is damaged") {
+			t.Errorf("the sweep reaching a damaged page: exited %v, want the failure logged and serving; log:\n%s", exited(p), p.logs)
+		}
+	})
+	for name, page := range map[string]func(path string) uint64{
+		"MetaBucket": func(path string) uint64 { return bolttest.Leaves(t, path, "meta")[0].Page },
+		"Freelist":   func(path string) uint64 { return bolttest.FreelistPage(t, path) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := damaged(t, page)
+			out, err := exec.Command(bin, "serve", "-config", "../config.yaml", "-addr", "127.0.0.1:0", "-data", path).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 || strings.Contains(string(out), "goroutine ") {
+				t.Errorf("%v, want exit status 1 without a panic; output:\n%s", err, out)
+			}
+			for _, want := range []string{path, "truncated or corrupt", "backup"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }
 

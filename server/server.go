@@ -695,7 +695,7 @@ func (a *App) registerMetrics() error {
 	}
 	a.corrupt = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "profiled_data_corrupt_total",
-		Help: "Requests answered 500 DATA_CORRUPT: stored data failed its checksum or could not be decoded.",
+		Help: "Requests answered 500 DATA_CORRUPT: stored data failed its checksum or could not be decoded, or a page of the data file could not be read.",
 	})
 	a.nonconforming = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "profiled_schema_nonconforming_profiles",

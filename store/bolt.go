@@ -176,14 +176,17 @@ func Open(path string, opts Options) (*DB, error) {
 		// grow, a hot backup would hold up every write until it ends.
 		boltOpts.InitialMmapSize = initialMmapSize
 	}
-	bdb, err := bolt.Open(path, 0o600, boltOpts)
+	bdb, err := openBolt(path, boltOpts)
 	if errors.Is(err, syscall.ENOMEM) && boltOpts.InitialMmapSize > 0 {
 		// Address space is limited (ulimit -v): map as the file grows.
 		boltOpts.InitialMmapSize = 0
-		bdb, err = bolt.Open(path, 0o600, boltOpts)
+		bdb, err = openBolt(path, boltOpts)
 	}
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: data file %s is %w (bbolt lock not acquired within %s)", path, ErrInUse, timeout)
+	}
+	if errors.Is(err, ErrDamagedPage) { // the freelist page, which a writable open reads
+		return nil, damagedFile(path, err)
 	}
 	if err != nil {
 		removeCreated()
@@ -193,7 +196,38 @@ func Open(path string, opts Options) (*DB, error) {
 		// No committer; closed from the start, so writes fail at once.
 		return &DB{bolt: bdb, readOnly: true, closed: true}, nil
 	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
+	err = initBuckets(bdb)
+	if err != nil {
+		bdb.Close()
+		removeCreated()
+		if errors.Is(err, ErrDamagedPage) { // a page every request needs: nothing can be served
+			return nil, damagedFile(path, err)
+		}
+		return nil, fmt.Errorf("store: initialising %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, queue: make(chan *call, maxBatch), stopped: make(chan struct{})}
+	go db.commitLoop()
+	return db, nil
+}
+
+// openBolt is bolt.Open with a page bbolt cannot read reported as
+// corrupt: a writable open reads the freelist page. (The file stays
+// locked by this process then: bbolt does not close it.)
+func openBolt(path string, opts *bolt.Options) (bdb *bolt.DB, err error) {
+	defer recoverDamage(&err)
+	return bolt.Open(path, 0o600, opts)
+}
+
+// damagedFile is Open's error for a page it cannot read, which every
+// request needs: nothing can be served, as for a file checkDataFile refuses.
+func damagedFile(path string, err error) error {
+	return fmt.Errorf("store: data file %s: %w: %w; %s", path, ErrDamagedFile, errs.As(err).Err, restoreAdvice)
+}
+
+// initBuckets makes the top-level buckets a new file lacks.
+func initBuckets(bdb *bolt.DB) (err error) {
+	defer recoverDamage(&err)
+	return bdb.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketSessions} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -202,14 +236,6 @@ func Open(path string, opts Options) (*DB, error) {
 		_, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSeq)
 		return err
 	})
-	if err != nil {
-		bdb.Close()
-		removeCreated()
-		return nil, fmt.Errorf("store: initialising %s: %w", path, err)
-	}
-	db := &DB{bolt: bdb, queue: make(chan *call, maxBatch), stopped: make(chan struct{})}
-	go db.commitLoop()
-	return db, nil
 }
 
 // Close stops accepting writes (later ones fail as unavailable), commits
@@ -237,11 +263,12 @@ func unavailable(msg string, err error) error {
 var errClosed = unavailable("the profile store is closed", nil)
 
 // view runs a bbolt read transaction, reporting a closed store as
-// unavailable.
-func (db *DB) view(fn func(*bolt.Tx) error) error {
+// unavailable and a page bbolt cannot read as corrupt (damage.go).
+func (db *DB) view(fn func(*bolt.Tx) error) (err error) {
 	gen := db.readers.begin()
 	defer db.readers.end(gen) // a panic in fn, recovered above, must not leave it counted
-	err := db.bolt.View(fn)
+	defer recoverDamage(&err)
+	err = db.bolt.View(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return errClosed
 	}
@@ -372,22 +399,35 @@ func CheckFile(path string) error {
 		return fmt.Errorf("store: checking %s: %w", path, err)
 	}
 	defer bdb.Close()
-	err = bdb.View(func(btx *bolt.Tx) error {
+	err = viewFile(bdb, func(btx *bolt.Tx) error {
 		var problems []error
 		for err := range btx.Check() {
 			problems = append(problems, err)
 		}
-		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketSessions} {
-			if btx.Bucket(name) == nil {
-				problems = append(problems, fmt.Errorf("bucket %q missing: not a profiled data file", name))
+		// Apart, so that a damaged root page keeps what Check found.
+		buckets := func() (err error) {
+			defer recoverDamage(&err)
+			var missing []error
+			for _, name := range [][]byte{bucketMeta, bucketTenants, bucketSessions} {
+				if btx.Bucket(name) == nil {
+					missing = append(missing, fmt.Errorf("bucket %q missing: not a profiled data file", name))
+				}
 			}
+			return errors.Join(missing...)
 		}
-		return errors.Join(problems...)
+		return errors.Join(append(problems, buckets())...)
 	})
 	if err != nil {
 		return fmt.Errorf("store: checking %s: %w: %w", path, ErrStructure, err)
 	}
 	return nil
+}
+
+// viewFile is bdb.View for a file opened apart from a DB, with a page
+// bbolt cannot read reported as corrupt.
+func viewFile(bdb *bolt.DB, fn func(*bolt.Tx) error) (err error) {
+	defer recoverDamage(&err)
+	return bdb.View(fn)
 }
 
 // ErrStructure marks a data file whose pages or buckets CheckFile found
@@ -417,7 +457,7 @@ func ReadOverlay(path string, timeout time.Duration) (schema.Document, error) {
 		return doc, fmt.Errorf("store: reading the schema overlay from %s: %w", path, err)
 	}
 	defer bdb.Close()
-	err = bdb.View(func(btx *bolt.Tx) error {
+	err = viewFile(bdb, func(btx *bolt.Tx) error {
 		if meta := btx.Bucket(bucketMeta); meta != nil {
 			if v := meta.Get(keyOverlay); v != nil {
 				return json.Unmarshal(v, &doc)

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/contactcenter/profiled/errs"
 )
 
 // maxBatch bounds the calls one commit carries, so a rolled-back batch
@@ -128,6 +130,19 @@ func (db *DB) runBatch(calls []*call) {
 			continue
 		}
 		if err := db.commit(btx); err != nil {
+			if errs.Is(err, errs.KindCorrupt) {
+				// A damaged page that the commit reached (merging a
+				// page into its sibling): of several calls, each
+				// commits alone, so that only those reaching it fail.
+				if len(calls) == 1 {
+					answer(calls, err)
+					return
+				}
+				for _, c := range calls {
+					db.runBatch([]*call{c})
+				}
+				return
+			}
 			// The service recovers by itself once the fault clears: the
 			// committer carries on with the next batch.
 			answer(calls, unavailable("the profile store cannot write right now", err))
@@ -141,7 +156,17 @@ func (db *DB) runBatch(calls []*call) {
 	}
 }
 
-func (db *DB) commit(btx *bolt.Tx) error {
+// commit commits btx, or rolls it back when it fails: a page bbolt cannot
+// read ends it with the corrupt error, and the committer carries on.
+func (db *DB) commit(btx *bolt.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err = damageOf(r); err == nil {
+				panic(r)
+			}
+			_ = btx.Rollback() // nothing is written before the meta page, the commit's last write
+		}
+	}()
 	if db.failCommit != nil {
 		if err := db.failCommit(); err != nil {
 			_ = btx.Rollback()
@@ -155,7 +180,7 @@ func (db *DB) commit(btx *bolt.Tx) error {
 func (db *DB) runAlone(c *call) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("store: update panicked: %v\n%s", r, debug.Stack())
+			err = panicked(r)
 		}
 	}()
 	committed, err := c.alone()
@@ -165,15 +190,25 @@ func (db *DB) runAlone(c *call) (err error) {
 	return err
 }
 
-// run calls c.fn, turning a panic into an internal error for its caller
-// alone: the committer and the other calls of the batch carry on.
+// run calls c.fn, turning a panic into an error for its caller alone: the
+// committer and the other calls of the batch carry on.
 func run(c *call, btx *bolt.Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("store: update panicked: %v\n%s", r, debug.Stack())
+			err = panicked(r)
 		}
 	}()
 	return c.fn(btx)
+}
+
+// panicked is the error of a panic an update recovered: corrupt when bbolt
+// raised it reading a page, otherwise internal, with the stack. Call it
+// from the deferred function that recovered r.
+func panicked(r any) error {
+	if err := damageOf(r); err != nil {
+		return err
+	}
+	return fmt.Errorf("store: update panicked: %v\n%s", r, debug.Stack())
 }
 
 func answer(calls []*call, err error) {

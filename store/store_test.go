@@ -18,6 +18,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/bolttest"
 	"github.com/contactcenter/profiled/internal/session"
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/schema"
@@ -383,6 +385,150 @@ func TestOpen_RefusesDamagedFiles(t *testing.T) {
 		t.Fatalf("the intact file: %v", err)
 	}
 	db.Close()
+}
+
+// damagedStore stores 300 profiles of tenant "" in a closed data file and
+// overwrites the middle leaf page of its profiles bucket with garbage; it
+// returns the file and the leaf pages as they were (the damaged one is
+// leaves[damaged]).
+func damagedStore(t *testing.T) (path string, leaves []bolttest.Leaf, damaged int) {
+	t.Helper()
+	db, path := openTest(t)
+	storetest.MustUpdate(t, db, "", func(tx profile.Tx) error {
+		for i := range 300 {
+			if err := tx.PutProfile(storetest.NewProfile(fmt.Sprintf("p%03d", i), uint64(i+1), t0)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	leaves = bolttest.Leaves(t, path, "tenants", "t:", "profiles")
+	if len(leaves) < 3 {
+		t.Fatalf("%d leaf pages of profiles: store more", len(leaves))
+	}
+	damaged = len(leaves) / 2
+	bolttest.Damage(t, path, leaves[damaged].Page)
+	return path, leaves, damaged
+}
+
+// TestDamagedPage: a page of the file overwritten with garbage, on which
+// bbolt panics by design, fails what reaches it with an error of kind
+// corrupt: reads and writes of the customers on it, and a commit that
+// merges a page into it; the process, the committer and the other
+// customers carry on. A panic of the caller's own is not taken for damage.
+func TestDamagedPage(t *testing.T) {
+	path, leaves, damaged := damagedStore(t)
+	db, err := Open(path, Options{OpenTimeout: time.Second})
+	if err != nil {
+		t.Fatalf("Open of a file with a damaged profile page: %v", err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	lost, next, sound := leaves[damaged].Keys[0], leaves[damaged+1].Keys, leaves[0].Keys[0]
+	wantDamage := func(what string, err error) {
+		t.Helper()
+		if e := errs.As(err); e == nil || e.Kind != errs.KindCorrupt || e.Code != "DATA_CORRUPT" {
+			t.Errorf("%s: %v, want a corrupt error of the damaged page", what, err)
+		}
+	}
+
+	wantDamage("reading a profile of the damaged page", db.View(ctx, "", func(tx profile.Tx) error {
+		_, err := tx.Profile(lost)
+		return err
+	}))
+	wantDamage("replacing it", db.Update(ctx, "", func(tx profile.Tx) error {
+		p, err := tx.Profile(lost)
+		if err != nil {
+			return err
+		}
+		return tx.PutProfile(p)
+	}))
+	// Deleting all but one profile of the next page leaves it to be
+	// merged into its left sibling, the damaged page, at the commit.
+	mergeIntoDamage := func(tx profile.Tx) error {
+		for _, id := range next[1:] {
+			p, err := tx.Profile(id)
+			if err != nil {
+				return err
+			}
+			if err := tx.DeleteProfile(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	wantDamage("a commit merging a page into the damaged one", db.Update(ctx, "", mergeIntoDamage))
+	// In one batch with it, another write commits: each call of a batch
+	// whose commit reached the damage commits alone.
+	release := holdCommitter(t, db)
+	merged, created := make(chan error, 1), make(chan error, 1)
+	go func() { merged <- db.Update(ctx, "", mergeIntoDamage) }()
+	waitQueued(t, db, 1)
+	go func() {
+		created <- db.Update(ctx, "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("fresh", 1000, t0)) })
+	}()
+	waitQueued(t, db, 2)
+	release()
+	wantDamage("the merge batched with a create", <-merged)
+	if err := <-created; err != nil {
+		t.Errorf("a create batched with the merge: %v", err)
+	}
+	storetest.MustView(t, db, "", func(tx profile.Tx) error {
+		for _, id := range []string{sound, next[len(next)-1], "fresh"} {
+			if p, err := tx.Profile(id); p == nil || err != nil {
+				t.Errorf("profile %s: %v, %v", id, p, err)
+			}
+		}
+		return nil
+	})
+
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("a nil map write in a view's function was recovered as damage")
+			}
+		}()
+		_ = db.View(ctx, "", func(profile.Tx) error {
+			var m map[string]bool
+			m["x"] = true
+			return nil
+		})
+	}()
+	err = db.Update(ctx, "", func(profile.Tx) error {
+		var m map[string]bool
+		m["x"] = true
+		return nil
+	})
+	if err == nil || errs.Is(err, errs.KindCorrupt) {
+		t.Errorf("a nil map write in an update's function: %v, want an internal error", err)
+	}
+}
+
+// TestOpen_RefusesDamagedPagesItReads: a page that opening a file for
+// writing reads (the meta bucket's, the freelist) cannot be read: Open
+// refuses the file as damaged, naming it and the way back, instead of
+// panicking.
+func TestOpen_RefusesDamagedPagesItReads(t *testing.T) {
+	for name, page := range map[string]func(path string) uint64{
+		"meta bucket": func(path string) uint64 { return bolttest.Leaves(t, path, "meta")[0].Page },
+		"freelist":    func(path string) uint64 { return bolttest.FreelistPage(t, path) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			db, path := openTest(t)
+			storetest.MustUpdate(t, db, "", func(tx profile.Tx) error { return tx.PutProfile(storetest.NewProfile("c1", 1, t0)) })
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			bolttest.Damage(t, path, page(path))
+			_, err := Open(path, Options{OpenTimeout: time.Second})
+			if !errors.Is(err, ErrDamagedFile) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "backup") {
+				t.Errorf("Open = %v, want ErrDamagedFile naming the file and the way back", err)
+			}
+		})
+	}
 }
 
 // TestOpen_AddressSpaceLimited: under an address-space limit (ulimit -v)

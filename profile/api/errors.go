@@ -58,7 +58,7 @@ var codeOfStatus = map[int]string{
 func Describe(err error) (int, ErrorBody) {
 	if e := errs.As(err); e != nil {
 		status, ok := statusOf[e.Kind]
-		if !ok || e.Kind == errs.KindInternal { // KindCorrupt's message names only the customer
+		if !ok || e.Kind == errs.KindInternal { // KindCorrupt's message names only the customer, or says the data file is damaged
 			return http.StatusInternalServerError, ErrorBody{Message: "internal error", Exception: exceptionClass, Code: "INTERNAL"}
 		}
 		return status, ErrorBody{Message: e.Message, Exception: exceptionClass, Code: e.Code, Field: e.Field}
