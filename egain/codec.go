@@ -35,12 +35,17 @@ func (f Format) ContentType() string {
 	return "application/xml"
 }
 
-// DecodeCustomer decodes one customer body in format f.
-func DecodeCustomer(f Format, r io.Reader, lim Limits) (*Customer, error) {
-	if f == FormatJSON {
-		return DecodeCustomerJSON(r, lim)
+// DecodeCustomer decodes one customer body in format f; charset is the one
+// its Content-Type names, "" if none.
+func DecodeCustomer(f Format, charset string, r io.Reader, lim Limits) (*Customer, error) {
+	root, err := readTree(r, lim, f, charset)
+	if err != nil {
+		return nil, err
 	}
-	return DecodeCustomerXML(r, lim)
+	if f == FormatJSON {
+		return customerOfJSON(root)
+	}
+	return customerOfXML(root)
 }
 
 // EncodeCustomers writes a customers collection in format f.
@@ -51,27 +56,37 @@ func EncodeCustomers(f Format, w io.Writer, selfHref string, customers []Custome
 	return EncodeCustomersXML(w, selfHref, customers)
 }
 
-// readTree reads a body within lim and parses it in format f.
-func readTree(r io.Reader, lim Limits, f Format) (*node, error) {
+// readTree reads a body within lim and parses it in format f. JSON is
+// UTF-8 (RFC 8259); XML is turned into UTF-8 from the charset
+// (Content-Type's, "" if none) or what the body says of itself.
+func readTree(r io.Reader, lim Limits, f Format, charset string) (*node, error) {
 	lim = lim.orDefault()
 	data, err := readBody(r, lim)
 	if err != nil {
 		return nil, err
 	}
 	if f == FormatJSON {
+		if data, err = utf8Body(data); err != nil {
+			return nil, err
+		}
 		return parseJSONTree(data, lim, "")
+	}
+	if data, err = xmlInUTF8(data, charset); err != nil {
+		return nil, err
 	}
 	return parseXMLTree(data, lim)
 }
 
-// DecodeCustomerXML decodes a <customer> body. Elements are matched by
-// namespace URI, so any prefixes (or a default namespace) work; an element
-// the schema does not know, or one in the wrong namespace, is refused.
+// DecodeCustomerXML decodes a <customer> body whose Content-Type names no
+// charset.
 func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
-	root, err := readTree(r, lim, FormatXML)
-	if err != nil {
-		return nil, err
-	}
+	return DecodeCustomer(FormatXML, "", r, lim)
+}
+
+// customerOfXML binds a <customer> tree. Elements are matched by namespace
+// URI, so any prefixes (or a default namespace) work; an element the schema
+// does not know, or one in the wrong namespace, is refused.
+func customerOfXML(root *node) (*Customer, error) {
 	if root.name != "customer" || root.space != NSCustomer {
 		return nil, unknownElement(root.name, "root element must be customer in namespace %q", NSCustomer)
 	}
@@ -82,14 +97,15 @@ func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
 	return &c, nil
 }
 
-// DecodeCustomerJSON decodes a bare customer object. Unknown or duplicate
-// properties are refused; numbers and booleans are taken as their text
-// because sloppy clients send "dependents": 4 for eGain's "4".
+// DecodeCustomerJSON decodes a bare customer object.
 func DecodeCustomerJSON(r io.Reader, lim Limits) (*Customer, error) {
-	root, err := readTree(r, lim, FormatJSON)
-	if err != nil {
-		return nil, err
-	}
+	return DecodeCustomer(FormatJSON, "", r, lim)
+}
+
+// customerOfJSON binds a customer object. Unknown or duplicate properties
+// are refused; numbers and booleans are taken as their text because sloppy
+// clients send "dependents": 4 for eGain's "4".
+func customerOfJSON(root *node) (*Customer, error) {
 	var c Customer
 	if err := (binder{}).bindStruct(root, reflect.ValueOf(&c).Elem(), "", ""); err != nil {
 		return nil, err
@@ -145,35 +161,33 @@ func nodeOf(name string, v any) *node {
 	return n
 }
 
-// DecodeLogin decodes a login body in format f.
-func DecodeLogin(f Format, r io.Reader, lim Limits) (*Login, error) {
-	if f == FormatJSON {
-		return DecodeLoginJSON(r, lim)
-	}
-	return DecodeLoginXML(r, lim)
-}
-
-// DecodeLoginXML decodes <login><userName/><password/></login>. The v12
-// namespace is inferred (spec §2.1), so an un-namespaced login is accepted
-// too; the children are in the root's namespace or in none.
-func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
-	root, err := readTree(r, lim, FormatXML)
+// DecodeLogin decodes a login body in format f; charset is the one its
+// Content-Type names, "" if none.
+func DecodeLogin(f Format, charset string, r io.Reader, lim Limits) (*Login, error) {
+	root, err := readTree(r, lim, f, charset)
 	if err != nil {
 		return nil, err
 	}
+	if f == FormatJSON {
+		return bindLogin(root, binder{})
+	}
+	// The v12 namespace is inferred (spec §2.1), so an un-namespaced login
+	// is accepted too; the children are in the root's namespace or in none.
 	if root.name != "login" || (root.space != NSPlatform && root.space != "") {
 		return nil, unknownElement(root.name, "root element must be login in namespace %q", NSPlatform)
 	}
 	return bindLogin(root, binder{xml: true})
 }
 
+// DecodeLoginXML decodes <login><userName/><password/></login> whose
+// Content-Type names no charset.
+func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
+	return DecodeLogin(FormatXML, "", r, lim)
+}
+
 // DecodeLoginJSON decodes {"userName": "..", "password": ".."}.
 func DecodeLoginJSON(r io.Reader, lim Limits) (*Login, error) {
-	root, err := readTree(r, lim, FormatJSON)
-	if err != nil {
-		return nil, err
-	}
-	return bindLogin(root, binder{})
+	return DecodeLogin(FormatJSON, "", r, lim)
 }
 
 // bindLogin matches names case-insensitively: the v12 table says

@@ -2,12 +2,14 @@ package egain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/contactcenter/profiled/errs"
 )
@@ -142,7 +144,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, name := range exampleNames {
 		for _, f := range formats {
 			t.Run(name+"/"+f.name, func(t *testing.T) {
-				sent, err := DecodeCustomer(f.format, bytes.NewReader(readExample(t, name+f.ext)), Limits{})
+				sent, err := DecodeCustomer(f.format, "", bytes.NewReader(readExample(t, name+f.ext)), Limits{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -338,7 +340,8 @@ func TestDecodeXMLRejects(t *testing.T) {
 		{"two roots", head + `</customer>` + head + `</customer>`, CodeMalformedBody, ""},
 		{"empty", "  ", CodeMalformedBody, ""},
 		{"invalid UTF-8", head + "<pin>\xff\xfe</pin></customer>", CodeMalformedBody, ""},
-		{"latin-1 declaration", `<?xml version="1.0" encoding="ISO-8859-1"?>` + head + `</customer>`, CodeMalformedBody, ""},
+		{"declaration of an encoding WHATWG lacks", `<?xml version="1.0" encoding="EBCDIC-cp-us"?>` + head + `</customer>`, CodeMalformedBody, ""},
+		{"ASCII declaration over a high byte", `<?xml version="1.0" encoding="us-ascii"?>` + head + "<customerName>Zo\xeb</customerName></customer>", CodeMalformedBody, ""},
 		{"xsi:nil with content", `<customer xmlns="` + NSCustomer + `" xmlns:co="` + NSCommon + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><level xsi:nil="true"><co:value>1</co:value></level></customer>`, CodeInvalidValue, "level"},
 		{"xsi:nil list item", `<customer xmlns="` + NSCustomer + `" xmlns:cp="` + NSContactPerson + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><contactPersons><cp:contactPerson xsi:nil="true"/></contactPersons></customer>`, CodeInvalidValue, "contactPersons.contactPerson[0]"},
 		{"xsi:nil root", `<customer xmlns="` + NSCustomer + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>`, CodeInvalidValue, ""},
@@ -354,13 +357,106 @@ func TestDecodeXMLRejects(t *testing.T) {
 	}
 }
 
-// TestDecodeXML_DeclaredEncodingNamed: a body declaring another encoding
-// than UTF-8 is refused saying so, not as XML that is not well-formed.
+// TestDecodeXML_DeclaredEncodingNamed: a body declaring an encoding the
+// WHATWG Encoding standard does not know is refused saying so, not as XML
+// that is not well-formed.
 func TestDecodeXML_DeclaredEncodingNamed(t *testing.T) {
-	_, err := DecodeCustomerXML(strings.NewReader(`<?xml version="1.0" encoding="US-ASCII"?><customer xmlns="`+NSCustomer+`"/>`), Limits{})
+	_, err := DecodeCustomerXML(strings.NewReader(`<?xml version="1.0" encoding="EBCDIC-cp-us"?><customer xmlns="`+NSCustomer+`"/>`), Limits{})
 	e := wantCode(t, err, CodeMalformedBody)
-	if !strings.Contains(e.Message, `"US-ASCII"`) || !strings.Contains(e.Message, "UTF-8") {
+	if !strings.Contains(e.Message, `"EBCDIC-cp-us"`) || !strings.Contains(e.Message, "UTF-8") {
 		t.Errorf("message %q does not name the encoding and UTF-8", e.Message)
+	}
+}
+
+// TestDecodeXML_Charsets: XML in another charset than UTF-8 is read in it:
+// the one Content-Type names first (Apache HttpClient labels a body
+// ISO-8859-1 unless told otherwise, whatever its declaration says), else a
+// byte order mark's (.NET's UTF-16), else the XML declaration's (Python's
+// tostring(encoding='us-ascii')). Labels are WHATWG's: ISO-8859-1 is read
+// as windows-1252, as browsers do.
+func TestDecodeXML_Charsets(t *testing.T) {
+	const open = `<customer xmlns="` + NSCustomer + `"><customerName>`
+	const closing = `</customerName></customer>`
+	inUTF16 := func(order binary.AppendByteOrder, bom bool, s string) string {
+		var b []byte
+		if bom {
+			b = order.AppendUint16(b, 0xFEFF)
+		}
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = order.AppendUint16(b, u)
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name, charset, body, want string
+	}{
+		{"Latin-1 by Content-Type", "ISO-8859-1", open + "Jos\xe9" + closing, "José"},
+		{"Content-Type before the declaration", "ISO-8859-1", `<?xml version="1.0" encoding="UTF-8"?>` + open + "Jos\xe9" + closing, "José"},
+		{"UTF-8 by Content-Type over a Latin-1 declaration", "utf-8", `<?xml version="1.0" encoding="ISO-8859-1"?>` + open + "José" + closing, "José"},
+		{"Latin-1 read as windows-1252", "iso-8859-1", open + "\x80 5" + closing, "€ 5"},
+		{"Latin-1 by declaration", "", `<?xml version="1.0" encoding="ISO-8859-1"?>` + open + "Jos\xe9" + closing, "José"},
+		{"ASCII by declaration", "", `<?xml version='1.0' encoding='us-ascii'?>` + "\n" + open + "Jos&#233;" + closing, "José"},
+		{"ASCII by Content-Type", "US-ASCII", open + "Jos&#233;" + closing, "José"},
+		{"Shift_JIS by declaration", "", `<?xml version="1.0" encoding="Shift_JIS"?>` + open + "\x93\x8c\x8b\x9e" + closing, "東京"},
+		{"UTF-16LE with BOM", "", inUTF16(binary.LittleEndian, true, `<?xml version="1.0" encoding="utf-16"?>`+open+"José 😀"+closing), "José 😀"},
+		{"UTF-16BE with BOM", "", inUTF16(binary.BigEndian, true, open+"José"+closing), "José"},
+		{"UTF-16 by Content-Type with BOM", "utf-16", inUTF16(binary.LittleEndian, true, open+"José"+closing), "José"},
+		{"BOM before Content-Type", "ISO-8859-1", inUTF16(binary.BigEndian, true, open+"José"+closing), "José"},
+		{"UTF-16LE by Content-Type without BOM", "utf-16le", inUTF16(binary.LittleEndian, false, open+"José"+closing), "José"},
+		{"UTF-8 BOM before Content-Type", "ISO-8859-1", "\ufeff" + open + "José" + closing, "José"},
+		{"U+FFFD that gb18030 writes", "gb18030", open + "a\x84\x31\xa4\x37" + closing, "a\uFFFD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := DecodeCustomer(FormatXML, tt.charset, strings.NewReader(tt.body), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := str(c.CustomerName); got != tt.want {
+				t.Errorf("customerName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDecodeXML_CharsetRefusals: bytes that mean nothing in the charset
+// the body is read in are refused (x/text would write U+FFFD for them);
+// so is a charset not known, and JSON in anything but UTF-8.
+func TestDecodeXML_CharsetRefusals(t *testing.T) {
+	const open = `<customer xmlns="` + NSCustomer + `"><customerName>`
+	const closing = `</customerName></customer>`
+	le := func(units ...uint16) string {
+		b := binary.LittleEndian.AppendUint16(nil, 0xFEFF)
+		for _, r := range open {
+			b = binary.LittleEndian.AppendUint16(b, uint16(r))
+		}
+		for _, u := range units {
+			b = binary.LittleEndian.AppendUint16(b, u)
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name    string
+		format  Format
+		charset string
+		body    string
+		code    string
+	}{
+		{"ASCII declaration over a high byte", FormatXML, "", `<?xml version='1.0' encoding='us-ascii'?>` + open + "Jos\xe9" + closing, CodeMalformedBody},
+		{"ASCII Content-Type over a high byte", FormatXML, "us-ascii", open + "Jos\xe9" + closing, CodeMalformedBody},
+		{"Shift_JIS lead byte without trail", FormatXML, "Shift_JIS", open + "\x93" + closing, CodeMalformedBody},
+		{"windows-874 undefined byte", FormatXML, "windows-874", open + "\xdb" + closing, CodeMalformedBody},
+		{"UTF-16 unpaired surrogate", FormatXML, "", le(0xD800, 'a'), CodeMalformedBody},
+		{"UTF-16 odd length", FormatXML, "", le('a') + "\x00", CodeMalformedBody},
+		{"unknown declaration", FormatXML, "", `<?xml version="1.0" encoding="x-unknown-cs"?>` + open + "a" + closing, CodeMalformedBody},
+		{"unknown Content-Type charset", FormatXML, "EBCDIC-cp-us", open + "a" + closing, CodeUnsupportedMediaType},
+		{"JSON with a UTF-16 BOM", FormatJSON, "", "\xff\xfe{\x00}\x00", CodeMalformedBody},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeCustomer(tt.format, tt.charset, strings.NewReader(tt.body), Limits{})
+			wantCode(t, err, tt.code)
+		})
 	}
 }
 
@@ -378,8 +474,8 @@ func TestDecodeXML_UTF8Labels(t *testing.T) {
 
 // TestDecodeXML_DotNetUTF16Declaration: .NET's XmlSerializer writing to a
 // string declares utf-16, and the client sends that string as UTF-8: read
-// as the UTF-8 it is. (A body that is UTF-16 is refused before, as bytes
-// that are not UTF-8.)
+// as the UTF-8 it is. (A body that is UTF-16 says so with a byte order
+// mark or its Content-Type, TestDecodeXML_Charsets.)
 func TestDecodeXML_DotNetUTF16Declaration(t *testing.T) {
 	body := `<?xml version="1.0" encoding="utf-16"?><customer xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="` + NSCustomer + `"><customerName>Zoë</customerName></customer>`
 	c, err := DecodeCustomerXML(strings.NewReader(body), Limits{})
@@ -411,7 +507,7 @@ func TestDecodeLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeCustomer(tt.format, strings.NewReader(tt.body), tt.lim)
+			_, err := DecodeCustomer(tt.format, "", strings.NewReader(tt.body), tt.lim)
 			e := wantCode(t, err, tt.code)
 			if got, want := e.Kind, tt.kind; got != want {
 				t.Errorf("got kind %v, want %v", got, want)
@@ -491,7 +587,7 @@ func TestEmptyElementIsPresent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := DecodeCustomer(tt.format, strings.NewReader(tt.body), Limits{})
+			c, err := DecodeCustomer(tt.format, "", strings.NewReader(tt.body), Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -536,7 +632,7 @@ func TestDecodeLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeLogin(tt.format, strings.NewReader(tt.body), Limits{})
+			got, err := DecodeLogin(tt.format, "", strings.NewReader(tt.body), Limits{})
 			if tt.code != "" {
 				wantCode(t, err, tt.code)
 				return
@@ -593,9 +689,9 @@ func TestDecodeBOM(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
 			if tt.login {
-				_, err = DecodeLogin(tt.format, strings.NewReader(bom+tt.body), Limits{})
+				_, err = DecodeLogin(tt.format, "", strings.NewReader(bom+tt.body), Limits{})
 			} else {
-				_, err = DecodeCustomer(tt.format, strings.NewReader(bom+tt.body), Limits{})
+				_, err = DecodeCustomer(tt.format, "", strings.NewReader(bom+tt.body), Limits{})
 			}
 			if err != nil {
 				t.Errorf("with a BOM: %v", err)

@@ -347,8 +347,9 @@ func requestBody(c echo.Context) (io.Reader, error) {
 	return bytes.NewReader(data), nil
 }
 
-// requestFormat reads the body's format from Content-Type (415).
-func requestFormat(c echo.Context) (Format, error) {
+// requestFormat reads the body's format, and the charset named, from
+// Content-Type (415).
+func requestFormat(c echo.Context) (Format, string, error) {
 	return RequestFormat(c.Request().Header.Get(echo.HeaderContentType))
 }
 

@@ -1,6 +1,7 @@
 package egain
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/contactcenter/profiled/config"
 	"github.com/contactcenter/profiled/profile"
@@ -1279,6 +1281,76 @@ func TestAccept_MediaTypeAskedFor(t *testing.T) {
 		if xml := strings.HasPrefix(res.Body, "<?xml"); xml != strings.HasSuffix(want, "xml") {
 			t.Errorf("Accept %q: body %.60s, want %s", accept, res.Body, want)
 		}
+	}
+}
+
+// TestCreate_XMLInOtherCharsets: XML clients that do not send UTF-8 are
+// read in what they send: Apache HttpClient's ContentType.APPLICATION_XML
+// says ISO-8859-1 (over JAXB's UTF-8 declaration), .NET may send UTF-16
+// with a BOM, Python's tostring(encoding='us-ascii') declares us-ascii.
+// What they wrote reads back in UTF-8, in XML and JSON alike.
+func TestCreate_XMLInOtherCharsets(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.login("agent")
+	person := func(first string) string {
+		return `<customer xmlns="` + NSCustomer + `" xmlns:cp="` + NSContactPerson + `"><type><value>individual</value></type>` +
+			`<contactPersons><cp:contactPerson><cp:firstName>` + first + `</cp:firstName></cp:contactPerson></contactPersons></customer>`
+	}
+	utf16LE := func(s string) string {
+		b := binary.LittleEndian.AppendUint16(nil, 0xFEFF)
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = binary.LittleEndian.AppendUint16(b, u)
+		}
+		return string(b)
+	}
+	created := []struct {
+		name, contentType, body, want string
+	}{
+		{"Apache HttpClient", "application/xml; charset=ISO-8859-1", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + person("Jos\xe9"), "José"},
+		{".NET UTF-16", "text/xml; charset=utf-16", utf16LE(`<?xml version="1.0" encoding="utf-16"?>` + person("Zoë")), "Zoë"},
+		{"Python us-ascii", "application/xml", `<?xml version='1.0' encoding='us-ascii'?>` + "\n" + person("Ren&#233;e"), "Renée"},
+	}
+	for _, tc := range created {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.do("POST", "/ws/v12/interaction/customer", tc.body, SessionHeader, s, "Content-Type", tc.contentType).want(t, http.StatusCreated)
+			id := locationPattern.FindStringSubmatch(res.Header.Get("Location"))[1]
+			var got jsonCustomers
+			res = h.do("GET", "/ws/v12/interaction/customer/"+id, "", SessionHeader, s, "Accept", "application/json").want(t, http.StatusOK)
+			if err := json.Unmarshal([]byte(res.Body), &got); err != nil || len(got.Customer) != 1 || len(got.Customer[0].ContactPersons.ContactPerson) != 1 {
+				t.Fatalf("%v: %s", err, res.Body)
+			}
+			if first := got.Customer[0].ContactPersons.ContactPerson[0].FirstName; first != tc.want {
+				t.Errorf("JSON firstName = %q, want %q", first, tc.want)
+			}
+			res = h.do("GET", "/ws/v12/interaction/customer/"+id, "", SessionHeader, s, "Accept", "application/xml").want(t, http.StatusOK)
+			if !strings.HasPrefix(res.Body, `<?xml version="1.0" encoding="UTF-8"`) || !strings.Contains(res.Body, ">"+tc.want+"</") {
+				t.Errorf("XML answer is not UTF-8 with %q: %.300s", tc.want, res.Body)
+			}
+			if ct := res.Header.Get("Content-Type"); strings.Contains(ct, "charset") && !strings.Contains(strings.ToLower(ct), "utf-8") {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+	refused := []struct {
+		name, contentType, body string
+		status                  int
+		code                    string
+	}{
+		{"us-ascii declaration over a high byte", "application/xml", `<?xml version='1.0' encoding='us-ascii'?>` + person("Jos\xe9"), http.StatusBadRequest, "400-101"},
+		{"declaration of an unknown encoding", "application/xml", `<?xml version="1.0" encoding="EBCDIC-cp-us"?>` + person("Jack"), http.StatusBadRequest, "400-101"},
+		{"unknown charset", "application/xml; charset=x-unknown-cs", person("Jack"), http.StatusUnsupportedMediaType, "415-101"},
+		{"JSON in Latin-1", "application/json; charset=ISO-8859-1", `{"type":{"value":"individual"}}`, http.StatusUnsupportedMediaType, "415-101"},
+	}
+	before := h.profileCount()
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			h.do("POST", "/ws/v12/interaction/customer", tc.body, SessionHeader, s, "Content-Type", tc.contentType).
+				wantError(t, tc.status, tc.code, FormatXML)
+		})
+	}
+	if after := h.profileCount(); after != before {
+		t.Errorf("profiles: %d before, %d after refused creates", before, after)
 	}
 }
 

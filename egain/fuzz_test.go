@@ -30,6 +30,10 @@ func FuzzDecodeCustomerXML(f *testing.F) {
 		f.Add(readExample(f, name+".xml"))
 	}
 	f.Add([]byte(`<!DOCTYPE customer [<!ENTITY x "y">]><customer/>`))
+	// Bodies in other encodings: by declaration, and UTF-16 by its BOM.
+	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><customer xmlns="` + NSCustomer + `"><customerName>Jos` + "\xe9" + `</customerName></customer>`))
+	f.Add([]byte(`<?xml version="1.0" encoding="Shift_JIS"?><customer xmlns="` + NSCustomer + `"><customerName>` + "\x93\x8c" + `</customerName></customer>`))
+	f.Add([]byte("\xff\xfe<\x00c\x00/\x00>\x00"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := DecodeCustomerXML(bytes.NewReader(body), Limits{MaxBytes: 1 << 16})
 		checkDecodeError(t, err)

@@ -495,10 +495,10 @@ func selfHref(r *http.Request) string {
 	return href
 }
 
-// decodeRequest decodes the request body with decode, in the format its
-// Content-Type names.
-func decodeRequest[T any](c echo.Context, decode func(Format, io.Reader, Limits) (*T, error)) (*T, error) {
-	in, err := requestFormat(c)
+// decodeRequest decodes the request body with decode, in the format and
+// charset its Content-Type names.
+func decodeRequest[T any](c echo.Context, decode func(Format, string, io.Reader, Limits) (*T, error)) (*T, error) {
+	in, charset, err := requestFormat(c)
 	if err != nil {
 		return nil, err
 	}
@@ -506,7 +506,7 @@ func decodeRequest[T any](c echo.Context, decode func(Format, io.Reader, Limits)
 	if err != nil {
 		return nil, err
 	}
-	return decode(in, body, Limits{})
+	return decode(in, charset, body, Limits{})
 }
 
 // CustomerJSON is profile p as the facade shows it to eGain clients (every

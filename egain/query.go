@@ -593,19 +593,27 @@ func isUTF8(label string) bool {
 	return err == nil && enc == unicode.UTF8
 }
 
-// RequestFormat maps a request Content-Type to a format. Only XML and JSON
-// in UTF-8 are understood; anything else → 415.
-func RequestFormat(contentType string) (Format, error) {
+// RequestFormat maps a request Content-Type to a format, and the charset it
+// names ("" if none). JSON is UTF-8 only (RFC 8259); XML may be in any
+// charset the WHATWG Encoding standard knows (Apache HttpClient labels a
+// body ISO-8859-1 unless told otherwise, .NET may send UTF-16), which the
+// decoder turns into UTF-8. Anything else → 415.
+func RequestFormat(contentType string) (Format, string, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err == nil {
-		if cs, ok := params["charset"]; !ok || isUTF8(cs) {
-			switch mt {
-			case "application/json":
-				return FormatJSON, nil
-			case "application/xml", "text/xml":
-				return FormatXML, nil
+		cs, named := params["charset"]
+		switch mt {
+		case "application/json":
+			if !named || isUTF8(cs) {
+				return FormatJSON, cs, nil
 			}
+			return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: JSON is read in UTF-8 only", contentType)
+		case "application/xml", "text/xml":
+			if !named || xmlEncoding(cs) != nil {
+				return FormatXML, cs, nil
+			}
+			return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: XML is read in UTF-8 or another charset of the WHATWG Encoding standard", contentType)
 		}
 	}
-	return FormatXML, errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported; use application/xml or application/json", contentType)
+	return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported; use application/xml or application/json", contentType)
 }

@@ -252,32 +252,44 @@ func TestResponseFormat(t *testing.T) {
 	}
 }
 
+// TestRequestFormat: JSON in UTF-8 only (RFC 8259), XML in any charset
+// the WHATWG Encoding standard knows, which comes back for the decoder
+// (docs/egain.md, "Request pipeline and formats").
 func TestRequestFormat(t *testing.T) {
 	tests := []struct {
 		contentType string
 		want        Format
+		charset     string
 		ok          bool
 	}{
-		{"application/json", FormatJSON, true},
-		{"application/json; charset=UTF-8", FormatJSON, true},
-		{"application/xml", FormatXML, true},
-		{"text/xml", FormatXML, true},
-		{"", FormatXML, false},
-		{"text/plain", FormatXML, false},
-		{"application/xml; charset=iso-8859-1", FormatXML, false},
-		{"application/json; charset=utf8", FormatJSON, true}, // WHATWG's label, sent by some clients
-		{`application/xml; charset="UTF8"`, FormatXML, true},
-		{"application/json; charset=us-ascii", FormatXML, false},
+		{"application/json", FormatJSON, "", true},
+		{"application/json; charset=UTF-8", FormatJSON, "UTF-8", true},
+		{"application/xml", FormatXML, "", true},
+		{"text/xml", FormatXML, "", true},
+		{"", FormatXML, "", false},
+		{"text/plain", FormatXML, "", false},
+		{"application/xml; charset=ISO-8859-1", FormatXML, "ISO-8859-1", true}, // Apache HttpClient's default
+		{"text/xml; charset=utf-16", FormatXML, "utf-16", true},                // .NET
+		{"application/xml; charset=us-ascii", FormatXML, "us-ascii", true},
+		{"application/xml; charset=Shift_JIS", FormatXML, "Shift_JIS", true},
+		{"application/xml; charset=EBCDIC-cp-us", FormatXML, "", false}, // no WHATWG encoding
+		{"application/xml; charset=x-unknown-cs", FormatXML, "", false},
+		{"application/xml; charset=iso-2022-kr", FormatXML, "", false}, // WHATWG's "replacement"
+		{`application/xml; charset=""`, FormatXML, "", false},
+		{"application/json; charset=utf8", FormatJSON, "utf8", true}, // WHATWG's label, sent by some clients
+		{`application/xml; charset="UTF8"`, FormatXML, "UTF8", true},
+		{"application/json; charset=us-ascii", FormatXML, "", false},
+		{"application/json; charset=iso-8859-1", FormatXML, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.contentType, func(t *testing.T) {
-			got, err := RequestFormat(tt.contentType)
+			got, charset, err := RequestFormat(tt.contentType)
 			if !tt.ok {
 				wantCode(t, err, CodeUnsupportedMediaType)
 				return
 			}
-			if err != nil || got != tt.want {
-				t.Errorf("got %v, %v, want %v", got, err, tt.want)
+			if err != nil || got != tt.want || charset != tt.charset {
+				t.Errorf("got %v, %q, %v, want %v, %q", got, charset, err, tt.want, tt.charset)
 			}
 		})
 	}

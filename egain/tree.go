@@ -2,18 +2,22 @@ package egain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/jsonw"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -76,10 +80,10 @@ func limitExceeded(field, format string, args ...any) *errs.Error {
 // parsers skip it, encoding/xml and encoding/json do not.
 var utf8BOM = []byte("\ufeff")
 
-// readBody reads the whole body under lim.MaxBytes, without a leading BOM.
-// Bodies are small, and holding them lets the UTF-8 check run before any
-// parser sees the bytes (encoding/json would otherwise silently replace bad
-// bytes with U+FFFD).
+// readBody reads the whole body under lim.MaxBytes. Bodies are small, and
+// holding them lets the encoding checks run before any parser sees the
+// bytes (encoding/json would otherwise silently replace bad bytes with
+// U+FFFD).
 func readBody(r io.Reader, lim Limits) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
@@ -91,6 +95,11 @@ func readBody(r io.Reader, lim Limits) ([]byte, error) {
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, errs.E(errs.KindTooLarge, CodeBodyTooLarge, "request body is larger than %d bytes", lim.MaxBytes)
 	}
+	return data, nil
+}
+
+// utf8Body is data, a body that must be UTF-8, without a leading BOM.
+func utf8Body(data []byte) ([]byte, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, malformed("request body is empty")
@@ -101,34 +110,168 @@ func readBody(r io.Reader, lim Limits) ([]byte, error) {
 	return data, nil
 }
 
+// The byte order marks of UTF-16, which .NET clients put before a body
+// they send as UTF-16.
+var (
+	utf16LEBOM = []byte{0xFF, 0xFE}
+	utf16BEBOM = []byte{0xFE, 0xFF}
+)
+
+// xmlInUTF8 is an XML body turned into UTF-8 from the encoding that, first
+// to say, its byte order mark, charset (the Content-Type's, "" if none) or
+// its XML declaration names, UTF-8 when none does: RFC 7303 and the WHATWG
+// Encoding standard put them in that order. The parser then checks no
+// declaration against it, as the document is UTF-8 by then. A byte that
+// means nothing in that encoding is 400, as one that is not UTF-8 is.
+func xmlInUTF8(data []byte, charset string) ([]byte, error) {
+	label, by := charset, "its Content-Type names"
+	switch {
+	case bytes.HasPrefix(data, utf8BOM):
+		return utf8Body(data)
+	case bytes.HasPrefix(data, utf16LEBOM):
+		label, by, data = "UTF-16LE", "its byte order mark says", data[len(utf16LEBOM):]
+	case bytes.HasPrefix(data, utf16BEBOM):
+		label, by, data = "UTF-16BE", "its byte order mark says", data[len(utf16BEBOM):]
+	case charset != "":
+		if xmlEncoding(charset) == nil { // RequestFormat refused it already
+			return nil, errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "charset %q is not supported", charset)
+		}
+	default:
+		label, by = declaredEncoding(data), "its XML declaration names"
+		if label == "" {
+			return utf8Body(data)
+		}
+		enc := xmlEncoding(label)
+		if enc == nil {
+			return nil, malformed("the XML declaration names encoding %q, which is not read here: send UTF-8, or another charset of the WHATWG Encoding standard", label)
+		}
+		// .NET's XmlSerializer writing to a string declares utf-16, and
+		// the client sends the string as UTF-8: encoding/xml read the
+		// declaration as bytes of ASCII, which real UTF-16 is not.
+		if isUTF16(enc) {
+			return utf8Body(data)
+		}
+	}
+	enc := xmlEncoding(label)
+	if enc == unicode.UTF8 {
+		return utf8Body(data)
+	}
+	text, ok := decodeStrict(enc, data)
+	if !ok {
+		return nil, malformed("request body is not valid %s, the encoding %s", label, by)
+	}
+	return utf8Body(text)
+}
+
+// declaredEncoding is the encoding an XML declaration at the start of data
+// names, "" if there is none or it names UTF-8: encoding/xml reads the
+// declaration and hands the label to CharsetReader.
+func declaredEncoding(data []byte) string {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if !bytes.HasPrefix(data, []byte("<?xml")) {
+		return ""
+	}
+	var label string
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.CharsetReader = func(declared string, _ io.Reader) (io.Reader, error) {
+		label = declared
+		return nil, errors.New("read no further")
+	}
+	_, _ = d.RawToken()
+	return label
+}
+
+// asciiLabels are the labels of US-ASCII, which WHATWG reads as
+// windows-1252.
+var asciiLabels = []string{"us-ascii", "ascii", "ansi_x3.4-1968"}
+
+// xmlEncoding is the encoding a charset label names as the WHATWG Encoding
+// standard reads labels (browsers, and the HTTP stacks clients use), nil
+// for one it does not know. Two departures: US-ASCII is ASCII, so a body
+// saying it is ASCII that holds a byte over 0x7F is refused rather than
+// read as letters its client never sent; and WHATWG's "replacement", for
+// labels unsafe to read (ISO-2022-KR, HZ), is no encoding.
+func xmlEncoding(label string) encoding.Encoding {
+	label = strings.ToLower(strings.TrimSpace(label))
+	if slices.Contains(asciiLabels, label) {
+		enc, _ := ianaindex.IANA.Encoding("US-ASCII") // U+FFFD for a byte over 0x7F
+		return enc
+	}
+	enc, err := htmlindex.Get(label)
+	if err != nil || enc == encoding.Replacement {
+		return nil
+	}
+	return enc
+}
+
+// decodeStrict is src decoded from enc into UTF-8, false when a byte
+// sequence in it means nothing in enc: x/text's decoders write U+FFFD for
+// one and go on, and a name stored so would have lost a letter unseen.
+func decodeStrict(enc encoding.Encoding, src []byte) ([]byte, bool) {
+	if isUTF16(enc) && !wellFormedUTF16(src, enc == unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)) {
+		return nil, false
+	}
+	text, err := enc.NewDecoder().Bytes(src)
+	if err != nil {
+		return nil, false
+	}
+	if n := bytes.Count(text, replacementChar); n > 0 && !isUTF16(enc) {
+		// Only U+FFFD as the encoding writes it (gb18030 can) is text.
+		written, err := enc.NewEncoder().Bytes(replacementChar)
+		if err != nil || bytes.Count(src, written) < n {
+			return nil, false
+		}
+	}
+	return text, true
+}
+
+var replacementChar = []byte("\uFFFD")
+
+// wellFormedUTF16 reports whether b is whole UTF-16 code units, big-endian
+// or not, every surrogate in a pair.
+func wellFormedUTF16(b []byte, bigEndian bool) bool {
+	if len(b)%2 != 0 {
+		return false
+	}
+	high := false // the previous unit began a pair
+	for i := 0; i < len(b); i += 2 {
+		u := binary.LittleEndian.Uint16(b[i:])
+		if bigEndian {
+			u = binary.BigEndian.Uint16(b[i:])
+		}
+		switch {
+		case u >= 0xD800 && u <= 0xDBFF:
+			if high {
+				return false
+			}
+			high = true
+		case u >= 0xDC00 && u <= 0xDFFF:
+			if !high {
+				return false
+			}
+			high = false
+		case high:
+			return false
+		}
+	}
+	return !high
+}
+
 // isUTF16 reports whether enc is UTF-16 in either byte order.
 func isUTF16(enc encoding.Encoding) bool {
 	return enc == unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM) || enc == unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
 }
 
-// parseXMLTree parses one XML document into a node tree, resolving
+// parseXMLTree parses one XML document in UTF-8 into a node tree, resolving
 // namespaces and refusing DTDs (and with them every entity trick).
 func parseXMLTree(data []byte, lim Limits) (*node, error) {
 	if ref := surrogateReference(data); ref != "" {
 		return nil, malformed("request body is not well-formed XML: %s refers to no character", ref)
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true     // unknown entities and mismatched tags are errors
-	var declared string // an encoding other than UTF-8, which is refused
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		if isUTF8(label) { // "utf8", as Content-Type may say it
-			return r, nil
-		}
-		// .NET's XmlSerializer writing to a string declares utf-16, and
-		// the string is sent as UTF-8 (Content-Type says so, and RFC 7303
-		// puts that before the declaration; the body was read as valid
-		// UTF-8, which real UTF-16 is not): read as the UTF-8 it is.
-		if enc, err := htmlindex.Get(label); err == nil && isUTF16(enc) {
-			return r, nil
-		}
-		declared = label
-		return nil, errors.New("only UTF-8 is accepted")
-	}
+	d.Strict = true // unknown entities and mismatched tags are errors
+	// xmlInUTF8 made the document UTF-8, whatever its declaration says.
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	var (
 		root  *node
 		stack []*node
@@ -139,9 +282,6 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
-		}
-		if err != nil && declared != "" {
-			return nil, malformed("the XML declaration names encoding %q: only UTF-8 is accepted", declared)
 		}
 		if err != nil {
 			return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed XML", Err: err}
