@@ -357,6 +357,32 @@ func TestDecodeXMLRejects(t *testing.T) {
 	}
 }
 
+// TestDecodeXML_NotWellFormedSaysWhere: a parse error names the line and
+// what the parser met there, for the client to find the fault.
+func TestDecodeXML_NotWellFormedSaysWhere(t *testing.T) {
+	body := "<customer xmlns=\"" + NSCustomer + "\">\n<pin>1</pn>\n</customer>"
+	_, err := DecodeCustomerXML(strings.NewReader(body), Limits{})
+	e := wantCode(t, err, CodeMalformedBody)
+	if !strings.Contains(e.Message, "line 2") || !strings.Contains(e.Message, "pn") {
+		t.Errorf("message %q does not say where and what", e.Message)
+	}
+}
+
+// TestDecodeJSON_NotWellFormedSaysWhere: as for XML, a JSON syntax error
+// says what and at which offset, a body cut short says so.
+func TestDecodeJSON_NotWellFormedSaysWhere(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"customer": {"level": tru}}`: "offset 23",
+		`{"customer": {"level" 1}}`:    "offset 22",
+		`{"customer": {"level": `:      "ends inside a value",
+	} {
+		_, err := DecodeCustomerJSON(strings.NewReader(body), Limits{})
+		if e := wantCode(t, err, CodeMalformedBody); !strings.Contains(e.Message, want) {
+			t.Errorf("%s: message %q, want it to say %q", body, e.Message, want)
+		}
+	}
+}
+
 // TestDecodeXML_DeclaredEncodingNamed: a body declaring an encoding the
 // WHATWG Encoding standard does not know is refused saying so, not as XML
 // that is not well-formed.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -257,6 +258,18 @@ func wellFormedUTF16(b []byte, bigEndian bool) bool {
 	return !high
 }
 
+// notWellFormed is the error of a parse that failed: where and why, as
+// encoding/xml says it (the line and what it met there, the client's own
+// text), so the client can find the fault in what it sent.
+func notWellFormed(err error) *errs.Error {
+	e := &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed XML", Err: err}
+	var syntax *xml.SyntaxError
+	if errors.As(err, &syntax) {
+		e.Message += fmt.Sprintf(": line %d: %s", syntax.Line, syntax.Msg)
+	}
+	return e
+}
+
 // isUTF16 reports whether enc is UTF-16 in either byte order.
 func isUTF16(enc encoding.Encoding) bool {
 	return enc == unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM) || enc == unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
@@ -284,7 +297,7 @@ func parseXMLTree(data []byte, lim Limits) (*node, error) {
 			break
 		}
 		if err != nil {
-			return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed XML", Err: err}
+			return nil, notWellFormed(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -501,7 +514,18 @@ func notXMLChar(r rune) bool {
 func (p *jsonParser) token() (json.Token, error) {
 	tok, err := p.dec.Token()
 	if err != nil {
-		return nil, &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed JSON", Err: err}
+		e := &errs.Error{Kind: errs.KindInvalid, Code: CodeMalformedBody, Message: "request body is not well-formed JSON", Err: err}
+		// What and where, as for XML (notWellFormed).
+		var syntax *json.SyntaxError
+		switch {
+		case errors.As(err, &syntax):
+			// The decoder's Offset counts from the value it was in for a
+			// bad literal; InputOffset is then where that value began.
+			e.Message += fmt.Sprintf(": %s at offset %d", syntax, max(syntax.Offset, p.dec.InputOffset()))
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			e.Message += ": the body ends inside a value"
+		}
+		return nil, e
 	}
 	return tok, nil
 }
