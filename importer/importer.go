@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -274,10 +275,21 @@ func (b *batcher) reject(line int, err error, text []byte) error {
 	if e := errs.As(err); e != nil {
 		msg = e.Message // what a client would be told, not the store's own words
 	}
-	rec, _ := json.Marshal(map[string]any{"line": line, "error": msg, "text": string(text)})
+	rec, _ := json.Marshal(rejectRecord(line, msg, text))
 	b.rejects = append(b.rejects, rejected{line, append(rec, '\n')})
 	b.res.Rejected++
 	return nil
+}
+
+// rejectRecord is the reject file's record of a line. A line that is not
+// UTF-8 is kept in base64 as well: JSON text would carry U+FFFD for its
+// bad bytes, and the line fixed from it would have lost them.
+func rejectRecord(line int, msg string, text []byte) map[string]any {
+	rec := map[string]any{"line": line, "error": msg, "text": string(text)}
+	if !utf8.Valid(text) {
+		rec["text_base64"] = base64.StdEncoding.EncodeToString(text)
+	}
+	return rec
 }
 
 // flush commits the pending lines; upTo is the last line read, recorded as

@@ -378,3 +378,25 @@ func TestImportHugeBatchAllocatesForTheInputNotTheBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestImportSkipBadKeepsTheBytesOfALineNotUTF8: a line that is not UTF-8
+// is set aside with its bytes in base64 too, which JSON text cannot carry.
+func TestImportSkipBadKeepsTheBytesOfALineNotUTF8(t *testing.T) {
+	svc := newService(t)
+	var rejects bytes.Buffer
+	latin1 := "{\"FirstName\":\"Jos\xe9\"}"
+	res, err := importer.Import(context.Background(), svc, ndjson(line("u1"), latin1), importer.Options{Batch: 10, Rejects: &rejects})
+	if err != nil || res.Rejected != 1 || res.Profiles != 1 {
+		t.Fatalf("Import = %+v, %v; want 1 stored, 1 set aside", res, err)
+	}
+	var rej struct {
+		Line       int    `json:"line"`
+		TextBase64 []byte `json:"text_base64"`
+	}
+	if err := json.Unmarshal(rejects.Bytes(), &rej); err != nil {
+		t.Fatal(err)
+	}
+	if rej.Line != 2 || string(rej.TextBase64) != latin1 {
+		t.Errorf("reject %s: want line 2 with its bytes", rejects.String())
+	}
+}
