@@ -71,6 +71,9 @@ func (s *Service) Erase(ctx context.Context, tenant, id string, num, ifMatch uin
 			if err != nil {
 				return err
 			}
+			if err := sameNum(removed, num); err != nil {
+				return err // rolls the removal back
+			}
 			if removed == 0 { // damaged, its number unreadable: the one the request named
 				removed = num
 			}

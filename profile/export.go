@@ -73,6 +73,9 @@ func (s *Service) Export(ctx context.Context, tenant, id string, num uint64) (*E
 		if err != nil {
 			return err
 		}
+		if err := sameNum(p.Num, num); err != nil {
+			return err
+		}
 		out.Profile = p
 		if err := addUndeclared(tx, c, p); err != nil {
 			return err

@@ -260,3 +260,15 @@ func checkNum(tx Tx, id string, num uint64) error {
 	}
 	return nil
 }
+
+// sameNum makes sure the profile a request by number num read (has, when
+// not 0, numeric id got) is still that customer: checkNum and the read are
+// two statements on PostgreSQL, which at READ COMMITTED each see what
+// committed before them, so the customer_id may have been deleted and
+// created again, under a new number, in between.
+func sameNum(got, num uint64) error {
+	if num != 0 && got != 0 && got != num {
+		return errs.NotFound(CodeProfileNotFound, "customer %d not found", num)
+	}
+	return nil
+}

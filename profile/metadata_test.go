@@ -7,11 +7,15 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/pgtest"
 	"github.com/contactcenter/profiled/profile"
+	"github.com/contactcenter/profiled/profile/profiletest"
 	"github.com/contactcenter/profiled/schema"
+	"github.com/contactcenter/profiled/store/postgres"
 )
 
 // TestMetadata_BuildsOnTheLiveConfig: a metadata change builds on the
@@ -330,5 +334,132 @@ func TestEraseAndExportByNum_CustomerIDReusedMeanwhile(t *testing.T) {
 	}
 	if _, err := s.Erase(ctx, "", "R1", second.Num, 0); errs.KindOf(err) != errs.KindNotFound || !strings.Contains(err.Error(), "erased") {
 		t.Errorf("erase sent again by the number: %v, want PROFILE_ERASED", err)
+	}
+}
+
+// TestEraseAndExportByNum_CustomerIDReusedAfterTheCheck: on PostgreSQL a
+// write transaction runs at READ COMMITTED, each statement seeing what
+// committed before it, so the number check and the row the erase or
+// export then locks are two snapshots: a customer deleted and created
+// again under the same customer_id between them is someone else and must
+// be neither erased nor exported (docs/privacy.md).
+func TestEraseAndExportByNum_CustomerIDReusedAfterTheCheck(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t) // skips without a server outside CI
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := &meanwhileStore{DB: db}
+	s := profiletest.Started(t, "../config.yaml", st)
+	for _, op := range []struct {
+		name string
+		do   func(num uint64) error
+	}{
+		{"export", func(num uint64) error { _, err := s.Export(ctx, "", "R2", num); return err }},
+		{"erase", func(num uint64) error { _, err := s.Erase(ctx, "", "R2", num, 0); return err }},
+	} {
+		first, err := s.Create(ctx, "", map[string]any{"customer_id": "R2", "FirstName": "Old"}, profile.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var second *profile.Profile
+		st.arm(func() { // after the number check, before the row is read
+			if err := s.Delete(ctx, "", "R2", 0); err != nil {
+				t.Error(err)
+			}
+			if second, err = s.Create(ctx, "", map[string]any{"customer_id": "R2", "FirstName": "New"}, profile.CreateOptions{}); err != nil {
+				t.Error(err)
+			}
+		})
+		if err := op.do(first.Num); errs.KindOf(err) != errs.KindNotFound {
+			t.Errorf("%s by the old number %d, the customer_id reused meanwhile: %v, want not found", op.name, first.Num, err)
+		}
+		if second == nil {
+			t.Fatalf("%s: the customer was not created again meanwhile", op.name)
+		}
+		if p, err := s.Get(ctx, "", "R2", nil); err != nil || p.Num != second.Num {
+			t.Errorf("after the %s by the old number, the new customer: %v, %v", op.name, p, err)
+		}
+		if err := s.Delete(ctx, "", "R2", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// meanwhileStore runs, once armed, a function after the next IDByNum of a
+// write transaction, on other connections while that transaction is open.
+type meanwhileStore struct {
+	*postgres.DB
+	mu        sync.Mutex
+	meanwhile func()
+}
+
+func (s *meanwhileStore) arm(fn func()) { s.mu.Lock(); s.meanwhile = fn; s.mu.Unlock() }
+
+func (s *meanwhileStore) Update(ctx context.Context, tenant string, fn func(profile.Tx) error) error {
+	return s.DB.Update(ctx, tenant, func(tx profile.Tx) error { return fn(meanwhileTx{tx, s}) })
+}
+
+type meanwhileTx struct {
+	profile.Tx
+	s *meanwhileStore
+}
+
+func (t meanwhileTx) IDByNum(num uint64) (string, error) {
+	id, err := t.Tx.IDByNum(num)
+	t.s.mu.Lock()
+	fn := t.s.meanwhile
+	t.s.meanwhile = nil
+	t.s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+	return id, err
+}
+
+// TestEditByNum_CustomerIDReusedAfterTheLookup: as for an erase by number,
+// an eGain edit resolves the number and then reads (locks) the row in a
+// second statement; a customer_id deleted and created again between them
+// is someone else, whom the edit of the old number must not change.
+func TestEditByNum_CustomerIDReusedAfterTheLookup(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t) // skips without a server outside CI
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := &meanwhileStore{DB: db}
+	s := profiletest.Started(t, "../config.yaml", st)
+	first, err := s.Create(ctx, "", map[string]any{"customer_id": "R3", "FirstName": "Old"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.arm(func() {
+		if err := s.Delete(ctx, "", "R3", 0); err != nil {
+			t.Error(err)
+		}
+		if _, err := s.Create(ctx, "", map[string]any{"customer_id": "R3", "FirstName": "New"}, profile.CreateOptions{}); err != nil {
+			t.Error(err)
+		}
+	})
+	_, err = s.EditByNum(ctx, "", first.Num, func(*schema.Compiled) []string { return nil }, func(_ *schema.Compiled, p *profile.Profile) (map[string]any, error) {
+		return map[string]any{"FirstName": "Edited"}, nil
+	}, profile.ReplaceOptions{})
+	if errs.KindOf(err) != errs.KindNotFound {
+		t.Errorf("edit of the old number %d, the customer_id reused meanwhile: %v, want not found", first.Num, err)
+	}
+	p, err := s.Get(ctx, "", "R3", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range p.Attributes {
+		if m.Name == "FirstName" && string(m.Value) != `"New"` {
+			t.Errorf("the new customer R3 after the edit of the old number %d has FirstName %s, want \"New\"", first.Num, m.Value)
+		}
 	}
 }

@@ -741,6 +741,9 @@ func (s *Service) EditByNum(ctx context.Context, tenant string, num uint64, exts
 			if err != nil {
 				return err
 			}
+			if err := sameNum(p.Num, num); err != nil {
+				return err
+			}
 			body, err := edit(c, p)
 			if err != nil {
 				return err
