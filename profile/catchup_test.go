@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/profile"
@@ -170,4 +171,61 @@ func replicaWithSolo(t *testing.T) (*profile.Service, *store.DB) {
 		t.Fatal(err)
 	}
 	return a, db
+}
+
+// TestFollowSchema_CatchingUpHoldsUpNoWrite: a replica that followed a
+// stored version with a config file that makes another schema (its file
+// reached it late, or differs outside the keys for good) reads its file
+// again at every poll until it makes the stored schema. A poll that finds
+// the file still behind changes nothing, so, as the look before the lock
+// says for a poll that finds nothing new, it must not take the schema
+// lock: that waits for every write in flight (one waiting on a row lock,
+// an import batch) and holds every new write of the replica meanwhile.
+func TestFollowSchema_CatchingUpHoldsUpNoWrite(t *testing.T) {
+	ctx := context.Background()
+	a, _, db := newServiceAndStore(t)
+	if err := a.SyncSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// B's file has one attribute more: it follows A's changes, under
+	// another schema hash than A stores.
+	b := profile.NewService(db, registryOver(t, db, configWith(t, "  profile:\n", "  profile:\n    - {name: Segment, type: string, length: 64}\n")))
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Loyalty", Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "tier", Type: "string"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.FollowSchema(ctx); err != nil || b.Schema().Version != a.Schema().Version {
+		t.Fatalf("B follows A's change: version %d, %v; want %d", b.Schema().Version, err, a.Schema().Version)
+	}
+
+	// A write in flight on B holds the schema lock shared.
+	entered, release := make(chan struct{}), make(chan struct{})
+	inFlight := make(chan struct{})
+	go func() {
+		defer close(inFlight)
+		_, _ = b.EditByNum(ctx, "", 1, func(*schema.Compiled) []string { close(entered); <-release; return nil },
+			func(*schema.Compiled, *profile.Profile) (map[string]any, error) { return nil, nil }, profile.ReplaceOptions{})
+	}()
+	<-entered
+	polled := make(chan struct{})
+	go func() { defer close(polled); _, _ = b.FollowSchema(ctx) }() // B's watch polls
+	time.Sleep(200 * time.Millisecond)
+
+	created := make(chan error, 1)
+	go func() {
+		_, err := b.Create(ctx, "", map[string]any{"FirstName": "Meanwhile"}, profile.CreateOptions{})
+		created <- err
+	}()
+	select {
+	case err := <-created:
+		if err != nil {
+			t.Errorf("a write on B while it polls: %v", err)
+		}
+		close(release)
+	case <-time.After(2 * time.Second):
+		t.Errorf("a write on B waited over 2 s for a poll that found its file still behind, which waited for another write in flight")
+		close(release)
+		<-created
+	}
+	<-inFlight
+	<-polled
 }

@@ -138,8 +138,19 @@ func (s *Service) write(ctx context.Context, tenant string, c *schema.Compiled, 
 func (s *Service) FollowSchema(ctx context.Context) (*schema.Compiled, error) {
 	// A look first, without the lock: the periodic check must not hold up
 	// writes when nothing changed (or while the store does not answer).
-	if state, err := s.store.SchemaState(ctx); err != nil || current(state, s.Schema()) {
+	state, err := s.store.SchemaState(ctx)
+	if err != nil || current(state, s.Schema()) {
 		return nil, err
+	}
+	// Catching up (see below): the lock waits for every write in flight
+	// and holds every new one meanwhile, so the file is compiled first
+	// without it, and a poll that finds it still behind (at every poll, for
+	// as long as the file differs) holds up nothing. A file that does not
+	// compile goes on below, which reports why.
+	if state.Version == s.Schema().Version {
+		if c, err := s.schema.Build(state.Overlay); err == nil && c.Hash != state.Hash {
+			return nil, nil // as below: the live schema stays
+		}
 	}
 	s.schemaMu.Lock()
 	defer s.schemaMu.Unlock()

@@ -106,6 +106,22 @@ func (r *Registry) Refresh(overlay []byte, version uint64, accept func(*Compiled
 	return c, nil
 }
 
+// Build compiles overlay (JSON, as stored) over the base schema read from
+// the source anew, as Refresh does, and changes nothing: a caller sees
+// what its config makes now before it takes the locks a swap needs.
+func (r *Registry) Build(overlay []byte) (*Compiled, error) {
+	var doc Document
+	if len(overlay) > 0 {
+		if err := json.Unmarshal(overlay, &doc); err != nil {
+			return nil, fmt.Errorf("decode schema overlay stored by the metadata API: %w", err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, _, err := r.build(doc, true)
+	return c, err
+}
+
 // AddGuard makes every later reload or change also pass guard, so a
 // component that depends on parts of the schema (the eGain mapping) can
 // refuse a schema that would break it.
