@@ -427,7 +427,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		cfg.root = &root
 	}
 	if cfg.root != nil && len(cfg.root.Content) > 0 {
-		problems = append(problems, fractionalCounts(path, cfg.root.Content[0], reflect.TypeOf(cfg), "")...)
+		problems = append(problems, valueProblems(path, cfg.root.Content[0], reflect.TypeOf(cfg), "")...)
 	}
 	if err := cfg.validate(); err != nil {
 		problems = append(problems, cfg.Problems(err)...)
@@ -523,10 +523,12 @@ func sameSetting(x, y reflect.Value) bool {
 	}
 }
 
-// fractionalCounts finds numbers with a fraction given for integer
-// settings: YAML drops the fraction (retention_days: 1.5 is 1), so a
-// value is never silently other than written.
-func fractionalCounts(path string, n *yaml.Node, t reflect.Type, name string) schema.Problems {
+// valueProblems finds what decoding hides: numbers with a fraction given
+// for integer settings (YAML drops the fraction: retention_days: 1.5 is
+// 1), and a credential's tenants given as null ("tenants:" with nothing
+// after it, a template that rendered none), which decodes as the key left
+// out and would allow every tenant, as "tenants: []" would.
+func valueProblems(path string, n *yaml.Node, t reflect.Type, name string) schema.Problems {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -549,20 +551,22 @@ func fractionalCounts(path string, n *yaml.Node, t reflect.Type, name string) sc
 					merged = v.Content
 				}
 				for _, m := range merged {
-					out = append(out, fractionalCounts(path, m, t, name)...)
+					out = append(out, valueProblems(path, m, t, name)...)
 				}
 				continue
 			}
 			for j := 0; j < t.NumField(); j++ {
 				if f := t.Field(j); f.IsExported() && strings.Split(f.Tag.Get("yaml"), ",")[0] == key {
-					out = append(out, fractionalCounts(path, n.Content[i+1], f.Type, strings.TrimPrefix(name+"."+key, "."))...)
+					out = append(out, valueProblems(path, n.Content[i+1], f.Type, strings.TrimPrefix(name+"."+key, "."))...)
 				}
 			}
 		}
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for _, c := range n.Content {
-			out = append(out, fractionalCounts(path, c, t.Elem(), name)...)
+			out = append(out, valueProblems(path, c, t.Elem(), name)...)
 		}
+	case t == reflect.TypeOf(Tenants(nil)) && n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		out = append(out, schema.Problem{File: path, Line: n.Line, Name: "tenants", Message: fmt.Sprintf("%s is null, which would allow every tenant: list the tenants (\"\" is the default tenant) or leave tenants out", name)})
 	case n.Kind == yaml.ScalarNode && n.Tag == "!!float" && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
 		if f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64); err == nil && f != math.Trunc(f) {
 			out = append(out, schema.Problem{File: path, Line: n.Line, Message: fmt.Sprintf("%s must be a whole number, not %s", name, n.Value)})

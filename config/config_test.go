@@ -329,3 +329,20 @@ func TestLoad_EmptyTenantListIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_NullTenantListIsRefused: a template that renders no tenant
+// under a block list ("tenants:" and nothing after it) gives YAML null,
+// not []: it fails open exactly as "tenants: []" did and must be refused
+// the same way; only leaving the key out means every tenant.
+func TestLoad_NullTenantListIsRefused(t *testing.T) {
+	const hash = `"$2a$10$8fqqVP4lTaBn5il0LZoto.GWoQwhnj4VdtKXIUnv7ih4P4pbNE9uG"`
+	for name, content := range map[string]string{
+		"APIKeyBlock": "genesys:\n  auth:\n    enabled: true\n    api_keys:\n      - name: k\n        key_sha256: " + strings.Repeat("a", 64) + "\n        role: agent\n        tenants:\n",
+		"APIKeyNull":  "genesys:\n  auth:\n    enabled: true\n    api_keys: [{name: k, key_sha256: " + strings.Repeat("a", 64) + ", role: agent, tenants: null}]\n",
+		"BasicUser":   "genesys:\n  auth:\n    enabled: true\n    users:\n      - name: u\n        password_hash: " + hash + "\n        role: agent\n        tenants:\n",
+	} {
+		if _, err := config.Load(write(t, "c.yaml", content)); err == nil || !strings.Contains(err.Error(), "tenants") {
+			t.Errorf("%s with tenants given but null: %v, want it refused", name, err)
+		}
+	}
+}
