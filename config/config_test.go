@@ -65,6 +65,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"BadDuration", "server:\n  read_timeout: soon\n", `c.yaml:2: "read_timeout": "soon" is not a duration such as 30s, 5m or 1h`},
 		{"BadInteger", "store:\n  max_conns: lots # per replica\n", `c.yaml:2: "max_conns": "lots" is not a whole number`},
 		{"BadBoolean", "egain:\n  disabled: perhaps\n", `c.yaml:2: "disabled": "perhaps" is not true or false`},
+		{"BadIntegerInFlowMapping", "store: {max_conns: lots}\n", `c.yaml:1: "max_conns": "lots" is not a whole number`},
+		{"BadDurationInFlowMapping", "egain:\n  login_throttle: {max_failures: 5, window: soon}\n", `c.yaml:2: "window": "soon" is not a duration`},
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
 		{"NegativeTimeout", "server:\n  shutdown_timeout: -1s\n", "server.shutdown_timeout must be positive"},
 		{"UnknownLogLevel", "log:\n  level: verbose\n", `log.level must be debug, info, warn or error (or trace, disabled), not "verbose"`},

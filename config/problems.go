@@ -26,6 +26,21 @@ var (
 	lineKey = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:`)
 )
 
+// keyOf names the key value is given for on line: the key just before it
+// (in a flow mapping, store: {max_conns: lots}, the line's first key is
+// the section's), else the key the line sets; "" when neither is found
+// (yaml.v3 quotes a long value cut, ending "...").
+func keyOf(line, value string) string {
+	before := regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?` + regexp.QuoteMeta(strings.TrimSuffix(value, "...")))
+	if m := before.FindAllStringSubmatch(line, -1); m != nil {
+		return m[len(m)-1][1]
+	}
+	if k := lineKey.FindStringSubmatch(line); k != nil {
+		return k[1]
+	}
+	return ""
+}
+
 // expected says, for a Go type yaml.v3 names, what the file must give.
 func expected(goType string) string {
 	switch {
@@ -79,9 +94,7 @@ func yamlProblems(file string, data []byte, err error) schema.Problems {
 				if w := wrongType.FindStringSubmatch(p.Message); w != nil && p.Line <= len(lines) {
 					// Name the key as every other problem does, and say
 					// what it takes rather than Go's type.
-					if k := lineKey.FindStringSubmatch(string(lines[p.Line-1])); k != nil {
-						p.Name = k[1]
-					}
+					p.Name = keyOf(string(lines[p.Line-1]), w[1])
 					p.Message = fmt.Sprintf("%q is not %s", w[1], expected(w[2]))
 				}
 				// The line yaml names and the next: its guess is often the
