@@ -221,9 +221,9 @@ func (u *UnauthorizedStrings) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.SequenceNode {
 		return n.Decode(&u.Words)
 	}
-	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i].Value; k != "words" && k != "check_values" {
-			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: field %s not found in type config.UnauthorizedStrings", n.Content[i].Line, k)}}
+	for _, k := range schema.YAMLKeys(n) {
+		if k.Value != "words" && k.Value != "check_values" {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: field %s not found in type config.UnauthorizedStrings", k.Line, k.Value)}}
 		}
 	}
 	type plain UnauthorizedStrings

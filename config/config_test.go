@@ -348,3 +348,17 @@ func TestLoad_NullTenantListIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_MergeKeyInUnauthorizedStrings: a YAML merge key (<<) is no
+// unknown key of genesys.unauthorized_strings; the keys it merges in are
+// checked instead, and an unknown one is named in the file's words.
+func TestLoad_MergeKeyInUnauthorizedStrings(t *testing.T) {
+	const schema = "schema:\n  profile: [{name: FirstName, type: string}]\n"
+	if _, err := config.Load(write(t, "c.yaml", "genesys:\n  unauthorized_strings: {<<: {words: [select]}, check_values: true}\n"+schema)); err != nil {
+		t.Errorf("words merged in: %v", err)
+	}
+	_, err := config.Load(write(t, "c.yaml", "genesys:\n  unauthorized_strings: {<<: {chek_values: true}}\n"+schema))
+	if err == nil || !strings.Contains(err.Error(), `"chek_values": unknown key in genesys.unauthorized_strings`) {
+		t.Errorf("a misspelt key merged in: %v, want it named as unknown in genesys.unauthorized_strings", err)
+	}
+}

@@ -65,6 +65,7 @@ var sectionOf = map[string]string{
 	"Config": "the top level", "Server": "server", "Store": "store", "Log": "log", "Admin": "admin",
 	"Genesys": "genesys", "GenesysAuth": "genesys.auth", "EGain": "egain", "EGainMapping": "egain.mapping",
 	"EGainKeys": "egain.mapping.keys", "EGainUser": "egain.users", "Limits": "limits", "CORS": "server.cors",
+	"UnauthorizedStrings": "genesys.unauthorized_strings",
 }
 
 // yamlProblems turns a yaml.v3 error into positioned problems, quoting the

@@ -10,6 +10,34 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// YAMLKeys are the key nodes of mapping n, those of the mappings a merge
+// key (<<) brings in instead of the merge key: what decoding n sets, for a
+// check of unknown keys (yaml.v3 checks none below a custom decoder).
+func YAMLKeys(n *yaml.Node) []*yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	var keys []*yaml.Node
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Tag != "!!merge" {
+			keys = append(keys, n.Content[i])
+			continue
+		}
+		v := n.Content[i+1]
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		merged := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			merged = v.Content
+		}
+		for _, m := range merged {
+			keys = append(keys, YAMLKeys(m)...)
+		}
+	}
+	return keys
+}
+
 // DecodeYAML decodes a schema document from a YAML node (the `schema:`
 // section of config.yaml, or the root of a schema file). Problems carry the
 // file name and line.
@@ -21,8 +49,8 @@ func DecodeYAML(n *yaml.Node, file string) (Document, Problems) {
 	if n.Kind == yaml.MappingNode { // unknown keys are problems, as in the rest of the file
 		allowed := yamlFieldNames(&doc)
 		var problems Problems
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i]; !allowed[k.Value] {
+		for _, k := range YAMLKeys(n) {
+			if !allowed[k.Value] {
 				msg := "unknown key in schema (profile, extensions, identification_keys; or file: alone)"
 				problems = append(problems, Problem{File: file, Line: k.Line, Name: k.Value, Message: msg})
 			}

@@ -641,3 +641,17 @@ func BenchmarkHostile_CompileWideExtension(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeYAML_MergeKey: a YAML merge key (<<) shares a mapping, and the
+// config's own checks follow one (config.TestLoad_FractionalCountRefused):
+// the schema section's unknown-key check must read the keys it merges in,
+// not refuse "<<" as a key of its own, and still name a misspelt one.
+func TestDecodeYAML_MergeKey(t *testing.T) {
+	doc, problems := decode(t, "<<: {profile: [{name: FirstName, type: string}]}\n")
+	if len(problems) > 0 || len(doc.Profile) != 1 {
+		t.Errorf("a schema merged in: %+v, %v; want its attribute", doc.Profile, problems)
+	}
+	if _, problems := decode(t, "<<: {profil: []}\n"); len(problems) != 1 || problems[0].Name != "profil" {
+		t.Errorf("a misspelt key merged in: %v, want it named", problems)
+	}
+}
