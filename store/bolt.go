@@ -118,6 +118,11 @@ type DB struct {
 	// with its error: the test hook for disk faults. Set it only while no
 	// Update is in flight.
 	failCommit func() error
+
+	// lostPages, set and read by the committer alone, is the error of a
+	// commit that panicked after allocating pages (commit): it fails every
+	// later write, for the freelist in memory has lost those pages.
+	lostPages error
 }
 
 var _ profile.Store = (*DB)(nil)

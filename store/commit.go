@@ -111,6 +111,10 @@ func (db *DB) runBatch(calls []*call) {
 		if len(calls) == 0 {
 			return
 		}
+		if db.lostPages != nil {
+			answer(calls, db.lostPages)
+			return
+		}
 		btx, err := db.bolt.Begin(true)
 		if err != nil {
 			answer(calls, unavailable("the profile store cannot write right now", err))
@@ -157,14 +161,26 @@ func (db *DB) runBatch(calls []*call) {
 }
 
 // commit commits btx, or rolls it back when it fails: a page bbolt cannot
-// read ends it with the corrupt error, and the committer carries on.
+// read ends it with the corrupt error, and the committer carries on. A
+// panic after the commit allocated pages (writing nodes out, the freelist)
+// leaves bbolt's freelist in memory without them: its public Rollback
+// drops them rather than reload the freelist from the file, as its own
+// failed commits do. The next commit would write that freelist, and the
+// file would keep pages neither used nor free for good; so no later write
+// commits (lostPages) until a restart reads the freelist from the file,
+// which is the last commit's and sound.
 func (db *DB) commit(btx *bolt.Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err = damageOf(r); err == nil {
 				panic(r)
 			}
+			stats := btx.Stats()
+			allocated := stats.GetPageCount() > 0
 			_ = btx.Rollback() // nothing is written before the meta page, the commit's last write
+			if allocated {
+				db.lostPages = err
+			}
 		}
 	}()
 	if db.failCommit != nil {
@@ -178,6 +194,9 @@ func (db *DB) commit(btx *bolt.Tx) (err error) {
 
 // runAlone runs an alone call, with its panic turned into its error.
 func (db *DB) runAlone(c *call) (err error) {
+	if db.lostPages != nil { // a scrub commits the freelist in memory too
+		return db.lostPages
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = panicked(r)
