@@ -472,6 +472,9 @@ func TestDecodeXML_CharsetRefusals(t *testing.T) {
 		{"ASCII Content-Type over a high byte", FormatXML, "us-ascii", open + "Jos\xe9" + closing, CodeMalformedBody},
 		{"Shift_JIS lead byte without trail", FormatXML, "Shift_JIS", open + "\x93" + closing, CodeMalformedBody},
 		{"windows-874 undefined byte", FormatXML, "windows-874", open + "\xdb" + closing, CodeMalformedBody},
+		// The bytes of gb18030's U+FFFD are in the body, but not as one
+		// character: 0x81 0x84 is 亜, and 0xA4 0x37 means nothing.
+		{"gb18030 bad bytes over U+FFFD's bytes", FormatXML, "gb18030", open + "\x81\x84\x31\xa4\x37" + closing, CodeMalformedBody},
 		{"UTF-16 unpaired surrogate", FormatXML, "", le(0xD800, 'a'), CodeMalformedBody},
 		{"UTF-16 odd length", FormatXML, "", le('a') + "\x00", CodeMalformedBody},
 		{"unknown declaration", FormatXML, "", `<?xml version="1.0" encoding="x-unknown-cs"?>` + open + "a" + closing, CodeMalformedBody},

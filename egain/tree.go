@@ -216,10 +216,13 @@ func decodeStrict(enc encoding.Encoding, src []byte) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if n := bytes.Count(text, replacementChar); n > 0 && !isUTF16(enc) {
-		// Only U+FFFD as the encoding writes it (gb18030 can) is text.
-		written, err := enc.NewEncoder().Bytes(replacementChar)
-		if err != nil || bytes.Count(src, written) < n {
+	if bytes.Contains(text, replacementChar) && !isUTF16(enc) {
+		// Only U+FFFD as the encoding writes it (gb18030 can) is text. Its
+		// bytes may be in src without being one character (0x81 0x84 0x31
+		// 0xA4 0x37 is 亜, 1 and a byte meaning nothing), so counting them
+		// is not enough: the text must be written back as src.
+		written, err := enc.NewEncoder().Bytes(text)
+		if err != nil || !bytes.Equal(written, src) {
 			return nil, false
 		}
 	}
