@@ -67,6 +67,9 @@ func TestLoad_Errors(t *testing.T) {
 		{"BadBoolean", "egain:\n  disabled: perhaps\n", `c.yaml:2: "disabled": "perhaps" is not true or false`},
 		{"BadIntegerInFlowMapping", "store: {max_conns: lots}\n", `c.yaml:1: "max_conns": "lots" is not a whole number`},
 		{"BadDurationInFlowMapping", "egain:\n  login_throttle: {max_failures: 5, window: soon}\n", `c.yaml:2: "window": "soon" is not a duration`},
+		// The value is named by its own key, not by a later one whose
+		// value starts with the same text.
+		{"BadIntegerBeforeALongerValue", "server: {max_body_bytes: lots, read_timeout: lotsmore}\n", `c.yaml:1: "max_body_bytes": "lots" is not a whole number`},
 		{"NonPositiveLimit", "server:\n  max_body_bytes: 0\n", "max_body_bytes must be positive"},
 		{"NegativeTimeout", "server:\n  shutdown_timeout: -1s\n", "server.shutdown_timeout must be positive"},
 		{"UnknownLogLevel", "log:\n  level: verbose\n", `log.level must be debug, info, warn or error (or trace, disabled), not "verbose"`},

@@ -31,7 +31,13 @@ var (
 // the section's), else the key the line sets; "" when neither is found
 // (yaml.v3 quotes a long value cut, ending "...").
 func keyOf(line, value string) string {
-	before := regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?` + regexp.QuoteMeta(strings.TrimSuffix(value, "...")))
+	// The whole value, where it was not cut: {a: lots, b: lotsmore}
+	// gives "lots" for a, not b.
+	end := `(?:["']|\s*(?:[,}\]#]|$))`
+	if cut, ok := strings.CutSuffix(value, "..."); ok {
+		value, end = cut, ""
+	}
+	before := regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?` + regexp.QuoteMeta(value) + end)
 	if m := before.FindAllStringSubmatch(line, -1); m != nil {
 		return m[len(m)-1][1]
 	}
