@@ -1,8 +1,6 @@
 package egain
 
 import (
-	"golang.org/x/text/encoding/htmlindex"
-	"golang.org/x/text/encoding/unicode"
 	"mime"
 	"net/url"
 	"slices"
@@ -13,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
+	"github.com/contactcenter/profiled/internal/textenc"
 )
 
 // Paging defaults and bounds of the common parameters (spec §7).
@@ -586,13 +585,6 @@ func ResponseFormat(accept string) (Format, error) {
 	return best, nil
 }
 
-// isUTF8 reports whether a charset label names UTF-8 as the WHATWG Encoding
-// standard reads labels (browsers, and clients that send "utf8").
-func isUTF8(label string) bool {
-	enc, err := htmlindex.Get(label)
-	return err == nil && enc == unicode.UTF8
-}
-
 // RequestFormat maps a request Content-Type to a format, and the charset it
 // names ("" if none). JSON is UTF-8 only (RFC 8259); XML may be in any
 // charset the WHATWG Encoding standard knows (Apache HttpClient labels a
@@ -604,12 +596,12 @@ func RequestFormat(contentType string) (Format, string, error) {
 		cs, named := params["charset"]
 		switch mt {
 		case "application/json":
-			if !named || isUTF8(cs) {
+			if !named || textenc.IsUTF8(textenc.Lookup(cs)) {
 				return FormatJSON, cs, nil
 			}
 			return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: JSON is read in UTF-8 only", contentType)
 		case "application/xml", "text/xml":
-			if !named || xmlEncoding(cs) != nil {
+			if !named || textenc.Lookup(cs) != nil {
 				return FormatXML, cs, nil
 			}
 			return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: XML is read in UTF-8 or another charset of the WHATWG Encoding standard", contentType)

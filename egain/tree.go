@@ -2,24 +2,18 @@ package egain
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/jsonw"
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/htmlindex"
-	"golang.org/x/text/encoding/ianaindex"
-	"golang.org/x/text/encoding/unicode"
+	"github.com/contactcenter/profiled/internal/textenc"
 )
 
 // Limits bound what a request body may cost to decode. Zero fields take the
@@ -111,13 +105,6 @@ func utf8Body(data []byte) ([]byte, error) {
 	return data, nil
 }
 
-// The byte order marks of UTF-16, which .NET clients put before a body
-// they send as UTF-16.
-var (
-	utf16LEBOM = []byte{0xFF, 0xFE}
-	utf16BEBOM = []byte{0xFE, 0xFF}
-)
-
 // xmlInUTF8 is an XML body turned into UTF-8 from the encoding that, first
 // to say, its byte order mark, charset (the Content-Type's, "" if none) or
 // its XML declaration names, UTF-8 when none does: RFC 7303 and the WHATWG
@@ -126,15 +113,14 @@ var (
 // means nothing in that encoding is 400, as one that is not UTF-8 is.
 func xmlInUTF8(data []byte, charset string) ([]byte, error) {
 	label, by := charset, "its Content-Type names"
+	bomEnc, bomLabel, rest := textenc.UTF16BOM(data)
 	switch {
 	case bytes.HasPrefix(data, utf8BOM):
 		return utf8Body(data)
-	case bytes.HasPrefix(data, utf16LEBOM):
-		label, by, data = "UTF-16LE", "its byte order mark says", data[len(utf16LEBOM):]
-	case bytes.HasPrefix(data, utf16BEBOM):
-		label, by, data = "UTF-16BE", "its byte order mark says", data[len(utf16BEBOM):]
+	case bomEnc != nil:
+		label, by, data = bomLabel, "its byte order mark says", rest
 	case charset != "":
-		if xmlEncoding(charset) == nil { // RequestFormat refused it already
+		if textenc.Lookup(charset) == nil { // RequestFormat refused it already
 			return nil, errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "charset %q is not supported", charset)
 		}
 	default:
@@ -142,22 +128,22 @@ func xmlInUTF8(data []byte, charset string) ([]byte, error) {
 		if label == "" {
 			return utf8Body(data)
 		}
-		enc := xmlEncoding(label)
+		enc := textenc.Lookup(label)
 		if enc == nil {
 			return nil, malformed("the XML declaration names encoding %q, which is not read here: send UTF-8, or another charset of the WHATWG Encoding standard", label)
 		}
 		// .NET's XmlSerializer writing to a string declares utf-16, and
 		// the client sends the string as UTF-8: encoding/xml read the
 		// declaration as bytes of ASCII, which real UTF-16 is not.
-		if isUTF16(enc) {
+		if textenc.IsUTF16(enc) {
 			return utf8Body(data)
 		}
 	}
-	enc := xmlEncoding(label)
-	if enc == unicode.UTF8 {
+	enc := textenc.Lookup(label)
+	if textenc.IsUTF8(enc) {
 		return utf8Body(data)
 	}
-	text, ok := decodeStrict(enc, data)
+	text, ok := textenc.Decode(enc, data)
 	if !ok {
 		return nil, malformed("request body is not valid %s, the encoding %s", label, by)
 	}
@@ -182,85 +168,6 @@ func declaredEncoding(data []byte) string {
 	return label
 }
 
-// asciiLabels are the labels of US-ASCII, which WHATWG reads as
-// windows-1252.
-var asciiLabels = []string{"us-ascii", "ascii", "ansi_x3.4-1968"}
-
-// xmlEncoding is the encoding a charset label names as the WHATWG Encoding
-// standard reads labels (browsers, and the HTTP stacks clients use), nil
-// for one it does not know. Two departures: US-ASCII is ASCII, so a body
-// saying it is ASCII that holds a byte over 0x7F is refused rather than
-// read as letters its client never sent; and WHATWG's "replacement", for
-// labels unsafe to read (ISO-2022-KR, HZ), is no encoding.
-func xmlEncoding(label string) encoding.Encoding {
-	label = strings.ToLower(strings.TrimSpace(label))
-	if slices.Contains(asciiLabels, label) {
-		enc, _ := ianaindex.IANA.Encoding("US-ASCII") // U+FFFD for a byte over 0x7F
-		return enc
-	}
-	enc, err := htmlindex.Get(label)
-	if err != nil || enc == encoding.Replacement {
-		return nil
-	}
-	return enc
-}
-
-// decodeStrict is src decoded from enc into UTF-8, false when a byte
-// sequence in it means nothing in enc: x/text's decoders write U+FFFD for
-// one and go on, and a name stored so would have lost a letter unseen.
-func decodeStrict(enc encoding.Encoding, src []byte) ([]byte, bool) {
-	if isUTF16(enc) && !wellFormedUTF16(src, enc == unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)) {
-		return nil, false
-	}
-	text, err := enc.NewDecoder().Bytes(src)
-	if err != nil {
-		return nil, false
-	}
-	if bytes.Contains(text, replacementChar) && !isUTF16(enc) {
-		// Only U+FFFD as the encoding writes it (gb18030 can) is text. Its
-		// bytes may be in src without being one character (0x81 0x84 0x31
-		// 0xA4 0x37 is 亜, 1 and a byte meaning nothing), so counting them
-		// is not enough: the text must be written back as src.
-		written, err := enc.NewEncoder().Bytes(text)
-		if err != nil || !bytes.Equal(written, src) {
-			return nil, false
-		}
-	}
-	return text, true
-}
-
-var replacementChar = []byte("\uFFFD")
-
-// wellFormedUTF16 reports whether b is whole UTF-16 code units, big-endian
-// or not, every surrogate in a pair.
-func wellFormedUTF16(b []byte, bigEndian bool) bool {
-	if len(b)%2 != 0 {
-		return false
-	}
-	high := false // the previous unit began a pair
-	for i := 0; i < len(b); i += 2 {
-		u := binary.LittleEndian.Uint16(b[i:])
-		if bigEndian {
-			u = binary.BigEndian.Uint16(b[i:])
-		}
-		switch {
-		case u >= 0xD800 && u <= 0xDBFF:
-			if high {
-				return false
-			}
-			high = true
-		case u >= 0xDC00 && u <= 0xDFFF:
-			if !high {
-				return false
-			}
-			high = false
-		case high:
-			return false
-		}
-	}
-	return !high
-}
-
 // notWellFormed is the error of a parse that failed: where and why, as
 // encoding/xml says it (the line and what it met there, the client's own
 // text), so the client can find the fault in what it sent.
@@ -271,11 +178,6 @@ func notWellFormed(err error) *errs.Error {
 		e.Message += fmt.Sprintf(": line %d: %s", syntax.Line, syntax.Msg)
 	}
 	return e
-}
-
-// isUTF16 reports whether enc is UTF-16 in either byte order.
-func isUTF16(enc encoding.Encoding) bool {
-	return enc == unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM) || enc == unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
 }
 
 // parseXMLTree parses one XML document in UTF-8 into a node tree, resolving

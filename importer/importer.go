@@ -480,7 +480,7 @@ func ReopenRejects(f io.ReadWriter) (map[int]bool, error) {
 
 // decodeLine reads one line as the API reads a request body.
 func decodeLine(data []byte) (map[string]any, error) {
-	obj, err := httpin.DecodeObject(data)
+	obj, err := httpin.DecodeObject(data, "")
 	if err != nil {
 		return nil, fmt.Errorf("the line %w", err)
 	}

@@ -1055,3 +1055,27 @@ func TestMetadata_ViewPostsBackWithAliases(t *testing.T) {
 		}
 	}
 }
+
+// TestWrites_BodyInTheCharsetItsContentTypeNames: a Java client on Apache
+// HttpClient's defaults labels its body ISO-8859-1 and sends it so, and
+// the product this API imitates reads it as labelled; a body that is UTF-8
+// stays UTF-8 whatever its label; one no charset accounts for is 400
+// INVALID_UTF8 and writes nothing.
+func TestWrites_BodyInTheCharsetItsContentTypeNames(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	latin1 := "{\"customer_id\":\"CS1\",\"FirstName\":\"Jos\xe9\"}"
+	if res := ts.do("POST", "/profiles", latin1, "Content-Type", "text/plain; charset=ISO-8859-1"); res.Status != http.StatusCreated {
+		t.Fatalf("create in ISO-8859-1: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do("PUT", "/profiles/CS1", `{"FirstName":"José","LastName":"Müller"}`, "Content-Type", "application/json; charset=ISO-8859-1"); res.Status != http.StatusOK {
+		t.Fatalf("replace in UTF-8 labelled ISO-8859-1: %d %s", res.Status, res.Body)
+	}
+	var got map[string]any
+	ts.do("GET", "/profiles/CS1", nil).JSON(t, &got)
+	if got["FirstName"] != "José" || got["LastName"] != "Müller" {
+		t.Errorf("read back: %v", got)
+	}
+	wantError(t, ts.do("POST", "/profiles", strings.Replace(latin1, "CS1", "CS2", 1)), http.StatusBadRequest, "INVALID_UTF8")
+	wantError(t, ts.do("GET", "/profiles/CS2", nil), http.StatusNotFound, "PROFILE_NOT_FOUND")
+}

@@ -105,7 +105,7 @@ func (a *App) setModeHandler(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := httpin.DecodeObject(data)
+	body, err := httpin.DecodeObject(data, c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil {
 		return errs.Invalid("MALFORMED_JSON", "", "request body %v", err)
 	}

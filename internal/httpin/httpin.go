@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,9 +18,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/contactcenter/profiled/internal/jsonw"
+	"github.com/contactcenter/profiled/internal/textenc"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/encoding"
 
 	"github.com/contactcenter/profiled/errs"
 )
@@ -181,6 +184,40 @@ func (p *Passwords) Match(hash []byte, password string) bool {
 // ErrNotUTF8 is DecodeObject's answer for bytes that are not UTF-8.
 var ErrNotUTF8 = errors.New("is not valid UTF-8")
 
+// notInCharset is DecodeObject's answer for bytes that mean nothing in the
+// charset Content-Type names; it is an ErrNotUTF8.
+type notInCharset struct{ label string }
+
+func (e notInCharset) Error() string {
+	return "is not valid UTF-8, nor " + e.label + ", the charset its Content-Type names"
+}
+func (e notInCharset) Is(target error) bool { return target == ErrNotUTF8 }
+
+// jsonInUTF8 is a JSON body in UTF-8. JSON is UTF-8 (RFC 8259), so bytes
+// that are stay as sent whatever charset contentType names (a client that
+// labels UTF-8 ISO-8859-1 keeps its letters); a body in UTF-16 (by its
+// byte order mark, or its label) or one that is not UTF-8 in a charset its
+// label names (Apache HttpClient's default ISO-8859-1, which the Java
+// product the API imitates reads as labelled) is decoded from it.
+func jsonInUTF8(data []byte, contentType string) ([]byte, error) {
+	var enc encoding.Encoding
+	label := ""
+	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
+		label = params["charset"]
+		enc = textenc.Lookup(label)
+	}
+	if bom, name, rest := textenc.UTF16BOM(data); bom != nil {
+		enc, label, data = bom, name, rest
+	} else if enc == nil || textenc.IsUTF8(enc) || !textenc.IsUTF16(enc) && utf8.Valid(data) {
+		return data, nil
+	}
+	text, ok := textenc.Decode(enc, data)
+	if !ok {
+		return nil, notInCharset{label}
+	}
+	return text, nil
+}
+
 // DecodeObject reads data as exactly one JSON object, numbers kept as
 // json.Number so integers are never rounded through float64: a request
 // body, or a line of an import. Its errors complete a sentence whose subject
@@ -191,8 +228,14 @@ var ErrNotUTF8 = errors.New("is not valid UTF-8")
 // the last silently). It parses with jsonw, which reads as encoding/json
 // does (FuzzParse compares them) without reflection. A leading byte order
 // mark, which .NET's default UTF-8 encoder and Windows editors write, is
-// skipped, as RFC 8259 allows and the eGain facade does.
-func DecodeObject(data []byte) (map[string]any, error) {
+// skipped, as RFC 8259 allows and the eGain facade does. contentType, the
+// request's Content-Type ("" for a line of an import), may name the
+// charset of a body that is not UTF-8 (jsonInUTF8).
+func DecodeObject(data []byte, contentType string) (map[string]any, error) {
+	data, err := jsonInUTF8(data, contentType)
+	if err != nil {
+		return nil, err
+	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if !utf8.Valid(data) {
 		return nil, ErrNotUTF8

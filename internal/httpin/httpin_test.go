@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -115,16 +116,58 @@ func TestPasswords_DummyHasTheCost(t *testing.T) {
 	}
 }
 
+// TestDecodeObject_Charsets: JSON is UTF-8, and bytes that are stay as sent
+// whatever charset Content-Type names; a body in UTF-16 (its byte order
+// mark or its label), or not UTF-8 in the charset its label names (Apache
+// HttpClient's default ISO-8859-1), is read in that charset; bytes no
+// charset accounts for are not UTF-8.
+func TestDecodeObject_Charsets(t *testing.T) {
+	utf16le := func(s string) string {
+		var b []byte
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+		return string(b)
+	}
+	for _, tt := range []struct {
+		name, body, contentType, want string
+	}{
+		{"UTF-8 labelled UTF-8", `{"n":"José"}`, "application/json; charset=UTF-8", "José"},
+		{"UTF-8 labelled ISO-8859-1", `{"n":"José"}`, "application/json; charset=ISO-8859-1", "José"},
+		{"ISO-8859-1 labelled so", "{\"n\":\"Jos\xe9\"}", "application/json; charset=ISO-8859-1", "José"},
+		{"Apache's default label", "{\"n\":\"Jos\xe9\"}", "text/plain; charset=ISO-8859-1", "José"},
+		{"windows-1252", "{\"n\":\"\x80 5\"}", "application/json; charset=windows-1252", "€ 5"},
+		{"UTF-16LE by its BOM", "\xff\xfe" + utf16le(`{"n":"Zoë"}`), "application/json", "Zoë"},
+		{"UTF-16LE by its label", utf16le(`{"n":"Zoë"}`), "application/json; charset=utf-16le", "Zoë"},
+		{"an unknown label over UTF-8", `{"n":"José"}`, "application/json; charset=x-unknown", "José"},
+	} {
+		obj, err := DecodeObject([]byte(tt.body), tt.contentType)
+		if err != nil || obj["n"] != tt.want {
+			t.Errorf("%s: %v, %v; want n %q", tt.name, obj, err, tt.want)
+		}
+	}
+	for _, tt := range []struct{ name, body, contentType string }{
+		{"Latin-1 without a label", "{\"n\":\"Jos\xe9\"}", "application/json"},
+		{"Latin-1 under an unknown label", "{\"n\":\"Jos\xe9\"}", "application/json; charset=x-unknown"},
+		{"a high byte labelled US-ASCII", "{\"n\":\"Jos\xe9\"}", "application/json; charset=us-ascii"},
+		{"UTF-16 cut in a character", "\xff\xfe{\x00\"", "application/json"},
+	} {
+		if _, err := DecodeObject([]byte(tt.body), tt.contentType); !errors.Is(err, ErrNotUTF8) {
+			t.Errorf("%s: %v, want ErrNotUTF8", tt.name, err)
+		}
+	}
+}
+
 func TestDecodeObject(t *testing.T) {
-	obj, err := DecodeObject([]byte(`{"n":12345678901234567890,"s":"x"}`))
+	obj, err := DecodeObject([]byte(`{"n":12345678901234567890,"s":"x"}`), "")
 	if err != nil || obj["n"].(json.Number).String() != "12345678901234567890" {
 		t.Fatalf("DecodeObject = %v, %v; want the number kept whole", obj, err)
 	}
 	// A leading byte order mark is skipped, once.
-	if obj, err := DecodeObject([]byte("\ufeff{\"a\":1}")); err != nil || obj["a"] == nil {
+	if obj, err := DecodeObject([]byte("\ufeff{\"a\":1}"), ""); err != nil || obj["a"] == nil {
 		t.Errorf("DecodeObject after a BOM = %v, %v", obj, err)
 	}
-	if _, err := DecodeObject([]byte("\ufeff\ufeff{}")); err == nil {
+	if _, err := DecodeObject([]byte("\ufeff\ufeff{}"), ""); err == nil {
 		t.Error("DecodeObject took two byte order marks")
 	}
 	for data, want := range map[string]string{
@@ -137,7 +180,7 @@ func TestDecodeObject(t *testing.T) {
 		"\xff{}":                    ErrNotUTF8.Error(),
 		`{"a":1}x`:                  "has data after the JSON object",
 	} {
-		if _, err := DecodeObject([]byte(data)); err == nil || err.Error() != want {
+		if _, err := DecodeObject([]byte(data), ""); err == nil || err.Error() != want {
 			t.Errorf("DecodeObject(%q) = %v, want %q", data, err, want)
 		}
 	}

@@ -153,7 +153,7 @@ func readObject(c echo.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := httpin.DecodeObject(data)
+	obj, err := httpin.DecodeObject(data, c.Request().Header.Get(echo.HeaderContentType))
 	switch {
 	case errors.Is(err, httpin.ErrNotUTF8), errors.Is(err, jsonw.ErrEscape):
 		return nil, errs.Invalid(CodeInvalidUTF8, "", "request body %v", err)
