@@ -10,6 +10,7 @@ import (
 
 	"github.com/contactcenter/profiled/errs"
 	"github.com/contactcenter/profiled/internal/jsonw"
+	"github.com/contactcenter/profiled/internal/textenc"
 )
 
 // Format is a wire format of the facade.
@@ -57,8 +58,9 @@ func EncodeCustomers(f Format, w io.Writer, selfHref string, customers []Custome
 }
 
 // readTree reads a body within lim and parses it in format f. JSON is
-// UTF-8 (RFC 8259); XML is turned into UTF-8 from the charset
-// (Content-Type's, "" if none) or what the body says of itself.
+// UTF-8 (RFC 8259), read in the charset Content-Type names ("" if none)
+// only where it is not (textenc.JSON); XML is turned into UTF-8 from that
+// charset or what the body says of itself.
 func readTree(r io.Reader, lim Limits, f Format, charset string) (*node, error) {
 	lim = lim.orDefault()
 	data, err := readBody(r, lim)
@@ -66,7 +68,14 @@ func readTree(r io.Reader, lim Limits, f Format, charset string) (*node, error) 
 		return nil, err
 	}
 	if f == FormatJSON {
-		if data, err = utf8Body(data); err != nil {
+		text, ok := textenc.JSON(data, charset)
+		if !ok {
+			if _, name, _ := textenc.UTF16BOM(data); name != "" {
+				return nil, malformed("request body is not valid %s, the encoding its byte order mark says", name)
+			}
+			return nil, malformed("request body is not valid UTF-8, nor %s, the charset its Content-Type names", charset)
+		}
+		if data, err = utf8Body(text); err != nil {
 			return nil, err
 		}
 		return parseJSONTree(data, lim, "")

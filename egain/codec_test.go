@@ -479,7 +479,8 @@ func TestDecodeXML_CharsetRefusals(t *testing.T) {
 		{"UTF-16 odd length", FormatXML, "", le('a') + "\x00", CodeMalformedBody},
 		{"unknown declaration", FormatXML, "", `<?xml version="1.0" encoding="x-unknown-cs"?>` + open + "a" + closing, CodeMalformedBody},
 		{"unknown Content-Type charset", FormatXML, "EBCDIC-cp-us", open + "a" + closing, CodeUnsupportedMediaType},
-		{"JSON with a UTF-16 BOM", FormatJSON, "", "\xff\xfe{\x00}\x00", CodeMalformedBody},
+		{"JSON in UTF-16 cut in a character", FormatJSON, "", "\xff\xfe{\x00}", CodeMalformedBody},
+		{"JSON with a high byte labelled US-ASCII", FormatJSON, "us-ascii", `{"customerName":"Jos` + "\xe9" + `"}`, CodeMalformedBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

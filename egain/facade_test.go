@@ -1288,6 +1288,7 @@ func TestAccept_MediaTypeAskedFor(t *testing.T) {
 // read in what they send: Apache HttpClient's ContentType.APPLICATION_XML
 // says ISO-8859-1 (over JAXB's UTF-8 declaration), .NET may send UTF-16
 // with a BOM, Python's tostring(encoding='us-ascii') declares us-ascii.
+// JSON is read in its label's charset only where it is not UTF-8.
 // What they wrote reads back in UTF-8, in XML and JSON alike.
 func TestCreate_XMLInOtherCharsets(t *testing.T) {
 	t.Parallel()
@@ -1310,6 +1311,8 @@ func TestCreate_XMLInOtherCharsets(t *testing.T) {
 		{"Apache HttpClient", "application/xml; charset=ISO-8859-1", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + person("Jos\xe9"), "José"},
 		{".NET UTF-16", "text/xml; charset=utf-16", utf16LE(`<?xml version="1.0" encoding="utf-16"?>` + person("Zoë")), "Zoë"},
 		{"Python us-ascii", "application/xml", `<?xml version='1.0' encoding='us-ascii'?>` + "\n" + person("Ren&#233;e"), "Renée"},
+		{"JSON in ISO-8859-1", "application/json; charset=ISO-8859-1", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Andr` + "\xe9" + `"}]}}`, "André"},
+		{"JSON in UTF-8 labelled ISO-8859-1", "application/json; charset=ISO-8859-1", `{"type":{"value":"individual"},"contactPersons":{"contactPerson":[{"firstName":"Zoë"}]}}`, "Zoë"},
 	}
 	for _, tc := range created {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1340,7 +1343,8 @@ func TestCreate_XMLInOtherCharsets(t *testing.T) {
 		{"us-ascii declaration over a high byte", "application/xml", `<?xml version='1.0' encoding='us-ascii'?>` + person("Jos\xe9"), http.StatusBadRequest, "400-101"},
 		{"declaration of an unknown encoding", "application/xml", `<?xml version="1.0" encoding="EBCDIC-cp-us"?>` + person("Jack"), http.StatusBadRequest, "400-101"},
 		{"unknown charset", "application/xml; charset=x-unknown-cs", person("Jack"), http.StatusUnsupportedMediaType, "415-101"},
-		{"JSON in Latin-1", "application/json; charset=ISO-8859-1", `{"type":{"value":"individual"}}`, http.StatusUnsupportedMediaType, "415-101"},
+		{"JSON with a high byte labelled US-ASCII", "application/json; charset=us-ascii", `{"type":{"value":"individual"},"customerName":"Jos` + "\xe9" + `"}`, http.StatusBadRequest, "400-101"},
+		{"JSON in an unknown charset", "application/json; charset=x-unknown-cs", `{"type":{"value":"individual"}}`, http.StatusUnsupportedMediaType, "415-101"},
 	}
 	before := h.profileCount()
 	for _, tc := range refused {

@@ -586,25 +586,24 @@ func ResponseFormat(accept string) (Format, error) {
 }
 
 // RequestFormat maps a request Content-Type to a format, and the charset it
-// names ("" if none). JSON is UTF-8 only (RFC 8259); XML may be in any
-// charset the WHATWG Encoding standard knows (Apache HttpClient labels a
-// body ISO-8859-1 unless told otherwise, .NET may send UTF-16), which the
-// decoder turns into UTF-8. Anything else → 415.
+// names ("" if none): any the WHATWG Encoding standard knows (Apache
+// HttpClient labels a body ISO-8859-1 unless told otherwise, .NET may send
+// UTF-16), which the decoder turns into UTF-8 (JSON only where it is not
+// UTF-8 already: textenc.JSON). Anything else → 415.
 func RequestFormat(contentType string) (Format, string, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err == nil {
 		cs, named := params["charset"]
+		format := FormatXML
 		switch mt {
 		case "application/json":
-			if !named || textenc.IsUTF8(textenc.Lookup(cs)) {
-				return FormatJSON, cs, nil
-			}
-			return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: JSON is read in UTF-8 only", contentType)
+			format = FormatJSON
+			fallthrough
 		case "application/xml", "text/xml":
 			if !named || textenc.Lookup(cs) != nil {
-				return FormatXML, cs, nil
+				return format, cs, nil
 			}
-			return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: XML is read in UTF-8 or another charset of the WHATWG Encoding standard", contentType)
+			return format, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported: bodies are read in UTF-8 or another charset of the WHATWG Encoding standard", contentType)
 		}
 	}
 	return FormatXML, "", errs.Invalid(CodeUnsupportedMediaType, "Content-Type", "Content-Type %q is not supported; use application/xml or application/json", contentType)

@@ -252,8 +252,8 @@ func TestResponseFormat(t *testing.T) {
 	}
 }
 
-// TestRequestFormat: JSON in UTF-8 only (RFC 8259), XML in any charset
-// the WHATWG Encoding standard knows, which comes back for the decoder
+// TestRequestFormat: JSON and XML in any charset the WHATWG Encoding
+// standard knows, which comes back for the decoder
 // (docs/egain.md, "Request pipeline and formats").
 func TestRequestFormat(t *testing.T) {
 	tests := []struct {
@@ -278,8 +278,9 @@ func TestRequestFormat(t *testing.T) {
 		{`application/xml; charset=""`, FormatXML, "", false},
 		{"application/json; charset=utf8", FormatJSON, "utf8", true}, // WHATWG's label, sent by some clients
 		{`application/xml; charset="UTF8"`, FormatXML, "UTF8", true},
-		{"application/json; charset=us-ascii", FormatXML, "", false},
-		{"application/json; charset=iso-8859-1", FormatXML, "", false},
+		{"application/json; charset=us-ascii", FormatJSON, "us-ascii", true},
+		{"application/json; charset=iso-8859-1", FormatJSON, "iso-8859-1", true}, // read so where not UTF-8
+		{"application/json; charset=x-unknown-cs", FormatXML, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.contentType, func(t *testing.T) {

@@ -22,7 +22,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/text/encoding"
 
 	"github.com/contactcenter/profiled/errs"
 )
@@ -193,26 +192,18 @@ func (e notInCharset) Error() string {
 }
 func (e notInCharset) Is(target error) bool { return target == ErrNotUTF8 }
 
-// jsonInUTF8 is a JSON body in UTF-8. JSON is UTF-8 (RFC 8259), so bytes
-// that are stay as sent whatever charset contentType names (a client that
-// labels UTF-8 ISO-8859-1 keeps its letters); a body in UTF-16 (by its
-// byte order mark, or its label) or one that is not UTF-8 in a charset its
-// label names (Apache HttpClient's default ISO-8859-1, which the Java
-// product the API imitates reads as labelled) is decoded from it.
+// jsonInUTF8 is a JSON body in UTF-8, read in the charset contentType
+// names where it is not (textenc.JSON).
 func jsonInUTF8(data []byte, contentType string) ([]byte, error) {
-	var enc encoding.Encoding
 	label := ""
-	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
+	if _, params, err := mime.ParseMediaType(contentType); err == nil {
 		label = params["charset"]
-		enc = textenc.Lookup(label)
 	}
-	if bom, name, rest := textenc.UTF16BOM(data); bom != nil {
-		enc, label, data = bom, name, rest
-	} else if enc == nil || textenc.IsUTF8(enc) || !textenc.IsUTF16(enc) && utf8.Valid(data) {
-		return data, nil
-	}
-	text, ok := textenc.Decode(enc, data)
+	text, ok := textenc.JSON(data, label)
 	if !ok {
+		if _, name, _ := textenc.UTF16BOM(data); name != "" {
+			label = name
+		}
 		return nil, notInCharset{label}
 	}
 	return text, nil

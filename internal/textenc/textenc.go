@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
@@ -123,4 +124,26 @@ func wellFormedUTF16(b []byte, bigEndian bool) bool {
 		}
 	}
 	return !high
+}
+
+// JSON is a JSON body in UTF-8, label the charset its Content-Type names
+// ("" if none). JSON is UTF-8 (RFC 8259), so bytes that are stay as sent
+// whatever the label (a client that labels UTF-8 ISO-8859-1 keeps its
+// letters); a body in UTF-16 (by its byte order mark, or its label) or one
+// that is not UTF-8 in a charset its label names (Apache HttpClient's
+// default ISO-8859-1, which the Java products the APIs imitate read as
+// labelled) is decoded from it: false when its bytes mean nothing there.
+// Bytes no charset accounts for are returned as they are, for the
+// caller's UTF-8 check to refuse.
+func JSON(data []byte, label string) ([]byte, bool) {
+	var enc encoding.Encoding
+	if label != "" {
+		enc = Lookup(label)
+	}
+	if bom, _, rest := UTF16BOM(data); bom != nil {
+		enc, data = bom, rest
+	} else if enc == nil || IsUTF8(enc) || !IsUTF16(enc) && utf8.Valid(data) {
+		return data, true
+	}
+	return Decode(enc, data)
 }
