@@ -392,18 +392,16 @@ func (f *Facade) search(c echo.Context) error {
 		chosen := window(visible, q.Page)
 		if whole || len(chosen) == 0 {
 			page = chosen
+			rd.Answered(profileIDs(page)...) // not the candidates out of reach or past the page: not read
 			return nil
 		}
 		// The page whole, in the same transaction.
-		ids := make([]string, len(chosen))
-		for i, it := range chosen {
-			ids[i] = it.profile.ID
-		}
-		read, err := f.read(rd, ids)
+		read, err := f.read(rd, profileIDs(chosen))
 		if err != nil {
 			return err
 		}
 		page = itemsOf(m, read, nil)
+		rd.Answered(profileIDs(page)...)
 		return nil
 	})
 	if err != nil {
@@ -456,8 +454,18 @@ func (f *Facade) loadByNums(c echo.Context, r *request, nums []uint64, named str
 			return err
 		}
 		found, err := f.read(rd, ids)
+		if err != nil {
+			return err
+		}
 		items = itemsOf(f.mappingFor(rd.Schema()), found, nil)
-		return err
+		// Refused inside the read, so that what the caller may not see is
+		// not noted as read by it: nothing of it is answered.
+		for _, it := range items {
+			if !f.mayAccess(r, &it.customer) {
+				return departmentDenied(&it.customer)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -465,12 +473,16 @@ func (f *Facade) loadByNums(c echo.Context, r *request, nums []uint64, named str
 	if len(items) == 0 {
 		return nil, errs.NotFound(CodeNotFound, "no customer with id %s exists", named)
 	}
-	for _, it := range items {
-		if !f.mayAccess(r, &it.customer) {
-			return nil, departmentDenied(&it.customer)
-		}
-	}
 	return items, nil
+}
+
+// profileIDs are the customer ids of items.
+func profileIDs(items []item) []string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.profile.ID
+	}
+	return ids
 }
 
 func (f *Facade) writeCustomers(c echo.Context, r *request, items []item, a Attributes) error {

@@ -78,6 +78,7 @@ func (r fakeReader) GetMany(ids []string, _ []string) ([]*profile.Profile, error
 	return r.f.getMany(ids), nil
 }
 func (r fakeReader) Schema() *schema.Compiled { return r.f.underSchema() }
+func (r fakeReader) Answered(...string)       {}
 
 // serveFakeFacade runs the facade over f, with real sessions in a bbolt
 // file, and returns its URL and a session of the test agent.

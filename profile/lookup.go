@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/contactcenter/profiled/errs"
@@ -36,13 +37,19 @@ type Reader interface {
 	// IDsByNum maps numeric ids to customer ids; unknown numbers are
 	// skipped.
 	IDsByNum(nums []uint64) ([]string, error)
+	// Answered names, of the profiles GetMany loaded, those the answer
+	// holds: only they are noted as read. A facade that loads candidates
+	// it then filters out (another department's, past the page) calls it;
+	// without it every profile loaded counts as read.
+	Answered(ids ...string)
 	// Schema is the schema the read runs under: what it loads is in its
 	// names, which a reload since may have changed.
 	Schema() *schema.Compiled
 }
 
 // Read runs fn over one read transaction of tenant's data. Profiles fn
-// loads with GetMany are noted as read (the audit trail's read setting)
+// loads with GetMany (or, when fn says, those of them its answer holds:
+// Reader.Answered) are noted as read (the audit trail's read setting)
 // once fn has succeeded.
 func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error) error {
 	extra := s.LookupExtraEntries
@@ -57,6 +64,9 @@ func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error
 	if err != nil || !r.loaded {
 		return err
 	}
+	if r.answered != nil {
+		return s.noteRead(ctx, tenant, *r.answered...)
+	}
 	return s.noteRead(ctx, tenant, r.read...)
 }
 
@@ -69,6 +79,9 @@ type reader struct {
 	read   []string        // the ids of what it returned
 	noted  map[string]bool // read, as a set: a profile loaded twice is one read
 	extra  int             // index entries a lookup reads beyond its limit
+	// answered, once fn has named it (Answered), is what of read the
+	// answer holds: what is noted as read instead of everything loaded.
+	answered *[]string
 }
 
 // DefaultLookupExtraEntries is Service.LookupExtraEntries's default: the
@@ -201,6 +214,18 @@ func (r *reader) GetMany(ids []string, exts []string) ([]*Profile, error) {
 		}
 	}
 	return out, nil
+}
+
+// Answered keeps of ids those GetMany loaded: a read is noted only of
+// what this transaction read.
+func (r *reader) Answered(ids ...string) {
+	answered := []string{}
+	for _, id := range ids {
+		if slices.Contains(r.read, id) && !slices.Contains(answered, id) {
+			answered = append(answered, id)
+		}
+	}
+	r.answered = &answered
 }
 
 func (r *reader) IDsByNum(nums []uint64) ([]string, error) {

@@ -357,3 +357,62 @@ func TestAudit_LongRetentionKeepsEntries(t *testing.T) {
 		t.Fatalf("with retention_days 1000000, the create's entry is gone after a sweep: %+v", p.Entries)
 	}
 }
+
+// TestAudit_ReadsNameWhatWasAnswered: with audit.reads: every, an eGain
+// read names the customers its answer holds, not every candidate it
+// loaded: a customer of a department the user may not see (the search
+// answers 204, the get 403) and customers past the page were not read by
+// that user, and an entry saying so would put a read that never happened
+// in their trail and in their export.
+func TestAudit_ReadsNameWhatWasAnswered(t *testing.T) {
+	t.Parallel()
+	cfg := configWith(t, "  reads: false", "  reads: every",
+		"departmentalization: false", "departmentalization: true",
+		`    - {id: "1000", name: Service}`, `    - {id: "1000", name: Service}
+    - {id: "2000", name: Sales}`,
+		`      foreign_departments: ["*"]`, `      foreign_departments: ["*"]
+    - name: service-agent
+      password_hash: "`+testPasswordHash()+`"
+      permissions: [view_agent_console]
+      home_department: Service`)
+	ts := mustStartWith(t, cfg, t.TempDir()+"/p.db")
+	demo := egLogin(t, ts)
+	sales := `{"department":{"name":"Sales"},` + strings.TrimPrefix(egIndividual("Sal", "Sales", "sal@sales.example", ""), "{")
+	num := egCreate(t, ts, demo, sales, "")
+	res := ts.do("POST", "/ws/v12/authentication/user/login", `{"userName":"service-agent","password":"`+testPassword+`"}`, "Content-Type", "application/json")
+	agent := res.Header.Get(egSession)
+	if res.Status != http.StatusNoContent || agent == "" {
+		t.Fatalf("login: %d %s", res.Status, res.Body)
+	}
+	asAgent := []string{egSession, agent, "Accept", "application/json"}
+	if res := ts.do("GET", "/ws/v12/interaction/customer?email=sal@sales.example", nil, asAgent...); res.Status != http.StatusNoContent {
+		t.Fatalf("search for another department's customer: %d %s, want 204", res.Status, res.Body)
+	}
+	if res := ts.do("GET", "/ws/v12/interaction/customer/"+num, nil, asAgent...); res.Status != http.StatusForbidden {
+		t.Fatalf("get of another department's customer: %d %s, want 403", res.Status, res.Body)
+	}
+	if p := ts.audit(t, "op=read"); len(p.Entries) != 0 {
+		t.Errorf("reads the user was refused are in the trail: %+v", p.Entries)
+	}
+
+	var family []string
+	for _, name := range []string{"One", "Two", "Three"} {
+		family = append(family, ts.mustCreate(`{"FirstName":"`+name+`","EmailAddress":["family@shared.example"]}`))
+	}
+	res = ts.do("GET", "/ws/v12/interaction/customer?email=family@shared.example&$pagesize=1", nil, egSession, demo, "Accept", "application/json")
+	if res.Status != http.StatusOK {
+		t.Fatalf("search, a page of one: %d %s", res.Status, res.Body)
+	}
+	p := ts.audit(t, "op=read&actor="+url.QueryEscape(`egain user "demo"`))
+	if len(p.Entries) != 1 || len(p.Entries[0].Customers) != 1 || !slices.Contains(family, p.Entries[0].Customers[0]) {
+		t.Errorf("a page of one of %v is audited as %+v, want one entry naming the customer answered", family, p.Entries)
+	}
+	// A search answered whole, in one load, names all it answered.
+	if res := ts.do("GET", "/ws/v12/interaction/customer?email=family@shared.example", nil, egSession, demo, "Accept", "application/json"); res.Status != http.StatusOK {
+		t.Fatalf("search: %d %s", res.Status, res.Body)
+	}
+	p = ts.audit(t, "op=read&actor="+url.QueryEscape(`egain user "demo"`))
+	if len(p.Entries) != 2 || len(p.Entries[0].Customers) != 3 {
+		t.Errorf("a search answering %v is audited as %+v, want an entry naming the three", family, p.Entries)
+	}
+}
