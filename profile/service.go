@@ -340,10 +340,13 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 	}
 	after := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
 	for ext, recs := range doc.Extensions {
+		after.records[ext] = recs
+		if len(recs) == 0 {
+			continue // a new customer has none: the set writes nothing, and the audit entry must not name it
+		}
 		if err := tx.PutRecords(ext, id, recs); err != nil {
 			return nil, err
 		}
-		after.records[ext] = recs
 	}
 	if err := syncIndexes(tx, c, id, nil, &after); err != nil {
 		return nil, err
@@ -1044,6 +1047,12 @@ func (s *Service) merge(ctx context.Context, tenant string, c *schema.Compiled, 
 		for i := range c.Def.Extensions {
 			e := &c.Def.Extensions[i]
 			d, sr := destSets[e.Name], srcSets[e.Name]
+			if len(sr) == 0 {
+				// Nothing to bring: dest's records stay as they are, and
+				// the merge's audit entry does not name them as written.
+				after.records[e.Name] = d
+				continue
+			}
 			out := extensions.Merge(e, d, sr, opts.PreferSource)
 			if len(out) > len(d) {
 				if err := s.checkRecordLimit(map[string][]schema.Record{e.Name: out}); err != nil {

@@ -416,3 +416,33 @@ func TestAudit_ReadsNameWhatWasAnswered(t *testing.T) {
 		t.Errorf("a search answering %v is audited as %+v, want an entry naming the three", family, p.Entries)
 	}
 }
+
+// TestAudit_NamesOnlyExtensionsWritten: an entry names the extensions
+// whose records the write changed, through both APIs. An eGain create of
+// a customer with one person and no contact point, custom attribute or
+// phone hands the store empty sets of those; a Genesys create may send
+// "Phone": []; a merge whose source has no Phone records leaves the
+// destination's as they were. None of these wrote a record of them, and
+// an auditor reading the entry must not be told that they did.
+func TestAudit_NamesOnlyExtensionsWritten(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	session := egLogin(t, ts)
+	egCreate(t, ts, session, egIndividual("Only", "Person", "", ""), "")
+	if p := ts.audit(t, "op=create"); len(p.Entries) != 1 || !slices.Equal(p.Entries[0].Extensions, []string{"ContactPerson", "EgainCustomer"}) {
+		t.Errorf("eGain create of a person without contact points: %+v, want extensions ContactPerson and EgainCustomer", p.Entries)
+	}
+	id := ts.mustCreate(`{"FirstName":"Empty","Phone":[],"Activity":[]}`)
+	if p := ts.audit(t, "customer_id="+id); len(p.Entries) != 1 || len(p.Entries[0].Extensions) != 0 {
+		t.Errorf("Genesys create with empty record sets: %+v, want no extension", p.Entries)
+	}
+	dest := ts.mustCreate(`{"FirstName":"Dest","Phone":[{"PhoneNumber":"5550100"}]}`)
+	src := ts.mustCreate(`{"FirstName":"Src","EmailAddress":["src@x.dom"]}`)
+	if res := ts.do("PUT", "/profiles/"+dest+"/merge/"+src, `{}`); res.Status != http.StatusNoContent {
+		t.Fatalf("merge: %d %s", res.Status, res.Body)
+	}
+	if p := ts.audit(t, "op=merge"); len(p.Entries) != 1 || len(p.Entries[0].Extensions) != 0 ||
+		!slices.Equal(p.Entries[0].Attributes, []string{"EmailAddress", "FirstName"}) {
+		t.Errorf("merge of a source without records: %+v, want attributes EmailAddress and FirstName, no extension", p.Entries)
+	}
+}
