@@ -332,6 +332,41 @@ func TestExport_ImportEntryNamesNoOtherCustomer(t *testing.T) {
 	}
 }
 
+// TestExport_EntriesAfterTheClockSteppedBack: a customer's export lists
+// every entry written about it since its creation, also those a clock
+// stepped back (NTP on the host, or a PostgreSQL replica behind the one
+// that created it) stamped before the creation time; the entries of an
+// earlier customer deleted under the same customer_id stay out.
+func TestExport_EntriesAfterTheClockSteppedBack(t *testing.T) {
+	s, now := newService(t)
+	ctx := as(`api key "crm"`)
+	if _, err := s.Create(ctx, "", map[string]any{"customer_id": "STEP1", "FirstName": "Earlier"}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "", "STEP1", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(ctx, "", map[string]any{"customer_id": "STEP1", "FirstName": "Ann"}, profile.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(-time.Second) // the clock steps back
+	if _, err := s.Replace(ctx, "", "STEP1", map[string]any{"FirstName": "Anna"}, profile.ReplaceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := s.Export(ctx, "", "STEP1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range x.Audit {
+		ops = append(ops, e.Op)
+	}
+	slices.Sort(ops)
+	if want := []string{"create", "export", "replace"}; !slices.Equal(ops, want) {
+		t.Errorf("export of STEP1 lists %v, want %v (its own entries, none of the earlier customer's)", ops, want)
+	}
+}
+
 // TestAudit_ImportOfNothingLeavesNoEntry: an import run that creates no
 // customer (-resume of a finished file writes only its progress mark)
 // leaves no import entry naming nobody; a batch that creates some does.

@@ -97,9 +97,28 @@ func (s *Service) Export(ctx context.Context, tenant, id string, num uint64) (*E
 		}
 		// Only this customer's entries: a customer deleted before it was
 		// created under the same customer_id was someone else, and its
-		// entries are not this data subject's to be handed.
-		return tx.Audit(StoreFilter{CustomerID: id, From: p.Created.Truncate(time.Microsecond)}, func(e *AuditEntry) bool {
-			entry := *e
+		// entries are not this data subject's to be handed. They are
+		// those before this customer's creation entry in sequence, which
+		// follows commit order on both stores, not in time: a clock
+		// stepped back (NTP, a replica behind the one that created the
+		// customer) stamps later entries before Created.
+		var all []AuditEntry
+		var created uint64 // the sequence number of the creation entry, 0 if none is kept
+		err = tx.Audit(StoreFilter{CustomerID: id}, func(e *AuditEntry) bool {
+			if e.Op == OpCreate || e.Op == OpImport {
+				created = max(created, e.Seq)
+			}
+			all = append(all, *e)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		since := p.Created.Truncate(time.Microsecond) // without a creation entry (swept, or older than the trail)
+		for _, entry := range all {
+			if (created != 0 && entry.Seq < created) || (created == 0 && entry.At.Before(since)) {
+				continue
+			}
 			if entry.Op != OpMerge {
 				// An entry of several customers (an import batch, a read of
 				// an identify's results) names other data subjects, not
@@ -108,8 +127,8 @@ func (s *Service) Export(ctx context.Context, tenant, id string, num uint64) (*E
 				entry.Customers = []string{id}
 			}
 			out.Audit = append(out.Audit, entry)
-			return true
-		})
+		}
+		return nil
 	})
 	return &out, err
 }
