@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/contactcenter/profiled/schema"
@@ -95,10 +96,16 @@ func (t canonicalTx) RecordDocuments(id string, exts []string) (map[string][][]M
 	return sets, err
 }
 
+// renameRecords canonicalizes recs in place. A record it changes is
+// replaced by a changed copy: the store knows a record written back as the
+// very map it handed out for unchanged (codec.DiffRecords), which a map
+// renamed in place no longer is.
 func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
 	if e, ok := t.c.Extension(ext); ok {
-		for _, r := range recs {
-			if canonicalize(r, e.Attribute) {
+		for i, r := range recs {
+			if !isCanonical(r, e.Attribute) {
+				recs[i] = maps.Clone(r)
+				canonicalize(recs[i], e.Attribute)
 				t.noteAltered()
 			}
 		}
@@ -115,6 +122,18 @@ func Canonical(c *schema.Compiled, attributes map[string]any, sets map[string][]
 	for ext, recs := range sets {
 		canonicalTx{c: c}.renameRecords(ext, recs)
 	}
+}
+
+// isCanonical reports whether canonicalize would leave m as it is.
+func isCanonical(m map[string]any, lookup declared) bool {
+	for k, v := range m {
+		if a, ok := lookup(k); ok {
+			if _, retyped := a.Retyped(v); retyped || a.Name != k {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // declared finds an attribute by a name in any case (schema lookups).

@@ -174,6 +174,7 @@ type changedRecords struct {
 	Tx
 	asStored func() bool // the transaction's asStored (Tx wrappers hide it)
 	changed  bool
+	written  map[string]bool // the extensions whose records were written
 }
 
 func (t *changedRecords) PutRecords(ext, id string, records []schema.Record) error {
@@ -187,6 +188,10 @@ func (t *changedRecords) PutRecords(ext, id string, records []schema.Record) err
 		}
 	}
 	t.changed = true
+	if t.written == nil {
+		t.written = map[string]bool{}
+	}
+	t.written[ext] = true
 	return t.Tx.PutRecords(ext, id, records)
 }
 
@@ -701,6 +706,19 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 	}
 	if !writes.changed && reflect.DeepEqual(stored, p.Attributes) && asStored(tx) {
 		return p, nil
+	}
+	if !asStored(tx) {
+		// Something read is stored in an older spelling or form: the
+		// records the identification keys read, which the edit left out,
+		// are written as read too, or the same edit sent again would find
+		// them so again and change the profile at every call.
+		for ext, recs := range before.records {
+			if !writes.written[ext] && len(recs) > 0 {
+				if err := tx.PutRecords(ext, id, recs); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	p.Rev++
 	p.Updated = s.Now().UTC()

@@ -492,3 +492,30 @@ func TestReload_RecordRenamedIsMovedByAPut(t *testing.T) {
 		t.Errorf("Phone once the alias is dropped = %v, want notes \"desk\" (the PUT wrote it under the new name)", p.Phone)
 	}
 }
+
+// TestReload_RecordRenamedMovedByAPutWithoutIt: a PUT that leaves out an
+// extension an identification key reads still reads its records, and finds
+// them in the spelling before a rename: it writes them in the new one, so
+// the same PUT sent again changes nothing and keeps the revision (it had
+// bumped it at every call, the records never moved).
+func TestReload_RecordRenamedMovedByAPutWithoutIt(t *testing.T) {
+	t.Parallel()
+	ts, base, reload := startOnConfigCopy(t)
+	id := ts.mustCreate(`{"LastName":"Bond","Phone":[{"PhoneNumber":"5550008","description":"desk"}]}`)
+	old := "{name: description,        type: string, length: 256}"
+	reload(strings.Replace(base, old, "{name: notes, type: string, length: 256, aliases: [description]}", 1))
+	first := ts.do("PUT", "/profiles/"+id, `{"LastName":"Bond","FirstName":"James"}`)
+	again := ts.do("PUT", "/profiles/"+id, `{"LastName":"Bond","FirstName":"James"}`)
+	if first.Status != http.StatusOK || again.Status != http.StatusOK {
+		t.Fatalf("PUTs after the rename: %d %s, %d %s", first.Status, first.Body, again.Status, again.Body)
+	}
+	if a, b := first.Header.Get("ETag"), again.Header.Get("ETag"); a != b {
+		t.Errorf("the same PUT sent again moved the ETag from %s to %s", a, b)
+	}
+	reload(strings.Replace(base, old, "{name: notes, type: string, length: 256}", 1))
+	var p struct{ Phone []map[string]any }
+	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &p)
+	if len(p.Phone) != 1 || p.Phone[0]["notes"] != "desk" {
+		t.Errorf("Phone once the alias is dropped = %v, want notes \"desk\"", p.Phone)
+	}
+}
