@@ -79,3 +79,29 @@ func TestMappingTableDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordFieldLookupIgnoresCase: fill finds an attribute in any case,
+// as strings.ToLower matches it, whether the name is found as spelled,
+// lower-cased on the stack, or lower-cased by ToLower (non-ASCII, long).
+func TestRecordFieldLookupIgnoresCase(t *testing.T) {
+	for _, tt := range []struct {
+		name, want string // want: the field's attribute, "" for none
+	}{
+		{"isSmoker", "isSmoker"},
+		{"issmoker", "isSmoker"},
+		{"ISSMOKER", "isSmoker"},
+		{"isSmo\u212Aer", "isSmoker"}, // K, the Kelvin sign, lower-cases to k
+		{"isSmöker", ""},
+		{"personId", ""},
+		{strings.Repeat("x", 65), ""},
+		{"", ""},
+	} {
+		got := ""
+		if i, ok := personFields.lookup(tt.name); ok {
+			got = personFields.fields[i].attr
+		}
+		if got != tt.want {
+			t.Errorf("lookup(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -38,10 +38,14 @@ func FuzzDecodeCustomerXML(f *testing.F) {
 		c, err := DecodeCustomerXML(bytes.NewReader(body), Limits{MaxBytes: 1 << 16})
 		checkDecodeError(t, err)
 		if err == nil {
-			// Whatever decodes must encode and validate without panicking.
+			// Whatever decodes must encode (as the reflection encoder did)
+			// and validate without panicking.
 			var buf bytes.Buffer
 			if err := EncodeCustomersXML(&buf, "/", []Customer{*c}); err != nil {
 				t.Fatal(err)
+			}
+			if want := refEncodeXML("/", []Customer{*c}); !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("XML differs from the reflection encoder's\ngot  %s\nwant %s", buf.Bytes(), want)
 			}
 			_ = ValidateForCreate(c, testOpts)
 			_ = ValidateForEdit(c, testOpts)
@@ -61,6 +65,9 @@ func FuzzDecodeCustomerJSON(f *testing.F) {
 			var buf bytes.Buffer
 			if err := EncodeCustomersJSON(&buf, "/", []Customer{*c}); err != nil {
 				t.Fatal(err)
+			}
+			if want := refEncodeJSON("/", []Customer{*c}); !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("JSON differs from the reflection encoder's\ngot  %s\nwant %s", buf.Bytes(), want)
 			}
 			_ = ValidateForCreate(c, testOpts)
 			_ = ValidateForEdit(c, testOpts)

@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-
-	"github.com/contactcenter/profiled/internal/jsonw"
 )
 
 // Namespace URIs of the v12 bindings (spec §4).
@@ -39,9 +37,6 @@ type field struct {
 	ns   string
 	item string // for lists: the repeated element inside the wrapper
 	kind fieldKind
-	// jsonName and jsonItem are name and item as JSON strings followed by
-	// ':', written once here instead of escaped for every customer encoded.
-	jsonName, jsonItem string
 }
 
 type fieldKind uint8
@@ -104,8 +99,6 @@ func parseTag(index int, sf reflect.StructField, tag string) field {
 	default:
 		panic(fmt.Sprintf("egain: unsupported field %s %s", sf.Name, sf.Type))
 	}
-	f.jsonName = string(jsonw.AppendString(nil, f.name)) + ":"
-	f.jsonItem = string(jsonw.AppendString(nil, f.item)) + ":"
 	return f
 }
 
