@@ -2,12 +2,12 @@ package pgtest
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -29,14 +29,15 @@ const EnvStore = "PROFILED_TEST_STORE"
 // about this process. Its output is this package's output, not events of
 // its own under go test -json, and it writes no coverage profile.
 func RunOnBothStores(m *testing.M) int {
-	if os.Getenv(EnvStore) != "" || !secondRunWanted(os.Args[1:]) {
+	flag.Parse() // read as the testing package reads them, in every form ("-test.bench X" too)
+	if os.Getenv(EnvStore) != "" || !secondRunWanted(flag.CommandLine) {
 		if os.Getenv(envWatchParent) == "1" {
 			go exitWithParent()
 		}
 		return m.Run()
 	}
 	var out bytes.Buffer
-	child := exec.Command(os.Args[0], childArgs(os.Args[1:])...)
+	child := exec.Command(os.Args[0], childArgs(flag.CommandLine)...)
 	child.Env = append(os.Environ(), EnvStore+"=postgres", envWatchParent+"=1")
 	child.Stdout, child.Stderr = &out, &out
 	// The child's stdin is a pipe held open by this process alone: when
@@ -79,15 +80,12 @@ func exitWithParent() {
 }
 
 // secondRunWanted reports whether the flags go test gave the binary ask for
-// tests to be run, not benchmarks alone, a fuzz target or a listing.
-func secondRunWanted(args []string) bool {
-	for _, arg := range args {
-		name, value, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		switch name {
-		case "test.bench", "test.fuzz", "test.list":
-			if value != "" {
-				return false
-			}
+// tests to be run, not benchmarks alone, a fuzz target or a listing; fs
+// holds them parsed.
+func secondRunWanted(fs *flag.FlagSet) bool {
+	for _, name := range []string{"test.bench", "test.fuzz", "test.list"} {
+		if f := fs.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
 		}
 	}
 	return true
@@ -99,23 +97,24 @@ func secondRunWanted(args []string) bool {
 // more CPU than 4, for no shorter run).
 const childParallel = 4
 
-// childArgs drops the flags that make the test binary write a file, which
-// the two runs would otherwise write at once (this run writes them), and
-// bounds -test.parallel by childParallel.
-func childArgs(args []string) []string {
+// childArgs are the flags given to this run (parsed in fs), as -name=value, without those
+// that make the test binary write a file, which the two runs would
+// otherwise write at once (this run writes them), and with -test.parallel
+// bounded by childParallel.
+func childArgs(fs *flag.FlagSet) []string {
 	var kept []string
-	for _, arg := range args {
-		name, value, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		switch name {
+	fs.Visit(func(f *flag.Flag) {
+		value := f.Value.String()
+		switch f.Name {
 		case "test.testlogfile", "test.coverprofile", "test.cpuprofile", "test.memprofile",
 			"test.blockprofile", "test.mutexprofile", "test.trace", "test.outputdir":
-			continue
+			return
 		case "test.parallel":
 			if n, err := strconv.Atoi(value); err == nil && n > childParallel {
-				arg = "-test.parallel=" + strconv.Itoa(childParallel)
+				value = strconv.Itoa(childParallel)
 			}
 		}
-		kept = append(kept, arg)
-	}
-	return kept
+		kept = append(kept, "-"+f.Name+"="+value)
+	})
+	return append(kept, fs.Args()...)
 }

@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,30 +102,52 @@ func TestRunOnBothStores(t *testing.T) {
 	})
 }
 
+// testFlags parses args as the testing package's flags of these names.
+func testFlags(t *testing.T, args string) *flag.FlagSet {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	for _, name := range []string{"bench", "fuzz", "list", "run", "testlogfile", "coverprofile", "cpuprofile", "timeout"} {
+		fs.String("test."+name, "", "")
+	}
+	fs.Bool("test.v", false, "")
+	fs.Bool("test.paniconexit0", false, "")
+	fs.Int("test.parallel", 2, "")
+	if err := fs.Parse(strings.Fields(args)); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
 func TestSecondRunWanted(t *testing.T) {
 	for args, want := range map[string]bool{
 		"-test.v=true -test.run=X -test.paniconexit0": true,
 		"-test.run=^$ -test.bench=.":                  false,
+		"-test.run ^$ -test.bench .":                  false, // a binary run by hand
 		"-test.bench= -test.run=X":                    true,
 		"-test.fuzz=FuzzX -test.run=FuzzX":            false,
 		"-test.list=.":                                false,
 	} {
-		if got := secondRunWanted(strings.Fields(args)); got != want {
+		if got := secondRunWanted(testFlags(t, args)); got != want {
 			t.Errorf("secondRunWanted(%s) = %v, want %v", args, got, want)
 		}
 	}
 }
 
 func TestChildArgs_DropsFilesTheFirstRunWrites(t *testing.T) {
-	got := childArgs([]string{"-test.v=true", "-test.testlogfile=/tmp/x", "-test.coverprofile=c.out", "-test.run=A", "-test.cpuprofile=p", "-test.timeout=10m"})
-	if want := []string{"-test.v=true", "-test.run=A", "-test.timeout=10m"}; !slices.Equal(got, want) {
-		t.Errorf("childArgs = %q, want %q", got, want)
+	for _, args := range []string{
+		"-test.v=true -test.testlogfile=/tmp/x -test.coverprofile=c.out -test.run=A -test.cpuprofile=p -test.timeout=10m",
+		"-test.v -test.testlogfile /tmp/x -test.coverprofile c.out -test.run A -test.cpuprofile p -test.timeout 10m",
+	} {
+		got := childArgs(testFlags(t, args))
+		if want := []string{"-test.run=A", "-test.timeout=10m", "-test.v=true"}; !slices.Equal(got, want) {
+			t.Errorf("childArgs(%s) = %q, want %q", args, got, want)
+		}
 	}
 }
 
 func TestChildArgs_BoundsParallel(t *testing.T) {
 	for given, want := range map[string]string{"-test.parallel=8": "-test.parallel=4", "-test.parallel=2": "-test.parallel=2"} {
-		if got := childArgs([]string{given}); !slices.Equal(got, []string{want}) {
+		if got := childArgs(testFlags(t, given)); !slices.Equal(got, []string{want}) {
 			t.Errorf("childArgs(%s) = %q, want %s", given, got, want)
 		}
 	}
