@@ -158,6 +158,55 @@ func TestIdentify_EmptyAnswerChecksTheStoredSchema(t *testing.T) {
 	}
 }
 
+// TestIdentify_AnswerFromARedefinedKeyChecksTheStoredSchema: another
+// replica deleted a key and made one of the same name over other
+// attributes, rebuilding its index. A replica that has not followed yet
+// (the notification is on its way, or lost while its listener reconnects:
+// up to store.schema_poll) read the new index as the old key's: identify
+// FirstName=Solo answered the customer whose LastName is Solo, a caller
+// matched to another customer. It answers as the other replica does.
+func TestIdentify_AnswerFromARedefinedKeyChecksTheStoredSchema(t *testing.T) {
+	ctx := context.Background()
+	a, db := replicaWithSolo(t)
+	namesake, err := a.Create(ctx, "", map[string]any{"FirstName": "Other", "LastName": "Solo"}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateKey(ctx, schema.KeyDoc{Name: "first_named", Attributes: []string{"FirstName"}}); err != nil {
+		t.Fatal(err)
+	}
+	// B shares the store (as a replica would) and starts after the key was made.
+	b := profile.NewService(db, registryOver(t, db, "../config.yaml"))
+	byFirst := profile.IdentifyQuery{Key: "first_named", Filters: []profile.Filter{{Attribute: "FirstName", Value: "Solo"}}}
+	if res, err := b.Identify(ctx, "", byFirst); err != nil || len(res.Profiles) != 1 || res.Profiles[0].ID == namesake.ID {
+		t.Fatalf("B by first_named: %v, %v", res, err)
+	}
+	// A redefines the key: its index now holds last names.
+	if err := a.DeleteKey(ctx, "first_named"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateKey(ctx, schema.KeyDoc{Name: "first_named", Attributes: []string{"LastName"}}); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := b.Schema().Key("first_named"); k == nil || k.Attributes[0] != "FirstName" {
+		t.Fatal("B followed A's change by itself: the test proves nothing")
+	}
+	answer := func(s *profile.Service) string {
+		res, err := s.Identify(ctx, "", byFirst)
+		if err != nil {
+			return "error " + errs.As(err).Code
+		}
+		var ids []string
+		for _, p := range res.Profiles {
+			ids = append(ids, p.ID)
+		}
+		return strings.Join(ids, ",")
+	}
+	if got, want := answer(b), answer(a); got != want {
+		t.Errorf("B by the key A redefined: %s, want %s as A answers (%s is the customer whose LastName is Solo)", got, want, namesake.ID)
+	}
+}
+
 // replicaWithSolo is a Service over a store of its own, synced as at a
 // start, holding one customer (FirstName Solo, solo@x.dom); a test makes
 // other replicas over db.

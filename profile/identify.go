@@ -72,11 +72,13 @@ type resolvedFilter struct {
 // the prefix of key attributes supplied selects index entries, and only
 // the matching customers are read to check any remaining filters.
 //
-// Another replica may have just changed the identification keys (deleted
-// the one read, so its index is empty), and a client told "no such
-// customer" creates a duplicate: an empty answer is checked against the
-// stored schema once (one read of its version, in the identify's own
-// transaction) and, when that is newer,
+// Another replica may have just changed the identification keys: deleted
+// the one read, so its index is empty, and a client told "no such
+// customer" creates a duplicate; or deleted it and made one of the same
+// name over other attributes, so its index holds other values, and the
+// answer names customers who do not match. So every answer is checked
+// against the stored schema (its version, read in the identify's own
+// snapshot) and, when that is newer,
 // the live schema catches up and the identify runs again. (A refusal for
 // naming what this schema lacks is checked so by the HTTP server, as for
 // every read.) When that check finds instead that this process cannot
@@ -93,8 +95,8 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 	return res, err
 }
 
-// identifyUnder is Identify under schema c; newer reports an empty answer
-// read from a store whose schema version is not c's.
+// identifyUnder is Identify under schema c; newer reports an answer read
+// from a store whose schema version is not c's.
 func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant string, q IdentifyQuery) (*Identification, bool, error) {
 	filters, err := resolveFilters(c, q.Filters)
 	if err != nil {
@@ -162,10 +164,11 @@ func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant 
 		if scanErr != nil {
 			return scanErr
 		}
-		if len(ids) == 0 {
-			v, err := tx.SchemaVersion()
-			newer = err == nil && v != c.Version
-		}
+		// A version this process's config cannot follow was tried already
+		// (CatchUp): its keys indexed otherwise answer 503 above, and the
+		// others are read as indexed, so it costs no look at the store.
+		v, err := tx.SchemaVersion()
+		newer = err == nil && v != c.Version && v != s.unfollowable.Load()
 		withExts := exts
 		// Unique only when every candidate was checked: one match among
 		// candidates cut by the bound may have namesakes past it.

@@ -494,6 +494,7 @@ func (db *DB) View(ctx context.Context, tenant string, fn func(profile.Tx) error
 	ctx = context.WithoutCancel(ctx)
 	t := &tx{db: db, ctx: ctx, pg: conn, tenant: tenant, roundTrip: db.roundTrip}
 	t.queue(nil, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	t.readVersion()
 	if err = fn(t); err != nil {
 		if t.pending.Len() == 0 { // BEGIN was sent
 			rctx, cancel := bounded(ctx, db.roundTrip)

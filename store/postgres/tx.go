@@ -43,7 +43,7 @@ type tx struct {
 	onError []func(error) error // how each pending statement's error reads
 	tenant  string
 	write   bool
-	version uint64 // the schema version read under the schema lock (writes)
+	version uint64 // the schema version read under the schema lock (writes), or with BEGIN (reads)
 	// existing holds the ids whose rows this write transaction read (and
 	// locked): PutProfile updates those and inserts the others, so a
 	// create never overwrites a profile another replica created meanwhile.
@@ -126,13 +126,32 @@ const scanPage = 256
 
 func lower(name string) string { return strings.ToLower(name) }
 
+// SchemaVersion is, in a read transaction, the version read with BEGIN
+// (readVersion): of the snapshot every read of it sees, at no round trip
+// of its own once a read has been made.
 func (t *tx) SchemaVersion() (uint64, error) {
 	if !t.write {
-		var v int64
-		_, err := t.queryValue([]any{&v}, "SELECT version FROM schema_state")
-		return uint64(v), err
+		if err := t.flush(); err != nil {
+			return 0, err
+		}
 	}
 	return t.version, nil
+}
+
+// readVersion queues the read of the stored schema version at the start
+// of a read transaction, so that it goes with BEGIN and the first read:
+// identify checks every answer against it (an index another replica
+// rebuilt for another key of the same name answers other customers), and
+// a round trip of its own would cost every identify one.
+func (t *tx) readVersion() {
+	t.pending.Queue("SELECT version FROM schema_state").Fn = func(br pgx.BatchResults) error {
+		var v int64
+		if err := br.QueryRow().Scan(&v); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return mapError(err)
+		}
+		t.version = uint64(v)
+		return nil
+	}
 }
 
 // storable reports whether PostgreSQL text can hold id: not with a NUL
