@@ -207,6 +207,41 @@ func TestIdentify_AnswerFromARedefinedKeyChecksTheStoredSchema(t *testing.T) {
 	}
 }
 
+// TestGet_ExtensionRedefinedChecksTheStoredSchema: a replica that has not
+// yet followed another's deleting an extension and making it anew
+// multi-valued reads its records under the new schema, which the API shows
+// them by, not in the old single-valued shape (one record of two).
+func TestGet_ExtensionRedefinedChecksTheStoredSchema(t *testing.T) {
+	ctx := context.Background()
+	a, db := replicaWithSolo(t)
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Tier", Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "level", Type: "string"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := profile.NewService(db, registryOver(t, db, "../config.yaml"))
+	if err := a.DeleteExtension(ctx, "Tier"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Tier", Type: "multi-valued", Attributes: []schema.AttributeDoc{{Name: "level", Type: "string"}}, Unique: []string{"level"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Create(ctx, "", map[string]any{"FirstName": "Tiered", "Tier": []any{map[string]any{"level": "gold"}, map[string]any{"level": "silver"}}}, profile.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := b.Schema().Extension("Tier"); !ok || e.Kind != schema.SingleValued {
+		t.Fatal("B followed A's change by itself: the test proves nothing")
+	}
+	d, err := b.Get(ctx, "", p.ID, []string{"Tier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API shows the records in the shape of the schema live after the
+	// read: one object for a single-valued extension.
+	if e, _ := b.Schema().Extension("Tier"); len(d.Extensions["Tier"]) != 2 || e.Kind != schema.MultiValued {
+		t.Errorf("B reads Tier as %v under a %s extension, want the two records of the multi-valued extension A made", d.Extensions, e.Kind)
+	}
+}
+
 // replicaWithSolo is a Service over a store of its own, synced as at a
 // start, holding one customer (FirstName Solo, solo@x.dom); a test makes
 // other replicas over db.

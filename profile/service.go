@@ -458,22 +458,41 @@ func randomChars(dst []byte) {
 }
 
 // Get returns a profile with the records of the named extensions, to be
-// shown.
+// shown. As for Identify, the read is checked against the stored schema
+// version of its snapshot: an extension another replica deleted and made
+// anew (single-valued now multi-valued) would otherwise be shown in the
+// shape this replica still knows until it follows; a newer version is
+// caught up with and the read made again.
 func (s *Service) Get(ctx context.Context, tenant, id string, exts []string) (*Document, error) {
-	c := s.schema.Current()
-	names, err := extensionNames(c, exts)
-	if err != nil {
-		return nil, err
+	used := s.schema.Current()
+	d, newer, err := s.getUnder(ctx, used, tenant, id, exts)
+	if err == nil && newer && s.CatchUp(ctx, used.Version) {
+		d, _, err = s.getUnder(ctx, s.schema.Current(), tenant, id, exts)
 	}
-	var d *Document
-	err = s.store.View(ctx, tenant, func(tx Tx) error {
-		d, err = loadDocument(canonical(tx, c), id, names)
-		return err
-	})
 	if err != nil {
 		return nil, err
 	}
 	return d, s.noteRead(ctx, tenant, d.ID)
+}
+
+// getUnder is Get under schema c; newer reports a read from a store whose
+// schema version is not c's.
+func (s *Service) getUnder(ctx context.Context, c *schema.Compiled, tenant, id string, exts []string) (*Document, bool, error) {
+	names, err := extensionNames(c, exts)
+	if err != nil {
+		return nil, false, err
+	}
+	var d *Document
+	var newer bool
+	err = s.store.View(ctx, tenant, func(tx Tx) error {
+		if d, err = loadDocument(canonical(tx, c), id, names); err != nil {
+			return err
+		}
+		v, err := tx.SchemaVersion()
+		newer = err == nil && v != c.Version && v != s.unfollowable.Load()
+		return nil
+	})
+	return d, newer, err
 }
 
 // Revision is profile id's revision, read as a write's precondition needs
