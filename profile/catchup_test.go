@@ -242,6 +242,30 @@ func TestGet_ExtensionRedefinedChecksTheStoredSchema(t *testing.T) {
 	}
 }
 
+// TestRead_RunsAgainUnderANewerStoredSchema: a read (the eGain facade's)
+// on a replica that has not yet followed another's schema change runs
+// again under that schema once it has caught up, so what it maps by the
+// schema is never the old schema's reading of new data.
+func TestRead_RunsAgainUnderANewerStoredSchema(t *testing.T) {
+	ctx := context.Background()
+	a, db := replicaWithSolo(t)
+	b := profile.NewService(db, registryOver(t, db, "../config.yaml"))
+	if _, err := a.CreateExtension(ctx, schema.ExtensionDoc{Name: "Tier", Type: "single-valued", Attributes: []schema.AttributeDoc{{Name: "level", Type: "string"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Schema().Extension("Tier"); ok {
+		t.Fatal("B followed A's change by itself: the test proves nothing")
+	}
+	var runs []uint64
+	err := b.Read(ctx, "", func(rd profile.Reader) error {
+		runs = append(runs, rd.Schema().Version)
+		return nil
+	})
+	if err != nil || len(runs) != 2 || runs[1] != a.Schema().Version {
+		t.Errorf("B's read ran under versions %v (%v), want its own then A's %d", runs, err, a.Schema().Version)
+	}
+}
+
 // replicaWithSolo is a Service over a store of its own, synced as at a
 // start, holding one customer (FirstName Solo, solo@x.dom); a test makes
 // other replicas over db.

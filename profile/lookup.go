@@ -50,17 +50,16 @@ type Reader interface {
 // Read runs fn over one read transaction of tenant's data. Profiles fn
 // loads with GetMany (or, when fn says, those of them its answer holds:
 // Reader.Answered) are noted as read (the audit trail's read setting)
-// once fn has succeeded.
+// once fn has succeeded. As for Get, the read is checked against the
+// stored schema version of its snapshot, and run again (fn with it, which
+// must leave nothing of its first run) once this process has caught up
+// with a newer one: another replica may have redefined what fn reads.
 func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error) error {
-	extra := s.LookupExtraEntries
-	if extra <= 0 {
-		extra = DefaultLookupExtraEntries
+	used := s.schema.Current()
+	r, newer, err := s.readUnder(ctx, used, tenant, fn)
+	if err == nil && newer && s.CatchUp(ctx, used.Version) {
+		r, _, err = s.readUnder(ctx, s.schema.Current(), tenant, fn)
 	}
-	r := &reader{schema: s.schema.Current(), stale: s.staleKeys.Load(), extra: extra}
-	err := s.store.View(ctx, tenant, func(tx Tx) error {
-		r.tx = canonical(tx, r.schema)
-		return fn(r)
-	})
 	if err != nil || !r.loaded {
 		return err
 	}
@@ -68,6 +67,27 @@ func (s *Service) Read(ctx context.Context, tenant string, fn func(Reader) error
 		return s.noteRead(ctx, tenant, *r.answered...)
 	}
 	return s.noteRead(ctx, tenant, r.read...)
+}
+
+// readUnder is Read's transaction under schema c; newer reports a store
+// whose schema version is not c's.
+func (s *Service) readUnder(ctx context.Context, c *schema.Compiled, tenant string, fn func(Reader) error) (*reader, bool, error) {
+	extra := s.LookupExtraEntries
+	if extra <= 0 {
+		extra = DefaultLookupExtraEntries
+	}
+	r := &reader{schema: c, stale: s.staleKeys.Load(), extra: extra}
+	var newer bool
+	err := s.store.View(ctx, tenant, func(tx Tx) error {
+		r.tx = canonical(tx, r.schema)
+		if err := fn(r); err != nil {
+			return err
+		}
+		v, err := tx.SchemaVersion()
+		newer = err == nil && v != c.Version && v != s.unfollowable.Load()
+		return nil
+	})
+	return r, newer, err
 }
 
 // reader is the Reader of one Service.Read.
