@@ -23,10 +23,24 @@ type Profile struct {
 	Num        uint64                     // stable numeric id (the eGain customer id)
 	Created    time.Time                  // creation time, UTC
 	Updated    time.Time                  // last change, UTC
-	Rev        uint64                     // bumped on every change; the ETag
+	Rev        uint64                     // firstRevision(Num) when created, bumped on every change; the ETag
 	Attributes map[string]any             // core attributes by schema name; multi-valued as []any
 	Extensions map[string][]schema.Record // extension records, only those a read asked for
 }
+
+// revisionBits is how many low bits of a revision count a profile's writes.
+const revisionBits = 24
+
+// firstRevision is the revision of a profile created with numeric id num.
+// Revisions must not repeat across a delete and a create again under the
+// same customer_id, or an If-Match tag read before the delete would match
+// the new customer and overwrite it: the high bits carry num, never given
+// twice by a store, and the low 24 count writes from 1. 24 bits keep every
+// revision of the first 2^29 numbers within JSON's exact integers (2^53);
+// a profile written 2^24 times spills into the next number's range, which
+// only a customer_id deleted and created again as that very number could
+// meet.
+func firstRevision(num uint64) uint64 { return num<<revisionBits | 1 }
 
 // Document is a profile as a read that only shows it needs it: the core
 // fields decoded, attributes and records left as the stored JSON members.

@@ -339,7 +339,7 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 		return nil, err
 	}
 	now := s.Now().UTC()
-	p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: 1, Attributes: doc.Attributes}
+	p := &Profile{ID: id, Num: num, Created: now, Updated: now, Rev: firstRevision(num), Attributes: doc.Attributes}
 	if err := tx.PutProfile(p); err != nil {
 		return nil, err
 	}

@@ -50,7 +50,8 @@ func TestErase(t *testing.T) {
 			t.Fatalf("after the refused erase %s: %d %s", refused.path, res.Status, res.Body)
 		}
 	}
-	res := ts.do("POST", "/profiles/ERASE01/erase", nil, "If-Match", `"1"`)
+	tag := ts.do("GET", "/profiles/ERASE01", nil).Header.Get("ETag")
+	res := ts.do("POST", "/profiles/ERASE01/erase", nil, "If-Match", tag)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"erased_at"`) || strings.Contains(string(res.Body), "Zed") {
 		t.Fatalf("erase: %d %s", res.Status, res.Body)
 	}

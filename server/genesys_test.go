@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -229,8 +230,8 @@ func TestGetProfile(t *testing.T) {
 	id := ts.mustCreate(exampleProfile(t))
 	t.Run("ETag", func(t *testing.T) {
 		res := ts.do("GET", "/profiles/"+id, nil)
-		if res.Header.Get("ETag") != `"1"` {
-			t.Errorf("ETag = %q, want \"1\"", res.Header.Get("ETag"))
+		if tag := res.Header.Get("ETag"); !regexp.MustCompile(`^"[0-9]+"$`).MatchString(tag) {
+			t.Errorf("ETag = %q, want a quoted revision number", tag)
 		}
 	})
 	t.Run("ExtensionNamesIgnoreCase", func(t *testing.T) {
@@ -984,28 +985,52 @@ func TestPreconditions(t *testing.T) {
 	t.Parallel()
 	ts := mustStart(t)
 	id := ts.mustCreate(`{"FirstName":"Pre","EmailAddress":["pre@cond.example"]}`)
-	res := ts.do("GET", "/profiles/"+id, nil, "If-None-Match", `"1"`)
-	if res.Status != http.StatusNotModified || len(res.Body) != 0 || res.Header.Get("ETag") != `"1"` {
+	tag := ts.do("GET", "/profiles/"+id, nil).Header.Get("ETag")
+	res := ts.do("GET", "/profiles/"+id, nil, "If-None-Match", tag)
+	if res.Status != http.StatusNotModified || len(res.Body) != 0 || res.Header.Get("ETag") != tag {
 		t.Fatalf("GET naming the current ETag: %d, ETag %q, body %q", res.Status, res.Header.Get("ETag"), res.Body)
 	}
 	wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"Clobbered"}`, "If-None-Match", "*"), http.StatusPreconditionFailed, "REVISION_MISMATCH")
-	wantError(t, ts.do("DELETE", "/profiles/"+id, nil, "If-None-Match", `W/"1"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	wantError(t, ts.do("DELETE", "/profiles/"+id, nil, "If-None-Match", "W/"+tag), http.StatusPreconditionFailed, "REVISION_MISMATCH")
 	wantError(t, ts.do("POST", "/profiles/"+id+"/extensions", `{"Phone":[{"PhoneNumber":"5551"}]}`, "If-Match", `"2", "3"`), http.StatusPreconditionFailed, "REVISION_MISMATCH")
 	var got map[string]any
 	ts.do("GET", "/profiles/"+id+"?extensions=Phone", nil).JSON(t, &got)
 	if got["FirstName"] != "Pre" || len(got["Phone"].([]any)) != 0 {
 		t.Fatalf("refused writes changed the profile: %v", got)
 	}
-	if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"Listed"}`, "If-Match", `"7", "1"`); res.Status != http.StatusOK || res.Header.Get("ETag") != `"2"` {
-		t.Fatalf("PUT with a list naming the current ETag: %d %s", res.Status, res.Body)
+	if res := ts.do("PUT", "/profiles/"+id, `{"FirstName":"Listed"}`, "If-Match", `"7", `+tag); res.Status != http.StatusOK || res.Header.Get("ETag") == tag {
+		t.Fatalf("PUT with a list naming the current ETag: %d %s, ETag %q", res.Status, res.Body, res.Header.Get("ETag"))
 	}
-	if res := ts.do("GET", "/profiles/"+id, nil, "If-None-Match", `"1"`); res.Status != http.StatusOK {
+	if res := ts.do("GET", "/profiles/"+id, nil, "If-None-Match", tag); res.Status != http.StatusOK {
 		t.Fatalf("GET naming an old ETag: %d", res.Status)
 	}
-	if res := ts.do("DELETE", "/profiles/"+id, nil, "If-None-Match", `"1"`); res.Status != http.StatusOK {
+	if res := ts.do("DELETE", "/profiles/"+id, nil, "If-None-Match", tag); res.Status != http.StatusOK {
 		t.Fatalf("DELETE with If-None-Match naming an old ETag: %d %s", res.Status, res.Body)
 	}
 	wantError(t, ts.do("PUT", "/profiles/"+id, `{"FirstName":"Gone"}`, "If-None-Match", "*"), http.StatusNotFound, "PROFILE_NOT_FOUND")
+}
+
+// TestPreconditions_TagOfAnEarlierCustomer: a customer deleted and created
+// again under the same customer_id is another customer; an If-Match tag read
+// from the first must not let a write through to the second.
+func TestPreconditions_TagOfAnEarlierCustomer(t *testing.T) {
+	t.Parallel()
+	ts := mustStart(t)
+	ts.mustCreate(`{"customer_id":"AGAIN1","FirstName":"First"}`)
+	old := ts.do("GET", "/profiles/AGAIN1", nil).Header.Get("ETag")
+	if res := ts.do("DELETE", "/profiles/AGAIN1", nil); res.Status != http.StatusOK {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	ts.mustCreate(`{"customer_id":"AGAIN1","FirstName":"Second"}`)
+	if res := ts.do("GET", "/profiles/AGAIN1", nil, "If-None-Match", old); res.Status != http.StatusOK {
+		t.Errorf("GET with the first customer's tag: %d, want 200 (ETags %q then %q)", res.Status, old, res.Header.Get("ETag"))
+	}
+	wantError(t, ts.do("PUT", "/profiles/AGAIN1", `{"FirstName":"Clobbered"}`, "If-Match", old), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	wantError(t, ts.do("POST", "/profiles/AGAIN1/erase", nil, "If-Match", old), http.StatusPreconditionFailed, "REVISION_MISMATCH")
+	var got map[string]any
+	if ts.do("GET", "/profiles/AGAIN1", nil).JSON(t, &got); got["FirstName"] != "Second" {
+		t.Errorf("after writes with the first customer's tag: %v", got)
+	}
 }
 
 // TestMetadata_ViewPostsBack: an extension schema or key as GET
