@@ -2,9 +2,9 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
-
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/contactcenter/profiled/profile"
 	"github.com/contactcenter/profiled/store/codec"
@@ -35,12 +35,18 @@ func (t *tx) AppendAudit(e *profile.AuditEntry) error {
 	if e.Seq, err = b.NextSequence(); err != nil {
 		return err
 	}
+	return t.putAudit(b, e)
+}
+
+// putAudit stores e in entries (the tenant's audit bucket) under its time
+// and sequence number, and under every customer it names.
+func (t *tx) putAudit(entries *bolt.Bucket, e *profile.AuditEntry) error {
 	v, err := codec.EncodeAuditEntry(e)
 	if err != nil {
 		return err
 	}
 	key := codec.AuditKey(e.At, e.Seq)
-	if err := b.Put(key, v); err != nil {
+	if err := entries.Put(key, v); err != nil {
 		return err
 	}
 	if len(e.Customers) == 0 {
@@ -105,7 +111,7 @@ func (t *tx) Audit(f profile.StoreFilter, fn func(e *profile.AuditEntry) bool) e
 		if err != nil {
 			return err
 		}
-		e.At, e.Seq, e.Tenant = codec.AuditKeyTime(key), binary.BigEndian.Uint64(key[8:]), t.Tenant()
+		e.At, e.Seq, e.Tenant = codec.AuditKeyTime(key), codec.AuditKeySeq(key), t.Tenant()
 		if !fn(e) {
 			return nil
 		}

@@ -72,7 +72,7 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			}
 			if b := tb.Bucket(bucketAudit); b != nil {
 				return b.ForEach(func(k, v []byte) error {
-					return fn(transfer.Item{Kind: transfer.KindAudit, Tenant: tenant, Created: codec.AuditKeyTime(k), Value: bytes.Clone(v)})
+					return fn(transfer.Item{Kind: transfer.KindAudit, Tenant: tenant, Created: codec.AuditKeyTime(k), Seq: codec.AuditKeySeq(k), Value: bytes.Clone(v)})
 				})
 			}
 			return nil
@@ -243,14 +243,25 @@ func exportRecordSets(group *bolt.Bucket, tenant string, fn func(transfer.Item) 
 	})
 }
 
-// importAudit appends a copied entry with a sequence number of this store.
+// importAudit stores a copied entry under its own sequence number, which
+// the tenant's bucket sequence then passes, so that entries appended after
+// the copy are numbered after every copied one.
 func (t *tx) importAudit(it transfer.Item) error {
 	e, err := codec.DecodeAuditEntry(it.Value)
 	if err != nil {
 		return err
 	}
-	e.At = it.Created
-	return t.AppendAudit(e)
+	b, err := t.writeBucket(bucketAudit)
+	if err != nil {
+		return err
+	}
+	if it.Seq > b.Sequence() {
+		if err := b.SetSequence(it.Seq); err != nil {
+			return err
+		}
+	}
+	e.At, e.Seq = it.Created, it.Seq
+	return t.putAudit(b, e)
 }
 
 func (t *tx) importProfile(id string, v []byte) error {

@@ -456,6 +456,11 @@ func AuditKeyTime(k []byte) time.Time {
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(k[:8]))).UTC()
 }
 
+// AuditKeySeq is the sequence number of an AuditKey.
+func AuditKeySeq(k []byte) uint64 {
+	return binary.BigEndian.Uint64(k[8:])
+}
+
 // Since 2026-12 each record of an extension is stored on its own (under
 // its customer and a sequence number that keeps the set's order), so a
 // write stores the records it changes, not the whole set again. A record

@@ -87,11 +87,11 @@ func (db *DB) Export(ctx context.Context, fn func(transfer.Item) error) error {
 			it.Created, it.LastSeen = time.Unix(0, created), time.Unix(0, seen)
 			return it, err
 		}},
-		{"SELECT tenant, at_us, entry FROM audit ORDER BY tenant, at_us, seq", func(r pgx.Rows) (transfer.Item, error) {
+		{"SELECT tenant, at_us, seq, entry FROM audit ORDER BY tenant, at_us, seq", func(r pgx.Rows) (transfer.Item, error) {
 			it := transfer.Item{Kind: transfer.KindAudit}
-			var at int64
-			err := r.Scan(&it.Tenant, &at, &it.Value)
-			it.Created = time.UnixMicro(at).UTC()
+			var at, seq int64
+			err := r.Scan(&it.Tenant, &at, &seq, &it.Value)
+			it.Created, it.Seq = time.UnixMicro(at).UTC(), uint64(seq)
 			return it, err
 		}},
 		{"SELECT name, value FROM server_settings ORDER BY name", func(r pgx.Rows) (transfer.Item, error) {
@@ -178,7 +178,7 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			if ids == nil {
 				ids = []string{}
 			}
-			audit = append(audit, []any{it.Tenant, it.Created.UnixMicro(), ids, it.Value})
+			audit = append(audit, []any{it.Tenant, it.Created.UnixMicro(), int64(it.Seq), ids, it.Value})
 		}
 	}
 	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
@@ -192,7 +192,7 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 			{"index_entries", []string{"tenant", "key", "entry", "vals", "id", "uniq"}, entries},
 			{"sessions", []string{"id", "user_name", "created_ns", "last_seen_ns"}, sessions},
 			{"server_settings", []string{"name", "value"}, settings},
-			{"audit", []string{"tenant", "at_us", "customer_ids", "entry"}, audit}, // in order: seq follows it
+			{"audit", []string{"tenant", "at_us", "seq", "customer_ids", "entry"}, audit}, // COPY writes seq as given (OVERRIDING SYSTEM VALUE)
 		} {
 			if len(c.rows) == 0 {
 				continue
@@ -210,15 +210,20 @@ func (db *DB) Import(ctx context.Context, items []transfer.Item) error {
 }
 
 // ImportHeader stores the schema state and moves the id sequence past
-// every imported numeric id.
+// every imported numeric id, and the audit sequence past every imported
+// entry's number.
 func (db *DB) ImportHeader(ctx context.Context, h transfer.Header) error {
 	return mapError(pgx.BeginFunc(ctx, db.pool, func(ptx pgx.Tx) error {
 		if _, err := ptx.Exec(ctx, "UPDATE schema_state SET version = $1, overlay = $2, manifest = $3, hash = $4",
 			int64(h.Schema.Version), nilIfEmpty(h.Schema.Overlay), nilIfEmpty(h.Schema.Manifest), profile.StoredHash(h.Schema.Version, h.Schema.Hash)); err != nil {
 			return err
 		}
-		_, err := ptx.Exec(ctx, `SELECT setval('profile_num', greatest($1::bigint - 1, (SELECT coalesce(max(num), 0) FROM profiles), 1),
-			$1::bigint > 1 OR EXISTS (SELECT 1 FROM profiles))`, int64(h.NextNum))
+		if _, err := ptx.Exec(ctx, `SELECT setval('profile_num', greatest($1::bigint - 1, (SELECT coalesce(max(num), 0) FROM profiles), 1),
+			$1::bigint > 1 OR EXISTS (SELECT 1 FROM profiles))`, int64(h.NextNum)); err != nil {
+			return err
+		}
+		// The target held no entry before the copy: the copied ones are all.
+		_, err := ptx.Exec(ctx, "SELECT setval(pg_get_serial_sequence('audit', 'seq'), max(seq)) FROM audit HAVING count(*) > 0")
 		return err
 	}))
 }

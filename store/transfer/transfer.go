@@ -4,7 +4,8 @@
 // sessions, the server settings (with erasure tombstones, so a copy cannot
 // bring an erased customer back), the audit trail and the stored schema. Values travel in the shared codec's
 // bytes (store/codec), so nothing is decoded or re-validated on the way and
-// every id is kept. `profiled copy-store` runs it.
+// every id, and every audit entry's sequence number, is kept. `profiled
+// copy-store` runs it.
 package transfer
 
 import (
@@ -27,7 +28,7 @@ const (
 	KindIndex                   // Tenant, Name (lower-cased key), ID, Value: codec index entry; Unique
 	KindSession                 // ID, User, Created, LastSeen
 	KindSetting                 // Name, Value: a server setting (server mode, import progress, erasure tombstones)
-	KindAudit                   // Tenant, Created (the entry's time), Value: codec audit entry; in time order per tenant
+	KindAudit                   // Tenant, Created and Seq (the entry's time and sequence number), Value: codec audit entry
 )
 
 // Item is one stored thing.
@@ -38,6 +39,7 @@ type Item struct {
 	ID       string
 	Value    []byte
 	Unique   bool
+	Seq      uint64
 	User     string
 	Created  time.Time
 	LastSeen time.Time
@@ -63,7 +65,11 @@ type Source interface {
 type Target interface {
 	// Empty reports whether the store holds no profile, session or schema.
 	Empty(ctx context.Context) (bool, error)
-	// Import stores a batch of items in one transaction.
+	// Import stores a batch of items in one transaction. Audit entries
+	// keep their sequence numbers (a customer's export tells it from an
+	// earlier one of the same customer_id by them, and a listing's cursor
+	// names one); entries the store appends after the copy are numbered
+	// after them.
 	Import(ctx context.Context, items []Item) error
 	// ImportHeader stores the schema state and moves the numeric id
 	// sequence to at least h.NextNum; it runs last.
