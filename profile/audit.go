@@ -232,7 +232,7 @@ func (t *auditedTx) PutRecords(ext, id string, records []schema.Record) error {
 	return t.Tx.PutRecords(ext, id, records)
 }
 
-func (t *auditedTx) readAsStored() bool { return asStored(t.Tx) }
+func (t *auditedTx) respelledReads() *respelled { return respelledIn(t.Tx) }
 
 func (t *auditedTx) extension(name string) {
 	if !slices.ContainsFunc(t.entry.Extensions, func(e string) bool { return strings.EqualFold(e, name) }) {

@@ -3,6 +3,7 @@ package profile
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/contactcenter/profiled/schema"
 )
@@ -21,33 +22,67 @@ import (
 type canonicalTx struct {
 	Tx
 	c *schema.Compiled
-	// altered is set once something read in the transaction was stored
-	// under another spelling or form than it is read in: writing back what
-	// was read then still changes the stored bytes.
-	altered *bool
+	// read notes what the transaction read under another spelling or form
+	// than it is stored in; nil notes nothing.
+	read *respelled
 }
 
+// respelled is what a transaction read under another spelling or form
+// than it is stored in: writing that back as read still changes the
+// stored bytes.
+type respelled struct {
+	attributes bool               // a profile's attributes
+	sets       map[recordSet]bool // record sets with such a record
+}
+
+// recordSet names one customer's records of one extension (lower-cased).
+type recordSet struct{ ext, id string }
+
+func setOf(ext, id string) recordSet { return recordSet{strings.ToLower(ext), id} }
+
 // canonical is tx read under schema c's spellings.
-func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c, new(bool)} }
+func canonical(tx Tx, c *schema.Compiled) Tx { return canonicalTx{tx, c, &respelled{}} }
 
-// readAsStored is implemented by the Txs of a write: whether everything
-// read so far is stored in the spelling and form it was read in.
-type readAsStored interface{ readAsStored() bool }
+// readSpellings is implemented by the Txs of a write (Tx wrappers pass it
+// on): what they read so far under another spelling or form.
+type readSpellings interface{ respelledReads() *respelled }
 
-func (t canonicalTx) readAsStored() bool { return t.altered != nil && !*t.altered }
+func (t canonicalTx) respelledReads() *respelled { return t.read }
 
-// noteAltered records that something read was stored in another spelling
-// or form.
-func (t canonicalTx) noteAltered() {
-	if t.altered != nil {
-		*t.altered = true
+// respelledIn is what tx read under another spelling or form; nil for a
+// Tx that does not say, whose reads then count as not stored so: the
+// write happens, as it always may.
+func respelledIn(tx Tx) *respelled {
+	if r, ok := tx.(readSpellings); ok {
+		return r.respelledReads()
 	}
+	return nil
+}
+
+// asStored reports whether everything read is stored in the spelling and
+// form it was read in.
+func (r *respelled) asStored() bool { return r != nil && !r.attributes && len(r.sets) == 0 }
+
+// setAsStored reports whether customer id's records of ext are stored as
+// they were read (or were not read).
+func (r *respelled) setAsStored(ext, id string) bool { return r != nil && !r.sets[setOf(ext, id)] }
+
+// noteSet notes that customer id's records of ext were read otherwise
+// than stored.
+func (r *respelled) noteSet(ext, id string) {
+	if r == nil {
+		return
+	}
+	if r.sets == nil {
+		r.sets = map[recordSet]bool{}
+	}
+	r.sets[setOf(ext, id)] = true
 }
 
 func (t canonicalTx) Profile(id string) (*Profile, error) {
 	p, err := t.Tx.Profile(id)
-	if p != nil && canonicalize(p.Attributes, t.c.Attribute) {
-		t.noteAltered()
+	if p != nil && canonicalize(p.Attributes, t.c.Attribute) && t.read != nil {
+		t.read.attributes = true
 	}
 	return p, err
 }
@@ -72,14 +107,14 @@ func (t canonicalTx) Document(id string) (*Document, error) {
 
 func (t canonicalTx) Records(ext, id string) ([]schema.Record, error) {
 	recs, err := t.Tx.Records(ext, id)
-	t.renameRecords(ext, recs)
+	t.renameRecords(ext, id, recs)
 	return recs, err
 }
 
 func (t canonicalTx) RecordSets(id string, exts []string) (map[string][]schema.Record, error) {
 	sets, err := t.Tx.RecordSets(id, exts)
 	for ext, recs := range sets {
-		t.renameRecords(ext, recs)
+		t.renameRecords(ext, id, recs)
 	}
 	return sets, err
 }
@@ -96,17 +131,17 @@ func (t canonicalTx) RecordDocuments(id string, exts []string) (map[string][][]M
 	return sets, err
 }
 
-// renameRecords canonicalizes recs in place. A record it changes is
-// replaced by a changed copy: the store knows a record written back as the
-// very map it handed out for unchanged (codec.DiffRecords), which a map
-// renamed in place no longer is.
-func (t canonicalTx) renameRecords(ext string, recs []schema.Record) {
+// renameRecords canonicalizes recs, customer id's records of ext, in
+// place. A record it changes is replaced by a changed copy: the store
+// knows a record written back as the very map it handed out for unchanged
+// (codec.DiffRecords), which a map renamed in place no longer is.
+func (t canonicalTx) renameRecords(ext, id string, recs []schema.Record) {
 	if e, ok := t.c.Extension(ext); ok {
 		for i, r := range recs {
 			if !isCanonical(r, e.Attribute) {
 				recs[i] = maps.Clone(r)
 				canonicalize(recs[i], e.Attribute)
-				t.noteAltered()
+				t.read.noteSet(ext, id)
 			}
 		}
 	}
@@ -120,7 +155,7 @@ func Canonical(c *schema.Compiled, attributes map[string]any, sets map[string][]
 		canonicalize(attributes, c.Attribute)
 	}
 	for ext, recs := range sets {
-		canonicalTx{c: c}.renameRecords(ext, recs)
+		canonicalTx{c: c}.renameRecords(ext, "", recs)
 	}
 }
 

@@ -92,7 +92,16 @@ func (s *Service) Identify(ctx context.Context, tenant string, q IdentifyQuery) 
 	if err == nil && newer && (s.CatchUp(ctx, used.Version) || s.staleKeys.Load() != stale) {
 		res, _, err = s.identifyUnder(ctx, s.schema.Current(), tenant, q)
 	}
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	// Noted once, for the answer given: a first answer run again was
+	// never shown.
+	ids := make([]string, len(res.Profiles))
+	for i, d := range res.Profiles {
+		ids[i] = d.ID
+	}
+	return res, s.noteRead(ctx, tenant, ids...)
 }
 
 // identifyUnder is Identify under schema c; newer reports an answer read
@@ -196,11 +205,7 @@ func (s *Service) identifyUnder(ctx context.Context, c *schema.Compiled, tenant 
 	if err != nil {
 		return nil, false, err
 	}
-	ids := make([]string, len(result.Profiles))
-	for i, d := range result.Profiles {
-		ids[i] = d.ID
-	}
-	return result, newer, s.noteRead(ctx, tenant, ids...)
+	return result, newer, nil
 }
 
 func resolveFilters(c *schema.Compiled, filters []Filter) ([]resolvedFilter, error) {

@@ -158,36 +158,26 @@ func (t limitedTx) PutRecords(ext, id string, records []schema.Record) error {
 	return t.Tx.PutRecords(ext, id, records)
 }
 
-// asStored reports whether everything tx read is stored in the spelling
-// and form it was read in (readAsStored). A Tx that does not say counts as
-// not: the write then happens, as it always may.
-func asStored(tx Tx) bool {
-	r, ok := tx.(readAsStored)
-	return ok && r.readAsStored()
-}
-
 // changedRecords is the Tx an edit writes through: a record set equal to
 // the one read (as the schema reads it) is not written again when it is
-// also stored so (asStored: no record of it, nor anything else read, in an
-// older spelling or form), and whether any set was written is noted.
+// also stored so (none of its records in an older spelling or form), and
+// which sets were written is noted. Every set is compared, also after one
+// was written: what is written, and so what the audit entry names, must
+// not depend on the order an edit writes its sets in (a map's).
 type changedRecords struct {
 	Tx
-	asStored func() bool // the transaction's asStored (Tx wrappers hide it)
-	changed  bool
-	written  map[string]bool // the extensions whose records were written
+	read    *respelled      // the transaction's (Tx wrappers hide it)
+	written map[string]bool // the extensions whose records were written
 }
 
 func (t *changedRecords) PutRecords(ext, id string, records []schema.Record) error {
-	if !t.changed && t.asStored() {
-		stored, err := t.Tx.Records(ext, id)
-		if err != nil {
-			return err
-		}
-		if t.asStored() && len(stored) == len(records) && (len(records) == 0 || reflect.DeepEqual(stored, records)) {
-			return nil
-		}
+	stored, err := t.Tx.Records(ext, id)
+	if err != nil {
+		return err
 	}
-	t.changed = true
+	if t.read.setAsStored(ext, id) && len(stored) == len(records) && (len(records) == 0 || reflect.DeepEqual(stored, records)) {
+		return nil
+	}
 	if t.written == nil {
 		t.written = map[string]bool{}
 	}
@@ -718,24 +708,23 @@ func (s *Service) changeIn(tx Tx, c *schema.Compiled, id string, opts ReplaceOpt
 	for k, v := range before.records {
 		after.records[k] = v
 	}
-	stored := p.Attributes
-	writes := &changedRecords{Tx: limitedTx{Tx: tx, id: id, limit: s.recordLimit()}, asStored: func() bool { return asStored(tx) }}
+	stored, read := p.Attributes, respelledIn(tx)
+	writes := &changedRecords{Tx: limitedTx{Tx: tx, id: id, limit: s.recordLimit()}, read: read}
 	if err := edit(writes, p, &after); err != nil {
 		return nil, err
 	}
-	if !writes.changed && reflect.DeepEqual(stored, p.Attributes) && asStored(tx) {
+	if len(writes.written) == 0 && reflect.DeepEqual(stored, p.Attributes) && read.asStored() {
 		return p, nil
 	}
-	if !asStored(tx) {
-		// Something read is stored in an older spelling or form: the
-		// records the identification keys read, which the edit left out,
-		// are written as read too, or the same edit sent again would find
-		// them so again and change the profile at every call.
-		for ext, recs := range before.records {
-			if !writes.written[ext] && len(recs) > 0 {
-				if err := tx.PutRecords(ext, id, recs); err != nil {
-					return nil, err
-				}
+	// The records the identification keys read that are stored in an
+	// older spelling or form, which the edit left out, are written as read
+	// too, or the same edit sent again would find them so again and change
+	// the profile at every call. Only those: the audit entry names what
+	// was written.
+	for ext, recs := range before.records {
+		if !writes.written[ext] && !read.setAsStored(ext, id) {
+			if err := tx.PutRecords(ext, id, recs); err != nil {
+				return nil, err
 			}
 		}
 	}
