@@ -9,8 +9,10 @@ FUZZTIME ?= 20s
 
 ARGS     ?=
 
+# No flag of its own: flags outrank the environment, and PROFILED_CONFIG
+# (default config.yaml), PROFILED_ADDR and PROFILED_DATA must choose.
 run: build ## start the service on ./config.yaml, data under ./data/, port 8080 (ARGS='-addr :9090' for more flags)
-	./$(BIN) serve -config config.yaml $(ARGS)
+	./$(BIN) serve $(ARGS)
 
 # Development builds are static (CGO_ENABLED=0) as the release binary is,
 # so an image built from whatever bin/profiled holds runs FROM scratch;
