@@ -151,10 +151,7 @@ func TestEdit_KeepsPointsTheViewHides(t *testing.T) {
 		`","contactPoints":{"contactPoint":[{"type":{"value":"web","web":{"url":"https://x.dom"}}}]}}]}}`,
 		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
 
-	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint", "ContactAttribute"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := h.storedProfile(t, p.Num, "ContactPoint", "ContactAttribute")
 	byID := map[string]string{}
 	for _, r := range stored.Extensions["ContactPoint"] {
 		var values []string
@@ -194,10 +191,7 @@ func TestEdit_PointNumberedAsAPersonIsNotDuplicated(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"123`+fmt.Sprint(i)+`"}`,
 			"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
-		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		stored := h.storedProfile(t, p.Num, "ContactPoint")
 		if n := len(stored.Extensions["ContactPoint"]); n != 1 {
 			t.Errorf("after edit %d %d point records are stored, want 1: %v", i+1, n, stored.Extensions["ContactPoint"])
 		}
@@ -233,10 +227,7 @@ func TestEdit_HiddenAddressAddedBack(t *testing.T) {
 		h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","contactPersons":{"contactPerson":[{"id":"`+person.ID+
 			`","contactPoints":{"contactPoint":[{"type":{"value":"email","email":{"emailAddress":"`+added+`"}}}]}}]}}`,
 			"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
-		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPoint"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		stored := h.storedProfile(t, p.Num, "ContactPoint")
 		if n := len(stored.Extensions["ContactPoint"]); n != 2 {
 			t.Errorf("%s added back as %s: %d point records, want 2 (the hidden one not beside its twin): %v", hidden, added, n, stored.Extensions["ContactPoint"])
 		}
@@ -380,10 +371,7 @@ func TestEdit_GenesysRecasesOneOfTwoAddressesFoldingAlike(t *testing.T) {
 	}
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","pin":"42"}`,
 		"Content-Type", "application/json", SessionHeader, s).want(t, http.StatusNoContent)
-	stored, err := h.svc.GetByNum(t.Context(), "", p.Num, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := h.storedProfile(t, p.Num)
 	if got := stored.Attributes["EmailAddress"]; !reflect.DeepEqual(got, []any{"otto@GROSS.example", "OTTO@groß.example"}) {
 		t.Errorf("after a pin edit EmailAddress is %v", got)
 	}

@@ -884,10 +884,7 @@ func TestEdit_KeepsTheProfilesCaseOfAnAddress(t *testing.T) {
 		t.Errorf("the eGain read does not show the profile's spelling: %s", read)
 	}
 	h.do("PUT", "/ws/v12/interaction/customer", `{"id":"`+num+`","marketSegment":"m"}`, SessionHeader, s, "Content-Type", "application/json").want(t, http.StatusNoContent)
-	p, err := h.svc.GetByNum(t.Context(), "", n, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := h.storedProfile(t, n)
 	if got := p.Attributes["EmailAddress"]; !reflect.DeepEqual(got, []any{"Caseb@X.com"}) {
 		t.Errorf("after an unrelated edit the profile's addresses are %v, want [Caseb@X.com]", got)
 	}
@@ -909,10 +906,7 @@ func TestRead_DocumentAGenesysClientWrote(t *testing.T) {
 	if !strings.Contains(mustJSON(t, view), `"Doc Junk"`) {
 		t.Errorf("eGain view: %v", view)
 	}
-	full, err := h.svc.GetByNum(t.Context(), "", p.Num, h.f.mapper.extensions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := h.storedProfile(t, p.Num, h.f.mapper.extensions()...)
 	if doc := h.f.CustomerJSON(full); !strings.Contains(string(doc), `"Doc Junk"`) {
 		t.Errorf("export view: %s", doc)
 	}
@@ -1154,10 +1148,7 @@ func TestEdit_KeepsTheDateOfBirthOfAGenesysPerson(t *testing.T) {
 		if got := personOf(h.view(t, s, num))["dateOfBirth"]; got != want {
 			t.Errorf("%s written on the person: after an edit the eGain view shows %v, want %v", written, got, want)
 		}
-		stored, err := h.svc.GetByNum(t.Context(), "", p.Num, []string{"ContactPerson"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		stored := h.storedProfile(t, p.Num, "ContactPerson")
 		if want == nil { // not shown, and kept where the Genesys client wrote it
 			if persons := stored.Extensions["ContactPerson"]; len(persons) != 1 || persons[0]["dateOfBirth"] != written {
 				t.Errorf("%s written on the person: after an eGain edit the record is %v", written, persons)

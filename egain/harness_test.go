@@ -359,6 +359,24 @@ func (h *harness) customerID(tenant, num string) string {
 	return id
 }
 
+// storedProfile reads customer num, with the records of exts, as the
+// store holds it.
+func (h *harness) storedProfile(t testing.TB, num uint64, exts ...string) *profile.Profile {
+	t.Helper()
+	var found []*profile.Profile
+	err := h.svc.Read(t.Context(), "", func(r profile.Reader) error {
+		ids, err := r.IDsByNum([]uint64{num})
+		if err == nil {
+			found, err = r.GetMany(ids, exts)
+		}
+		return err
+	})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("customer %d: %v, %d found", num, err, len(found))
+	}
+	return found[0]
+}
+
 func (h *harness) profileCount() int {
 	h.t.Helper()
 	n, err := h.db.ProfileCount()

@@ -499,31 +499,6 @@ func (s *Service) Revision(ctx context.Context, tenant, id string) (uint64, erro
 	return rev, err
 }
 
-// GetByNum is Get by numeric id.
-func (s *Service) GetByNum(ctx context.Context, tenant string, num uint64, exts []string) (*Profile, error) {
-	c := s.schema.Current()
-	names, err := extensionNames(c, exts)
-	if err != nil {
-		return nil, err
-	}
-	var p *Profile
-	err = s.store.View(ctx, tenant, func(tx Tx) error {
-		id, err := tx.IDByNum(num)
-		if err != nil {
-			return err
-		}
-		if id == "" {
-			return errs.NotFound(CodeProfileNotFound, "customer %d not found", num)
-		}
-		p, err = loadProfile(canonical(tx, c), id, names)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, s.noteRead(ctx, tenant, p.ID)
-}
-
 // extensionNames resolves requested extension names (case-insensitive).
 func extensionNames(c *schema.Compiled, exts []string) ([]string, error) {
 	out := make([]string, 0, len(exts))
