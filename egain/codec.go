@@ -49,14 +49,6 @@ func DecodeCustomer(f Format, charset string, r io.Reader, lim Limits) (*Custome
 	return customerOfXML(root)
 }
 
-// EncodeCustomers writes a customers collection in format f.
-func EncodeCustomers(f Format, w io.Writer, selfHref string, customers []Customer) error {
-	if f == FormatJSON {
-		return EncodeCustomersJSON(w, selfHref, customers)
-	}
-	return EncodeCustomersXML(w, selfHref, customers)
-}
-
 // readTree reads a body within lim and parses it in format f. JSON is
 // UTF-8 (RFC 8259), read in the charset Content-Type names ("" if none)
 // only where it is not (textenc.JSON); XML is turned into UTF-8 from that
@@ -86,12 +78,6 @@ func readTree(r io.Reader, lim Limits, f Format, charset string) (*node, error) 
 	return parseXMLTree(data, lim)
 }
 
-// DecodeCustomerXML decodes a <customer> body whose Content-Type names no
-// charset.
-func DecodeCustomerXML(r io.Reader, lim Limits) (*Customer, error) {
-	return DecodeCustomer(FormatXML, "", r, lim)
-}
-
 // customerOfXML binds a <customer> tree. Elements are matched by namespace
 // URI, so any prefixes (or a default namespace) work; an element the schema
 // does not know, or one in the wrong namespace, is refused.
@@ -104,11 +90,6 @@ func customerOfXML(root *node) (*Customer, error) {
 		return nil, err
 	}
 	return &c, nil
-}
-
-// DecodeCustomerJSON decodes a bare customer object.
-func DecodeCustomerJSON(r io.Reader, lim Limits) (*Customer, error) {
-	return DecodeCustomer(FormatJSON, "", r, lim)
 }
 
 // customerOfJSON binds a customer object. Unknown or duplicate properties
@@ -186,17 +167,6 @@ func DecodeLogin(f Format, charset string, r io.Reader, lim Limits) (*Login, err
 		return nil, unknownElement(root.name, "root element must be login in namespace %q", NSPlatform)
 	}
 	return bindLogin(root, binder{xml: true})
-}
-
-// DecodeLoginXML decodes <login><userName/><password/></login> whose
-// Content-Type names no charset.
-func DecodeLoginXML(r io.Reader, lim Limits) (*Login, error) {
-	return DecodeLogin(FormatXML, "", r, lim)
-}
-
-// DecodeLoginJSON decodes {"userName": "..", "password": ".."}.
-func DecodeLoginJSON(r io.Reader, lim Limits) (*Login, error) {
-	return DecodeLogin(FormatJSON, "", r, lim)
 }
 
 // bindLogin matches names case-insensitively: the v12 table says

@@ -52,20 +52,6 @@ func withLinks(c Customer) Customer {
 	return c
 }
 
-// EncodeCustomersXML writes the customers collection of spec §4.1. selfHref
-// is the request URL (with /system) echoed in the root link.
-func EncodeCustomersXML(w io.Writer, selfHref string, customers []Customer) error {
-	_, err := w.Write(appendCustomers(nil, FormatXML, selfHref, customers))
-	return err
-}
-
-// EncodeCustomersJSON writes the JSON form of the collection:
-// {"link": {...}, "customer": [...]}, every scalar a string.
-func EncodeCustomersJSON(w io.Writer, selfHref string, customers []Customer) error {
-	_, err := w.Write(appendCustomers(nil, FormatJSON, selfHref, customers))
-	return err
-}
-
 // appendCustomers appends the customers collection in format f to b.
 func appendCustomers(b []byte, f Format, selfHref string, customers []Customer) []byte {
 	e := wire{b: b, xml: f != FormatJSON}

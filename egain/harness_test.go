@@ -192,7 +192,8 @@ func (h *harness) start() {
 			RenderError(c, err)
 			return
 		}
-		_ = api.WriteError(c, err)
+		status, body := api.Describe(err)
+		_ = c.JSON(status, body)
 	}
 	h.f.Register(e)
 	api.NewHandler(h.svc, config.GenesysAuth{}, nil, zerolog.Nop()).Register(e.Group(""))

@@ -55,9 +55,6 @@ func Listen(cfg ServerConfig) (*Listener, error) {
 	return &Listener{ln: ln, cfg: cfg}, nil
 }
 
-// Close releases the address of a listener that will not serve.
-func (l *Listener) Close() error { return l.ln.Close() }
-
 // Serve serves h on the bound address in a goroutine.
 func (l *Listener) Serve(h http.Handler) *Server {
 	s := &Server{addr: l.ln.Addr().String(), done: make(chan struct{})}

@@ -77,9 +77,3 @@ func Describe(err error) (int, ErrorBody) {
 	}
 	return http.StatusInternalServerError, ErrorBody{Message: "internal error", Exception: exceptionClass, Code: "INTERNAL"}
 }
-
-// WriteError renders err in this API's format.
-func WriteError(c echo.Context, err error) error {
-	status, body := Describe(err)
-	return c.JSON(status, body)
-}

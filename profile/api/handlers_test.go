@@ -61,7 +61,7 @@ func (f *fakeProfiles) Merge(_ context.Context, tenant, dest, src string, opts p
 // serveFake mounts the handlers over f, at / and under a base path.
 func serveFake(f *fakeProfiles) *echo.Echo {
 	e := echo.New()
-	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
+	e.HTTPErrorHandler = writeError
 	h := NewHandler(f, config.GenesysAuth{}, nil, zerolog.Nop())
 	h.Register(e.Group(""))
 	h.Register(e.Group("/genesys/1/cs"))

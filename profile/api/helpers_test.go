@@ -15,13 +15,20 @@ import (
 	"github.com/contactcenter/profiled/store"
 )
 
+// writeError renders err in this API's format (the server's error
+// handler does more: logs, and other APIs' paths).
+func writeError(err error, c echo.Context) {
+	status, body := Describe(err)
+	_ = c.JSON(status, body)
+}
+
 // newTestAPI serves the Genesys API over a real store in a temp dir with the
 // repository's config.yaml.
 func newTestAPI(tb testing.TB) (*echo.Echo, *store.DB) {
 	tb.Helper()
 	service, db, cfg := profiletest.New(tb, "../../config.yaml")
 	e := echo.New()
-	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = WriteError(c, err) }
+	e.HTTPErrorHandler = writeError
 	NewHandler(service, cfg.Genesys.Auth, nil, zerolog.Nop()).Register(e.Group(""))
 	return e, db
 }
