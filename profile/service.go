@@ -127,8 +127,8 @@ func (s *Service) recordLimit() int {
 // merge's grown sets; a change's writes go through limitedTx).
 func (s *Service) checkRecordLimit(sets map[string][]schema.Record) error {
 	limit := s.recordLimit()
-	for ext, recs := range sets {
-		if len(recs) > limit {
+	for _, ext := range slices.Sorted(maps.Keys(sets)) {
+		if recs := sets[ext]; len(recs) > limit {
 			return errs.Invalid(CodeTooManyRecords, ext, "extension %q would hold %d records for this customer; at most %d are allowed (limits.max_records_per_extension)", ext, len(recs), limit)
 		}
 	}
@@ -334,7 +334,8 @@ func (s *Service) insert(tx Tx, c *schema.Compiled, doc *schema.Doc, opts Create
 		return nil, err
 	}
 	after := indexed{attributes: p.Attributes, records: map[string][]schema.Record{}}
-	for ext, recs := range doc.Extensions {
+	for _, ext := range slices.Sorted(maps.Keys(doc.Extensions)) {
+		recs := doc.Extensions[ext]
 		after.records[ext] = recs
 		if len(recs) == 0 {
 			continue // a new customer has none: the set writes nothing, and the audit entry must not name it
@@ -392,9 +393,9 @@ func checkExtraUnique(tx Tx, c *schema.Compiled, keys []string, before, in *inde
 
 // checkRecordSets enforces per-customer uniqueness within each record set.
 func checkRecordSets(c *schema.Compiled, sets map[string][]schema.Record) error {
-	for ext, recs := range sets {
+	for _, ext := range slices.Sorted(maps.Keys(sets)) {
 		e, _ := c.Extension(ext)
-		if err := extensions.CheckUnique(e, recs); err != nil {
+		if err := extensions.CheckUnique(e, sets[ext]); err != nil {
 			return err
 		}
 	}
@@ -772,7 +773,8 @@ func replaceWith(doc *schema.Doc) func(tx Tx, p *Profile, in *indexed) error {
 	return func(tx Tx, p *Profile, in *indexed) error {
 		p.Attributes = doc.Attributes
 		in.attributes = doc.Attributes
-		for ext, recs := range doc.Extensions {
+		for _, ext := range slices.Sorted(maps.Keys(doc.Extensions)) {
+			recs := doc.Extensions[ext]
 			if err := tx.PutRecords(ext, p.ID, recs); err != nil {
 				return err
 			}
@@ -846,8 +848,9 @@ func (s *Service) InsertRecords(ctx context.Context, tenant, id string, body map
 			return nil, errs.Invalid(CodeNoExtensionsInBody, "", "the body names no extension")
 		}
 		return s.change(ctx, tenant, c, OpInsertRecords, id, ReplaceOptions{IfMatch: ifMatch}, func(tx Tx, p *Profile, in *indexed) error {
-			for ext, incoming := range doc.Extensions {
+			for _, ext := range slices.Sorted(maps.Keys(doc.Extensions)) {
 				e, _ := c.Extension(ext)
+				incoming := doc.Extensions[ext]
 				existing, err := currentRecords(tx, in, ext, id)
 				if err != nil {
 					return err
@@ -925,7 +928,7 @@ func (s *Service) editRecords(ctx context.Context, tenant, op, id, ext string, b
 // checkRecordOwners applies checkRecordOwner to every record of body, a
 // document prepared as doc.
 func checkRecordOwners(c *schema.Compiled, body map[string]any, doc *schema.Doc, id string) error {
-	for ext := range doc.Extensions {
+	for _, ext := range slices.Sorted(maps.Keys(doc.Extensions)) {
 		e, _ := c.Extension(ext)
 		for _, rec := range rawRecords(c, body, e) {
 			if err := checkRecordOwner(e, rec, id); err != nil {
