@@ -102,11 +102,13 @@ func Starting(log zerolog.Logger, probesAtDebug bool, render echo.HTTPErrorHandl
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP // as the service's: remote_ip is the client it would log
 	e.HTTPErrorHandler = render
-	e.Use(RequestID, RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug)))
+	e.Use(RequestID, RequestLogger(log, func(string) string { return "ops" }, ProbesAtDebug(probesAtDebug), ChosenStates(CodeStarting)))
 	e.GET("/livez", Livez)
 	e.HEAD("/livez", Livez)
 	readyz := func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderRetryAfter, "5")
+		// Its own body, but logged as the others: a passing state, not an error.
+		c.Set(handlerErrKey, errs.E(errs.KindUnavailable, CodeStarting, "the service is starting"))
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "starting"})
 	}
 	e.GET("/readyz", readyz)

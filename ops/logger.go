@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,11 +125,16 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 			if o.probesAtDebug && isProbe(routeOf(c)) && res.Status < http.StatusInternalServerError {
 				ev = logger.Debug() // polled every few seconds: they would drown the log
 			}
-			if res.Status >= http.StatusInternalServerError {
-				ev = logger.Error().Err(err) // Err(nil) adds nothing
-			}
 			var e *errs.Error
-			if errors.As(err, &e) && e.Code != "" {
+			coded := errors.As(err, &e) && e.Code != ""
+			if res.Status >= http.StatusInternalServerError {
+				if coded && slices.Contains(o.chosenStates, e.Code) {
+					ev = logger.Warn().Err(err)
+				} else {
+					ev = logger.Error().Err(err) // Err(nil) adds nothing
+				}
+			}
+			if coded {
 				ev = ev.Str("code", e.Code)
 			}
 			bytesIn := req.ContentLength
@@ -169,10 +175,21 @@ func RequestLogger(logger zerolog.Logger, apiOf func(path string) string, opts .
 // LogOption tunes RequestLogger.
 type LogOption func(*logOptions)
 
-type logOptions struct{ probesAtDebug bool }
+type logOptions struct {
+	probesAtDebug bool
+	chosenStates  []string
+}
 
 // ProbesAtDebug logs successful probe requests at debug level.
 func ProbesAtDebug(on bool) LogOption { return func(o *logOptions) { o.probesAtDebug = on } }
+
+// ChosenStates logs 5xx answers with these error codes at warn level, not
+// error: they refuse requests in a state an operator chose (maintenance)
+// or the process passes through (its start), which an alert on error
+// lines must not page for.
+func ChosenStates(codes ...string) LogOption {
+	return func(o *logOptions) { o.chosenStates = append(o.chosenStates, codes...) }
+}
 
 // isProbe reports whether route is one that monitors poll.
 func isProbe(route string) bool {

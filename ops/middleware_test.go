@@ -412,3 +412,23 @@ func TestRequestLogger_ContactCenterIdTenant(t *testing.T) {
 		t.Errorf("tenant = %v, want tenant-b: %s", got["tenant"], lines[0])
 	}
 }
+
+// TestStarting_LogsAtWarn: a start is a state the process passes through,
+// so what it refuses meanwhile (probes included) is logged at warn, with
+// its code, not at error, where an alert would page for every restart.
+func TestStarting_LogsAtWarn(t *testing.T) {
+	logs := &safebuf.Buffer{}
+	srv := httptest.NewServer(ops.Starting(zerolog.New(logs), false, func(err error, c echo.Context) { _ = c.String(http.StatusServiceUnavailable, err.Error()) }, echo.ExtractIPDirect()))
+	t.Cleanup(srv.Close)
+	do(t, "GET", srv.URL+"/readyz", nil, nil)
+	do(t, "GET", srv.URL+"/profiles/p1", nil, nil)
+	for _, line := range waitLines(t, logs, 2) {
+		var entry struct{ Level, Route, Code string }
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if entry.Level != "warn" || entry.Code != ops.CodeStarting {
+			t.Errorf("%s while starting: level %q, code %q; want warn, %s", entry.Route, entry.Level, entry.Code, ops.CodeStarting)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 )
 
 // TestServerMode: POST /server/mode as the vendor documents it (mode
@@ -173,4 +175,27 @@ func TestServerMode_AfterAuthentication(t *testing.T) {
 		t.Errorf("eGain read without a session in maintenance: %d %s, want 401", res.Status, res.Body)
 	}
 	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json"), http.StatusServiceUnavailable, "503-101", "application/json")
+}
+
+// TestServerMode_RefusalsLogAtWarn: maintenance is a state an operator
+// chose; the 503s it answers are logged at warn, not at error, where an
+// alert on error lines would page for it.
+func TestServerMode_RefusalsLogAtWarn(t *testing.T) {
+	t.Parallel()
+	first := mustStart(t) // on this pass's store
+	first.stop()
+	ts, logs := startLogged(t, first.config, first.data, first.storeURL)
+	if res := ts.do("POST", "/server/mode", `{"mode":"maintenance"}`); res.Status != http.StatusOK {
+		t.Fatalf("switch: %d %s", res.Status, res.Body)
+	}
+	session := egLogin(t, ts)
+	wantError(t, ts.do("GET", "/profiles/ANY1", nil, echo.HeaderXRequestID, "maint-genesys"), http.StatusServiceUnavailable, "MAINTENANCE_MODE")
+	wantWSError(t, ts.do("GET", "/ws/v12/interaction/customer/1", nil, egSession, session, "Accept", "application/json", echo.HeaderXRequestID, "maint-egain"),
+		http.StatusServiceUnavailable, "503-101", "application/json")
+	for _, rid := range []string{"maint-genesys", "maint-egain"} {
+		lines := linesOf(t, logs, rid)
+		if len(lines) != 1 || lines[0]["level"] != "warn" || lines[0]["code"] != "MAINTENANCE_MODE" {
+			t.Errorf("%s: log lines %v, want one at warn with code MAINTENANCE_MODE", rid, lines)
+		}
+	}
 }

@@ -385,7 +385,7 @@ func (a *App) routes() *echo.Echo {
 	e.Pre(middleware.RemoveTrailingSlash()) // the vendor samples POST to /profiles/
 	e.Pre(headAsGet)
 	apiOf := ops.APIOf(a.Config.Genesys.BasePath)
-	e.Use(headAgain, cacheHeaders, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
+	e.Use(headAgain, cacheHeaders, httpin.UnescapeParams, ops.RequestID, ops.RequestLogger(a.Log, apiOf, ops.ProbesAtDebug(a.Config.Log.ProbesAtDebug), ops.ChosenStates(CodeMaintenance, ops.CodeStarting)), a.Metrics.Middleware(apiOf), recoverer(a.Log), withActor)
 	if origins := a.Config.Server.CORS.AllowOrigins; len(origins) > 0 {
 		// Before the body limit, checks and authentication: a preflight
 		// carries no credentials and is answered here.
